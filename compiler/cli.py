@@ -1,0 +1,241 @@
+"""The `rnnc` command line.
+
+    rnnc model.mlir [-p PIPELINE] [--emit=LEVEL] [-o OUT]   compile (print or write the IR)
+    rnnc run model.mlir --inputs in.npz [-p PIPELINE] [-o out.npz]   interpret
+    rnnc import model.onnx -o model.mlir                     ONNX front end
+    rnnc gen CELL HIDDEN STEPS [--batch N] [--seed S] -o model.mlir   DeepBench-style model
+
+Errors in user input are printed as one `location: error: message` diagnostic and exit
+with status 1; no traceback, and no output file is left behind. Set RNNC_TRACEBACK=1 to see
+the traceback of an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from io import StringIO
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+from xdsl.printer import Printer
+
+from compiler import pipeline
+from compiler.diagnostics import Diagnostic
+
+#: Pass pipelines that take a model from the rnn level down to each level.
+LEVEL_PIPELINES: dict[str, str] = {"rnn": ""}
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors are diagnostics with exit status 1 like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise Diagnostic(self.prog, message)
+
+
+def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--passes", metavar="PIPELINE", help="xDSL pass pipeline, e.g. 'a,b{opt=1}'")
+    parser.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
+                        help="load the ModulePass classes of a single-file plug-in (repeatable)")
+    parser.add_argument("--print-ir-after-all", action="store_true",
+                        help="print the IR to stderr after every pass")
+
+
+def _compile_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="rnnc", description="Compile an rnnc model (see also: rnnc run, rnnc import, rnnc gen).")
+    parser.add_argument("model", help="the model (.mlir)")
+    parser.add_argument("-o", "--output", help="write the result here instead of stdout")
+    parser.add_argument("--emit", choices=sorted(LEVEL_PIPELINES), default=None,
+                        help="stop at this level and print its IR (default: rnn)")
+    parser.add_argument("--print-op-generic", action="store_true", help="print the generic op form")
+    _add_pipeline_options(parser)
+    return parser
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="rnnc run", description="Interpret a model on numpy inputs.")
+    parser.add_argument("model", help="the model (.mlir)")
+    parser.add_argument("--inputs", required=True, help=".npz keyed by function-argument name")
+    parser.add_argument("-o", "--output", help=".npz to write the results to, keyed by result name")
+    parser.add_argument("--symbol", default="main", help="function to run (default: main)")
+    _add_pipeline_options(parser)
+    return parser
+
+
+def _import_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="rnnc import", description="Import an ONNX model.")
+    parser.add_argument("model", help="the ONNX model (.onnx)")
+    parser.add_argument("-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it")
+    return parser
+
+
+def _gen_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="rnnc gen", description="Generate a DeepBench-style model with random weights.")
+    parser.add_argument("cell", choices=["lstm", "gru", "rnn"])
+    parser.add_argument("hidden", type=int)
+    parser.add_argument("steps", type=int)
+    parser.add_argument("--input", type=int, default=None, help="input size (default: = hidden)")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it")
+    return parser
+
+
+# ---- writing outputs atomically ------------------------------------------------------------
+
+
+def write_atomically(path: str, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then move it into place, so that a
+    failure never leaves a half-written `path`."""
+    target = Path(path)
+    if target.parent and not target.parent.is_dir():
+        raise Diagnostic(path, f"the output directory {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _emit_text(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, lambda tmp: tmp.write_text(text))
+
+
+def print_ir(module: ModuleOp, generic: bool = False) -> str:
+    buffer = StringIO()
+    Printer(stream=buffer, print_generic_format=generic).print_op(module)
+    return buffer.getvalue() + "\n"
+
+
+# ---- the shared front half: read, verify, transform ------------------------------------------
+
+
+def _load_and_transform(args: argparse.Namespace, default_pipeline: str = "") -> tuple[ModuleOp, str]:
+    ctx = pipeline.make_context()
+    module, _ = pipeline.read_module(ctx, args.model)
+    spec = args.passes if args.passes is not None else default_pipeline
+    if spec:
+        passes = pipeline.available_passes(args.load_pass_plugin)
+        callback = _print_after_each_pass if args.print_ir_after_all else None
+        pipeline.run_pipeline(ctx, module, pipeline.build_pipeline(spec, passes, callback), args.model)
+    elif args.load_pass_plugin:
+        pipeline.available_passes(args.load_pass_plugin)  # still report a broken plug-in
+    return module, args.model
+
+
+def _print_after_each_pass(previous: ModulePass, module: ModuleOp, following: ModulePass) -> None:
+    del following
+    sys.stderr.write(f"// -----// IR Dump After {previous.name} //----- //\n")
+    sys.stderr.write(print_ir(module))
+
+
+def _load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
+    """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any."""
+    attr = module.attributes.get("rnn.weights")
+    if attr is None:
+        return {}
+    if not isinstance(attr, StringAttr):
+        raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
+    path = Path(model_path).parent / attr.data
+    return load_npz(str(path))
+
+
+def load_npz(path: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise Diagnostic(path, "no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise Diagnostic(path, f"not a readable .npz archive ({error})") from None
+
+
+# ---- subcommands --------------------------------------------------------------------------------
+
+
+def compile_main(argv: Sequence[str]) -> None:
+    args = _compile_parser().parse_args(argv)
+    level = args.emit or "rnn"
+    module, _ = _load_and_transform(args, LEVEL_PIPELINES[level])
+    _emit_text(print_ir(module, args.print_op_generic), args.output)
+
+
+def run_main(argv: Sequence[str]) -> None:
+    from compiler import interpreter  # noqa: PLC0415 (numpy kernels load only when running)
+
+    args = _run_parser().parse_args(argv)
+    module, model_path = _load_and_transform(args)
+    weights = _load_weights(module, model_path)
+    inputs = load_npz(args.inputs)
+    results = interpreter.run(module, inputs, weights, symbol=args.symbol, source=args.inputs)
+    if args.output is None:
+        for name, value in results.items():
+            print(f"{name}: shape {list(value.shape)}\n{value}")
+    else:
+        write_atomically(args.output, lambda tmp: _save_npz(tmp, results))
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def import_main(argv: Sequence[str]) -> None:
+    from compiler import onnx_import  # noqa: PLC0415 (onnx is an optional dependency)
+
+    args = _import_parser().parse_args(argv)
+    onnx_import.import_file(args.model, args.output)
+
+
+def gen_main(argv: Sequence[str]) -> None:
+    from compiler import deepbench  # noqa: PLC0415
+
+    args = _gen_parser().parse_args(argv)
+    deepbench.write_model(
+        args.cell, args.hidden, args.steps, args.output,
+        input_size=args.input, batch=args.batch, seed=args.seed,
+    )
+
+
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
+    "run": run_main,
+    "import": import_main,
+    "gen": gen_main,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = SUBCOMMANDS.get(argv[0], compile_main) if argv else compile_main
+    if argv and argv[0] in SUBCOMMANDS:
+        argv = argv[1:]
+    try:
+        command(argv)
+    except Diagnostic as diagnostic:
+        sys.stderr.write(diagnostic.render() + "\n")
+        return 1
+    except Exception as error:  # noqa: BLE001 (an internal error: still no traceback by default)
+        if os.environ.get("RNNC_TRACEBACK"):
+            raise
+        sys.stderr.write(f"rnnc: internal error: {type(error).__name__}: {error}\n")
+        return 1
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(main())
