@@ -43,20 +43,40 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-p", "--passes", metavar="PIPELINE", help="xDSL pass pipeline, e.g. 'a,b{opt=1}'")
-    parser.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
-                        help="load the ModulePass classes of a single-file plug-in (repeatable)")
-    parser.add_argument("--print-ir-after-all", action="store_true",
-                        help="print the IR to stderr after every pass")
+    parser.add_argument(
+        "-p", "--passes", metavar="PIPELINE", help="xDSL pass pipeline, e.g. 'a,b{opt=1}'"
+    )
+    parser.add_argument(
+        "--load-pass-plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="load the ModulePass classes of a single-file plug-in (repeatable)",
+    )
+    parser.add_argument(
+        "--print-ir-after-all", action="store_true", help="print the IR to stderr after every pass"
+    )
 
 
 def _compile_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="rnnc", description="Compile an rnnc model (see also: rnnc run, rnnc import, rnnc gen).")
+    parser = _ArgumentParser(
+        prog="rnnc",
+        description="Compile an rnnc model (see also: rnnc run, rnnc import, rnnc gen).",
+    )
     parser.add_argument("model", help="the model (.mlir)")
     parser.add_argument("-o", "--output", help="write the result here instead of stdout")
-    parser.add_argument("--emit", choices=sorted(LEVEL_PIPELINES), default=None,
-                        help="stop at this level and print its IR (default: rnn)")
+    parser.add_argument(
+        "--emit",
+        choices=sorted(LEVEL_PIPELINES),
+        default=None,
+        help="stop at this level and print its IR (default: rnn)",
+    )
     parser.add_argument("--print-op-generic", action="store_true", help="print the generic op form")
+    parser.add_argument(
+        "--split-input-file",
+        action="store_true",
+        help="compile each '// -----'-separated chunk on its own",
+    )
     _add_pipeline_options(parser)
     return parser
 
@@ -74,19 +94,25 @@ def _run_parser() -> argparse.ArgumentParser:
 def _import_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="rnnc import", description="Import an ONNX model.")
     parser.add_argument("model", help="the ONNX model (.onnx)")
-    parser.add_argument("-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it")
+    parser.add_argument(
+        "-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it"
+    )
     return parser
 
 
 def _gen_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="rnnc gen", description="Generate a DeepBench-style model with random weights.")
+    parser = _ArgumentParser(
+        prog="rnnc gen", description="Generate a DeepBench-style model with random weights."
+    )
     parser.add_argument("cell", choices=["lstm", "gru", "rnn"])
     parser.add_argument("hidden", type=int)
     parser.add_argument("steps", type=int)
     parser.add_argument("--input", type=int, default=None, help="input size (default: = hidden)")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it")
+    parser.add_argument(
+        "-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it"
+    )
     return parser
 
 
@@ -125,17 +151,20 @@ def print_ir(module: ModuleOp, generic: bool = False) -> str:
 # ---- the shared front half: read, verify, transform ------------------------------------------
 
 
-def _load_and_transform(args: argparse.Namespace, default_pipeline: str = "") -> tuple[ModuleOp, str]:
+def _transform(text: str, args: argparse.Namespace, default_pipeline: str = "") -> ModuleOp:
+    """Parse and verify `text`, then apply `-p` (or `default_pipeline`)."""
     ctx = pipeline.make_context()
-    module, _ = pipeline.read_module(ctx, args.model)
+    module, _ = pipeline.parse_module(ctx, text, args.model)
     spec = args.passes if args.passes is not None else default_pipeline
     if spec:
         passes = pipeline.available_passes(args.load_pass_plugin)
         callback = _print_after_each_pass if args.print_ir_after_all else None
-        pipeline.run_pipeline(ctx, module, pipeline.build_pipeline(spec, passes, callback), args.model)
+        pipeline.run_pipeline(
+            ctx, module, pipeline.build_pipeline(spec, passes, callback), args.model
+        )
     elif args.load_pass_plugin:
         pipeline.available_passes(args.load_pass_plugin)  # still report a broken plug-in
-    return module, args.model
+    return module
 
 
 def _print_after_each_pass(previous: ModulePass, module: ModuleOp, following: ModulePass) -> None:
@@ -168,19 +197,35 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
 # ---- subcommands --------------------------------------------------------------------------------
 
 
-def compile_main(argv: Sequence[str]) -> None:
+def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
-    level = args.emit or "rnn"
-    module, _ = _load_and_transform(args, LEVEL_PIPELINES[level])
-    _emit_text(print_ir(module, args.print_op_generic), args.output)
+    default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
+    text = pipeline.read_text(args.model)
+    if not args.split_input_file:
+        module = _transform(text, args, default_pipeline)
+        _emit_text(print_ir(module, args.print_op_generic), args.output)
+        return 0
+    # As in mlir-opt: every chunk is compiled on its own and its diagnostics reported; the
+    # command fails if any chunk did.
+    outputs, failed = [], False
+    for chunk in pipeline.split_input(text):
+        try:
+            outputs.append(
+                print_ir(_transform(chunk, args, default_pipeline), args.print_op_generic)
+            )
+        except Diagnostic as diagnostic:
+            sys.stderr.write(diagnostic.render() + "\n")
+            failed = True
+    _emit_text("// -----\n".join(outputs), args.output)
+    return 1 if failed else 0
 
 
 def run_main(argv: Sequence[str]) -> None:
-    from compiler import interpreter  # noqa: PLC0415 (numpy kernels load only when running)
+    from compiler import interpreter
 
     args = _run_parser().parse_args(argv)
-    module, model_path = _load_and_transform(args)
-    weights = _load_weights(module, model_path)
+    module = _transform(pipeline.read_text(args.model), args)
+    weights = _load_weights(module, args.model)
     inputs = load_npz(args.inputs)
     results = interpreter.run(module, inputs, weights, symbol=args.symbol, source=args.inputs)
     if args.output is None:
@@ -196,23 +241,28 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def import_main(argv: Sequence[str]) -> None:
-    from compiler import onnx_import  # noqa: PLC0415 (onnx is an optional dependency)
+    from compiler import onnx_import
 
     args = _import_parser().parse_args(argv)
     onnx_import.import_file(args.model, args.output)
 
 
 def gen_main(argv: Sequence[str]) -> None:
-    from compiler import deepbench  # noqa: PLC0415
+    from compiler import deepbench
 
     args = _gen_parser().parse_args(argv)
     deepbench.write_model(
-        args.cell, args.hidden, args.steps, args.output,
-        input_size=args.input, batch=args.batch, seed=args.seed,
+        args.cell,
+        args.hidden,
+        args.steps,
+        args.output,
+        input_size=args.input,
+        batch=args.batch,
+        seed=args.seed,
     )
 
 
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "run": run_main,
     "import": import_main,
     "gen": gen_main,
@@ -225,16 +275,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         argv = argv[1:]
     try:
-        command(argv)
+        status = command(argv) or 0
     except Diagnostic as diagnostic:
         sys.stderr.write(diagnostic.render() + "\n")
         return 1
-    except Exception as error:  # noqa: BLE001 (an internal error: still no traceback by default)
+    except Exception as error:
         if os.environ.get("RNNC_TRACEBACK"):
             raise
         sys.stderr.write(f"rnnc: internal error: {type(error).__name__}: {error}\n")
         return 1
-    return 0
+    return status
 
 
 def entry_point() -> None:

@@ -87,14 +87,32 @@ def parse_module(ctx: Context, text: str, path: str) -> tuple[ModuleOp, SourceMa
     return module, source_map
 
 
-def read_module(ctx: Context, path: str) -> tuple[ModuleOp, SourceMap]:
+def read_text(path: str) -> str:
+    """The text of a model file; `-` reads standard input."""
+    if path == "-":
+        return sys.stdin.read()
     try:
-        text = Path(path).read_text()
+        return Path(path).read_text()
     except OSError as error:
         raise Diagnostic(path, f"cannot read the model: {error.strerror}") from None
     except UnicodeDecodeError:
         raise Diagnostic(path, "the model is not a UTF-8 text file") from None
-    return parse_module(ctx, text, path)
+
+
+def split_input(text: str) -> list[str]:
+    """Chunks of a file separated by `// -----` lines, each padded with blank lines so that
+    the line numbers of its diagnostics are those of the whole file."""
+    chunks, start_line = [], 0
+    lines = text.split("\n")
+    current: list[str] = []
+    for line in [*lines, "// -----"]:
+        if line.strip() == "// -----":
+            chunks.append("\n" * start_line + "\n".join(current))
+            start_line += len(current) + 1
+            current = []
+        else:
+            current.append(line)
+    return chunks
 
 
 def verify_module(module: ModuleOp, source_map: SourceMap) -> None:

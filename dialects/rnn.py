@@ -245,7 +245,7 @@ class RecurrentOp(IRDLOperation):
         if self.direction.data not in DIRECTIONS:
             raise VerifyException(
                 f"{self.name}: direction must be one of {', '.join(DIRECTIONS)}, "
-                f"got \"{self.direction.data}\""
+                f'got "{self.direction.data}"'
             )
         if self.layout.value.data not in (0, 1):
             raise VerifyException(
@@ -269,15 +269,19 @@ class RecurrentOp(IRDLOperation):
         for name in names:
             if name not in ACTIVATION_NAMES:
                 raise VerifyException(
-                    f"{self.name}: unknown activation \"{name}\" (expected one of "
+                    f'{self.name}: unknown activation "{name}" (expected one of '
                     f"{', '.join(sorted(ACTIVATION_NAMES))})"
                 )
 
     def _verify_operand_shapes(self) -> None:
         _, batch, inputs, nd = self.sizes()
         gh = self.gates * self.hidden
-        self._expect_operand("W", self.W, (nd, gh, inputs), "[num_directions, G*hidden_size, input_size]")
-        self._expect_operand("R", self.R, (nd, gh, self.hidden), "[num_directions, G*hidden_size, hidden_size]")
+        self._expect_operand(
+            "W", self.W, (nd, gh, inputs), "[num_directions, G*hidden_size, input_size]"
+        )
+        self._expect_operand(
+            "R", self.R, (nd, gh, self.hidden), "[num_directions, G*hidden_size, hidden_size]"
+        )
         if self.B is not None:
             self._expect_operand("B", self.B, (nd, 2 * gh), "[num_directions, 2*G*hidden_size]")
         if self.sequence_lens is not None:
@@ -285,8 +289,7 @@ class RecurrentOp(IRDLOperation):
             elem = self.sequence_lens.type.get_element_type()  # type: ignore[union-attr]
             if not (isinstance(elem, IntegerType) and elem.width.data == 32):
                 raise VerifyException(
-                    f"{self.name}: operand 'sequence_lens' must have element type i32, "
-                    f"got {elem}"
+                    f"{self.name}: operand 'sequence_lens' must have element type i32, got {elem}"
                 )
         for name in self.optional_operand_names()[2:]:
             value = getattr(self, name)
@@ -305,7 +308,9 @@ class RecurrentOp(IRDLOperation):
     def _expect_operand(
         self, name: str, value: SSAValue, expected: Sequence[int], meaning: str
     ) -> None:
-        _expect_shape(self, f"operand '{name}'", _static_shape(self, name, value), expected, meaning)
+        _expect_shape(
+            self, f"operand '{name}'", _static_shape(self, name, value), expected, meaning
+        )
 
     def _verify_result_shapes(self) -> None:
         y_meaning = (
@@ -378,7 +383,11 @@ class LSTMOp(RecurrentOp):
 
     @classmethod
     def optional_operand_keywords(cls) -> tuple[tuple[str, str], ...]:
-        return (*super().optional_operand_keywords(), ("initial_c", "initial_c"), ("peepholes", "P"))
+        return (
+            *super().optional_operand_keywords(),
+            ("initial_c", "initial_c"),
+            ("peepholes", "P"),
+        )
 
     def state_results(self) -> tuple[tuple[str, SSAValue], ...]:
         return (("Y_h", self.Y_h), ("Y_c", self.Y_c))
@@ -390,7 +399,10 @@ class LSTMOp(RecurrentOp):
             )
         if self.P is not None:
             self._expect_operand(
-                "P", self.P, (self.num_directions, 3 * self.hidden), "[num_directions, 3*hidden_size]"
+                "P",
+                self.P,
+                (self.num_directions, 3 * self.hidden),
+                "[num_directions, 3*hidden_size]",
             )
 
 
@@ -432,9 +444,9 @@ class GRUOp(RecurrentOp):
 class RNNOp(RecurrentOp):
     """An ONNX vanilla RNN layer: H_t = f(X_t Wᵀ + H_{t-1} Rᵀ + Wb + Rb).
 
-        %y, %yh = rnn.rnn %x, %w, %r {hidden_size = 8 : i64}
-            : (tensor<5x2x4xf32>, tensor<1x8x4xf32>, tensor<1x8x8xf32>)
-            -> (tensor<5x1x2x8xf32>, tensor<1x2x8xf32>)
+    %y, %yh = rnn.rnn %x, %w, %r {hidden_size = 8 : i64}
+        : (tensor<5x2x4xf32>, tensor<1x8x4xf32>, tensor<1x8x8xf32>)
+        -> (tensor<5x1x2x8xf32>, tensor<1x2x8xf32>)
     """
 
     name = "rnn.rnn"
@@ -484,8 +496,8 @@ def _element_count(shape: Sequence[int]) -> int:
 class TransposeOp(IRDLOperation):
     """Permutes the axes of a tensor: result axis i is input axis perm[i] (ONNX Transpose).
 
-        %t = rnn.transpose %y {perm = array<i64: 0, 2, 1, 3>}
-            : tensor<5x2x3x8xf32> -> tensor<5x3x2x8xf32>
+    %t = rnn.transpose %y {perm = array<i64: 0, 2, 1, 3>}
+        : tensor<5x2x3x8xf32> -> tensor<5x3x2x8xf32>
     """
 
     name = "rnn.transpose"
@@ -545,8 +557,8 @@ class ReshapeOp(IRDLOperation):
 class ConcatOp(IRDLOperation):
     """Concatenates tensors along `axis` (ONNX Concat).
 
-        %h = rnn.concat %a, %b {axis = 0 : i64}
-            : (tensor<2x1x8xf32>, tensor<2x1x8xf32>) -> tensor<4x1x8xf32>
+    %h = rnn.concat %a, %b {axis = 0 : i64}
+        : (tensor<2x1x8xf32>, tensor<2x1x8xf32>) -> tensor<4x1x8xf32>
     """
 
     name = "rnn.concat"

@@ -41,10 +41,14 @@ def check_inputs(
     names = argument_names(function)
     missing = [n for n in names if n not in inputs]
     if missing:
-        raise Diagnostic(source, f"missing input(s) {', '.join(missing)} (expected {', '.join(names)})")
+        raise Diagnostic(
+            source, f"missing input(s) {', '.join(missing)} (expected {', '.join(names)})"
+        )
     unknown = sorted(set(inputs) - set(names))
     if unknown:
-        raise Diagnostic(source, f"unknown input(s) {', '.join(unknown)} (expected {', '.join(names)})")
+        raise Diagnostic(
+            source, f"unknown input(s) {', '.join(unknown)} (expected {', '.join(names)})"
+        )
     arrays = []
     for name, ty in zip(names, function.function_type.inputs.data, strict=True):
         array = np.asarray(inputs[name])
@@ -80,6 +84,5 @@ def run(
         interpreter.register_implementations(functions)
     results = interpreter.call_op(function, tuple(arguments))
     return {
-        name: np.asarray(value)
-        for name, value in zip(result_names(function), results, strict=True)
+        name: np.asarray(value) for name, value in zip(result_names(function), results, strict=True)
     }

@@ -29,7 +29,13 @@ from dialects import rnn
 def _operands_by_name(op: rnn.RecurrentOp, args: PythonValues) -> dict[str, Any]:
     """The op's present operands keyed by their ONNX names (absent ones are None)."""
     by_value = dict(zip(op.operands, args, strict=True))
-    names = ("X", "W", "R", *op.optional_operand_names(), *(("P",) if isinstance(op, rnn.LSTMOp) else ()))
+    names = (
+        "X",
+        "W",
+        "R",
+        *op.optional_operand_names(),
+        *(("P",) if isinstance(op, rnn.LSTMOp) else ()),
+    )
     return {n: (None if getattr(op, n) is None else by_value[getattr(op, n)]) for n in names}
 
 
@@ -53,7 +59,9 @@ class RnnFunctions(InterpreterFunctions):
         self.weights = weights
 
     @impl(rnn.LSTMOp)
-    def run_lstm(self, interpreter: Interpreter, op: rnn.LSTMOp, args: PythonValues) -> PythonValues:
+    def run_lstm(
+        self, interpreter: Interpreter, op: rnn.LSTMOp, args: PythonValues
+    ) -> PythonValues:
         return rnn_kernels.lstm(
             **_operands_by_name(op, args),
             **_common_attributes(op),
@@ -73,10 +81,12 @@ class RnnFunctions(InterpreterFunctions):
         return rnn_kernels.rnn(**_operands_by_name(op, args), **_common_attributes(op))
 
     @impl(rnn.WeightOp)
-    def run_weight(self, interpreter: Interpreter, op: rnn.WeightOp, args: PythonValues) -> PythonValues:
+    def run_weight(
+        self, interpreter: Interpreter, op: rnn.WeightOp, args: PythonValues
+    ) -> PythonValues:
         key = op.key.data
         if key not in self.weights:
-            raise Diagnostic("weights", f"rnn.weight \"{key}\" is not in the weights file")
+            raise Diagnostic("weights", f'rnn.weight "{key}" is not in the weights file')
         array = self.weights[key]
         expected = tuple(op.result.type.get_shape())  # type: ignore[union-attr]
         if array.shape != expected:
@@ -88,25 +98,35 @@ class RnnFunctions(InterpreterFunctions):
         return (array,)
 
     @impl(rnn.TransposeOp)
-    def run_transpose(self, interpreter: Interpreter, op: rnn.TransposeOp, args: PythonValues) -> PythonValues:
+    def run_transpose(
+        self, interpreter: Interpreter, op: rnn.TransposeOp, args: PythonValues
+    ) -> PythonValues:
         return (np.ascontiguousarray(np.transpose(args[0], op.permutation())),)
 
     @impl(rnn.ReshapeOp)
-    def run_reshape(self, interpreter: Interpreter, op: rnn.ReshapeOp, args: PythonValues) -> PythonValues:
+    def run_reshape(
+        self, interpreter: Interpreter, op: rnn.ReshapeOp, args: PythonValues
+    ) -> PythonValues:
         return (np.reshape(args[0], op.result.type.get_shape()),)  # type: ignore[union-attr]
 
     @impl(rnn.ConcatOp)
-    def run_concat(self, interpreter: Interpreter, op: rnn.ConcatOp, args: PythonValues) -> PythonValues:
+    def run_concat(
+        self, interpreter: Interpreter, op: rnn.ConcatOp, args: PythonValues
+    ) -> PythonValues:
         return (np.concatenate(args, axis=op.axis.value.data),)
 
     @impl(rnn.SliceOp)
-    def run_slice(self, interpreter: Interpreter, op: rnn.SliceOp, args: PythonValues) -> PythonValues:
+    def run_slice(
+        self, interpreter: Interpreter, op: rnn.SliceOp, args: PythonValues
+    ) -> PythonValues:
         axis, start = op.axis.value.data, op.start.value.data
         size = op.result.type.get_shape()[axis]  # type: ignore[union-attr]
         return (np.take(args[0], np.arange(start, start + size), axis=axis),)
 
     @impl(arith.ConstantOp)
-    def run_constant(self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues) -> PythonValues:
+    def run_constant(
+        self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues
+    ) -> PythonValues:
         """Dense tensor constants (small weights written inline) become numpy arrays."""
         value = op.value
         if isinstance(value, DenseIntOrFPElementsAttr):

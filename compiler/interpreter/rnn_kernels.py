@@ -1,0 +1,599 @@
+"""Numeric semantics of the ONNX ``LSTM``, ``GRU`` and ``RNN`` operators in numpy.
+
+These kernels are the reference the rest of the compiler is checked against: the ``rnn``
+dialect interpreter calls them, and every lower level must agree with them. They follow
+the ONNX operator specification (opset 22) and, where the specification is silent, what
+onnxruntime 1.31.1 does (see ``shared/reference/rnn-semantics.md``):
+
+* ``clip`` bounds every gate pre-activation just before its activation (for LSTM that
+  includes the peephole terms); it is never applied to the LSTM cell state ``C``.
+* ``input_forget`` couples the gates as ``f = 1 - i``; the forget-gate weights are unused.
+* Batch entry ``b`` only runs its first ``L_b = sequence_lens[b]`` steps: ``Y`` is zero
+  past ``L_b`` and the final states come from the last step processed. A reverse direction
+  starts at the entry's own last step ``L_b - 1``. An entry with ``L_b = 0`` reports zero
+  final states (onnxruntime's behaviour), not its initial state.
+* ``activation_alpha`` / ``activation_beta`` are consumed compactly, in activation order
+  over all directions: only an activation that takes an alpha (beta) pops the next value.
+  Missing values fall back to onnxruntime's defaults (see ``_PARAMETERS``); surplus values
+  are ignored, as onnxruntime ignores them.
+
+All arithmetic stays in the dtype of ``X`` (float32 normally). The time loop does one
+recurrent matrix product per step for all directions and batch entries together; the
+input projection of every step is one matrix product up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Array = np.ndarray
+_Step = Callable[[Array, tuple[Array, ...]], tuple[Array, ...]]
+
+# name -> (default alpha, default beta); None where the function takes no such parameter.
+# Defaults are onnxruntime's: they match the standalone ONNX ops where one exists, except
+# ThresholdedRelu (ONNX op default 1.0, onnxruntime uses 0.0 inside RNNs); Affine and
+# ScaledTanh have no standalone op and default to 0.0 (so they output zero).
+_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
+    "Relu": (None, None),
+    "Tanh": (None, None),
+    "Sigmoid": (None, None),
+    "Affine": (0.0, 0.0),
+    "LeakyRelu": (0.01, None),
+    "ThresholdedRelu": (0.0, None),
+    "ScaledTanh": (0.0, 0.0),
+    "HardSigmoid": (0.2, 0.5),
+    "Elu": (1.0, None),
+    "Softsign": (None, None),
+    "Softplus": (None, None),
+}
+
+ACTIVATION_NAMES: frozenset[str] = frozenset(_PARAMETERS)
+
+# Names are matched case-insensitively, as onnxruntime's LSTM and GRU do.
+_CANONICAL: dict[str, str] = {name.lower(): name for name in _PARAMETERS}
+
+# Per cell: activations per direction and their ONNX defaults.
+_DEFAULT_ACTIVATIONS: dict[str, tuple[str, ...]] = {
+    "LSTM": ("Sigmoid", "Tanh", "Tanh"),
+    "GRU": ("Sigmoid", "Tanh"),
+    "RNN": ("Tanh",),
+}
+
+_DIRECTIONS = ("forward", "reverse", "bidirectional")
+
+
+def _sigmoid(x: Array) -> Array:
+    # The tanh form is exact algebra and, unlike 1 / (1 + exp(-x)), cannot overflow (which
+    # would raise RuntimeWarnings for large negative inputs).
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def _make_function(name: str, a: float | None, b: float | None) -> Callable[[Array], Array]:
+    """The elementwise function for a canonical name with resolved parameters."""
+    # Parameters are Python floats, so under NumPy 2 promotion they never widen the dtype.
+    if name == "Relu":
+        return lambda x: np.maximum(x, 0)
+    if name == "Tanh":
+        return np.tanh
+    if name == "Sigmoid":
+        return _sigmoid
+    if name == "Affine":
+        return lambda x: a * x + b
+    if name == "LeakyRelu":
+        return lambda x: np.where(x >= 0, x, a * x)
+    if name == "ThresholdedRelu":
+        return lambda x: np.where(x > a, x, 0)
+    if name == "ScaledTanh":
+        return lambda x: a * np.tanh(b * x)
+    if name == "HardSigmoid":
+        return lambda x: np.clip(a * x + b, 0, 1)
+    if name == "Elu":
+        # expm1 of min(x, 0): the discarded positive branch cannot overflow.
+        return lambda x: np.where(x >= 0, x, a * np.expm1(np.minimum(x, 0)))
+    if name == "Softsign":
+        return lambda x: x / (1 + np.abs(x))
+    if name == "Softplus":
+        # log(1 + exp(x)) without overflow for large x.
+        return lambda x: np.logaddexp(x, 0)
+    raise AssertionError(name)  # unreachable: names are validated before this
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One resolved ONNX RNN activation function, e.g. ``Activation("LeakyRelu", 0.1)``.
+
+    ``alpha``/``beta`` are None for functions that do not take them; for functions that do,
+    None means onnxruntime's default. ``name`` is matched case-insensitively and stored in
+    its canonical spelling.
+    """
+
+    name: str
+    alpha: float | None = None
+    beta: float | None = None
+    _fn: Callable[[Array], Array] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        canonical = _CANONICAL.get(self.name.lower()) if isinstance(self.name, str) else None
+        if canonical is None:
+            raise ValueError(
+                f"unknown activation function {self.name!r}; "
+                f"expected one of {', '.join(sorted(ACTIVATION_NAMES))}"
+            )
+        default_alpha, default_beta = _PARAMETERS[canonical]
+        alpha = _parameter(canonical, "alpha", self.alpha, default_alpha)
+        beta = _parameter(canonical, "beta", self.beta, default_beta)
+        # Frozen dataclass: normalise the fields in place once, at construction.
+        object.__setattr__(self, "name", canonical)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "beta", beta)
+        object.__setattr__(self, "_fn", _make_function(canonical, alpha, beta))
+
+    @property
+    def takes_alpha(self) -> bool:
+        """Whether this function has an alpha parameter."""
+        return _PARAMETERS[self.name][0] is not None
+
+    @property
+    def takes_beta(self) -> bool:
+        """Whether this function has a beta parameter."""
+        return _PARAMETERS[self.name][1] is not None
+
+    def __call__(self, x: Array) -> Array:
+        """Apply the function elementwise; the result has the dtype of ``x``."""
+        return self._fn(x)
+
+
+def _parameter(name: str, which: str, value: float | None, default: float | None) -> float | None:
+    if default is None:
+        if value is not None:
+            raise ValueError(f"activation {name} takes no {which} (got {value!r})")
+        return None
+    # float(): a NumPy float64 scalar would otherwise promote float32 arrays to float64.
+    return float(default if value is None else value)
+
+
+def _num_directions(direction: str) -> int:
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(_DIRECTIONS)}, got {direction!r}")
+    return 2 if direction == "bidirectional" else 1
+
+
+def resolve_activations(
+    cell: str,
+    direction: str,
+    names: Sequence[str] | None,
+    alpha: Sequence[float] | None,
+    beta: Sequence[float] | None,
+) -> tuple[tuple[Activation, ...], ...]:
+    """Resolve ONNX ``activations``/``activation_alpha``/``activation_beta`` attributes.
+
+    ``cell`` is ``"LSTM"`` (3 functions per direction: f, g, h), ``"GRU"`` (f, g) or
+    ``"RNN"`` (f). Returns one tuple of activations per direction (forward first). Absent
+    or empty ``names`` give the ONNX defaults. Alpha and beta values are consumed compactly
+    and in order across all directions, as onnxruntime does: only a function that takes an
+    alpha (beta) pops the next value; when the list runs out the default applies, and
+    surplus values are ignored. A forward or reverse RNN also accepts two names (the schema
+    default is ``["Tanh", "Tanh"]``) and, like onnxruntime, uses the first.
+
+    Raises ValueError for an unknown cell, direction or function name, or a wrong number
+    of names.
+    """
+    key = cell.upper()
+    if key not in _DEFAULT_ACTIVATIONS:
+        raise ValueError(f"unknown RNN cell {cell!r}; expected LSTM, GRU or RNN")
+    per_direction = len(_DEFAULT_ACTIVATIONS[key])
+    nd = _num_directions(direction)
+    if not names:
+        names = _DEFAULT_ACTIVATIONS[key] * nd
+    names = list(names)
+    if key == "RNN" and nd == 1 and len(names) == 2:
+        names = names[:1]
+    if len(names) != per_direction * nd:
+        raise ValueError(
+            f"{key} with direction={direction!r} needs {per_direction * nd} activations "
+            f"({per_direction} per direction), got {len(names)}: {names}"
+        )
+    alphas = iter(alpha or ())
+    betas = iter(beta or ())
+    resolved = []
+    for name in names:
+        probe = Activation(name)  # validates the name and tells which parameters it takes
+        a = next(alphas, None) if probe.takes_alpha else None
+        b = next(betas, None) if probe.takes_beta else None
+        resolved.append(Activation(probe.name, a, b))
+    return tuple(tuple(resolved[d * per_direction : (d + 1) * per_direction]) for d in range(nd))
+
+
+def _gate(acts: Sequence[Activation], clip: float | None) -> Callable[[Array], Array]:
+    """``x -> act_d(clip(x[d]))`` over the leading direction axis of ``x``."""
+    if all(a == acts[0] for a in acts):
+        fn = acts[0]._fn  # the common case: one vectorised call for every direction
+        if clip is None:
+            return fn
+        return lambda x: fn(np.clip(x, -clip, clip))
+
+    def per_direction(x: Array) -> Array:
+        if clip is not None:
+            x = np.clip(x, -clip, clip)
+        out = np.empty_like(x)
+        for d, act in enumerate(acts):
+            out[d] = act._fn(x[d])
+        return out
+
+    return per_direction
+
+
+@dataclass
+class _Problem:
+    """Validated operands in layout 0, shared by the three cells."""
+
+    x: Array  # [S, B, I]
+    w: Array  # [nd, G*H, I]
+    r: Array  # [nd, G*H, H]
+    wb: Array  # [nd, G*H]
+    rb: Array  # [nd, G*H]
+    lens: Array | None  # [B] int64, None when every entry runs all S steps
+    states: tuple[Array, ...]  # initial states, each [nd, B, H]
+    reverse: tuple[bool, ...]  # per direction
+    hidden_size: int
+    layout: int
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+
+def _check_shape(op: str, what: str, a: Array, expected: tuple[int, ...]) -> None:
+    if a.shape != expected:
+        raise ValueError(f"{op}: {what} must have shape {list(expected)}, got {list(a.shape)}")
+
+
+def _prepare(
+    op: str,
+    n_gates: int,
+    X: Array,
+    W: Array,
+    R: Array,
+    *,
+    B: Array | None,
+    sequence_lens: Array | None,
+    initial_states: Sequence[tuple[str, Array | None]],
+    hidden_size: int,
+    direction: str,
+    layout: int,
+    clip: float | None,
+) -> _Problem:
+    """Validate the operands of any of the three cells and bring them to layout 0."""
+    nd = _num_directions(direction)
+    if layout not in (0, 1):
+        raise ValueError(f"{op}: layout must be 0 or 1, got {layout!r}")
+    if not isinstance(hidden_size, (int, np.integer)) or hidden_size <= 0:
+        raise ValueError(f"{op}: hidden_size must be a positive integer, got {hidden_size!r}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"{op}: clip must be positive, got {clip!r}")
+    X = np.asarray(X)
+    if X.ndim != 3 or not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{op}: X must be a 3-d floating-point array, got {X.dtype} {X.shape}")
+    dtype = X.dtype
+    if layout == 1:
+        X = X.transpose(1, 0, 2)  # [B, S, I] -> [S, B, I]
+    S, batch, n_in = X.shape
+    H = int(hidden_size)
+    GH = n_gates * H
+
+    def operand(a: Array | None, what: str, shape: tuple[int, ...]) -> Array | None:
+        if a is None:
+            if what in ("W", "R"):
+                raise ValueError(f"{op}: input {what} is required")
+            return None
+        a = np.asarray(a)
+        _check_shape(op, what, a, shape)
+        return a.astype(dtype, copy=False)
+
+    W = operand(W, "W", (nd, GH, n_in))
+    R = operand(R, "R", (nd, GH, H))
+    bias = operand(B, "B", (nd, 2 * GH))
+    if bias is None:
+        bias = np.zeros((nd, 2 * GH), dtype)
+
+    lens = None
+    if sequence_lens is not None:
+        lens = np.asarray(sequence_lens)
+        _check_shape(op, "sequence_lens", lens, (batch,))
+        if not np.issubdtype(lens.dtype, np.integer):
+            raise ValueError(f"{op}: sequence_lens must be integers, got {lens.dtype}")
+        if lens.size and (lens.min() < 0 or lens.max() > S):
+            raise ValueError(f"{op}: sequence_lens must lie in [0, {S}], got {lens.tolist()}")
+        lens = lens.astype(np.int64)
+        if np.all(lens == S):
+            lens = None  # every entry runs the full sequence: no masking needed
+
+    state_shape = (nd, batch, H) if layout == 0 else (batch, nd, H)
+    states = []
+    for what, given in initial_states:
+        state = operand(given, what, state_shape)
+        if state is None:
+            state = np.zeros((nd, batch, H), dtype)
+        elif layout == 1:
+            state = state.transpose(1, 0, 2)
+        states.append(np.ascontiguousarray(state))
+
+    reverse = (direction == "reverse",) if nd == 1 else (False, True)
+    return _Problem(X, W, R, bias[:, :GH], bias[:, GH:], lens, tuple(states), reverse, H, layout)
+
+
+def _time_index(p: _Problem) -> Array | None:
+    """Per direction and batch entry, the time step processed at each loop iteration.
+
+    Returns ``idx[k, d, b]`` (None when every direction runs forward). A reverse direction
+    visits ``L_b - 1, ..., 0`` and then the padding steps in place; reversing a prefix is
+    its own inverse, so the same index also maps outputs back to time order.
+    """
+    if not any(p.reverse):
+        return None
+    S, batch = p.x.shape[:2]
+    k = np.arange(S)[:, None]
+    lens = np.full(batch, S) if p.lens is None else p.lens
+    backward = np.where(k < lens, lens - 1 - k, k)  # [S, B]
+    forward = np.broadcast_to(k, (S, batch))
+    return np.stack([backward if rev else forward for rev in p.reverse], axis=1)
+
+
+def _gather_time(a: Array, idx: Array | None) -> Array:
+    """``a[idx[k, d, b], d, b]`` for ``a`` of shape [S, nd, B, ...]."""
+    if idx is None:
+        return a
+    nd, batch = idx.shape[1:]
+    return a[idx, np.arange(nd)[:, None], np.arange(batch)]
+
+
+def _project(p: _Problem, bias: Array, idx: Array | None) -> Array:
+    """X·Wᵀ + bias for every step and direction at once, in processing order.
+
+    Returns [S, nd, B, G*H], contiguous per step so the time loop reads whole blocks.
+    """
+    S, batch, n_in = p.x.shape
+    xw = np.matmul(p.x.reshape(1, S * batch, n_in), p.w.transpose(0, 2, 1))  # [nd, S*B, GH]
+    xw += bias[:, None, :]
+    xw = xw.reshape(-1, S, batch, xw.shape[-1]).transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(_gather_time(xw, idx))
+
+
+def _scan(
+    p: _Problem, step: _Step, xw: Array, idx: Array | None
+) -> tuple[Array, tuple[Array, ...]]:
+    """Run ``step`` over the sequence; return Y [S, nd, B, H] in time order and the finals.
+
+    ``step(xw_k, states) -> new_states`` advances every direction and batch entry by one
+    step; the first state is the hidden state that goes to Y. It must return new arrays.
+    """
+    S, nd, batch = xw.shape[:3]
+    states = p.states
+    Y = np.zeros((S, nd, batch, p.hidden_size), p.dtype)
+    if p.lens is None:
+        for k in range(S):
+            states = step(xw[k], states)
+            Y[k] = states[0]
+    else:
+        # Until the shortest sequence ends nothing needs masking; after that, finished
+        # entries keep their state and get zero output; past the longest nothing runs.
+        n_full, n_run = int(p.lens.min()), int(p.lens.max())
+        valid = (np.arange(S)[:, None] < p.lens)[:, None, :, None]  # [S, 1, B, 1]
+        for k in range(n_run):
+            new = step(xw[k], states)
+            if k < n_full:
+                states = new
+                Y[k] = new[0]
+            else:
+                m = valid[k]
+                states = tuple(np.where(m, n, s) for n, s in zip(new, states, strict=True))
+                np.copyto(Y[k], new[0], where=m)
+        if n_full == 0:
+            # onnxruntime reports zero final states for an empty sequence.
+            ran = (p.lens > 0)[None, :, None]
+            states = tuple(np.where(ran, s, 0) for s in states)
+    return _gather_time(Y, idx), states
+
+
+def _finish(p: _Problem, Y: Array, finals: tuple[Array, ...]) -> tuple[Array, ...]:
+    """Outputs in the caller's layout: (Y, Y_h[, Y_c])."""
+    if p.layout == 1:
+        Y = Y.transpose(2, 0, 1, 3)  # [S, nd, B, H] -> [B, S, nd, H]
+        finals = tuple(f.transpose(1, 0, 2) for f in finals)  # [nd, B, H] -> [B, nd, H]
+    return tuple(np.ascontiguousarray(a) for a in (Y, *finals))
+
+
+def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
+    X: Array,
+    W: Array,
+    R: Array,
+    B: Array | None = None,
+    sequence_lens: Array | None = None,
+    initial_h: Array | None = None,
+    initial_c: Array | None = None,
+    P: Array | None = None,
+    *,
+    hidden_size: int,
+    direction: str = "forward",
+    activations: Sequence[str] | None = None,
+    activation_alpha: Sequence[float] | None = None,
+    activation_beta: Sequence[float] | None = None,
+    clip: float | None = None,
+    input_forget: int = 0,
+    layout: int = 0,
+) -> tuple[Array, Array, Array]:
+    """ONNX ``LSTM``: returns ``(Y, Y_h, Y_c)``.
+
+    Operands and attributes are those of the ONNX operator (gate order i, o, f, c; peephole
+    order i, o, f); absent optional inputs are None. With ``layout=0`` X is [S, B, I], Y is
+    [S, nd, B, H] and the states are [nd, B, H]; ``layout=1`` swaps the batch and sequence
+    axes (X [B, S, I], Y [B, S, nd, H], states [B, nd, H]).
+    """
+    p = _prepare(
+        "LSTM",
+        4,
+        X,
+        W,
+        R,
+        B=B,
+        sequence_lens=sequence_lens,
+        initial_states=(("initial_h", initial_h), ("initial_c", initial_c)),
+        hidden_size=hidden_size,
+        direction=direction,
+        layout=layout,
+        clip=clip,
+    )
+    H = p.hidden_size
+    acts = resolve_activations("LSTM", direction, activations, activation_alpha, activation_beta)
+    f_gate, g_gate = _gate([a[0] for a in acts], clip), _gate([a[1] for a in acts], clip)
+    h_act = _gate([a[2] for a in acts], None)  # clip acts on gates only, never on C
+    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, 4H]
+    peep = None
+    if P is not None:
+        P = np.asarray(P)
+        _check_shape("LSTM", "P", P, (len(p.reverse), 3 * H))
+        # [nd, 1, H] each, to broadcast over the batch.
+        peep = [P[:, None, j * H : (j + 1) * H].astype(p.dtype) for j in range(3)]
+    coupled = bool(input_forget)
+
+    def step(xw: Array, states: tuple[Array, ...]) -> tuple[Array, ...]:
+        h, c = states
+        pre = xw + h @ rt  # [nd, B, 4H] pre-activations, order i, o, f, c
+        if peep is None:
+            # o's pre-activation is already final, so f runs once over i, o, f together.
+            iof = f_gate(pre[..., : 3 * H])
+            i, o, f = iof[..., :H], iof[..., H : 2 * H], iof[..., 2 * H :]
+        else:
+            i = f_gate(pre[..., :H] + peep[0] * c)
+            f = f_gate(pre[..., 2 * H : 3 * H] + peep[2] * c)
+        if coupled:
+            f = 1 - i
+        c = f * c + i * g_gate(pre[..., 3 * H :])
+        if peep is not None:
+            o = f_gate(pre[..., H : 2 * H] + peep[1] * c)  # the o peephole sees the new C
+        return o * h_act(c), c
+
+    idx = _time_index(p)
+    Y, finals = _scan(p, step, _project(p, p.wb + p.rb, idx), idx)
+    Y, Y_h, Y_c = _finish(p, Y, finals)
+    return Y, Y_h, Y_c
+
+
+def gru(  # noqa: PLR0917 - positional operands in ONNX input order
+    X: Array,
+    W: Array,
+    R: Array,
+    B: Array | None = None,
+    sequence_lens: Array | None = None,
+    initial_h: Array | None = None,
+    *,
+    hidden_size: int,
+    direction: str = "forward",
+    activations: Sequence[str] | None = None,
+    activation_alpha: Sequence[float] | None = None,
+    activation_beta: Sequence[float] | None = None,
+    clip: float | None = None,
+    linear_before_reset: int = 0,
+    layout: int = 0,
+) -> tuple[Array, Array]:
+    """ONNX ``GRU``: returns ``(Y, Y_h)``.
+
+    Gate order z, r, h. ``linear_before_reset=0`` computes the candidate as
+    ``g(X·Whᵀ + (r∘H)·Rhᵀ + Rbh + Wbh)``, any other value as
+    ``g(X·Whᵀ + r∘(H·Rhᵀ + Rbh) + Wbh)`` (the PyTorch/cuDNN form). Shapes and layouts as
+    for :func:`lstm`.
+    """
+    p = _prepare(
+        "GRU",
+        3,
+        X,
+        W,
+        R,
+        B=B,
+        sequence_lens=sequence_lens,
+        initial_states=(("initial_h", initial_h),),
+        hidden_size=hidden_size,
+        direction=direction,
+        layout=layout,
+        clip=clip,
+    )
+    H = p.hidden_size
+    acts = resolve_activations("GRU", direction, activations, activation_alpha, activation_beta)
+    f_gate, g_gate = _gate([a[0] for a in acts], clip), _gate([a[1] for a in acts], clip)
+    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, 3H]
+    rt_zr, rt_h = rt[..., : 2 * H], np.ascontiguousarray(rt[..., 2 * H :])
+    before_reset = bool(linear_before_reset)
+    bias = p.wb + p.rb
+    if before_reset:
+        # Rbh sits inside r∘(...), so it cannot be folded into the input projection.
+        rb_h = p.rb[:, None, 2 * H :]
+        bias[:, 2 * H :] = p.wb[:, 2 * H :]
+
+    def step(xw: Array, states: tuple[Array, ...]) -> tuple[Array, ...]:
+        (h,) = states
+        if before_reset:
+            hr = h @ rt  # one product serves all three gates
+            zr = f_gate(xw[..., : 2 * H] + hr[..., : 2 * H])
+            r = zr[..., H:]
+            cand = g_gate(xw[..., 2 * H :] + r * (hr[..., 2 * H :] + rb_h))
+        else:
+            zr = f_gate(xw[..., : 2 * H] + h @ rt_zr)
+            r = zr[..., H:]
+            cand = g_gate(xw[..., 2 * H :] + (r * h) @ rt_h)
+        z = zr[..., :H]
+        return ((1 - z) * cand + z * h,)
+
+    idx = _time_index(p)
+    Y, finals = _scan(p, step, _project(p, bias, idx), idx)
+    Y, Y_h = _finish(p, Y, finals)
+    return Y, Y_h
+
+
+def rnn(  # noqa: PLR0917 - positional operands in ONNX input order
+    X: Array,
+    W: Array,
+    R: Array,
+    B: Array | None = None,
+    sequence_lens: Array | None = None,
+    initial_h: Array | None = None,
+    *,
+    hidden_size: int,
+    direction: str = "forward",
+    activations: Sequence[str] | None = None,
+    activation_alpha: Sequence[float] | None = None,
+    activation_beta: Sequence[float] | None = None,
+    clip: float | None = None,
+    layout: int = 0,
+) -> tuple[Array, Array]:
+    """ONNX ``RNN``: ``H_t = f(X_t·Wᵀ + H_{t-1}·Rᵀ + Wb + Rb)``; returns ``(Y, Y_h)``.
+
+    Shapes and layouts as for :func:`lstm`.
+    """
+    p = _prepare(
+        "RNN",
+        1,
+        X,
+        W,
+        R,
+        B=B,
+        sequence_lens=sequence_lens,
+        initial_states=(("initial_h", initial_h),),
+        hidden_size=hidden_size,
+        direction=direction,
+        layout=layout,
+        clip=clip,
+    )
+    acts = resolve_activations("RNN", direction, activations, activation_alpha, activation_beta)
+    f_gate = _gate([a[0] for a in acts], clip)
+    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, H]
+
+    def step(xw: Array, states: tuple[Array, ...]) -> tuple[Array, ...]:
+        return (f_gate(xw + states[0] @ rt),)
+
+    idx = _time_index(p)
+    Y, finals = _scan(p, step, _project(p, p.wb + p.rb, idx), idx)
+    Y, Y_h = _finish(p, Y, finals)
+    return Y, Y_h

@@ -1,0 +1,8 @@
+// With rnnc installed, plain xdsl-opt knows the rnn dialect through the xdsl.universe entry point.
+// RUN: xdsl-opt %s | filecheck %s
+
+func.func @main(%x: tensor<3x2x4xf32>, %w: tensor<1x24x4xf32>, %r: tensor<1x24x8xf32>) -> tensor<1x2x8xf32> {
+  %y, %yh = rnn.gru %x, %w, %r {hidden_size = 8 : i64, linear_before_reset = 1 : i64} : (tensor<3x2x4xf32>, tensor<1x24x4xf32>, tensor<1x24x8xf32>) -> (tensor<3x1x2x8xf32>, tensor<1x2x8xf32>)
+  func.return %yh : tensor<1x2x8xf32>
+}
+// CHECK: %y, %yh = rnn.gru %x, %w, %r {hidden_size = 8 : i64, linear_before_reset = 1 : i64} : (tensor<3x2x4xf32>, tensor<1x24x4xf32>, tensor<1x24x8xf32>) -> (tensor<3x1x2x8xf32>, tensor<1x2x8xf32>)
