@@ -4,6 +4,7 @@
     rnnc run model.mlir --inputs in.npz [-p PIPELINE] [-o out.npz]   interpret
     rnnc import model.onnx -o model.mlir                     ONNX front end
     rnnc gen CELL HIDDEN STEPS [--batch N] [--seed S] -o model.mlir   DeepBench-style model
+    rnnc gen --csv-row N [--csv FILE] [--seed S] -o model.mlir         ... from a DeepBench row
 
 Errors in user input are printed as one `location: error: message` diagnostic and exit
 with status 1; no traceback, and no output file is left behind. Set RNNC_TRACEBACK=1 to see
@@ -104,11 +105,18 @@ def _gen_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="rnnc gen", description="Generate a DeepBench-style model with random weights."
     )
-    parser.add_argument("cell", choices=["lstm", "gru", "rnn"])
-    parser.add_argument("hidden", type=int)
-    parser.add_argument("steps", type=int)
+    # Either the sizes, or a row of a DeepBench table: both spellings are optional here and
+    # gen_main checks that exactly one is given.
+    parser.add_argument("cell", nargs="?", choices=["lstm", "gru", "rnn"])
+    parser.add_argument("hidden", nargs="?", type=int)
+    parser.add_argument("steps", nargs="?", type=int)
     parser.add_argument("--input", type=int, default=None, help="input size (default: = hidden)")
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=None, help="batch size (default: 1)")
+    parser.add_argument("--csv-row", type=int, metavar="N",
+                        help="take cell, hidden, batch and steps from data row N (from 1) of --csv")
+    parser.add_argument("--csv", metavar="FILE", default=None,
+                        help="DeepBench table for --csv-row (default: "
+                        "examples/deepbench/deepbench-inference-server.csv)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it"
@@ -251,13 +259,23 @@ def gen_main(argv: Sequence[str]) -> None:
     from compiler import deepbench
 
     args = _gen_parser().parse_args(argv)
+    if args.csv_row is not None:
+        if args.cell is not None or args.batch is not None:
+            raise Diagnostic(
+                "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
+            )
+        task = deepbench.csv_task(args.csv_row, args.csv or deepbench.CSV_PATH)
+    elif args.steps is None:
+        raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
+    else:
+        task = deepbench.Task(args.cell, args.hidden, args.steps, args.batch or 1)
     deepbench.write_model(
-        args.cell,
-        args.hidden,
-        args.steps,
+        task.cell,
+        task.hidden,
+        task.steps,
         args.output,
         input_size=args.input,
-        batch=args.batch,
+        batch=task.batch,
         seed=args.seed,
     )
 

@@ -52,10 +52,11 @@ DEFAULT_ACTIVATIONS = {
 }
 WEIGHT_NAMES = ("W", "R", "B", "P")  # inputs that random_case can make initializers
 
+_Range = tuple[float, float] | None
+
 # Random ranges for activation parameters: (alpha range, beta range), None if not taken.
 # They keep the functions in a regime where fp32 results are well conditioned.
-ACTIVATION_PARAMETERS: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]]
-ACTIVATION_PARAMETERS = {
+ACTIVATION_PARAMETERS: dict[str, tuple[_Range, _Range]] = {
     "Relu": (None, None),
     "Tanh": (None, None),
     "Sigmoid": (None, None),
@@ -245,8 +246,12 @@ def random_case(
     """Draw a random ``op`` configuration and build its single-node model.
 
     Shapes are small (sequence 3-6, batch 2-4, input 1-5, hidden 1-5) so that many cases
-    run quickly. ``attr_overrides`` forces attributes after drawing (a value of None
-    removes the attribute, leaving the ONNX default). With ``weights_as_initializers``,
+    run quickly; initial states are non-zero when present, and ``sequence_lens`` values lie
+    in [1, sequence]. Unbounded activations are only drawn together with ``clip`` (see
+    ``BOUNDED_ACTIVATIONS``), so outputs stay finite and well conditioned.
+
+    ``attr_overrides`` forces attributes after drawing (a value of None removes the
+    attribute, leaving the ONNX default). With ``weights_as_initializers``,
     W, R, B and P are stored in the model as initializers rather than fed as inputs.
     """
     attrs = random_attrs(rng, op)
@@ -276,9 +281,12 @@ def random_case(
         "initial_h": uniform(*state_shape) if rng.random() < 0.7 else None,
     }
     draw = rng.random()
-    if draw < 0.5:  # shorter than the sequence for some entries, at least one full
+    if draw < 0.5:  # at least one entry shorter than the sequence, sometimes one full
         lens = rng.integers(1, seq + 1, batch)
-        lens[rng.integers(batch)] = seq if rng.random() < 0.5 else lens.max()
+        short, full = rng.permutation(batch)[:2]
+        lens[short] = rng.integers(1, seq)
+        if rng.random() < 0.5:
+            lens[full] = seq
         values["sequence_lens"] = lens.astype(np.int32)
     elif draw < 0.6:  # present but all full
         values["sequence_lens"] = np.full(batch, seq, np.int32)
@@ -291,25 +299,50 @@ def random_case(
         keep = rng.random(len(outputs)) < 0.5
         keep[rng.integers(len(outputs))] = True
         outputs = [name if k else "" for name, k in zip(outputs, keep, strict=True)]
-    while not outputs[-1]:
-        outputs.pop()
 
-    operands = tuple(values[name] for name in INPUT_NAMES[op])
     initializers = WEIGHT_NAMES if weights_as_initializers else ()
+    return make_case(op, values, attrs, outputs, initializers=initializers)
+
+
+def make_case(
+    op: str,
+    operands: Mapping[str, np.ndarray | None],
+    attrs: Mapping[str, Any],
+    outputs: Sequence[str] | None = None,
+    *,
+    initializers: Sequence[str] = (),
+) -> RnnCase:
+    """Build the case for given operand values (keyed by ONNX input name; missing = skipped).
+
+    ``outputs`` is the node's output list (``""`` = skipped; default: all outputs).
+    Operands named in ``initializers`` go into the model instead of the graph inputs.
+    """
+    if op not in OPS:
+        raise ValueError(f"op must be one of {OPS}, got {op!r}")
+    unknown = set(operands) - set(INPUT_NAMES[op])
+    if unknown:
+        raise ValueError(f"{op} has no inputs {sorted(unknown)}")
+    values = tuple(operands.get(name) for name in INPUT_NAMES[op])
+    outputs = list(OUTPUT_NAMES[op] if outputs is None else outputs)
+    while outputs and not outputs[-1]:
+        outputs.pop()  # ONNX drops trailing skipped outputs
+    if not outputs:
+        raise ValueError("a case needs at least one output")
+    attrs = dict(attrs)
     model = build_model(
         op,
         attrs,
-        operands,
+        values,
         outputs,
         initializers=initializers,
-        output_shapes=output_shapes(op, attrs, x_shape),
+        output_shapes=output_shapes(op, attrs, values[0].shape),
     )
     inputs = {
         name: value
-        for name, value in values.items()
+        for name, value in zip(INPUT_NAMES[op], values, strict=True)
         if value is not None and name not in initializers
     }
-    return RnnCase(op, model, inputs, attrs, operands, tuple(outputs))
+    return RnnCase(op, model, inputs, attrs, values, tuple(outputs))
 
 
 def layout0_model(model: onnx.ModelProto) -> onnx.ModelProto:

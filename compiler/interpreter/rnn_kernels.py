@@ -96,7 +96,7 @@ def _make_function(name: str, a: float | None, b: float | None) -> Callable[[Arr
     if name == "Softsign":
         return lambda x: x / (1 + np.abs(x))
     if name == "Softplus":
-        # log(1 + exp(x)) without overflow for large x.
+        # log(1 + exp(x)) without overflow for large x (onnxruntime's returns inf past 88).
         return lambda x: np.logaddexp(x, 0)
     raise AssertionError(name)  # unreachable: names are validated before this
 
@@ -144,6 +144,10 @@ class Activation:
     def __call__(self, x: Array) -> Array:
         """Apply the function elementwise; the result has the dtype of ``x``."""
         return self._fn(x)
+
+    def __reduce__(self) -> tuple:
+        # Rebuild from the public fields: the cached function is a closure, not picklable.
+        return (Activation, (self.name, self.alpha, self.beta))
 
 
 def _parameter(name: str, which: str, value: float | None, default: float | None) -> float | None:
@@ -450,7 +454,9 @@ def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
     acts = resolve_activations("LSTM", direction, activations, activation_alpha, activation_beta)
     f_gate, g_gate = _gate([a[0] for a in acts], clip), _gate([a[1] for a in acts], clip)
     h_act = _gate([a[2] for a in acts], None)  # clip acts on gates only, never on C
-    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, 4H]
+    # A transposed view, not a copy: BLAS takes it as is, and copying a large R costs more
+    # than the whole time loop.
+    rt = p.r.transpose(0, 2, 1)  # [nd, H, 4H]
     peep = None
     if P is not None:
         P = np.asarray(P)
@@ -523,8 +529,8 @@ def gru(  # noqa: PLR0917 - positional operands in ONNX input order
     H = p.hidden_size
     acts = resolve_activations("GRU", direction, activations, activation_alpha, activation_beta)
     f_gate, g_gate = _gate([a[0] for a in acts], clip), _gate([a[1] for a in acts], clip)
-    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, 3H]
-    rt_zr, rt_h = rt[..., : 2 * H], np.ascontiguousarray(rt[..., 2 * H :])
+    rt = p.r.transpose(0, 2, 1)  # [nd, H, 3H], a view as in lstm()
+    rt_zr, rt_h = rt[..., : 2 * H], rt[..., 2 * H :]
     before_reset = bool(linear_before_reset)
     bias = p.wb + p.rb
     if before_reset:
@@ -588,7 +594,7 @@ def rnn(  # noqa: PLR0917 - positional operands in ONNX input order
     )
     acts = resolve_activations("RNN", direction, activations, activation_alpha, activation_beta)
     f_gate = _gate([a[0] for a in acts], clip)
-    rt = np.ascontiguousarray(p.r.transpose(0, 2, 1))  # [nd, H, H]
+    rt = p.r.transpose(0, 2, 1)  # [nd, H, H], a view as in lstm()
 
     def step(xw: Array, states: tuple[Array, ...]) -> tuple[Array, ...]:
         return (f_gate(xw + states[0] @ rt),)

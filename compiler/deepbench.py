@@ -1,0 +1,240 @@
+"""DeepBench-style RNN inference models with random weights (`rnnc gen`).
+
+A task is one recurrent layer: cell, hidden size H, sequence length T, batch and input size
+(H unless given, as in the paper). `write_model` writes three files for `NAME.mlir`:
+
+    NAME.mlir          func @main(X) -> (Y, Y_h): one rnn.lstm / rnn.gru / rnn.rnn
+    NAME.npz           its weights W, R, B (the module attribute `rnn.weights`)
+    NAME.inputs.npz    a random input X, ready for `rnnc run NAME.mlir --inputs ...`
+
+GRUs use `linear_before_reset = 1`, the variant cuDNN (and so DeepBench) computes.
+Weights are drawn like PyTorch's initialisation, uniform in +-1/sqrt(H), but rounded to
+255 levels (an 8-bit grid with one scale per model): exact in float32 and in the 8-bit
+weight precision the accelerator uses, and they compress well. The same arguments and
+seed give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    f32,
+    i64,
+)
+from xdsl.ir import Block, Region
+from xdsl.printer import Printer
+
+from compiler.diagnostics import Diagnostic
+from compiler.interpreter.names import NAME_ATTR
+from compiler.npz import save_npz
+from dialects import rnn
+
+#: The DeepBench inference-server RNN problems, a copy of the suite's table.
+CSV_PATH = (
+    Path(__file__).resolve().parents[1]
+    / "examples"
+    / "deepbench"
+    / "deepbench-inference-server.csv"
+)
+
+_CELLS: dict[str, type[rnn.RecurrentOp]] = {"lstm": rnn.LSTMOp, "gru": rnn.GRUOp, "rnn": rnn.RNNOp}
+
+#: Weight levels on each side of zero: the 8-bit grid k / 127 * limit, |k| <= 127.
+_LEVELS = 127
+
+
+@dataclass(frozen=True)
+class Task:
+    """One DeepBench problem: a single layer, sizes as in the suite."""
+
+    cell: str
+    hidden: int
+    steps: int
+    batch: int = 1
+    input_size: int | None = None  # None: the hidden size
+
+    @property
+    def inputs(self) -> int:
+        return self.hidden if self.input_size is None else self.input_size
+
+    @property
+    def name(self) -> str:
+        """`lstm-512-25`, with `-b4` for batch 4 and `-i256` for input size 256."""
+        name = f"{self.cell}-{self.hidden}-{self.steps}"
+        if self.batch != 1:
+            name += f"-b{self.batch}"
+        if self.input_size is not None and self.input_size != self.hidden:
+            name += f"-i{self.input_size}"
+        return name
+
+
+#: The eleven batch-1 tasks of Zhao et al. (MLSys 2019), Tables 6 and 7.
+PAPER_TASKS = (
+    Task("lstm", 256, 150),
+    Task("lstm", 512, 25),
+    Task("lstm", 1024, 25),
+    Task("lstm", 1536, 50),
+    Task("lstm", 2048, 25),
+    Task("gru", 512, 1),
+    Task("gru", 1024, 1500),
+    Task("gru", 1536, 375),
+    Task("gru", 2048, 375),
+    Task("gru", 2560, 375),
+    Task("gru", 2816, 750),
+)
+
+
+def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
+    """Data row `row` (counted from 1, the line after the header) of a DeepBench table with
+    columns cell, hidden, batch, steps."""
+    try:
+        with open(path, newline="") as stream:
+            rows = list(csv.DictReader(stream))
+    except OSError as error:
+        raise Diagnostic(str(path), f"cannot read the task table: {error.strerror}") from None
+    if not 1 <= row <= len(rows):
+        raise Diagnostic(
+            str(path), f"row {row} does not exist (the table has rows 1 to {len(rows)})"
+        )
+    line = rows[row - 1]
+    where = f"{path}:{row + 1}"
+    try:
+        task = Task(
+            line["cell"].strip(), int(line["hidden"]), int(line["steps"]), int(line["batch"])
+        )
+    except (KeyError, AttributeError, TypeError, ValueError):
+        raise Diagnostic(where, "expected the columns cell, hidden, batch, steps") from None
+    _check(task, where)
+    return task
+
+
+def _check(task: Task, where: str) -> None:
+    if task.cell not in _CELLS:
+        raise Diagnostic(where, f"unknown cell '{task.cell}' (expected {', '.join(_CELLS)})")
+    sizes = {
+        "hidden": task.hidden,
+        "steps": task.steps,
+        "batch": task.batch,
+        "input size": task.inputs,
+    }
+    for what, size in sizes.items():
+        if size < 1:
+            raise Diagnostic(where, f"the {what} must be at least 1, got {size}")
+
+
+# ---- the model ------------------------------------------------------------------------------
+
+
+def build_module(task: Task, weights_name: str) -> ModuleOp:
+    """`func.func @main(X) -> (Y, Y_h)` around one recurrent layer with weights W, R, B."""
+    op_type = _CELLS[task.cell]
+    x_type = TensorType(f32, [task.steps, task.batch, task.inputs])
+    block = Block(arg_types=[x_type])
+    block.args[0].name_hint = "X"
+    weights = [
+        rnn.WeightOp(name, TensorType(f32, shape)) for name, shape in _weight_shapes(task).items()
+    ]
+    for weight in weights:
+        weight.result.name_hint = weight.key.data
+        block.add_op(weight)
+    properties = {"hidden_size": IntegerAttr(task.hidden, i64)}
+    if op_type is rnn.GRUOp:
+        properties["linear_before_reset"] = IntegerAttr(1, i64)
+    state = TensorType(f32, [1, task.batch, task.hidden])
+    y = TensorType(f32, [task.steps, 1, task.batch, task.hidden])
+    results = len(op_type.get_irdl_definition().results)  # Y, Y_h and for LSTM Y_c
+    layer = op_type.build(
+        operands=[[block.args[0]], *[[w.result] for w in weights], *[[]] * _absent(op_type)],
+        result_types=[y, *[state] * (results - 1)],
+        properties=properties,
+    )
+    for result, name in zip(layer.results, ("Y", "Y_h", "Y_c"), strict=False):
+        result.name_hint = name
+    block.add_op(layer)
+    block.add_op(func.ReturnOp(layer.results[0], layer.results[1]))
+    main = func.FuncOp(
+        "main",
+        ([x_type], [y, state]),
+        Region(block),
+        arg_attrs=_names(["X"]),
+        res_attrs=_names(["Y", "Y_h"]),
+    )
+    module = ModuleOp([main])
+    module.attributes["rnn.weights"] = StringAttr(weights_name)
+    module.verify()
+    return module
+
+
+def _absent(op_type: type[rnn.RecurrentOp]) -> int:
+    """How many optional operands follow B (sequence_lens, initial states, peepholes)."""
+    return len(op_type.get_irdl_definition().operands) - 4
+
+
+def _names(names: Sequence[str]) -> ArrayAttr[DictionaryAttr]:
+    return ArrayAttr([DictionaryAttr({NAME_ATTR: StringAttr(n)}) for n in names])
+
+
+def _weight_shapes(task: Task) -> dict[str, tuple[int, ...]]:
+    gates = rnn.GATES[_CELLS[task.cell].name] * task.hidden
+    return {
+        "W": (1, gates, task.inputs),
+        "R": (1, gates, task.hidden),
+        "B": (1, 2 * gates),
+    }
+
+
+def random_weights(task: Task, seed: int) -> dict[str, np.ndarray]:
+    """W, R and B uniform in +-1/sqrt(H) on a 255-level grid (see the module docstring)."""
+    rng = np.random.default_rng([seed, 0])
+    step = np.float32(1.0 / (_LEVELS * np.sqrt(task.hidden)))
+    return {
+        name: rng.integers(-_LEVELS, _LEVELS + 1, shape, dtype=np.int8).astype(np.float32) * step
+        for name, shape in _weight_shapes(task).items()
+    }
+
+
+def random_inputs(task: Task, seed: int) -> dict[str, np.ndarray]:
+    """X uniform in [-1, 1), drawn from a stream independent of the weights'."""
+    rng = np.random.default_rng([seed, 1])
+    shape = (task.steps, task.batch, task.inputs)
+    return {"X": rng.uniform(-1.0, 1.0, shape).astype(np.float32)}
+
+
+def write_model(
+    cell: str,
+    hidden: int,
+    steps: int,
+    output: str,
+    *,
+    input_size: int | None = None,
+    batch: int = 1,
+    seed: int = 0,
+) -> None:
+    """Write `output` (.mlir), its weights `<stem>.npz` and inputs `<stem>.inputs.npz`."""
+    from compiler.cli import write_atomically  # here: the CLI imports this module
+
+    task = Task(cell, hidden, steps, batch, input_size)
+    _check(task, "rnnc gen")
+    target = Path(output)
+    weights_path = target.with_suffix(".npz")
+    module = build_module(task, weights_path.name)
+    buffer = StringIO()
+    Printer(stream=buffer).print_op(module)
+    weights = random_weights(task, seed)
+    inputs = random_inputs(task, seed)
+    write_atomically(str(weights_path), lambda tmp: save_npz(tmp, weights, compress=True))
+    write_atomically(str(target.with_suffix(".inputs.npz")), lambda tmp: save_npz(tmp, inputs))
+    write_atomically(output, lambda tmp: tmp.write_text(buffer.getvalue() + "\n"))
