@@ -22,7 +22,11 @@ from compiler import deepbench, interpreter, pipeline
 Runner = Callable[[], np.ndarray]  # returns Y_h, [1, batch, hidden]
 
 #: Pipelines whose output the interpreter runs, by the row name of the table.
-LEVELS = {"rnn interpreter": ""}
+LEVELS = {
+    "rnn interpreter": "",
+    "loop, decomposed": "rnn-decompose",
+    "loop, fused": "rnn-decompose,loop-fuse",
+}
 
 MODELS = (deepbench.Task("lstm", 512, 25), deepbench.Task("gru", 1024, 100))
 

@@ -32,6 +32,7 @@ one PMU of tables beside each element-wise PCU, and the recurrent state.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -276,6 +277,20 @@ def _clog2(values: Array) -> Array:
     return np.ceil(np.log2(np.maximum(values, 1)) - 1e-12).astype(np.int64)
 
 
+def _combine_tree(dot_products: Array, ru: Array, lanes: int) -> tuple[Array, Array]:
+    """PCUs and PCU levels that add up the ru partial sums of each dot product. A combining
+    PCU takes `lanes` partials in its lanes and folds them with its cross-lane tree (several
+    dot products' partials side by side when ru < lanes); ru > lanes needs further levels,
+    each reached by one more transfer."""
+    pcus, levels, partials = np.zeros_like(ru), np.zeros_like(ru), ru.copy()
+    while (partials > 1).any():
+        active = partials > 1
+        pcus = pcus + np.where(active, _cdiv(dot_products * partials, lanes), 0)
+        levels = levels + active
+        partials = np.where(active, _cdiv(partials, lanes), 1)
+    return pcus, levels
+
+
 @dataclass(frozen=True)
 class NestArrays:
     """The nest model evaluated on arrays of (hu, ru, rv) candidates."""
@@ -329,7 +344,7 @@ class NestArrays:
 
 
 def nest_arrays(
-    nest: NestSpec, hu: Array, ru: Array, rv: Array, arch: Architecture, mode: Precision
+    nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape)."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
@@ -345,15 +360,15 @@ def nest_arrays(
         chunks = chunk_counts.max(axis=0)
         ii = np.maximum(chunks, arch.timing.min_ii_cycles)
         map_reduce = zero + arch.map_reduce_latency(mode.name)
-        levels = _clog2(ru)
-        # One combining PCU folds up to `lanes` partials with its cross-lane tree; wider ru
-        # needs another level of combining PCUs, each reached by one more transfer.
-        combine_levels = _cdiv(levels, max(1, math.ceil(math.log2(lanes))))
-        reduction_tree = np.where(ru > 1, levels + combine_levels * transfer, 0)
         map_reduce_pcus = hu * gates * ru
-        combine_pcus = np.where(ru > 1, _cdiv(map_reduce_pcus, lanes), 0)
-        slice_bytes = iterations[None, :] * chunk_counts * rv[None, :] * wbytes
-        slice_count = np.broadcast_to(hu * ru, slice_bytes.shape)
+        combine_pcus, combine_levels = _combine_tree(hu * gates, ru, lanes)
+        reduction_tree = _clog2(ru) + combine_levels * transfer
+        # Reductions of equal length have equal slices: one group each, with a multiplicity.
+        _, first, multiplicity = np.unique(
+            np.asarray(nest.reductions), return_index=True, return_counts=True
+        )
+        slice_bytes = iterations[None, :] * chunk_counts[first] * rv[None, :] * wbytes
+        slice_count = (hu * ru)[None, :] * multiplicity[:, None]
         weight_pmus = (slice_count * _cdiv(slice_bytes, cap)).sum(axis=0)
         weight_bytes = (slice_count * slice_bytes).sum(axis=0)
         # ru banked copies of the operand vector (x,h), one chunk stream each, broadcast
@@ -375,15 +390,16 @@ def nest_arrays(
                           if depth else 0)
     # The same hu words a cycle are written to a buffer and read by its consumer.
     bias_elems = nest.weight_elems - nest.matrix_elems
+    read_width = arch.pmu.read_bytes_per_cycle
     bias_pmus = (
-        np.maximum(_cdiv(bias_elems * wbytes, cap), _cdiv(hu * wbytes, arch.pmu.read_bytes_per_cycle))
+        np.maximum(_cdiv(bias_elems * wbytes, cap), _cdiv(hu * wbytes, read_width))
         if bias_elems
         else zero
     )
     buffer_pmus = (
         np.maximum(
             _cdiv(nest.buffer_elems * WORD_BYTES, cap),
-            _cdiv(hu * WORD_BYTES, arch.pmu.read_bytes_per_cycle),
+            _cdiv(hu * WORD_BYTES, read_width),
         )
         if nest.buffer_elems
         else zero
@@ -444,11 +460,12 @@ def state_pmus(program: ProgramSpec, arch: Architecture) -> int:
     return math.ceil(program.state_elems * WORD_BYTES / arch.pmu.capacity_bytes)
 
 
-def exchange_cycles(program: ProgramSpec, arch: Architecture, chips: int) -> int:
-    """Per step over several chips: a ring all-gather of h, each chip's slice in 32-bit."""
+def exchange_cycles(chip_program: ProgramSpec, arch: Architecture, chips: int) -> int:
+    """Per step over several chips: a ring all-gather of h. Each chip owns the slice of h
+    its share of the foreach produces, sent as 32-bit words; chips - 1 ring steps."""
     if chips == 1:
         return 0
-    slice_bytes = math.ceil(program.recurrent_elems / chips) * WORD_BYTES
+    slice_bytes = chip_program.recurrent_elems * WORD_BYTES
     hop = arch.interchip.link_latency_cycles + math.ceil(
         slice_bytes / arch.interchip_bytes_per_cycle()
     )
@@ -465,6 +482,9 @@ def resident_bytes(pmus: Array, count: Array, slice_bytes: Array, cap: int) -> A
     per_slice = _cdiv(slice_bytes, cap)
     full = (count * (per_slice - 1)).sum(axis=0)
     tails = slice_bytes - (per_slice - 1) * cap
+    if slice_bytes.shape[0] == 1:
+        taken = np.clip(pmus - full, 0, count[0])
+        return cap * np.minimum(pmus, full) + tails[0] * taken
     order = np.argsort(-tails, axis=0, kind="stable")
     tails = np.take_along_axis(tails, order, axis=0)
     counts = np.take_along_axis(count, order, axis=0)
@@ -498,7 +518,7 @@ def program_arrays(
     weight_bytes = sum(n.weight_bytes for n in nests)
     resident = resident_bytes(weight_pmus, count, slices, cap)
     streamed = weight_bytes - resident
-    stream = _cdiv(np.ceil(streamed / arch.dram_bytes_per_cycle()).astype(np.int64), 1)
+    stream = np.ceil(streamed / arch.dram_bytes_per_cycle()).astype(np.int64)
     overhead = arch.timing.step_overhead_cycles
     exchange = exchange_cycles(program, arch, chips)
     state_bytes = program.state_elems * WORD_BYTES
@@ -523,29 +543,31 @@ def program_arrays(
     )
 
 
-def classify(totals: ProgramArrays, budget: Budget) -> list[str]:
-    """The bound of each candidate, from its own figures (the search refines this by asking
-    whether more units would help)."""
-    bounds = []
-    fixed = totals.fill + totals.sync + totals.overhead + totals.exchange
-    for i in range(totals.pcus.size):
-        if totals.pcus.flat[i] > budget.pcus:
-            bounds.append(COMPUTE_UNITS)
-        elif totals.nonweight_pmus.flat[i] > budget.pmus:
-            bounds.append(MEMORY_CAPACITY)
-        elif totals.stream.flat[i] > totals.compute.flat[i]:
-            bounds.append(MEMORY_BANDWIDTH)
-        elif totals.streamed_bytes.flat[i] > 0:
-            bounds.append(MEMORY_CAPACITY)
-        elif (
-            fixed.flat[i] + totals.compute.flat[i] - totals.natural_compute.flat[i]
-            >= totals.natural_compute.flat[i]
-        ):
-            # Most of the step is latency (fills, handshakes, the minimum II), not work.
-            bounds.append(RECURRENCE_LATENCY)
-        else:
-            bounds.append(COMPUTE_UNITS)
-    return bounds
+def point_bound(
+    *,
+    pcus: int,
+    nonweight_pmus: int,
+    compute: int,
+    natural: int,
+    stream: int,
+    streamed: int,
+    fixed: int,
+    budget: Budget,
+) -> str:
+    """What dominates one design point's step, from its own figures. (The search asks
+    instead whether more units would make it faster; see `compiler.dse`.)"""
+    if pcus > budget.pcus:
+        return COMPUTE_UNITS
+    if nonweight_pmus > budget.pmus:
+        return MEMORY_CAPACITY
+    if stream > compute:
+        return MEMORY_BANDWIDTH
+    if streamed > 0:
+        return MEMORY_CAPACITY
+    if fixed + compute - natural >= natural:
+        # Most of the step is latency (fills, handshakes, the minimum II), not dot products.
+        return RECURRENCE_LATENCY
+    return COMPUTE_UNITS
 
 
 # ----------------------------------------------------------------------------------------
@@ -618,11 +640,15 @@ def evaluate(
     chip_program = per_chip_program(program, chips)
     check_factors(chip_program, factors, arch, mode)
     arrays = [
-        nest_arrays(nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch, mode)
+        nest_arrays(
+            nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode
+        )
         for nest, f in zip(chip_program.nests, factors, strict=True)
     ]
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
-    return _cost(chip_program, factors, arrays, totals, arch, mode, budget, chips)
+    return _cost(
+        chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips
+    )
 
 
 def _cost(
@@ -630,6 +656,7 @@ def _cost(
     factors: Sequence[Factors],
     arrays: Sequence[NestArrays],
     totals: ProgramArrays,
+    *,
     arch: Architecture,
     mode: Precision,
     budget: Budget,
@@ -692,7 +719,16 @@ def _cost(
         dram_gbs=streamed * arch.clock_ghz / per_step,
         fits=bool(np.asarray(totals.fits).flat[0]),
         weights_on_chip=streamed == 0,
-        bound=classify(totals, budget)[0],
+        bound=point_bound(
+            pcus=scalar(totals.pcus),
+            nonweight_pmus=scalar(totals.nonweight_pmus),
+            compute=scalar(totals.compute),
+            natural=scalar(totals.natural_compute),
+            stream=scalar(totals.stream),
+            streamed=streamed,
+            fixed=scalar(totals.fill + totals.sync) + totals.overhead + totals.exchange,
+            budget=budget,
+        ),
     )
 
 
@@ -798,6 +834,66 @@ def paper_flops(cell: str, hidden: int, input: int, steps: int) -> int:
     return 2 * _cell_gates(cell) * hidden * (hidden + input) * steps
 
 
+# ----------------------------------------------------------------------------------------
+# The paper's DeepBench tasks (compiler/arch/paper_deepbench.json)
+# ----------------------------------------------------------------------------------------
+
+# Table 7 prints hu = 2 for every GRU task, but 2 x 3 gates x 8 x 64 MACs a cycle cannot
+# reach the reported 15 TFLOPS; hu = 5 reproduces every GRU latency (paper-notes §5.5).
+GRU_TABLE7_HU = 5
+
+
+@dataclass(frozen=True)
+class PaperTask:
+    """One DeepBench task as the paper reports it."""
+
+    cell: str
+    hidden: int
+    input: int
+    steps: int
+    latency_ms: dict[str, float]
+    """Published latencies: plasticine, brainwave_stratix10, v100_cudnn_fp16, xeon_tf."""
+    table7: Factors
+    """The paper's Plasticine design point (GRU hu corrected to 5)."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.cell.upper()}-{self.hidden} T={self.steps}"
+
+    def fused(self) -> ProgramSpec:
+        return fused_cell_program(self.cell, self.hidden, self.input, self.steps)
+
+    def decomposed(self) -> ProgramSpec:
+        return decomposed_cell_program(self.cell, self.hidden, self.input, self.steps)
+
+    @property
+    def flops(self) -> int:
+        return paper_flops(self.cell, self.hidden, self.input, self.steps)
+
+
+def paper_tasks() -> tuple[PaperTask, ...]:
+    """The 11 DeepBench tasks of the paper's Table 6, in its order."""
+    from compiler.arch import PAPER_DEEPBENCH
+
+    tasks = json.loads(PAPER_DEEPBENCH.read_text())["tasks"]
+    return tuple(
+        PaperTask(
+            cell=task["cell"],
+            hidden=task["hidden"],
+            input=task["input"],
+            steps=task["steps"],
+            latency_ms=dict(task["latency_ms"]),
+            table7=Factors(
+                hu=GRU_TABLE7_HU if task["cell"] == "gru"
+                else task["plasticine_params_as_printed"]["hu"],
+                ru=task["plasticine_params_as_printed"]["ru"],
+                rv=task["plasticine_params_as_printed"]["rv"],
+            ),
+        )
+        for task in tasks
+    )
+
+
 __all__ = [
     "BOUNDS",
     "COMPUTE_UNITS",
@@ -811,9 +907,11 @@ __all__ = [
     "Fill",
     "NestCost",
     "NestSpec",
+    "PaperTask",
     "ProgramSpec",
     "decomposed_cell_program",
     "evaluate",
     "fused_cell_program",
     "paper_flops",
+    "paper_tasks",
 ]

@@ -125,8 +125,8 @@ def _check(task: Task, where: str) -> None:
     if task.cell not in _CELLS:
         raise Diagnostic(where, f"unknown cell '{task.cell}' (expected {', '.join(_CELLS)})")
     sizes = {
-        "hidden": task.hidden,
-        "steps": task.steps,
+        "hidden size": task.hidden,
+        "sequence length": task.steps,
         "batch": task.batch,
         "input size": task.inputs,
     }

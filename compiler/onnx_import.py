@@ -299,7 +299,7 @@ class _Importer:
         from); every rnn op is pure."""
         for op in reversed(list(self.block.ops)):
             if op.results and all(not r.uses for r in op.results):
-                op.erase()
+                self.block.erase_op(op)
 
     # ---- data movement: folded on constants, rnn ops on run-time values -------------------
 
@@ -307,6 +307,8 @@ class _Importer:
         shape = tuple(shape)
         if isinstance(value, np.ndarray):
             return value.reshape(shape)
+        if isinstance(value.owner, rnn.ReshapeOp):  # one reshape, not a chain of them
+            value = value.owner.input
         if _shape(value) == shape:
             return value
         element = value.type.get_element_type()  # type: ignore[attr-defined]
@@ -327,10 +329,8 @@ class _Importer:
         )
         return self.emit(op).results[0]
 
-    def slice(self, value: Value, axis: int, start: int, size: int) -> Value:
-        """`value[start:start+size]` along `axis`."""
-        if isinstance(value, np.ndarray):
-            return np.take(value, np.arange(start, start + size), axis=axis)
+    def slice(self, value: SSAValue, axis: int, start: int, size: int) -> SSAValue:
+        """`value[start:start+size]` along `axis` (constants are sliced by numpy directly)."""
         shape = list(_shape(value))
         if start == 0 and size == shape[axis]:
             return value
@@ -577,7 +577,7 @@ def _slice(imp: _Importer, node: onnx.NodeProto, inputs: list[Value | None]) -> 
         return [data[tuple(index)]]
     if any(step != 1 for step in steps):
         raise _NodeError("only slices with step 1 of run-time tensors are supported")
-    result: Value = data
+    result = data
     for onnx_axis, start, end in zip(axes, starts, ends, strict=True):
         axis = _axis(onnx_axis, len(shape))
         first, stop, _ = slice(start, end).indices(shape[axis])  # ONNX clamps like Python

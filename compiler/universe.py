@@ -7,8 +7,13 @@ heavy: each factory imports its dialect or pass only when asked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from xdsl.ir import Dialect
 from xdsl.universe import Universe
+
+if TYPE_CHECKING:
+    from xdsl.passes import ModulePass
 
 
 def _rnn_dialect() -> Dialect:
@@ -17,7 +22,25 @@ def _rnn_dialect() -> Dialect:
     return RNN
 
 
+def _loop_dialect() -> Dialect:
+    from dialects.loop import LOOP
+
+    return LOOP
+
+
+def _rnn_decompose() -> type[ModulePass]:
+    from passes.rnn_decompose import RnnDecomposePass
+
+    return RnnDecomposePass
+
+
+def _loop_fuse() -> type[ModulePass]:
+    from passes.loop_fuse import LoopFusePass
+
+    return LoopFusePass
+
+
 RNNC_UNIVERSE = Universe(
-    all_dialects={"rnn": _rnn_dialect},
-    all_passes={},
+    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect},
+    all_passes={"rnn-decompose": _rnn_decompose, "loop-fuse": _loop_fuse},
 )

@@ -17,11 +17,11 @@ import pytest
 
 pytest.importorskip("onnxruntime", reason="the differential ONNX tests need onnxruntime")
 
-from onnx_cases import OPS, RnnCase, random_case, run_onnxruntime  # noqa: E402
-from test_rnn_kernels import TOLERANCE, rel_err  # noqa: E402
+from onnx_cases import OPS, RnnCase, random_case, run_onnxruntime
+from test_rnn_kernels import TOLERANCE, rel_err
 
-from compiler import cli, interpreter, pipeline  # noqa: E402
-from compiler.onnx_import import import_model  # noqa: E402
+from compiler import cli, interpreter, pipeline
+from compiler.onnx_import import import_model
 
 CASES_PER_OP = 110  # 330 configurations in all
 

@@ -36,15 +36,30 @@ CONFIGS = {
 }
 
 
-def _export(module: torch.nn.Module, args: tuple, names: list[str], outputs: list[str], path: Path) -> None:
+def _export(
+    module: torch.nn.Module,
+    args: tuple,
+    names: list[str],
+    outputs: list[str],
+    path: Path,
+    **options: object,
+) -> None:
     with warnings.catch_warnings():  # the TorchScript exporter announces its deprecation
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, args, str(path), dynamo=False, input_names=names, output_names=outputs
+            module,
+            args,
+            str(path),
+            dynamo=False,
+            input_names=names,
+            output_names=outputs,
+            **options,
         )
 
 
-def _import_and_run(tmp_path: Path, inputs: dict[str, np.ndarray]) -> tuple[str, dict[str, np.ndarray]]:
+def _import_and_run(
+    tmp_path: Path, inputs: dict[str, np.ndarray]
+) -> tuple[str, dict[str, np.ndarray]]:
     mlir, out = tmp_path / "model.mlir", tmp_path / "out.npz"
     np.savez(tmp_path / "in.npz", **inputs)
     assert cli.main(["import", str(tmp_path / "model.onnx"), "-o", str(mlir)]) == 0
@@ -71,11 +86,11 @@ def _assert_close(got: dict[str, np.ndarray], names: list[str], expected: list[n
         assert rel_err(got[name], exp) <= TOLERANCE, f"{name}: {rel_err(got[name], exp):.3g}"
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize(
+    ("cell", "config"),
+    [(cell, config) for cell in CELLS for config in CONFIGS if config != "relu" or cell == "RNN"],
+)
 def test_exported_layers_match_torch(cell: str, config: str, tmp_path: Path) -> None:
-    if config == "relu" and cell != "RNN":
-        pytest.skip("nonlinearity is an nn.RNN option")
     torch.manual_seed(0)
     options = CONFIGS[config]
     module = CELLS[cell](INPUT, HIDDEN, **options).eval()
@@ -111,3 +126,23 @@ def test_user_given_initial_states_match_torch(cell: str, tmp_path: Path) -> Non
     with torch.no_grad():
         _assert_close(got, names, _flatten(module(x, states)))
     assert text.count("initial_h") == 2  # each layer reads its slice of h0
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_opset_11_export_with_initializers_as_inputs_matches_torch(
+    cell: str, tmp_path: Path
+) -> None:
+    # Older opsets give Squeeze/Unsqueeze/Slice their axes as attributes, and old exporters
+    # list the initializers among the graph inputs too: they are still weights.
+    torch.manual_seed(2)
+    module = CELLS[cell](INPUT, HIDDEN, num_layers=2).eval()
+    x = torch.randn(SEQ, BATCH, INPUT)
+    names = _output_names(cell)
+    path = tmp_path / "model.onnx"
+    _export(module, (x,), ["X"], names, path, opset_version=11, keep_initializers_as_inputs=True)
+
+    text, got = _import_and_run(tmp_path, {"X": x.numpy()})
+
+    with torch.no_grad():
+        _assert_close(got, names, _flatten(module(x)))
+    assert 'rnn.name = "X"}) ->' in text  # X is the only argument

@@ -28,6 +28,8 @@ from compiler.diagnostics import Diagnostic
 PRESET_DIR = Path(__file__).parent / "presets"
 SCHEMA_PATH = PRESET_DIR / "architecture.schema.json"
 DEFAULT_ARCHITECTURE = "plasticine-rnn"
+# The paper's published figures (Tables 3, 4, 6, 7), for calibration and benchmarks.
+PAPER_DEEPBENCH = Path(__file__).parent / "paper_deepbench.json"
 
 UNIT_KINDS = ("pcu", "pmu")
 
@@ -401,7 +403,7 @@ def _expectation(schema: Mapping[str, Any]) -> str:
         bounds.append(f"a multiple of {schema['multipleOf']}")
     if "pattern" in schema:
         bounds.append(f"matching {schema['pattern']}")
-    return " ".join([kind, *bounds])
+    return ", ".join([" ".join([kind, *bounds[:1]]), *bounds[1:]])
 
 
 def _check_consistency(data: Mapping[str, Any], source: str) -> None:
@@ -487,7 +489,8 @@ def _build(data: Mapping[str, Any]) -> Architecture:
             Precision(name=name, description=mode.get("description", ""), **{
                 key: value for key, value in mode.items() if key != "description"
             })
-            for name, mode in data["precisions"].items()
+            # Canonical order, so that equal descriptions give equal objects and digests.
+            for name, mode in sorted(data["precisions"].items())
         ),
         default_precision=data["default_precision"],
         timing=Timing(**data["timing"]),
@@ -497,6 +500,7 @@ def _build(data: Mapping[str, Any]) -> Architecture:
 __all__ = [
     "DEFAULT_ARCHITECTURE",
     "DRAM",
+    "PAPER_DEEPBENCH",
     "PCU",
     "PMU",
     "Architecture",

@@ -17,6 +17,7 @@ from xdsl.interpreter import Interpreter, InterpreterFunctions
 from xdsl.interpreters.func import FuncFunctions
 
 from compiler.diagnostics import Diagnostic
+from compiler.interpreter.loop_functions import LoopFunctions
 from compiler.interpreter.names import argument_names, result_names
 from compiler.interpreter.rnn_functions import RnnFunctions
 from compiler.interpreter.types import numpy_dtype
@@ -31,7 +32,7 @@ def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:
 
 def _level_functions(weights: Mapping[str, np.ndarray]) -> list[InterpreterFunctions]:
     """The numpy implementations of every level's ops."""
-    return [FuncFunctions(), RnnFunctions(weights)]
+    return [FuncFunctions(), RnnFunctions(weights), LoopFunctions()]
 
 
 def check_inputs(

@@ -1,0 +1,470 @@
+"""rnn-decompose: recurrent layers -> the BLAS-style loop program.
+
+Each `rnn.lstm`, `rnn.gru` and `rnn.rnn` becomes the program a BLAS library runs, the
+baseline the paper argues against: inside a `loop.sequential` time loop, one loop nest per
+kernel -- a matrix-vector product per gate for W·x and for R·h, the sum of the two, the bias
+add, each activation, each Hadamard product, the state update -- with a full-size on-chip
+buffer (one element per direction, batch entry and hidden unit) between every two kernels.
+`loop-fuse` turns it into the fused cell.
+
+Every kernel is a `loop.foreach` over (direction, batch, hidden unit). Directions are a
+parallel dimension: a reverse direction reads x at the reversed time index. The input and
+recurrent biases are summed once, before the time loop (except GRU's recurrent candidate
+bias under linear_before_reset, which r multiplies). `sequence_lens` masks the state update
+(an entry keeps its state and outputs zeros past its length) and the final states (zero
+for an empty sequence), and reverses each entry within its own length, as onnxruntime does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from xdsl.builder import ImplicitBuilder
+from xdsl.context import Context
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import (
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FloatAttr,
+    IndexType,
+    ModuleOp,
+)
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+from xdsl.utils.exceptions import PassFailedException
+
+from compiler.interpreter.rnn_kernels import Activation, resolve_activations
+from dialects import loop, rnn
+
+Body = Callable[[SSAValue, SSAValue, SSAValue], None]
+Vector = Callable[[SSAValue, SSAValue], Callable[[SSAValue], SSAValue]]
+
+
+def _const_index(value: int) -> SSAValue:
+    return arith.ConstantOp.from_int_and_width(value, IndexType()).result
+
+
+@dataclass
+class _Memories:
+    """The memories of one recurrent op's program (absent ones are None)."""
+
+    x: SSAValue
+    w: SSAValue
+    r: SSAValue
+    b: SSAValue | None
+    lens: SSAValue | None
+    p: SSAValue | None
+    bias: SSAValue | None  # input + recurrent bias per gate, summed before the time loop
+    h: SSAValue
+    c: SSAValue | None
+    y: SSAValue | None
+
+
+class _Lowering:
+    """Builds the loop program of one recurrent op."""
+
+    def __init__(self, op: rnn.RecurrentOp):
+        self.op = op
+        self.steps, self.batch, self.inputs, self.nd = op.sizes()
+        self.hidden = op.hidden
+        self.space = (self.nd, self.batch, self.hidden)
+        self.element = self._element_type()
+        self.cell = {"rnn.lstm": "LSTM", "rnn.gru": "GRU", "rnn.rnn": "RNN"}[op.name]
+        self.acts = resolve_activations(
+            self.cell, op.direction_name, op.activation_names(), op.alphas(), op.betas()
+        )
+        self.clip = op.clip_value()
+        self.reverse = (op.direction_name == "reverse",) if self.nd == 1 else (False, True)
+        self.before_reset = isinstance(op, rnn.GRUOp) and op.linear_before_reset.value.data != 0
+        self.prelude = Block()  # ops before the time loop
+        self.step = Block(arg_types=[IndexType()])  # the time loop's body
+        self.step.args[0].name_hint = "t"
+
+    def _element_type(self) -> Attribute:
+        element = self.op.X.type.get_element_type()  # type: ignore[union-attr]
+        if not isinstance(element, Float16Type | Float32Type | Float64Type):
+            raise PassFailedException(
+                f"not supported at loop level: {self.op.name} with element type {element} "
+                "(expected f16, f32 or f64)"
+            )
+        return element
+
+    @property
+    def t(self) -> SSAValue:
+        return self.step.args[0]
+
+    # ---- the whole program -----------------------------------------------------------------
+
+    def build(self) -> tuple[Block, dict[str, SSAValue]]:
+        """The ops replacing the recurrent op, and the tensor of each used result."""
+        op = self.op
+        with ImplicitBuilder(self.prelude):
+            self.m = self._memories()
+            initial_c = op.initial_c if isinstance(op, rnn.LSTMOp) else None
+            self._initialise(self._input(op.initial_h, "h0"), self._input(initial_c, "c0"))
+            outputs = {
+                name: self._alloc(name.lower(), value.type.get_shape(), "dram")  # type: ignore[union-attr]
+                for name, value in op.state_results()
+                if value.uses
+            }
+        cell_step = {"rnn.lstm": self._lstm_step, "rnn.gru": self._gru_step}.get(
+            op.name, self._rnn_step
+        )
+        with ImplicitBuilder(self.step):
+            cell_step()
+            loop.YieldOp()
+        self.prelude.add_op(loop.SequentialOp(self.steps, Region(self.step)))
+        with ImplicitBuilder(self.prelude):
+            self._finals(outputs)
+            results = {name: loop.ToTensorOp(mem).tensor for name, mem in outputs.items()}
+            if self.m.y is not None:
+                results["Y"] = loop.ToTensorOp(self.m.y).tensor
+        return self.prelude, results
+
+    def _input(self, tensor: SSAValue | None, name: str, space: str = "dram") -> SSAValue | None:
+        if tensor is None:
+            return None
+        memory = loop.FromTensorOp(tensor, space).memref
+        memory.name_hint = name
+        return memory
+
+    def _alloc(self, name: str, shape: Sequence[int], space: str = "sram", buffers: int = 1) -> SSAValue:
+        op = loop.AllocOp(loop.memory_type(self.element, shape, space), buffers)
+        op.memref.name_hint = name
+        return op.memref
+
+    def _memories(self) -> _Memories:
+        op = self.op
+        b = self._input(op.B, "biases", "sram")
+        memories = _Memories(
+            x=self._input(op.X, "x"),  # type: ignore[arg-type]
+            w=self._input(op.W, "w", "sram"),  # type: ignore[arg-type]
+            r=self._input(op.R, "r", "sram"),  # type: ignore[arg-type]
+            b=b,
+            lens=self._input(op.sequence_lens, "lens", "sram"),
+            p=self._input(op.P, "p", "sram") if isinstance(op, rnn.LSTMOp) else None,
+            bias=None,
+            h=self._alloc("h", self.space),
+            c=self._alloc("c", self.space) if isinstance(op, rnn.LSTMOp) else None,
+            y=self._alloc("y", op.output_shape(), "dram") if op.Y.uses else None,
+        )
+        if b is not None:
+            memories.bias = self._summed_bias(b)
+        return memories
+
+    def _summed_bias(self, b: SSAValue) -> SSAValue:
+        """bias[d, g*H + j] = Wb + Rb of every gate whose two biases are simply added."""
+        rows = (self.op.gates - (1 if self.before_reset else 0)) * self.hidden
+        bias = self._alloc("bias", (self.nd, rows))
+        offset = self.op.gates * self.hidden
+
+        def body(d: SSAValue, j: SSAValue) -> None:
+            wb = loop.LoadOp(b, [d, j]).result
+            rb = loop.LoadOp(b, [d, j], [0, offset]).result
+            loop.StoreOp(loop.AddOp(wb, rb).result, bias, [d, j])
+
+        self._foreach((self.nd, rows), ("d", "j"), body)
+        return bias
+
+    def _initialise(self, h0: SSAValue | None, c0: SSAValue | None) -> None:
+        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+            zero = self._zero()
+            for state, initial in ((self.m.h, h0), (self.m.c, c0)):
+                if state is not None:
+                    value = zero if initial is None else self._load(initial, self._state_index(d, b, i))
+                    loop.StoreOp(value, state, [d, b, i])
+
+        self._nest(body)
+
+    def _finals(self, outputs: dict[str, SSAValue]) -> None:
+        states = {"Y_h": self.m.h, "Y_c": self.m.c}
+        if not outputs:
+            return
+
+        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+            ran = None
+            if self.m.lens is not None:  # onnxruntime reports zeros for an empty sequence
+                ran = arith.CmpiOp(self._length(b), _const_index(0), "sgt").result
+            for name, memory in outputs.items():
+                value = self._load(states[name], (d, b, i))  # type: ignore[arg-type]
+                if ran is not None:
+                    value = loop.SelectOp(ran, value, self._zero()).result
+                loop.StoreOp(value, memory, self._state_index(d, b, i))
+
+        self._nest(body)
+
+    # ---- loop nests ----------------------------------------------------------------------------
+
+    def _foreach(self, extents: Sequence[int], names: Sequence[str], body: Callable[..., None]) -> None:
+        block = Block(arg_types=[IndexType()] * len(extents))
+        for arg, name in zip(block.args, names, strict=True):
+            arg.name_hint = name
+        with ImplicitBuilder(block):
+            body(*block.args)
+            loop.YieldOp()
+        loop.ForeachOp(extents, Region(block))
+
+    def _nest(self, body: Body) -> None:
+        """One kernel: a foreach over (direction, batch entry, hidden unit)."""
+        self._foreach(self.space, ("d", "b", "i"), body)
+
+    def _load(self, memory: SSAValue, index: Sequence[SSAValue], offsets: Sequence[int] | None = None) -> SSAValue:
+        return loop.LoadOp(memory, index, offsets).result
+
+    def _buffer(self, name: str) -> SSAValue:
+        """A full-size intermediate buffer between two kernels."""
+        with ImplicitBuilder(self.prelude):  # allocated before the time loop
+            return self._alloc(name, self.space)
+
+    def _map(self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]) -> SSAValue:
+        """An element-wise kernel: `name[d, b, i] = function(d, b, i, *inputs[d, b, i])`."""
+        out = self._buffer(name)
+
+        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+            values = [self._load(m, (d, b, i)) for m in inputs]
+            loop.StoreOp(function(d, b, i, *values), out, [d, b, i])
+
+        self._nest(body)
+        return out
+
+    def _matvec(self, name: str, weight: SSAValue, gate: int, length: int, vector: Vector) -> SSAValue:
+        """`name[d, b, i] = sum_k weight[d, gate*H + i, k] * vector(d, b)(k)`."""
+        out = self._buffer(name)
+
+        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+            element = vector(d, b)
+            segment = Block(arg_types=[IndexType()])
+            k = segment.args[0]
+            k.name_hint = "k"
+            with ImplicitBuilder(segment):
+                w = self._load(weight, (d, i, k), (0, gate * self.hidden, 0))
+                loop.YieldOp(loop.MulOp(w, element(k)).result)
+            total = loop.ReduceOp("add", [length], [Region(segment)], self.element).result
+            loop.StoreOp(total, out, [d, b, i])
+
+        self._nest(body)
+        return out
+
+    def _x(self, d: SSAValue, b: SSAValue) -> Callable[[SSAValue], SSAValue]:
+        t = self._time_index(d, b)
+        return lambda k: self._load(self.m.x, self._x_index(t, b, k))
+
+    def _state(self, memory: SSAValue) -> Vector:
+        return lambda d, b: lambda k: self._load(memory, (d, b, k))
+
+    # ---- indices -------------------------------------------------------------------------------
+
+    def _state_index(self, d: SSAValue, b: SSAValue, i: SSAValue) -> tuple[SSAValue, ...]:
+        return (b, d, i) if self.op.batch_first else (d, b, i)
+
+    def _x_index(self, t: SSAValue, b: SSAValue, k: SSAValue) -> tuple[SSAValue, ...]:
+        return (b, t, k) if self.op.batch_first else (t, b, k)
+
+    def _y_index(self, t: SSAValue, d: SSAValue, b: SSAValue, i: SSAValue) -> tuple[SSAValue, ...]:
+        return (b, t, d, i) if self.op.batch_first else (t, d, b, i)
+
+    def _length(self, b: SSAValue) -> SSAValue:
+        assert self.m.lens is not None
+        return arith.IndexCastOp(self._load(self.m.lens, (b,)), IndexType()).result
+
+    def _valid(self, b: SSAValue) -> SSAValue | None:
+        """Whether step t is within batch entry b's sequence (None: always)."""
+        if self.m.lens is None:
+            return None
+        return arith.CmpiOp(self.t, self._length(b), "slt").result
+
+    def _time_index(self, d: SSAValue, b: SSAValue) -> SSAValue:
+        """The time index direction d processes at step t."""
+        if not any(self.reverse):
+            return self.t
+        if self.m.lens is None:
+            backward = arith.SubiOp(_const_index(self.steps - 1), self.t).result
+        else:  # within the entry's own length, then the padding steps in place
+            length = self._length(b)
+            last = arith.SubiOp(length, _const_index(1)).result
+            inside = arith.CmpiOp(self.t, length, "slt").result
+            backward = arith.SelectOp(inside, arith.SubiOp(last, self.t).result, self.t).result
+        if self.nd == 1:
+            return backward
+        forward = arith.CmpiOp(d, _const_index(0), "eq").result
+        return arith.SelectOp(forward, self.t, backward).result
+
+    # ---- element-wise helpers --------------------------------------------------------------------
+
+    def _zero(self) -> SSAValue:
+        return arith.ConstantOp(FloatAttr(0.0, self.element)).result  # type: ignore[arg-type]
+
+    def _one(self) -> SSAValue:
+        return arith.ConstantOp(FloatAttr(1.0, self.element)).result  # type: ignore[arg-type]
+
+    def _activate(self, slot: int, d: SSAValue, value: SSAValue) -> SSAValue:
+        """Activation `slot` (f, g, h) of direction d; clip bounds f's and g's inputs."""
+        if self.clip is not None and slot < 2:
+            low = arith.ConstantOp(FloatAttr(-self.clip, self.element)).result  # type: ignore[arg-type]
+            high = arith.ConstantOp(FloatAttr(self.clip, self.element)).result  # type: ignore[arg-type]
+            value = loop.MinOp(loop.MaxOp(value, low).result, high).result
+        functions = [acts[slot] for acts in self.acts]
+        if all(f == functions[0] for f in functions):
+            return _activation(functions[0], value)
+        forward = arith.CmpiOp(d, _const_index(0), "eq").result
+        outputs = [_activation(f, value) for f in functions]
+        return loop.SelectOp(forward, outputs[0], outputs[1]).result
+
+    def _gate_sum(self, gate: int, name: str, vector: Vector) -> SSAValue:
+        """W·x + R·(vector) + bias of one gate, in three or four kernels."""
+        xw = self._matvec(f"xw_{name}", self.m.w, gate, self.inputs, self._x)
+        hr = self._matvec(f"hr_{name}", self.m.r, gate, self.hidden, vector)
+        total = self._map(f"s_{name}", (xw, hr), lambda d, b, i, u, v: loop.AddOp(u, v).result)
+        return self._add_bias(total, gate, f"a_{name}")
+
+    def _add_bias(self, value: SSAValue, gate: int, name: str, source: SSAValue | None = None, offset: int = 0) -> SSAValue:
+        bias = self.m.bias if source is None else source
+        if bias is None:
+            return value
+        at = gate * self.hidden + offset
+
+        def add(d: SSAValue, b: SSAValue, i: SSAValue, v: SSAValue) -> SSAValue:
+            return loop.AddOp(v, self._load(bias, (d, i), (0, at))).result
+
+        return self._map(name, (value,), add)
+
+    def _gate(self, gate: int, name: str, slot: int = 0) -> SSAValue:
+        pre = self._gate_sum(gate, name, self._state(self.m.h))
+        return self._map(name, (pre,), lambda d, b, i, v: self._activate(slot, d, v))
+
+    def _update(self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]) -> None:
+        """The last kernel of a step: the new hidden state into h and Y (masked)."""
+
+        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+            values = [self._load(m, (d, b, i)) for m in inputs]
+            new = function(d, b, i, *values)
+            valid = self._valid(b)
+            state, output = new, new
+            if valid is not None:
+                old = self._load(self.m.h, (d, b, i))
+                state = loop.SelectOp(valid, new, old).result
+                output = loop.SelectOp(valid, new, self._zero()).result
+            loop.StoreOp(state, self.m.h, [d, b, i])
+            if self.m.y is not None:
+                index = self._y_index(self._time_index(d, b), d, b, i)
+                loop.StoreOp(output, self.m.y, index)
+
+        self._nest(body)
+
+    # ---- the cells ---------------------------------------------------------------------------------
+
+    def _peephole(self, value: SSAValue, which: int, name: str) -> SSAValue:
+        """value + P[which] ∘ c, for the peephole order i, o, f."""
+        p, c = self.m.p, self.m.c
+        if p is None:
+            return value
+        assert c is not None
+
+        def body(d: SSAValue, b: SSAValue, i: SSAValue, v: SSAValue, cv: SSAValue) -> SSAValue:
+            weight = self._load(p, (d, i), (0, which * self.hidden))
+            return loop.AddOp(v, loop.MulOp(weight, cv).result).result
+
+        return self._map(name, (value, c), body)
+
+    def _lstm_step(self) -> None:
+        op = self.op
+        assert isinstance(op, rnn.LSTMOp) and self.m.c is not None
+        c = self.m.c
+        coupled = op.input_forget.value.data != 0
+        h_state = self._state(self.m.h)
+        pre = {
+            name: self._gate_sum(gate, name, h_state)
+            for gate, name in enumerate("iofj")
+            if not (coupled and name == "f")
+        }
+
+        def activate(slot: int) -> Callable[..., SSAValue]:
+            return lambda d, b, i, v: self._activate(slot, d, v)
+
+        i = self._map("i", (self._peephole(pre["i"], 0, "ap_i"),), activate(0))
+        j = self._map("j", (pre["j"],), activate(1))
+        if coupled:
+            f = self._map("f", (i,), lambda d, b, i_, v: loop.SubOp(self._one(), v).result)
+        else:
+            f = self._map("f", (self._peephole(pre["f"], 2, "ap_f"),), activate(0))
+        fc = self._map("fc", (f, c), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
+        ij = self._map("ij", (i, j), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
+
+        def add_c(d: SSAValue, b: SSAValue, i_: SSAValue) -> None:
+            new = loop.AddOp(self._load(fc, (d, b, i_)), self._load(ij, (d, b, i_))).result
+            valid = self._valid(b)
+            if valid is not None:
+                new = loop.SelectOp(valid, new, self._load(c, (d, b, i_))).result
+            loop.StoreOp(new, c, [d, b, i_])
+
+        self._nest(add_c)
+        o = self._map("o", (self._peephole(pre["o"], 1, "ap_o"),), activate(0))
+        tc = self._map("tc", (c,), activate(2))
+        self._update("h_new", (o, tc), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
+
+    def _gru_step(self) -> None:
+        h, hidden = self.m.h, self.hidden
+        z = self._gate(0, "z")
+        r = self._gate(1, "r")
+        xw = self._matvec("xw_n", self.m.w, 2, self.inputs, self._x)
+        if self.before_reset:
+            hr = self._matvec("hr_n", self.m.r, 2, hidden, self._state(h))
+            xb = self._add_bias(xw, 2, "xb_n", self.m.b)
+            hb = self._add_bias(hr, 2, "hb_n", self.m.b, self.op.gates * hidden)
+            rh = self._map("rh_n", (r, hb), lambda d, b, i, u, v: loop.MulOp(u, v).result)
+            pre = self._map("a_n", (xb, rh), lambda d, b, i, u, v: loop.AddOp(u, v).result)
+        else:
+            rh = self._map("rh", (r, h), lambda d, b, i, u, v: loop.MulOp(u, v).result)
+            hr = self._matvec("hr_n", self.m.r, 2, hidden, self._state(rh))
+            total = self._map("s_n", (xw, hr), lambda d, b, i, u, v: loop.AddOp(u, v).result)
+            pre = self._add_bias(total, 2, "a_n")
+        n = self._map("n", (pre,), lambda d, b, i, v: self._activate(1, d, v))
+        omz = self._map("omz", (z,), lambda d, b, i, v: loop.SubOp(self._one(), v).result)
+        zn = self._map("zn", (omz, n), lambda d, b, i, u, v: loop.MulOp(u, v).result)
+        zh = self._map("zh", (z, h), lambda d, b, i, u, v: loop.MulOp(u, v).result)
+        self._update("h_new", (zn, zh), lambda d, b, i, u, v: loop.AddOp(u, v).result)
+
+    def _rnn_step(self) -> None:
+        pre = self._gate_sum(0, "h", self._state(self.m.h))
+        self._update("h_new", (pre,), lambda d, b, i, v: self._activate(0, d, v))
+
+
+def _activation(function: Activation, value: SSAValue) -> SSAValue:
+    op_type = loop.ACTIVATION_BY_ONNX_NAME[function.name]
+    return op_type(value, alpha=function.alpha, beta=function.beta).result
+
+
+class DecomposeRecurrent(RewritePattern):
+    """Replaces one recurrent op by its BLAS-style loop program."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: rnn.RecurrentOp, rewriter: PatternRewriter) -> None:
+        if not any(result.uses for result in op.results):
+            rewriter.erase(op)
+            return
+        program, results = _Lowering(op).build()
+        by_name = {"Y": op.Y, **dict(op.state_results())}
+        rewriter.inline_block(program, InsertPoint.before(op))
+        for name, value in results.items():
+            by_name[name].replace_all_uses_with(value)
+        rewriter.erase(op)
+
+
+@dataclass(frozen=True)
+class RnnDecomposePass(ModulePass):
+    """Lower every recurrent op to the BLAS-style loop program (one nest per kernel)."""
+
+    name = "rnn-decompose"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(DecomposeRecurrent(), apply_recursively=False).rewrite_module(op)
+

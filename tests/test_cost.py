@@ -1,0 +1,270 @@
+"""The analytic cost model: calibration against the paper, figures, honesty about capacity."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+
+import numpy as np
+import pytest
+
+from compiler.arch import Architecture, load_architecture
+from compiler.cost import (
+    COMPUTE_UNITS,
+    MEMORY_BANDWIDTH,
+    MEMORY_CAPACITY,
+    RECURRENCE_LATENCY,
+    Budget,
+    CostError,
+    Factors,
+    NestSpec,
+    PaperTask,
+    ProgramSpec,
+    decomposed_cell_program,
+    evaluate,
+    exchange_cycles,
+    fused_cell_program,
+    nest_arrays,
+    paper_tasks,
+    per_chip_program,
+    program_arrays,
+    resident_bytes,
+)
+
+ARCH = load_architecture("plasticine-rnn")
+TASKS = paper_tasks()
+# The paper's simulation kept these weights on chip although at 8 bits they exceed the
+# 31.5 MiB of PMUs (paper-notes §4); our model streams them unless the capacity is lifted.
+NOT_FITTING = {("lstm", 2048), ("gru", 2560), ("gru", 2816)}
+LIFTED = Budget(ARCH.pcu.count, 10 * ARCH.pmu.count)
+
+
+def paper_cycles_per_step(task: PaperTask) -> float:
+    return task.latency_ms["plasticine"] * 1e6 * ARCH.clock_ghz / task.steps
+
+
+def at_table7(task: PaperTask, arch: Architecture = ARCH, lifted: bool = False):
+    budget = LIFTED if lifted else None
+    return evaluate(task.fused(), (task.table7,), arch, budget=budget)
+
+
+def test_there_are_eleven_tasks() -> None:
+    assert len(TASKS) == 11
+    assert {(t.cell, t.hidden) for t in TASKS} >= NOT_FITTING
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.label)
+def test_calibration_at_the_papers_design_points(task: PaperTask) -> None:
+    """Within 10% for H >= 1024 and 25% below, for all 11 tasks. The three tasks whose
+    weights exceed the chip are compared with the capacity lifted, as the paper had it."""
+    lifted = (task.cell, task.hidden) in NOT_FITTING
+    cost = at_table7(task, lifted=lifted)
+    assert cost.weights_on_chip
+    error = cost.latency_ms / task.latency_ms["plasticine"] - 1
+    assert abs(error) <= (0.10 if task.hidden >= 1024 else 0.25), f"{error:+.1%}"
+
+
+@pytest.mark.parametrize(
+    "task", [t for t in TASKS if (t.cell, t.hidden) in NOT_FITTING], ids=lambda t: t.label
+)
+def test_the_papers_points_do_not_fit_honestly(task: PaperTask) -> None:
+    cost = at_table7(task)
+    assert not cost.weights_on_chip
+    assert cost.streamed_bytes_per_step > 0
+    assert cost.pmus == ARCH.pmu.count
+    assert cost.stream_cycles == math.ceil(
+        cost.streamed_bytes_per_step / ARCH.dram_bytes_per_cycle()
+    )
+    assert cost.bound == MEMORY_BANDWIDTH
+    assert cost.latency_ms > 1.5 * task.latency_ms["plasticine"]
+    assert cost.dram_gbs == pytest.approx(
+        cost.streamed_bytes_per_step / cost.cycles_per_step * ARCH.clock_ghz
+    )
+
+
+def test_step_overhead_is_the_fitted_residual() -> None:
+    """The per-step constant of the H >= 1024 tasks, minus the modelled fill and sync."""
+    residuals = []
+    for task in TASKS:
+        if task.hidden < 1024:
+            continue
+        cost = at_table7(task, lifted=True)
+        observed = paper_cycles_per_step(task) - cost.compute_cycles
+        residuals.append(observed - cost.fill_cycles - cost.sync_cycles)
+    assert len(residuals) == 8
+    assert ARCH.timing.step_overhead_cycles == round(float(np.mean(residuals)))
+
+
+def test_min_ii_is_the_best_fit_for_the_small_tasks() -> None:
+    small = [task for task in TASKS if task.hidden < 1024]
+
+    def worst_error(min_ii: int) -> float:
+        timing = dataclasses.replace(ARCH.timing, min_ii_cycles=min_ii)
+        arch = dataclasses.replace(ARCH, timing=timing)
+        return max(
+            abs(at_table7(task, arch).latency_ms / task.latency_ms["plasticine"] - 1)
+            for task in small
+        )
+
+    assert min(range(1, 9), key=worst_error) == ARCH.timing.min_ii_cycles
+
+
+def test_figures_at_lstm_1024() -> None:
+    task = next(t for t in TASKS if (t.cell, t.hidden) == ("lstm", 1024))
+    cost = at_table7(task)
+    (nest,) = cost.nests
+    assert (nest.iterations, nest.chunks, nest.ii) == (256, 4, 4)
+    assert nest.compute_cycles == 1024
+    # PMU read (4 address stages + 1), transfer (2 hops), map-reduce 2 + log2(16) + 1,
+    # ru tree transfer + log2(8), 6 element-wise ops over 2 PCUs, write-back.
+    assert dataclasses.astuple(nest.fill) == (5, 2, 7, 5, 10, 3)
+    assert nest.sync_cycles == 24 + 24
+    assert cost.cycles_per_step == 1024 + 32 + 48 + ARCH.timing.step_overhead_cycles
+    assert (nest.map_reduce_pcus, nest.combine_pcus, nest.elementwise_pcus) == (128, 8, 2)
+    assert nest.weight_pmus == 128  # 256 rows x 4 chunks x 64 B = 64 KiB per slice
+    assert cost.weight_bytes == 4 * 1024 * 2048
+    assert cost.pmu_read_bytes_per_cycle == 128 * 64
+    assert cost.fits and cost.weights_on_chip
+    assert cost.bound == COMPUTE_UNITS
+    assert cost.total_cycles == 25 * cost.cycles_per_step
+    assert cost.latency_ms == pytest.approx(cost.total_cycles * 1e-6)
+
+
+def test_small_tasks_are_latency_bound_at_the_minimum_ii() -> None:
+    task = next(t for t in TASKS if (t.cell, t.hidden) == ("lstm", 256))
+    cost = at_table7(task)
+    assert cost.nests[0].chunks == 2
+    assert cost.nests[0].ii == ARCH.timing.min_ii_cycles
+    assert cost.bound == RECURRENCE_LATENCY
+
+
+def test_fp32_stores_four_bytes_and_vectorizes_sixteen() -> None:
+    program = fused_cell_program("lstm", 256, 256, 10)
+    mixed = evaluate(program, (Factors(4, 8, 64),), ARCH, "mixed")
+    fp32 = evaluate(program, (Factors(4, 8, 16),), ARCH, "fp32")
+    assert fp32.weight_bytes == 4 * mixed.weight_bytes
+    assert fp32.nests[0].fill.map_reduce == 1 + 4 + 1
+    with pytest.raises(CostError, match=r"rv must be in \[1, 16\]"):
+        evaluate(program, (Factors(4, 8, 64),), ARCH, "fp32")
+    with pytest.raises(ValueError, match="does not support precision 'mixed'"):
+        evaluate(program, (Factors(4, 8, 16),), load_architecture("plasticine"), "mixed")
+
+
+def test_bad_factors_and_programs_are_refused() -> None:
+    program = fused_cell_program("gru", 64, 64, 2)
+    with pytest.raises(CostError, match="1 nests but 2 factor choices"):
+        evaluate(program, (Factors(1, 1, 1), Factors(1, 1, 1)), ARCH)
+    with pytest.raises(CostError, match=r"hu must be in \[1, 64\], got 65"):
+        evaluate(program, (Factors(65, 1, 1),), ARCH)
+    elementwise = ProgramSpec(1, (NestSpec("tanh", 8, (), 1, 0, 8),), 0)
+    with pytest.raises(CostError, match="has no reduction: ru and rv must be 1"):
+        evaluate(elementwise, (Factors(8, 2, 1),), ARCH)
+    with pytest.raises(CostError, match="weight_elems 10 is smaller than the 64 matrix"):
+        NestSpec("mv", 8, (8,), 0, 10, 8)
+    with pytest.raises(CostError, match="steps must be >= 1"):
+        ProgramSpec(0, program.nests, 0)
+    with pytest.raises(CostError, match="unknown cell 'lstmx'"):
+        fused_cell_program("lstmx", 8, 8, 1)
+
+
+def test_cell_programs() -> None:
+    fused = fused_cell_program("lstm", 512, 256, 7)
+    (cell,) = fused.nests
+    assert (cell.extent, cell.reductions, cell.elementwise_depth) == (512, (768,) * 4, 6)
+    assert cell.weight_elems == 4 * 512 * 768 + 4 * 512
+    assert fused.state_elems == 2 * 512 + 2 * 256 + 512
+    decomposed = decomposed_cell_program("lstm", 512, 256, 7)
+    assert len(decomposed.nests) == 13
+    assert sum(n.macs for n in decomposed.nests) == cell.macs
+    assert decomposed.nests[-1].extent == 512
+    gru = decomposed_cell_program("gru", 512, 512, 1)
+    assert len(gru.nests) == 14
+    assert sum(n.weight_elems for n in gru.nests) == fused_cell_program(
+        "gru", 512, 512, 1
+    ).nests[0].weight_elems + 2 * 512  # the decomposed program keeps W and R biases apart
+    rnn = decomposed_cell_program("rnn", 128, 64, 3)
+    assert [n.name for n in rnn.nests] == ["mv_x", "mv_h", "add_xh", "add_bias", "tanh_h"]
+
+
+def test_fusion_removes_fills_handshakes_and_buffers() -> None:
+    fused = fused_cell_program("lstm", 256, 256, 1)
+    decomposed = decomposed_cell_program("lstm", 256, 256, 1)
+    one = evaluate(fused, (Factors(4, 4, 64),), ARCH)
+    factors = [Factors(16, 1, 64) if n.gates else Factors(16, 1, 1) for n in decomposed.nests]
+    many = evaluate(decomposed, factors, ARCH)
+    assert many.sync_cycles == 13 * one.sync_cycles
+    assert many.fill_cycles > 5 * one.fill_cycles
+    assert sum(n.other_pmus for n in many.nests) > sum(n.other_pmus for n in one.nests)
+
+
+def test_split_over_chips() -> None:
+    program = fused_cell_program("gru", 2816, 2816, 750)
+    share = per_chip_program(program, 2)
+    assert share.nests[0].extent == 1408
+    assert share.nests[0].weight_elems == 1408 * 3 * 5632 + math.ceil(4 * 2816 / 2)
+    cost = evaluate(program, (Factors(7, 8, 64),), ARCH, chips=2)
+    assert cost.chips == 2
+    assert cost.weights_on_chip
+    link = ARCH.interchip
+    assert cost.exchange_cycles == link.link_latency_cycles + math.ceil(
+        1408 * 4 / link.link_bandwidth_gbs
+    )
+    assert exchange_cycles(share, ARCH, 1) == 0
+    with pytest.raises(CostError, match="hu must be in"):
+        evaluate(program, (Factors(2000, 8, 64),), ARCH, chips=2)
+
+
+def test_budget_decides_capacity_and_fit() -> None:
+    program = fused_cell_program("lstm", 1024, 1024, 25)
+    factors = (Factors(4, 8, 64),)
+    assert not evaluate(program, factors, ARCH, budget=Budget(100, 384)).fits
+    assert evaluate(program, factors, ARCH, budget=Budget(100, 384)).bound == COMPUTE_UNITS
+    squeezed = evaluate(program, factors, ARCH, budget=Budget(192, 120))
+    assert squeezed.fits and not squeezed.weights_on_chip
+    assert squeezed.bound in (MEMORY_BANDWIDTH, MEMORY_CAPACITY)
+    assert squeezed.pmus == 120
+
+
+def test_resident_bytes_is_the_greedy_optimum() -> None:
+    """Against a brute-force assignment of PMUs to slices on small cases."""
+    rng = random.Random(7)
+    cap = 10
+    for _ in range(200):
+        groups = [(rng.randint(1, 3), rng.randint(1, 35)) for _ in range(rng.randint(1, 3))]
+        slices = [size for count, size in groups for _ in range(count)]
+        pmus = rng.randint(0, sum(math.ceil(s / cap) for s in slices) + 2)
+        best = _brute_force_resident(slices, pmus, cap)
+        count = np.array([[c] for c, _ in groups])
+        size = np.array([[s] for _, s in groups])
+        assert int(resident_bytes(np.array([pmus]), count, size, cap)[0]) == best
+
+
+def _brute_force_resident(slices: list[int], pmus: int, cap: int) -> int:
+    """Best split of `pmus` PMUs among slices (each slice gets 0..ceil(size/cap))."""
+    best = {0: 0}
+    for size in slices:
+        step: dict[int, int] = {}
+        for used, held in best.items():
+            for k in range(0, math.ceil(size / cap) + 1):
+                if used + k <= pmus:
+                    value = held + min(size, k * cap)
+                    step[used + k] = max(step.get(used + k, 0), value)
+        best = step
+    return max(best.values())
+
+
+def test_array_model_matches_scalar_evaluation() -> None:
+    """The search's vectorized evaluation is the same arithmetic as `evaluate`."""
+    program = fused_cell_program("gru", 1536, 1536, 375)
+    rng = np.random.default_rng(3)
+    hu = rng.integers(1, 40, 64)
+    ru = rng.integers(1, 12, 64)
+    rv = rng.integers(1, 65, 64)
+    arrays = nest_arrays(program.nests[0], hu, ru, rv, arch=ARCH, mode=ARCH.precision())
+    totals = program_arrays(program, [arrays], ARCH, Budget.of(ARCH), 1)
+    for i in range(hu.size):
+        cost = evaluate(program, (Factors(int(hu[i]), int(ru[i]), int(rv[i])),), ARCH)
+        assert cost.cycles_per_step == totals.cycles_per_step[i]
+        assert (cost.pcus, cost.pmus) == (totals.pcus[i], totals.pmus[i])
+        assert cost.streamed_bytes_per_step == totals.streamed_bytes[i]
