@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-exhaustive", action="store_true", help="skip the full box")
     args = parser.parse_args(argv)
     arch = load_architecture(args.arch)
-    table = Table(title=f"Design-space search time ({arch.name}, one CPU core)")
+    table = Table(title=f"Design-space search wall time ({arch.name})")
     for column in ("task", "pruned ms", "pruned points", "exhaustive ms", "exhaustive points",
                    "same optimum", "speed ratio", "decomposed ms", "decomposed points"):
         table.add_column(column, justify="left" if column == "task" else "right")

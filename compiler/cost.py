@@ -77,9 +77,12 @@ class NestSpec:
     """Lengths of the dot-product reductions in its body (G x (D+H) for the fused cell,
     (D,) or (H,) for an unfused matvec kernel, () for an element-wise kernel)."""
     elementwise_depth: int
-    """Length of the chain of element-wise ops after the reductions."""
+    """Length of the chain of element-wise ops after the reductions: the longest path of
+    dependent ops (bias add, LUT nonlinearity, Hadamard product, ...), one per PCU stage;
+    ops that run side by side count once (6 for the fused LSTM cell)."""
     weight_elems: int
-    """Weight/bias elements this nest reads (stored on chip or streamed)."""
+    """Weight/bias elements this nest reads (stored on chip or streamed): at least the
+    extent x sum(reductions) matrix elements the reductions multiply, plus biases."""
     buffer_elems: int
     """Elements of on-chip intermediate buffers this nest writes (0: results in registers)."""
 
@@ -119,7 +122,8 @@ class ProgramSpec:
     steps: int
     nests: tuple[NestSpec, ...]
     state_elems: int
-    """Recurrent state kept on chip (double-buffered h, c, x)."""
+    """Recurrent state kept on chip (double-buffered h, c, x), every buffer counted: a
+    double-buffered h of H elements is 2H."""
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -272,9 +276,8 @@ def _cdiv(a: Array | int, b: Array | int) -> Array:
 
 
 def _clog2(values: Array) -> Array:
-    """ceil(log2(v)) for integers v >= 1, exactly."""
-    values = np.asarray(values, dtype=np.int64)
-    return np.ceil(np.log2(np.maximum(values, 1)) - 1e-12).astype(np.int64)
+    """ceil(log2(v)) for integers v >= 1, exactly: the bit length of v - 1."""
+    return np.frexp(np.asarray(values, dtype=np.int64) - 1)[1].astype(np.int64)
 
 
 def _combine_tree(dot_products: Array, ru: Array, lanes: int) -> tuple[Array, Array]:
@@ -383,19 +386,21 @@ def nest_arrays(
         weight_pmus = weight_bytes = operand_pmus = read_bytes = zero
         width = hu
 
+    # The element-wise chain: one op per PCU stage, `stages` ops per PCU, a transfer into
+    # each PCU of the chain; the hu instances (hu * G values for the gates' bias and LUT)
+    # side by side in lanes. A nest without reductions is all chain (at least a copy).
     depth = nest.elementwise_depth
     chain_levels = math.ceil(max(depth, 1) / arch.pcu.stages)
     elementwise_pcus = _cdiv(width, lanes) * chain_levels if (depth or not gates) else zero
-    elementwise = zero + (depth * arch.timing.elementwise_op_cycles + chain_levels * transfer
-                          if depth else 0)
-    # The same hu words a cycle are written to a buffer and read by its consumer.
-    bias_elems = nest.weight_elems - nest.matrix_elems
+    chain = depth * arch.timing.elementwise_op_cycles + chain_levels * transfer if depth else 0
     read_width = arch.pmu.read_bytes_per_cycle
+    bias_elems = nest.weight_elems - nest.matrix_elems
     bias_pmus = (
         np.maximum(_cdiv(bias_elems * wbytes, cap), _cdiv(hu * wbytes, read_width))
         if bias_elems
         else zero
     )
+    # A buffer takes the hu words a cycle its nest writes (and its consumer reads).
     buffer_pmus = (
         np.maximum(
             _cdiv(nest.buffer_elems * WORD_BYTES, cap),
@@ -416,7 +421,7 @@ def nest_arrays(
         transfer_in=zero + transfer,
         map_reduce=map_reduce,
         reduction_tree=reduction_tree,
-        elementwise=elementwise,
+        elementwise=zero + chain,
         writeback=zero + transfer + arch.timing.pmu_write_cycles,
         sync=zero + arch.control_sync_latency(),
         map_reduce_pcus=map_reduce_pcus,
@@ -434,7 +439,10 @@ def nest_arrays(
 
 @dataclass(frozen=True)
 class ProgramArrays:
-    """Program totals for arrays of candidates (one factor array per nest, broadcast)."""
+    """Program totals for arrays of candidates (one factor array per nest, broadcast).
+    Cycles are per step; PMUs count the weight PMUs actually filled; `fits` means the
+    units fit the budget (weights beyond the PMUs stream); `natural_compute` is the
+    compute without the minimum-II padding."""
 
     compute: Array
     stream: Array
@@ -582,8 +590,9 @@ def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
         raise CostError(f"chips must be >= 1, got {chips}")
     if chips == 1:
         return program
-    if chips > min(nest.extent for nest in program.nests):
-        raise CostError(f"cannot split a nest of extent below {chips} over {chips} chips")
+    smallest = min(nest.extent for nest in program.nests)
+    if chips > smallest:
+        raise CostError(f"cannot split a nest of extent {smallest} over {chips} chips")
 
     def share(nest: NestSpec) -> NestSpec:
         extent = math.ceil(nest.extent / chips)
@@ -603,6 +612,8 @@ def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
 def check_factors(
     program: ProgramSpec, factors: Sequence[Factors], arch: Architecture, mode: Precision
 ) -> None:
+    """One legal Factors per nest: hu within the extent, rv within what a PCU multiplies
+    at the precision, and no ru/rv on a nest without reductions."""
     if len(factors) != len(program.nests):
         raise CostError(f"{len(program.nests)} nests but {len(factors)} factor choices")
     max_rv = arch.pcu.lanes * mode.macs_per_lane

@@ -15,14 +15,19 @@ array functions (`compiler.cost.nest_arrays` / `program_arrays`), so the search 
 
 Pruning ("pruned" strategy; "exhaustive" enumerates the full box hu in [1, extent],
 ru in [1, PCUs], rv in [1, lanes x packing] instead), each provably loses no optimum:
-- resource bound: hu * G * ru map-reduce PCUs alone must fit the PCU budget;
+- resource bound: hu * G * ru map-reduce PCUs alone must fit the PCU budget, and ru
+  beyond the longest reduction only adds PCUs;
 - distinct ceilings: of several hu with the same ceil(extent / hu), the smallest costs no
   more cycles and no more units; likewise of several rv giving the same chunk counts
   ceil(R / (rv * ru)) for a given ru, the smallest (fewer padded weight bytes);
 - dominated points: a multi-nest dynamic program keeps per nest only the Pareto corners
   of (cycles, PCUs, PMUs).
 Ties are broken deterministically: fewer cycles, then fewer PCUs, fewer PMUs, smaller
-hu, ru, rv.
+hu, ru, rv (for a multi-nest program: per nest, from the last, the first such corner).
+
+The bound of the chosen point is what stops it from being faster: DRAM streaming when it
+outlasts the compute, else the resource which, doubled, saves more cycles (two more
+searches), else the recurrence's own latency (fills, handshakes, the minimum II).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from compiler.cost import (
     NestSpec,
     ProgramSpec,
     evaluate,
+    exchange_cycles,
     nest_arrays,
     per_chip_program,
     program_arrays,
@@ -261,85 +267,80 @@ def _single_best(program: ProgramSpec, setting: _Setting) -> int | None:
 
 @dataclass(frozen=True)
 class _Corners:
-    """Pareto corners of one nest: cycles, PCUs, PMUs and the factors of each."""
+    """Pareto corners of one nest: cost, PCUs, PMUs and the factors of each."""
 
     cost: np.ndarray
     pcus: Array
     pmus: Array
-    factors: list[Factors]
+    hu: Array
+    ru: Array
+    rv: Array
+
+    @staticmethod
+    def concat(parts: Sequence[_Corners]) -> _Corners:
+        return _Corners(*(np.concatenate([getattr(p, f) for p in parts]) for f in _CORNER_FIELDS))
+
+    def factors(self, k: int) -> Factors:
+        return Factors(int(self.hu[k]), int(self.ru[k]), int(self.rv[k]))
 
 
-def _nest_candidates(
-    nest: NestSpec, arch: Architecture, mode: Precision, pcus: int, strategy: str
-) -> NestArrays:
-    if strategy == "exhaustive":
-        blocks = exhaustive_blocks(nest, arch, mode, pcus)
-        hu, ru, rv = (np.concatenate(column) for column in zip(*blocks, strict=True))
-    else:
-        hu, ru, rv = pruned_candidates(nest, arch, mode, pcus)
-    return nest_arrays(nest, hu, ru, rv, arch=arch, mode=mode)
+_CORNER_FIELDS = ("cost", "pcus", "pmus", "hu", "ru", "rv")
 
 
-def _corners(
-    arrays: NestArrays, cost: np.ndarray, pmus: Array, max_pcus: int, max_pmus: int
-) -> _Corners:
-    """Candidates not dominated in (cost, PCUs, PMUs) within the table's bounds."""
-    pcus = arrays.pcus
-    keep = np.flatnonzero((pcus <= max_pcus) & (pmus <= max_pmus))
-    order = keep[np.lexsort((arrays.rv[keep], arrays.ru[keep], arrays.hu[keep],
-                             pmus[keep], pcus[keep], cost[keep]))]
-    chosen: list[int] = []
-    # Sweep in order of cost: a candidate is a corner if no cheaper-or-equal one already
-    # kept uses no more PCUs and no more PMUs. `frontier[p]` = fewest PMUs among kept
-    # candidates with at most p PCUs.
-    frontier = np.full(max_pcus + 1, np.iinfo(np.int64).max)
-    for index in order:
-        p, m = int(pcus[index]), int(pmus[index])
-        if frontier[p] <= m:
-            continue
-        chosen.append(int(index))
-        frontier[p:] = np.minimum(frontier[p:], m)
-    picked = np.asarray(chosen, dtype=np.int64)
-    return _Corners(
-        cost=cost[picked].astype(np.float64),
-        pcus=pcus[picked],
-        pmus=pmus[picked],
-        factors=[
-            Factors(int(arrays.hu[i]), int(arrays.ru[i]), int(arrays.rv[i])) for i in picked
-        ],
-    )
+def _corners(candidates: _Corners, max_pcus: int, max_pmus: int) -> _Corners:
+    """The candidates no other one beats: not costlier with no more PCUs and no more PMUs
+    (within the table's bounds). Per (PCUs, PMUs) cell the cheapest candidate (then the
+    smallest hu, ru, rv) stands for the cell; a cell is a corner when it is strictly
+    cheaper than every cell with no more of either unit, read off a 2-D prefix minimum."""
+    c = candidates
+    inside = np.flatnonzero((c.pcus <= max_pcus) & (c.pmus <= max_pmus))
+    order = inside[np.lexsort((c.rv[inside], c.ru[inside], c.hu[inside], c.cost[inside]))]
+    _, first = np.unique(c.pcus[order] * (max_pmus + 1) + c.pmus[order], return_index=True)
+    cells = order[first]
+    if cells.size == 0:
+        return _Corners(*(getattr(c, f)[cells] for f in _CORNER_FIELDS))
+    # The grid only spans the units the candidates use.
+    grid = np.full((int(c.pcus[cells].max()) + 1, int(c.pmus[cells].max()) + 1), np.inf)
+    grid[c.pcus[cells], c.pmus[cells]] = c.cost[cells]
+    prefix = np.minimum.accumulate(np.minimum.accumulate(grid, axis=0), axis=1)
+    smaller = np.full((grid.shape[0] + 1, grid.shape[1] + 1), np.inf)
+    smaller[1:, 1:] = prefix
+    beaten = np.minimum(smaller[:-1, 1:], smaller[1:, :-1])  # fewer PCUs, or fewer PMUs
+    picked = cells[c.cost[cells] < beaten[c.pcus[cells], c.pmus[cells]]]
+    picked = picked[np.lexsort((c.pmus[picked], c.pcus[picked], c.cost[picked]))]
+    return _Corners(*(getattr(c, f)[picked] for f in _CORNER_FIELDS))
 
 
-def _knapsack(
-    corners: Sequence[_Corners], max_pcus: int, max_pmus: int
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """best[p, m]: least total cost of one corner per nest within p PCUs and m PMUs."""
-    best = np.zeros((max_pcus + 1, max_pmus + 1))
-    choices = []
+def _knapsack(corners: Sequence[_Corners], max_pcus: int, max_pmus: int) -> list[np.ndarray]:
+    """tables[n][p, m]: least total cost of one corner for each of the first n nests within
+    p PCUs and m PMUs (tables[0] is all zeros). Monotone in p and m by construction."""
+    tables = [np.zeros((max_pcus + 1, max_pmus + 1))]
+    scratch = np.empty_like(tables[0])
     for nest in corners:
-        table = np.full_like(best, np.inf)
-        choice = np.full(best.shape, -1, dtype=np.int32)
+        best, table = tables[-1], np.full_like(tables[-1], np.inf)
         for k in range(nest.cost.size):
             p, m = int(nest.pcus[k]), int(nest.pmus[k])
-            candidate = best[: max_pcus + 1 - p, : max_pmus + 1 - m] + nest.cost[k]
-            target = table[p:, m:]
-            better = candidate < target
-            np.copyto(target, candidate, where=better)
-            np.copyto(choice[p:, m:], k, where=better)
-        best = table
-        choices.append(choice)
-    return best, choices
+            shifted = scratch[: max_pcus + 1 - p, : max_pmus + 1 - m]
+            np.add(best[: max_pcus + 1 - p, : max_pmus + 1 - m], nest.cost[k], out=shifted)
+            np.minimum(table[p:, m:], shifted, out=table[p:, m:])
+        tables.append(table)
+    return tables
 
 
 def _backtrack(
-    corners: Sequence[_Corners], choices: Sequence[np.ndarray], p: int, m: int
+    corners: Sequence[_Corners], tables: Sequence[np.ndarray], p: int, m: int
 ) -> tuple[Factors, ...]:
+    """Recover the corners behind tables[-1][p, m]: at each nest, from the last, the first
+    corner (cheapest, then fewest units) whose cost plus the previous table matches."""
     picked = []
-    for nest, choice in zip(reversed(corners), reversed(choices), strict=True):
-        k = int(choice[p, m])
-        picked.append(nest.factors[k])
-        p -= int(nest.pcus[k])
-        m -= int(nest.pmus[k])
+    for n in range(len(corners), 0, -1):
+        nest, previous, target = corners[n - 1], tables[n - 1], tables[n][p, m]
+        for k in range(nest.cost.size):
+            pk, mk = int(nest.pcus[k]), int(nest.pmus[k])
+            if pk <= p and mk <= m and previous[p - pk, m - mk] + nest.cost[k] == target:
+                picked.append(nest.factors(k))
+                p, m = p - pk, m - mk
+                break
     return tuple(reversed(picked))
 
 
@@ -347,6 +348,8 @@ def _backtrack(
 class _MultiPlan:
     corners: list[_Corners]
     max_pmus: int
+    constant: int
+    """Per-step cycles outside the nests: the step overhead and the exchange of h."""
     evaluated: int
 
 
@@ -355,24 +358,37 @@ def _multi_plan(
 ) -> _MultiPlan:
     """Per-nest corners. Without streaming a nest's PMUs are all of its PMUs (weights
     resident); with streaming only its other PMUs, and its cost adds the time to stream
-    all its weights (the PMUs left over will hold some of them)."""
-    arch, budget = setting.arch, setting.budget
+    all its weights (the PMUs left over will hold some of them). Candidates are costed
+    in blocks and reduced to corners block by block (the corners of a union are the
+    corners of the blocks' corners), so the exhaustive box never sits in memory."""
+    arch, mode, budget = setting.arch, setting.mode, setting.budget
     cap = arch.pmu.capacity_bytes
     max_pmus = budget.pmus - state_pmus(program, arch)
     corners, evaluated = [], 0
     for nest in program.nests:
-        arrays = _nest_candidates(nest, arch, setting.mode, budget.pcus, strategy)
-        evaluated += arrays.hu.size
-        cycles = arrays.cycles.astype(np.float64)
-        if stream:
-            pmus = arrays.other_pmus
-            cycles = cycles + (arrays.weight_bytes + pmus * cap) / arch.dram_bytes_per_cycle()
+        if strategy == "exhaustive":
+            blocks: Iterable[tuple[Array, Array, Array]] = exhaustive_blocks(
+                nest, arch, mode, budget.pcus
+            )
         else:
-            pmus = arrays.other_pmus + arrays.weight_pmus
-        if dump is not None:
-            _dump_nest(dump, nest, arrays, pmus, budget)
-        corners.append(_corners(arrays, cycles, pmus, budget.pcus, max(max_pmus, 0)))
-    return _MultiPlan(corners, max_pmus, evaluated)
+            blocks = [pruned_candidates(nest, arch, mode, budget.pcus)]
+        kept = []
+        for hu, ru, rv in blocks:
+            arrays = nest_arrays(nest, hu, ru, rv, arch=arch, mode=mode)
+            evaluated += hu.size
+            cost = arrays.cycles.astype(np.float64)
+            if stream:
+                pmus = arrays.other_pmus
+                cost = cost + (arrays.weight_bytes + pmus * cap) / arch.dram_bytes_per_cycle()
+            else:
+                pmus = arrays.other_pmus + arrays.weight_pmus
+            if dump is not None:
+                _dump_nest(dump, nest, arrays, pmus, budget)
+            block = _Corners(cost, arrays.pcus, pmus, hu, ru, rv)
+            kept.append(_corners(block, budget.pcus, max(max_pmus, 0)))
+        corners.append(_corners(_Corners.concat(kept), budget.pcus, max(max_pmus, 0)))
+    constant = arch.timing.step_overhead_cycles + exchange_cycles(program, arch, setting.chips)
+    return _MultiPlan(corners, max_pmus, constant, evaluated)
 
 
 def _multi_choose(
@@ -380,16 +396,18 @@ def _multi_choose(
 ) -> tuple[Factors, ...] | None:
     if plan.max_pmus < 0 or any(c.cost.size == 0 for c in plan.corners):
         return None
-    best, choices = _knapsack(plan.corners, budget.pcus, plan.max_pmus)
+    tables = _knapsack(plan.corners, budget.pcus, plan.max_pmus)
+    best = tables[-1]
     if not np.isfinite(best[-1, -1]):
         return None
     p, m = budget.pcus, plan.max_pmus
     if objective == "resources":
         area = (np.arange(best.shape[0])[:, None] * arch.pcu.area_mm2
                 + np.arange(best.shape[1])[None, :] * arch.pmu.area_mm2)
-        area = np.where(best <= math.floor(best[-1, -1] * (1 + slack)), area, np.inf)
+        fastest = best[-1, -1] + plan.constant
+        area = np.where(best + plan.constant <= math.floor(fastest * (1 + slack)), area, np.inf)
         p, m = (int(v) for v in np.unravel_index(np.argmin(area), area.shape))
-    return _backtrack(plan.corners, choices, p, m)
+    return _backtrack(plan.corners, tables, p, m)
 
 
 def _multi_search(
@@ -521,19 +539,19 @@ def fewest_chips(
     precision: str | None = None,
     limit: int = 64,
 ) -> int:
-    """The fewest chips over which the program's weights all stay on chip."""
+    """The fewest chips (at most `limit`, and at most the smallest foreach extent) over
+    which some design keeps all of the program's weights on chip."""
     mode = arch.precision(precision)
-    budget = Budget.of(arch)
-    for chips in range(1, limit + 1):
-        if chips > min(nest.extent for nest in program.nests):
-            break
-        setting = _Setting(arch, mode, budget, chips)
+    most = min(limit, *(nest.extent for nest in program.nests))
+    for chips in range(1, most + 1):
+        setting = _Setting(arch, mode, Budget.of(arch), chips)
         if _fits_resident(per_chip_program(program, chips), setting):
             return chips
-    raise CostError(f"the weights do not fit on {limit} chips")
+    raise CostError(f"the weights do not stay on chip over any number of chips up to {most}")
 
 
 def _fits_resident(program: ProgramSpec, setting: _Setting) -> bool:
+    """Whether some design of this per-chip program fits with every weight resident."""
     if len(program.nests) == 1:
         nest, pcus = program.nests[0], setting.budget.pcus
         scored = _score(program, pruned_candidates(nest, setting.arch, setting.mode, pcus), setting)

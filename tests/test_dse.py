@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from compiler.cost import (
     BOUNDS,
     MEMORY_BANDWIDTH,
     Budget,
+    CostError,
     NestSpec,
     PaperTask,
     ProgramSpec,
@@ -24,7 +27,7 @@ from compiler.cost import (
     paper_tasks,
     program_arrays,
 )
-from compiler.dse import DUMP_FIELDS, SearchError, fewest_chips, search
+from compiler.dse import DUMP_FIELDS, SearchError, fewest_chips, search, write_dump_csv
 
 ARCH = load_architecture("plasticine-rnn")
 TASKS = paper_tasks()
@@ -102,9 +105,11 @@ def test_tasks_that_do_not_fit_are_streamed_or_split(task: PaperTask) -> None:
 
 def test_fitting_tasks_need_one_chip() -> None:
     assert all(fewest_chips(t.fused(), ARCH) == 1 for t in FITTING)
+    with pytest.raises(CostError, match="up to 3"):
+        fewest_chips(fused_cell_program("lstm", 3, 2**23, 1), ARCH)
 
 
-def test_search_is_deterministic_and_dumps_every_point() -> None:
+def test_search_is_deterministic_and_dumps_every_point(tmp_path: Path) -> None:
     program = fused_cell_program("lstm", 512, 512, 25)
     dump: list[dict] = []
     first = search(program, ARCH, dump=dump)
@@ -115,6 +120,21 @@ def test_search_is_deterministic_and_dumps_every_point() -> None:
     row = next(r for r in dump if (r["hu"], r["ru"], r["rv"]) == chosen.as_tuple())
     assert row["cycles"] == first.cost.cycles_per_step
     assert min(r["cycles"] for r in dump if r["fits"]) == row["cycles"]
+    path = tmp_path / "points.csv"
+    write_dump_csv(dump, str(path))
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(dump)
+    assert rows[0]["scope"] == "program" and int(rows[0]["hu"]) == dump[0]["hu"]
+
+
+def test_multi_nest_dump_is_per_nest() -> None:
+    program = decomposed_cell_program("gru", 64, 64, 2)
+    dump: list[dict] = []
+    result = search(program, ARCH, dump=dump)
+    assert len(dump) == result.evaluated
+    assert {r["nest"] for r in dump} == {n.name for n in program.nests}
+    assert {r["scope"] for r in dump} == {"nest"}
 
 
 def test_resources_objective_trades_a_little_latency_for_area() -> None:

@@ -62,11 +62,6 @@ class Grid:
         per_tile = sum(row.count(kind) for row in self.tile)
         return per_tile * (self.rows // tile_rows) * (self.cols // tile_cols)
 
-    @property
-    def switch_rows(self) -> int:
-        """Switches sit at the corners of unit sites, so there is one more row of them."""
-        return self.rows + 1
-
 
 @dataclass(frozen=True)
 class PCU:
@@ -249,13 +244,6 @@ class Architecture:
             + self.pmu.count * self.pmu.area_mm2
             + self.network.area_mm2
             + self.dram.controller_area_mm2
-        )
-
-    def max_power_w(self) -> float:
-        return (
-            self.pcu.count * self.pcu.power_w
-            + self.pmu.count * self.pmu.power_w
-            + self.network.power_w
         )
 
     def to_dict(self) -> dict[str, Any]:

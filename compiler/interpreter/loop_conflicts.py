@@ -55,8 +55,8 @@ class ConflictChecker:
         return self.frame[self.first :]
 
     def record(self, memory: Memory, access: Access) -> None:
-        if id(memory) in self.written:
-            self.accesses.setdefault(id(memory), (memory, []))[1].append(access)
+        """Note an access to a memory this loop writes (see `written`)."""
+        self.accesses.setdefault(id(memory), (memory, []))[1].append(access)
 
     def check(self) -> None:
         for memory, accesses in self.accesses.values():

@@ -7,10 +7,12 @@ counter -- a matrix product when its body multiplies two loaded values. Only
 `loop.sequential` iterates in Python, once per time step.
 
 The top-level ops of a function go through xDSL's interpreter like every other level's.
-Loop bodies run in `_Evaluator`, a small dispatcher over the same ops: the per-op overhead
-of the generic interpreter would otherwise dominate time steps that do little work.
-While a `loop.foreach` runs, a `ConflictChecker` records the accesses its iterations make
-and reports any two that conflict.
+Inside them, each op is compiled once per run into a Python closure over the op's static
+facts (operands, offsets, activation function), and loop bodies run as lists of these
+closures: decoding attributes per op and dispatching through the generic interpreter would
+otherwise dominate time steps that do little numeric work. While a `loop.foreach` runs, a
+`ConflictChecker` records the accesses its iterations make and reports any two that
+conflict.
 """
 
 from __future__ import annotations
@@ -30,17 +32,17 @@ from xdsl.interpreter import (
     register_impls,
 )
 from xdsl.ir import Block, Operation, SSAValue
+from xdsl.traits import Pure
 
 from compiler.diagnostics import Diagnostic
 from compiler.interpreter.loop_conflicts import Access, ConflictChecker
 from compiler.interpreter.loop_values import (
+    Accessor,
     Affine,
     Memory,
     index_add,
     index_mul,
-    load,
     materialize,
-    store,
 )
 from compiler.interpreter.rnn_kernels import Activation
 from compiler.interpreter.types import numpy_dtype
@@ -68,60 +70,6 @@ _FOLD: dict[str, Callable[..., Any]] = {
 
 def _name(value: SSAValue) -> str:
     return value.name_hint or "memory"
-
-
-# ---- static facts about ops, computed once per op and run --------------------------------------
-
-
-class _Facts:
-    """Facts about ops the evaluator needs at every execution, memoized for one run (a
-    pass may change the ops between runs)."""
-
-    def __init__(self) -> None:
-        self._free: dict[Operation, tuple[SSAValue, ...]] = {}
-        self._stored: dict[Operation, tuple[SSAValue, ...]] = {}
-        self._products: dict[Block, loop.MulOp | None] = {}
-        self._activations: dict[Operation, Activation] = {}
-
-    def free_values(self, op: Operation) -> tuple[SSAValue, ...]:
-        """Values used inside `op`'s regions but defined outside `op`."""
-        if op not in self._free:
-            inside: set[SSAValue] = set()
-            for nested in op.walk():
-                for region in nested.regions:
-                    for block in region.blocks:
-                        inside.update(block.args)
-                inside.update(nested.results)
-            used = {v: None for n in op.walk() if n is not op for v in n.operands}
-            self._free[op] = tuple(v for v in used if v not in inside)
-        return self._free[op]
-
-    def stored_memories(self, op: loop.ForeachOp) -> tuple[SSAValue, ...]:
-        """The memories stored to anywhere inside a foreach."""
-        if op not in self._stored:
-            stored = {s.memref: None for s in op.walk() if isinstance(s, loop.StoreOp)}
-            self._stored[op] = tuple(stored)
-        return self._stored[op]
-
-    def contraction(self, block: Block) -> loop.MulOp | None:
-        """The multiplication whose value a reduction segment yields and nothing else
-        uses: its fold over the counter is a matrix product."""
-        if block not in self._products:
-            last = block.last_op
-            assert isinstance(last, loop.YieldOp)
-            product = last.values[0].owner
-            found = (
-                isinstance(product, loop.MulOp)
-                and product.parent_block() is block
-                and product.result.has_one_use()
-            )
-            self._products[block] = product if found else None  # type: ignore[assignment]
-        return self._products[block]
-
-    def activation(self, op: loop.ActivationOp) -> Activation:
-        if op not in self._activations:
-            self._activations[op] = Activation(op.ONNX_NAME, **op.parameter_values())
-        return self._activations[op]
 
 
 # ---- reductions --------------------------------------------------------------------------------
@@ -154,6 +102,10 @@ def _contract(lhs: Any, rhs: Any, ndim: int, length: int) -> Any:
     a, b = _lift(lhs, ndim), _lift(rhs, ndim)
     if a.shape[0] != length or b.shape[0] != length:
         return _fold("add", a * b, ndim, length)
+    if b.size == length:  # a matrix times a vector, the common case: one BLAS call
+        return np.dot(b.reshape(length), a.reshape(length, -1)).reshape(a.shape[1:])
+    if a.size == length:
+        return np.dot(a.reshape(length), b.reshape(length, -1)).reshape(b.shape[1:])
     rest = range(1, ndim)
     batch = [j for j in rest if a.shape[j] > 1 and b.shape[j] > 1]
     rows = [j for j in rest if a.shape[j] > 1 and b.shape[j] == 1]
@@ -172,207 +124,507 @@ def _contract(lhs: Any, rhs: Any, ndim: int, length: int) -> Any:
     return result.reshape(shape)
 
 
-# ---- the evaluator of loop bodies ----------------------------------------------------------------
+# ---- the evaluator -------------------------------------------------------------------------------
+
+Step = Callable[["_Evaluator"], None]
 
 
 class _Evaluator:
-    """Runs loop-dialect ops over all iterations of the parallel loops in scope."""
+    """The state of a running loop nest: one register per value, the parallel counters in
+    scope, and the conflict checkers of the running `loop.foreach` ops."""
 
-    def __init__(self, facts: _Facts, env: dict[SSAValue, Any]):
-        self.facts = facts
-        self.env = env
+    def __init__(self, registers: list[Any]):
+        self.regs = registers
         self.frame: list[int] = []  # extents of the parallel counters in scope, axis 0 first
         self.checkers: list[ConflictChecker] = []
-        self.handlers: dict[type[Operation], Callable[[Any], None]] = {
-            loop.SequentialOp: self.sequential,
-            loop.ForeachOp: self.foreach,
-            loop.ReduceOp: self.reduce,
-            loop.LoadOp: self.load,
-            loop.StoreOp: self.store,
-            loop.AllocOp: self.alloc,
-            loop.FromTensorOp: self.from_tensor,
-            loop.ToTensorOp: self.to_tensor,
-            loop.SelectOp: self.select,
-            arith.ConstantOp: self.constant,
-            arith.AddiOp: lambda op: self.index(op, lambda a, b: index_add(a, b)),
-            arith.SubiOp: lambda op: self.index(op, lambda a, b: index_add(a, b, -1)),
-            arith.MuliOp: lambda op: self.index(op, index_mul),
-            arith.CmpiOp: self.cmpi,
-            arith.SelectOp: self.select,
-            arith.IndexCastOp: self.index_cast,
-            arith.AndIOp: lambda op: self.index(op, lambda a, b: materialize(a) & materialize(b)),
-            arith.OrIOp: lambda op: self.index(op, lambda a, b: materialize(a) | materialize(b)),
-        }
-        binary = {
-            loop.AddOp: np.add,
-            loop.SubOp: np.subtract,
-            loop.MulOp: np.multiply,
-            loop.MaxOp: np.maximum,
-            loop.MinOp: np.minimum,
-        }
-        for op_type, function in binary.items():
-            self.handlers[op_type] = lambda op, f=function: self.binary(op, f)
-        for op_type in loop.ACTIVATIONS:
-            self.handlers[op_type] = self.activation
 
-    def run(self, op: Operation) -> None:
-        handler = self.handlers.get(type(op))
-        if handler is None:
+    def run(self, steps: tuple[Step, ...]) -> None:
+        for step in steps:
+            step(self)
+
+    def record(self, memory: Memory, write: bool, indices: tuple[Any, ...], selector: Any) -> None:
+        for checker in self.checkers:
+            if id(memory) in checker.written:
+                checker.record(memory, Access(write, indices, selector, len(self.frame)))
+
+
+class _Compiler:
+    """Compiles ops into steps, once per op and run (a pass may change ops between runs).
+    Every value gets a register number; steps read and write registers by number."""
+
+    def __init__(self) -> None:
+        self._slots: dict[SSAValue, int] = {}
+        self._registers = 0
+        self._blocks: dict[Block, tuple[Step, ...]] = {}
+        self._free: dict[Operation, tuple[SSAValue, ...]] = {}
+        self._segments: dict[Block, Callable[[_Evaluator], Any]] = {}
+        self.hoisted: dict[Block, tuple[int, int]] = {}  # segment -> (its register, t's)
+        self._rules: dict[type[Operation], Callable[[_Compiler, Any], Step]] = {
+            loop.SequentialOp: _sequential,
+            loop.ForeachOp: _foreach,
+            loop.ReduceOp: _reduce,
+            loop.LoadOp: _load,
+            loop.StoreOp: _store,
+            loop.AllocOp: _alloc,
+            loop.FromTensorOp: _from_tensor,
+            loop.ToTensorOp: _to_tensor,
+            loop.SelectOp: _select,
+            arith.SelectOp: _select,
+            arith.ConstantOp: _constant,
+            arith.CmpiOp: _cmpi,
+            arith.IndexCastOp: _index_cast,
+            **{t: _activation for t in loop.ACTIVATIONS},
+            **{t: _binary for t in _BINARY},
+        }
+
+    @property
+    def register_count(self) -> int:
+        return self._registers
+
+    def slot(self, value: SSAValue) -> int:
+        if value not in self._slots:
+            self._slots[value] = self._registers
+            self._registers += 1
+        return self._slots[value]
+
+    def hoisted_slot(self, segment: Block, time_counter: int) -> int:
+        """A register for a segment precomputed for every time step."""
+        slot = self._registers
+        self._registers += 1
+        self.hoisted[segment] = (slot, time_counter)
+        return slot
+
+    def segment(self, block: Block) -> Callable[[_Evaluator], Any]:
+        """A function evaluating one reduction segment's fold over all iterations in scope."""
+        if block not in self._segments:
+            reduce_op = block.parent_op()
+            assert isinstance(reduce_op, loop.ReduceOp)
+            kind = reduce_op.kind
+            length = reduce_op.lengths[list(reduce_op.segments).index(block.parent)]  # type: ignore[arg-type]
+            product = _contraction(block)
+            factors = None if product is None else (self.slot(product.lhs), self.slot(product.rhs))
+            yielded = self.slot(block.last_op.operands[0])  # type: ignore[union-attr]
+            counter, body = self.slot(block.args[0]), self.block(block, product)
+
+            def fold(ev: _Evaluator) -> Any:
+                regs, frame = ev.regs, ev.frame
+                regs[counter] = Affine.counter(len(frame), length)
+                frame.append(length)
+                try:
+                    ev.run(body)
+                    if factors is None:
+                        return _fold(kind, regs[yielded], len(frame), length)
+                    return _contract(regs[factors[0]], regs[factors[1]], len(frame), length)
+                finally:
+                    frame.pop()
+
+            self._segments[block] = fold
+        return self._segments[block]
+
+    def op(self, op: Operation) -> Step:
+        rule = self._rules.get(type(op))
+        if rule is None:
             raise Diagnostic(op.name, "this op cannot be interpreted inside a loop nest")
-        handler(op)
+        return rule(self, op)
 
-    def run_block(self, block: Block, skip: Operation | None = None) -> None:
-        """Run the ops of a loop body up to its `loop.yield`, except `skip`."""
-        for op in block.ops:
-            if not isinstance(op, loop.YieldOp) and op is not skip:
-                self.run(op)
+    def block(self, block: Block, skip: Operation | None = None) -> tuple[Step, ...]:
+        """The steps of a loop body, without its `loop.yield` and `skip`."""
+        if block not in self._blocks:
+            self._blocks[block] = tuple(
+                self.op(op) for op in block.ops if not isinstance(op, loop.YieldOp) and op is not skip
+            )
+        return self._blocks[block]
 
-    # ---- loops --------------------------------------------------------------------------------
+    def free_values(self, op: Operation) -> tuple[SSAValue, ...]:
+        """Values `op` uses (itself or inside its regions) but are defined outside it."""
+        if op not in self._free:
+            inside: set[SSAValue] = set()
+            for nested in op.walk():
+                for region in nested.regions:
+                    for block in region.blocks:
+                        inside.update(block.args)
+                inside.update(nested.results)
+            used = {v: None for n in op.walk() for v in n.operands}
+            self._free[op] = tuple(v for v in used if v not in inside)
+        return self._free[op]
 
-    def sequential(self, op: loop.SequentialOp) -> None:
-        for step in range(op.step_count):
-            self.env[op.counter] = step
-            self.run_block(op.body.block)
 
-    def foreach(self, op: loop.ForeachOp) -> None:
-        first = len(self.frame)
-        for counter, extent in zip(op.counters, op.shape, strict=True):
-            self.env[counter] = Affine.counter(len(self.frame), extent)
-            self.frame.append(extent)
-        written = {id(self.env[m]) for m in self.facts.stored_memories(op)}
-        checker = ConflictChecker([_name(c) for c in op.counters], first, self.frame, written)
-        self.checkers.append(checker)
+# ---- loops --------------------------------------------------------------------------------------
+
+
+def _sequential(c: _Compiler, op: loop.SequentialOp) -> Step:
+    counter, steps = c.slot(op.counter), op.step_count
+    hoisted = [_hoist(c, op, *found) for found in _time_invariant_segments(op)]
+    body = c.block(op.body.block)
+
+    def run(ev: _Evaluator) -> None:
+        regs = ev.regs
+        if not ev.frame:  # at the top of a function: no enclosing counters
+            for precompute in hoisted:
+                precompute(ev)
         try:
-            self.run_block(op.body.block)
+            for t in range(steps):
+                regs[counter] = t
+                ev.run(body)
         finally:
-            self.checkers.pop()
-            del self.frame[first:]
+            for precompute in hoisted:
+                regs[precompute.slot] = None  # type: ignore[attr-defined]
+
+    return run
+
+
+def _time_invariant_segments(
+    op: loop.SequentialOp,
+) -> list[tuple[loop.ForeachOp, Block, tuple[Operation, ...]]]:
+    """Reduction segments in the nests of a time loop that read nothing the loop writes:
+    (nest, segment, the ops of the nest's body the segment needs, in order)."""
+    written = {s.memref for s in op.walk() if isinstance(s, loop.StoreOp)}
+
+    def pure_read(o: Operation) -> bool:
+        if o.regions:
+            return False
+        if isinstance(o, loop.LoadOp):
+            return o.memref not in written
+        return o.has_trait(Pure) and not isinstance(o, loop.YieldOp)
+
+    found = []
+    for nest in op.body.block.ops:
+        if not isinstance(nest, loop.ForeachOp):
+            continue
+        known: dict[SSAValue, tuple[Operation, ...]] = {op.counter: ()}  # value -> its slice
+        known.update({v: () for v in nest.counters})
+        for inner in nest.body.block.ops:
+            slices = [_slice_of(v, op, known) for v in inner.operands]
+            if pure_read(inner) and all(s is not None for s in slices):
+                ops = tuple(dict.fromkeys(o for s in slices for o in s or ()))  # type: ignore[union-attr]
+                known.update({r: (*ops, inner) for r in inner.results})
+            if isinstance(inner, loop.ReduceOp):
+                for region in inner.segments:
+                    needed = _segment_slice(region.block, op, known, pure_read)
+                    if needed is not None:
+                        found.append((nest, region.block, needed))
+    return found
+
+
+def _slice_of(
+    value: SSAValue, loop_op: Operation, known: dict[SSAValue, tuple[Operation, ...]]
+) -> tuple[Operation, ...] | None:
+    """The ops computing `value` in a precomputation, or None if it cannot be precomputed."""
+    owner = value.owner
+    outside = not loop_op.is_ancestor(owner if isinstance(owner, Operation) else owner.parent_op())  # type: ignore[arg-type]
+    if outside:
+        return ()
+    return known.get(value)
+
+
+def _segment_slice(
+    block: Block,
+    loop_op: Operation,
+    known: dict[SSAValue, tuple[Operation, ...]],
+    pure_read: Callable[[Operation], bool],
+) -> tuple[Operation, ...] | None:
+    inside = {block.args[0]}
+    needed: dict[Operation, None] = {}
+    for o in block.ops:
+        if isinstance(o, loop.YieldOp):
+            continue
+        if not pure_read(o):
+            return None
+        for v in o.operands:
+            if v in inside:
+                continue
+            ops = _slice_of(v, loop_op, known)
+            if ops is None:
+                return None
+            needed.update(dict.fromkeys(ops))
+        inside.update(o.results)
+    return tuple(needed)
+
+
+def _hoist(c: _Compiler, op: loop.SequentialOp, nest: loop.ForeachOp, block: Block, needed: tuple[Operation, ...]) -> Step:
+    """The step that evaluates a time-invariant reduction segment for every time step at
+    once (the time counter as one more parallel axis) into a register of its own, which
+    the reduction then reads at each step."""
+    counter, steps = c.slot(op.counter), op.step_count
+    counters, shape = [c.slot(v) for v in nest.counters], nest.shape
+    prepare = tuple(c.op(o) for o in needed)
+    segment = c.segment(block)
+    slot = c.hoisted_slot(block, counter)
+
+    def precompute(ev: _Evaluator) -> None:
+        regs, frame = ev.regs, ev.frame
+        regs[counter] = Affine.counter(0, steps)
+        frame.append(steps)
+        for register, extent in zip(counters, shape, strict=True):
+            regs[register] = Affine.counter(len(frame), extent)
+            frame.append(extent)
+        try:
+            ev.run(prepare)
+            partial = segment(ev)
+        finally:
+            frame.clear()
+        regs[slot] = partial
+
+    precompute.slot = slot  # type: ignore[attr-defined]
+    return precompute
+
+
+def _foreach(c: _Compiler, op: loop.ForeachOp) -> Step:
+    counters = [c.slot(v) for v in op.counters]
+    shape, body = op.shape, c.block(op.body.block)
+    names = [_name(v) for v in op.counters]
+    stored = [c.slot(m) for m in {s.memref: None for s in op.walk() if isinstance(s, loop.StoreOp)}]
+
+    def run(ev: _Evaluator) -> None:
+        regs, frame = ev.regs, ev.frame
+        first = len(frame)
+        for counter, extent in zip(counters, shape, strict=True):
+            regs[counter] = Affine.counter(len(frame), extent)
+            frame.append(extent)
+        checker = ConflictChecker(names, first, frame, {id(regs[m]) for m in stored})
+        ev.checkers.append(checker)
+        try:
+            ev.run(body)
+        finally:
+            ev.checkers.pop()
+            del frame[first:]
         checker.check()
 
-    def reduce(self, op: loop.ReduceOp) -> None:
+    return run
+
+
+def _reduce(c: _Compiler, op: loop.ReduceOp) -> Step:
+    result, combine = c.slot(op.result), _COMBINE[op.kind]
+    segments = [(c.segment(r.block), c.hoisted.get(r.block)) for r in op.segments]
+
+    def run(ev: _Evaluator) -> None:
+        regs = ev.regs
         total: Any = None
-        for region, length in zip(op.segments, op.lengths, strict=True):
-            block = region.block
-            self.env[block.args[0]] = Affine.counter(len(self.frame), length)
-            self.frame.append(length)
-            ndim = len(self.frame)
-            try:
-                product = self.facts.contraction(block)
-                if product is not None:
-                    self.run_block(block, skip=product)
-                    lhs, rhs = self.env[product.lhs], self.env[product.rhs]
-                    partial = _contract(lhs, rhs, ndim, length)
-                else:
-                    self.run_block(block)
-                    value = self.env[block.last_op.operands[0]]  # type: ignore[union-attr]
-                    partial = _fold(op.kind, value, ndim, length)
-            finally:
-                self.frame.pop()
-            total = partial if total is None else _COMBINE[op.kind](total, partial)
-        self.env[op.result] = total
+        for segment, hoisted in segments:
+            if hoisted is not None and regs[hoisted[0]] is not None:
+                partial = _at_step(regs[hoisted[0]], regs[hoisted[1]])
+            else:
+                partial = segment(ev)
+            total = partial if total is None else combine(total, partial)
+        regs[result] = total
 
-    # ---- memories -------------------------------------------------------------------------------
-
-    def _access(self, op: loop.AccessOp) -> tuple[Memory, tuple[Any, ...], Any]:
-        env = self.env
-        memory = env[op.memref]
-        indices = tuple(
-            index_add(env[v], offset) if offset else env[v]
-            for v, offset in zip(op.indices, op.index_offsets, strict=True)
-        )
-        selector: Any = op.selector_offset
-        if op.buffer is not None:
-            selector = index_add(env[op.buffer], selector)
-        return memory, indices, materialize(selector)
-
-    def _record(self, memory: Memory, write: bool, indices: tuple[Any, ...], selector: Any) -> None:
-        if self.checkers:
-            access = Access(write, indices, selector, len(self.frame))
-            for checker in self.checkers:
-                checker.record(memory, access)
-
-    def load(self, op: loop.LoadOp) -> None:
-        memory, indices, selector = self._access(op)
-        self._record(memory, False, indices, selector)
-        self.env[op.result] = load(memory, op.name, indices, selector)
-
-    def store(self, op: loop.StoreOp) -> None:
-        memory, indices, selector = self._access(op)
-        self._record(memory, True, indices, selector)
-        store(memory, op.name, indices, selector, self.env[op.value], self.frame)
-
-    def alloc(self, op: loop.AllocOp) -> None:
-        ty = op.memref.type
-        assert isinstance(ty, MemRefType)
-        dtype = numpy_dtype(ty.get_element_type())
-        # undefined contents: NaN makes a read before the first write visible in results
-        fill = np.nan if np.issubdtype(dtype, np.floating) else 0
-        data = np.full((op.buffer_count, *ty.get_shape()), fill, dtype)
-        self.env[op.memref] = Memory(_name(op.memref), data)
-
-    def from_tensor(self, op: loop.FromTensorOp) -> None:
-        ty = op.memref.type
-        assert isinstance(ty, MemRefType)
-        data = np.array(self.env[op.tensor], dtype=numpy_dtype(ty.get_element_type()))[None]
-        self.env[op.memref] = Memory(_name(op.memref), data)
-
-    def to_tensor(self, op: loop.ToTensorOp) -> None:
-        self.env[op.tensor] = self.env[op.memref].data[0].copy()
-
-    # ---- scalars and the datapath ---------------------------------------------------------------
-
-    def constant(self, op: arith.ConstantOp) -> None:
-        raw = op.value.value.data  # type: ignore[union-attr]
-        ty = op.result.type
-        if isinstance(ty, IndexType | IntegerType):
-            self.env[op.result] = int(raw)
-        else:  # a float of the op's own type, so that it does not widen float32 arrays
-            self.env[op.result] = numpy_dtype(ty).type(raw)
-
-    def index(self, op: Operation, function: Callable[[Any, Any], Any]) -> None:
-        lhs, rhs = (self.env[v] for v in op.operands)
-        self.env[op.results[0]] = function(lhs, rhs)
-
-    def cmpi(self, op: arith.CmpiOp) -> None:
-        compare = _CMPI[op.predicate.value.data]
-        lhs, rhs = (materialize(self.env[v]) for v in op.operands)
-        self.env[op.result] = compare(lhs, rhs)
-
-    def index_cast(self, op: arith.IndexCastOp) -> None:
-        value = materialize(self.env[op.input])
-        self.env[op.result] = value.astype(np.int64) if isinstance(value, np.ndarray) else int(value)
-
-    def select(self, op: loop.SelectOp | arith.SelectOp) -> None:
-        cond, true_value, false_value = (materialize(self.env[v]) for v in op.operands)
-        self.env[op.result] = np.where(cond, true_value, false_value)
-
-    def binary(self, op: loop.BinaryOp, function: Callable[[Any, Any], Any]) -> None:
-        self.env[op.result] = function(self.env[op.lhs], self.env[op.rhs])
-
-    def activation(self, op: loop.ActivationOp) -> None:
-        self.env[op.result] = self.facts.activation(op)(np.asarray(self.env[op.input]))
+    return run
 
 
-def _evaluate(
-    facts: _Facts, interpreter: Interpreter, op: Operation, args: PythonValues
-) -> PythonValues:
-    """Run one op of a function body in a fresh evaluator; return its results."""
-    free = facts.free_values(op)
-    env = dict(zip(free, interpreter.get_values(free), strict=True))
-    env.update(zip(op.operands, args, strict=True))
-    _Evaluator(facts, env).run(op)
-    return tuple(env[r] for r in op.results)
+def _at_step(precomputed: Any, step: int) -> Any:
+    """A precomputed segment at one time step: the time axis is the outermost one."""
+    array = np.asarray(precomputed)
+    if array.ndim == 0:
+        return array
+    return array[..., step if array.shape[-1] > 1 else 0]
+
+
+def _contraction(block: Block) -> loop.MulOp | None:
+    """The multiplication whose value a reduction segment yields and nothing else uses:
+    its fold over the counter is a matrix product."""
+    last = block.last_op
+    assert isinstance(last, loop.YieldOp)
+    product = last.values[0].owner
+    if (
+        isinstance(product, loop.MulOp)
+        and product.parent_block() is block
+        and product.result.has_one_use()
+    ):
+        return product
+    return None
+
+
+# ---- memories -------------------------------------------------------------------------------------
+
+
+def _addressing(
+    c: _Compiler, op: loop.AccessOp
+) -> Callable[[list[Any]], tuple[Memory, tuple[Any, ...], Any]]:
+    """A function from the registers to (memory, indices, buffer selector)."""
+    memref, base = c.slot(op.memref), op.selector_offset
+    buffer = None if op.buffer is None else c.slot(op.buffer)
+    indices = tuple(c.slot(v) for v in op.indices)
+    offsets = op.index_offsets
+    parts = tuple(zip(indices, offsets, strict=True))
+
+    if buffer is None and not any(offsets):
+
+        def plain(regs: list[Any]) -> tuple[Memory, tuple[Any, ...], Any]:
+            return regs[memref], tuple(regs[i] for i in indices), base
+
+        return plain
+
+    def address(regs: list[Any]) -> tuple[Memory, tuple[Any, ...], Any]:
+        index = tuple(index_add(regs[i], o) if o else regs[i] for i, o in parts)
+        selector = base if buffer is None else materialize(index_add(regs[buffer], base))
+        return regs[memref], index, selector
+
+    return address
+
+
+def _written(memref: SSAValue) -> bool:
+    return any(isinstance(use.operation, loop.StoreOp) for use in memref.uses)
+
+
+def _load(c: _Compiler, op: loop.LoadOp) -> Step:
+    address, result = _addressing(c, op), c.slot(op.result)
+    # a loaded value must not change when a later store writes its elements
+    accessor = Accessor(op.name, copy=_written(op.memref))
+
+    def run(ev: _Evaluator) -> None:
+        memory, indices, selector = address(ev.regs)
+        ev.record(memory, False, indices, selector)
+        ev.regs[result] = accessor.load(memory, indices, selector)
+
+    return run
+
+
+def _store(c: _Compiler, op: loop.StoreOp) -> Step:
+    address, value, accessor = _addressing(c, op), c.slot(op.value), Accessor(op.name, copy=False)
+
+    def run(ev: _Evaluator) -> None:
+        memory, indices, selector = address(ev.regs)
+        ev.record(memory, True, indices, selector)
+        accessor.store(memory, indices, selector, ev.regs[value], ev.frame)
+
+    return run
+
+
+def _alloc(c: _Compiler, op: loop.AllocOp) -> Step:
+    ty = op.memref.type
+    assert isinstance(ty, MemRefType)
+    dtype = numpy_dtype(ty.get_element_type())
+    # undefined contents: NaN makes a read before the first write visible in results
+    fill = np.nan if np.issubdtype(dtype, np.floating) else 0
+    shape, result, name = (op.buffer_count, *ty.get_shape()), c.slot(op.memref), _name(op.memref)
+
+    def run(ev: _Evaluator) -> None:
+        ev.regs[result] = Memory(name, np.full(shape, fill, dtype))
+
+    return run
+
+
+def _from_tensor(c: _Compiler, op: loop.FromTensorOp) -> Step:
+    ty = op.memref.type
+    assert isinstance(ty, MemRefType)
+    dtype = numpy_dtype(ty.get_element_type())
+    tensor, result, name = c.slot(op.tensor), c.slot(op.memref), _name(op.memref)
+    copy = _written(op.memref)  # a memory nothing writes can share the tensor's array
+
+    def run(ev: _Evaluator) -> None:
+        ev.regs[result] = Memory(name, np.array(ev.regs[tensor], dtype=dtype, copy=copy)[None])
+
+    return run
+
+
+def _to_tensor(c: _Compiler, op: loop.ToTensorOp) -> Step:
+    memref, result = c.slot(op.memref), c.slot(op.tensor)
+
+    def run(ev: _Evaluator) -> None:
+        ev.regs[result] = ev.regs[memref].data[0].copy()
+
+    return run
+
+
+# ---- scalars and the datapath ---------------------------------------------------------------------
+
+_BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
+    loop.AddOp: np.add,
+    loop.SubOp: np.subtract,
+    loop.MulOp: np.multiply,
+    loop.MaxOp: np.maximum,
+    loop.MinOp: np.minimum,
+    arith.AddiOp: index_add,
+    arith.SubiOp: lambda a, b: index_add(a, b, -1),
+    arith.MuliOp: index_mul,
+    arith.AndIOp: lambda a, b: materialize(a) & materialize(b),
+    arith.OrIOp: lambda a, b: materialize(a) | materialize(b),
+}
+
+
+def _binary(c: _Compiler, op: Operation) -> Step:
+    function = _BINARY[type(op)]
+    lhs, rhs = (c.slot(v) for v in op.operands)
+    result = c.slot(op.results[0])
+
+    def run(ev: _Evaluator) -> None:
+        regs = ev.regs
+        regs[result] = function(regs[lhs], regs[rhs])
+
+    return run
+
+
+def _constant(c: _Compiler, op: arith.ConstantOp) -> Step:
+    raw = op.value.value.data  # type: ignore[union-attr]
+    ty = op.result.type
+    # a float of the op's own type, so that it does not widen float32 arrays
+    value = int(raw) if isinstance(ty, IndexType | IntegerType) else numpy_dtype(ty).type(raw)
+    result = c.slot(op.result)
+
+    def run(ev: _Evaluator) -> None:
+        ev.regs[result] = value
+
+    return run
+
+
+def _cmpi(c: _Compiler, op: arith.CmpiOp) -> Step:
+    compare = _CMPI[op.predicate.value.data]
+    lhs, rhs, result = c.slot(op.lhs), c.slot(op.rhs), c.slot(op.result)
+
+    def run(ev: _Evaluator) -> None:
+        regs = ev.regs
+        regs[result] = compare(materialize(regs[lhs]), materialize(regs[rhs]))
+
+    return run
+
+
+def _index_cast(c: _Compiler, op: arith.IndexCastOp) -> Step:
+    source, result = c.slot(op.input), c.slot(op.result)
+
+    def run(ev: _Evaluator) -> None:
+        value = materialize(ev.regs[source])
+        ev.regs[result] = value.astype(np.int64) if isinstance(value, np.ndarray) else int(value)
+
+    return run
+
+
+def _select(c: _Compiler, op: loop.SelectOp | arith.SelectOp) -> Step:
+    operands, result = tuple(c.slot(v) for v in op.operands), c.slot(op.results[0])
+
+    def run(ev: _Evaluator) -> None:
+        cond, true_value, false_value = (materialize(ev.regs[v]) for v in operands)
+        ev.regs[result] = np.where(cond, true_value, false_value)
+
+    return run
+
+
+def _activation(c: _Compiler, op: loop.ActivationOp) -> Step:
+    function = Activation(op.ONNX_NAME, **op.parameter_values())
+    source, result = c.slot(op.input), c.slot(op.result)
+
+    def run(ev: _Evaluator) -> None:
+        ev.regs[result] = function(np.asarray(ev.regs[source]))
+
+    return run
 
 
 @register_impls
 class LoopFunctions(InterpreterFunctions):
-    """Executes the top-level `loop` ops of a function; loops run in `_Evaluator`."""
+    """Executes the top-level `loop` ops of a function, each as one compiled step."""
 
     def __init__(self) -> None:
-        self.facts = _Facts()
+        self.compiler = _Compiler()
 
     def _run(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
-        return _evaluate(self.facts, interpreter, op, args)
+        del args  # the operands are among the free values
+        compiler = self.compiler
+        step = compiler.op(op)
+        registers: list[Any] = [None] * compiler.register_count
+        free = compiler.free_values(op)
+        for value, python_value in zip(free, interpreter.get_values(free), strict=True):
+            registers[compiler.slot(value)] = python_value
+        step(_Evaluator(registers))
+        return tuple(registers[compiler.slot(r)] for r in op.results)
 
     @impl(loop.SequentialOp)
     def run_sequential(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:

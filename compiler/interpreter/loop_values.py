@@ -123,7 +123,9 @@ def _bounds(memory: Memory, op_name: str, dim: int, low: int, high: int) -> None
         )
 
 
-def _buffer(memory: Memory, op_name: str, selector: Any) -> Any:
+def _buffer(memory: Memory, selector: Any) -> Any:
+    if isinstance(selector, int):
+        return selector % memory.buffers
     if np.ndim(selector) == 0:
         return int(selector) % memory.buffers
     return np.asarray(selector) % memory.buffers
@@ -177,44 +179,69 @@ def _gather_indices(memory: Memory, op_name: str, indices: Sequence[Index]) -> l
     return arrays
 
 
-def load(memory: Memory, op_name: str, indices: Sequence[Index], selector: Any) -> Any:
-    """The elements `memory[buffer][indices]` for every iteration in scope."""
-    buffer = _buffer(memory, op_name, selector)
-    if isinstance(buffer, int):
-        basic = _as_slices(memory, op_name, indices)
-        if basic is not None:
-            keys, axes = basic
-            return _to_frame(memory.data[buffer][keys], axes)
-    return memory.data[(buffer, *_gather_indices(memory, op_name, indices))]
+class Accessor:
+    """Reads or writes the elements one load or store addresses, for every iteration in
+    scope. The slicing of an address is worked out once and kept: a weight row block is
+    the same view at every time step."""
 
+    def __init__(self, op_name: str, copy: bool):
+        self.op_name = op_name
+        self.copy = copy  # loads from a memory that stores may change: copy, not a view
+        self._loads: dict[tuple[Any, ...], np.ndarray | None] = {}
+        self._stores: dict[tuple[Any, ...], tuple[np.ndarray, tuple[Any, ...], list[int]] | None] = {}
 
-def store(
-    memory: Memory,
-    op_name: str,
-    indices: Sequence[Index],
-    selector: Any,
-    value: Any,
-    frame: Sequence[int],
-) -> None:
-    """`memory[buffer][indices] = value` for every iteration in scope.
+    def load(self, memory: Memory, indices: tuple[Index, ...], selector: Any) -> Any:
+        buffer = _buffer(memory, selector)
+        if isinstance(buffer, int):
+            try:
+                view = self._loads[(memory, buffer, indices)]
+            except KeyError:
+                basic = _as_slices(memory, self.op_name, indices)
+                view = None if basic is None else _to_frame(memory.data[buffer][basic[0]], basic[1])
+                self._loads[(memory, buffer, indices)] = view
+            except TypeError:  # an index is an array: not hashable, not a slice
+                view = None
+            if view is not None:
+                return view.copy() if self.copy else view
+        return memory.data[(buffer, *_gather_indices(memory, self.op_name, indices))]
 
-    `frame` holds the extents of the counters in scope (axis 0 first). When several
-    iterations write one element, one of them wins; the conflict checker reports it.
-    """
-    buffer = _buffer(memory, op_name, selector)
-    ndim = len(frame)
-    value = np.asarray(value)
-    if isinstance(buffer, int):
-        basic = _as_slices(memory, op_name, indices)
-        if basic is not None:
-            keys, axes = basic
-            full = np.broadcast_to(value, [frame[ndim - 1 - p] for p in range(ndim)])
-            # keep the counters the index uses, in memory order; others collapse to one
-            picked = full[tuple(slice(None) if (ndim - 1 - p) in axes else 0 for p in range(ndim))]
-            kept = sorted(axes, reverse=True)  # the order of `picked`'s dimensions
-            memory.data[buffer][keys] = picked.transpose([kept.index(a) for a in axes])
-            return
-    arrays = _gather_indices(memory, op_name, indices)
-    shape = np.broadcast_shapes(value.shape, *(np.shape(a) for a in arrays), np.shape(buffer))
-    targets = tuple(np.broadcast_to(a, shape) for a in (buffer, *arrays))
-    memory.data[targets] = np.broadcast_to(value, shape)
+    def store(
+        self, memory: Memory, indices: tuple[Index, ...], selector: Any, value: Any, frame: Sequence[int]
+    ) -> None:
+        """`frame` holds the extents of the counters in scope (axis 0 first). When several
+        iterations write one element, one of them wins; the conflict checker reports it."""
+        buffer = _buffer(memory, selector)
+        ndim = len(frame)
+        value = np.asarray(value)
+        if isinstance(buffer, int):
+            try:
+                plan = self._stores[(memory, buffer, indices, ndim)]
+            except KeyError:
+                plan = self._plan(memory, buffer, indices, ndim)
+                self._stores[(memory, buffer, indices, ndim)] = plan
+            except TypeError:
+                plan = None
+            if plan is not None:
+                target, keep, order = plan
+                # a value that does not vary along a kept counter broadcasts over it
+                lifted = value.reshape((1,) * (ndim - value.ndim) + value.shape)
+                target[...] = lifted[keep].transpose(order)
+                return
+        arrays = _gather_indices(memory, self.op_name, indices)
+        shape = np.broadcast_shapes(value.shape, *(np.shape(a) for a in arrays), np.shape(buffer))
+        targets = tuple(np.broadcast_to(a, shape) for a in (buffer, *arrays))
+        memory.data[targets] = np.broadcast_to(value, shape)
+
+    def _plan(
+        self, memory: Memory, buffer: int, indices: tuple[Index, ...], ndim: int
+    ) -> tuple[np.ndarray, tuple[Any, ...], list[int]] | None:
+        """(target view, how to pick the value's elements, how to order them) for basic
+        indexing: the value keeps the counters the index uses, in memory order; along
+        the others every iteration writes the same element, so one of them is taken."""
+        basic = _as_slices(memory, self.op_name, indices)
+        if basic is None:
+            return None
+        keys, axes = basic
+        keep = tuple(slice(None) if (ndim - 1 - p) in axes else 0 for p in range(ndim))
+        kept = sorted(axes, reverse=True)  # the order of the kept dimensions
+        return memory.data[buffer][keys], keep, [kept.index(a) for a in axes]
