@@ -32,7 +32,7 @@ from compiler import pipeline
 from compiler.diagnostics import Diagnostic
 
 #: Pass pipelines that take a model from the rnn level down to each level.
-LEVEL_PIPELINES: dict[str, str] = {"rnn": ""}
+LEVEL_PIPELINES: dict[str, str] = {"rnn": "", "loop": "rnn-decompose,loop-fuse"}
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -73,6 +73,12 @@ def _compile_parser() -> argparse.ArgumentParser:
         help="stop at this level and print its IR (default: rnn)",
     )
     parser.add_argument("--print-op-generic", action="store_true", help="print the generic op form")
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="instead of the IR, print loop nests, on-chip memories and the storage between "
+        "kernels at the rnn, decomposed-loop and fused-loop levels (with -p: after PIPELINE)",
+    )
     parser.add_argument(
         "--split-input-file",
         action="store_true",
@@ -216,6 +222,9 @@ def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
+    if args.stats:
+        _emit_text(_stats(text, args), args.output)
+        return 0
     if not args.split_input_file:
         module = _transform(text, args, default_pipeline)
         _emit_text(print_ir(module, args.print_op_generic), args.output)
@@ -233,6 +242,17 @@ def compile_main(argv: Sequence[str]) -> int:
             failed = True
     _emit_text("// -----\n".join(outputs), args.output)
     return 1 if failed else 0
+
+
+def _stats(text: str, args: argparse.Namespace) -> str:
+    from compiler import stats
+
+    levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
+    figures = []
+    for label, spec in levels:
+        module = _transform(text, argparse.Namespace(**{**vars(args), "passes": spec}))
+        figures.append(stats.level_stats(module, label))
+    return stats.format_stats(figures)
 
 
 def run_main(argv: Sequence[str]) -> None:

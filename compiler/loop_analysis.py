@@ -157,3 +157,119 @@ def footprint(op: loop.AccessOp, within: Operation) -> int:
         if within.is_ancestor(counter.owner.parent_op()):  # type: ignore[arg-type]
             count *= extent_of(counter)
     return count
+
+
+def _depends_on_counters(key: IndexKey) -> bool:
+    if not isinstance(key, tuple) or not key:
+        return False
+    if key[0] == "counter":
+        return True
+    if key[0] in ("value", "constant"):
+        return False
+    return any(_depends_on_counters(k) for k in key[2])
+
+
+def _injective(index: tuple[tuple[IndexKey, int], ...], nest: loop.ForeachOp) -> bool:
+    """Whether distinct iterations of `nest` address distinct elements: every counter that
+    takes more than one value indexes a dimension of its own, directly."""
+    used: list[int] = []
+    for key, _ in index:
+        if isinstance(key, tuple) and key[0] == "counter":
+            used.append(key[1])
+        elif _depends_on_counters(key):
+            return False
+    varying = [p for p, extent in enumerate(nest.shape) if extent > 1]
+    return all(used.count(p) == 1 for p in varying)
+
+
+def provably_conflict_free(
+    nest: loop.ForeachOp, memref: SSAValue, found: list[Access] | None = None
+) -> bool:
+    """Whether, statically, no iteration of `nest` can touch an element of `memref` that
+    another iteration writes: it is written at one index injective in the counters, and
+    read at that same index or in another buffer. (Memories never alias: each memref value
+    is its own memory.) `found` may pass `accesses(nest)` when it is already known."""
+    found = [a for a in (accesses(nest) if found is None else found) if a.memref is memref]
+    stores = [a for a in found if a.write]
+    first = stores[0] if stores else None
+    if first is None or first.index is None or not _injective(first.index, nest):
+        return False
+    return all(
+        (a.index == first.index and a.selector == first.selector)
+        or (not a.write and not may_alias(a, first))
+        for a in found
+    )
+
+
+# ---- what the memories of a program are for -------------------------------------------------------
+
+INPUT, WEIGHT, OUTPUT, STATE, INTERMEDIATE = "input", "weight", "output", "state", "intermediate"
+
+
+def time_loops(root: Operation) -> list[loop.SequentialOp]:
+    return [op for op in root.walk() if isinstance(op, loop.SequentialOp)]
+
+
+def memory_role(memref: SSAValue) -> str:
+    """What a memory is for: an `input` or a `weight` bound from a tensor (off-chip inputs,
+    on-chip weights), an `output` read back as a tensor, an `intermediate` that one loop
+    nest writes and another reads within one block (one time step, or the function), or
+    `state` carried across the steps of a time loop. A memory written before a time loop and
+    only read inside it (a bias summed once) counts as a weight."""
+    owner = memref.owner
+    users = [use.operation for use in memref.uses]
+    if isinstance(owner, loop.FromTensorOp):
+        if any(isinstance(u, loop.StoreOp) for u in users):
+            return STATE
+        return INPUT if loop.space_of(memref) == "dram" else WEIGHT
+    if any(isinstance(u, loop.ToTensorOp) for u in users):
+        return OUTPUT
+    writers = [u for u in users if isinstance(u, loop.StoreOp)]
+    readers = [u for u in users if isinstance(u, loop.LoadOp)]
+    if len({_nest_of(u).parent_block() for u in users}) == 1 and writers and readers:
+        return INTERMEDIATE
+    function = owner.parent_op()
+    for step in time_loops(function) if function is not None else ():
+        if not any(step.is_ancestor(w) for w in writers) and all(
+            step.is_ancestor(r) for r in readers
+        ):
+            return WEIGHT
+    return STATE
+
+
+def _nest_of(op: Operation) -> Operation:
+    """The outermost loop nest (or op) around `op` in its function or time-loop body."""
+    current = op
+    while True:
+        parent = current.parent_op()
+        if parent is None or isinstance(parent, loop.SequentialOp) or not isinstance(
+            parent, loop.LOOPS
+        ):
+            return current
+        current = parent
+
+
+def elementwise_depth(nest: Operation) -> int:
+    """The longest chain of element-wise datapath ops (arithmetic, selects, nonlinearities)
+    in a nest's body, following def-use edges; loads and reductions add nothing."""
+    depth: dict[SSAValue, int] = {}
+    longest = 0
+    for op in nest.walk():
+        if op is nest or _in_reduction(op, nest):
+            continue
+        here = max((depth.get(v, 0) for v in op.operands), default=0)
+        if isinstance(op, loop.ELEMENTWISE):
+            here += 1
+        for result in op.results:
+            depth[result] = here
+        longest = max(longest, here)
+    return longest
+
+
+def _in_reduction(op: Operation, nest: Operation) -> bool:
+    parent = op.parent_op()
+    while parent is not None and parent is not nest:
+        if isinstance(parent, loop.ReduceOp):
+            return True
+        parent = parent.parent_op()
+    return False

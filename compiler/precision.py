@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import ml_dtypes
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 __all__ = [
     "FP32",
@@ -107,16 +108,18 @@ class Precision:
             equally spaced points including both ends (spacing 2*range/(entries-1)); inputs
             outside are clamped, saturating the way a hardware table index does. Default
             8: sigmoid and tanh are flat to within 3.4e-4 and 2.3e-7 of their limits there
-            (clamping error), where the older lab tables' ±5 would leave 6.7e-3 (sigmoid)
-            and the table spacing (0.0156) stays well below the 8-bit operands' resolution.
+            (clamping error) where the older lab tables' ±5 would leave 6.7e-3 (sigmoid),
+            and 1024 entries still keep the spacing at 16/1023 = 0.0156.
         lut_interp: ``"linear"`` (default) or ``"nearest"``. Linear interpolation stores
             a second table of slopes and costs one more SRAM read and one float32 FMA in
             the element-wise chain, which is float32 anyway; in exchange its error (h^2/8
             times max|f''|: 2.4e-5 for tanh at the defaults) is negligible next to the
             8-bit dot products', whereas nearest-entry lookup adds up to h/2 times
             max|f'| (7.8e-3 for tanh), as large as the quantisation noise of the gates'
-            pre-activations. With the default, the mixed mode's error is the 8-bit
-            arithmetic's, the paper's actual design choice, not an artefact of the table.
+            pre-activations (measured on the tests' sequences: final hidden-state error
+            0.013 instead of 0.010 for LSTM-512, 0.029 instead of 0.024 for GRU-1024).
+            With the default, the mixed mode's error is the 8-bit arithmetic's, the paper's
+            actual design choice, not an artefact of the table.
     """
 
     name: Literal["fp32", "mixed"] = "mixed"
@@ -134,7 +137,12 @@ class Precision:
             raise ValueError(f"lut_entries must be an integer, got {self.lut_entries!r}")
         if self.lut_entries < 2:
             raise ValueError(f"lut_entries must be at least 2, got {self.lut_entries}")
-        if not (math.isfinite(self.lut_range) and self.lut_range > 0):
+        if not (
+            isinstance(self.lut_range, int | float)
+            and not isinstance(self.lut_range, bool)
+            and math.isfinite(self.lut_range)
+            and self.lut_range > 0
+        ):
             raise ValueError(f"lut_range must be positive and finite, got {self.lut_range!r}")
         object.__setattr__(self, "lut_range", float(self.lut_range))
         if self.lut_interp not in ("nearest", "linear"):
@@ -252,6 +260,11 @@ def parse_precision(text: str) -> Precision:
 # ---- 8-bit operands -----------------------------------------------------------------------------
 
 
+@functools.cache
+def _largest_finite(dtype: np.dtype) -> float:
+    return float(ml_dtypes.finfo(dtype).max)
+
+
 def quantize(precision: Precision, x: Any) -> np.ndarray:
     """`x` rounded to the 8-bit format (in mixed mode) and returned as float32.
 
@@ -264,7 +277,7 @@ def quantize(precision: Precision, x: Any) -> np.ndarray:
     x32 = np.asarray(x, dtype=np.float32)
     if not precision.mixed:
         return x32
-    limit = float(ml_dtypes.finfo(precision.float8_dtype).max)
+    limit = _largest_finite(precision.float8_dtype)
     saturated = np.clip(x32, -limit, limit)
     return saturated.astype(precision.float8_dtype).astype(np.float32)
 
@@ -344,41 +357,41 @@ def dot(
     if not precision.mixed:
         a32 = np.asarray(a, dtype=np.float32)
         b32 = np.asarray(b, dtype=np.float32)
-        return np.sum(a32 * b32, axis=axis, dtype=np.float32)
+        return np.asarray(np.sum(a32 * b32, axis=axis, dtype=np.float32))
 
     a8 = np.asarray(a, dtype=np.float32) if a_quantized else quantize(precision, a)
     b8 = np.asarray(b, dtype=np.float32) if b_quantized else quantize(precision, b)
     # exact: two 8-bit significands give at most 2 * (mantissa + 1) <= 24 bits, and the
     # exponents stay far inside float32's range
     products = a8 * b8
-    axis = axis % products.ndim if products.ndim else 0
-    if products.ndim == 0:
-        raise ValueError("dot needs at least one axis to reduce")
+    axis = normalize_axis_index(axis, products.ndim)  # AxisError, a ValueError, if none
     length = products.shape[axis]
     even = _take(products, axis, slice(0, length - 1, 2))
     odd = _take(products, axis, slice(1, None, 2))
 
     largest = _max_abs(a8) * _max_abs(b8)
-    if _products_fit_f16(precision.float8_dtype) and largest <= _F16_MAX:
-        # Fast path. The products are binary16 values, so rounding them to float16 is the
-        # identity, and float32's rounding of the pair sum followed by float16's equals
-        # one correct float16 rounding (double rounding is innocuous for a sum of two
-        # binary16 values when 24 >= 2*11 + 2; Figueroa 1995). numpy's own float16 add
-        # computes exactly this.
-        pairs = (even + odd).astype(_F16).astype(np.float32)
-    else:
-        # Products that binary16 cannot hold (overflow, or a wide format's tiny values):
-        # round each product to float16 first, as the multiplier's 16-bit output does.
-        even16 = even.astype(_F16).astype(np.float32)
-        odd16 = odd.astype(_F16).astype(np.float32)
-        with np.errstate(invalid="ignore", over="ignore"):
+    # float16 overflows to inf (and inf - inf gives NaN) as in IEEE hardware: not an error
+    # of the emulation, so numpy's warnings are silenced
+    with np.errstate(over="ignore", invalid="ignore"):
+        if _products_fit_f16(precision.float8_dtype) and largest <= _F16_MAX:
+            # Fast path. The products are binary16 values, so rounding them to float16 is
+            # the identity, and float32's rounding of the pair sum followed by float16's
+            # equals one correct float16 rounding (double rounding is innocuous for a sum of
+            # two binary16 values since 24 >= 2*11 + 2; Figueroa 1995). numpy's own float16
+            # add computes exactly this.
+            pairs = (even + odd).astype(_F16).astype(np.float32)
+        else:
+            # Products that binary16 cannot hold (overflow, or a wide format's tiny values):
+            # round each product to float16 first, as the multiplier's 16-bit output does.
+            even16 = even.astype(_F16).astype(np.float32)
+            odd16 = odd.astype(_F16).astype(np.float32)
             pairs = (even16 + odd16).astype(_F16).astype(np.float32)
-    total = np.sum(pairs, axis=axis, dtype=np.float32)
-    if length % 2:
-        last = _take(products, axis, slice(length - 1, length))
-        # the multiplier's 16-bit output, which has no partner to be added to
-        last = last.astype(_F16).astype(np.float32)
-        total = total + np.squeeze(last, axis=axis)
+        total = np.sum(pairs, axis=axis, dtype=np.float32)
+        if length % 2:
+            last = _take(products, axis, slice(length - 1, length))
+            # the multiplier's 16-bit output, which has no partner to be added to
+            last = last.astype(_F16).astype(np.float32)
+            total = total + np.squeeze(last, axis=axis)
     return np.asarray(total, dtype=np.float32)
 
 

@@ -97,17 +97,21 @@ class MemorySpaceAttr(Data[str]):
     @classmethod
     def parse_parameter(cls, parser: AttrParser) -> str:
         with parser.in_angle_brackets():
-            return parser.parse_identifier()
+            space = parser.parse_identifier()
+            if space not in MEMORY_SPACES:
+                parser.raise_error(_unknown_space(space))
+            return space
 
     def print_parameter(self, printer: Printer) -> None:
         printer.print_string(f"<{self.data}>")
 
     def verify(self) -> None:
         if self.data not in MEMORY_SPACES:
-            raise VerifyException(
-                f"#loop.space: unknown memory space '{self.data}' (expected one of "
-                f"{', '.join(MEMORY_SPACES)})"
-            )
+            raise VerifyException(_unknown_space(self.data))
+
+
+def _unknown_space(space: str) -> str:
+    return f"#loop.space: unknown memory space '{space}' (expected one of {', '.join(MEMORY_SPACES)})"
 
 
 def memory_type(element: Attribute, shape: Sequence[int], space: str) -> MemRefType:

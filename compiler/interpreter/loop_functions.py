@@ -35,6 +35,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import Pure
 
 from compiler.diagnostics import Diagnostic
+from compiler.loop_analysis import accesses, provably_conflict_free
 from compiler.interpreter.loop_conflicts import Access, ConflictChecker
 from compiler.interpreter.loop_values import (
     Accessor,
@@ -373,7 +374,10 @@ def _foreach(c: _Compiler, op: loop.ForeachOp) -> Step:
     counters = [c.slot(v) for v in op.counters]
     shape, body = op.shape, c.block(op.body.block)
     names = [_name(v) for v in op.counters]
-    stored = [c.slot(m) for m in {s.memref: None for s in op.walk() if isinstance(s, loop.StoreOp)}]
+    written = {s.memref: None for s in op.walk() if isinstance(s, loop.StoreOp)}
+    # memories a static proof clears need no checking at run time
+    found = accesses(op)
+    checked = [c.slot(m) for m in written if not provably_conflict_free(op, m, found)]
 
     def run(ev: _Evaluator) -> None:
         regs, frame = ev.regs, ev.frame
@@ -381,7 +385,13 @@ def _foreach(c: _Compiler, op: loop.ForeachOp) -> Step:
         for counter, extent in zip(counters, shape, strict=True):
             regs[counter] = Affine.counter(len(frame), extent)
             frame.append(extent)
-        checker = ConflictChecker(names, first, frame, {id(regs[m]) for m in stored})
+        if not checked:
+            try:
+                ev.run(body)
+            finally:
+                del frame[first:]
+            return
+        checker = ConflictChecker(names, first, frame, {id(regs[m]) for m in checked})
         ev.checkers.append(checker)
         try:
             ev.run(body)

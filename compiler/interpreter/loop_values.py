@@ -15,8 +15,7 @@ gathers and scatters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,12 +43,12 @@ class Memory:
         return f"Memory({self.name}, {self.data.shape})"
 
 
-@dataclass(frozen=True)
-class Affine:
+class Affine(NamedTuple):
     """`const + sum(coefficient * counter)` over parallel counters in scope.
 
     `terms` holds `(axis, coefficient, extent)` sorted by axis; counters of extent 1 are
-    always 0 and never appear, and neither do zero coefficients.
+    always 0 and never appear, and neither do zero coefficients. (A named tuple: indices
+    are dictionary keys of the slicing caches, and tuples hash fast.)
     """
 
     const: int
@@ -179,6 +178,9 @@ def _gather_indices(memory: Memory, op_name: str, indices: Sequence[Index]) -> l
     return arrays
 
 
+_StorePlan = tuple[np.ndarray, tuple[Any, ...], list[int], tuple[int, ...] | None]
+
+
 class Accessor:
     """Reads or writes the elements one load or store addresses, for every iteration in
     scope. The slicing of an address is worked out once and kept: a weight row block is
@@ -188,7 +190,7 @@ class Accessor:
         self.op_name = op_name
         self.copy = copy  # loads from a memory that stores may change: copy, not a view
         self._loads: dict[tuple[Any, ...], np.ndarray | None] = {}
-        self._stores: dict[tuple[Any, ...], tuple[np.ndarray, tuple[Any, ...], list[int]] | None] = {}
+        self._stores: dict[tuple[Any, ...], _StorePlan | None] = {}
 
     def load(self, memory: Memory, indices: tuple[Index, ...], selector: Any) -> Any:
         buffer = _buffer(memory, selector)
@@ -222,7 +224,10 @@ class Accessor:
             except TypeError:
                 plan = None
             if plan is not None:
-                target, keep, order = plan
+                target, keep, order, shape = plan
+                if value.shape == shape:  # one value per element, in memory order
+                    target[...] = value.reshape(target.shape)
+                    return
                 # a value that does not vary along a kept counter broadcasts over it
                 lifted = value.reshape((1,) * (ndim - value.ndim) + value.shape)
                 target[...] = lifted[keep].transpose(order)
@@ -234,14 +239,20 @@ class Accessor:
 
     def _plan(
         self, memory: Memory, buffer: int, indices: tuple[Index, ...], ndim: int
-    ) -> tuple[np.ndarray, tuple[Any, ...], list[int]] | None:
-        """(target view, how to pick the value's elements, how to order them) for basic
-        indexing: the value keeps the counters the index uses, in memory order; along
-        the others every iteration writes the same element, so one of them is taken."""
+    ) -> _StorePlan | None:
+        """How to store by basic indexing: the target view; which of the value's elements
+        to keep (the counters the index uses; along the others every iteration writes the
+        same element, so one of them is taken) and in which order; and the value shape
+        that needs no rearranging (when the kept counters are in memory order)."""
         basic = _as_slices(memory, self.op_name, indices)
         if basic is None:
             return None
         keys, axes = basic
+        target = memory.data[buffer][keys]
         keep = tuple(slice(None) if (ndim - 1 - p) in axes else 0 for p in range(ndim))
         kept = sorted(axes, reverse=True)  # the order of the kept dimensions
-        return memory.data[buffer][keys], keep, [kept.index(a) for a in axes]
+        order = [kept.index(a) for a in axes]
+        sizes = dict(zip(axes, target.shape, strict=True))
+        shape = tuple(sizes.get(ndim - 1 - p, 1) for p in range(ndim))
+        in_order = order == sorted(order)
+        return target, keep, order, shape if in_order else None
