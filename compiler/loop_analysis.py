@@ -11,7 +11,7 @@ and every question about them gets the conservative answer.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -89,11 +89,6 @@ def access_of(op: loop.AccessOp, nest: Operation) -> Access:
 def accesses(nest: Operation) -> list[Access]:
     """Every load and store inside `nest` (any depth), in program order."""
     return [access_of(op, nest) for op in nest.walk() if isinstance(op, loop.AccessOp)]
-
-
-def memory_ops(op: Operation) -> Iterator[loop.AccessOp]:
-    """The loads and stores inside `op` (or `op` itself)."""
-    return (o for o in op.walk() if isinstance(o, loop.AccessOp))
 
 
 def may_alias(a: Access, b: Access) -> bool:
@@ -201,7 +196,7 @@ def provably_conflict_free(
     )
 
 
-# ---- what the memories of a program are for -------------------------------------------------------
+# ---- what the memories of a program are for ------------------------------------------------------
 
 INPUT, WEIGHT, OUTPUT, STATE, INTERMEDIATE = "input", "weight", "output", "state", "intermediate"
 
@@ -242,8 +237,10 @@ def _nest_of(op: Operation) -> Operation:
     current = op
     while True:
         parent = current.parent_op()
-        if parent is None or isinstance(parent, loop.SequentialOp) or not isinstance(
-            parent, loop.LOOPS
+        if (
+            parent is None
+            or isinstance(parent, loop.SequentialOp)
+            or not isinstance(parent, loop.LOOPS)
         ):
             return current
         current = parent

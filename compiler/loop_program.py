@@ -86,23 +86,29 @@ def _staged_inputs(step: loop.SequentialOp) -> int:
     return 2 * sum(slices.values())
 
 
+def time_loop_spec(module: ModuleOp, step: loop.SequentialOp) -> ProgramSpec:
+    """The `ProgramSpec` of one time loop of `module` (one recurrent layer): its nests, and
+    the state and staged inputs of the memories it uses."""
+    nests = tuple(nest_spec(n) for n in step.body.block.ops if isinstance(n, loop.ForeachOp))
+    memories = {
+        op.memref: None
+        for op in module.walk()
+        if isinstance(op, loop.AllocOp | loop.FromTensorOp)
+        and any(step.is_ancestor(use.operation) for use in op.memref.uses)
+    }
+    state = sum(_elements(m) for m in memories if memory_role(m) == STATE)
+    return ProgramSpec(step.step_count, nests, state + _staged_inputs(step))
+
+
 def program_spec(module: ModuleOp) -> ProgramSpec:
     """The `ProgramSpec` of a loop-level module with one time loop.
 
     Raises ValueError when the module has no time loop or several (one spec describes one
-    recurrent layer).
+    recurrent layer; see `time_loop_spec`).
     """
     loops = time_loops(module)
     if len(loops) != 1:
         raise ValueError(
             f"program_spec: expected a loop-level module with one time loop, found {len(loops)}"
         )
-    (step,) = loops
-    nests = tuple(nest_spec(n) for n in step.body.block.ops if isinstance(n, loop.ForeachOp))
-    memories = {
-        op.memref: None
-        for op in module.walk()
-        if isinstance(op, loop.AllocOp | loop.FromTensorOp)
-    }
-    state = sum(_elements(m) for m in memories if memory_role(m) == STATE)
-    return ProgramSpec(step.step_count, nests, state + _staged_inputs(step))
+    return time_loop_spec(module, loops[0])

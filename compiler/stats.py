@@ -143,7 +143,11 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
             lines.append(f"  recurrent ops             {', '.join(stats.recurrent_ops)}")
         lines.append(
             f"  loop nests                {stats.nests}"
-            + (f" ({stats.nests_per_step} per time step, {stats.steps} steps)" if stats.steps else "")
+            + (
+                f" ({stats.nests_per_step} per time step, {stats.steps} steps)"
+                if stats.steps
+                else ""
+            )
         )
         on_chip = stats.on_chip
         total = sum(m.elements for m in on_chip)
@@ -151,7 +155,9 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
         for m in on_chip:
             copies = f" x{m.buffers} buffers" if m.buffers > 1 else ""
             shape = "x".join(map(str, m.shape))
-            lines.append(f"    {m.name:<12} {shape:<14} {m.space:<5} {m.role:<13} {m.elements}{copies}")
+            lines.append(
+                f"    {m.name:<12} {shape:<14} {m.space:<5} {m.role:<13} {m.elements}{copies}"
+            )
         buffers = stats.intermediates
         sizes = sorted({m.elements for m in buffers})
         each = f" of {', '.join(map(str, sizes))} elements" if sizes else ""
@@ -159,7 +165,11 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
             f"  intermediate buffers      {_count(len(buffers), 'buffer')}{each}, "
             f"{sum(m.elements for m in buffers)} elements"
         )
-        per_dot = f", {stats.registers / stats.reductions:.2f} per dot product" if stats.reductions else ""
+        per_dot = (
+            f", {stats.registers / stats.reductions:.2f} per dot product"
+            if stats.reductions
+            else ""
+        )
         lines.append(
             f"  intermediate registers    {stats.registers} per iteration{per_dot} "
             f"({_count(stats.reductions, 'dot product')} per iteration)"

@@ -27,6 +27,7 @@ boundary between the function's tensor arguments/results and memories, so a loop
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
@@ -111,7 +112,9 @@ class MemorySpaceAttr(Data[str]):
 
 
 def _unknown_space(space: str) -> str:
-    return f"#loop.space: unknown memory space '{space}' (expected one of {', '.join(MEMORY_SPACES)})"
+    return (
+        f"#loop.space: unknown memory space '{space}' (expected one of {', '.join(MEMORY_SPACES)})"
+    )
 
 
 def memory_type(element: Attribute, shape: Sequence[int], space: str) -> MemRefType:
@@ -147,6 +150,7 @@ def _int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
+@cache  # attributes are immutable: decode each one once
 def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
     return tuple(int(v) for v in attr.iter_values())
 
@@ -223,6 +227,7 @@ class FromTensorOp(IRDLOperation):
     runs (weights into scratchpads, inputs into DRAM). Shape and element type must match.
 
         %w = loop.from_tensor %W : tensor<1x32x4xf32> -> memref<1x32x4xf32, #loop.space<sram>>
+        %x = loop.from_tensor %X : tensor<5x1x4xf32> -> memref<5x1x4xf32, #loop.space<dram>>
     """
 
     name = "loop.from_tensor"
@@ -249,7 +254,8 @@ class FromTensorOp(IRDLOperation):
 class ToTensorOp(IRDLOperation):
     """The contents of a (single-buffered) memory as a tensor value, e.g. a function result.
 
-        %Y = loop.to_tensor %y : memref<5x1x1x8xf32, #loop.space<dram>> -> tensor<5x1x1x8xf32>
+    %Y = loop.to_tensor %y : memref<5x1x1x8xf32, #loop.space<dram>> -> tensor<5x1x1x8xf32>
+    func.return %Y : tensor<5x1x1x8xf32>
     """
 
     name = "loop.to_tensor"
@@ -575,6 +581,7 @@ class YieldOp(IRDLOperation):
     """Ends a loop body. A `loop.reduce` body yields the value of its map function; the
     bodies of `loop.foreach` and `loop.sequential` yield nothing (and print without it).
 
+        %p = loop.mul %w, %x : f32
         loop.yield %p : f32
     """
 
@@ -784,6 +791,7 @@ class ReduceOp(IRDLOperation):
         extents: Sequence[int],
         segments: Sequence[Region],
         result_type: Attribute,
+        *,
         par: int = 1,
         vec: int = 1,
     ):
@@ -882,7 +890,7 @@ class ReduceOp(IRDLOperation):
             regions.append(parser.parse_region([counter]))
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
-        op = cls(combiner, lengths, regions, parser.parse_type(), par, vec)
+        op = cls(combiner, lengths, regions, parser.parse_type(), par=par, vec=vec)
         op.attributes |= attributes
         return op
 
@@ -909,7 +917,8 @@ class BinaryOp(IRDLOperation):
 class AddOp(BinaryOp):
     """`lhs + rhs`.
 
-        %s = loop.add %a, %b : f32
+    %s = loop.add %xw, %hr : f32
+    %a = loop.add %s, %bias : f32
     """
 
     name = "loop.add"
@@ -919,7 +928,8 @@ class AddOp(BinaryOp):
 class SubOp(BinaryOp):
     """`lhs - rhs`.
 
-        %s = loop.sub %one, %z : f32
+    %one = arith.constant 1.0 : f32
+    %s = loop.sub %one, %z : f32
     """
 
     name = "loop.sub"
@@ -929,7 +939,8 @@ class SubOp(BinaryOp):
 class MulOp(BinaryOp):
     """`lhs * rhs` (the Hadamard product, element by element).
 
-        %p = loop.mul %w, %x : f32
+    %fc = loop.mul %f, %c : f32
+    %ij = loop.mul %i, %j : f32
     """
 
     name = "loop.mul"
@@ -939,7 +950,8 @@ class MulOp(BinaryOp):
 class MaxOp(BinaryOp):
     """`max(lhs, rhs)`.
 
-        %m = loop.max %a, %lo : f32
+    %lo = arith.constant -3.0 : f32
+    %m = loop.max %a, %lo : f32
     """
 
     name = "loop.max"
@@ -949,7 +961,8 @@ class MaxOp(BinaryOp):
 class MinOp(BinaryOp):
     """`min(lhs, rhs)`.
 
-        %m = loop.min %a, %hi : f32
+    %hi = arith.constant 3.0 : f32
+    %m = loop.min %a, %hi : f32
     """
 
     name = "loop.min"
@@ -959,7 +972,8 @@ class MinOp(BinaryOp):
 class SelectOp(IRDLOperation):
     """`cond ? true_value : false_value` (a multiplexer on the datapath).
 
-        %v = loop.select %valid, %h_new, %h_old : f32
+    %valid = arith.cmpi slt, %t, %len : index
+    %v = loop.select %valid, %h_new, %h_old : f32
     """
 
     name = "loop.select"
@@ -1045,7 +1059,8 @@ class ActivationOp(IRDLOperation):
 class SigmoidOp(ActivationOp):
     """`1 / (1 + exp(-x))` (ONNX Sigmoid).
 
-        %i = loop.sigmoid %a : f32
+    %a = loop.add %s, %bias : f32
+    %i = loop.sigmoid %a : f32
     """
 
     name = "loop.sigmoid"
@@ -1056,7 +1071,8 @@ class SigmoidOp(ActivationOp):
 class TanhOp(ActivationOp):
     """`tanh(x)` (ONNX Tanh).
 
-        %g = loop.tanh %a : f32
+    %a = loop.add %s, %bias : f32
+    %g = loop.tanh %a : f32
     """
 
     name = "loop.tanh"
@@ -1067,7 +1083,8 @@ class TanhOp(ActivationOp):
 class ReluOp(ActivationOp):
     """`max(x, 0)` (ONNX Relu).
 
-        %r = loop.relu %a : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.relu %a : f32
     """
 
     name = "loop.relu"
@@ -1078,7 +1095,8 @@ class ReluOp(ActivationOp):
 class AffineOp(ActivationOp):
     """`alpha * x + beta` (ONNX Affine).
 
-        %r = loop.affine %a alpha 2.0 beta 0.5 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.affine %a alpha 2.0 beta 0.5 : f32
     """
 
     name = "loop.affine"
@@ -1090,7 +1108,8 @@ class AffineOp(ActivationOp):
 class LeakyReluOp(ActivationOp):
     """`x >= 0 ? x : alpha * x` (ONNX LeakyRelu).
 
-        %r = loop.leaky_relu %a alpha 0.01 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.leaky_relu %a alpha 0.01 : f32
     """
 
     name = "loop.leaky_relu"
@@ -1102,7 +1121,8 @@ class LeakyReluOp(ActivationOp):
 class ThresholdedReluOp(ActivationOp):
     """`x > alpha ? x : 0` (ONNX ThresholdedRelu).
 
-        %r = loop.thresholded_relu %a alpha 1.0 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.thresholded_relu %a alpha 1.0 : f32
     """
 
     name = "loop.thresholded_relu"
@@ -1114,7 +1134,8 @@ class ThresholdedReluOp(ActivationOp):
 class ScaledTanhOp(ActivationOp):
     """`alpha * tanh(beta * x)` (ONNX ScaledTanh).
 
-        %r = loop.scaled_tanh %a alpha 0.5 beta 2.0 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.scaled_tanh %a alpha 0.5 beta 2.0 : f32
     """
 
     name = "loop.scaled_tanh"
@@ -1126,7 +1147,8 @@ class ScaledTanhOp(ActivationOp):
 class HardSigmoidOp(ActivationOp):
     """`clamp(alpha * x + beta, 0, 1)` (ONNX HardSigmoid).
 
-        %r = loop.hard_sigmoid %a alpha 0.2 beta 0.5 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.hard_sigmoid %a alpha 0.2 beta 0.5 : f32
     """
 
     name = "loop.hard_sigmoid"
@@ -1138,7 +1160,8 @@ class HardSigmoidOp(ActivationOp):
 class EluOp(ActivationOp):
     """`x >= 0 ? x : alpha * (exp(x) - 1)` (ONNX Elu).
 
-        %r = loop.elu %a alpha 1.0 : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.elu %a alpha 1.0 : f32
     """
 
     name = "loop.elu"
@@ -1150,7 +1173,8 @@ class EluOp(ActivationOp):
 class SoftsignOp(ActivationOp):
     """`x / (1 + |x|)` (ONNX Softsign).
 
-        %r = loop.softsign %a : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.softsign %a : f32
     """
 
     name = "loop.softsign"
@@ -1161,7 +1185,8 @@ class SoftsignOp(ActivationOp):
 class SoftplusOp(ActivationOp):
     """`log(1 + exp(x))` (ONNX Softplus).
 
-        %r = loop.softplus %a : f32
+    %a = loop.add %s, %bias : f32
+    %r = loop.softplus %a : f32
     """
 
     name = "loop.softplus"

@@ -49,7 +49,7 @@ from xdsl.utils.exceptions import PassFailedException
 from compiler.loop_analysis import Access, access_of, accesses, may_alias, same_iteration
 from dialects import loop, rnn
 
-# ---- 1. fusion ------------------------------------------------------------------------------------
+# ---- 1. fusion -----------------------------------------------------------------------------------
 
 
 def _blocks_with_nests(module: ModuleOp) -> list[Block]:
@@ -57,27 +57,26 @@ def _blocks_with_nests(module: ModuleOp) -> list[Block]:
     for op in module.walk():
         for region in op.regions:
             blocks.extend(
-                block for block in region.blocks if any(isinstance(o, loop.ForeachOp) for o in block.ops)
+                block
+                for block in region.blocks
+                if any(isinstance(o, loop.ForeachOp) for o in block.ops)
             )
     return blocks
 
 
-def _fuse_block(block: Block) -> None:
-    """Fuse producer/consumer pairs of nests in `block` until none is left."""
-    fused = True
-    while fused:
-        fused = False
-        nests = [op for op in block.ops if isinstance(op, loop.ForeachOp)]
-        for position, consumer in enumerate(nests):
-            if any(_try_fuse(p, consumer) for p in reversed(nests[:position])):
-                fused = True
-                break
+def _fuse_pair(block: Block) -> bool:
+    """Fuse one producer/consumer pair of nests of `block`, the first consumer first and
+    its nearest producer first; False if there is none."""
+    nests = [op for op in block.ops if isinstance(op, loop.ForeachOp)]
+    return any(
+        _try_fuse(producer, consumer)
+        for position, consumer in enumerate(nests)
+        for producer in reversed(nests[:position])
+    )
 
 
 def _writes_what_reads(producer: list[Access], consumer: list[Access]) -> bool:
-    return any(
-        a.write and not b.write and may_alias(a, b) for a in producer for b in consumer
-    )
+    return any(a.write and not b.write and may_alias(a, b) for a in producer for b in consumer)
 
 
 def _try_fuse(producer: loop.ForeachOp, consumer: loop.ForeachOp) -> bool:
@@ -120,7 +119,9 @@ def _conflict(first: Operation, second: Operation, renamed: set[SSAValue]) -> bo
     return False
 
 
-def _placement(producer: loop.ForeachOp, consumer: loop.ForeachOp, renamed: set[SSAValue]) -> bool | None:
+def _placement(
+    producer: loop.ForeachOp, consumer: loop.ForeachOp, renamed: set[SSAValue]
+) -> bool | None:
     """Where the fused nest can go: True at the consumer (the producer moves down past the
     ops between them), False at the producer (the consumer moves up), None nowhere."""
     between: list[Operation] = []
@@ -132,9 +133,7 @@ def _placement(producer: loop.ForeachOp, consumer: loop.ForeachOp, renamed: set[
     if not any(_conflict(producer, x, set()) for x in between):
         return True
     defined_between = {r for x in between for r in x.results}
-    uses_between = any(
-        v in defined_between for nested in consumer.walk() for v in nested.operands
-    )
+    uses_between = any(v in defined_between for nested in consumer.walk() for v in nested.operands)
     if not uses_between and not any(_conflict(x, consumer, renamed) for x in between):
         return False
     return None
@@ -185,13 +184,15 @@ def _stores(op: Operation) -> Iterable[loop.StoreOp]:
     return (s for s in op.walk() if isinstance(s, loop.StoreOp))
 
 
-def _forget(known: dict[tuple[SSAValue, object, object], tuple[Access, SSAValue]], store: Access) -> None:
+def _forget(
+    known: dict[tuple[SSAValue, object, object], tuple[Access, SSAValue]], store: Access
+) -> None:
     for key, (access, _) in list(known.items()):
         if may_alias(access, store):
             del known[key]
 
 
-# ---- 2. double-buffering ---------------------------------------------------------------------------
+# ---- 2. double-buffering -------------------------------------------------------------------------
 
 
 def _double_bufferable(memref: SSAValue, writer: loop.ForeachOp) -> bool:
@@ -226,7 +227,7 @@ def _writes_everything(store: Access, writer: loop.ForeachOp, memref: SSAValue) 
     if store.index is None or len(store.index) != len(writer.shape):
         return False
     positions = []
-    for (key, offset), size in zip(store.index, shape, strict=True):
+    for key, offset in store.index:
         if offset != 0 or not (isinstance(key, tuple) and key[0] == "counter"):
             return False
         positions.append(key[1])
@@ -271,7 +272,7 @@ def _replace_access(old: loop.AccessOp, new: loop.AccessOp) -> None:
     Rewriter.erase_op(old)
 
 
-# ---- 3. contraction ---------------------------------------------------------------------------------
+# ---- 3. contraction ------------------------------------------------------------------------------
 
 
 def _contract(module: ModuleOp) -> None:
@@ -285,7 +286,7 @@ def _contract(module: ModuleOp) -> None:
     dce(module)
 
 
-# ---- 4. merging of reductions -----------------------------------------------------------------------
+# ---- 4. merging of reductions --------------------------------------------------------------------
 
 _COMBINERS: dict[type[Operation], str] = {
     loop.AddOp: "add",
@@ -320,8 +321,8 @@ def _merge_reductions(module: ModuleOp) -> None:
             first.lengths + second.lengths,
             regions,
             first.result.type,
-            first.par_factor,
-            first.vec_factor,
+            par=first.par_factor,
+            vec=first.vec_factor,
         )
         merged.result.name_hint = combine.result.name_hint
         combine.parent_block().insert_op_before(merged, combine)  # type: ignore[union-attr]
@@ -345,8 +346,9 @@ class LoopFusePass(ModulePass):
                     f"loop-fuse works on loop-level IR, but found {nested.name}: run "
                     "rnn-decompose first"
                 )
-        for block in _blocks_with_nests(op):
-            _fuse_block(block)
+        # fusing nests that hold nests changes blocks: look again after every fusion
+        while any(_fuse_pair(block) for block in _blocks_with_nests(op)):
+            pass
         _contract(op)
         _merge_reductions(op)
         cse(op)

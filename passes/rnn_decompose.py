@@ -72,15 +72,22 @@ class _Memories:
 class _Lowering:
     """Builds the loop program of one recurrent op."""
 
+    m: _Memories  # set by `build`
+
     def __init__(self, op: rnn.RecurrentOp):
         self.op = op
         self.steps, self.batch, self.inputs, self.nd = op.sizes()
+        if self.batch == 0 or self.inputs == 0:
+            raise PassFailedException(
+                f"not supported at loop level: {op.name} with batch {self.batch} and input "
+                f"size {self.inputs} (loops need at least one iteration)"
+            )
         self.hidden = op.hidden
         self.space = (self.nd, self.batch, self.hidden)
         self.element = self._element_type()
-        self.cell = {"rnn.lstm": "LSTM", "rnn.gru": "GRU", "rnn.rnn": "RNN"}[op.name]
+        cell = {"rnn.lstm": "LSTM", "rnn.gru": "GRU", "rnn.rnn": "RNN"}[op.name]
         self.acts = resolve_activations(
-            self.cell, op.direction_name, op.activation_names(), op.alphas(), op.betas()
+            cell, op.direction_name, op.activation_names(), op.alphas(), op.betas()
         )
         self.clip = op.clip_value()
         self.reverse = (op.direction_name == "reverse",) if self.nd == 1 else (False, True)
@@ -137,8 +144,8 @@ class _Lowering:
         memory.name_hint = name
         return memory
 
-    def _alloc(self, name: str, shape: Sequence[int], space: str = "sram", buffers: int = 1) -> SSAValue:
-        op = loop.AllocOp(loop.memory_type(self.element, shape, space), buffers)
+    def _alloc(self, name: str, shape: Sequence[int], space: str = "sram") -> SSAValue:
+        op = loop.AllocOp(loop.memory_type(self.element, shape, space))
         op.memref.name_hint = name
         return op.memref
 
@@ -180,7 +187,9 @@ class _Lowering:
             zero = self._zero()
             for state, initial in ((self.m.h, h0), (self.m.c, c0)):
                 if state is not None:
-                    value = zero if initial is None else self._load(initial, self._state_index(d, b, i))
+                    value = (
+                        zero if initial is None else self._load(initial, self._state_index(d, b, i))
+                    )
                     loop.StoreOp(value, state, [d, b, i])
 
         self._nest(body)
@@ -204,7 +213,9 @@ class _Lowering:
 
     # ---- loop nests ----------------------------------------------------------------------------
 
-    def _foreach(self, extents: Sequence[int], names: Sequence[str], body: Callable[..., None]) -> None:
+    def _foreach(
+        self, extents: Sequence[int], names: Sequence[str], body: Callable[..., None]
+    ) -> None:
         block = Block(arg_types=[IndexType()] * len(extents))
         for arg, name in zip(block.args, names, strict=True):
             arg.name_hint = name
@@ -217,7 +228,9 @@ class _Lowering:
         """One kernel: a foreach over (direction, batch entry, hidden unit)."""
         self._foreach(self.space, ("d", "b", "i"), body)
 
-    def _load(self, memory: SSAValue, index: Sequence[SSAValue], offsets: Sequence[int] | None = None) -> SSAValue:
+    def _load(
+        self, memory: SSAValue, index: Sequence[SSAValue], offsets: Sequence[int] | None = None
+    ) -> SSAValue:
         return loop.LoadOp(memory, index, offsets).result
 
     def _buffer(self, name: str) -> SSAValue:
@@ -225,18 +238,22 @@ class _Lowering:
         with ImplicitBuilder(self.prelude):  # allocated before the time loop
             return self._alloc(name, self.space)
 
-    def _map(self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]) -> SSAValue:
+    def _map(
+        self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]
+    ) -> SSAValue:
         """An element-wise kernel: `name[d, b, i] = function(d, b, i, *inputs[d, b, i])`."""
         out = self._buffer(name)
 
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             values = [self._load(m, (d, b, i)) for m in inputs]
-            loop.StoreOp(function(d, b, i, *values), out, [d, b, i])
+            loop.StoreOp(_named(function(d, b, i, *values), name), out, [d, b, i])
 
         self._nest(body)
         return out
 
-    def _matvec(self, name: str, weight: SSAValue, gate: int, length: int, vector: Vector) -> SSAValue:
+    def _matvec(
+        self, name: str, weight: SSAValue, gate: int, length: int, vector: Vector
+    ) -> SSAValue:
         """`name[d, b, i] = sum_k weight[d, gate*H + i, k] * vector(d, b)(k)`."""
         out = self._buffer(name)
 
@@ -249,7 +266,7 @@ class _Lowering:
                 w = self._load(weight, (d, i, k), (0, gate * self.hidden, 0))
                 loop.YieldOp(loop.MulOp(w, element(k)).result)
             total = loop.ReduceOp("add", [length], [Region(segment)], self.element).result
-            loop.StoreOp(total, out, [d, b, i])
+            loop.StoreOp(_named(total, name), out, [d, b, i])
 
         self._nest(body)
         return out
@@ -274,13 +291,13 @@ class _Lowering:
 
     def _length(self, b: SSAValue) -> SSAValue:
         assert self.m.lens is not None
-        return arith.IndexCastOp(self._load(self.m.lens, (b,)), IndexType()).result
+        return _named(arith.IndexCastOp(self._load(self.m.lens, (b,)), IndexType()).result, "len")
 
     def _valid(self, b: SSAValue) -> SSAValue | None:
         """Whether step t is within batch entry b's sequence (None: always)."""
         if self.m.lens is None:
             return None
-        return arith.CmpiOp(self.t, self._length(b), "slt").result
+        return _named(arith.CmpiOp(self.t, self._length(b), "slt").result, "valid")
 
     def _time_index(self, d: SSAValue, b: SSAValue) -> SSAValue:
         """The time index direction d processes at step t."""
@@ -294,9 +311,9 @@ class _Lowering:
             inside = arith.CmpiOp(self.t, length, "slt").result
             backward = arith.SelectOp(inside, arith.SubiOp(last, self.t).result, self.t).result
         if self.nd == 1:
-            return backward
+            return _named(backward, "tx")
         forward = arith.CmpiOp(d, _const_index(0), "eq").result
-        return arith.SelectOp(forward, self.t, backward).result
+        return _named(arith.SelectOp(forward, self.t, backward).result, "tx")
 
     # ---- element-wise helpers --------------------------------------------------------------------
 
@@ -324,10 +341,12 @@ class _Lowering:
         xw = self._matvec(f"xw_{name}", self.m.w, gate, self.inputs, self._x)
         hr = self._matvec(f"hr_{name}", self.m.r, gate, self.hidden, vector)
         total = self._map(f"s_{name}", (xw, hr), lambda d, b, i, u, v: loop.AddOp(u, v).result)
-        return self._add_bias(total, gate, f"a_{name}")
+        return self._add_bias(total, gate, f"a_{name}", self.m.bias)
 
-    def _add_bias(self, value: SSAValue, gate: int, name: str, source: SSAValue | None = None, offset: int = 0) -> SSAValue:
-        bias = self.m.bias if source is None else source
+    def _add_bias(
+        self, value: SSAValue, gate: int, name: str, bias: SSAValue | None, offset: int = 0
+    ) -> SSAValue:
+        """A bias-add kernel: `value + bias[d, offset + gate*H + i]` (nothing without bias)."""
         if bias is None:
             return value
         at = gate * self.hidden + offset
@@ -337,16 +356,19 @@ class _Lowering:
 
         return self._map(name, (value,), add)
 
-    def _gate(self, gate: int, name: str, slot: int = 0) -> SSAValue:
+    def _gate(self, gate: int, name: str) -> SSAValue:
+        """A gate activated by f: W·x + R·h + bias, then f (GRU's z and r)."""
         pre = self._gate_sum(gate, name, self._state(self.m.h))
-        return self._map(name, (pre,), lambda d, b, i, v: self._activate(slot, d, v))
+        return self._map(name, (pre,), lambda d, b, i, v: self._activate(0, d, v))
 
-    def _update(self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]) -> None:
+    def _update(
+        self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]
+    ) -> None:
         """The last kernel of a step: the new hidden state into h and Y (masked)."""
 
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             values = [self._load(m, (d, b, i)) for m in inputs]
-            new = function(d, b, i, *values)
+            new = _named(function(d, b, i, *values), name)
             valid = self._valid(b)
             state, output = new, new
             if valid is not None:
@@ -360,7 +382,7 @@ class _Lowering:
 
         self._nest(body)
 
-    # ---- the cells ---------------------------------------------------------------------------------
+    # ---- the cells -------------------------------------------------------------------------------
 
     def _peephole(self, value: SSAValue, which: int, name: str) -> SSAValue:
         """value + P[which] ∘ c, for the peephole order i, o, f."""
@@ -401,6 +423,7 @@ class _Lowering:
 
         def add_c(d: SSAValue, b: SSAValue, i_: SSAValue) -> None:
             new = loop.AddOp(self._load(fc, (d, b, i_)), self._load(ij, (d, b, i_))).result
+            new.name_hint = "c_new"
             valid = self._valid(b)
             if valid is not None:
                 new = loop.SelectOp(valid, new, self._load(c, (d, b, i_))).result
@@ -426,7 +449,7 @@ class _Lowering:
             rh = self._map("rh", (r, h), lambda d, b, i, u, v: loop.MulOp(u, v).result)
             hr = self._matvec("hr_n", self.m.r, 2, hidden, self._state(rh))
             total = self._map("s_n", (xw, hr), lambda d, b, i, u, v: loop.AddOp(u, v).result)
-            pre = self._add_bias(total, 2, "a_n")
+            pre = self._add_bias(total, 2, "a_n", self.m.bias)
         n = self._map("n", (pre,), lambda d, b, i, v: self._activate(1, d, v))
         omz = self._map("omz", (z,), lambda d, b, i, v: loop.SubOp(self._one(), v).result)
         zn = self._map("zn", (omz, n), lambda d, b, i, u, v: loop.MulOp(u, v).result)
@@ -436,6 +459,11 @@ class _Lowering:
     def _rnn_step(self) -> None:
         pre = self._gate_sum(0, "h", self._state(self.m.h))
         self._update("h_new", (pre,), lambda d, b, i, v: self._activate(0, d, v))
+
+
+def _named(value: SSAValue, name: str) -> SSAValue:
+    value.name_hint = name
+    return value
 
 
 def _activation(function: Activation, value: SSAValue) -> SSAValue:
@@ -467,4 +495,3 @@ class RnnDecomposePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(DecomposeRecurrent(), apply_recursively=False).rewrite_module(op)
-

@@ -105,9 +105,7 @@ class RnnModel:
 
     def mlir(self) -> str:
         shapes = self.shapes()
-        types = {
-            n: _shape(s, "i32" if n == "sequence_lens" else "f32") for n, s in shapes.items()
-        }
+        types = {n: _shape(s, "i32" if n == "sequence_lens" else "f32") for n, s in shapes.items()}
         keywords = {
             "B": "bias", "sequence_lens": "sequence_lens", "initial_h": "initial_h",
             "initial_c": "initial_c", "P": "peepholes",
@@ -153,13 +151,18 @@ def compile_to(text: str, passes: str) -> ModuleOp:
     if passes:
         spec = pipeline.build_pipeline(passes, pipeline.available_passes())
         pipeline.run_pipeline(ctx, module, spec, "<model>")
+    module.verify()  # the pipeline does not verify what the passes produce
     return module
 
 
 def compile_levels(model: RnnModel) -> dict[str, ModuleOp]:
     """The model at the rnn level, decomposed, and fused."""
     text = model.mlir()
-    return {"rnn": parse(text), "decomposed": compile_to(text, DECOMPOSED), "fused": compile_to(text, FUSED)}
+    return {
+        "rnn": parse(text),
+        "decomposed": compile_to(text, DECOMPOSED),
+        "fused": compile_to(text, FUSED),
+    }
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> float:

@@ -185,7 +185,9 @@ class ConflictChecker:
 
     def _describe(self, iteration: int) -> str:
         coords = np.unravel_index(iteration, self.extents)
-        return "(" + ", ".join(f"{n}={int(c)}" for n, c in zip(self.names, coords, strict=True)) + ")"
+        return (
+            "(" + ", ".join(f"{n}={int(c)}" for n, c in zip(self.names, coords, strict=True)) + ")"
+        )
 
 
 def _is_symbolic(access: Access) -> bool:

@@ -7,23 +7,28 @@ counter -- a matrix product when its body multiplies two loaded values. Only
 `loop.sequential` iterates in Python, once per time step.
 
 The top-level ops of a function go through xDSL's interpreter like every other level's.
-Inside them, each op is compiled once per run into a Python closure over the op's static
-facts (operands, offsets, activation function), and loop bodies run as lists of these
-closures: decoding attributes per op and dispatching through the generic interpreter would
-otherwise dominate time steps that do little numeric work. While a `loop.foreach` runs, a
-`ConflictChecker` records the accesses its iterations make and reports any two that
-conflict.
+Inside them, each op is compiled into a Python closure over the op's static facts
+(registers of its operands, offsets, activation function), and loop bodies run as lists of
+these closures: decoding attributes per op and dispatching through the generic interpreter
+would otherwise dominate time steps that do little numeric work. While a `loop.foreach`
+runs, a `ConflictChecker` records the accesses its iterations make and reports any two
+that conflict.
+
+Reductions that read nothing the time loop writes (the input projections W·x) do not
+depend on the recurrence: they are evaluated for all time steps at once before the loop,
+with the time counter as one more array axis, as a numpy user would.
 """
 
 from __future__ import annotations
 
 import operator
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType
+from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp
 from xdsl.interpreter import (
     Interpreter,
     InterpreterFunctions,
@@ -35,7 +40,6 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import Pure
 
 from compiler.diagnostics import Diagnostic
-from compiler.loop_analysis import accesses, provably_conflict_free
 from compiler.interpreter.loop_conflicts import Access, ConflictChecker
 from compiler.interpreter.loop_values import (
     Accessor,
@@ -47,6 +51,7 @@ from compiler.interpreter.loop_values import (
 )
 from compiler.interpreter.rnn_kernels import Activation
 from compiler.interpreter.types import numpy_dtype
+from compiler.loop_analysis import accesses, provably_conflict_free
 from dialects import loop
 
 _CMPI = {
@@ -150,8 +155,8 @@ class _Evaluator:
 
 
 class _Compiler:
-    """Compiles ops into steps, once per op and run (a pass may change ops between runs).
-    Every value gets a register number; steps read and write registers by number."""
+    """Compiles the ops of one module into steps. Every value gets a register number;
+    steps read and write registers by number."""
 
     def __init__(self) -> None:
         self._slots: dict[SSAValue, int] = {}
@@ -160,6 +165,8 @@ class _Compiler:
         self._free: dict[Operation, tuple[SSAValue, ...]] = {}
         self._segments: dict[Block, Callable[[_Evaluator], Any]] = {}
         self.hoisted: dict[Block, tuple[int, int]] = {}  # segment -> (its register, t's)
+        self._accessors: list[Accessor] = []
+        self._steps: dict[Operation, Step] = {}
         self._rules: dict[type[Operation], Callable[[_Compiler, Any], Step]] = {
             loop.SequentialOp: _sequential,
             loop.ForeachOp: _foreach,
@@ -228,11 +235,29 @@ class _Compiler:
             raise Diagnostic(op.name, "this op cannot be interpreted inside a loop nest")
         return rule(self, op)
 
+    def top_level(self, op: Operation) -> Step:
+        """The step of an op of a function body (kept: a program is run many times)."""
+        if op not in self._steps:
+            self._steps[op] = self.op(op)
+        return self._steps[op]
+
+    def accessor(self, op_name: str, copy: bool) -> Accessor:
+        accessor = Accessor(op_name, copy)
+        self._accessors.append(accessor)
+        return accessor
+
+    def new_run(self) -> None:
+        """Forget the memories of the previous run (their views)."""
+        for accessor in self._accessors:
+            accessor.forget()
+
     def block(self, block: Block, skip: Operation | None = None) -> tuple[Step, ...]:
         """The steps of a loop body, without its `loop.yield` and `skip`."""
         if block not in self._blocks:
             self._blocks[block] = tuple(
-                self.op(op) for op in block.ops if not isinstance(op, loop.YieldOp) and op is not skip
+                self.op(op)
+                for op in block.ops
+                if not isinstance(op, loop.YieldOp) and op is not skip
             )
         return self._blocks[block]
 
@@ -260,16 +285,16 @@ def _sequential(c: _Compiler, op: loop.SequentialOp) -> Step:
 
     def run(ev: _Evaluator) -> None:
         regs = ev.regs
-        if not ev.frame:  # at the top of a function: no enclosing counters
-            for precompute in hoisted:
+        if not ev.frame and steps:  # at the top of a function: no enclosing counters
+            for precompute, _ in hoisted:
                 precompute(ev)
         try:
             for t in range(steps):
                 regs[counter] = t
                 ev.run(body)
         finally:
-            for precompute in hoisted:
-                regs[precompute.slot] = None  # type: ignore[attr-defined]
+            for _, register in hoisted:
+                regs[register] = None  # a reduction evaluates its segment itself again
 
     return run
 
@@ -297,7 +322,7 @@ def _time_invariant_segments(
         for inner in nest.body.block.ops:
             slices = [_slice_of(v, op, known) for v in inner.operands]
             if pure_read(inner) and all(s is not None for s in slices):
-                ops = tuple(dict.fromkeys(o for s in slices for o in s or ()))  # type: ignore[union-attr]
+                ops = tuple(dict.fromkeys(o for s in slices if s is not None for o in s))
                 known.update({r: (*ops, inner) for r in inner.results})
             if isinstance(inner, loop.ReduceOp):
                 for region in inner.segments:
@@ -342,10 +367,16 @@ def _segment_slice(
     return tuple(needed)
 
 
-def _hoist(c: _Compiler, op: loop.SequentialOp, nest: loop.ForeachOp, block: Block, needed: tuple[Operation, ...]) -> Step:
+def _hoist(
+    c: _Compiler,
+    op: loop.SequentialOp,
+    nest: loop.ForeachOp,
+    block: Block,
+    needed: tuple[Operation, ...],
+) -> tuple[Step, int]:
     """The step that evaluates a time-invariant reduction segment for every time step at
     once (the time counter as one more parallel axis) into a register of its own, which
-    the reduction then reads at each step."""
+    the reduction then reads at each step; and that register."""
     counter, steps = c.slot(op.counter), op.step_count
     counters, shape = [c.slot(v) for v in nest.counters], nest.shape
     prepare = tuple(c.op(o) for o in needed)
@@ -366,8 +397,7 @@ def _hoist(c: _Compiler, op: loop.SequentialOp, nest: loop.ForeachOp, block: Blo
             frame.clear()
         regs[slot] = partial
 
-    precompute.slot = slot  # type: ignore[attr-defined]
-    return precompute
+    return precompute, slot
 
 
 def _foreach(c: _Compiler, op: loop.ForeachOp) -> Step:
@@ -444,7 +474,7 @@ def _contraction(block: Block) -> loop.MulOp | None:
     return None
 
 
-# ---- memories -------------------------------------------------------------------------------------
+# ---- memories ------------------------------------------------------------------------------------
 
 
 def _addressing(
@@ -479,7 +509,7 @@ def _written(memref: SSAValue) -> bool:
 def _load(c: _Compiler, op: loop.LoadOp) -> Step:
     address, result = _addressing(c, op), c.slot(op.result)
     # a loaded value must not change when a later store writes its elements
-    accessor = Accessor(op.name, copy=_written(op.memref))
+    accessor = c.accessor(op.name, copy=_written(op.memref))
 
     def run(ev: _Evaluator) -> None:
         memory, indices, selector = address(ev.regs)
@@ -490,7 +520,8 @@ def _load(c: _Compiler, op: loop.LoadOp) -> Step:
 
 
 def _store(c: _Compiler, op: loop.StoreOp) -> Step:
-    address, value, accessor = _addressing(c, op), c.slot(op.value), Accessor(op.name, copy=False)
+    address, value = _addressing(c, op), c.slot(op.value)
+    accessor = c.accessor(op.name, copy=False)
 
     def run(ev: _Evaluator) -> None:
         memory, indices, selector = address(ev.regs)
@@ -536,7 +567,7 @@ def _to_tensor(c: _Compiler, op: loop.ToTensorOp) -> Step:
     return run
 
 
-# ---- scalars and the datapath ---------------------------------------------------------------------
+# ---- scalars and the datapath --------------------------------------------------------------------
 
 _BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
     loop.AddOp: np.add,
@@ -618,17 +649,61 @@ def _activation(c: _Compiler, op: loop.ActivationOp) -> Step:
     return run
 
 
+#: Compiled programs of the last few modules run, by id(module): (module, fingerprint,
+#: compiler). The module is kept so that its id cannot be reused while it is cached.
+_PROGRAMS: OrderedDict[int, tuple[ModuleOp, tuple[Any, ...], _Compiler]] = OrderedDict()
+_CACHED_PROGRAMS = 4
+
+
+def _fingerprint(module: ModuleOp) -> tuple[Any, ...]:
+    """What compiled steps depend on: every op, the block it is in, its operands, result
+    types, properties and attributes. A pass that changes a module in place changes its
+    fingerprint."""
+    return tuple(
+        (
+            op,
+            op.parent,
+            *op.operands,
+            *op.result_types,
+            *op.properties.items(),
+            *op.attributes.items(),
+        )
+        for op in module.walk()
+    )
+
+
+def _program(module: ModuleOp) -> _Compiler:
+    """The compiler of `module`: the one of its last run if the module has not changed."""
+    fingerprint = _fingerprint(module)
+    cached = _PROGRAMS.pop(id(module), None)
+    if cached is None or cached[1] != fingerprint:
+        cached = (module, fingerprint, _Compiler())
+    else:
+        cached[2].new_run()
+    _PROGRAMS[id(module)] = cached
+    while len(_PROGRAMS) > _CACHED_PROGRAMS:
+        _PROGRAMS.popitem(last=False)
+    return cached[2]
+
+
 @register_impls
 class LoopFunctions(InterpreterFunctions):
-    """Executes the top-level `loop` ops of a function, each as one compiled step."""
+    """Executes the top-level `loop` ops of a function, each as one compiled step.
+
+    Compiling a loop program takes a few milliseconds, which matters for a model that is
+    run many times: the compiled steps of a module are kept and reused as long as the
+    module's fingerprint is unchanged.
+    """
 
     def __init__(self) -> None:
-        self.compiler = _Compiler()
+        self._compiler: _Compiler | None = None
 
     def _run(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
         del args  # the operands are among the free values
-        compiler = self.compiler
-        step = compiler.op(op)
+        if self._compiler is None:
+            self._compiler = _program(interpreter.module)
+        compiler = self._compiler
+        step = compiler.top_level(op)
         registers: list[Any] = [None] * compiler.register_count
         free = compiler.free_values(op)
         for value, python_value in zip(free, interpreter.get_values(free), strict=True):
@@ -637,23 +712,33 @@ class LoopFunctions(InterpreterFunctions):
         return tuple(registers[compiler.slot(r)] for r in op.results)
 
     @impl(loop.SequentialOp)
-    def run_sequential(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_sequential(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)
 
     @impl(loop.ForeachOp)
-    def run_foreach(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_foreach(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)
 
     @impl(loop.AllocOp)
-    def run_alloc(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_alloc(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)
 
     @impl(loop.FromTensorOp)
-    def run_from_tensor(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_from_tensor(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)
 
     @impl(loop.ToTensorOp)
-    def run_to_tensor(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_to_tensor(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)
 
     @impl(loop.LoadOp)
@@ -661,5 +746,7 @@ class LoopFunctions(InterpreterFunctions):
         return self._run(interpreter, op, args)
 
     @impl(loop.StoreOp)
-    def run_store(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
+    def run_store(
+        self, interpreter: Interpreter, op: Operation, args: PythonValues
+    ) -> PythonValues:
         return self._run(interpreter, op, args)

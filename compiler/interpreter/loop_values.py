@@ -15,6 +15,7 @@ gathers and scatters.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -55,6 +56,7 @@ class Affine(NamedTuple):
     terms: tuple[tuple[int, int, int], ...]
 
     @staticmethod
+    @cache  # one object per counter and extent: cheaper to hash and compare
     def counter(axis: int, extent: int) -> Index:
         """The counter of `axis`, which runs over `range(extent)`."""
         return Affine(0, ((axis, 1, extent),)) if extent > 1 else 0
@@ -85,6 +87,11 @@ def materialize(value: Index) -> Any:
 
 def index_add(lhs: Index, rhs: Index, sign: int = 1) -> Index:
     """`lhs + sign * rhs` on indices, staying symbolic where both sides are."""
+    if isinstance(rhs, int):  # a counter plus an offset, the common case
+        if isinstance(lhs, Affine):
+            return Affine(lhs.const + sign * rhs, lhs.terms)
+        if isinstance(lhs, int):
+            return lhs + sign * rhs
     if isinstance(lhs, Affine | int) and isinstance(rhs, Affine | int):
         terms: dict[int, tuple[int, int]] = {}
         const = 0
@@ -152,7 +159,8 @@ def _as_slices(
             axes.append(axis)
         else:
             return None
-    return tuple(keys), axes
+    # the Ellipsis keeps the result a view (a 0-d array) when every index is an int
+    return (*keys, Ellipsis), axes
 
 
 def _to_frame(view: np.ndarray, axes: list[int]) -> np.ndarray:
@@ -192,6 +200,11 @@ class Accessor:
         self._loads: dict[tuple[Any, ...], np.ndarray | None] = {}
         self._stores: dict[tuple[Any, ...], _StorePlan | None] = {}
 
+    def forget(self) -> None:
+        """Drop the slicings worked out so far (the memories of a finished run)."""
+        self._loads.clear()
+        self._stores.clear()
+
     def load(self, memory: Memory, indices: tuple[Index, ...], selector: Any) -> Any:
         buffer = _buffer(memory, selector)
         if isinstance(buffer, int):
@@ -208,7 +221,12 @@ class Accessor:
         return memory.data[(buffer, *_gather_indices(memory, self.op_name, indices))]
 
     def store(
-        self, memory: Memory, indices: tuple[Index, ...], selector: Any, value: Any, frame: Sequence[int]
+        self,
+        memory: Memory,
+        indices: tuple[Index, ...],
+        selector: Any,
+        value: Any,
+        frame: Sequence[int],
     ) -> None:
         """`frame` holds the extents of the counters in scope (axis 0 first). When several
         iterations write one element, one of them wins; the conflict checker reports it."""

@@ -1,0 +1,147 @@
+"""`loop-assign-resources`: choose the parallelization factors of a loop program.
+
+For every time loop, the pass describes its loop nests to the cost model
+(`compiler.loop_program`), searches the design space of hu (the `par` of each
+`loop.foreach`), ru and rv (the `par` and `vec` of each `loop.reduce`) under the
+architecture's resources (`compiler.dse`), writes the chosen factors onto the loops, and
+records the modelled cost and the bound that limits it as the time loop's `loop.cost`
+attribute, so that `--emit=loop` shows it and tests can check it.
+
+Several time loops (stacked layers) are all resident at once: each gets an equal share of
+the chip's compute and memory units.
+
+    rnnc model.mlir -p 'rnn-decompose,loop-fuse,loop-assign-resources{arch=plasticine}'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+from compiler.arch import Architecture, load_architecture
+from compiler.cost import Budget, Factors, ProgramSpec
+from compiler.diagnostics import Diagnostic
+from compiler.dse import SearchResult, fewest_chips, search, write_dump_csv
+from compiler.loop_analysis import time_loops
+from compiler.loop_program import time_loop_spec
+from dialects import loop
+
+
+def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
+    """Spread `hu` copies over a foreach's dimensions, innermost (hidden units) first."""
+    par = [1] * len(extents)
+    remaining = hu
+    for dim in reversed(range(len(extents))):
+        par[dim] = max(1, min(remaining, extents[dim]))
+        remaining = max(1, remaining // par[dim])
+    return tuple(par)
+
+
+def assign(nest: loop.ForeachOp, factors: Factors) -> None:
+    """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it."""
+    nest.par = loop.int_array(foreach_par(nest.shape, factors.hu))
+    for reduce in nest.walk():
+        if isinstance(reduce, loop.ReduceOp):
+            reduce.par = IntegerAttr(factors.ru, i64)
+            reduce.vec = IntegerAttr(factors.rv, i64)
+
+
+def cost_attribute(result: SearchResult) -> DictionaryAttr:
+    """The modelled cost of the chosen point, as it is printed on the time loop."""
+    cost = result.cost
+    fields: dict[str, Attribute] = {
+        "cycles_per_step": IntegerAttr(cost.cycles_per_step, i64),
+        "total_cycles": IntegerAttr(cost.total_cycles, i64),
+        "latency_ms": FloatAttr(cost.latency_ms, f64),
+        "ii": StringAttr(",".join(map(str, cost.ii))),
+        "pipeline_depth": IntegerAttr(cost.pipeline_depth, i64),
+        "pcus": IntegerAttr(cost.pcus, i64),
+        "pmus": IntegerAttr(cost.pmus, i64),
+        "on_chip_bytes": IntegerAttr(cost.on_chip_bytes, i64),
+        "streamed_bytes_per_step": IntegerAttr(cost.streamed_bytes_per_step, i64),
+        "dram_gbs": FloatAttr(cost.dram_gbs, f64),
+        "chips": IntegerAttr(cost.chips, i64),
+        "precision": StringAttr(cost.precision),
+        "bound": StringAttr(result.bound),
+        "explanation": StringAttr(result.explanation),
+        "points_evaluated": IntegerAttr(result.evaluated, i64),
+    }
+    return DictionaryAttr(fields)
+
+
+@dataclass(frozen=True)
+class LoopAssignResourcesPass(ModulePass):
+    """Design-space search of par/vec factors against an architecture (see module doc).
+
+    Options: `arch` (a preset name or a JSON/YAML file), `objective` (`latency` or
+    `resources`), `precision` (a mode of the architecture; empty for its default), `chips`
+    (how many chips to split each layer over; 0 for the fewest that keep the weights on
+    chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
+    evaluated point to).
+    """
+
+    name = "loop-assign-resources"
+
+    arch: str = "plasticine-rnn"
+    objective: str = "latency"
+    precision: str = ""
+    chips: int = 1
+    dse_dump: str = ""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        try:
+            self._assign(op)
+        except (Diagnostic, ValueError) as error:  # SearchError and CostError are ValueErrors
+            raise PassFailedException(f"{self.name}: {error}") from None
+
+    def _assign(self, module: ModuleOp) -> None:
+        architecture = load_architecture(self.arch)
+        loops = time_loops(module)
+        if not loops:
+            raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
+        share = 1.0 / len(loops)
+        budget = Budget.of(architecture).scaled(pcus=share, pmus=share)
+        dump: list[dict] | None = [] if self.dse_dump else None
+        for step in loops:
+            program = time_loop_spec(module, step)
+            result = self._search(program, architecture, budget, dump)
+            nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
+            for nest, factors in zip(nests, result.factors, strict=True):
+                assign(nest, factors)
+            step.attributes["loop.cost"] = cost_attribute(result)
+        if dump is not None:
+            write_dump_csv(dump, self.dse_dump)
+
+    def _search(
+        self,
+        program: ProgramSpec,
+        architecture: Architecture,
+        budget: Budget,
+        dump: list[dict] | None,
+    ) -> SearchResult:
+        precision = self.precision or None
+        if self.chips < 0:
+            raise ValueError(f"chips must be >= 0, got {self.chips}")
+        chips = self.chips or fewest_chips(program, architecture, precision)
+        return search(
+            program,
+            architecture,
+            self.objective,
+            dump,
+            precision=precision,
+            chips=chips,
+            budget=budget,
+        )

@@ -1,0 +1,33 @@
+// The program of ../conflict.mlir with h double-buffered: it runs.
+func.func @main(%X: tensor<3x4xf32>, %R: tensor<4x4xf32>) -> tensor<4xf32> {
+  %x = loop.from_tensor %X : tensor<3x4xf32> -> memref<3x4xf32, #loop.space<dram>>
+  %r = loop.from_tensor %R : tensor<4x4xf32> -> memref<4x4xf32, #loop.space<sram>>
+  %h = loop.alloc buffers 2 : memref<4xf32, #loop.space<sram>>
+  %y = loop.alloc : memref<4xf32, #loop.space<dram>>
+  loop.foreach (%i) in (4) par (1) {
+    %zero = arith.constant 0.0 : f32
+    loop.store %zero, %h[%i] buffer 0 : memref<4xf32, #loop.space<sram>>
+  }
+  loop.sequential %t in 3 {
+    loop.foreach (%i) in (4) par (1) {
+      %dot = loop.reduce add par 1 vec 1 (%k in 4) {
+        %rv = loop.load %r[%i, %k] : memref<4x4xf32, #loop.space<sram>>
+        %hv = loop.load %h[%k] buffer %t : memref<4xf32, #loop.space<sram>>
+        %p = loop.mul %rv, %hv : f32
+        loop.yield %p : f32
+      } : f32
+      %xv = loop.load %x[%t, %i] : memref<3x4xf32, #loop.space<dram>>
+      %a = loop.add %dot, %xv : f32
+      %n = loop.tanh %a : f32
+      loop.store %n, %h[%i] buffer %t + 1 : memref<4xf32, #loop.space<sram>>
+    }
+  }
+  loop.foreach (%i) in (4) par (1) {
+    %v = loop.load %h[%i] buffer 3 : memref<4xf32, #loop.space<sram>>
+    loop.store %v, %y[%i] : memref<4xf32, #loop.space<dram>>
+  }
+  %Y = loop.to_tensor %y : memref<4xf32, #loop.space<dram>> -> tensor<4xf32>
+  func.return %Y : tensor<4xf32>
+}
+// CHECK: loop.foreach: error: iterations conflict on memory 'h': iteration (i=0) writes h[0], which iteration (i=1) reads
+// FIXED: Y: shape [4]
