@@ -14,6 +14,7 @@ the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -25,14 +26,19 @@ from typing import NoReturn
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp, StringAttr
-from xdsl.passes import ModulePass
+from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
 
 from compiler import pipeline
 from compiler.diagnostics import Diagnostic
+from compiler.npz import save_npz
+from compiler.precision import Precision, parse_precision
 
 #: Pass pipelines that take a model from the rnn level down to each level.
-LEVEL_PIPELINES: dict[str, str] = {"rnn": "", "loop": "rnn-decompose,loop-fuse"}
+LEVEL_PIPELINES: dict[str, str] = {
+    "rnn": "",
+    "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
+}
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -57,6 +63,58 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--print-ir-after-all", action="store_true", help="print the IR to stderr after every pass"
     )
+    design = parser.add_argument_group(
+        "design options", "set the option of the same name on every pass in the pipeline that "
+        "has it (loop-assign-resources)"
+    )
+    design.add_argument("--arch", metavar="NAME|FILE", help="architecture preset or JSON/YAML file")
+    design.add_argument("--objective", choices=["latency", "resources"])
+    design.add_argument("--chips", type=int, metavar="N",
+                        help="chips to split each layer over (0: the fewest that hold its weights)")
+    design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
+    design.add_argument("--precision", metavar="MODE",
+                        help="fp32 or mixed (the paper's 8/16/32-bit mode); `rnnc run` emulates "
+                        "it, e.g. mixed:lut=512,range=6")
+
+
+#: Command-line flags that set the option of the same name on the passes that have one.
+PASS_OPTION_FLAGS = ("arch", "objective", "chips", "dse_dump", "precision")
+
+
+def _pass_options(args: argparse.Namespace) -> dict[str, object]:
+    options: dict[str, object] = {
+        flag: getattr(args, flag) for flag in PASS_OPTION_FLAGS if getattr(args, flag) is not None
+    }
+    if "precision" in options:  # passes take the mode's name; its LUT details are run-time
+        options["precision"] = _precision(args.precision).name
+    return options
+
+
+def _precision(text: str, flag: str = "--precision") -> Precision:
+    try:
+        return parse_precision(text)
+    except ValueError as error:
+        raise Diagnostic(flag, str(error)) from None
+
+
+def _with_options(
+    passes: PassPipeline, options: dict[str, object], optional: frozenset[str] = frozenset()
+) -> PassPipeline:
+    """`passes` with each option set on every pass that has a field of that name; an
+    option that no pass takes is an error rather than silently ignored, unless the command
+    has another use for it (`optional`)."""
+    unused = set(options) - optional
+    configured = []
+    for each in passes.passes:
+        fields = {f.name for f in dataclasses.fields(each)}
+        taken = {k: v for k, v in options.items() if k in fields}
+        unused -= set(taken)
+        configured.append(dataclasses.replace(each, **taken))
+    if unused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(unused))
+        raise Diagnostic(flags, "no pass in the pipeline takes this option (add "
+                         "loop-assign-resources, e.g. --emit=loop)")
+    return PassPipeline(tuple(configured), passes.callback)
 
 
 def _compile_parser() -> argparse.ArgumentParser:
@@ -94,6 +152,9 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inputs", required=True, help=".npz keyed by function-argument name")
     parser.add_argument("-o", "--output", help=".npz to write the results to, keyed by result name")
     parser.add_argument("--symbol", default="main", help="function to run (default: main)")
+    parser.add_argument("--compare", metavar="MODE",
+                        help="also run in MODE (e.g. fp32) and print the error of --precision "
+                        "against it, per output")
     _add_pipeline_options(parser)
     return parser
 
@@ -172,19 +233,28 @@ def print_ir(module: ModuleOp, generic: bool = False) -> str:
 # ---- the shared front half: read, verify, transform ------------------------------------------
 
 
-def _transform(text: str, args: argparse.Namespace, default_pipeline: str = "") -> ModuleOp:
-    """Parse and verify `text`, then apply `-p` (or `default_pipeline`)."""
+def _transform(
+    text: str,
+    args: argparse.Namespace,
+    default_pipeline: str = "",
+    optional: frozenset[str] = frozenset(),
+) -> ModuleOp:
+    """Parse and verify `text`, then apply `-p` (or `default_pipeline`) with the design
+    options of the command line (see `_with_options` for `optional`)."""
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, args.model)
     spec = args.passes if args.passes is not None else default_pipeline
+    options = _pass_options(args)
     if spec:
         passes = pipeline.available_passes(args.load_pass_plugin)
         callback = _print_after_each_pass if args.print_ir_after_all else None
-        pipeline.run_pipeline(
-            ctx, module, pipeline.build_pipeline(spec, passes, callback), args.model
-        )
-    elif args.load_pass_plugin:
-        pipeline.available_passes(args.load_pass_plugin)  # still report a broken plug-in
+        built = pipeline.build_pipeline(spec, passes, callback)
+        configured = _with_options(built, options, optional)
+        pipeline.run_pipeline(ctx, module, configured, args.model)
+    else:
+        if args.load_pass_plugin:
+            pipeline.available_passes(args.load_pass_plugin)  # still report a broken plug-in
+        _with_options(PassPipeline(()), options, optional)
     return module
 
 
@@ -257,22 +327,36 @@ def _stats(text: str, args: argparse.Namespace) -> str:
 
 def run_main(argv: Sequence[str]) -> None:
     from compiler import interpreter
+    from compiler.precision import error_report
 
     args = _run_parser().parse_args(argv)
-    module = _transform(pipeline.read_text(args.model), args)
+    precision = _precision(args.precision or "fp32")
+    # the interpreter emulates --precision whether or not a pass also takes it
+    module = _transform(pipeline.read_text(args.model), args, optional=frozenset({"precision"}))
+    if precision.mixed and not interpreter.uses_loop_level(module):
+        raise Diagnostic(
+            "--precision",
+            f"{precision} is emulated at the loop level; add a pipeline that reaches it, "
+            "e.g. -p rnn-decompose,loop-fuse",
+        )
     weights = _load_weights(module, args.model)
     inputs = load_npz(args.inputs)
-    results = interpreter.run(module, inputs, weights, symbol=args.symbol, source=args.inputs)
+
+    def execute(mode: Precision) -> dict[str, np.ndarray]:
+        return interpreter.run(
+            module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
+        )
+
+    results = execute(precision)
+    if args.compare is not None:
+        reference = _precision(args.compare, "--compare")
+        print(error_report(execute(reference), results, str(reference), str(precision)))
     if args.output is None:
-        for name, value in results.items():
-            print(f"{name}: shape {list(value.shape)}\n{value}")
+        if args.compare is None:
+            for name, value in results.items():
+                print(f"{name}: shape {list(value.shape)}\n{value}")
     else:
-        write_atomically(args.output, lambda tmp: _save_npz(tmp, results))
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(path, "wb") as stream:
-        np.savez(stream, **arrays)
+        write_atomically(args.output, lambda tmp: save_npz(tmp, results))
 
 
 def import_main(argv: Sequence[str]) -> None:

@@ -101,9 +101,29 @@ class NestSpec:
             )
 
     @property
+    def map_reduce_units(self) -> tuple[int, ...]:
+        """The reductions packed onto map-reduce units, as the lengths each unit reduces.
+
+        A unit runs its reductions one after another within an outer iteration, so
+        reductions shorter than the longest share a unit while their lengths add up to no
+        more than it (first fit, longest first). The fused GRU's candidate gate keeps its x
+        and h products apart (the reset gate scales only the h part), and so costs what one
+        gate over [x, h] does, as in the paper's single-pass GRU.
+        """
+        longest = max(self.reductions, default=0)
+        units: list[int] = []
+        for length in sorted(self.reductions, reverse=True):
+            fit = next((k for k, used in enumerate(units) if used + length <= longest), None)
+            if fit is None:
+                units.append(length)
+            else:
+                units[fit] += length
+        return tuple(units)
+
+    @property
     def gates(self) -> int:
-        """G: dot products per foreach iteration."""
-        return len(self.reductions)
+        """G: map-reduce units per foreach iteration (one per dot product over [x, h])."""
+        return len(self.map_reduce_units)
 
     @property
     def matrix_elems(self) -> int:
@@ -358,7 +378,7 @@ def nest_arrays(
 
     iterations = _cdiv(nest.extent, hu)
     if gates:
-        lengths = np.asarray(nest.reductions, dtype=np.int64)[:, None]
+        lengths = np.asarray(nest.map_reduce_units, dtype=np.int64)[:, None]
         chunk_counts = _cdiv(lengths, (rv * ru)[None, :])
         chunks = chunk_counts.max(axis=0)
         ii = np.maximum(chunks, arch.timing.min_ii_cycles)
@@ -368,7 +388,7 @@ def nest_arrays(
         reduction_tree = _clog2(ru) + combine_levels * transfer
         # Reductions of equal length have equal slices: one group each, with a multiplicity.
         _, first, multiplicity = np.unique(
-            np.asarray(nest.reductions), return_index=True, return_counts=True
+            np.asarray(nest.map_reduce_units), return_index=True, return_counts=True
         )
         slice_bytes = iterations[None, :] * chunk_counts[first] * rv[None, :] * wbytes
         slice_count = (hu * ru)[None, :] * multiplicity[:, None]
@@ -376,7 +396,8 @@ def nest_arrays(
         weight_bytes = (slice_count * slice_bytes).sum(axis=0)
         # ru banked copies of the operand vector (x,h), one chunk stream each, broadcast
         # to the hu*G map-reduce PCUs; double-buffered so step t+1's copy can be written.
-        operand_pmus = ru * np.maximum(1, _cdiv(2 * _cdiv(max(nest.reductions), ru) * wbytes, cap))
+        longest = max(nest.map_reduce_units)
+        operand_pmus = ru * np.maximum(1, _cdiv(2 * _cdiv(longest, ru) * wbytes, cap))
         read_bytes = map_reduce_pcus * rv * wbytes
         width = hu * gates
     else:

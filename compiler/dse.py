@@ -135,11 +135,11 @@ def pruned_candidates(
     gates, max_rv = nest.gates, arch.pcu.lanes * mode.macs_per_lane
     hu_all = _smallest_per_ceiling(nest.extent, pcus // gates)
     parts: list[tuple[Array, Array, Array]] = []
-    for ru in range(1, min(pcus // gates, max(nest.reductions)) + 1):
+    for ru in range(1, min(pcus // gates, max(nest.map_reduce_units)) + 1):
         hu = hu_all[hu_all * gates * ru <= pcus]
         if hu.size == 0:
             break
-        rv = _distinct_rv(nest.reductions, ru, max_rv)
+        rv = _distinct_rv(nest.map_reduce_units, ru, max_rv)
         parts.append((np.repeat(hu, rv.size), np.full(hu.size * rv.size, ru), np.tile(rv, hu.size)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)

@@ -29,6 +29,7 @@ from compiler.loop_analysis import (
     INTERMEDIATE,
     STATE,
     WEIGHT,
+    counters_of,
     elementwise_depth,
     footprint,
     memory_role,
@@ -50,8 +51,32 @@ def _nest_name(nest: loop.ForeachOp) -> str:
     return "+".join(m.name_hint or "?" for m in written) or "nest"
 
 
+def _check_rows_not_shared(nest: loop.ForeachOp) -> None:
+    """The cost model gives every iteration its own weight rows; iterations that read the
+    same rows (a batch dimension) would need a model of that reuse, which it does not have."""
+    rows = (
+        load
+        for reduce in nest.walk()
+        if isinstance(reduce, loop.ReduceOp)
+        for load in reduce.walk()
+        if isinstance(load, loop.LoadOp) and memory_role(load.memref) == WEIGHT
+    )
+    for load in rows:
+        used = set().union(*(counters_of(index) for index in load.indices))
+        for counter, extent in zip(nest.counters, nest.shape, strict=True):
+            if extent > 1 and counter not in used:
+                raise ValueError(
+                    f"iterations of nest '{_nest_name(nest)}' share the weight rows of "
+                    f"'{load.memref.name_hint or 'weights'}' along counter "
+                    f"%{counter.name_hint or counter.index} (extent {extent}, e.g. a batch "
+                    "larger than 1), which the cost model does not model: it gives every "
+                    "iteration its own rows"
+                )
+
+
 def nest_spec(nest: loop.ForeachOp) -> NestSpec:
     """The cost model's description of one loop nest."""
+    _check_rows_not_shared(nest)
     reductions = tuple(r.length for r in nest.walk() if isinstance(r, loop.ReduceOp))
     weights = sum(
         footprint(load, nest)

@@ -40,7 +40,17 @@ def _loop_fuse() -> type[ModulePass]:
     return LoopFusePass
 
 
+def _loop_assign_resources() -> type[ModulePass]:
+    from passes.loop_assign_resources import LoopAssignResourcesPass
+
+    return LoopAssignResourcesPass
+
+
 RNNC_UNIVERSE = Universe(
     all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect},
-    all_passes={"rnn-decompose": _rnn_decompose, "loop-fuse": _loop_fuse},
+    all_passes={
+        "rnn-decompose": _rnn_decompose,
+        "loop-fuse": _loop_fuse,
+        "loop-assign-resources": _loop_assign_resources,
+    },
 )

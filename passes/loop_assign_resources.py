@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
     DictionaryAttr,
     FloatAttr,
     IntegerAttr,
@@ -52,7 +53,7 @@ def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
 
 def assign(nest: loop.ForeachOp, factors: Factors) -> None:
     """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it."""
-    nest.par = loop.int_array(foreach_par(nest.shape, factors.hu))
+    nest.par = DenseArrayBase.from_list(i64, list(foreach_par(nest.shape, factors.hu)))
     for reduce in nest.walk():
         if isinstance(reduce, loop.ReduceOp):
             reduce.par = IntegerAttr(factors.ru, i64)
@@ -104,7 +105,9 @@ class LoopAssignResourcesPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
             self._assign(op)
-        except (Diagnostic, ValueError) as error:  # SearchError and CostError are ValueErrors
+        except Diagnostic as error:  # a bad architecture file
+            raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
+        except ValueError as error:  # SearchError and CostError are ValueErrors
             raise PassFailedException(f"{self.name}: {error}") from None
 
     def _assign(self, module: ModuleOp) -> None:

@@ -37,12 +37,15 @@ def test_fused_gru_differs_only_in_how_the_candidate_gate_reduces() -> None:
     """linear_before_reset multiplies only the candidate's recurrent product by r, so its
     dot product cannot be one reduction over [x, h]: the fused nest has four reductions
     (D+H for z and r, D and H for the candidate) where the cost model has three of D+H.
-    The multiply-adds, weights, depth, buffers and state agree."""
+    The multiply-adds, map-reduce units, weights, depth, buffers and state agree."""
     (ours,) = _spec("gru", FUSED, linear_before_reset=1).nests
     (theirs,) = cost.fused_cell_program("gru", H, D, T).nests
     assert sorted(ours.reductions) == [D, H, D + H, D + H]
     assert theirs.reductions == (D + H,) * 3
     assert ours.macs == theirs.macs
+    # The cost model packs the candidate's D and H reductions onto one map-reduce unit, so
+    # both descriptions get the same units and the same cost.
+    assert ours.map_reduce_units == theirs.map_reduce_units
     assert dataclasses.replace(ours, name="", reductions=theirs.reductions) == dataclasses.replace(
         theirs, name=""
     )

@@ -1,0 +1,31 @@
+// loop-assign-resources searches hu, ru, rv for the fused LSTM H=1024 (the paper's Table 7
+// task) and writes them onto the loops, with the modelled cost on the time loop.
+// RUN: rnnc %s --emit=loop | filecheck %s
+// RUN: rnnc %s --emit=loop | rnnc - -p loop-assign-resources | filecheck %s
+// RUN: rnnc %s --emit=loop --arch plasticine --objective resources | filecheck %s --check-prefix=SMALL
+// RUN: rnnc %s --emit=loop --dse-dump %t.csv > /dev/null && filecheck %s --input-file=%t.csv --check-prefix=DUMP
+// RUN: not rnnc %s --emit=loop --arch %S/Inputs/no_clock.json 2>&1 | filecheck %s --check-prefix=BADARCH
+// RUN: not rnnc %s --emit=loop --arch nosuch 2>&1 | filecheck %s --check-prefix=NOARCH
+// RUN: not rnnc %s -p loop-assign-resources 2>&1 | filecheck %s --check-prefix=NOLOOP
+// RUN: not rnnc %s --arch plasticine 2>&1 | filecheck %s --check-prefix=UNUSED
+
+func.func @main(%X: tensor<25x1x1024xf32>, %W: tensor<1x4096x1024xf32>, %R: tensor<1x4096x1024xf32>, %B: tensor<1x8192xf32>) -> tensor<1x1x1024xf32> {
+  %Y, %Y_h, %Y_c = rnn.lstm %X, %W, %R bias %B {hidden_size = 1024 : i64} : (tensor<25x1x1024xf32>, tensor<1x4096x1024xf32>, tensor<1x4096x1024xf32>, tensor<1x8192xf32>) -> (tensor<25x1x1x1024xf32>, tensor<1x1x1024xf32>, tensor<1x1x1024xf32>)
+  func.return %Y_h : tensor<1x1x1024xf32>
+}
+
+// CHECK:      loop.sequential %t in 25 {
+// CHECK-NEXT:   loop.foreach (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 1024) par (1, 1, 4) {
+// CHECK-NEXT:     %{{.*}} = loop.reduce add par 11 vec 63 (%{{.*}} in 1024) {
+// CHECK-COUNT-3:  loop.reduce add par 11 vec 63
+// CHECK:      } {loop.cost = {cycles_per_step = 911 : i64, total_cycles = 22775 : i64, latency_ms = 2.277500e-02 : f64, ii = "3", pipeline_depth = 143 : i64, pcus = 189 : i64, pmus = 191 : i64, {{.*}}, chips = 1 : i64, precision = "mixed", bound = "compute units", explanation = "compute units: uses 189/192 PCUs; {{.*}}"
+
+// The original 16x8 Plasticine (fp32, 16 MiB) cannot hold the 32 MiB of fp32 weights:
+// SMALL: loop.cost = {{{.*}}chips = 1 : i64, precision = "fp32", bound = "memory bandwidth", explanation = "memory bandwidth: 17.00 MiB of weights do not fit on chip
+
+// DUMP: hu,ru,rv
+
+// BADARCH: error: loop-assign-resources: {{.*}}no_clock.json: field 'clock_ghz': missing (required)
+// NOARCH: error: loop-assign-resources: nosuch: no such architecture file, and not a preset name (presets: plasticine, plasticine-rnn)
+// NOLOOP: error: loop-assign-resources: no time loop (loop.sequential) to assign; run rnn-decompose first
+// UNUSED: --arch: error: no pass in the pipeline takes this option (add loop-assign-resources, e.g. --emit=loop)
