@@ -3,6 +3,8 @@ detection of conflicting accesses between the iterations of a parallel loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from loop_models import FUSED, RnnModel, compile_to, parse
@@ -243,6 +245,33 @@ def test_batched_contraction() -> None:
     x = rng.standard_normal((2, 5)).astype(np.float32)
     got = _run(body, {"A": a, "X": x}, "tensor<3x2xf32>")
     np.testing.assert_allclose(got, np.einsum("bik,bk->ib", a, x), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("combiner", "fold"), [("max", np.max), ("min", np.min), ("mul", np.prod)])
+def test_other_reductions_of_products_are_no_matrix_products(
+    combiner: str, fold: Callable[..., np.ndarray]
+) -> None:
+    """Only `loop.reduce add` of products is a matrix product; the other kinds fold the
+    products themselves (a max of products once came out as their sum)."""
+    body = f"""
+  %a = loop.from_tensor %A : tensor<4x3xf32> -> memref<4x3xf32, {S}>
+  %x = loop.from_tensor %X : tensor<3xf32> -> memref<3xf32, {S}>
+  %y = loop.alloc : memref<4xf32, {D}>
+  loop.foreach (%i) in (4) par (1) {{
+    %r = loop.reduce {combiner} par 1 vec 1 (%k in 3) {{
+      %av = loop.load %a[%i, %k] : memref<4x3xf32, {S}>
+      %xv = loop.load %x[%k] : memref<3xf32, {S}>
+      %p = loop.mul %av, %xv : f32
+      loop.yield %p : f32
+    }} : f32
+    loop.store %r, %y[%i] : memref<4xf32, {D}>
+  }}
+  %Y = loop.to_tensor %y : memref<4xf32, {D}> -> tensor<4xf32>
+  func.return %Y : tensor<4xf32>
+"""
+    a = np.arange(12, dtype=np.float32).reshape(4, 3)
+    x = np.array([1, -1, 2], np.float32)
+    np.testing.assert_array_equal(_run(body, {"A": a, "X": x}), fold(a * x, axis=1))
 
 
 def test_index_out_of_bounds() -> None:

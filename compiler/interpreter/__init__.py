@@ -4,6 +4,10 @@ Built on xDSL's interpreter framework: each level's dialect registers numpy
 implementations of its ops (`rnn_functions`, and the loop level's own), and values are
 numpy arrays throughout. Function arguments and results are named (see `names`), so inputs
 and outputs travel as `{name: array}` mappings, e.g. the contents of `in.npz`/`out.npz`.
+
+A precision mode (`compiler.precision`) is emulated by the loop level only: the rnn level's
+kernels have ONNX semantics and are the float32 reference, so a module that never reaches
+the loop level (`uses_loop_level`) runs in float32 whatever the mode.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from compiler.interpreter.loop_functions import LoopFunctions
 from compiler.interpreter.names import argument_names, result_names
 from compiler.interpreter.rnn_functions import RnnFunctions
 from compiler.interpreter.types import numpy_dtype
+from compiler.precision import FP32, Precision
+from dialects import loop
 
 
 def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:
@@ -30,9 +36,16 @@ def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:
     raise Diagnostic("<module>", f"no function @{symbol} to run")
 
 
-def _level_functions(weights: Mapping[str, np.ndarray]) -> list[InterpreterFunctions]:
+def uses_loop_level(module: ModuleOp) -> bool:
+    """Whether `module` contains loop-level ops, the only ones a precision mode changes."""
+    return any(op.dialect_name() == loop.LOOP.name for op in module.walk())
+
+
+def _level_functions(
+    weights: Mapping[str, np.ndarray], precision: Precision
+) -> list[InterpreterFunctions]:
     """The numpy implementations of every level's ops."""
-    return [FuncFunctions(), RnnFunctions(weights), LoopFunctions()]
+    return [FuncFunctions(), RnnFunctions(weights), LoopFunctions(precision)]
 
 
 def check_inputs(
@@ -76,12 +89,14 @@ def run(
     *,
     symbol: str = "main",
     source: str = "inputs",
+    precision: Precision = FP32,
 ) -> dict[str, np.ndarray]:
-    """Execute `@symbol` of `module` and return its results by name."""
+    """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
+    in `precision`; every other op in float32 (see the module docstring)."""
     function = entry_function(module, symbol)
     arguments = check_inputs(function, inputs, source)
     interpreter = Interpreter(module)
-    for functions in _level_functions(weights or {}):
+    for functions in _level_functions(weights or {}, precision):
         interpreter.register_implementations(functions)
     results = interpreter.call_op(function, tuple(arguments))
     return {

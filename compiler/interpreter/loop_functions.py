@@ -17,14 +17,29 @@ that conflict.
 Reductions that read nothing the time loop writes (the input projections W·x) do not
 depend on the recurrence: they are evaluated for all time steps at once before the loop,
 with the time counter as one more array axis, as a numpy user would.
+
+A precision mode (`compiler.precision`) changes two things. In ``mixed`` mode, the fold of a
+contraction (a `loop.reduce add` segment yielding a product) follows `precision.dot`: 8-bit
+factors, adjacent products added in pairs in float16, the pair sums in float32; and the
+nonlinearities (`loop.sigmoid`, `loop.tanh`, ...) read lookup tables
+(`precision.activation`). Everything else -- element-wise arithmetic, the other reductions,
+adding the segments' sums -- stays float32, as on the chip. A reduction's contraction
+segments form one stream of products, their lengths' sum long, as the concatenated operands
+([x, h] of a fused cell) stream through one map-reduce unit: pairs run on across segment
+boundaries, so when a segment has odd length its last product is added in float16 to the
+next segment's first (`_Pairs`). Factors loaded only for the multipliers from a memory whose
+contents never change in a run (weights and inputs bound from tensors) are read from an
+8-bit copy of it made once per run, the way the chip holds its weights, instead of being
+rounded again at every time step.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from xdsl.dialects import arith
@@ -51,7 +66,8 @@ from compiler.interpreter.loop_values import (
 )
 from compiler.interpreter.rnn_kernels import Activation
 from compiler.interpreter.types import numpy_dtype
-from compiler.loop_analysis import accesses, provably_conflict_free
+from compiler.loop_analysis import INPUT, WEIGHT, accesses, memory_role, provably_conflict_free
+from compiler.precision import FP32, Precision, activation, dot, quantize, quantize_weights
 from dialects import loop
 
 _CMPI = {
@@ -130,6 +146,106 @@ def _contract(lhs: Any, rhs: Any, ndim: int, length: int) -> Any:
     return result.reshape(shape)
 
 
+Factors = tuple[np.ndarray, np.ndarray]
+
+
+class _Pairs(NamedTuple):
+    """A contraction segment's fold in mixed precision, before it joins its reduction.
+
+    `total` is the float32 sum of the float16 sums of the pairs of products that lie within
+    the segment. `head` and `tail` are the 8-bit factors (counter axis of length 1) of the
+    products a pair shares with a neighbouring segment of the stream: the first product when
+    the segment starts in the middle of a pair, the last when it ends in the middle of one.
+    """
+
+    total: np.ndarray
+    head: Factors | None
+    tail: Factors | None
+
+
+#: Products one `dot` call forms at most (1 MiB of float32). Without a limit, the hoisted
+#: input projections of a long sequence would form every product at once, e.g. 10^8 per
+#: gate of GRU-1024 over 100 steps.
+_DOT_CHUNK = 1 << 18
+
+
+def _mixed_contract(
+    precision: Precision,
+    lhs: Any,
+    rhs: Any,
+    ndim: int,
+    length: int,
+    *,
+    start: int,
+    quantized: tuple[bool, bool],
+) -> _Pairs:
+    """`sum over axis 0 of lhs * rhs` as `precision.dot` computes it, for a segment whose
+    products start at position `start` of its reduction's stream. `quantized` says which
+    factors are 8-bit already."""
+    a, b = _lift(lhs, ndim), _lift(rhs, ndim)
+    # a factor that does not depend on the counter is the same in every product
+    if a.shape[0] != length:
+        a = np.broadcast_to(a, (length, *a.shape[1:]))
+    if b.shape[0] != length:
+        b = np.broadcast_to(b, (length, *b.shape[1:]))
+    first = start % 2  # 1: the first product completes the previous segment's last pair
+    end = length - (start + length) % 2  # the products before `end` pair up within the segment
+    head = _factors(precision, a, b, slice(0, 1), quantized) if first else None
+    tail = _factors(precision, a, b, slice(end, length), quantized) if end < length else None
+    total = _chunked_dot(precision, a[first:end], b[first:end], quantized)
+    return _Pairs(total, head, tail)
+
+
+def _factors(
+    precision: Precision, a: np.ndarray, b: np.ndarray, index: slice, quantized: tuple[bool, bool]
+) -> Factors:
+    """The 8-bit factors of the products `index` selects along axis 0."""
+    return (
+        a[index] if quantized[0] else quantize(precision, a[index]),
+        b[index] if quantized[1] else quantize(precision, b[index]),
+    )
+
+
+def _chunked_dot(
+    precision: Precision, a: np.ndarray, b: np.ndarray, quantized: tuple[bool, bool]
+) -> np.ndarray:
+    """`dot` over axis 0, in pieces of at most `_DOT_CHUNK` products, split along the
+    largest of the other axes (the pieces are independent: pairs run along axis 0)."""
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    size = math.prod(shape)
+    axis = max(range(1, len(shape)), key=lambda j: shape[j], default=0)
+    if size <= _DOT_CHUNK or axis == 0 or shape[axis] == 1:
+        return dot(precision, a, b, axis=0, a_quantized=quantized[0], b_quantized=quantized[1])
+    step = max(1, _DOT_CHUNK * shape[axis] // size)
+    result = np.empty(shape[1:], np.float32)
+    for low in range(0, shape[axis], step):
+        part = slice(low, low + step)
+        result[(slice(None),) * (axis - 1) + (part,)] = _chunked_dot(
+            precision, _part(a, axis, part), _part(b, axis, part), quantized
+        )
+    return result
+
+
+def _part(array: np.ndarray, axis: int, part: slice) -> np.ndarray:
+    """`array[part]` along `axis`, unless it broadcasts along it."""
+    if array.shape[axis] == 1:
+        return array
+    return array[(slice(None),) * axis + (part,)]
+
+
+def _boundary_pair(precision: Precision, first: Factors, second: Factors) -> np.ndarray:
+    """The float16 sum of two adjacent products of the stream that two segments share,
+    from their factors, by `dot` itself: one pair of length 2."""
+    a = _stack(first[0], second[0])
+    b = _stack(first[1], second[1])
+    return dot(precision, a, b, axis=0, a_quantized=True, b_quantized=True)
+
+
+def _stack(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    return np.concatenate([np.broadcast_to(x, shape), np.broadcast_to(y, shape)])
+
+
 # ---- the evaluator -------------------------------------------------------------------------------
 
 Step = Callable[["_Evaluator"], None]
@@ -158,7 +274,8 @@ class _Compiler:
     """Compiles the ops of one module into steps. Every value gets a register number;
     steps read and write registers by number."""
 
-    def __init__(self) -> None:
+    def __init__(self, precision: Precision) -> None:
+        self.precision = precision
         self._slots: dict[SSAValue, int] = {}
         self._registers = 0
         self._blocks: dict[Block, tuple[Step, ...]] = {}
@@ -166,6 +283,7 @@ class _Compiler:
         self._segments: dict[Block, Callable[[_Evaluator], Any]] = {}
         self.hoisted: dict[Block, tuple[int, int]] = {}  # segment -> (its register, t's)
         self._accessors: list[Accessor] = []
+        self._quantized: dict[Memory, Memory] = {}  # this run's 8-bit copies of memories
         self._steps: dict[Operation, Step] = {}
         self._rules: dict[type[Operation], Callable[[_Compiler, Any], Step]] = {
             loop.SequentialOp: _sequential,
@@ -203,16 +321,43 @@ class _Compiler:
         return slot
 
     def segment(self, block: Block) -> Callable[[_Evaluator], Any]:
-        """A function evaluating one reduction segment's fold over all iterations in scope."""
+        """A function evaluating one reduction segment's fold over all iterations in scope:
+        an array, or `_Pairs` for a contraction in mixed precision."""
         if block not in self._segments:
             reduce_op = block.parent_op()
             assert isinstance(reduce_op, loop.ReduceOp)
             kind = reduce_op.kind
             length = reduce_op.lengths[list(reduce_op.segments).index(block.parent)]  # type: ignore[arg-type]
             product = _contraction(block)
-            factors = None if product is None else (self.slot(product.lhs), self.slot(product.rhs))
             yielded = self.slot(block.last_op.operands[0])  # type: ignore[union-attr]
             counter, body = self.slot(block.args[0]), self.block(block, product)
+            finish: Callable[[list[Any], int], Any]
+            if product is None:
+
+                def finish(regs: list[Any], ndim: int) -> Any:
+                    return _fold(kind, regs[yielded], ndim, length)
+
+            else:
+                lhs, rhs = self.slot(product.lhs), self.slot(product.rhs)
+                if self.precision.mixed:
+                    precision, start = self.precision, _stream_start(block)
+                    quantized = (_fixed_8bit(product.lhs), _fixed_8bit(product.rhs))
+
+                    def finish(regs: list[Any], ndim: int) -> Any:
+                        return _mixed_contract(
+                            precision,
+                            regs[lhs],
+                            regs[rhs],
+                            ndim,
+                            length,
+                            start=start,
+                            quantized=quantized,
+                        )
+
+                else:
+
+                    def finish(regs: list[Any], ndim: int) -> Any:
+                        return _contract(regs[lhs], regs[rhs], ndim, length)
 
             def fold(ev: _Evaluator) -> Any:
                 regs, frame = ev.regs, ev.frame
@@ -220,9 +365,7 @@ class _Compiler:
                 frame.append(length)
                 try:
                     ev.run(body)
-                    if factors is None:
-                        return _fold(kind, regs[yielded], len(frame), length)
-                    return _contract(regs[factors[0]], regs[factors[1]], len(frame), length)
+                    return finish(regs, len(frame))
                 finally:
                     frame.pop()
 
@@ -247,9 +390,20 @@ class _Compiler:
         return accessor
 
     def new_run(self) -> None:
-        """Forget the memories of the previous run (their views)."""
+        """Forget the memories of the previous run (their views and 8-bit copies)."""
         for accessor in self._accessors:
             accessor.forget()
+        self._quantized.clear()
+
+    def quantized(self, memory: Memory) -> Memory:
+        """The 8-bit copy of `memory`, whose contents do not change during the run: made
+        at its first use in the run (rounding a large weight matrix costs as much as
+        several products with it), kept until the next run."""
+        copy = self._quantized.get(memory)
+        if copy is None:
+            copy = Memory(memory.name, quantize_weights(self.precision, memory.data))
+            self._quantized[memory] = copy
+        return copy
 
     def block(self, block: Block, skip: Operation | None = None) -> tuple[Step, ...]:
         """The steps of a loop body, without its `loop.yield` and `skip`."""
@@ -436,6 +590,8 @@ def _foreach(c: _Compiler, op: loop.ForeachOp) -> Step:
 def _reduce(c: _Compiler, op: loop.ReduceOp) -> Step:
     result, combine = c.slot(op.result), _COMBINE[op.kind]
     segments = [(c.segment(r.block), c.hoisted.get(r.block)) for r in op.segments]
+    if c.precision.mixed and any(_contraction(r.block) is not None for r in op.segments):
+        return _mixed_reduce(c.precision, result, segments)
 
     def run(ev: _Evaluator) -> None:
         regs = ev.regs
@@ -451,6 +607,40 @@ def _reduce(c: _Compiler, op: loop.ReduceOp) -> Step:
     return run
 
 
+def _mixed_reduce(
+    precision: Precision,
+    result: int,
+    segments: list[tuple[Callable[[_Evaluator], Any], tuple[int, int] | None]],
+) -> Step:
+    """A `loop.reduce add` with contraction segments in mixed precision: the segments'
+    float32 sums added in float32, plus the float16 pair sums of the products that
+    neighbouring segments share and of a stream's last product left without a partner
+    (which `dot` adds alone, as a product of odd-length input)."""
+
+    def run(ev: _Evaluator) -> None:
+        regs = ev.regs
+        total: Any = None
+        carry: Factors | None = None  # the factors of a product awaiting its partner
+        for segment, hoisted in segments:
+            if hoisted is not None and regs[hoisted[0]] is not None:
+                partial = _segment_at_step(regs[hoisted[0]], regs[hoisted[1]])
+            else:
+                partial = segment(ev)
+            if isinstance(partial, _Pairs):
+                pairs = partial
+                partial = pairs.total
+                if pairs.head is not None:
+                    assert carry is not None  # the stream before the segment has odd length
+                    partial = partial + _boundary_pair(precision, carry, pairs.head)
+                carry = pairs.tail
+            total = partial if total is None else total + partial
+        if carry is not None:
+            total = total + dot(precision, *carry, axis=0, a_quantized=True, b_quantized=True)
+        regs[result] = total
+
+    return run
+
+
 def _at_step(precomputed: Any, step: int) -> Any:
     """A precomputed segment at one time step: the time axis is the outermost one."""
     array = np.asarray(precomputed)
@@ -459,9 +649,24 @@ def _at_step(precomputed: Any, step: int) -> Any:
     return array[..., step if array.shape[-1] > 1 else 0]
 
 
+def _segment_at_step(precomputed: Any, step: int) -> Any:
+    """`_at_step` of a segment that may be `_Pairs`, then of each of its arrays."""
+    if not isinstance(precomputed, _Pairs):
+        return _at_step(precomputed, step)
+    head, tail = (
+        None if f is None else (_at_step(f[0], step), _at_step(f[1], step))
+        for f in (precomputed.head, precomputed.tail)
+    )
+    return _Pairs(_at_step(precomputed.total, step), head, tail)
+
+
 def _contraction(block: Block) -> loop.MulOp | None:
-    """The multiplication whose value a reduction segment yields and nothing else uses:
-    its fold over the counter is a matrix product."""
+    """The multiplication whose value a `loop.reduce add` segment yields and nothing else
+    uses: its fold over the counter is a matrix product. (Other kinds of reduction fold the
+    products themselves: a max of products is no matrix product.)"""
+    reduce_op = block.parent_op()
+    if not isinstance(reduce_op, loop.ReduceOp) or reduce_op.kind != "add":
+        return None
     last = block.last_op
     assert isinstance(last, loop.YieldOp)
     product = last.values[0].owner
@@ -472,6 +677,45 @@ def _contraction(block: Block) -> loop.MulOp | None:
     ):
         return product
     return None
+
+
+def _stream_start(block: Block) -> int:
+    """The position of a contraction segment's first product in its reduction's stream:
+    the products of the contraction segments before it come first."""
+    reduce_op = block.parent_op()
+    assert isinstance(reduce_op, loop.ReduceOp)
+    start = 0
+    for region, length in zip(reduce_op.segments, reduce_op.lengths, strict=True):
+        if region.block is block:
+            break
+        if _contraction(region.block) is not None:
+            start += length
+    return start
+
+
+def _multiplier_input(value: SSAValue) -> bool:
+    """Whether `value` is used, and only as a factor of contractions: on the chip, only
+    as an input of the map-reduce unit's multipliers."""
+    for use in value.uses:
+        block = use.operation.parent_block()
+        if block is None or _contraction(block) is not use.operation:
+            return False
+    return bool(value.uses)
+
+
+def _fixed_8bit(value: SSAValue) -> bool:
+    """Whether `value`, in mixed precision, is loaded from the 8-bit copy of its memory
+    (`_Compiler.quantized`): it is loaded only for the multipliers, from a memory whose
+    contents never change in a run -- an input or a weight bound from a tensor and never
+    stored to. (A weight the program computes before its time loop, such as a bias sum,
+    is written, so it is rounded where it is multiplied, like any other factor.)"""
+    load = value.owner
+    return (
+        isinstance(load, loop.LoadOp)
+        and memory_role(load.memref) in (INPUT, WEIGHT)
+        and not _written(load.memref)
+        and _multiplier_input(value)
+    )
 
 
 # ---- memories ------------------------------------------------------------------------------------
@@ -510,6 +754,15 @@ def _load(c: _Compiler, op: loop.LoadOp) -> Step:
     address, result = _addressing(c, op), c.slot(op.result)
     # a loaded value must not change when a later store writes its elements
     accessor = c.accessor(op.name, copy=_written(op.memref))
+    if c.precision.mixed and _fixed_8bit(op.result):
+        quantized = c.quantized
+
+        def run_8bit(ev: _Evaluator) -> None:
+            memory, indices, selector = address(ev.regs)
+            ev.record(memory, False, indices, selector)
+            ev.regs[result] = accessor.load(quantized(memory), indices, selector)
+
+        return run_8bit
 
     def run(ev: _Evaluator) -> None:
         memory, indices, selector = address(ev.regs)
@@ -642,6 +895,13 @@ def _select(c: _Compiler, op: loop.SelectOp | arith.SelectOp) -> Step:
 def _activation(c: _Compiler, op: loop.ActivationOp) -> Step:
     function = Activation(op.ONNX_NAME, **op.parameter_values())
     source, result = c.slot(op.input), c.slot(op.result)
+    if c.precision.mixed:
+        precision = c.precision
+
+        def run_table(ev: _Evaluator) -> None:
+            ev.regs[result] = activation(precision, function, ev.regs[source])
+
+        return run_table
 
     def run(ev: _Evaluator) -> None:
         ev.regs[result] = function(np.asarray(ev.regs[source]))
@@ -649,9 +909,12 @@ def _activation(c: _Compiler, op: loop.ActivationOp) -> Step:
     return run
 
 
-#: Compiled programs of the last few modules run, by id(module): (module, fingerprint,
-#: compiler). The module is kept so that its id cannot be reused while it is cached.
-_PROGRAMS: OrderedDict[int, tuple[ModuleOp, tuple[Any, ...], _Compiler]] = OrderedDict()
+#: Compiled programs of the last few modules run, by id(module) and precision (which the
+#: steps are compiled for): (module, fingerprint, compiler). The module is kept so that its
+#: id cannot be reused while it is cached.
+_PROGRAMS: OrderedDict[tuple[int, Precision], tuple[ModuleOp, tuple[Any, ...], _Compiler]] = (
+    OrderedDict()
+)
 _CACHED_PROGRAMS = 4
 
 
@@ -672,15 +935,17 @@ def _fingerprint(module: ModuleOp) -> tuple[Any, ...]:
     )
 
 
-def _program(module: ModuleOp) -> _Compiler:
-    """The compiler of `module`: the one of its last run if the module has not changed."""
+def _program(module: ModuleOp, precision: Precision) -> _Compiler:
+    """The compiler of `module` in `precision`: the one of its last run in that precision
+    if the module has not changed."""
     fingerprint = _fingerprint(module)
-    cached = _PROGRAMS.pop(id(module), None)
+    key = (id(module), precision)
+    cached = _PROGRAMS.pop(key, None)
     if cached is None or cached[1] != fingerprint:
-        cached = (module, fingerprint, _Compiler())
+        cached = (module, fingerprint, _Compiler(precision))
     else:
         cached[2].new_run()
-    _PROGRAMS[id(module)] = cached
+    _PROGRAMS[key] = cached
     while len(_PROGRAMS) > _CACHED_PROGRAMS:
         _PROGRAMS.popitem(last=False)
     return cached[2]
@@ -692,16 +957,17 @@ class LoopFunctions(InterpreterFunctions):
 
     Compiling a loop program takes a few milliseconds, which matters for a model that is
     run many times: the compiled steps of a module are kept and reused as long as the
-    module's fingerprint is unchanged.
+    module's fingerprint is unchanged. `precision` is the mode the loop ops compute in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, precision: Precision = FP32) -> None:
+        self._precision = precision
         self._compiler: _Compiler | None = None
 
     def _run(self, interpreter: Interpreter, op: Operation, args: PythonValues) -> PythonValues:
         del args  # the operands are among the free values
         if self._compiler is None:
-            self._compiler = _program(interpreter.module)
+            self._compiler = _program(interpreter.module, self._precision)
         compiler = self._compiler
         step = compiler.top_level(op)
         registers: list[Any] = [None] * compiler.register_count
