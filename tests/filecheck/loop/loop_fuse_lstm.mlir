@@ -2,12 +2,11 @@
 // over the hidden units holds the four gates' dot products over [x, h] (one reduction of
 // length D + H each) and the element-wise update; no H-sized buffer is left between
 // kernels, and h is double-buffered (step t reads buffer t, writes buffer t + 1).
-// RUN: rnnc %s --emit=loop | filecheck %s
 // RUN: rnnc %s -p rnn-decompose,loop-fuse | filecheck %s
-// RUN: rnnc %s --emit=loop | rnnc - | filecheck %s
-// RUN: rnnc %s --emit=loop --print-op-generic | rnnc - | filecheck %s
+// RUN: rnnc %s -p rnn-decompose,loop-fuse | rnnc - | filecheck %s
+// RUN: rnnc %s -p rnn-decompose,loop-fuse --print-op-generic | rnnc - | filecheck %s
 // Fusing twice changes nothing.
-// RUN: rnnc %s --emit=loop | rnnc - -p loop-fuse | filecheck %s
+// RUN: rnnc %s -p rnn-decompose,loop-fuse | rnnc - -p loop-fuse | filecheck %s
 
 func.func @main(%X: tensor<5x1x3xf32>, %W: tensor<1x16x3xf32>, %R: tensor<1x16x4xf32>, %B: tensor<1x32xf32>) -> (tensor<5x1x1x4xf32>, tensor<1x1x4xf32>) {
   %Y, %Y_h, %Y_c = rnn.lstm %X, %W, %R bias %B {hidden_size = 4 : i64}
