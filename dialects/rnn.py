@@ -142,9 +142,14 @@ class RecurrentOp(IRDLOperation):
     def clip_value(self) -> float | None:
         return None if self.clip is None else self.clip.value.data
 
-    def optional_operand_names(self) -> tuple[str, ...]:
-        """Names of the optional operands, in ONNX input order after X, W and R."""
-        return ("B", "sequence_lens", "initial_h")
+    def operand_names(self) -> tuple[str, ...]:
+        """Every operand's ONNX name, in ONNX input order."""
+        return ("X", "W", "R", *(field for _, field in self.optional_operand_keywords()))
+
+    @classmethod
+    def state_operand_names(cls) -> tuple[str, ...]:
+        """The initial states, each [num_directions, batch, hidden_size] (layout 0)."""
+        return ("initial_h",)
 
     def sizes(self) -> tuple[int, int, int, int]:
         """(seq_length, batch, input_size, num_directions) read off X and the layout."""
@@ -291,7 +296,7 @@ class RecurrentOp(IRDLOperation):
                 raise VerifyException(
                     f"{self.name}: operand 'sequence_lens' must have element type i32, got {elem}"
                 )
-        for name in self.optional_operand_names()[2:]:
+        for name in self.state_operand_names():
             value = getattr(self, name)
             if value is not None:
                 self._expect_operand(name, value, self.state_shape(), self._state_meaning())
@@ -378,8 +383,9 @@ class LSTMOp(RecurrentOp):
 
     input_forget = prop_def(IntegerAttr[I64], default_value=IntegerAttr(0, i64))
 
-    def optional_operand_names(self) -> tuple[str, ...]:
-        return ("B", "sequence_lens", "initial_h", "initial_c")
+    @classmethod
+    def state_operand_names(cls) -> tuple[str, ...]:
+        return ("initial_h", "initial_c")
 
     @classmethod
     def optional_operand_keywords(cls) -> tuple[tuple[str, str], ...]:

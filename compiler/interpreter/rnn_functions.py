@@ -29,14 +29,10 @@ from dialects import rnn
 def _operands_by_name(op: rnn.RecurrentOp, args: PythonValues) -> dict[str, Any]:
     """The op's present operands keyed by their ONNX names (absent ones are None)."""
     by_value = dict(zip(op.operands, args, strict=True))
-    names = (
-        "X",
-        "W",
-        "R",
-        *op.optional_operand_names(),
-        *(("P",) if isinstance(op, rnn.LSTMOp) else ()),
-    )
-    return {n: (None if getattr(op, n) is None else by_value[getattr(op, n)]) for n in names}
+    return {
+        name: None if getattr(op, name) is None else by_value[getattr(op, name)]
+        for name in op.operand_names()
+    }
 
 
 def _common_attributes(op: rnn.RecurrentOp) -> dict[str, Any]:
