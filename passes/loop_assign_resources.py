@@ -15,8 +15,11 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.progress import track
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DenseArrayBase,
@@ -39,6 +42,15 @@ from compiler.dse import SearchResult, fewest_chips, search, write_dump_csv
 from compiler.loop_analysis import time_loops
 from compiler.loop_program import time_loop_spec
 from dialects import loop
+
+
+def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
+    """The time loops, with a progress bar on an interactive terminal when there are several
+    (a decomposed program's search takes up to half a second per layer); never in a pipe, so
+    that output stays byte-for-byte reproducible."""
+    console = Console(stderr=True)
+    shown = console.is_terminal and len(loops) > 1
+    return track(loops, "searching designs", console=console, transient=True, disable=not shown)
 
 
 def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
@@ -118,7 +130,7 @@ class LoopAssignResourcesPass(ModulePass):
         share = 1.0 / len(loops)
         budget = Budget.of(architecture).scaled(pcus=share, pmus=share)
         dump: list[dict] | None = [] if self.dse_dump else None
-        for step in loops:
+        for step in _progress(loops):
             program = time_loop_spec(module, step)
             result = self._search(program, architecture, budget, dump)
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
