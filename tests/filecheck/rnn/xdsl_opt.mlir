@@ -6,3 +6,9 @@ func.func @main(%x: tensor<3x2x4xf32>, %w: tensor<1x24x4xf32>, %r: tensor<1x24x8
   func.return %yh : tensor<1x2x8xf32>
 }
 // CHECK: %y, %yh = rnn.gru %x, %w, %r {hidden_size = 8 : i64, linear_before_reset = 1 : i64} : (tensor<3x2x4xf32>, tensor<1x24x4xf32>, tensor<1x24x8xf32>) -> (tensor<3x1x2x8xf32>, tensor<1x2x8xf32>)
+
+// ...and runs rnnc's passes.
+// RUN: xdsl-opt %s -p rnn-decompose,loop-fuse | filecheck %s --check-prefix=PASSES
+// PASSES: loop.sequential %t in 3 {
+// PASSES: loop.foreach (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 8) par (1, 1, 1) {
+// PASSES: loop.reduce add par 1 vec 1
