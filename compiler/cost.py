@@ -191,6 +191,10 @@ class Budget:
 # ----------------------------------------------------------------------------------------
 
 
+#: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
+FILL_PARTS = ("pmu_read", "transfer_in", "map_reduce", "reduction_tree", "elementwise", "writeback")
+
+
 @dataclass(frozen=True)
 class Fill:
     """Latency of one outer iteration through a nest: the pipeline fill/drain of a step."""
@@ -204,14 +208,7 @@ class Fill:
 
     @property
     def total(self) -> int:
-        return (
-            self.pmu_read
-            + self.transfer_in
-            + self.map_reduce
-            + self.reduction_tree
-            + self.elementwise
-            + self.writeback
-        )
+        return sum(getattr(self, part) for part in FILL_PARTS)
 
 
 @dataclass(frozen=True)
@@ -348,14 +345,7 @@ class NestArrays:
 
     @property
     def fill(self) -> Array:
-        return (
-            self.pmu_read
-            + self.transfer_in
-            + self.map_reduce
-            + self.reduction_tree
-            + self.elementwise
-            + self.writeback
-        )
+        return sum(getattr(self, part) for part in FILL_PARTS)
 
     @property
     def pcus(self) -> Array:

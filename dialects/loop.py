@@ -324,8 +324,10 @@ class AccessOp(IRDLOperation):
         return 0 if self.buffer_offset is None else self.buffer_offset.value.data
 
     def with_selector(self, selector: tuple[SSAValue | None, int] | None) -> AccessOp:
-        """A new access like this one that selects buffer `selector` (value, offset)."""
-        raise NotImplementedError
+        """A new access like this one that selects buffer `selector` (value, offset).
+
+        Every access op (`loop.load`, `loop.store`) overrides this with its own builder."""
+        raise TypeError(f"{type(self).__name__} does not define with_selector")
 
     def verify_access(self) -> None:
         ty = _memref_type(self, "operand 'memref'", self.memref)
