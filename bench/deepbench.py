@@ -26,10 +26,9 @@ from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
-
-from compiler.arch import DEFAULT_ARCHITECTURE, Architecture, load_architecture
-from compiler.cost import Budget, Factors, PaperTask, evaluate, paper_tasks
-from compiler.dse import SearchResult, fewest_chips, search
+from rnnc.target.arch import DEFAULT_ARCHITECTURE, Architecture, load_architecture
+from rnnc.target.cost import Budget, Factors, PaperTask, evaluate, paper_tasks
+from rnnc.target.dse import SearchResult, fewest_chips, search
 
 PLATFORMS = {
     "plasticine": "paper Plasticine",

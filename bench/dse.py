@@ -20,10 +20,9 @@ from collections.abc import Callable
 
 from rich.console import Console
 from rich.table import Table
-
-from compiler.arch import DEFAULT_ARCHITECTURE, load_architecture
-from compiler.cost import paper_tasks
-from compiler.dse import SearchResult, search
+from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
+from rnnc.target.cost import paper_tasks
+from rnnc.target.dse import SearchResult, search
 
 
 def timed(run: Callable[[], SearchResult], repeats: int) -> tuple[float, SearchResult]:

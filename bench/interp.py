@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-
-from compiler import deepbench, interpreter, pipeline
+from rnnc import interpreters as interpreter
+from rnnc.driver import pipeline
+from rnnc.frontends import deepbench
 
 Runner = Callable[[], np.ndarray]  # returns Y_h, [1, batch, hidden]
 

@@ -17,31 +17,31 @@ if TYPE_CHECKING:
 
 
 def _rnn_dialect() -> Dialect:
-    from dialects.rnn import RNN
+    from rnnc.dialects.rnn import RNN
 
     return RNN
 
 
 def _loop_dialect() -> Dialect:
-    from dialects.loop import LOOP
+    from rnnc.dialects.loop import LOOP
 
     return LOOP
 
 
 def _rnn_decompose() -> type[ModulePass]:
-    from passes.rnn_decompose import RnnDecomposePass
+    from rnnc.passes.rnn_decompose import RnnDecomposePass
 
     return RnnDecomposePass
 
 
 def _loop_fuse() -> type[ModulePass]:
-    from passes.loop_fuse import LoopFusePass
+    from rnnc.passes.loop_fuse import LoopFusePass
 
     return LoopFusePass
 
 
 def _loop_assign_resources() -> type[ModulePass]:
-    from passes.loop_assign_resources import LoopAssignResourcesPass
+    from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass
 
     return LoopAssignResourcesPass
 

@@ -1,9 +1,9 @@
 """`loop-assign-resources`: choose the parallelization factors of a loop program.
 
 For every time loop, the pass describes its loop nests to the cost model
-(`compiler.loop_program`), searches the design space of hu (the `par` of each
+(`rnnc.analysis.program`), searches the design space of hu (the `par` of each
 `loop.foreach`), ru and rv (the `par` and `vec` of each `loop.reduce`) under the
-architecture's resources (`compiler.dse`), writes the chosen factors onto the loops, and
+architecture's resources (`rnnc.target.dse`), writes the chosen factors onto the loops, and
 records the modelled cost and the bound that limits it as the time loop's `loop.cost`
 attribute, so that `--emit=loop` shows it and tests can check it.
 
@@ -20,6 +20,13 @@ from dataclasses import dataclass
 
 from rich.console import Console
 from rich.progress import track
+from rnnc.analysis.access import time_loops
+from rnnc.analysis.program import time_loop_spec
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import loop
+from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.cost import Budget, Factors, ProgramSpec
+from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DenseArrayBase,
@@ -34,14 +41,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
-
-from compiler.arch import Architecture, load_architecture
-from compiler.cost import Budget, Factors, ProgramSpec
-from compiler.diagnostics import Diagnostic
-from compiler.dse import SearchResult, fewest_chips, search, write_dump_csv
-from compiler.loop_analysis import time_loops
-from compiler.loop_program import time_loop_spec
-from dialects import loop
 
 
 def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:

@@ -1,6 +1,6 @@
 """loop-fuse: cross-kernel fusion of loop nests.
 
-A general producer->consumer fusion, driven only by access relations (`compiler.loop_analysis`);
+A general producer->consumer fusion, driven only by access relations (`rnnc.analysis.access`);
 it knows nothing about recurrent cells. Applied to the BLAS-style program of
 `rnn-decompose` it yields the paper's fused cell. Four steps:
 
@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rnnc.analysis.access import Access, access_of, accesses, may_alias, same_iteration
+from rnnc.dialects import loop, rnn
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.ir import Block, Operation, SSAValue
@@ -45,9 +47,6 @@ from xdsl.traits import get_effects
 from xdsl.transforms.common_subexpression_elimination import cse
 from xdsl.transforms.dead_code_elimination import dce
 from xdsl.utils.exceptions import PassFailedException
-
-from compiler.loop_analysis import Access, access_of, accesses, may_alias, same_iteration
-from dialects import loop, rnn
 
 # ---- 1. fusion -----------------------------------------------------------------------------------
 

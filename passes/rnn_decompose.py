@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rnnc.dialects import loop, rnn
+from rnnc.interpreters.rnn_kernels import Activation, resolve_activations
 from xdsl.builder import ImplicitBuilder
 from xdsl.context import Context
 from xdsl.dialects import arith
@@ -41,9 +43,6 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
-
-from compiler.interpreter.rnn_kernels import Activation, resolve_activations
-from dialects import loop, rnn
 
 Body = Callable[[SSAValue, SSAValue, SSAValue], None]
 Vector = Callable[[SSAValue, SSAValue], Callable[[SSAValue], SSAValue]]

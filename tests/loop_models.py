@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from rnnc.driver import pipeline
 from xdsl.dialects.builtin import ModuleOp
-
-from compiler import pipeline
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 PER_DIRECTION = {"lstm": 3, "gru": 2, "rnn": 1}

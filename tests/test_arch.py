@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from compiler.arch import (
+from rnnc.target.arch import (
     DEFAULT_ARCHITECTURE,
     ArchitectureError,
     architecture_from_dict,

@@ -14,8 +14,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx_graphs import unsupported_op
-
-from compiler import cli
+from rnnc.driver import cli
 
 MODEL = """\
 builtin.module attributes {rnn.weights = "model.npz"} {
@@ -152,7 +151,9 @@ def test_the_installed_command_exits_with_status_1(name: str, tmp_path: Path) ->
     make, location, message = CASES[name]
     argv = make(tmp_path)
     before = sorted(tmp_path.iterdir())
-    entry = "import sys; from compiler.cli import entry_point; sys.argv[0] = 'rnnc'; entry_point()"
+    entry = (
+        "import sys; from rnnc.driver.cli import entry_point; sys.argv[0] = 'rnnc'; entry_point()"
+    )
 
     done = subprocess.run(
         [sys.executable, "-c", entry, *argv], capture_output=True, text=True, check=False

@@ -8,9 +8,8 @@ import random
 
 import numpy as np
 import pytest
-
-from compiler.arch import Architecture, load_architecture
-from compiler.cost import (
+from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.cost import (
     COMPUTE_UNITS,
     MEMORY_BANDWIDTH,
     MEMORY_CAPACITY,

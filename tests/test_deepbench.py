@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx_cases import make_case, run_onnxruntime
+from rnnc.driver import cli
+from rnnc.frontends import deepbench
 from test_rnn_kernels import TOLERANCE, rel_err
-
-from compiler import cli, deepbench
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "deepbench"
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from compiler.arch import load_architecture
-from compiler.cost import (
+from rnnc.target.arch import load_architecture
+from rnnc.target.cost import (
     BOUNDS,
     MEMORY_BANDWIDTH,
     Budget,
@@ -27,7 +26,7 @@ from compiler.cost import (
     paper_tasks,
     program_arrays,
 )
-from compiler.dse import DUMP_FIELDS, SearchError, fewest_chips, search, write_dump_csv
+from rnnc.target.dse import DUMP_FIELDS, SearchError, fewest_chips, search, write_dump_csv
 
 ARCH = load_architecture("plasticine-rnn")
 TASKS = paper_tasks()

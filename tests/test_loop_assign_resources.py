@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import pytest
 from loop_models import FUSED, RnnModel, compile_to, relative_error
+from rnnc import interpreters as interpreter
+from rnnc.analysis.access import time_loops
+from rnnc.dialects import loop
+from rnnc.driver import pipeline
+from rnnc.driver.cli import print_ir
+from rnnc.frontends import deepbench
+from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass, foreach_par
+from rnnc.target import cost, dse
+from rnnc.target.arch import load_architecture
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-
-from compiler import cost, deepbench, dse, interpreter, pipeline
-from compiler.arch import load_architecture
-from compiler.cli import print_ir
-from compiler.loop_analysis import time_loops
-from dialects import loop
-from passes.loop_assign_resources import LoopAssignResourcesPass, foreach_par
 
 ASSIGNED = FUSED + ",loop-assign-resources"
 

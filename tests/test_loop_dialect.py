@@ -7,13 +7,12 @@ from io import StringIO
 import numpy as np
 import pytest
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to, parse
+from rnnc import interpreters as interpreter
+from rnnc.dialects import loop, rnn
+from rnnc.interpreters.rnn_kernels import Activation
 from xdsl.dialects.builtin import IndexType, f32
 from xdsl.ir import Block, Region
 from xdsl.printer import Printer
-
-from compiler import interpreter
-from compiler.interpreter.rnn_kernels import Activation
-from dialects import loop, rnn
 
 MODELS = [
     RnnModel("lstm", 3, 2, 3, batch=2, direction="bidirectional", sequence_lens=True,

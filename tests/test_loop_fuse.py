@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to, parse, relative_error
-
-from compiler import interpreter
-from compiler.loop_analysis import INTERMEDIATE, memory_role, time_loops
-from dialects import loop
+from rnnc import interpreters as interpreter
+from rnnc.analysis.access import INTERMEDIATE, memory_role, time_loops
+from rnnc.dialects import loop
 
 
 def _step_nests(module) -> list[loop.ForeachOp]:

@@ -8,10 +8,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from loop_models import FUSED, RnnModel, compile_to, parse
-
-from compiler import interpreter
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter import loop_functions
+from rnnc import interpreters as interpreter
+from rnnc.diagnostics import Diagnostic
+from rnnc.interpreters import loop_functions
 
 S = "#loop.space<sram>"
 D = "#loop.space<dram>"
@@ -321,7 +320,7 @@ def test_time_invariant_reductions_are_found_in_the_fused_lstm() -> None:
 
 def test_a_module_changed_in_place_is_compiled_again() -> None:
     """Compiled loop programs are reused across runs of an unchanged module only."""
-    from compiler import pipeline
+    from rnnc.driver import pipeline
 
     model = RnnModel("gru", 4, 3, 3)
     inputs = model.inputs(0)

@@ -1,6 +1,6 @@
 """Precision modes in the loop-level interpreter (`interpreter.run(..., precision=...)`):
 fp32 is the default and unchanged, mixed mode agrees with an independent evaluation built
-from the `compiler.precision` primitives, and its error against fp32 on whole DeepBench
+from the `rnnc.numerics.precision` primitives, and its error against fp32 on whole DeepBench
 sequences is that of the 8-bit arithmetic."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import math
 import numpy as np
 import pytest
 from loop_models import DECOMPOSED, FUSED, GATES
+from rnnc import interpreters as interpreter
+from rnnc.driver import pipeline
+from rnnc.frontends import deepbench
+from rnnc.frontends.deepbench import Task
+from rnnc.numerics.precision import FP32, MIXED, Precision, activation, compare_outputs, dot
 from xdsl.dialects.builtin import ModuleOp
-
-from compiler import deepbench, interpreter, pipeline
-from compiler.deepbench import Task
-from compiler.precision import FP32, MIXED, Precision, activation, compare_outputs, dot
 
 Arrays = dict[str, np.ndarray]
 

@@ -1,5 +1,5 @@
 """`program_spec` reads the cost model's description off loop-level modules; it is compared
-with what `compiler.cost` builds for the same cells by hand.
+with what `rnnc.target.cost` builds for the same cells by hand.
 
 Where the two differ, the difference is asserted exactly (and explained) rather than
 hidden: the cost model's helpers are a separate description of the same programs.
@@ -11,9 +11,8 @@ import dataclasses
 
 import pytest
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to
-
-from compiler import cost
-from compiler.loop_program import program_spec
+from rnnc.analysis.program import program_spec
+from rnnc.target import cost
 
 H, D, T = 16, 12, 5
 
@@ -101,8 +100,8 @@ def test_spec_needs_exactly_one_time_loop() -> None:
 
 
 def test_each_time_loop_of_a_stacked_model_has_its_spec() -> None:
-    from compiler.loop_analysis import time_loops
-    from compiler.loop_program import time_loop_spec
+    from rnnc.analysis.access import time_loops
+    from rnnc.analysis.program import time_loop_spec
 
     text = """
 func.func @main(%X: tensor<5x1x12xf32>, %W1: tensor<1x64x12xf32>, %R1: tensor<1x64x16xf32>,

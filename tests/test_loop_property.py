@@ -20,8 +20,7 @@ from loop_models import (
     parse,
     relative_error,
 )
-
-from compiler import interpreter
+from rnnc import interpreters as interpreter
 
 ACTIVATIONS = (
     "Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu",

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from compiler import cli
+from rnnc.driver import cli
 
 
 def _stats(tmp_path: Path, capsys: pytest.CaptureFixture[str], hidden: int) -> dict[str, str]:

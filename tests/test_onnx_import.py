@@ -10,11 +10,11 @@ import onnxruntime as ort
 import pytest
 from onnx_cases import make_case, run_onnxruntime
 from onnx_graphs import BAD_GRAPHS, stacked, stacked_inputs
+from rnnc import interpreters as interpreter
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver import cli, pipeline
+from rnnc.frontends.onnx_import import import_model
 from test_rnn_kernels import TOLERANCE, rel_err
-
-from compiler import cli, interpreter, pipeline
-from compiler.diagnostics import Diagnostic
-from compiler.onnx_import import import_model
 
 
 def _import_and_run(model, inputs: dict[str, np.ndarray]) -> tuple[str, dict[str, np.ndarray]]:

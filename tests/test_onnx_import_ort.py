@@ -18,10 +18,10 @@ import pytest
 pytest.importorskip("onnxruntime", reason="the differential ONNX tests need onnxruntime")
 
 from onnx_cases import OPS, RnnCase, random_case, run_onnxruntime
+from rnnc import interpreters as interpreter
+from rnnc.driver import cli, pipeline
+from rnnc.frontends.onnx_import import import_model
 from test_rnn_kernels import TOLERANCE, rel_err
-
-from compiler import cli, interpreter, pipeline
-from compiler.onnx_import import import_model
 
 CASES_PER_OP = 110  # 330 configurations in all
 

@@ -20,8 +20,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx", reason="the ONNX tests need the onnx package")
 from onnx import numpy_helper  # noqa: E402
-
-from compiler import cli  # noqa: E402
+from rnnc.driver import cli  # noqa: E402
 
 NODE_TESTS = (
     "test_gru_batchwise",

@@ -1,4 +1,4 @@
-"""The precision modes' numeric emulation (compiler.precision), against independent
+"""The precision modes' numeric emulation (rnnc.numerics.precision), against independent
 references, and the accuracy of mixed precision on whole LSTM/GRU sequences."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from compiler.interpreter.rnn_kernels import Activation
-from compiler.precision import (
+from rnnc.interpreters.rnn_kernels import Activation
+from rnnc.numerics.precision import (
     FP32,
     MIXED,
     Precision,

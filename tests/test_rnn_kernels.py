@@ -1,4 +1,4 @@
-"""Tests of the numpy ONNX LSTM/GRU/RNN kernels in ``compiler.interpreter.rnn_kernels``.
+"""Tests of the numpy ONNX LSTM/GRU/RNN kernels in ``rnnc.interpreters.rnn_kernels``.
 
 The oracle is onnxruntime (via ``onnx_cases.run_onnxruntime``). Every comparison uses the
 relative error of one output tensor::
@@ -25,8 +25,7 @@ from onnx_cases import (
     random_case,
     run_onnxruntime,
 )
-
-from compiler.interpreter.rnn_kernels import (
+from rnnc.interpreters.rnn_kernels import (
     ACTIVATION_NAMES,
     Activation,
     gru,

@@ -10,12 +10,11 @@ input and recurrent products); `convention=deepbench` counts only the recurrent 
 
 from dataclasses import dataclass
 
+from rnnc.dialects.rnn import RecurrentOp
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
-
-from dialects.rnn import RecurrentOp
 
 
 @dataclass(frozen=True)

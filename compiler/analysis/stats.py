@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rnnc.analysis.access import INTERMEDIATE, memory_role, time_loops
+from rnnc.dialects import loop, rnn
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
-
-from compiler.loop_analysis import INTERMEDIATE, memory_role, time_loops
-from dialects import loop, rnn
 
 #: The levels `--stats` reports: (label, pipeline from the rnn level).
 LEVELS: tuple[tuple[str, str], ...] = (

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter.loop_values import Affine, Index, Memory, materialize
+from rnnc.diagnostics import Diagnostic
+from rnnc.interpreters.loop_values import Affine, Index, Memory, materialize
 
 
 @dataclass(frozen=True)

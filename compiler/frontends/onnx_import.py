@@ -23,9 +23,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from io import StringIO
-from pathlib import Path
 
 import numpy as np
+from rnnc.analysis.names import NAME_ATTR
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import rnn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -44,11 +46,6 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter.names import NAME_ATTR
-from compiler.npz import save_npz
-from dialects import rnn
-
 try:
     import onnx
     from onnx import numpy_helper
@@ -64,20 +61,10 @@ _ELEMENT_TYPES: dict[np.dtype, Attribute] = {np.dtype(np.float32): f32, np.dtype
 _ONNX_DOMAINS = ("", "ai.onnx")
 
 
-def import_file(onnx_path: str, mlir_path: str) -> None:
-    """Import `onnx_path`; write the module to `mlir_path` and its weights beside it.
-
-    Nothing is written unless the whole import succeeds; each file is written atomically.
-    """
-    from compiler.cli import write_atomically  # here: the CLI imports this module
-
+def import_file(onnx_path: str, weights_name: str) -> tuple[str, dict[str, np.ndarray]]:
+    """Import `onnx_path`: the module's text (its weights named `weights_name`) and weights."""
     model = load_model(onnx_path)
-    weights_name = Path(mlir_path).with_suffix(".npz").name
-    text, weights = import_model(model, weights_name, source=onnx_path)
-    if weights:
-        weights_path = str(Path(mlir_path).with_name(weights_name))
-        write_atomically(weights_path, lambda tmp: save_npz(tmp, weights))
-    write_atomically(mlir_path, lambda tmp: tmp.write_text(text))
+    return import_model(model, weights_name, source=onnx_path)
 
 
 def load_model(path: str) -> onnx.ModelProto:

@@ -1,7 +1,7 @@
 """Design-space search: per-nest parallelization factors (hu, ru, rv) under a chip's units.
 
 Candidates are generated per nest and evaluated as numpy arrays with the cost model's own
-array functions (`compiler.cost.nest_arrays` / `program_arrays`), so the search and
+array functions (`rnnc.target.cost.nest_arrays` / `program_arrays`), so the search and
 `evaluate` can never disagree.
 
 - A single-nest program (the fused cell) is searched exactly: every candidate is costed as
@@ -37,9 +37,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from compiler.arch import Architecture, Precision
-from compiler.cost import (
+from rnnc.target.arch import Architecture, Precision
+from rnnc.target.cost import (
     COMPUTE_UNITS,
     MEMORY_BANDWIDTH,
     MEMORY_CAPACITY,

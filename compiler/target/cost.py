@@ -3,7 +3,7 @@
 The model works on an IR-independent description of the loop program (`ProgramSpec`: a
 sequential time loop whose body runs `NestSpec` loop nests one after another) and one
 `Factors` (hu, ru, rv) per nest. It gives cycles, resources and the limiting bound, and is
-written once over numpy arrays so that the design-space search (`compiler.dse`) evaluates
+written once over numpy arrays so that the design-space search (`rnnc.target.dse`) evaluates
 thousands of candidates at a time with exactly the arithmetic `evaluate` uses for one.
 
 Timing of one nest per time step (paper-notes §2.3-2.4, §5.5):
@@ -39,8 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
-from compiler.arch import Architecture, Precision
+from rnnc.target.arch import Architecture, Precision
 
 Array = NDArray[np.int64]
 
@@ -574,7 +573,7 @@ def point_bound(
     budget: Budget,
 ) -> str:
     """What dominates one design point's step, from its own figures. (The search asks
-    instead whether more units would make it faster; see `compiler.dse`.)"""
+    instead whether more units would make it faster; see `rnnc.target.dse`.)"""
     if pcus > budget.pcus:
         return COMPUTE_UNITS
     if nonweight_pmus > budget.pmus:
@@ -895,7 +894,7 @@ class PaperTask:
 
 def paper_tasks() -> tuple[PaperTask, ...]:
     """The 11 DeepBench tasks of the paper's Table 6, in its order."""
-    from compiler.arch import PAPER_DEEPBENCH
+    from rnnc.target.arch import PAPER_DEEPBENCH
 
     tasks = json.loads(PAPER_DEEPBENCH.read_text())["tasks"]
     return tuple(

@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from rnnc.dialects import loop
 from xdsl.dialects import arith
 from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.traits import Pure
-
-from dialects import loop
 
 IndexKey = Hashable
 

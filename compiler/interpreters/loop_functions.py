@@ -18,7 +18,7 @@ Reductions that read nothing the time loop writes (the input projections W·x) d
 depend on the recurrence: they are evaluated for all time steps at once before the loop,
 with the time counter as one more array axis, as a numpy user would.
 
-A precision mode (`compiler.precision`) changes two things. In ``mixed`` mode, the fold of a
+A precision mode (`rnnc.numerics.precision`) changes two things. In ``mixed`` mode, the fold of a
 contraction (a `loop.reduce add` segment yielding a product) follows `precision.dot`: 8-bit
 factors, adjacent products added in pairs in float16, the pair sums in float32; and the
 nonlinearities (`loop.sigmoid`, `loop.tanh`, ...) read lookup tables
@@ -42,6 +42,21 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from rnnc.analysis.access import INPUT, WEIGHT, accesses, memory_role, provably_conflict_free
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import loop
+from rnnc.interpreters.loop_conflicts import Access, ConflictChecker
+from rnnc.interpreters.loop_values import (
+    Accessor,
+    Affine,
+    Memory,
+    index_add,
+    index_mul,
+    materialize,
+)
+from rnnc.interpreters.rnn_kernels import Activation
+from rnnc.interpreters.types import numpy_dtype
+from rnnc.numerics.precision import FP32, Precision, activation, dot, quantize, quantize_weights
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp
 from xdsl.interpreter import (
@@ -53,22 +68,6 @@ from xdsl.interpreter import (
 )
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.traits import Pure
-
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter.loop_conflicts import Access, ConflictChecker
-from compiler.interpreter.loop_values import (
-    Accessor,
-    Affine,
-    Memory,
-    index_add,
-    index_mul,
-    materialize,
-)
-from compiler.interpreter.rnn_kernels import Activation
-from compiler.interpreter.types import numpy_dtype
-from compiler.loop_analysis import INPUT, WEIGHT, accesses, memory_role, provably_conflict_free
-from compiler.precision import FP32, Precision, activation, dot, quantize, quantize_weights
-from dialects import loop
 
 _CMPI = {
     0: operator.eq, 1: operator.ne, 2: operator.lt, 3: operator.le, 4: operator.gt,

@@ -1,7 +1,7 @@
 """DeepBench-style RNN inference models with random weights (`rnnc gen`).
 
 A task is one recurrent layer: cell, hidden size H, sequence length T, batch and input size
-(H unless given, as in the paper). `write_model` writes three files for `NAME.mlir`:
+(H unless given, as in the paper). `generate` gives the three files `rnnc gen` writes for `NAME.mlir`:
 
     NAME.mlir          func @main(X) -> (Y, Y_h): one rnn.lstm / rnn.gru / rnn.rnn
     NAME.npz           its weights W, R, B (the module attribute `rnn.weights`)
@@ -23,6 +23,9 @@ from io import StringIO
 from pathlib import Path
 
 import numpy as np
+from rnnc.analysis.names import NAME_ATTR
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import rnn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -37,14 +40,9 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Region
 from xdsl.printer import Printer
 
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter.names import NAME_ATTR
-from compiler.npz import save_npz
-from dialects import rnn
-
 #: The DeepBench inference-server RNN problems, a copy of the suite's table.
 CSV_PATH = (
-    Path(__file__).resolve().parents[1]
+    Path(__file__).resolve().parents[2]
     / "examples"
     / "deepbench"
     / "deepbench-inference-server.csv"
@@ -213,28 +211,12 @@ def random_inputs(task: Task, seed: int) -> dict[str, np.ndarray]:
     return {"X": rng.uniform(-1.0, 1.0, shape).astype(np.float32)}
 
 
-def write_model(
-    cell: str,
-    hidden: int,
-    steps: int,
-    output: str,
-    *,
-    input_size: int | None = None,
-    batch: int = 1,
-    seed: int = 0,
-) -> None:
-    """Write `output` (.mlir), its weights `<stem>.npz` and inputs `<stem>.inputs.npz`."""
-    from compiler.cli import write_atomically  # here: the CLI imports this module
-
-    task = Task(cell, hidden, steps, batch, input_size)
+def generate(
+    task: Task, weights_name: str, seed: int
+) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The model text (its weights in `weights_name`), its random weights and inputs."""
     _check(task, "rnnc gen")
-    target = Path(output)
-    weights_path = target.with_suffix(".npz")
-    module = build_module(task, weights_path.name)
+    module = build_module(task, weights_name)
     buffer = StringIO()
     Printer(stream=buffer).print_op(module)
-    weights = random_weights(task, seed)
-    inputs = random_inputs(task, seed)
-    write_atomically(str(weights_path), lambda tmp: save_npz(tmp, weights, compress=True))
-    write_atomically(str(target.with_suffix(".inputs.npz")), lambda tmp: save_npz(tmp, inputs))
-    write_atomically(output, lambda tmp: tmp.write_text(buffer.getvalue() + "\n"))
+    return buffer.getvalue() + "\n", random_weights(task, seed), random_inputs(task, seed)

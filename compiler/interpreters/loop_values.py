@@ -19,8 +19,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
-
-from compiler.diagnostics import Diagnostic
+from rnnc.diagnostics import Diagnostic
 
 Index = Any  # int | np.ndarray | Affine
 

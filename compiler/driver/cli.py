@@ -17,22 +17,19 @@ import argparse
 import dataclasses
 import os
 import sys
-import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from io import StringIO
 from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver import pipeline
+from rnnc.driver.io import load_npz, save_npz, write_atomically
+from rnnc.numerics.precision import Precision, parse_precision
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
-
-from compiler import pipeline
-from compiler.diagnostics import Diagnostic
-from compiler.npz import save_npz
-from compiler.precision import Precision, parse_precision
 
 #: Pass pipelines that take a model from the rnn level down to each level.
 LEVEL_PIPELINES: dict[str, str] = {
@@ -191,32 +188,6 @@ def _gen_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ---- writing outputs atomically ------------------------------------------------------------
-
-
-def write_atomically(path: str, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then move it into place, so that a
-    failure never leaves a half-written `path`."""
-    target = Path(path)
-    if target.parent and not target.parent.is_dir():
-        raise Diagnostic(path, f"the output directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; outputs are not
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _emit_text(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -275,16 +246,6 @@ def _load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
     return load_npz(str(path))
 
 
-def load_npz(path: str) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise Diagnostic(path, "no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise Diagnostic(path, f"not a readable .npz archive ({error})") from None
-
-
 # ---- subcommands --------------------------------------------------------------------------------
 
 
@@ -315,7 +276,7 @@ def compile_main(argv: Sequence[str]) -> int:
 
 
 def _stats(text: str, args: argparse.Namespace) -> str:
-    from compiler import stats
+    from rnnc.analysis import stats
 
     levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
     figures = []
@@ -326,8 +287,8 @@ def _stats(text: str, args: argparse.Namespace) -> str:
 
 
 def run_main(argv: Sequence[str]) -> None:
-    from compiler import interpreter
-    from compiler.precision import error_report
+    from rnnc import interpreters as interpreter
+    from rnnc.numerics.precision import error_report
 
     args = _run_parser().parse_args(argv)
     precision = _precision(args.precision or "fp32")
@@ -360,14 +321,19 @@ def run_main(argv: Sequence[str]) -> None:
 
 
 def import_main(argv: Sequence[str]) -> None:
-    from compiler import onnx_import
+    from rnnc.frontends import onnx_import
 
     args = _import_parser().parse_args(argv)
-    onnx_import.import_file(args.model, args.output)
+    weights_name = Path(args.output).with_suffix(".npz").name
+    text, weights = onnx_import.import_file(args.model, weights_name)
+    if weights:
+        weights_path = str(Path(args.output).with_name(weights_name))
+        write_atomically(weights_path, lambda tmp: save_npz(tmp, weights))
+    write_atomically(args.output, lambda tmp: tmp.write_text(text))
 
 
 def gen_main(argv: Sequence[str]) -> None:
-    from compiler import deepbench
+    from rnnc.frontends import deepbench
 
     args = _gen_parser().parse_args(argv)
     if args.csv_row is not None:
@@ -380,15 +346,13 @@ def gen_main(argv: Sequence[str]) -> None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
     else:
         task = deepbench.Task(args.cell, args.hidden, args.steps, args.batch or 1)
-    deepbench.write_model(
-        task.cell,
-        task.hidden,
-        task.steps,
-        args.output,
-        input_size=args.input,
-        batch=task.batch,
-        seed=args.seed,
-    )
+    task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
+    target = Path(args.output)
+    weights_path = target.with_suffix(".npz")
+    text, weights, inputs = deepbench.generate(task, weights_path.name, args.seed)
+    write_atomically(str(weights_path), lambda tmp: save_npz(tmp, weights, compress=True))
+    write_atomically(str(target.with_suffix(".inputs.npz")), lambda tmp: save_npz(tmp, inputs))
+    write_atomically(args.output, lambda tmp: tmp.write_text(text))
 
 
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {

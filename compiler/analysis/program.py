@@ -1,4 +1,4 @@
-"""The cost model's view of a loop-level program (`compiler.cost.ProgramSpec`).
+"""The cost model's view of a loop-level program (`rnnc.target.cost.ProgramSpec`).
 
 `program_spec(module)` reads, off a module after `rnn-decompose` (and `loop-fuse`), the
 time loop and one `NestSpec` per loop nest in its body:
@@ -20,11 +20,7 @@ so that step t+1's slice arrives while step t computes.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import SSAValue
-
-from compiler.cost import NestSpec, ProgramSpec
-from compiler.loop_analysis import (
+from rnnc.analysis.access import (
     INPUT,
     INTERMEDIATE,
     STATE,
@@ -35,7 +31,10 @@ from compiler.loop_analysis import (
     memory_role,
     time_loops,
 )
-from dialects import loop
+from rnnc.dialects import loop
+from rnnc.target.cost import NestSpec, ProgramSpec
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
 
 
 def _elements(memref: SSAValue) -> int:

@@ -5,7 +5,7 @@ implementations of its ops (`rnn_functions`, and the loop level's own), and valu
 numpy arrays throughout. Function arguments and results are named (see `names`), so inputs
 and outputs travel as `{name: array}` mappings, e.g. the contents of `in.npz`/`out.npz`.
 
-A precision mode (`compiler.precision`) is emulated by the loop level only: the rnn level's
+A precision mode (`rnnc.numerics.precision`) is emulated by the loop level only: the rnn level's
 kernels have ONNX semantics and are the float32 reference, so a module that never reaches
 the loop level (`uses_loop_level`) runs in float32 whatever the mode.
 """
@@ -15,18 +15,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from rnnc.analysis.names import argument_names, result_names
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import loop
+from rnnc.interpreters.loop_functions import LoopFunctions
+from rnnc.interpreters.rnn_functions import RnnFunctions
+from rnnc.interpreters.types import numpy_dtype
+from rnnc.numerics.precision import FP32, Precision
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.interpreter import Interpreter, InterpreterFunctions
 from xdsl.interpreters.func import FuncFunctions
-
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter.loop_functions import LoopFunctions
-from compiler.interpreter.names import argument_names, result_names
-from compiler.interpreter.rnn_functions import RnnFunctions
-from compiler.interpreter.types import numpy_dtype
-from compiler.precision import FP32, Precision
-from dialects import loop
 
 
 def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:

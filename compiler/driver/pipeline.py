@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from rnnc.diagnostics import Diagnostic, at_span
+from rnnc.universe import RNNC_UNIVERSE
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
@@ -23,9 +25,6 @@ from xdsl.universe import Universe
 from xdsl.utils.arg_spec import ArgSpecParseError
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
-
-from compiler.diagnostics import Diagnostic, at_span
-from compiler.universe import RNNC_UNIVERSE
 
 PassFactory = Callable[[], type[ModulePass]]
 

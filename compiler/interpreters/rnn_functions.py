@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import rnn
+from rnnc.interpreters import rnn_kernels
+from rnnc.interpreters.types import numpy_dtype
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 from xdsl.interpreter import (
@@ -19,11 +23,6 @@ from xdsl.interpreter import (
     impl,
     register_impls,
 )
-
-from compiler.diagnostics import Diagnostic
-from compiler.interpreter import rnn_kernels
-from compiler.interpreter.types import numpy_dtype
-from dialects import rnn
 
 
 def _operands_by_name(op: rnn.RecurrentOp, args: PythonValues) -> dict[str, Any]:

@@ -22,8 +22,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-
-from compiler.diagnostics import Diagnostic
+from rnnc.diagnostics import Diagnostic
 
 PRESET_DIR = Path(__file__).parent / "presets"
 SCHEMA_PATH = PRESET_DIR / "architecture.schema.json"

@@ -1,0 +1,2 @@
+"""Front ends: ONNX import and the DeepBench model generator. They return modules and
+arrays; the driver writes the files."""
