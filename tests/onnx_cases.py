@@ -403,3 +403,13 @@ def run_onnxruntime(case: RnnCase) -> dict[str, np.ndarray]:
     )
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(names, case.inputs), strict=True))
+
+
+#: Worst relative error (`rel_err`) allowed against a reference, float32 throughout.
+TOLERANCE = 1e-5
+
+
+def rel_err(got: np.ndarray, exp: np.ndarray) -> float:
+    """max|got - exp| / max(1, max|exp|), computed in float64."""
+    diff = np.abs(got.astype(np.float64) - exp.astype(np.float64))
+    return float(diff.max(initial=0.0) / max(1.0, float(np.abs(exp).max(initial=0.0))))

@@ -1,7 +1,8 @@
 """DeepBench-style RNN inference models with random weights (`rnnc gen`).
 
 A task is one recurrent layer: cell, hidden size H, sequence length T, batch and input size
-(H unless given, as in the paper). `generate` gives the three files `rnnc gen` writes for `NAME.mlir`:
+(H unless given, as in the paper). `generate` gives the three files that `rnnc gen` writes
+for `NAME.mlir`:
 
     NAME.mlir          func @main(X) -> (Y, Y_h): one rnn.lstm / rnn.gru / rnn.rnn
     NAME.npz           its weights W, R, B (the module attribute `rnn.weights`)

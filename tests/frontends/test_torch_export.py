@@ -18,8 +18,8 @@ import pytest
 torch = pytest.importorskip(
     "torch", reason="the PyTorch export tests need torch (CI installs torch==2.13.0, CPU)"
 )
+from onnx_cases import TOLERANCE, rel_err  # noqa: E402
 from rnnc.driver import cli  # noqa: E402
-from test_rnn_kernels import TOLERANCE, rel_err  # noqa: E402
 
 SEQ, BATCH, INPUT, HIDDEN = 5, 3, 4, 6
 

@@ -20,9 +20,11 @@ from onnx_cases import (
     ACTIVATION_PARAMETERS,
     INPUT_NAMES,
     OPS,
+    TOLERANCE,
     RnnCase,
     make_case,
     random_case,
+    rel_err,
     run_onnxruntime,
 )
 from rnnc.interpreters.rnn_kernels import (
@@ -34,15 +36,8 @@ from rnnc.interpreters.rnn_kernels import (
     rnn,
 )
 
-TOLERANCE = 1e-5
 N_RANDOM = 360  # differential cases, 120 per operator
 KERNELS = {"LSTM": lstm, "GRU": gru, "RNN": rnn}
-
-
-def rel_err(got: np.ndarray, exp: np.ndarray) -> float:
-    """max|got - exp| / max(1, max|exp|), computed in float64."""
-    diff = np.abs(got.astype(np.float64) - exp.astype(np.float64))
-    return float(diff.max(initial=0.0) / max(1.0, float(np.abs(exp).max(initial=0.0))))
 
 
 def run_kernel(case: RnnCase) -> dict[str, np.ndarray]:

@@ -3,7 +3,7 @@
 Each configuration from `onnx_cases.random_case` (every attribute and optional input of
 LSTM/GRU/RNN, both layouts, skipped outputs) is imported with `import_model`, its printed
 text parsed back and verified, and the module interpreted; every requested output must
-match onnxruntime to the kernel tests' relative error (`test_rnn_kernels.rel_err`). Half
+match onnxruntime to the kernel tests' relative error (`onnx_cases.rel_err`). Half
 the cases keep W, R, B and P as initializers, so the `rnn.weight`/.npz path is exercised
 as much as the function-argument one. A few cases go through the command line as well.
 """
@@ -17,11 +17,10 @@ import pytest
 
 pytest.importorskip("onnxruntime", reason="the differential ONNX tests need onnxruntime")
 
-from onnx_cases import OPS, RnnCase, random_case, run_onnxruntime
+from onnx_cases import OPS, TOLERANCE, RnnCase, random_case, rel_err, run_onnxruntime
 from rnnc import interpreters as interpreter
 from rnnc.driver import cli, pipeline
 from rnnc.frontends.onnx_import import import_model
-from test_rnn_kernels import TOLERANCE, rel_err
 
 CASES_PER_OP = 110  # 330 configurations in all
 

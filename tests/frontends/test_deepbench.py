@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from onnx_cases import make_case, run_onnxruntime
+from onnx_cases import TOLERANCE, make_case, rel_err, run_onnxruntime
 from rnnc.driver import cli
 from rnnc.frontends import deepbench
-from test_rnn_kernels import TOLERANCE, rel_err
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "deepbench"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deepbench"
 
 #: ONNX attributes that a generated cell must be equivalent to.
 ONNX_CELLS = {

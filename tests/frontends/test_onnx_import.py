@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from onnx_cases import make_case, run_onnxruntime
+from onnx_cases import TOLERANCE, make_case, rel_err, run_onnxruntime
 from onnx_graphs import BAD_GRAPHS, stacked, stacked_inputs
 from rnnc import interpreters as interpreter
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver import cli, pipeline
 from rnnc.frontends.onnx_import import import_model
-from test_rnn_kernels import TOLERANCE, rel_err
 
 
 def _import_and_run(model, inputs: dict[str, np.ndarray]) -> tuple[str, dict[str, np.ndarray]]:

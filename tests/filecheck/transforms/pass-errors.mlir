@@ -6,8 +6,8 @@ func.func @integer(%X: tensor<3x1x2xi32>, %W: tensor<1x4x2xi32>, %R: tensor<1x4x
   %Y, %Y_h = rnn.rnn %X, %W, %R {hidden_size = 4 : i64} : (tensor<3x1x2xi32>, tensor<1x4x2xi32>, tensor<1x4x4xi32>) -> (tensor<3x1x1x4xi32>, tensor<1x1x4xi32>)
   func.return %Y_h : tensor<1x1x4xi32>
 }
-// DECOMPOSE: pass_errors.mlir: error: not supported at loop level: rnn.rnn with element type i32 (expected f16, f32 or f64)
-// FUSE: pass_errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
+// DECOMPOSE: pass-errors.mlir: error: not supported at loop level: rnn.rnn with element type i32 (expected f16, f32 or f64)
+// FUSE: pass-errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
 
 // -----
 
@@ -15,8 +15,8 @@ func.func @bf16(%X: tensor<3x1x2xbf16>, %W: tensor<1x4x2xbf16>, %R: tensor<1x4x4
   %Y, %Y_h = rnn.rnn %X, %W, %R {hidden_size = 4 : i64} : (tensor<3x1x2xbf16>, tensor<1x4x2xbf16>, tensor<1x4x4xbf16>) -> (tensor<3x1x1x4xbf16>, tensor<1x1x4xbf16>)
   func.return %Y_h : tensor<1x1x4xbf16>
 }
-// DECOMPOSE: pass_errors.mlir: error: not supported at loop level: rnn.rnn with element type bf16 (expected f16, f32 or f64)
-// FUSE: pass_errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
+// DECOMPOSE: pass-errors.mlir: error: not supported at loop level: rnn.rnn with element type bf16 (expected f16, f32 or f64)
+// FUSE: pass-errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
 
 // -----
 
@@ -24,5 +24,5 @@ func.func @no_inputs(%X: tensor<3x1x0xf32>, %W: tensor<1x4x0xf32>, %R: tensor<1x
   %Y, %Y_h = rnn.rnn %X, %W, %R {hidden_size = 4 : i64} : (tensor<3x1x0xf32>, tensor<1x4x0xf32>, tensor<1x4x4xf32>) -> (tensor<3x1x1x4xf32>, tensor<1x1x4xf32>)
   func.return %Y_h : tensor<1x1x4xf32>
 }
-// DECOMPOSE: pass_errors.mlir: error: not supported at loop level: rnn.rnn with batch 1 and input size 0 (loops need at least one iteration)
-// FUSE: pass_errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
+// DECOMPOSE: pass-errors.mlir: error: not supported at loop level: rnn.rnn with batch 1 and input size 0 (loops need at least one iteration)
+// FUSE: pass-errors.mlir: error: loop-fuse works on loop-level IR, but found rnn.rnn: run rnn-decompose first
