@@ -26,7 +26,7 @@ import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver import pipeline
 from rnnc.driver.io import load_npz, save_npz, write_atomically
-from rnnc.numerics.precision import Precision, parse_precision
+from rnnc.numerics.precision import NumericMode, parse_precision
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
@@ -87,7 +87,7 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
     return options
 
 
-def _precision(text: str, flag: str = "--precision") -> Precision:
+def _precision(text: str, flag: str = "--precision") -> NumericMode:
     try:
         return parse_precision(text)
     except ValueError as error:
@@ -303,7 +303,7 @@ def run_main(argv: Sequence[str]) -> None:
     weights = _load_weights(module, args.model)
     inputs = load_npz(args.inputs)
 
-    def execute(mode: Precision) -> dict[str, np.ndarray]:
+    def execute(mode: NumericMode) -> dict[str, np.ndarray]:
         return interpreter.run(
             module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
         )

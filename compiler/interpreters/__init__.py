@@ -21,7 +21,7 @@ from rnnc.dialects import loop
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
 from rnnc.interpreters.types import numpy_dtype
-from rnnc.numerics.precision import FP32, Precision
+from rnnc.numerics.precision import FP32, NumericMode
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.interpreter import Interpreter, InterpreterFunctions
@@ -41,7 +41,7 @@ def uses_loop_level(module: ModuleOp) -> bool:
 
 
 def _level_functions(
-    weights: Mapping[str, np.ndarray], precision: Precision
+    weights: Mapping[str, np.ndarray], precision: NumericMode
 ) -> list[InterpreterFunctions]:
     """The numpy implementations of every level's ops."""
     return [FuncFunctions(), RnnFunctions(weights), LoopFunctions(precision)]
@@ -88,7 +88,7 @@ def run(
     *,
     symbol: str = "main",
     source: str = "inputs",
-    precision: Precision = FP32,
+    precision: NumericMode = FP32,
 ) -> dict[str, np.ndarray]:
     """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
     in `precision`; every other op in float32 (see the module docstring)."""

@@ -56,7 +56,7 @@ from rnnc.interpreters.loop_values import (
 )
 from rnnc.interpreters.rnn_kernels import Activation
 from rnnc.interpreters.types import numpy_dtype
-from rnnc.numerics.precision import FP32, Precision, activation, dot, quantize, quantize_weights
+from rnnc.numerics.precision import FP32, NumericMode, activation, dot, quantize, quantize_weights
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp
 from xdsl.interpreter import (
@@ -169,7 +169,7 @@ _DOT_CHUNK = 1 << 18
 
 
 def _mixed_contract(
-    precision: Precision,
+    precision: NumericMode,
     lhs: Any,
     rhs: Any,
     ndim: int,
@@ -196,7 +196,7 @@ def _mixed_contract(
 
 
 def _factors(
-    precision: Precision, a: np.ndarray, b: np.ndarray, index: slice, quantized: tuple[bool, bool]
+    precision: NumericMode, a: np.ndarray, b: np.ndarray, index: slice, quantized: tuple[bool, bool]
 ) -> Factors:
     """The 8-bit factors of the products `index` selects along axis 0."""
     return (
@@ -206,7 +206,7 @@ def _factors(
 
 
 def _chunked_dot(
-    precision: Precision, a: np.ndarray, b: np.ndarray, quantized: tuple[bool, bool]
+    precision: NumericMode, a: np.ndarray, b: np.ndarray, quantized: tuple[bool, bool]
 ) -> np.ndarray:
     """`dot` over axis 0, in pieces of at most `_DOT_CHUNK` products, split along the
     largest of the other axes (the pieces are independent: pairs run along axis 0)."""
@@ -232,7 +232,7 @@ def _part(array: np.ndarray, axis: int, part: slice) -> np.ndarray:
     return array[(slice(None),) * axis + (part,)]
 
 
-def _boundary_pair(precision: Precision, first: Factors, second: Factors) -> np.ndarray:
+def _boundary_pair(precision: NumericMode, first: Factors, second: Factors) -> np.ndarray:
     """The float16 sum of two adjacent products of the stream that two segments share,
     from their factors, by `dot` itself: one pair of length 2."""
     a = _stack(first[0], second[0])
@@ -273,7 +273,7 @@ class _Compiler:
     """Compiles the ops of one module into steps. Every value gets a register number;
     steps read and write registers by number."""
 
-    def __init__(self, precision: Precision) -> None:
+    def __init__(self, precision: NumericMode) -> None:
         self.precision = precision
         self._slots: dict[SSAValue, int] = {}
         self._registers = 0
@@ -607,7 +607,7 @@ def _reduce(c: _Compiler, op: loop.ReduceOp) -> Step:
 
 
 def _mixed_reduce(
-    precision: Precision,
+    precision: NumericMode,
     result: int,
     segments: list[tuple[Callable[[_Evaluator], Any], tuple[int, int] | None]],
 ) -> Step:
@@ -911,7 +911,7 @@ def _activation(c: _Compiler, op: loop.ActivationOp) -> Step:
 #: Compiled programs of the last few modules run, by id(module) and precision (which the
 #: steps are compiled for): (module, fingerprint, compiler). The module is kept so that its
 #: id cannot be reused while it is cached.
-_PROGRAMS: OrderedDict[tuple[int, Precision], tuple[ModuleOp, tuple[Any, ...], _Compiler]] = (
+_PROGRAMS: OrderedDict[tuple[int, NumericMode], tuple[ModuleOp, tuple[Any, ...], _Compiler]] = (
     OrderedDict()
 )
 _CACHED_PROGRAMS = 4
@@ -934,7 +934,7 @@ def _fingerprint(module: ModuleOp) -> tuple[Any, ...]:
     )
 
 
-def _program(module: ModuleOp, precision: Precision) -> _Compiler:
+def _program(module: ModuleOp, precision: NumericMode) -> _Compiler:
     """The compiler of `module` in `precision`: the one of its last run in that precision
     if the module has not changed."""
     fingerprint = _fingerprint(module)
@@ -959,7 +959,7 @@ class LoopFunctions(InterpreterFunctions):
     module's fingerprint is unchanged. `precision` is the mode the loop ops compute in.
     """
 
-    def __init__(self, precision: Precision = FP32) -> None:
+    def __init__(self, precision: NumericMode = FP32) -> None:
         self._precision = precision
         self._compiler: _Compiler | None = None
 

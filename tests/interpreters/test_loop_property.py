@@ -14,18 +14,15 @@ from hypothesis import strategies as st
 from loop_models import (
     DECOMPOSED,
     FUSED,
-    PER_DIRECTION,
     RnnModel,
     compile_to,
     parse,
     relative_error,
 )
 from rnnc import interpreters as interpreter
+from rnnc.dialects import rnn
 
-ACTIVATIONS = (
-    "Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu",
-    "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus",
-)  # fmt: skip
+ACTIVATIONS = tuple(rnn.ACTIVATION_PARAMETERS)
 
 TOLERANCE = 1e-5
 
@@ -37,7 +34,7 @@ def models(draw: st.DrawFn) -> RnnModel:
     nd = 2 if direction == "bidirectional" else 1
     activations = alpha = beta = None
     if draw(st.booleans()):
-        count = PER_DIRECTION[cell] * nd
+        count = rnn.CELLS[cell].activations_per_direction() * nd
         activations = tuple(
             draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=count, max_size=count))
         )
