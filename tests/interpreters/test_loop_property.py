@@ -9,7 +9,7 @@ semantics, checked against onnxruntime elsewhere) is the reference.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from loop_models import (
     DECOMPOSED,
@@ -72,6 +72,10 @@ def models(draw: st.DrawFn) -> RnnModel:
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(model=models(), seed=st.integers(0, 2**16))
+# the models of tests/filecheck/transforms/rnn-decompose-{gru,rnn}.mlir
+@example(model=RnnModel("gru", 4, 3, 5, linear_before_reset=0), seed=1)
+@example(model=RnnModel("gru", 4, 3, 5, linear_before_reset=1), seed=2)
+@example(model=RnnModel("rnn", 4, 3, 5), seed=3)
 def test_loop_levels_agree_with_the_rnn_level(model: RnnModel, seed: int) -> None:
     text = model.mlir()
     inputs = model.inputs(seed)
