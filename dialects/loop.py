@@ -65,8 +65,10 @@ from xdsl.irdl import (
     var_region_def,
 )
 from xdsl.parser import AttrParser, Parser, UnresolvedOperand
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.printer import Printer
 from xdsl.traits import (
+    HasCanonicalizationPatternsTrait,
     HasParent,
     IsTerminator,
     MemoryAllocEffect,
@@ -164,6 +166,28 @@ def _positive(op: Operation, what: str, values: Sequence[int]) -> None:
 # ---- memories ---------------------------------------------------------------------------------
 
 
+class RemoveWriteOnlyMemory(RewritePattern):
+    """Erases a `loop.alloc` whose memory is only stored to, with the stores: nothing ever
+    reads what they write (e.g. an intermediate buffer after `loop-fuse` forwarded every
+    value through registers)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, AllocOp):
+            return
+        users = [use.operation for use in op.memref.uses]
+        if not all(isinstance(user, StoreOp) for user in users):
+            return
+        for user in users:
+            rewriter.erase(user)
+        rewriter.erase(op)
+
+
+class AllocCanonicalization(HasCanonicalizationPatternsTrait):
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return (RemoveWriteOnlyMemory(),)
+
+
 @irdl_op_definition
 class AllocOp(IRDLOperation):
     """Allocates a memory in the memory space of its type, with `buffers` copies.
@@ -181,7 +205,7 @@ class AllocOp(IRDLOperation):
     buffers = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
     memref = result_def(MemRefType)
 
-    traits = traits_def(MemoryAllocEffect())
+    traits = traits_def(MemoryAllocEffect(), AllocCanonicalization())
 
     def __init__(self, memref_type: MemRefType, buffers: int = 1):
         super().__init__(
