@@ -40,13 +40,6 @@ def uses_loop_level(module: ModuleOp) -> bool:
     return any(op.dialect_name() == loop.LOOP.name for op in module.walk())
 
 
-def _level_functions(
-    weights: Mapping[str, np.ndarray], precision: NumericMode
-) -> list[InterpreterFunctions]:
-    """The numpy implementations of every level's ops."""
-    return [FuncFunctions(), RnnFunctions(weights), LoopFunctions(precision)]
-
-
 def check_inputs(
     function: func.FuncOp, inputs: Mapping[str, np.ndarray], source: str
 ) -> list[np.ndarray]:
@@ -81,6 +74,45 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) or "scalar"
 
 
+class Runner:
+    """`@symbol` of `module`, ready to run many times on different inputs.
+
+    Each call is a new run of xDSL's interpreter, with the same implementations of every
+    level's ops: the loop level keeps its compiled program between calls (see
+    `LoopFunctions`), as long as the module does not change. Loop-level ops compute in
+    `precision`; every other op in float32 (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        module: ModuleOp,
+        weights: Mapping[str, np.ndarray] | None = None,
+        *,
+        symbol: str = "main",
+        precision: NumericMode = FP32,
+    ) -> None:
+        self.module = module
+        self.function = entry_function(module, symbol)
+        self._functions: list[InterpreterFunctions] = [
+            FuncFunctions(),
+            RnnFunctions(weights or {}),
+            LoopFunctions(precision),
+        ]
+
+    def __call__(
+        self, inputs: Mapping[str, np.ndarray], *, source: str = "inputs"
+    ) -> dict[str, np.ndarray]:
+        """The results of one run by name, on `inputs` by argument name (read from
+        `source`, for messages)."""
+        arguments = check_inputs(self.function, inputs, source)
+        interpreter = Interpreter(self.module)
+        for functions in self._functions:
+            interpreter.register_implementations(functions)
+        results = interpreter.call_op(self.function, tuple(arguments))
+        names = result_names(self.function)
+        return {name: np.asarray(value) for name, value in zip(names, results, strict=True)}
+
+
 def run(
     module: ModuleOp,
     inputs: Mapping[str, np.ndarray],
@@ -90,14 +122,6 @@ def run(
     source: str = "inputs",
     precision: NumericMode = FP32,
 ) -> dict[str, np.ndarray]:
-    """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
-    in `precision`; every other op in float32 (see the module docstring)."""
-    function = entry_function(module, symbol)
-    arguments = check_inputs(function, inputs, source)
-    interpreter = Interpreter(module)
-    for functions in _level_functions(weights or {}, precision):
-        interpreter.register_implementations(functions)
-    results = interpreter.call_op(function, tuple(arguments))
-    return {
-        name: np.asarray(value) for name, value in zip(result_names(function), results, strict=True)
-    }
+    """Execute `@symbol` of `module` once and return its results by name (a `Runner` used
+    once)."""
+    return Runner(module, weights, symbol=symbol, precision=precision)(inputs, source=source)
