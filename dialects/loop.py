@@ -27,6 +27,7 @@ boundary between the function's tensor arguments/results and memories, so a loop
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from functools import cache
 from typing import ClassVar
 
@@ -45,7 +46,8 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Block, Data, Dialect, Operation, Region, SSAValue
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -81,8 +83,17 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-#: Memory spaces: off-chip DRAM, on-chip scratchpad (a memory unit), registers.
-MEMORY_SPACES = ("dram", "sram", "reg")
+
+class MemorySpace(StrEnum):
+    """Where a memory lives: off-chip DRAM, on-chip scratchpad (a memory unit), registers."""
+
+    DRAM = "dram"
+    SRAM = "sram"
+    REG = "reg"
+
+
+#: The memory space names, in the order messages list them.
+MEMORY_SPACES = tuple(space.value for space in MemorySpace)
 
 #: Combiners a `loop.reduce` folds its values with.
 COMBINERS = ("add", "mul", "max", "min")
@@ -92,31 +103,27 @@ COMBINERS = ("add", "mul", "max", "min")
 
 
 @irdl_attr_definition
-class MemorySpaceAttr(Data[str]):
+class MemorySpaceAttr(EnumAttribute[MemorySpace]):
     """Where a memory lives: `#loop.space<dram>`, `#loop.space<sram>` or `#loop.space<reg>`."""
 
     name = "loop.space"
 
+    def __init__(self, space: MemorySpace | str):
+        super().__init__(MemorySpace(space))
+
     @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> str:
+    def parse_parameter(cls, parser: AttrParser) -> MemorySpace:
         with parser.in_angle_brackets():
             space = parser.parse_identifier()
             if space not in MEMORY_SPACES:
-                parser.raise_error(_unknown_space(space))
-            return space
+                parser.raise_error(
+                    f"#loop.space: unknown memory space '{space}' (expected one of "
+                    f"{', '.join(MEMORY_SPACES)})"
+                )
+            return MemorySpace(space)
 
     def print_parameter(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.data}>")
-
-    def verify(self) -> None:
-        if self.data not in MEMORY_SPACES:
-            raise VerifyException(_unknown_space(self.data))
-
-
-def _unknown_space(space: str) -> str:
-    return (
-        f"#loop.space: unknown memory space '{space}' (expected one of {', '.join(MEMORY_SPACES)})"
-    )
+        printer.print_string(f"<{self.data.value}>")
 
 
 def memory_type(element: Attribute, shape: Sequence[int], space: str) -> MemRefType:
@@ -128,7 +135,7 @@ def space_of(memref: SSAValue) -> str:
     """The memory space name of a memref value (`sram`, ...)."""
     ty = memref.type
     assert isinstance(ty, MemRefType) and isinstance(ty.memory_space, MemorySpaceAttr)
-    return ty.memory_space.data
+    return ty.memory_space.data.value
 
 
 def buffers_of(memref: SSAValue) -> int:
@@ -206,6 +213,7 @@ class AllocOp(IRDLOperation):
     memref = result_def(MemRefType)
 
     traits = traits_def(MemoryAllocEffect(), AllocCanonicalization())
+    assembly_format = "(`buffers` $buffers^)? attr-dict `:` type($memref)"
 
     def __init__(self, memref_type: MemRefType, buffers: int = 1):
         super().__init__(
@@ -220,27 +228,6 @@ class AllocOp(IRDLOperation):
         _memref_type(self, "the result", self.memref)
         if self.buffer_count < 1:
             raise VerifyException(f"loop.alloc: buffers must be >= 1, got {self.buffer_count}")
-
-    def print(self, printer: Printer) -> None:
-        if self.buffer_count != 1:
-            printer.print_string(f" buffers {self.buffer_count}")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.memref.type)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> AllocOp:
-        buffers = 1
-        if parser.parse_optional_keyword("buffers"):
-            buffers = parser.parse_integer(allow_negative=False)
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        ty = parser.parse_type()
-        if not isinstance(ty, MemRefType):
-            parser.raise_error(f"loop.alloc: expected a memref type, got {ty}")
-        op = cls(ty, buffers)
-        op.attributes |= attributes
-        return op
 
 
 @irdl_op_definition
