@@ -77,9 +77,9 @@ _COMBINE: dict[str, Callable[[Any, Any], Any]] = {
     "min": np.minimum,
 }
 
+
 def _name(value: SSAValue) -> str:
     return value.name_hint or "memory"
-
 
 
 # ---- the evaluator -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from rnnc.dialects import rnn as rnn_dialect
 Array = np.ndarray
 _Step = Callable[[Array, tuple[Array, ...]], tuple[Array, ...]]
 
+
 def _sigmoid(x: Array) -> Array:
     # The tanh form is exact algebra and, unlike 1 / (1 + exp(-x)), cannot overflow (which
     # would raise RuntimeWarnings for large negative inputs).
