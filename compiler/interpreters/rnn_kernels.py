@@ -164,8 +164,7 @@ def _check_shape(op: str, what: str, a: Array, expected: tuple[int, ...]) -> Non
 
 
 def _prepare(
-    op: str,
-    n_gates: int,
+    cell: type[rnn_dialect.RecurrentOp],
     X: Array,
     W: Array,
     R: Array,
@@ -179,6 +178,7 @@ def _prepare(
     clip: float | None,
 ) -> _Problem:
     """Validate the operands of any of the three cells and bring them to layout 0."""
+    op, n_gates = cell.ONNX_NAME, cell.gate_count()
     nd = _num_directions(direction)
     if layout not in (0, 1):
         raise ValueError(f"{op}: layout must be 0 or 1, got {layout!r}")
@@ -345,8 +345,7 @@ def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
     axes (X [B, S, I], Y [B, S, nd, H], states [B, nd, H]).
     """
     p = _prepare(
-        "LSTM",
-        4,
+        rnn_dialect.LSTMOp,
         X,
         W,
         R,
@@ -368,7 +367,7 @@ def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
     peep = None
     if P is not None:
         P = np.asarray(P)
-        _check_shape("LSTM", "P", P, (len(p.reverse), 3 * H))
+        _check_shape("LSTM", "P", P, (len(p.reverse), len(rnn_dialect.LSTMOp.PEEPHOLE_GATES) * H))
         # [nd, 1, H] each, to broadcast over the batch.
         peep = [P[:, None, j * H : (j + 1) * H].astype(p.dtype) for j in range(3)]
     coupled = bool(input_forget)
@@ -421,8 +420,7 @@ def gru(  # noqa: PLR0917 - positional operands in ONNX input order
     for :func:`lstm`.
     """
     p = _prepare(
-        "GRU",
-        3,
+        rnn_dialect.GRUOp,
         X,
         W,
         R,
@@ -487,8 +485,7 @@ def rnn(  # noqa: PLR0917 - positional operands in ONNX input order
     Shapes and layouts as for :func:`lstm`.
     """
     p = _prepare(
-        "RNN",
-        1,
+        rnn_dialect.RNNOp,
         X,
         W,
         R,
