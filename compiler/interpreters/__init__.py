@@ -1,7 +1,8 @@
-"""One entry point that executes an rnnc module at any level on numpy arrays.
+"""One entry point that executes an rnnc module at any level on numpy arrays: `run`, or
+`Runner` for a module run many times (it keeps the compiled loop program between runs).
 
 Built on xDSL's interpreter framework: each level's dialect registers numpy
-implementations of its ops (`rnn_functions`, and the loop level's own), and values are
+implementations of its ops (`rnn_functions`, `loop_functions`), and values are
 numpy arrays throughout. Function arguments and results are named (see `names`), so inputs
 and outputs travel as `{name: array}` mappings, e.g. the contents of `in.npz`/`out.npz`.
 
