@@ -40,14 +40,21 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerAttr,
     MemRefType,
-    StringAttr,
     TensorType,
     f64,
     i1,
     i64,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
+from xdsl.ir import (
+    Attribute,
+    Block,
+    Dialect,
+    Operation,
+    Region,
+    SpacedOpaqueSyntaxAttribute,
+    SSAValue,
+)
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -95,8 +102,17 @@ class MemorySpace(StrEnum):
 #: The memory space names, in the order messages list them.
 MEMORY_SPACES = tuple(space.value for space in MemorySpace)
 
-#: Combiners a `loop.reduce` folds its values with.
-COMBINERS = ("add", "mul", "max", "min")
+class Combiner(StrEnum):
+    """What a `loop.reduce` folds its values with."""
+
+    ADD = "add"
+    MUL = "mul"
+    MAX = "max"
+    MIN = "min"
+
+
+#: The combiner names, in the order messages list them.
+COMBINERS = tuple(combiner.value for combiner in Combiner)
 
 
 # ---- attributes ------------------------------------------------------------------------------
@@ -124,6 +140,13 @@ class MemorySpaceAttr(EnumAttribute[MemorySpace]):
 
     def print_parameter(self, printer: Printer) -> None:
         printer.print_string(f"<{self.data.value}>")
+
+
+@irdl_attr_definition
+class CombinerAttr(EnumAttribute[Combiner], SpacedOpaqueSyntaxAttribute):
+    """The combiner of a `loop.reduce`: `#loop<combiner add>` in the generic form."""
+
+    name = "loop.combiner"
 
 
 def memory_type(element: Attribute, shape: Sequence[int], space: str) -> MemRefType:
@@ -789,7 +812,7 @@ class ReduceOp(IRDLOperation):
 
     name = "loop.reduce"
 
-    combiner = prop_def(StringAttr)
+    combiner = prop_def(CombinerAttr)
     extents = prop_def(DenseArrayBase)
     par = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
     vec = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
@@ -810,7 +833,7 @@ class ReduceOp(IRDLOperation):
     ):
         super().__init__(
             properties={
-                "combiner": StringAttr(combiner),
+                "combiner": CombinerAttr(Combiner(combiner)),
                 "extents": _int_array(extents),
                 "par": IntegerAttr(par, i64),
                 "vec": IntegerAttr(vec, i64),
@@ -821,7 +844,7 @@ class ReduceOp(IRDLOperation):
 
     @property
     def kind(self) -> str:
-        return self.combiner.data
+        return self.combiner.data.value
 
     @property
     def lengths(self) -> tuple[int, ...]:
@@ -841,11 +864,6 @@ class ReduceOp(IRDLOperation):
         return self.vec.value.data
 
     def verify_(self) -> None:
-        if self.kind not in COMBINERS:
-            raise VerifyException(
-                f"loop.reduce: unknown combiner '{self.kind}' (expected one of "
-                f"{', '.join(COMBINERS)})"
-            )
         if len(self.lengths) != len(self.segments):
             raise VerifyException(
                 f"loop.reduce: property 'extents' has {len(self.lengths)} entries, expected "
@@ -887,7 +905,15 @@ class ReduceOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ReduceOp:
+        start = parser.pos
         combiner = parser.parse_identifier()
+        if combiner not in COMBINERS:
+            parser.raise_error(
+                f"loop.reduce: unknown combiner '{combiner}' (expected one of "
+                f"{', '.join(COMBINERS)})",
+                start,
+                parser.pos,
+            )
         parser.parse_keyword("par")
         par = parser.parse_integer(allow_negative=False)
         parser.parse_keyword("vec")
@@ -1227,5 +1253,5 @@ LOOP = Dialect(
         SequentialOp, ForeachOp, ReduceOp, YieldOp,
         *ELEMENTWISE,
     ],
-    [MemorySpaceAttr],
+    [MemorySpaceAttr, CombinerAttr],
 )  # fmt: skip
