@@ -12,6 +12,8 @@ import contextlib
 import io
 import math
 import os
+import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -43,6 +45,16 @@ def save_npz(path: Path | str, arrays: Mapping[str, np.ndarray], *, compress: bo
             archive.writestr(member, buffer.getvalue(), compress_type=method, compresslevel=1)
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """One reserved output: the path as given, where it goes, and its temporary."""
+
+    given: str
+    target: Path  # the file itself (through symbolic links), or the device/pipe to fill
+    tmp: Path
+    stream: bool  # a device or pipe (/dev/stdout): filled at the end, never replaced
+
+
 class Outputs:
     """The output files of one command, written all-or-nothing.
 
@@ -50,11 +62,12 @@ class Outputs:
     it to write instead; `commit()` moves every temporary into place once all parts are
     written. Used as a context manager, an exception before `commit()` removes every
     temporary, so a failed command leaves no file, new or changed. Two outputs of one
-    command that name the same file are refused.
+    command that name the same file are refused. A device or pipe (`-o /dev/stdout`) is
+    filled from its temporary at the end instead of being replaced.
     """
 
     def __init__(self) -> None:
-        self._planned: dict[Path, tuple[str, Path]] = {}  # resolved target -> (as given, tmp)
+        self._planned: dict[Path, _Planned] = {}  # by resolved path
 
     def __enter__(self) -> Outputs:
         return self
@@ -63,31 +76,30 @@ class Outputs:
         self.discard()
 
     def reserve(self, path: str, flag: str = "-o") -> Path:
-        target = Path(path)
-        resolved = target.resolve()
+        given = Path(path)
+        resolved = given.resolve()
         if resolved in self._planned:
-            given = self._planned[resolved][0]
-            raise Diagnostic(path, f"{flag} names the file {given} twice: it is already "
+            first = self._planned[resolved].given
+            raise Diagnostic(path, f"{flag} names the file {first} twice: it is already "
                              "another output of this command")
-        parent = target.parent
-        if not parent.is_dir():
-            what = "is not a directory" if parent.exists() else "does not exist"
-            raise Diagnostic(path, f"cannot write the output: the folder {parent} {what}")
-        if target.is_dir():
-            raise Diagnostic(path, "cannot write the output: it is a directory")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as error:
-            raise Diagnostic(path, f"cannot write the output: cannot create a file in "
-                             f"{parent} ({_reason(error)})") from None
-        os.close(fd)
-        self._planned[resolved] = (path, Path(tmp))
-        return Path(tmp)
+        if _is_stream(given):
+            planned = _Planned(path, given, _temporary(path, None, "output"), stream=True)
+        else:
+            parent = resolved.parent
+            if not given.parent.is_dir():
+                what = "is not a directory" if given.parent.exists() else "does not exist"
+                raise Diagnostic(path, f"cannot write the output: the folder {given.parent} "
+                                 f"{what}")
+            if resolved.is_dir():
+                raise Diagnostic(path, "cannot write the output: it is a directory")
+            planned = _Planned(path, resolved, _temporary(path, parent, resolved.name), False)
+        self._planned[resolved] = planned
+        return planned.tmp
 
     def write(self, path: str, write: Callable[[Path], None], flag: str = "-o") -> None:
         """Call `write(tmp)` to fill the temporary of `path` (reserving it if need be)."""
         planned = self._planned.get(Path(path).resolve())
-        tmp = planned[1] if planned is not None else self.reserve(path, flag)
+        tmp = planned.tmp if planned is not None else self.reserve(path, flag)
         try:
             write(tmp)
         except OSError as error:
@@ -95,26 +107,57 @@ class Outputs:
 
     def release(self, path: str) -> None:
         """Give up a reserved output: the command has nothing to write there after all."""
-        _, tmp = self._planned.pop(Path(path).resolve())
+        planned = self._planned.pop(Path(path).resolve())
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            planned.tmp.unlink()
 
     def commit(self) -> None:
-        """Move every written temporary into place."""
+        """Put every written temporary in place: streams first (the only step that can fail
+        half-way, e.g. a closed pipe), then files, each by an atomic rename."""
         mode = 0o666 & ~_umask()  # mkstemp makes files private; outputs are not
-        for given, tmp in self._planned.values():
+        for planned in sorted(self._planned.values(), key=lambda p: not p.stream):
             try:
-                os.chmod(tmp, mode)
-                os.replace(tmp, given)
+                if planned.stream:
+                    with open(planned.tmp, "rb") as source, open(planned.target, "wb") as sink:
+                        shutil.copyfileobj(source, sink)
+                    planned.tmp.unlink()
+                else:
+                    os.chmod(planned.tmp, mode)
+                    os.replace(planned.tmp, planned.target)
+            except BrokenPipeError:
+                raise
             except OSError as error:
-                raise Diagnostic(given, f"cannot write the output: {_reason(error)}") from None
+                raise Diagnostic(planned.given, f"cannot write the output: "
+                                 f"{_reason(error)}") from None
         self._planned.clear()
 
     def discard(self) -> None:
-        for _, tmp in self._planned.values():
+        for planned in self._planned.values():
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                planned.tmp.unlink()
         self._planned.clear()
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` is (a link to) something other than a file or folder: a device, a
+    pipe, a terminal. Replacing it would replace, say, /dev/stdout itself."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _temporary(path: str, folder: Path | None, name: str) -> Path:
+    """A new empty file in `folder` (the system's temporary folder when None)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    except OSError as error:
+        where = folder if folder is not None else tempfile.gettempdir()
+        raise Diagnostic(path, f"cannot write the output: cannot create a file in {where} "
+                         f"({_reason(error)})") from None
+    os.close(fd)
+    return Path(tmp)
 
 
 def write_atomically(path: str, write: Callable[[Path], None]) -> None:
