@@ -22,11 +22,13 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.parser import Parser
+from xdsl.parser.generic_parser import ParserState
 from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
-from xdsl.utils.lexer import Span
+from xdsl.utils.lexer import Input, Span
+from xdsl.utils.mlir_lexer import MLIRLexer
 
 PassFactory = Callable[[], type[ModulePass]]
 
@@ -63,11 +65,25 @@ class SourceMap:
         return at_span(span, message)
 
 
+class _Lexer(MLIRLexer):
+    """xDSL 0.74's lexer with a string-literal pattern that runs in linear time.
+
+    Upstream's `"(?:[^"...]+|escape)*"` nests `+` in `*`, so an unterminated string (one
+    stray `"`) makes the regex engine try every split of the rest of the line: a 40
+    character tail already takes minutes. Matching one character at a time accepts the
+    same strings without the ambiguity."""
+
+    _unescaped_characters_regex = re.compile(
+        r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"'
+    )
+
+
 class _LocatingParser(Parser):
     """A parser that records the source span at which each operation starts."""
 
     def __init__(self, ctx: Context, text: str, path: str, source_map: SourceMap):
         super().__init__(ctx, text, path)
+        self._parser_state = ParserState(_Lexer(Input(text, path)))
         self._source_map = source_map
 
     @property
@@ -103,6 +119,8 @@ def _parse_message(error: ParseError, text: str) -> str:
     """xDSL's message, or one that says something where xDSL's is blank or only context
     (a truncated file gives ' in block definition')."""
     message = error.msg.strip()
+    if message == "End of file reached before closing string literal.":  # or of the line
+        return "unterminated string literal: no closing '\"' on this line"
     if message and message != "in block definition":
         return message
     if not text[error.span.start :].strip():

@@ -286,6 +286,13 @@ def _syntax() -> Iterator[Case]:
                "model.mlir:", "nest")
     deep_region = "builtin.module {\n" * 20000 + "}\n" * 20000
     yield Case("syntax", "20000 nested modules", model(deep_region), "model.mlir:", "nest")
+    stray = MODEL.replace('rnn.weight "R"', 'rnn.weight "R') + " " * 60
+    yield Case("syntax", "unterminated string before a long line",
+               model(stray.replace(": tensor<1x15x5xf32>\n", ": tensor<1x15x5xf32>" + " x" * 40
+                                   + "\n", 1)), "model.mlir:4:", "unterminated string")
+    yield Case("syntax", "stray quote in a loop",
+               model(LOOP_MODEL.replace("INDEX", "%i").replace("STORE", "%i")
+                     .replace("%x[%i] :", '%x[%i]" :')), "model.mlir:6:", "unterminated string")
     yield Case("syntax", "unknown op", model(MODEL.replace("rnn.gru", "rnn.grue")),
                "model.mlir:5:", "rnn.grue")
     yield Case("syntax", "wrong operand shape", model(MODEL.replace("1x15x4", "1x12x4")),
