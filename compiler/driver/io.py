@@ -211,7 +211,7 @@ def load_npz(
         raise Diagnostic(path, "is a directory, not an .npz archive") from None
     except OSError as error:
         raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
-    except (zipfile.BadZipFile, ValueError, EOFError):
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         raise Diagnostic(path, "not an .npz archive (a zip file of .npy arrays)") from None
     with archive:
         members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
@@ -255,7 +255,10 @@ def _read_member(
             _check_header(f"{what} '{name}'", where, shape, dtype, expected)
             count = math.prod(shape) * dtype.itemsize
             data = stream.read(count)
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as error:
+    # what a damaged member raises: zipfile (an unknown compression method or version, an
+    # encrypted member), zlib, and numpy's header parser
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+            RuntimeError, SyntaxError) as error:
         raise Diagnostic(where, f"member '{name}' is not a readable .npy array "
                          f"({_first_line(error)})") from None
     if len(data) != count:

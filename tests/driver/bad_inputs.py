@@ -168,6 +168,17 @@ def npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def compression_method(archive: bytes, method: int) -> bytes:
+    """`archive` with every member claiming compression `method` (99: none that exists)."""
+    data = bytearray(archive)
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset : start + offset + 2] = struct.pack("<H", method)
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
 def zip_bomb(name: str = "X.npy", **others: np.ndarray) -> bytes:
     """A 2 MB npz whose member `name` inflates to 2 GB: a header claiming a 500M-element
     float32 array, then its zeros. Built from one deflated block of zeros repeated (each
@@ -484,6 +495,8 @@ def _npz_files() -> Iterator[Case]:
                "in.npz")
     yield Case("npz", "zip of a text file", run_with(lambda: zip_of({"X.txt": b"1"})),
                "in.npz")
+    yield Case("npz", "unknown compression method",
+               run_with(lambda: compression_method(members(X=npy(X), h0=h0)(), 99)), "in.npz")
     yield Case("npz", "member not a .npy", run_with(members(X=b"not npy", h0=h0)), "in.npz",
                "X")
     yield Case("npz", "string dtype", run_with(members(X=npy(np.full((3, 2, 4), "a")), h0=h0)),
@@ -768,8 +781,21 @@ def _onnx_files() -> Iterator[Case]:
     yield Case("onnx", "a directory",
                lambda d: ["import", (d / "m.onnx").mkdir() or "m.onnx", "-o", "m.mlir"],
                "m.onnx")
+    yield Case("onnx", "initializer of undefined element type",
+               lambda d: ["import", _damaged_onnx(d), "-o", "m.mlir"], "bad.onnx", "valid")
     yield Case("onnx", "unsupported op", lambda d: ["import", _unsupported(d), "-o", "m.mlir"],
                "u.onnx", "Add")
+
+
+def _damaged_onnx(folder: Path) -> str:
+    """The stacked model with its first initializer's element type set to UNDEFINED."""
+    import onnx
+    from onnx_graphs import stacked
+
+    model = stacked()
+    model.graph.initializer[0].data_type = onnx.TensorProto.UNDEFINED
+    onnx.save(model, folder / "bad.onnx")
+    return "bad.onnx"
 
 
 def _unsupported(folder: Path) -> str:
