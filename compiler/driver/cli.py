@@ -401,9 +401,9 @@ def import_main(argv: Sequence[str]) -> None:
     from rnnc.frontends import onnx_import
 
     args = _import_parser().parse_args(argv)
-    weights_path = str(Path(args.output).with_suffix(".npz"))
     with Outputs() as outputs:
         outputs.reserve(args.output)
+        weights_path = str(Path(args.output).with_suffix(".npz"))
         outputs.reserve(weights_path, "-o (its weights, beside it)")
         text, weights = onnx_import.import_file(args.model, Path(weights_path).name)
         outputs.write(args.output, lambda tmp: tmp.write_text(text))
@@ -436,10 +436,10 @@ def gen_main(argv: Sequence[str]) -> None:
             "rnnc gen"
     task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
     deepbench.check_task(task, where)
-    target = Path(args.output)
-    weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
     with Outputs() as outputs:
         outputs.reserve(args.output)
+        target = Path(args.output)
+        weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
         outputs.reserve(str(weights_path), "-o (its weights, beside it)")
         outputs.reserve(str(inputs_path), "-o (its inputs, beside it)")
         text, weights, inputs = deepbench.generate(task, weights_path.name, args.seed)

@@ -76,7 +76,11 @@ class Outputs:
         self.discard()
 
     def reserve(self, path: str, flag: str = "-o") -> Path:
+        if not path:
+            raise Diagnostic(flag, "the output path is empty")
         given = Path(path)
+        if path.endswith(os.sep) or given.name in ("", ".", ".."):
+            raise Diagnostic(path, "cannot write the output: it names a folder, not a file")
         resolved = given.resolve()
         if resolved in self._planned:
             first = self._planned[resolved].given

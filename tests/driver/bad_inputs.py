@@ -369,6 +369,14 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "--split-input-file -o with a bad chunk writes nothing",
                lambda d: [write("m.mlir", MODEL + "// -----\nbuiltin.module {\n")(d),
                           "--split-input-file", "-o", "o.mlir"], "m.mlir:")
+    for output in ("/", ".", "..", "new/"):
+        yield Case("outputs", f"gen -o {output}",
+                   lambda d, o=output: ["gen", "gru", "8", "2", "-o", o], output, "folder")
+        yield Case("outputs", f"import -o {output}",
+                   lambda d, o=output: ["import", _onnx(d), "-o", o], output, "folder")
+    yield Case("outputs", "-o is empty", lambda d: [gru(d), "-o", ""], "-o", "empty")
+    yield Case("outputs", "gen -o is empty", lambda d: ["gen", "gru", "8", "2", "-o", ""], "-o",
+               "empty")
     yield Case("outputs", "gen -o names the weights file",
                lambda d: ["gen", "lstm", "8", "2", "-o", "x.npz"], "x.npz", "twice")
     yield Case("outputs", "gen -o names the inputs file",
