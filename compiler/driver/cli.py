@@ -28,7 +28,7 @@ from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects.rnn import WeightOp
 from rnnc.driver import pipeline
-from rnnc.driver.io import Expected, Outputs, load_npz, save_npz
+from rnnc.driver.io import Expected, Outputs, check_input_file, load_npz, save_npz
 from rnnc.numerics.precision import Precision, parse_precision
 from rnnc.target.arch import load_architecture
 from xdsl.dialects import func
@@ -397,10 +397,17 @@ def run_main(argv: Sequence[str]) -> None:
             outputs.commit()
 
 
+#: Protobuf cannot hold a message larger than 2 GiB, so neither can an ONNX file.
+MAX_ONNX_BYTES = 2 << 30
+#: A DeepBench table has a few dozen rows.
+MAX_TABLE_BYTES = 16 << 20
+
+
 def import_main(argv: Sequence[str]) -> None:
     from rnnc.frontends import onnx_import
 
     args = _import_parser().parse_args(argv)
+    check_input_file(args.model, MAX_ONNX_BYTES, "an ONNX model")
     with Outputs() as outputs:
         outputs.reserve(args.output)
         weights_path = str(Path(args.output).with_suffix(".npz"))
@@ -428,6 +435,7 @@ def gen_main(argv: Sequence[str]) -> None:
                 "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
             )
         csv = args.csv or str(deepbench.CSV_PATH)
+        check_input_file(csv, MAX_TABLE_BYTES, "a task table")
         task, where = deepbench.csv_task(args.csv_row, csv), f"{csv}:{args.csv_row + 1}"
     elif args.steps is None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")

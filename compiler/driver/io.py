@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from rnnc.diagnostics import Diagnostic, check_fits_in_memory
+from rnnc.diagnostics import Diagnostic, check_fits_in_memory, human_bytes
 
 #: The earliest time a zip archive can record; any fixed value would do.
 _TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -181,6 +181,27 @@ def _umask() -> int:
     return mask
 
 
+# ---- reading input files safely ------------------------------------------------------------
+
+
+def check_input_file(path: str, limit: int, what: str) -> None:
+    """`path` is a regular file of at most `limit` bytes: not a folder, and not a device or
+    pipe that could be read forever (`/dev/zero`)."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise Diagnostic(path, "no such file") from None
+    except OSError as error:
+        raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise Diagnostic(path, f"is a directory, not {what}")
+    if not stat.S_ISREG(status.st_mode):
+        raise Diagnostic(path, f"is not a regular file (a device or a pipe), so not {what}")
+    if status.st_size > limit:
+        raise Diagnostic(path, f"is {human_bytes(status.st_size)}, larger than {what} may be "
+                         f"({human_bytes(limit)})")
+
+
 # ---- reading .npz archives safely ----------------------------------------------------------
 
 #: The dtype kinds an array of each element class may have: floats for float tensors,
@@ -207,12 +228,9 @@ def load_npz(
     read (or inflated): a numeric, non-structured dtype of the expected class, a shape as
     `expected` says (by member name) and a size that fits in memory. A member that is
     missing, or unknown when `allow_extra` is False, is an error naming it."""
+    check_input_file(path, 1 << 62, "an .npz archive")  # members are checked one by one
     try:
         archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise Diagnostic(path, "no such file") from None
-    except IsADirectoryError:
-        raise Diagnostic(path, "is a directory, not an .npz archive") from None
     except OSError as error:
         raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):

@@ -128,18 +128,32 @@ def _parse_message(error: ParseError, text: str) -> str:
     return "expected an operation, a block label or '}'"
 
 
+#: The largest model text read: far above any real model (weights live in .npz files), and
+#: a bound on what reading `/dev/zero` or a runaway pipe may take.
+MAX_MODEL_BYTES = 1 << 30
+
+
 def read_text(path: str) -> str:
     """The text of a model file; `-` reads standard input."""
-    if path == "-":
-        return sys.stdin.read()
     if Path(path).is_dir():
         raise Diagnostic(path, "cannot read the model: it is a directory")
     try:
-        return Path(path).read_text()
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_MODEL_BYTES + 1)
+        else:
+            with open(path, "rb") as stream:
+                data = stream.read(MAX_MODEL_BYTES + 1)
     except OSError as error:
         raise Diagnostic(path, f"cannot read the model: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise Diagnostic(path, "the model is not a UTF-8 text file") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise Diagnostic(path, f"the model is larger than {MAX_MODEL_BYTES >> 20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Diagnostic(
+            path, f"the model is not a UTF-8 text file (byte {error.start} is "
+            f"{data[error.start]:#x})"
+        ) from None
 
 
 def split_input(text: str) -> list[str]:

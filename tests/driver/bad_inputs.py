@@ -536,6 +536,11 @@ def _npz_files() -> Iterator[Case]:
                run_with(members(X=npy(X), h0=h0, Z=npy(X))), "in.npz", "Z")
     yield Case("npz", "--inputs is a directory",
                lambda d: ["run", gru(d), "--inputs", (d / "i.npz").mkdir() or "i.npz"], "i.npz")
+    yield Case("npz", "--inputs is a device that never ends",
+               lambda d: ["run", gru(d), "--inputs", "/dev/zero"], "/dev/zero", "regular file")
+    yield Case("npz", "weights are a device that never ends",
+               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', '"/dev/zero"')),
+                          "--inputs", inputs(d)], "/dev/zero", "regular file")
     yield Case("npz", "--inputs missing", lambda d: ["run", gru(d), "--inputs", "no.npz"],
                "no.npz")
     yield Case("npz", "sequence_lens given as floats",
@@ -747,6 +752,8 @@ def _command_line() -> Iterator[Case]:
     yield Case("cli", "gen CSV with batch 0",
                lambda d: gen("--csv-row", "1", "--csv", write(
                    "t.csv", csv.replace(",1,", ",0,"))(d))(d), "t.csv:2", "batch")
+    yield Case("cli", "gen CSV is a device that never ends",
+               gen("--csv-row", "1", "--csv", "/dev/zero"), "/dev/zero", "regular file")
     yield Case("cli", "gen CSV missing", gen("--csv-row", "1", "--csv", "none.csv"), "none.csv")
     yield Case("cli", "gen CSV is a directory",
                lambda d: gen("--csv-row", "1", "--csv", (d / "c.csv").mkdir() or "c.csv")(d),
@@ -784,6 +791,8 @@ def _onnx_files() -> Iterator[Case]:
     yield Case("onnx", "truncated model",
                lambda d: ["import", write("m.onnx", (d / _onnx(d)).read_bytes()[:200])(d),
                           "-o", "m.mlir"], "m.onnx")
+    yield Case("onnx", "a device that never ends",
+               lambda d: ["import", "/dev/zero", "-o", "m.mlir"], "/dev/zero", "regular file")
     yield Case("onnx", "missing file", lambda d: ["import", "none.onnx", "-o", "m.mlir"],
                "none.onnx")
     yield Case("onnx", "a directory",
