@@ -234,13 +234,18 @@ def _transform(
     args: argparse.Namespace,
     default_pipeline: str = "",
     optional: frozenset[str] = frozenset(),
+    *,
     dse_dump: str | None = None,
+    before_passes: Callable[[ModuleOp], None] | None = None,
 ) -> ModuleOp:
     """Parse and verify `text`, then apply `-p` (or `default_pipeline`) with the design
     options of the command line (see `_with_options` for `optional`). `dse_dump` is where
-    the search's points go (a temporary that the command moves into place at the end)."""
+    the search's points go (a temporary that the command moves into place at the end);
+    `before_passes` sees the module as parsed."""
     ctx = pipeline.make_context()
     module, source_map = pipeline.parse_module(ctx, text, args.model)
+    if before_passes is not None:
+        before_passes(module)
     spec = args.passes if args.passes is not None else default_pipeline
     options = _pass_options(args)
     if dse_dump is not None:
@@ -351,13 +356,15 @@ def run_main(argv: Sequence[str]) -> None:
     args = _run_parser().parse_args(argv)
     precision = _precision(args.precision or "fp32")
     reference = None if args.compare is None else _precision(args.compare, "--compare")
-    text = pipeline.read_text(args.model)
     # The contract of the inputs is read off the model as given (its rnn-level ops), so
     # that it holds at whatever level the pipeline lowers the model to.
-    ctx = pipeline.make_context()
-    limits = model_inputs.sequence_limits(pipeline.parse_module(ctx, text, args.model)[0])
-    # the interpreter emulates --precision whether or not a pass also takes it
-    module = _transform(text, args, optional=frozenset({"precision"}))
+    limits: dict[str, int] = {}
+    module = _transform(
+        pipeline.read_text(args.model),
+        args,
+        optional=frozenset({"precision"}),  # emulated whether or not a pass also takes it
+        before_passes=lambda parsed: limits.update(model_inputs.sequence_limits(parsed)),
+    )
     if precision.mixed and not interpreter.uses_loop_level(module):
         raise Diagnostic(
             "--precision",
