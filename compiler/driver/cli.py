@@ -285,10 +285,13 @@ def _expected(ty: object) -> Expected:
 
 
 def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.FuncOp:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == symbol:
-            return op
-    raise Diagnostic(model_path, f"no function @{symbol} to run")
+    """The interpreter's entry function, its absence reported at the model file."""
+    from rnnc import interpreters as interpreter
+
+    try:
+        return interpreter.entry_function(module, symbol)
+    except Diagnostic as error:
+        raise Diagnostic(model_path, error.message) from None
 
 
 # ---- subcommands --------------------------------------------------------------------------------

@@ -145,6 +145,16 @@ def write(name: str, content: str | bytes) -> Callable[[Path], str]:
     return step
 
 
+def folder(name: str) -> Callable[[Path], str]:
+    """A setup step that makes an empty folder."""
+
+    def step(base: Path) -> str:
+        (base / name).mkdir(parents=True)
+        return name
+
+    return step
+
+
 def npy_member(header: dict[str, object], data: bytes = b"") -> bytes:
     """A `.npy` file with a hand-written header: it may claim anything."""
     text = repr(header).encode("latin1")
@@ -270,7 +280,7 @@ def _syntax() -> Iterator[Case]:
     yield Case("syntax", "latin-1 comment", model(b"// caf\xe9\n" + MODEL.encode()),
                "model.mlir", "UTF-8")
     yield Case("syntax", "model is a directory",
-               lambda d: [(d / "m.mlir").mkdir() or "m.mlir"], "m.mlir")
+               lambda d: [folder("m.mlir")(d)], "m.mlir")
     yield Case("syntax", "missing model", lambda d: ["nothere.mlir"], "nothere.mlir")
     huge = "99999999999999999999"
     yield Case("syntax", "hidden_size beyond i64",
@@ -327,12 +337,17 @@ def _syntax() -> Iterator[Case]:
 
 
 def _outputs() -> Iterator[Case]:
-    def directory(d: Path, name: str) -> str:
-        (d / name).mkdir(parents=True)
-        return name
+    def gen_beside(blocked: str) -> Setup:
+        """`gen -o x.mlir` where one of the files it writes beside x.mlir is a folder."""
+
+        def setup(d: Path) -> list[str]:
+            folder(blocked)(d)
+            return ["gen", "gru", "8", "2", "-o", "x.mlir"]
+
+        return setup
 
     yield Case("outputs", "-o is a directory",
-               lambda d: [gru(d), "-o", directory(d, "out")], "out", "directory")
+               lambda d: [gru(d), "-o", folder("out")(d)], "out", "directory")
     yield Case("outputs", "-o in a missing folder",
                lambda d: [gru(d), "-o", "nowhere/out.mlir"], "nowhere/out.mlir")
     yield Case("outputs", "-o below a file",
@@ -340,19 +355,19 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "-o in an unwritable place",
                lambda d: [gru(d), "-o", "/proc/rnnc-out.mlir"], "/proc/rnnc-out.mlir")
     yield Case("outputs", "--stats -o is a directory",
-               lambda d: [gru(d), "--stats", "-o", directory(d, "s")], "s", "directory")
+               lambda d: [gru(d), "--stats", "-o", folder("s")(d)], "s", "directory")
     yield Case("outputs", "run -o is a directory",
-               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", directory(d, "o.npz")],
+               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", folder("o.npz")(d)],
                "o.npz", "directory")
     yield Case("outputs", "run -o in a missing folder",
                lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", "no/o.npz"], "no/o.npz")
     yield Case("outputs", "--dse-dump into a missing folder",
                lambda d: compile_loop(d, "--dse-dump", "no/points.csv"), "no/points.csv")
     yield Case("outputs", "--dse-dump is a directory",
-               lambda d: compile_loop(d, "--dse-dump", directory(d, "dump")), "dump",
+               lambda d: compile_loop(d, "--dse-dump", folder("dump")(d)), "dump",
                "directory")
     yield Case("outputs", "--dse-dump kept back when -o fails",
-               lambda d: [gru(d, MODEL_B1), "--emit=loop", "-o", directory(d, "o"),
+               lambda d: [gru(d, MODEL_B1), "--emit=loop", "-o", folder("o")(d),
                           "--dse-dump", "p.csv"],
                "o", "directory")
     yield Case("outputs", "--dse-dump kept back when -o is in a missing folder",
@@ -385,22 +400,20 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "gen -o in a missing folder",
                lambda d: ["gen", "lstm", "8", "2", "-o", "no/x.mlir"], "no/x.mlir")
     yield Case("outputs", "gen -o is a directory (weights not left behind)",
-               lambda d: ["gen", "lstm", "8", "2", "-o", directory(d, "x.mlir")], "x.mlir",
+               lambda d: ["gen", "lstm", "8", "2", "-o", folder("x.mlir")(d)], "x.mlir",
                "directory")
     yield Case("outputs", "gen weights path is a directory",
-               lambda d: ["gen", "lstm", "8", "2", "-o", (directory(d, "x.npz"), "x.mlir")[1]],
+               gen_beside("x.npz"),
                "x.npz", "directory")
     yield Case("outputs", "gen inputs path is a directory",
-               lambda d: ["gen", "gru", "8", "2", "-o",
-                          (directory(d, "x.inputs.npz"), "x.mlir")[1]],
-               "x.inputs.npz", "directory")
+               gen_beside("x.inputs.npz"), "x.inputs.npz", "directory")
     yield Case("outputs", "gen -o unwritable", lambda d: ["gen", "rnn", "8", "2", "-o",
                                                           "/proc/rnnc-x.mlir"],
                "/proc/rnnc-x")
     yield Case("outputs", "import -o names the weights file",
                lambda d: ["import", _onnx(d), "-o", "x.npz"], "x.npz", "twice")
     yield Case("outputs", "import -o is a directory (weights not left behind)",
-               lambda d: ["import", _onnx(d), "-o", directory(d, "x.mlir")], "x.mlir",
+               lambda d: ["import", _onnx(d), "-o", folder("x.mlir")(d)], "x.mlir",
                "directory")
     yield Case("outputs", "import -o in a missing folder",
                lambda d: ["import", _onnx(d), "-o", "no/x.mlir"], "no/x.mlir")
@@ -473,13 +486,15 @@ def _architecture() -> Iterator[Case]:
     yield Case("architecture", "YAML billion laughs", with_arch(laughs, "arch.yaml"),
                "arch.yaml")
     yield Case("architecture", "directory as --arch",
-               lambda d: [*compile_loop(d), "--arch", (d / "a.json").mkdir() or "a.json"],
+               lambda d: [*compile_loop(d), "--arch", folder("a.json")(d)],
                "a.json")
-    yield Case("architecture", "arch through a pass option",
-               lambda d: [gru(d), "-o", "o.mlir", "-p",
-                          "rnn-decompose,loop-assign-resources{arch=\"arch.json\"}",
-                          write("arch.json", arch_json(**{"pcu.lanes": 1}))(d) and "--stats"],
-               "arch.json", "'pcu.lanes'")
+    def pass_option(d: Path) -> list[str]:
+        write("arch.json", arch_json(**{"pcu.lanes": 1}))(d)
+        spec = 'rnn-decompose,loop-assign-resources{arch="arch.json"}'
+        return [gru(d, MODEL_B1), "-o", "o.mlir", "-p", spec]
+
+    yield Case("architecture", "arch through a pass option", pass_option, "arch.json",
+               "'pcu.lanes'")
     yield Case("architecture", "arch of rnnc run",
                lambda d: ["run", gru(d, MODEL_B1), "--inputs", inputs(d, B1_INPUTS), "-p",
                           "rnn-decompose,loop-assign-resources", "--arch",
@@ -535,7 +550,7 @@ def _npz_files() -> Iterator[Case]:
     yield Case("npz", "extra member",
                run_with(members(X=npy(X), h0=h0, Z=npy(X))), "in.npz", "Z")
     yield Case("npz", "--inputs is a directory",
-               lambda d: ["run", gru(d), "--inputs", (d / "i.npz").mkdir() or "i.npz"], "i.npz")
+               lambda d: ["run", gru(d), "--inputs", folder("i.npz")(d)], "i.npz")
     yield Case("npz", "--inputs is a device that never ends",
                lambda d: ["run", gru(d), "--inputs", "/dev/zero"], "/dev/zero", "regular file")
     yield Case("npz", "weights are a device that never ends",
@@ -574,8 +589,8 @@ def _npz_files() -> Iterator[Case]:
     yield Case("npz", "weights zip bomb", weights_file(
         lambda: zip_bomb("W.npy", R=GRU_WEIGHTS["R"])), "model.npz", "W")
     yield Case("npz", "weights file is a directory",
-               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', '"wdir"')), "--inputs",
-                          inputs(d), (d / "wdir").mkdir() or "--symbol=main"], "wdir")
+               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', f'"{folder("w")(d)}"')),
+                          "--inputs", inputs(d)], "w")
 
 
 def _runtime() -> Iterator[Case]:
@@ -683,7 +698,7 @@ def _plugins() -> Iterator[Case]:
     yield Case("plugins", "missing file",
                lambda d: [gru(d), "--load-pass-plugin", "none.py", "-p", "x"], "none.py")
     yield Case("plugins", "a directory",
-               lambda d: [gru(d), "--load-pass-plugin", (d / "p.py").mkdir() or "p.py",
+               lambda d: [gru(d), "--load-pass-plugin", folder("p.py")(d),
                           "-p", "x"], "p.py")
     yield Case("plugins", "bad option value",
                plugin(PLUGIN.replace("    def apply", "    level: int = 0\n\n    def apply")
@@ -756,7 +771,7 @@ def _command_line() -> Iterator[Case]:
                gen("--csv-row", "1", "--csv", "/dev/zero"), "/dev/zero", "regular file")
     yield Case("cli", "gen CSV missing", gen("--csv-row", "1", "--csv", "none.csv"), "none.csv")
     yield Case("cli", "gen CSV is a directory",
-               lambda d: gen("--csv-row", "1", "--csv", (d / "c.csv").mkdir() or "c.csv")(d),
+               lambda d: gen("--csv-row", "1", "--csv", folder("c.csv")(d))(d),
                "c.csv")
     yield Case("cli", "gen CSV row and sizes",
                gen("lstm", "8", "2", "--csv-row", "1"), "rnnc gen")
@@ -796,7 +811,7 @@ def _onnx_files() -> Iterator[Case]:
     yield Case("onnx", "missing file", lambda d: ["import", "none.onnx", "-o", "m.mlir"],
                "none.onnx")
     yield Case("onnx", "a directory",
-               lambda d: ["import", (d / "m.onnx").mkdir() or "m.onnx", "-o", "m.mlir"],
+               lambda d: ["import", folder("m.onnx")(d), "-o", "m.mlir"],
                "m.onnx")
     yield Case("onnx", "initializer of undefined element type",
                lambda d: ["import", _damaged_onnx(d), "-o", "m.mlir"], "bad.onnx", "valid")
