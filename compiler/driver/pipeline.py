@@ -191,12 +191,15 @@ def load_pass_plugin(path: str) -> dict[str, type[ModulePass]]:
         raise Diagnostic(path, "cannot load this file as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__
     try:
         spec.loader.exec_module(module)
     # A broken plug-in is user input, whatever it raises: report it, never exit or crash.
     except (Exception, SystemExit, KeyboardInterrupt) as error:
         del sys.modules[spec.name]
         raise Diagnostic(path, f"the plug-in failed to import: {_describe(error)}") from None
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     classes = [
         value
         for value in vars(module).values()

@@ -10,6 +10,7 @@ the installed entry point, so the exit status and the streams are the process's 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import resource
 import shutil
@@ -78,6 +79,7 @@ def test_bad_input_fails_clean(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RNNC_TRACEBACK", raising=False)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as for a user: see rnnc()
     argv = case.setup(tmp_path)
     before = snapshot(tmp_path)
 
@@ -119,9 +121,13 @@ RNNC = shutil.which("rnnc", path=str(Path(sys.executable).parent))
 
 
 def rnnc(argv: list[str], cwd: Path, **options: object) -> subprocess.CompletedProcess[str]:
+    """Run the installed command in `cwd` as a user would: Python may write bytecode caches
+    (so that importing a plug-in would leave a __pycache__ folder if rnnc let it)."""
     assert RNNC is not None, "the rnnc command is not installed (pip install -e .)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
+                                                            "RNNC_TRACEBACK")}
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [RNNC, *argv], cwd=cwd, capture_output=True, text=True, check=False, **options
+        [RNNC, *argv], cwd=cwd, capture_output=True, text=True, check=False, env=env, **options
     )
 
 
