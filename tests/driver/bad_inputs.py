@@ -443,6 +443,10 @@ def _architecture() -> Iterator[Case]:
             yield Case("architecture", f"{field} = {value}",
                        with_arch(arch_json(**{field: Raw(value)})), "arch.json",
                        f"'{field}'")
+    for field, value in {"clock_ghz": "1e-320", "dram.bandwidth_gbs": "0",
+                         "interchip.link_bandwidth_gbs": "1e-9"}.items():
+        yield Case("architecture", f"{field} = {value} (too small to divide by)",
+                   with_arch(arch_json(**{field: Raw(value)})), "arch.json", f"'{field}'")
     for field, value in {"clock_ghz": ".nan", "dram.bandwidth_gbs": ".inf",
                          "pcu.area_mm2": "-.inf"}.items():
         yield Case("architecture", f"YAML {field}: {value}",
