@@ -125,6 +125,14 @@ def seq(folder: Path, clip: str = "3.0 : f32") -> str:
     return "seq.mlir"
 
 
+def lowered(folder: Path, model: str, passes: str) -> str:
+    """`model` put through `passes` by rnnc itself, as a file of its own (low.mlir)."""
+    from rnnc.driver import cli
+
+    assert cli.main([str(folder / model), "-p", passes, "-o", str(folder / "low.mlir")]) == 0
+    return "low.mlir"
+
+
 def inputs(folder: Path, arrays: dict[str, np.ndarray] | None = None, name: str = "in.npz") -> str:
     _npz(folder / name, GRU_INPUTS if arrays is None else arrays)
     return name
@@ -608,6 +616,12 @@ def _runtime() -> Iterator[Case]:
                            "run", seq(d), "--inputs",
                            inputs(d, {"X": X, "lens": np.array(lens, "i4")}), *p],
                        "in.npz", "lens")
+    for passes in ("rnn-decompose", "rnn-decompose,loop-fuse"):
+        yield Case("runtime", f"sequence_lens [3, 4] in a file lowered by {passes}",
+                   lambda d, p=passes: [
+                       "run", lowered(d, seq(d), p), "--inputs",
+                       inputs(d, {"X": X, "lens": np.array([3, 4], "i4")})],
+                   "in.npz", "lens")
     for clip in ("0x7FC00000 : f32", "-1.0 : f32", "0.0 : f32"):
         for level, pipeline in levels.items():
             yield Case("runtime", f"clip {clip} at the {level}",
