@@ -422,7 +422,8 @@ def _build(hint: Any, data: Any, where: str) -> Any:
             return tuple(_build(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
         if len(args) != len(data):
             raise ValueError(f"{where}: expected {len(args)} items, got {len(data)}")
-        return tuple(_build(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True)))
+        pairs = enumerate(zip(args, data, strict=True))
+        return tuple(_build(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
     if hint in (int, str, bool, float):
         ok = isinstance(data, hint) and not (hint is int and isinstance(data, bool))
         if hint is float and isinstance(data, int) and not isinstance(data, bool):
