@@ -52,11 +52,18 @@ def _loop_assign_resources() -> type[ModulePass]:
     return LoopAssignResourcesPass
 
 
+def _spatial_partition() -> type[ModulePass]:
+    from rnnc.passes.spatial_partition import SpatialPartitionPass
+
+    return SpatialPartitionPass
+
+
 RNNC_UNIVERSE = Universe(
     all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
+        "spatial-partition": _spatial_partition,
     },
 )
