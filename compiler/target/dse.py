@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import (
     COMPUTE_UNITS,
@@ -106,11 +107,14 @@ class SearchResult:
 # ----------------------------------------------------------------------------------------
 
 
-def _smallest_per_ceiling(extent: int, limit: int) -> Array:
-    """The smallest hu in [1, limit] for each distinct ceil(extent / hu)."""
+def _smallest_per_ceiling(shape: tuple[int, ...], limit: int) -> Array:
+    """The smallest hu in [1, limit] for each distinct iteration count of the busiest
+    copy (`plan.iterations`: ceil(extent / hu) for a one-dimensional foreach)."""
+    extent = math.prod(shape)
     hu = np.arange(1, min(extent, limit) + 1, dtype=np.int64)
-    iterations = -(-extent // hu)
-    return hu[hu == -(-extent // iterations)]
+    iterations = plan.iterations(shape, hu)
+    _, first = np.unique(iterations, return_index=True)
+    return np.sort(hu[first])
 
 
 def _distinct_rv(reductions: tuple[int, ...], ru: int, max_rv: int) -> Array:
@@ -128,11 +132,11 @@ def pruned_candidates(
     """(hu, ru, rv) arrays of the pruned space of one nest under a PCU budget."""
     if not nest.gates:
         levels = math.ceil(max(nest.elementwise_depth, 1) / arch.pcu.stages)
-        hu = _smallest_per_ceiling(nest.extent, arch.pcu.lanes * (pcus // levels))
+        hu = _smallest_per_ceiling(nest.shape, arch.pcu.lanes * (pcus // levels))
         ones = np.ones_like(hu)
         return hu, ones, ones
     gates, max_rv = nest.gates, arch.pcu.lanes * mode.macs_per_lane
-    hu_all = _smallest_per_ceiling(nest.extent, pcus // gates)
+    hu_all = _smallest_per_ceiling(nest.shape, pcus // gates)
     parts: list[tuple[Array, Array, Array]] = []
     for ru in range(1, min(pcus // gates, max(nest.map_reduce_units)) + 1):
         hu = hu_all[hu_all * gates * ru <= pcus]
