@@ -574,7 +574,7 @@ def program_arrays(
 def point_bound(
     *,
     pcus: int,
-    nonweight_pmus: int,
+    pmus: int,
     compute: int,
     natural: int,
     stream: int,
@@ -586,7 +586,7 @@ def point_bound(
     instead whether more units would make it faster; see `rnnc.target.dse`.)"""
     if pcus > budget.pcus:
         return COMPUTE_UNITS
-    if nonweight_pmus > budget.pmus:
+    if pmus > budget.pmus:
         return MEMORY_CAPACITY
     if stream > compute:
         return MEMORY_BANDWIDTH
@@ -753,7 +753,7 @@ def _cost(
         weights_on_chip=streamed == 0,
         bound=point_bound(
             pcus=scalar(totals.pcus),
-            nonweight_pmus=scalar(totals.nonweight_pmus),
+            pmus=scalar(totals.pmus),
             compute=scalar(totals.compute),
             natural=scalar(totals.natural_compute),
             stream=scalar(totals.stream),

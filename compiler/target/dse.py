@@ -17,9 +17,11 @@ Pruning ("pruned" strategy; "exhaustive" enumerates the full box hu in [1, exten
 ru in [1, PCUs], rv in [1, lanes x packing] instead), each provably loses no optimum:
 - resource bound: hu * G * ru map-reduce PCUs alone must fit the PCU budget, and ru
   beyond the longest reduction only adds PCUs;
-- distinct ceilings: of several hu with the same ceil(extent / hu), the smallest costs no
-  more cycles and no more units; likewise of several rv giving the same chunk counts
-  ceil(R / (rv * ru)) for a given ru, the smallest (fewer padded weight bytes);
+- distinct ceilings: of several hu with the same iteration count of the busiest copy
+  (ceil(extent / hu) in one dimension), the smallest costs no more cycles and no more
+  units. (Every rv is kept: a smaller rv with the same chunk counts pads the weight slices
+  less, but a slice that then fits two PMUs where the larger one streamed through one can
+  cost the design its fit.)
 - dominated points: a multi-nest dynamic program keeps per nest only the Pareto corners
   of (cycles, PCUs, PMUs).
 Ties are broken deterministically: fewer cycles, then fewer PCUs, fewer PMUs, smaller
@@ -117,15 +119,6 @@ def _smallest_per_ceiling(shape: tuple[int, ...], limit: int) -> Array:
     return np.sort(hu[first])
 
 
-def _distinct_rv(reductions: tuple[int, ...], ru: int, max_rv: int) -> Array:
-    """The smallest rv of each run of rv values giving the same chunk counts."""
-    rv = np.arange(1, max_rv + 1, dtype=np.int64)
-    chunks = -(-np.asarray(reductions, dtype=np.int64)[:, None] // (rv * ru)[None, :])
-    changed = np.ones(rv.size, dtype=bool)
-    changed[1:] = (chunks[:, 1:] != chunks[:, :-1]).any(axis=0)
-    return rv[changed]
-
-
 def pruned_candidates(
     nest: NestSpec, arch: Architecture, mode: Precision, pcus: int
 ) -> tuple[Array, Array, Array]:
@@ -142,7 +135,7 @@ def pruned_candidates(
         hu = hu_all[hu_all * gates * ru <= pcus]
         if hu.size == 0:
             break
-        rv = _distinct_rv(nest.map_reduce_units, ru, max_rv)
+        rv = np.arange(1, max_rv + 1, dtype=np.int64)
         parts.append((np.repeat(hu, rv.size), np.full(hu.size * rv.size, ru), np.tile(rv, hu.size)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
