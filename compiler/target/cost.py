@@ -811,7 +811,6 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
         shape=(1, 1, hidden),
         weight_dims=(0, 2),
         operand_dims=(0, 1),
-        operand_groups=(tuple(range(gates)),),
         **FUSED_LAYOUT[cell],
     )
     return ProgramSpec(steps, (nest,), _state_elems(cell, hidden, input))
@@ -821,12 +820,16 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
 # reads it off the loop program: foreach (d, b, i); weights depend on d and i, the [x, h]
 # operand on d and b; LSTM: bias adds of the 4 gates side by side, i*j and f*c and the
 # tanh(c) * o crossing into a second PCU of the chain; GRU (linear_before_reset, one pass):
-# 3 gates, 2 levels; RNN: one level.
+# 3 gates, the candidate's x and h products apart (so its units read other operand ranges
+# than z's and r's), 2 levels; RNN: one level.
 FUSED_LAYOUT: dict[str, dict] = {
-    "lstm": {"width": 4, "live": 2, "read_groups": (1, 0), "lut_levels": 2},
-    "gru": {"width": 3, "live": 2, "read_groups": (1, 0), "lut_levels": 2},
-    "rnn": {"width": 1, "live": 0, "read_groups": (1,), "lut_levels": 1},
-}
+    "lstm": {"width": 4, "live": 2, "results": 4, "read_groups": (1, 0), "lut_levels": 2,
+             "operand_groups": ((0, 1, 2, 3),)},
+    "gru": {"width": 4, "live": 3, "results": 3, "read_groups": (1, 0), "lut_levels": 2,
+            "operand_groups": ((0, 1), (2,))},
+    "rnn": {"width": 1, "live": 0, "results": 1, "read_groups": (1,), "lut_levels": 1,
+            "operand_groups": ((0,),)},
+}  # fmt: skip
 
 
 def _elementwise(name: str, extent: int, weights: int = 0, lut: bool = False) -> NestSpec:
