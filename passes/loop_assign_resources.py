@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops

@@ -201,6 +201,8 @@ class _Partitioner:
         self.global_writes: list[tuple[Endpoint, tuple[SSAValue, ...]]] = []
         self._reserved: dict[str, int] = {}
         self.check = True
+        self._step_dims: dict[Box, tuple[int, ...]] = {}
+        """Dimensions of a per-step box indexed by the time step (one element held)."""
 
     # ---- names ---------------------------------------------------------------------------
 
@@ -230,6 +232,12 @@ class _Partitioner:
         )  # fmt: skip
         if function is None:
             raise PartitionError("no function @main to partition")
+        model_level = next((op for op in function.walk() if isinstance(op, rnn.RecurrentOp)), None)
+        if model_level is not None:
+            raise PartitionError(
+                f"expected a loop-level program, found {model_level.name} (run rnn-decompose "
+                "first)"
+            )
         self._bind(function)
         for op in function.body.block.ops:
             if isinstance(op, loop.ForeachOp):
@@ -662,7 +670,7 @@ class _Partitioner:
         """The elements one copy's access touches, per dimension; `rows` = (dim, lo, hi)
         keeps only the copy's iterations lo..hi-1 of foreach dimension dim."""
         memory = self.memories[op.memref]
-        slices, per_step = [], False
+        slices, per_step, step_dims = [], False, []
         for dim, (index, offset) in enumerate(zip(op.indices, op.index_offsets, strict=True)):
             size = memory.shape[dim]
             if index in ctx.nest.counters:
@@ -681,9 +689,12 @@ class _Partitioner:
                 # an index computed from the time step (or a loaded value): the whole
                 # dimension, of which one step's element is held at a time
                 slices.append((0, size, 1))
-                per_step = per_step or (ctx.time is not None and any(
-                    c is ctx.time.counter for c in counters_of(index)))
-        return Box(memory.name, tuple(slices), per_step)
+                if ctx.time is not None and any(c is ctx.time.counter for c in counters_of(index)):
+                    per_step = True
+                    step_dims.append(dim)
+        box = Box(memory.name, tuple(slices), per_step)
+        self._step_dims[box] = tuple(step_dims)
+        return box
 
     def _serve(
         self, boxes: tuple[Box, ...], consumer: Endpoint, *, kind: str, bytes_: int = 0,
@@ -724,7 +735,7 @@ class _Partitioner:
         per_step = any(b.per_step for b in reader.boxes)
         reader.buffers = max([2 if per_step else 1, *(m.buffers for m in memories.values())])
         reader.bytes = reader.buffers * sum(
-            _elements(b) * WORD_BYTES for b in reader.boxes
+            _elements(b, self._step_dims.get(b, ())) * WORD_BYTES for b in reader.boxes
         )
         reader.holds = tuple(
             Holding(memories[b.memory].init.split(":", 1)[1], b.slices, "fp32")
@@ -923,18 +934,12 @@ def _element_bytes(element: object) -> int:
     return max(1, int(width) // 8) if not isinstance(element, IndexType) else 8
 
 
-def _elements(box: Box) -> int:
-    return box.elements if not box.per_step else _per_step_elements(box)
-
-
-def _per_step_elements(box: Box) -> int:
-    # the time dimension holds one element: the slice with the most elements divided by
-    # its own length -- boxes staged per step have exactly one full-range time dimension
+def _elements(box: Box, step_dims: tuple[int, ...]) -> int:
+    """Elements a PMU holds of a box: one along each dimension indexed by the time step."""
     count = 1
-    for start, stop, step in box.slices:
-        count *= len(range(start, stop, step))
-    widest = max(len(range(*s)) for s in box.slices)
-    return count // widest if widest else count
+    for dim, (start, stop, step) in enumerate(box.slices):
+        count *= 1 if dim in step_dims else len(range(start, stop, step))
+    return count
 
 
 def _pattern(reader: _Reader) -> str:
