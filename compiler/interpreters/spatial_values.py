@@ -97,16 +97,21 @@ class _Machine:
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
 
     @staticmethod
-    def _initial(memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _initial(
+        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """A memory's contents before the program runs: a model input or weight array,
+        else NaN (so that a read of what nothing wrote shows in the outputs)."""
         kind, _, name = memory.init.partition(":")
-        if kind == "input" or kind == "weight":
+        if kind in {"input", "weight"}:
             source = inputs if kind == "input" else weights
             if name not in source:
                 raise MachineError(f"memory '{memory.name}' needs {kind} '{name}', not given")
             value = np.asarray(source[name])
             if tuple(value.shape) != memory.shape:
                 raise MachineError(
-                    f"{kind} '{name}' has shape {value.shape}, memory '{memory.name}' {memory.shape}"
+                    f"{kind} '{name}' has shape {value.shape}, memory '{memory.name}' "
+                    f"{memory.shape}"
                 )
             dtype = value.dtype if np.issubdtype(value.dtype, np.integer) else np.float32
             array = np.empty((memory.buffers, *memory.shape), dtype=dtype)
@@ -226,7 +231,9 @@ def _buffer(op: Op, selector: list[Any], buffers: int) -> Any:
     return (np.asarray(base) + offset) % buffers
 
 
-def _check_bounds(shape: tuple[int, ...], indices: list[np.ndarray], memory: str, what: str) -> None:
+def _check_bounds(
+    shape: tuple[int, ...], indices: list[np.ndarray], memory: str, what: str
+) -> None:
     for dim, (index, size) in enumerate(zip(indices, shape, strict=True)):
         if index.size and (index.min() < 0 or index.max() >= size):
             raise MachineError(
