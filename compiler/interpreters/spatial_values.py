@@ -141,10 +141,12 @@ class _Machine:
         copy_of = np.ravel_multi_index(copy_index, tuple(nest.par))
         run = _NestRun(shape, counters, copy_of, t, {})
         units = self.by_nest.get(nest.id, [])
-        self._map_reduce(run, [u for u in units if u.role == "map_reduce"])
-        for unit in units:
-            if unit.role != "map_reduce":
-                self._unit(run, unit)
+        # iterations outside a unit's copies hold NaN: functions of them may warn
+        with np.errstate(invalid="ignore", over="ignore"):
+            self._map_reduce(run, [u for u in units if u.role == "map_reduce"])
+            for unit in units:
+                if unit.role != "map_reduce":
+                    self._unit(run, unit)
 
     # ---- map-reduce units ----------------------------------------------------------------
 
