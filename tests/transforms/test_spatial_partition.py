@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from interpreters.test_loop_property import models
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to
 from rnnc.analysis.program import nest_spec
 from rnnc.dialects import loop
@@ -161,3 +164,13 @@ def test_the_partition_fits_what_the_search_chose_with_batch() -> None:
         len(range(*b.slices[1])) for u in weights for b in u.boxes if b.memory == "w"
     )
     assert rows == 4 * 64  # every weight row of W once: no copy per batch element
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(model=models(), seed=st.integers(0, 2**16), fused=st.booleans())
+def test_property_counts_agree(model: RnnModel, seed: int, fused: bool) -> None:
+    """Every attribute the loop level supports, at random design points."""
+    module = compile_to(model.mlir(), FUSED if fused else DECOMPOSED)
+    _random_point(module, random.Random(seed))
+    assert_counts_agree(module, ARCH, "mixed" if seed % 2 else "fp32")
