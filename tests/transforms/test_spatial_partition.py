@@ -50,9 +50,8 @@ def built(machine: Machine) -> dict[str, Counter]:
         elif isinstance(unit, PMU):
             reader = consumer[unit.id]
             counts = figures.setdefault(nest_of[reader], Counter())
-            weight = role_of[reader] == "map_reduce" and bool(unit.holds) and (
-                unit.banking == "fifo" or all(h.quantization != "fp32" or True for h in unit.holds)
-            ) and _is_weight_slice(machine, unit)
+            # a map-reduce unit's PMU holding weights (the operand PMU holds none)
+            weight = role_of[reader] == "map_reduce" and _is_weight_slice(machine, unit)
             if weight and unit.banking == "fifo":
                 counts["streamed_pmus"] += 1
             elif weight:
@@ -64,9 +63,12 @@ def built(machine: Machine) -> dict[str, Counter]:
 
 
 def _is_weight_slice(machine: Machine, pmu: PMU) -> bool:
+    """Whether every box of the PMU is of an on-chip memory bound from a tensor."""
     memories = {m.name: m for m in machine.memories}
-    return all(memories[b.memory].init.startswith(("weight:", "input:")) for b in pmu.boxes) and (
-        all(memories[b.memory].space == "sram" for b in pmu.boxes)
+    return bool(pmu.holds) and all(
+        memories[b.memory].init.startswith(("weight:", "input:"))
+        and memories[b.memory].space == "sram"
+        for b in pmu.boxes
     )
 
 
