@@ -28,6 +28,12 @@ def _loop_dialect() -> Dialect:
     return LOOP
 
 
+def _spatial_dialect() -> Dialect:
+    from rnnc.dialects.spatial import SPATIAL
+
+    return SPATIAL
+
+
 def _rnn_decompose() -> type[ModulePass]:
     from rnnc.passes.rnn_decompose import RnnDecomposePass
 
@@ -46,11 +52,18 @@ def _loop_assign_resources() -> type[ModulePass]:
     return LoopAssignResourcesPass
 
 
+def _spatial_partition() -> type[ModulePass]:
+    from rnnc.passes.spatial_partition import SpatialPartitionPass
+
+    return SpatialPartitionPass
+
+
 RNNC_UNIVERSE = Universe(
-    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect},
+    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
+        "spatial-partition": _spatial_partition,
     },
 )
