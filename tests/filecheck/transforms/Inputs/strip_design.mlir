@@ -10,12 +10,12 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided {memory = "x", region = [[0 : i64, 16 : i64]], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided {memory = "w", region = [[0 : i64, 16 : i64], [0 : i64, 16 : i64]], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided {memory = "w", region = [[16 : i64, 32 : i64], [0 : i64, 16 : i64]], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided {memory = "h", region = [[0 : i64, 16 : i64]], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0
