@@ -35,8 +35,10 @@ from xdsl.printer import Printer
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
     "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
-    "spatial": "rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition,spatial-place,"
-    "spatial-route,spatial-verify",
+    # loop-assign-resources{routable=true}: the search never hands back a design point that
+    # does not partition, place and route (it retries under a tighter budget).
+    "spatial": "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition,"
+    "spatial-place,spatial-route,spatial-verify",
 }
 
 
