@@ -66,6 +66,11 @@ def _units(results: list[SearchResult]) -> str:
     return f"hu/ru/rv {factors} ({pcus} PCUs, {pmus} PMUs)"
 
 
+def _no_routable_point(reasons: list[str], end: str) -> str:
+    tried = "; ".join(f"point {n + 1}, {reason}" for n, reason in enumerate(reasons))
+    return f"no design point partitions, places and routes ({tried}); then {end}"
+
+
 def _tighter(budget: Budget, results: list[SearchResult]) -> Budget:
     """90% of the units the failed point used (per time loop), and never more than before."""
     pcus = max(r.cost.pcus for r in results)
@@ -160,7 +165,12 @@ class LoopAssignResourcesPass(ModulePass):
             results = []
             for step in _progress(loops):
                 program = time_loop_spec(module, step)
-                result = self._search(program, architecture, budget, dump)
+                try:
+                    result = self._search(program, architecture, budget, dump)
+                except ValueError as error:
+                    if not reasons:
+                        raise
+                    raise ValueError(_no_routable_point(reasons, str(error))) from None
                 nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
                 for nest, factors in zip(nests, result.factors, strict=True):
                     assign(nest, factors)
@@ -171,10 +181,7 @@ class LoopAssignResourcesPass(ModulePass):
                 break
             reasons.append(f"{_units(results)}: {failure}")
             if len(reasons) > MAX_ROUTE_RETRIES:
-                raise ValueError(
-                    f"no design point places and routes after {MAX_ROUTE_RETRIES} retries: "
-                    + "; ".join(reasons)
-                )
+                raise ValueError(_no_routable_point(reasons, "the retries are used up"))
             budget = _tighter(budget, results)
         if self.routable:
             module.attributes["rnnc.retries"] = DictionaryAttr({
