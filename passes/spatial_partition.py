@@ -46,7 +46,7 @@ from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, s
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
-from rnnc.numerics.precision import MIXED, parse_precision
+from rnnc.numerics.precision import parse_precision
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, load_architecture
 from rnnc.target.machine import (
@@ -357,6 +357,10 @@ class _Partitioner:
         outer: dict[SSAValue, str] = {}
         for g in slot:
             if r >= len(bounds[g]):
+                # a shorter reduction of the slot has no part here: an empty range, so the
+                # unit still sends one value (the combiner's identity) per reduction
+                length = ctx.layout.reduces[g].length
+                segments.append(Segment(f"r{g}", length, length, "", 0))
                 continue
             start, stop = bounds[g][r]
             padded += -(-(stop - start) // ctx.rv) * ctx.rv
