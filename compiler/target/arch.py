@@ -449,14 +449,15 @@ def _expectation(schema: Mapping[str, Any]) -> str:
     if kind == "object":
         return "an object"
     bounds = []
-    if "minimum" in schema and "maximum" in schema:
-        bounds.append(f"in [{schema['minimum']}, {schema['maximum']}]")
-    elif "minimum" in schema:
-        bounds.append(f">= {schema['minimum']}")
+    low = next(((key, schema[key]) for key in ("minimum", "exclusiveMinimum") if key in schema),
+               None)
+    if low is not None and "maximum" in schema:
+        bracket = "[" if low[0] == "minimum" else "("
+        bounds.append(f"in {bracket}{low[1]}, {schema['maximum']}]")
+    elif low is not None:
+        bounds.append(f"{'>=' if low[0] == 'minimum' else '>'} {low[1]}")
     elif "maximum" in schema:
         bounds.append(f"<= {schema['maximum']}")
-    if "exclusiveMinimum" in schema:
-        bounds.append(f"> {schema['exclusiveMinimum']}")
     if "multipleOf" in schema:
         bounds.append(f"a multiple of {schema['multipleOf']}")
     if "pattern" in schema:
