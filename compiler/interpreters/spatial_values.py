@@ -318,19 +318,21 @@ class _Env:
     def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element read at the unit's copies must lie in one of its boxes."""
-        port = op.param("port")
-        source = self.machine.feeds.get((self.unit.id, port))
-        if source is None:
-            raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
-        pmu = self.machine.pmus.get(source[0])
-        if pmu is None:
-            return
-        boxes = [b for b in pmu.boxes if b.memory == memory]
-        if not boxes:
-            raise MachineError(
-                f"unit {self.unit.id}: reads '{memory}' on port {port}, fed by PMU {pmu.id}, "
-                f"which holds {', '.join(pmu.memories) or 'tables'}"
-            )
+        boxes: list[Box] = []
+        for port in op.param("port").split(","):
+            source = self.machine.feeds.get((self.unit.id, port))
+            if source is None:
+                raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
+            pmu = self.machine.pmus.get(source[0])
+            if pmu is None:
+                return
+            held = [b for b in pmu.boxes if b.memory == memory]
+            if not held:
+                raise MachineError(
+                    f"unit {self.unit.id}: reads '{memory}' on port {port}, fed by PMU "
+                    f"{pmu.id}, which holds {', '.join(pmu.memories) or 'tables'}"
+                )
+            boxes += held
         if self.unit.copies and indices:
             mask = np.isin(self.run.copy_of, self.unit.copies)
             shape = np.broadcast_shapes(*(i.shape for i in indices))
@@ -343,7 +345,8 @@ class _Env:
             inside |= _in_box(box, indices)
         if not inside.all():
             raise MachineError(
-                f"unit {self.unit.id}: reads '{memory}' outside the boxes of PMU {pmu.id}"
+                f"unit {self.unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
+                f"port(s) {op.param('port')}"
             )
 
 
