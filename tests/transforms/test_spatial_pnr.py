@@ -6,6 +6,7 @@ placement of a real design is byte-identical across PYTHONHASHSEED values."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from rnnc.driver.cli import LEVEL_PIPELINES
 from rnnc.passes.loop_assign_resources import MAX_ROUTE_RETRIES
 from rnnc.target.arch import load_architecture
 from rnnc.target.checks import check_design
-from rnnc.target.machine import machine_from_module
+from rnnc.target.machine import Machine, from_data, machine_from_module, to_data
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
@@ -113,3 +114,19 @@ def test_placement_of_a_real_design_is_identical_across_hash_seeds(tmp_path: Pat
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     assert outputs[0].count(" at (") == len(design_of(logical).units())  # type: ignore[union-attr]
+
+
+def test_the_checker_runs_on_plain_data_as_a_configuration_holds_it() -> None:
+    """The machine as JSON (what config.json carries) passes; a unit moved onto another's
+    site, or a path cut short, does not."""
+    machine = machine_from_module(design_of(_spatial("lstm-512-25")))  # type: ignore[arg-type]
+    data = json.loads(json.dumps(to_data(machine)))
+    arch = load_architecture(data["arch"])
+    loaded = from_data(Machine, data)
+    assert check_design(arch, loaded.units, loaded.streams) == []
+    data["units"][1]["site"] = data["units"][0]["site"]
+    data["streams"][0]["paths"][0] = [*data["streams"][0]["paths"][0][:1], [-5, -5]]
+    broken = from_data(Machine, data)
+    messages = [str(p) for p in check_design(arch, broken.units, broken.streams)]
+    assert any("shares site" in m for m in messages)
+    assert any("not adjacent switches" in m for m in messages)
