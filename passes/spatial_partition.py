@@ -202,6 +202,7 @@ class _Partitioner:
         self._reserved: dict[str, int] = {}
         self.check = True
         self._step_dims: dict[Box, tuple[int, ...]] = {}
+        self._fixed_buffer: set[Box] = set()
         """Dimensions of a per-step box indexed by the time step (one element held)."""
 
     # ---- names ---------------------------------------------------------------------------
@@ -244,7 +245,9 @@ class _Partitioner:
                 self._phase("once", 1, [self._nest(op, None)])
             elif isinstance(op, loop.SequentialOp):
                 nests = [n for n in op.body.block.ops if isinstance(n, loop.ForeachOp)]
-                others = [o for o in op.body.block.ops if not isinstance(o, loop.ForeachOp | loop.YieldOp)]
+                others = [
+                    o for o in op.body.block.ops if not isinstance(o, loop.ForeachOp | loop.YieldOp)
+                ]
                 if any(not _pure_index(o) for o in others):
                     raise PartitionError(f"unsupported op {others[0].name} in a time loop body")
                 self._phase("loop", op.step_count, [self._nest(n, op) for n in nests])
@@ -341,7 +344,7 @@ class _Partitioner:
     def _map_reduce(self, ctx: _NestContext) -> dict[tuple[int, int], tuple[Endpoint, int]]:
         """Build the map-reduce and combining units; return, per (copy, slot), the port
         the slot's results leave on, with the number of fields (one per reduction)."""
-        layout, arch = ctx.layout, self.arch
+        layout = ctx.layout
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
             bounds = {g: plan.part_bounds(layout.reduces[g].length, ctx.ru, ctx.rv) for g in slot}
@@ -349,7 +352,8 @@ class _Partitioner:
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
                 partials[c] = [
-                    self._map_reduce_unit(ctx, c, copy, s, slot, r, bounds) for r in range(parts)
+                    self._map_reduce_unit(ctx, c, copy, s=s, slot=slot, r=r, bounds=bounds)
+                    for r in range(parts)
                 ]
             combined = self._combine(ctx, s, partials, len(slot))
             for c, endpoint in combined.items():
@@ -357,8 +361,8 @@ class _Partitioner:
         return finals
 
     def _map_reduce_unit(
-        self, ctx: _NestContext, c: int, copy: tuple[int, ...], s: int, slot: tuple[int, ...],
-        r: int, bounds: dict[int, list[tuple[int, int]]],
+        self, ctx: _NestContext, c: int, copy: tuple[int, ...], *, s: int,
+        slot: tuple[int, ...], r: int, bounds: dict[int, list[tuple[int, int]]],
     ) -> Endpoint:
         unit = self.unit(f"{ctx.id}_mr{c}_s{s}_p{r}", ctx.id, "map_reduce", 0, (c,),
                      self._counters(ctx, copy))
@@ -411,7 +415,7 @@ class _Partitioner:
                 base += length
         unit.reduce = Reduce(reduce.kind, unit.port("scalar", "out"), tuple(segments), rv=ctx.rv)
         unit.lanes = min(self.arch.pcu.lanes, ctx.rv)
-        self._weights(ctx, unit, copy, weight_loads, padded, weight_port)
+        self._weights(ctx, unit, copy, loads=weight_loads, padded=padded, port=weight_port)
         if operand_boxes:
             group = next(k for k, g in enumerate(ctx.layout.operand_groups) if s in g)
             sharing = tuple(copy[j] for j in ctx.layout.operand_dims)
@@ -421,7 +425,7 @@ class _Partitioner:
         return Endpoint(unit.id, unit.reduce.output)
 
     def _weights(
-        self, ctx: _NestContext, unit: _Unit, copy: tuple[int, ...],
+        self, ctx: _NestContext, unit: _Unit, copy: tuple[int, ...], *,
         loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], padded: int, port: str,
     ) -> None:
         """The unit's weight slice: in one PMU, or split by rows over two when it does not
@@ -440,7 +444,7 @@ class _Partitioner:
         ports = [port] + ([unit.port("vector", "in")] if split else [])
         for (lo, hi), piece_port in zip(ranges, ports, strict=True):
             boxes = tuple(
-                self._box(ctx, op, copy, k_range, counter, (last, lo, hi) if split else None)
+                self._box(ctx, op, copy, k_range, counter, rows=(last, lo, hi) if split else None)
                 for op, k_range, counter in loads
             )
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
@@ -532,10 +536,11 @@ class _Partitioner:
                         )
                 outs: dict[str, str] = {}
                 for op in level.ops:
-                    self._chain_op(ctx, unit, op, refs, copies, level.global_writes, outs)
+                    self._chain_op(ctx, unit, op, refs, copies=copies,
+                                   global_writes=level.global_writes, outs=outs)
                 if "global" in outs:
                     writers.append(Endpoint(unit.id, outs["global"]))
-                self._send_forward(ctx, unit, refs, here, n, passing)
+                self._send_forward(ctx, unit, refs, here=here, n=n, passing=passing)
                 if self.numerics.mixed:
                     self._tables(unit)
                 self.pcus.append(unit.build("elementwise"))
@@ -544,7 +549,7 @@ class _Partitioner:
                 self.global_writes.append((root, level.global_writes))
 
     def _chain_op(
-        self, ctx: _NestContext, unit: _Unit, op: Operation, refs: dict[SSAValue, str],
+        self, ctx: _NestContext, unit: _Unit, op: Operation, refs: dict[SSAValue, str], *,
         copies: tuple[int, ...], global_writes: tuple[SSAValue, ...], outs: dict[str, str],
     ) -> None:
         """Transcribe one element-wise op or store (with the loads and index arithmetic it
@@ -559,6 +564,8 @@ class _Partitioner:
                 )
                 port = unit.read_ports.get(group)
                 boxes = tuple(self._box(ctx, dep, ctx.grid[c], None, None) for c in copies)
+                if dep.has_selector and dep.buffer is None:
+                    self._fixed_buffer.update(boxes)
                 if port is None:
                     port = unit.port("vector", "in")
                     unit.read_ports[group] = port
@@ -587,7 +594,7 @@ class _Partitioner:
         unit.add(stage, "write", args, port=outs[key], **params)
 
     def _send_forward(
-        self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], here: int, n: int,
+        self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], *, here: int, n: int,
         passing: dict[tuple[int, int], dict[SSAValue, str]],
     ) -> None:
         """One vector stream per later level carrying the values it needs from this one."""
@@ -664,7 +671,7 @@ class _Partitioner:
 
     def _box(
         self, ctx: _NestContext, op: loop.AccessOp, copy: tuple[int, ...],
-        k_range: tuple[int, int] | None, k_counter: SSAValue | None,
+        k_range: tuple[int, int] | None = None, k_counter: SSAValue | None = None, *,
         rows: tuple[int, int, int] | None = None,
     ) -> Box:
         """The elements one copy's access touches, per dimension; `rows` = (dim, lo, hi)
@@ -677,7 +684,8 @@ class _Partitioner:
                 j = ctx.nest.counters.index(index)
                 start, stop = copy[j], ctx.extents[j]
                 if rows is not None and rows[0] == j:
-                    start, stop = copy[j] + rows[1] * ctx.par[j], min(stop, copy[j] + rows[2] * ctx.par[j])
+                    start = copy[j] + rows[1] * ctx.par[j]
+                    stop = min(stop, copy[j] + rows[2] * ctx.par[j])
                 slices.append((start + offset, stop + offset, ctx.par[j]))
             elif k_counter is not None and index is k_counter:
                 assert k_range is not None
@@ -733,7 +741,12 @@ class _Partitioner:
             )
             return
         per_step = any(b.per_step for b in reader.boxes)
-        reader.buffers = max([2 if per_step else 1, *(m.buffers for m in memories.values())])
+        # a box read at a fixed buffer (the final state after the time loop) needs that
+        # buffer only
+        reader.buffers = max([
+            2 if per_step else 1,
+            *(1 if b in self._fixed_buffer else memories[b.memory].buffers for b in reader.boxes),
+        ])
         reader.bytes = reader.buffers * sum(
             _elements(b, self._step_dims.get(b, ())) * WORD_BYTES for b in reader.boxes
         )
@@ -790,7 +803,8 @@ class _Partitioner:
             if isinstance(attr, FloatAttr):
                 return unit.add(0, "const", [], value=float(attr.value.data), type="float")
             if isinstance(attr, IntegerAttr):
-                kind = "bool" if isinstance(attr.type, IntegerType) and attr.type.width.data == 1 else "int"
+                one_bit = isinstance(attr.type, IntegerType) and attr.type.width.data == 1
+                kind = "bool" if one_bit else "int"
                 return unit.add(0, "const", [], value=int(attr.value.data), type=kind)
         raise PartitionError(f"spatial-partition: no unit can run {op.name}")
 
@@ -930,8 +944,12 @@ def _pure_index(op: Operation) -> bool:
 
 
 def _element_bytes(element: object) -> int:
-    width = getattr(element, "bitwidth", None) or getattr(getattr(element, "width", None), "data", 32)
-    return max(1, int(width) // 8) if not isinstance(element, IndexType) else 8
+    if isinstance(element, IndexType):
+        return 8
+    width = getattr(element, "bitwidth", None)
+    if width is None:
+        width = getattr(getattr(element, "width", None), "data", 32)
+    return max(1, int(width) // 8)
 
 
 def _elements(box: Box, step_dims: tuple[int, ...]) -> int:

@@ -377,13 +377,42 @@ class NestArrays:
         return self.compute + self.fill + self.sync
 
 
+def _weight_slices(
+    nest: NestSpec, slots: list[list[int]], hu: Array, ru: Array, rv: Array, *,
+    arch: Architecture, wbytes: int,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """One weight slice per (weight copy, slot, part): in one PMU when it fits, split by
+    rows over two (the map-reduce unit's other vector input) when that fits, else streamed
+    from DRAM every step through a FIFO PMU buffering two rows. Returns the slices' counts
+    and bytes per kind, the PMUs, weight bytes, streamed bytes and streamed slices."""
+    shape, cap = nest.shape, arch.pmu.capacity_bytes
+    dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
+    weight_copies = plan.sharing_copies(shape, dims, hu)
+    rows = plan.rows(shape, dims, hu)
+    last_rows = plan.rows(shape, dims[-1:], hu)
+    kinds = [k for lengths in slots for k in plan.slot_slices(lengths, ru, rv)]
+    slice_count = np.stack([weight_copies * number for number, _ in kinds])
+    slice_bytes = np.stack([rows * elems * wbytes for _, elems in kinds])
+    piece = slice_bytes // last_rows * plan.cdiv(last_rows, 2)
+    split = (slice_bytes > cap) & (piece <= cap) & (arch.pcu.vector_inputs >= 3)
+    streamed = (slice_bytes > cap) & ~split
+    return (
+        slice_count,
+        slice_bytes,
+        (slice_count * np.where(split, 2, 1)).sum(axis=0),
+        (slice_count * slice_bytes).sum(axis=0),
+        (slice_count * slice_bytes * streamed).sum(axis=0),
+        (slice_count * streamed).sum(axis=0),
+    )
+
+
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape). Units
     and PMUs are those `spatial-partition` builds (`rnnc.target.plan`)."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
-    pcu, cap = arch.pcu, arch.pmu.capacity_bytes
+    pcu = arch.pcu
     wbytes, transfer = mode.weight_bytes, arch.transfer_latency()
     zero = np.zeros_like(hu)
     shape = nest.shape
@@ -401,23 +430,10 @@ def nest_arrays(
         )
         most = np.max(np.stack(parts), axis=0)
         reduction_tree = _clog2(most) + plan.combine_levels(most, pcu.lanes) * transfer
-        # one weight slice per (weight copy, slot, part): in one PMU when it fits, split by
-        # rows over two (the unit's other vector input) when that fits, else streamed from
-        # DRAM every step through a FIFO PMU buffering two rows
-        dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
-        weight_copies = plan.sharing_copies(shape, dims, hu)
-        rows = plan.rows(shape, dims, hu)
-        last_rows = plan.rows(shape, dims[-1:], hu)
-        kinds = [k for lengths in slots for k in plan.slot_slices(lengths, ru, rv)]
-        slice_count = np.stack([weight_copies * number for number, _ in kinds])
-        slice_bytes = np.stack([rows * elems * wbytes for _, elems in kinds])
-        piece = slice_bytes // last_rows * plan.cdiv(last_rows, 2)
-        split = (slice_bytes > cap) & (piece <= cap) & (pcu.vector_inputs >= 3)
-        streamed_slices = (slice_bytes > cap) & ~split
-        weight_pmus = (slice_count * np.where(split, 2, 1)).sum(axis=0)
-        weight_bytes = (slice_count * slice_bytes).sum(axis=0)
-        streamed_bytes = (slice_count * slice_bytes * streamed_slices).sum(axis=0)
-        streamed_pmus = (slice_count * streamed_slices).sum(axis=0)
+        slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
+        slice_count, slice_bytes, weight_pmus, weight_bytes, streamed_bytes, streamed_pmus = (
+            slices
+        )
         groups = nest.operand_groups
         if groups is None:
             groups = (tuple(range(len(slots))),)

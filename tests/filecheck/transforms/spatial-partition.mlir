@@ -28,8 +28,8 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-SAME:   holds = [{array = "W", slices = {{.*}}, quantization = "fp32"}, {array = "R"
 // The [x, h] operand: one step of x (3) and h (4), double-buffered: (3 + 4) x 4 x 2 bytes.
 // CHECK-NEXT: spatial.pmu @pmu1 "x+h" bytes 56 buffers 2 strided
-// The final copy's own PMU of h.
-// CHECK-NEXT: spatial.pmu @pmu2 "h" bytes 32 buffers 2 strided
+// The final copy's own PMU of h: it reads one buffer (the last step's), so it holds one.
+// CHECK-NEXT: spatial.pmu @pmu2 "h" bytes 16 buffers 1 strided
 // CHECK-NEXT: spatial.ag @ag0 left store "y_h"
 // CHECK-NEXT: spatial.ag @ag1 right load "x"
 // CHECK-NEXT: spatial.stream @s0 scalar @n1_mr0_s0_p0.so0 -> @n1_ew0_0.si0
