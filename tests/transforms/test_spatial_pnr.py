@@ -66,13 +66,7 @@ def test_deepbench_task_places_routes_and_verifies(task: str) -> None:
     assert len(retries["reasons"].data) == retries["retries"].value.data
 
 
-@pytest.mark.parametrize("row", [
-    2, 3, 21,
-    pytest.param(25, marks=pytest.mark.xfail(
-        reason="spatial-partition builds a 90112-byte h PMU (86016 fit) for GRU-2816 at batch "
-        "4 at every point the search tries: the partition and the cost model disagree under "
-        "batch (issue 8 item 9, not place and route)")),
-])
+@pytest.mark.parametrize("row", [2, 3, 21, 25])
 def test_deepbench_rows_with_batch_2_and_4(row: int, tmp_path: Path) -> None:
     """DeepBench rows 2 and 3 (LSTM-512, T=25, batch 2 and 4), 21 (GRU-2816, T=750, batch 2)
     and 25 (GRU-2816, T=750, batch 4), the GRUs with weights streamed from DRAM."""
