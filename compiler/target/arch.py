@@ -31,6 +31,8 @@ DEFAULT_ARCHITECTURE = "plasticine-rnn"
 PAPER_DEEPBENCH = Path(__file__).parent / "paper_deepbench.json"
 
 UNIT_KINDS = ("pcu", "pmu")
+#: An architecture file is a few kilobytes; this bounds what a wrong path makes us read.
+MAX_FILE_BYTES = 16 << 20
 
 
 class ArchitectureError(Diagnostic):
@@ -325,6 +327,11 @@ def _load_preset(name: str) -> Architecture:
 
 def _load_file(path: Path) -> Architecture:
     source = str(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ArchitectureError(
+            source, f"the file is {size} bytes; an architecture is at most {MAX_FILE_BYTES}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

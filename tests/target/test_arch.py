@@ -118,10 +118,10 @@ MALFORMED = [
     (_set("pcu.stages", 4.5), "field 'pcu.stages': expected integer in [1, 64], got 4.5"),
     (_delete("pmu.capacity_kib"), "field 'pmu.capacity_kib': missing (required)"),
     (_set("pcu.lane", 16), f"field 'pcu.lane': unknown field (allowed: {PCU_FIELDS})"),
-    (_set("clock_ghz", 0), "field 'clock_ghz': expected number in (0, 1000], got 0"),
+    (_set("clock_ghz", 0), "field 'clock_ghz': expected number in [0.001, 1000], got 0"),
     (
         _set("dram.bandwidth_gbs", -51.2),
-        "field 'dram.bandwidth_gbs': expected number in (0, 1000000], got -51.2",
+        "field 'dram.bandwidth_gbs': expected number in [0.001, 1000000], got -51.2",
     ),
     (
         _set("grid.tile", [["pmu", "alu", "pmu"]]),
