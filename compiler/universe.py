@@ -58,6 +58,24 @@ def _spatial_partition() -> type[ModulePass]:
     return SpatialPartitionPass
 
 
+def _spatial_place() -> type[ModulePass]:
+    from rnnc.passes.spatial_place import SpatialPlacePass
+
+    return SpatialPlacePass
+
+
+def _spatial_route() -> type[ModulePass]:
+    from rnnc.passes.spatial_route import SpatialRoutePass
+
+    return SpatialRoutePass
+
+
+def _spatial_verify() -> type[ModulePass]:
+    from rnnc.passes.spatial_verify import SpatialVerifyPass
+
+    return SpatialVerifyPass
+
+
 RNNC_UNIVERSE = Universe(
     all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
@@ -65,5 +83,8 @@ RNNC_UNIVERSE = Universe(
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
         "spatial-partition": _spatial_partition,
+        "spatial-place": _spatial_place,
+        "spatial-route": _spatial_route,
+        "spatial-verify": _spatial_verify,
     },
 )
