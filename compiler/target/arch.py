@@ -31,6 +31,8 @@ DEFAULT_ARCHITECTURE = "plasticine-rnn"
 PAPER_DEEPBENCH = Path(__file__).parent / "paper_deepbench.json"
 
 UNIT_KINDS = ("pcu", "pmu")
+#: An architecture file is a few kilobytes; this bounds what a wrong path makes us read.
+MAX_FILE_BYTES = 16 << 20
 
 
 class ArchitectureError(Diagnostic):
@@ -77,6 +79,8 @@ class PCU:
     arithmetic_bits: tuple[int, ...]
     area_mm2: float
     power_w: float
+    control_inputs: int = 0
+    control_outputs: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class PMU:
     vector_outputs: int
     area_mm2: float
     power_w: float
+    scalar_outputs: int = 0
+    control_inputs: int = 0
+    control_outputs: int = 0
 
     @property
     def capacity_bytes(self) -> int:
@@ -102,6 +109,18 @@ class PMU:
     def read_bytes_per_cycle(self) -> int:
         """Every bank delivers one word per cycle."""
         return self.banks * self.bank_width_bits // 8
+
+
+@dataclass(frozen=True)
+class AG:
+    """A DRAM address generator's ports per network (a port not listed does not exist)."""
+
+    scalar_inputs: int = 0
+    scalar_outputs: int = 0
+    vector_inputs: int = 0
+    vector_outputs: int = 0
+    control_inputs: int = 0
+    control_outputs: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,7 @@ class Network:
     links_per_switch: Links
     area_mm2: float
     power_w: float
+    address_generator_attachment: str = "unit-row"
 
 
 @dataclass(frozen=True)
@@ -189,6 +209,17 @@ class Architecture:
     precisions: tuple[Precision, ...]
     default_precision: str
     timing: Timing
+    ag: AG = AG()
+
+    def ports(self, kind: str, network: str, direction: str) -> int:
+        """How many `direction` ("inputs" or "outputs") ports a unit of `kind` ("pcu", "pmu"
+        or "ag") has on `network` ("scalar", "vector" or "control"); 0 if none is listed."""
+        unit = {"pcu": self.pcu, "pmu": self.pmu, "ag": self.ag}[kind]
+        return int(getattr(unit, f"{network}_{direction}"))
+
+    def links(self, network: str) -> int:
+        """Links per direction between two adjacent switches on `network`."""
+        return int(getattr(self.network.links_per_switch, network))
 
     def precision(self, name: str | None = None) -> Precision:
         """The precision mode `name` (the default mode when None)."""
@@ -296,10 +327,19 @@ def _load_preset(name: str) -> Architecture:
 
 def _load_file(path: Path) -> Architecture:
     source = str(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ArchitectureError(
+            source, f"the file is {size} bytes; an architecture is at most {MAX_FILE_BYTES}"
+        )
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ArchitectureError(source, f"cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ArchitectureError(
+            source, f"not a UTF-8 text file (byte {error.start} is {error.object[error.start]:#x})"
+        ) from None
     return architecture_from_dict(_parse(text, path), source)
 
 
@@ -313,8 +353,14 @@ def _parse(text: str, path: Path) -> object:
             raise ArchitectureError(
                 f"{source}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"
             ) from None
+        except RecursionError:
+            raise ArchitectureError(source, "invalid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer of more digits than Python converts
+            raise ArchitectureError(source, f"invalid JSON: {error}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader, see below
+    except RecursionError:
+        raise ArchitectureError(source, "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         location = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -322,8 +368,36 @@ def _parse(text: str, path: Path) -> object:
         raise ArchitectureError(location, f"invalid YAML: {problem}") from None
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: `*name` can make a small file expand to billions
+    of nodes (the "billion laughs"), and an architecture never needs one."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in an architecture file", mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+
+
+def _check_finite(data: object, source: str, path: tuple[object, ...] = ()) -> None:
+    """No NaN or infinity anywhere (JSON's NaN/Infinity/1e400, YAML's .nan/.inf): the cost
+    model would silently compute with it."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ArchitectureError(
+            source, f"field '{_field(path)}': expected a finite number, got {data}"
+        )
+    children = data.items() if isinstance(data, dict) else (
+        enumerate(data) if isinstance(data, list) else ()
+    )
+    for key, value in children:
+        _check_finite(value, source, (*path, key))
+
+
 def architecture_from_dict(data: object, source: str = "<architecture>") -> Architecture:
     """Validate a parsed architecture description and build the typed object."""
+    _check_finite(data, source)
     errors = sorted(_validator().iter_errors(data), key=_document_order)
     if errors:
         message = _describe_error(errors[0])
@@ -382,10 +456,15 @@ def _expectation(schema: Mapping[str, Any]) -> str:
     if kind == "object":
         return "an object"
     bounds = []
-    if "minimum" in schema:
-        bounds.append(f">= {schema['minimum']}")
-    if "exclusiveMinimum" in schema:
-        bounds.append(f"> {schema['exclusiveMinimum']}")
+    low = next(((key, schema[key]) for key in ("minimum", "exclusiveMinimum") if key in schema),
+               None)
+    if low is not None and "maximum" in schema:
+        bracket = "[" if low[0] == "minimum" else "("
+        bounds.append(f"in {bracket}{low[1]}, {schema['maximum']}]")
+    elif low is not None:
+        bounds.append(f"{'>=' if low[0] == 'minimum' else '>'} {low[1]}")
+    elif "maximum" in schema:
+        bounds.append(f"<= {schema['maximum']}")
     if "multipleOf" in schema:
         bounds.append(f"a multiple of {schema['multipleOf']}")
     if "pattern" in schema:
@@ -469,6 +548,7 @@ def _build(data: Mapping[str, Any]) -> Architecture:
             links_per_switch=Links(**network["links_per_switch"]),
             area_mm2=network["area_mm2"],
             power_w=network["power_w"],
+            address_generator_attachment=network.get("address_generator_attachment", "unit-row"),
         ),
         dram=DRAM(**{**dram, "address_generator_edges": tuple(dram["address_generator_edges"])}),
         interchip=Interchip(**data["interchip"]),
@@ -481,10 +561,12 @@ def _build(data: Mapping[str, Any]) -> Architecture:
         ),
         default_precision=data["default_precision"],
         timing=Timing(**data["timing"]),
+        ag=AG(**data.get("ag", {})),
     )
 
 
 __all__ = [
+    "AG",
     "DEFAULT_ARCHITECTURE",
     "DRAM",
     "PAPER_DEEPBENCH",

@@ -24,11 +24,11 @@ SOURCES = {
 ALLOWED: dict[str, tuple[str, ...]] = {
     "rnnc.dialects": (),
     "rnnc.numerics": (),
-    "rnnc.target": ("rnnc.dialects",),
-    "rnnc.analysis": ("rnnc.dialects", "rnnc.target"),
-    "rnnc.passes": ("rnnc.dialects", "rnnc.analysis", "rnnc.target"),
+    "rnnc.target": ("rnnc.dialects", "rnnc.numerics"),
+    "rnnc.analysis": ("rnnc.dialects", "rnnc.target", "rnnc.numerics"),
+    "rnnc.passes": ("rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics"),
     "rnnc.frontends": ("rnnc.dialects", "rnnc.analysis"),
-    "rnnc.interpreters": ("rnnc.dialects", "rnnc.analysis", "rnnc.numerics"),
+    "rnnc.interpreters": ("rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics"),
     "rnnc.driver": (
         "rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics", "rnnc.passes",
         "rnnc.frontends", "rnnc.interpreters", "rnnc.universe",
