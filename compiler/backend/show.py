@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def link_use(chip: Mapping[str, Any]) -> dict[str, Counter[Link]]:
     for route in chip["routes"]:
         links: set[Link] = set()
         for path in route["paths"]:
-            for a, b in zip(path, path[1:], strict=False):
+            for a, b in pairwise(path):
                 links.add(_undirected(a, b))
         use[route["network"]].update(links)
     return use
