@@ -28,6 +28,12 @@ def _loop_dialect() -> Dialect:
     return LOOP
 
 
+def _spatial_dialect() -> Dialect:
+    from rnnc.dialects.spatial import SPATIAL
+
+    return SPATIAL
+
+
 def _rnn_decompose() -> type[ModulePass]:
     from rnnc.passes.rnn_decompose import RnnDecomposePass
 
@@ -47,7 +53,7 @@ def _loop_assign_resources() -> type[ModulePass]:
 
 
 RNNC_UNIVERSE = Universe(
-    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect},
+    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
