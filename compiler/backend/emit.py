@@ -35,8 +35,11 @@ from rnnc.numerics.precision import Precision
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, from_data, to_data
 
-#: Fields of a Machine that are not units or streams: kept under `program`.
-PROGRAM_FIELDS = ("name", "limits", "memories", "schedule", "nests")
+#: Fields of a Machine that have their own place in the configuration; the others (name,
+#: tile, limits, memories, schedule, nests) are kept under `program`.
+PLACED_FIELDS = frozenset(
+    {"arch", "arch_digest", "precision", "design", "inputs", "outputs", "units", "streams"}
+)
 
 
 @dataclass(frozen=True)
@@ -143,17 +146,17 @@ def _precision(precision: Precision, arch: Architecture) -> dict[str, Any]:
 def config_data(
     machine: Machine,
     arch: Architecture,
+    *,
     precision: Precision,
     prediction: Prediction,
     weights: Mapping[str, np.ndarray],
     weights_file: str,
     weights_sha256: str,
-    *,
     seed: int = 0,
     retries: int = 0,
 ) -> dict[str, Any]:
     """The configuration of a placed and routed machine, as JSON-able data."""
-    program = {name: to_data(getattr(machine, name)) for name in PROGRAM_FIELDS}
+    program = {k: v for k, v in to_data(machine).items() if k not in PLACED_FIELDS}
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
     return {
         "format": FORMAT,
@@ -233,6 +236,7 @@ def write_config(
     path: str,
     machine: Machine,
     arch: Architecture,
+    *,
     precision: Precision,
     prediction: Prediction,
     weights: Mapping[str, np.ndarray],
@@ -258,8 +262,8 @@ def write_config(
         npz_tmp = _temporary(npz, temporaries)
         save_npz(npz_tmp, arrays)
         config = config_data(
-            machine, arch, precision, prediction, arrays, npz.name, file_sha256(npz_tmp),
-            **options,
+            machine, arch, precision=precision, prediction=prediction, weights=arrays,
+            weights_file=npz.name, weights_sha256=file_sha256(npz_tmp), **options,
         )
         check_schema(config, path)  # a compiler bug if not; never write an invalid file
         config_tmp = _temporary(config_path, temporaries)

@@ -47,7 +47,9 @@ def _undirected(a: list[int], b: list[int]) -> Link:
     return (first, second) if first <= second else (second, first)
 
 
-def render(config: Mapping[str, Any], output: str | Path, chip_index: int = 0) -> None:
+def render(
+    config: Mapping[str, Any], output: str | Path, chip_index: int = 0, fmt: str | None = None
+) -> None:
     """Draw chip `chip_index` of `config` to `output` (.svg or .png)."""
     import matplotlib
 
@@ -114,9 +116,10 @@ def render(config: Mapping[str, Any], output: str | Path, chip_index: int = 0) -
                         label="utilisation")
     figure.tight_layout()
     # a fixed date and no software stamps: the same config gives the same file
-    metadata = {"Date": None, "Creator": None} if str(output).endswith(".svg") else {
+    svg = (fmt or Path(output).suffix.lstrip(".")) == "svg"
+    metadata = {"Date": None, "Creator": None} if svg else {
         "Software": None}
-    figure.savefig(output, dpi=110, metadata=metadata)
+    figure.savefig(output, dpi=110, metadata=metadata, format=fmt)
     plt.close(figure)
 
 

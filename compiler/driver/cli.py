@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import numpy as np
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver import pipeline
+from rnnc.driver import backend_commands, pipeline
 from rnnc.driver.io import load_npz, save_npz, write_atomically
 from rnnc.numerics.precision import Precision, parse_precision
 from xdsl.dialects.builtin import ModuleOp, StringAttr
@@ -35,6 +35,9 @@ from xdsl.printer import Printer
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
     "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
+    # --emit=config (or -o FILE.json): backend_commands.compile_to_config runs these
+    "config": "rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition,spatial-place,"
+    "spatial-route,spatial-verify",
 }
 
 
@@ -251,6 +254,9 @@ def _load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
 
 def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
+    if backend_commands.wants_config(args.emit, args.output) and not args.stats:
+        backend_commands.compile_to_config(args, _transform, frozenset(PASS_OPTION_FLAGS))
+        return 0
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
     if args.stats:
@@ -359,6 +365,8 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "run": run_main,
     "import": import_main,
     "gen": gen_main,
+    "sim": backend_commands.sim_main,
+    "show": backend_commands.show_main,
 }
 
 
