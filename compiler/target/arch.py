@@ -173,6 +173,20 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Mechanisms:
+    """What the config simulator times beyond stages and hops (see the preset's notes).
+    The defaults are Plasticine's: FIFO depths of the RTL (scalar 32 words, vector 8
+    entries; a control FIFO is a counter), PIR's 100-cycle DRAM stand-in, 64-byte bursts,
+    and a one-cycle counter update for a controller and for an N-buffer swap."""
+
+    fifo_depth: Links = Links(scalar=32, vector=8, control=16)
+    dram_latency_cycles: int = 100
+    dram_burst_bytes: int = 64
+    controller_cycles: int = 1
+    buffer_swap_cycles: int = 1
+
+
+@dataclass(frozen=True)
 class Architecture:
     """A spatial accelerator. Loaded with `load_architecture`; never a global."""
 
@@ -189,6 +203,7 @@ class Architecture:
     precisions: tuple[Precision, ...]
     default_precision: str
     timing: Timing
+    mechanisms: Mechanisms = Mechanisms()
 
     def precision(self, name: str | None = None) -> Precision:
         """The precision mode `name` (the default mode when None)."""
@@ -481,7 +496,15 @@ def _build(data: Mapping[str, Any]) -> Architecture:
         ),
         default_precision=data["default_precision"],
         timing=Timing(**data["timing"]),
+        mechanisms=_mechanisms(data.get("mechanisms", {})),
     )
+
+
+def _mechanisms(data: Mapping[str, Any]) -> Mechanisms:
+    fields = dict(data)
+    if "fifo_depth" in fields:
+        fields["fifo_depth"] = Links(**fields["fifo_depth"])
+    return Mechanisms(**fields)
 
 
 __all__ = [
@@ -495,6 +518,7 @@ __all__ = [
     "Grid",
     "Interchip",
     "Links",
+    "Mechanisms",
     "Network",
     "Precision",
     "Timing",
