@@ -405,13 +405,13 @@ class _Engine:
                 return period
         return None
 
-    def run(self, steps: int) -> TimingResult:
+    def run(self, steps: int, extrapolate: bool = True) -> TimingResult:
         if steps < 1:
             raise TimingError("a time loop needs at least one step")
         self.enables = [0.0]
         for s in range(steps):
             self.step(s)
-            if s + 1 < steps:
+            if extrapolate and s + 1 < steps:
                 period = self._period(s)
                 if period is not None:
                     return self._result(steps, s + 1, period)
@@ -445,9 +445,10 @@ def _add(total: Stalls, step: Stalls, times: int) -> None:
         total.stalled[cause] = total.stalled.get(cause, 0.0) + cycles * times
 
 
-def simulate(graph: TimingGraph, steps: int) -> TimingResult:
-    """Run `steps` time steps of `graph` (extrapolating once the schedule repeats)."""
-    return _Engine(graph).run(steps)
+def simulate(graph: TimingGraph, steps: int, *, extrapolate: bool = True) -> TimingResult:
+    """Run `steps` time steps of `graph`; with `extrapolate`, stop simulating once the
+    machine's state at a step boundary has repeated and extrapolate the cycle."""
+    return _Engine(graph).run(steps, extrapolate)
 
 
 __all__ = [
