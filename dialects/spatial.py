@@ -329,8 +329,10 @@ class UnitOp(IRDLOperation):
             return
         row, col = site
         rows, cols = limits["rows"], limits["cols"]
-        if not 0 <= row < rows:
-            raise self._fail(f"site row {row} is outside the {rows} rows of the grid")
+        # AGs wired one per edge switch (limits' `ag_rows` = rows + 1) also sit at row `rows`.
+        span = limits.get("ag_rows", rows) if self.KIND == "ag" else rows
+        if not 0 <= row < span:
+            raise self._fail(f"site row {row} is outside the {span} rows of the grid")
         if self.KIND == "ag":
             edge = self.settings.get("edge")
             want = -1 if edge == "left" else cols

@@ -328,6 +328,9 @@ def arch_limits(arch: Any) -> tuple[tuple[str, int], ...]:
     return (
         ("rows", grid.rows),
         ("cols", grid.cols),
+        # AG site rows: one per edge switch (rows + 1) or one per unit row (rows).
+        ("ag_rows", grid.rows + (getattr(arch.network, "address_generator_attachment", "")
+                                 == "switch")),
         ("pcu_lanes", pcu.lanes),
         ("pcu_stages", pcu.stages),
         ("pcu_scalar_inputs", pcu.scalar_inputs),
