@@ -156,8 +156,38 @@ def parse(path: Path) -> object:
                           f"invalid JSON: {error.msg}") from None
 
 
+def _design(data: Mapping[str, Any], arch: Architecture, source: str) -> None:
+    """The placed and routed design is legal on its architecture: the independent checker
+    of `spatial-verify` (`rnnc.target.checks`), on the machine rebuilt from the file."""
+    from rnnc.backend.emit import machine_of
+    from rnnc.target.checks import check_design
+
+    for index, chip in enumerate(data["chips"]):
+        try:
+            machine = machine_of(data, index)
+        except ValueError as error:
+            raise ConfigError(source, f"field 'chips.{index}': {error}") from None
+        problems = check_design(arch, machine.units, machine.streams)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ConfigError(
+                source, f"field '{_subject_field(chip, index, first.subject)}': {first}{more}"
+            )
+
+
+def _subject_field(chip: Mapping[str, Any], index: int, subject: str) -> str:
+    """The config field of the unit or route a problem names."""
+    for kind, items in (("units", chip["units"]), ("routes", chip["routes"])):
+        for k, item in enumerate(items):
+            if item["id"] == subject:
+                return f"chips.{index}.{kind}.{k}"
+    return f"chips.{index}"
+
+
 def load_config(path: str | Path) -> LoadedConfig:
-    """Parse and validate a configuration and load its weights (hash checked)."""
+    """Parse and validate a configuration, check its design on its architecture and load
+    its weights (hash checked)."""
     path = Path(path)
     source = str(path)
     data = parse(path)
@@ -165,5 +195,6 @@ def load_config(path: str | Path) -> LoadedConfig:
     assert isinstance(data, dict)
     _version(data, source)
     arch = _architecture(data, source)
+    _design(data, arch, source)
     weights = _weights(data, path, source)
     return LoadedConfig(path, data, arch, weights)

@@ -1,0 +1,339 @@
+"""From a placed and routed machine to the timing engine's graphs, one per phase.
+
+Every number comes from the machine's configuration and the architecture:
+
+* a PCU fires once per iteration of its counter chain; a map-reduce PCU fires once per
+  chunk of `rv` reduction indices of each iteration (its segments' length / rv, rounded
+  up) and emits one partial sum per iteration. Its latency is its pipeline: a PCU's
+  `stages` (ISCA'17: a unit's latency is its stage count whatever the ops), a map-reduce
+  PCU's precision prefix + log2(lanes) + 1 (paper §4.1), plus, for every activation read
+  from a lookup table in a PMU, the round trip to that PMU (hops both ways + its read);
+* a PMU has a read context per output stream, firing once per token its consumers take,
+  after `address_stages` + 1 cycles (synchronous SRAM), and a write context firing once
+  per token that arrives, after `pmu_write_cycles`; between them, its N-buffering (a
+  memory written in one step and read in the next swaps buffers at the step's end);
+* an address generator moves one token per burst at its share of the DRAM bandwidth
+  (the AGs active in the same nest share it equally: a round-robin arbiter), after the
+  DRAM latency; a load into a double buffer is a prefetch, one step ahead;
+* every token crosses the switches of its routed path at `hop_latency_cycles` each; a
+  unit's done token travels to the time loop's controller at the grid's centre switch
+  (Manhattan hops from its nearest corner switch) and the enable comes back the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rnnc.target.arch import Architecture
+from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, parse_port
+from rnnc.target.network import Topology, topology
+
+from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
+
+Site = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class PhaseGraph:
+    phase: Phase
+    graph: TimingGraph
+    units: tuple[str, ...]
+    """Per node, the machine unit it times."""
+
+
+class _Builder:
+    def __init__(self, machine: Machine, arch: Architecture, phase: Phase):
+        self.m = machine
+        self.arch = arch
+        self.phase = phase
+        self.topo: Topology = topology(arch)
+        self.stage = {nest: k for k, nest in enumerate(phase.nests)}
+        self.controller = (self.topo.switch_rows // 2, self.topo.switch_cols // 2)
+        self.nodes: list[Node] = []
+        self.units: list[str] = []
+        self.index: dict[tuple[str, str], int] = {}
+        self.edges: list[Edge] = []
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def _switches(self, unit_id: str) -> tuple[Site, ...]:
+        site = self.m.unit(unit_id).site
+        if site is None:
+            raise TimingError(f"unit {unit_id} is not placed")
+        return tuple(
+            self.topo.switch_site(s) for s in self.topo.attachments[(site[0], site[1])]
+        )
+
+    def _control_hops(self, unit_id: str) -> int:
+        row, col = self.controller
+        return min(abs(r - row) + abs(c - col) for r, c in self._switches(unit_id))
+
+    def _hops(self, stream: Stream, sink: int) -> int:
+        if stream.paths is None:
+            raise TimingError(f"stream {stream.id} is not routed")
+        # a path lists the switches crossed, both ends included: one hop per switch
+        return len(stream.paths[sink])
+
+    def _distance(self, a: str, b: str) -> int:
+        return min(
+            abs(r1 - r2) + abs(c1 - c2) + 1
+            for r1, c1 in self._switches(a)
+            for r2, c2 in self._switches(b)
+        )
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def _add(self, key: tuple[str, str], node: Node) -> int:
+        self.index[key] = len(self.nodes)
+        self.nodes.append(node)
+        self.units.append(key[0])
+        return self.index[key]
+
+    def pcu_nodes(self) -> None:
+        for unit in self.m.units:
+            if isinstance(unit, PCU) and unit.nest in self.stage:
+                iterations = math.prod(c.trips for c in unit.counters)
+                count, latency = iterations, self.arch.pcu.stages
+                if unit.role == "map_reduce" and unit.reduce is not None:
+                    count = iterations * self._chunks(unit)
+                    latency = self.arch.map_reduce_latency(self.m.precision)
+                latency += self._lookup_latency(unit)
+                self._add(
+                    (unit.id, "fire"),
+                    Node(unit.id, "pcu", unit.role, count, 1.0, latency,
+                         self._control_hops(unit.id), stage=self.stage[unit.nest]),
+                )
+
+    @staticmethod
+    def _chunks(unit: PCU) -> int:
+        assert unit.reduce is not None
+        length = sum(s.stop - s.start for s in unit.reduce.segments)
+        return max(1, math.ceil(length / unit.reduce.rv))
+
+    def _lookup_latency(self, unit: PCU) -> int:
+        """Activations read from a table in a PMU: the value goes there and back."""
+        extra = 0
+        for op in unit.ops:
+            table = op.param("lut")
+            if table:
+                extra += 2 * self._distance(unit.id, table) * self.arch.network.hop_latency_cycles
+                extra += self.arch.pmu_read_latency()
+        return extra
+
+    # -- streams ------------------------------------------------------------------------------
+
+    def _pcu(self, unit_id: str) -> int | None:
+        return self.index.get((unit_id, "fire"))
+
+    def _emit_every(self, unit_id: str, port: str) -> int:
+        unit = self.m.unit(unit_id)
+        if isinstance(unit, PCU) and unit.role == "map_reduce" and unit.reduce is not None:
+            if unit.reduce.output == port:
+                return self._chunks(unit)
+        return 1
+
+    def streams(self) -> None:
+        phase_streams = [s for s in self.m.streams if self._in_phase(s)]
+        # PMU and AG contexts are sized by the PCUs they serve, so PCU ends come first
+        for stream in sorted(phase_streams, key=self._ag_last):
+            for sink_index, sink in enumerate(stream.sinks):
+                self._stream_edge(stream, sink_index, sink.unit)
+
+    def _ag_last(self, stream: Stream) -> int:
+        kinds = {self.m.unit(stream.source.unit).kind, *(self.m.unit(s.unit).kind
+                                                         for s in stream.sinks)}
+        return 1 if "pcu" not in kinds else 0
+
+    def _in_phase(self, stream: Stream) -> bool:
+        ends = [stream.source.unit, *(s.unit for s in stream.sinks)]
+        return any(
+            isinstance(self.m.unit(u), PCU) and self.m.unit(u).nest in self.stage for u in ends
+        ) or self._staging(stream)
+
+    def _staging(self, stream: Stream) -> bool:
+        """An AG filling a PMU that a PCU of this phase reads."""
+        src = self.m.unit(stream.source.unit)
+        return isinstance(src, AG) and any(
+            (s.unit, "read") in self.index or self._read_by_phase(s.unit) for s in stream.sinks
+        )
+
+    def _read_by_phase(self, pmu_id: str) -> bool:
+        return any(
+            isinstance(self.m.unit(s.unit), PCU) and self.m.unit(s.unit).nest in self.stage
+            for st in self.m.streams if st.source.unit == pmu_id for s in st.sinks
+        )
+
+    def _stream_edge(self, stream: Stream, sink_index: int, sink_id: str) -> None:
+        network = stream.network
+        if network == "control":
+            return  # control streams carry the tokens the engine models as control hops
+        hops = self._hops(stream, sink_index)
+        depth = getattr(self.arch.mechanisms.fifo_depth, network)
+        src_id = stream.source.unit
+        src, dst = self.m.unit(src_id), self.m.unit(sink_id)
+        if isinstance(src, PCU) and isinstance(dst, PCU):
+            a, b = self._pcu(src_id), self._pcu(sink_id)
+            if a is None or b is None:
+                return
+            every = self._emit_every(src_id, stream.source.port)
+            tokens = self.nodes[a].count // every
+            self.edges.append(Edge(a, b, network, hops, every,
+                                   self._consume_every(b, tokens, stream), depth))
+        elif isinstance(src, PMU | AG) and isinstance(dst, PCU):
+            b = self._pcu(sink_id)
+            if b is None:
+                return
+            reader = self._reader(src, stream, self.nodes[b])
+            self.edges.append(Edge(reader, b, network, hops, 1,
+                                   self._consume_every(b, self.nodes[reader].count, stream),
+                                   depth))
+        elif isinstance(src, PCU) and isinstance(dst, PMU | AG):
+            a = self._pcu(src_id)
+            if a is None:
+                return
+            every = self._emit_every(src_id, stream.source.port)
+            tokens = self.nodes[a].count // every
+            writer = self._writer(dst, tokens, self.nodes[a].stage)
+            self.edges.append(Edge(a, writer, network, hops, every,
+                                   self.nodes[writer].count // tokens, depth))
+        elif isinstance(src, AG) and isinstance(dst, PMU):
+            self._staging_edge(src, dst, stream, hops, depth)
+        elif isinstance(src, PMU) and isinstance(dst, AG):
+            self._drain_edge(src, dst, stream, hops, depth)
+
+    def _consume_every(self, node: int, tokens: int, stream: Stream) -> int:
+        count = self.nodes[node].count
+        if tokens == 0 or count % tokens:
+            raise TimingError(
+                f"stream {stream.id}: {tokens} tokens per step into {self.nodes[node].name}, "
+                f"which fires {count} times"
+            )
+        return count // tokens
+
+    def _vectors(self, pmu: PMU) -> int:
+        """Vectors (one word per bank) in one buffer of a PMU's region."""
+        elements = math.prod(stop - start for start, stop in pmu.region)
+        return max(1, math.ceil(elements / self.arch.pmu.banks))
+
+    def _reader(self, unit: PMU | AG, stream: Stream, consumer: Node) -> int:
+        key = (unit.id, f"read:{stream.source.port}")
+        if key in self.index:
+            return self.index[key]
+        if isinstance(unit, PMU):
+            node = Node(unit.id, "pmu", _pmu_role(unit, self.m), consumer.count, 1.0,
+                        self.arch.pmu_read_latency(), self._control_hops(unit.id),
+                        stage=consumer.stage)
+        else:
+            node = self._ag_node(unit, consumer.count, consumer.stage, lead=0)
+        return self._add(key, node)
+
+    def _writer(self, unit: PMU | AG, tokens: int, stage: int) -> int:
+        key = (unit.id, "write")
+        if key in self.index:
+            return self.index[key]
+        if isinstance(unit, PMU):
+            node = Node(unit.id, "pmu", _pmu_role(unit, self.m), tokens, 1.0,
+                        self.arch.timing.pmu_write_cycles, self._control_hops(unit.id),
+                        stage=stage)
+        else:
+            node = self._ag_node(unit, tokens, stage, lead=0)
+        return self._add(key, node)
+
+    def _ag_node(self, unit: AG, tokens: int, stage: int, lead: int) -> Node:
+        mech = self.arch.mechanisms
+        share = self.arch.dram_bytes_per_cycle() / max(1, self._active_ags(stage))
+        token_bytes = self.arch.pmu.banks * self.arch.pmu.bank_width_bits // 8
+        bursts = math.ceil(token_bytes / mech.dram_burst_bytes)
+        return Node(unit.id, "ag", f"dram-{unit.direction}", tokens,
+                    bursts * mech.dram_burst_bytes / share, mech.dram_latency_cycles,
+                    self._control_hops(unit.id), lead=lead, stage=stage)
+
+    def _active_ags(self, stage: int) -> int:
+        del stage  # every AG of a phase streams for its whole step (x, y, weights)
+        ids = {s.source.unit for s in self.m.streams if isinstance(self.m.unit(s.source.unit), AG)}
+        ids |= {k.unit for s in self.m.streams for k in s.sinks
+                if isinstance(self.m.unit(k.unit), AG)}
+        return len(ids)
+
+    def _staging_edge(self, ag: AG, pmu: PMU, stream: Stream, hops: int, depth: int) -> None:
+        """An AG loading a PMU that this phase reads: a double-buffered PMU is filled one
+        step ahead (a prefetch); a single buffer is filled in the step that reads it."""
+        readers = [i for (u, ctx), i in self.index.items() if u == pmu.id and ctx.startswith("read")]
+        if not readers:
+            return
+        stage = min(self.nodes[i].stage for i in readers)
+        tokens = self._vectors(pmu)
+        lead = 1 if pmu.buffers >= 2 else 0
+        load = self._add((ag.id, f"load:{pmu.id}"), self._ag_node(ag, tokens, stage, lead))
+        write = self._add((pmu.id, "write"), Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens,
+                                                 1.0, self.arch.timing.pmu_write_cycles,
+                                                 self._control_hops(pmu.id), lead=lead,
+                                                 stage=stage))
+        self.edges.append(Edge(load, write, stream.network, hops, 1, 1, depth))
+
+    def _drain_edge(self, pmu: PMU, ag: AG, stream: Stream, hops: int, depth: int) -> None:
+        writer = self.index.get((pmu.id, "write"))
+        if writer is None:
+            return
+        stage = self.nodes[writer].stage
+        tokens = self._vectors(pmu)
+        read = self._add((pmu.id, f"read:{stream.source.port}"),
+                         Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens, 1.0,
+                              self.arch.pmu_read_latency(), self._control_hops(pmu.id),
+                              stage=stage))
+        store = self._add((ag.id, f"store:{pmu.id}"), self._ag_node(ag, tokens, stage, 0))
+        self.edges.append(Edge(read, store, stream.network, hops, 1, 1, depth))
+
+    # -- memories -----------------------------------------------------------------------------
+
+    def buffers(self) -> None:
+        """Each PMU's writes reach its reads through its buffers."""
+        for unit in self.m.units:
+            if not isinstance(unit, PMU):
+                continue
+            write = self.index.get((unit.id, "write"))
+            if write is None:
+                continue
+            for (owner, ctx), read in list(self.index.items()):
+                if owner != unit.id or not ctx.startswith("read"):
+                    continue
+                w, r = self.nodes[write], self.nodes[read]
+                if w.stage < r.stage or (w.lead > r.lead):
+                    carry = 0  # written by an earlier nest, or prefetched, for this step
+                elif unit.buffers >= 2:
+                    carry = 1  # state: written this step into the buffer the next reads
+                else:
+                    continue  # read and rewritten in place by the same iteration (c)
+                self.edges.append(Edge(write, read, "memory", 0, buffers=unit.buffers,
+                                       carry=carry))
+
+    def build(self) -> PhaseGraph:
+        self.pcu_nodes()
+        self.streams()
+        self.buffers()
+        graph = TimingGraph(
+            tuple(self.nodes), tuple(self.edges), self.arch.network.hop_latency_cycles,
+            controller_latency=self.arch.mechanisms.controller_cycles,
+        )
+        return PhaseGraph(self.phase, graph, tuple(self.units))
+
+
+def _pmu_role(pmu: PMU, machine: Machine) -> str:
+    from rnnc.backend.emit import unit_role
+
+    return unit_role(pmu, machine)
+
+
+def phase_graphs(machine: Machine, arch: Architecture) -> list[PhaseGraph]:
+    """One timing graph per phase of the machine's schedule, in order."""
+    return [_Builder(machine, arch, phase).build() for phase in machine.schedule]
+
+
+def port_network(port: str) -> str:
+    return parse_port(port)[0]
+
+
+def units_of(graphs: Iterable[PhaseGraph]) -> set[str]:
+    return {u for g in graphs for u in g.units}
