@@ -498,14 +498,15 @@ class PMUOp(UnitOp):
 
     def print_summary(self, printer: Printer) -> None:
         config = self.settings
-        printer.print_string(f' "{config.get("memory", "")}" bytes {config.get("bytes", 0)}')
+        memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in config.get("boxes", [])))
+        printer.print_string(f' "{memories}" bytes {config.get("bytes", 0)}')
         printer.print_string(f" buffers {config.get('buffers', 1)} {config.get('banking', '?')}")
 
     def ports(self, config: dict[str, Any]) -> set[str]:
         return set()
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
-        _require(self, config, "memory", "region", "buffers", "bytes", "banking")
+        _require(self, config, "boxes", "buffers", "bytes", "banking")
         if config["banking"] not in BANKING_MODES:
             raise self._fail(
                 f"unknown banking '{config['banking']}' (expected {', '.join(BANKING_MODES)})"

@@ -24,7 +24,8 @@ What a machine computes (the value semantics `rnnc.interpreters.spatial_values` 
 
 Operand references inside a unit (`Op.args`, `Emit.values`, `Segment.value`):
 `ctr:<name>` a counter value, `in:<port>` the value arriving on an input port,
-`%<n>` the result of the unit's op number n.
+`%<n>` the result of the unit's op number n; `in:<port>.<field>` selects one value of a
+stream that carries several per iteration.
 
 Ports are named by network, direction and index: `si0` (scalar in 0), `so1`, `vi0`
 (vector in 0), `vo0`, `ci0` (control), `co0`.
@@ -114,12 +115,14 @@ class Emit:
 
 @dataclass(frozen=True)
 class Segment:
-    """A range [start, stop) of a reduction's index k and the per-k value folded over it."""
+    """A range [start, stop) of a reduction's index k and the per-k value folded over it;
+    the counter `ctr:k` of the unit's ops is k - base (the loop segment's own index)."""
 
     reduction: str
     start: int
     stop: int
     value: str
+    base: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,9 @@ class PCU:
     ops: tuple[Op, ...] = ()
     reduce: Reduce | None = None
     emits: tuple[Emit, ...] = ()
+    copies: tuple[int, ...] = ()
+    """The nest's copies (row-major over its `par` grid) this unit serves, one per lane
+    for an element-wise unit; its counters are those of the first."""
     site: Site | None = None
     kind: str = "pcu"
 
@@ -159,34 +165,56 @@ class PCU:
 
 
 @dataclass(frozen=True)
+class Box:
+    """Elements `memory[start:stop:step, ...]` (one (start, stop, step) per dimension).
+    `per_step`: dimensions indexed by the time step hold only the current step's slice
+    (a memory staged from DRAM step by step)."""
+
+    memory: str
+    slices: tuple[tuple[int, int, int], ...]
+    per_step: bool = False
+
+    @property
+    def elements(self) -> int:
+        count = 1
+        for start, stop, step in self.slices:
+            count *= len(range(start, stop, step))
+        return count
+
+
+@dataclass(frozen=True)
 class Holding:
-    """Initial contents by reference: `array[slices]` of the weight file, stored in
-    `quantization` (an ml_dtypes float8 name, or `fp32`)."""
+    """Initial contents by reference: `array[slices]` of the weight file (or of a model
+    input bound on chip), stored in `quantization` (an ml_dtypes float8 name, or `fp32`)."""
 
     array: str
     slices: tuple[tuple[int, int, int], ...]
-    """(start, stop, step) per dimension of the array."""
     quantization: str
 
 
 @dataclass(frozen=True)
 class PMU:
-    """A pattern memory unit holding the box `region` of memory `memory` (per dimension
-    [start, stop)), in `buffers` copies; `holds` its initial contents, `lut` the
-    activation tables it holds instead (`name:entries:range:interp`, several joined by
-    `,`). `pattern` describes its read addressing ("strided", "fifo", ...)."""
+    """A pattern memory unit holding `boxes` of the program's memories, in `buffers`
+    copies (N-buffering), `bytes` in all; `holds` gives the initial contents of boxes of
+    weight memories by reference, `lut` the activation tables it holds
+    (`fn:entries:range:interp`, several joined by `,`). `banking`: `strided` (an address
+    per lane, one word per bank), `fifo` (a stream buffer, e.g. weights from DRAM),
+    `duplicated`. `pattern` describes its read addressing in words."""
 
     id: str
-    memory: str
-    region: tuple[tuple[int, int], ...]
+    boxes: tuple[Box, ...]
     buffers: int
     bytes: int
     banking: str
     pattern: str = ""
-    holds: Holding | None = None
+    holds: tuple[Holding, ...] = ()
     lut: str = ""
     site: Site | None = None
     kind: str = "pmu"
+
+    @property
+    def memories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(box.memory for box in self.boxes))
 
 
 @dataclass(frozen=True)
@@ -198,7 +226,8 @@ class AG:
     edge: str
     direction: str
     memory: str
-    region: tuple[tuple[int, int], ...] = ()
+    boxes: tuple[Box, ...] = ()
+    """What it moves when not the whole memory (weight slices streamed from DRAM)."""
     site: Site | None = None
     kind: str = "ag"
 
@@ -534,6 +563,7 @@ __all__ = [
     "PCU",
     "PMU",
     "Binding",
+    "Box",
     "Counter",
     "DesignPoint",
     "Emit",

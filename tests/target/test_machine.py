@@ -37,7 +37,7 @@ def test_units_and_streams_read_back() -> None:
     assert [u.kind for u in machine.units] == ["ag", "pmu", "pcu", "pcu"]
     assert machine.unit("mr_0").site == (0, 1)
     assert machine.unit("ew_0").site is None
-    assert machine.unit("w_0").holds.array == "W"  # type: ignore[union-attr]
+    assert machine.unit("w_0").holds[0].array == "W"  # type: ignore[union-attr]
     stream = machine.streams[2]
     assert stream.paths == (((0, 1), (0, 2), (1, 2)),)
     assert machine.limit("pcu_stages") == 4

@@ -11,7 +11,7 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {memory = "w", region = [[0 : i64, 4 : i64], [0 : i64, 4 : i64]], buffers = 1 : i64, bytes = 64 : i64, banking = "strided", holds = {array = "W", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]], quantization = "fp32"}}
+  spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided", holds = [{array = "W", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]], quantization = "fp32"}]}
   spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 4 : i64, counters = [{name = "d0", start = 0 : i64, stop = 4 : i64, stride = 1 : i64}], ops = [{stage = 0 : i64, op = "mul", args = ["in:vi0", "in:vi1"]}], reduce = {combiner = "add", output = "so0", segments = [{reduction = "s", start = 0 : i64, stop = 4 : i64, value = "%0"}]}}
   spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise", mode = "elementwise", nest = "cell", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}], emits = [{port = "vo0", values = ["%0"]}]}
   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
@@ -21,7 +21,7 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
 
 // CHECK:      spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"]
 // CHECK:        spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-// CHECK-NEXT:   spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {memory = "w",
+// CHECK-NEXT:   spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w",
 // CHECK-NEXT:   spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce",
 // CHECK-NEXT:   spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise",
 // CHECK-NEXT:   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0

@@ -9,21 +9,21 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
 // -----
 
 spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"] limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64, pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64, pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64, pmu_bytes = 1024 : i64, pmu_vector_outputs = 1 : i64, pmu_vector_inputs = 3 : i64, pmu_scalar_inputs = 4 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64} program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m "w" bytes 64 buffers 1 strided at (5, 0) {memory = "w", region = [[0 : i64, 4 : i64]], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @m "w" bytes 64 buffers 1 strided at (5, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
 }
 // CHECK: error: spatial.pmu @m: site row 5 is outside the 2 rows of the grid
 
 // -----
 
 spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"] limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64, pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64, pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64, pmu_bytes = 1024 : i64, pmu_vector_outputs = 1 : i64, pmu_vector_inputs = 3 : i64, pmu_scalar_inputs = 4 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64} program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m "w" bytes 2000 buffers 1 strided {memory = "w", region = [[0 : i64, 4 : i64]], buffers = 1 : i64, bytes = 2000 : i64, banking = "strided"}
+  spatial.pmu @m "w" bytes 2000 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 2000 : i64, banking = "strided"}
 }
 // CHECK: error: spatial.pmu @m: holds 2000 bytes, 976 more than its capacity of 1024
 
 // -----
 
 spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"] limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64, pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64, pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64, pmu_bytes = 1024 : i64, pmu_vector_outputs = 1 : i64, pmu_vector_inputs = 3 : i64, pmu_scalar_inputs = 4 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64} program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m "w" bytes 64 buffers 1 diagonal {memory = "w", region = [[0 : i64, 4 : i64]], buffers = 1 : i64, bytes = 64 : i64, banking = "diagonal"}
+  spatial.pmu @m "w" bytes 64 buffers 1 diagonal {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "diagonal"}
 }
 // CHECK: error: spatial.pmu @m: unknown banking 'diagonal' (expected strided, fifo, duplicated)
 
@@ -88,7 +88,7 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
 // -----
 
 spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"] limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64, pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64, pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64, pmu_bytes = 1024 : i64, pmu_vector_outputs = 1 : i64, pmu_vector_inputs = 3 : i64, pmu_scalar_inputs = 4 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64} program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m "w" bytes 64 buffers 1 strided {memory = "w", region = [[0 : i64, 4 : i64]], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @m "w" bytes 64 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
   spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
   spatial.stream @s vector @m.vo1 -> @b.vi0
 }
