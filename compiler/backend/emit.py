@@ -29,17 +29,12 @@ from typing import Any
 
 import numpy as np
 from rnnc.backend.load import FORMAT, FORMAT_VERSION, file_sha256
+from rnnc.backend.schema import PLACED_FIELDS
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.io import save_npz
 from rnnc.numerics.precision import Precision
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, from_data, to_data
-
-#: Fields of a Machine that have their own place in the configuration; the others (name,
-#: tile, limits, memories, schedule, nests) are kept under `program`.
-PLACED_FIELDS = frozenset(
-    {"arch", "arch_digest", "precision", "design", "inputs", "outputs", "units", "streams"}
-)
 
 
 @dataclass(frozen=True)
@@ -75,12 +70,12 @@ def unit_role(unit: Unit, machine: Machine) -> str:
     assert isinstance(unit, PMU)
     if unit.lut:
         return "lookup-table"
-    init = machine.memory(unit.memory).init if unit.memory else "undefined"
-    if unit.holds is not None or init.startswith("weight:"):
+    inits = [machine.memory(name).init for name in unit.memories]
+    if unit.holds or any(init.startswith("weight:") for init in inits):
         return "weights"
-    if init.startswith("input:"):
+    if any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits):
         return "input"
-    return "state" if machine.memory(unit.memory).buffers > 1 else "buffer"
+    return "state" if unit.buffers > 1 else "buffer"
 
 
 def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
@@ -103,7 +98,10 @@ def _route_data(stream: Stream) -> dict[str, Any]:
 def referenced_arrays(machine: Machine) -> list[str]:
     """Names of the weight arrays the machine's units and memories refer to, sorted."""
     names = {
-        unit.holds.array for unit in machine.units if isinstance(unit, PMU) and unit.holds
+        holding.array
+        for unit in machine.units
+        if isinstance(unit, PMU)
+        for holding in unit.holds
     }
     names |= {m.init.split(":", 1)[1] for m in machine.memories if m.init.startswith("weight:")}
     return sorted(names)

@@ -26,11 +26,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, parse_port
 from rnnc.target.network import Topology, topology
-
-from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 
 Site = tuple[int, int]
 
@@ -260,7 +259,9 @@ class _Builder:
     def _staging_edge(self, ag: AG, pmu: PMU, stream: Stream, hops: int, depth: int) -> None:
         """An AG loading a PMU that this phase reads: a double-buffered PMU is filled one
         step ahead (a prefetch); a single buffer is filled in the step that reads it."""
-        readers = [i for (u, ctx), i in self.index.items() if u == pmu.id and ctx.startswith("read")]
+        readers = [
+            i for (u, ctx), i in self.index.items() if u == pmu.id and ctx.startswith("read")
+        ]
         if not readers:
             return
         stage = min(self.nodes[i].stage for i in readers)
