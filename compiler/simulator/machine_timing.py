@@ -22,6 +22,7 @@ Every number comes from the machine's configuration and the architecture:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -212,8 +213,14 @@ class _Builder:
         return count // tokens
 
     def _vectors(self, pmu: PMU) -> int:
-        """Vectors (one word per bank) in one buffer of a PMU's region."""
-        elements = math.prod(stop - start for start, stop in pmu.region)
+        """Vectors (one word per bank) one buffer of the PMU holds for a step: a box staged
+        step by step holds one step's slice of its time-indexed memory."""
+        elements = 0
+        for box in pmu.boxes:
+            count = box.elements
+            if box.per_step and count % self.phase.steps == 0:
+                count //= self.phase.steps
+            elements += count
         return max(1, math.ceil(elements / self.arch.pmu.banks))
 
     def _reader(self, unit: PMU | AG, stream: Stream, consumer: Node) -> int:
@@ -241,20 +248,29 @@ class _Builder:
         return self._add(key, node)
 
     def _ag_node(self, unit: AG, tokens: int, stage: int, lead: int) -> Node:
+        """A DRAM stream: one token (a vector, in whole bursts) per firing; its share of
+        the bandwidth is set once every stream of the phase is known (`_share`)."""
         mech = self.arch.mechanisms
-        share = self.arch.dram_bytes_per_cycle() / max(1, self._active_ags(stage))
-        token_bytes = self.arch.pmu.banks * self.arch.pmu.bank_width_bits // 8
-        bursts = math.ceil(token_bytes / mech.dram_burst_bytes)
-        return Node(unit.id, "ag", f"dram-{unit.direction}", tokens,
-                    bursts * mech.dram_burst_bytes / share, mech.dram_latency_cycles,
-                    self._control_hops(unit.id), lead=lead, stage=stage)
+        return Node(unit.id, "ag", f"dram-{unit.direction}", tokens, 1.0,
+                    mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
+                    stage=stage)
 
-    def _active_ags(self, stage: int) -> int:
-        del stage  # every AG of a phase streams for its whole step (x, y, weights)
-        ids = {s.source.unit for s in self.m.streams if isinstance(self.m.unit(s.source.unit), AG)}
-        ids |= {k.unit for s in self.m.streams for k in s.sinks
-                if isinstance(self.m.unit(k.unit), AG)}
-        return len(ids)
+    def _share_bandwidth(self) -> None:
+        """The DRAM streams of a nest share the bandwidth equally (round-robin between
+        the address generators): each moves its bursts at bandwidth / streams."""
+        mech = self.arch.mechanisms
+        token_bytes = self.arch.pmu.banks * self.arch.pmu.bank_width_bits // 8
+        burst_bytes = math.ceil(token_bytes / mech.dram_burst_bytes) * mech.dram_burst_bytes
+        streams: dict[int, int] = {}
+        for node in self.nodes:
+            if node.kind == "ag":
+                streams[node.stage] = streams.get(node.stage, 0) + 1
+        per_cycle = self.arch.dram_bytes_per_cycle()
+        self.nodes = [
+            dataclasses.replace(node, ii=burst_bytes * streams[node.stage] / per_cycle)
+            if node.kind == "ag" else node
+            for node in self.nodes
+        ]
 
     def _staging_edge(self, ag: AG, pmu: PMU, stream: Stream, hops: int, depth: int) -> None:
         """An AG loading a PMU that this phase reads: a double-buffered PMU is filled one
@@ -265,8 +281,12 @@ class _Builder:
         if not readers:
             return
         stage = min(self.nodes[i].stage for i in readers)
-        tokens = self._vectors(pmu)
-        lead = 1 if pmu.buffers >= 2 else 0
+        if pmu.banking == "fifo":
+            # a stream buffer (weights from DRAM): every token its reader takes, prefetched
+            # as far as the buffer's room allows
+            tokens, lead = self.nodes[readers[0]].count, 1
+        else:
+            tokens, lead = self._vectors(pmu), 1 if pmu.buffers >= 2 else 0
         load = self._add((ag.id, f"load:{pmu.id}"), self._ag_node(ag, tokens, stage, lead))
         write = self._add((pmu.id, "write"), Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens,
                                                  1.0, self.arch.timing.pmu_write_cycles,
@@ -301,6 +321,10 @@ class _Builder:
                 if owner != unit.id or not ctx.startswith("read"):
                     continue
                 w, r = self.nodes[write], self.nodes[read]
+                if unit.banking == "fifo":
+                    room = max(1, unit.bytes // (self.arch.pmu.banks * 4) // max(unit.buffers, 1))
+                    self.edges.append(Edge(write, read, "memory", 0, depth=room))
+                    continue
                 if w.stage < r.stage or (w.lead > r.lead):
                     carry = 0  # written by an earlier nest, or prefetched, for this step
                 elif unit.buffers >= 2:
@@ -314,6 +338,7 @@ class _Builder:
         self.pcu_nodes()
         self.streams()
         self.buffers()
+        self._share_bandwidth()
         graph = TimingGraph(
             tuple(self.nodes), tuple(self.edges), self.arch.network.hop_latency_cycles,
             controller_latency=self.arch.mechanisms.controller_cycles,
