@@ -52,11 +52,32 @@ def _loop_assign_resources() -> type[ModulePass]:
     return LoopAssignResourcesPass
 
 
+def _spatial_place() -> type[ModulePass]:
+    from rnnc.passes.spatial_place import SpatialPlacePass
+
+    return SpatialPlacePass
+
+
+def _spatial_route() -> type[ModulePass]:
+    from rnnc.passes.spatial_route import SpatialRoutePass
+
+    return SpatialRoutePass
+
+
+def _spatial_verify() -> type[ModulePass]:
+    from rnnc.passes.spatial_verify import SpatialVerifyPass
+
+    return SpatialVerifyPass
+
+
 RNNC_UNIVERSE = Universe(
     all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
+        "spatial-place": _spatial_place,
+        "spatial-route": _spatial_route,
+        "spatial-verify": _spatial_verify,
     },
 )

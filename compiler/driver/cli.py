@@ -35,6 +35,8 @@ from xdsl.printer import Printer
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
     "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
+    "spatial": "rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition,spatial-place,"
+    "spatial-route,spatial-verify",
     # --emit=config (or -o FILE.json): backend_commands.compile_to_config runs these
     "config": "rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition,spatial-place,"
     "spatial-route,spatial-verify",
@@ -285,11 +287,24 @@ def _stats(text: str, args: argparse.Namespace) -> str:
     from rnnc.analysis import stats
 
     levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
+    if args.passes is None and args.emit == "spatial":
+        levels = (*levels, ("spatial", LEVEL_PIPELINES["spatial"]))
+    as_given = argparse.Namespace(**{**vars(args), "passes": "", "arch": None})
+    if args.passes is None and _is_spatial(text, as_given):  # a design: nothing to lower
+        # (--arch then only says which chip the design's figures are measured on)
+        return stats.format_stats([stats.level_stats(_transform(text, as_given), "spatial",
+                                                     args.arch or "")])
     figures = []
     for label, spec in levels:
         module = _transform(text, argparse.Namespace(**{**vars(args), "passes": spec}))
-        figures.append(stats.level_stats(module, label))
+        figures.append(stats.level_stats(module, label, args.arch or ""))
     return stats.format_stats(figures)
+
+
+def _is_spatial(text: str, args: argparse.Namespace) -> bool:
+    from rnnc.dialects.spatial import design_of
+
+    return design_of(_transform(text, args)) is not None
 
 
 def run_main(argv: Sequence[str]) -> None:

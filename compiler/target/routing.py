@@ -64,8 +64,11 @@ class Routing:
     rounds: dict[str, int]
 
 
-def route(topology: Topology, requests: Sequence[RouteRequest]) -> Routing:
-    """Route every request; raises `RoutingError` if some network cannot be routed."""
+def route(topology: Topology, requests: Sequence[RouteRequest],
+          fixed: Sequence[tuple[str, Sequence[Path]]] = ()) -> Routing:
+    """Route every request around the `fixed` routes (already routed streams: network and
+    per-sink paths, which keep their links); raises `RoutingError` if some network cannot be
+    routed."""
     paths: list[tuple[Path, ...]] = [() for _ in requests]
     rounds: dict[str, int] = {}
     problems: list[str] = []
@@ -74,6 +77,9 @@ def route(topology: Topology, requests: Sequence[RouteRequest]) -> Routing:
         if not members:
             continue
         router = _PathFinder(topology, network, [requests[i] for i in members])
+        for kept in (paths for kept_network, paths in fixed if kept_network == network):
+            for link in _links_of(topology, kept):
+                router.occupancy[link] += 1
         try:
             found = router.run()
         except RoutingError as error:
@@ -233,8 +239,8 @@ class _PathFinder:
         links = self.topology.links[self.network]
         return (
             f"cannot route the {self.network} network with {links} link(s) per direction "
-            f"after {self.rounds} rounds: {len(over)} link(s) over capacity, {shortfall} "
-            f"stream(s) short: {'; '.join(described)}{more}; streams on them: {named}"
+            f"after {self.rounds} rounds: {len(over)} link(s) over capacity by {shortfall} "
+            f"stream(s) in all: {'; '.join(described)}{more}; streams on them: {named}"
         )
 
     def _describe_link(self, link: int) -> str:
@@ -247,19 +253,29 @@ class _PathFinder:
         )
 
 
-def link_use(topology: Topology, requests: Sequence[RouteRequest],
-             paths: Sequence[Sequence[Path]]) -> dict[str, list[int]]:
-    """Streams per directed link, per network (a stream counts once per link)."""
-    use = {network: [0] * (4 * topology.switches) for network in NETWORKS}
+def _links_of(topology: Topology, sink_paths: Sequence[Path]) -> list[int]:
+    """The directed links a stream's paths use, each once; ValueError if two consecutive
+    switches of a path are not neighbours."""
     width = topology.switch_cols
-    for request, sink_paths in zip(requests, paths, strict=True):
-        links: dict[int, None] = {}
-        for path in sink_paths:
-            for a, b in itertools.pairwise(path):
-                step = (b // width - a // width, b % width - a % width)
-                links[4 * a + DIRECTIONS.index(step)] = None
-        for link in links:
-            use[request.network][link] += 1
+    links: dict[int, None] = {}
+    for path in sink_paths:
+        for a, b in itertools.pairwise(path):
+            step = (b // width - a // width, b % width - a % width)
+            if step not in DIRECTIONS:
+                raise ValueError(f"switches {topology.switch_site(a)} and "
+                                 f"{topology.switch_site(b)} are not neighbours")
+            links[4 * a + DIRECTIONS.index(step)] = None
+    return list(links)
+
+
+def link_use(topology: Topology, networks: Sequence[str],
+             paths: Sequence[Sequence[Path]]) -> dict[str, list[int]]:
+    """Streams per directed link, per network (a stream counts once per link), for streams
+    on `networks` with per-sink `paths`."""
+    use = {network: [0] * (4 * topology.switches) for network in NETWORKS}
+    for network, sink_paths in zip(networks, paths, strict=True):
+        for link in _links_of(topology, sink_paths):
+            use[network][link] += 1
     return use
 
 
