@@ -70,7 +70,8 @@ def unit_role(unit: Unit, machine: Machine) -> str:
     assert isinstance(unit, PMU)
     if unit.lut:
         return "lookup-table"
-    inits = [machine.memory(name).init for name in unit.memories]
+    known = {memory.name: memory for memory in machine.memories}
+    inits = [known[name].init for name in unit.memories if name in known]
     if unit.holds or any(init.startswith("weight:") for init in inits):
         return "weights"
     if any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits):
@@ -84,7 +85,8 @@ def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
     data = to_data(unit)
     del data["site"]
     row, col = unit.site
-    return {**data, "row": row, "col": col, "role": unit_role(unit, machine)}
+    # a PCU's role is part of its configuration; other units' is derived for readers
+    return {"role": unit_role(unit, machine), **data, "row": row, "col": col}
 
 
 def _route_data(stream: Stream) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def _io(bindings: Sequence[Any], machine: Machine) -> list[dict[str, Any]]:
             "dtype": b.dtype,
             "location": {
                 "memory": b.memory,
-                "space": machine.memory(b.memory).space,
+                "space": {m.name: m.space for m in machine.memories}.get(b.memory, "dram"),
                 "units": sorted(
                     u.id for u in machine.units if isinstance(u, AG) and u.memory == b.memory
                 ),
@@ -200,7 +202,8 @@ def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
     units = []
     for unit in config["chips"][chip]["units"]:
-        data = {k: v for k, v in unit.items() if k not in ("row", "col", "role")}
+        derived = ("row", "col") if unit["kind"] == "pcu" else ("row", "col", "role")
+        data = {k: v for k, v in unit.items() if k not in derived}
         units.append({**data, "site": [unit["row"], unit["col"]]})
     data = dict(config["program"])
     data |= {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -172,16 +173,24 @@ def _design(data: Mapping[str, Any], arch: Architecture, source: str) -> None:
             first = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise ConfigError(
-                source, f"field '{_subject_field(chip, index, first.subject)}': {first}{more}"
+                source, f"field '{_subject_field(chip, index, first)}': {first}{more}"
             )
 
 
-def _subject_field(chip: Mapping[str, Any], index: int, subject: str) -> str:
-    """The config field of the unit or route a problem names."""
-    for kind, items in (("units", chip["units"]), ("routes", chip["routes"])):
-        for k, item in enumerate(items):
-            if item["id"] == subject:
-                return f"chips.{index}.{kind}.{k}"
+def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
+    """The config field of the unit or route a problem is about: `unit 'x'`, `stream 'x'`,
+    or an over-used link, which names the routes crossing it in parentheses."""
+    subject, message = problem.subject, problem.message
+    quoted = re.match(r"(unit|stream) '([^']*)'", subject)
+    if quoted:
+        kind, name = ("units", quoted[2]) if quoted[1] == "unit" else ("routes", quoted[2])
+    else:
+        crossing = re.search(r"\(([^,)]+)", message)
+        kind, name = "routes", crossing[1].strip() if crossing else ""
+    items = chip[kind]
+    for k, item in enumerate(items):
+        if item["id"] == name:
+            return f"chips.{index}.{kind}.{k}"
     return f"chips.{index}"
 
 
