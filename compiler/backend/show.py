@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 NETWORKS = ("scalar", "vector", "control")
-NETWORK_COLOURS = {"scalar": "#1f77b4", "vector": "#d62728", "control": "#2ca02c"}
+NETWORK_COLOURS = {"scalar": "#08306b", "vector": "#67000d", "control": "#00441b"}
+#: Routes of the three networks are drawn side by side, shifted by this much (in switches).
+NETWORK_OFFSET = {"scalar": -0.12, "vector": 0.0, "control": 0.12}
 KIND_COLOURS = {"pcu": "#f4a582", "pmu": "#92c5de", "ag": "#bababa"}
 #: A fixed palette for roles, assigned in sorted role order (deterministic pictures).
 ROLE_PALETTE = (
-    "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
-    "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#b3b3b3",
+    "#fdb462", "#80b1d3", "#b3de69", "#bc80bd", "#fb8072", "#8dd3c7", "#ffed6f",
+    "#fccde5", "#bebada", "#ccebc5", "#d9d9d9", "#ffffb3",
 )
 
 Link = tuple[tuple[int, int], tuple[int, int]]
@@ -57,6 +59,7 @@ def render(
     import matplotlib.pyplot as plt
     from matplotlib import cm, colors
     from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     arch = config["arch"]["description"]
@@ -76,17 +79,18 @@ def render(
                                     facecolor=role_colour[unit["role"]], edgecolor="black",
                                     linewidth=0.3, zorder=2))
     for network in NETWORKS:
+        shift = NETWORK_OFFSET[network]
         segments = [
-            [(col, row) for row, col in path]
+            [(col + shift, row + shift) for row, col in path]
             for route in chip["routes"] if route["network"] == network
             for path in route["paths"] if len(path) > 1
         ]
         chip_ax.add_collection(LineCollection(segments, colors=NETWORK_COLOURS[network],
-                                              linewidths=0.6, alpha=0.5, zorder=3))
+                                              linewidths=1.0, alpha=0.45, zorder=3))
     _frame(chip_ax, rows, cols)
     chip_ax.set_title(_title(config, chip_index, chip))
     handles = [Patch(facecolor=role_colour[r], edgecolor="black", label=r) for r in roles]
-    handles += [Patch(facecolor=NETWORK_COLOURS[n], label=f"{n} route") for n in NETWORKS]
+    handles += [Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in NETWORKS]
     chip_ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=4,
                    fontsize=7, frameon=False)
 
