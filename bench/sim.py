@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
 from rnnc.target.cost import paper_tasks
 
 sys.path.insert(0, str(Path(__file__).parent))
-from interp import plain_numpy  # noqa: E402
+from interp import plain_numpy
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "deepbench" / "lstm-512-25"
 
@@ -90,7 +91,7 @@ def values_table(repeats: int) -> Table:
         task = deepbench.Task("lstm", 512, 25)
         numpy_run = plain_numpy(task, weights, inputs["X"])
 
-        def median(run) -> float:  # noqa: ANN001
+        def median(run: Callable[[], object]) -> float:
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
