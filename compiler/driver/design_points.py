@@ -73,18 +73,21 @@ def compile_at(
     precision: str | None = None,
     path: str = "<model>",
     seed: int = 0,
+    fuse: bool = True,
 ) -> Compiled:
     """`text` (an rnn-level model with one time loop) compiled at `factors` (one per nest
-    of the time loop; None: the search's choice) to a placed and routed machine."""
+    of the time loop; None: the search's choice) to a placed and routed machine; with
+    `fuse` False, the decomposed (BLAS-style) program."""
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, path)
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
+    front = FRONT if fuse else "rnn-decompose"
     if factors is None:
-        _run(module, FRONT + ",loop-assign-resources", options, path)
+        _run(module, front + ",loop-assign-resources", options, path)
     else:
-        _run(module, FRONT, options, path)
+        _run(module, front, options, path)
     (step,) = time_loops(module)
     program = time_loop_spec(module, step)
     if factors is not None:
