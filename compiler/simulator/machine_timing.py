@@ -113,14 +113,33 @@ class _Builder:
         return max(1, math.ceil(length / unit.reduce.rv))
 
     def _lookup_latency(self, unit: PCU) -> int:
-        """Activations read from a table in a PMU: the value goes there and back."""
-        extra = 0
-        for op in unit.ops:
-            table = op.param("lut")
-            if table:
-                extra += 2 * self._distance(unit.id, table) * self.arch.network.hop_latency_cycles
-                extra += self.arch.pmu_read_latency()
-        return extra
+        """Activations read from a table in a PMU: the value goes there over its routed
+        stream, is looked up (the PMU's read), and comes back over the return stream; the
+        lookups of one stage go together, those of later stages one after another."""
+        tables = {op.param("lut") for op in unit.ops if op.param("lut")}
+        stages = len({op.stage for op in unit.ops if op.param("lut")})
+        if not tables:
+            return 0
+        trip = 0
+        for table in tables:
+            there = self._path_hops(unit.id, table)
+            back = self._path_hops(table, unit.id)
+            trip = max(trip, (there + back) * self.arch.network.hop_latency_cycles)
+        return stages * (trip + self.arch.pmu_read_latency())
+
+    def _path_hops(self, source: str, sink: str) -> int:
+        """Switches on the routed path of the stream from `source` to `sink`."""
+        for stream in self.m.streams:
+            if stream.source.unit != source:
+                continue
+            for k, end in enumerate(stream.sinks):
+                if end.unit == sink:
+                    return self._hops(stream, k)
+        return self._distance(source, sink)
+
+    def _is_table(self, unit_id: str) -> bool:
+        unit = self.m.unit(unit_id)
+        return isinstance(unit, PMU) and bool(unit.lut)
 
     # -- streams ------------------------------------------------------------------------------
 
@@ -169,6 +188,8 @@ class _Builder:
         network = stream.network
         if network == "control":
             return  # control streams carry the tokens the engine models as control hops
+        if self._is_table(stream.source.unit) or self._is_table(sink_id):
+            return  # a lookup table is part of its PCU's pipeline (`_lookup_latency`)
         hops = self._hops(stream, sink_index)
         depth = getattr(self.arch.mechanisms.fifo_depth, network)
         src_id = stream.source.unit
