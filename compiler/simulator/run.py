@@ -55,7 +55,7 @@ def machine_values(
     """The outputs the machine computes, keyed by the model's output names."""
     from rnnc.interpreters.spatial_values import run_machine
 
-    return run_machine(machine, weights, inputs, parse_precision(precision_spec))
+    return run_machine(machine, inputs, weights, parse_precision(precision_spec))
 
 
 def machine_time(machine: Machine, arch: Architecture) -> list[tuple[PhaseGraph, TimingResult]]:
