@@ -52,6 +52,12 @@ def _loop_assign_resources() -> type[ModulePass]:
     return LoopAssignResourcesPass
 
 
+def _spatial_partition() -> type[ModulePass]:
+    from rnnc.passes.spatial_partition import SpatialPartitionPass
+
+    return SpatialPartitionPass
+
+
 def _spatial_place() -> type[ModulePass]:
     from rnnc.passes.spatial_place import SpatialPlacePass
 
@@ -76,6 +82,7 @@ RNNC_UNIVERSE = Universe(
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
+        "spatial-partition": _spatial_partition,
         "spatial-place": _spatial_place,
         "spatial-route": _spatial_route,
         "spatial-verify": _spatial_verify,

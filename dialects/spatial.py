@@ -56,7 +56,7 @@ from xdsl.utils.exceptions import VerifyException
 
 NETWORKS = ("scalar", "vector", "control")
 PORT_PREFIX = {"scalar": "s", "vector": "v", "control": "c"}
-PCU_ROLES = ("map_reduce", "combine", "elementwise")
+PCU_ROLES = ("map_reduce", "combine", "elementwise", "gather")
 BANKING_MODES = ("strided", "fifo", "duplicated")
 AG_EDGES = ("left", "right")
 AG_DIRECTIONS = ("load", "store")
@@ -68,6 +68,14 @@ def parse_port(port: str) -> tuple[str, str, int]:
     if len(port) < 3 or port[0] not in networks or port[1] not in "io" or not port[2:].isdigit():
         raise ValueError(f"bad port name '{port}' (expected e.g. si0, so1, vi0, vo0, ci0)")
     return networks[port[0]], "in" if port[1] == "i" else "out", int(port[2:])
+
+
+def ref_ports(ref: str) -> list[str]:
+    """The input ports an operand reference reads: `in:vi0` -> [vi0], `in:si0,si1.2` ->
+    [si0, si1] (several ports: one per lane; `.2`: the third value the stream carries)."""
+    if not ref.startswith("in:"):
+        return []
+    return ref[3:].split(".")[0].split(",")
 
 
 # ---- plain data <-> attributes ----------------------------------------------------------------
@@ -427,6 +435,11 @@ class PCUOp(UnitOp):
 
         spatial.pcu @mr_0 map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", ...}
         spatial.pcu @ew_0 elementwise "cell" lanes 4 {role = "elementwise", ...}
+
+    A `gather` unit merges the streams on its inputs into one (writes of several units to
+    a memory held by few PMUs); `in:<port>` references may name several ports
+    (`in:si0,si1`: one per lane, i.e. per copy) and a field (`in:vi0.2`) of a stream that
+    carries several values per iteration.
     """
 
     name = "spatial.pcu"
@@ -439,23 +452,19 @@ class PCUOp(UnitOp):
         printer.print_string(f" lanes {config.get('lanes', 0)}")
 
     def ports(self, config: dict[str, Any]) -> set[str]:
-        used = {
-            a[3:] for op in config.get("ops", []) for a in op.get("args", []) if a.startswith("in:")
-        }
+        refs = [a for op in config.get("ops", []) for a in op.get("args", [])]
+        refs += [v for e in config.get("emits", []) for v in e["values"]]
+        used = {e["port"] for e in config.get("emits", [])}
         used |= {
-            str(op.get("params", {}).get("port"))
+            str(op["params"]["port"])
             for op in config.get("ops", [])
-            if op.get("op") in ("read", "write")
+            if op.get("op") in ("read", "write") and "port" in op.get("params", {})
         }
-        used |= {e["port"] for e in config.get("emits", [])}
         reduce = config.get("reduce")
         if reduce:
             used.add(reduce["output"])
-            used |= {a[3:] for a in reduce.get("inputs", []) if a.startswith("in:")}
-            used |= {
-                s["value"][3:] for s in reduce.get("segments", []) if s["value"].startswith("in:")
-            }
-        return used
+            refs += reduce.get("inputs", []) + [s["value"] for s in reduce.get("segments", [])]
+        return used | {port for ref in refs for port in ref_ports(ref)}
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
         _require(self, config, "role", "mode", "nest", "lanes", "counters")
@@ -498,7 +507,8 @@ class PMUOp(UnitOp):
 
     def print_summary(self, printer: Printer) -> None:
         config = self.settings
-        memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in config.get("boxes", [])))
+        boxes = config.get("boxes", [])
+        memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in boxes))
         printer.print_string(f' "{memories}" bytes {config.get("bytes", 0)}')
         printer.print_string(f" buffers {config.get('buffers', 1)} {config.get('banking', '?')}")
 
