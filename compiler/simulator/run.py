@@ -44,8 +44,16 @@ def check_inputs(
                 f"input '{name}' has shape {list(array.shape)}, the configuration takes "
                 f"{entry['shape']}",
             )
-        arrays[name] = array.astype(entry["dtype"], copy=False)
+        arrays[name] = array.astype(numpy_dtype(entry["dtype"]), copy=False)
     return arrays
+
+
+#: Element types as the IR spells them, and their numpy dtypes.
+_DTYPES = {"f16": "float16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64"}
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    return np.dtype(_DTYPES.get(name, name))
 
 
 def machine_values(
