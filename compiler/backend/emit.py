@@ -74,8 +74,9 @@ def unit_role(unit: Unit, machine: Machine) -> str:
     inits = [known[name].init for name in unit.memories if name in known]
     if unit.holds or any(init.startswith("weight:") for init in inits):
         return "weights"
-    if any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits):
-        return "input"
+    staged = any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits)
+    if staged:
+        return "operand" if len(unit.memories) > 1 else "input"
     return "state" if unit.buffers > 1 else "buffer"
 
 

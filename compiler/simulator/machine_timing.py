@@ -23,6 +23,7 @@ Every number comes from the machine's configuration and the architecture:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -216,7 +217,7 @@ class _Builder:
                 return
             every = self._emit_every(src_id, stream.source.port)
             tokens = self.nodes[a].count // every
-            writer = self._writer(dst, tokens, self.nodes[a].stage)
+            writer = self._writer(dst, stream, tokens, self.nodes[a].stage)
             self.edges.append(Edge(a, writer, network, hops, every,
                                    self.nodes[writer].count // tokens, depth))
         elif isinstance(src, AG) and isinstance(dst, PMU):
@@ -256,8 +257,10 @@ class _Builder:
             node = self._ag_node(unit, consumer.count, consumer.stage, lead=0)
         return self._add(key, node)
 
-    def _writer(self, unit: PMU | AG, tokens: int, stage: int) -> int:
-        key = (unit.id, "write")
+    def _writer(self, unit: PMU | AG, stream: Stream, tokens: int, stage: int) -> int:
+        """A PMU's write context for one incoming stream (x from DRAM and h from the cell
+        arrive in one operand PMU on their own schedules), or a store AG."""
+        key = (unit.id, f"write:{stream.id}")
         if key in self.index:
             return self.index[key]
         if isinstance(unit, PMU):
@@ -274,7 +277,7 @@ class _Builder:
         mech = self.arch.mechanisms
         return Node(unit.id, "ag", f"dram-{unit.direction}", tokens, 1.0,
                     mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
-                    stage=stage)
+                    stage=stage, posted=unit.direction == "store")
 
     def _share_bandwidth(self) -> None:
         """The DRAM streams of a nest share the bandwidth equally (round-robin between
@@ -309,16 +312,20 @@ class _Builder:
         else:
             tokens, lead = self._vectors(pmu), 1 if pmu.buffers >= 2 else 0
         load = self._add((ag.id, f"load:{pmu.id}"), self._ag_node(ag, tokens, stage, lead))
-        write = self._add((pmu.id, "write"), Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens,
-                                                 1.0, self.arch.timing.pmu_write_cycles,
-                                                 self._control_hops(pmu.id), lead=lead,
-                                                 stage=stage))
+        write = self._add(
+            (pmu.id, f"write:{stream.id}"),
+            Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens, 1.0,
+                 self.arch.timing.pmu_write_cycles, self._control_hops(pmu.id), lead=lead,
+                 stage=stage),
+        )
         self.edges.append(Edge(load, write, stream.network, hops, 1, 1, depth))
 
     def _drain_edge(self, pmu: PMU, ag: AG, stream: Stream, hops: int, depth: int) -> None:
-        writer = self.index.get((pmu.id, "write"))
-        if writer is None:
+        writers = [i for (u, ctx), i in self.index.items()
+                   if u == pmu.id and ctx.startswith("write")]
+        if not writers:
             return
+        writer = writers[0]
         stage = self.nodes[writer].stage
         tokens = self._vectors(pmu)
         read = self._add((pmu.id, f"read:{stream.source.port}"),
@@ -335,12 +342,10 @@ class _Builder:
         for unit in self.m.units:
             if not isinstance(unit, PMU):
                 continue
-            write = self.index.get((unit.id, "write"))
-            if write is None:
-                continue
-            for (owner, ctx), read in list(self.index.items()):
-                if owner != unit.id or not ctx.startswith("read"):
-                    continue
+            contexts = [(ctx, i) for (owner, ctx), i in self.index.items() if owner == unit.id]
+            writes = [i for ctx, i in contexts if ctx.startswith("write")]
+            reads = [i for ctx, i in contexts if ctx.startswith("read")]
+            for write, read in itertools.product(writes, reads):
                 w, r = self.nodes[write], self.nodes[read]
                 if unit.banking == "fifo":
                     room = max(1, unit.bytes // (self.arch.pmu.banks * 4) // max(unit.buffers, 1))

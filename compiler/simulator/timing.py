@@ -77,7 +77,13 @@ class Node:
     stage: int = 0
     """The nest of the step it works for: the step's nests run one after another, each
     enabled by the done tokens of the one before (a sequential controller)."""
+    posted: bool = False
+    """A posted write (a DRAM store): its done token leaves once its last token is issued,
+    not when memory acknowledges it; only the end of the whole loop waits for that."""
 
+    def done_delay(self) -> float:
+        """Cycles from its last firing to its done token leaving."""
+        return self.ii if self.posted else self.latency
     def __post_init__(self) -> None:
         if self.count < 0 or self.ii <= 0 or self.latency < 0 or self.lead < 0:
             raise TimingError(f"node '{self.name}': count, latency, lead >= 0 and ii > 0")
@@ -300,7 +306,7 @@ class _Engine:
     def _stage_end(self, stage: int, firings: Sequence[Times], enable: float) -> float:
         """When the controller has every done token of the stage's units (and updated)."""
         done = [
-            float(f[-1]) + n.latency + n.control_hops * self.g.hop_latency
+            float(f[-1]) + n.done_delay() + n.control_hops * self.g.hop_latency
             for n, f in zip(self.g.nodes, firings, strict=True)
             if f.size and n.lead == 0 and n.stage == stage
         ]
@@ -417,6 +423,18 @@ class _Engine:
                     return self._result(steps, s + 1, period)
         return self._result(steps, steps, 1)
 
+    def _drain(self, step: int) -> float:
+        """Cycles after the last step's end until its posted writes are acknowledged
+        (the extrapolated last step repeats this one, so the tail is the same)."""
+        timing = self.history[step]
+        tails = [
+            float(f[-1]) + n.latency + n.control_hops * self.g.hop_latency
+            + self.g.controller_latency - timing.end
+            for n, f in zip(self.g.nodes, timing.firings, strict=True)
+            if n.posted and f.size
+        ]
+        return max([0.0, *tails])
+
     def _result(self, steps: int, simulated: int, period: int) -> TimingResult:
         ends = self.enables[:: self.stages]  # the enable of each step, then the last end
         durations = np.diff(ends[: simulated + 1])
@@ -424,6 +442,8 @@ class _Engine:
         extrapolated = steps - simulated
         whole, part = divmod(extrapolated, period)
         total = ends[simulated] + whole * float(cycle.sum()) + float(cycle[:part].sum())
+        # the loop ends when its posted writes have reached memory too
+        total += self._drain(simulated - 1)
         for node, total_stalls in enumerate(self.stalls):
             for k in range(period):
                 times = whole + (1 if k < part else 0)
