@@ -96,6 +96,8 @@ class _Builder:
         for unit in self.m.units:
             if isinstance(unit, PCU) and unit.nest in self.stage:
                 iterations = math.prod(c.trips for c in unit.counters)
+                if unit.role == "gather":
+                    iterations = self._gathered(unit)
                 count, latency = iterations, self.arch.pcu.stages
                 if unit.role == "map_reduce" and unit.reduce is not None:
                     count = iterations * self._chunks(unit)
@@ -106,6 +108,21 @@ class _Builder:
                     Node(unit.id, "pcu", unit.role, count, 1.0, latency,
                          self._control_hops(unit.id), stage=self.stage[unit.nest]),
                 )
+
+    def _gathered(self, unit: PCU) -> int:
+        """A gather unit has no counters of its own: it fires once per token its writers
+        send (one from each input port per firing, merged into one vector)."""
+        counts = []
+        for stream in self.m.streams:
+            if any(sink.unit == unit.id for sink in stream.sinks):
+                source = self.m.unit(stream.source.unit)
+                if isinstance(source, PCU):
+                    if source.role == "gather":
+                        counts.append(self._gathered(source))
+                    else:
+                        counts.append(math.prod(c.trips for c in source.counters)
+                                      // self._emit_every(source.id, stream.source.port))
+        return max(counts, default=1)
 
     @staticmethod
     def _chunks(unit: PCU) -> int:
@@ -192,7 +209,9 @@ class _Builder:
         if self._is_table(stream.source.unit) or self._is_table(sink_id):
             return  # a lookup table is part of its PCU's pipeline (`_lookup_latency`)
         hops = self._hops(stream, sink_index)
-        depth = getattr(self.arch.mechanisms.fifo_depth, network)
+        # the consumer's input FIFO plus the skid buffers of the switches on the way
+        mech = self.arch.mechanisms
+        depth = getattr(mech.fifo_depth, network) + mech.switch_buffer_entries * hops
         src_id = stream.source.unit
         src, dst = self.m.unit(src_id), self.m.unit(sink_id)
         if isinstance(src, PCU) and isinstance(dst, PCU):

@@ -195,13 +195,18 @@ class Mechanisms:
     """What the config simulator times beyond stages and hops (see the preset's notes).
     The defaults are Plasticine's: FIFO depths of the RTL (scalar 32 words, vector 8
     entries; a control FIFO is a counter), PIR's 100-cycle DRAM stand-in, 64-byte bursts,
-    and a one-cycle counter update for a controller and for an N-buffer swap."""
+    a one-cycle counter update for a controller and for an N-buffer swap, and NET19's
+    2-entry skid buffer per switch."""
 
     fifo_depth: Links = Links(scalar=32, vector=8, control=16)
     dram_latency_cycles: int = 100
     dram_burst_bytes: int = 64
     controller_cycles: int = 1
     buffer_swap_cycles: int = 1
+    switch_buffer_entries: int = 2
+    """Entries of the skid buffer at each switch input a stream crosses (NET19's per-hop
+    back-pressure, PIR's default `link-prop=db`): a route holds this many tokens per hop
+    beyond the consumer's input FIFO."""
 
 
 @dataclass(frozen=True)
