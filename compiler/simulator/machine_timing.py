@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, parse_port
+from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Phase, Stream, parse_port
 from rnnc.target.network import Topology, topology
 
 Site = tuple[int, int]
@@ -245,23 +245,22 @@ class _Builder:
             self._drain_edge(src, dst, stream, hops, depth)
 
     def _consume_every(self, node: int, tokens: int, stream: Stream) -> int:
+        """Firings of the consumer per token: 1, or the chunks of a map-reduce unit that
+        takes one operand per iteration. A consumer that fires a few times more than the
+        stream has tokens (a copy with fewer iterations, merged by a gather) takes one
+        per firing and nothing in its last firings."""
         count = self.nodes[node].count
-        if tokens == 0 or count % tokens:
+        if tokens == 0 or tokens > count:
             raise TimingError(
                 f"stream {stream.id}: {tokens} tokens per step into {self.nodes[node].name}, "
                 f"which fires {count} times"
             )
-        return count // tokens
+        return count // tokens if count % tokens == 0 else 1
 
     def _vectors(self, pmu: PMU) -> int:
         """Vectors (one word per bank) one buffer of the PMU holds for a step: a box staged
         step by step holds one step's slice of its time-indexed memory."""
-        elements = 0
-        for box in pmu.boxes:
-            count = box.elements
-            if box.per_step and count % self.phase.steps == 0:
-                count //= self.phase.steps
-            elements += count
+        elements = sum(self._box_elements(box) for box in pmu.boxes)
         return max(1, math.ceil(elements / self.arch.pmu.banks))
 
     def _reader(self, unit: PMU | AG, stream: Stream, consumer: Node) -> int:
@@ -298,22 +297,44 @@ class _Builder:
                     mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
                     stage=stage, posted=unit.direction == "store")
 
+    def _ag_bytes(self, unit_id: str) -> int:
+        """Bytes an address generator moves per step: the boxes it streams (weights from
+        DRAM), else one step's slice of its memory (x(t) in, y(t) out)."""
+        unit = self.m.unit(unit_id)
+        assert isinstance(unit, AG)
+        memory = {m.name: m for m in self.m.memories}.get(unit.memory)
+        element = memory.element_bytes if memory else 4
+        if unit.boxes:
+            return sum(self._box_elements(box) for box in unit.boxes) * element
+        if memory is None:
+            return 0
+        total = math.prod(memory.shape)
+        steps = self.phase.steps
+        per_step = total // steps if steps > 1 and steps in memory.shape else total
+        return per_step * element
+
     def _share_bandwidth(self) -> None:
-        """The DRAM streams of a nest share the bandwidth equally (round-robin between
-        the address generators): each moves its bursts at bandwidth / streams."""
-        mech = self.arch.mechanisms
-        token_bytes = self.arch.pmu.banks * self.arch.pmu.bank_width_bits // 8
-        burst_bytes = math.ceil(token_bytes / mech.dram_burst_bytes) * mech.dram_burst_bytes
-        streams: dict[int, int] = {}
+        """DRAM streams that run at the same time (the same nest, the same step ahead)
+        share the bandwidth equally (a round-robin arbiter between the address
+        generators): each moves its bytes at bandwidth / streams, at most a token a cycle;
+        the bursts of a dense stream are coalesced (ISCA'17's coalescing units)."""
+        streams: dict[tuple[int, int], int] = {}
         for node in self.nodes:
             if node.kind == "ag":
-                streams[node.stage] = streams.get(node.stage, 0) + 1
+                key = (node.stage, node.lead)
+                streams[key] = streams.get(key, 0) + 1
         per_cycle = self.arch.dram_bytes_per_cycle()
-        self.nodes = [
-            dataclasses.replace(node, ii=burst_bytes * streams[node.stage] / per_cycle)
-            if node.kind == "ag" else node
-            for node in self.nodes
-        ]
+        for k, (node, unit_id) in enumerate(zip(self.nodes, self.units, strict=True)):
+            if node.kind == "ag":
+                token_bytes = self._ag_bytes(unit_id) / max(node.count, 1)
+                share = per_cycle / streams[(node.stage, node.lead)]
+                self.nodes[k] = dataclasses.replace(node, ii=max(1.0, token_bytes / share))
+
+    def _box_elements(self, box: Box) -> int:
+        count = box.elements
+        if box.per_step and count % self.phase.steps == 0:
+            count //= self.phase.steps
+        return count
 
     def _staging_edge(self, ag: AG, pmu: PMU, stream: Stream, hops: int, depth: int) -> None:
         """An AG loading a PMU that this phase reads: a double-buffered PMU is filled one

@@ -136,8 +136,8 @@ class TimingGraph:
             if edge.carry:
                 raise TimingError(f"stream {src.name} -> {dst.name}: a FIFO cannot carry")
             produced, rest = divmod(src.count, edge.produce_every)
-            consumed, rest2 = divmod(dst.count, edge.consume_every)
-            if rest or rest2 or produced != consumed:
+            consumed = -(-dst.count // edge.consume_every)
+            if rest or produced > consumed:
                 raise TimingError(
                     f"stream {src.name} -> {dst.name}: {src.count} firings / "
                     f"{edge.produce_every} tokens produced but {dst.count} firings / "
@@ -252,7 +252,9 @@ class _Engine:
         # a token leaves after the producer's last firing for it; firing g of the
         # consumer takes token g // consume_every (at the first firing of its group)
         emitted = firings[e.src][e.produce_every - 1 :: e.produce_every]
-        need[:: e.consume_every] = emitted + travel
+        # a consumer may fire more often than the stream has tokens (a copy with one
+        # iteration fewer): its last firings take nothing from this stream
+        need[: emitted.size * e.consume_every : e.consume_every] = emitted + travel
         return need
 
     def _credit(self, e: Edge, step: int, firings: Sequence[Times]) -> Times:
@@ -267,13 +269,13 @@ class _Engine:
                 bound[:] = last + 1 + back
             return bound
         tokens = e.tokens(self.g.nodes)
-        consumed = firings[e.dst][:: e.consume_every]  # when each token left the FIFO
+        consumed = firings[e.dst][:: e.consume_every][:tokens]  # when each token left
         # token j needs the slot freed by token j - depth (of this step or the last)
         credit = np.full(tokens, -np.inf)
         if e.depth < tokens:
             credit[e.depth :] = consumed[: tokens - e.depth] + back
         if self.history:
-            earlier = self.history[-1].firings[e.dst][:: e.consume_every]
+            earlier = self.history[-1].firings[e.dst][:: e.consume_every][:tokens]
             carried = min(e.depth, tokens)
             credit[:carried] = np.maximum(credit[:carried], earlier[tokens - carried :] + back)
         # the firing that emits token j must find a slot when its result leaves
