@@ -48,6 +48,8 @@ class _Builder:
     def __init__(self, machine: Machine, arch: Architecture, phase: Phase):
         self.m = machine
         self.arch = arch
+        # Machine.unit hashes the whole unit tuple on every call; index it once
+        self._units = {unit.id: unit for unit in machine.units}
         self.phase = phase
         self.topo: Topology = topology(arch)
         self.stage = {nest: k for k, nest in enumerate(phase.nests)}
@@ -57,10 +59,13 @@ class _Builder:
         self.index: dict[tuple[str, str], int] = {}
         self.edges: list[Edge] = []
 
+    def unit_of(self, unit_id: str) -> PCU | PMU | AG:
+        return self._units[unit_id]
+
     # -- geometry ---------------------------------------------------------------------------
 
     def _switches(self, unit_id: str) -> tuple[Site, ...]:
-        site = self.m.unit(unit_id).site
+        site = self.unit_of(unit_id).site
         if site is None:
             raise TimingError(f"unit {unit_id} is not placed")
         return tuple(
@@ -115,7 +120,7 @@ class _Builder:
         counts = []
         for stream in self.m.streams:
             if any(sink.unit == unit.id for sink in stream.sinks):
-                source = self.m.unit(stream.source.unit)
+                source = self.unit_of(stream.source.unit)
                 if isinstance(source, PCU):
                     if source.role == "gather":
                         counts.append(self._gathered(source))
@@ -156,7 +161,7 @@ class _Builder:
         return self._distance(source, sink)
 
     def _is_table(self, unit_id: str) -> bool:
-        unit = self.m.unit(unit_id)
+        unit = self.unit_of(unit_id)
         return isinstance(unit, PMU) and bool(unit.lut)
 
     # -- streams ------------------------------------------------------------------------------
@@ -165,7 +170,7 @@ class _Builder:
         return self.index.get((unit_id, "fire"))
 
     def _emit_every(self, unit_id: str, port: str) -> int:
-        unit = self.m.unit(unit_id)
+        unit = self.unit_of(unit_id)
         if isinstance(unit, PCU) and unit.role == "map_reduce" and unit.reduce is not None:
             if unit.reduce.output == port:
                 return self._chunks(unit)
@@ -179,26 +184,26 @@ class _Builder:
                 self._stream_edge(stream, sink_index, sink.unit)
 
     def _ag_last(self, stream: Stream) -> int:
-        kinds = {self.m.unit(stream.source.unit).kind, *(self.m.unit(s.unit).kind
+        kinds = {self.unit_of(stream.source.unit).kind, *(self.unit_of(s.unit).kind
                                                          for s in stream.sinks)}
         return 1 if "pcu" not in kinds else 0
 
     def _in_phase(self, stream: Stream) -> bool:
         ends = [stream.source.unit, *(s.unit for s in stream.sinks)]
         return any(
-            isinstance(self.m.unit(u), PCU) and self.m.unit(u).nest in self.stage for u in ends
+            isinstance(self.unit_of(u), PCU) and self.unit_of(u).nest in self.stage for u in ends
         ) or self._staging(stream)
 
     def _staging(self, stream: Stream) -> bool:
         """An AG filling a PMU that a PCU of this phase reads."""
-        src = self.m.unit(stream.source.unit)
+        src = self.unit_of(stream.source.unit)
         return isinstance(src, AG) and any(
             (s.unit, "read") in self.index or self._read_by_phase(s.unit) for s in stream.sinks
         )
 
     def _read_by_phase(self, pmu_id: str) -> bool:
         return any(
-            isinstance(self.m.unit(s.unit), PCU) and self.m.unit(s.unit).nest in self.stage
+            isinstance(self.unit_of(s.unit), PCU) and self.unit_of(s.unit).nest in self.stage
             for st in self.m.streams if st.source.unit == pmu_id for s in st.sinks
         )
 
@@ -213,7 +218,7 @@ class _Builder:
         mech = self.arch.mechanisms
         depth = getattr(mech.fifo_depth, network) + mech.switch_buffer_entries * hops
         src_id = stream.source.unit
-        src, dst = self.m.unit(src_id), self.m.unit(sink_id)
+        src, dst = self.unit_of(src_id), self.unit_of(sink_id)
         if isinstance(src, PCU) and isinstance(dst, PCU):
             a, b = self._pcu(src_id), self._pcu(sink_id)
             if a is None or b is None:
@@ -300,7 +305,7 @@ class _Builder:
     def _ag_bytes(self, unit_id: str) -> int:
         """Bytes an address generator moves per step: the boxes it streams (weights from
         DRAM), else one step's slice of its memory (x(t) in, y(t) out)."""
-        unit = self.m.unit(unit_id)
+        unit = self.unit_of(unit_id)
         assert isinstance(unit, AG)
         memory = {m.name: m for m in self.m.memories}.get(unit.memory)
         element = memory.element_bytes if memory else 4
