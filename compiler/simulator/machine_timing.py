@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Phase, Stream, parse_port
@@ -255,11 +256,8 @@ class _Builder:
         stream has tokens (a copy with fewer iterations, merged by a gather) takes one
         per firing and nothing in its last firings."""
         count = self.nodes[node].count
-        if tokens == 0 or tokens > count:
-            raise TimingError(
-                f"stream {stream.id}: {tokens} tokens per step into {self.nodes[node].name}, "
-                f"which fires {count} times"
-            )
+        if tokens == 0:
+            raise TimingError(f"stream {stream.id} carries nothing into {self.nodes[node].name}")
         return count // tokens if count % tokens == 0 else 1
 
     def _vectors(self, pmu: PMU) -> int:
@@ -272,12 +270,15 @@ class _Builder:
         key = (unit.id, f"read:{stream.source.port}")
         if key in self.index:
             return self.index[key]
+        # a multicast serves copies that may differ by an iteration: read for the longest
+        sinks = [self._pcu(sink.unit) for sink in stream.sinks]
+        count = max(self.nodes[i].count for i in sinks if i is not None)
         if isinstance(unit, PMU):
-            node = Node(unit.id, "pmu", _pmu_role(unit, self.m), consumer.count, 1.0,
+            node = Node(unit.id, "pmu", _pmu_role(unit, self.m), count, 1.0,
                         self.arch.pmu_read_latency(), self._control_hops(unit.id),
                         stage=consumer.stage)
         else:
-            node = self._ag_node(unit, consumer.count, consumer.stage, lead=0)
+            node = self._ag_node(unit, count, consumer.stage, lead=0)
         return self._add(key, node)
 
     def _writer(self, unit: PMU | AG, stream: Stream, tokens: int, stage: int) -> int:
@@ -302,15 +303,22 @@ class _Builder:
                     mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
                     stage=stage, posted=unit.direction == "store")
 
-    def _ag_bytes(self, unit_id: str) -> int:
-        """Bytes an address generator moves per step: the boxes it streams (weights from
-        DRAM), else one step's slice of its memory (x(t) in, y(t) out)."""
+    def _ag_bytes(self, unit_id: str, context: str) -> int:
+        """Bytes one stream of an address generator moves per step: what the PMU it loads
+        holds for a step (a weight slice streamed from DRAM, x(t)), or one step's slice of
+        the memory it stores (y(t))."""
         unit = self.unit_of(unit_id)
         assert isinstance(unit, AG)
         memory = {m.name: m for m in self.m.memories}.get(unit.memory)
         element = memory.element_bytes if memory else 4
-        if unit.boxes:
-            return sum(self._box_elements(box) for box in unit.boxes) * element
+        if memory is not None and memory.init.startswith("weight:"):
+            # weights are stored, and streamed, in the precision's weight format
+            element = self.arch.precision(self.m.precision).weight_bytes
+        if context.startswith("load:"):
+            pmu = self.unit_of(context.split(":", 1)[1])
+            assert isinstance(pmu, PMU)
+            boxes = [box for box in pmu.boxes if box.memory == unit.memory] or list(pmu.boxes)
+            return sum(self._box_elements(box) for box in boxes) * element
         if memory is None:
             return 0
         total = math.prod(memory.shape)
@@ -320,20 +328,26 @@ class _Builder:
 
     def _share_bandwidth(self) -> None:
         """DRAM streams that run at the same time (the same nest, the same step ahead)
-        share the bandwidth equally (a round-robin arbiter between the address
-        generators): each moves its bytes at bandwidth / streams, at most a token a cycle;
-        the bursts of a dense stream are coalesced (ISCA'17's coalescing units)."""
-        streams: dict[tuple[int, int], int] = {}
-        for node in self.nodes:
-            if node.kind == "ag":
-                key = (node.stage, node.lead)
-                streams[key] = streams.get(key, 0) + 1
-        per_cycle = self.arch.dram_bytes_per_cycle()
+        share the bandwidth round-robin (processor sharing): while n streams have data to
+        move each gets bandwidth / n, and a stream that is done leaves its share to the
+        others. Started together, stream k is done after sum_j min(bytes_j, bytes_k) /
+        bandwidth; it moves its tokens evenly over that time, at most one a cycle. Dense
+        streams are coalesced into bursts (ISCA'17's coalescing units)."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        moved = {}
+        contexts = {index: ctx for (_, ctx), index in self.index.items()}
         for k, (node, unit_id) in enumerate(zip(self.nodes, self.units, strict=True)):
             if node.kind == "ag":
-                token_bytes = self._ag_bytes(unit_id) / max(node.count, 1)
-                share = per_cycle / streams[(node.stage, node.lead)]
-                self.nodes[k] = dataclasses.replace(node, ii=max(1.0, token_bytes / share))
+                moved[k] = self._ag_bytes(unit_id, contexts[k])
+                groups.setdefault((node.stage, node.lead), []).append(k)
+        per_cycle = self.arch.dram_bytes_per_cycle()
+        for members in groups.values():
+            sizes = np.array([moved[k] for k in members], dtype=np.float64)
+            done = np.minimum(sizes[None, :], sizes[:, None]).sum(axis=1) / per_cycle
+            for k, cycles in zip(members, done, strict=True):
+                node = self.nodes[k]
+                self.nodes[k] = dataclasses.replace(
+                    node, ii=max(1.0, float(cycles) / max(node.count, 1)))
 
     def _box_elements(self, box: Box) -> int:
         count = box.elements

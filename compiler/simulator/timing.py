@@ -135,13 +135,10 @@ class TimingGraph:
                 continue
             if edge.carry:
                 raise TimingError(f"stream {src.name} -> {dst.name}: a FIFO cannot carry")
-            produced, rest = divmod(src.count, edge.produce_every)
-            consumed = -(-dst.count // edge.consume_every)
-            if rest or produced > consumed:
+            if src.count % edge.produce_every:
                 raise TimingError(
-                    f"stream {src.name} -> {dst.name}: {src.count} firings / "
-                    f"{edge.produce_every} tokens produced but {dst.count} firings / "
-                    f"{edge.consume_every} consumed per step"
+                    f"stream {src.name} -> {dst.name}: {src.count} firings do not make "
+                    f"whole tokens of {edge.produce_every}"
                 )
             if edge.depth < 1:
                 raise TimingError(f"stream {src.name} -> {dst.name}: FIFO depth must be >= 1")
@@ -252,9 +249,12 @@ class _Engine:
         # a token leaves after the producer's last firing for it; firing g of the
         # consumer takes token g // consume_every (at the first firing of its group)
         emitted = firings[e.src][e.produce_every - 1 :: e.produce_every]
-        # a consumer may fire more often than the stream has tokens (a copy with one
-        # iteration fewer): its last firings take nothing from this stream
-        need[: emitted.size * e.consume_every : e.consume_every] = emitted + travel
+        # token counts may differ by a copy's iterations (a multicast to copies with one
+        # iteration fewer, a gather of such copies): the first tokens pair up
+        slots = need[:: e.consume_every]
+        paired = min(slots.size, emitted.size)
+        slots[:paired] = emitted[:paired] + travel
+        need[:: e.consume_every] = slots
         return need
 
     def _credit(self, e: Edge, step: int, firings: Sequence[Times]) -> Times:
@@ -270,11 +270,13 @@ class _Engine:
             return bound
         tokens = e.tokens(self.g.nodes)
         consumed = firings[e.dst][:: e.consume_every][:tokens]  # when each token left
-        # token j needs the slot freed by token j - depth (of this step or the last)
+        # token j needs the slot freed by token j - depth (of this step or the last); a
+        # sink that takes fewer tokens than are sent frees no slot for the rest
         credit = np.full(tokens, -np.inf)
-        if e.depth < tokens:
-            credit[e.depth :] = consumed[: tokens - e.depth] + back
-        if self.history:
+        freed = min(consumed.size, tokens - e.depth)
+        if freed > 0:
+            credit[e.depth : e.depth + freed] = consumed[:freed] + back
+        if self.history and consumed.size == tokens:
             earlier = self.history[-1].firings[e.dst][:: e.consume_every][:tokens]
             carried = min(e.depth, tokens)
             credit[:carried] = np.maximum(credit[:carried], earlier[tokens - carried :] + back)

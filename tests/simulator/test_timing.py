@@ -96,13 +96,26 @@ def test_the_steady_step_is_the_map_reduce_stream_plus_its_latencies() -> None:
     assert "input from dram-load" in with_x.stalls[1].stalled
 
 
-def test_inconsistent_token_counts_are_refused() -> None:
-    with pytest.raises(TimingError, match="4 firings / 1 tokens produced but 3 firings"):
+def test_a_stream_of_partial_tokens_is_refused() -> None:
+    with pytest.raises(TimingError, match="4 firings do not make whole tokens of 3"):
         TimingGraph(
-            (Node("a", "pmu", "a", 4, 1, 1), Node("b", "pcu", "b", 3, 1, 1)),
-            (Edge(0, 1, "vector", 1),),
+            (Node("a", "pcu", "a", 4, 1, 1), Node("b", "pcu", "b", 1, 1, 1)),
+            (Edge(0, 1, "scalar", 1, produce_every=3),),
             hop_latency=1,
         )
+
+
+def test_a_multicast_to_a_copy_with_an_iteration_fewer() -> None:
+    # P sends 6 tokens to A (6 firings) and B (5 firings: a copy with one iteration
+    # fewer); B takes the first 5, and the sixth needs no room at B.
+    graph = TimingGraph(
+        (Node("p", "pmu", "p", 6, 1, 1), Node("a", "pcu", "a", 6, 1, 1),
+         Node("b", "pcu", "b", 5, 1, 1)),
+        (Edge(0, 1, "vector", 0, depth=1), Edge(0, 2, "vector", 0, depth=1)),
+        hop_latency=1,
+    )
+    result = simulate(graph, 1)
+    assert result.total_cycles == 6 + 1 + 1  # P at 0..5, A at 1..6, done at 7, counted 8
 
 
 def test_a_cycle_of_fifos_within_a_step_is_refused() -> None:
