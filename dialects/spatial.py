@@ -75,7 +75,7 @@ def ref_ports(ref: str) -> list[str]:
     [si0, si1] (several ports: one per lane; `.2`: the third value the stream carries)."""
     if not ref.startswith("in:"):
         return []
-    return ref[3:].split(".")[0].split(",")
+    return ref[3:].split(".", maxsplit=1)[0].split(",")
 
 
 # ---- plain data <-> attributes ----------------------------------------------------------------

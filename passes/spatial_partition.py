@@ -46,7 +46,7 @@ from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, s
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
-from rnnc.numerics.precision import MIXED, parse_precision
+from rnnc.numerics.precision import parse_precision
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, load_architecture
 from rnnc.target.machine import (
@@ -301,7 +301,7 @@ class _Partitioner:
 
     def _nest(self, nest: loop.ForeachOp, time: loop.SequentialOp | None) -> str:
         nest_id = f"n{len(self.nests)}"
-        layout = nest_layout(nest, self.arch.pcu.stages)
+        layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs)
         extents, par = nest.shape, nest.par_factors
         self.nests.append(Nest(nest_id, extents, par))
         reduces = layout.reduces
@@ -354,8 +354,13 @@ class _Partitioner:
         operand_boxes: list[Box] = []
         padded = 0
         weight_port, operand_port = unit.port("vector", "in"), unit.port("vector", "in")
+        outer: dict[SSAValue, str] = {}
         for g in slot:
             if r >= len(bounds[g]):
+                # a shorter reduction of the slot has no part here: an empty range, so the
+                # unit still sends one value (the combiner's identity) per reduction
+                length = ctx.layout.reduces[g].length
+                segments.append(Segment(f"r{g}", length, length, "", 0))
                 continue
             start, stop = bounds[g][r]
             padded += -(-(stop - start) // ctx.rv) * ctx.rv
@@ -365,8 +370,17 @@ class _Partitioner:
                 lo, hi = max(start, base), min(stop, base + length)
                 if lo < hi:
                     block = region.block
-                    local = {block.args[0]: "ctr:k"}
+                    local = {**outer, block.args[0]: "ctr:k"}
                     for op in block.ops:
+                        # values of the nest's body a segment uses (an index computed
+                        # from a loaded sequence length): loads through the operand PMU
+                        for dep in _deps(op, ctx.nest, local):
+                            if isinstance(dep, loop.LoadOp):
+                                operand_boxes.append(self._box(ctx, dep, copy, None, None))
+                                ref = self._read(unit, dep, local, operand_port, 0)
+                            else:
+                                ref = self._transcribe(unit, dep, local, 0)
+                            local[dep.results[0]] = outer[dep.results[0]] = ref
                         if isinstance(op, loop.LoadOp):
                             box = self._box(ctx, op, copy, (lo - base, hi - base), block.args[0])
                             if is_weight(op.memref):
@@ -490,12 +504,16 @@ class _Partitioner:
         stage = stage_of(op, ctx.layout.depth, self.arch.pcu.stages)
         for dep in _deps(op, ctx.nest, refs):
             if isinstance(dep, loop.LoadOp):
-                name = self.mem(dep.memref)
-                port = unit.read_ports.get(name)
+                # the memories the unit reads are in its own PMUs, grouped by the layout
+                group = next(
+                    str(k) for level in ctx.layout.levels for k, g in enumerate(level.read_groups)
+                    if dep.memref in g and level.ops and op in level.ops
+                )
+                port = unit.read_ports.get(group)
                 boxes = tuple(self._box(ctx, dep, ctx.grid[c], None, None) for c in copies)
                 if port is None:
                     port = unit.port("vector", "in")
-                    unit.read_ports[name] = port
+                    unit.read_ports[group] = port
                     self._serve(boxes, Endpoint(unit.id, port), kind="element",
                                 owner=(ctx.id, copies))
                 else:

@@ -35,7 +35,9 @@ class LevelLayout:
     ops: tuple[Operation, ...]
     """Element-wise ops and stores rooted in this level, in program order."""
     reads: tuple[SSAValue, ...]
-    """Memories its ops load from (one memory unit each per PCU)."""
+    """Memories its ops load from."""
+    read_groups: tuple[tuple[SSAValue, ...], ...]
+    """The memories each of a PCU's own PMUs holds (see `read_groups`)."""
     writes: tuple[SSAValue, ...]
     global_writes: tuple[SSAValue, ...]
     incoming: tuple[SSAValue, ...]
@@ -208,8 +210,35 @@ def _local_memory(memref: SSAValue, nest: loop.ForeachOp) -> bool:
     return loaded and len(keys) == 1
 
 
-def nest_layout(nest: loop.ForeachOp, stages: int) -> NestLayout:
-    """The layout structure of one loop nest for PCUs of `stages` stages."""
+def writer_streams(memref: SSAValue) -> int:
+    """Streams that write a memory's PMUs: one per nest storing to it (its writers merge
+    into one), one from an AG for an off-chip memory loaded from DRAM."""
+    nests = {u.operation.parent_op() for u in memref.uses if isinstance(u.operation, loop.StoreOp)}
+    return len(nests) + (1 if loop.space_of(memref) == "dram" and not nests else 0)
+
+
+def read_groups(
+    reads: tuple[SSAValue, ...], pmu_inputs: int
+) -> tuple[tuple[SSAValue, ...], ...]:
+    """An element-wise PCU's reads, grouped into its own PMUs: memories share a PMU while
+    the streams writing them fit the PMU's vector inputs (first fit, in program order)."""
+    groups: list[list[SSAValue]] = []
+    load: list[int] = []
+    for memref in reads:
+        need = writer_streams(memref)
+        fit = next((k for k, used in enumerate(load) if used + need <= pmu_inputs), None)
+        if fit is None:
+            groups.append([memref])
+            load.append(need)
+        else:
+            groups[fit].append(memref)
+            load[fit] += need
+    return tuple(tuple(g) for g in groups)
+
+
+def nest_layout(nest: loop.ForeachOp, stages: int, pmu_inputs: int = 3) -> NestLayout:
+    """The layout structure of one loop nest for PCUs of `stages` stages and PMUs of
+    `pmu_inputs` vector inputs."""
     top = _top_ops(nest)
     reduces = tuple(op for op in top if isinstance(op, loop.ReduceOp))
     depth = _depths(nest)
@@ -242,6 +271,7 @@ def nest_layout(nest: loop.ForeachOp, stages: int) -> NestLayout:
             LevelLayout(
                 ops=tuple(ops),
                 reads=reads,
+                read_groups=read_groups(reads, pmu_inputs),
                 writes=writes,
                 global_writes=tuple(m for m in writes if not _local_memory(m, nest)),
                 incoming=tuple(incoming),

@@ -19,9 +19,9 @@ from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import DesignOp, design_of
-from rnnc.interpreters.spatial_values import run_machine
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
+from rnnc.interpreters.spatial_values import run_machine
 from rnnc.interpreters.types import numpy_dtype
 from rnnc.numerics.precision import FP32, Precision
 from rnnc.target.machine import machine_from_module

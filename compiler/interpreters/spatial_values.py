@@ -48,6 +48,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 }  # fmt: skip
 _ONNX = {cls.name.split(".", 1)[1]: cls.ONNX_NAME for cls in loop.ACTIVATIONS}
 _FOLD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
+_IDENTITY = {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
 
 Payload = tuple[np.ndarray, ...]
@@ -164,13 +165,14 @@ class _Machine:
             )
 
     def _fold(self, run: _NestRun, unit: PCU, segment: Any) -> np.ndarray:
+        combiner = unit.reduce.combiner  # type: ignore[union-attr]
+        if segment.start == segment.stop:  # an empty range folds to the identity
+            return np.full(run.shape, _IDENTITY[combiner], dtype=np.float32)
         k = np.arange(segment.start - segment.base, segment.stop - segment.base)
         extra = {name: value[..., None] for name, value in run.counters.items()}
         env = _Env(run, unit, {**extra, "k": k}, self)
-        target = int(segment.value[1:])
-        op = unit.ops[target]
-        combiner = unit.reduce.combiner  # type: ignore[union-attr]
-        if combiner == "add" and op.op == "mul" and self.precision.mixed:
+        op = unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
+        if combiner == "add" and op is not None and op.op == "mul" and self.precision.mixed:
             a, b = (env.value(arg) for arg in op.args)
             return dot(self.precision, a, b, axis=-1)
         values = env.value(segment.value)
