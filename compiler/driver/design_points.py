@@ -44,14 +44,14 @@ class Compiled:
 def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
     import dataclasses
 
-    built = pipeline.build_pipeline(spec, pipeline.available_passes(), None)
+    built = pipeline.build_pipeline(spec, pipeline.available_passes())
     passes = []
-    for each in built.passes:
+    for each in built:
         names = {f.name for f in dataclasses.fields(each)}
         passes.append(dataclasses.replace(
             each, **{k: v for k, v in options.items() if k in names}))
     ctx = pipeline.make_context()
-    pipeline.run_pipeline(ctx, module, type(built)(tuple(passes), None), path)
+    pipeline.run_pipeline(ctx, module, passes, path)
 
 
 def _cost_attr(cost: Cost) -> DictionaryAttr:

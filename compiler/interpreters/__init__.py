@@ -19,6 +19,7 @@ from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.interpreters.inputs import check_runtime_inputs
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
 from rnnc.interpreters.spatial_values import run_machine
@@ -131,6 +132,7 @@ def run(
     if design is not None:
         return _run_spatial(design, inputs, weights or {}, source, precision)
     function = entry_function(module, symbol)
+    check_runtime_inputs(module, function, inputs, source)
     arguments = check_inputs(function, inputs, source)
     interpreter = Interpreter(module)
     for functions in _level_functions(weights or {}, precision):

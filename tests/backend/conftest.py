@@ -22,7 +22,7 @@ def routed_strip():
     module, _ = pipeline.parse_module(ctx, pipeline.read_text(path), path)
     passes = pipeline.build_pipeline(
         f"spatial-place{{arch=\"{STRIP}\"}},spatial-route{{arch=\"{STRIP}\"}}",
-        pipeline.available_passes(), None,
+        pipeline.available_passes(),
     )
     pipeline.run_pipeline(ctx, module, passes, path)
     return machine_from_module(module)

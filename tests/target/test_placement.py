@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pnr_designs import lstm_like
 from rnnc.target.arch import load_architecture
@@ -69,3 +74,28 @@ def test_two_pins_on_one_site(chip) -> None:
     design = lstm_like(map_reduce=4, combine=1, elementwise=1, operands=1, ags=2)
     with pytest.raises(PlacementError, match=r"units 'mr0' and 'mr1' are both pinned to"):
         place(chip, design.problem(chip, {0: (0, 1), 1: (0, 1)}), seed=0)
+
+
+_PLACE_AND_PRINT = """
+import sys
+sys.path.insert(0, {tests!r})
+from pnr_designs import lstm_like
+from rnnc.target.arch import load_architecture
+from rnnc.target.network import topology
+from rnnc.target.placement import place
+chip = topology(load_architecture("plasticine-rnn"))
+print(place(chip, lstm_like().problem(chip), seed=5))
+"""
+
+
+def test_placement_is_byte_identical_across_hash_seeds() -> None:
+    """The full-size design placed in two interpreters with different PYTHONHASHSEEDs."""
+    tests = str(Path(__file__).resolve().parent.parent)
+    outputs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", _PLACE_AND_PRINT.format(tests=tests)],
+                              env=env, capture_output=True, text=True, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("(") > 600
