@@ -21,7 +21,7 @@ from rnnc.driver.io import load_npz, save_npz, write_atomically
 
 #: The passes from the loop level down to a placed, routed and verified spatial design.
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify"
-LOOP_PIPELINE = "rnn-decompose,loop-fuse,loop-assign-resources"
+LOOP_PIPELINE = "rnn-decompose,loop-fuse,loop-assign-resources{routable=true}"
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:
@@ -56,12 +56,13 @@ def compile_to_config(
     # design options go to whichever half of the pipeline has the pass that takes them
     module = transform(text, args, LOOP_PIPELINE, optional)
     prediction = prediction_of(module)
+    # the loop level still has the rnn.weight ops that say what the weight file must hold
+    weights = _load_weights(module, args.model)
     module = transform(print_ir(module), args, SPATIAL_PIPELINE, optional)
     machine = machine_from_module(module)
     arch = load_architecture(args.arch) if args.arch else load_architecture()
     precision = FP32 if machine.precision == "fp32" else parse_precision(
         args.precision or machine.precision)
-    weights = _load_weights(module, args.model)
     config = write_config(
         args.output, machine, arch, precision=precision, prediction=prediction, weights=weights
     )
