@@ -99,12 +99,16 @@ def _route_data(stream: Stream) -> dict[str, Any]:
 
 
 def referenced_arrays(machine: Machine) -> list[str]:
-    """Names of the weight arrays the machine's units and memories refer to, sorted."""
+    """Names of the weight arrays the machine's units and memories refer to, sorted (a
+    PMU may also hold a model input bound on chip, e.g. sequence_lens: that comes with
+    the inputs at run time, not from the weight file)."""
+    inputs = {binding.name for binding in machine.inputs}
     names = {
         holding.array
         for unit in machine.units
         if isinstance(unit, PMU)
         for holding in unit.holds
+        if holding.array not in inputs
     }
     names |= {m.init.split(":", 1)[1] for m in machine.memories if m.init.startswith("weight:")}
     return sorted(names)
