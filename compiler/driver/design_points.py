@@ -85,7 +85,8 @@ def compile_at(
         options["precision"] = precision
     front = FRONT if fuse else "rnn-decompose"
     if factors is None:
-        _run(module, front + ",loop-assign-resources", options, path)
+        # the search keeps to points that partition, place and route (pnr's option)
+        _run(module, front + ",loop-assign-resources", {**options, "routable": True}, path)
     else:
         _run(module, front, options, path)
     (step,) = time_loops(module)
