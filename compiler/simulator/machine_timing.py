@@ -25,13 +25,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Phase, Stream, parse_port
+from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Phase, Stream
 from rnnc.target.network import Topology, topology
 
 Site = tuple[int, int]
@@ -303,7 +302,7 @@ class _Builder:
                     mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
                     stage=stage, posted=unit.direction == "store")
 
-    def _ag_bytes(self, unit_id: str, context: str) -> int:
+    def ag_bytes(self, unit_id: str, context: str) -> int:
         """Bytes one stream of an address generator moves per step: what the PMU it loads
         holds for a step (a weight slice streamed from DRAM, x(t)), or one step's slice of
         the memory it stores (y(t))."""
@@ -338,7 +337,7 @@ class _Builder:
         contexts = {index: ctx for (_, ctx), index in self.index.items()}
         for k, (node, unit_id) in enumerate(zip(self.nodes, self.units, strict=True)):
             if node.kind == "ag":
-                moved[k] = self._ag_bytes(unit_id, contexts[k])
+                moved[k] = self.ag_bytes(unit_id, contexts[k])
                 groups.setdefault((node.stage, node.lead), []).append(k)
         per_cycle = self.arch.dram_bytes_per_cycle()
         for members in groups.values():
@@ -442,9 +441,18 @@ def phase_graphs(machine: Machine, arch: Architecture) -> list[PhaseGraph]:
     return [_Builder(machine, arch, phase).build() for phase in machine.schedule]
 
 
-def port_network(port: str) -> str:
-    return parse_port(port)[0]
-
-
-def units_of(graphs: Iterable[PhaseGraph]) -> set[str]:
-    return {u for g in graphs for u in g.units}
+def streamed_weight_bytes(machine: Machine, arch: Architecture) -> int:
+    """Weight bytes the time loop streams from DRAM every step (address generators
+    loading slices of weight memories)."""
+    weights = {m.name for m in machine.memories if m.init.startswith("weight:")}
+    total = 0
+    for phase in machine.schedule:
+        if phase.kind != "loop":
+            continue
+        builder = _Builder(machine, arch, phase)
+        builder.build()
+        for (unit_id, context), _ in builder.index.items():
+            unit = builder.unit_of(unit_id)
+            if isinstance(unit, AG) and unit.memory in weights and context.startswith("load:"):
+                total += builder.ag_bytes(unit_id, context)
+    return total

@@ -1,0 +1,70 @@
+"""The cost model against the simulator's cycles: the model predicts, the machine rebuilt
+from the configuration's data is timed by its mechanisms, and the two must agree to 10%
+on the time loop, at the design the search chooses for every DeepBench task and at 36
+random legal design points (LSTM, GRU, RNN; mixed and fp32).
+
+A point where the partition built a different machine than the one the cost model costs
+(weights it streams from DRAM that the model keeps on chip, or the reverse) cannot be
+compared by time; it is reported as an expected failure naming both byte counts, so the
+disagreement stays visible until the counts are one (issue 8, item 4).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rnnc.driver.design_points import Compiled, compile_at
+from rnnc.frontends import deepbench
+from rnnc.simulator.machine_timing import streamed_weight_bytes
+from rnnc.simulator.run import machine_time
+from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
+from rnnc.target.cost import Factors, paper_tasks
+
+TOLERANCE = 0.10
+ARCH = load_architecture(DEFAULT_ARCHITECTURE)
+
+
+def _random_points(count: int, seed: int) -> list[tuple]:
+    rng = random.Random(seed)
+    points = []
+    while len(points) < count:
+        cell = rng.choice(["lstm", "gru", "rnn"])
+        precision = rng.choice(["mixed", "fp32"])
+        rv = rng.choice([v for v in (8, 16, 32, 64) if v <= ARCH.max_rv(precision)])
+        points.append((cell, rng.choice([64, 96, 128, 200, 256, 300, 384, 512]),
+                       rng.choice([5, 10, 25]),
+                       Factors(rng.choice([1, 2, 3, 4, 5, 6]), rng.choice([1, 2, 3, 4, 6, 8]), rv),
+                       precision))
+    return points
+
+
+def _check(compiled: Compiled) -> None:
+    machine_bytes = streamed_weight_bytes(compiled.machine, ARCH)
+    model_bytes = compiled.cost.streamed_bytes_per_step
+    if machine_bytes != model_bytes:
+        pytest.xfail(f"the partition streams {machine_bytes} weight bytes per step from DRAM, "
+                     f"the cost model {model_bytes}: different machines")
+    timed = machine_time(compiled.machine, ARCH)
+    simulated = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
+    predicted = compiled.cost.total_cycles
+    error = (predicted - simulated) / simulated
+    assert abs(error) <= TOLERANCE, (
+        f"predicted {predicted} cycles, simulated {simulated:.0f} ({error:+.1%}) at "
+        f"{compiled.cost.nests[0].factors}"
+    )
+
+
+@pytest.mark.parametrize(("cell", "hidden", "steps", "factors", "precision"),
+                         _random_points(36, 2026))
+def test_random_design_points(cell: str, hidden: int, steps: int, factors: Factors,
+                              precision: str) -> None:
+    text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
+    _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors], precision=precision))
+
+
+@pytest.mark.parametrize("task", paper_tasks(), ids=lambda task: task.label)
+def test_deepbench_chosen_points(task) -> None:  # noqa: ANN001
+    text, _, _ = deepbench.generate(deepbench.Task(task.cell, task.hidden, task.steps),
+                                    "w.npz", 0)
+    _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, None))
