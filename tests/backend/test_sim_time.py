@@ -19,7 +19,7 @@ from rnnc.frontends import deepbench
 from rnnc.simulator.machine_timing import streamed_weight_bytes
 from rnnc.simulator.run import machine_time
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import Factors, paper_tasks
+from rnnc.target.cost import Factors, PaperTask, paper_tasks
 
 TOLERANCE = 0.10
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)
@@ -64,7 +64,7 @@ def test_random_design_points(cell: str, hidden: int, steps: int, factors: Facto
 
 
 @pytest.mark.parametrize("task", paper_tasks(), ids=lambda task: task.label)
-def test_deepbench_chosen_points(task) -> None:  # noqa: ANN001
+def test_deepbench_chosen_points(task: PaperTask) -> None:
     text, _, _ = deepbench.generate(deepbench.Task(task.cell, task.hidden, task.steps),
                                     "w.npz", 0)
     _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, None))
