@@ -70,10 +70,27 @@ def _describe(error: jsonschema.ValidationError) -> str:
     shown = json.dumps(error.instance)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    expected = error.message.split(" is not ")[-1] if " is not " in error.message else (
-        error.message
-    )
-    return f"field '{field_name(path)}': expected {expected}, got {shown}"
+    return f"field '{field_name(path)}': expected {_expected(error)}, got {shown}"
+
+
+_ARTICLES = {"integer": "an integer", "object": "an object", "array": "an array"}
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    """What the schema wanted where `error` is, in words."""
+    schema = error.schema
+    if error.validator == "const":
+        return json.dumps(schema["const"])
+    if error.validator == "enum":
+        return "one of " + ", ".join(json.dumps(value) for value in schema["enum"])
+    if error.validator == "type":
+        kind = schema["type"]
+        return _ARTICLES.get(kind, f"a {kind}")
+    if error.validator == "pattern":
+        return f"a string matching {schema['pattern']}"
+    if error.validator in ("minimum", "exclusiveMinimum", "minItems", "maxItems", "minLength"):
+        return f"{error.validator} {schema[error.validator]}"
+    return error.message
 
 
 def check_schema(data: object, source: str) -> None:

@@ -73,13 +73,15 @@ def summary_line(path: str, config: dict) -> str:
     """One line: the design, the units it uses and the predicted latency."""
     units = config["chips"][0]["units"]
     count = {kind: sum(1 for u in units if u["kind"] == kind) for kind in ("pcu", "pmu", "ag")}
-    design = " ".join(
-        f"{point['nest']}: hu={point['hu']} ru={point['ru']} rv={point['rv']}"
-        for point in config["design"]["nests"]
+    looped = {nest for phase in config["program"]["schedule"] if phase["kind"] == "loop"
+              for nest in phase["nests"]}
+    design = ", ".join(
+        f"hu={point['hu']} ru={point['ru']} rv={point['rv']}"
+        for point in config["design"]["nests"] if point["nest"] in looped
     )
     predicted = config["predicted"]
     return (
-        f"{path}: {design}; {count['pcu']} PCUs, {count['pmu']} PMUs, {count['ag']} AGs, "
+        f"{path}: design {design}; {count['pcu']} PCUs, {count['pmu']} PMUs, {count['ag']} AGs, "
         f"{len(config['chips'][0]['routes'])} routes; predicted {predicted['latency_ms']:.4g} ms "
         f"({predicted['total_cycles']} cycles, {config['precision']['name']})"
     )
