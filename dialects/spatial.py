@@ -456,9 +456,10 @@ class PCUOp(UnitOp):
         refs += [v for e in config.get("emits", []) for v in e["values"]]
         used = {e["port"] for e in config.get("emits", [])}
         used |= {
-            str(op["params"]["port"])
+            port
             for op in config.get("ops", [])
             if op.get("op") in ("read", "write") and "port" in op.get("params", {})
+            for port in str(op["params"]["port"]).split(",")
         }
         reduce = config.get("reduce")
         if reduce:

@@ -15,17 +15,19 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import time_loop_spec
+from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.target.arch import Architecture, load_architecture
-from rnnc.target.cost import Budget, Factors, ProgramSpec
+from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -77,6 +79,23 @@ def _tighter(budget: Budget, results: list[SearchResult]) -> Budget:
     pmus = max(r.cost.pmus for r in results)
     return Budget(min(budget.pcus, max(1, pcus * 9 // 10)),
                   min(budget.pmus, max(1, pmus * 9 // 10)))
+
+
+def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
+    """The loop nests outside every time loop (they run once)."""
+    return [
+        op
+        for op in module.walk()
+        if isinstance(op, loop.ForeachOp)
+        and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
+    ]
+
+
+def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
+    parent = op.parent_op()
+    while parent is not None:
+        yield parent
+        parent = parent.parent_op()
 
 
 def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
@@ -157,14 +176,15 @@ class LoopAssignResourcesPass(ModulePass):
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
-        share = 1.0 / len(loops)
-        budget = Budget.of(architecture).scaled(pcus=share, pmus=share)
+        budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         reasons: list[str] = []
         while True:
             results = []
             for step in _progress(loops):
-                program = time_loop_spec(module, step)
+                program = time_loop_spec(
+                    module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
+                )
                 try:
                     result = self._search(program, architecture, budget, dump)
                 except ValueError as error:
@@ -207,6 +227,25 @@ class LoopAssignResourcesPass(ModulePass):
             except PassFailedException as error:
                 return str(error)
         return None
+
+    def _budget(self, module: ModuleOp, architecture: Architecture, layers: int) -> Budget:
+        """Each time loop's share of the chip, after the units of the nests that run once
+        (before and after the time loops: bias sums, initial states, copies of the final
+        state), which `spatial-partition` builds too, at their own factors."""
+        mode = architecture.precision(self.precision or None)
+        pcus = pmus = 0
+        for nest in once_nests(module):
+            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
+            hu = math.prod(nest.par_factors)
+            reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
+            ru, rv = (reduces[0].par_factor, reduces[0].vec_factor) if reduces else (1, 1)
+            arrays = nest_arrays(
+                spec, np.array([hu]), np.array([ru]), np.array([rv]), arch=architecture, mode=mode
+            )
+            pcus += int(arrays.pcus[0])
+            pmus += int(arrays.other_pmus[0] + arrays.weight_pmus[0])
+        left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
+        return Budget(left.pcus // layers, left.pmus // layers)
 
     def _search(
         self,

@@ -168,6 +168,11 @@ class _Reader:
     """`weight` (a map-reduce slice), `operand`, `element` (an element-wise unit's), `lut`."""
     row_bytes: int = 0
     """Weight slices: bytes of one row (what a streamed slice buffers, twice)."""
+    nest: str = ""
+    group: tuple[int, tuple[int, ...]] = (0, ())
+    """Who may share it: the operand group of the slots it serves
+    (`NestLayout.operand_groups`) and the copy's indices along the dimensions the operand
+    (or weight) depends on -- two directions read x at different time steps."""
 
 
 # ----------------------------------------------------------------------------------------
@@ -196,6 +201,9 @@ class _Partitioner:
         self.global_writes: list[tuple[Endpoint, tuple[SSAValue, ...]]] = []
         self._reserved: dict[str, int] = {}
         self.check = True
+        self._step_dims: dict[Box, tuple[int, ...]] = {}
+        self._fixed_buffer: set[Box] = set()
+        """Dimensions of a per-step box indexed by the time step (one element held)."""
 
     # ---- names ---------------------------------------------------------------------------
 
@@ -225,13 +233,21 @@ class _Partitioner:
         )  # fmt: skip
         if function is None:
             raise PartitionError("no function @main to partition")
+        model_level = next((op for op in function.walk() if isinstance(op, rnn.RecurrentOp)), None)
+        if model_level is not None:
+            raise PartitionError(
+                f"expected a loop-level program, found {model_level.name} (run rnn-decompose "
+                "first)"
+            )
         self._bind(function)
         for op in function.body.block.ops:
             if isinstance(op, loop.ForeachOp):
                 self._phase("once", 1, [self._nest(op, None)])
             elif isinstance(op, loop.SequentialOp):
                 nests = [n for n in op.body.block.ops if isinstance(n, loop.ForeachOp)]
-                others = [o for o in op.body.block.ops if not isinstance(o, loop.ForeachOp | loop.YieldOp)]
+                others = [
+                    o for o in op.body.block.ops if not isinstance(o, loop.ForeachOp | loop.YieldOp)
+                ]
                 if any(not _pure_index(o) for o in others):
                     raise PartitionError(f"unsupported op {others[0].name} in a time loop body")
                 self._phase("loop", op.step_count, [self._nest(n, op) for n in nests])
@@ -328,7 +344,7 @@ class _Partitioner:
     def _map_reduce(self, ctx: _NestContext) -> dict[tuple[int, int], tuple[Endpoint, int]]:
         """Build the map-reduce and combining units; return, per (copy, slot), the port
         the slot's results leave on, with the number of fields (one per reduction)."""
-        layout, arch = ctx.layout, self.arch
+        layout = ctx.layout
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
             bounds = {g: plan.part_bounds(layout.reduces[g].length, ctx.ru, ctx.rv) for g in slot}
@@ -336,7 +352,8 @@ class _Partitioner:
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
                 partials[c] = [
-                    self._map_reduce_unit(ctx, c, copy, s, slot, r, bounds) for r in range(parts)
+                    self._map_reduce_unit(ctx, c, copy, s=s, slot=slot, r=r, bounds=bounds)
+                    for r in range(parts)
                 ]
             combined = self._combine(ctx, s, partials, len(slot))
             for c, endpoint in combined.items():
@@ -344,13 +361,13 @@ class _Partitioner:
         return finals
 
     def _map_reduce_unit(
-        self, ctx: _NestContext, c: int, copy: tuple[int, ...], s: int, slot: tuple[int, ...],
-        r: int, bounds: dict[int, list[tuple[int, int]]],
+        self, ctx: _NestContext, c: int, copy: tuple[int, ...], *, s: int,
+        slot: tuple[int, ...], r: int, bounds: dict[int, list[tuple[int, int]]],
     ) -> Endpoint:
         unit = self.unit(f"{ctx.id}_mr{c}_s{s}_p{r}", ctx.id, "map_reduce", 0, (c,),
                      self._counters(ctx, copy))
         segments: list[Segment] = []
-        weight_boxes: list[Box] = []
+        weight_loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]] = []
         operand_boxes: list[Box] = []
         padded = 0
         weight_port, operand_port = unit.port("vector", "in"), unit.port("vector", "in")
@@ -382,9 +399,10 @@ class _Partitioner:
                                 ref = self._transcribe(unit, dep, local, 0)
                             local[dep.results[0]] = outer[dep.results[0]] = ref
                         if isinstance(op, loop.LoadOp):
-                            box = self._box(ctx, op, copy, (lo - base, hi - base), block.args[0])
+                            k_range = (lo - base, hi - base)
+                            box = self._box(ctx, op, copy, k_range, block.args[0])
                             if is_weight(op.memref):
-                                weight_boxes.append(box)
+                                weight_loads.append((op, k_range, block.args[0]))
                                 port = weight_port
                             else:
                                 operand_boxes.append(box)
@@ -397,13 +415,47 @@ class _Partitioner:
                 base += length
         unit.reduce = Reduce(reduce.kind, unit.port("scalar", "out"), tuple(segments), rv=ctx.rv)
         unit.lanes = min(self.arch.pcu.lanes, ctx.rv)
-        wbytes = self.mode.weight_bytes
-        rows = int(plan.rows(ctx.extents, ctx.layout.weight_dims, math.prod(ctx.par)))
-        self._serve(tuple(weight_boxes), Endpoint(unit.id, weight_port), kind="weight",
-                    bytes_=rows * padded * wbytes)
-        self._serve(tuple(operand_boxes), Endpoint(unit.id, operand_port), kind="operand")
+        self._weights(ctx, unit, copy, loads=weight_loads, padded=padded, port=weight_port)
+        if operand_boxes:
+            group = next(k for k, g in enumerate(ctx.layout.operand_groups) if s in g)
+            sharing = tuple(copy[j] for j in ctx.layout.operand_dims)
+            self._serve(tuple(operand_boxes), Endpoint(unit.id, operand_port), kind="operand",
+                        group=(group, sharing))
         self.pcus.append(unit.build("map_reduce"))
         return Endpoint(unit.id, unit.reduce.output)
+
+    def _weights(
+        self, ctx: _NestContext, unit: _Unit, copy: tuple[int, ...], *,
+        loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], padded: int, port: str,
+    ) -> None:
+        """The unit's weight slice: in one PMU, or split by rows over two when it does not
+        fit one (a map-reduce unit has a vector input for each besides its operand's), or
+        else streamed from DRAM (`_stream_weights`)."""
+        wbytes, cap = self.mode.weight_bytes, self.arch.pmu.capacity_bytes
+        dims = ctx.layout.weight_dims
+        rows = math.prod(-(-ctx.extents[j] // ctx.par[j]) for j in dims)
+        last = dims[-1] if dims else None
+        last_rows = -(-ctx.extents[last] // ctx.par[last]) if last is not None else 1
+        size = rows * padded * wbytes
+        piece_rows = -(-last_rows // 2)
+        piece = size // last_rows * piece_rows
+        split = size > cap and piece <= cap and self.arch.pcu.vector_inputs >= 3
+        ranges = [(0, piece_rows), (piece_rows, last_rows)] if split else [(0, last_rows)]
+        ports = [port] + ([unit.port("vector", "in")] if split else [])
+        for (lo, hi), piece_port in zip(ranges, ports, strict=True):
+            boxes = tuple(
+                self._box(ctx, op, copy, k_range, counter, rows=(last, lo, hi) if split else None)
+                for op, k_range, counter in loads
+            )
+            self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
+                        bytes_=size // last_rows * (hi - lo), row_bytes=size // rows,
+                        group=(0, tuple(copy[j] for j in dims)))
+        if split:
+            unit.ops = [
+                _with_port(op, ",".join(ports)) if op.op == "read" and op.param("port") == port
+                else op
+                for op in unit.ops
+            ]
 
     def _combine(
         self, ctx: _NestContext, s: int, partials: dict[int, list[Endpoint]], fields: int
@@ -484,10 +536,11 @@ class _Partitioner:
                         )
                 outs: dict[str, str] = {}
                 for op in level.ops:
-                    self._chain_op(ctx, unit, op, refs, copies, level.global_writes, outs)
+                    self._chain_op(ctx, unit, op, refs, copies=copies,
+                                   global_writes=level.global_writes, outs=outs)
                 if "global" in outs:
                     writers.append(Endpoint(unit.id, outs["global"]))
-                self._send_forward(ctx, unit, refs, here, n, passing)
+                self._send_forward(ctx, unit, refs, here=here, n=n, passing=passing)
                 if self.numerics.mixed:
                     self._tables(unit)
                 self.pcus.append(unit.build("elementwise"))
@@ -496,7 +549,7 @@ class _Partitioner:
                 self.global_writes.append((root, level.global_writes))
 
     def _chain_op(
-        self, ctx: _NestContext, unit: _Unit, op: Operation, refs: dict[SSAValue, str],
+        self, ctx: _NestContext, unit: _Unit, op: Operation, refs: dict[SSAValue, str], *,
         copies: tuple[int, ...], global_writes: tuple[SSAValue, ...], outs: dict[str, str],
     ) -> None:
         """Transcribe one element-wise op or store (with the loads and index arithmetic it
@@ -511,6 +564,8 @@ class _Partitioner:
                 )
                 port = unit.read_ports.get(group)
                 boxes = tuple(self._box(ctx, dep, ctx.grid[c], None, None) for c in copies)
+                if dep.has_selector and dep.buffer is None:
+                    self._fixed_buffer.update(boxes)
                 if port is None:
                     port = unit.port("vector", "in")
                     unit.read_ports[group] = port
@@ -539,7 +594,7 @@ class _Partitioner:
         unit.add(stage, "write", args, port=outs[key], **params)
 
     def _send_forward(
-        self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], here: int, n: int,
+        self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], *, here: int, n: int,
         passing: dict[tuple[int, int], dict[SSAValue, str]],
     ) -> None:
         """One vector stream per later level carrying the values it needs from this one."""
@@ -616,16 +671,22 @@ class _Partitioner:
 
     def _box(
         self, ctx: _NestContext, op: loop.AccessOp, copy: tuple[int, ...],
-        k_range: tuple[int, int] | None, k_counter: SSAValue | None,
+        k_range: tuple[int, int] | None = None, k_counter: SSAValue | None = None, *,
+        rows: tuple[int, int, int] | None = None,
     ) -> Box:
-        """The elements one copy's access touches, per dimension."""
+        """The elements one copy's access touches, per dimension; `rows` = (dim, lo, hi)
+        keeps only the copy's iterations lo..hi-1 of foreach dimension dim."""
         memory = self.memories[op.memref]
-        slices, per_step = [], False
+        slices, per_step, step_dims = [], False, []
         for dim, (index, offset) in enumerate(zip(op.indices, op.index_offsets, strict=True)):
             size = memory.shape[dim]
             if index in ctx.nest.counters:
                 j = ctx.nest.counters.index(index)
-                slices.append((copy[j] + offset, ctx.extents[j] + offset, ctx.par[j]))
+                start, stop = copy[j], ctx.extents[j]
+                if rows is not None and rows[0] == j:
+                    start = copy[j] + rows[1] * ctx.par[j]
+                    stop = min(stop, copy[j] + rows[2] * ctx.par[j])
+                slices.append((start + offset, stop + offset, ctx.par[j]))
             elif k_counter is not None and index is k_counter:
                 assert k_range is not None
                 slices.append((k_range[0] + offset, k_range[1] + offset, 1))
@@ -636,27 +697,32 @@ class _Partitioner:
                 # an index computed from the time step (or a loaded value): the whole
                 # dimension, of which one step's element is held at a time
                 slices.append((0, size, 1))
-                per_step = per_step or (ctx.time is not None and any(
-                    c is ctx.time.counter for c in counters_of(index)))
-        return Box(memory.name, tuple(slices), per_step)
+                if ctx.time is not None and any(c is ctx.time.counter for c in counters_of(index)):
+                    per_step = True
+                    step_dims.append(dim)
+        box = Box(memory.name, tuple(slices), per_step)
+        self._step_dims[box] = tuple(step_dims)
+        return box
 
     def _serve(
         self, boxes: tuple[Box, ...], consumer: Endpoint, *, kind: str, bytes_: int = 0,
-        owner: tuple[str, tuple[int, ...]] | None = None,
+        owner: tuple[str, tuple[int, ...]] | None = None, row_bytes: int = 0,
+        group: tuple[int, tuple[int, ...]] = (0, ()),
     ) -> None:
         """A PMU holding `boxes` feeds `consumer`. Map-reduce units reading identical boxes
         share one PMU (one multicast stream); element-wise units each get their own."""
         boxes = tuple(dict.fromkeys(boxes))
         if kind != "element":
             for reader in self.readers:
-                if reader.kind == kind and reader.boxes == boxes:
+                if (reader.kind, reader.boxes, reader.nest, reader.group) == (
+                    kind, boxes, self._ctx.id, group
+                ):
                     reader.consumers.append(consumer)
                     return
-        reader = _Reader(f"pmu{len(self.readers)}", boxes, [consumer], kind=kind, owner=owner)
+        reader = _Reader(f"pmu{len(self.readers)}", boxes, [consumer], kind=kind, owner=owner,
+                         nest=self._ctx.id, group=group)
         if kind == "weight":
-            reader.bytes = bytes_
-            reader.row_bytes = bytes_ // max(1, int(plan.rows(
-                self._ctx.extents, self._ctx.layout.weight_dims, math.prod(self._ctx.par))))
+            reader.bytes, reader.row_bytes = bytes_, row_bytes
         self.readers.append(reader)
         self._size(reader)
 
@@ -675,9 +741,14 @@ class _Partitioner:
             )
             return
         per_step = any(b.per_step for b in reader.boxes)
-        reader.buffers = max([2 if per_step else 1, *(m.buffers for m in memories.values())])
+        # a box read at a fixed buffer (the final state after the time loop) needs that
+        # buffer only
+        reader.buffers = max([
+            2 if per_step else 1,
+            *(1 if b in self._fixed_buffer else memories[b.memory].buffers for b in reader.boxes),
+        ])
         reader.bytes = reader.buffers * sum(
-            _elements(b) * WORD_BYTES for b in reader.boxes
+            _elements(b, self._step_dims.get(b, ())) * WORD_BYTES for b in reader.boxes
         )
         reader.holds = tuple(
             Holding(memories[b.memory].init.split(":", 1)[1], b.slices, "fp32")
@@ -732,7 +803,8 @@ class _Partitioner:
             if isinstance(attr, FloatAttr):
                 return unit.add(0, "const", [], value=float(attr.value.data), type="float")
             if isinstance(attr, IntegerAttr):
-                kind = "bool" if isinstance(attr.type, IntegerType) and attr.type.width.data == 1 else "int"
+                one_bit = isinstance(attr.type, IntegerType) and attr.type.width.data == 1
+                kind = "bool" if one_bit else "int"
                 return unit.add(0, "const", [], value=int(attr.value.data), type=kind)
         raise PartitionError(f"spatial-partition: no unit can run {op.name}")
 
@@ -872,22 +944,20 @@ def _pure_index(op: Operation) -> bool:
 
 
 def _element_bytes(element: object) -> int:
-    width = getattr(element, "bitwidth", None) or getattr(getattr(element, "width", None), "data", 32)
-    return max(1, int(width) // 8) if not isinstance(element, IndexType) else 8
+    if isinstance(element, IndexType):
+        return 8
+    width = getattr(element, "bitwidth", None)
+    if width is None:
+        width = getattr(getattr(element, "width", None), "data", 32)
+    return max(1, int(width) // 8)
 
 
-def _elements(box: Box) -> int:
-    return box.elements if not box.per_step else _per_step_elements(box)
-
-
-def _per_step_elements(box: Box) -> int:
-    # the time dimension holds one element: the slice with the most elements divided by
-    # its own length -- boxes staged per step have exactly one full-range time dimension
+def _elements(box: Box, step_dims: tuple[int, ...]) -> int:
+    """Elements a PMU holds of a box: one along each dimension indexed by the time step."""
     count = 1
-    for start, stop, step in box.slices:
-        count *= len(range(start, stop, step))
-    widest = max(len(range(*s)) for s in box.slices)
-    return count // widest if widest else count
+    for dim, (start, stop, step) in enumerate(box.slices):
+        count *= 1 if dim in step_dims else len(range(start, stop, step))
+    return count
 
 
 def _pattern(reader: _Reader) -> str:

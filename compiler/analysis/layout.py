@@ -24,6 +24,7 @@ from functools import cached_property
 
 from rnnc.analysis.access import WEIGHT, access_of, counters_of, memory_role
 from rnnc.dialects import loop
+from rnnc.target.plan import pack_reductions
 from xdsl.dialects import arith
 from xdsl.ir import Operation, SSAValue
 
@@ -54,6 +55,10 @@ class NestLayout:
     """Reductions packed per map-reduce unit (indices into `reduces`)."""
     weight_dims: tuple[int, ...]
     """Foreach dimensions the reductions' weight loads depend on."""
+    operand_dims: tuple[int, ...]
+    """Foreach dimensions the reductions' other loads (the operand: [x, h]) depend on."""
+    operand_groups: tuple[tuple[int, ...], ...]
+    """Slots whose units read the same operand ranges (one PMU set per group)."""
     depth: dict[Operation, int]
     levels: tuple[LevelLayout, ...]
     stages: int
@@ -90,25 +95,6 @@ class NestLayout:
     @property
     def reads_per_level(self) -> tuple[int, ...]:
         return tuple(len(level.reads) for level in self.levels)
-
-
-def pack_reductions(lengths: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """Reductions shorter than the longest share a map-reduce unit while their lengths add
-    up to no more than it (first fit, longest first; ties in program order). A GRU's
-    candidate gate keeps its x and h products apart and so costs one gate over [x, h]."""
-    longest = max(lengths, default=0)
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    slots: list[list[int]] = []
-    used: list[int] = []
-    for i in order:
-        fit = next((k for k, u in enumerate(used) if u + lengths[i] <= longest), None)
-        if fit is None:
-            slots.append([i])
-            used.append(lengths[i])
-        else:
-            slots[fit].append(i)
-            used[fit] += lengths[i]
-    return tuple(tuple(sorted(slot)) for slot in slots)
 
 
 def is_weight(memref: SSAValue) -> bool:
@@ -279,22 +265,59 @@ def nest_layout(nest: loop.ForeachOp, stages: int, pmu_inputs: int = 3) -> NestL
             )
         )
     weight_dims: set[int] = set()
+    operand_dims: set[int] = set()
     for reduce in reduces:
         for load in reduce.walk():
-            if isinstance(load, loop.LoadOp) and is_weight(load.memref):
-                for index in load.indices:
-                    for counter in counters_of(index):
-                        if counter in nest.counters:
-                            weight_dims.add(nest.counters.index(counter))
+            if isinstance(load, loop.LoadOp):
+                dims = weight_dims if is_weight(load.memref) else operand_dims
+                dims |= _dims_of(load, nest)
+    slots = pack_reductions(tuple(r.length for r in reduces))
     return NestLayout(
         nest=nest,
         reduces=reduces,
-        slots=pack_reductions(tuple(r.length for r in reduces)),
+        slots=slots,
         weight_dims=tuple(sorted(weight_dims)),
+        operand_dims=tuple(sorted(operand_dims)),
+        operand_groups=_operand_groups(nest, reduces, slots),
         depth=depth,
         levels=tuple(levels),
         stages=stages,
     )
+
+
+def _dims_of(access: loop.AccessOp, nest: loop.ForeachOp) -> set[int]:
+    """The nest's foreach dimensions an access's index depends on (through index
+    arithmetic, and through loads of the nest's body the index uses)."""
+    found: set[int] = set()
+    for index in access.indices:
+        for counter in counters_of(index):
+            if counter in nest.counters:
+                found.add(nest.counters.index(counter))
+    return found
+
+
+def _operand_groups(
+    nest: loop.ForeachOp, reduces: tuple[loop.ReduceOp, ...], slots: tuple[tuple[int, ...], ...]
+) -> tuple[tuple[int, ...], ...]:
+    """Slots grouped by what their units read besides weights: the segments' lengths and
+    their non-weight loads (memory and index); slots reading nothing else form no group."""
+    groups: dict[object, list[int]] = {}
+    for s, slot in enumerate(slots):
+        signature = []
+        for g in slot:
+            reduce = reduces[g]
+            segments = []
+            for region, length in zip(reduce.segments, reduce.lengths, strict=True):
+                loads = tuple(
+                    (load.memref, access_of(load, nest).index)
+                    for load in region.block.ops
+                    if isinstance(load, loop.LoadOp) and not is_weight(load.memref)
+                )
+                segments.append((length, loads))
+            signature.append(tuple(segments))
+        if any(loads for segments in signature for _, loads in segments):
+            groups.setdefault(tuple(signature), []).append(s)
+    return tuple(tuple(g) for g in groups.values())
 
 
 def is_index_op(op: Operation) -> bool:

@@ -40,8 +40,11 @@ def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:
 
 
 def uses_loop_level(module: ModuleOp) -> bool:
-    """Whether `module` contains loop-level ops, the only ones a precision mode changes."""
-    return any(op.dialect_name() == loop.LOOP.name for op in module.walk())
+    """Whether `module` contains loop-level ops or a spatial design (whose units compute in
+    a precision mode), the only ones a precision mode changes."""
+    return design_of(module) is not None or any(
+        op.dialect_name() == loop.LOOP.name for op in module.walk()
+    )
 
 
 def _level_functions(

@@ -95,18 +95,45 @@ class _Machine:
             if isinstance(unit, PCU):
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
+        self._masks: dict[str, np.ndarray] = {}
+        written = {
+            op.param("memory")
+            for unit in machine.units
+            if isinstance(unit, PCU)
+            for op in unit.ops
+            if op.op == "write"
+        }
+        self.constant = {m.name for m in machine.memories if m.name not in written}
+        """Memories nothing writes (weights): a read of one that does not depend on the
+        step gives the same values every step, and is made once."""
+        self.reads: dict[tuple[str, int, object], np.ndarray] = {}
+        self.checked: set[tuple[str, int]] = set()
+        """(unit, op) reads already checked against their PMUs' boxes (the first time a
+        unit runs: what a read may touch does not depend on the step)."""
+
+    def mask(self, run: _NestRun, unit: PCU) -> np.ndarray:
+        """The iterations of a unit's copies (fixed for a unit: computed once)."""
+        mask = self._masks.get(unit.id)
+        if mask is None:
+            mask = self._masks[unit.id] = np.isin(run.copy_of, unit.copies)
+        return mask
 
     @staticmethod
-    def _initial(memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _initial(
+        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """A memory's contents before the program runs: a model input or weight array,
+        else NaN (so that a read of what nothing wrote shows in the outputs)."""
         kind, _, name = memory.init.partition(":")
-        if kind == "input" or kind == "weight":
+        if kind in {"input", "weight"}:
             source = inputs if kind == "input" else weights
             if name not in source:
                 raise MachineError(f"memory '{memory.name}' needs {kind} '{name}', not given")
             value = np.asarray(source[name])
             if tuple(value.shape) != memory.shape:
                 raise MachineError(
-                    f"{kind} '{name}' has shape {value.shape}, memory '{memory.name}' {memory.shape}"
+                    f"{kind} '{name}' has shape {value.shape}, memory '{memory.name}' "
+                    f"{memory.shape}"
                 )
             dtype = value.dtype if np.issubdtype(value.dtype, np.integer) else np.float32
             array = np.empty((memory.buffers, *memory.shape), dtype=dtype)
@@ -136,10 +163,12 @@ class _Machine:
         copy_of = np.ravel_multi_index(copy_index, tuple(nest.par))
         run = _NestRun(shape, counters, copy_of, t, {})
         units = self.by_nest.get(nest.id, [])
-        self._map_reduce(run, [u for u in units if u.role == "map_reduce"])
-        for unit in units:
-            if unit.role != "map_reduce":
-                self._unit(run, unit)
+        # iterations outside a unit's copies hold NaN: functions of them may warn
+        with np.errstate(invalid="ignore", over="ignore"):
+            self._map_reduce(run, [u for u in units if u.role == "map_reduce"])
+            for unit in units:
+                if unit.role != "map_reduce":
+                    self._unit(run, unit)
 
     # ---- map-reduce units ----------------------------------------------------------------
 
@@ -158,7 +187,7 @@ class _Machine:
                 previous = sums.get(segment.reduction)
                 sums[segment.reduction] = value if previous is None else _COMBINE[
                     unit.reduce.combiner](previous, value)
-            mask = np.isin(run.copy_of, unit.copies)
+            mask = self.mask(run, unit)
             run.payloads[(unit.id, unit.reduce.output)] = tuple(
                 np.where(mask, value, np.float32(np.nan)).astype(np.float32)
                 for value in sums.values()
@@ -170,7 +199,7 @@ class _Machine:
             return np.full(run.shape, _IDENTITY[combiner], dtype=np.float32)
         k = np.arange(segment.start - segment.base, segment.stop - segment.base)
         extra = {name: value[..., None] for name, value in run.counters.items()}
-        env = _Env(run, unit, {**extra, "k": k}, self)
+        env = _Env(run, unit, {**extra, "k": k}, self, (segment.start, segment.stop))
         op = unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
         if combiner == "add" and op is not None and op.op == "mul" and self.precision.mixed:
             a, b = (env.value(arg) for arg in op.args)
@@ -183,7 +212,7 @@ class _Machine:
 
     def _unit(self, run: _NestRun, unit: PCU) -> None:
         env = _Env(run, unit, dict(run.counters), self)
-        mask = np.isin(run.copy_of, unit.copies) if unit.copies else None
+        mask = self.mask(run, unit) if unit.copies else None
         written: dict[str, list[np.ndarray]] = {}
         for n, op in enumerate(unit.ops):
             if op.op == "write":
@@ -226,7 +255,9 @@ def _buffer(op: Op, selector: list[Any], buffers: int) -> Any:
     return (np.asarray(base) + offset) % buffers
 
 
-def _check_bounds(shape: tuple[int, ...], indices: list[np.ndarray], memory: str, what: str) -> None:
+def _check_bounds(
+    shape: tuple[int, ...], indices: list[np.ndarray], memory: str, what: str
+) -> None:
     for dim, (index, size) in enumerate(zip(indices, shape, strict=True)):
         if index.size and (index.min() < 0 or index.max() >= size):
             raise MachineError(
@@ -238,10 +269,15 @@ def _check_bounds(shape: tuple[int, ...], indices: list[np.ndarray], memory: str
 class _Env:
     """The values of one unit's ops during one execution."""
 
-    def __init__(self, run: _NestRun, unit: PCU, counters: dict[str, Any], machine: _Machine):
+    def __init__(
+        self, run: _NestRun, unit: PCU, counters: dict[str, Any], machine: _Machine,
+        scope: object = None,
+    ):
         self.run, self.unit, self.machine = run, unit, machine
         self.counters = {**counters, "t": run.t}
         self.results: dict[int, Any] = {}
+        self.scope = scope
+        """What else the counters depend on (a fold's reduction range), for cached reads."""
 
     def port(self, port: str) -> Payload:
         source = self.machine.feeds.get((self.unit.id, port))
@@ -305,6 +341,25 @@ class _Env:
 
     def _read(self, op: Op) -> Any:
         name = op.param("memory")
+        steady = name in self.machine.constant and not self._on_step(op)
+        key = (self.unit.id, self.unit.ops.index(op), self.scope)
+        if steady and key in self.machine.reads:
+            return self.machine.reads[key]
+        value = self._gather(op, name)
+        if steady:
+            self.machine.reads[key] = value
+        return value
+
+    def _on_step(self, op: Op) -> bool:
+        """Whether an op's value may change from one step to the next."""
+        for arg in op.args:
+            if arg in ("ctr:t",) or arg.startswith("in:"):
+                return True
+            if arg.startswith("%") and self._on_step(self.unit.ops[int(arg[1:])]):
+                return True
+        return op.op == "read" and op.param("memory") not in self.machine.constant
+
+    def _gather(self, op: Op, name: str) -> Any:
         memory = self.machine.memory[name]
         rank = memory.ndim - 1
         args = [self.value(a) for a in op.args]
@@ -312,27 +367,32 @@ class _Env:
         buffer = _buffer(op, args[rank:], memory.shape[0])
         arrays = np.broadcast_arrays(np.asarray(buffer), *indices)
         _check_bounds(memory.shape, list(arrays), name, "read")
-        self._check_served(op, name, arrays[1:])
+        key = (self.unit.id, id(op))
+        if key not in self.machine.checked:
+            self._check_served(op, name, arrays[1:])
+            self.machine.checked.add(key)
         return memory[tuple(arrays)]
 
     def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element read at the unit's copies must lie in one of its boxes."""
-        port = op.param("port")
-        source = self.machine.feeds.get((self.unit.id, port))
-        if source is None:
-            raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
-        pmu = self.machine.pmus.get(source[0])
-        if pmu is None:
-            return
-        boxes = [b for b in pmu.boxes if b.memory == memory]
-        if not boxes:
-            raise MachineError(
-                f"unit {self.unit.id}: reads '{memory}' on port {port}, fed by PMU {pmu.id}, "
-                f"which holds {', '.join(pmu.memories) or 'tables'}"
-            )
+        boxes: list[Box] = []
+        for port in op.param("port").split(","):
+            source = self.machine.feeds.get((self.unit.id, port))
+            if source is None:
+                raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
+            pmu = self.machine.pmus.get(source[0])
+            if pmu is None:
+                return
+            held = [b for b in pmu.boxes if b.memory == memory]
+            if not held:
+                raise MachineError(
+                    f"unit {self.unit.id}: reads '{memory}' on port {port}, fed by PMU "
+                    f"{pmu.id}, which holds {', '.join(pmu.memories) or 'tables'}"
+                )
+            boxes += held
         if self.unit.copies and indices:
-            mask = np.isin(self.run.copy_of, self.unit.copies)
+            mask = self.machine.mask(self.run, self.unit)
             shape = np.broadcast_shapes(*(i.shape for i in indices))
             mask = mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim))
             shape = np.broadcast_shapes(shape, mask.shape)
@@ -343,7 +403,8 @@ class _Env:
             inside |= _in_box(box, indices)
         if not inside.all():
             raise MachineError(
-                f"unit {self.unit.id}: reads '{memory}' outside the boxes of PMU {pmu.id}"
+                f"unit {self.unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
+                f"port(s) {op.param('port')}"
             )
 
 

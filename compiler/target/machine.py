@@ -15,12 +15,17 @@ What a machine computes (the value semantics `rnnc.interpreters.spatial_values` 
 * `schedule` runs `nests` in order: `once` phases run each nest once, a `loop` phase runs
   its nests in order for `steps` time steps (counter `t`).
 * A nest is an iteration space (`extents`, counters `d0, d1, ...`) split over `par` copies
-  per dimension; its PCUs work in roles: `map_reduce` units evaluate their `ops` per index
-  `k` of a reduction range and fold them (`Reduce`), `combine` units fold partial sums that
-  arrive on their input ports, `elementwise` units evaluate their `ops` once per iteration
-  of their counter chain. A unit's `read` op names the memory, the input port the value
-  arrives on (from the PMU or AG serving it) and the index; a `write` op the output port
-  and the index. `Emit`s send op results on output ports to other PCUs.
+  per dimension (copy numbers row-major over `par`); its PCUs work in roles: `map_reduce`
+  units evaluate their `ops` per index `k` of a reduction range and fold them (`Reduce`;
+  a segment with start == stop and no value folds to the combiner's identity, so a unit
+  always sends one value per reduction of its slot), `combine` units add the partial sums
+  that arrive on their scalar ports (`add` ops in a tree), `elementwise` units evaluate
+  their `ops` once per iteration of their counter chain, one copy per lane (`copies`),
+  `gather` units merge the streams on their inputs into one (writes of several units to a
+  memory that other units read). A unit's `read` op names the memory, the input port(s)
+  the value arrives on (from the PMU or AG serving it; `vi0,vi2` when a weight slice is
+  split over two PMUs by rows) and the index; a `write` op the output port and the index.
+  `Emit`s send op results on output ports to other PCUs.
 
 Operand references inside a unit (`Op.args`, `Emit.values`, `Segment.value`):
 `ctr:<name>` a counter value, `in:<port>` the value arriving on an input port,

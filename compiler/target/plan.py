@@ -21,6 +21,7 @@ builds are the units the cost model counts.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,26 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.int64]
 IntLike = int | Array
+
+
+def pack_reductions(lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """Reductions shorter than the longest share a map-reduce unit while their lengths add
+    up to no more than it (first fit, longest first; ties in program order): the units'
+    slots, as indices into `lengths`. A GRU's candidate gate keeps its x and h products
+    apart (r scales only the h part), and so costs what one gate over [x, h] does."""
+    longest = max(lengths, default=0)
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    slots: list[list[int]] = []
+    used: list[int] = []
+    for i in order:
+        fit = next((k for k, u in enumerate(used) if u + lengths[i] <= longest), None)
+        if fit is None:
+            slots.append([i])
+            used.append(lengths[i])
+        else:
+            slots[fit].append(i)
+            used[fit] += lengths[i]
+    return tuple(tuple(sorted(slot)) for slot in slots)
 
 
 def cdiv(a: IntLike, b: IntLike) -> Array:
@@ -149,14 +170,60 @@ def elementwise_copies(
 
 
 def gather_tree(writers: IntLike, fan_in: int) -> Array:
-    """PCUs merging `writers` streams into one, `fan_in` at a time (0 for one writer)."""
+    """PCUs merging `writers` streams into one, `fan_in` at a time (0 for one writer); a
+    last group of one stream passes on to the next level unmerged."""
     w = np.asarray(writers, dtype=np.int64)
     pcus = np.zeros_like(w)
     while (w > 1).any():
-        level = np.where(w > 1, cdiv(w, fan_in), 0)
-        pcus = pcus + level
-        w = np.where(w > 1, level, 1)
+        merging = w > 1
+        pcus = pcus + np.where(merging, w // fan_in + (w % fan_in > 1), 0)
+        w = np.where(merging, cdiv(w, fan_in), 1)
     return pcus
+
+
+def slot_parts(lengths: Sequence[int], ru: IntLike, rv: IntLike) -> Array:
+    """Map-reduce units one copy of a slot needs: its longest reduction's parts."""
+    return np.max(np.stack([reduction_parts(n, ru, rv)[0] for n in lengths]), axis=0)
+
+
+def slot_chunks(lengths: Sequence[int], ru: IntLike, rv: IntLike) -> Array:
+    """Chunks the busiest unit of a slot folds per iteration: one part of each reduction."""
+    return sum(chunk_count(n, ru, rv) for n in lengths)  # type: ignore[return-value]
+
+
+def slot_slices(
+    lengths: Sequence[int], ru: IntLike, rv: IntLike
+) -> list[tuple[Array, Array]]:
+    """The weight slices of one copy of a slot as (how many, padded elements per row):
+    part r of the slot holds, for each reduction, its part r's chunks of rv (whole parts
+    `chunk_count` chunks, the last part of a reduction fewer, parts beyond it none)."""
+    rv_ = np.asarray(rv, dtype=np.int64)
+    states = []
+    for n in lengths:
+        _, full, last = reduction_parts(n, ru, rv)
+        chunks = chunk_count(n, ru, rv)
+        has_last = (last > 0).astype(np.int64)
+        # (start, stop) of the parts r in each state, and the chunks a part holds there
+        states.append((
+            (np.zeros_like(full), full, chunks),
+            (full, full + has_last, last),
+        ))  # fmt: skip
+    parts = slot_parts(lengths, ru, rv)
+    found: list[tuple[Array, Array]] = []
+    for combo in itertools.product(*[(0, 1, 2)] * len(lengths)):
+        lo = np.zeros_like(parts)
+        hi = parts.copy()
+        chunks = np.zeros_like(parts)
+        for state, options in zip(combo, states, strict=True):
+            if state < 2:
+                start, stop, count = options[state]
+            else:  # beyond this reduction's parts
+                start, stop, count = options[1][1], parts, np.zeros_like(parts)
+            lo, hi = np.maximum(lo, start), np.minimum(hi, stop)
+            chunks = chunks + count
+        number = np.maximum(hi - lo, 0)
+        found.append((number, chunks * rv_))
+    return found
 
 
 __all__ = [
@@ -169,8 +236,12 @@ __all__ = [
     "elementwise_copies",
     "gather_tree",
     "iterations",
+    "pack_reductions",
     "part_bounds",
     "reduction_parts",
     "rows",
     "sharing_copies",
+    "slot_chunks",
+    "slot_parts",
+    "slot_slices",
 ]

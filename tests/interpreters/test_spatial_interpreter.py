@@ -74,7 +74,8 @@ def test_rnnc_run_executes_the_spatial_module() -> None:
     """The `run` entry point takes a module after spatial-partition, and the printed IR
     round-trips to the same machine."""
     model = RnnModel("lstm", 6, 4, 3)
-    module = compile_to(model.mlir(), FUSED + ",loop-assign-resources,spatial-partition{precision=fp32}")
+    pipeline = FUSED + ",loop-assign-resources,spatial-partition{precision=fp32}"
+    module = compile_to(model.mlir(), pipeline)
     inputs = model.inputs(2)
     got = interpreter.run(module, inputs)
     expected = interpreter.run(parse(model.mlir()), inputs)
