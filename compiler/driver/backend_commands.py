@@ -49,6 +49,11 @@ def compile_to_config(
     if args.output is None or not args.output.endswith(".json"):
         raise Diagnostic("--emit=config", "a configuration is written to a file with its "
                          "weights beside it: give -o FILE.json")
+    if args.chips is not None and args.chips != 1:
+        raise Diagnostic("--chips", f"a configuration describes one chip: --chips {args.chips} "
+                         "(a design split over several chips, with the exchange of h between "
+                         "them) cannot be emitted yet; with --chips 1 the weights that do not "
+                         "fit on the chip are streamed from DRAM every step")
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
                          f"({LOOP_PIPELINE},{SPATIAL_PIPELINE}); drop -p or use --emit=loop")

@@ -23,6 +23,9 @@
 // Bad input: one diagnostic, exit 1, no output.
 // RUN: not rnnc %t/m.mlir --emit=config 2>&1 | filecheck %s --check-prefix=NOFILE
 // NOFILE: --emit=config: error: a configuration is written to a file with its weights beside it: give -o FILE.json
+// RUN: not rnnc %t/m.mlir -o %t/two.json --chips 2 2>&1 | filecheck %s --check-prefix=CHIPS
+// CHIPS: --chips: error: a configuration describes one chip: --chips 2 (a design split over several chips, with the exchange of h between them) cannot be emitted yet; with --chips 1 the weights that do not fit on the chip are streamed from DRAM every step
+// RUN: not ls %t/two.json %t/two.weights.npz
 // RUN: not rnnc sim %t/none.json --inputs %t/m.inputs.npz 2>&1 | filecheck %s --check-prefix=MISSING
 // MISSING: none.json: error: no such file
 // RUN: sed 's/"format": "rnnc-config"/"format": "other"/' %t/config.json > %t/bad.json
