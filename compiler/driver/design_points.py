@@ -90,7 +90,7 @@ def compile_at(
     else:
         _run(module, front, options, path)
     (step,) = time_loops(module)
-    program = time_loop_spec(module, step)
+    program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
     if factors is not None:
         from rnnc.passes.loop_assign_resources import assign
 
