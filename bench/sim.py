@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=11, help="first N DeepBench tasks")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     console.print(timing_table(args.tasks))
     console.print(values_table(args.repeats))
 
