@@ -35,7 +35,7 @@ import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.interpreters.rnn_kernels import Activation
-from rnnc.numerics.precision import FP32, Precision, activation, dot
+from rnnc.numerics.precision import FP32, Precision, activation, dot, quantize
 from rnnc.target.machine import PCU, PMU, Box, Machine, Op
 
 _CMPI = {
@@ -202,8 +202,8 @@ class _Machine:
         env = _Env(run, unit, {**extra, "k": k}, self, (segment.start, segment.stop))
         op = unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
         if combiner == "add" and op is not None and op.op == "mul" and self.precision.mixed:
-            a, b = (env.value(arg) for arg in op.args)
-            return dot(self.precision, a, b, axis=-1)
+            a, b = (env.factor(arg) for arg in op.args)
+            return dot(self.precision, a, b, axis=-1, a_quantized=True, b_quantized=True)
         values = env.value(segment.value)
         values = np.broadcast_to(values, (*run.shape, k.size))
         return np.asarray(_FOLD[combiner](values, axis=-1), dtype=np.float32)
@@ -278,6 +278,19 @@ class _Env:
         self.results: dict[int, Any] = {}
         self.scope = scope
         """What else the counters depend on (a fold's reduction range), for cached reads."""
+
+    def factor(self, ref: str) -> np.ndarray:
+        """A multiplier input in the 8-bit format; a weight read that does not change
+        between steps is rounded once (as the chip holds its weights)."""
+        value = self.value(ref)
+        op = self.unit.ops[int(ref[1:])] if ref.startswith("%") else None
+        if op is None or op.op != "read" or self._on_step(op):
+            return quantize(self.machine.precision, value)
+        key = (self.unit.id, self.unit.ops.index(op), ("8-bit", self.scope))
+        cached = self.machine.reads.get(key)
+        if cached is None:
+            cached = self.machine.reads[key] = quantize(self.machine.precision, value)
+        return cached
 
     def port(self, port: str) -> Payload:
         source = self.machine.feeds.get((self.unit.id, port))

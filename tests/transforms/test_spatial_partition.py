@@ -12,7 +12,9 @@ random LSTM/GRU/RNN programs, fused and decomposed, batch 1 to 4.
 from __future__ import annotations
 
 import math
+import os
 import random
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -176,3 +178,18 @@ def test_property_counts_agree(model: RnnModel, seed: int, fused: bool) -> None:
     module = compile_to(model.mlir(), FUSED if fused else DECOMPOSED)
     _random_point(module, random.Random(seed))
     assert_counts_agree(module, ARCH, "mixed" if seed % 2 else "fp32")
+
+
+def test_partition_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    """Same input, same output, whatever the interpreter's hash seed."""
+    model = tmp_path / "model.mlir"
+    model.write_text(RnnModel("gru", 12, 7, 3, batch=2, direction="bidirectional").mlir())
+    outputs = set()
+    for seed in ("1", "2"):
+        result = subprocess.run(
+            ["rnnc", str(model), "-p", DECOMPOSED + ",loop-assign-resources,spatial-partition"],
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )  # fmt: skip
+        outputs.add(result.stdout)
+    assert len(outputs) == 1 and "spatial.design" in next(iter(outputs))
