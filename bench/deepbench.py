@@ -251,6 +251,8 @@ class SpatialRow:
     stats: SpatialStats | None
     retries: int | None
     error: str = ""
+    streamed: bool = False
+    """Some weights are streamed from DRAM every step (they do not fit the chip)."""
 
     @property
     def total(self) -> float:
@@ -262,7 +264,7 @@ def compile_spatial(task: PaperTask, arch: str) -> SpatialRow:
     path = EXAMPLES / f"{task.cell}-{task.hidden}-{task.steps}.mlir"
     ctx = pipeline.make_context()
     seconds: dict[str, float] = {}
-    latency = None
+    latency, streamed = None, False
     try:
         module, source = pipeline.parse_module(ctx, path.read_text(), str(path))
         passes = [
@@ -276,18 +278,17 @@ def compile_spatial(task: PaperTask, arch: str) -> SpatialRow:
             pipeline.run_pipeline(ctx, module, [each], source)
             seconds[each.name] = seconds.get(each.name, 0.0) + time.perf_counter() - start
             if each.name == "loop-assign-resources":
-                latency = sum(
-                    op.attributes["loop.cost"].data["latency_ms"].value.data  # type: ignore
-                    for op in module.walk() if isinstance(op, loop.SequentialOp)
-                    and "loop.cost" in op.attributes
-                )
+                costs = [op.attributes["loop.cost"].data for op in module.walk()  # type: ignore
+                         if isinstance(op, loop.SequentialOp) and "loop.cost" in op.attributes]
+                latency = sum(cost["latency_ms"].value.data for cost in costs)
+                streamed = any(cost["streamed_bytes_per_step"].value.data for cost in costs)
     except Diagnostic as error:
         return SpatialRow(task, seconds, None, None, None, error.message)
     design = design_of(module)
     assert design is not None
     record = module.attributes["rnnc.retries"].data  # type: ignore[attr-defined]
     return SpatialRow(task, seconds, latency, spatial_stats(design, load_architecture(arch)),
-                      record["retries"].value.data)
+                      record["retries"].value.data, streamed=streamed)
 
 
 def _links_arch(base: str, links: str) -> str:
@@ -338,7 +339,10 @@ def spatial_table(rows: list[SpatialRow], arch: Architecture) -> Table:
             f"{row.task.latency_ms['plasticine'] / row.latency_ms:.2f}",
         )
     built = [r for r in rows if r.latency_ms is not None and r.stats is not None]
-    for label, group in (("all routed", built),):
+    groups = (("fit on one chip", [r for r in built if not r.streamed]),
+              ("stream weights from DRAM", [r for r in built if r.streamed]),
+              ("routed in all", built))
+    for label, group in groups:
         if group:
             speedup = geomean(r.task.latency_ms["plasticine"] / r.latency_ms for r in group)
             table.add_row(f"geomean, {len(group)} {label}", *[""] * (len(columns) - 2),

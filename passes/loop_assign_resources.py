@@ -55,6 +55,23 @@ def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
     return track(loops, "searching designs", console=console, transient=True, disable=not shown)
 
 
+def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
+    """The loop nests outside every time loop (they run once)."""
+    return [
+        op
+        for op in module.walk()
+        if isinstance(op, loop.ForeachOp)
+        and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
+    ]
+
+
+def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
+    parent = op.parent_op()
+    while parent is not None:
+        yield parent
+        parent = parent.parent_op()
+
+
 #: How many times `loop-assign-resources{routable=true}` searches again when the chosen
 #: point does not partition, place and route.
 MAX_ROUTE_RETRIES = 4
@@ -79,23 +96,6 @@ def _tighter(budget: Budget, results: list[SearchResult]) -> Budget:
     pmus = max(r.cost.pmus for r in results)
     return Budget(min(budget.pcus, max(1, pcus * 9 // 10)),
                   min(budget.pmus, max(1, pmus * 9 // 10)))
-
-
-def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
-    """The loop nests outside every time loop (they run once)."""
-    return [
-        op
-        for op in module.walk()
-        if isinstance(op, loop.ForeachOp)
-        and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
-    ]
-
-
-def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
-    parent = op.parent_op()
-    while parent is not None:
-        yield parent
-        parent = parent.parent_op()
 
 
 def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
@@ -211,23 +211,6 @@ class LoopAssignResourcesPass(ModulePass):
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)
 
-    def _spatial_failure(self, module: ModuleOp) -> str | None:
-        """Why the module's design point does not partition, place and route (None if it
-        does): the failing pass's message, on a copy of the module."""
-        from rnnc.passes.spatial_partition import SpatialPartitionPass
-        from rnnc.passes.spatial_place import SpatialPlacePass
-        from rnnc.passes.spatial_route import SpatialRoutePass
-
-        trial = module.clone()
-        context = Context()
-        for each in (SpatialPartitionPass(arch=self.arch, precision=self.precision),
-                     SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
-            try:
-                each.apply(context, trial)
-            except PassFailedException as error:
-                return str(error)
-        return None
-
     def _budget(self, module: ModuleOp, architecture: Architecture, layers: int) -> Budget:
         """Each time loop's share of the chip, after the units of the nests that run once
         (before and after the time loops: bias sums, initial states, copies of the final
@@ -246,6 +229,23 @@ class LoopAssignResourcesPass(ModulePass):
             pmus += int(arrays.other_pmus[0] + arrays.weight_pmus[0])
         left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
         return Budget(left.pcus // layers, left.pmus // layers)
+
+    def _spatial_failure(self, module: ModuleOp) -> str | None:
+        """Why the module's design point does not partition, place and route (None if it
+        does): the failing pass's message, on a copy of the module."""
+        from rnnc.passes.spatial_partition import SpatialPartitionPass
+        from rnnc.passes.spatial_place import SpatialPlacePass
+        from rnnc.passes.spatial_route import SpatialRoutePass
+
+        trial = module.clone()
+        context = Context()
+        for each in (SpatialPartitionPass(arch=self.arch, precision=self.precision),
+                     SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
+            try:
+                each.apply(context, trial)
+            except PassFailedException as error:
+                return str(error)
+        return None
 
     def _search(
         self,

@@ -3,8 +3,9 @@
 Units that already have a site are pinned and keep it; the others get a free site of their
 kind (an AG one on its edge) from `rnnc.target.placement`: analytic placement, legalisation
 and simulated annealing of the wire length of the streams, each weighted by the scarcity of
-its network's links. The `seed` option fixes every random choice, so a seed gives the same
-sites byte for byte; a placed design is its own placement (every unit is pinned).
+its network's links, then again with the streams in congested regions weighted up. The
+`seed` option fixes every random choice, so a seed gives the same sites byte for byte; a
+placed design is its own placement (every unit is pinned).
 
     rnnc design.mlir -p 'spatial-place{seed=1}'
 
@@ -38,19 +39,21 @@ def placement_problem(design: DesignOp, chip: Topology) -> PlacementProblem:
     """The design's units (placed ones pinned) and its streams as nets, source first."""
     units = design.units()
     index = {unit.unit_id: n for n, unit in enumerate(units)}
-    nets, weights = [], []
+    nets, weights, networks = [], [], []
     for stream in design.streams():
         members = [stream.source_endpoint[0], *(unit for unit, _ in stream.sink_endpoints)]
         net = tuple(dict.fromkeys(index[member] for member in members))
         if len(net) > 1:
             nets.append(net)
             weights.append(1.0 / chip.links[stream.network.data])
+            networks.append(stream.network.data)
     return PlacementProblem(
         names=tuple(unit.unit_id for unit in units),
         kinds=tuple(site_class(unit) for unit in units),
         pinned=tuple(unit.site_value for unit in units),
         nets=tuple(nets),
         weights=tuple(weights),
+        networks=tuple(networks),
     )
 
 

@@ -27,6 +27,7 @@ class Design:
             pinned=tuple(pins.get(i) for i in range(len(self.names))),
             nets=self.nets,
             weights=tuple(1.0 / topology.links[n] for n in self.networks),
+            networks=self.networks,
         )
 
     def requests(self, topology: Topology, sites: tuple[tuple[int, int], ...]

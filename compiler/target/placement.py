@@ -16,6 +16,10 @@ kind of placer CGRA and FPGA tools use, in three steps:
    net, weighted by how scarce the links of its network are (so a vector stream, where
    the chip has fewer links, counts more than a scalar one): swaps and moves within a
    shrinking window, a fixed move budget, a geometric cooling schedule.
+4. **Congestion.** A RUDY estimate (each net's half-perimeter spread evenly over the
+   switches of its bounding box, summed per network, against the network's links) finds
+   the nets whose boxes are crowded; their weights grow with the overflow and a short,
+   cool anneal moves them apart.
 
 Everything random comes from one `numpy.random.Generator` seeded with the `seed` option,
 and no step iterates over a set or depends on hash order, so a seed gives the same sites
@@ -24,6 +28,7 @@ byte for byte in every run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +42,10 @@ MOVES_PER_UNIT = 60
 TEMPERATURES = 24
 #: Rounds of analytic placement and legalisation.
 SPREADING_ROUNDS = 4
+#: Rounds of congestion-driven re-weighting and low-temperature annealing.
+CONGESTION_ROUNDS = 1
+#: Estimated link demand over supply in a net's box above which its weight grows.
+CONGESTION_TARGET = 0.5
 
 
 class PlacementError(Exception):
@@ -55,6 +64,8 @@ class PlacementProblem:
     """Each stream as the units it joins, its source first."""
     weights: tuple[float, ...]
     """Per net, what one unit of its wire length costs."""
+    networks: tuple[str, ...] = ()
+    """Per net, the network it is routed on (for the congestion estimate; empty: none)."""
 
 
 def place(topology: Topology, problem: PlacementProblem, seed: int = 0) -> tuple[Site, ...]:
@@ -72,8 +83,65 @@ def place(topology: Topology, problem: PlacementProblem, seed: int = 0) -> tuple
         for unit, site in zip(movable, coordinates, strict=True):
             sites[unit] = site
         placed = [site for site in sites if site is not None]
-        sites = list(_anneal(topology, problem, placed, movable, rng))
+        placed = _anneal(topology, problem, placed, movable, rng)
+        for _ in range(CONGESTION_ROUNDS if problem.networks else 0):
+            factors = _congestion(topology, problem, placed)
+            if not np.any(factors > 1.0):
+                break
+            heavier = dataclasses.replace(
+                problem, weights=tuple((np.array(problem.weights) * factors).tolist())
+            )
+            placed = _anneal(topology, heavier, placed, movable, rng, heat=0.05,
+                             moves_per_unit=MOVES_PER_UNIT // 3)
+        sites = list(placed)
     return tuple(site for site in sites if site is not None)
+
+
+def _congestion(topology: Topology, problem: PlacementProblem, sites: list[Site]) -> np.ndarray:
+    """Per net, a weight factor >= 1 that grows with the estimated demand for links in its
+    bounding box (RUDY: each net's half-perimeter spread evenly over the switches of its
+    box, summed per network, over the network's links per switch in two directions)."""
+    positions = np.array([topology.position(site) for site in sites])
+    lengths = np.array([len(net) for net in problem.nets])
+    pins = positions[np.concatenate([np.array(net) for net in problem.nets])]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    low = np.minimum.reduceat(pins, starts)
+    high = np.maximum.reduceat(pins, starts)
+    corner_low = np.floor(low).astype(int)
+    corner_high = np.ceil(high).astype(int)
+    corner_low = np.clip(corner_low, 0, [topology.switch_rows - 1, topology.switch_cols - 1])
+    corner_high = np.clip(corner_high, 0, [topology.switch_rows - 1, topology.switch_cols - 1])
+    cells = np.prod(corner_high - corner_low + 1, axis=1)
+    density = (high - low).sum(axis=1) / cells
+    networks = np.array(problem.networks)
+    congestion = np.zeros(len(problem.nets))
+    for network in dict.fromkeys(problem.networks):
+        mine = networks == network
+        supply = 2.0 * topology.links[network]
+        ratio = _spread(topology, corner_low[mine], corner_high[mine], density[mine]) / supply
+        congestion[mine] = _box_means(ratio, corner_low[mine], corner_high[mine])
+    return 1.0 + np.clip(congestion - CONGESTION_TARGET, 0.0, 1.0) * 2.0
+
+
+def _spread(topology: Topology, low: np.ndarray, high: np.ndarray,
+            density: np.ndarray) -> np.ndarray:
+    """The sum over boxes of their density at every switch (a 2-D difference array)."""
+    grid = np.zeros((topology.switch_rows + 1, topology.switch_cols + 1))
+    np.add.at(grid, (low[:, 0], low[:, 1]), density)
+    np.add.at(grid, (low[:, 0], high[:, 1] + 1), -density)
+    np.add.at(grid, (high[:, 0] + 1, low[:, 1]), -density)
+    np.add.at(grid, (high[:, 0] + 1, high[:, 1] + 1), density)
+    return grid.cumsum(axis=0).cumsum(axis=1)[:-1, :-1]
+
+
+def _box_means(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The mean of `values` over each box [low, high] (inclusive), by summed-area table."""
+    table = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+    table[1:, 1:] = values.cumsum(axis=0).cumsum(axis=1)
+    top, left = low[:, 0], low[:, 1]
+    bottom, right = high[:, 0] + 1, high[:, 1] + 1
+    total = table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]
+    return total / ((bottom - top) * (right - left))
 
 
 def _free_sites(topology: Topology, problem: PlacementProblem) -> dict[str, list[Site]]:
@@ -273,15 +341,19 @@ def _anneal(
     sites: list[Site],
     movable: list[int],
     rng: np.random.Generator,
+    *,
+    heat: float = 0.2,
+    moves_per_unit: int = MOVES_PER_UNIT,
 ) -> list[Site]:
-    """Improve a legal placement by swaps and moves of movable units."""
+    """Improve a legal placement by swaps and moves of movable units, starting at `heat`
+    times the mean cost change of a random local move."""
     state = _State(topology, problem, sites)
     is_movable = [problem.pinned[unit] is None for unit in range(len(sites))]
     span = max(topology.rows, topology.cols) + 2
-    window = float(span)
-    moves = MOVES_PER_UNIT * len(movable)
+    window = float(span) if heat >= 0.2 else 3.0
+    moves = moves_per_unit * len(movable)
     per_step = max(1, moves // TEMPERATURES)
-    temperature = _start_temperature(topology, state, movable, is_movable, rng)
+    temperature = heat * _mean_delta(topology, state, movable, is_movable, rng)
     for _ in range(TEMPERATURES):
         picks = rng.integers(0, len(movable), per_step)
         offsets = rng.uniform(-1.0, 1.0, (per_step, 2))
@@ -306,15 +378,14 @@ def _anneal(
     return state.sites
 
 
-def _start_temperature(
+def _mean_delta(
     topology: Topology,
     state: _State,
     movable: list[int],
     is_movable: list[bool],
     rng: np.random.Generator,
 ) -> float:
-    """A starting temperature at which a typical uphill move from the analytic placement
-    is accepted now and then (a fraction of the mean cost change of random moves)."""
+    """The mean cost change of random local moves (what the temperature is scaled by)."""
     samples = min(200, 4 * len(movable))
     deltas = []
     for pick, offset in zip(rng.integers(0, len(movable), samples).tolist(),
@@ -326,7 +397,7 @@ def _start_temperature(
         if undo is not None:
             deltas.append(abs(delta))
             undo()
-    return 0.2 * float(np.mean(deltas)) if deltas else 0.0
+    return float(np.mean(deltas)) if deltas else 0.0
 
 
 def _target(

@@ -142,7 +142,6 @@ class _PathFinder:
         """Route one stream as a tree, sink by sink, nearest sink first."""
         request = self.requests[index]
         parent: dict[int, int] = {switch: -1 for switch in request.source}
-        via: dict[int, int] = {}
         tree: list[int] = []
         sink_order = sorted(
             range(len(request.sinks)),
@@ -150,13 +149,13 @@ class _PathFinder:
         )
         ends: list[int] = [0] * len(request.sinks)
         for k in sink_order:
-            ends[k] = self._connect(parent, via, tree, request.sinks[k])
+            ends[k] = self._connect(parent, tree, request.sinks[k])
         for link in tree:
             self.occupancy[link] += 1
         self.trees[index] = tree
         self.paths[index] = tuple(self._path_to(parent, end) for end in ends)
 
-    def _connect(self, parent: dict[int, int], via: dict[int, int], tree: list[int],
+    def _connect(self, parent: dict[int, int], tree: list[int],
                  targets: tuple[int, ...]) -> int:
         """A* from the tree to any of `targets`; grows the tree; returns the switch reached."""
         for target in targets:
@@ -186,7 +185,7 @@ class _PathFinder:
             if cost > best[switch]:
                 continue
             if switch in target_set:
-                return self._graft(parent, via, tree, came, switch)
+                return self._graft(parent, tree, came, switch)
             for following, link in neighbours[switch]:
                 if following in parent:
                     continue
@@ -201,14 +200,13 @@ class _PathFinder:
         raise RoutingError(f"no path to switches {sorted(targets)}")  # a disconnected mesh
 
     @staticmethod
-    def _graft(parent: dict[int, int], via: dict[int, int], tree: list[int],
+    def _graft(parent: dict[int, int], tree: list[int],
                came: dict[int, tuple[int, int]], end: int) -> int:
         """Add the searched path ending at `end` to the tree."""
         switch = end
         while switch not in parent:
             previous, link = came[switch]
             parent[switch] = previous
-            via[switch] = link
             tree.append(link)
             switch = previous
         return end
