@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import deepbench_sim
 from rich.console import Console
 from rich.table import Table
 from rnnc.analysis.stats import SpatialStats, spatial_stats
@@ -362,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default=DEFAULT_ARCHITECTURE, help="preset name or file")
     parser.add_argument("--json", metavar="FILE", help="write one record per task")
+    parser.add_argument("--no-sim", action="store_true",
+                        help="skip compiling and simulating the designs (deepbench_sim.py)")
     parser.add_argument("--spatial", action="store_true",
                         help="also compile every task to a routed spatial design (minutes)")
     parser.add_argument("--links", metavar="S/V/C",
@@ -378,9 +381,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = run(arch)
     console.print(search_table(rows, arch))
     console.print(capacity_table(rows, arch))
+    simulated = {}
+    if not args.no_sim:
+        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch)
+        console.print(deepbench_sim.simulation_table(
+            sim_rows, arch, {row.task.label: row.fits for row in rows}))
+        simulated = deepbench_sim.records(sim_rows, arch)
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump([record(row) for row in rows], handle, indent=1)
+            json.dump([record(row) | {"simulated": simulated.get(row.task.label)}
+                       for row in rows], handle, indent=1)
     return 0
 
 

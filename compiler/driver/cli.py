@@ -27,7 +27,7 @@ import numpy as np
 from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects.rnn import WeightOp
-from rnnc.driver import pipeline
+from rnnc.driver import backend_commands, pipeline
 from rnnc.driver.io import Expected, Outputs, check_input_file, load_npz, save_npz
 from rnnc.numerics.precision import NumericMode, parse_precision
 from rnnc.target.arch import load_architecture
@@ -43,6 +43,9 @@ LEVEL_PIPELINES: dict[str, str] = {
     # loop-assign-resources{routable=true}: the search never hands back a design point that
     # does not partition, place and route (it retries under a tighter budget).
     "spatial": "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition,"
+    "spatial-place,spatial-route,spatial-verify",
+    # --emit=config (or -o FILE.json): backend_commands.compile_to_config runs these
+    "config": "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition,"
     "spatial-place,spatial-route,spatial-verify",
 }
 
@@ -303,6 +306,9 @@ def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.Func
 
 def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
+    if backend_commands.wants_config(args.emit, args.output) and not args.stats:
+        backend_commands.compile_to_config(args, _transform, frozenset(PASS_OPTION_FLAGS))
+        return 0
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
     with Outputs() as outputs:
@@ -488,6 +494,8 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "run": run_main,
     "import": import_main,
     "gen": gen_main,
+    "sim": backend_commands.sim_main,
+    "show": backend_commands.show_main,
 }
 
 

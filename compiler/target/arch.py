@@ -193,6 +193,25 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Mechanisms:
+    """What the config simulator times beyond stages and hops (see the preset's notes).
+    The defaults are Plasticine's: FIFO depths of the RTL (scalar 32 words, vector 8
+    entries; a control FIFO is a counter), PIR's 100-cycle DRAM stand-in, 64-byte bursts,
+    a one-cycle counter update for a controller and for an N-buffer swap, and NET19's
+    2-entry skid buffer per switch."""
+
+    fifo_depth: Links = Links(scalar=32, vector=8, control=16)
+    dram_latency_cycles: int = 100
+    dram_burst_bytes: int = 64
+    controller_cycles: int = 1
+    buffer_swap_cycles: int = 1
+    switch_buffer_entries: int = 2
+    """Entries of the skid buffer at each switch input a stream crosses (NET19's per-hop
+    back-pressure, PIR's default `link-prop=db`): a route holds this many tokens per hop
+    beyond the consumer's input FIFO."""
+
+
+@dataclass(frozen=True)
 class Architecture:
     """A spatial accelerator. Loaded with `load_architecture`; never a global."""
 
@@ -210,6 +229,7 @@ class Architecture:
     default_precision: str
     timing: Timing
     ag: AG = AG()
+    mechanisms: Mechanisms = Mechanisms()
 
     def ports(self, kind: str, network: str, direction: str) -> int:
         """How many `direction` ("inputs" or "outputs") ports a unit of `kind` ("pcu", "pmu"
@@ -562,7 +582,15 @@ def _build(data: Mapping[str, Any]) -> Architecture:
         default_precision=data["default_precision"],
         timing=Timing(**data["timing"]),
         ag=AG(**data.get("ag", {})),
+        mechanisms=_mechanisms(data.get("mechanisms", {})),
     )
+
+
+def _mechanisms(data: Mapping[str, Any]) -> Mechanisms:
+    fields = dict(data)
+    if "fifo_depth" in fields:
+        fields["fifo_depth"] = Links(**fields["fifo_depth"])
+    return Mechanisms(**fields)
 
 
 __all__ = [
@@ -577,6 +605,7 @@ __all__ = [
     "Grid",
     "Interchip",
     "Links",
+    "Mechanisms",
     "Network",
     "Precision",
     "Timing",

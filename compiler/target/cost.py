@@ -6,21 +6,27 @@ sequential time loop whose body runs `NestSpec` loop nests one after another) an
 written once over numpy arrays so that the design-space search (`rnnc.target.dse`) evaluates
 thousands of candidates at a time with exactly the arithmetic `evaluate` uses for one.
 
-Timing of one nest per time step (paper-notes §2.3-2.4, §5.5):
+Timing of one nest per time step (paper-notes §2.3-2.4, §5.5), a model of the mechanisms
+the config simulator (`rnnc sim`, `rnnc.simulator`) times on the machine the partition builds:
 
     iterations = ceil(extent / hu)                 outer foreach, hu LSTM-1 instances abreast
-    II         = max(ceil(R / (rv * ru)), min_ii)  dot-product chunks per outer iteration;
+    II         = ceil(R / (rv * ru))               dot-product chunks per outer iteration;
                                                    only R is padded (hv = 1)
     compute    = iterations * II
     fill/drain = PMU read + transfer + map-reduce (prefix + log2 lanes + 1)
-                 + ru-way tree (transfer + log2 ru) + element-wise chain + write-back
+                 + combining levels x (PCU stages + transfer)
+                 + element-wise levels x (PCU stages + transfer)
+                 + table levels x (PMU read + 2 transfers)    (mixed: activations in PMUs)
+                 + gather levels x (PCU stages + transfer)     (the writes of h and y merge)
+                 + write-back
     sync       = control handshake that ends a sequential stage (rows + cols hops)
 
-A step is the sum over its nests, plus a per-step overhead, plus (over several chips) the
-exchange of h. Weights that do not fit in the PMUs are streamed from DRAM every step; that
-stream overlaps the step's compute, so the step takes max(compute, stream) + the fixed
-latencies. The calibration against the paper's Table 7 points is in the preset's notes and
-in `tests/test_cost.py`.
+A step is the sum over its nests (plus the calibration-free `step_overhead_cycles`, 0 in the
+presets); a time loop adds two DRAM latencies (x(0) in before its first step, the last
+y out after its last; the others are prefetched and posted). Weights that do not fit in
+the PMUs are streamed from DRAM every step; that stream overlaps the step's compute, so the
+step takes max(compute, stream) + the fixed latencies. tests/backend/test_sim_time.py
+checks the model against the simulator at many design points.
 
 Resources: hu*G*ru map-reduce PCUs (G = reductions in the nest), ceil(hu*G*ru / lanes)
 PCUs combining the ru partial sums with their cross-lane trees, ceil(hu*G / lanes) x
@@ -429,7 +435,8 @@ def nest_arrays(
             plan.combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts
         )
         most = np.max(np.stack(parts), axis=0)
-        reduction_tree = _clog2(most) + plan.combine_levels(most, pcu.lanes) * transfer
+        # each level of the combining tree is a PCU (its stages) and a transfer into it
+        reduction_tree = plan.combine_levels(most, pcu.scalar_inputs) * (pcu.stages + transfer)
         slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
         slice_count, slice_bytes, weight_pmus, weight_bytes, streamed_bytes, streamed_pmus = (
             slices
@@ -463,7 +470,17 @@ def nest_arrays(
     read_groups = nest.read_groups if nest.read_groups is not None else (1,)
     element_pmus = groups_per_level * sum(read_groups)
     lut_pmus = groups_per_level * nest.lut_levels if mode.name == "mixed" else zero
-    chain = depth * arch.timing.elementwise_op_cycles + levels * transfer if depth else 0
+    # each level of the chain is a PCU (its stages, whatever its ops) and a transfer into
+    # it; a level computing activations from tables sends the values to its table PMU and
+    # back (mixed mode); the writes of the last level merge in a gather tree of PCUs
+    luts = nest.lut_levels if mode.name == "mixed" else 0
+    gathers = nest.global_write_levels * plan.combine_levels(groups_per_level, pcu.vector_inputs)
+    chain = (
+        levels * (pcu.stages + transfer)
+        + luts * (arch.pmu_read_latency() + 2 * transfer)
+        + gathers * (pcu.stages + transfer)
+        if depth else zero
+    )
     return NestArrays(
         hu=hu,
         ru=ru,
@@ -619,6 +636,15 @@ def point_bound(
 # ----------------------------------------------------------------------------------------
 
 
+def loop_ends(arch: Architecture) -> int:
+    """What a time loop adds to its steps: x(0) comes from DRAM before the first step (later
+    steps' x is prefetched into a double buffer), and the last step's y must reach DRAM
+    (earlier stores are posted and overlap): a DRAM latency each, and each a crossing
+    between the chip's edge, where the address generators are, and its middle."""
+    crossing = (arch.grid.rows + arch.grid.cols) // 2 * arch.network.hop_latency_cycles
+    return 2 * (arch.mechanisms.dram_latency_cycles + crossing)
+
+
 def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
     """The share of one chip when the foreach iterations (rows of the weights) are split
     over `chips`; every chip keeps the whole state (it multiplies by all of x and h)."""
@@ -740,7 +766,7 @@ def _cost(
         for nest, f, a in zip(program.nests, factors, arrays, strict=True)
     )
     per_step = scalar(totals.cycles_per_step)
-    total = per_step * program.steps
+    total = per_step * program.steps + loop_ends(arch)
     streamed = scalar(totals.streamed_bytes)
     return Cost(
         precision=mode.name,

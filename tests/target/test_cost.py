@@ -60,15 +60,18 @@ def test_there_are_eleven_tasks() -> None:
     assert {(t.cell, t.hidden) for t in TASKS} >= NOT_FITTING
 
 
-@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.label)
-def test_calibration_at_the_papers_design_points(task: PaperTask) -> None:
-    """Within 10% for H >= 1024 and 25% below, for all 11 tasks. The three tasks whose
-    weights exceed the chip are compared with the capacity lifted, as the paper had it."""
+@pytest.mark.parametrize("task", [t for t in TASKS if t.hidden >= 1024], ids=lambda t: t.label)
+def test_the_papers_large_tasks_at_its_design_points(task: PaperTask) -> None:
+    """The model has no constant fitted to the paper (it models the config simulator's
+    mechanisms), yet gives the published latencies of the H >= 1024 tasks within 10% at
+    the Table 7 points. The three tasks whose weights exceed the chip are compared with
+    the capacity lifted, as the paper had it. (The small tasks, LSTM-256/512 and GRU-512,
+    are 24-31% off: see the preset's notes on min_ii_cycles.)"""
     lifted = not at_table7(task).weights_on_chip
     cost = at_table7(task, lifted=lifted)
     assert cost.weights_on_chip
     error = cost.latency_ms / task.latency_ms["plasticine"] - 1
-    assert abs(error) <= (0.10 if task.hidden >= 1024 else 0.25), f"{error:+.1%}"
+    assert abs(error) <= 0.10, f"{error:+.1%}"
 
 
 @pytest.mark.parametrize(
@@ -89,31 +92,11 @@ def test_the_papers_points_do_not_fit_honestly(task: PaperTask) -> None:
     )
 
 
-def test_step_overhead_is_the_fitted_residual() -> None:
-    """The per-step constant of the H >= 1024 tasks, minus the modelled fill and sync."""
-    residuals = []
-    for task in TASKS:
-        if task.hidden < 1024:
-            continue
-        cost = at_table7(task, lifted=True)
-        observed = paper_cycles_per_step(task) - cost.compute_cycles
-        residuals.append(observed - cost.fill_cycles - cost.sync_cycles)
-    assert len(residuals) == 8
-    assert ARCH.timing.step_overhead_cycles == round(float(np.mean(residuals)))
-
-
-def test_min_ii_is_the_best_fit_for_the_small_tasks() -> None:
-    small = [task for task in TASKS if task.hidden < 1024]
-
-    def worst_error(min_ii: int) -> float:
-        timing = dataclasses.replace(ARCH.timing, min_ii_cycles=min_ii)
-        arch = dataclasses.replace(ARCH, timing=timing)
-        return max(
-            abs(at_table7(task, arch).latency_ms / task.latency_ms["plasticine"] - 1)
-            for task in small
-        )
-
-    assert min(range(1, 9), key=worst_error) == ARCH.timing.min_ii_cycles
+def test_no_timing_constant_is_fitted() -> None:
+    """The minimum II and the per-step overhead were fitted to the paper's latencies; the
+    config simulator found no mechanism for either (tests/backend/test_sim_time.py)."""
+    assert ARCH.timing.min_ii_cycles == 1
+    assert ARCH.timing.step_overhead_cycles == 0
 
 
 def test_figures_at_lstm_1024() -> None:
@@ -123,10 +106,12 @@ def test_figures_at_lstm_1024() -> None:
     assert (nest.iterations, nest.chunks, nest.ii) == (256, 4, 4)
     assert nest.compute_cycles == 1024
     # PMU read (4 address stages + 1), transfer (2 hops), map-reduce 2 + log2(16) + 1,
-    # ru tree transfer + log2(8), 6 element-wise ops over 2 PCUs, write-back.
-    assert dataclasses.astuple(nest.fill) == (5, 2, 7, 5, 10, 3)
+    # 2 combining levels (8 partials, 6 scalar inputs) of 4 stages + a transfer, then
+    # 2 element-wise levels of 4 stages + a transfer, each with a table round trip
+    # (5 + 2 x 2), and 2 gather levels (4 copies' writers, 3 vector inputs), write-back.
+    assert dataclasses.astuple(nest.fill) == (5, 2, 7, 2 * 6, 2 * 6 + 2 * 9 + 2 * 6, 3)
     assert nest.sync_cycles == 24 + 24
-    assert cost.cycles_per_step == 1024 + 32 + 48 + ARCH.timing.step_overhead_cycles
+    assert cost.cycles_per_step == 1024 + 71 + 48
     # ru = 8 partial sums per dot product, 6 scalar inputs per combining PCU: per gate and
     # copy a PCU of 6 and one of 2, then 3 dot products' 2 partials per PCU (4 copies: 2
     # PCUs), so 10 per gate; 4 gates' inputs per copy fill an element-wise PCU's scalar
@@ -137,15 +122,16 @@ def test_figures_at_lstm_1024() -> None:
     assert cost.pmu_read_bytes_per_cycle == 128 * 64
     assert cost.fits and cost.weights_on_chip
     assert cost.bound == COMPUTE_UNITS
-    assert cost.total_cycles == 25 * cost.cycles_per_step
+    # x(0) comes from DRAM before the first step, the last y goes after the last one, each
+    # a DRAM latency and a crossing from the edge to the middle of the 24 x 24 grid
+    assert cost.total_cycles == 25 * cost.cycles_per_step + 2 * (100 + 24)
     assert cost.latency_ms == pytest.approx(cost.total_cycles * 1e-6)
 
 
-def test_small_tasks_are_latency_bound_at_the_minimum_ii() -> None:
+def test_small_tasks_are_latency_bound() -> None:
     task = next(t for t in TASKS if (t.cell, t.hidden) == ("lstm", 256))
     cost = at_table7(task)
-    assert cost.nests[0].chunks == 2
-    assert cost.nests[0].ii == ARCH.timing.min_ii_cycles
+    assert cost.nests[0].chunks == cost.nests[0].ii == 2
     assert cost.bound == RECURRENCE_LATENCY
 
 
@@ -204,7 +190,7 @@ def test_fusion_removes_fills_handshakes_and_buffers() -> None:
     factors = [Factors(16, 1, 64) if n.gates else Factors(16, 1, 1) for n in decomposed.nests]
     many = evaluate(decomposed, factors, ARCH)
     assert many.sync_cycles == 13 * one.sync_cycles
-    assert many.fill_cycles > 5 * one.fill_cycles
+    assert many.fill_cycles > 3 * one.fill_cycles
     assert sum(n.other_pmus for n in many.nests) > sum(n.other_pmus for n in one.nests)
 
 

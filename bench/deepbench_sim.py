@@ -1,0 +1,142 @@
+"""The simulator's columns of bench/deepbench.py: every task's design run by `rnnc sim`'s
+timing model (the machine rebuilt from its configuration), beside what the cost model
+predicts for it and what the paper published.
+
+Per task: the design the search chooses on one chip (weights beyond the chip streamed from
+DRAM) simulated -- cycles, latency, the cost model's prediction and its error; the paper's
+Table 7 design point simulated beside the paper's published latency; the decomposed
+(BLAS-style) program at its own searched point, simulated, for the fused-over-decomposed
+speedup. Latencies are of the time loop (the once-run nests before and after it, e.g.
+the bias sums and the final Y_h copy, are reported apart).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from rich.table import Table
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver.design_points import compile_at
+from rnnc.frontends import deepbench
+from rnnc.simulator.run import machine_time
+from rnnc.target.arch import Architecture
+from rnnc.target.cost import Factors, PaperTask
+
+
+@dataclass(frozen=True)
+class Simulated:
+    cycles: float
+    """Cycles of the time loop."""
+    other_cycles: float
+    """Cycles of the nests that run once, before and after the time loop."""
+    predicted: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SimRow:
+    task: PaperTask
+    chosen: Simulated
+    table7: Simulated | None
+    decomposed: Simulated | None
+    notes: tuple[str, ...]
+
+    def latency_ms(self, sim: Simulated, arch: Architecture) -> float:
+        return sim.cycles / (arch.clock_ghz * 1e6)
+
+
+def _simulate(text: str, arch: Architecture, arch_name: str,
+              factors: tuple[Factors, ...] | None, fuse: bool = True) -> Simulated:
+    """Compile at `factors` (None: the routable search's choice) and time the machine."""
+    compiled = compile_at(text, arch, arch_name, factors, fuse=fuse)
+    start = time.perf_counter()
+    timed = machine_time(compiled.machine, arch)
+    seconds = time.perf_counter() - start
+    loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
+    other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
+    return Simulated(loop, other, compiled.cost.total_cycles, seconds)
+
+
+def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRow]:
+    """`rows`: bench/deepbench.py's Row per task."""
+    results = []
+    for row in rows:
+        task = row.task
+        text, _, _ = deepbench.generate(
+            deepbench.Task(task.cell, task.hidden, task.steps), "weights.npz", 0)
+        notes: list[str] = []
+        # the search run by the pipeline itself: it keeps to points that route
+        chosen = _simulate(text, arch, arch_name, None)
+        table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,))
+        # the decomposed program at the point the pipeline's own search picks for it
+        decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False)
+        results.append(SimRow(task, chosen, table7, decomposed, tuple(notes)))
+    return results
+
+
+def _attempt(notes: list[str], what: str, *args: object) -> Simulated | None:
+    """A point the partition, placer or router may refuse: the refusal becomes a note."""
+    try:
+        return _simulate(*args)  # type: ignore[arg-type]
+    except Diagnostic as error:
+        notes.append(f"{what}: {error.message}")
+        return None
+    except ValueError as error:  # the machine cannot be timed (reported, not hidden)
+        notes.append(f"{what}: {error}")
+        return None
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def simulation_table(rows: list[SimRow], arch: Architecture, fits: dict[str, bool]) -> Table:
+    table = Table(title="rnnc sim: the designs simulated (time loop; ms at the clock)")
+    for column in ("task", "sim cycles", "sim ms", "predicted ms", "error", "T7 sim ms",
+                   "paper ms", "paper/sim", "decomposed sim ms", "fused speedup", "sim s"):
+        table.add_column(column, justify="right")
+    ratios, speedups = [], []
+    for row in rows:
+        sim_ms = row.latency_ms(row.chosen, arch)
+        predicted_ms = row.chosen.predicted / (arch.clock_ghz * 1e6)
+        error = (row.chosen.predicted - row.chosen.cycles) / row.chosen.cycles
+        paper = row.task.latency_ms["plasticine"]
+        t7 = row.latency_ms(row.table7, arch) if row.table7 else None
+        dec = row.latency_ms(row.decomposed, arch) if row.decomposed else None
+        if t7 and fits[row.task.label]:
+            ratios.append(paper / sim_ms)
+        if dec:
+            speedups.append(dec / sim_ms)
+        table.add_row(
+            row.task.label + ("" if fits[row.task.label] else " *"), f"{row.chosen.cycles:.0f}",
+            f"{sim_ms:.4f}", f"{predicted_ms:.4f}", f"{error:+.1%}",
+            f"{t7:.4f}" if t7 else "-", f"{paper:.4f}", f"{paper / sim_ms:.2f}",
+            f"{dec:.4f}" if dec else "-", f"{dec / sim_ms:.2f}" if dec else "-",
+            f"{row.chosen.seconds:.2f}",
+        )
+    table.caption = (
+        f"geomean paper / simulated latency over the tasks that fit: {_geomean(ratios):.2f}; "
+        f"geomean simulated fused-over-decomposed speedup: {_geomean(speedups):.2f}. "
+        "* weights exceed the chip: streamed from DRAM every step."
+    )
+    return table
+
+
+def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
+    return {
+        row.task.label: {
+            "sim_cycles": row.chosen.cycles,
+            "sim_latency_ms": row.latency_ms(row.chosen, arch),
+            "sim_once_cycles": row.chosen.other_cycles,
+            "predicted_cycles": row.chosen.predicted,
+            "prediction_error": (row.chosen.predicted - row.chosen.cycles) / row.chosen.cycles,
+            "table7_sim_latency_ms": row.latency_ms(row.table7, arch) if row.table7 else None,
+            "table7_predicted_cycles": row.table7.predicted if row.table7 else None,
+            "decomposed_sim_latency_ms":
+                row.latency_ms(row.decomposed, arch) if row.decomposed else None,
+            "notes": list(row.notes),
+        }
+        for row in rows
+    }

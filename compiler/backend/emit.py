@@ -1,0 +1,291 @@
+"""The configuration emitter: a placed and routed `Machine` as `config.json` + weights.
+
+The configuration is the serialization of the machine description
+(`rnnc.target.machine`), wrapped in what an independent tool needs to check and run it
+without the compiler's IR: the architecture (whole, with its hash), the precision mode,
+the design point and the cost model's prediction, the weight file (by path and hash) and
+the model's inputs and outputs. `docs/config-format.md` documents every field;
+`config.schema.json` is its JSON Schema.
+
+Determinism: keys are sorted, floats are written by `repr` (shortest round-trip form),
+arrays in a fixed order, and the `.npz` with fixed timestamps, so the same machine gives
+the same bytes.
+
+The weights go to `<config stem>.weights.npz` beside the config: exactly the arrays the
+PMUs and address generators reference, as float32 (the model's values, unquantized: each
+PMU's `holds.quantization` says how the chip stores them). The two files are written
+all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rnnc.backend.load import FORMAT, FORMAT_VERSION, file_sha256
+from rnnc.backend.schema import PLACED_FIELDS
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import save_npz
+from rnnc.numerics.precision import Precision
+from rnnc.target.arch import Architecture
+from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, from_data, to_data
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The cost model's figures for the design, summed over its time loops."""
+
+    cycles_per_step: int
+    total_cycles: int
+    latency_ms: float
+    bound: str
+
+
+def compiler_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rnnc")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def weights_path(config: Path) -> Path:
+    """Where the weights of `config` go: `name.weights.npz` beside `name.json`."""
+    return config.with_name(config.stem + ".weights.npz")
+
+
+def unit_role(unit: Unit, machine: Machine) -> str:
+    """What a unit does, in a word or two (for people and pictures; not read back)."""
+    if isinstance(unit, PCU):
+        return unit.role
+    if isinstance(unit, AG):
+        return f"dram-{unit.direction}"
+    assert isinstance(unit, PMU)
+    if unit.lut:
+        return "lookup-table"
+    known = {memory.name: memory for memory in machine.memories}
+    inits = [known[name].init for name in unit.memories if name in known]
+    if unit.holds or any(init.startswith("weight:") for init in inits):
+        return "weights"
+    staged = any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits)
+    if staged:
+        return "operand" if len(unit.memories) > 1 else "input"
+    return "state" if unit.buffers > 1 else "buffer"
+
+
+def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
+    if unit.site is None:
+        raise Diagnostic(unit.id, "the unit has no site: place the design before emitting it")
+    data = to_data(unit)
+    del data["site"]
+    row, col = unit.site
+    # a PCU's role is part of its configuration; other units' is derived for readers
+    return {"role": unit_role(unit, machine), **data, "row": row, "col": col}
+
+
+def _route_data(stream: Stream) -> dict[str, Any]:
+    if stream.paths is None:
+        raise Diagnostic(stream.id, "the stream has no route: route the design before emitting it")
+    data = to_data(stream)
+    data["paths"] = [[list(switch) for switch in path] for path in stream.paths]
+    return data
+
+
+def referenced_arrays(machine: Machine) -> list[str]:
+    """Names of the weight arrays the machine's units and memories refer to, sorted (a
+    PMU may also hold a model input bound on chip, e.g. sequence_lens: that comes with
+    the inputs at run time, not from the weight file)."""
+    inputs = {binding.name for binding in machine.inputs}
+    names = {
+        holding.array
+        for unit in machine.units
+        if isinstance(unit, PMU)
+        for holding in unit.holds
+        if holding.array not in inputs
+    }
+    names |= {m.init.split(":", 1)[1] for m in machine.memories if m.init.startswith("weight:")}
+    return sorted(names)
+
+
+def _io(bindings: Sequence[Any], machine: Machine) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": b.name,
+            "shape": list(b.shape),
+            "dtype": b.dtype,
+            "location": {
+                "memory": b.memory,
+                "space": {m.name: m.space for m in machine.memories}.get(b.memory, "dram"),
+                "units": sorted(
+                    u.id for u in machine.units if isinstance(u, AG) and u.memory == b.memory
+                ),
+            },
+        }
+        for b in bindings
+    ]
+
+
+def _precision(precision: Precision, arch: Architecture) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": precision.name,
+        "spec": precision.spec,
+        "weight_bits": arch.precision(precision.name).weight_bits,
+    }
+    if precision.mixed:
+        data |= {
+            "float8": precision.float8,
+            "lut_entries": precision.lut_entries,
+            "lut_range": precision.lut_range,
+            "lut_interp": precision.lut_interp,
+        }
+    return data
+
+
+def config_data(
+    machine: Machine,
+    arch: Architecture,
+    *,
+    precision: Precision,
+    prediction: Prediction,
+    weights: Mapping[str, np.ndarray],
+    weights_file: str,
+    weights_sha256: str,
+    seed: int = 0,
+    retries: int = 0,
+) -> dict[str, Any]:
+    """The configuration of a placed and routed machine, as JSON-able data."""
+    program = {k: v for k, v in to_data(machine).items() if k not in PLACED_FIELDS}
+    steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
+    return {
+        "format": FORMAT,
+        "format_version": ".".join(map(str, FORMAT_VERSION)),
+        "compiler_version": compiler_version(),
+        "arch": {"name": arch.name, "sha256": arch.digest(), "description": arch.to_dict()},
+        "precision": _precision(precision, arch),
+        "design": {
+            "chips": 1,
+            "seed": seed,
+            "retries": retries,
+            "nests": [to_data(point) for point in machine.design],
+        },
+        "predicted": {
+            "cycles_per_step": prediction.cycles_per_step,
+            "total_cycles": prediction.total_cycles,
+            "latency_ms": prediction.latency_ms,
+            "bound": prediction.bound,
+        },
+        "weights": {
+            "path": weights_file,
+            "sha256": weights_sha256,
+            "arrays": {
+                name: {"shape": list(weights[name].shape), "dtype": "float32"}
+                for name in referenced_arrays(machine)
+            },
+        },
+        "inputs": _io(machine.inputs, machine),
+        "outputs": _io(machine.outputs, machine),
+        "time_loop": {"steps": sum(steps) if steps else 1},
+        "program": program,
+        "chips": [
+            {
+                "id": 0,
+                "units": [_unit_data(unit, machine) for unit in machine.units],
+                "routes": [_route_data(stream) for stream in machine.streams],
+            }
+        ],
+    }
+
+
+def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
+    """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
+    units = []
+    for unit in config["chips"][chip]["units"]:
+        derived = ("row", "col") if unit["kind"] == "pcu" else ("row", "col", "role")
+        data = {k: v for k, v in unit.items() if k not in derived}
+        units.append({**data, "site": [unit["row"], unit["col"]]})
+    data = dict(config["program"])
+    data |= {
+        "arch": config["arch"]["name"],
+        "arch_digest": config["arch"]["sha256"],
+        "precision": config["precision"]["name"],
+        "design": config["design"]["nests"],
+        "inputs": [_binding(b) for b in config["inputs"]],
+        "outputs": [_binding(b) for b in config["outputs"]],
+        "units": units,
+        "streams": config["chips"][chip]["routes"],
+    }
+    return from_data(Machine, data)
+
+
+def _binding(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": entry["name"],
+        "shape": entry["shape"],
+        "dtype": entry["dtype"],
+        "memory": entry["location"]["memory"],
+    }
+
+
+def dumps(config: Mapping[str, Any]) -> str:
+    """The file's text: sorted keys, one level of indentation per nesting, a newline."""
+    return json.dumps(config, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def write_config(
+    path: str,
+    machine: Machine,
+    arch: Architecture,
+    *,
+    precision: Precision,
+    prediction: Prediction,
+    weights: Mapping[str, np.ndarray],
+    **options: int,
+) -> dict[str, Any]:
+    """Write `path` and its weight file, both or neither (each is written to a temporary
+    file beside it and moved into place only when both are complete and the
+    configuration validates); returns the configuration."""
+    from rnnc.backend.load import check_schema
+
+    config_path = Path(path)
+    if not config_path.parent.is_dir():
+        raise Diagnostic(path, f"the output directory {config_path.parent} does not exist")
+    npz = weights_path(config_path)
+    names = referenced_arrays(machine)
+    missing = [name for name in names if name not in weights]
+    if missing:
+        raise Diagnostic(path, f"the design refers to weight arrays the model does not have: "
+                         f"{', '.join(missing)}")
+    arrays = {name: np.asarray(weights[name], dtype=np.float32) for name in names}
+    temporaries = []
+    try:
+        npz_tmp = _temporary(npz, temporaries)
+        save_npz(npz_tmp, arrays)
+        config = config_data(
+            machine, arch, precision=precision, prediction=prediction, weights=arrays,
+            weights_file=npz.name, weights_sha256=file_sha256(npz_tmp), **options,
+        )
+        check_schema(config, path)  # a compiler bug if not; never write an invalid file
+        config_tmp = _temporary(config_path, temporaries)
+        config_tmp.write_text(dumps(config))
+        for tmp, target in ((npz_tmp, npz), (config_tmp, config_path)):
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+    finally:
+        for tmp in temporaries:
+            if tmp.exists():
+                tmp.unlink()
+    return config
+
+
+def _temporary(target: Path, made: list[Path]) -> Path:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    made.append(Path(name))
+    return Path(name)

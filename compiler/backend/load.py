@@ -1,0 +1,226 @@
+"""Reading a `config.json` back: parse, validate against the schema, check the
+architecture's and the weights' hashes. Every problem is one `ConfigError` naming the
+field (`config.json: error: field 'chips.0.units.3.row': ...`), never a traceback.
+
+The checks of the design itself (sites, routes, links) are in `rnnc.backend.checks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+from rnnc.diagnostics import Diagnostic
+from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
+
+SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
+FORMAT = "rnnc-config"
+#: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
+FORMAT_VERSION = (1, 0)
+
+
+class ConfigError(Diagnostic):
+    """A configuration that cannot be used: `<file>: error: field 'a.b': ...`."""
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration with its architecture and weight arrays."""
+
+    path: Path
+    data: Mapping[str, Any]
+    arch: Architecture
+    weights: Mapping[str, np.ndarray]
+
+
+def field_name(path: Sequence[object]) -> str:
+    return ".".join(str(part) for part in path) or "<top level>"
+
+
+@cache
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_errors(data: object) -> list[str]:
+    """Every schema violation of `data`, as 'field ...: ...' sentences, in document order."""
+    errors = sorted(validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_describe(error) for error in errors]
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        return f"field '{field_name([*path, missing])}': missing (required)"
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - known)
+        return f"field '{field_name([*path, extra[0]])}': unknown field"
+    shown = json.dumps(error.instance)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"field '{field_name(path)}': expected {_expected(error)}, got {shown}"
+
+
+_ARTICLES = {"integer": "an integer", "object": "an object", "array": "an array"}
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    """What the schema wanted where `error` is, in words."""
+    schema = error.schema
+    if error.validator == "const":
+        return json.dumps(schema["const"])
+    if error.validator == "enum":
+        return "one of " + ", ".join(json.dumps(value) for value in schema["enum"])
+    if error.validator == "type":
+        kind = schema["type"]
+        return _ARTICLES.get(kind, f"a {kind}")
+    if error.validator == "pattern":
+        return f"a string matching {schema['pattern']}"
+    if error.validator in ("minimum", "exclusiveMinimum", "minItems", "maxItems", "minLength"):
+        return f"{error.validator} {schema[error.validator]}"
+    return error.message
+
+
+def check_schema(data: object, source: str) -> None:
+    problems = schema_errors(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(source, problems[0] + more)
+
+
+def _version(data: Mapping[str, Any], source: str) -> None:
+    major, minor = (int(part) for part in data["format_version"].split("."))
+    if major != FORMAT_VERSION[0] or minor > FORMAT_VERSION[1]:
+        ours = ".".join(map(str, FORMAT_VERSION))
+        raise ConfigError(
+            source,
+            f"field 'format_version': this rnnc reads format {FORMAT_VERSION[0]}.0 to {ours}, "
+            f"got {data['format_version']}",
+        )
+
+
+def _architecture(data: Mapping[str, Any], source: str) -> Architecture:
+    try:
+        arch = architecture_from_dict(data["arch"]["description"], f"{source}: arch.description")
+    except ArchitectureError as error:
+        raise ConfigError(source, f"field 'arch.description': {error.message}") from None
+    if arch.digest() != data["arch"]["sha256"]:
+        raise ConfigError(
+            source,
+            f"field 'arch.sha256': does not match the architecture description (its sha256 is "
+            f"{arch.digest()})",
+        )
+    return arch
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.ndarray]:
+    entry = data["weights"]
+    file = path.parent / entry["path"]
+    if not file.is_file():
+        raise ConfigError(source, f"field 'weights.path': no such file {file}")
+    if file_sha256(file) != entry["sha256"]:
+        raise ConfigError(
+            source, f"field 'weights.sha256': does not match the file {file} (altered or replaced)"
+        )
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        raise ConfigError(source, f"field 'weights.path': not a readable .npz ({error})") from None
+    for name, spec in entry["arrays"].items():
+        if name not in arrays:
+            raise ConfigError(source, f"field 'weights.arrays.{name}': not in {file.name}")
+        if list(arrays[name].shape) != spec["shape"] or str(arrays[name].dtype) != spec["dtype"]:
+            raise ConfigError(
+                source,
+                f"field 'weights.arrays.{name}': {file.name} holds {arrays[name].dtype} "
+                f"{list(arrays[name].shape)}, the config says {spec['dtype']} {spec['shape']}",
+            )
+    return arrays
+
+
+def parse(path: Path) -> object:
+    source = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(source, "no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(source, f"cannot read the file ({error})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{source}:{error.lineno}:{error.colno}",
+                          f"invalid JSON: {error.msg}") from None
+
+
+def _design(data: Mapping[str, Any], arch: Architecture, source: str) -> None:
+    """The placed and routed design is legal on its architecture: the independent checker
+    of `spatial-verify` (`rnnc.target.checks`), on the machine rebuilt from the file."""
+    from rnnc.backend.emit import machine_of
+    from rnnc.target.checks import check_design
+
+    for index, chip in enumerate(data["chips"]):
+        try:
+            machine = machine_of(data, index)
+        except ValueError as error:
+            raise ConfigError(source, f"field 'chips.{index}': {error}") from None
+        problems = check_design(arch, machine.units, machine.streams)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ConfigError(
+                source, f"field '{_subject_field(chip, index, first)}': {first}{more}"
+            )
+
+
+def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
+    """The config field of the unit or route a problem is about: `unit 'x'`, `stream 'x'`,
+    or an over-used link, which names the routes crossing it in parentheses."""
+    subject, message = problem.subject, problem.message
+    quoted = re.match(r"(unit|stream) '([^']*)'", subject)
+    if quoted:
+        kind, name = ("units", quoted[2]) if quoted[1] == "unit" else ("routes", quoted[2])
+    else:
+        crossing = re.search(r"\(([^,)]+)", message)
+        kind, name = "routes", crossing[1].strip() if crossing else ""
+    items = chip[kind]
+    for k, item in enumerate(items):
+        if item["id"] == name:
+            return f"chips.{index}.{kind}.{k}"
+    return f"chips.{index}"
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Parse and validate a configuration, check its design on its architecture and load
+    its weights (hash checked)."""
+    path = Path(path)
+    source = str(path)
+    data = parse(path)
+    check_schema(data, source)
+    assert isinstance(data, dict)
+    _version(data, source)
+    arch = _architecture(data, source)
+    _design(data, arch, source)
+    weights = _weights(data, path, source)
+    return LoadedConfig(path, data, arch, weights)

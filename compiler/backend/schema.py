@@ -1,0 +1,247 @@
+"""The JSON Schema of config.json, generated from the machine description's dataclasses.
+
+`config.schema.json` (beside this file, shipped with the package) is this module's output,
+checked in so that the format is versioned and reviewable; `tests/backend` regenerates it
+and fails if the file differs, so a change to `rnnc.target.machine` cannot silently
+change the format (regenerate with `python -m rnnc.backend.schema`, and raise
+`FORMAT_VERSION`: the minor version for an added optional field, the major version for
+anything else).
+
+The envelope (format, arch, precision, design, prediction, weights, I/O) is written out
+here; the units, routes and program structure are the machine's own dataclasses, mapped
+field by field: `int` -> integer, `str` -> string, `tuple[X, ...]` -> array of X, a fixed
+tuple -> prefixItems, a dataclass -> an object of its fields (those without a default
+required, no others allowed), `params`/`limits` pairs -> an object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, Union
+
+from rnnc.backend.load import FORMAT_VERSION, SCHEMA_PATH
+from rnnc.target import machine
+from rnnc.target.network import NETWORKS
+
+#: Machine fields that live elsewhere in the configuration than under `program`.
+PLACED_FIELDS = ("arch", "arch_digest", "precision", "design", "inputs", "outputs", "units",
+                 "streams")
+#: Descriptive fields a unit carries in the configuration beyond its machine fields.
+UNIT_EXTRAS = {
+    "row": {"type": "integer", "minimum": 0},
+    "col": {"type": "integer", "minimum": -1,
+            "description": "-1: the left edge (address generators); cols: the right edge."},
+    "role": {"type": "string", "minLength": 1,
+             "description": "What the unit does (derived; for people and pictures)."},
+}
+PORT = {"type": "string", "pattern": "^[svc][io][0-9]+$"}
+
+
+def _type(hint: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return {}
+    if hint is int:
+        return {"type": "integer"}
+    if hint is str:
+        return {"type": "string"}
+    if hint is bool:
+        return {"type": "boolean"}
+    if hint is float:
+        return {"type": "number"}
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(options) == 1:
+            return _type(options[0], defs)
+        return {"anyOf": [_type(a, defs) for a in options]}
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "array", "items": _type(args[0], defs)}
+        return {"type": "array", "prefixItems": [_type(a, defs) for a in args],
+                "minItems": len(args), "maxItems": len(args)}
+    if dataclasses.is_dataclass(hint):
+        _define(hint, defs)
+        return {"$ref": f"#/$defs/{hint.__name__}"}
+    raise TypeError(f"no JSON Schema for {hint!r}")
+
+
+def _define(cls: type, defs: dict[str, Any], drop: tuple[str, ...] = (),
+            extra: dict[str, Any] | None = None, name: str | None = None) -> None:
+    key = name or cls.__name__
+    if key in defs:
+        return
+    defs[key] = {}  # reserve (recursive types)
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for f in dataclasses.fields(cls):
+        if f.name in drop:
+            continue
+        if f.name in ("params", "limits"):
+            properties[f.name] = {"type": "object"}
+        elif f.name == "port" or (f.name in ("output",) and cls is machine.Reduce):
+            properties[f.name] = PORT
+        else:
+            properties[f.name] = _type(hints[f.name], defs)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+    for field, spec in (extra or {}).items():
+        if field not in properties:
+            properties[field] = spec
+        if field not in required:
+            required.append(field)
+    schema = {"type": "object", "additionalProperties": False, "required": required,
+              "properties": properties}
+    doc = (cls.__doc__ or "").strip()
+    if doc:
+        schema["description"] = " ".join(doc.split())
+    defs[key] = schema
+
+
+def _kind_constant(defs: dict[str, Any], name: str, kind: str) -> None:
+    defs[name]["properties"]["kind"] = {"const": kind}
+    defs[name]["required"].append("kind")
+
+
+def _tensor() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": ["shape", "dtype"],
+            "properties": {"shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                           "dtype": {"type": "string"}}}
+
+
+def config_schema() -> dict[str, Any]:
+    """The schema of the configuration format `FORMAT_VERSION`."""
+    defs: dict[str, Any] = {}
+    for cls in (machine.PCU, machine.PMU, machine.AG):
+        _define(cls, defs, drop=("site",), extra=UNIT_EXTRAS)
+        _kind_constant(defs, cls.__name__, cls.__name__.lower())
+    _define(machine.Stream, defs)
+    defs["Stream"]["required"] = [*defs["Stream"]["required"], "paths"]
+    defs["Stream"]["properties"]["network"] = {"enum": list(NETWORKS)}
+    defs["unit"] = {
+        "description": "A placed unit: kind, site and its full configuration.",
+        "type": "object", "required": ["kind"],
+        "properties": {"kind": {"enum": list(machine.UNIT_KINDS)}},
+        "allOf": [{"if": {"properties": {"kind": {"const": k}}},
+                   "then": {"$ref": f"#/$defs/{k.upper()}"}} for k in machine.UNIT_KINDS],
+    }
+    _define(machine.Machine, defs, drop=PLACED_FIELDS, name="program")
+    _define(machine.DesignPoint, defs)
+    defs["sha256"] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    defs["io"] = {
+        "type": "object", "additionalProperties": False,
+        "required": ["name", "shape", "dtype", "location"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "dtype": {"type": "string"},
+            "location": {
+                "description": "The program memory holding the tensor, its space, and the "
+                "address generators that move it.",
+                "type": "object", "additionalProperties": False,
+                "required": ["memory", "space", "units"],
+                "properties": {"memory": {"type": "string"},
+                               "space": {"enum": ["dram", "sram", "reg"]},
+                               "units": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
+    }
+    major = FORMAT_VERSION[0]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://rnnc.invalid/schemas/rnnc-config-{major}.json",
+        "title": f"rnnc configuration (config.json), format_version {major}.x",
+        "description": "The hardware configuration of a placed and routed spatial design: "
+        "everything an independent tool needs to check and run it. Generated by "
+        "rnnc.backend.schema from rnnc.target.machine; see docs/config-format.md.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "format_version", "compiler_version", "arch", "precision",
+                     "design", "predicted", "weights", "inputs", "outputs", "time_loop",
+                     "program", "chips"],
+        "properties": {
+            "format": {"const": "rnnc-config"},
+            "format_version": {"type": "string", "pattern": f"^{major}\\.[0-9]+$",
+                               "description": "MAJOR.MINOR"},
+            "compiler_version": {"type": "string", "minLength": 1},
+            "arch": {
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "sha256", "description"],
+                "properties": {"name": {"type": "string"}, "sha256": {"$ref": "#/$defs/sha256"},
+                               "description": {"type": "object", "description":
+                                               "The architecture as validated "
+                                               "(architecture.schema.json)."}},
+            },
+            "precision": {
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "spec", "weight_bits"],
+                "properties": {"name": {"enum": ["fp32", "mixed"]}, "spec": {"type": "string"},
+                               "weight_bits": {"enum": [8, 16, 32]},
+                               "float8": {"type": "string"},
+                               "lut_entries": {"type": "integer", "minimum": 2},
+                               "lut_range": {"type": "number", "exclusiveMinimum": 0},
+                               "lut_interp": {"enum": ["linear", "nearest"]}},
+            },
+            "design": {
+                "type": "object", "additionalProperties": False,
+                "required": ["chips", "nests"],
+                "properties": {"chips": {"type": "integer", "minimum": 1},
+                               "seed": {"type": "integer"},
+                               "retries": {"type": "integer", "minimum": 0},
+                               "nests": {"type": "array",
+                                         "items": {"$ref": "#/$defs/DesignPoint"}}},
+            },
+            "predicted": {
+                "type": "object", "additionalProperties": False,
+                "required": ["cycles_per_step", "total_cycles", "latency_ms", "bound"],
+                "properties": {"cycles_per_step": {"type": "integer", "minimum": 0},
+                               "total_cycles": {"type": "integer", "minimum": 0},
+                               "latency_ms": {"type": "number", "minimum": 0},
+                               "bound": {"type": "string"}},
+            },
+            "weights": {
+                "type": "object", "additionalProperties": False,
+                "required": ["path", "sha256", "arrays"],
+                "properties": {"path": {"type": "string", "minLength": 1},
+                               "sha256": {"$ref": "#/$defs/sha256"},
+                               "arrays": {"type": "object", "additionalProperties": _tensor()}},
+            },
+            "inputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
+            "outputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
+            "time_loop": {
+                "type": "object", "additionalProperties": False, "required": ["steps"],
+                "properties": {"steps": {"type": "integer", "minimum": 1}},
+            },
+            "program": {"$ref": "#/$defs/program"},
+            "chips": {
+                "type": "array", "minItems": 1,
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["id", "units", "routes"],
+                    "properties": {"id": {"type": "integer", "minimum": 0},
+                                   "units": {"type": "array", "items": {"$ref": "#/$defs/unit"}},
+                                   "routes": {"type": "array",
+                                              "items": {"$ref": "#/$defs/Stream"}}},
+                },
+            },
+        },
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(config_schema(), indent=1, sort_keys=False) + "\n"
+
+
+def main() -> None:
+    Path(sys.argv[1] if len(sys.argv) > 1 else SCHEMA_PATH).write_text(schema_text())
+
+
+if __name__ == "__main__":
+    main()

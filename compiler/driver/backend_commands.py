@@ -1,0 +1,169 @@
+"""The commands around `config.json`: compile to one, simulate one, picture one.
+
+    rnnc model.mlir -o config.json [design options]         the default pipeline to a config
+    rnnc sim config.json --inputs in.npz [-o out.npz] [--report report.json]
+    rnnc show config.json -o place.svg|png
+
+`cli.py` dispatches here; the argument parsers of `sim` and `show` live here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import load_npz, save_npz, write_atomically
+
+#: The passes from the loop level down to a placed, routed and verified spatial design.
+SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify"
+LOOP_PIPELINE = "rnn-decompose,loop-fuse,loop-assign-resources{routable=true}"
+
+
+def wants_config(emit: str | None, output: str | None) -> bool:
+    """`--emit=config`, or no --emit and an output file ending in .json."""
+    return emit == "config" or (emit is None and output is not None and output.endswith(".json"))
+
+
+def compile_to_config(
+    args: argparse.Namespace, transform: Callable[..., Any], optional: frozenset[str]
+) -> None:
+    """Run the default pipeline on `args.model` and write the configuration + weights.
+
+    `transform(text, args, pipeline, optional)` is the CLI's own (parsing, pass options,
+    plug-ins and diagnostics stay in one place); `optional` are the design options, which
+    each half of the pipeline may leave to the other. The loop level is printed and
+    parsed again between the halves, which also checks its text form is complete."""
+    from rnnc.backend.emit import write_config
+    from rnnc.backend.predict import prediction_of
+    from rnnc.driver import pipeline
+    from rnnc.driver.cli import _load_weights, print_ir
+    from rnnc.numerics.precision import FP32, parse_precision
+    from rnnc.target.arch import load_architecture
+    from rnnc.target.machine import machine_from_module
+
+    if args.output is None or not args.output.endswith(".json"):
+        raise Diagnostic("--emit=config", "a configuration is written to a file with its "
+                         "weights beside it: give -o FILE.json")
+    if args.chips is not None and args.chips != 1:
+        raise Diagnostic("--chips", f"a configuration describes one chip: --chips {args.chips} "
+                         "(a design split over several chips, with the exchange of h between "
+                         "them) cannot be emitted yet; with --chips 1 the weights that do not "
+                         "fit on the chip are streamed from DRAM every step")
+    if args.passes is not None:
+        raise Diagnostic("-p", "a configuration comes from the default pipeline "
+                         f"({LOOP_PIPELINE},{SPATIAL_PIPELINE}); drop -p or use --emit=loop")
+    text = pipeline.read_text(args.model)
+    # design options go to whichever half of the pipeline has the pass that takes them
+    module = transform(text, args, LOOP_PIPELINE, optional)
+    prediction = prediction_of(module)
+    # the loop level still has the rnn.weight ops that say what the weight file must hold
+    weights = _load_weights(module, args.model)
+    module = transform(print_ir(module), args, SPATIAL_PIPELINE, optional)
+    machine = machine_from_module(module)
+    arch = load_architecture(args.arch) if args.arch else load_architecture()
+    precision = FP32 if machine.precision == "fp32" else parse_precision(
+        args.precision or machine.precision)
+    config = write_config(
+        args.output, machine, arch, precision=precision, prediction=prediction, weights=weights
+    )
+    print(summary_line(args.output, config))
+
+
+def summary_line(path: str, config: dict) -> str:
+    """One line: the design, the units it uses and the predicted latency."""
+    units = config["chips"][0]["units"]
+    count = {kind: sum(1 for u in units if u["kind"] == kind) for kind in ("pcu", "pmu", "ag")}
+    looped = {nest for phase in config["program"]["schedule"] if phase["kind"] == "loop"
+              for nest in phase["nests"]}
+    design = ", ".join(
+        f"hu={point['hu']} ru={point['ru']} rv={point['rv']}"
+        for point in config["design"]["nests"] if point["nest"] in looped
+    )
+    predicted = config["predicted"]
+    return (
+        f"{path}: design {design}; {count['pcu']} PCUs, {count['pmu']} PMUs, {count['ag']} AGs, "
+        f"{len(config['chips'][0]['routes'])} routes; predicted {predicted['latency_ms']:.4g} ms "
+        f"({predicted['total_cycles']} cycles, {config['precision']['name']})"
+    )
+
+
+# ---- rnnc sim ----------------------------------------------------------------------------------
+
+
+def _sim_parser() -> argparse.ArgumentParser:
+    from rnnc.driver.cli import _ArgumentParser
+
+    parser = _ArgumentParser(
+        prog="rnnc sim",
+        description="Run a configuration: rebuild the machine from config.json alone and "
+        "simulate its values and its cycles.",
+    )
+    parser.add_argument("config", help="the configuration (.json)")
+    parser.add_argument("--inputs", required=True, help=".npz keyed by the model's input names")
+    parser.add_argument("-o", "--output", help=".npz to write the outputs to, keyed by name")
+    parser.add_argument("--report", metavar="FILE.json", help="write the timing report here")
+    return parser
+
+
+def sim_main(argv: Sequence[str]) -> None:
+    from rnnc.backend.load import load_config
+    from rnnc.simulator.run import simulate_config
+
+    args = _sim_parser().parse_args(argv)
+    loaded = load_config(args.config)
+    inputs = load_npz(args.inputs)
+    outputs, report = simulate_config(loaded, inputs, source=args.inputs)
+    if args.report is not None:
+        text = json.dumps(report, sort_keys=True, indent=1) + "\n"
+        write_atomically(args.report, lambda tmp: tmp.write_text(text))
+    if args.output is not None:
+        write_atomically(args.output, lambda tmp: save_npz(tmp, outputs))
+    else:
+        for name, value in outputs.items():
+            print(f"{name}: shape {list(value.shape)}\n{value}")
+    print(report_line(args.config, report), file=sys.stderr if args.output is None else sys.stdout)
+
+
+def report_line(path: str, report: dict) -> str:
+    return (
+        f"{path}: {report['total_cycles']} cycles = {report['latency_ms']:.4g} ms at "
+        f"{report['clock_ghz']:g} GHz; {report['cycles_per_step']:g} cycles per step; "
+        f"{report['steps']['simulated']} steps simulated, {report['steps']['extrapolated']} "
+        "extrapolated"
+    )
+
+
+# ---- rnnc show ---------------------------------------------------------------------------------
+
+
+def _show_parser() -> argparse.ArgumentParser:
+    from rnnc.driver.cli import _ArgumentParser
+
+    parser = _ArgumentParser(
+        prog="rnnc show",
+        description="Draw a configuration: units by role, routes, link utilisation per network.",
+    )
+    parser.add_argument("config", help="the configuration (.json)")
+    parser.add_argument("-o", "--output", required=True, help="the picture (.svg or .png)")
+    parser.add_argument("--chip", type=int, default=0, help="which chip (default 0)")
+    return parser
+
+
+def show_main(argv: Sequence[str]) -> None:
+    from rnnc.backend.load import load_config
+    from rnnc.backend.show import render
+
+    args = _show_parser().parse_args(argv)
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".svg", ".png"):
+        raise Diagnostic(args.output, f"unknown picture format '{suffix}' (expected .svg or .png)")
+    loaded = load_config(args.config)
+    chips = len(loaded.data["chips"])
+    if not 0 <= args.chip < chips:
+        raise Diagnostic("--chip", f"the configuration has {chips} chip(s), got {args.chip}")
+    write_atomically(args.output, lambda tmp: render(loaded.data, tmp, args.chip, suffix[1:]))

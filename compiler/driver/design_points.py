@@ -1,0 +1,122 @@
+"""A model compiled at a design point of one's choosing, for measurements.
+
+The search (`loop-assign-resources`) picks one point per model; the simulator's check of
+the cost model needs many: the paper's Table 7 points, and others. `compile_at` runs the
+pipeline with the factors given instead of searched (writing the cost model's figures
+for them on the time loop, as the search does), then the spatial passes, and returns the
+placed and routed machine with the cost model's prediction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rnnc.analysis.access import time_loops
+from rnnc.analysis.program import time_loop_spec
+from rnnc.dialects import loop
+from rnnc.driver import pipeline
+from rnnc.target.arch import Architecture
+from rnnc.target.cost import Cost, Factors, evaluate
+from rnnc.target.machine import Machine, machine_from_module
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    f64,
+    i64,
+)
+
+FRONT = "rnn-decompose,loop-fuse"
+SPATIAL = "spatial-partition,spatial-place,spatial-route,spatial-verify"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    module: ModuleOp
+    machine: Machine
+    cost: Cost
+    """The cost model's figures for the (single) time loop at the chosen factors."""
+
+
+def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
+    import dataclasses
+
+    built = pipeline.build_pipeline(spec, pipeline.available_passes())
+    passes = []
+    for each in built:
+        names = {f.name for f in dataclasses.fields(each)}
+        passes.append(dataclasses.replace(
+            each, **{k: v for k, v in options.items() if k in names}))
+    ctx = pipeline.make_context()
+    pipeline.run_pipeline(ctx, module, passes, path)
+
+
+def _cost_attr(cost: Cost) -> DictionaryAttr:
+    return DictionaryAttr({
+        "cycles_per_step": IntegerAttr(cost.cycles_per_step, i64),
+        "total_cycles": IntegerAttr(cost.total_cycles, i64),
+        "latency_ms": FloatAttr(cost.latency_ms, f64),
+        "precision": StringAttr(cost.precision),
+        "bound": StringAttr(cost.bound),
+    })
+
+
+def compile_at(
+    text: str,
+    arch: Architecture,
+    arch_name: str,
+    factors: Sequence[Factors] | None,
+    *,
+    precision: str | None = None,
+    path: str = "<model>",
+    seed: int = 0,
+    fuse: bool = True,
+) -> Compiled:
+    """`text` (an rnn-level model with one time loop) compiled at `factors` (one per nest
+    of the time loop; None: the search's choice) to a placed and routed machine; with
+    `fuse` False, the decomposed (BLAS-style) program."""
+    ctx = pipeline.make_context()
+    module, _ = pipeline.parse_module(ctx, text, path)
+    options: dict[str, object] = {"arch": arch_name, "seed": seed}
+    if precision:
+        options["precision"] = precision
+    front = FRONT if fuse else "rnn-decompose"
+    if factors is None:
+        # the search keeps to points that partition, place and route (pnr's option)
+        _run(module, front + ",loop-assign-resources", {**options, "routable": True}, path)
+    else:
+        _run(module, front, options, path)
+    (step,) = time_loops(module)
+    program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+    if factors is not None:
+        from rnnc.passes.loop_assign_resources import assign
+
+        nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
+        for nest, point in zip(nests, factors, strict=True):
+            assign(nest, point)
+        cost = evaluate(program, factors, arch, precision)
+        step.attributes["loop.cost"] = _cost_attr(cost)
+    else:
+        chosen = _factors_of(step)
+        cost = evaluate(program, chosen, arch, precision)
+    _run(module, SPATIAL, options, path)
+    return Compiled(module, machine_from_module(module), cost)
+
+
+def _factors_of(step: loop.SequentialOp) -> list[Factors]:
+    """The factors the search wrote on the nests of a time loop."""
+    factors = []
+    for nest in step.body.block.ops:
+        if not isinstance(nest, loop.ForeachOp):
+            continue
+        hu = 1
+        for p in nest.par.get_values():
+            hu *= p
+        reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
+        ru = reduces[0].par.value.data if reduces else 1
+        rv = reduces[0].vec.value.data if reduces else 1
+        factors.append(Factors(hu, ru, rv))
+    return factors

@@ -1,0 +1,486 @@
+"""The simulator's timing engine: firings of units over the time loop, as max-plus arrays.
+
+A configured machine runs the same schedule every time step (the schedule does not depend
+on the data), so its timing is a dataflow graph evaluated step after step:
+
+* a `Node` is one unit (or one context of a unit): it *fires* `count` times per step, at
+  most one firing every `ii` cycles, and a firing's result leaves the unit `latency`
+  cycles later (the pipeline depth: a PCU's stages, a PMU's address stages + SRAM read,
+  a DRAM round trip through an address generator);
+* an `Edge` is one sink of a routed stream: the producer emits one token at the last of
+  every `produce_every` firings (a map-reduce PCU emits one partial sum per outer
+  iteration after its `chunks` firings), the consumer takes one token at the first of
+  every `consume_every` firings; the token crosses `hops` switches of `hop_latency`
+  cycles each and waits in the consumer's input FIFO of `depth` tokens. A full FIFO holds
+  the producer back (credit-based back-pressure: a credit returns over the control
+  network when the consumer dequeues, `hops` switches again). An N-buffered memory
+  between producer and consumer (`buffers` = N) instead lets the producer write step s
+  once the consumer has finished step s - N (the buffer swap on the rdone pulse);
+* the time loop is a sequential controller: every unit sends its done token to the
+  controller when its last firing of the step has drained, the controller counts them
+  and broadcasts the enable of the next step (control tokens over `control_hops`
+  switches each way). A node with `lead` = 1 (a prefetcher into a double buffer) works
+  for step s + 1 while step s runs, from the enable of step s.
+
+Firing times follow the recurrence F[g] = max(F[g-1] + ii, R[g]) with R[g] the latest
+of the step's enable, the arrival of the tokens firing g consumes, and the credits the
+token it emits needs. Each node's whole step is one numpy expression
+(F = ii*g + cummax(R - ii*g)); back-pressure (a constraint from a consumer back to its
+producer) is resolved by iterating the step to its fixed point. Nothing here is fitted:
+every latency comes from the configuration and the architecture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+Times = NDArray[np.float64]
+
+#: Why a firing waited: the step's enable, an input token, a credit of an output FIFO
+#: (or N-buffer) or the unit's own previous firing (busy, not a stall).
+ENABLE, INPUT, CREDIT, BUSY = "control", "input", "output", "busy"
+
+#: Iterations of one step's back-pressure fixed point before the engine calls it a deadlock.
+MAX_FIXPOINT_ROUNDS = 64
+#: Longest cycle of step schedules the engine looks for before extrapolating.
+MAX_PERIOD = 4
+
+
+class TimingError(ValueError):
+    """A timing graph that cannot run (inconsistent token counts, a deadlock)."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """One unit (or unit context) of the machine, as the timing engine sees it."""
+
+    name: str
+    kind: str
+    """pcu, pmu or ag."""
+    role: str
+    count: int
+    """Firings per time step."""
+    ii: float
+    """Cycles between two firings (1 for a fully pipelined unit; fractional for a DRAM
+    stream whose tokens arrive at the address generator's share of the bandwidth)."""
+    latency: int
+    """Cycles from a firing to its token leaving the unit (pipeline depth)."""
+    control_hops: int = 0
+    """Switch hops between the unit and the time loop's controller (each way)."""
+    lead: int = 0
+    """Steps ahead of the step it serves that the node may run (1: a prefetcher into a
+    double buffer runs step s + 1's firings from the enable of step s)."""
+    stage: int = 0
+    """The nest of the step it works for: the step's nests run one after another, each
+    enabled by the done tokens of the one before (a sequential controller)."""
+    posted: bool = False
+    """A posted write (a DRAM store): its done token leaves once its last token is issued,
+    not when memory acknowledges it; only the end of the whole loop waits for that."""
+
+    def done_delay(self) -> float:
+        """Cycles from its last firing to its done token leaving."""
+        return self.ii if self.posted else self.latency
+    def __post_init__(self) -> None:
+        if self.count < 0 or self.ii <= 0 or self.latency < 0 or self.lead < 0:
+            raise TimingError(f"node '{self.name}': count, latency, lead >= 0 and ii > 0")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One sink of a stream: tokens from `src` into the input FIFO of `dst` (indices)."""
+
+    src: int
+    dst: int
+    network: str
+    hops: int
+    produce_every: int = 1
+    consume_every: int = 1
+    depth: int = 8
+    """FIFO entries at the consumer's input port (tokens in flight beyond it wait)."""
+    buffers: int = 0
+    """0: a FIFO stream, tokens matched one to one. N >= 1: src writes an N-buffered
+    memory that dst reads, whole buffers at a time: dst's firings for a step wait for the
+    swap after src's last write for it, and src may write step s once dst has finished
+    the step that last used the same buffer."""
+    carry: int = 0
+    """For a buffered edge: how many steps after src writes it dst reads it (0: the same
+    step, e.g. a prefetched x(t); 1: loop-carried, h(t) read by step t + 1)."""
+
+    def tokens(self, nodes: Sequence[Node]) -> int:
+        return nodes[self.src].count // self.produce_every
+
+
+@dataclass(frozen=True)
+class TimingGraph:
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    hop_latency: int
+    controller_latency: int = 1
+    """Cycles the controller takes from its last done token to the enable (UDC update)."""
+
+    @property
+    def stages(self) -> int:
+        return 1 + max((n.stage for n in self.nodes), default=0)
+
+    def __post_init__(self) -> None:
+        for edge in self.edges:
+            src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+            if edge.buffers:
+                if not 0 <= edge.carry < edge.buffers + 1:
+                    raise TimingError(f"buffer {src.name} -> {dst.name}: carry out of range")
+                continue
+            if edge.carry:
+                raise TimingError(f"stream {src.name} -> {dst.name}: a FIFO cannot carry")
+            if src.count % edge.produce_every:
+                raise TimingError(
+                    f"stream {src.name} -> {dst.name}: {src.count} firings do not make "
+                    f"whole tokens of {edge.produce_every}"
+                )
+            if edge.depth < 1:
+                raise TimingError(f"stream {src.name} -> {dst.name}: FIFO depth must be >= 1")
+
+    def order(self) -> list[int]:
+        """Nodes in topological order of their streams (producers before consumers).
+        Streams into N-buffered memories read by an earlier producer close a cycle over
+        steps, not within one, so they do not constrain the order."""
+        incoming = {i: 0 for i in range(len(self.nodes))}
+        forward = [e for e in self.edges if not e.carry]
+        for e in forward:
+            incoming[e.dst] += 1
+        ready = [i for i, n in incoming.items() if n == 0]
+        order: list[int] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for e in forward:
+                if e.src == node:
+                    incoming[e.dst] -= 1
+                    if incoming[e.dst] == 0:
+                        ready.append(e.dst)
+        if len(order) != len(self.nodes):
+            stuck = sorted(self.nodes[i].name for i, n in incoming.items() if n)
+            raise TimingError(f"streams form a cycle within a step through {', '.join(stuck)}")
+        return order
+
+
+@dataclass
+class Stalls:
+    """Cycles one node spent, over the simulated steps."""
+
+    busy: float = 0.0
+    stalled: dict[str, float] = field(default_factory=dict)
+    """Waiting cycles between firings (and before the first), by cause: 'input from
+    <role>', 'output to <role>', 'control'."""
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """One simulated step: the enable time and every node's firing times."""
+
+    enable: float
+    firings: tuple[Times, ...]
+    end: float
+    """When the last unit's done token reached the controller (+ its update)."""
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    total_cycles: float
+    steps: int
+    simulated_steps: int
+    extrapolated_steps: int
+    cycles_per_step: float
+    """The mean step of the repeating cycle of steps (the last step's, when the loop was
+    simulated to its end without repeating)."""
+    first_step_cycles: float
+    stalls: tuple[Stalls, ...]
+    """Per node, summed over the simulated steps (extrapolated steps scale them)."""
+
+
+class _Engine:
+    def __init__(self, graph: TimingGraph):
+        self.g = graph
+        self.order = graph.order()
+        self.inputs: list[list[Edge]] = [[] for _ in graph.nodes]
+        self.outputs: list[list[Edge]] = [[] for _ in graph.nodes]
+        for e in graph.edges:
+            self.inputs[e.dst].append(e)
+            self.outputs[e.src].append(e)
+        self.index = [np.arange(n.count, dtype=np.float64) for n in graph.nodes]
+        self.stages = graph.stages
+        self.members: list[list[int]] = [[] for _ in range(self.stages)]
+        for i in self.order:
+            self.members[graph.nodes[i].stage].append(i)
+        for e in graph.edges:
+            if not e.carry and graph.nodes[e.src].stage > graph.nodes[e.dst].stage:
+                raise TimingError(
+                    f"stream {graph.nodes[e.src].name} -> {graph.nodes[e.dst].name} goes "
+                    "back to an earlier nest of the step"
+                )
+        self.history: list[StepTiming] = []
+        self.enables: list[float] = []
+        self.stalls = [Stalls() for _ in graph.nodes]
+        self.step_stalls: list[list[Stalls]] = []
+
+    # -- constraints ----------------------------------------------------------------------
+
+    def _last(self, node: int, step: int, firings: Sequence[Times]) -> float | None:
+        """When `node` last fired in `step` (None before the loop or for an idle node)."""
+        if step < 0:
+            return None
+        f = firings[node] if step == len(self.history) else self.history[step].firings[node]
+        return float(f[-1]) if f.size else None
+
+    def _arrival(self, e: Edge, step: int, firings: Sequence[Times]) -> Times:
+        """When each firing of e.dst has what it reads over e."""
+        src, dst = self.g.nodes[e.src], self.g.nodes[e.dst]
+        travel = src.latency + e.hops * self.g.hop_latency
+        need = np.full(dst.count, -np.inf)
+        if e.buffers:
+            # the whole buffer, after the writer's last write and the swap (wdone pulse)
+            last = self._last(e.src, step - e.carry, firings)
+            if last is not None:
+                need[:] = last + travel + 1
+            return need
+        # a token leaves after the producer's last firing for it; firing g of the
+        # consumer takes token g // consume_every (at the first firing of its group)
+        emitted = firings[e.src][e.produce_every - 1 :: e.produce_every]
+        # token counts may differ by a copy's iterations (a multicast to copies with one
+        # iteration fewer, a gather of such copies): the first tokens pair up
+        slots = need[:: e.consume_every]
+        paired = min(slots.size, emitted.size)
+        slots[:paired] = emitted[:paired] + travel
+        need[:: e.consume_every] = slots
+        return need
+
+    def _credit(self, e: Edge, step: int, firings: Sequence[Times]) -> Times:
+        """The earliest time each firing of e.src may fire, by e's FIFO or N-buffer."""
+        src = self.g.nodes[e.src]
+        bound = np.full(src.count, -np.inf)
+        back = e.hops * self.g.hop_latency
+        if e.buffers:
+            # the buffer this step writes was last read in step - buffers + carry
+            last = self._last(e.dst, step - e.buffers + e.carry, firings)
+            if last is not None:
+                bound[:] = last + 1 + back
+            return bound
+        tokens = e.tokens(self.g.nodes)
+        consumed = firings[e.dst][:: e.consume_every][:tokens]  # when each token left
+        # token j needs the slot freed by token j - depth (of this step or the last); a
+        # sink that takes fewer tokens than are sent frees no slot for the rest
+        credit = np.full(tokens, -np.inf)
+        freed = min(consumed.size, tokens - e.depth)
+        if freed > 0:
+            credit[e.depth : e.depth + freed] = consumed[:freed] + back
+        if self.history and consumed.size == tokens:
+            earlier = self.history[-1].firings[e.dst][:: e.consume_every][:tokens]
+            carried = min(e.depth, tokens)
+            credit[:carried] = np.maximum(credit[:carried], earlier[tokens - carried :] + back)
+        # the firing that emits token j must find a slot when its result leaves
+        bound[e.produce_every - 1 :: e.produce_every] = credit - src.latency
+        return bound
+
+    def _fire(self, node: int, ready: Times) -> Times:
+        """F[g] = max(F[g-1] + ii, ready[g]), for the whole step at once."""
+        ii = self.g.nodes[node].ii
+        ramp = ii * self.index[node]
+        return ramp + np.maximum.accumulate(ready - ramp)
+
+    # -- one step -------------------------------------------------------------------------
+
+    def _enable(self, step: int, stage: int) -> float:
+        return self.enables[max(step, 0) * self.stages + stage]
+
+    def _start(self, node: int, step: int) -> float:
+        """The enable of the step and nest the node serves, after the hops from the
+        controller, and not before its own pipeline has taken its last firing."""
+        n = self.g.nodes[node]
+        enable = self._enable(step - n.lead, n.stage) + n.control_hops * self.g.hop_latency
+        return max(enable, self._previous(node))
+
+    def _previous(self, node: int) -> float:
+        """When the node could fire next after its last step (its pipeline is shared)."""
+        last = self._last(node, len(self.history) - 1, ())
+        return last + self.g.nodes[node].ii if last is not None else 0.0
+
+    def _stage_end(self, stage: int, firings: Sequence[Times], enable: float) -> float:
+        """When the controller has every done token of the stage's units (and updated)."""
+        done = [
+            float(f[-1]) + n.done_delay() + n.control_hops * self.g.hop_latency
+            for n, f in zip(self.g.nodes, firings, strict=True)
+            if f.size and n.lead == 0 and n.stage == stage
+        ]
+        return max(done, default=enable) + self.g.controller_latency
+
+    def step(self, step: int) -> StepTiming:
+        nodes = self.g.nodes
+        stages = self.stages
+        firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        starts = [0.0] * len(nodes)
+        for _ in range(MAX_FIXPOINT_ROUNDS):
+            del self.enables[step * stages + 1 :]
+            for stage, members in enumerate(self.members):
+                for i in members:
+                    starts[i] = self._start(i, step)
+                    ready = np.maximum(credits[i], starts[i])
+                    for e in self.inputs[i]:
+                        ready = np.maximum(ready, self._arrival(e, step, firings))
+                    firings[i] = self._fire(i, ready)
+                self.enables.append(self._stage_end(stage, firings, self.enables[-1]))
+            changed = False
+            for i in range(len(nodes)):
+                for e in self.outputs[i]:
+                    bound = self._credit(e, step, firings)
+                    if (bound > credits[i]).any():
+                        credits[i] = np.maximum(credits[i], bound)
+                        changed = changed or bool((bound > firings[i]).any())
+            if not changed:
+                break
+        else:
+            raise TimingError(f"back-pressure does not settle in step {step}: a deadlock")
+        self._account(step, starts, firings, credits)
+        timing = StepTiming(self._enable(step, 0), tuple(firings), self.enables[-1])
+        self.history.append(timing)
+        return timing
+
+    def _account(
+        self, step: int, starts: list[float], firings: list[Times], credits: list[Times]
+    ) -> None:
+        """Busy cycles, and every wait attributed to the constraint that bound it."""
+        tallies = [Stalls() for _ in self.g.nodes]
+        self.step_stalls.append(tallies)
+        for i, n in enumerate(self.g.nodes):
+            f = firings[i]
+            if not f.size:
+                continue
+            tally = tallies[i]
+            tally.busy = n.count * n.ii
+            previous = np.concatenate(([self._previous(i)], f[:-1] + n.ii))
+            waits = f - previous
+            if not (waits > 0).any():
+                continue
+            causes = {ENABLE: np.full(n.count, starts[i])}
+            for e in self.inputs[i]:
+                label = f"input from {self.g.nodes[e.src].role}"
+                arrival = self._arrival(e, step, firings)
+                causes[label] = np.maximum(causes.get(label, arrival), arrival)
+            causes[f"output to {self._consumer_roles(i)}"] = credits[i]
+            labels = list(causes)
+            binding = np.argmax(np.stack([causes[label] for label in labels]), axis=0)
+            for k, label in enumerate(labels):
+                cycles = float(waits[(binding == k) & (waits > 0)].sum())
+                if cycles:
+                    tally.stalled[label] = tally.stalled.get(label, 0.0) + cycles
+        for total, tally in zip(self.stalls, tallies, strict=True):
+            _add(total, tally, 1)
+
+    def _consumer_roles(self, node: int) -> str:
+        roles = sorted({self.g.nodes[e.dst].role for e in self.outputs[node]})
+        return "/".join(roles) or "nothing"
+
+    # -- the time loop --------------------------------------------------------------------
+
+    def _relative(self, step: int) -> tuple[bytes, ...]:
+        """The step's schedule relative to its enable: equal tuples mean the machine went
+        through the same states in both steps."""
+        timing = self.history[step]
+        first = step * self.stages
+        parts = [(f - timing.enable).tobytes() for f in timing.firings]
+        stage_enables = np.asarray(self.enables[first : first + self.stages + 1])
+        parts.append((stage_enables - timing.enable).tobytes())
+        return tuple(parts)
+
+    def _lookback(self) -> int:
+        """Steps back a step's schedule can depend on (prefetch leads, buffer swaps)."""
+        return 1 + max([n.lead for n in self.g.nodes] + [e.buffers for e in self.g.edges])
+
+    def _period(self, step: int) -> int | None:
+        """The smallest p <= MAX_PERIOD with which the machine's state at the end of
+        `step` (the relative schedules of the last `lookback` steps, which are all a later
+        step depends on) equals its state p steps earlier: from then on the steps repeat
+        with period p. Step 0 (no history) is never part of the comparison."""
+        lookback = self._lookback()
+        for period in range(1, MAX_PERIOD + 1):
+            if step - period - lookback + 1 < 1:
+                break
+            if all(
+                self._relative(step - j) == self._relative(step - j - period)
+                for j in range(lookback)
+            ):
+                return period
+        return None
+
+    def run(self, steps: int, extrapolate: bool = True) -> TimingResult:
+        if steps < 1:
+            raise TimingError("a time loop needs at least one step")
+        self.enables = [0.0]
+        for s in range(steps):
+            self.step(s)
+            if extrapolate and s + 1 < steps:
+                period = self._period(s)
+                if period is not None:
+                    return self._result(steps, s + 1, period)
+        return self._result(steps, steps, 1)
+
+    def _drain(self, step: int) -> float:
+        """Cycles after the last step's end until its posted writes are acknowledged
+        (the extrapolated last step repeats this one, so the tail is the same)."""
+        timing = self.history[step]
+        tails = [
+            float(f[-1]) + n.latency + n.control_hops * self.g.hop_latency
+            + self.g.controller_latency - timing.end
+            for n, f in zip(self.g.nodes, timing.firings, strict=True)
+            if n.posted and f.size
+        ]
+        return max([0.0, *tails])
+
+    def _result(self, steps: int, simulated: int, period: int) -> TimingResult:
+        ends = self.enables[:: self.stages]  # the enable of each step, then the last end
+        durations = np.diff(ends[: simulated + 1])
+        cycle = durations[simulated - period :]
+        extrapolated = steps - simulated
+        whole, part = divmod(extrapolated, period)
+        total = ends[simulated] + whole * float(cycle.sum()) + float(cycle[:part].sum())
+        # the loop ends when its posted writes have reached memory too
+        total += self._drain(simulated - 1)
+        for node, total_stalls in enumerate(self.stalls):
+            for k in range(period):
+                times = whole + (1 if k < part else 0)
+                _add(total_stalls, self.step_stalls[simulated - period + k][node], times)
+        return TimingResult(
+            total_cycles=total,
+            steps=steps,
+            simulated_steps=simulated,
+            extrapolated_steps=extrapolated,
+            cycles_per_step=float(cycle.mean()),
+            first_step_cycles=float(durations[0]),
+            stalls=tuple(self.stalls),
+        )
+
+
+def _add(total: Stalls, step: Stalls, times: int) -> None:
+    total.busy += step.busy * times
+    for cause, cycles in step.stalled.items():
+        total.stalled[cause] = total.stalled.get(cause, 0.0) + cycles * times
+
+
+def simulate(graph: TimingGraph, steps: int, *, extrapolate: bool = True) -> TimingResult:
+    """Run `steps` time steps of `graph`; with `extrapolate`, stop simulating once the
+    machine's state at a step boundary has repeated and extrapolate the cycle."""
+    return _Engine(graph).run(steps, extrapolate)
+
+
+__all__ = [
+    "Edge",
+    "Node",
+    "Stalls",
+    "TimingError",
+    "TimingGraph",
+    "TimingResult",
+    "simulate",
+]

@@ -1,0 +1,41 @@
+// The default pipeline to config.json, its simulation and its picture, from the command line.
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: rnnc gen lstm 8 3 --input 5 -o %t/m.mlir
+// RUN: rnnc %t/m.mlir -o %t/config.json | filecheck %s --check-prefix=COMPILE
+// COMPILE: config.json: design hu={{[0-9]+}} ru={{[0-9]+}} rv={{[0-9]+}}; {{[0-9]+}} PCUs, {{[0-9]+}} PMUs, {{[0-9]+}} AGs, {{[0-9]+}} routes; predicted {{[0-9.e-]+}} ms ({{[0-9]+}} cycles, mixed)
+// RUN: mkdir %t/again && rnnc %t/m.mlir -o %t/again/config.json > /dev/null
+// RUN: diff %t/config.json %t/again/config.json
+// RUN: cmp %t/config.weights.npz %t/again/config.weights.npz
+// RUN: rnnc sim %t/config.json --inputs %t/m.inputs.npz -o %t/out.npz --report %t/report.json | filecheck %s --check-prefix=SIM
+// SIM: config.json: {{[0-9]+}} cycles = {{[0-9.e-]+}} ms at 1 GHz; {{[0-9.]+}} cycles per step; {{[0-9]+}} steps simulated, {{[0-9]+}} extrapolated
+// RUN: filecheck %s --check-prefix=REPORT --input-file=%t/report.json
+// REPORT: "steps": {
+// REPORT-NEXT: "extrapolated": {{[0-9]+}},
+// REPORT-NEXT: "simulated": {{[0-9]+}},
+// REPORT-NEXT: "total": 3
+// REPORT: "pcu": {
+// REPORT-NEXT: "busy_cycles": {{[0-9]+}},
+// REPORT-NEXT: "stalled_by": {
+// RUN: rnnc show %t/config.json -o %t/place.svg
+// RUN: filecheck %s --check-prefix=SVG --input-file=%t/place.svg
+// SVG: <svg
+
+// Bad input: one diagnostic, exit 1, no output.
+// RUN: not rnnc %t/m.mlir --emit=config 2>&1 | filecheck %s --check-prefix=NOFILE
+// NOFILE: --emit=config: error: a configuration is written to a file with its weights beside it: give -o FILE.json
+// RUN: not rnnc %t/m.mlir -o %t/two.json --chips 2 2>&1 | filecheck %s --check-prefix=CHIPS
+// CHIPS: --chips: error: a configuration describes one chip: --chips 2 (a design split over several chips, with the exchange of h between them) cannot be emitted yet; with --chips 1 the weights that do not fit on the chip are streamed from DRAM every step
+// RUN: not ls %t/two.json %t/two.weights.npz
+// RUN: not rnnc sim %t/none.json --inputs %t/m.inputs.npz 2>&1 | filecheck %s --check-prefix=MISSING
+// MISSING: none.json: error: no such file
+// RUN: sed 's/"format": "rnnc-config"/"format": "other"/' %t/config.json > %t/bad.json
+// RUN: not rnnc sim %t/bad.json --inputs %t/m.inputs.npz -o %t/bad.npz 2>&1 | filecheck %s --check-prefix=FORMAT
+// FORMAT: bad.json: error: field 'format': expected "rnnc-config", got "other"
+// RUN: not ls %t/bad.npz
+// RUN: sed 's/"format_version": "1.0"/"format_version": "2.0"/' %t/config.json > %t/v2.json
+// RUN: not rnnc sim %t/v2.json --inputs %t/m.inputs.npz 2>&1 | filecheck %s --check-prefix=VERSION
+// VERSION: v2.json: error: field 'format_version': expected a string matching ^1\.[0-9]+$, got "2.0"
+// RUN: not rnnc show %t/config.json -o %t/place.gif 2>&1 | filecheck %s --check-prefix=PICTURE
+// PICTURE: place.gif: error: unknown picture format '.gif' (expected .svg or .png)
+// RUN: not rnnc sim %t/config.json --inputs %t/m.npz 2>&1 | filecheck %s --check-prefix=INPUTS
+// INPUTS: error: missing input(s) X (the configuration takes X)

@@ -1,0 +1,127 @@
+"""The timing engine on small graphs whose schedules are worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph, simulate
+
+
+def test_a_pipeline_chain_adds_latencies_and_hops() -> None:
+    # A fires at 0..3; its tokens reach B at g + 2 (latency) + 2 (hops); B fires 4..7,
+    # its last result leaves at 10 and the controller takes one more cycle.
+    graph = TimingGraph(
+        (Node("a", "pmu", "src", 4, 1, 2), Node("b", "pcu", "dst", 4, 1, 3)),
+        (Edge(0, 1, "vector", hops=2),),
+        hop_latency=1,
+    )
+    result = simulate(graph, 1)
+    assert result.total_cycles == 11
+    assert result.stalls[1].stalled == {"input from src": 4.0}
+
+
+def test_a_full_fifo_holds_the_producer_back() -> None:
+    # C takes a token every 3 cycles from a 2-entry FIFO: C fires at 1, 4, 7, 10, 13, 16;
+    # P's token j waits for the slot token j - 2 freed: P fires 0, 1, 2, 3, 6, 9.
+    graph = TimingGraph(
+        (Node("p", "pmu", "producer", 6, 1, 1), Node("c", "pcu", "consumer", 6, 3, 1)),
+        (Edge(0, 1, "scalar", hops=0, depth=2),),
+        hop_latency=1,
+    )
+    result = simulate(graph, 1)
+    assert result.total_cycles == 18
+    assert result.stalls[0].stalled == {"output to consumer": 4.0}
+    assert result.stalls[0].busy == 6
+    assert result.stalls[1].busy == 18
+
+
+def test_nests_of_a_step_run_one_after_another() -> None:
+    # stage 0 ends when its done token is counted (2 + 2 + 1 = 5); stage 1 fires at 5, 6.
+    graph = TimingGraph(
+        (Node("a", "pcu", "first", 3, 1, 2), Node("b", "pcu", "second", 2, 1, 1, stage=1)),
+        (),
+        hop_latency=1,
+    )
+    assert simulate(graph, 1).total_cycles == 8
+    assert simulate(graph, 3).total_cycles == 24
+
+
+def _recurrent_cell(chunks: int, iterations: int) -> TimingGraph:
+    """Weights and [x, h] PMUs feed a map-reduce PCU; an element-wise PCU writes h into the
+    double-buffered operand PMU for the next step; x is prefetched from DRAM."""
+    nodes = (
+        Node("w", "pmu", "weights", iterations * chunks, 1, 5, control_hops=3),
+        Node("xh", "pmu", "operand", iterations * chunks, 1, 5, control_hops=3),
+        Node("mr", "pcu", "map_reduce", iterations * chunks, 1, 7, control_hops=3),
+        Node("ew", "pcu", "elementwise", iterations, 1, 4, control_hops=3),
+        Node("hw", "pmu", "state", iterations, 1, 1, control_hops=3),
+        Node("x", "ag", "dram-load", 4, 2.5, 100, control_hops=5, lead=1),
+    )
+    edges = (
+        Edge(0, 2, "vector", 1),
+        Edge(1, 2, "vector", 1),
+        Edge(2, 3, "scalar", 2, produce_every=chunks),
+        Edge(3, 4, "scalar", 1),
+        Edge(4, 1, "vector", 1, buffers=2, carry=1),
+        Edge(5, 1, "vector", 3, buffers=2, carry=0),
+    )
+    return TimingGraph(nodes, edges, hop_latency=1)
+
+
+@pytest.mark.parametrize(("chunks", "iterations"), [(2, 16), (4, 64), (1, 3)])
+def test_extrapolating_a_repeating_schedule_is_exact(chunks: int, iterations: int) -> None:
+    graph = _recurrent_cell(chunks, iterations)
+    full = simulate(graph, 25, extrapolate=False)
+    fast = simulate(graph, 25)
+    assert fast.simulated_steps < 25
+    assert fast.simulated_steps + fast.extrapolated_steps == 25
+    assert fast.total_cycles == full.total_cycles
+    for a, b in zip(fast.stalls, full.stalls, strict=True):
+        assert a.busy == pytest.approx(b.busy)
+        assert a.stalled == pytest.approx(b.stalled)
+
+
+def test_the_steady_step_is_the_map_reduce_stream_plus_its_latencies() -> None:
+    # Without x: enable -> 3 hops -> the operand PMU reads at 3..66 -> PMU latency 5 +
+    # 1 hop -> the map-reduce PCU fires at 9..72; its last partial leaves at 72 + 7 and
+    # arrives 2 hops later: element-wise fires at 81, + 4 + 1 hop -> the h write at 86,
+    # + 1 + 3 hops -> the done token at 90, counted at 91.
+    cell = _recurrent_cell(4, 16)
+    without_x = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1)
+    assert simulate(without_x, 25).cycles_per_step == 91
+    # x's DRAM prefetch (100 cycles + 4 bursts) into a double buffer cannot start before
+    # the step two back has read that buffer, so it is longer than a step and every
+    # other step waits for it: the steps alternate and average more than 91 cycles.
+    with_x = simulate(cell, 25)
+    assert with_x.cycles_per_step > 91
+    assert "input from dram-load" in with_x.stalls[1].stalled
+
+
+def test_a_stream_of_partial_tokens_is_refused() -> None:
+    with pytest.raises(TimingError, match="4 firings do not make whole tokens of 3"):
+        TimingGraph(
+            (Node("a", "pcu", "a", 4, 1, 1), Node("b", "pcu", "b", 1, 1, 1)),
+            (Edge(0, 1, "scalar", 1, produce_every=3),),
+            hop_latency=1,
+        )
+
+
+def test_a_multicast_to_a_copy_with_an_iteration_fewer() -> None:
+    # P sends 6 tokens to A (6 firings) and B (5 firings: a copy with one iteration
+    # fewer); B takes the first 5, and the sixth needs no room at B.
+    graph = TimingGraph(
+        (Node("p", "pmu", "p", 6, 1, 1), Node("a", "pcu", "a", 6, 1, 1),
+         Node("b", "pcu", "b", 5, 1, 1)),
+        (Edge(0, 1, "vector", 0, depth=1), Edge(0, 2, "vector", 0, depth=1)),
+        hop_latency=1,
+    )
+    result = simulate(graph, 1)
+    assert result.total_cycles == 6 + 1 + 1  # P at 0..5, A at 1..6, done at 7, counted 8
+
+
+def test_a_cycle_of_fifos_within_a_step_is_refused() -> None:
+    with pytest.raises(TimingError, match="cycle within a step"):
+        TimingGraph(
+            (Node("a", "pcu", "a", 1, 1, 1), Node("b", "pcu", "b", 1, 1, 1)),
+            (Edge(0, 1, "scalar", 1), Edge(1, 0, "scalar", 1)),
+            hop_latency=1,
+        ).order()
