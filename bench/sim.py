@@ -82,7 +82,7 @@ def values_table(repeats: int) -> Table:
         if status:
             raise SystemExit("rnnc could not compile the example")
         loaded = load_config(config)
-        from rnnc.backend.emit import machine_of
+        from rnnc.backend.load import machine_of
 
         machine = machine_of(loaded.data)
         inputs = load_npz(f"{EXAMPLE}.inputs.npz")

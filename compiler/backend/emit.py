@@ -20,21 +20,18 @@ all-or-nothing.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rnnc.backend.load import FORMAT, FORMAT_VERSION, file_sha256
+from rnnc.backend.load import FORMAT, FORMAT_VERSION
 from rnnc.backend.schema import PLACED_FIELDS
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import save_npz
-from rnnc.numerics.precision import Precision
+from rnnc.numerics.precision import NumericMode
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, from_data, to_data
+from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, to_data
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ def _io(bindings: Sequence[Any], machine: Machine) -> list[dict[str, Any]]:
     ]
 
 
-def _precision(precision: Precision, arch: Architecture) -> dict[str, Any]:
+def _precision(precision: NumericMode, arch: Architecture) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": precision.name,
         "spec": precision.spec,
@@ -152,7 +149,7 @@ def config_data(
     machine: Machine,
     arch: Architecture,
     *,
-    precision: Precision,
+    precision: NumericMode,
     prediction: Prediction,
     weights: Mapping[str, np.ndarray],
     weights_file: str,
@@ -203,89 +200,19 @@ def config_data(
     }
 
 
-def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
-    """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
-    units = []
-    for unit in config["chips"][chip]["units"]:
-        derived = ("row", "col") if unit["kind"] == "pcu" else ("row", "col", "role")
-        data = {k: v for k, v in unit.items() if k not in derived}
-        units.append({**data, "site": [unit["row"], unit["col"]]})
-    data = dict(config["program"])
-    data |= {
-        "arch": config["arch"]["name"],
-        "arch_digest": config["arch"]["sha256"],
-        "precision": config["precision"]["name"],
-        "design": config["design"]["nests"],
-        "inputs": [_binding(b) for b in config["inputs"]],
-        "outputs": [_binding(b) for b in config["outputs"]],
-        "units": units,
-        "streams": config["chips"][chip]["routes"],
-    }
-    return from_data(Machine, data)
-
-
-def _binding(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": entry["name"],
-        "shape": entry["shape"],
-        "dtype": entry["dtype"],
-        "memory": entry["location"]["memory"],
-    }
-
-
 def dumps(config: Mapping[str, Any]) -> str:
     """The file's text: sorted keys, one level of indentation per nesting, a newline."""
     return json.dumps(config, sort_keys=True, indent=1, allow_nan=False) + "\n"
 
 
-def write_config(
-    path: str,
-    machine: Machine,
-    arch: Architecture,
-    *,
-    precision: Precision,
-    prediction: Prediction,
-    weights: Mapping[str, np.ndarray],
-    **options: int,
-) -> dict[str, Any]:
-    """Write `path` and its weight file, both or neither (each is written to a temporary
-    file beside it and moved into place only when both are complete and the
-    configuration validates); returns the configuration."""
-    from rnnc.backend.load import check_schema
-
-    config_path = Path(path)
-    if not config_path.parent.is_dir():
-        raise Diagnostic(path, f"the output directory {config_path.parent} does not exist")
-    npz = weights_path(config_path)
+def weight_arrays(
+    path: str, machine: Machine, weights: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """What the weight file beside the configuration `path` holds: exactly the arrays the
+    units refer to, as float32."""
     names = referenced_arrays(machine)
     missing = [name for name in names if name not in weights]
     if missing:
         raise Diagnostic(path, f"the design refers to weight arrays the model does not have: "
                          f"{', '.join(missing)}")
-    arrays = {name: np.asarray(weights[name], dtype=np.float32) for name in names}
-    temporaries = []
-    try:
-        npz_tmp = _temporary(npz, temporaries)
-        save_npz(npz_tmp, arrays)
-        config = config_data(
-            machine, arch, precision=precision, prediction=prediction, weights=arrays,
-            weights_file=npz.name, weights_sha256=file_sha256(npz_tmp), **options,
-        )
-        check_schema(config, path)  # a compiler bug if not; never write an invalid file
-        config_tmp = _temporary(config_path, temporaries)
-        config_tmp.write_text(dumps(config))
-        for tmp, target in ((npz_tmp, npz), (config_tmp, config_path)):
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-    finally:
-        for tmp in temporaries:
-            if tmp.exists():
-                tmp.unlink()
-    return config
-
-
-def _temporary(target: Path, made: list[Path]) -> Path:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    made.append(Path(name))
-    return Path(name)
+    return {name: np.asarray(weights[name], dtype=np.float32) for name in names}

@@ -20,6 +20,7 @@ import jsonschema
 import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
+from rnnc.target.machine import Machine, from_data
 
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
@@ -174,10 +175,39 @@ def parse(path: Path) -> object:
                           f"invalid JSON: {error.msg}") from None
 
 
+def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
+    """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
+    units = []
+    for unit in config["chips"][chip]["units"]:
+        derived = ("row", "col") if unit["kind"] == "pcu" else ("row", "col", "role")
+        data = {k: v for k, v in unit.items() if k not in derived}
+        units.append({**data, "site": [unit["row"], unit["col"]]})
+    data = dict(config["program"])
+    data |= {
+        "arch": config["arch"]["name"],
+        "arch_digest": config["arch"]["sha256"],
+        "precision": config["precision"]["name"],
+        "design": config["design"]["nests"],
+        "inputs": [_binding(b) for b in config["inputs"]],
+        "outputs": [_binding(b) for b in config["outputs"]],
+        "units": units,
+        "streams": config["chips"][chip]["routes"],
+    }
+    return from_data(Machine, data)
+
+
+def _binding(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": entry["name"],
+        "shape": entry["shape"],
+        "dtype": entry["dtype"],
+        "memory": entry["location"]["memory"],
+    }
+
+
 def _design(data: Mapping[str, Any], arch: Architecture, source: str) -> None:
     """The placed and routed design is legal on its architecture: the independent checker
     of `spatial-verify` (`rnnc.target.checks`), on the machine rebuilt from the file."""
-    from rnnc.backend.emit import machine_of
     from rnnc.target.checks import check_design
 
     for index, chip in enumerate(data["chips"]):

@@ -10,14 +10,24 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import load_npz, save_npz, write_atomically
+from rnnc.driver.arguments import ArgumentParser
+from rnnc.driver.io import Outputs, load_npz, load_weights, save_npz, write_atomically
+
+if TYPE_CHECKING:
+    from rnnc.backend.emit import Prediction
+    from rnnc.numerics.precision import NumericMode
+    from rnnc.target.arch import Architecture
+    from rnnc.target.machine import Machine
 
 #: The passes from the loop level down to a placed, routed and verified spatial design.
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify"
@@ -38,10 +48,8 @@ def compile_to_config(
     plug-ins and diagnostics stay in one place); `optional` are the design options, which
     each half of the pipeline may leave to the other. The loop level is printed and
     parsed again between the halves, which also checks its text form is complete."""
-    from rnnc.backend.emit import write_config
     from rnnc.backend.predict import prediction_of
     from rnnc.driver import pipeline
-    from rnnc.driver.cli import _load_weights, print_ir
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
     from rnnc.target.machine import machine_from_module
@@ -62,8 +70,8 @@ def compile_to_config(
     module = transform(text, args, LOOP_PIPELINE, optional)
     prediction = prediction_of(module)
     # the loop level still has the rnn.weight ops that say what the weight file must hold
-    weights = _load_weights(module, args.model)
-    module = transform(print_ir(module), args, SPATIAL_PIPELINE, optional)
+    weights = load_weights(module, args.model)
+    module = transform(pipeline.print_ir(module), args, SPATIAL_PIPELINE, optional)
     machine = machine_from_module(module)
     arch = load_architecture(args.arch) if args.arch else load_architecture()
     precision = FP32 if machine.precision == "fp32" else parse_precision(
@@ -72,6 +80,40 @@ def compile_to_config(
         args.output, machine, arch, precision=precision, prediction=prediction, weights=weights
     )
     print(summary_line(args.output, config))
+
+
+def write_config(
+    path: str,
+    machine: Machine,
+    arch: Architecture,
+    *,
+    precision: NumericMode,
+    prediction: Prediction,
+    weights: Mapping[str, np.ndarray],
+    **options: int,
+) -> dict[str, Any]:
+    """Write `path` and its weight file beside it, both or neither, once the configuration
+    validates (an invalid one is a compiler bug, never written); returns the configuration."""
+    from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
+    from rnnc.backend.load import check_schema
+
+    arrays = weight_arrays(path, machine, weights)
+    npz = io.BytesIO()
+    save_npz(npz, arrays)
+    weights_file = weights_path(Path(path))
+    config = config_data(
+        machine, arch, precision=precision, prediction=prediction, weights=arrays,
+        weights_file=weights_file.name, weights_sha256=hashlib.sha256(npz.getvalue()).hexdigest(),
+        **options,
+    )
+    check_schema(config, path)
+    with Outputs() as outputs:
+        outputs.reserve(path)
+        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
+                      "-o (its weights, beside it)")
+        outputs.write(path, lambda tmp: tmp.write_text(dumps(config)))
+        outputs.commit()
+    return config
 
 
 def summary_line(path: str, config: dict) -> str:
@@ -96,9 +138,7 @@ def summary_line(path: str, config: dict) -> str:
 
 
 def _sim_parser() -> argparse.ArgumentParser:
-    from rnnc.driver.cli import _ArgumentParser
-
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="rnnc sim",
         description="Run a configuration: rebuild the machine from config.json alone and "
         "simulate its values and its cycles.",
@@ -142,9 +182,7 @@ def report_line(path: str, report: dict) -> str:
 
 
 def _show_parser() -> argparse.ArgumentParser:
-    from rnnc.driver.cli import _ArgumentParser
-
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="rnnc show",
         description="Draw a configuration: units by role, routes, link utilisation per network.",
     )

@@ -19,22 +19,26 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
-from io import StringIO
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
-from rnnc.dialects.rnn import WeightOp
 from rnnc.driver import backend_commands, pipeline
-from rnnc.driver.io import Expected, Outputs, check_input_file, load_npz, save_npz
+from rnnc.driver.arguments import ArgumentParser
+from rnnc.driver.io import (
+    Outputs,
+    check_input_file,
+    expected_of,
+    load_npz,
+    load_weights,
+    save_npz,
+)
 from rnnc.numerics.precision import NumericMode, parse_precision
 from rnnc.target.arch import load_architecture
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.passes import ModulePass
-from xdsl.printer import Printer
 
 #: Pass pipelines that take a model from the rnn level down to each level.
 LEVEL_PIPELINES: dict[str, str] = {
@@ -48,14 +52,6 @@ LEVEL_PIPELINES: dict[str, str] = {
     "config": "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition,"
     "spatial-place,spatial-route,spatial-verify",
 }
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse, but usage errors are diagnostics with exit status 1 like every other."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        raise Diagnostic(self.prog, message)
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +142,7 @@ def _check_architecture(configured: ModulePass) -> None:
 
 
 def _compile_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="rnnc",
         description="Compile an rnnc model (see also: rnnc run, rnnc import, rnnc gen).",
     )
@@ -175,7 +171,7 @@ def _compile_parser() -> argparse.ArgumentParser:
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="rnnc run", description="Interpret a model on numpy inputs.")
+    parser = ArgumentParser(prog="rnnc run", description="Interpret a model on numpy inputs.")
     parser.add_argument("model", help="the model (.mlir)")
     parser.add_argument("--inputs", required=True, help=".npz keyed by function-argument name")
     parser.add_argument("-o", "--output", help=".npz to write the results to, keyed by result name")
@@ -188,7 +184,7 @@ def _run_parser() -> argparse.ArgumentParser:
 
 
 def _import_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="rnnc import", description="Import an ONNX model.")
+    parser = ArgumentParser(prog="rnnc import", description="Import an ONNX model.")
     parser.add_argument("model", help="the ONNX model (.onnx)")
     parser.add_argument(
         "-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it"
@@ -197,7 +193,7 @@ def _import_parser() -> argparse.ArgumentParser:
 
 
 def _gen_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog="rnnc gen", description="Generate a DeepBench-style model with random weights."
     )
     # Either the sizes, or a row of a DeepBench table: both spellings are optional here and
@@ -225,12 +221,6 @@ def _emit_text(text: str, output: str | None, outputs: Outputs) -> None:
         sys.stdout.write(text)
     else:
         outputs.write(output, lambda tmp: tmp.write_text(text))
-
-
-def print_ir(module: ModuleOp, generic: bool = False) -> str:
-    buffer = StringIO()
-    Printer(stream=buffer, print_generic_format=generic).print_op(module)
-    return buffer.getvalue() + "\n"
 
 
 # ---- the shared front half: read, verify, transform ------------------------------------------
@@ -267,28 +257,7 @@ def _transform(
 
 def _print_after_pass(done: ModulePass, module: ModuleOp) -> None:
     sys.stderr.write(f"// -----// IR Dump After {done.name} //----- //\n")
-    sys.stderr.write(print_ir(module))
-
-
-def _load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
-    """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any, each
-    checked against the `rnn.weight` ops that read it before its data is read."""
-    attr = module.attributes.get("rnn.weights")
-    if attr is None:
-        return {}
-    if not isinstance(attr, StringAttr):
-        raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
-    path = Path(model_path).parent / attr.data
-    expected = {
-        op.key.data: _expected(op.result.type) for op in module.walk() if isinstance(op, WeightOp)
-    }
-    return load_npz(str(path), expected, what="weight", allow_extra=True)
-
-
-def _expected(ty: object) -> Expected:
-    assert isinstance(ty, TensorType)
-    element = "integer" if isinstance(ty.get_element_type(), IntegerType) else "float"
-    return Expected(tuple(ty.get_shape()), element)
+    sys.stderr.write(pipeline.print_ir(module))
 
 
 def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.FuncOp:
@@ -331,7 +300,7 @@ def _compile(
         return 0
     if not args.split_input_file:
         module = _transform(text, args, default_pipeline, dse_dump=dump)
-        _emit_text(print_ir(module, args.print_op_generic), args.output, outputs)
+        _emit_text(pipeline.print_ir(module, args.print_op_generic), args.output, outputs)
         return 0
     # As in mlir-opt: every chunk is compiled on its own and its diagnostics reported; the
     # command fails if any chunk did, and then writes no output file.
@@ -339,7 +308,7 @@ def _compile(
     for chunk in pipeline.split_input(text):
         try:
             module = _transform(chunk, args, default_pipeline, dse_dump=dump)
-            results.append(print_ir(module, args.print_op_generic))
+            results.append(pipeline.print_ir(module, args.print_op_generic))
         except Diagnostic as diagnostic:
             sys.stderr.write(diagnostic.render() + "\n")
             failed = True
@@ -402,9 +371,9 @@ def run_main(argv: Sequence[str]) -> None:
     with Outputs() as outputs:
         if args.output is not None:
             outputs.reserve(args.output)
-        weights = _load_weights(module, args.model)
+        weights = load_weights(module, args.model)
         expected = {
-            name: _expected(ty)
+            name: expected_of(ty)
             for name, ty in zip(
                 argument_names(function), function.function_type.inputs, strict=True
             )

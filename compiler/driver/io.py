@@ -20,16 +20,20 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 import numpy as np
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory, human_bytes
+from rnnc.dialects.rnn import WeightOp
+from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
 
 #: The earliest time a zip archive can record; any fixed value would do.
 _TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
-def save_npz(path: Path | str, arrays: Mapping[str, np.ndarray], *, compress: bool = False) -> None:
+def save_npz(
+    path: Path | str | BinaryIO, arrays: Mapping[str, np.ndarray], *, compress: bool = False
+) -> None:
     """Write `arrays` to `path` as an `.npz` that `np.load` reads; same input, same bytes.
 
     `compress` deflates the members (at level 1: most of the gain for a fraction of the
@@ -325,3 +329,25 @@ def _dims(shape: Sequence[int]) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+def load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
+    """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any, each
+    checked against the `rnn.weight` ops that read it before its data is read."""
+    attr = module.attributes.get("rnn.weights")
+    if attr is None:
+        return {}
+    if not isinstance(attr, StringAttr):
+        raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
+    path = Path(model_path).parent / attr.data
+    expected = {
+        op.key.data: expected_of(op.result.type) for op in module.walk() if isinstance(op, WeightOp)
+    }
+    return load_npz(str(path), expected, what="weight", allow_extra=True)
+
+
+def expected_of(ty: object) -> Expected:
+    """What an npz member read into a value of tensor type `ty` must be."""
+    assert isinstance(ty, TensorType)
+    element = "integer" if isinstance(ty.get_element_type(), IntegerType) else "float"
+    return Expected(tuple(ty.get_shape()), element)

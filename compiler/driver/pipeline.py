@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 from rnnc.diagnostics import Diagnostic, at_span
@@ -24,6 +25,7 @@ from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.parser.generic_parser import ParserState
 from xdsl.passes import ModulePass
+from xdsl.printer import Printer
 from xdsl.universe import Universe
 from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
@@ -331,3 +333,10 @@ def _describe(error: BaseException) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+def print_ir(module: ModuleOp, generic: bool = False) -> str:
+    """The module's text, custom or generic form, with a final newline."""
+    buffer = StringIO()
+    Printer(stream=buffer, print_generic_format=generic).print_op(module)
+    return buffer.getvalue() + "\n"

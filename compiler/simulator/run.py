@@ -1,6 +1,6 @@
 """`rnnc sim`: run a loaded configuration -- its values and its cycles.
 
-The machine is rebuilt from the configuration alone (`rnnc.backend.emit.machine_of`).
+The machine is rebuilt from the configuration alone (`rnnc.backend.load.machine_of`).
 Values: the spatial level's functional semantics of the machine description
 (`rnnc.interpreters.spatial_values`: every unit computes its configured ops over its
 counters on what arrives over its streams), in the configuration's precision mode, with
@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from rnnc.backend.emit import machine_of
-from rnnc.backend.load import LoadedConfig
+from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rnnc.backend.emit import Prediction, write_config
+from rnnc.backend.emit import Prediction
 from rnnc.driver import pipeline
+from rnnc.driver.backend_commands import write_config
 from rnnc.numerics.precision import FP32
 from rnnc.target.arch import load_architecture
 from rnnc.target.machine import machine_from_module

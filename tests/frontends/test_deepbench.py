@@ -87,7 +87,7 @@ def test_the_paper_tasks_are_shipped_as_generated() -> None:
     for task in deepbench.PAPER_TASKS:
         module = deepbench.build_module(task, f"{task.name}.npz")
         text = (EXAMPLES / f"{task.name}.mlir").read_text()
-        assert text == cli.print_ir(module), task.name
+        assert text == pipeline.print_ir(module), task.name
 
 
 def test_the_paper_data_is_about_the_paper_tasks() -> None:

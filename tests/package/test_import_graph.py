@@ -2,9 +2,10 @@
 
 Built with `ast` from the sources (compiler/ = rnnc, dialects/ = rnnc.dialects, passes/ =
 rnnc.passes), every import counted, the ones inside functions included: a lazy import is
-still a dependency. The layers, from the top: the driver; the passes, the front ends and
-the interpreters; the analyses and the target model; the numerics; the dialects; and
-`rnnc.diagnostics`, which everyone may use.
+still a dependency. The layers, from the top: the driver; the simulator (over the backend
+and the interpreters); the passes, the front ends, the interpreters and the backend (the
+config emitter and loader); the analyses and the target model; the numerics; the
+dialects; and `rnnc.diagnostics`, which everyone may use.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "rnnc.passes": ("rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics"),
     "rnnc.frontends": ("rnnc.dialects", "rnnc.analysis"),
     "rnnc.interpreters": ("rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics"),
+    "rnnc.backend": ("rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics"),
+    "rnnc.simulator": (
+        "rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics", "rnnc.backend",
+        "rnnc.interpreters",
+    ),
     "rnnc.driver": (
         "rnnc.dialects", "rnnc.analysis", "rnnc.target", "rnnc.numerics", "rnnc.passes",
-        "rnnc.frontends", "rnnc.interpreters", "rnnc.universe",
+        "rnnc.frontends", "rnnc.interpreters", "rnnc.backend", "rnnc.simulator",
+        "rnnc.universe",
     ),
     "rnnc.universe": ("rnnc.dialects", "rnnc.passes"),
     "rnnc.diagnostics": (),
