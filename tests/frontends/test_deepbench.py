@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx_cases import TOLERANCE, make_case, rel_err, run_onnxruntime
-from rnnc.driver import cli
+from rnnc.driver import cli, pipeline
 from rnnc.frontends import deepbench
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deepbench"

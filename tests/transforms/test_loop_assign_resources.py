@@ -13,7 +13,7 @@ from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import time_loop_spec
 from rnnc.dialects import loop
 from rnnc.driver import pipeline
-from rnnc.driver.cli import print_ir
+from rnnc.driver.pipeline import print_ir
 from rnnc.frontends import deepbench
 from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass, foreach_par
 from rnnc.target import cost, dse
