@@ -29,6 +29,7 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.driver.sweep import table
 from rnnc.driver.sweep.job import RESULT_FIELDS
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, PAPER_DEEPBENCH, load_architecture
+from rnnc.target.cost import MEMORY_BANDWIDTH
 
 KINDS = ("pareto", "speedup", "heatmap")
 IMAGE_FORMATS = (".png", ".svg")
@@ -243,8 +244,9 @@ def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sou
     ax.set_ylabel("decomposed latency / fused latency (×)")
     ax.set_title(f"(a) fusion speedup per task ({source})")
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    if len(pairs) > 1:
-        ax.legend(fontsize=7, title="variant", title_fontsize=8, ncols=2 if len(pairs) > 5 else 1)
+    if len(pairs) > 1:  # below both panels, where it hides no bar
+        ax.figure.legend(*ax.get_legend_handles_labels(), fontsize=7, title="variant (panel a)",
+                         title_fontsize=8, loc="outside lower center", ncols=3)
 
 
 def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
@@ -273,7 +275,11 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
     ):
         ratios = [published[_task(r)] / latency(r) for r in group]
         xs = [models.index(r["model"]) - 0.4 + width * (k + 0.5) for r in group]
-        ax.bar(xs, ratios, width=width, color=colour, label=label)
+        bars = ax.bar(xs, ratios, width=width, color=colour, label=label)
+        for bar, r in zip(bars, group, strict=True):
+            if MEMORY_BANDWIDTH in (r["bound"] or ""):
+                bar.set_hatch("//")
+                bar.set_edgecolor("white")
         for bar_x, ratio in zip(xs, ratios, strict=True):
             ax.annotate(f"{ratio:.2g}", (bar_x, ratio), ha="center", va="bottom", fontsize=7)
     ax.axhline(1.0, color="black", linewidth=0.8)
@@ -281,10 +287,17 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
     ax.set_xticks(range(len(models)), models, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("paper's Plasticine latency / rnnc latency (×)")
     ax.set_title(f"(b) rnnc ({source}) over the paper's published\nPlasticine latency, "
-                 f"on {DEFAULT_ARCHITECTURE}")
+                 f"on {DEFAULT_ARCHITECTURE} (> 1: rnnc faster)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    if len(groups) > 1:
-        ax.legend(fontsize=7)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=colour, label=label)
+               for label, colour in zip(groups, _colours(len(groups)), strict=True)]
+    if any(MEMORY_BANDWIDTH in (r["bound"] or "") for r in mine):
+        handles.append(Patch(facecolor="grey", hatch="//", edgecolor="white",
+                             label="weights streamed from DRAM (do not fit on one chip)"))
+    if len(handles) > 1:
+        ax.legend(handles=handles, fontsize=7, loc="lower left")
 
 
 def _task(row: Row) -> tuple[Any, ...]:
@@ -329,7 +342,9 @@ def _heatmap(figure: Any, rows: list[Row], axes: Sequence[str] | None, title: st
     for panel in list(panels.flat)[len(models):]:
         panel.set_visible(False)
     if image is not None:
-        bar = figure.colorbar(image, ax=panels, shrink=0.6)
+        bar = figure.colorbar(image, ax=panels, shrink=0.6, ticks=[1, 2, 4, 8])
+        bar.ax.set_yticklabels(["1", "2", "4", "≥ 8"])
+        bar.ax.minorticks_off()
         bar.set_label("latency / the model's fastest cell (×)")
     figure.suptitle(f"{title}: latency ({source}, ms in each cell) over {a} and {b}")
 
@@ -349,9 +364,11 @@ def _heat_panel(
     image = ax.imshow(values / best, origin="lower", cmap="viridis_r",
                       norm=LogNorm(vmin=1.0, vmax=8.0), aspect="auto")
     for (x, y), r in cells.items():
-        text = f"{latency(r):.3g}" if r["status"] == "ok" else r["status"]
-        ax.text(xs.index(x), ys.index(y), text, ha="center", va="center", fontsize=7,
-                color="white" if r["status"] == "ok" else "black")
+        ok = r["status"] == "ok"
+        # Dark text on the light (fast) end of the colour map, light text on the dark end.
+        dark = not ok or values[ys.index(y), xs.index(x)] / best < 2.5
+        ax.text(xs.index(x), ys.index(y), f"{latency(r):.3g}" if ok else r["status"],
+                ha="center", va="center", fontsize=7, color="black" if dark else "white")
     ax.set_xticks(range(len(xs)), [str(x) for x in xs], fontsize=7)
     ax.set_yticks(range(len(ys)), [str(y) for y in ys], fontsize=7)
     return image
@@ -368,6 +385,8 @@ _UNITS = {"capacity_kib": "KiB", "clock_ghz": "GHz", "bandwidth_gbs": "GB/s", "c
 
 
 def _unit_label(field: str) -> str:
+    if field in ("pcu.count", "pmu.count"):
+        return f"{field} ({field[:3].upper()}s)"
     leaf = field.rsplit(".", 1)[-1]
     unit = next((u for key, u in _UNITS.items() if leaf == key or leaf.endswith(key)), None)
     return f"{field} ({unit})" if unit else field
