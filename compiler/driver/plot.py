@@ -57,15 +57,17 @@ def plot(
         if Path(output).suffix not in IMAGE_FORMATS:
             raise Diagnostic(output, f"expected a .png or .svg file, got '{Path(output).suffix}'")
     rows = _filter(table.read(results), where, results)
-    figure = _figure()
     title = Path(results).stem
-    if kind == "pareto":
-        _pareto(figure, rows, x, title)
-    elif kind == "speedup":
-        _speedup(figure, rows, title)
-    else:
-        _heatmap(figure, rows, axes, title)
-    for output in outputs:
+    draw = {
+        "pareto": lambda figure: _pareto(figure, rows, x, title),
+        "speedup": lambda figure: _speedup(figure, rows, title),
+        "heatmap": lambda figure: _heatmap(figure, rows, axes, title),
+    }[kind]
+    figures = []
+    for _ in outputs:  # a figure each: a layout done once for one format shifts another's
+        figures.append(_figure())
+        draw(figures[-1])
+    for figure, output in zip(figures, outputs, strict=True):
         _save(figure, output)
 
 
@@ -217,8 +219,11 @@ def _speedup(figure: Any, rows: list[Row], title: str) -> None:
     figure.suptitle(f"{title}: speedups ({source})")
 
 
-def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
-    """Decomposed over fused latency of each model on each variant and setting."""
+def fusion_speedups(
+    rows: Sequence[Row], latency: Callable[[Row], float]
+) -> dict[str, dict[str, float]]:
+    """Decomposed over fused latency, per variant (the varied fields and settings that
+    differ, as a label) and model, where both pipelines compiled."""
     fields = varied_fields(rows) + [c for c in _SETTINGS if c != "pipeline"]
     shown = _differing(rows, fields)
     pairs: dict[str, dict[str, float]] = {}
@@ -228,6 +233,33 @@ def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sou
         if pipeline == "fused" and decomposed is not None:
             label = _variant(fused, shown) if shown else "all points"
             pairs.setdefault(label, {})[model] = latency(decomposed) / latency(fused)
+    return pairs
+
+
+def paper_speedups(
+    rows: Sequence[Row], latency: Callable[[Row], float]
+) -> dict[str, list[tuple[Row, float]]]:
+    """The paper's published Plasticine latency over ours, for the fused rows of its tasks
+    on its chip (`plasticine-rnn`, by hash), per setting that differs among them."""
+    chip = load_architecture(DEFAULT_ARCHITECTURE).digest()
+    published = {
+        (t["cell"], t["hidden"], t["input"], t["steps"], t["batch"]): t["latency_ms"]["plasticine"]
+        for t in json.loads(PAPER_DEEPBENCH.read_text())["tasks"]
+    }
+    mine = [
+        r for r in rows
+        if r["arch_sha256"] == chip and r["pipeline"] == "fused" and _task(r) in published
+    ]
+    settings = _differing(mine, list(_SETTINGS))
+    groups: dict[str, list[tuple[Row, float]]] = {}
+    for r in mine:
+        label = _variant(r, settings) if settings else "fused"
+        groups.setdefault(label, []).append((r, published[_task(r)] / latency(r)))
+    return groups
+
+
+def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
+    pairs = fusion_speedups(rows, latency)
     models = _models(rows)
     if not pairs:
         ax.text(0.5, 0.5, "no model with both a fused and a decomposed point",
@@ -250,21 +282,8 @@ def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sou
 
 
 def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
-    """The paper's Plasticine latency over ours, for its tasks on its chip, fused."""
-    chip = load_architecture(DEFAULT_ARCHITECTURE).digest()
-    published = {
-        (t["cell"], t["hidden"], t["input"], t["steps"], t["batch"]): t["latency_ms"]["plasticine"]
-        for t in json.loads(PAPER_DEEPBENCH.read_text())["tasks"]
-    }
-    mine = [
-        r for r in rows
-        if r["arch_sha256"] == chip and r["pipeline"] == "fused"
-        and (r["cell"], r["hidden"], r["input"], r["steps"], r["batch"]) in published
-    ]
-    settings = _differing(mine, list(_SETTINGS))
-    groups: dict[str, list[Row]] = {}
-    for r in mine:
-        groups.setdefault(_variant(r, settings) if settings else "fused", []).append(r)
+    groups = paper_speedups(rows, latency)
+    mine = [r for group in groups.values() for r, _ in group]
     models = _models(mine)
     if not mine:
         ax.text(0.5, 0.5, f"no fused point of a paper task on its chip ({DEFAULT_ARCHITECTURE})",
@@ -273,10 +292,10 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
     for k, ((label, group), colour) in enumerate(
         zip(groups.items(), _colours(len(groups)), strict=True)
     ):
-        ratios = [published[_task(r)] / latency(r) for r in group]
-        xs = [models.index(r["model"]) - 0.4 + width * (k + 0.5) for r in group]
+        ratios = [ratio for _, ratio in group]
+        xs = [models.index(r["model"]) - 0.4 + width * (k + 0.5) for r, _ in group]
         bars = ax.bar(xs, ratios, width=width, color=colour, label=label)
-        for bar, r in zip(bars, group, strict=True):
+        for bar, (r, _) in zip(bars, group, strict=True):
             if MEMORY_BANDWIDTH in (r["bound"] or ""):
                 bar.set_hatch("//")
                 bar.set_edgecolor("white")
@@ -392,4 +411,5 @@ def _unit_label(field: str) -> str:
     return f"{field} ({unit})" if unit else field
 
 
-__all__ = ["IMAGE_FORMATS", "KINDS", "pareto_front", "plot", "varied_fields"]
+__all__ = ["IMAGE_FORMATS", "KINDS", "fusion_speedups", "paper_speedups", "pareto_front", "plot",
+           "varied_fields"]

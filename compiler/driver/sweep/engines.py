@@ -27,7 +27,11 @@ OnResult = Callable[[Point, dict[str, Any]], None]
 def run_local(points: Sequence[Point], workers: int, on_result: OnResult) -> None:
     """A pool of `workers` processes. They start from a fork server that has imported the
     compiler once (so each worker starts warm, and no thread of the parent, such as the
-    progress bar's, is forked)."""
+    progress bar's, is forked). One worker is this process itself: no pool to start."""
+    if workers == 1:
+        for point in points:
+            on_result(point, run_point(point))
+        return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["rnnc.driver.sweep.job"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
