@@ -43,6 +43,12 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def _predicted(row: dict[str, Any]) -> float:
     return row["predicted_latency_ms"]
 
@@ -110,12 +116,6 @@ def test_pareto_front() -> None:
          "p.pdf: error: expected a .png or .svg file, got '.pdf'"),
     ],
 )
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def test_misuse_is_one_diagnostic(
     argv: list[str], expected: str, results: Path, workdir: Path,
     capsys: pytest.CaptureFixture[str],
