@@ -7,6 +7,8 @@ stderr and exits with status 1.
 
 from __future__ import annotations
 
+import os
+
 from xdsl.utils.lexer import Span
 
 
@@ -29,3 +31,32 @@ def at_span(span: Span[str], message: str) -> Diagnostic:
     """A diagnostic at a parsed source span, with the source line and a caret under it."""
     context = span.print_with_context().split("\n", 1)[1].rstrip("\n")
     return Diagnostic(str(span.get_location()), message, context)
+
+
+def memory_bytes() -> int:
+    """The physical memory of this machine, in bytes: no single array may be larger."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not reported (non-POSIX): assume 16 GiB
+        return 16 << 30
+
+
+def human_bytes(count: int) -> str:
+    """`count` bytes in binary units, e.g. '3.6 TiB'."""
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024:
+            return f"{count} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.3g} PiB"
+
+
+def check_fits_in_memory(count: int, location: str, what: str) -> None:
+    """Refuse, before allocating it, `what` taking `count` bytes when that exceeds memory."""
+    limit = memory_bytes()
+    if count > limit:
+        raise Diagnostic(
+            location,
+            f"{what} would take {human_bytes(count)} ({count:.3g} bytes), more than this "
+            f"machine's {human_bytes(limit)} of memory",
+        )

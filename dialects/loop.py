@@ -45,7 +45,16 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Block, Data, Dialect, Operation, Region, SSAValue
+from xdsl.ir import (
+    Attribute,
+    Block,
+    BlockArgument,
+    Data,
+    Dialect,
+    Operation,
+    Region,
+    SSAValue,
+)
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -342,6 +351,7 @@ class AccessOp(IRDLOperation):
                 f"{self.name}: property 'offsets' has {len(self.index_offsets)} entries, "
                 f"expected {rank} (one per dimension of {ty})"
             )
+        self._verify_static_bounds(ty)
         buffers = buffers_of(self.memref)
         if buffers > 1 and not self.has_selector:
             raise VerifyException(
@@ -352,6 +362,21 @@ class AccessOp(IRDLOperation):
             raise VerifyException(
                 f"{self.name}: operand 'buffer' given, but the memory is single-buffered"
             )
+
+    def _verify_static_bounds(self, ty: MemRefType) -> None:
+        """An index that is a loop counter plus a constant ranges over a known interval,
+        which must lie inside its dimension."""
+        for dim, (index, offset) in enumerate(zip(self.indices, self.index_offsets, strict=True)):
+            trips = _counter_trips(index)
+            size = ty.get_shape()[dim]
+            if trips is None or trips < 1 or size < 0:
+                continue
+            low, high = offset, offset + trips - 1
+            if low < 0 or high >= size:
+                raise VerifyException(
+                    f"{self.name}: index {dim} ranges over [{low}, {high}], outside dimension "
+                    f"{dim} of {ty} (size {size})"
+                )
 
     # custom syntax: %m[%i, %j + 8] buffer %t + 1 : memref<...>
 
@@ -608,6 +633,22 @@ def _parse_int_tuple(parser: Parser) -> list[int]:
     return parser.parse_comma_separated_list(
         parser.Delimiter.PAREN, lambda: parser.parse_integer(allow_negative=False)
     )
+
+
+def _counter_trips(value: SSAValue) -> int | None:
+    """How many values the loop counter `value` takes (0 .. n-1), or None if it is not the
+    counter of a `loop.sequential`, `loop.foreach` or `loop.reduce` segment."""
+    if not isinstance(value, BlockArgument):
+        return None
+    block, op = value.block, value.block.parent_op()
+    if isinstance(op, SequentialOp):
+        return op.step_count
+    if isinstance(op, ForeachOp) and value.index < len(op.shape):
+        return op.shape[value.index]
+    if isinstance(op, ReduceOp) and block.parent is not None:
+        segment = list(op.segments).index(block.parent)
+        return op.lengths[segment] if segment < len(op.lengths) else None
+    return None
 
 
 def _verify_counters(op: Operation, block: Block, count: int) -> None:

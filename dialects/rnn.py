@@ -256,6 +256,14 @@ class RecurrentOp(IRDLOperation):
             raise VerifyException(
                 f"{self.name}: layout must be 0 or 1, got {self.layout.value.data}"
             )
+        clip = self.clip_value()
+        if clip is not None and not clip > 0:  # also refuses NaN; +inf clips nothing
+            raise VerifyException(f"{self.name}: clip must be a positive number, got {clip}")
+        if self.sizes()[0] < 1:
+            raise VerifyException(
+                f"{self.name}: the sequence length (the time dimension of X) must be at "
+                "least 1, got 0"
+            )
         self._verify_activations()
         self._verify_operand_shapes()
         self._verify_result_shapes()

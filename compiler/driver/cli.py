@@ -16,6 +16,7 @@ the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -25,12 +26,16 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
-from rnnc.diagnostics import Diagnostic
+from rnnc.analysis.names import argument_names
+from rnnc.diagnostics import Diagnostic, check_fits_in_memory
+from rnnc.dialects.rnn import WeightOp
 from rnnc.driver import pipeline
-from rnnc.driver.io import load_npz, save_npz, write_atomically
+from rnnc.driver.io import Expected, Outputs, load_npz, save_npz
 from rnnc.numerics.precision import Precision, parse_precision
-from xdsl.dialects.builtin import ModuleOp, StringAttr
-from xdsl.passes import ModulePass, PassPipeline
+from rnnc.target.arch import load_architecture
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
+from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 #: Pass pipelines that take a model from the rnn level down to each level.
@@ -84,6 +89,9 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
     options: dict[str, object] = {
         flag: getattr(args, flag) for flag in PASS_OPTION_FLAGS if getattr(args, flag) is not None
     }
+    if args.chips is not None and args.chips < 0:
+        raise Diagnostic("--chips", f"must be at least 0 (0: the fewest chips that hold the "
+                         f"weights), got {args.chips}")
     if "precision" in options:  # passes take the mode's name; its LUT details are run-time
         options["precision"] = _precision(args.precision).name
     return options
@@ -91,20 +99,26 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
 
 def _precision(text: str, flag: str = "--precision") -> Precision:
     try:
-        return parse_precision(text)
+        precision = parse_precision(text)
     except ValueError as error:
         raise Diagnostic(flag, str(error)) from None
+    # each nonlinearity's table is float64 samples; refuse before building them
+    check_fits_in_memory(precision.lut_entries * 8, flag,
+                         f"a lookup table of {precision.lut_entries} entries")
+    return precision
 
 
 def _with_options(
-    passes: PassPipeline, options: dict[str, object], optional: frozenset[str] = frozenset()
-) -> PassPipeline:
+    passes: tuple[ModulePass, ...],
+    options: dict[str, object],
+    optional: frozenset[str] = frozenset(),
+) -> tuple[ModulePass, ...]:
     """`passes` with each option set on every pass that has a field of that name; an
     option that no pass takes is an error rather than silently ignored, unless the command
     has another use for it (`optional`)."""
     unused = set(options) - optional
     configured = []
-    for each in passes.passes:
+    for each in passes:
         fields = {f.name for f in dataclasses.fields(each)}
         taken = {k: v for k, v in options.items() if k in fields}
         unused -= set(taken)
@@ -113,7 +127,17 @@ def _with_options(
         flags = ", ".join("--" + name.replace("_", "-") for name in sorted(unused))
         raise Diagnostic(flags, "no pass in the pipeline takes this option (add "
                          "loop-assign-resources, e.g. --emit=loop)")
-    return PassPipeline(tuple(configured), passes.callback)
+    for each in configured:
+        _check_architecture(each)
+    return tuple(configured)
+
+
+def _check_architecture(configured: ModulePass) -> None:
+    """Load the architecture a pass names (`--arch`, or `arch=` in -p) before any pass
+    runs, so that a bad file is reported at that file, not as the pass's failure."""
+    arch = getattr(configured, "arch", None)
+    if isinstance(arch, str) and arch:
+        load_architecture(arch)
 
 
 def _compile_parser() -> argparse.ArgumentParser:
@@ -233,11 +257,12 @@ def _plot_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit_text(text: str, output: str | None) -> None:
+def _emit_text(text: str, output: str | None, outputs: Outputs) -> None:
+    """Print `text`, or write it to `output` when the command commits its outputs."""
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomically(output, lambda tmp: tmp.write_text(text))
+        outputs.write(output, lambda tmp: tmp.write_text(text))
 
 
 def print_ir(module: ModuleOp, generic: bool = False) -> str:
@@ -254,41 +279,56 @@ def _transform(
     args: argparse.Namespace,
     default_pipeline: str = "",
     optional: frozenset[str] = frozenset(),
+    dse_dump: str | None = None,
 ) -> ModuleOp:
     """Parse and verify `text`, then apply `-p` (or `default_pipeline`) with the design
-    options of the command line (see `_with_options` for `optional`)."""
+    options of the command line (see `_with_options` for `optional`). `dse_dump` is where
+    the search's points go (a temporary that the command moves into place at the end)."""
     ctx = pipeline.make_context()
-    module, _ = pipeline.parse_module(ctx, text, args.model)
+    module, source_map = pipeline.parse_module(ctx, text, args.model)
     spec = args.passes if args.passes is not None else default_pipeline
     options = _pass_options(args)
-    if spec:
-        passes = pipeline.available_passes(args.load_pass_plugin)
-        callback = _print_after_each_pass if args.print_ir_after_all else None
-        built = pipeline.build_pipeline(spec, passes, callback)
-        configured = _with_options(built, options, optional)
-        pipeline.run_pipeline(ctx, module, configured, args.model)
-    else:
-        if args.load_pass_plugin:
-            pipeline.available_passes(args.load_pass_plugin)  # still report a broken plug-in
-        _with_options(PassPipeline(()), options, optional)
+    if dse_dump is not None:
+        options["dse_dump"] = dse_dump
+    passes = pipeline.available_passes(args.load_pass_plugin)  # reports a broken plug-in
+    built = pipeline.build_pipeline(spec, passes) if spec else ()
+    configured = _with_options(built, options, optional)
+    after_each = _print_after_pass if args.print_ir_after_all else None
+    pipeline.run_pipeline(ctx, module, configured, source_map, after_each)
     return module
 
 
-def _print_after_each_pass(previous: ModulePass, module: ModuleOp, following: ModulePass) -> None:
-    del following
-    sys.stderr.write(f"// -----// IR Dump After {previous.name} //----- //\n")
+def _print_after_pass(done: ModulePass, module: ModuleOp) -> None:
+    sys.stderr.write(f"// -----// IR Dump After {done.name} //----- //\n")
     sys.stderr.write(print_ir(module))
 
 
 def _load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
-    """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any."""
+    """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any, each
+    checked against the `rnn.weight` ops that read it before its data is read."""
     attr = module.attributes.get("rnn.weights")
     if attr is None:
         return {}
     if not isinstance(attr, StringAttr):
         raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
     path = Path(model_path).parent / attr.data
-    return load_npz(str(path))
+    expected = {
+        op.key.data: _expected(op.result.type) for op in module.walk() if isinstance(op, WeightOp)
+    }
+    return load_npz(str(path), expected, what="weight", allow_extra=True)
+
+
+def _expected(ty: object) -> Expected:
+    assert isinstance(ty, TensorType)
+    element = "integer" if isinstance(ty.get_element_type(), IntegerType) else "float"
+    return Expected(tuple(ty.get_shape()), element)
+
+
+def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.FuncOp:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == symbol:
+            return op
+    raise Diagnostic(model_path, f"no function @{symbol} to run")
 
 
 # ---- subcommands --------------------------------------------------------------------------------
@@ -298,106 +338,160 @@ def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
+    with Outputs() as outputs:
+        if args.output is not None:
+            outputs.reserve(args.output)
+        dump = None if args.dse_dump is None else str(outputs.reserve(args.dse_dump,
+                                                                      "--dse-dump"))
+        status = _compile(text, args, default_pipeline, outputs, dump)
+        if status == 0:
+            outputs.commit()
+    return status
+
+
+def _compile(
+    text: str, args: argparse.Namespace, default_pipeline: str, outputs: Outputs,
+    dump: str | None,
+) -> int:
     if args.stats:
-        _emit_text(_stats(text, args), args.output)
+        _emit_text(_stats(text, args, dump), args.output, outputs)
         return 0
     if not args.split_input_file:
-        module = _transform(text, args, default_pipeline)
-        _emit_text(print_ir(module, args.print_op_generic), args.output)
+        module = _transform(text, args, default_pipeline, dse_dump=dump)
+        _emit_text(print_ir(module, args.print_op_generic), args.output, outputs)
         return 0
     # As in mlir-opt: every chunk is compiled on its own and its diagnostics reported; the
-    # command fails if any chunk did.
-    outputs, failed = [], False
+    # command fails if any chunk did, and then writes no output file.
+    results, failed = [], False
     for chunk in pipeline.split_input(text):
         try:
-            outputs.append(
-                print_ir(_transform(chunk, args, default_pipeline), args.print_op_generic)
-            )
+            module = _transform(chunk, args, default_pipeline, dse_dump=dump)
+            results.append(print_ir(module, args.print_op_generic))
         except Diagnostic as diagnostic:
             sys.stderr.write(diagnostic.render() + "\n")
             failed = True
-    _emit_text("// -----\n".join(outputs), args.output)
+    if failed and args.output is not None:
+        return 1
+    _emit_text("// -----\n".join(results), args.output, outputs)
     return 1 if failed else 0
 
 
-def _stats(text: str, args: argparse.Namespace) -> str:
+def _stats(text: str, args: argparse.Namespace, dump: str | None) -> str:
     from rnnc.analysis import stats
 
     levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
     figures = []
     for label, spec in levels:
-        module = _transform(text, argparse.Namespace(**{**vars(args), "passes": spec}))
+        level_args = argparse.Namespace(**{**vars(args), "passes": spec})
+        module = _transform(text, level_args, dse_dump=dump)
         figures.append(stats.level_stats(module, label))
     return stats.format_stats(figures)
 
 
 def run_main(argv: Sequence[str]) -> None:
     from rnnc import interpreters as interpreter
+    from rnnc.interpreters import inputs as model_inputs
     from rnnc.numerics.precision import error_report
 
     args = _run_parser().parse_args(argv)
     precision = _precision(args.precision or "fp32")
+    reference = None if args.compare is None else _precision(args.compare, "--compare")
+    text = pipeline.read_text(args.model)
+    # The contract of the inputs is read off the model as given (its rnn-level ops), so
+    # that it holds at whatever level the pipeline lowers the model to.
+    ctx = pipeline.make_context()
+    limits = model_inputs.sequence_limits(pipeline.parse_module(ctx, text, args.model)[0])
     # the interpreter emulates --precision whether or not a pass also takes it
-    module = _transform(pipeline.read_text(args.model), args, optional=frozenset({"precision"}))
+    module = _transform(text, args, optional=frozenset({"precision"}))
     if precision.mixed and not interpreter.uses_loop_level(module):
         raise Diagnostic(
             "--precision",
             f"{precision} is emulated at the loop level; add a pipeline that reaches it, "
             "e.g. -p rnn-decompose,loop-fuse",
         )
-    weights = _load_weights(module, args.model)
-    inputs = load_npz(args.inputs)
+    function = _entry_function(module, args.symbol, args.model)
+    model_inputs.check_value_sizes(module, args.model)
+    with Outputs() as outputs:
+        if args.output is not None:
+            outputs.reserve(args.output)
+        weights = _load_weights(module, args.model)
+        expected = {
+            name: _expected(ty)
+            for name, ty in zip(
+                argument_names(function), function.function_type.inputs, strict=True
+            )
+            if isinstance(ty, TensorType)
+        }
+        inputs = load_npz(args.inputs, expected, what="input")
+        model_inputs.check_sequence_lens(limits, inputs, args.inputs)
 
-    def execute(mode: Precision) -> dict[str, np.ndarray]:
-        return interpreter.run(
-            module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
-        )
+        def execute(mode: Precision) -> dict[str, np.ndarray]:
+            return interpreter.run(
+                module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
+            )
 
-    results = execute(precision)
-    if args.compare is not None:
-        reference = _precision(args.compare, "--compare")
-        print(error_report(execute(reference), results, str(reference), str(precision)))
-    if args.output is None:
-        if args.compare is None:
-            for name, value in results.items():
-                print(f"{name}: shape {list(value.shape)}\n{value}")
-    else:
-        write_atomically(args.output, lambda tmp: save_npz(tmp, results))
+        results = execute(precision)
+        if reference is not None:
+            print(error_report(execute(reference), results, str(reference), str(precision)))
+        if args.output is None:
+            if reference is None:
+                for name, value in results.items():
+                    print(f"{name}: shape {list(value.shape)}\n{value}")
+        else:
+            outputs.write(args.output, lambda tmp: save_npz(tmp, results))
+            outputs.commit()
 
 
 def import_main(argv: Sequence[str]) -> None:
     from rnnc.frontends import onnx_import
 
     args = _import_parser().parse_args(argv)
-    weights_name = Path(args.output).with_suffix(".npz").name
-    text, weights = onnx_import.import_file(args.model, weights_name)
-    if weights:
-        weights_path = str(Path(args.output).with_name(weights_name))
-        write_atomically(weights_path, lambda tmp: save_npz(tmp, weights))
-    write_atomically(args.output, lambda tmp: tmp.write_text(text))
+    weights_path = str(Path(args.output).with_suffix(".npz"))
+    with Outputs() as outputs:
+        outputs.reserve(args.output)
+        outputs.reserve(weights_path, "-o (its weights, beside it)")
+        text, weights = onnx_import.import_file(args.model, Path(weights_path).name)
+        outputs.write(args.output, lambda tmp: tmp.write_text(text))
+        if weights:
+            outputs.write(weights_path, lambda tmp: save_npz(tmp, weights))
+        else:
+            outputs.release(weights_path)
+        outputs.commit()
 
 
 def gen_main(argv: Sequence[str]) -> None:
     from rnnc.frontends import deepbench
 
     args = _gen_parser().parse_args(argv)
+    for flag, value, least in (("--batch", args.batch, 1), ("--input", args.input, 1),
+                               ("--seed", args.seed, 0)):
+        if value is not None and value < least:
+            raise Diagnostic(flag, f"must be at least {least}, got {value}")
     if args.csv_row is not None:
         if args.cell is not None or args.batch is not None:
             raise Diagnostic(
                 "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
             )
-        task = deepbench.csv_task(args.csv_row, args.csv or deepbench.CSV_PATH)
+        csv = args.csv or str(deepbench.CSV_PATH)
+        task, where = deepbench.csv_task(args.csv_row, csv), f"{csv}:{args.csv_row + 1}"
     elif args.steps is None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
     else:
-        task = deepbench.Task(args.cell, args.hidden, args.steps, args.batch or 1)
+        task, where = deepbench.Task(args.cell, args.hidden, args.steps, args.batch or 1), \
+            "rnnc gen"
     task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
+    deepbench.check_task(task, where)
     target = Path(args.output)
-    weights_path = target.with_suffix(".npz")
-    text, weights, inputs = deepbench.generate(task, weights_path.name, args.seed)
-    write_atomically(str(weights_path), lambda tmp: save_npz(tmp, weights, compress=True))
-    write_atomically(str(target.with_suffix(".inputs.npz")), lambda tmp: save_npz(tmp, inputs))
-    write_atomically(args.output, lambda tmp: tmp.write_text(text))
+    weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
+    with Outputs() as outputs:
+        outputs.reserve(args.output)
+        outputs.reserve(str(weights_path), "-o (its weights, beside it)")
+        outputs.reserve(str(inputs_path), "-o (its inputs, beside it)")
+        text, weights, inputs = deepbench.generate(task, weights_path.name, args.seed)
+        outputs.write(str(weights_path), lambda tmp: save_npz(tmp, weights, compress=True))
+        outputs.write(str(inputs_path), lambda tmp: save_npz(tmp, inputs))
+        outputs.write(args.output, lambda tmp: tmp.write_text(text))
+        outputs.commit()
 
 
 def sweep_main(argv: Sequence[str]) -> int:
@@ -413,18 +507,22 @@ def sweep_main(argv: Sequence[str]) -> int:
     table.check_output(args.output)
     study = sweep.load_study(args.study)
     folder = Path(args.cache) if args.cache else cache.default_cache_dir()
-    try:
-        outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
-                                  address=args.address,
-                                  cache_dir=None if args.no_cache else folder,
-                                  max_points=args.max_points)
-    except KeyboardInterrupt:
-        sys.stderr.write("rnnc sweep: interrupted; finished points are cached: run the sweep "
-                         "again to resume\n")
-        return 130
-    sys.stderr.write(f"rnnc sweep: {outcome.summary()}\n")
-    if outcome.rows is not None:
-        table.write(args.output, outcome.rows, outcome.columns)
+    with Outputs() as outputs:
+        outputs.reserve(args.output)  # a sweep can be long: know first that it can be written
+        try:
+            outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
+                                      address=args.address,
+                                      cache_dir=None if args.no_cache else folder,
+                                      max_points=args.max_points)
+        except KeyboardInterrupt:
+            sys.stderr.write("rnnc sweep: interrupted; finished points are cached: run the "
+                             "sweep again to resume\n")
+            return 130
+        sys.stderr.write(f"rnnc sweep: {outcome.summary()}\n")
+        if outcome.rows is None:
+            return 0
+        outputs.write(args.output, table.writer(args.output, outcome.rows, outcome.columns))
+        outputs.commit()
     return 0
 
 
@@ -451,15 +549,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = argv[1:]
     try:
         status = command(argv) or 0
+        sys.stdout.flush()
     except Diagnostic as diagnostic:
         sys.stderr.write(diagnostic.render() + "\n")
         return 1
+    except BrokenPipeError:  # `rnnc run ... | head`: the reader left; nothing to report
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("rnnc: interrupted\n")
+        return 130
     except Exception as error:
         if os.environ.get("RNNC_TRACEBACK"):
             raise
-        sys.stderr.write(f"rnnc: internal error: {type(error).__name__}: {error}\n")
+        sys.stderr.write(
+            f"rnnc: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in rnnc. Please report it with the command line and its input "
+            "files (RNNC_TRACEBACK=1 shows where it happened).\n"
+        )
         return 1
     return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail too."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry_point() -> None:

@@ -1,4 +1,5 @@
-"""File input and output: atomic writes, and `.npz` archives read safely and written reproducibly.
+"""File input and output: all-or-nothing writes, and `.npz` archives read safely (every
+header checked before any data is inflated) and written reproducibly.
 
 `np.savez` stamps every member with the current time, so the same arrays give different
 bytes on every run. Generated models must be byte-for-byte reproducible, so members are
@@ -7,15 +8,20 @@ written here with a fixed timestamp, in the order given.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
-from rnnc.diagnostics import Diagnostic
+from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 
 #: The earliest time a zip archive can record; any fixed value would do.
 _TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -37,21 +43,89 @@ def save_npz(path: Path | str, arrays: Mapping[str, np.ndarray], *, compress: bo
             archive.writestr(member, buffer.getvalue(), compress_type=method, compresslevel=1)
 
 
+class Outputs:
+    """The output files of one command, written all-or-nothing.
+
+    `reserve(path)` checks that `path` can be written and returns a temporary file beside
+    it to write instead; `commit()` moves every temporary into place once all parts are
+    written. Used as a context manager, an exception before `commit()` removes every
+    temporary, so a failed command leaves no file, new or changed. Two outputs of one
+    command that name the same file are refused.
+    """
+
+    def __init__(self) -> None:
+        self._planned: dict[Path, tuple[str, Path]] = {}  # resolved target -> (as given, tmp)
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.discard()
+
+    def reserve(self, path: str, flag: str = "-o") -> Path:
+        target = Path(path)
+        resolved = target.resolve()
+        if resolved in self._planned:
+            given = self._planned[resolved][0]
+            raise Diagnostic(path, f"{flag} names the file {given} twice: it is already "
+                             "another output of this command")
+        parent = target.parent
+        if not parent.is_dir():
+            what = "is not a directory" if parent.exists() else "does not exist"
+            raise Diagnostic(path, f"cannot write the output: the folder {parent} {what}")
+        if target.is_dir():
+            raise Diagnostic(path, "cannot write the output: it is a directory")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as error:
+            raise Diagnostic(path, f"cannot write the output: cannot create a file in "
+                             f"{parent} ({_reason(error)})") from None
+        os.close(fd)
+        self._planned[resolved] = (path, Path(tmp))
+        return Path(tmp)
+
+    def write(self, path: str, write: Callable[[Path], None], flag: str = "-o") -> None:
+        """Call `write(tmp)` to fill the temporary of `path` (reserving it if need be)."""
+        planned = self._planned.get(Path(path).resolve())
+        tmp = planned[1] if planned is not None else self.reserve(path, flag)
+        try:
+            write(tmp)
+        except OSError as error:
+            raise Diagnostic(path, f"cannot write the output: {_reason(error)}") from None
+
+    def release(self, path: str) -> None:
+        """Give up a reserved output: the command has nothing to write there after all."""
+        _, tmp = self._planned.pop(Path(path).resolve())
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+    def commit(self) -> None:
+        """Move every written temporary into place."""
+        mode = 0o666 & ~_umask()  # mkstemp makes files private; outputs are not
+        for given, tmp in self._planned.values():
+            try:
+                os.chmod(tmp, mode)
+                os.replace(tmp, given)
+            except OSError as error:
+                raise Diagnostic(given, f"cannot write the output: {_reason(error)}") from None
+        self._planned.clear()
+
+    def discard(self) -> None:
+        for _, tmp in self._planned.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._planned.clear()
+
+
 def write_atomically(path: str, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then move it into place, so that a
-    failure never leaves a half-written `path`."""
-    target = Path(path)
-    if target.parent and not target.parent.is_dir():
-        raise Diagnostic(path, f"the output directory {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; outputs are not
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write one output file all-or-nothing (see `Outputs`)."""
+    with Outputs() as outputs:
+        outputs.write(path, write)
+        outputs.commit()
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
 
 
 def _umask() -> int:
@@ -60,11 +134,126 @@ def _umask() -> int:
     return mask
 
 
-def load_npz(path: str) -> dict[str, np.ndarray]:
+# ---- reading .npz archives safely ----------------------------------------------------------
+
+#: The dtype kinds an array of each element class may have: floats for float tensors,
+#: signed or unsigned integers for integer ones (e.g. sequence_lens).
+KINDS = {"float": "f", "integer": "iu"}
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a member must hold: a shape and an element class ("float" or "integer")."""
+
+    shape: tuple[int, ...]
+    element: str
+
+
+def load_npz(
+    path: str,
+    expected: Mapping[str, Expected] | None = None,
+    *,
+    what: str = "array",
+    allow_extra: bool = False,
+) -> dict[str, np.ndarray]:
+    """The arrays of the `.npz` at `path`, each member's header checked before its data is
+    read (or inflated): a numeric, non-structured dtype of the expected class, a shape as
+    `expected` says (by member name) and a size that fits in memory. A member that is
+    missing, or unknown when `allow_extra` is False, is an error naming it."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
+        archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise Diagnostic(path, "no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise Diagnostic(path, f"not a readable .npz archive ({error})") from None
+    except IsADirectoryError:
+        raise Diagnostic(path, "is a directory, not an .npz archive") from None
+    except OSError as error:
+        raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise Diagnostic(path, "not an .npz archive (a zip file of .npy arrays)") from None
+    with archive:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        others = [name for name, info in members.items() if not info.filename.endswith(".npy")]
+        if others:
+            raise Diagnostic(path, f"member '{others[0]}' is not an .npy array")
+        if expected is not None:
+            _check_names(path, set(members), expected, what, allow_extra)
+        return {
+            name: _read_member(
+                archive, info, f"{path}: {name}", expected and expected.get(name), what
+            )
+            for name, info in members.items()
+        }
+
+
+def _check_names(
+    path: str, present: set[str], expected: Mapping[str, Expected], what: str, extra: bool
+) -> None:
+    names = ", ".join(expected)
+    missing = [name for name in expected if name not in present]
+    if missing:
+        raise Diagnostic(path, f"missing {what}(s) {', '.join(missing)} (expected {names})")
+    unknown = sorted(present - set(expected))
+    if unknown and not extra:
+        raise Diagnostic(path, f"unknown {what}(s) {', '.join(unknown)} (expected {names})")
+
+
+def _read_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    where: str,
+    expected: Expected | None,
+    what: str,
+) -> np.ndarray:
+    name = where.rsplit(": ", 1)[1]
+    try:
+        with archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            shape, fortran, dtype = _read_header(stream, version)
+            _check_header(f"{what} '{name}'", where, shape, dtype, expected)
+            count = math.prod(shape) * dtype.itemsize
+            data = stream.read(count)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as error:
+        raise Diagnostic(where, f"member '{name}' is not a readable .npy array "
+                         f"({_first_line(error)})") from None
+    if len(data) != count:
+        raise Diagnostic(where, f"member '{name}' is truncated: {len(data)} of its {count} "
+                         "bytes of data are present")
+    array = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
+    return array.copy()  # writeable, and owning its memory
+
+
+def _read_header(
+    stream: IO[bytes], version: tuple[int, int]
+) -> tuple[tuple[int, ...], bool, np.dtype]:
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+
+
+def _check_header(
+    name: str, where: str, shape: tuple[int, ...], dtype: np.dtype, expected: Expected | None
+) -> None:
+    """`name` ("input 'X'") may hold what its header says: checked before any data is read."""
+    if any(d < 0 for d in shape):
+        raise Diagnostic(where, f"{name} has a negative dimension in its shape {shape}")
+    kinds = KINDS[expected.element] if expected is not None else "fiu"
+    if dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in kinds:
+        wanted = {"f": "a floating-point", "iu": "an integer"}.get(kinds, "a numeric")
+        raise Diagnostic(where, f"{name} has dtype {dtype.descr if dtype.fields else dtype}, "
+                         f"expected {wanted} dtype")
+    if expected is not None and tuple(shape) != expected.shape:
+        raise Diagnostic(where, f"{name} has shape {_dims(shape)}, expected "
+                         f"{_dims(expected.shape)}")
+    check_fits_in_memory(math.prod(shape) * dtype.itemsize, where,
+                         f"{name} ({_dims(shape)} x {dtype})")
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

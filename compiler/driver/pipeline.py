@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rnnc.diagnostics import Diagnostic, at_span
@@ -20,9 +22,9 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.parser import Parser
-from xdsl.passes import ModulePass, PassPipeline
+from xdsl.passes import ModulePass
 from xdsl.universe import Universe
-from xdsl.utils.arg_spec import ArgSpecParseError
+from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 
@@ -68,6 +70,11 @@ class _LocatingParser(Parser):
         super().__init__(ctx, text, path)
         self._source_map = source_map
 
+    @property
+    def last_token_span(self) -> Span[str]:
+        """Where the parser is: the token it stopped at."""
+        return self._current_token.span
+
     def parse_operation(self) -> Operation:
         start = self._current_token.span
         op = super().parse_operation()
@@ -78,18 +85,37 @@ class _LocatingParser(Parser):
 def parse_module(ctx: Context, text: str, path: str) -> tuple[ModuleOp, SourceMap]:
     """Parse and verify `text`; every error becomes a located `Diagnostic`."""
     source_map = SourceMap(path)
+    parser = _LocatingParser(ctx, text, path, source_map)
     try:
-        module = _LocatingParser(ctx, text, path, source_map).parse_module()
+        module = parser.parse_module()
     except ParseError as error:
-        raise at_span(error.span, error.msg) from None
+        raise at_span(error.span, _parse_message(error, text)) from None
+    except RecursionError:
+        raise Diagnostic(path, "the input is nested too deeply to parse "
+                         "(brackets, braces or regions inside each other)") from None
+    except (VerifyException, ValueError, OverflowError) as error:  # e.g. 2**70 as an i64
+        raise at_span(parser.last_token_span, _first_line(error)) from None
     verify_module(module, source_map)
     return module, source_map
+
+
+def _parse_message(error: ParseError, text: str) -> str:
+    """xDSL's message, or one that says something where xDSL's is blank or only context
+    (a truncated file gives ' in block definition')."""
+    message = error.msg.strip()
+    if message and message != "in block definition":
+        return message
+    if not text[error.span.start :].strip():
+        return "unexpected end of file: the input is truncated (a '}' or more is missing)"
+    return "expected an operation, a block label or '}'"
 
 
 def read_text(path: str) -> str:
     """The text of a model file; `-` reads standard input."""
     if path == "-":
         return sys.stdin.read()
+    if Path(path).is_dir():
+        raise Diagnostic(path, "cannot read the model: it is a directory")
     try:
         return Path(path).read_text()
     except OSError as error:
@@ -124,7 +150,7 @@ def verify_module(module: ModuleOp, source_map: SourceMap) -> None:
 
 
 def load_pass_plugin(path: str) -> dict[str, type[ModulePass]]:
-    """Import a single-file plug-in and return the `ModulePass` classes it defines."""
+    """Import a single-file plug-in and return the `ModulePass` classes it defines, by name."""
     file = Path(path).resolve()
     if not file.is_file():
         raise Diagnostic(path, "no such pass plug-in file")
@@ -135,50 +161,136 @@ def load_pass_plugin(path: str) -> dict[str, type[ModulePass]]:
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
     try:
         spec.loader.exec_module(module)
-    except Exception as error:  # a broken plug-in is user input: report it, do not crash
-        raise Diagnostic(path, f"the plug-in failed to import: {error!r}") from None
-    found = {
-        value.name: value
+    # A broken plug-in is user input, whatever it raises: report it, never exit or crash.
+    except (Exception, SystemExit, KeyboardInterrupt) as error:
+        del sys.modules[spec.name]
+        raise Diagnostic(path, f"the plug-in failed to import: {_describe(error)}") from None
+    classes = [
+        value
         for value in vars(module).values()
         if inspect.isclass(value)
         and issubclass(value, ModulePass)
         and value.__module__ == module.__name__
         and not inspect.isabstract(value)
-    }
-    if not found:
+    ]
+    if not classes:
         raise Diagnostic(path, "the plug-in defines no ModulePass subclass")
+    found = {}
+    for pass_type in classes:
+        name = getattr(pass_type, "name", None)
+        if not isinstance(name, str) or not _PASS_NAME.fullmatch(name):
+            raise Diagnostic(path, f"the pass class {pass_type.__name__} needs a `name`: a "
+                             f"string class attribute such as 'my-pass', got {name!r}")
+        found[name] = pass_type
     return found
 
 
-def available_passes(plugin_files: Iterable[str] = ()) -> dict[str, PassFactory]:
-    passes = dict(_universe().all_passes)
+#: What a pass name may look like in a pipeline text.
+_PASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def available_passes(plugin_files: Iterable[str] = ()) -> Passes:
+    """Every pass by name: the universe's and those of each plug-in file."""
+    passes = Passes(dict(_universe().all_passes), {})
     for path in plugin_files:
         for name, pass_type in load_pass_plugin(path).items():
-            passes[name] = lambda pass_type=pass_type: pass_type
+            passes.factories[name] = lambda pass_type=pass_type: pass_type
+            passes.plugins[name] = path
     return passes
 
 
-PassCallback = Callable[[ModulePass, ModuleOp, ModulePass], None]
+@dataclass(frozen=True)
+class Passes:
+    """Passes by name, and the file of those that come from a `--load-pass-plugin`."""
+
+    factories: dict[str, PassFactory]
+    plugins: dict[str, str]
 
 
-def build_pipeline(
-    spec: str, passes: dict[str, PassFactory], callback: PassCallback | None = None
-) -> PassPipeline:
-    """Parse an xDSL pipeline text (`a,b{opt=1}`); a bad spec becomes a `Diagnostic`."""
+def build_pipeline(spec: str, passes: Passes) -> tuple[ModulePass, ...]:
+    """Parse an xDSL pipeline text (`a,b{opt=1}`); a bad spec becomes a `Diagnostic`, and
+    so does a plug-in pass that cannot be constructed (naming its file)."""
     try:
-        return PassPipeline.parse_spec(passes, spec, callback)
-    except (ValueError, ArgSpecParseError, KeyError) as error:
+        specs = list(parse_pipeline(spec))
+    except ArgSpecParseError as error:
+        raise Diagnostic("-p", f"invalid pass pipeline '{spec}': {_spec_error(error)}") from None
+    except (ValueError, KeyError) as error:
         raise Diagnostic("-p", f"invalid pass pipeline '{spec}': {_first_line(error)}") from None
+    unknown = [each.name for each in specs if each.name not in passes.factories]
+    if unknown:
+        raise Diagnostic("-p", f"invalid pass pipeline '{spec}': unknown pass "
+                         f"'{unknown[0]}' (see `xdsl-opt --help` for the passes)")
+    built = []
+    for each in specs:
+        try:
+            built.append(passes.factories[each.name]().from_pass_spec(each))
+        except (ValueError, ArgSpecParseError, KeyError, TypeError) as error:
+            raise Diagnostic("-p", f"invalid pass pipeline '{spec}': {_first_line(error)}") \
+                from None
+        except (Exception, SystemExit) as error:
+            if each.name not in passes.plugins:
+                raise
+            raise Diagnostic(passes.plugins[each.name], f"pass '{each.name}' cannot be "
+                             f"constructed: {_describe(error)}") from None
+    return tuple(built)
 
 
-def run_pipeline(ctx: Context, module: ModuleOp, pipeline: PassPipeline, path: str) -> None:
-    """Apply `pipeline`; pass failures and verifier errors after a pass are diagnostics."""
-    try:
-        pipeline.apply(ctx, module)
-    except VerifyException as error:
-        raise Diagnostic(path, f"invalid IR after a pass: {error}") from None
-    except DiagnosticException as error:
-        raise Diagnostic(path, str(error)) from None
+PassCallback = Callable[[ModulePass, ModuleOp], None]
+
+
+def run_pipeline(
+    ctx: Context,
+    module: ModuleOp,
+    passes: Sequence[ModulePass],
+    source: SourceMap | str,
+    after_each: PassCallback | None = None,
+) -> None:
+    """Apply `passes` in order, verifying the IR after each one, so that a pass that leaves
+    invalid IR is named as the culprit. Failures are diagnostics at the model file: what
+    the pass reported, or for a pass from outside rnnc (upstream xDSL, a plug-in), whatever
+    it raised. `source` locates the ops of the input (or is just the file's name)."""
+    source_map = source if isinstance(source, SourceMap) else SourceMap(source)
+    for each in passes:
+        try:
+            each.apply(ctx, module)
+        except VerifyException as error:
+            raise Diagnostic(source_map.path, f"pass '{each.name}' failed: {error}") from None
+        except DiagnosticException as error:
+            raise Diagnostic(source_map.path, str(error)) from None
+        except Diagnostic:
+            raise
+        except (Exception, SystemExit) as error:
+            if _is_rnnc_pass(each) and not isinstance(error, SystemExit):
+                raise  # a bug of rnnc's own: an internal error
+            raise Diagnostic(source_map.path, f"pass '{each.name}' failed: "
+                             f"{_describe(error)}") from None
+        try:
+            verify_module(module, source_map)
+        except Diagnostic as error:
+            raise Diagnostic(error.location, f"invalid IR after pass '{each.name}': "
+                             f"{error.message}", error.context) from None
+        if after_each is not None:
+            after_each(each, module)
+
+
+def _spec_error(error: ArgSpecParseError) -> str:
+    """xDSL's multi-line report (a title, `pass-pipeline:1:COL`, the text, a caret, the
+    message) in one line: the message and the column."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
+    return f"{lines[-1]} (at column {column})"
+
+
+def _is_rnnc_pass(each: ModulePass) -> bool:
+    return type(each).__module__.split(".")[0] == "rnnc"
+
+
+def _describe(error: BaseException) -> str:
+    """An exception in one line: its type and message."""
+    if isinstance(error, RecursionError):
+        return "RecursionError: maximum recursion depth exceeded"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 def _first_line(error: BaseException) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import Outputs
 from rnnc.driver.sweep import table
 from rnnc.driver.sweep.job import RESULT_FIELDS
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, PAPER_DEEPBENCH, load_architecture
@@ -63,12 +64,14 @@ def plot(
         "speedup": lambda figure: _speedup(figure, rows, title),
         "heatmap": lambda figure: _heatmap(figure, rows, axes, title),
     }[kind]
-    figures = []
-    for _ in outputs:  # a figure each: a layout done once for one format shifts another's
-        figures.append(_figure())
-        draw(figures[-1])
-    for figure, output in zip(figures, outputs, strict=True):
-        _save(figure, output)
+    with Outputs() as files:  # every picture or none
+        for output in outputs:
+            files.reserve(output)
+        for output in outputs:
+            figure = _figure()  # one each: a layout done for one format shifts another's
+            draw(figure)
+            files.write(output, _saver(figure, output))
+        files.commit()
 
 
 def _figure() -> Any:
@@ -81,17 +84,18 @@ def _figure() -> Any:
     return Figure(layout="constrained")
 
 
-def _save(figure: Any, output: str) -> None:
+def _saver(figure: Any, output: str) -> Callable[[Path], None]:
     """Same table, same bytes: no dates or random ids in the files."""
     import matplotlib
-    from rnnc.driver.io import write_atomically
 
     fmt = Path(output).suffix[1:]
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    with matplotlib.rc_context({"svg.hashsalt": "rnnc", "svg.fonttype": "none"}):
-        write_atomically(
-            output, lambda tmp: figure.savefig(tmp, format=fmt, dpi=130, metadata=metadata)
-        )
+
+    def save(tmp: Path) -> None:
+        with matplotlib.rc_context({"svg.hashsalt": "rnnc", "svg.fonttype": "none"}):
+            figure.savefig(tmp, format=fmt, dpi=130, metadata=metadata)
+
+    return save
 
 
 # ---- rows ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ seed give the same bytes.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import StringIO
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from rnnc.analysis.names import NAME_ATTR
-from rnnc.diagnostics import Diagnostic
+from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects import rnn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -104,6 +105,8 @@ def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
             rows = list(csv.DictReader(stream))
     except OSError as error:
         raise Diagnostic(str(path), f"cannot read the task table: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise Diagnostic(str(path), "the task table is not a UTF-8 text file") from None
     if not 1 <= row <= len(rows):
         raise Diagnostic(
             str(path), f"row {row} does not exist (the table has rows 1 to {len(rows)})"
@@ -116,11 +119,13 @@ def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
         )
     except (KeyError, AttributeError, TypeError, ValueError):
         raise Diagnostic(where, "expected the columns cell, hidden, batch, steps") from None
-    _check(task, where)
+    check_task(task, where)
     return task
 
 
-def _check(task: Task, where: str) -> None:
+def check_task(task: Task, where: str) -> None:
+    """A task that `generate` can build: a known cell, sizes of at least 1, and weights and
+    inputs that fit in memory (refused before anything is allocated)."""
     if task.cell not in _CELLS:
         raise Diagnostic(where, f"unknown cell '{task.cell}' (expected {', '.join(_CELLS)})")
     sizes = {
@@ -132,6 +137,10 @@ def _check(task: Task, where: str) -> None:
     for what, size in sizes.items():
         if size < 1:
             raise Diagnostic(where, f"the {what} must be at least 1, got {size}")
+    elements = sum(math.prod(shape) for shape in _weight_shapes(task).values())
+    elements += task.steps * task.batch * task.inputs
+    # weights are drawn as int8 and kept as float32, inputs drawn as float64: 13 bytes each
+    check_fits_in_memory(elements * 13, where, f"the weights and inputs of {task.name}")
 
 
 # ---- the model ------------------------------------------------------------------------------
@@ -216,7 +225,7 @@ def generate(
     task: Task, weights_name: str, seed: int
 ) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The model text (its weights in `weights_name`), its random weights and inputs."""
-    _check(task, "rnnc gen")
+    check_task(task, "rnnc gen")
     module = build_module(task, weights_name)
     buffer = StringIO()
     Printer(stream=buffer).print_op(module)

@@ -18,6 +18,7 @@ import numpy as np
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.interpreters.inputs import check_runtime_inputs
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
 from rnnc.interpreters.types import numpy_dtype
@@ -93,6 +94,7 @@ def run(
     """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
     in `precision`; every other op in float32 (see the module docstring)."""
     function = entry_function(module, symbol)
+    check_runtime_inputs(module, function, inputs, source)
     arguments = check_inputs(function, inputs, source)
     interpreter = Interpreter(module)
     for functions in _level_functions(weights or {}, precision):

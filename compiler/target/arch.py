@@ -297,9 +297,13 @@ def _load_preset(name: str) -> Architecture:
 def _load_file(path: Path) -> Architecture:
     source = str(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ArchitectureError(source, f"cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ArchitectureError(
+            source, f"not a UTF-8 text file (byte {error.start} is {error.object[error.start]:#x})"
+        ) from None
     return architecture_from_dict(_parse(text, path), source)
 
 
@@ -313,8 +317,14 @@ def _parse(text: str, path: Path) -> object:
             raise ArchitectureError(
                 f"{source}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"
             ) from None
+        except RecursionError:
+            raise ArchitectureError(source, "invalid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer of more digits than Python converts
+            raise ArchitectureError(source, f"invalid JSON: {error}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader, see below
+    except RecursionError:
+        raise ArchitectureError(source, "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         location = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -322,8 +332,36 @@ def _parse(text: str, path: Path) -> object:
         raise ArchitectureError(location, f"invalid YAML: {problem}") from None
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: `*name` can make a small file expand to billions
+    of nodes (the "billion laughs"), and an architecture never needs one."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in an architecture file", mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+
+
+def _check_finite(data: object, source: str, path: tuple[object, ...] = ()) -> None:
+    """No NaN or infinity anywhere (JSON's NaN/Infinity/1e400, YAML's .nan/.inf): the cost
+    model would silently compute with it."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ArchitectureError(
+            source, f"field '{_field(path)}': expected a finite number, got {data}"
+        )
+    children = data.items() if isinstance(data, dict) else (
+        enumerate(data) if isinstance(data, list) else ()
+    )
+    for key, value in children:
+        _check_finite(value, source, (*path, key))
+
+
 def architecture_from_dict(data: object, source: str = "<architecture>") -> Architecture:
     """Validate a parsed architecture description and build the typed object."""
+    _check_finite(data, source)
     problem = schema_problem(_validator(), data)
     if problem is not None:
         raise ArchitectureError(source, problem)
@@ -392,8 +430,12 @@ def _expectation(schema: Mapping[str, Any]) -> str:
     if kind == "object":
         return "an object"
     bounds = []
-    if "minimum" in schema:
+    if "minimum" in schema and "maximum" in schema:
+        bounds.append(f"in [{schema['minimum']}, {schema['maximum']}]")
+    elif "minimum" in schema:
         bounds.append(f">= {schema['minimum']}")
+    elif "maximum" in schema:
+        bounds.append(f"<= {schema['maximum']}")
     if "exclusiveMinimum" in schema:
         bounds.append(f"> {schema['exclusiveMinimum']}")
     if "multipleOf" in schema:

@@ -27,7 +27,6 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.driver.sweep.study import PIPELINES, Model, Point
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr
-from xdsl.passes import PassPipeline
 
 OK = "ok"
 INVALID_ARCH = "invalid-arch"
@@ -161,9 +160,9 @@ def _compile(point: Point, arch: Architecture) -> ModuleOp:
             configured = tuple(
                 dataclasses.replace(each, **options) if each.name == "loop-assign-resources"
                 else each
-                for each in passes.passes
+                for each in passes
             )
-            pipeline.run_pipeline(ctx, module, PassPipeline(configured), point.model.label)
+            pipeline.run_pipeline(ctx, module, configured, point.model.label)
         except Diagnostic as error:
             raise _Failed(FAILED, error.message.replace(str(arch_file), arch.name)) from None
     return module

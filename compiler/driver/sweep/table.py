@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +128,18 @@ def check_output(path: str) -> None:
         _pyarrow()
 
 
-def write(path: str, rows: Sequence[Mapping[str, Any]], cols: Mapping[str, type]) -> None:
-    """Write the table atomically (no partial file), Parquet or CSV by the file's suffix."""
+def writer(
+    path: str, rows: Sequence[Mapping[str, Any]], cols: Mapping[str, type]
+) -> Callable[[Path], None]:
+    """What writes the table to a (temporary) file, Parquet or CSV by `path`'s suffix."""
     if Path(path).suffix == ".csv":
-        write_atomically(path, lambda tmp: _write_csv(tmp, rows, cols))
-    else:
-        write_atomically(path, lambda tmp: _write_parquet(tmp, rows, cols))
+        return lambda tmp: _write_csv(tmp, rows, cols)
+    return lambda tmp: _write_parquet(tmp, rows, cols)
+
+
+def write(path: str, rows: Sequence[Mapping[str, Any]], cols: Mapping[str, type]) -> None:
+    """Write the table all-or-nothing (no partial file)."""
+    write_atomically(path, writer(path, rows, cols))
 
 
 def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]], cols: Mapping[str, type]) -> None:
@@ -203,4 +209,4 @@ def _parse(text: str) -> Any:
 
 
 __all__ = ["FORMATS", "TIMING_FIELDS", "check_output", "columns", "deterministic_columns",
-           "read", "row", "write"]
+           "read", "row", "write", "writer"]
