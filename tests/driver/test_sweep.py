@@ -155,14 +155,14 @@ def test_a_stopped_sweep_resumes_with_only_the_missing_points(
 ) -> None:
     study = load_study(_study(tmp_path))
     cache = tmp_path / "cache"
-    first = run_sweep(study, workers=2, cache_dir=cache, max_points=6, progress=False)
+    first = run_sweep(study, workers=1, cache_dir=cache, max_points=6, progress=False)
     assert (first.computed, first.cached, first.rows) == (6, 0, None)
     assert "10 still to compute" in first.summary()
-    second = run_sweep(study, workers=2, cache_dir=cache, progress=False)
+    second = run_sweep(study, workers=1, cache_dir=cache, progress=False)
     assert (second.computed, second.cached) == (10, 6)
     assert second.rows is not None
     assert _deterministic(second.rows) == _deterministic(reference)
-    third = run_sweep(study, workers=2, cache_dir=cache, progress=False)
+    third = run_sweep(study, workers=1, cache_dir=cache, progress=False)
     assert (third.computed, third.cached) == (0, 16)
     assert third.rows == second.rows  # compile seconds too: a cached point keeps its own
 
