@@ -151,3 +151,11 @@ def test_model_sources(tmp_path: Path) -> None:
     study.write_text("models:\n  - suite: paper\narchitectures:\n  - preset: plasticine\n")
     suite = list(dict.fromkeys(p.model.label for p in load_study(str(study)).points))
     assert suite == [task.name for task in PAPER_TASKS]
+
+
+def test_the_levels_a_study_may_ask_for_are_the_levels_a_point_runs() -> None:
+    from rnnc.driver.sweep.job import LEVELS
+    from rnnc.driver.sweep.study import BUILT_LEVELS, RUN_LEVELS
+
+    assert tuple(LEVELS) == BUILT_LEVELS
+    assert set(BUILT_LEVELS) <= set(RUN_LEVELS)
