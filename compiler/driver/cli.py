@@ -225,7 +225,8 @@ def _sweep_parser() -> argparse.ArgumentParser:
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
                         help="a local process pool (default) or Ray tasks")
     parser.add_argument("--address", metavar="ADDR",
-                        help="with --engine ray: an existing Ray cluster (default: start one)")
+                        help="with --engine ray: an existing Ray cluster, whose nodes have rnnc "
+                        "installed (default: start a local instance)")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="processes (local) or CPUs of the local Ray instance "
                         "(default: this machine's cores)")
