@@ -167,14 +167,22 @@ def test_a_stopped_sweep_resumes_with_only_the_missing_points(
     assert third.rows == second.rows  # compile seconds too: a cached point keeps its own
 
 
+_INTERRUPTIBLE_RNNC = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from rnnc.driver.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def test_a_killed_sweep_resumes_with_only_the_missing_points(tmp_path: Path) -> None:
     """Interrupt a real `rnnc sweep` (SIGINT, as Ctrl-C) once some points are cached; the
     rerun computes exactly the points that were not."""
     text = STUDY.replace("steps: 4}", "steps: 4}\n  - gen: {cell: rnn, hidden: 48, steps: 3}")
     study_path = _study(tmp_path, text)
     cache, output = tmp_path / "cache", tmp_path / "out.csv"
-    command = [str(Path(sys.executable).parent / "rnnc"), "sweep", study_path, "-o", str(output),
-               "--workers", "1", "--cache", str(cache)]
+    # rnnc's entry point with Python's SIGINT handler installed even where this test runs
+    # with SIGINT ignored (as a background job), which the child would inherit
+    command = [sys.executable, "-c", _INTERRUPTIBLE_RNNC, "sweep", study_path,
+               "-o", str(output), "--workers", "1", "--cache", str(cache)]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(list(cache.rglob("*.json"))) < 3 and time.monotonic() < deadline:
