@@ -30,7 +30,7 @@ from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects.rnn import WeightOp
 from rnnc.driver import pipeline
-from rnnc.driver.io import Expected, Outputs, load_npz, save_npz
+from rnnc.driver.io import Expected, Outputs, check_input_file, load_npz, save_npz
 from rnnc.numerics.precision import Precision, parse_precision
 from rnnc.target.arch import load_architecture
 from xdsl.dialects import func
@@ -280,13 +280,18 @@ def _transform(
     args: argparse.Namespace,
     default_pipeline: str = "",
     optional: frozenset[str] = frozenset(),
+    *,
     dse_dump: str | None = None,
+    before_passes: Callable[[ModuleOp], None] | None = None,
 ) -> ModuleOp:
     """Parse and verify `text`, then apply `-p` (or `default_pipeline`) with the design
     options of the command line (see `_with_options` for `optional`). `dse_dump` is where
-    the search's points go (a temporary that the command moves into place at the end)."""
+    the search's points go (a temporary that the command moves into place at the end);
+    `before_passes` sees the module as parsed."""
     ctx = pipeline.make_context()
     module, source_map = pipeline.parse_module(ctx, text, args.model)
+    if before_passes is not None:
+        before_passes(module)
     spec = args.passes if args.passes is not None else default_pipeline
     options = _pass_options(args)
     if dse_dump is not None:
@@ -326,10 +331,13 @@ def _expected(ty: object) -> Expected:
 
 
 def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.FuncOp:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == symbol:
-            return op
-    raise Diagnostic(model_path, f"no function @{symbol} to run")
+    """The interpreter's entry function, its absence reported at the model file."""
+    from rnnc import interpreters as interpreter
+
+    try:
+        return interpreter.entry_function(module, symbol)
+    except Diagnostic as error:
+        raise Diagnostic(model_path, error.message) from None
 
 
 # ---- subcommands --------------------------------------------------------------------------------
@@ -397,13 +405,15 @@ def run_main(argv: Sequence[str]) -> None:
     args = _run_parser().parse_args(argv)
     precision = _precision(args.precision or "fp32")
     reference = None if args.compare is None else _precision(args.compare, "--compare")
-    text = pipeline.read_text(args.model)
     # The contract of the inputs is read off the model as given (its rnn-level ops), so
     # that it holds at whatever level the pipeline lowers the model to.
-    ctx = pipeline.make_context()
-    limits = model_inputs.sequence_limits(pipeline.parse_module(ctx, text, args.model)[0])
-    # the interpreter emulates --precision whether or not a pass also takes it
-    module = _transform(text, args, optional=frozenset({"precision"}))
+    limits: dict[str, int] = {}
+    module = _transform(
+        pipeline.read_text(args.model),
+        args,
+        optional=frozenset({"precision"}),  # emulated whether or not a pass also takes it
+        before_passes=lambda parsed: limits.update(model_inputs.sequence_limits(parsed)),
+    )
     if precision.mixed and not interpreter.uses_loop_level(module):
         raise Diagnostic(
             "--precision",
@@ -443,13 +453,20 @@ def run_main(argv: Sequence[str]) -> None:
             outputs.commit()
 
 
+#: Protobuf cannot hold a message larger than 2 GiB, so neither can an ONNX file.
+MAX_ONNX_BYTES = 2 << 30
+#: A DeepBench table has a few dozen rows.
+MAX_TABLE_BYTES = 16 << 20
+
+
 def import_main(argv: Sequence[str]) -> None:
     from rnnc.frontends import onnx_import
 
     args = _import_parser().parse_args(argv)
-    weights_path = str(Path(args.output).with_suffix(".npz"))
+    check_input_file(args.model, MAX_ONNX_BYTES, "an ONNX model")
     with Outputs() as outputs:
         outputs.reserve(args.output)
+        weights_path = str(Path(args.output).with_suffix(".npz"))
         outputs.reserve(weights_path, "-o (its weights, beside it)")
         text, weights = onnx_import.import_file(args.model, Path(weights_path).name)
         outputs.write(args.output, lambda tmp: tmp.write_text(text))
@@ -474,6 +491,7 @@ def gen_main(argv: Sequence[str]) -> None:
                 "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
             )
         csv = args.csv or str(deepbench.CSV_PATH)
+        check_input_file(csv, MAX_TABLE_BYTES, "a task table")
         task, where = deepbench.csv_task(args.csv_row, csv), f"{csv}:{args.csv_row + 1}"
     elif args.steps is None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
@@ -482,10 +500,10 @@ def gen_main(argv: Sequence[str]) -> None:
             "rnnc gen"
     task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
     deepbench.check_task(task, where)
-    target = Path(args.output)
-    weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
     with Outputs() as outputs:
         outputs.reserve(args.output)
+        target = Path(args.output)
+        weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
         outputs.reserve(str(weights_path), "-o (its weights, beside it)")
         outputs.reserve(str(inputs_path), "-o (its inputs, beside it)")
         text, weights, inputs = deepbench.generate(task, weights_path.name, args.seed)

@@ -12,6 +12,8 @@ import contextlib
 import io
 import math
 import os
+import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from rnnc.diagnostics import Diagnostic, check_fits_in_memory
+from rnnc.diagnostics import Diagnostic, check_fits_in_memory, human_bytes
 
 #: The earliest time a zip archive can record; any fixed value would do.
 _TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -43,6 +45,16 @@ def save_npz(path: Path | str, arrays: Mapping[str, np.ndarray], *, compress: bo
             archive.writestr(member, buffer.getvalue(), compress_type=method, compresslevel=1)
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """One reserved output: the path as given, where it goes, and its temporary."""
+
+    given: str
+    target: Path  # the file itself (through symbolic links), or the device/pipe to fill
+    tmp: Path
+    stream: bool  # a device or pipe (/dev/stdout): filled at the end, never replaced
+
+
 class Outputs:
     """The output files of one command, written all-or-nothing.
 
@@ -50,11 +62,12 @@ class Outputs:
     it to write instead; `commit()` moves every temporary into place once all parts are
     written. Used as a context manager, an exception before `commit()` removes every
     temporary, so a failed command leaves no file, new or changed. Two outputs of one
-    command that name the same file are refused.
+    command that name the same file are refused. A device or pipe (`-o /dev/stdout`) is
+    filled from its temporary at the end instead of being replaced.
     """
 
     def __init__(self) -> None:
-        self._planned: dict[Path, tuple[str, Path]] = {}  # resolved target -> (as given, tmp)
+        self._planned: dict[Path, _Planned] = {}  # by resolved path
 
     def __enter__(self) -> Outputs:
         return self
@@ -63,31 +76,34 @@ class Outputs:
         self.discard()
 
     def reserve(self, path: str, flag: str = "-o") -> Path:
-        target = Path(path)
-        resolved = target.resolve()
+        if not path:
+            raise Diagnostic(flag, "the output path is empty")
+        given = Path(path)
+        if path.endswith(os.sep) or given.name in ("", ".", ".."):
+            raise Diagnostic(path, "cannot write the output: it names a folder, not a file")
+        resolved = given.resolve()
         if resolved in self._planned:
-            given = self._planned[resolved][0]
-            raise Diagnostic(path, f"{flag} names the file {given} twice: it is already "
+            first = self._planned[resolved].given
+            raise Diagnostic(path, f"{flag} names the file {first} twice: it is already "
                              "another output of this command")
-        parent = target.parent
-        if not parent.is_dir():
-            what = "is not a directory" if parent.exists() else "does not exist"
-            raise Diagnostic(path, f"cannot write the output: the folder {parent} {what}")
-        if target.is_dir():
-            raise Diagnostic(path, "cannot write the output: it is a directory")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as error:
-            raise Diagnostic(path, f"cannot write the output: cannot create a file in "
-                             f"{parent} ({_reason(error)})") from None
-        os.close(fd)
-        self._planned[resolved] = (path, Path(tmp))
-        return Path(tmp)
+        if _is_stream(given):
+            planned = _Planned(path, given, _temporary(path, None, "output"), stream=True)
+        else:
+            parent = resolved.parent
+            if not given.parent.is_dir():
+                what = "is not a directory" if given.parent.exists() else "does not exist"
+                raise Diagnostic(path, f"cannot write the output: the folder {given.parent} "
+                                 f"{what}")
+            if resolved.is_dir():
+                raise Diagnostic(path, "cannot write the output: it is a directory")
+            planned = _Planned(path, resolved, _temporary(path, parent, resolved.name), False)
+        self._planned[resolved] = planned
+        return planned.tmp
 
     def write(self, path: str, write: Callable[[Path], None], flag: str = "-o") -> None:
         """Call `write(tmp)` to fill the temporary of `path` (reserving it if need be)."""
         planned = self._planned.get(Path(path).resolve())
-        tmp = planned[1] if planned is not None else self.reserve(path, flag)
+        tmp = planned.tmp if planned is not None else self.reserve(path, flag)
         try:
             write(tmp)
         except OSError as error:
@@ -95,26 +111,57 @@ class Outputs:
 
     def release(self, path: str) -> None:
         """Give up a reserved output: the command has nothing to write there after all."""
-        _, tmp = self._planned.pop(Path(path).resolve())
+        planned = self._planned.pop(Path(path).resolve())
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            planned.tmp.unlink()
 
     def commit(self) -> None:
-        """Move every written temporary into place."""
+        """Put every written temporary in place: streams first (the only step that can fail
+        half-way, e.g. a closed pipe), then files, each by an atomic rename."""
         mode = 0o666 & ~_umask()  # mkstemp makes files private; outputs are not
-        for given, tmp in self._planned.values():
+        for planned in sorted(self._planned.values(), key=lambda p: not p.stream):
             try:
-                os.chmod(tmp, mode)
-                os.replace(tmp, given)
+                if planned.stream:
+                    with open(planned.tmp, "rb") as source, open(planned.target, "wb") as sink:
+                        shutil.copyfileobj(source, sink)
+                    planned.tmp.unlink()
+                else:
+                    os.chmod(planned.tmp, mode)
+                    os.replace(planned.tmp, planned.target)
+            except BrokenPipeError:
+                raise
             except OSError as error:
-                raise Diagnostic(given, f"cannot write the output: {_reason(error)}") from None
+                raise Diagnostic(planned.given, f"cannot write the output: "
+                                 f"{_reason(error)}") from None
         self._planned.clear()
 
     def discard(self) -> None:
-        for _, tmp in self._planned.values():
+        for planned in self._planned.values():
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                planned.tmp.unlink()
         self._planned.clear()
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` is (a link to) something other than a file or folder: a device, a
+    pipe, a terminal. Replacing it would replace, say, /dev/stdout itself."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _temporary(path: str, folder: Path | None, name: str) -> Path:
+    """A new empty file in `folder` (the system's temporary folder when None)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    except OSError as error:
+        where = folder if folder is not None else tempfile.gettempdir()
+        raise Diagnostic(path, f"cannot write the output: cannot create a file in {where} "
+                         f"({_reason(error)})") from None
+    os.close(fd)
+    return Path(tmp)
 
 
 def write_atomically(path: str, write: Callable[[Path], None]) -> None:
@@ -132,6 +179,27 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ---- reading input files safely ------------------------------------------------------------
+
+
+def check_input_file(path: str, limit: int, what: str) -> None:
+    """`path` is a regular file of at most `limit` bytes: not a folder, and not a device or
+    pipe that could be read forever (`/dev/zero`)."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise Diagnostic(path, "no such file") from None
+    except OSError as error:
+        raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise Diagnostic(path, f"is a directory, not {what}")
+    if not stat.S_ISREG(status.st_mode):
+        raise Diagnostic(path, f"is not a regular file (a device or a pipe), so not {what}")
+    if status.st_size > limit:
+        raise Diagnostic(path, f"is {human_bytes(status.st_size)}, larger than {what} may be "
+                         f"({human_bytes(limit)})")
 
 
 # ---- reading .npz archives safely ----------------------------------------------------------
@@ -160,15 +228,12 @@ def load_npz(
     read (or inflated): a numeric, non-structured dtype of the expected class, a shape as
     `expected` says (by member name) and a size that fits in memory. A member that is
     missing, or unknown when `allow_extra` is False, is an error naming it."""
+    check_input_file(path, 1 << 62, "an .npz archive")  # members are checked one by one
     try:
         archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise Diagnostic(path, "no such file") from None
-    except IsADirectoryError:
-        raise Diagnostic(path, "is a directory, not an .npz archive") from None
     except OSError as error:
         raise Diagnostic(path, f"cannot read the file: {_reason(error)}") from None
-    except (zipfile.BadZipFile, ValueError, EOFError):
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         raise Diagnostic(path, "not an .npz archive (a zip file of .npy arrays)") from None
     with archive:
         members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
@@ -212,7 +277,10 @@ def _read_member(
             _check_header(f"{what} '{name}'", where, shape, dtype, expected)
             count = math.prod(shape) * dtype.itemsize
             data = stream.read(count)
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as error:
+    # what a damaged member raises: zipfile (an unknown compression method or version, an
+    # encrypted member), zlib, and numpy's header parser
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+            RuntimeError, SyntaxError) as error:
         raise Diagnostic(where, f"member '{name}' is not a readable .npy array "
                          f"({_first_line(error)})") from None
     if len(data) != count:

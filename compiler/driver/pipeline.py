@@ -22,11 +22,13 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.parser import Parser
+from xdsl.parser.generic_parser import ParserState
 from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
-from xdsl.utils.lexer import Span
+from xdsl.utils.lexer import Input, Span
+from xdsl.utils.mlir_lexer import MLIRLexer
 
 PassFactory = Callable[[], type[ModulePass]]
 
@@ -63,11 +65,25 @@ class SourceMap:
         return at_span(span, message)
 
 
+class _Lexer(MLIRLexer):
+    """xDSL 0.74's lexer with a string-literal pattern that runs in linear time.
+
+    Upstream's `"(?:[^"...]+|escape)*"` nests `+` in `*`, so an unterminated string (one
+    stray `"`) makes the regex engine try every split of the rest of the line: a 40
+    character tail already takes minutes. Matching one character at a time accepts the
+    same strings without the ambiguity."""
+
+    _unescaped_characters_regex = re.compile(
+        r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"'
+    )
+
+
 class _LocatingParser(Parser):
     """A parser that records the source span at which each operation starts."""
 
     def __init__(self, ctx: Context, text: str, path: str, source_map: SourceMap):
         super().__init__(ctx, text, path)
+        self._parser_state = ParserState(_Lexer(Input(text, path)))
         self._source_map = source_map
 
     @property
@@ -103,6 +119,8 @@ def _parse_message(error: ParseError, text: str) -> str:
     """xDSL's message, or one that says something where xDSL's is blank or only context
     (a truncated file gives ' in block definition')."""
     message = error.msg.strip()
+    if message == "End of file reached before closing string literal.":  # or of the line
+        return "unterminated string literal: no closing '\"' on this line"
     if message and message != "in block definition":
         return message
     if not text[error.span.start :].strip():
@@ -110,18 +128,32 @@ def _parse_message(error: ParseError, text: str) -> str:
     return "expected an operation, a block label or '}'"
 
 
+#: The largest model text read: far above any real model (weights live in .npz files), and
+#: a bound on what reading `/dev/zero` or a runaway pipe may take.
+MAX_MODEL_BYTES = 1 << 30
+
+
 def read_text(path: str) -> str:
     """The text of a model file; `-` reads standard input."""
-    if path == "-":
-        return sys.stdin.read()
     if Path(path).is_dir():
         raise Diagnostic(path, "cannot read the model: it is a directory")
     try:
-        return Path(path).read_text()
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_MODEL_BYTES + 1)
+        else:
+            with open(path, "rb") as stream:
+                data = stream.read(MAX_MODEL_BYTES + 1)
     except OSError as error:
         raise Diagnostic(path, f"cannot read the model: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise Diagnostic(path, "the model is not a UTF-8 text file") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise Diagnostic(path, f"the model is larger than {MAX_MODEL_BYTES >> 20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Diagnostic(
+            path, f"the model is not a UTF-8 text file (byte {error.start} is "
+            f"{data[error.start]:#x})"
+        ) from None
 
 
 def split_input(text: str) -> list[str]:
@@ -159,12 +191,15 @@ def load_pass_plugin(path: str) -> dict[str, type[ModulePass]]:
         raise Diagnostic(path, "cannot load this file as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__
     try:
         spec.loader.exec_module(module)
     # A broken plug-in is user input, whatever it raises: report it, never exit or crash.
     except (Exception, SystemExit, KeyboardInterrupt) as error:
         del sys.modules[spec.name]
         raise Diagnostic(path, f"the plug-in failed to import: {_describe(error)}") from None
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     classes = [
         value
         for value in vars(module).values()

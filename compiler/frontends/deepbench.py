@@ -107,6 +107,8 @@ def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
         raise Diagnostic(str(path), f"cannot read the task table: {error.strerror}") from None
     except UnicodeDecodeError:
         raise Diagnostic(str(path), "the task table is not a UTF-8 text file") from None
+    except csv.Error as error:
+        raise Diagnostic(str(path), f"not a CSV table: {error}") from None
     if not 1 <= row <= len(rows):
         raise Diagnostic(
             str(path), f"row {row} does not exist (the table has rows 1 to {len(rows)})"

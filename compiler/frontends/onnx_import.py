@@ -81,6 +81,11 @@ def load_model(path: str) -> onnx.ModelProto:
     # an IR version and a graph.
     if model.ir_version == 0 or not model.HasField("graph"):
         raise Diagnostic(path, "not an ONNX model (no IR version or no graph)")
+    try:  # a damaged file can still decode: undefined types, names that are not UTF-8, ...
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, UnicodeDecodeError, ValueError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise Diagnostic(path, f"not a valid ONNX model: {reason}") from None
     return model
 
 

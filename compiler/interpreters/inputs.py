@@ -3,7 +3,8 @@
 A shape or dtype error would otherwise surface deep in a numpy kernel, and a value the model
 forbids (a `sequence_lens` entry outside [0, sequence length]) would be silently clamped by
 the loop level while the rnn level refuses it. The model's contract is read from its rnn-level
-ops (`sequence_limits`); the driver reads it before lowering, so the same inputs are refused
+ops, or at the loop level from how the time loop masks the steps past each length
+(`sequence_limits`); the driver reads it before lowering too, so the same inputs are refused
 whatever level then runs them.
 """
 
@@ -15,27 +16,63 @@ from collections.abc import Mapping
 import numpy as np
 from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
+from rnnc.dialects import loop
 from rnnc.dialects.rnn import RecurrentOp
-from xdsl.dialects import func
+from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import IntegerType, MemRefType, ModuleOp, TensorType
-from xdsl.ir import Attribute, BlockArgument
+from xdsl.ir import Attribute, BlockArgument, SSAValue
 
 
 def sequence_limits(module: ModuleOp) -> dict[str, int]:
-    """For each function argument that is a recurrent op's `sequence_lens`, by name, the
-    sequence length its entries may not exceed."""
+    """For each function argument that holds sequence lengths, by name, the length of the
+    sequence its entries may not exceed: the `sequence_lens` of a recurrent op at the rnn
+    level; at the loop level an integer input compared with a time loop's counter
+    (`arith.cmpi slt, %t, %len` is how the loop level masks the steps past a length)."""
     limits: dict[str, int] = {}
-    for op in module.walk():
-        if not isinstance(op, RecurrentOp) or op.sequence_lens is None:
-            continue
-        lens = op.sequence_lens
-        function = lens.block.parent_op() if isinstance(lens, BlockArgument) else None
-        if isinstance(function, func.FuncOp):
-            assert isinstance(lens, BlockArgument)
-            name = argument_names(function)[lens.index]
-            steps = op.sizes()[0]
+
+    def limit(value: SSAValue, steps: int) -> None:
+        name = _input_name(value)
+        if name is not None:
             limits[name] = min(steps, limits.get(name, steps))
+
+    for op in module.walk():
+        if isinstance(op, RecurrentOp) and op.sequence_lens is not None:
+            limit(op.sequence_lens, op.sizes()[0])
+        elif isinstance(op, arith.CmpiOp):
+            loops = [_time_loop(v) for v in op.operands]
+            for value, other in ((op.lhs, loops[1]), (op.rhs, loops[0])):
+                if other is not None:
+                    limit(_loaded_from(value), other.step_count)
     return limits
+
+
+def _time_loop(value: SSAValue) -> loop.SequentialOp | None:
+    """The time loop whose counter `value` is, if it is one."""
+    if isinstance(value, BlockArgument):
+        owner = value.block.parent_op()
+        if isinstance(owner, loop.SequentialOp):
+            return owner
+    return None
+
+
+def _loaded_from(value: SSAValue) -> SSAValue:
+    """The tensor a scalar was read from: `index_cast(loop.load(loop.from_tensor(%x)))` -> %x
+    (`value` itself when it is not such a read)."""
+    source = value.owner
+    if isinstance(source, arith.IndexCastOp):
+        source = source.input.owner
+    if isinstance(source, loop.LoadOp) and isinstance(source.memref.owner, loop.FromTensorOp):
+        return source.memref.owner.tensor
+    return value
+
+
+def _input_name(value: SSAValue) -> str | None:
+    """The name of the function argument `value` is, if it is one."""
+    if isinstance(value, BlockArgument):
+        function = value.block.parent_op()
+        if isinstance(function, func.FuncOp):
+            return argument_names(function)[value.index]
+    return None
 
 
 def check_sequence_lens(

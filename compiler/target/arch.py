@@ -31,6 +31,8 @@ DEFAULT_ARCHITECTURE = "plasticine-rnn"
 PAPER_DEEPBENCH = Path(__file__).parent / "paper_deepbench.json"
 
 UNIT_KINDS = ("pcu", "pmu")
+#: An architecture file is a few kilobytes; this bounds what a wrong path makes us read.
+MAX_FILE_BYTES = 16 << 20
 
 
 class ArchitectureError(Diagnostic):
@@ -296,6 +298,11 @@ def _load_preset(name: str) -> Architecture:
 
 def _load_file(path: Path) -> Architecture:
     source = str(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ArchitectureError(
+            source, f"the file is {size} bytes; an architecture is at most {MAX_FILE_BYTES}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -430,14 +437,15 @@ def _expectation(schema: Mapping[str, Any]) -> str:
     if kind == "object":
         return "an object"
     bounds = []
-    if "minimum" in schema and "maximum" in schema:
-        bounds.append(f"in [{schema['minimum']}, {schema['maximum']}]")
-    elif "minimum" in schema:
-        bounds.append(f">= {schema['minimum']}")
+    low = next(((key, schema[key]) for key in ("minimum", "exclusiveMinimum") if key in schema),
+               None)
+    if low is not None and "maximum" in schema:
+        bracket = "[" if low[0] == "minimum" else "("
+        bounds.append(f"in {bracket}{low[1]}, {schema['maximum']}]")
+    elif low is not None:
+        bounds.append(f"{'>=' if low[0] == 'minimum' else '>'} {low[1]}")
     elif "maximum" in schema:
         bounds.append(f"<= {schema['maximum']}")
-    if "exclusiveMinimum" in schema:
-        bounds.append(f"> {schema['exclusiveMinimum']}")
     if "multipleOf" in schema:
         bounds.append(f"a multiple of {schema['multipleOf']}")
     if "pattern" in schema:

@@ -125,6 +125,14 @@ def seq(folder: Path, clip: str = "3.0 : f32") -> str:
     return "seq.mlir"
 
 
+def lowered(folder: Path, model: str, passes: str) -> str:
+    """`model` put through `passes` by rnnc itself, as a file of its own (low.mlir)."""
+    from rnnc.driver import cli
+
+    assert cli.main([str(folder / model), "-p", passes, "-o", str(folder / "low.mlir")]) == 0
+    return "low.mlir"
+
+
 def inputs(folder: Path, arrays: dict[str, np.ndarray] | None = None, name: str = "in.npz") -> str:
     _npz(folder / name, GRU_INPUTS if arrays is None else arrays)
     return name
@@ -140,6 +148,16 @@ def write(name: str, content: str | bytes) -> Callable[[Path], str]:
             path.write_bytes(content)
         else:
             path.write_text(content)
+        return name
+
+    return step
+
+
+def folder(name: str) -> Callable[[Path], str]:
+    """A setup step that makes an empty folder."""
+
+    def step(base: Path) -> str:
+        (base / name).mkdir(parents=True)
         return name
 
     return step
@@ -166,6 +184,17 @@ def npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=True)
     return buffer.getvalue()
+
+
+def compression_method(archive: bytes, method: int) -> bytes:
+    """`archive` with every member claiming compression `method` (99: none that exists)."""
+    data = bytearray(archive)
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset : start + offset + 2] = struct.pack("<H", method)
+            start = data.find(signature, start + 4)
+    return bytes(data)
 
 
 def zip_bomb(name: str = "X.npy", **others: np.ndarray) -> bytes:
@@ -259,7 +288,7 @@ def _syntax() -> Iterator[Case]:
     yield Case("syntax", "latin-1 comment", model(b"// caf\xe9\n" + MODEL.encode()),
                "model.mlir", "UTF-8")
     yield Case("syntax", "model is a directory",
-               lambda d: [(d / "m.mlir").mkdir() or "m.mlir"], "m.mlir")
+               lambda d: [folder("m.mlir")(d)], "m.mlir")
     yield Case("syntax", "missing model", lambda d: ["nothere.mlir"], "nothere.mlir")
     huge = "99999999999999999999"
     yield Case("syntax", "hidden_size beyond i64",
@@ -286,6 +315,13 @@ def _syntax() -> Iterator[Case]:
                "model.mlir:", "nest")
     deep_region = "builtin.module {\n" * 20000 + "}\n" * 20000
     yield Case("syntax", "20000 nested modules", model(deep_region), "model.mlir:", "nest")
+    stray = MODEL.replace('rnn.weight "R"', 'rnn.weight "R') + " " * 60
+    yield Case("syntax", "unterminated string before a long line",
+               model(stray.replace(": tensor<1x15x5xf32>\n", ": tensor<1x15x5xf32>" + " x" * 40
+                                   + "\n", 1)), "model.mlir:4:", "unterminated string")
+    yield Case("syntax", "stray quote in a loop",
+               model(LOOP_MODEL.replace("INDEX", "%i").replace("STORE", "%i")
+                     .replace("%x[%i] :", '%x[%i]" :')), "model.mlir:6:", "unterminated string")
     yield Case("syntax", "unknown op", model(MODEL.replace("rnn.gru", "rnn.grue")),
                "model.mlir:5:", "rnn.grue")
     yield Case("syntax", "wrong operand shape", model(MODEL.replace("1x15x4", "1x12x4")),
@@ -309,12 +345,17 @@ def _syntax() -> Iterator[Case]:
 
 
 def _outputs() -> Iterator[Case]:
-    def directory(d: Path, name: str) -> str:
-        (d / name).mkdir(parents=True)
-        return name
+    def gen_beside(blocked: str) -> Setup:
+        """`gen -o x.mlir` where one of the files it writes beside x.mlir is a folder."""
+
+        def setup(d: Path) -> list[str]:
+            folder(blocked)(d)
+            return ["gen", "gru", "8", "2", "-o", "x.mlir"]
+
+        return setup
 
     yield Case("outputs", "-o is a directory",
-               lambda d: [gru(d), "-o", directory(d, "out")], "out", "directory")
+               lambda d: [gru(d), "-o", folder("out")(d)], "out", "directory")
     yield Case("outputs", "-o in a missing folder",
                lambda d: [gru(d), "-o", "nowhere/out.mlir"], "nowhere/out.mlir")
     yield Case("outputs", "-o below a file",
@@ -322,19 +363,19 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "-o in an unwritable place",
                lambda d: [gru(d), "-o", "/proc/rnnc-out.mlir"], "/proc/rnnc-out.mlir")
     yield Case("outputs", "--stats -o is a directory",
-               lambda d: [gru(d), "--stats", "-o", directory(d, "s")], "s", "directory")
+               lambda d: [gru(d), "--stats", "-o", folder("s")(d)], "s", "directory")
     yield Case("outputs", "run -o is a directory",
-               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", directory(d, "o.npz")],
+               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", folder("o.npz")(d)],
                "o.npz", "directory")
     yield Case("outputs", "run -o in a missing folder",
                lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", "no/o.npz"], "no/o.npz")
     yield Case("outputs", "--dse-dump into a missing folder",
                lambda d: compile_loop(d, "--dse-dump", "no/points.csv"), "no/points.csv")
     yield Case("outputs", "--dse-dump is a directory",
-               lambda d: compile_loop(d, "--dse-dump", directory(d, "dump")), "dump",
+               lambda d: compile_loop(d, "--dse-dump", folder("dump")(d)), "dump",
                "directory")
     yield Case("outputs", "--dse-dump kept back when -o fails",
-               lambda d: [gru(d, MODEL_B1), "--emit=loop", "-o", directory(d, "o"),
+               lambda d: [gru(d, MODEL_B1), "--emit=loop", "-o", folder("o")(d),
                           "--dse-dump", "p.csv"],
                "o", "directory")
     yield Case("outputs", "--dse-dump kept back when -o is in a missing folder",
@@ -351,6 +392,14 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "--split-input-file -o with a bad chunk writes nothing",
                lambda d: [write("m.mlir", MODEL + "// -----\nbuiltin.module {\n")(d),
                           "--split-input-file", "-o", "o.mlir"], "m.mlir:")
+    for output in ("/", ".", "..", "new/"):
+        yield Case("outputs", f"gen -o {output}",
+                   lambda d, o=output: ["gen", "gru", "8", "2", "-o", o], output, "folder")
+        yield Case("outputs", f"import -o {output}",
+                   lambda d, o=output: ["import", _onnx(d), "-o", o], output, "folder")
+    yield Case("outputs", "-o is empty", lambda d: [gru(d), "-o", ""], "-o", "empty")
+    yield Case("outputs", "gen -o is empty", lambda d: ["gen", "gru", "8", "2", "-o", ""], "-o",
+               "empty")
     yield Case("outputs", "gen -o names the weights file",
                lambda d: ["gen", "lstm", "8", "2", "-o", "x.npz"], "x.npz", "twice")
     yield Case("outputs", "gen -o names the inputs file",
@@ -359,22 +408,20 @@ def _outputs() -> Iterator[Case]:
     yield Case("outputs", "gen -o in a missing folder",
                lambda d: ["gen", "lstm", "8", "2", "-o", "no/x.mlir"], "no/x.mlir")
     yield Case("outputs", "gen -o is a directory (weights not left behind)",
-               lambda d: ["gen", "lstm", "8", "2", "-o", directory(d, "x.mlir")], "x.mlir",
+               lambda d: ["gen", "lstm", "8", "2", "-o", folder("x.mlir")(d)], "x.mlir",
                "directory")
     yield Case("outputs", "gen weights path is a directory",
-               lambda d: ["gen", "lstm", "8", "2", "-o", (directory(d, "x.npz"), "x.mlir")[1]],
+               gen_beside("x.npz"),
                "x.npz", "directory")
     yield Case("outputs", "gen inputs path is a directory",
-               lambda d: ["gen", "gru", "8", "2", "-o",
-                          (directory(d, "x.inputs.npz"), "x.mlir")[1]],
-               "x.inputs.npz", "directory")
+               gen_beside("x.inputs.npz"), "x.inputs.npz", "directory")
     yield Case("outputs", "gen -o unwritable", lambda d: ["gen", "rnn", "8", "2", "-o",
                                                           "/proc/rnnc-x.mlir"],
                "/proc/rnnc-x")
     yield Case("outputs", "import -o names the weights file",
                lambda d: ["import", _onnx(d), "-o", "x.npz"], "x.npz", "twice")
     yield Case("outputs", "import -o is a directory (weights not left behind)",
-               lambda d: ["import", _onnx(d), "-o", directory(d, "x.mlir")], "x.mlir",
+               lambda d: ["import", _onnx(d), "-o", folder("x.mlir")(d)], "x.mlir",
                "directory")
     yield Case("outputs", "import -o in a missing folder",
                lambda d: ["import", _onnx(d), "-o", "no/x.mlir"], "no/x.mlir")
@@ -404,6 +451,10 @@ def _architecture() -> Iterator[Case]:
             yield Case("architecture", f"{field} = {value}",
                        with_arch(arch_json(**{field: Raw(value)})), "arch.json",
                        f"'{field}'")
+    for field, value in {"clock_ghz": "1e-320", "dram.bandwidth_gbs": "0",
+                         "interchip.link_bandwidth_gbs": "1e-9"}.items():
+        yield Case("architecture", f"{field} = {value} (too small to divide by)",
+                   with_arch(arch_json(**{field: Raw(value)})), "arch.json", f"'{field}'")
     for field, value in {"clock_ghz": ".nan", "dram.bandwidth_gbs": ".inf",
                          "pcu.area_mm2": "-.inf"}.items():
         yield Case("architecture", f"YAML {field}: {value}",
@@ -447,13 +498,15 @@ def _architecture() -> Iterator[Case]:
     yield Case("architecture", "YAML billion laughs", with_arch(laughs, "arch.yaml"),
                "arch.yaml")
     yield Case("architecture", "directory as --arch",
-               lambda d: [*compile_loop(d), "--arch", (d / "a.json").mkdir() or "a.json"],
+               lambda d: [*compile_loop(d), "--arch", folder("a.json")(d)],
                "a.json")
-    yield Case("architecture", "arch through a pass option",
-               lambda d: [gru(d), "-o", "o.mlir", "-p",
-                          "rnn-decompose,loop-assign-resources{arch=\"arch.json\"}",
-                          write("arch.json", arch_json(**{"pcu.lanes": 1}))(d) and "--stats"],
-               "arch.json", "'pcu.lanes'")
+    def pass_option(d: Path) -> list[str]:
+        write("arch.json", arch_json(**{"pcu.lanes": 1}))(d)
+        spec = 'rnn-decompose,loop-assign-resources{arch="arch.json"}'
+        return [gru(d, MODEL_B1), "-o", "o.mlir", "-p", spec]
+
+    yield Case("architecture", "arch through a pass option", pass_option, "arch.json",
+               "'pcu.lanes'")
     yield Case("architecture", "arch of rnnc run",
                lambda d: ["run", gru(d, MODEL_B1), "--inputs", inputs(d, B1_INPUTS), "-p",
                           "rnn-decompose,loop-assign-resources", "--arch",
@@ -477,6 +530,8 @@ def _npz_files() -> Iterator[Case]:
                "in.npz")
     yield Case("npz", "zip of a text file", run_with(lambda: zip_of({"X.txt": b"1"})),
                "in.npz")
+    yield Case("npz", "unknown compression method",
+               run_with(lambda: compression_method(members(X=npy(X), h0=h0)(), 99)), "in.npz")
     yield Case("npz", "member not a .npy", run_with(members(X=b"not npy", h0=h0)), "in.npz",
                "X")
     yield Case("npz", "string dtype", run_with(members(X=npy(np.full((3, 2, 4), "a")), h0=h0)),
@@ -507,7 +562,12 @@ def _npz_files() -> Iterator[Case]:
     yield Case("npz", "extra member",
                run_with(members(X=npy(X), h0=h0, Z=npy(X))), "in.npz", "Z")
     yield Case("npz", "--inputs is a directory",
-               lambda d: ["run", gru(d), "--inputs", (d / "i.npz").mkdir() or "i.npz"], "i.npz")
+               lambda d: ["run", gru(d), "--inputs", folder("i.npz")(d)], "i.npz")
+    yield Case("npz", "--inputs is a device that never ends",
+               lambda d: ["run", gru(d), "--inputs", "/dev/zero"], "/dev/zero", "regular file")
+    yield Case("npz", "weights are a device that never ends",
+               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', '"/dev/zero"')),
+                          "--inputs", inputs(d)], "/dev/zero", "regular file")
     yield Case("npz", "--inputs missing", lambda d: ["run", gru(d), "--inputs", "no.npz"],
                "no.npz")
     yield Case("npz", "sequence_lens given as floats",
@@ -541,8 +601,8 @@ def _npz_files() -> Iterator[Case]:
     yield Case("npz", "weights zip bomb", weights_file(
         lambda: zip_bomb("W.npy", R=GRU_WEIGHTS["R"])), "model.npz", "W")
     yield Case("npz", "weights file is a directory",
-               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', '"wdir"')), "--inputs",
-                          inputs(d), (d / "wdir").mkdir() or "--symbol=main"], "wdir")
+               lambda d: ["run", gru(d, MODEL.replace('"model.npz"', f'"{folder("w")(d)}"')),
+                          "--inputs", inputs(d)], "w")
 
 
 def _runtime() -> Iterator[Case]:
@@ -556,6 +616,12 @@ def _runtime() -> Iterator[Case]:
                            "run", seq(d), "--inputs",
                            inputs(d, {"X": X, "lens": np.array(lens, "i4")}), *p],
                        "in.npz", "lens")
+    for passes in ("rnn-decompose", "rnn-decompose,loop-fuse"):
+        yield Case("runtime", f"sequence_lens [3, 4] in a file lowered by {passes}",
+                   lambda d, p=passes: [
+                       "run", lowered(d, seq(d), p), "--inputs",
+                       inputs(d, {"X": X, "lens": np.array([3, 4], "i4")})],
+                   "in.npz", "lens")
     for clip in ("0x7FC00000 : f32", "-1.0 : f32", "0.0 : f32"):
         for level, pipeline in levels.items():
             yield Case("runtime", f"clip {clip} at the {level}",
@@ -650,7 +716,7 @@ def _plugins() -> Iterator[Case]:
     yield Case("plugins", "missing file",
                lambda d: [gru(d), "--load-pass-plugin", "none.py", "-p", "x"], "none.py")
     yield Case("plugins", "a directory",
-               lambda d: [gru(d), "--load-pass-plugin", (d / "p.py").mkdir() or "p.py",
+               lambda d: [gru(d), "--load-pass-plugin", folder("p.py")(d),
                           "-p", "x"], "p.py")
     yield Case("plugins", "bad option value",
                plugin(PLUGIN.replace("    def apply", "    level: int = 0\n\n    def apply")
@@ -719,9 +785,11 @@ def _command_line() -> Iterator[Case]:
     yield Case("cli", "gen CSV with batch 0",
                lambda d: gen("--csv-row", "1", "--csv", write(
                    "t.csv", csv.replace(",1,", ",0,"))(d))(d), "t.csv:2", "batch")
+    yield Case("cli", "gen CSV is a device that never ends",
+               gen("--csv-row", "1", "--csv", "/dev/zero"), "/dev/zero", "regular file")
     yield Case("cli", "gen CSV missing", gen("--csv-row", "1", "--csv", "none.csv"), "none.csv")
     yield Case("cli", "gen CSV is a directory",
-               lambda d: gen("--csv-row", "1", "--csv", (d / "c.csv").mkdir() or "c.csv")(d),
+               lambda d: gen("--csv-row", "1", "--csv", folder("c.csv")(d))(d),
                "c.csv")
     yield Case("cli", "gen CSV row and sizes",
                gen("lstm", "8", "2", "--csv-row", "1"), "rnnc gen")
@@ -756,13 +824,28 @@ def _onnx_files() -> Iterator[Case]:
     yield Case("onnx", "truncated model",
                lambda d: ["import", write("m.onnx", (d / _onnx(d)).read_bytes()[:200])(d),
                           "-o", "m.mlir"], "m.onnx")
+    yield Case("onnx", "a device that never ends",
+               lambda d: ["import", "/dev/zero", "-o", "m.mlir"], "/dev/zero", "regular file")
     yield Case("onnx", "missing file", lambda d: ["import", "none.onnx", "-o", "m.mlir"],
                "none.onnx")
     yield Case("onnx", "a directory",
-               lambda d: ["import", (d / "m.onnx").mkdir() or "m.onnx", "-o", "m.mlir"],
+               lambda d: ["import", folder("m.onnx")(d), "-o", "m.mlir"],
                "m.onnx")
+    yield Case("onnx", "initializer of undefined element type",
+               lambda d: ["import", _damaged_onnx(d), "-o", "m.mlir"], "bad.onnx", "valid")
     yield Case("onnx", "unsupported op", lambda d: ["import", _unsupported(d), "-o", "m.mlir"],
                "u.onnx", "Add")
+
+
+def _damaged_onnx(folder: Path) -> str:
+    """The stacked model with its first initializer's element type set to UNDEFINED."""
+    import onnx
+    from onnx_graphs import stacked
+
+    model = stacked()
+    model.graph.initializer[0].data_type = onnx.TensorProto.UNDEFINED
+    onnx.save(model, folder / "bad.onnx")
+    return "bad.onnx"
 
 
 def _unsupported(folder: Path) -> str:

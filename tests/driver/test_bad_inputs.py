@@ -10,8 +10,10 @@ the installed entry point, so the exit status and the streams are the process's 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,6 +79,7 @@ def test_bad_input_fails_clean(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RNNC_TRACEBACK", raising=False)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as for a user: see rnnc()
     argv = case.setup(tmp_path)
     before = snapshot(tmp_path)
 
@@ -113,12 +116,18 @@ SUBPROCESS_CASES = [
 ]
 
 
+#: The `rnnc` console script that `pip install` puts beside the Python running the tests.
+RNNC = shutil.which("rnnc", path=str(Path(sys.executable).parent))
+
+
 def rnnc(argv: list[str], cwd: Path, **options: object) -> subprocess.CompletedProcess[str]:
-    entry = "import sys; from rnnc.driver.cli import entry_point; sys.argv[0] = 'rnnc'; " \
-            "entry_point()"
+    """Run the installed command in `cwd` as a user would: Python may write bytecode caches
+    (so that importing a plug-in would leave a __pycache__ folder if rnnc let it)."""
+    assert RNNC is not None, "the rnnc command is not installed (pip install -e .)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
+                                                            "RNNC_TRACEBACK")}
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-c", entry, *argv], cwd=cwd, capture_output=True, text=True,
-        check=False, **options,
+        [RNNC, *argv], cwd=cwd, capture_output=True, text=True, check=False, env=env, **options
     )
 
 
@@ -145,11 +154,10 @@ def test_the_subprocess_subset_covers_every_category() -> None:
 
 def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     """`rnnc run ... | head -c 10`: the reader goes away; no message about a broken pipe."""
+    assert RNNC is not None
     argv = ["run", gru(tmp_path), "--inputs", inputs(tmp_path)]
-    entry = "import sys; from rnnc.driver.cli import entry_point; sys.argv[0] = 'rnnc'; " \
-            "entry_point()"
     process = subprocess.Popen(
-        [sys.executable, "-c", entry, *argv],
+        [RNNC, *argv],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     assert process.stdout is not None and process.stderr is not None
@@ -168,3 +176,21 @@ def test_print_ir_after_all_prints_each_pass(tmp_path: Path) -> None:
     dumps = re.findall(r"^// -----// IR Dump After (\S+) //----- //$", done.stderr, re.M)
     assert dumps == ["rnn-decompose", "loop-fuse"]
     assert "loop.foreach" in done.stderr
+
+
+def test_an_internal_error_asks_for_a_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug (here: an exception planted in the gen command) is not dressed up as a
+    diagnostic: it says "internal error" and asks for a report."""
+
+    def broken(argv: object) -> None:
+        raise KeyError("planted")
+
+    monkeypatch.setitem(cli.SUBCOMMANDS, "gen", broken)
+    monkeypatch.delenv("RNNC_TRACEBACK", raising=False)
+    assert cli.main(["gen"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rnnc: internal error: KeyError: 'planted'\n")
+    assert "Please report it" in err
+    assert "Traceback" not in err

@@ -10,7 +10,9 @@ import pytest
 from loop_models import FUSED, RnnModel, compile_to, parse
 from rnnc import interpreters as interpreter
 from rnnc.diagnostics import Diagnostic
+from rnnc.driver import pipeline
 from rnnc.interpreters import loop_functions
+from xdsl.parser import Parser
 
 S = "#loop.space<sram>"
 D = "#loop.space<dram>"
@@ -284,12 +286,20 @@ def test_index_out_of_bounds() -> None:
   %Y = loop.to_tensor %y : memref<4xf32, {D}> -> tensor<4xf32>
   func.return %Y : tensor<4xf32>
 """
+    # The verifier refuses a counter-plus-offset index that leaves its dimension ...
+    with pytest.raises(
+        Diagnostic, match=r"loop.load: index 0 ranges over \[1, 4\], outside dimension 0"
+    ):
+        _run(body, {"X": np.zeros(4, np.float32)})
+    # ... and the interpreter, given the module unverified, refuses it as well.
+    text = f"func.func @main(%X: tensor<4xf32>) -> tensor<4xf32> {{\n{body}\n}}\n"
+    unverified = Parser(pipeline.make_context(), text).parse_module()
     with pytest.raises(
         Diagnostic,
         match=r"index out of bounds in memory 'x': dimension 0 is indexed over \[1, 4\], "
         r"its size is 4",
     ):
-        _run(body, {"X": np.zeros(4, np.float32)})
+        interpreter.run(unverified, {"X": np.zeros(4, np.float32)})
 
 
 def test_reading_memory_never_written_gives_nan() -> None:

@@ -113,15 +113,15 @@ PCU_FIELDS = (
 )
 
 MALFORMED = [
-    (_set("pcu.lanes", -3), "field 'pcu.lanes': expected integer >= 1, got -3"),
-    (_set("pcu.lanes", "16"), "field 'pcu.lanes': expected integer >= 1, got \"16\""),
-    (_set("pcu.stages", 4.5), "field 'pcu.stages': expected integer >= 1, got 4.5"),
+    (_set("pcu.lanes", -3), "field 'pcu.lanes': expected integer in [2, 1024], got -3"),
+    (_set("pcu.lanes", "16"), "field 'pcu.lanes': expected integer in [2, 1024], got \"16\""),
+    (_set("pcu.stages", 4.5), "field 'pcu.stages': expected integer in [1, 64], got 4.5"),
     (_delete("pmu.capacity_kib"), "field 'pmu.capacity_kib': missing (required)"),
     (_set("pcu.lane", 16), f"field 'pcu.lane': unknown field (allowed: {PCU_FIELDS})"),
-    (_set("clock_ghz", 0), "field 'clock_ghz': expected number > 0, got 0"),
+    (_set("clock_ghz", 0), "field 'clock_ghz': expected number in [0.001, 1000], got 0"),
     (
         _set("dram.bandwidth_gbs", -51.2),
-        "field 'dram.bandwidth_gbs': expected number > 0, got -51.2",
+        "field 'dram.bandwidth_gbs': expected number in [0.001, 1000000], got -51.2",
     ),
     (
         _set("grid.tile", [["pmu", "alu", "pmu"]]),
@@ -129,11 +129,11 @@ MALFORMED = [
     ),
     (
         _set("network.links_per_switch.vector", 0),
-        "field 'network.links_per_switch.vector': expected integer >= 1, got 0",
+        "field 'network.links_per_switch.vector': expected integer in [1, 1024], got 0",
     ),
     (
         _set("pmu.bank_width_bits", 12),
-        "field 'pmu.bank_width_bits': expected integer >= 8, a multiple of 8, got 12",
+        "field 'pmu.bank_width_bits': expected integer in [8, 4096], a multiple of 8, got 12",
     ),
     (
         _set("dram.address_generator_edges", ["left", "left"]),
@@ -195,7 +195,9 @@ def test_yaml_file_errors_name_the_field(tmp_path: Path) -> None:
     data["pcu"]["lanes"] = -3
     path = tmp_path / "chip.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ArchitectureError, match=r"field 'pcu.lanes': expected integer >= 1"):
+    with pytest.raises(
+        ArchitectureError, match=r"field 'pcu.lanes': expected integer in \[2, 1024\]"
+    ):
         load_architecture(str(path))
 
 
@@ -206,7 +208,7 @@ def test_several_problems_are_counted(tmp_path: Path) -> None:
     with pytest.raises(ArchitectureError) as caught:
         architecture_from_dict(data, "chip.json")
     assert caught.value.message == (
-        "field 'pcu.lanes': expected integer >= 1, got -3 (and 1 more problem)"
+        "field 'pcu.lanes': expected integer in [2, 1024], got -3 (and 1 more problem)"
     )
 
 
@@ -232,3 +234,43 @@ def test_not_an_object_and_unknown_names() -> None:
     assert caught.value.message == (
         "no such architecture file, and not a preset name (presets: plasticine, plasticine-rnn)"
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("clock_ghz", float("nan")), ("dram.bandwidth_gbs", float("inf")),
+     ("pcu.area_mm2", float("-inf"))],
+)
+def test_non_finite_numbers_are_refused(field: str, value: float) -> None:
+    data = _preset_data()
+    _set(field, value)(data)
+    with pytest.raises(ArchitectureError) as caught:
+        architecture_from_dict(data, "chip.json")
+    assert caught.value.message == f"field '{field}': expected a finite number, got {value}"
+
+
+def test_one_lane_is_refused() -> None:
+    """The cost model folds partial sums with a cross-lane tree: one lane never folds."""
+    data = _preset_data()
+    data["pcu"]["lanes"] = 1
+    with pytest.raises(ArchitectureError, match=r"'pcu.lanes': expected integer in \[2, 1024\]"):
+        architecture_from_dict(data, "chip.json")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_file_not_in_utf8_is_named(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"chip{suffix}"
+    path.write_bytes(json.dumps(_preset_data()).replace("plasticine", "caf\u00e9")
+                     .encode("latin-1"))
+    with pytest.raises(ArchitectureError) as caught:
+        load_architecture(str(path))
+    assert caught.value.location == str(path)
+    assert "not a UTF-8 text file" in caught.value.message
+
+
+def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    """A few lines of aliases can expand to billions of nodes ("billion laughs")."""
+    path = tmp_path / "chip.yaml"
+    path.write_text("a: &a [x, x]\nb: &b [*a, *a]\nnotes: *b\n")
+    with pytest.raises(ArchitectureError, match="aliases"):
+        load_architecture(str(path))

@@ -13,6 +13,6 @@ func.func @main(%x: tensor<25x1x512xf32>, %w: tensor<1x2048x512xf32>, %r: tensor
 // 2 * 4 gates * 512 * (512 + 512) * 25 steps
 // CHECK: rnn.lstm %x, %w, %r {hidden_size = 512 : i64, user.flops = 104857600 : i64}
 // DEEPBENCH: user.flops = 52428800 : i64
-// UNLOADED: -p: error: invalid pass pipeline 'user-annotate-flops': Unrecognized passes: ['user-annotate-flops']
+// UNLOADED: -p: error: invalid pass pipeline 'user-annotate-flops': unknown pass 'user-annotate-flops'
 // BADOPT: error: user-annotate-flops: convention must be paper or deepbench, got other
 // MISSING: no_such_plugin.py: error: no such pass plug-in file
