@@ -1,6 +1,6 @@
 """The paper's 11 DeepBench tasks under rnnc's cost model and design-space search.
 
-    python bench/deepbench.py [--arch NAME|FILE] [--json FILE]
+    python bench/deepbench.py [--arch NAME|FILE] [--json FILE] [--spatial [--links S/V/C]]
 
 Prints three tables:
 - calibration: the model at the paper's own Table 7 design points against the published
@@ -13,20 +13,45 @@ Prints three tables:
 - the tasks that do not fit: one chip streaming weights from DRAM against the fewest
   chips that hold them.
 Geometric means are separate for the 8 tasks that fit on one chip and the 3 that do not.
+
+With `--spatial`, a fourth table compiles each task's model (`examples/deepbench/*.mlir`)
+through the default spatial pipeline (`rnnc --emit=spatial`: the search with its
+routability retries, partition, place, route, verify) and reports what was built: PCUs,
+PMUs, AGs, per network the switch-to-switch links used and the busiest link's streams
+against `links_per_switch`, the longest route in hops, the seconds of the search, place
+and route passes and of the whole compile, the retries, and the modelled latency of the
+design that routed, with its geomean over the paper. `--links 4/2/1` overrides
+`links_per_switch` (scalar/vector/control) to show how routability depends on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
+import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from rnnc.target.arch import DEFAULT_ARCHITECTURE, Architecture, load_architecture
+from rnnc.analysis.stats import SpatialStats, spatial_stats
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects import loop
+from rnnc.dialects.spatial import design_of
+from rnnc.driver import pipeline
+from rnnc.driver.cli import LEVEL_PIPELINES
+from rnnc.target.arch import (
+    DEFAULT_ARCHITECTURE,
+    PRESET_DIR,
+    Architecture,
+    architecture_from_dict,
+    load_architecture,
+)
 from rnnc.target.cost import Budget, Factors, PaperTask, evaluate, paper_tasks
 from rnnc.target.dse import SearchResult, fewest_chips, search
 
@@ -211,13 +236,144 @@ def record(row: Row) -> dict:
     }
 
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "deepbench"
+
+
+@dataclass(frozen=True)
+class SpatialRow:
+    """One task compiled to a routed spatial design (or the diagnostic that stopped it)."""
+
+    task: PaperTask
+    seconds: dict[str, float]
+    """Wall seconds per pass (loop-assign-resources includes its routability trials)."""
+    latency_ms: float | None
+    stats: SpatialStats | None
+    retries: int | None
+    error: str = ""
+    streamed: bool = False
+    """Some weights are streamed from DRAM every step (they do not fit the chip)."""
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+def compile_spatial(task: PaperTask, arch: str) -> SpatialRow:
+    """Run the `--emit=spatial` pipeline on the task's model, pass by pass, timed."""
+    path = EXAMPLES / f"{task.cell}-{task.hidden}-{task.steps}.mlir"
+    ctx = pipeline.make_context()
+    seconds: dict[str, float] = {}
+    latency, streamed = None, False
+    try:
+        module, source = pipeline.parse_module(ctx, path.read_text(), str(path))
+        passes = [
+            dataclasses.replace(each, arch=arch)
+            if any(f.name == "arch" for f in dataclasses.fields(each)) else each
+            for each in pipeline.build_pipeline(LEVEL_PIPELINES["spatial"],
+                                                pipeline.available_passes())
+        ]
+        for each in passes:
+            start = time.perf_counter()
+            pipeline.run_pipeline(ctx, module, [each], source)
+            seconds[each.name] = seconds.get(each.name, 0.0) + time.perf_counter() - start
+            if each.name == "loop-assign-resources":
+                costs = [op.attributes["loop.cost"].data for op in module.walk()  # type: ignore
+                         if isinstance(op, loop.SequentialOp) and "loop.cost" in op.attributes]
+                latency = sum(cost["latency_ms"].value.data for cost in costs)
+                streamed = any(cost["streamed_bytes_per_step"].value.data for cost in costs)
+    except Diagnostic as error:
+        return SpatialRow(task, seconds, None, None, None, error.message)
+    design = design_of(module)
+    assert design is not None
+    record = module.attributes["rnnc.retries"].data  # type: ignore[attr-defined]
+    return SpatialRow(task, seconds, latency, spatial_stats(design, load_architecture(arch)),
+                      record["retries"].value.data, streamed=streamed)
+
+
+def _links_arch(base: str, links: str) -> str:
+    """A copy of architecture `base` with `links_per_switch` = scalar/vector/control."""
+    path = Path(base) if Path(base).is_file() else PRESET_DIR / f"{base}.json"
+    data = json.loads(path.read_text())
+    scalar, vector, control = (int(n) for n in links.split("/"))
+    data["network"]["links_per_switch"] = {"scalar": scalar, "vector": vector,
+                                           "control": control}
+    data["name"] = f"{data['name']}-links-{scalar}-{vector}-{control}"
+    architecture_from_dict(data)
+    handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    with handle:
+        json.dump(data, handle)
+    return handle.name
+
+
+def spatial_table(rows: list[SpatialRow], arch: Architecture) -> Table:
+    links = arch.network.links_per_switch
+    table = Table(title=f"Compiled to a routed spatial design ({arch.name}, links per "
+                        f"direction scalar/vector/control {links.scalar}/{links.vector}/"
+                        f"{links.control})")
+    columns = ["task", "PCUs", "PMUs", "AGs", "scalar links (max)", "vector links (max)",
+               "control links (max)", "longest route", "search s", "place s", "route s",
+               "compile s", "retries", "model ms", "x paper"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for row in rows:
+        if row.stats is None:
+            table.add_row(row.task.label, "[red]failed[/red]", *[""] * (len(columns) - 2))
+            continue
+        stats = row.stats
+        per_network = {use.network: use for use in stats.networks}
+        table.add_row(
+            row.task.label,
+            str(stats.units["pcu"]),
+            str(stats.units["pmu"]),
+            str(stats.units["ag"]),
+            *(f"{per_network[n].links_used} ({per_network[n].max_link_streams}/"
+              f"{per_network[n].link_capacity})" for n in ("scalar", "vector", "control")),
+            f"{stats.longest_route} hops",
+            f"{row.seconds.get('loop-assign-resources', 0.0):.2f}",
+            f"{row.seconds.get('spatial-place', 0.0):.2f}",
+            f"{row.seconds.get('spatial-route', 0.0):.2f}",
+            f"{row.total:.2f}",
+            str(row.retries),
+            f"{row.latency_ms:.4g}",
+            f"{row.task.latency_ms['plasticine'] / row.latency_ms:.2f}",
+        )
+    built = [r for r in rows if r.latency_ms is not None and r.stats is not None]
+    groups = (("fit on one chip", [r for r in built if not r.streamed]),
+              ("stream weights from DRAM", [r for r in built if r.streamed]),
+              ("routed in all", built))
+    for label, group in groups:
+        if group:
+            speedup = geomean(r.task.latency_ms["plasticine"] / r.latency_ms for r in group)
+            table.add_row(f"geomean, {len(group)} {label}", *[""] * (len(columns) - 2),
+                          f"{speedup:.2f}")
+    failed = [f"{r.task.label}: {r.error}" for r in rows if r.stats is None]
+    table.caption = (
+        "links: switch-to-switch links carrying a stream (of "
+        f"{built[0].stats.networks[0].links_total if built else '?'} directed links per "
+        "network), and the most streams on one of them against links_per_switch. search s "
+        "includes the routability trial of each point tried. x paper: the paper's "
+        "Plasticine latency over the model's latency of the design that routed"
+        + "".join(f"\n[red]failed[/red] {failure}" for failure in failed)
+    )
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default=DEFAULT_ARCHITECTURE, help="preset name or file")
     parser.add_argument("--json", metavar="FILE", help="write one record per task")
+    parser.add_argument("--spatial", action="store_true",
+                        help="also compile every task to a routed spatial design (minutes)")
+    parser.add_argument("--links", metavar="S/V/C",
+                        help="with --spatial: links_per_switch scalar/vector/control")
     args = parser.parse_args(argv)
     arch = load_architecture(args.arch)
     console = Console(width=250)
+    if args.spatial:
+        spatial_arch = _links_arch(args.arch, args.links) if args.links else args.arch
+        spatial_rows = [compile_spatial(task, spatial_arch) for task in paper_tasks()]
+        console.print(spatial_table(spatial_rows, load_architecture(spatial_arch)))
+        return 0
     console.print(calibration_table(arch))
     rows = run(arch)
     console.print(search_table(rows, arch))

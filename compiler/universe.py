@@ -28,6 +28,12 @@ def _loop_dialect() -> Dialect:
     return LOOP
 
 
+def _spatial_dialect() -> Dialect:
+    from rnnc.dialects.spatial import SPATIAL
+
+    return SPATIAL
+
+
 def _rnn_decompose() -> type[ModulePass]:
     from rnnc.passes.rnn_decompose import RnnDecomposePass
 
@@ -46,11 +52,39 @@ def _loop_assign_resources() -> type[ModulePass]:
     return LoopAssignResourcesPass
 
 
+def _spatial_partition() -> type[ModulePass]:
+    from rnnc.passes.spatial_partition import SpatialPartitionPass
+
+    return SpatialPartitionPass
+
+
+def _spatial_place() -> type[ModulePass]:
+    from rnnc.passes.spatial_place import SpatialPlacePass
+
+    return SpatialPlacePass
+
+
+def _spatial_route() -> type[ModulePass]:
+    from rnnc.passes.spatial_route import SpatialRoutePass
+
+    return SpatialRoutePass
+
+
+def _spatial_verify() -> type[ModulePass]:
+    from rnnc.passes.spatial_verify import SpatialVerifyPass
+
+    return SpatialVerifyPass
+
+
 RNNC_UNIVERSE = Universe(
-    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect},
+    all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-assign-resources": _loop_assign_resources,
+        "spatial-partition": _spatial_partition,
+        "spatial-place": _spatial_place,
+        "spatial-route": _spatial_route,
+        "spatial-verify": _spatial_verify,
     },
 )

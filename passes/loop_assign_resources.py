@@ -15,20 +15,23 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import time_loop_spec
+from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.target.arch import Architecture, load_architecture
-from rnnc.target.cost import Budget, Factors, ProgramSpec
+from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
     FloatAttr,
@@ -50,6 +53,49 @@ def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
     console = Console(stderr=True)
     shown = console.is_terminal and len(loops) > 1
     return track(loops, "searching designs", console=console, transient=True, disable=not shown)
+
+
+def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
+    """The loop nests outside every time loop (they run once)."""
+    return [
+        op
+        for op in module.walk()
+        if isinstance(op, loop.ForeachOp)
+        and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
+    ]
+
+
+def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
+    parent = op.parent_op()
+    while parent is not None:
+        yield parent
+        parent = parent.parent_op()
+
+
+#: How many times `loop-assign-resources{routable=true}` searches again when the chosen
+#: point does not partition, place and route.
+MAX_ROUTE_RETRIES = 4
+
+
+def _units(results: list[SearchResult]) -> str:
+    """The chosen factors and units, to name a failed point."""
+    factors = " ".join(f"{f.hu}/{f.ru}/{f.rv}" for r in results for f in r.factors)
+    pcus = sum(r.cost.pcus for r in results)
+    pmus = sum(r.cost.pmus for r in results)
+    return f"hu/ru/rv {factors} ({pcus} PCUs, {pmus} PMUs)"
+
+
+def _no_routable_point(reasons: list[str], end: str) -> str:
+    tried = "; ".join(f"point {n + 1}, {reason}" for n, reason in enumerate(reasons))
+    return f"no design point partitions, places and routes ({tried}); then {end}"
+
+
+def _tighter(budget: Budget, results: list[SearchResult]) -> Budget:
+    """90% of the units the failed point used (per time loop), and never more than before."""
+    pcus = max(r.cost.pcus for r in results)
+    pmus = max(r.cost.pmus for r in results)
+    return Budget(min(budget.pcus, max(1, pcus * 9 // 10)),
+                  min(budget.pmus, max(1, pmus * 9 // 10)))
 
 
 def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
@@ -102,7 +148,10 @@ class LoopAssignResourcesPass(ModulePass):
     `resources`), `precision` (a mode of the architecture; empty for its default), `chips`
     (how many chips to split each layer over; 0 for the fewest that keep the weights on
     chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
-    evaluated point to).
+    evaluated point to), `routable` (check that the chosen point partitions, places and
+    routes; if not, search again under a budget of 90% of the units the failed point used,
+    at most `MAX_ROUTE_RETRIES` times, and record the retries and why on the module as
+    `rnnc.retries`).
     """
 
     name = "loop-assign-resources"
@@ -112,6 +161,7 @@ class LoopAssignResourcesPass(ModulePass):
     precision: str = ""
     chips: int = 1
     dse_dump: str = ""
+    routable: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
@@ -126,18 +176,76 @@ class LoopAssignResourcesPass(ModulePass):
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
-        share = 1.0 / len(loops)
-        budget = Budget.of(architecture).scaled(pcus=share, pmus=share)
+        budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
-        for step in _progress(loops):
-            program = time_loop_spec(module, step)
-            result = self._search(program, architecture, budget, dump)
-            nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
-            for nest, factors in zip(nests, result.factors, strict=True):
-                assign(nest, factors)
-            step.attributes["loop.cost"] = cost_attribute(result)
+        reasons: list[str] = []
+        while True:
+            results = []
+            for step in _progress(loops):
+                program = time_loop_spec(
+                    module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
+                )
+                try:
+                    result = self._search(program, architecture, budget, dump)
+                except ValueError as error:
+                    if not reasons:
+                        raise
+                    raise ValueError(_no_routable_point(reasons, str(error))) from None
+                nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
+                for nest, factors in zip(nests, result.factors, strict=True):
+                    assign(nest, factors)
+                step.attributes["loop.cost"] = cost_attribute(result)
+                results.append(result)
+            failure = self._spatial_failure(module) if self.routable else None
+            if failure is None:
+                break
+            reasons.append(f"{_units(results)}: {failure}")
+            if len(reasons) > MAX_ROUTE_RETRIES:
+                raise ValueError(_no_routable_point(reasons, "the retries are used up"))
+            budget = _tighter(budget, results)
+        if self.routable:
+            module.attributes["rnnc.retries"] = DictionaryAttr({
+                "retries": IntegerAttr(len(reasons), i64),
+                "reasons": ArrayAttr([StringAttr(reason) for reason in reasons]),
+            })
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)
+
+    def _budget(self, module: ModuleOp, architecture: Architecture, layers: int) -> Budget:
+        """Each time loop's share of the chip, after the units of the nests that run once
+        (before and after the time loops: bias sums, initial states, copies of the final
+        state), which `spatial-partition` builds too, at their own factors."""
+        mode = architecture.precision(self.precision or None)
+        pcus = pmus = 0
+        for nest in once_nests(module):
+            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
+            hu = math.prod(nest.par_factors)
+            reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
+            ru, rv = (reduces[0].par_factor, reduces[0].vec_factor) if reduces else (1, 1)
+            arrays = nest_arrays(
+                spec, np.array([hu]), np.array([ru]), np.array([rv]), arch=architecture, mode=mode
+            )
+            pcus += int(arrays.pcus[0])
+            pmus += int(arrays.other_pmus[0] + arrays.weight_pmus[0])
+        left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
+        return Budget(left.pcus // layers, left.pmus // layers)
+
+    def _spatial_failure(self, module: ModuleOp) -> str | None:
+        """Why the module's design point does not partition, place and route (None if it
+        does): the failing pass's message, on a copy of the module."""
+        from rnnc.passes.spatial_partition import SpatialPartitionPass
+        from rnnc.passes.spatial_place import SpatialPlacePass
+        from rnnc.passes.spatial_route import SpatialRoutePass
+
+        trial = module.clone()
+        context = Context()
+        for each in (SpatialPartitionPass(arch=self.arch, precision=self.precision),
+                     SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
+            try:
+                each.apply(context, trial)
+            except PassFailedException as error:
+                return str(error)
+        return None
 
     def _search(
         self,

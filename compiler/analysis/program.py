@@ -25,12 +25,12 @@ from rnnc.analysis.access import (
     INTERMEDIATE,
     STATE,
     WEIGHT,
-    counters_of,
     elementwise_depth,
     footprint,
     memory_role,
     time_loops,
 )
+from rnnc.analysis.layout import nest_layout
 from rnnc.dialects import loop
 from rnnc.target.cost import NestSpec, ProgramSpec
 from xdsl.dialects.builtin import ModuleOp
@@ -50,32 +50,14 @@ def _nest_name(nest: loop.ForeachOp) -> str:
     return "+".join(m.name_hint or "?" for m in written) or "nest"
 
 
-def _check_rows_not_shared(nest: loop.ForeachOp) -> None:
-    """The cost model gives every iteration its own weight rows; iterations that read the
-    same rows (a batch dimension) would need a model of that reuse, which it does not have."""
-    rows = (
-        load
-        for reduce in nest.walk()
-        if isinstance(reduce, loop.ReduceOp)
-        for load in reduce.walk()
-        if isinstance(load, loop.LoadOp) and memory_role(load.memref) == WEIGHT
-    )
-    for load in rows:
-        used = set().union(*(counters_of(index) for index in load.indices))
-        for counter, extent in zip(nest.counters, nest.shape, strict=True):
-            if extent > 1 and counter not in used:
-                raise ValueError(
-                    f"iterations of nest '{_nest_name(nest)}' share the weight rows of "
-                    f"'{load.memref.name_hint or 'weights'}' along counter "
-                    f"%{counter.name_hint or counter.index} (extent {extent}, e.g. a batch "
-                    "larger than 1), which the cost model does not model: it gives every "
-                    "iteration its own rows"
-                )
+def _has_activation(ops: tuple) -> bool:
+    return any(isinstance(op, loop.ACTIVATIONS) for op in ops)
 
 
-def nest_spec(nest: loop.ForeachOp) -> NestSpec:
-    """The cost model's description of one loop nest."""
-    _check_rows_not_shared(nest)
+def nest_spec(nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3) -> NestSpec:
+    """The cost model's description of one loop nest, with its layout on PCUs of `stages`
+    stages and PMUs of `pmu_inputs` vector inputs (`rnnc.analysis.layout`)."""
+    layout = nest_layout(nest, stages, pmu_inputs)
     reductions = tuple(r.length for r in nest.walk() if isinstance(r, loop.ReduceOp))
     weights = sum(
         footprint(load, nest)
@@ -94,6 +76,16 @@ def nest_spec(nest: loop.ForeachOp) -> NestSpec:
         elementwise_depth=elementwise_depth(nest),
         weight_elems=weights,
         buffer_elems=buffers,
+        shape=nest.shape,
+        weight_dims=layout.weight_dims,
+        operand_dims=layout.operand_dims,
+        operand_groups=layout.operand_groups,
+        width=layout.width,
+        live=layout.live,
+        results=layout.results,
+        global_write_levels=layout.global_write_levels,
+        read_groups=tuple(len(level.read_groups) for level in layout.levels),
+        lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
     )
 
 
@@ -110,10 +102,16 @@ def _staged_inputs(step: loop.SequentialOp) -> int:
     return 2 * sum(slices.values())
 
 
-def time_loop_spec(module: ModuleOp, step: loop.SequentialOp) -> ProgramSpec:
+def time_loop_spec(
+    module: ModuleOp, step: loop.SequentialOp, stages: int = 4, pmu_inputs: int = 3
+) -> ProgramSpec:
     """The `ProgramSpec` of one time loop of `module` (one recurrent layer): its nests, and
     the state and staged inputs of the memories it uses."""
-    nests = tuple(nest_spec(n) for n in step.body.block.ops if isinstance(n, loop.ForeachOp))
+    nests = tuple(
+        nest_spec(n, stages, pmu_inputs)
+        for n in step.body.block.ops
+        if isinstance(n, loop.ForeachOp)
+    )
     memories = {
         op.memref: None
         for op in module.walk()

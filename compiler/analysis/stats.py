@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rnnc.analysis.access import INTERMEDIATE, memory_role, time_loops
-from rnnc.dialects import loop, rnn
+from rnnc.dialects import loop, rnn, spatial
+from rnnc.target.arch import Architecture, load_architecture
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
@@ -48,6 +50,55 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class NetworkUse:
+    """How one network of a placed and routed design is used."""
+
+    network: str
+    streams: int
+    sinks: int
+    ports_in: int
+    """Input ports used, over all units."""
+    ports_in_available: int
+    """Input ports of this network on the units the design uses."""
+    ports_out: int
+    ports_out_available: int
+    busiest_port_unit: str
+    """The unit whose inputs of this network are the most used (in / available)."""
+    busiest_port_use: tuple[int, int]
+    links_used: int
+    """Directed links between switches that carry at least one stream."""
+    links_total: int
+    """Directed links of the mesh (each `links_per_switch` wide)."""
+    max_link_streams: int
+    link_capacity: int
+    """`links_per_switch` of the network: streams one switch-to-switch link can carry."""
+
+    @property
+    def max_utilisation(self) -> float:
+        return self.max_link_streams / self.link_capacity if self.link_capacity else 0.0
+
+
+@dataclass(frozen=True)
+class SpatialStats:
+    """The figures of a `spatial.design`."""
+
+    arch: str
+    units: dict[str, int]
+    """Units per kind (pcu, pmu, ag)."""
+    sites: dict[str, int]
+    """Sites per kind on the chip."""
+    placed: int
+    """Units with a site."""
+    networks: tuple[NetworkUse, ...]
+    routed: int
+    """Streams with paths."""
+    longest_route: int
+    """Switch-to-switch hops of the longest path of any stream to any sink."""
+    longest_stream: str
+    hop_latency_cycles: int
+
+
+@dataclass(frozen=True)
 class LevelStats:
     """The figures of one module."""
 
@@ -65,6 +116,8 @@ class LevelStats:
     registers: int
     """Values computed in a nest's body and used there (per iteration): what fused kernels
     pass to each other instead of writing buffers."""
+    spatial: SpatialStats | None = None
+    """The units, ports, links and routes of a `spatial.design`, if the module has one."""
 
     @property
     def on_chip(self) -> tuple[Memory, ...]:
@@ -106,8 +159,9 @@ def _registers(nests: Sequence[Operation]) -> int:
     )
 
 
-def level_stats(module: ModuleOp, level: str) -> LevelStats:
-    """The figures of `module` (at any level)."""
+def level_stats(module: ModuleOp, level: str, arch: str = "") -> LevelStats:
+    """The figures of `module` (at any level); a spatial design's on `arch` (a preset or
+    file; default the architecture the design names)."""
     nests = _outermost_nests(module)
     steps = time_loops(module)
     in_steps = [n for n in nests if isinstance(n.parent_op(), loop.SequentialOp)]
@@ -126,6 +180,73 @@ def level_stats(module: ModuleOp, level: str) -> LevelStats:
         memories=memories,
         reductions=sum(1 for n in per_step for op in n.walk() if isinstance(op, loop.ReduceOp)),
         registers=_registers(per_step),
+        spatial=_spatial_of(module, arch),
+    )
+
+
+def _spatial_of(module: ModuleOp, arch: str) -> SpatialStats | None:
+    design = spatial.design_of(module)
+    if design is None:
+        return None
+    return spatial_stats(design, load_architecture(arch or design.arch.data))
+
+
+def spatial_stats(design: spatial.DesignOp, arch: Architecture) -> SpatialStats:
+    """Units, ports, link use per network and the longest route of a design on `arch`."""
+    units = design.units()
+    kinds = {unit.unit_id: unit.KIND for unit in units}
+    streams = design.streams()
+    longest, longest_stream = 0, ""
+    for stream in streams:
+        for path in stream.path_sites or []:
+            if len(path) - 1 > longest:
+                longest, longest_stream = len(path) - 1, stream.stream_id
+    return SpatialStats(
+        arch=arch.name,
+        units={kind: sum(1 for k in kinds.values() if k == kind) for kind in ("pcu", "pmu", "ag")},
+        sites={"pcu": arch.pcu.count, "pmu": arch.pmu.count, "ag": arch.dram.address_generators},
+        placed=sum(1 for unit in units if unit.site_value is not None),
+        networks=tuple(_network_use(arch, kinds, streams, network)
+                       for network in spatial.NETWORKS),
+        routed=sum(1 for stream in streams if stream.paths is not None),
+        longest_route=longest,
+        longest_stream=longest_stream,
+        hop_latency_cycles=arch.network.hop_latency_cycles,
+    )
+
+
+def _network_use(arch: Architecture, kinds: dict[str, str], streams: Sequence[spatial.StreamOp],
+                 network: str) -> NetworkUse:
+    mine = [stream for stream in streams if stream.network.data == network]
+    inputs: dict[str, int] = {}
+    outputs = 0
+    links: dict[tuple[tuple[int, int], tuple[int, int]], int] = {}
+    for stream in mine:
+        outputs += 1
+        for unit, _ in stream.sink_endpoints:
+            inputs[unit] = inputs.get(unit, 0) + 1
+        used = {(a, b) for path in stream.path_sites or [] for a, b in pairwise(path)}
+        for link in sorted(used):
+            links[link] = links.get(link, 0) + 1
+    used_units = sorted(kinds)
+    available_in = {unit: arch.ports(kinds[unit], network, "inputs") for unit in used_units}
+    busiest = max(used_units, key=lambda u: (inputs.get(u, 0) / max(1, available_in[u]),
+                                             inputs.get(u, 0)), default="")
+    rows, cols = arch.grid.rows + 1, arch.grid.cols + 1
+    return NetworkUse(
+        network=network,
+        streams=len(mine),
+        sinks=sum(len(stream.sink_endpoints) for stream in mine),
+        ports_in=sum(inputs.values()),
+        ports_in_available=sum(available_in.values()),
+        ports_out=outputs,
+        ports_out_available=sum(arch.ports(kinds[u], network, "outputs") for u in used_units),
+        busiest_port_unit=busiest,
+        busiest_port_use=(inputs.get(busiest, 0), available_in.get(busiest, 0)),
+        links_used=len(links),
+        links_total=2 * (rows * (cols - 1) + cols * (rows - 1)),
+        max_link_streams=max(links.values(), default=0),
+        link_capacity=arch.links(network),
     )
 
 
@@ -138,6 +259,9 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
     lines: list[str] = []
     for stats in levels:
         lines.append(f"== {stats.level} ==")
+        if stats.spatial is not None and not stats.nests:  # a design without its loops
+            lines.extend(format_spatial(stats.spatial))
+            continue
         if stats.recurrent_ops:
             lines.append(f"  recurrent ops             {', '.join(stats.recurrent_ops)}")
         lines.append(
@@ -173,4 +297,38 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
             f"  intermediate registers    {stats.registers} per iteration{per_dot} "
             f"({_count(stats.reductions, 'dot product')} per iteration)"
         )
+        if stats.spatial is not None:
+            lines.extend(format_spatial(stats.spatial))
     return "\n".join(lines) + "\n"
+
+
+def format_spatial(stats: SpatialStats) -> list[str]:
+    """The lines `--stats` prints for a spatial design."""
+    units = ", ".join(
+        f"{stats.units[kind]}/{stats.sites[kind]} {kind.upper()}s" for kind in ("pcu", "pmu", "ag")
+    )
+    total = sum(stats.units.values())
+    lines = [
+        f"  units                     {units} ({stats.placed} of {total} placed)",
+        f"  streams                   {sum(n.streams for n in stats.networks)} "
+        f"({stats.routed} routed)",
+    ]
+    for use in stats.networks:
+        busiest_in, busiest_of = use.busiest_port_use
+        lines.append(
+            f"  {use.network:<7} network           {_count(use.streams, 'stream')}, "
+            f"{_count(use.sinks, 'sink')}; ports in {use.ports_in}/{use.ports_in_available}, "
+            f"out {use.ports_out}/{use.ports_out_available} (busiest inputs: "
+            f"{use.busiest_port_unit or '-'} {busiest_in}/{busiest_of})"
+        )
+        lines.append(
+            f"  {'':<7}   links           {use.links_used}/{use.links_total} switch-to-switch "
+            f"links used, at most {use.max_link_streams} of {use.link_capacity} tracks "
+            f"({use.max_utilisation:.0%})"
+        )
+    latency = stats.longest_route * stats.hop_latency_cycles
+    lines.append(
+        f"  longest route             {_count(stats.longest_route, 'hop')} "
+        f"({latency} cycles{', stream ' + stats.longest_stream if stats.longest_stream else ''})"
+    )
+    return lines

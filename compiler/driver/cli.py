@@ -42,6 +42,10 @@ from xdsl.printer import Printer
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
     "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
+    # loop-assign-resources{routable=true}: the search never hands back a design point that
+    # does not partition, place and route (it retries under a tighter budget).
+    "spatial": "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition,"
+    "spatial-place,spatial-route,spatial-verify",
 }
 
 
@@ -389,12 +393,25 @@ def _stats(text: str, args: argparse.Namespace, dump: str | None) -> str:
     from rnnc.analysis import stats
 
     levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
+    if args.passes is None and args.emit == "spatial":
+        levels = (*levels, ("spatial", LEVEL_PIPELINES["spatial"]))
+    as_given = argparse.Namespace(**{**vars(args), "passes": "", "arch": None})
+    if args.passes is None and _is_spatial(text, as_given):  # a design: nothing to lower
+        # (--arch then only says which chip the design's figures are measured on)
+        return stats.format_stats([stats.level_stats(_transform(text, as_given), "spatial",
+                                                     args.arch or "")])
     figures = []
     for label, spec in levels:
         level_args = argparse.Namespace(**{**vars(args), "passes": spec})
         module = _transform(text, level_args, dse_dump=dump)
-        figures.append(stats.level_stats(module, label))
+        figures.append(stats.level_stats(module, label, args.arch or ""))
     return stats.format_stats(figures)
+
+
+def _is_spatial(text: str, args: argparse.Namespace) -> bool:
+    from rnnc.dialects.spatial import design_of
+
+    return design_of(_transform(text, args)) is not None
 
 
 def run_main(argv: Sequence[str]) -> None:

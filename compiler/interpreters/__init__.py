@@ -18,11 +18,14 @@ import numpy as np
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.interpreters.inputs import check_runtime_inputs
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
+from rnnc.interpreters.spatial_values import run_machine
 from rnnc.interpreters.types import numpy_dtype
 from rnnc.numerics.precision import FP32, Precision
+from rnnc.target.machine import machine_from_module
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.interpreter import Interpreter, InterpreterFunctions
@@ -37,8 +40,11 @@ def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:
 
 
 def uses_loop_level(module: ModuleOp) -> bool:
-    """Whether `module` contains loop-level ops, the only ones a precision mode changes."""
-    return any(op.dialect_name() == loop.LOOP.name for op in module.walk())
+    """Whether `module` contains loop-level ops or a spatial design (whose units compute in
+    a precision mode), the only ones a precision mode changes."""
+    return design_of(module) is not None or any(
+        op.dialect_name() == loop.LOOP.name for op in module.walk()
+    )
 
 
 def _level_functions(
@@ -82,6 +88,37 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) or "scalar"
 
 
+def _run_spatial(
+    design: DesignOp,
+    inputs: Mapping[str, np.ndarray],
+    weights: Mapping[str, np.ndarray],
+    source: str,
+    precision: Precision,
+) -> dict[str, np.ndarray]:
+    """A spatial design runs from its machine description (`spatial_values`); it computes
+    in its own precision mode unless `precision` asks for another."""
+    machine = machine_from_module(design)
+    names = [b.name for b in machine.inputs]
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise Diagnostic(
+            source, f"missing input(s) {', '.join(missing)} (expected {', '.join(names)})"
+        )
+    unknown = sorted(set(inputs) - set(names))
+    if unknown:
+        raise Diagnostic(
+            source, f"unknown input(s) {', '.join(unknown)} (expected {', '.join(names)})"
+        )
+    for binding in machine.inputs:
+        shape = np.asarray(inputs[binding.name]).shape
+        if shape != binding.shape:
+            raise Diagnostic(
+                f"{source}: {binding.name}",
+                f"input '{binding.name}' has shape {_dims(shape)}, expected {_dims(binding.shape)}",
+            )
+    return run_machine(machine, inputs, weights, precision)
+
+
 def run(
     module: ModuleOp,
     inputs: Mapping[str, np.ndarray],
@@ -92,7 +129,11 @@ def run(
     precision: Precision = FP32,
 ) -> dict[str, np.ndarray]:
     """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
-    in `precision`; every other op in float32 (see the module docstring)."""
+    in `precision`; every other op in float32 (see the module docstring). A module at the
+    spatial level (a `spatial.design`) runs its machine description."""
+    design = design_of(module)
+    if design is not None:
+        return _run_spatial(design, inputs, weights or {}, source, precision)
     function = entry_function(module, symbol)
     check_runtime_inputs(module, function, inputs, source)
     arguments = check_inputs(function, inputs, source)

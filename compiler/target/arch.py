@@ -79,6 +79,8 @@ class PCU:
     arithmetic_bits: tuple[int, ...]
     area_mm2: float
     power_w: float
+    control_inputs: int = 0
+    control_outputs: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class PMU:
     vector_outputs: int
     area_mm2: float
     power_w: float
+    scalar_outputs: int = 0
+    control_inputs: int = 0
+    control_outputs: int = 0
 
     @property
     def capacity_bytes(self) -> int:
@@ -104,6 +109,18 @@ class PMU:
     def read_bytes_per_cycle(self) -> int:
         """Every bank delivers one word per cycle."""
         return self.banks * self.bank_width_bits // 8
+
+
+@dataclass(frozen=True)
+class AG:
+    """A DRAM address generator's ports per network (a port not listed does not exist)."""
+
+    scalar_inputs: int = 0
+    scalar_outputs: int = 0
+    vector_inputs: int = 0
+    vector_outputs: int = 0
+    control_inputs: int = 0
+    control_outputs: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ class Network:
     links_per_switch: Links
     area_mm2: float
     power_w: float
+    address_generator_attachment: str = "unit-row"
 
 
 @dataclass(frozen=True)
@@ -191,6 +209,17 @@ class Architecture:
     precisions: tuple[Precision, ...]
     default_precision: str
     timing: Timing
+    ag: AG = AG()
+
+    def ports(self, kind: str, network: str, direction: str) -> int:
+        """How many `direction` ("inputs" or "outputs") ports a unit of `kind` ("pcu", "pmu"
+        or "ag") has on `network` ("scalar", "vector" or "control"); 0 if none is listed."""
+        unit = {"pcu": self.pcu, "pmu": self.pmu, "ag": self.ag}[kind]
+        return int(getattr(unit, f"{network}_{direction}"))
+
+    def links(self, network: str) -> int:
+        """Links per direction between two adjacent switches on `network`."""
+        return int(getattr(self.network.links_per_switch, network))
 
     def precision(self, name: str | None = None) -> Precision:
         """The precision mode `name` (the default mode when None)."""
@@ -529,6 +558,7 @@ def _build(data: Mapping[str, Any]) -> Architecture:
             links_per_switch=Links(**network["links_per_switch"]),
             area_mm2=network["area_mm2"],
             power_w=network["power_w"],
+            address_generator_attachment=network.get("address_generator_attachment", "unit-row"),
         ),
         dram=DRAM(**{**dram, "address_generator_edges": tuple(dram["address_generator_edges"])}),
         interchip=Interchip(**data["interchip"]),
@@ -541,10 +571,12 @@ def _build(data: Mapping[str, Any]) -> Architecture:
         ),
         default_precision=data["default_precision"],
         timing=Timing(**data["timing"]),
+        ag=AG(**data.get("ag", {})),
     )
 
 
 __all__ = [
+    "AG",
     "DEFAULT_ARCHITECTURE",
     "DRAM",
     "PAPER_DEEPBENCH",

@@ -32,6 +32,7 @@ one PMU of tables beside each element-wise PCU, and the recurrent state.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
 
 Array = NDArray[np.int64]
@@ -84,8 +86,38 @@ class NestSpec:
     extent x sum(reductions) matrix elements the reductions multiply, plus biases."""
     buffer_elems: int
     """Elements of on-chip intermediate buffers this nest writes (0: results in registers)."""
+    # -- the layout on units (`rnnc.analysis.layout`; defaults: a one-dimensional foreach
+    #    whose every iteration has its own weight rows, a one-level chain)
+    shape: tuple[int, ...] = ()
+    """The foreach's extents (their product is `extent`); () means (extent,)."""
+    weight_dims: tuple[int, ...] | None = None
+    """Dimensions the weights depend on (copies differing elsewhere share a slice: a
+    batch); None means all."""
+    operand_dims: tuple[int, ...] = ()
+    """Dimensions the reductions' operands ([x, h]) depend on."""
+    operand_groups: tuple[tuple[int, ...], ...] | None = None
+    """Slots (see `slots`) whose map-reduce units read the same operand ranges (one PMU set
+    per group); None means one group of all slots."""
+    width: int = 1
+    """The most element-wise ops at one depth of the chain."""
+    live: int = 0
+    """Values one level of the chain passes to the next, per copy."""
+    results: int | None = None
+    """Reduction results (scalar streams) per copy the busiest chain level takes; None
+    means one per slot."""
+    global_write_levels: int = 1
+    """Chain levels whose writes go to a memory read elsewhere (merged by a gather tree)."""
+    read_groups: tuple[int, ...] | None = None
+    """Per chain level, the PMUs of its own each of its PCUs reads from; None means one at
+    the first level."""
+    lut_levels: int = 0
+    """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
 
     def __post_init__(self) -> None:
+        if not self.shape:
+            object.__setattr__(self, "shape", (self.extent,))
+        if math.prod(self.shape) != self.extent:
+            raise CostError(f"nest '{self.name}': shape {self.shape} is not {self.extent} long")
         if self.extent < 1:
             raise CostError(f"nest '{self.name}': extent must be >= 1, got {self.extent}")
         if any(length < 1 for length in self.reductions):
@@ -100,24 +132,20 @@ class NestSpec:
             )
 
     @property
-    def map_reduce_units(self) -> tuple[int, ...]:
-        """The reductions packed onto map-reduce units, as the lengths each unit reduces.
+    def slots(self) -> tuple[tuple[int, ...], ...]:
+        """The reductions packed onto map-reduce units (`plan.pack_reductions`)."""
+        return plan.pack_reductions(self.reductions)
 
-        A unit runs its reductions one after another within an outer iteration, so
-        reductions shorter than the longest share a unit while their lengths add up to no
-        more than it (first fit, longest first). The fused GRU's candidate gate keeps its x
-        and h products apart (the reset gate scales only the h part), and so costs what one
-        gate over [x, h] does, as in the paper's single-pass GRU.
-        """
-        longest = max(self.reductions, default=0)
-        units: list[int] = []
-        for length in sorted(self.reductions, reverse=True):
-            fit = next((k for k, used in enumerate(units) if used + length <= longest), None)
-            if fit is None:
-                units.append(length)
-            else:
-                units[fit] += length
-        return tuple(units)
+    @property
+    def map_reduce_units(self) -> tuple[int, ...]:
+        """The lengths each map-reduce unit of one copy reduces, per slot."""
+        return tuple(sum(self.reductions[i] for i in slot) for slot in self.slots)
+
+    @property
+    def weight_rows(self) -> int:
+        """Distinct weight rows over the whole foreach (the weights' own dimensions)."""
+        dims = range(len(self.shape)) if self.weight_dims is None else self.weight_dims
+        return math.prod(self.shape[d] for d in dims)
 
     @property
     def gates(self) -> int:
@@ -126,12 +154,13 @@ class NestSpec:
 
     @property
     def matrix_elems(self) -> int:
-        """Weights the reductions multiply: one row of each reduction per iteration."""
-        return self.extent * sum(self.reductions)
+        """Weights the reductions multiply: one row of each reduction per weight row (every
+        iteration of a batch reads the same rows)."""
+        return self.weight_rows * sum(self.reductions)
 
     @property
     def macs(self) -> int:
-        return self.matrix_elems
+        return self.extent * sum(self.reductions)
 
 
 @dataclass(frozen=True)
@@ -296,20 +325,6 @@ def _clog2(values: Array) -> Array:
     return np.frexp(np.asarray(values, dtype=np.int64) - 1)[1].astype(np.int64)
 
 
-def _combine_tree(dot_products: Array, ru: Array, lanes: int) -> tuple[Array, Array]:
-    """PCUs and PCU levels that add up the ru partial sums of each dot product. A combining
-    PCU takes `lanes` partials in its lanes and folds them with its cross-lane tree (several
-    dot products' partials side by side when ru < lanes); ru > lanes needs further levels,
-    each reached by one more transfer."""
-    pcus, levels, partials = np.zeros_like(ru), np.zeros_like(ru), ru.copy()
-    while (partials > 1).any():
-        active = partials > 1
-        pcus = pcus + np.where(active, _cdiv(dot_products * partials, lanes), 0)
-        levels = levels + active
-        partials = np.where(active, _cdiv(partials, lanes), 1)
-    return pcus, levels
-
-
 @dataclass(frozen=True)
 class NestArrays:
     """The nest model evaluated on arrays of (hu, ru, rv) candidates."""
@@ -336,11 +351,18 @@ class NestArrays:
     weight_bytes: Array
     read_bytes_per_cycle: Array
     slice_count: Array
-    """(reductions, N): map-reduce PCUs per reduction, each holding one weight slice."""
+    """(kinds, N): weight slices of each kind (a PMU each)."""
     slice_bytes: Array
-    """(reductions, N): bytes of one such slice."""
-    fixed_bytes: Array
-    """Bytes of biases and buffers (resident, not streamed)."""
+    """(kinds, N): bytes of one such slice; those over a PMU's capacity stream."""
+    streamed_bytes: Array
+    """Weight bytes streamed from DRAM every step."""
+    streamed_pmus: Array
+    """Weight slices streamed (a FIFO PMU each; counted in `weight_pmus` too)."""
+    gather_pcus: Array
+    """PCUs merging writes (counted in `elementwise_pcus` too)."""
+    operand_pmus: Array
+    element_pmus: Array
+    lut_pmus: Array
 
     @property
     def fill(self) -> Array:
@@ -355,70 +377,93 @@ class NestArrays:
         return self.compute + self.fill + self.sync
 
 
+def _weight_slices(
+    nest: NestSpec, slots: list[list[int]], hu: Array, ru: Array, rv: Array, *,
+    arch: Architecture, wbytes: int,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """One weight slice per (weight copy, slot, part): in one PMU when it fits, split by
+    rows over two (the map-reduce unit's other vector input) when that fits, else streamed
+    from DRAM every step through a FIFO PMU buffering two rows. Returns the slices' counts
+    and bytes per kind, the PMUs, weight bytes, streamed bytes and streamed slices."""
+    shape, cap = nest.shape, arch.pmu.capacity_bytes
+    dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
+    weight_copies = plan.sharing_copies(shape, dims, hu)
+    rows = plan.rows(shape, dims, hu)
+    last_rows = plan.rows(shape, dims[-1:], hu)
+    kinds = [k for lengths in slots for k in plan.slot_slices(lengths, ru, rv)]
+    slice_count = np.stack([weight_copies * number for number, _ in kinds])
+    slice_bytes = np.stack([rows * elems * wbytes for _, elems in kinds])
+    piece = slice_bytes // last_rows * plan.cdiv(last_rows, 2)
+    split = (slice_bytes > cap) & (piece <= cap) & (arch.pcu.vector_inputs >= 3)
+    streamed = (slice_bytes > cap) & ~split
+    return (
+        slice_count,
+        slice_bytes,
+        (slice_count * np.where(split, 2, 1)).sum(axis=0),
+        (slice_count * slice_bytes).sum(axis=0),
+        (slice_count * slice_bytes * streamed).sum(axis=0),
+        (slice_count * streamed).sum(axis=0),
+    )
+
+
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision
 ) -> NestArrays:
-    """The per-nest model for arrays of factors (all three broadcast to one shape)."""
+    """The per-nest model for arrays of factors (all three broadcast to one shape). Units
+    and PMUs are those `spatial-partition` builds (`rnnc.target.plan`)."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
-    lanes, cap = arch.pcu.lanes, arch.pmu.capacity_bytes
+    pcu = arch.pcu
     wbytes, transfer = mode.weight_bytes, arch.transfer_latency()
-    gates = nest.gates
     zero = np.zeros_like(hu)
-
-    iterations = _cdiv(nest.extent, hu)
-    if gates:
-        lengths = np.asarray(nest.map_reduce_units, dtype=np.int64)[:, None]
-        chunk_counts = _cdiv(lengths, (rv * ru)[None, :])
-        chunks = chunk_counts.max(axis=0)
+    shape = nest.shape
+    copies = plan.copies(shape, hu)
+    iterations = plan.iterations(shape, hu)
+    slots = [[nest.reductions[i] for i in slot] for slot in nest.slots]
+    if slots:
+        parts = [plan.slot_parts(lengths, ru, rv) for lengths in slots]
+        chunks = np.max(np.stack([plan.slot_chunks(lengths, ru, rv) for lengths in slots]), 0)
         ii = np.maximum(chunks, arch.timing.min_ii_cycles)
         map_reduce = zero + arch.map_reduce_latency(mode.name)
-        map_reduce_pcus = hu * gates * ru
-        combine_pcus, combine_levels = _combine_tree(hu * gates, ru, lanes)
-        reduction_tree = _clog2(ru) + combine_levels * transfer
-        # Reductions of equal length have equal slices: one group each, with a multiplicity.
-        _, first, multiplicity = np.unique(
-            np.asarray(nest.map_reduce_units), return_index=True, return_counts=True
+        map_reduce_pcus = copies * sum(parts)
+        combine_pcus = sum(
+            plan.combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts
         )
-        slice_bytes = iterations[None, :] * chunk_counts[first] * rv[None, :] * wbytes
-        slice_count = (hu * ru)[None, :] * multiplicity[:, None]
-        weight_pmus = (slice_count * _cdiv(slice_bytes, cap)).sum(axis=0)
-        weight_bytes = (slice_count * slice_bytes).sum(axis=0)
-        # ru banked copies of the operand vector (x,h), one chunk stream each, broadcast
-        # to the hu*G map-reduce PCUs; double-buffered so step t+1's copy can be written.
-        longest = max(nest.map_reduce_units)
-        operand_pmus = ru * np.maximum(1, _cdiv(2 * _cdiv(longest, ru) * wbytes, cap))
-        read_bytes = map_reduce_pcus * rv * wbytes
-        width = hu * gates
+        most = np.max(np.stack(parts), axis=0)
+        reduction_tree = _clog2(most) + plan.combine_levels(most, pcu.lanes) * transfer
+        slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
+        slice_count, slice_bytes, weight_pmus, weight_bytes, streamed_bytes, streamed_pmus = (
+            slices
+        )
+        groups = nest.operand_groups
+        if groups is None:
+            groups = (tuple(range(len(slots))),)
+        operand_copies = plan.sharing_copies(shape, nest.operand_dims, hu)
+        operand_pmus = operand_copies * sum(
+            (parts[group[0]] for group in groups if group), zero
+        )
+        read_bytes = copies * sum(p for p in parts) * rv * wbytes
     else:
         chunks = ii = zero + 1
         map_reduce = reduction_tree = map_reduce_pcus = combine_pcus = zero
         slice_bytes = slice_count = np.zeros((0, hu.size), dtype=np.int64)
-        weight_pmus = weight_bytes = operand_pmus = read_bytes = zero
-        width = hu
+        weight_pmus = weight_bytes = operand_pmus = read_bytes = streamed_bytes = zero
+        streamed_pmus = zero
 
-    # The element-wise chain: one op per PCU stage, `stages` ops per PCU, a transfer into
-    # each PCU of the chain; the hu instances (hu * G values for the gates' bias and LUT)
-    # side by side in lanes. A nest without reductions is all chain (at least a copy).
+    # The element-wise chain: `levels` PCUs deep, each serving `per_pcu` copies in lanes.
     depth = nest.elementwise_depth
-    chain_levels = math.ceil(max(depth, 1) / arch.pcu.stages)
-    elementwise_pcus = _cdiv(width, lanes) * chain_levels if (depth or not gates) else zero
-    chain = depth * arch.timing.elementwise_op_cycles + chain_levels * transfer if depth else 0
-    read_width = arch.pmu.read_bytes_per_cycle
-    bias_elems = nest.weight_elems - nest.matrix_elems
-    bias_pmus = (
-        np.maximum(_cdiv(bias_elems * wbytes, cap), _cdiv(hu * wbytes, read_width))
-        if bias_elems
-        else zero
-    )
-    # A buffer takes the hu words a cycle its nest writes (and its consumer reads).
-    buffer_pmus = (
-        np.maximum(
-            _cdiv(nest.buffer_elems * WORD_BYTES, cap),
-            _cdiv(hu * WORD_BYTES, read_width),
-        )
-        if nest.buffer_elems
-        else zero
-    )
+    levels = math.ceil(max(depth, 1) / pcu.stages)
+    results = len(slots) if nest.results is None else nest.results
+    per_pcu = plan.elementwise_copies(
+        copies, lanes=pcu.lanes, scalar_inputs=pcu.scalar_inputs, width=nest.width,
+        live=nest.live, results=results,
+    )  # fmt: skip
+    groups_per_level = plan.cdiv(copies, per_pcu)
+    elementwise_pcus = levels * groups_per_level
+    gather_pcus = nest.global_write_levels * plan.gather_tree(groups_per_level, pcu.vector_inputs)
+    read_groups = nest.read_groups if nest.read_groups is not None else (1,)
+    element_pmus = groups_per_level * sum(read_groups)
+    lut_pmus = groups_per_level * nest.lut_levels if mode.name == "mixed" else zero
+    chain = depth * arch.timing.elementwise_op_cycles + levels * transfer if depth else 0
     return NestArrays(
         hu=hu,
         ru=ru,
@@ -436,14 +481,19 @@ def nest_arrays(
         sync=zero + arch.control_sync_latency(),
         map_reduce_pcus=map_reduce_pcus,
         combine_pcus=combine_pcus,
-        elementwise_pcus=elementwise_pcus,
+        elementwise_pcus=elementwise_pcus + gather_pcus,
         weight_pmus=weight_pmus,
-        other_pmus=operand_pmus + bias_pmus + buffer_pmus + elementwise_pcus,
+        other_pmus=operand_pmus + element_pmus + lut_pmus,
         weight_bytes=weight_bytes,
         read_bytes_per_cycle=read_bytes,
         slice_count=slice_count,
         slice_bytes=slice_bytes,
-        fixed_bytes=zero + bias_elems * wbytes + nest.buffer_elems * WORD_BYTES,
+        streamed_bytes=streamed_bytes,
+        streamed_pmus=streamed_pmus,
+        gather_pcus=gather_pcus,
+        operand_pmus=operand_pmus,
+        element_pmus=element_pmus,
+        lut_pmus=lut_pmus,
     )
 
 
@@ -474,8 +524,10 @@ class ProgramArrays:
 
 
 def state_pmus(program: ProgramSpec, arch: Architecture) -> int:
-    """Home PMUs of the recurrent state (h, c and x, double-buffered)."""
-    return math.ceil(program.state_elems * WORD_BYTES / arch.pmu.capacity_bytes)
+    """PMUs outside the nests: none -- the recurrent state lives in the PMUs of the units
+    that read it (operand PMUs hold h, element-wise PMUs hold c)."""
+    del program, arch
+    return 0
 
 
 def exchange_cycles(chip_program: ProgramSpec, arch: Architecture, chips: int) -> int:
@@ -490,27 +542,6 @@ def exchange_cycles(chip_program: ProgramSpec, arch: Architecture, chips: int) -
     return (chips - 1) * hop
 
 
-def resident_bytes(pmus: Array, count: Array, slice_bytes: Array, cap: int) -> Array:
-    """Weight bytes `pmus` PMUs can hold, filled greedily: whole-capacity PMUs of any slice
-    first, then the partly filled last PMUs of slices, largest first. This maximizes the
-    bytes on chip, so the fewest are streamed. `count`/`slice_bytes`: (groups, N)."""
-    pmus = np.maximum(pmus, 0)
-    if slice_bytes.shape[0] == 0:
-        return np.zeros_like(pmus)
-    per_slice = _cdiv(slice_bytes, cap)
-    full = (count * (per_slice - 1)).sum(axis=0)
-    tails = slice_bytes - (per_slice - 1) * cap
-    if slice_bytes.shape[0] == 1:
-        taken = np.clip(pmus - full, 0, count[0])
-        return cap * np.minimum(pmus, full) + tails[0] * taken
-    order = np.argsort(-tails, axis=0, kind="stable")
-    tails = np.take_along_axis(tails, order, axis=0)
-    counts = np.take_along_axis(count, order, axis=0)
-    before = np.cumsum(counts, axis=0) - counts
-    taken = np.clip(pmus - full - before, 0, counts)
-    return cap * np.minimum(pmus, full) + (tails * taken).sum(axis=0)
-
-
 def program_arrays(
     program: ProgramSpec,
     nests: Sequence[NestArrays],
@@ -519,7 +550,6 @@ def program_arrays(
     chips: int,
 ) -> ProgramArrays:
     """Combine per-nest arrays (broadcast against each other) into program totals."""
-    cap = arch.pmu.capacity_bytes
     compute = sum(n.compute for n in nests)
     natural = sum(n.iterations * n.chunks for n in nests)
     fill = sum(n.fill for n in nests)
@@ -528,18 +558,14 @@ def program_arrays(
     nonweight = state_pmus(program, arch) + sum(n.other_pmus for n in nests)
     slots = sum(n.weight_pmus for n in nests)
     shape = np.broadcast_shapes(*(n.hu.shape for n in nests))
-    count = np.concatenate([np.broadcast_to(n.slice_count, (n.slice_count.shape[0], *shape))
-                            for n in nests])
-    slices = np.concatenate([np.broadcast_to(n.slice_bytes, (n.slice_bytes.shape[0], *shape))
-                             for n in nests])
-    weight_pmus = budget.pmus - nonweight
     weight_bytes = sum(n.weight_bytes for n in nests)
-    resident = resident_bytes(weight_pmus, count, slices, cap)
-    streamed = weight_bytes - resident
+    streamed = np.broadcast_to(sum(n.streamed_bytes for n in nests), shape)
+    resident = weight_bytes - streamed
     stream = np.ceil(streamed / arch.dram_bytes_per_cycle()).astype(np.int64)
     overhead = arch.timing.step_overhead_cycles
     exchange = exchange_cycles(program, arch, chips)
     state_bytes = program.state_elems * WORD_BYTES
+    pmus = nonweight + slots
     return ProgramArrays(
         compute=np.broadcast_to(compute, shape),
         stream=stream,
@@ -549,14 +575,14 @@ def program_arrays(
         exchange=exchange,
         cycles_per_step=np.maximum(compute, stream) + fill + sync + overhead + exchange,
         pcus=np.broadcast_to(pcus, shape),
-        pmus=nonweight + np.minimum(np.maximum(weight_pmus, 0), slots),
+        pmus=np.broadcast_to(pmus, shape),
         nonweight_pmus=np.broadcast_to(nonweight, shape),
         weight_bytes=np.broadcast_to(weight_bytes, shape),
-        resident_bytes=resident,
+        resident_bytes=np.broadcast_to(resident, shape),
         streamed_bytes=streamed,
-        on_chip_bytes=resident + sum(n.fixed_bytes for n in nests) + state_bytes,
+        on_chip_bytes=np.broadcast_to(resident + state_bytes, shape),
         read_bytes_per_cycle=np.broadcast_to(sum(n.read_bytes_per_cycle for n in nests), shape),
-        fits=(pcus <= budget.pcus) & (nonweight <= budget.pmus),
+        fits=(pcus <= budget.pcus) & (pmus <= budget.pmus),
         natural_compute=np.broadcast_to(natural, shape),
     )
 
@@ -564,7 +590,7 @@ def program_arrays(
 def point_bound(
     *,
     pcus: int,
-    nonweight_pmus: int,
+    pmus: int,
     compute: int,
     natural: int,
     stream: int,
@@ -576,7 +602,7 @@ def point_bound(
     instead whether more units would make it faster; see `rnnc.target.dse`.)"""
     if pcus > budget.pcus:
         return COMPUTE_UNITS
-    if nonweight_pmus > budget.pmus:
+    if pmus > budget.pmus:
         return MEMORY_CAPACITY
     if stream > compute:
         return MEMORY_BANDWIDTH
@@ -605,14 +631,15 @@ def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
         raise CostError(f"cannot split a nest of extent {smallest} over {chips} chips")
 
     def share(nest: NestSpec) -> NestSpec:
-        extent = math.ceil(nest.extent / chips)
+        # the innermost dimension (the hidden units: the weights' rows) is split
+        last = math.ceil(nest.shape[-1] / chips)
+        shape = (*nest.shape[:-1], last)
+        extent = math.prod(shape)
         bias = nest.weight_elems - nest.matrix_elems
-        return NestSpec(
-            name=nest.name,
-            extent=extent,
-            reductions=nest.reductions,
-            elementwise_depth=nest.elementwise_depth,
-            weight_elems=extent * sum(nest.reductions) + math.ceil(bias * extent / nest.extent),
+        split = dataclasses.replace(nest, extent=extent, shape=shape, weight_elems=10**18)
+        return dataclasses.replace(
+            split,
+            weight_elems=split.matrix_elems + math.ceil(bias * extent / nest.extent),
             buffer_elems=math.ceil(nest.buffer_elems * extent / nest.extent),
         )
 
@@ -742,7 +769,7 @@ def _cost(
         weights_on_chip=streamed == 0,
         bound=point_bound(
             pcus=scalar(totals.pcus),
-            nonweight_pmus=scalar(totals.nonweight_pmus),
+            pmus=scalar(totals.pmus),
             compute=scalar(totals.compute),
             natural=scalar(totals.natural_compute),
             stream=scalar(totals.stream),
@@ -797,13 +824,34 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
         elementwise_depth=FUSED_DEPTH[cell],
         weight_elems=gates * hidden * reduction + _bias_elems(cell, hidden),
         buffer_elems=0,
+        shape=(1, 1, hidden),
+        weight_dims=(0, 2),
+        operand_dims=(0, 1),
+        **FUSED_LAYOUT[cell],
     )
     return ProgramSpec(steps, (nest,), _state_elems(cell, hidden, input))
 
 
-def _elementwise(name: str, extent: int, weights: int = 0) -> NestSpec:
-    """One BLAS-style element-wise kernel: one op per element into a full buffer."""
-    return NestSpec(name, extent, (), 1, weights, extent)
+# The layout of the fused cells' nest (direction forward, batch 1) as `rnnc.analysis.layout`
+# reads it off the loop program: foreach (d, b, i); weights depend on d and i, the [x, h]
+# operand on d and b; LSTM: bias adds of the 4 gates side by side, i*j and f*c and the
+# tanh(c) * o crossing into a second PCU of the chain; GRU (linear_before_reset, one pass):
+# 3 gates, the candidate's x and h products apart (so its units read other operand ranges
+# than z's and r's), 2 levels; RNN: one level.
+FUSED_LAYOUT: dict[str, dict] = {
+    "lstm": {"width": 4, "live": 2, "results": 4, "read_groups": (1, 0), "lut_levels": 2,
+             "operand_groups": ((0, 1, 2, 3),)},
+    "gru": {"width": 4, "live": 3, "results": 3, "read_groups": (1, 0), "lut_levels": 2,
+            "operand_groups": ((0, 1), (2,))},
+    "rnn": {"width": 1, "live": 0, "results": 1, "read_groups": (1,), "lut_levels": 1,
+            "operand_groups": ((0,),)},
+}  # fmt: skip
+
+
+def _elementwise(name: str, extent: int, weights: int = 0, lut: bool = False) -> NestSpec:
+    """One BLAS-style element-wise kernel: one op per element into a full buffer, reading
+    its operands from one PMU of its own per PCU."""
+    return NestSpec(name, extent, (), 1, weights, extent, lut_levels=int(lut))
 
 
 def decomposed_cell_program(cell: str, hidden: int, input: int, steps: int) -> ProgramSpec:
@@ -813,19 +861,19 @@ def decomposed_cell_program(cell: str, hidden: int, input: int, steps: int) -> P
     gates = _cell_gates(cell)
     rows = gates * hidden
     nests = [
-        NestSpec("mv_x", rows, (input,), 0, rows * input, rows),
-        NestSpec("mv_h", rows, (hidden,), 0, rows * hidden, rows),
+        NestSpec("mv_x", rows, (input,), 0, rows * input, rows, read_groups=(0,)),
+        NestSpec("mv_h", rows, (hidden,), 0, rows * hidden, rows, read_groups=(0,)),
     ]
     if cell == "gru":
         nests += [
             _elementwise("add_bias_x", rows, rows),
             _elementwise("add_bias_h", rows, rows),
             _elementwise("add_rz", 2 * hidden),
-            _elementwise("sigmoid_r", hidden),
-            _elementwise("sigmoid_z", hidden),
+            _elementwise("sigmoid_r", hidden, lut=True),
+            _elementwise("sigmoid_z", hidden, lut=True),
             _elementwise("mul_r_hn", hidden),
             _elementwise("add_n", hidden),
-            _elementwise("tanh_n", hidden),
+            _elementwise("tanh_n", hidden, lut=True),
             _elementwise("one_minus_z", hidden),
             _elementwise("mul_zn", hidden),
             _elementwise("mul_zh", hidden),
@@ -835,18 +883,18 @@ def decomposed_cell_program(cell: str, hidden: int, input: int, steps: int) -> P
         nests += [_elementwise("add_xh", rows), _elementwise("add_bias", rows, rows)]
         if cell == "lstm":
             nests += [
-                _elementwise("sigmoid_i", hidden),
-                _elementwise("tanh_j", hidden),
-                _elementwise("sigmoid_f", hidden),
-                _elementwise("sigmoid_o", hidden),
+                _elementwise("sigmoid_i", hidden, lut=True),
+                _elementwise("tanh_j", hidden, lut=True),
+                _elementwise("sigmoid_f", hidden, lut=True),
+                _elementwise("sigmoid_o", hidden, lut=True),
                 _elementwise("mul_fc", hidden),
                 _elementwise("mul_ij", hidden),
                 _elementwise("add_c", hidden),
-                _elementwise("tanh_c", hidden),
+                _elementwise("tanh_c", hidden, lut=True),
                 _elementwise("mul_oh", hidden),
             ]
         else:
-            nests.append(_elementwise("tanh_h", hidden))
+            nests.append(_elementwise("tanh_h", hidden, lut=True))
     return ProgramSpec(steps, tuple(nests), _state_elems(cell, hidden, input))
 
 

@@ -17,9 +17,11 @@ Pruning ("pruned" strategy; "exhaustive" enumerates the full box hu in [1, exten
 ru in [1, PCUs], rv in [1, lanes x packing] instead), each provably loses no optimum:
 - resource bound: hu * G * ru map-reduce PCUs alone must fit the PCU budget, and ru
   beyond the longest reduction only adds PCUs;
-- distinct ceilings: of several hu with the same ceil(extent / hu), the smallest costs no
-  more cycles and no more units; likewise of several rv giving the same chunk counts
-  ceil(R / (rv * ru)) for a given ru, the smallest (fewer padded weight bytes);
+- distinct ceilings: of several hu with the same iteration count of the busiest copy
+  (ceil(extent / hu) in one dimension), the smallest costs no more cycles and no more
+  units. (Every rv is kept: a smaller rv with the same chunk counts pads the weight slices
+  less, but a slice that then fits two PMUs where the larger one streamed through one can
+  cost the design its fit.)
 - dominated points: a multi-nest dynamic program keeps per nest only the Pareto corners
   of (cycles, PCUs, PMUs).
 Ties are broken deterministically: fewer cycles, then fewer PCUs, fewer PMUs, smaller
@@ -37,6 +39,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import (
     COMPUTE_UNITS,
@@ -106,20 +109,14 @@ class SearchResult:
 # ----------------------------------------------------------------------------------------
 
 
-def _smallest_per_ceiling(extent: int, limit: int) -> Array:
-    """The smallest hu in [1, limit] for each distinct ceil(extent / hu)."""
+def _smallest_per_ceiling(shape: tuple[int, ...], limit: int) -> Array:
+    """The smallest hu in [1, limit] for each distinct iteration count of the busiest
+    copy (`plan.iterations`: ceil(extent / hu) for a one-dimensional foreach)."""
+    extent = math.prod(shape)
     hu = np.arange(1, min(extent, limit) + 1, dtype=np.int64)
-    iterations = -(-extent // hu)
-    return hu[hu == -(-extent // iterations)]
-
-
-def _distinct_rv(reductions: tuple[int, ...], ru: int, max_rv: int) -> Array:
-    """The smallest rv of each run of rv values giving the same chunk counts."""
-    rv = np.arange(1, max_rv + 1, dtype=np.int64)
-    chunks = -(-np.asarray(reductions, dtype=np.int64)[:, None] // (rv * ru)[None, :])
-    changed = np.ones(rv.size, dtype=bool)
-    changed[1:] = (chunks[:, 1:] != chunks[:, :-1]).any(axis=0)
-    return rv[changed]
+    iterations = plan.iterations(shape, hu)
+    _, first = np.unique(iterations, return_index=True)
+    return np.sort(hu[first])
 
 
 def pruned_candidates(
@@ -128,17 +125,17 @@ def pruned_candidates(
     """(hu, ru, rv) arrays of the pruned space of one nest under a PCU budget."""
     if not nest.gates:
         levels = math.ceil(max(nest.elementwise_depth, 1) / arch.pcu.stages)
-        hu = _smallest_per_ceiling(nest.extent, arch.pcu.lanes * (pcus // levels))
+        hu = _smallest_per_ceiling(nest.shape, arch.pcu.lanes * (pcus // levels))
         ones = np.ones_like(hu)
         return hu, ones, ones
     gates, max_rv = nest.gates, arch.pcu.lanes * mode.macs_per_lane
-    hu_all = _smallest_per_ceiling(nest.extent, pcus // gates)
+    hu_all = _smallest_per_ceiling(nest.shape, pcus // gates)
     parts: list[tuple[Array, Array, Array]] = []
     for ru in range(1, min(pcus // gates, max(nest.map_reduce_units)) + 1):
         hu = hu_all[hu_all * gates * ru <= pcus]
         if hu.size == 0:
             break
-        rv = _distinct_rv(nest.map_reduce_units, ru, max_rv)
+        rv = np.arange(1, max_rv + 1, dtype=np.int64)
         parts.append((np.repeat(hu, rv.size), np.full(hu.size * rv.size, ru), np.tile(rv, hu.size)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)

@@ -108,8 +108,8 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
 
 
 PCU_FIELDS = (
-    "area_mm2, arithmetic_bits, count, lanes, power_w, registers_per_stage, scalar_inputs, "
-    "scalar_outputs, stages, vector_inputs, vector_outputs"
+    "area_mm2, arithmetic_bits, control_inputs, control_outputs, count, lanes, power_w, "
+    "registers_per_stage, scalar_inputs, scalar_outputs, stages, vector_inputs, vector_outputs"
 )
 
 MALFORMED = [

@@ -1,0 +1,594 @@
+"""The machine description: a spatial design as plain, immutable Python data.
+
+This is the hub of the spatial level. `spatial-partition` builds the units and streams of a
+design; the `spatial` dialect is their IR form (`machine_from_module` reads a module back);
+placement and routing fill in `site`s and `paths`; the configuration emitter serializes a
+`Machine` (`to_data`) and the simulator rebuilds one from that data alone (`from_data`).
+Everything here is JSON-able data: ints, strings, tuples -- never floats of weights, which
+are referenced by array name and slice.
+
+What a machine computes (the value semantics `rnnc.interpreters.spatial_values` implements):
+
+* `memories` are the loop program's memories. Each is implemented by the PMUs whose
+  `memory` names it (each holding a box `region` of it, with `buffers` copies) or, for
+  off-chip memories, lives in DRAM behind address generators (AGs).
+* `schedule` runs `nests` in order: `once` phases run each nest once, a `loop` phase runs
+  its nests in order for `steps` time steps (counter `t`).
+* A nest is an iteration space (`extents`, counters `d0, d1, ...`) split over `par` copies
+  per dimension (copy numbers row-major over `par`); its PCUs work in roles: `map_reduce`
+  units evaluate their `ops` per index `k` of a reduction range and fold them (`Reduce`;
+  a segment with start == stop and no value folds to the combiner's identity, so a unit
+  always sends one value per reduction of its slot), `combine` units add the partial sums
+  that arrive on their scalar ports (`add` ops in a tree), `elementwise` units evaluate
+  their `ops` once per iteration of their counter chain, one copy per lane (`copies`),
+  `gather` units merge the streams on their inputs into one (writes of several units to a
+  memory that other units read). A unit's `read` op names the memory, the input port(s)
+  the value arrives on (from the PMU or AG serving it; `vi0,vi2` when a weight slice is
+  split over two PMUs by rows) and the index; a `write` op the output port and the index.
+  `Emit`s send op results on output ports to other PCUs.
+
+Operand references inside a unit (`Op.args`, `Emit.values`, `Segment.value`):
+`ctr:<name>` a counter value, `in:<port>` the value arriving on an input port,
+`%<n>` the result of the unit's op number n; `in:<port>.<field>` selects one value of a
+stream that carries several per iteration.
+
+Ports are named by network, direction and index: `si0` (scalar in 0), `so1`, `vi0`
+(vector in 0), `vo0`, `ci0` (control), `co0`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Union
+
+from rnnc.dialects.spatial import (
+    NETWORKS,
+    PORT_PREFIX,
+    DesignOp,
+    StreamOp,
+    UnitOp,
+    design_of,
+    from_attr,
+    parse_port,
+)
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Region
+
+UNIT_KINDS = ("pcu", "pmu", "ag")
+
+Site = tuple[int, int]
+
+
+def port_name(network: str, direction: str, index: int) -> str:
+    """`vi0`, `so2`, ...: network initial, `i`/`o`, index."""
+    return f"{PORT_PREFIX[network]}{'i' if direction == 'in' else 'o'}{index}"
+
+
+# ----------------------------------------------------------------------------------------
+# Units
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One counter of a unit's chain: start, start + stride, ... below stop."""
+
+    name: str
+    start: int
+    stop: int
+    stride: int = 1
+
+    @property
+    def trips(self) -> int:
+        return max(0, -(-(self.stop - self.start) // self.stride))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation of a PCU's datapath and the pipeline stage it occupies.
+
+    `op` is an element-wise op (`add`, `sub`, `mul`, `max`, `min`, `select`, the ONNX
+    activations `sigmoid`, `tanh`, ..., with `alpha`/`beta` in `params`), index arithmetic
+    (`addi`, `subi`, `cmpi` with `predicate`, `select`, `index_cast`), `const` (`value` in
+    params), `read` (attrs: memory, port, offsets, buffer_offset; args: one index per
+    dimension, then the buffer selector if any) or `write` (args: value, indices, selector).
+    A `lut` attr names the PMU holding the lookup table of an activation."""
+
+    stage: int
+    op: str
+    args: tuple[str, ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", tuple(sorted(self.params)))
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+
+@dataclass(frozen=True)
+class Emit:
+    """An output port and the values (op results) it sends per iteration."""
+
+    port: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A range [start, stop) of a reduction's index k and the per-k value folded over it;
+    the counter `ctr:k` of the unit's ops is k - base (the loop segment's own index)."""
+
+    reduction: str
+    start: int
+    stop: int
+    value: str
+    base: int = 0
+
+
+@dataclass(frozen=True)
+class Reduce:
+    """What a map-reduce or combining PCU folds: `combiner` over its `segments` (map-reduce)
+    or over the values arriving on `inputs` (combine); the result leaves on `output`."""
+
+    combiner: str
+    output: str
+    segments: tuple[Segment, ...] = ()
+    inputs: tuple[str, ...] = ()
+    rv: int = 1
+    """Lanes x packing of the map-reduce: reduction indices consumed per cycle."""
+
+
+@dataclass(frozen=True)
+class PCU:
+    """A pattern compute unit."""
+
+    id: str
+    nest: str
+    role: str
+    mode: str
+    lanes: int
+    """Lanes in use."""
+    counters: tuple[Counter, ...]
+    ops: tuple[Op, ...] = ()
+    reduce: Reduce | None = None
+    emits: tuple[Emit, ...] = ()
+    copies: tuple[int, ...] = ()
+    """The nest's copies (row-major over its `par` grid) this unit serves, one per lane
+    for an element-wise unit; its counters are those of the first."""
+    site: Site | None = None
+    kind: str = "pcu"
+
+    @property
+    def stages(self) -> int:
+        """Pipeline stages configured: the highest stage any op occupies, plus one."""
+        return 1 + max((op.stage for op in self.ops), default=-1)
+
+
+@dataclass(frozen=True)
+class Box:
+    """Elements `memory[start:stop:step, ...]` (one (start, stop, step) per dimension).
+    `per_step`: dimensions indexed by the time step hold only the current step's slice
+    (a memory staged from DRAM step by step)."""
+
+    memory: str
+    slices: tuple[tuple[int, int, int], ...]
+    per_step: bool = False
+
+    @property
+    def elements(self) -> int:
+        count = 1
+        for start, stop, step in self.slices:
+            count *= len(range(start, stop, step))
+        return count
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Initial contents by reference: `array[slices]` of the weight file (or of a model
+    input bound on chip), stored in `quantization` (an ml_dtypes float8 name, or `fp32`)."""
+
+    array: str
+    slices: tuple[tuple[int, int, int], ...]
+    quantization: str
+
+
+@dataclass(frozen=True)
+class PMU:
+    """A pattern memory unit holding `boxes` of the program's memories, in `buffers`
+    copies (N-buffering), `bytes` in all; `holds` gives the initial contents of boxes of
+    weight memories by reference, `lut` the activation tables it holds
+    (`fn:entries:range:interp`, several joined by `,`). `banking`: `strided` (an address
+    per lane, one word per bank), `fifo` (a stream buffer, e.g. weights from DRAM),
+    `duplicated`. `pattern` describes its read addressing in words."""
+
+    id: str
+    boxes: tuple[Box, ...]
+    buffers: int
+    bytes: int
+    banking: str
+    pattern: str = ""
+    holds: tuple[Holding, ...] = ()
+    lut: str = ""
+    site: Site | None = None
+    kind: str = "pmu"
+
+    @property
+    def memories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(box.memory for box in self.boxes))
+
+
+@dataclass(frozen=True)
+class AG:
+    """A DRAM address generator on the chip's `edge`: `load`s memory `memory` (an input
+    tensor, or weights streamed from DRAM) or `store`s into it (an output)."""
+
+    id: str
+    edge: str
+    direction: str
+    memory: str
+    boxes: tuple[Box, ...] = ()
+    """What it moves when not the whole memory (weight slices streamed from DRAM)."""
+    site: Site | None = None
+    kind: str = "ag"
+
+
+Unit = Union[PCU, PMU, AG]  # noqa: UP007 -- typing.get_type_hints reads it at run time
+
+
+# ----------------------------------------------------------------------------------------
+# Streams, program structure, the machine
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    unit: str
+    port: str
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One producer port to one or more consumer ports on a network; `paths` (set by the
+    router) gives, per sink, the switch coordinates [row, col] the stream crosses."""
+
+    id: str
+    network: str
+    source: Endpoint
+    sinks: tuple[Endpoint, ...]
+    paths: tuple[tuple[Site, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A memory of the loop program: shape, element bytes, copies, space (`sram`, `dram`,
+    `reg`) and how it starts: `weight:<array>`, `input:<name>`, or `undefined`."""
+
+    name: str
+    shape: tuple[int, ...]
+    element_bytes: int
+    buffers: int
+    space: str
+    init: str = "undefined"
+
+
+@dataclass(frozen=True)
+class Nest:
+    """A loop nest: `extents` split over `par` copies per dimension (counters d0, d1, ...)."""
+
+    id: str
+    extents: tuple[int, ...]
+    par: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """`once`: run `nests` once each; `loop`: run them in order for `steps` steps."""
+
+    kind: str
+    steps: int
+    nests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A model input or output by name, shape and dtype, and the memory it lives in."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """The factors a nest was partitioned with (par of its foreach, ru/rv of its reduces)."""
+
+    nest: str
+    hu: int
+    ru: int
+    rv: int
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A spatial design: architecture, precision, units, streams and program structure."""
+
+    name: str
+    arch: str
+    arch_digest: str
+    precision: str
+    tile: tuple[str, ...]
+    """The architecture's site pattern: rows of unit kinds, comma-separated."""
+    limits: tuple[tuple[str, int], ...]
+    """The architecture's unit limits the dialect verifier checks (see `arch_limits`)."""
+    design: tuple[DesignPoint, ...]
+    memories: tuple[Memory, ...]
+    inputs: tuple[Binding, ...]
+    outputs: tuple[Binding, ...]
+    schedule: tuple[Phase, ...]
+    nests: tuple[Nest, ...]
+    units: tuple[Unit, ...]
+    streams: tuple[Stream, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", tuple(sorted(self.limits)))
+
+    def unit(self, unit_id: str) -> Unit:
+        return _index(self.units)[unit_id]
+
+    def memory(self, name: str) -> Memory:
+        return _index(self.memories, "name")[name]
+
+    def of_kind(self, kind: str) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if u.kind == kind)
+
+    def limit(self, name: str) -> int:
+        return dict(self.limits)[name]
+
+
+@cache
+def _index(items: tuple, key: str = "id") -> dict[str, Any]:
+    return {getattr(item, key): item for item in items}
+
+
+def arch_limits(arch: Any) -> tuple[tuple[str, int], ...]:
+    """The limits of an `Architecture` a design is checked against without the arch file."""
+    pcu, pmu, grid = arch.pcu, arch.pmu, arch.grid
+    return (
+        ("rows", grid.rows),
+        ("cols", grid.cols),
+        # AG site rows: one per edge switch (rows + 1) or one per unit row (rows).
+        ("ag_rows", grid.rows + (getattr(arch.network, "address_generator_attachment", "")
+                                 == "switch")),
+        ("pcu_lanes", pcu.lanes),
+        ("pcu_stages", pcu.stages),
+        ("pcu_scalar_inputs", pcu.scalar_inputs),
+        ("pcu_scalar_outputs", pcu.scalar_outputs),
+        ("pcu_vector_inputs", pcu.vector_inputs),
+        ("pcu_vector_outputs", pcu.vector_outputs),
+        ("pmu_bytes", pmu.capacity_bytes),
+        ("pmu_scalar_inputs", pmu.scalar_inputs),
+        ("pmu_vector_inputs", pmu.vector_inputs),
+        ("pmu_vector_outputs", pmu.vector_outputs),
+        ("ag_vector_inputs", 1),
+        ("ag_vector_outputs", 1),
+        ("pcu_control_inputs", 4),
+        ("pcu_control_outputs", 4),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Plain data (JSON-able dicts and lists) in both directions
+# ----------------------------------------------------------------------------------------
+
+
+def to_data(value: Any) -> Any:
+    """The machine (or any part of it) as dicts, lists, ints, floats and strings. Optional
+    fields that are None are left out; `kind` tags each unit."""
+    if dataclasses.is_dataclass(value):
+        data = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is None:
+                continue
+            if f.name in ("params", "limits"):
+                data[f.name] = {k: to_data(v) for k, v in item}
+            else:
+                data[f.name] = to_data(item)
+        return data
+    if isinstance(value, tuple | list):
+        return [to_data(v) for v in value]
+    return value
+
+
+def from_data(cls: type, data: Any) -> Any:
+    """Rebuild a `cls` (e.g. `Machine`) from `to_data`'s output. Raises ValueError naming
+    the field on a malformed input."""
+    return _build(cls, data, cls.__name__)
+
+
+def _build(hint: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return _freeze(data)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(hint)
+        if data is None and type(None) in options:
+            return None
+        if hint == Unit or set(options) >= {PCU, PMU, AG}:
+            kind = data.get("kind") if isinstance(data, dict) else None
+            classes = {"pcu": PCU, "pmu": PMU, "ag": AG}
+            if kind not in classes:
+                raise ValueError(f"{where}: expected a unit with kind pcu, pmu or ag")
+            return _build(classes[kind], data, where)
+        for option in options:
+            if option is not type(None):
+                return _build(option, data, where)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        hints = typing.get_type_hints(hint)
+        known = {f.name for f in dataclasses.fields(hint)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown field '{unknown[0]}'")
+        values = {}
+        for f in dataclasses.fields(hint):
+            if f.name not in data:
+                if f.default is dataclasses.MISSING:
+                    raise ValueError(f"{where}: missing field '{f.name}'")
+                continue
+            item = data[f.name]
+            if f.name in ("params", "limits"):
+                if not isinstance(item, dict):
+                    raise ValueError(f"{where}.{f.name}: expected an object")
+                values[f.name] = tuple((k, _freeze(v)) for k, v in item.items())
+            else:
+                values[f.name] = _build(hints[f.name], item, f"{where}.{f.name}")
+        return hint(**values)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(data, list | tuple):
+            raise ValueError(f"{where}: expected a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+        if len(args) != len(data):
+            raise ValueError(f"{where}: expected {len(args)} items, got {len(data)}")
+        pairs = enumerate(zip(args, data, strict=True))
+        return tuple(_build(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
+    if hint in (int, str, bool, float):
+        ok = isinstance(data, hint) and not (hint is int and isinstance(data, bool))
+        if hint is float and isinstance(data, int) and not isinstance(data, bool):
+            return float(data)
+        if not ok:
+            raise ValueError(f"{where}: expected {hint.__name__}, got {data!r}")
+        return data
+    raise ValueError(f"{where}: cannot read type {hint}")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# ----------------------------------------------------------------------------------------
+# The IR form: a spatial.design
+# ----------------------------------------------------------------------------------------
+
+PROGRAM_FIELDS = ("design", "memories", "inputs", "outputs", "schedule", "nests")
+
+
+def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
+    """The machine a module's `spatial.design` describes. Raises ValueError when there is
+    none, or when a unit's configuration is malformed (naming the unit and field)."""
+    design = module if isinstance(module, DesignOp) else design_of(module)
+    if design is None:
+        raise ValueError("no spatial.design in the module")
+    program = from_attr(design.program)
+    data: dict[str, Any] = {
+        "name": design.sym_name.data,
+        "arch": design.arch.data,
+        "arch_digest": design.digest.data,
+        "precision": design.precision.data,
+        "tile": [row.data for row in design.tile.data],
+        "limits": from_attr(design.limits),
+        **{key: program.get(key, []) for key in PROGRAM_FIELDS},
+        "units": [_unit_data(unit) for unit in design.units()],
+        "streams": [_stream_data(stream) for stream in design.streams()],
+    }
+    return from_data(Machine, data)
+
+
+def _unit_data(unit: UnitOp) -> dict[str, Any]:
+    data = {**unit.settings, "id": unit.unit_id, "kind": unit.KIND}
+    if unit.site_value is not None:
+        data["site"] = list(unit.site_value)
+    return data
+
+
+def _stream_data(stream: StreamOp) -> dict[str, Any]:
+    unit, port = stream.source_endpoint
+    data: dict[str, Any] = {
+        "id": stream.stream_id,
+        "network": stream.network.data,
+        "source": {"unit": unit, "port": port},
+        "sinks": [{"unit": u, "port": p} for u, p in stream.sink_endpoints],
+    }
+    if stream.path_sites is not None:
+        data["paths"] = [[list(site) for site in path] for path in stream.path_sites]
+    return data
+
+
+def design_op(machine: Machine) -> DesignOp:
+    """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
+    from rnnc.dialects.spatial import AGOp, PCUOp, PMUOp
+
+    ops = {"pcu": PCUOp, "pmu": PMUOp, "ag": AGOp}
+    block = Block()
+    for unit in machine.units:
+        config = to_data(unit)
+        for key in ("id", "kind", "site"):
+            config.pop(key, None)
+        block.add_op(ops[unit.kind](unit.id, config, unit.site))
+    for stream in machine.streams:
+        block.add_op(
+            StreamOp(
+                stream.id,
+                stream.network,
+                (stream.source.unit, stream.source.port),
+                [(s.unit, s.port) for s in stream.sinks],
+                stream.paths,
+            )
+        )
+    return DesignOp(
+        machine.name,
+        arch=machine.arch,
+        digest=machine.arch_digest,
+        precision=machine.precision,
+        tile=machine.tile,
+        limits=dict(machine.limits),
+        program={key: to_data(getattr(machine, key)) for key in PROGRAM_FIELDS},
+        body=Region(block),
+    )
+
+
+def module_from_machine(machine: Machine) -> ModuleOp:
+    return ModuleOp([design_op(machine)])
+
+
+__all__ = [
+    "AG",
+    "NETWORKS",
+    "PCU",
+    "PMU",
+    "Binding",
+    "Box",
+    "Counter",
+    "DesignPoint",
+    "Emit",
+    "Endpoint",
+    "Holding",
+    "Machine",
+    "Memory",
+    "Nest",
+    "Op",
+    "Phase",
+    "Reduce",
+    "Segment",
+    "Stream",
+    "Unit",
+    "arch_limits",
+    "design_op",
+    "from_data",
+    "machine_from_module",
+    "module_from_machine",
+    "parse_port",
+    "port_name",
+    "to_data",
+]

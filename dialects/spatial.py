@@ -1,0 +1,750 @@
+"""The `spatial` dialect: units on the chip's grid and the streams between them.
+
+Modelled on mlir-aie's tiles and flows and on Plasticine's units. A `spatial.design` holds
+one design for one architecture: compute units (`spatial.pcu`), memory units
+(`spatial.pmu`), DRAM address generators on the grid's left and right edges
+(`spatial.ag`) and streams (`spatial.stream`) from one producer port to one or more
+consumer ports on the scalar, vector or control network.
+
+A unit is logical (no site), partly pinned or placed: its optional `at (row, col)` is the
+site the placer gives it (an AG sits at column -1 on the left edge or `cols` on the
+right). A stream's optional `paths` (set by the router) lists, per sink, the switch
+coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
+
+Each unit's configuration (counter chain, the op of each pipeline stage, reduction, what a
+memory holds -- by reference to a weight array and slice, never inline values --, its
+banking and buffering) is a dictionary whose fields are those of the unit classes of
+`rnnc.target.machine`, the plain-data form of a design; `machine_from_module` there reads a
+module into that form. The design op records the architecture's name, digest, tile and
+unit limits, so the verifiers check ports, stages, lanes, capacities and site kinds
+without loading the architecture file. Ports are named by network, direction and index:
+`si0`, `so1` (scalar), `vi0`, `vo0` (vector), `ci0`, `co0` (control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    BoolAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    StringAttr,
+    SymbolRefAttr,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    lazy_traits_def,
+    opt_prop_def,
+    prop_def,
+    region_def,
+    traits_def,
+)
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import HasParent, NoTerminator, SymbolOpInterface, SymbolTable
+from xdsl.utils.exceptions import VerifyException
+
+NETWORKS = ("scalar", "vector", "control")
+PORT_PREFIX = {"scalar": "s", "vector": "v", "control": "c"}
+PCU_ROLES = ("map_reduce", "combine", "elementwise", "gather")
+BANKING_MODES = ("strided", "fifo", "duplicated")
+AG_EDGES = ("left", "right")
+AG_DIRECTIONS = ("load", "store")
+
+
+def parse_port(port: str) -> tuple[str, str, int]:
+    """(network, direction, index) of a port name such as `vi0`; ValueError otherwise."""
+    networks = {prefix: network for network, prefix in PORT_PREFIX.items()}
+    if len(port) < 3 or port[0] not in networks or port[1] not in "io" or not port[2:].isdigit():
+        raise ValueError(f"bad port name '{port}' (expected e.g. si0, so1, vi0, vo0, ci0)")
+    return networks[port[0]], "in" if port[1] == "i" else "out", int(port[2:])
+
+
+def ref_ports(ref: str) -> list[str]:
+    """The input ports an operand reference reads: `in:vi0` -> [vi0], `in:si0,si1.2` ->
+    [si0, si1] (several ports: one per lane; `.2`: the third value the stream carries)."""
+    if not ref.startswith("in:"):
+        return []
+    return ref[3:].split(".", maxsplit=1)[0].split(",")
+
+
+# ---- plain data <-> attributes ----------------------------------------------------------------
+
+
+def to_attr(value: Any) -> Attribute:
+    """A plain value (dict, list, int, float, str, bool) as a builtin attribute."""
+    if isinstance(value, bool):
+        return BoolAttr.from_bool(value)
+    if isinstance(value, int):
+        return IntegerAttr(value, i64)
+    if isinstance(value, float):
+        return FloatAttr(value, f64)
+    if isinstance(value, str):
+        return StringAttr(value)
+    if isinstance(value, Mapping):
+        return DictionaryAttr({str(k): to_attr(v) for k, v in value.items()})
+    if isinstance(value, Sequence):
+        return ArrayAttr([to_attr(v) for v in value])
+    raise TypeError(f"cannot store {type(value).__name__} in a spatial attribute")
+
+
+def from_attr(attr: Attribute) -> Any:
+    """The plain value of a builtin attribute made by `to_attr`."""
+    if isinstance(attr, IntegerAttr):
+        value = attr.value.data
+        return (
+            bool(value)
+            if isinstance(attr.type, IntegerType) and attr.type.width.data == 1
+            else value
+        )
+    if isinstance(attr, FloatAttr):
+        return float(attr.value.data)
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, DictionaryAttr):
+        return {k: from_attr(v) for k, v in attr.data.items()}
+    if isinstance(attr, ArrayAttr):
+        return [from_attr(v) for v in attr.data]
+    raise VerifyException(f"unexpected attribute {attr} in a spatial configuration")
+
+
+# ---- sites ------------------------------------------------------------------------------------
+
+
+def _site_attr(site: Sequence[int] | None) -> DenseArrayBase | None:
+    return None if site is None else DenseArrayBase.from_list(i64, list(site))
+
+
+def _print_site(printer: Printer, site: DenseArrayBase | None) -> None:
+    if site is not None:
+        row, col = (int(v) for v in site.iter_values())
+        printer.print_string(f" at ({row}, {col})")
+
+
+def _parse_site(parser: Parser) -> DenseArrayBase | None:
+    if not parser.parse_optional_keyword("at"):
+        return None
+    parser.parse_punctuation("(")
+    row = parser.parse_integer()
+    parser.parse_punctuation(",")
+    col = parser.parse_integer()
+    parser.parse_punctuation(")")
+    return _site_attr((row, col))
+
+
+# ---- the design -------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class DesignOp(IRDLOperation):
+    """One design on one architecture: units and streams, and the program they run.
+
+    `arch`/`digest` name the architecture, `tile` its rows of unit kinds (the site pattern)
+    and `limits` its unit limits (lanes, stages, ports per network, PMU bytes, grid size),
+    which the unit and stream verifiers check. `program` holds what is not a unit: the
+    memories, the model's inputs and outputs, the nests and the schedule (see
+    `rnnc.target.machine.Machine`).
+
+        spatial.design @main arch "plasticine-rnn" digest "9f2..." precision "fp32"
+            tile ["pmu,pcu,pmu"] limits {rows = 24 : i64, ...} program {...} { ... }
+    """
+
+    name = "spatial.design"
+
+    sym_name = prop_def(StringAttr)
+    arch = prop_def(StringAttr)
+    digest = prop_def(StringAttr)
+    precision = prop_def(StringAttr)
+    tile = prop_def(ArrayAttr[StringAttr])
+    limits = prop_def(DictionaryAttr)
+    program = prop_def(DictionaryAttr)
+    body = region_def("single_block")
+
+    traits = traits_def(SymbolOpInterface(), SymbolTable(), NoTerminator())
+
+    def __init__(
+        self,
+        sym_name: str,
+        *,
+        arch: str,
+        digest: str,
+        precision: str,
+        tile: Sequence[str],
+        limits: Mapping[str, int],
+        program: Mapping[str, Any],
+        body: Region,
+    ):
+        super().__init__(
+            properties={
+                "sym_name": StringAttr(sym_name),
+                "arch": StringAttr(arch),
+                "digest": StringAttr(digest),
+                "precision": StringAttr(precision),
+                "tile": ArrayAttr([StringAttr(row) for row in tile]),
+                "limits": to_attr(dict(limits)),
+                "program": to_attr(dict(program)),
+            },
+            regions=[body],
+        )
+
+    @property
+    def limit_values(self) -> dict[str, int]:
+        return from_attr(self.limits)
+
+    def kind_at(self, row: int, col: int) -> str:
+        """The unit kind of a grid site, from the tile pattern."""
+        tile = [row_.data.split(",") for row_ in self.tile.data]
+        pattern = tile[row % len(tile)]
+        return pattern[col % len(pattern)]
+
+    def units(self) -> list[UnitOp]:
+        return [op for op in self.body.block.ops if isinstance(op, UnitOp)]
+
+    def streams(self) -> list[StreamOp]:
+        return [op for op in self.body.block.ops if isinstance(op, StreamOp)]
+
+    def verify_(self) -> None:
+        limits = self.limit_values
+        for key in ("rows", "cols"):
+            if not isinstance(limits.get(key), int):
+                raise VerifyException(f"spatial.design: limits must give '{key}'")
+        units = {u.sym_name.data: u for u in self.units()}
+        fed: dict[tuple[str, str], str] = {}
+        for stream in self.streams():
+            stream.verify_against(units, fed)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" @")
+        printer.print_string(self.sym_name.data)
+        for key in ("arch", "digest", "precision"):
+            printer.print_string(f" {key} ")
+            printer.print_attribute(getattr(self, key))
+        printer.print_string(" tile ")
+        printer.print_attribute(self.tile)
+        printer.print_string(" limits ")
+        printer.print_attribute(self.limits)
+        printer.print_string(" program ")
+        printer.print_attribute(self.program)
+        printer.print_string(" ")
+        printer.print_region(self.body, print_entry_block_args=False)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> DesignOp:
+        name = parser.parse_symbol_name().data
+        values: dict[str, Any] = {}
+        for key in ("arch", "digest", "precision"):
+            parser.parse_keyword(key)
+            values[key] = parser.parse_str_literal()
+        parser.parse_keyword("tile")
+        tile = parser.parse_attribute()
+        parser.parse_keyword("limits")
+        limits = parser.parse_attribute()
+        parser.parse_keyword("program")
+        program = parser.parse_attribute()
+        body = parser.parse_region()
+        if not body.blocks:
+            body.add_block(Block())
+        if (
+            not isinstance(tile, ArrayAttr)
+            or not isinstance(limits, DictionaryAttr)
+            or not (isinstance(program, DictionaryAttr))
+        ):
+            parser.raise_error("spatial.design: expected tile [..], limits {..}, program {..}")
+        op = cls(
+            name,
+            arch=values["arch"],
+            digest=values["digest"],
+            precision=values["precision"],
+            tile=[s.data for s in tile.data],  # type: ignore[union-attr]
+            limits=from_attr(limits),
+            program=from_attr(program),
+            body=body,
+        )
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+# ---- units ------------------------------------------------------------------------------------
+
+
+class UnitOp(IRDLOperation):
+    """What every unit has: a symbol name, an optional site and a configuration."""
+
+    KIND: ClassVar[str] = ""
+
+    sym_name = prop_def(StringAttr)
+    site = opt_prop_def(DenseArrayBase)
+    config = prop_def(DictionaryAttr)
+
+    traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
+
+    def __init__(self, sym_name: str, config: Mapping[str, Any], site: Sequence[int] | None = None):
+        properties: dict[str, Attribute] = {
+            "sym_name": StringAttr(sym_name),
+            "config": to_attr(dict(config)),
+        }
+        if site is not None:
+            properties["site"] = _site_attr(site)  # type: ignore[assignment]
+        super().__init__(properties=properties)
+
+    @property
+    def unit_id(self) -> str:
+        return self.sym_name.data
+
+    @property
+    def site_value(self) -> tuple[int, int] | None:
+        if self.site is None:
+            return None
+        row, col = (int(v) for v in self.site.iter_values())
+        return row, col
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return from_attr(self.config)
+
+    def design(self) -> DesignOp:
+        parent = self.parent_op()
+        assert isinstance(parent, DesignOp)
+        return parent
+
+    def _fail(self, message: str) -> VerifyException:
+        return VerifyException(f"{self.name} @{self.unit_id}: {message}")
+
+    def verify_(self) -> None:
+        if self.site is not None and len(tuple(self.site.iter_values())) != 2:
+            raise self._fail("site must be (row, col)")
+        parent = self.parent_op()
+        if not isinstance(parent, DesignOp):
+            return
+        limits = parent.limit_values
+        self._verify_site(parent, limits)
+        self.verify_config(self.settings, limits)
+
+    def _verify_site(self, design: DesignOp, limits: dict[str, int]) -> None:
+        site = self.site_value
+        if site is None:
+            return
+        row, col = site
+        rows, cols = limits["rows"], limits["cols"]
+        # AGs wired one per edge switch (limits' `ag_rows` = rows + 1) also sit at row `rows`.
+        span = limits.get("ag_rows", rows) if self.KIND == "ag" else rows
+        if not 0 <= row < span:
+            raise self._fail(f"site row {row} is outside the {span} rows of the grid")
+        if self.KIND == "ag":
+            edge = self.settings.get("edge")
+            want = -1 if edge == "left" else cols
+            if col != want:
+                raise self._fail(
+                    f"an address generator on the {edge} edge sits at column {want}, got {col}"
+                )
+            return
+        if not 0 <= col < cols:
+            raise self._fail(f"site column {col} is outside the {cols} columns of the grid")
+        kind = design.kind_at(row, col)
+        if kind != self.KIND:
+            raise self._fail(f"site ({row}, {col}) holds a {kind}, not a {self.KIND}")
+
+    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+        raise NotImplementedError
+
+    def ports(self, config: dict[str, Any]) -> set[str]:
+        """The ports the configuration uses."""
+        raise NotImplementedError
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" @")
+        printer.print_string(self.unit_id)
+        self.print_summary(printer)
+        _print_site(printer, self.site)
+        printer.print_string(" ")
+        printer.print_attribute(self.config)
+        printer.print_op_attributes(self.attributes)
+
+    def print_summary(self, printer: Printer) -> None:
+        """Key fields in words before the configuration (they are also in it)."""
+
+    @classmethod
+    def parse(cls, parser: Parser) -> UnitOp:
+        name = parser.parse_symbol_name().data
+        cls.parse_summary(parser)
+        site = _parse_site(parser)
+        config = parser.parse_attribute()
+        if not isinstance(config, DictionaryAttr):
+            parser.raise_error(f"{cls.name}: expected the configuration dictionary")
+        op = cls(name, from_attr(config), None if site is None else tuple(site.iter_values()))  # type: ignore[arg-type]
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+    #: The summary's grammar: `ident` an identifier, `str` a string, `int` an integer,
+    #: anything else that keyword. The values are read back from the configuration.
+    SUMMARY: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parse_summary(cls, parser: Parser) -> None:
+        for item in cls.SUMMARY:
+            if item == "ident":
+                parser.parse_identifier()
+            elif item == "str":
+                parser.parse_str_literal()
+            elif item == "int":
+                parser.parse_integer()
+            else:
+                parser.parse_keyword(item)
+
+    def _check_port(self, port: str, limits: dict[str, int], direction: str | None = None) -> None:
+        try:
+            network, way, index = parse_port(port)
+        except ValueError as error:
+            raise self._fail(str(error)) from None
+        if direction is not None and way != direction:
+            raise self._fail(f"port {port} is an {way}put port, expected an {direction}put port")
+        plural = "inputs" if way == "in" else "outputs"
+        limit = limits.get(f"{self.KIND}_{network}_{plural}")
+        if limit is not None and index >= limit:
+            raise self._fail(
+                f"port {port} does not exist: a {self.KIND} has {limit} {network} {plural}"
+            )
+
+
+def _require(op: UnitOp, config: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if key not in config:
+            raise op._fail(f"configuration misses '{key}'")
+
+
+@irdl_op_definition
+class PCUOp(UnitOp):
+    """A pattern compute unit: a SIMD pipeline of lanes x stages.
+
+    Its configuration gives its `role` (`map_reduce`, `combine`, `elementwise`), `mode`
+    (`map_reduce` or `elementwise`), the `nest` it belongs to, `lanes` in use, the
+    `counters` of its chain, its `ops` (each with the pipeline `stage` it occupies, its
+    `op`, `args` and `params`), its `reduce` (combiner, segments of the reduction index
+    and the output port) and `emits` (output port and the values it sends).
+
+        spatial.pcu @mr_0 map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", ...}
+        spatial.pcu @ew_0 elementwise "cell" lanes 4 {role = "elementwise", ...}
+
+    A `gather` unit merges the streams on its inputs into one (writes of several units to
+    a memory held by few PMUs); `in:<port>` references may name several ports
+    (`in:si0,si1`: one per lane, i.e. per copy) and a field (`in:vi0.2`) of a stream that
+    carries several values per iteration.
+    """
+
+    name = "spatial.pcu"
+    KIND: ClassVar[str] = "pcu"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "str", "lanes", "int")
+
+    def print_summary(self, printer: Printer) -> None:
+        config = self.settings
+        printer.print_string(f' {config.get("role", "?")} "{config.get("nest", "")}"')
+        printer.print_string(f" lanes {config.get('lanes', 0)}")
+
+    def ports(self, config: dict[str, Any]) -> set[str]:
+        refs = [a for op in config.get("ops", []) for a in op.get("args", [])]
+        refs += [v for e in config.get("emits", []) for v in e["values"]]
+        used = {e["port"] for e in config.get("emits", [])}
+        used |= {
+            port
+            for op in config.get("ops", [])
+            if op.get("op") in ("read", "write") and "port" in op.get("params", {})
+            for port in str(op["params"]["port"]).split(",")
+        }
+        reduce = config.get("reduce")
+        if reduce:
+            used.add(reduce["output"])
+            refs += reduce.get("inputs", []) + [s["value"] for s in reduce.get("segments", [])]
+        return used | {port for ref in refs for port in ref_ports(ref)}
+
+    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+        _require(self, config, "role", "mode", "nest", "lanes", "counters")
+        if config["role"] not in PCU_ROLES:
+            raise self._fail(f"unknown role '{config['role']}' (expected {', '.join(PCU_ROLES)})")
+        if config["mode"] not in ("map_reduce", "elementwise"):
+            raise self._fail(f"unknown mode '{config['mode']}'")
+        lanes = limits.get("pcu_lanes")
+        if lanes is not None and not 1 <= config["lanes"] <= lanes:
+            raise self._fail(f"uses {config['lanes']} lanes, the PCU has {lanes}")
+        ops = config.get("ops", [])
+        stages = 1 + max((op["stage"] for op in ops), default=-1)
+        limit = limits.get("pcu_stages")
+        if limit is not None and stages > limit:
+            raise self._fail(f"its ops occupy {stages} pipeline stages, the PCU has {limit}")
+        for n, op in enumerate(ops):
+            for arg in op.get("args", []):
+                if arg.startswith("%") and not int(arg[1:]) < n:
+                    raise self._fail(f"op {n} uses {arg}, which is not an earlier op")
+        for port in sorted(self.ports(config)):
+            self._check_port(port, limits)
+
+
+@irdl_op_definition
+class PMUOp(UnitOp):
+    """A pattern memory unit: a banked scratchpad holding a box of one memory.
+
+    Its configuration gives the `memory` and the `region` of it held (per dimension
+    [start, stop)), `buffers` (N-buffering), `bytes` held, `banking` (`strided`, `fifo`,
+    `duplicated`), its read address `pattern`, what it `holds` initially (a weight array
+    and slices, and the quantization, never the values) or the lookup tables (`lut`).
+
+        spatial.pmu @w_0 "w" bytes 16384 buffers 1 strided {memory = "w", ...}
+        spatial.pmu @h_0 "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
+    """
+
+    name = "spatial.pmu"
+    KIND: ClassVar[str] = "pmu"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("str", "bytes", "int", "buffers", "int", "ident")
+
+    def print_summary(self, printer: Printer) -> None:
+        config = self.settings
+        boxes = config.get("boxes", [])
+        memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in boxes))
+        printer.print_string(f' "{memories}" bytes {config.get("bytes", 0)}')
+        printer.print_string(f" buffers {config.get('buffers', 1)} {config.get('banking', '?')}")
+
+    def ports(self, config: dict[str, Any]) -> set[str]:
+        return set()
+
+    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+        _require(self, config, "boxes", "buffers", "bytes", "banking")
+        if config["banking"] not in BANKING_MODES:
+            raise self._fail(
+                f"unknown banking '{config['banking']}' (expected {', '.join(BANKING_MODES)})"
+            )
+        if config["buffers"] < 1:
+            raise self._fail(f"buffers must be >= 1, got {config['buffers']}")
+        capacity = limits.get("pmu_bytes")
+        if capacity is not None and config["bytes"] > capacity:
+            raise self._fail(
+                f"holds {config['bytes']} bytes, {config['bytes'] - capacity} more than its "
+                f"capacity of {capacity}"
+            )
+
+
+@irdl_op_definition
+class AGOp(UnitOp):
+    """A DRAM address generator on the chip's left or right edge, loading a memory from
+    DRAM (an input, or weights streamed every step) or storing one (an output).
+
+        spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
+        spatial.ag @y_out right store "y" at (3, 24) {edge = "right", ...}
+    """
+
+    name = "spatial.ag"
+    KIND: ClassVar[str] = "ag"
+    SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "ident", "str")
+
+    def print_summary(self, printer: Printer) -> None:
+        config = self.settings
+        edge, direction = config.get("edge", "?"), config.get("direction", "?")
+        printer.print_string(f' {edge} {direction} "{config.get("memory", "")}"')
+
+    def ports(self, config: dict[str, Any]) -> set[str]:
+        return set()
+
+    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+        _require(self, config, "edge", "direction", "memory")
+        if config["edge"] not in AG_EDGES:
+            raise self._fail(f"unknown edge '{config['edge']}' (expected left or right)")
+        if config["direction"] not in AG_DIRECTIONS:
+            raise self._fail(f"unknown direction '{config['direction']}' (expected load or store)")
+
+
+# ---- streams ----------------------------------------------------------------------------------
+
+
+def _endpoint_attr(unit: str, port: str) -> ArrayAttr:
+    return ArrayAttr([SymbolRefAttr(unit), StringAttr(port)])
+
+
+def _endpoint(attr: Attribute) -> tuple[str, str]:
+    assert isinstance(attr, ArrayAttr)
+    unit, port = attr.data
+    assert isinstance(unit, SymbolRefAttr) and isinstance(port, StringAttr)
+    return unit.root_reference.data, port.data
+
+
+@irdl_op_definition
+class StreamOp(IRDLOperation):
+    """A stream on one network from a producer's output port to consumers' input ports
+    (several: multicast), with optional routed `paths`, one per sink: the switch
+    coordinates (row, col) it crosses on the corner mesh.
+
+        spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0, @mr_1.vi0
+        spatial.stream @s1 scalar @mr_0.so0 -> @ew_0.si0 paths [(0, 1), (0, 2)]
+    """
+
+    name = "spatial.stream"
+
+    sym_name = prop_def(StringAttr)
+    network = prop_def(StringAttr)
+    source = prop_def(ArrayAttr)
+    sinks = prop_def(ArrayAttr[ArrayAttr])
+    paths = opt_prop_def(ArrayAttr[DenseArrayBase])
+
+    traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
+
+    def __init__(
+        self,
+        sym_name: str,
+        network: str,
+        source: tuple[str, str],
+        sinks: Sequence[tuple[str, str]],
+        paths: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ):
+        properties: dict[str, Attribute] = {
+            "sym_name": StringAttr(sym_name),
+            "network": StringAttr(network),
+            "source": _endpoint_attr(*source),
+            "sinks": ArrayAttr([_endpoint_attr(*sink) for sink in sinks]),
+        }
+        if paths is not None:
+            properties["paths"] = ArrayAttr(
+                [
+                    DenseArrayBase.from_list(i64, [c for site in path for c in site])
+                    for path in paths
+                ]
+            )
+        super().__init__(properties=properties)
+
+    @property
+    def stream_id(self) -> str:
+        return self.sym_name.data
+
+    @property
+    def source_endpoint(self) -> tuple[str, str]:
+        return _endpoint(self.source)
+
+    @property
+    def sink_endpoints(self) -> list[tuple[str, str]]:
+        return [_endpoint(s) for s in self.sinks.data]
+
+    @property
+    def path_sites(self) -> list[list[tuple[int, int]]] | None:
+        if self.paths is None:
+            return None
+        result = []
+        for path in self.paths.data:
+            flat = [int(v) for v in path.iter_values()]
+            result.append([(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)])
+        return result
+
+    def _fail(self, message: str) -> VerifyException:
+        return VerifyException(f"spatial.stream @{self.stream_id}: {message}")
+
+    def verify_(self) -> None:
+        if self.network.data not in NETWORKS:
+            raise self._fail(
+                f"unknown network '{self.network.data}' (expected {', '.join(NETWORKS)})"
+            )
+        if not self.sinks.data:
+            raise self._fail("needs at least one sink")
+        if self.paths is not None:
+            if len(self.paths.data) != len(self.sinks.data):
+                raise self._fail(
+                    f"has {len(self.paths.data)} paths for {len(self.sinks.data)} sinks"
+                )
+            for path in self.paths.data:
+                if len(tuple(path.iter_values())) % 2:
+                    raise self._fail("a path is a list of (row, col) switch coordinates")
+
+    def verify_against(self, units: dict[str, UnitOp], fed: dict[tuple[str, str], str]) -> None:
+        """Checks that need the design: endpoints exist, directions and networks match,
+        each port carries one stream, and ports exist on their unit kind."""
+        design = self.parent_op()
+        limits = design.limit_values if isinstance(design, DesignOp) else {}
+        for (unit, port), direction in [(self.source_endpoint, "out")] + [
+            (sink, "in") for sink in self.sink_endpoints
+        ]:
+            if unit not in units:
+                raise self._fail(f"unknown unit @{unit}")
+            try:
+                network, way, _ = parse_port(port)
+            except ValueError as error:
+                raise self._fail(str(error)) from None
+            if way != direction:
+                raise self._fail(f"@{unit}.{port} is not an {direction}put port")
+            if network != self.network.data:
+                raise self._fail(
+                    f"@{unit}.{port} is a {network} port, the stream is on the "
+                    f"{self.network.data} network"
+                )
+            units[unit]._check_port(port, limits, direction)
+            key = (unit, port)
+            if key in fed:
+                raise self._fail(f"@{unit}.{port} already carries stream @{fed[key]}")
+            fed[key] = self.stream_id
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" @{self.stream_id} {self.network.data} ")
+        unit, port = self.source_endpoint
+        printer.print_string(f"@{unit}.{port} -> ")
+        printer.print_string(", ".join(f"@{u}.{p}" for u, p in self.sink_endpoints))
+        paths = self.path_sites
+        if paths is not None:
+            printer.print_string(" paths ")
+            printer.print_string(
+                " | ".join("[" + ", ".join(f"({r}, {c})" for r, c in path) + "]" for path in paths)
+            )
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> StreamOp:
+        name = parser.parse_symbol_name().data
+        network = parser.parse_identifier()
+        source = _parse_endpoint(parser)
+        parser.parse_punctuation("->")
+        sinks = [_parse_endpoint(parser)]
+        while parser.parse_optional_punctuation(","):
+            sinks.append(_parse_endpoint(parser))
+        paths = None
+        if parser.parse_optional_keyword("paths"):
+            paths = [_parse_path(parser)]
+            while parser.parse_optional_punctuation("|"):
+                paths.append(_parse_path(parser))
+        op = cls(name, network, source, sinks, paths)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+def _parse_endpoint(parser: Parser) -> tuple[str, str]:
+    """`@unit.port`: the symbol lexes with its `.port` suffix, which is split off."""
+    symbol = parser.parse_symbol_name().data
+    unit, dot, port = symbol.rpartition(".")
+    if not dot:
+        parser.raise_error(f"expected @unit.port, got @{symbol}")
+    return unit, port
+
+
+def _parse_path(parser: Parser) -> list[tuple[int, int]]:
+    def site() -> tuple[int, int]:
+        parser.parse_punctuation("(")
+        row = parser.parse_integer()
+        parser.parse_punctuation(",")
+        col = parser.parse_integer()
+        parser.parse_punctuation(")")
+        return row, col
+
+    return parser.parse_comma_separated_list(parser.Delimiter.SQUARE, site)
+
+
+def design_of(op: Operation) -> DesignOp | None:
+    """The spatial.design in a module (the first one), or None."""
+    for child in op.walk():
+        if isinstance(child, DesignOp):
+            return child
+    return None
+
+
+SPATIAL = Dialect("spatial", [DesignOp, PCUOp, PMUOp, AGOp, StreamOp], [])

@@ -1,0 +1,96 @@
+"""`spatial-place`: give every unit of a `spatial.design` a site on the chip.
+
+Units that already have a site are pinned and keep it; the others get a free site of their
+kind (an AG one on its edge) from `rnnc.target.placement`: analytic placement, legalisation
+and simulated annealing of the wire length of the streams, each weighted by the scarcity of
+its network's links, then again with the streams in congested regions weighted up. The
+`seed` option fixes every random choice, so a seed gives the same sites byte for byte; a
+placed design is its own placement (every unit is pinned).
+
+    rnnc design.mlir -p 'spatial-place{seed=1}'
+
+Fails with a diagnostic naming the kind, how many units need a site and how many the chip
+has, when there are too few sites of a kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnc.diagnostics import Diagnostic
+from rnnc.dialects.spatial import AGOp, DesignOp, UnitOp
+from rnnc.target.design_arch import DesignArchitectureError, design_architecture
+from rnnc.target.network import Site, Topology, topology
+from rnnc.target.placement import PlacementError, PlacementProblem, place
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+
+def site_class(unit: UnitOp) -> str:
+    """The class of site a unit needs: its kind, and for an AG its edge."""
+    if isinstance(unit, AGOp):
+        return f"ag:{unit.settings['edge']}"
+    return unit.KIND
+
+
+def placement_problem(design: DesignOp, chip: Topology) -> PlacementProblem:
+    """The design's units (placed ones pinned) and its streams as nets, source first."""
+    units = design.units()
+    index = {unit.unit_id: n for n, unit in enumerate(units)}
+    nets, weights, networks = [], [], []
+    for stream in design.streams():
+        members = [stream.source_endpoint[0], *(unit for unit, _ in stream.sink_endpoints)]
+        net = tuple(dict.fromkeys(index[member] for member in members))
+        if len(net) > 1:
+            nets.append(net)
+            weights.append(1.0 / chip.links[stream.network.data])
+            networks.append(stream.network.data)
+    return PlacementProblem(
+        names=tuple(unit.unit_id for unit in units),
+        kinds=tuple(site_class(unit) for unit in units),
+        pinned=tuple(unit.site_value for unit in units),
+        nets=tuple(nets),
+        weights=tuple(weights),
+        networks=tuple(networks),
+    )
+
+
+def write_sites(design: DesignOp, sites: tuple[Site, ...]) -> None:
+    for unit, site in zip(design.units(), sites, strict=True):
+        if unit.site_value != site:
+            unit.site = DenseArrayBase.from_list(i64, list(site))
+
+
+@dataclass(frozen=True)
+class SpatialPlacePass(ModulePass):
+    """Place the units of every `spatial.design` (see the module doc).
+
+    Options: `arch` (a preset name or file; default the architecture the design names),
+    `seed` (the random seed of the annealer).
+    """
+
+    name = "spatial-place"
+
+    arch: str = ""
+    seed: int = 0
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        designs = [child for child in op.walk() if isinstance(child, DesignOp)]
+        if not designs:
+            raise PassFailedException(
+                f"{self.name}: no spatial.design to place; run spatial-partition first"
+            )
+        for design in designs:
+            self.place(design)
+
+    def place(self, design: DesignOp) -> None:
+        try:
+            chip = topology(design_architecture(design, self.arch))
+            sites = place(chip, placement_problem(design, chip), self.seed)
+        except (DesignArchitectureError, PlacementError) as error:
+            raise PassFailedException(f"{self.name}: {error}") from None
+        except Diagnostic as error:  # an architecture whose AGs do not fit its edges
+            raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
+        write_sites(design, sites)

@@ -1,0 +1,55 @@
+"""`spatial-verify`: check a placed and routed `spatial.design` independently.
+
+Runs `rnnc.target.checks.check_design`, which shares no code with the placer and router:
+every unit on a site of its kind (AGs on their edge), no two on one site, every port
+existing and carrying one stream, every stream routed along adjacent switches from its
+producer to each consumer, no link over its network's capacity, no PMU over its bytes. The
+module is left unchanged; a problem is a diagnostic naming the unit, stream or link.
+
+    rnnc design.mlir -p spatial-verify
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnc.dialects.spatial import DesignOp
+from rnnc.target.checks import check_design, format_problems
+from rnnc.target.design_arch import DesignArchitectureError, design_architecture
+from rnnc.target.machine import machine_from_module
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+
+@dataclass(frozen=True)
+class SpatialVerifyPass(ModulePass):
+    """Check every placed and routed `spatial.design` (see the module doc).
+
+    Options: `arch` (a preset name or file; default the architecture the design names).
+    """
+
+    name = "spatial-verify"
+
+    arch: str = ""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        designs = [child for child in op.walk() if isinstance(child, DesignOp)]
+        if not designs:
+            raise PassFailedException(
+                f"{self.name}: no spatial.design to verify; run spatial-partition first"
+            )
+        for design in designs:
+            self.verify(design)
+
+    def verify(self, design: DesignOp) -> None:
+        try:
+            arch = design_architecture(design, self.arch)
+            machine = machine_from_module(design)
+        except (DesignArchitectureError, ValueError) as error:
+            raise PassFailedException(f"{self.name}: {error}") from None
+        problems = check_design(arch, machine.units, machine.streams)
+        if problems:
+            count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+            raise PassFailedException(f"{self.name}: {count}: {format_problems(problems)}")

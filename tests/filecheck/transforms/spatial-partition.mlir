@@ -1,0 +1,51 @@
+// spatial-partition lowers a loop program to logical units and streams: map-reduce PCUs
+// with their weight slices, the element-wise chain, PMUs and address generators. A small
+// RNN cell (H=4, D=3) at par 1.
+// RUN: rnnc %s -p 'rnn-decompose,loop-fuse,spatial-partition{precision=fp32}' | filecheck %s
+// RUN: rnnc %s -p 'rnn-decompose,loop-fuse,spatial-partition{precision=fp32}' | rnnc - | filecheck %s
+// RUN: rnnc %s -p 'rnn-decompose,loop-fuse,spatial-partition{precision=fp32}' --print-op-generic | rnnc - | filecheck %s
+// RUN: rnnc %s -p 'rnn-decompose,loop-fuse,spatial-partition' | filecheck %s --check-prefix=MIXED
+// RUN: not rnnc %S/Inputs/too_many_copies.mlir -p spatial-partition 2>&1 | filecheck %s --check-prefix=FULL
+// RUN: not rnnc %s -p 'rnn-decompose,spatial-partition{precision=fp64}' 2>&1 | filecheck %s --check-prefix=PRECISION
+// RUN: not rnnc %s -p 'spatial-partition' 2>&1 | filecheck %s --check-prefix=NOLOOP
+
+func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf32>) -> tensor<1x1x4xf32> {
+  %Y, %Y_h = rnn.rnn %X, %W, %R {hidden_size = 4 : i64} : (tensor<2x1x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<2x1x1x4xf32>, tensor<1x1x4xf32>)
+  func.return %Y_h : tensor<1x1x4xf32>
+}
+
+// CHECK:      spatial.design @main arch "plasticine-rnn" digest "{{[0-9a-f]+}}" precision "fp32" tile ["pmu,pcu,pmu"]
+// CHECK-SAME:   schedule = [{kind = "once", steps = 1 : i64, nests = ["n0"]}, {kind = "loop", steps = 2 : i64, nests = ["n1"]}, {kind = "once", steps = 1 : i64, nests = ["n2"]}]
+// The initial state (n0), the cell (n1): a map-reduce unit over all of [x, h] (7 long:
+// x in 0..2 from W, h in 3..6 from R), its tanh in the chain; the copy to Y_h (n2).
+// CHECK-NEXT: spatial.pcu @n0_ew0_0 elementwise "n0" lanes 1
+// CHECK-NEXT: spatial.pcu @n1_mr0_s0_p0 map_reduce "n1" lanes 1 {{{.*}}ops = [{stage = 0 : i64, op = "read", args = ["ctr:d0", "ctr:d2", "ctr:k"], params = {memory = "w", offsets = [0 : i64, 0 : i64, 0 : i64], port = "vi0"}}
+// CHECK-SAME:   reduce = {combiner = "add", output = "so0", segments = [{reduction = "r0", start = 0 : i64, stop = 3 : i64, value = "%2", base = 0 : i64}, {reduction = "r0", start = 3 : i64, stop = 7 : i64, value = "%5", base = 3 : i64}]
+// CHECK-NEXT: spatial.pcu @n1_ew0_0 elementwise "n1" lanes 1 {{{.*}}op = "tanh"
+// CHECK-NEXT: spatial.pcu @n2_ew0_0 elementwise "n2" lanes 1
+// The weight slice: W's and R's rows by reference, never values (4 rows x 7 x 4 bytes).
+// CHECK-NEXT: spatial.pmu @pmu0 "w+r" bytes 112 buffers 1 strided {boxes = [{memory = "w", slices = {{\[\[}}0 : i64, 1 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64], [0 : i64, 3 : i64, 1 : i64]], per_step = false}, {memory = "r"
+// CHECK-SAME:   holds = [{array = "W", slices = {{.*}}, quantization = "fp32"}, {array = "R"
+// The [x, h] operand: one step of x (3) and h (4), double-buffered: (3 + 4) x 4 x 2 bytes.
+// CHECK-NEXT: spatial.pmu @pmu1 "x+h" bytes 56 buffers 2 strided
+// The final copy's own PMU of h: it reads one buffer (the last step's), so it holds one.
+// CHECK-NEXT: spatial.pmu @pmu2 "h" bytes 16 buffers 1 strided
+// CHECK-NEXT: spatial.ag @ag0 left store "y_h"
+// CHECK-NEXT: spatial.ag @ag1 right load "x"
+// CHECK-NEXT: spatial.stream @s0 scalar @n1_mr0_s0_p0.so0 -> @n1_ew0_0.si0
+// The writes of h (initial and per step) multicast to every PMU holding h; x from its AG.
+// CHECK-NEXT: spatial.stream @s1 vector @n0_ew0_0.vo0 -> @pmu1.vi0, @pmu2.vi0
+// CHECK-NEXT: spatial.stream @s2 vector @n1_ew0_0.vo0 -> @pmu1.vi1, @pmu2.vi1
+// CHECK-NEXT: spatial.stream @s3 vector @n2_ew0_0.vo0 -> @ag0.vi0
+// CHECK-NEXT: spatial.stream @s4 vector @ag1.vo0 -> @pmu1.vi2
+// CHECK-NEXT: spatial.stream @s5 vector @pmu0.vo0 -> @n1_mr0_s0_p0.vi0
+// CHECK-NEXT: spatial.stream @s6 vector @pmu1.vo0 -> @n1_mr0_s0_p0.vi1
+// CHECK-NEXT: spatial.stream @s7 vector @pmu2.vo0 -> @n2_ew0_0.vi0
+
+// In mixed precision the tanh reads a lookup table held in a PMU:
+// MIXED: spatial.pmu @n1_ew0_0_lut "" bytes 8192 buffers 1 strided {{.*}}lut = "tanh:1024:8:linear"
+
+// 200 map-reduce, 34 element-wise (6 copies each: 6 scalar inputs) and 17 gathering PCUs:
+// FULL: error: spatial-partition: the design needs 251 PCUs and 200 PMUs; the chip has 192 and 384 (59 PCUs short)
+// PRECISION: error: spatial-partition: architecture 'plasticine-rnn' has no precision 'fp64'
+// NOLOOP: error: spatial-partition: expected a loop-level program, found rnn.rnn (run rnn-decompose first)

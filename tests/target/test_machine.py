@@ -1,0 +1,54 @@
+"""The machine description: IR <-> Machine <-> plain data round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rnnc.driver.pipeline import make_context, parse_module
+from rnnc.target.machine import (
+    Machine,
+    from_data,
+    machine_from_module,
+    module_from_machine,
+    to_data,
+)
+
+ROUNDTRIP = Path(__file__).parents[1] / "filecheck" / "dialects" / "spatial" / "roundtrip.mlir"
+
+
+def _machine() -> Machine:
+    module, _ = parse_module(make_context(), ROUNDTRIP.read_text(), str(ROUNDTRIP))
+    return machine_from_module(module)
+
+
+def test_ir_and_data_round_trip() -> None:
+    machine = _machine()
+    module = module_from_machine(machine)
+    module.verify()
+    assert machine_from_module(module) == machine
+    text = json.dumps(to_data(machine), sort_keys=True)
+    assert from_data(Machine, json.loads(text)) == machine
+
+
+def test_units_and_streams_read_back() -> None:
+    machine = _machine()
+    assert [u.kind for u in machine.units] == ["ag", "pmu", "pcu", "pcu"]
+    assert machine.unit("mr_0").site == (0, 1)
+    assert machine.unit("ew_0").site is None
+    assert machine.unit("w_0").holds[0].array == "W"  # type: ignore[union-attr]
+    stream = machine.streams[2]
+    assert stream.paths == (((0, 1), (0, 2), (1, 2)),)
+    assert machine.limit("pcu_stages") == 4
+
+
+def test_malformed_data_names_the_field() -> None:
+    data = to_data(_machine())
+    del data["units"][2]["counters"]
+    with pytest.raises(ValueError, match=r"Machine.units\[2\]: missing field 'counters'"):
+        from_data(Machine, data)
+    data = to_data(_machine())
+    data["units"][0]["kind"] = "gpu"
+    with pytest.raises(ValueError, match="expected a unit with kind pcu, pmu or ag"):
+        from_data(Machine, data)
