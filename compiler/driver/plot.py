@@ -320,7 +320,7 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
         handles.append(Patch(facecolor="grey", hatch="//", edgecolor="white",
                              label="weights streamed from DRAM (do not fit on one chip)"))
     if len(handles) > 1:
-        ax.legend(handles=handles, fontsize=7, loc="lower left")
+        ax.legend(handles=handles, fontsize=7, loc="center right")
 
 
 def _task(row: Row) -> tuple[Any, ...]:
