@@ -27,6 +27,7 @@ boundary between the function's tensor arguments/results and memories, so a loop
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from functools import cache
 from typing import ClassVar
 
@@ -39,20 +40,20 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerAttr,
     MemRefType,
-    StringAttr,
     TensorType,
     f64,
     i1,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
     Attribute,
     Block,
     BlockArgument,
-    Data,
     Dialect,
     Operation,
     Region,
+    SpacedOpaqueSyntaxAttribute,
     SSAValue,
 )
 from xdsl.irdl import (
@@ -74,8 +75,10 @@ from xdsl.irdl import (
     var_region_def,
 )
 from xdsl.parser import AttrParser, Parser, UnresolvedOperand
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.printer import Printer
 from xdsl.traits import (
+    HasCanonicalizationPatternsTrait,
     HasParent,
     IsTerminator,
     MemoryAllocEffect,
@@ -88,42 +91,63 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-#: Memory spaces: off-chip DRAM, on-chip scratchpad (a memory unit), registers.
-MEMORY_SPACES = ("dram", "sram", "reg")
 
-#: Combiners a `loop.reduce` folds its values with.
-COMBINERS = ("add", "mul", "max", "min")
+class MemorySpace(StrEnum):
+    """Where a memory lives: off-chip DRAM, on-chip scratchpad (a memory unit), registers."""
+
+    DRAM = "dram"
+    SRAM = "sram"
+    REG = "reg"
+
+
+#: The memory space names, in the order messages list them.
+MEMORY_SPACES = tuple(space.value for space in MemorySpace)
+
+class Combiner(StrEnum):
+    """What a `loop.reduce` folds its values with."""
+
+    ADD = "add"
+    MUL = "mul"
+    MAX = "max"
+    MIN = "min"
+
+
+#: The combiner names, in the order messages list them.
+COMBINERS = tuple(combiner.value for combiner in Combiner)
 
 
 # ---- attributes ------------------------------------------------------------------------------
 
 
 @irdl_attr_definition
-class MemorySpaceAttr(Data[str]):
+class MemorySpaceAttr(EnumAttribute[MemorySpace]):
     """Where a memory lives: `#loop.space<dram>`, `#loop.space<sram>` or `#loop.space<reg>`."""
 
     name = "loop.space"
 
+    def __init__(self, space: MemorySpace | str):
+        super().__init__(MemorySpace(space))
+
     @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> str:
+    def parse_parameter(cls, parser: AttrParser) -> MemorySpace:
         with parser.in_angle_brackets():
             space = parser.parse_identifier()
             if space not in MEMORY_SPACES:
-                parser.raise_error(_unknown_space(space))
-            return space
+                parser.raise_error(
+                    f"#loop.space: unknown memory space '{space}' (expected one of "
+                    f"{', '.join(MEMORY_SPACES)})"
+                )
+            return MemorySpace(space)
 
     def print_parameter(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.data}>")
-
-    def verify(self) -> None:
-        if self.data not in MEMORY_SPACES:
-            raise VerifyException(_unknown_space(self.data))
+        printer.print_string(f"<{self.data.value}>")
 
 
-def _unknown_space(space: str) -> str:
-    return (
-        f"#loop.space: unknown memory space '{space}' (expected one of {', '.join(MEMORY_SPACES)})"
-    )
+@irdl_attr_definition
+class CombinerAttr(EnumAttribute[Combiner], SpacedOpaqueSyntaxAttribute):
+    """The combiner of a `loop.reduce`: `#loop<combiner add>` in the generic form."""
+
+    name = "loop.combiner"
 
 
 def memory_type(element: Attribute, shape: Sequence[int], space: str) -> MemRefType:
@@ -135,7 +159,7 @@ def space_of(memref: SSAValue) -> str:
     """The memory space name of a memref value (`sram`, ...)."""
     ty = memref.type
     assert isinstance(ty, MemRefType) and isinstance(ty.memory_space, MemorySpaceAttr)
-    return ty.memory_space.data
+    return ty.memory_space.data.value
 
 
 def buffers_of(memref: SSAValue) -> int:
@@ -173,6 +197,28 @@ def _positive(op: Operation, what: str, values: Sequence[int]) -> None:
 # ---- memories ---------------------------------------------------------------------------------
 
 
+class RemoveWriteOnlyMemory(RewritePattern):
+    """Erases a `loop.alloc` whose memory is only stored to, with the stores: nothing ever
+    reads what they write (e.g. an intermediate buffer after `loop-fuse` forwarded every
+    value through registers)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, AllocOp):
+            return
+        users = [use.operation for use in op.memref.uses]
+        if not all(isinstance(user, StoreOp) for user in users):
+            return
+        for user in users:
+            rewriter.erase(user)
+        rewriter.erase(op)
+
+
+class AllocCanonicalization(HasCanonicalizationPatternsTrait):
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[RewritePattern, ...]:
+        return (RemoveWriteOnlyMemory(),)
+
+
 @irdl_op_definition
 class AllocOp(IRDLOperation):
     """Allocates a memory in the memory space of its type, with `buffers` copies.
@@ -190,7 +236,8 @@ class AllocOp(IRDLOperation):
     buffers = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
     memref = result_def(MemRefType)
 
-    traits = traits_def(MemoryAllocEffect())
+    traits = traits_def(MemoryAllocEffect(), AllocCanonicalization())
+    assembly_format = "(`buffers` $buffers^)? attr-dict `:` type($memref)"
 
     def __init__(self, memref_type: MemRefType, buffers: int = 1):
         super().__init__(
@@ -205,27 +252,6 @@ class AllocOp(IRDLOperation):
         _memref_type(self, "the result", self.memref)
         if self.buffer_count < 1:
             raise VerifyException(f"loop.alloc: buffers must be >= 1, got {self.buffer_count}")
-
-    def print(self, printer: Printer) -> None:
-        if self.buffer_count != 1:
-            printer.print_string(f" buffers {self.buffer_count}")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.memref.type)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> AllocOp:
-        buffers = 1
-        if parser.parse_optional_keyword("buffers"):
-            buffers = parser.parse_integer(allow_negative=False)
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        ty = parser.parse_type()
-        if not isinstance(ty, MemRefType):
-            parser.raise_error(f"loop.alloc: expected a memref type, got {ty}")
-        op = cls(ty, buffers)
-        op.attributes |= attributes
-        return op
 
 
 @irdl_op_definition
@@ -819,7 +845,7 @@ class ReduceOp(IRDLOperation):
 
     name = "loop.reduce"
 
-    combiner = prop_def(StringAttr)
+    combiner = prop_def(CombinerAttr)
     extents = prop_def(DenseArrayBase)
     par = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
     vec = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
@@ -840,7 +866,7 @@ class ReduceOp(IRDLOperation):
     ):
         super().__init__(
             properties={
-                "combiner": StringAttr(combiner),
+                "combiner": CombinerAttr(Combiner(combiner)),
                 "extents": _int_array(extents),
                 "par": IntegerAttr(par, i64),
                 "vec": IntegerAttr(vec, i64),
@@ -851,7 +877,7 @@ class ReduceOp(IRDLOperation):
 
     @property
     def kind(self) -> str:
-        return self.combiner.data
+        return self.combiner.data.value
 
     @property
     def lengths(self) -> tuple[int, ...]:
@@ -871,11 +897,6 @@ class ReduceOp(IRDLOperation):
         return self.vec.value.data
 
     def verify_(self) -> None:
-        if self.kind not in COMBINERS:
-            raise VerifyException(
-                f"loop.reduce: unknown combiner '{self.kind}' (expected one of "
-                f"{', '.join(COMBINERS)})"
-            )
         if len(self.lengths) != len(self.segments):
             raise VerifyException(
                 f"loop.reduce: property 'extents' has {len(self.lengths)} entries, expected "
@@ -917,7 +938,15 @@ class ReduceOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ReduceOp:
+        start = parser.pos
         combiner = parser.parse_identifier()
+        if combiner not in COMBINERS:
+            parser.raise_error(
+                f"loop.reduce: unknown combiner '{combiner}' (expected one of "
+                f"{', '.join(COMBINERS)})",
+                start,
+                parser.pos,
+            )
         parser.parse_keyword("par")
         par = parser.parse_integer(allow_negative=False)
         parser.parse_keyword("vec")
@@ -1257,5 +1286,5 @@ LOOP = Dialect(
         SequentialOp, ForeachOp, ReduceOp, YieldOp,
         *ELEMENTWISE,
     ],
-    [MemorySpaceAttr],
+    [MemorySpaceAttr, CombinerAttr],
 )  # fmt: skip

@@ -13,6 +13,8 @@ and bidirectional layers, batch-first layouts) can be expressed without leaving 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -46,22 +48,123 @@ from xdsl.utils.exceptions import VerifyException
 
 DIRECTIONS = ("forward", "reverse", "bidirectional")
 
-#: Number of gate blocks stacked in W, R and B, per cell.
-GATES = {"rnn.lstm": 4, "rnn.gru": 3, "rnn.rnn": 1}
-
-#: Activation functions per direction, per cell (ONNX defaults).
-DEFAULT_ACTIVATIONS = {
-    "rnn.lstm": ("Sigmoid", "Tanh", "Tanh"),
-    "rnn.gru": ("Sigmoid", "Tanh"),
-    "rnn.rnn": ("Tanh",),
+#: The ONNX RNN activation functions: name -> (default alpha, default beta), None where the
+#: function takes no such parameter. The defaults are onnxruntime's: they match the
+#: standalone ONNX ops where one exists, except ThresholdedRelu (ONNX op default 1.0,
+#: onnxruntime uses 0.0 inside RNNs); Affine and ScaledTanh have no standalone op and
+#: default to 0.0 (so they output zero).
+ACTIVATION_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
+    "Relu": (None, None),
+    "Tanh": (None, None),
+    "Sigmoid": (None, None),
+    "Affine": (0.0, 0.0),
+    "LeakyRelu": (0.01, None),
+    "ThresholdedRelu": (0.0, None),
+    "ScaledTanh": (0.0, 0.0),
+    "HardSigmoid": (0.2, 0.5),
+    "Elu": (1.0, None),
+    "Softsign": (None, None),
+    "Softplus": (None, None),
 }
 
-ACTIVATION_NAMES = frozenset(
-    {
-        "Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu",
-        "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus",
-    }
-)  # fmt: skip
+ACTIVATION_NAMES: frozenset[str] = frozenset(ACTIVATION_PARAMETERS)
+
+# Names are matched case-insensitively, as onnxruntime's LSTM and GRU do.
+_CANONICAL_ACTIVATIONS: dict[str, str] = {name.lower(): name for name in ACTIVATION_PARAMETERS}
+
+
+def canonical_activation(name: str) -> str | None:
+    """The canonical spelling of an activation name (`tanh` -> `Tanh`), None if unknown."""
+    return _CANONICAL_ACTIVATIONS.get(name.lower())
+
+
+@dataclass(frozen=True)
+class ActivationFunction:
+    """One resolved ONNX RNN activation function, e.g. `ActivationFunction("LeakyRelu", 0.1)`.
+
+    `alpha`/`beta` are None for functions that do not take them; for functions that do,
+    None means onnxruntime's default. `name` is matched case-insensitively and stored in
+    its canonical spelling. Raises ValueError for an unknown name or a parameter the
+    function does not take.
+    """
+
+    name: str
+    alpha: float | None = None
+    beta: float | None = None
+
+    def __post_init__(self) -> None:
+        canonical = canonical_activation(self.name) if isinstance(self.name, str) else None
+        if canonical is None:
+            raise ValueError(
+                f"unknown activation function {self.name!r}; "
+                f"expected one of {', '.join(sorted(ACTIVATION_NAMES))}"
+            )
+        default_alpha, default_beta = ACTIVATION_PARAMETERS[canonical]
+        # Frozen dataclass: normalise the fields in place once, at construction.
+        object.__setattr__(self, "name", canonical)
+        object.__setattr__(self, "alpha", _parameter(canonical, "alpha", self.alpha, default_alpha))
+        object.__setattr__(self, "beta", _parameter(canonical, "beta", self.beta, default_beta))
+
+    @property
+    def takes_alpha(self) -> bool:
+        """Whether this function has an alpha parameter."""
+        return ACTIVATION_PARAMETERS[self.name][0] is not None
+
+    @property
+    def takes_beta(self) -> bool:
+        """Whether this function has a beta parameter."""
+        return ACTIVATION_PARAMETERS[self.name][1] is not None
+
+
+def _parameter(name: str, which: str, value: float | None, default: float | None) -> float | None:
+    if default is None:
+        if value is not None:
+            raise ValueError(f"activation {name} takes no {which} (got {value!r})")
+        return None
+    # float(): a NumPy float64 scalar would otherwise promote float32 arrays to float64.
+    return float(default if value is None else value)
+
+
+def resolve_activations(
+    cell: type[RecurrentOp],
+    direction: str,
+    names: Sequence[str] | None,
+    alpha: Sequence[float] | None,
+    beta: Sequence[float] | None,
+) -> tuple[tuple[ActivationFunction, ...], ...]:
+    """Resolve ONNX `activations`/`activation_alpha`/`activation_beta` attributes of a cell.
+
+    Returns one tuple of functions per direction (forward first), `cell.DEFAULT_ACTIVATIONS`
+    long (LSTM: f, g, h; GRU: f, g; RNN: f). Absent or empty `names` give the ONNX
+    defaults. Alpha and beta values are consumed compactly and in order across all
+    directions, as onnxruntime does: only a function that takes an alpha (beta) pops the
+    next value; when the list runs out the default applies, and surplus values are
+    ignored. A forward or reverse RNN also accepts two names (the schema default is
+    `["Tanh", "Tanh"]`) and, like onnxruntime, uses the first.
+
+    Raises ValueError for an unknown direction or function name, or a wrong number of names.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    nd = 2 if direction == "bidirectional" else 1
+    per_direction = cell.activations_per_direction()
+    names = list(names) if names else list(cell.DEFAULT_ACTIVATIONS * nd)
+    if per_direction == 1 and nd == 1 and len(names) == 2:
+        names = names[:1]
+    if len(names) != per_direction * nd:
+        raise ValueError(
+            f"{cell.ONNX_NAME} with direction={direction!r} needs {per_direction * nd} "
+            f"activations ({per_direction} per direction), got {len(names)}: {names}"
+        )
+    alphas = iter(alpha or ())
+    betas = iter(beta or ())
+    resolved = []
+    for name in names:
+        probe = ActivationFunction(name)  # validates the name, tells which parameters it takes
+        a = next(alphas, None) if probe.takes_alpha else None
+        b = next(betas, None) if probe.takes_beta else None
+        resolved.append(ActivationFunction(probe.name, a, b))
+    return tuple(tuple(resolved[d * per_direction : (d + 1) * per_direction]) for d in range(nd))
 
 
 def shape_str(shape: Sequence[int]) -> str:
@@ -92,7 +195,17 @@ def _expect_shape(
 
 
 class RecurrentOp(IRDLOperation):
-    """Common operands, properties and verification of the three recurrent cells."""
+    """Common operands, properties and verification of the three recurrent cells.
+
+    The facts about a cell are class-level, so that every part of the compiler reads them
+    from here: `ONNX_NAME` (the ONNX operator), `GATE_NAMES` (the gate blocks stacked in W,
+    R and B, in ONNX order) and `DEFAULT_ACTIVATIONS` (the ONNX default activation
+    functions of one direction).
+    """
+
+    ONNX_NAME: ClassVar[str]
+    GATE_NAMES: ClassVar[tuple[str, ...]]
+    DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]]
 
     # Operands X, W, R, B, sequence_lens, initial_h and results Y, Y_h are declared by each
     # cell, in ONNX order: IRDL puts a subclass's definitions before its base class's.
@@ -122,9 +235,36 @@ class RecurrentOp(IRDLOperation):
     def num_directions(self) -> int:
         return 2 if self.direction.data == "bidirectional" else 1
 
+    @classmethod
+    def gate_count(cls) -> int:
+        """How many gate blocks W, R and B stack (G: 4 for LSTM, 3 for GRU, 1 for RNN)."""
+        return len(cls.GATE_NAMES)
+
+    @classmethod
+    def gate_index(cls, gate: str) -> int:
+        """The position of gate `gate` (an ONNX gate name such as "f") in W, R and B."""
+        return cls.GATE_NAMES.index(gate)
+
+    @classmethod
+    def activations_per_direction(cls) -> int:
+        return len(cls.DEFAULT_ACTIVATIONS)
+
+    @classmethod
+    def cell_properties(cls) -> tuple[str, ...]:
+        """The properties only this cell has (LSTM's input_forget, GRU's
+        linear_before_reset), each an integer flag."""
+        common = {*vars(RecurrentOp), "operandSegmentSizes"}
+        return tuple(n for n in cls.get_irdl_definition().properties if n not in common)
+
     @property
     def gates(self) -> int:
-        return GATES[self.name]
+        return self.gate_count()
+
+    def resolved_activations(self) -> tuple[tuple[ActivationFunction, ...], ...]:
+        """The activation functions of each direction, defaults and parameters resolved."""
+        return resolve_activations(
+            type(self), self.direction_name, self.activation_names(), self.alphas(), self.betas()
+        )
 
     @property
     def batch_first(self) -> bool:
@@ -142,9 +282,10 @@ class RecurrentOp(IRDLOperation):
     def clip_value(self) -> float | None:
         return None if self.clip is None else self.clip.value.data
 
-    def operand_names(self) -> tuple[str, ...]:
+    @classmethod
+    def operand_names(cls) -> tuple[str, ...]:
         """Every operand's ONNX name, in ONNX input order."""
-        return ("X", "W", "R", *(field for _, field in self.optional_operand_keywords()))
+        return ("X", "W", "R", *(field for _, field in cls.optional_operand_keywords()))
 
     @classmethod
     def state_operand_names(cls) -> tuple[str, ...]:
@@ -272,7 +413,7 @@ class RecurrentOp(IRDLOperation):
         names = self.activation_names()
         if names is None:
             return
-        per_direction = len(DEFAULT_ACTIVATIONS[self.name])
+        per_direction = self.activations_per_direction()
         expected = per_direction * self.num_directions
         if len(names) != expected:
             raise VerifyException(
@@ -375,6 +516,11 @@ class LSTMOp(RecurrentOp):
     """
 
     name = "rnn.lstm"
+    ONNX_NAME: ClassVar[str] = "LSTM"
+    GATE_NAMES: ClassVar[tuple[str, ...]] = ("i", "o", "f", "c")
+    DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Sigmoid", "Tanh", "Tanh")
+    #: The gates with a peephole, in the order of P.
+    PEEPHOLE_GATES: ClassVar[tuple[str, ...]] = ("i", "o", "f")
 
     X = operand_def(TensorType)
     W = operand_def(TensorType)
@@ -415,8 +561,8 @@ class LSTMOp(RecurrentOp):
             self._expect_operand(
                 "P",
                 self.P,
-                (self.num_directions, 3 * self.hidden),
-                "[num_directions, 3*hidden_size]",
+                (self.num_directions, len(self.PEEPHOLE_GATES) * self.hidden),
+                f"[num_directions, {len(self.PEEPHOLE_GATES)}*hidden_size]",
             )
 
 
@@ -433,6 +579,9 @@ class GRUOp(RecurrentOp):
     """
 
     name = "rnn.gru"
+    ONNX_NAME: ClassVar[str] = "GRU"
+    GATE_NAMES: ClassVar[tuple[str, ...]] = ("z", "r", "h")
+    DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Sigmoid", "Tanh")
 
     X = operand_def(TensorType)
     W = operand_def(TensorType)
@@ -464,6 +613,9 @@ class RNNOp(RecurrentOp):
     """
 
     name = "rnn.rnn"
+    ONNX_NAME: ClassVar[str] = "RNN"
+    GATE_NAMES: ClassVar[tuple[str, ...]] = ("i",)
+    DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Tanh",)
 
     X = operand_def(TensorType)
     W = operand_def(TensorType)
@@ -643,6 +795,14 @@ class SliceOp(IRDLOperation):
             )
         _expect_shape(self, "the result", found, expected, f"a slice along axis {axis}")
 
+
+#: The recurrent cells, by the name `rnnc gen` and the cost model use (`lstm`, `gru`, `rnn`).
+CELLS: dict[str, type[RecurrentOp]] = {
+    cell.name.removeprefix("rnn."): cell for cell in (LSTMOp, GRUOp, RNNOp)
+}
+
+#: The recurrent cells by ONNX operator name (`LSTM`, `GRU`, `RNN`).
+CELL_BY_ONNX_NAME: dict[str, type[RecurrentOp]] = {cell.ONNX_NAME: cell for cell in CELLS.values()}
 
 RNN = Dialect(
     "rnn",

@@ -40,9 +40,16 @@ from rnnc.analysis.access import Access, access_of, accesses, may_alias, same_it
 from rnnc.dialects import loop, rnn
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
 from xdsl.traits import get_effects
 from xdsl.transforms.common_subexpression_elimination import cse
 from xdsl.transforms.dead_code_elimination import dce
@@ -51,39 +58,36 @@ from xdsl.utils.exceptions import PassFailedException
 # ---- 1. fusion -----------------------------------------------------------------------------------
 
 
-def _blocks_with_nests(module: ModuleOp) -> list[Block]:
-    blocks = []
-    for op in module.walk():
-        for region in op.regions:
-            blocks.extend(
-                block
-                for block in region.blocks
-                if any(isinstance(o, loop.ForeachOp) for o in block.ops)
-            )
-    return blocks
+class FuseProducerIntoConsumer(RewritePattern):
+    """Fuses a `loop.foreach` (the consumer) with the nearest earlier nest of its block
+    that it can be fused with (the producer), and asks for the fused nest to be visited
+    again: it may fuse with a producer further up."""
 
-
-def _fuse_pair(block: Block) -> bool:
-    """Fuse one producer/consumer pair of nests of `block`, the first consumer first and
-    its nearest producer first; False if there is none."""
-    nests = [op for op in block.ops if isinstance(op, loop.ForeachOp)]
-    return any(
-        _try_fuse(producer, consumer)
-        for position, consumer in enumerate(nests)
-        for producer in reversed(nests[:position])
-    )
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, consumer: loop.ForeachOp, rewriter: PatternRewriter) -> None:
+        producer = consumer.prev_op
+        while producer is not None:
+            if isinstance(producer, loop.ForeachOp):
+                fused = _try_fuse(producer, consumer, rewriter)
+                if fused is not None:
+                    rewriter.notify_op_modified(fused)
+                    return
+            producer = producer.prev_op
 
 
 def _writes_what_reads(producer: list[Access], consumer: list[Access]) -> bool:
     return any(a.write and not b.write and may_alias(a, b) for a in producer for b in consumer)
 
 
-def _try_fuse(producer: loop.ForeachOp, consumer: loop.ForeachOp) -> bool:
+def _try_fuse(
+    producer: loop.ForeachOp, consumer: loop.ForeachOp, rewriter: PatternRewriter
+) -> loop.ForeachOp | None:
+    """The fused nest, or None (and nothing changed) if the two cannot be fused."""
     if producer.shape != consumer.shape or producer.par_factors != consumer.par_factors:
-        return False
+        return None
     produced, consumed = accesses(producer), accesses(consumer)
     if not _writes_what_reads(produced, consumed):
-        return False
+        return None
     renamed: set[SSAValue] = set()
     for a in produced:
         for b in consumed:
@@ -92,15 +96,15 @@ def _try_fuse(producer: loop.ForeachOp, consumer: loop.ForeachOp) -> bool:
             if not a.write and b.write and _double_bufferable(b.memref, consumer):
                 renamed.add(b.memref)
                 continue
-            return False
+            return None
     placement = _placement(producer, consumer, renamed)
     if placement is None:
-        return False
+        return None
     for memref in renamed:
-        _double_buffer(memref, consumer)
-    _merge(producer, consumer, at_consumer=placement)
-    _forward(producer)
-    return True
+        _double_buffer(memref, consumer, rewriter)
+    fused = _merge(producer, consumer, placement, rewriter)
+    _forward(fused, rewriter)
+    return fused
 
 
 def _conflict(first: Operation, second: Operation, renamed: set[SSAValue]) -> bool:
@@ -138,23 +142,26 @@ def _placement(
     return None
 
 
-def _merge(producer: loop.ForeachOp, consumer: loop.ForeachOp, at_consumer: bool) -> None:
-    """Append the consumer's body to the producer's and put the nest in place."""
-    target, source = producer.body.block, consumer.body.block
-    for ours, theirs in zip(source.args, target.args, strict=True):
-        ours.replace_all_uses_with(theirs)
-    terminator = target.last_op
-    assert terminator is not None
-    for op in list(source.ops)[:-1]:
-        op.detach()
-        target.insert_op_before(op, terminator)
+def _merge(
+    producer: loop.ForeachOp,
+    consumer: loop.ForeachOp,
+    at_consumer: bool,
+    rewriter: PatternRewriter,
+) -> loop.ForeachOp:
+    """One nest running the producer's body, then the consumer's, where `_placement` put
+    it: the nest that stays takes in the other's body, on its own counters."""
+    first, second = producer.body.block, consumer.body.block
     if at_consumer:
-        producer.detach()
-        consumer.parent_block().insert_op_before(producer, consumer)  # type: ignore[union-attr]
-    Rewriter.erase_op(consumer)
+        kept, moved, at = consumer, first, InsertPoint.at_start(second)
+    else:
+        kept, moved, at = producer, second, InsertPoint.before(first.last_op)  # type: ignore[arg-type]
+    rewriter.erase(moved.last_op)  # type: ignore[arg-type]  # its loop.yield
+    rewriter.inline_block(moved, at, kept.body.block.args)
+    rewriter.erase(producer if at_consumer else consumer)
+    return kept
 
 
-def _forward(nest: loop.ForeachOp) -> None:
+def _forward(nest: loop.ForeachOp, rewriter: PatternRewriter) -> None:
     """Replace loads of elements stored or loaded earlier in the same iteration by the
     stored or loaded value."""
     known: dict[tuple[SSAValue, object, object], tuple[Access, SSAValue]] = {}
@@ -170,8 +177,8 @@ def _forward(nest: loop.ForeachOp) -> None:
             if access.index is None:
                 continue
             if key in known:
-                op.result.replace_all_uses_with(known[key][1])
-                Rewriter.erase_op(op)
+                rewriter.replace_all_uses_with(op.result, known[key][1])
+                rewriter.erase(op)
             else:
                 known[key] = (access, op.result)
         else:
@@ -235,7 +242,7 @@ def _writes_everything(store: Access, writer: loop.ForeachOp, memref: SSAValue) 
     )
 
 
-def _double_buffer(memref: SSAValue, writer: loop.ForeachOp) -> None:
+def _double_buffer(memref: SSAValue, writer: loop.ForeachOp, rewriter: PatternRewriter) -> None:
     """Two buffers: step t reads buffer t, the writer writes buffer t+1; before the time
     loop buffer 0 is used, after it buffer `steps`."""
     step = writer.parent_op()
@@ -243,6 +250,7 @@ def _double_buffer(memref: SSAValue, writer: loop.ForeachOp) -> None:
     alloc = memref.owner
     assert isinstance(alloc, loop.AllocOp)
     alloc.buffers = IntegerAttr(2, i64)
+    rewriter.notify_op_modified(alloc)
     outer, body = step.parent_block(), step.body.block
     assert outer is not None
     for use in list(memref.uses):
@@ -258,31 +266,12 @@ def _double_buffer(memref: SSAValue, writer: loop.ForeachOp) -> None:
             selector: tuple[SSAValue | None, int] = (step.counter, 1 if after else 0)
         else:
             selector = (None, step.step_count if step.is_before_in_block(ancestor) else 0)
-        _replace_access(access, access.with_selector(selector))
-
-
-def _replace_access(old: loop.AccessOp, new: loop.AccessOp) -> None:
-    block = old.parent_block()
-    assert block is not None
-    block.insert_op_before(new, old)
-    if isinstance(old, loop.LoadOp) and isinstance(new, loop.LoadOp):
-        new.result.name_hint = old.result.name_hint
-        old.result.replace_all_uses_with(new.result)
-    Rewriter.erase_op(old)
+        rewriter.replace(access, access.with_selector(selector))
 
 
 # ---- 3. contraction ------------------------------------------------------------------------------
-
-
-def _contract(module: ModuleOp) -> None:
-    """Remove every memory that is only written, and what computed the values."""
-    for alloc in [op for op in module.walk() if isinstance(op, loop.AllocOp)]:
-        users = [use.operation for use in alloc.memref.uses]
-        if all(isinstance(u, loop.StoreOp) for u in users):
-            for user in users:
-                Rewriter.erase_op(user)
-            Rewriter.erase_op(alloc)
-    dce(module)
+# `loop.RemoveWriteOnlyMemory`, the canonicalization pattern of `loop.alloc`, then
+# dead-code elimination of what computed the values (`LoopFusePass.apply`).
 
 
 # ---- 4. merging of reductions --------------------------------------------------------------------
@@ -307,14 +296,23 @@ def _mergeable(combine: loop.BinaryOp) -> tuple[loop.ReduceOp, loop.ReduceOp] | 
     return (first, second) if same_factors and single_use and here else None
 
 
-def _merge_reductions(module: ModuleOp) -> None:
-    for combine in [op for op in module.walk() if type(op) in _COMBINERS]:
-        assert isinstance(combine, loop.BinaryOp)
+class MergeCombinedReductions(RewritePattern):
+    """`combine(reduce_1, reduce_2)` -> one reduction over the concatenation of their
+    segments, when `combine` is their combiner."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, combine: loop.BinaryOp, rewriter: PatternRewriter) -> None:
+        if type(combine) not in _COMBINERS:
+            return
         pair = _mergeable(combine)
         if pair is None:
-            continue
+            return
         first, second = pair
-        regions = [r.detach_region(r.segments[0]) for r in pair for _ in range(len(r.segments))]
+        regions = [
+            rewriter.move_region_contents_to_new_regions(region)
+            for reduction in pair
+            for region in reduction.segments
+        ]
         merged = loop.ReduceOp(
             first.kind,
             first.lengths + second.lengths,
@@ -324,11 +322,9 @@ def _merge_reductions(module: ModuleOp) -> None:
             vec=first.vec_factor,
         )
         merged.result.name_hint = combine.result.name_hint
-        combine.parent_block().insert_op_before(merged, combine)  # type: ignore[union-attr]
-        combine.result.replace_all_uses_with(merged.result)
-        Rewriter.erase_op(combine)
-        Rewriter.erase_op(first)
-        Rewriter.erase_op(second)
+        rewriter.replace(combine, merged)
+        rewriter.erase(first)
+        rewriter.erase(second)
 
 
 @dataclass(frozen=True)
@@ -345,9 +341,19 @@ class LoopFusePass(ModulePass):
                     f"loop-fuse works on loop-level IR, but found {nested.name}: run "
                     "rnn-decompose first"
                 )
-        # fusing nests that hold nests changes blocks: look again after every fusion
-        while any(_fuse_pair(block) for block in _blocks_with_nests(op)):
-            pass
-        _contract(op)
-        _merge_reductions(op)
+        # no dead-code elimination while fusing: fusion decides on the program as it is
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([FuseProducerIntoConsumer()], dce_enabled=False)
+        ).rewrite_module(op)
+        _sweep(op, loop.RemoveWriteOnlyMemory())
+        dce(op)
+        _sweep(op, MergeCombinedReductions())
         cse(op)
+
+
+def _sweep(module: ModuleOp, pattern: RewritePattern) -> None:
+    """Apply `pattern` once to every op, in program order. (One sweep: a memory that only
+    becomes write-only when the dead code behind a removed one goes is kept.)"""
+    PatternRewriteWalker(
+        GreedyRewritePatternApplier([pattern], dce_enabled=False), apply_recursively=False
+    ).rewrite_module(module)

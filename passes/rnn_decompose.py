@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rnnc.dialects import loop, rnn
-from rnnc.interpreters.rnn_kernels import Activation, resolve_activations
 from xdsl.builder import ImplicitBuilder
 from xdsl.context import Context
 from xdsl.dialects import arith
@@ -84,10 +83,7 @@ class _Lowering:
         self.hidden = op.hidden
         self.space = (self.nd, self.batch, self.hidden)
         self.element = self._element_type()
-        cell = {"rnn.lstm": "LSTM", "rnn.gru": "GRU", "rnn.rnn": "RNN"}[op.name]
-        self.acts = resolve_activations(
-            cell, op.direction_name, op.activation_names(), op.alphas(), op.betas()
-        )
+        self.acts = op.resolved_activations()
         self.clip = op.clip_value()
         self.reverse = (op.direction_name == "reverse",) if self.nd == 1 else (False, True)
         self.before_reset = isinstance(op, rnn.GRUOp) and op.linear_before_reset.value.data != 0
@@ -383,14 +379,15 @@ class _Lowering:
 
     # ---- the cells -------------------------------------------------------------------------------
 
-    def _peephole(self, value: SSAValue, which: int, name: str) -> SSAValue:
-        """value + P[which] ∘ c, for the peephole order i, o, f."""
+    def _peephole(self, value: SSAValue, gate: str, name: str) -> SSAValue:
+        """value + P[gate] ∘ c, the peephole of gate `gate` (i, o or f)."""
         p, c = self.m.p, self.m.c
         if p is None:
             return value
         assert c is not None
 
         def body(d: SSAValue, b: SSAValue, i: SSAValue, v: SSAValue, cv: SSAValue) -> SSAValue:
+            which = rnn.LSTMOp.PEEPHOLE_GATES.index(gate)
             weight = self._load(p, (d, i), (0, which * self.hidden))
             return loop.AddOp(v, loop.MulOp(weight, cv).result).result
 
@@ -404,19 +401,19 @@ class _Lowering:
         h_state = self._state(self.m.h)
         pre = {
             name: self._gate_sum(gate, name, h_state)
-            for gate, name in enumerate("iofj")
+            for gate, name in enumerate(_LSTM_GATES)
             if not (coupled and name == "f")
         }
 
         def activate(slot: int) -> Callable[..., SSAValue]:
             return lambda d, b, i, v: self._activate(slot, d, v)
 
-        i = self._map("i", (self._peephole(pre["i"], 0, "ap_i"),), activate(0))
+        i = self._map("i", (self._peephole(pre["i"], "i", "ap_i"),), activate(0))
         j = self._map("j", (pre["j"],), activate(1))
         if coupled:
             f = self._map("f", (i,), lambda d, b, i_, v: loop.SubOp(self._one(), v).result)
         else:
-            f = self._map("f", (self._peephole(pre["f"], 2, "ap_f"),), activate(0))
+            f = self._map("f", (self._peephole(pre["f"], "f", "ap_f"),), activate(0))
         fc = self._map("fc", (f, c), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
         ij = self._map("ij", (i, j), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
 
@@ -429,26 +426,27 @@ class _Lowering:
             loop.StoreOp(new, c, [d, b, i_])
 
         self._nest(add_c)
-        o = self._map("o", (self._peephole(pre["o"], 1, "ap_o"),), activate(0))
+        o = self._map("o", (self._peephole(pre["o"], "o", "ap_o"),), activate(0))
         tc = self._map("tc", (c,), activate(2))
         self._update("h_new", (o, tc), lambda d, b, i_, u, v: loop.MulOp(u, v).result)
 
     def _gru_step(self) -> None:
         h, hidden = self.m.h, self.hidden
-        z = self._gate(0, "z")
-        r = self._gate(1, "r")
-        xw = self._matvec("xw_n", self.m.w, 2, self.inputs, self._x)
+        z = self._gate(rnn.GRUOp.gate_index("z"), "z")
+        r = self._gate(rnn.GRUOp.gate_index("r"), "r")
+        n_gate = rnn.GRUOp.gate_index("h")  # the candidate state, n in the paper
+        xw = self._matvec("xw_n", self.m.w, n_gate, self.inputs, self._x)
         if self.before_reset:
-            hr = self._matvec("hr_n", self.m.r, 2, hidden, self._state(h))
-            xb = self._add_bias(xw, 2, "xb_n", self.m.b)
-            hb = self._add_bias(hr, 2, "hb_n", self.m.b, self.op.gates * hidden)
+            hr = self._matvec("hr_n", self.m.r, n_gate, hidden, self._state(h))
+            xb = self._add_bias(xw, n_gate, "xb_n", self.m.b)
+            hb = self._add_bias(hr, n_gate, "hb_n", self.m.b, self.op.gates * hidden)
             rh = self._map("rh_n", (r, hb), lambda d, b, i, u, v: loop.MulOp(u, v).result)
             pre = self._map("a_n", (xb, rh), lambda d, b, i, u, v: loop.AddOp(u, v).result)
         else:
             rh = self._map("rh", (r, h), lambda d, b, i, u, v: loop.MulOp(u, v).result)
-            hr = self._matvec("hr_n", self.m.r, 2, hidden, self._state(rh))
+            hr = self._matvec("hr_n", self.m.r, n_gate, hidden, self._state(rh))
             total = self._map("s_n", (xw, hr), lambda d, b, i, u, v: loop.AddOp(u, v).result)
-            pre = self._add_bias(total, 2, "a_n", self.m.bias)
+            pre = self._add_bias(total, n_gate, "a_n", self.m.bias)
         n = self._map("n", (pre,), lambda d, b, i, v: self._activate(1, d, v))
         omz = self._map("omz", (z,), lambda d, b, i, v: loop.SubOp(self._one(), v).result)
         zn = self._map("zn", (omz, n), lambda d, b, i, u, v: loop.MulOp(u, v).result)
@@ -456,8 +454,13 @@ class _Lowering:
         self._update("h_new", (zn, zh), lambda d, b, i, u, v: loop.AddOp(u, v).result)
 
     def _rnn_step(self) -> None:
-        pre = self._gate_sum(0, "h", self._state(self.m.h))
+        pre = self._gate_sum(rnn.RNNOp.gate_index("i"), "h", self._state(self.m.h))
         self._update("h_new", (pre,), lambda d, b, i, v: self._activate(0, d, v))
+
+
+#: The buffer name of each LSTM gate, in ONNX gate order: the candidate gate c is j, since
+#: c names the cell state.
+_LSTM_GATES = tuple("j" if gate == "c" else gate for gate in rnn.LSTMOp.GATE_NAMES)
 
 
 def _named(value: SSAValue, name: str) -> SSAValue:
@@ -465,7 +468,7 @@ def _named(value: SSAValue, name: str) -> SSAValue:
     return value
 
 
-def _activation(function: Activation, value: SSAValue) -> SSAValue:
+def _activation(function: rnn.ActivationFunction, value: SSAValue) -> SSAValue:
     op_type = loop.ACTIVATION_BY_ONNX_NAME[function.name]
     return op_type(value, alpha=function.alpha, beta=function.beta).result
 

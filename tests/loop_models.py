@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from rnnc.dialects import rnn
 from rnnc.driver import pipeline
 from xdsl.dialects.builtin import ModuleOp
-
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
-PER_DIRECTION = {"lstm": 3, "gru": 2, "rnn": 1}
 
 #: Pipelines of the two loop-level programs.
 DECOMPOSED = "rnn-decompose"
@@ -54,7 +52,7 @@ class RnnModel:
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Every operand's shape, in ONNX operand order."""
-        g, h, nd = GATES[self.cell], self.hidden, self.nd
+        g, h, nd = rnn.CELLS[self.cell].gate_count(), self.hidden, self.nd
         seq_batch = (self.batch, self.steps) if self.layout else (self.steps, self.batch)
         state = (self.batch, nd, h) if self.layout else (nd, self.batch, h)
         shapes: dict[str, tuple[int, ...]] = {
@@ -71,7 +69,7 @@ class RnnModel:
             if self.cell == "lstm":
                 shapes["initial_c"] = state
         if self.peepholes:
-            shapes["P"] = (nd, 3 * h)
+            shapes["P"] = (nd, len(rnn.LSTMOp.PEEPHOLE_GATES) * h)
         return shapes
 
     def result_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -31,7 +31,7 @@ from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects.rnn import WeightOp
 from rnnc.driver import pipeline
 from rnnc.driver.io import Expected, Outputs, check_input_file, load_npz, save_npz
-from rnnc.numerics.precision import Precision, parse_precision
+from rnnc.numerics.precision import NumericMode, parse_precision
 from rnnc.target.arch import load_architecture
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
@@ -101,7 +101,7 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
     return options
 
 
-def _precision(text: str, flag: str = "--precision") -> Precision:
+def _precision(text: str, flag: str = "--precision") -> NumericMode:
     try:
         precision = parse_precision(text)
     except ValueError as error:
@@ -453,7 +453,7 @@ def run_main(argv: Sequence[str]) -> None:
         inputs = load_npz(args.inputs, expected, what="input")
         model_inputs.check_sequence_lens(limits, inputs, args.inputs)
 
-        def execute(mode: Precision) -> dict[str, np.ndarray]:
+        def execute(mode: NumericMode) -> dict[str, np.ndarray]:
             return interpreter.run(
                 module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
             )

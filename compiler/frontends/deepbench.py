@@ -50,8 +50,6 @@ CSV_PATH = (
     / "deepbench-inference-server.csv"
 )
 
-_CELLS: dict[str, type[rnn.RecurrentOp]] = {"lstm": rnn.LSTMOp, "gru": rnn.GRUOp, "rnn": rnn.RNNOp}
-
 #: Weight levels on each side of zero: the 8-bit grid k / 127 * limit, |k| <= 127.
 _LEVELS = 127
 
@@ -81,7 +79,9 @@ class Task:
         return name
 
 
-#: The eleven batch-1 tasks of Zhao et al. (MLSys 2019), Tables 6 and 7.
+#: The eleven batch-1 tasks of Zhao et al. (MLSys 2019), Tables 6 and 7, in the paper's
+#: order: the project's one table of them. (Input size D = H, as the paper's FLOP counts
+#: imply.) What the paper measured on them is data for the benchmarks and tests.
 PAPER_TASKS = (
     Task("lstm", 256, 150),
     Task("lstm", 512, 25),
@@ -128,8 +128,8 @@ def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
 def check_task(task: Task, where: str) -> None:
     """A task that `generate` can build: a known cell, sizes of at least 1, and weights and
     inputs that fit in memory (refused before anything is allocated)."""
-    if task.cell not in _CELLS:
-        raise Diagnostic(where, f"unknown cell '{task.cell}' (expected {', '.join(_CELLS)})")
+    if task.cell not in rnn.CELLS:
+        raise Diagnostic(where, f"unknown cell '{task.cell}' (expected {', '.join(rnn.CELLS)})")
     sizes = {
         "hidden size": task.hidden,
         "sequence length": task.steps,
@@ -150,7 +150,7 @@ def check_task(task: Task, where: str) -> None:
 
 def build_module(task: Task, weights_name: str) -> ModuleOp:
     """`func.func @main(X) -> (Y, Y_h)` around one recurrent layer with weights W, R, B."""
-    op_type = _CELLS[task.cell]
+    op_type = rnn.CELLS[task.cell]
     x_type = TensorType(f32, [task.steps, task.batch, task.inputs])
     block = Block(arg_types=[x_type])
     block.args[0].name_hint = "X"
@@ -198,7 +198,7 @@ def _names(names: Sequence[str]) -> ArrayAttr[DictionaryAttr]:
 
 
 def _weight_shapes(task: Task) -> dict[str, tuple[int, ...]]:
-    gates = rnn.GATES[_CELLS[task.cell].name] * task.hidden
+    gates = rnn.CELLS[task.cell].gate_count() * task.hidden
     return {
         "W": (1, gates, task.inputs),
         "R": (1, gates, task.hidden),

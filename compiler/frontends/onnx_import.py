@@ -600,35 +600,11 @@ def _gather(imp: _Importer, node: onnx.NodeProto, inputs: list[Value | None]) ->
 # ---- the recurrent layers ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cell:
-    op: type[rnn.RecurrentOp]
-    #: ONNX input names in order; the field of the op for each is the same name.
-    inputs: tuple[str, ...]
-    #: Attributes beyond the common ones, each an integer flag.
-    flags: tuple[str, ...]
-
-
-_CELLS = {
-    "LSTM": _Cell(
-        rnn.LSTMOp,
-        ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"),
-        ("input_forget",),
-    ),
-    "GRU": _Cell(
-        rnn.GRUOp, ("X", "W", "R", "B", "sequence_lens", "initial_h"), ("linear_before_reset",)
-    ),
-    "RNN": _Cell(rnn.RNNOp, ("X", "W", "R", "B", "sequence_lens", "initial_h"), ()),
-}
-
-_CANONICAL_ACTIVATIONS = {name.lower(): name for name in rnn.ACTIVATION_NAMES}
-
-
 def _activation_name(name: bytes | str) -> StringAttr:
     """onnxruntime matches activation names case-insensitively; the dialect wants the
     canonical spelling (an unknown name is kept, for the verifier to report)."""
     text = name.decode() if isinstance(name, bytes) else name
-    return StringAttr(_CANONICAL_ACTIVATIONS.get(text.lower(), text))
+    return StringAttr(rnn.canonical_activation(text) or text)
 
 
 def _floats(values: Sequence[float]) -> ArrayAttr[FloatAttr]:
@@ -651,8 +627,8 @@ _CELL_ATTRIBUTES: dict[str, tuple[str, Callable[..., Attribute]]] = {
 }
 
 
-def _cell_properties(node: onnx.NodeProto, cell: _Cell) -> dict[str, Attribute]:
-    table = _CELL_ATTRIBUTES | {flag: ("INT", _integer) for flag in cell.flags}
+def _cell_properties(node: onnx.NodeProto, cell: type[rnn.RecurrentOp]) -> dict[str, Attribute]:
+    table = _CELL_ATTRIBUTES | {flag: ("INT", _integer) for flag in cell.cell_properties()}
     properties = {}
     for attribute in node.attribute:
         if attribute.name not in table:
@@ -665,14 +641,15 @@ def _cell_properties(node: onnx.NodeProto, cell: _Cell) -> dict[str, Attribute]:
 
 
 def _recurrent(imp: _Importer, node: onnx.NodeProto, inputs: list[Value | None]) -> list[Value]:
-    cell = _CELLS[node.op_type]
-    if len(inputs) > len(cell.inputs):
-        raise _NodeError(f"expected at most {len(cell.inputs)} inputs, got {len(inputs)}")
-    given = dict(zip(cell.inputs, inputs, strict=False))
+    cell = rnn.CELL_BY_ONNX_NAME[node.op_type]
+    names = cell.operand_names()  # the op's operands are the ONNX inputs, in ONNX order
+    if len(inputs) > len(names):
+        raise _NodeError(f"expected at most {len(names)} inputs, got {len(inputs)}")
+    given = dict(zip(names, inputs, strict=False))
     if any(given.get(name) is None for name in ("X", "W", "R")):
         raise _NodeError("the inputs X, W and R are required")
     properties = _cell_properties(node, cell)
-    if node.op_type == "RNN":
+    if cell is rnn.RNNOp:
         _keep_first_rnn_activation(properties)
     if "hidden_size" not in properties:  # optional in the schema: R is [nd, G*H, H]
         properties["hidden_size"] = IntegerAttr(_shape(given["R"])[-1], i64)  # type: ignore[arg-type]
@@ -684,9 +661,9 @@ def _recurrent(imp: _Importer, node: onnx.NodeProto, inputs: list[Value | None])
     }
     for name, value in operands.items():
         _check_element_type(name, value)
-    states = len(cell.op.get_irdl_definition().results) - 1  # Y_h (and Y_c) after Y
-    op = cell.op.build(
-        operands=[[operands[n]] if n in operands else [] for n in cell.inputs],
+    states = len(cell.get_irdl_definition().results) - 1  # Y_h (and Y_c) after Y
+    op = cell.build(
+        operands=[[operands[n]] if n in operands else [] for n in names],
         result_types=[_tensor(f32, shapes[0]), *[_tensor(f32, shapes[1])] * states],
         properties=properties,
     )
@@ -740,9 +717,7 @@ def _check_element_type(name: str, value: SSAValue) -> None:
 
 
 _HANDLERS: dict[str, Handler] = {
-    "LSTM": _recurrent,
-    "GRU": _recurrent,
-    "RNN": _recurrent,
+    **dict.fromkeys(rnn.CELL_BY_ONNX_NAME, _recurrent),
     "Identity": _identity,
     "Constant": _constant_node,
     "Shape": _shape_node,

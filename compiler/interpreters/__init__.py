@@ -1,7 +1,8 @@
-"""One entry point that executes an rnnc module at any level on numpy arrays.
+"""One entry point that executes an rnnc module at any level on numpy arrays: `run`, or
+`Runner` for a module run many times (it keeps the compiled loop program between runs).
 
 Built on xDSL's interpreter framework: each level's dialect registers numpy
-implementations of its ops (`rnn_functions`, and the loop level's own), and values are
+implementations of its ops (`rnn_functions`, `loop_functions`), and values are
 numpy arrays throughout. Function arguments and results are named (see `names`), so inputs
 and outputs travel as `{name: array}` mappings, e.g. the contents of `in.npz`/`out.npz`.
 
@@ -24,7 +25,7 @@ from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
 from rnnc.interpreters.spatial_values import run_machine
 from rnnc.interpreters.types import numpy_dtype
-from rnnc.numerics.precision import FP32, Precision
+from rnnc.numerics.precision import FP32, NumericMode
 from rnnc.target.machine import machine_from_module
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
@@ -45,13 +46,6 @@ def uses_loop_level(module: ModuleOp) -> bool:
     return design_of(module) is not None or any(
         op.dialect_name() == loop.LOOP.name for op in module.walk()
     )
-
-
-def _level_functions(
-    weights: Mapping[str, np.ndarray], precision: Precision
-) -> list[InterpreterFunctions]:
-    """The numpy implementations of every level's ops."""
-    return [FuncFunctions(), RnnFunctions(weights), LoopFunctions(precision)]
 
 
 def check_inputs(
@@ -88,12 +82,52 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) or "scalar"
 
 
+class Runner:
+    """`@symbol` of `module`, ready to run many times on different inputs.
+
+    Each call is a new run of xDSL's interpreter, with the same implementations of every
+    level's ops: the loop level keeps its compiled program between calls (see
+    `LoopFunctions`), as long as the module does not change. Loop-level ops compute in
+    `precision`; every other op in float32 (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        module: ModuleOp,
+        weights: Mapping[str, np.ndarray] | None = None,
+        *,
+        symbol: str = "main",
+        precision: NumericMode = FP32,
+    ) -> None:
+        self.module = module
+        self.function = entry_function(module, symbol)
+        self._functions: list[InterpreterFunctions] = [
+            FuncFunctions(),
+            RnnFunctions(weights or {}),
+            LoopFunctions(precision),
+        ]
+
+    def __call__(
+        self, inputs: Mapping[str, np.ndarray], *, source: str = "inputs"
+    ) -> dict[str, np.ndarray]:
+        """The results of one run by name, on `inputs` by argument name (read from
+        `source`, for messages)."""
+        check_runtime_inputs(self.module, self.function, inputs, source)
+        arguments = check_inputs(self.function, inputs, source)
+        interpreter = Interpreter(self.module)
+        for functions in self._functions:
+            interpreter.register_implementations(functions)
+        results = interpreter.call_op(self.function, tuple(arguments))
+        names = result_names(self.function)
+        return {name: np.asarray(value) for name, value in zip(names, results, strict=True)}
+
+
 def _run_spatial(
     design: DesignOp,
     inputs: Mapping[str, np.ndarray],
     weights: Mapping[str, np.ndarray],
     source: str,
-    precision: Precision,
+    precision: NumericMode,
 ) -> dict[str, np.ndarray]:
     """A spatial design runs from its machine description (`spatial_values`); it computes
     in its own precision mode unless `precision` asks for another."""
@@ -126,21 +160,13 @@ def run(
     *,
     symbol: str = "main",
     source: str = "inputs",
-    precision: Precision = FP32,
+    precision: NumericMode = FP32,
 ) -> dict[str, np.ndarray]:
-    """Execute `@symbol` of `module` and return its results by name. Loop-level ops compute
-    in `precision`; every other op in float32 (see the module docstring). A module at the
-    spatial level (a `spatial.design`) runs its machine description."""
+    """Execute `@symbol` of `module` once and return its results by name (a `Runner` used
+    once). Loop-level ops compute in `precision`; every other op in float32 (see the module
+    docstring). A module at the spatial level (a `spatial.design`) runs its machine
+    description."""
     design = design_of(module)
     if design is not None:
         return _run_spatial(design, inputs, weights or {}, source, precision)
-    function = entry_function(module, symbol)
-    check_runtime_inputs(module, function, inputs, source)
-    arguments = check_inputs(function, inputs, source)
-    interpreter = Interpreter(module)
-    for functions in _level_functions(weights or {}, precision):
-        interpreter.register_implementations(functions)
-    results = interpreter.call_op(function, tuple(arguments))
-    return {
-        name: np.asarray(value) for name, value in zip(result_names(function), results, strict=True)
-    }
+    return Runner(module, weights, symbol=symbol, precision=precision)(inputs, source=source)

@@ -14,8 +14,8 @@ onnxruntime 1.31.1 does (see ``shared/reference/rnn-semantics.md``):
   final states (onnxruntime's behaviour), not its initial state.
 * ``activation_alpha`` / ``activation_beta`` are consumed compactly, in activation order
   over all directions: only an activation that takes an alpha (beta) pops the next value.
-  Missing values fall back to onnxruntime's defaults (see ``_PARAMETERS``); surplus values
-  are ignored, as onnxruntime ignores them.
+  Missing values fall back to onnxruntime's defaults (``ACTIVATION_PARAMETERS`` of the
+  ``rnn`` dialect); surplus values are ignored, as onnxruntime ignores them.
 
 All arithmetic stays in the dtype of ``X`` (float32 normally). The time loop does one
 recurrent matrix product per step for all directions and batch entries together; the
@@ -28,41 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from rnnc.dialects import rnn as rnn_dialect
 
 Array = np.ndarray
 _Step = Callable[[Array, tuple[Array, ...]], tuple[Array, ...]]
-
-# name -> (default alpha, default beta); None where the function takes no such parameter.
-# Defaults are onnxruntime's: they match the standalone ONNX ops where one exists, except
-# ThresholdedRelu (ONNX op default 1.0, onnxruntime uses 0.0 inside RNNs); Affine and
-# ScaledTanh have no standalone op and default to 0.0 (so they output zero).
-_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
-    "Relu": (None, None),
-    "Tanh": (None, None),
-    "Sigmoid": (None, None),
-    "Affine": (0.0, 0.0),
-    "LeakyRelu": (0.01, None),
-    "ThresholdedRelu": (0.0, None),
-    "ScaledTanh": (0.0, 0.0),
-    "HardSigmoid": (0.2, 0.5),
-    "Elu": (1.0, None),
-    "Softsign": (None, None),
-    "Softplus": (None, None),
-}
-
-ACTIVATION_NAMES: frozenset[str] = frozenset(_PARAMETERS)
-
-# Names are matched case-insensitively, as onnxruntime's LSTM and GRU do.
-_CANONICAL: dict[str, str] = {name.lower(): name for name in _PARAMETERS}
-
-# Per cell: activations per direction and their ONNX defaults.
-_DEFAULT_ACTIVATIONS: dict[str, tuple[str, ...]] = {
-    "LSTM": ("Sigmoid", "Tanh", "Tanh"),
-    "GRU": ("Sigmoid", "Tanh"),
-    "RNN": ("Tanh",),
-}
-
-_DIRECTIONS = ("forward", "reverse", "bidirectional")
 
 
 def _sigmoid(x: Array) -> Array:
@@ -102,44 +71,16 @@ def _make_function(name: str, a: float | None, b: float | None) -> Callable[[Arr
 
 
 @dataclass(frozen=True)
-class Activation:
-    """One resolved ONNX RNN activation function, e.g. ``Activation("LeakyRelu", 0.1)``.
+class Activation(rnn_dialect.ActivationFunction):
+    """An ONNX RNN activation function (`rnn_dialect.ActivationFunction`: its name and
+    resolved parameters) that applies itself to numpy arrays, e.g.
+    ``Activation("LeakyRelu", 0.1)(x)``."""
 
-    ``alpha``/``beta`` are None for functions that do not take them; for functions that do,
-    None means onnxruntime's default. ``name`` is matched case-insensitively and stored in
-    its canonical spelling.
-    """
-
-    name: str
-    alpha: float | None = None
-    beta: float | None = None
     _fn: Callable[[Array], Array] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        canonical = _CANONICAL.get(self.name.lower()) if isinstance(self.name, str) else None
-        if canonical is None:
-            raise ValueError(
-                f"unknown activation function {self.name!r}; "
-                f"expected one of {', '.join(sorted(ACTIVATION_NAMES))}"
-            )
-        default_alpha, default_beta = _PARAMETERS[canonical]
-        alpha = _parameter(canonical, "alpha", self.alpha, default_alpha)
-        beta = _parameter(canonical, "beta", self.beta, default_beta)
-        # Frozen dataclass: normalise the fields in place once, at construction.
-        object.__setattr__(self, "name", canonical)
-        object.__setattr__(self, "alpha", alpha)
-        object.__setattr__(self, "beta", beta)
-        object.__setattr__(self, "_fn", _make_function(canonical, alpha, beta))
-
-    @property
-    def takes_alpha(self) -> bool:
-        """Whether this function has an alpha parameter."""
-        return _PARAMETERS[self.name][0] is not None
-
-    @property
-    def takes_beta(self) -> bool:
-        """Whether this function has a beta parameter."""
-        return _PARAMETERS[self.name][1] is not None
+        super().__post_init__()
+        object.__setattr__(self, "_fn", _make_function(self.name, self.alpha, self.beta))
 
     def __call__(self, x: Array) -> Array:
         """Apply the function elementwise; the result has the dtype of ``x``."""
@@ -150,18 +91,11 @@ class Activation:
         return (Activation, (self.name, self.alpha, self.beta))
 
 
-def _parameter(name: str, which: str, value: float | None, default: float | None) -> float | None:
-    if default is None:
-        if value is not None:
-            raise ValueError(f"activation {name} takes no {which} (got {value!r})")
-        return None
-    # float(): a NumPy float64 scalar would otherwise promote float32 arrays to float64.
-    return float(default if value is None else value)
-
-
 def _num_directions(direction: str) -> int:
-    if direction not in _DIRECTIONS:
-        raise ValueError(f"direction must be one of {', '.join(_DIRECTIONS)}, got {direction!r}")
+    if direction not in rnn_dialect.DIRECTIONS:
+        raise ValueError(
+            f"direction must be one of {', '.join(rnn_dialect.DIRECTIONS)}, got {direction!r}"
+        )
     return 2 if direction == "bidirectional" else 1
 
 
@@ -172,43 +106,17 @@ def resolve_activations(
     alpha: Sequence[float] | None,
     beta: Sequence[float] | None,
 ) -> tuple[tuple[Activation, ...], ...]:
-    """Resolve ONNX ``activations``/``activation_alpha``/``activation_beta`` attributes.
-
-    ``cell`` is ``"LSTM"`` (3 functions per direction: f, g, h), ``"GRU"`` (f, g) or
-    ``"RNN"`` (f). Returns one tuple of activations per direction (forward first). Absent
-    or empty ``names`` give the ONNX defaults. Alpha and beta values are consumed compactly
-    and in order across all directions, as onnxruntime does: only a function that takes an
-    alpha (beta) pops the next value; when the list runs out the default applies, and
-    surplus values are ignored. A forward or reverse RNN also accepts two names (the schema
-    default is ``["Tanh", "Tanh"]``) and, like onnxruntime, uses the first.
+    """`rnn_dialect.resolve_activations` for the ONNX cell named `cell` (``"LSTM"``,
+    ``"GRU"`` or ``"RNN"``, any case), as functions on arrays.
 
     Raises ValueError for an unknown cell, direction or function name, or a wrong number
     of names.
     """
-    key = cell.upper()
-    if key not in _DEFAULT_ACTIVATIONS:
+    op = rnn_dialect.CELL_BY_ONNX_NAME.get(cell.upper())
+    if op is None:
         raise ValueError(f"unknown RNN cell {cell!r}; expected LSTM, GRU or RNN")
-    per_direction = len(_DEFAULT_ACTIVATIONS[key])
-    nd = _num_directions(direction)
-    if not names:
-        names = _DEFAULT_ACTIVATIONS[key] * nd
-    names = list(names)
-    if key == "RNN" and nd == 1 and len(names) == 2:
-        names = names[:1]
-    if len(names) != per_direction * nd:
-        raise ValueError(
-            f"{key} with direction={direction!r} needs {per_direction * nd} activations "
-            f"({per_direction} per direction), got {len(names)}: {names}"
-        )
-    alphas = iter(alpha or ())
-    betas = iter(beta or ())
-    resolved = []
-    for name in names:
-        probe = Activation(name)  # validates the name and tells which parameters it takes
-        a = next(alphas, None) if probe.takes_alpha else None
-        b = next(betas, None) if probe.takes_beta else None
-        resolved.append(Activation(probe.name, a, b))
-    return tuple(tuple(resolved[d * per_direction : (d + 1) * per_direction]) for d in range(nd))
+    resolved = rnn_dialect.resolve_activations(op, direction, names, alpha, beta)
+    return tuple(tuple(Activation(f.name, f.alpha, f.beta) for f in fs) for fs in resolved)
 
 
 def _gate(acts: Sequence[Activation], clip: float | None) -> Callable[[Array], Array]:
@@ -256,8 +164,7 @@ def _check_shape(op: str, what: str, a: Array, expected: tuple[int, ...]) -> Non
 
 
 def _prepare(
-    op: str,
-    n_gates: int,
+    cell: type[rnn_dialect.RecurrentOp],
     X: Array,
     W: Array,
     R: Array,
@@ -271,6 +178,7 @@ def _prepare(
     clip: float | None,
 ) -> _Problem:
     """Validate the operands of any of the three cells and bring them to layout 0."""
+    op, n_gates = cell.ONNX_NAME, cell.gate_count()
     nd = _num_directions(direction)
     if layout not in (0, 1):
         raise ValueError(f"{op}: layout must be 0 or 1, got {layout!r}")
@@ -437,8 +345,7 @@ def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
     axes (X [B, S, I], Y [B, S, nd, H], states [B, nd, H]).
     """
     p = _prepare(
-        "LSTM",
-        4,
+        rnn_dialect.LSTMOp,
         X,
         W,
         R,
@@ -460,7 +367,7 @@ def lstm(  # noqa: PLR0917 - positional operands in ONNX input order
     peep = None
     if P is not None:
         P = np.asarray(P)
-        _check_shape("LSTM", "P", P, (len(p.reverse), 3 * H))
+        _check_shape("LSTM", "P", P, (len(p.reverse), len(rnn_dialect.LSTMOp.PEEPHOLE_GATES) * H))
         # [nd, 1, H] each, to broadcast over the batch.
         peep = [P[:, None, j * H : (j + 1) * H].astype(p.dtype) for j in range(3)]
     coupled = bool(input_forget)
@@ -513,8 +420,7 @@ def gru(  # noqa: PLR0917 - positional operands in ONNX input order
     for :func:`lstm`.
     """
     p = _prepare(
-        "GRU",
-        3,
+        rnn_dialect.GRUOp,
         X,
         W,
         R,
@@ -579,8 +485,7 @@ def rnn(  # noqa: PLR0917 - positional operands in ONNX input order
     Shapes and layouts as for :func:`lstm`.
     """
     p = _prepare(
-        "RNN",
-        1,
+        rnn_dialect.RNNOp,
         X,
         W,
         R,

@@ -35,7 +35,7 @@ import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.interpreters.rnn_kernels import Activation
-from rnnc.numerics.precision import FP32, Precision, activation, dot, quantize
+from rnnc.numerics.precision import FP32, NumericMode, activation, dot, quantize
 from rnnc.target.machine import PCU, PMU, Box, Machine, Op
 
 _CMPI = {
@@ -79,7 +79,7 @@ class _Machine:
         machine: Machine,
         inputs: Mapping[str, np.ndarray],
         weights: Mapping[str, np.ndarray],
-        precision: Precision,
+        precision: NumericMode,
     ):
         self.machine = machine
         self.precision = precision
@@ -432,7 +432,7 @@ def run_machine(
     machine: Machine,
     inputs: Mapping[str, np.ndarray],
     weights: Mapping[str, np.ndarray] | None = None,
-    precision: Precision = FP32,
+    precision: NumericMode = FP32,
 ) -> dict[str, np.ndarray]:
     """The outputs of `machine` (by the model's output names) on `inputs` (by the model's
     input names) and the weight arrays its memories reference."""

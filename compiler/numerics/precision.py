@@ -11,7 +11,7 @@ Two modes:
     the nonlinearities read from lookup tables held in SRAM.
 
 The paper specifies neither the float8 format nor the tables (§6.2 items 3-4); the
-choices made here, with their reasons, are documented on `Precision`.
+choices made here, with their reasons, are documented on `NumericMode`.
 
 The functions take the precision as their first argument and work on whole numpy arrays,
 so that an interpreter wires them in where it multiplies-and-reduces (`dot`), applies a
@@ -40,8 +40,8 @@ __all__ = [
     "FP32",
     "MIXED",
     "LookupTable",
+    "NumericMode",
     "OutputError",
-    "Precision",
     "activation",
     "compare_outputs",
     "dot",
@@ -81,8 +81,10 @@ def _float8_dtype(name: str) -> np.dtype:
 
 
 @dataclass(frozen=True)
-class Precision:
-    """A precision mode of the accelerator and the parameters of its emulation.
+class NumericMode:
+    """A precision mode of the accelerator and the parameters of its emulation: how numbers
+    are computed. (The chip's throughput and storage facts of a mode are another thing,
+    `rnnc.target.arch.Precision`, which the cost model reads.)
 
     Attributes:
         name: ``"fp32"`` or ``"mixed"``. In ``fp32`` the other fields are ignored.
@@ -196,15 +198,15 @@ def _number(x: float) -> str:
     return str(int(x)) if x.is_integer() and abs(x) < 2**53 else repr(x)
 
 
-FP32 = Precision("fp32")
-MIXED = Precision("mixed")
+FP32 = NumericMode("fp32")
+MIXED = NumericMode("mixed")
 
 _OPTION_SYNTAX = (
     "expected NAME or mixed:KEY=VALUE[,KEY=VALUE...] with KEY in fmt, lut, range, interp"
 )
 
 
-def parse_precision(text: str) -> Precision:
+def parse_precision(text: str) -> NumericMode:
     """Parse a precision from the command line.
 
     Syntax: ``fp32``, ``mixed``, or ``mixed:KEY=VALUE[,KEY=VALUE...]`` where KEY is
@@ -265,7 +267,7 @@ def _largest_finite(dtype: np.dtype) -> float:
     return float(ml_dtypes.finfo(dtype).max)
 
 
-def quantize(precision: Precision, x: Any) -> np.ndarray:
+def quantize(precision: NumericMode, x: Any) -> np.ndarray:
     """`x` rounded to the 8-bit format (in mixed mode) and returned as float32.
 
     Rounding is ml_dtypes' round-to-nearest-even. Values beyond the format's largest
@@ -282,7 +284,7 @@ def quantize(precision: Precision, x: Any) -> np.ndarray:
     return saturated.astype(precision.float8_dtype).astype(np.float32)
 
 
-def quantize_weights(precision: Precision, w: Any) -> np.ndarray:
+def quantize_weights(precision: NumericMode, w: Any) -> np.ndarray:
     """The weights as stored on chip: 8-bit values (as float32) in mixed mode, float32
     in fp32 mode.
 
@@ -320,7 +322,7 @@ def _take(array: np.ndarray, axis: int, index: slice) -> np.ndarray:
 
 
 def dot(
-    precision: Precision,
+    precision: NumericMode,
     a: Any,
     b: Any,
     axis: int = -1,
@@ -463,7 +465,7 @@ def _build_table(
     return LookupTable(-half_range, step, stored, slopes, interp)
 
 
-def lookup_table(precision: Precision, fn: Callable[[np.ndarray], Any]) -> LookupTable:
+def lookup_table(precision: NumericMode, fn: Callable[[np.ndarray], Any]) -> LookupTable:
     """The table of `fn` for `precision`'s table parameters, built once and cached per
     (fn, entries, range, interpolation). `fn` must be element-wise, accept float64
     arrays and, to be cached, be hashable (numpy ufuncs, functions and frozen dataclasses
@@ -477,7 +479,7 @@ def lookup_table(precision: Precision, fn: Callable[[np.ndarray], Any]) -> Looku
     return _cached_table(fn, *key)
 
 
-def activation(precision: Precision, fn: Callable[[np.ndarray], Any], x: Any) -> np.ndarray:
+def activation(precision: NumericMode, fn: Callable[[np.ndarray], Any], x: Any) -> np.ndarray:
     """The nonlinearity `fn` applied to `x`, as float32.
 
     fp32: ``fn`` itself on float32 input. mixed: through `fn`'s lookup table, inputs

@@ -11,7 +11,7 @@ from loop_models import FUSED, RnnModel, compile_to, parse
 from rnnc import interpreters as interpreter
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver import pipeline
-from rnnc.interpreters import loop_functions
+from rnnc.interpreters import loop_compiler, loop_functions
 from xdsl.parser import Parser
 
 S = "#loop.space<sram>"
@@ -321,25 +321,55 @@ def test_time_invariant_reductions_are_found_in_the_fused_lstm() -> None:
     all steps at once; the h part reads the state and is not."""
     module = compile_to(RnnModel("lstm", 4, 3, 5).mlir(), FUSED)
     (step,) = [op for op in module.walk() if op.name == "loop.sequential"]
-    found = loop_functions._time_invariant_segments(step)
+    found = loop_compiler._time_invariant_segments(step)
     assert len(found) == 4
     for _, segment, _ in found:
         loaded = {o.memref.name_hint for o in segment.ops if o.name == "loop.load"}
         assert loaded == {"w", "x"}
 
 
-def test_a_module_changed_in_place_is_compiled_again() -> None:
-    """Compiled loop programs are reused across runs of an unchanged module only."""
-    from rnnc.driver import pipeline
+def _counting_compilations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every loop program compiled from now on (the compilers, in order)."""
+    compiled: list[object] = []
 
+    class Counting(loop_compiler.LoopCompiler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            compiled.append(self)
+
+    monkeypatch.setattr(loop_functions, "LoopCompiler", Counting)
+    return compiled
+
+
+def test_a_module_changed_in_place_is_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runner reuses its compiled loop program across runs of an unchanged module only."""
+
+    compiled = _counting_compilations(monkeypatch)
     model = RnnModel("gru", 4, 3, 3)
     inputs = model.inputs(0)
     expected = interpreter.run(parse(model.mlir()), inputs)["Y"]
     module = compile_to(model.mlir(), "rnn-decompose")
-    first = interpreter.run(module, inputs)["Y"]
-    assert interpreter.run(module, inputs)["Y"].tobytes() == first.tobytes()
+    runner = interpreter.Runner(module)
+    first = runner(inputs)["Y"]
+    assert runner(inputs)["Y"].tobytes() == first.tobytes()
+    assert runner(model.inputs(1))["Y"].tobytes() != first.tobytes()
+    assert len(compiled) == 1
     ctx = pipeline.make_context()
     spec = pipeline.build_pipeline("loop-fuse", pipeline.available_passes())
     pipeline.run_pipeline(ctx, module, spec, "<model>")  # in place
     assert sum(op.name == "loop.foreach" for op in module.walk()) < 10
-    np.testing.assert_allclose(interpreter.run(module, inputs)["Y"], expected, rtol=1e-5)
+    np.testing.assert_allclose(runner(inputs)["Y"], expected, rtol=1e-5)
+    assert len(compiled) == 2
+
+
+def test_runs_share_no_compiled_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` compiles for each call: nothing is kept in a global between runs, so a module
+    built at the address of a freed one cannot pick up its program."""
+    compiled = _counting_compilations(monkeypatch)
+    model = RnnModel("rnn", 3, 2, 2)
+    inputs = model.inputs(0)
+    results = [
+        interpreter.run(compile_to(model.mlir(), "rnn-decompose"), inputs)["Y"] for _ in range(3)
+    ]
+    assert len(compiled) == 3
+    assert results[0].tobytes() == results[1].tobytes() == results[2].tobytes()

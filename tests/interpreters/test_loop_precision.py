@@ -1,4 +1,4 @@
-"""Precision modes in the loop-level interpreter (`interpreter.run(..., precision=...)`):
+"""NumericMode modes in the loop-level interpreter (`interpreter.run(..., precision=...)`):
 fp32 is the default and unchanged, mixed mode agrees with an independent evaluation built
 from the `rnnc.numerics.precision` primitives, and its error against fp32 on whole DeepBench
 sequences is that of the 8-bit arithmetic."""
@@ -9,12 +9,13 @@ import math
 
 import numpy as np
 import pytest
-from loop_models import DECOMPOSED, FUSED, GATES
+from loop_models import DECOMPOSED, FUSED
 from rnnc import interpreters as interpreter
+from rnnc.dialects import rnn
 from rnnc.driver import pipeline
 from rnnc.frontends import deepbench
 from rnnc.frontends.deepbench import Task
-from rnnc.numerics.precision import FP32, MIXED, Precision, activation, compare_outputs, dot
+from rnnc.numerics.precision import FP32, MIXED, NumericMode, activation, compare_outputs, dot
 from xdsl.dialects.builtin import ModuleOp
 
 Arrays = dict[str, np.ndarray]
@@ -33,7 +34,7 @@ def _random_model(task: Task, seed: int) -> tuple[Arrays, Arrays]:
     `deepbench.random_weights`, whose values lie on an 8-bit grid already, these are
     rounded by the 8-bit format, so the mixed mode's error is the one real weights see."""
     rng = np.random.default_rng(seed)
-    rows, scale = GATES[task.cell] * task.hidden, 1 / math.sqrt(task.hidden)
+    rows, scale = rnn.CELLS[task.cell].gate_count() * task.hidden, 1 / math.sqrt(task.hidden)
     shapes = {
         "W": (1, rows, task.inputs),
         "R": (1, rows, task.hidden),
@@ -87,7 +88,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def lstm_reference(
-    precision: Precision, weights: Arrays, x: np.ndarray, *, one_stream: bool
+    precision: NumericMode, weights: Arrays, x: np.ndarray, *, one_stream: bool
 ) -> Arrays:
     """An ONNX LSTM (gates i, o, f, c; no peepholes) with `dot` for every matrix product
     and `activation` for every nonlinearity. `one_stream`: each gate's products over x and

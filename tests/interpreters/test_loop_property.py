@@ -9,23 +9,20 @@ semantics, checked against onnxruntime elsewhere) is the reference.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from loop_models import (
     DECOMPOSED,
     FUSED,
-    PER_DIRECTION,
     RnnModel,
     compile_to,
     parse,
     relative_error,
 )
 from rnnc import interpreters as interpreter
+from rnnc.dialects import rnn
 
-ACTIVATIONS = (
-    "Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu",
-    "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus",
-)  # fmt: skip
+ACTIVATIONS = tuple(rnn.ACTIVATION_PARAMETERS)
 
 TOLERANCE = 1e-5
 
@@ -37,7 +34,7 @@ def models(draw: st.DrawFn) -> RnnModel:
     nd = 2 if direction == "bidirectional" else 1
     activations = alpha = beta = None
     if draw(st.booleans()):
-        count = PER_DIRECTION[cell] * nd
+        count = rnn.CELLS[cell].activations_per_direction() * nd
         activations = tuple(
             draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=count, max_size=count))
         )
@@ -75,6 +72,10 @@ def models(draw: st.DrawFn) -> RnnModel:
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(model=models(), seed=st.integers(0, 2**16))
+# the models of tests/filecheck/transforms/rnn-decompose-{gru,rnn}.mlir
+@example(model=RnnModel("gru", 4, 3, 5, linear_before_reset=0), seed=1)
+@example(model=RnnModel("gru", 4, 3, 5, linear_before_reset=1), seed=2)
+@example(model=RnnModel("rnn", 4, 3, 5), seed=3)
 def test_loop_levels_agree_with_the_rnn_level(model: RnnModel, seed: int) -> None:
     text = model.mlir()
     inputs = model.inputs(seed)

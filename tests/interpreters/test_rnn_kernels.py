@@ -27,8 +27,8 @@ from onnx_cases import (
     rel_err,
     run_onnxruntime,
 )
+from rnnc.dialects.rnn import ACTIVATION_NAMES
 from rnnc.interpreters.rnn_kernels import (
-    ACTIVATION_NAMES,
     Activation,
     gru,
     lstm,

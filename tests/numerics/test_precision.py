@@ -15,7 +15,7 @@ from rnnc.interpreters.rnn_kernels import Activation
 from rnnc.numerics.precision import (
     FP32,
     MIXED,
-    Precision,
+    NumericMode,
     activation,
     compare_outputs,
     dot,
@@ -49,7 +49,7 @@ def ml_dtypes_round(x: np.ndarray, dtype: type = E4M3) -> np.ndarray:
     return np.asarray(x, dtype=np.float64).astype(dtype).astype(np.float64)
 
 
-# ---- Precision and parse_precision ------------------------------------------------------------
+# ---- NumericMode and parse_precision ---------------------------------------------------------
 
 
 def test_constants() -> None:
@@ -57,7 +57,7 @@ def test_constants() -> None:
     assert MIXED.name == "mixed" and MIXED.mixed
     assert MIXED.float8_dtype == np.dtype(E4M3)
     assert (MIXED.lut_entries, MIXED.lut_range, MIXED.lut_interp) == (1024, 8.0, "linear")
-    assert hash(MIXED) == hash(Precision())
+    assert hash(MIXED) == hash(NumericMode())
     with pytest.raises(AttributeError):
         MIXED.lut_entries = 12  # type: ignore[misc]
 
@@ -68,15 +68,15 @@ def test_constants() -> None:
         ("fp32", FP32),
         ("mixed", MIXED),
         (" Mixed ", MIXED),
-        ("mixed:lut=512,range=6", Precision(lut_entries=512, lut_range=6.0)),
-        ("mixed: LUT = 512 , Range=6.5", Precision(lut_entries=512, lut_range=6.5)),
-        ("mixed:interp=nearest", Precision(lut_interp="nearest")),
-        ("mixed:fmt=e5m2", Precision(float8="float8_e5m2")),
-        ("mixed:fmt=float8_e4m3", Precision(float8="float8_e4m3")),
+        ("mixed:lut=512,range=6", NumericMode(lut_entries=512, lut_range=6.0)),
+        ("mixed: LUT = 512 , Range=6.5", NumericMode(lut_entries=512, lut_range=6.5)),
+        ("mixed:interp=nearest", NumericMode(lut_interp="nearest")),
+        ("mixed:fmt=e5m2", NumericMode(float8="float8_e5m2")),
+        ("mixed:fmt=float8_e4m3", NumericMode(float8="float8_e4m3")),
         ("mixed:fmt=E4M3", MIXED),
     ],
 )
-def test_parse_precision(text: str, expected: Precision) -> None:
+def test_parse_precision(text: str, expected: NumericMode) -> None:
     assert parse_precision(text) == expected
 
 
@@ -110,11 +110,11 @@ def test_parse_precision_errors(text: str, message: str) -> None:
 
 def test_precision_validation() -> None:
     with pytest.raises(ValueError, match="'fp32' or 'mixed'"):
-        Precision("fp16")  # type: ignore[arg-type]
+        NumericMode("fp16")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="integer"):
-        Precision(lut_entries=True)
+        NumericMode(lut_entries=True)
     with pytest.raises(ValueError, match="integer"):
-        Precision(lut_entries=512.0)  # type: ignore[arg-type]
+        NumericMode(lut_entries=512.0)  # type: ignore[arg-type]
 
 
 @settings(max_examples=60, deadline=None)
@@ -125,7 +125,7 @@ def test_precision_validation() -> None:
     interp=st.sampled_from(["linear", "nearest"]),
 )
 def test_spec_round_trips(fmt: str, entries: int, half_range: float, interp: str) -> None:
-    precision = Precision("mixed", fmt, entries, half_range, interp)  # type: ignore[arg-type]
+    precision = NumericMode("mixed", fmt, entries, half_range, interp)  # type: ignore[arg-type]
     assert parse_precision(precision.spec) == precision
     assert parse_precision(str(precision)) == precision
     assert precision.describe().startswith("mixed (")
@@ -149,7 +149,7 @@ def _spread(rng: np.random.Generator, size: int, low: float, high: float) -> np.
 
 @pytest.mark.parametrize("fmt", ["float8_e4m3fn", "float8_e5m2"])
 def test_quantize_is_ml_dtypes_rounding(fmt: str) -> None:
-    precision = Precision(float8=fmt)
+    precision = NumericMode(float8=fmt)
     x = _spread(np.random.default_rng(1), 20000, -20, 8)
     got = quantize(precision, x)
     assert got.dtype == np.float32
@@ -276,7 +276,7 @@ def test_dot_overflow_and_wide_format() -> None:
     np.testing.assert_array_equal(got, reference.astype(np.float32))
     assert np.isposinf(got[0]) and np.isnan(got[1]) and got[2] == 9.25
     # E5M2's tiny products are not binary16 values: rounded like the multiplier output
-    e5m2 = Precision(float8="float8_e5m2")
+    e5m2 = NumericMode(float8="float8_e5m2")
     rng = np.random.default_rng(6)
     x, y = _spread(rng, 4001, -16, 2), _spread(rng, 4001, -16, 2)
     pairs, reference = stagewise_reference(x, y, -1, E5M2)
@@ -350,7 +350,7 @@ TABLES = [MIXED, parse_precision("mixed:interp=nearest"), parse_precision("mixed
 
 @pytest.mark.parametrize("precision", TABLES, ids=lambda p: p.spec)
 @pytest.mark.parametrize("which", FUNCTIONS)
-def test_lut_error_bound(precision: Precision, which: str) -> None:
+def test_lut_error_bound(precision: NumericMode, which: str) -> None:
     """Inside the range: nearest entry errs by at most h/2 max|f'|, linear interpolation
     by h^2/8 max|f''| (h the spacing), plus float32 roundings of the table and of the
     index arithmetic (at most 2^-12 of a step, so 2^-12 h max|f'|, and a few ulps)."""
@@ -505,7 +505,7 @@ def _uniform(rng: np.random.Generator, scale: float, shape: tuple[int, ...]) -> 
 
 
 def lstm_step(
-    precision: Precision,
+    precision: NumericMode,
     weights: np.ndarray,
     bias: np.ndarray,
     x: np.ndarray,
@@ -526,7 +526,7 @@ def lstm_step(
 
 
 def gru_step(
-    precision: Precision,
+    precision: NumericMode,
     weights: tuple[np.ndarray, np.ndarray, np.ndarray],
     biases: tuple[np.ndarray, np.ndarray, np.ndarray],
     x: np.ndarray,
@@ -557,7 +557,7 @@ def _check_sequence(errors: list[float], bound: float, name: str) -> None:
     assert late < 2.5 * early, detail
 
 
-def lstm_errors(mixed: Precision) -> tuple[list[float], float]:
+def lstm_errors(mixed: NumericMode) -> tuple[list[float], float]:
     """Max |h(mixed) - h(fp32)| after each step of an LSTM H=512 T=25 run, and max |h| in
     fp32 at the end."""
     hidden, steps = 512, 25
@@ -591,7 +591,7 @@ def test_float8_format_choice() -> None:
     that weights of ±1/sqrt(512) = ±0.044 keep only a few subnormal levels (0.064)."""
     e4m3 = lstm_errors(MIXED)[0][-1]
     for other in ("float8_e5m2", "float8_e3m4"):
-        assert 2 * e4m3 < lstm_errors(Precision(float8=other))[0][-1], other
+        assert 2 * e4m3 < lstm_errors(NumericMode(float8=other))[0][-1], other
 
 
 def test_gru_sequence_mixed_vs_fp32() -> None:

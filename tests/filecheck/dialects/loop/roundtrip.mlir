@@ -109,7 +109,7 @@ func.func @main(%X: tensor<3x4xf32>, %W: tensor<8x4xf32>) -> tensor<3x8xf32> {
 // GENERIC:      "loop.foreach"() <{extents = array<i64: 8>, par = array<i64: 2>}> ({
 // GENERIC-NEXT: ^bb0(%i: index):
 // GENERIC:      "loop.sequential"() <{steps = 3 : i64}> ({
-// GENERIC:      "loop.reduce"() <{combiner = "add", extents = array<i64: 4, 8>, par = 2 : i64, vec = 4 : i64}> ({
+// GENERIC:      "loop.reduce"() <{combiner = #loop<combiner add>, extents = array<i64: 4, 8>, par = 2 : i64, vec = 4 : i64}> ({
 // GENERIC:      "loop.load"(%h, %m, %t) <{offsets = array<i64: 0>, buffer_offset = 0 : i64, operandSegmentSizes = array<i32: 1, 1, 1>}>
 // GENERIC:      "loop.hard_sigmoid"(%s6) <{alpha = 2.000000e-01 : f64, beta = 5.000000e-01 : f64}> : (f32) -> f32
 // GENERIC:      "loop.store"(%v, %h, %j, %t) <{offsets = array<i64: 0>, buffer_offset = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1>}>

@@ -88,7 +88,7 @@ func.func @combiner(%X: tensor<4xf32>) {
   }
   func.return
 }
-// CHECK: verify_errors.mlir:84:5: error: loop.reduce: unknown combiner 'avg' (expected one of add, mul, max, min)
+// CHECK: verify_errors.mlir:84:22: error: loop.reduce: unknown combiner 'avg' (expected one of add, mul, max, min)
 
 // -----
 
@@ -161,3 +161,19 @@ func.func @offsets(%i: index) {
   func.return
 }
 // CHECK: verify_errors.mlir:160:3: error: loop.load: property 'offsets' has 1 entries, expected 2 (one per dimension of memref<4x4xf32, #loop.space<sram>>)
+
+// -----
+
+// The combiner is an enum property: the generic form names the allowed values.
+func.func @generic_combiner(%X: tensor<4xf32>) {
+  %x = loop.from_tensor %X : tensor<4xf32> -> memref<4xf32, #loop.space<sram>>
+  loop.foreach (%i) in (1) par (1) {
+    %s = "loop.reduce"() <{combiner = #loop<combiner avg>, extents = array<i64: 4>, par = 1 : i64, vec = 1 : i64}> ({
+    ^bb0(%k: index):
+      %v = loop.load %x[%k] : memref<4xf32, #loop.space<sram>>
+      loop.yield %v : f32
+    }) : () -> f32
+  }
+  func.return
+}
+// CHECK: verify_errors.mlir:171:54: error: Expected `add`, `mul`, `max`, or `min`.
