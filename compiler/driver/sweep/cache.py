@@ -35,16 +35,19 @@ def default_cache_dir() -> Path:
 def compiler_fingerprint() -> str:
     """rnnc's version and the SHA-256 of its source: every .py and .json file of the
     installed packages (rnnc, rnnc.dialects, rnnc.passes), by relative path."""
-    import rnnc
     import rnnc.dialects
     import rnnc.passes
 
+    roots = {
+        "rnnc": Path(__file__).resolve().parents[2],  # the rnnc package: driver/sweep/..
+        "rnnc.dialects": Path(rnnc.dialects.__file__).parent,
+        "rnnc.passes": Path(rnnc.passes.__file__).parent,
+    }
     digest = hashlib.sha256()
-    for package in (rnnc, rnnc.dialects, rnnc.passes):
-        root = Path(package.__file__).parent
+    for name, root in roots.items():
         files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".json") and p.is_file())
         for path in files:
-            digest.update(f"{package.__name__}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(f"{name}/{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return f"{_version()}+{digest.hexdigest()[:16]}"
 
