@@ -5,6 +5,8 @@
     rnnc import model.onnx -o model.mlir                     ONNX front end
     rnnc gen CELL HIDDEN STEPS [--batch N] [--seed S] -o model.mlir   DeepBench-style model
     rnnc gen --csv-row N [--csv FILE] [--seed S] -o model.mlir         ... from a DeepBench row
+    rnnc sweep STUDY.yaml -o results.parquet|.csv [--engine local|ray]  design-space study
+    rnnc plot results.parquet --kind pareto|speedup|heatmap -o fig.png  its pictures
 
 Errors in user input are printed as one `location: error: message` diagnostic and exit
 with status 1; no traceback, and no output file is left behind. Set RNNC_TRACEBACK=1 to see
@@ -212,6 +214,50 @@ def _gen_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-o", "--output", required=True, help="the .mlir to write; weights go to a .npz beside it"
     )
+    return parser
+
+
+def _sweep_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="rnnc sweep",
+        description="Compile every point of a design-space study (models x architectures x "
+        "pipelines x precisions x objectives x chips) and write one row per point.",
+    )
+    parser.add_argument("study", help="the study (.yaml or .json)")
+    parser.add_argument("-o", "--output", required=True, help="the table: .parquet or .csv")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="a local process pool (default) or Ray tasks")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="with --engine ray: an existing Ray cluster, whose nodes have rnnc "
+                        "installed (default: start a local instance)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes (local) or CPUs of the local Ray instance "
+                        "(default: this machine's cores)")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache", metavar="DIR",
+                       help="the result cache (default: $RNNC_CACHE_DIR or ~/.cache/rnnc/sweep)")
+    cache.add_argument("--no-cache", action="store_true", help="compute every point")
+    parser.add_argument("--max-points", type=int, metavar="N",
+                        help="compute at most N points not cached yet, then stop (no table "
+                        "until every point has a result; run again to resume)")
+    return parser
+
+
+def _plot_parser() -> argparse.ArgumentParser:
+    from rnnc.driver.plot import KINDS
+
+    parser = ArgumentParser(prog="rnnc plot", description="Draw a sweep's results.")
+    parser.add_argument("results", help="the table written by rnnc sweep (.parquet or .csv)")
+    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("-o", "--output", action="append", required=True, metavar="FILE",
+                        help=".png or .svg (repeatable)")
+    parser.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
+                        help="keep only the rows where COLUMN is VALUE (repeatable)")
+    parser.add_argument("--x", choices=["pcus", "area"], default="pcus",
+                        help="pareto: PCUs used by the design, or the chip's die area")
+    parser.add_argument("--axes", nargs=2, metavar=("FIELD", "FIELD"),
+                        help="heatmap: the two varied architecture fields (default: the two "
+                        "the study varies)")
     return parser
 
 
@@ -459,12 +505,53 @@ def gen_main(argv: Sequence[str]) -> None:
         outputs.commit()
 
 
+def sweep_main(argv: Sequence[str]) -> int:
+    from rnnc.driver import sweep
+    from rnnc.driver.sweep import cache, table
+
+    args = _sweep_parser().parse_args(argv)
+    if args.address is not None and args.engine != "ray":
+        raise Diagnostic("--address", "only goes with --engine ray")
+    for flag, value in (("--workers", args.workers), ("--max-points", args.max_points)):
+        if value is not None and value < 1:
+            raise Diagnostic(flag, f"expected at least 1, got {value}")
+    table.check_output(args.output)
+    study = sweep.load_study(args.study)
+    folder = Path(args.cache) if args.cache else cache.default_cache_dir()
+    with Outputs() as outputs:
+        outputs.reserve(args.output)  # a sweep can be long: know first that it can be written
+        try:
+            outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
+                                      address=args.address,
+                                      cache_dir=None if args.no_cache else folder,
+                                      max_points=args.max_points)
+        except KeyboardInterrupt:
+            sys.stderr.write("rnnc sweep: interrupted; finished points are cached: run the "
+                             "sweep again to resume\n")
+            return 130
+        sys.stderr.write(f"rnnc sweep: {outcome.summary()}\n")
+        if outcome.rows is None:
+            return 0
+        outputs.write(args.output, table.writer(args.output, outcome.rows, outcome.columns))
+        outputs.commit()
+    return 0
+
+
+def plot_main(argv: Sequence[str]) -> None:
+    from rnnc.driver.plot import plot
+
+    args = _plot_parser().parse_args(argv)
+    plot(args.results, args.kind, args.output, where=args.where, x=args.x, axes=args.axes)
+
+
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "run": run_main,
     "import": import_main,
     "gen": gen_main,
     "sim": backend_commands.sim_main,
     "show": backend_commands.show_main,
+    "sweep": sweep_main,
+    "plot": plot_main,
 }
 
 

@@ -418,12 +418,9 @@ def _check_finite(data: object, source: str, path: tuple[object, ...] = ()) -> N
 def architecture_from_dict(data: object, source: str = "<architecture>") -> Architecture:
     """Validate a parsed architecture description and build the typed object."""
     _check_finite(data, source)
-    errors = sorted(_validator().iter_errors(data), key=_document_order)
-    if errors:
-        message = _describe_error(errors[0])
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise ArchitectureError(source, message)
+    problem = schema_problem(_validator(), data)
+    if problem is not None:
+        raise ArchitectureError(source, problem)
     assert isinstance(data, dict)
     _check_consistency(data, source)
     return _build(data)
@@ -434,6 +431,19 @@ def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def schema_problem(validator: jsonschema.Validator, data: object) -> str | None:
+    """The first violation of the schema (in document order) as one sentence naming the
+    field, with a count of the others; None when `data` is valid. Shared with the other
+    validated user files (studies), so that they all report errors alike."""
+    errors = sorted(validator.iter_errors(data), key=_document_order)
+    if not errors:
+        return None
+    message = _describe_error(errors[0])
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return message
 
 
 def _document_order(error: jsonschema.ValidationError) -> tuple[str, ...]:
@@ -612,4 +622,5 @@ __all__ = [
     "architecture_from_dict",
     "load_architecture",
     "preset_names",
+    "schema_problem",
 ]

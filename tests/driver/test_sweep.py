@@ -1,0 +1,249 @@
+"""`rnnc sweep`: engines agree, interrupted sweeps resume, failing points are rows.
+
+The study here is small (2 tiny models x 4 chips x 2 pipelines = 16 points, ~0.1 s each)
+and includes points that fail for real: the decomposed programs do not fit a chip with 24
+PMUs, and a chip whose PCUs do not divide over its rows cannot be laid out.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rnnc.driver import cli
+from rnnc.driver.sweep import load_study, run_sweep, table
+from rnnc.driver.sweep.cache import ResultCache, compiler_fingerprint, point_key
+from rnnc.driver.sweep.study import fit_grid, spread
+from rnnc.target.arch import load_architecture
+
+STUDY = """\
+name: tiny
+models:
+  - gen: {cell: lstm, hidden: 64, steps: 4}
+  - gen: {cell: gru, hidden: 32, steps: 2}
+architectures:
+  - preset: plasticine-rnn
+    fit_grid: true
+    grid:
+      pcu.count: [192, 100]
+      pmu.count: [24, 384]
+pipelines: [fused, decomposed]
+"""
+
+
+def _study(tmp_path: Path, text: str = STUDY, name: str = "study.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _deterministic(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows without compile seconds, the one measured column."""
+    keep = table.deterministic_columns(list(rows[0]))
+    return [{name: row[name] for name in keep} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The small study on one local worker, without a cache."""
+    study = load_study(_study(tmp_path_factory.mktemp("reference")))
+    outcome = run_sweep(study, workers=1, progress=False)
+    assert outcome.rows is not None and outcome.computed == 16
+    return outcome.rows
+
+
+# ---- the table ------------------------------------------------------------------------------
+
+
+def test_one_row_per_point_in_study_order(reference: list[dict[str, Any]]) -> None:
+    assert [row["point"] for row in reference] == list(range(16))
+    assert [row["model"] for row in reference[::8]] == ["lstm-64-4", "gru-32-2"]
+    first = reference[0]
+    assert (first["pcu.count"], first["pmu.count"], first["pipeline"]) == (192, 24, "fused")
+    assert (first["precision"], first["objective"], first["chips"], first["run"]) == (
+        "mixed", "latency", 1, "search")
+    assert first["status"] == "ok" and first["reason"] is None
+    assert first["design"].count("/") == 2  # one fused nest: hu/ru/rv
+    assert first["pcus"] <= first["arch_pcus"] == 192 and first["pmus"] <= 24
+    assert first["predicted_latency_ms"] > 0 and first["simulated_latency_ms"] is None
+    assert first["bound"] and first["compile_seconds"] > 0
+
+
+def test_the_preset_counts_give_the_preset_back(reference: list[dict[str, Any]]) -> None:
+    """fit_grid on the preset's own counts lays out the preset's own grid: same hash."""
+    preset = load_architecture("plasticine-rnn")
+    rows = [r for r in reference if (r["pcu.count"], r["pmu.count"]) == (192, 384)]
+    assert {r["arch_sha256"] for r in rows} == {preset.digest()}
+    assert rows[0]["die_area_mm2"] == pytest.approx(preset.die_area_mm2())
+
+
+def test_failing_points_are_rows_with_reasons(reference: list[dict[str, Any]]) -> None:
+    statuses = {(r["model"], r["pcu.count"], r["pmu.count"], r["pipeline"]): r for r in reference}
+    tight = statuses[("lstm-64-4", 192, 24, "decomposed")]
+    assert tight["status"] == "failed"
+    assert tight["reason"] == ("loop-assign-resources: no design point of 'xw_i' and the other "
+                               "nests fits 189 PCUs and 22 PMUs")
+    assert tight["design"] is None and tight["predicted_latency_ms"] is None
+    odd = statuses[("gru-32-2", 100, 384, "fused")]
+    assert odd["status"] == "invalid-arch"
+    assert odd["reason"] == ("fit_grid: 100 PCUs and 384 PMUs do not divide evenly over the "
+                             "grid's 24 rows")
+    assert odd["arch_sha256"] is None and odd["precision"] is None
+    assert sum(r["status"] == "ok" for r in reference) == 6
+
+
+def test_invalid_architecture_reason_is_the_architecture_checker(tmp_path: Path) -> None:
+    text = STUDY.replace("fit_grid: true", "fit_grid: false").replace(
+        "pcu.count: [192, 100]\n      pmu.count: [24, 384]", "pmu.banks: [1, 16]"
+    ).replace("pipelines: [fused, decomposed]", "pipelines: [fused]")
+    outcome = run_sweep(load_study(_study(tmp_path, text)), workers=1, progress=False)
+    assert outcome.rows is not None
+    bad = [r for r in outcome.rows if r["pmu.banks"] == 1]
+    assert len(bad) == 2 and {r["status"] for r in bad} == {"invalid-arch"}
+    assert bad[0]["reason"] == ("field 'pmu.banks': expected banks x bank_width_bits >= 512 (one "
+                                "PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32")
+    assert {r["status"] for r in outcome.rows if r["pmu.banks"] == 16} == {"ok"}
+
+
+def test_unsupported_precision_is_a_failed_row(tmp_path: Path) -> None:
+    text = STUDY.replace("pipelines: [fused, decomposed]", "pipelines: [fused]\n"
+                         "precisions: [fp32, fp16]").replace("[192, 100]", "[192]").replace(
+                         "[24, 384]", "[384]")
+    outcome = run_sweep(load_study(_study(tmp_path, text)), workers=1, progress=False)
+    assert outcome.rows is not None
+    fp16 = [r for r in outcome.rows if r["precision"] == "fp16"]
+    assert len(fp16) == 2 and {r["status"] for r in fp16} == {"failed"}
+    assert fp16[0]["reason"] == ("architecture 'plasticine-rnn' does not support precision "
+                                 "'fp16' (supported: fp32, mixed)")
+    assert {r["status"] for r in outcome.rows if r["precision"] == "fp32"} == {"ok"}
+
+
+# ---- engines ----------------------------------------------------------------------------------
+
+
+def test_two_local_workers_give_the_same_table(
+    tmp_path: Path, reference: list[dict[str, Any]]
+) -> None:
+    outcome = run_sweep(load_study(_study(tmp_path)), workers=2, progress=False)
+    assert outcome.rows is not None
+    assert _deterministic(outcome.rows) == _deterministic(reference)
+
+
+def test_ray_gives_the_same_table_as_the_local_pool(
+    tmp_path: Path, reference: list[dict[str, Any]]
+) -> None:
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'rnnc[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_sweep(load_study(_study(tmp_path)), engine="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert outcome.rows is not None and outcome.computed == 16
+    assert _deterministic(outcome.rows) == _deterministic(reference)
+
+
+# ---- cache and resume ------------------------------------------------------------------------
+
+
+def test_a_stopped_sweep_resumes_with_only_the_missing_points(
+    tmp_path: Path, reference: list[dict[str, Any]]
+) -> None:
+    study = load_study(_study(tmp_path))
+    cache = tmp_path / "cache"
+    first = run_sweep(study, workers=1, cache_dir=cache, max_points=6, progress=False)
+    assert (first.computed, first.cached, first.rows) == (6, 0, None)
+    assert "10 still to compute" in first.summary()
+    second = run_sweep(study, workers=1, cache_dir=cache, progress=False)
+    assert (second.computed, second.cached) == (10, 6)
+    assert second.rows is not None
+    assert _deterministic(second.rows) == _deterministic(reference)
+    third = run_sweep(study, workers=1, cache_dir=cache, progress=False)
+    assert (third.computed, third.cached) == (0, 16)
+    assert third.rows == second.rows  # compile seconds too: a cached point keeps its own
+
+
+_INTERRUPTIBLE_RNNC = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from rnnc.driver.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_a_killed_sweep_resumes_with_only_the_missing_points(tmp_path: Path) -> None:
+    """Interrupt a real `rnnc sweep` (SIGINT, as Ctrl-C) once some points are cached; the
+    rerun computes exactly the points that were not."""
+    text = STUDY.replace("steps: 4}", "steps: 4}\n  - gen: {cell: rnn, hidden: 48, steps: 3}")
+    study_path = _study(tmp_path, text)
+    cache, output = tmp_path / "cache", tmp_path / "out.csv"
+    # rnnc's entry point with Python's SIGINT handler installed even where this test runs
+    # with SIGINT ignored (as a background job), which the child would inherit
+    command = [sys.executable, "-c", _INTERRUPTIBLE_RNNC, "sweep", study_path,
+               "-o", str(output), "--workers", "1", "--cache", str(cache)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(cache.rglob("*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted; finished points are cached" in stderr and not output.exists()
+    done = len(list(cache.rglob("*.json")))
+    assert 3 <= done < 24
+    outcome = run_sweep(load_study(study_path), workers=1, cache_dir=cache, progress=False)
+    assert (outcome.computed, outcome.cached) == (24 - done, done)
+
+
+def test_the_key_changes_with_what_the_result_depends_on(tmp_path: Path) -> None:
+    points = load_study(_study(tmp_path)).points
+    fingerprint = compiler_fingerprint()
+    keys = {point_key(p, fingerprint) for p in points}
+    assert len(keys) == len(points)
+    assert point_key(points[0], fingerprint) != point_key(points[0], fingerprint + "x")
+    relabelled = STUDY.replace("steps: 4}", "steps: 4}\n    label: small-lstm")
+    again = load_study(_study(tmp_path, relabelled, "other.yaml")).points
+    assert point_key(again[0], fingerprint) == point_key(points[0], fingerprint)  # label only
+
+
+def test_a_damaged_cache_entry_is_computed_again(tmp_path: Path) -> None:
+    text = STUDY.replace("  - gen: {cell: lstm, hidden: 64, steps: 4}\n", "")
+    study = load_study(_study(tmp_path, text))
+    cache = tmp_path / "cache"
+    run_sweep(study, workers=1, cache_dir=cache, max_points=2, progress=False)
+    entry = next(cache.rglob("*.json"))
+    entry.write_text("{not json")
+    assert ResultCache(cache).get(entry.stem) is None
+    outcome = run_sweep(study, workers=1, cache_dir=cache, progress=False)
+    assert (outcome.computed, outcome.cached) == (7, 1)
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def test_cli_writes_parquet_and_csv_and_a_repeat_is_free(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'rnnc[sweep]')")
+    study, cache = _study(tmp_path), str(tmp_path / "cache")
+    parquet, csv = tmp_path / "r.parquet", tmp_path / "r.csv"
+    assert cli.main(["sweep", study, "-o", str(parquet), "--cache", cache, "--workers", "1"]) == 0
+    assert "16 points: 16 computed, 0 from the cache, 10 not ok" in capsys.readouterr().err
+    assert cli.main(["sweep", study, "-o", str(csv), "--cache", cache]) == 0
+    assert "16 points: 0 computed, 16 from the cache" in capsys.readouterr().err
+    assert table.read(str(parquet)) == table.read(str(csv))
+    first = parquet.read_bytes()
+    assert cli.main(["sweep", study, "-o", str(parquet), "--cache", cache]) == 0
+    assert parquet.read_bytes() == first
+
+
+def test_fit_grid_layouts() -> None:
+    assert spread(1, 2) == ["pmu", "pcu", "pmu"]
+    assert spread(1, 4) == ["pmu", "pmu", "pcu", "pmu", "pmu"]
+    assert spread(2, 1) == ["pcu", "pmu", "pcu"]
+    data = load_architecture("plasticine-rnn").to_dict()
+    data["pcu"]["count"], data["pmu"]["count"] = 96, 768
+    assert fit_grid(data) is None
+    assert data["grid"] == {"rows": 24, "cols": 36, "tile": [spread(1, 8)]}
