@@ -41,8 +41,9 @@ def wants_config(emit: str | None, output: str | None) -> bool:
 
 def compile_to_config(
     args: argparse.Namespace, transform: Callable[..., Any], optional: frozenset[str]
-) -> None:
-    """Run the default pipeline on `args.model` and write the configuration + weights.
+) -> dict[str, Any]:
+    """Run the default pipeline on `args.model`, write the configuration + weights and
+    return the configuration.
 
     `transform(text, args, pipeline, optional)` is the CLI's own (parsing, pass options,
     plug-ins and diagnostics stay in one place); `optional` are the design options, which
@@ -76,10 +77,9 @@ def compile_to_config(
     arch = load_architecture(args.arch) if args.arch else load_architecture()
     precision = FP32 if machine.precision == "fp32" else parse_precision(
         args.precision or machine.precision)
-    config = write_config(
+    return write_config(
         args.output, machine, arch, precision=precision, prediction=prediction, weights=weights
     )
-    print(summary_line(args.output, config))
 
 
 def write_config(

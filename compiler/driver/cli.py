@@ -322,7 +322,9 @@ def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.Func
 def compile_main(argv: Sequence[str]) -> int:
     args = _compile_parser().parse_args(argv)
     if backend_commands.wants_config(args.emit, args.output) and not args.stats:
-        backend_commands.compile_to_config(args, _transform, frozenset(PASS_OPTION_FLAGS))
+        config = backend_commands.compile_to_config(
+            args, _transform, frozenset(PASS_OPTION_FLAGS))
+        print(backend_commands.summary_line(args.output, config))
         return 0
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)

@@ -7,6 +7,7 @@ PMUs, and a chip whose PCUs do not divide over its rows cannot be laid out.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from rnnc.driver import cli
+from rnnc.driver.backend_commands import summary_line
 from rnnc.driver.sweep import load_study, run_sweep, table
 from rnnc.driver.sweep.cache import ResultCache, compiler_fingerprint, point_key
 from rnnc.driver.sweep.study import fit_grid, spread
@@ -247,3 +249,66 @@ def test_fit_grid_layouts() -> None:
     data["pcu"]["count"], data["pmu"]["count"] = 96, 768
     assert fit_grid(data) is None
     assert data["grid"] == {"rows": 24, "cols": 36, "tile": [spread(1, 8)]}
+
+
+# ---- the config and sim levels ----------------------------------------------------------------
+
+LEVEL_STUDY = """\
+models:
+  - gen: {cell: lstm, hidden: 16, steps: 4}
+architectures:
+  - preset: plasticine-rnn
+chips: [1, 2]
+run: LEVEL
+"""
+
+
+@pytest.fixture(scope="module")
+def cli_config(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same model through `rnnc gen`, `rnnc model.mlir -o config.json` and `rnnc sim`:
+    the config and the timing report."""
+    folder = tmp_path_factory.mktemp("cli")
+    model, config, report = folder / "m.mlir", folder / "m.json", folder / "report.json"
+    assert cli.main(["gen", "lstm", "16", "4", "-o", str(model)]) == 0
+    assert cli.main([str(model), "-o", str(config)]) == 0
+    assert cli.main(["sim", str(config), "--inputs", str(folder / "m.inputs.npz"), "-o",
+                     str(folder / "out.npz"), "--report", str(report)]) == 0
+    return json.loads(config.read_text()), json.loads(report.read_text())
+
+
+def _level_rows(tmp_path: Path, level: str) -> list[dict[str, Any]]:
+    study = load_study(_study(tmp_path, LEVEL_STUDY.replace("LEVEL", level)))
+    outcome = run_sweep(study, workers=1, progress=False)
+    assert outcome.rows is not None and len(outcome.rows) == 2
+    return outcome.rows
+
+
+def test_config_level_rows_are_the_config_rnnc_writes(
+    tmp_path: Path, cli_config: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    config, _ = cli_config
+    one_chip, two_chips = _level_rows(tmp_path, "config")
+    units = [unit["kind"] for unit in config["chips"][0]["units"]]
+    assert one_chip["status"] == "ok" and one_chip["reason"] is None
+    assert (one_chip["pcus"], one_chip["pmus"]) == (units.count("pcu"), units.count("pmu"))
+    hu, ru, rv = one_chip["design"].split("/")  # one fused nest in the time loop
+    assert f"design hu={hu} ru={ru} rv={rv};" in summary_line("m.json", config)
+    assert one_chip["total_cycles"] == config["predicted"]["total_cycles"]
+    assert one_chip["predicted_latency_ms"] == config["predicted"]["latency_ms"]
+    assert one_chip["simulated_cycles"] is None
+    # the config level's own pass failure, as the command line reports it
+    assert two_chips["status"] == "failed"
+    assert two_chips["reason"].startswith("a configuration describes one chip: --chips 2")
+
+
+def test_sim_level_rows_are_the_cycles_rnnc_sim_measures(
+    tmp_path: Path, cli_config: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    config, report = cli_config
+    one_chip, two_chips = _level_rows(tmp_path, "sim")
+    assert one_chip["status"] == "ok"
+    assert one_chip["total_cycles"] == config["predicted"]["total_cycles"]
+    # timing does not depend on the values: the sweep's random inputs, gen's inputs agree
+    assert one_chip["simulated_cycles"] == report["total_cycles"]
+    assert one_chip["simulated_latency_ms"] == report["latency_ms"]
+    assert two_chips["status"] == "failed" and two_chips["simulated_cycles"] is None

@@ -3,6 +3,7 @@ and no output file; nothing is compiled."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,10 +65,9 @@ CASES = {
         ": error: field 'architectures.0.preset': no preset 'tpu' (presets: plasticine, "
         "plasticine-rnn)",
     ),
-    "run-not-built": (
-        GOOD + "run: sim\n",
-        ": error: field 'run': 'sim' needs the spatial level, config.json and the config "
-        "simulator, which this rnnc does not have yet (it runs: search)",
+    "unknown-run": (
+        GOOD + "run: route\n",
+        ": error: field 'run': expected one of \"search\", \"config\", \"sim\", got \"route\"",
     ),
     "duplicate-models": (
         GOOD.replace("  - gen:", "  - suite: paper\n  - gen: {cell: lstm, hidden: 512, steps: "
@@ -156,7 +156,7 @@ def test_model_sources(tmp_path: Path) -> None:
 
 def test_the_levels_a_study_may_ask_for_are_the_levels_a_point_runs() -> None:
     from rnnc.driver.sweep.job import LEVELS
-    from rnnc.driver.sweep.study import BUILT_LEVELS, RUN_LEVELS
+    from rnnc.driver.sweep.study import RUN_LEVELS, SCHEMA_PATH
 
-    assert tuple(LEVELS) == BUILT_LEVELS
-    assert set(BUILT_LEVELS) <= set(RUN_LEVELS)
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert tuple(LEVELS) == RUN_LEVELS == tuple(schema["properties"]["run"]["enum"])

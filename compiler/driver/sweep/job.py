@@ -10,11 +10,18 @@ How far a point goes is its `run` level, one function per level, each building o
 before: `search` compiles the model to resource-assigned loops (decompose, fuse unless the
 pipeline is `decomposed`, then loop-assign-resources with the point's architecture,
 precision, objective and chips) and reads the chosen design, units, predicted latency and
-bound off the IR's `loop.cost` attributes.
+bound off the IR's `loop.cost` attributes. `config` runs the whole default pipeline of
+`rnnc model.mlir -o config.json` (the point's loop pipeline with a routable design, then
+partition, place, route, verify) and reads the design, the units placed and the prediction
+off the written config.json. `sim` runs that config in the config simulator on random inputs
+and adds the simulated cycles and latency. The weights (config, sim) and inputs (sim) are
+random with a fixed seed: the rows are reproducible, and a file model's weight file need not
+travel to the worker.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import tempfile
@@ -23,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.sweep.study import PIPELINES, Model, Point
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
@@ -32,6 +40,9 @@ OK = "ok"
 INVALID_ARCH = "invalid-arch"
 FAILED = "failed"
 ERROR = "error"
+
+#: The seed of the random weights and inputs of the `config` and `sim` levels.
+SEED = 0
 
 #: Statuses that are a property of the point (cached); `error` is a compiler bug.
 CACHEABLE = (OK, INVALID_ARCH, FAILED)
@@ -135,8 +146,35 @@ def search_level(point: Point, arch: Architecture) -> dict[str, Any]:
     }
 
 
+def config_level(point: Point, arch: Architecture) -> dict[str, Any]:
+    """Compile to a routed, verified config.json; its design, units and prediction."""
+    from rnnc.backend.load import load_config
+
+    with tempfile.TemporaryDirectory(prefix="rnnc-sweep-") as folder:
+        return _config_facts(load_config(_write_config(point, arch, Path(folder))).data)
+
+
+def sim_level(point: Point, arch: Architecture) -> dict[str, Any]:
+    """`config_level`, and the config simulator's cycles and latency for its config."""
+    from rnnc.backend.load import load_config
+    from rnnc.simulator.run import simulate_config
+
+    with tempfile.TemporaryDirectory(prefix="rnnc-sweep-") as folder:
+        loaded = load_config(_write_config(point, arch, Path(folder)))
+        _, report = simulate_config(loaded, _random_inputs(loaded.data["inputs"]))
+    return {
+        **_config_facts(loaded.data),
+        "simulated_cycles": report["total_cycles"],
+        "simulated_latency_ms": report["latency_ms"],
+    }
+
+
 #: Each run level's function (see the module docstring).
-LEVELS: dict[str, Callable[[Point, Architecture], dict[str, Any]]] = {"search": search_level}
+LEVELS: dict[str, Callable[[Point, Architecture], dict[str, Any]]] = {
+    "search": search_level,
+    "config": config_level,
+    "sim": sim_level,
+}
 
 
 def _compile(point: Point, arch: Architecture) -> ModuleOp:
@@ -146,26 +184,138 @@ def _compile(point: Point, arch: Architecture) -> ModuleOp:
 
     ctx = pipeline.make_context()
     with tempfile.TemporaryDirectory(prefix="rnnc-sweep-") as folder:
-        arch_file = Path(folder) / "arch.json"
-        arch_file.write_text(point.arch.data_json)
-        options = {
-            "arch": str(arch_file),
-            "objective": point.objective,
-            "precision": point.precision or "",
-            "chips": point.chips,
-        }
+        arch_file = _arch_file(point, Path(folder))
         try:
             module = _build(point.model, ctx)
-            passes = pipeline.build_pipeline(PIPELINES[point.pipeline], pipeline.available_passes())
-            configured = tuple(
-                dataclasses.replace(each, **options) if each.name == "loop-assign-resources"
-                else each
-                for each in passes
-            )
-            pipeline.run_pipeline(ctx, module, configured, point.model.label)
+            passes = _configured(PIPELINES[point.pipeline], _options(point, arch_file))
+            pipeline.run_pipeline(ctx, module, passes, point.model.label)
         except Diagnostic as error:
             raise _Failed(FAILED, error.message.replace(str(arch_file), arch.name)) from None
     return module
+
+
+def _write_config(point: Point, arch: Architecture, folder: Path) -> Path:
+    """Write the point's config.json (and its weights) into `folder` the way `rnnc
+    model.mlir -o config.json` does, from the model with random weights; its path."""
+    from rnnc.driver import backend_commands, pipeline
+    from rnnc.driver.io import save_npz
+
+    module = _build(point.model, pipeline.make_context())
+    module.attributes["rnn.weights"] = StringAttr("weights.npz")
+    save_npz(folder / "weights.npz", _random_weights(module))
+    model_file = folder / "model.mlir"
+    model_file.write_text(pipeline.print_ir(module))
+    arch_file = _arch_file(point, folder)
+    args = argparse.Namespace(
+        model=str(model_file), output=str(folder / "config.json"), arch=str(arch_file),
+        precision=point.precision, chips=point.chips, passes=None,
+    )
+    options = _options(point, arch_file) | {"routable": True}
+    try:
+        backend_commands.compile_to_config(args, _transform(point, options), frozenset())
+    except Diagnostic as error:
+        message = error.message.replace(str(arch_file), arch.name)
+        raise _Failed(FAILED, message.replace(str(folder) + "/", "")) from None
+    return Path(args.output)
+
+
+def _transform(point: Point, options: dict[str, Any]) -> Callable[..., ModuleOp]:
+    """The `transform` `compile_to_config` runs each half of its pipeline with: the point's
+    design options on every pass that takes them, and the point's loop pipeline (fused or
+    not) in place of the command line's."""
+    from rnnc.driver import backend_commands, pipeline
+
+    def transform(text: str, args: argparse.Namespace, spec: str, _: frozenset[str]) -> ModuleOp:
+        if spec == backend_commands.LOOP_PIPELINE:
+            spec = PIPELINES[point.pipeline]
+        ctx = pipeline.make_context()
+        module, source_map = pipeline.parse_module(ctx, text, args.model)
+        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map)
+        return module
+
+    return transform
+
+
+def _arch_file(point: Point, folder: Path) -> Path:
+    arch_file = folder / "arch.json"
+    arch_file.write_text(point.arch.data_json)
+    return arch_file
+
+
+def _options(point: Point, arch_file: Path) -> dict[str, Any]:
+    return {
+        "arch": str(arch_file),
+        "objective": point.objective,
+        "precision": point.precision or "",
+        "chips": point.chips,
+    }
+
+
+def _configured(spec: str, options: dict[str, Any]) -> tuple[Any, ...]:
+    """The passes of `spec`, each with the options it has a field for."""
+    from rnnc.driver import pipeline
+
+    return tuple(
+        dataclasses.replace(each, **{
+            name: value for name, value in options.items()
+            if name in {f.name for f in dataclasses.fields(each)}
+        })
+        for each in pipeline.build_pipeline(spec, pipeline.available_passes())
+    )
+
+
+def _random_weights(module: ModuleOp) -> dict[str, np.ndarray]:
+    """Values for every `rnn.weight` the module reads (uniform in +-0.1: the design and the
+    cycles do not depend on them)."""
+    from rnnc.dialects.rnn import WeightOp
+    from rnnc.driver.io import expected_of
+
+    rng = np.random.default_rng([SEED, 0])
+    weights = {}
+    for op in module.walk():
+        if isinstance(op, WeightOp) and op.key.data not in weights:
+            expected = expected_of(op.result.type)
+            if expected.element != "float":
+                raise _Failed(FAILED, f"the sweep draws random float weights; '{op.key.data}' "
+                              "is an integer weight")
+            weights[op.key.data] = rng.uniform(-0.1, 0.1, expected.shape).astype(np.float32)
+    return weights
+
+
+def _random_inputs(declared: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Uniform values in [-1, 1) for the config's inputs (integer inputs, such as sequence
+    lengths, have no random value that is valid, and are refused)."""
+    from rnnc.simulator.run import numpy_dtype
+
+    rng = np.random.default_rng([SEED, 1])
+    inputs = {}
+    for entry in declared:
+        dtype = numpy_dtype(entry["dtype"])
+        if dtype.kind != "f":
+            raise _Failed(FAILED, f"the sweep simulates random float inputs; input "
+                          f"'{entry['name']}' is {entry['dtype']}")
+        inputs[entry["name"]] = rng.uniform(-1.0, 1.0, entry["shape"]).astype(dtype)
+    return inputs
+
+
+def _config_facts(config: Any) -> dict[str, Any]:
+    """The row's design and unit columns from a config (the units actually placed), and
+    the cost model's prediction it records."""
+    looped = {nest for phase in config["program"]["schedule"] if phase["kind"] == "loop"
+              for nest in phase["nests"]}
+    units = config["chips"][0]["units"]
+    predicted = config["predicted"]
+    return {
+        "design": " ".join(f"{nest['hu']}/{nest['ru']}/{nest['rv']}"
+                           for nest in config["design"]["nests"] if nest["nest"] in looped),
+        "pcus": sum(1 for unit in units if unit["kind"] == "pcu"),
+        "pmus": sum(1 for unit in units if unit["kind"] == "pmu"),
+        "chips_used": config["design"]["chips"],
+        "cycles_per_step": predicted["cycles_per_step"],
+        "total_cycles": predicted["total_cycles"],
+        "predicted_latency_ms": predicted["latency_ms"],
+        "bound": predicted["bound"],
+    }
 
 
 def _build(model: Model, ctx: Any) -> ModuleOp:
@@ -208,4 +358,4 @@ def _design(step: Any) -> str:
 
 
 __all__ = ["CACHEABLE", "ERROR", "FAILED", "INVALID_ARCH", "LEVELS", "OK", "RESULT_FIELDS",
-           "run_point", "search_level"]
+           "SEED", "config_level", "run_point", "search_level", "sim_level"]

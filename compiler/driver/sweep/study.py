@@ -36,8 +36,6 @@ SCHEMA_PATH = Path(__file__).parent / "study.schema.json"
 #: the config simulator's run of it.
 RUN_LEVELS = ("search", "config", "sim")
 
-#: The levels this rnnc can run; the others need the spatial level and config.json.
-BUILT_LEVELS = ("search",)
 
 #: Pass pipelines from the rnn level to resource-assigned loops, per study pipeline name.
 PIPELINES = {
@@ -159,13 +157,6 @@ def load_study(path: str) -> Study:
         raise StudyError(path, problem)
     assert isinstance(data, dict)
     run = data.get("run", _DEFAULTS["run"])
-    if run not in BUILT_LEVELS:
-        raise StudyError(
-            path,
-            f"field 'run': '{run}' needs the spatial level, config.json and the config "
-            f"simulator, which this rnnc does not have yet (it runs: "
-            f"{', '.join(BUILT_LEVELS)})",
-        )
     folder = Path(path).parent
     models = _models(data["models"], folder, path)
     variants = [
@@ -377,7 +368,6 @@ def _canonical(data: Any) -> str:
 
 
 __all__ = [
-    "BUILT_LEVELS",
     "PIPELINES",
     "RUN_LEVELS",
     "Model",

@@ -14,8 +14,8 @@
 
 // RUN: not rnnc sweep %S/Inputs/sweep-unknown-field.yaml -o %t.bad.csv 2>&1 | filecheck %s --check-prefix=FIELD
 // RUN: not rnnc sweep %S/Inputs/sweep-grid-typo.yaml -o %t.bad.csv 2>&1 | filecheck %s --check-prefix=TYPO
-// RUN: not rnnc sweep %S/Inputs/sweep-run-config.yaml -o %t.bad.csv 2>&1 | filecheck %s --check-prefix=LEVEL
+// RUN: not rnnc sweep %S/Inputs/sweep-run-unknown.yaml -o %t.bad.csv 2>&1 | filecheck %s --check-prefix=LEVEL
 // RUN: not test -e %t.bad.csv
 // FIELD: sweep-unknown-field.yaml: error: field 'engine': unknown field (allowed: $schema, architectures, chips, description, models, name, objectives, pipelines, precisions, run)
 // TYPO: sweep-grid-typo.yaml: error: field 'architectures.0.grid.network.links_per_switch.vectors': no such architecture field (network.links_per_switch has: control, scalar, vector)
-// LEVEL: sweep-run-config.yaml: error: field 'run': 'config' needs the spatial level, config.json and the config simulator, which this rnnc does not have yet (it runs: search)
+// LEVEL: sweep-run-unknown.yaml: error: field 'run': expected one of "search", "config", "sim", got "route"
