@@ -17,12 +17,15 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import paper_tasks
 from rnnc.target.dse import SearchResult, search
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from paper_data import paper_tasks
 
 
 def timed(run: Callable[[], SearchResult], repeats: int) -> tuple[float, SearchResult]:

@@ -34,10 +34,11 @@ from rnnc.driver.io import load_npz
 from rnnc.frontends import deepbench
 from rnnc.simulator.run import machine_time, machine_values
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import paper_tasks
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from interp import plain_numpy
+from paper_data import paper_tasks
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "deepbench" / "lstm-512-25"
 

@@ -39,13 +39,13 @@ one PMU of tables beside each element-wise PCU, and the recurrent state.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from rnnc.dialects import rnn
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
 
@@ -60,8 +60,6 @@ BOUNDS = (COMPUTE_UNITS, MEMORY_CAPACITY, MEMORY_BANDWIDTH, RECURRENCE_LATENCY)
 # Intermediate buffers, biases added in 32-bit and the recurrent state are held as 32-bit
 # words (paper §4.1: accumulation and element-wise operations are 32-bit).
 WORD_BYTES = 4
-
-CELL_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 class CostError(ValueError):
@@ -820,9 +818,9 @@ FUSED_DEPTH = {"lstm": 6, "gru": 7, "rnn": 2}
 
 
 def _cell_gates(cell: str) -> int:
-    if cell not in CELL_GATES:
-        raise CostError(f"unknown cell '{cell}' (expected one of {', '.join(CELL_GATES)})")
-    return CELL_GATES[cell]
+    if cell not in rnn.CELLS:
+        raise CostError(f"unknown cell '{cell}' (expected one of {', '.join(rnn.CELLS)})")
+    return rnn.CELLS[cell].gate_count()
 
 
 def _bias_elems(cell: str, hidden: int) -> int:
@@ -924,71 +922,6 @@ def decomposed_cell_program(cell: str, hidden: int, input: int, steps: int) -> P
     return ProgramSpec(steps, tuple(nests), _state_elems(cell, hidden, input))
 
 
-def paper_flops(cell: str, hidden: int, input: int, steps: int) -> int:
-    """The paper's FLOP count: 2 G H (H + D) T, the matrix-vector multiply-adds only."""
-    return 2 * _cell_gates(cell) * hidden * (hidden + input) * steps
-
-
-# ----------------------------------------------------------------------------------------
-# The paper's DeepBench tasks (compiler/arch/paper_deepbench.json)
-# ----------------------------------------------------------------------------------------
-
-# Table 7 prints hu = 2 for every GRU task, but 2 x 3 gates x 8 x 64 MACs a cycle cannot
-# reach the reported 15 TFLOPS; hu = 5 reproduces every GRU latency (paper-notes §5.5).
-GRU_TABLE7_HU = 5
-
-
-@dataclass(frozen=True)
-class PaperTask:
-    """One DeepBench task as the paper reports it."""
-
-    cell: str
-    hidden: int
-    input: int
-    steps: int
-    latency_ms: dict[str, float]
-    """Published latencies: plasticine, brainwave_stratix10, v100_cudnn_fp16, xeon_tf."""
-    table7: Factors
-    """The paper's Plasticine design point (GRU hu corrected to 5)."""
-
-    @property
-    def label(self) -> str:
-        return f"{self.cell.upper()}-{self.hidden} T={self.steps}"
-
-    def fused(self) -> ProgramSpec:
-        return fused_cell_program(self.cell, self.hidden, self.input, self.steps)
-
-    def decomposed(self) -> ProgramSpec:
-        return decomposed_cell_program(self.cell, self.hidden, self.input, self.steps)
-
-    @property
-    def flops(self) -> int:
-        return paper_flops(self.cell, self.hidden, self.input, self.steps)
-
-
-def paper_tasks() -> tuple[PaperTask, ...]:
-    """The 11 DeepBench tasks of the paper's Table 6, in its order."""
-    from rnnc.target.arch import PAPER_DEEPBENCH
-
-    tasks = json.loads(PAPER_DEEPBENCH.read_text())["tasks"]
-    return tuple(
-        PaperTask(
-            cell=task["cell"],
-            hidden=task["hidden"],
-            input=task["input"],
-            steps=task["steps"],
-            latency_ms=dict(task["latency_ms"]),
-            table7=Factors(
-                hu=GRU_TABLE7_HU if task["cell"] == "gru"
-                else task["plasticine_params_as_printed"]["hu"],
-                ru=task["plasticine_params_as_printed"]["ru"],
-                rv=task["plasticine_params_as_printed"]["rv"],
-            ),
-        )
-        for task in tasks
-    )
-
-
 __all__ = [
     "BOUNDS",
     "COMPUTE_UNITS",
@@ -1002,11 +935,8 @@ __all__ = [
     "Fill",
     "NestCost",
     "NestSpec",
-    "PaperTask",
     "ProgramSpec",
     "decomposed_cell_program",
     "evaluate",
     "fused_cell_program",
-    "paper_flops",
-    "paper_tasks",
 ]

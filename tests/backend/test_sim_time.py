@@ -14,12 +14,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from paper_data import PaperTask, paper_tasks
 from rnnc.driver.design_points import Compiled, compile_at
 from rnnc.frontends import deepbench
 from rnnc.simulator.machine_timing import streamed_weight_bytes
 from rnnc.simulator.run import machine_time
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import Factors, PaperTask, paper_tasks
+from rnnc.target.cost import Factors
 
 TOLERANCE = 0.10
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from paper_data import PaperTask, paper_tasks
 from rnnc.target.arch import Architecture, load_architecture
 from rnnc.target.cost import (
     COMPUTE_UNITS,
@@ -17,14 +18,12 @@ from rnnc.target.cost import (
     CostError,
     Factors,
     NestSpec,
-    PaperTask,
     ProgramSpec,
     decomposed_cell_program,
     evaluate,
     exchange_cycles,
     fused_cell_program,
     nest_arrays,
-    paper_tasks,
     per_chip_program,
     program_arrays,
 )

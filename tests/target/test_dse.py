@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paper_data import PaperTask, paper_tasks
 from rnnc.target.arch import load_architecture
 from rnnc.target.cost import (
     BOUNDS,
@@ -17,13 +18,11 @@ from rnnc.target.cost import (
     Budget,
     CostError,
     NestSpec,
-    PaperTask,
     ProgramSpec,
     decomposed_cell_program,
     evaluate,
     fused_cell_program,
     nest_arrays,
-    paper_tasks,
     program_arrays,
 )
 from rnnc.target.dse import DUMP_FIELDS, SearchError, fewest_chips, search, write_dump_csv

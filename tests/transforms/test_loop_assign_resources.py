@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 from loop_models import FUSED, RnnModel, compile_to, relative_error
+from paper_data import PaperTask, paper_tasks
 from rnnc import interpreters as interpreter
 from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import time_loop_spec
@@ -24,7 +25,7 @@ from xdsl.dialects.builtin import ModuleOp
 ASSIGNED = FUSED + ",loop-assign-resources"
 
 
-def _fused_task(task: cost.PaperTask) -> ModuleOp:
+def _fused_task(task: PaperTask) -> ModuleOp:
     model = deepbench.Task(task.cell, task.hidden, task.steps, input_size=task.input)
     module = deepbench.build_module(model, "weights.npz")
     passes = pipeline.build_pipeline(FUSED, pipeline.available_passes())
@@ -51,8 +52,8 @@ def _written_factors(module: ModuleOp) -> tuple[int, int, int]:
     return hu, ru, rv
 
 
-@pytest.mark.parametrize("task", cost.paper_tasks(), ids=lambda t: t.label)
-def test_the_design_written_on_the_ir_is_the_search_optimum(task: cost.PaperTask) -> None:
+@pytest.mark.parametrize("task", paper_tasks(), ids=lambda t: t.label)
+def test_the_design_written_on_the_ir_is_the_search_optimum(task: PaperTask) -> None:
     """The pass reads the program off the fused IR; the same search over that description
     chooses the same point at the same cost. (For the LSTM the description is the cost
     model's own fused cell, `test_loop_program` checks; a fused GRU's candidate gate keeps
