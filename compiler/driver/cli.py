@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
+from rnnc.dialects import rnn
 from rnnc.driver import backend_commands, pipeline
 from rnnc.driver.arguments import ArgumentParser
 from rnnc.driver.io import (
@@ -200,7 +201,7 @@ def _gen_parser() -> argparse.ArgumentParser:
     )
     # Either the sizes, or a row of a DeepBench table: both spellings are optional here and
     # gen_main checks that exactly one is given.
-    parser.add_argument("cell", nargs="?", choices=["lstm", "gru", "rnn"])
+    parser.add_argument("cell", nargs="?", choices=list(rnn.CELLS))
     parser.add_argument("hidden", nargs="?", type=int)
     parser.add_argument("steps", nargs="?", type=int)
     parser.add_argument("--input", type=int, default=None, help="input size (default: = hidden)")
