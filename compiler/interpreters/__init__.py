@@ -13,7 +13,7 @@ the loop level (`uses_loop_level`) runs in float32 whatever the mode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from rnnc.analysis.names import argument_names, result_names
@@ -48,11 +48,10 @@ def uses_loop_level(module: ModuleOp) -> bool:
     )
 
 
-def check_inputs(
-    function: func.FuncOp, inputs: Mapping[str, np.ndarray], source: str
-) -> list[np.ndarray]:
-    """The arguments of `function` from `inputs`, by name, with shapes and dtypes checked."""
-    names = argument_names(function)
+def check_input_names(
+    names: Sequence[str], inputs: Mapping[str, np.ndarray], source: str
+) -> None:
+    """`inputs` names exactly the inputs `names`: none missing, none unknown."""
     missing = [n for n in names if n not in inputs]
     if missing:
         raise Diagnostic(
@@ -63,6 +62,14 @@ def check_inputs(
         raise Diagnostic(
             source, f"unknown input(s) {', '.join(unknown)} (expected {', '.join(names)})"
         )
+
+
+def check_inputs(
+    function: func.FuncOp, inputs: Mapping[str, np.ndarray], source: str
+) -> list[np.ndarray]:
+    """The arguments of `function` from `inputs`, by name, with shapes and dtypes checked."""
+    names = argument_names(function)
+    check_input_names(names, inputs, source)
     arrays = []
     for name, ty in zip(names, function.function_type.inputs.data, strict=True):
         array = np.asarray(inputs[name])
@@ -133,16 +140,7 @@ def _run_spatial(
     in its own precision mode unless `precision` asks for another."""
     machine = machine_from_module(design)
     names = [b.name for b in machine.inputs]
-    missing = [n for n in names if n not in inputs]
-    if missing:
-        raise Diagnostic(
-            source, f"missing input(s) {', '.join(missing)} (expected {', '.join(names)})"
-        )
-    unknown = sorted(set(inputs) - set(names))
-    if unknown:
-        raise Diagnostic(
-            source, f"unknown input(s) {', '.join(unknown)} (expected {', '.join(names)})"
-        )
+    check_input_names(names, inputs, source)
     for binding in machine.inputs:
         shape = np.asarray(inputs[binding.name]).shape
         if shape != binding.shape:
