@@ -356,11 +356,13 @@ class UnitOp(IRDLOperation):
             raise self._fail(f"site ({row}, {col}) holds a {kind}, not a {self.KIND}")
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
-        raise NotImplementedError
+        """Check the kind's own configuration against the chip's limits; every unit kind
+        (`spatial.pcu`, `spatial.pmu`, `spatial.ag`) overrides this."""
+        raise NotImplementedError(f"{type(self).__name__} must define verify_config")
 
     def ports(self, config: dict[str, Any]) -> set[str]:
-        """The ports the configuration uses."""
-        raise NotImplementedError
+        """The ports the configuration uses; every unit kind overrides this."""
+        raise NotImplementedError(f"{type(self).__name__} must define ports")
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")

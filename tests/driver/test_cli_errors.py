@@ -13,21 +13,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from bad_inputs import MODEL
 from onnx_graphs import unsupported_op
 from rnnc.driver import cli
-
-MODEL = """\
-builtin.module attributes {rnn.weights = "model.npz"} {
-  func.func @main(%X: tensor<3x2x4xf32>, %h0: tensor<1x2x5xf32>) -> tensor<1x2x5xf32> {
-    %W = rnn.weight "W" : tensor<1x15x4xf32>
-    %R = rnn.weight "R" : tensor<1x15x5xf32>
-    %Y, %Y_h = rnn.gru %X, %W, %R initial_h %h0 {hidden_size = 5 : i64}
-        : (tensor<3x2x4xf32>, tensor<1x15x4xf32>, tensor<1x15x5xf32>, tensor<1x2x5xf32>)
-        -> (tensor<3x1x2x5xf32>, tensor<1x2x5xf32>)
-    func.return %Y_h : tensor<1x2x5xf32>
-  }
-}
-"""
 
 #: A diagnostic line: a non-empty location, then `error:` and a message.
 DIAGNOSTIC = re.compile(r"^\S[^\n]*?: error: \S")
