@@ -428,18 +428,20 @@ class _Partitioner:
         self, ctx: _NestContext, unit: _Unit, copy: tuple[int, ...], *,
         loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], padded: int, port: str,
     ) -> None:
-        """The unit's weight slice: in one PMU, or split by rows over two when it does not
-        fit one (a map-reduce unit has a vector input for each besides its operand's), or
-        else streamed from DRAM (`_stream_weights`)."""
-        wbytes, cap = self.mode.weight_bytes, self.arch.pmu.capacity_bytes
+        """The unit's weight slice, placed as `plan.weight_placement` says (the cost model
+        asks it too): in one PMU, split by rows over two, or streamed from DRAM
+        (`_stream_weights`)."""
         dims = ctx.layout.weight_dims
         rows = math.prod(-(-ctx.extents[j] // ctx.par[j]) for j in dims)
         last = dims[-1] if dims else None
         last_rows = -(-ctx.extents[last] // ctx.par[last]) if last is not None else 1
-        size = rows * padded * wbytes
+        size = rows * padded * self.mode.weight_bytes
+        pmus, streamed = plan.weight_placement(
+            size, last_rows, capacity=self.arch.pmu.capacity_bytes,
+            vector_inputs=self.arch.pcu.vector_inputs,
+        )  # fmt: skip
+        split = int(pmus) == 2
         piece_rows = -(-last_rows // 2)
-        piece = size // last_rows * piece_rows
-        split = size > cap and piece <= cap and self.arch.pcu.vector_inputs >= 3
         ranges = [(0, piece_rows), (piece_rows, last_rows)] if split else [(0, last_rows)]
         ports = [port] + ([unit.port("vector", "in")] if split else [])
         for (lo, hi), piece_port in zip(ranges, ports, strict=True):
@@ -449,7 +451,7 @@ class _Partitioner:
             )
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
                         bytes_=size // last_rows * (hi - lo), row_bytes=size // rows,
-                        group=(0, tuple(copy[j] for j in dims)))
+                        group=(0, tuple(copy[j] for j in dims)), streamed=bool(streamed))
         if split:
             unit.ops = [
                 _with_port(op, ",".join(ports)) if op.op == "read" and op.param("port") == port
@@ -707,10 +709,11 @@ class _Partitioner:
     def _serve(
         self, boxes: tuple[Box, ...], consumer: Endpoint, *, kind: str, bytes_: int = 0,
         owner: tuple[str, tuple[int, ...]] | None = None, row_bytes: int = 0,
-        group: tuple[int, tuple[int, ...]] = (0, ()),
+        group: tuple[int, tuple[int, ...]] = (0, ()), streamed: bool = False,
     ) -> None:
         """A PMU holding `boxes` feeds `consumer`. Map-reduce units reading identical boxes
-        share one PMU (one multicast stream); element-wise units each get their own."""
+        share one PMU (one multicast stream); element-wise units each get their own. A
+        `streamed` weight slice is loaded from DRAM every step (`_stream_weights`)."""
         boxes = tuple(dict.fromkeys(boxes))
         if kind != "element":
             for reader in self.readers:
@@ -722,7 +725,7 @@ class _Partitioner:
         reader = _Reader(f"pmu{len(self.readers)}", boxes, [consumer], kind=kind, owner=owner,
                          nest=self._ctx.id, group=group)
         if kind == "weight":
-            reader.bytes, reader.row_bytes = bytes_, row_bytes
+            reader.bytes, reader.row_bytes, reader.streamed = bytes_, row_bytes, streamed
         self.readers.append(reader)
         self._size(reader)
 
@@ -853,11 +856,10 @@ class _Partitioner:
             reader.writers.append(stream)
 
     def _stream_weights(self) -> None:
-        """Weight slices larger than one PMU stream from DRAM every step into a FIFO PMU
-        (double-buffered rows), fed by AGs on the edges (several slices per AG, one
+        """Weight slices placed in DRAM (`_weights`) stream from it every step into a FIFO
+        PMU (double-buffered rows), fed by AGs on the edges (several slices per AG, one
         multicast stream each, when there are more slices than AGs)."""
-        cap = self.arch.pmu.capacity_bytes
-        streamed = [r for r in self.readers if r.kind == "weight" and r.bytes > cap]
+        streamed = [r for r in self.readers if r.streamed]
         if not streamed:
             return
         free = self.arch.dram.address_generators - self._io_ags()
@@ -865,7 +867,7 @@ class _Partitioner:
             raise PartitionError("no address generator is left to stream weights from DRAM")
         per_ag: dict[int, list[_Reader]] = {}
         for k, reader in enumerate(streamed):
-            reader.streamed, reader.banking, reader.buffers = True, "fifo", 2
+            reader.banking, reader.buffers = "fifo", 2
             reader.bytes = 2 * reader.row_bytes
             per_ag.setdefault(k % free, []).append(reader)
         for group in per_ag.values():

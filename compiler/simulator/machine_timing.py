@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Phase, Stream
+from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Memory, Phase, Stream
 from rnnc.target.network import Topology, topology
 
 Site = tuple[int, int]
@@ -308,22 +308,31 @@ class _Builder:
         the memory it stores (y(t))."""
         unit = self.unit_of(unit_id)
         assert isinstance(unit, AG)
-        memory = {m.name: m for m in self.m.memories}.get(unit.memory)
-        element = memory.element_bytes if memory else 4
-        if memory is not None and memory.init.startswith("weight:"):
-            # weights are stored, and streamed, in the precision's weight format
-            element = self.arch.precision(self.m.precision).weight_bytes
+        memories = {m.name: m for m in self.m.memories}
+        memory = memories.get(unit.memory)
         if context.startswith("load:"):
             pmu = self.unit_of(context.split(":", 1)[1])
             assert isinstance(pmu, PMU)
-            boxes = [box for box in pmu.boxes if box.memory == unit.memory] or list(pmu.boxes)
-            return sum(self._box_elements(box) for box in boxes) * element
+            # an AG streaming weight slices names the boxes it moves, which may span
+            # several memories (a slice of [W R] over the [x, h] boundary); another moves
+            # its memory's part of the PMU (x into an operand PMU that also holds h)
+            boxes = [box for box in pmu.boxes
+                     if (box in unit.boxes if unit.boxes else box.memory == unit.memory)]
+            return sum(self._box_elements(box) * self._element_bytes(memories.get(box.memory))
+                       for box in boxes or pmu.boxes)
+        element = self._element_bytes(memory)
         if memory is None:
             return 0
         total = math.prod(memory.shape)
         steps = self.phase.steps
         per_step = total // steps if steps > 1 and steps in memory.shape else total
         return per_step * element
+
+    def _element_bytes(self, memory: Memory | None) -> int:
+        if memory is not None and memory.init.startswith("weight:"):
+            # weights are stored, and streamed, in the precision's weight format
+            return self.arch.precision(self.m.precision).weight_bytes
+        return memory.element_bytes if memory else 4
 
     def _share_bandwidth(self) -> None:
         """DRAM streams that run at the same time (the same nest, the same step ahead)

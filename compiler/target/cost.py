@@ -353,6 +353,8 @@ class NestArrays:
     weight_pmus: Array
     other_pmus: Array
     weight_bytes: Array
+    resident_bytes: Array
+    """Padded bytes of the slices held in PMUs (not streamed)."""
     read_bytes_per_cycle: Array
     slice_count: Array
     """(kinds, N): weight slices of each kind (a PMU each)."""
@@ -384,28 +386,37 @@ class NestArrays:
 def _weight_slices(
     nest: NestSpec, slots: list[list[int]], hu: Array, ru: Array, rv: Array, *,
     arch: Architecture, wbytes: int,
-) -> tuple[Array, Array, Array, Array, Array, Array]:
-    """One weight slice per (weight copy, slot, part): in one PMU when it fits, split by
-    rows over two (the map-reduce unit's other vector input) when that fits, else streamed
-    from DRAM every step through a FIFO PMU buffering two rows. Returns the slices' counts
-    and bytes per kind, the PMUs, weight bytes, streamed bytes and streamed slices."""
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
+    """One weight slice per (weight copy, slot, part), placed by `plan.weight_placement`
+    (one PMU, split over two, or streamed from DRAM every step through a FIFO PMU).
+    Returns the slices' counts and padded bytes per kind, the PMUs, the padded weight
+    bytes, the resident (padded, in PMUs) bytes, the streamed bytes and streamed slices.
+
+    A streamed slice moves its elements, not its padding, and the copies' slices hold
+    every weight row once: ceil(rows / par) rows for some copies, one fewer for others.
+    So a kind of slice streams (its number per copy) x (its elements per row) x (all the
+    weight rows), what the partition's address generators load."""
     shape, cap = nest.shape, arch.pmu.capacity_bytes
     dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
     weight_copies = plan.sharing_copies(shape, dims, hu)
     rows = plan.rows(shape, dims, hu)
     last_rows = plan.rows(shape, dims[-1:], hu)
     kinds = [k for lengths in slots for k in plan.slot_slices(lengths, ru, rv)]
-    slice_count = np.stack([weight_copies * number for number, _ in kinds])
-    slice_bytes = np.stack([rows * elems * wbytes for _, elems in kinds])
-    piece = slice_bytes // last_rows * plan.cdiv(last_rows, 2)
-    split = (slice_bytes > cap) & (piece <= cap) & (arch.pcu.vector_inputs >= 3)
-    streamed = (slice_bytes > cap) & ~split
+    per_copy = np.stack([number for number, _, _ in kinds])
+    slice_count = weight_copies * per_copy
+    slice_bytes = np.stack([rows * padded * wbytes for _, padded, _ in kinds])
+    elements = np.stack([count for _, _, count in kinds])
+    pmus, streamed = plan.weight_placement(
+        slice_bytes, last_rows, capacity=cap, vector_inputs=arch.pcu.vector_inputs
+    )
+    held = slice_count * slice_bytes
     return (
         slice_count,
         slice_bytes,
-        (slice_count * np.where(split, 2, 1)).sum(axis=0),
-        (slice_count * slice_bytes).sum(axis=0),
-        (slice_count * slice_bytes * streamed).sum(axis=0),
+        (slice_count * pmus).sum(axis=0),
+        held.sum(axis=0),
+        (held * ~streamed).sum(axis=0),
+        (per_copy * elements * streamed).sum(axis=0) * nest.weight_rows * wbytes,
         (slice_count * streamed).sum(axis=0),
     )
 
@@ -436,9 +447,8 @@ def nest_arrays(
         # each level of the combining tree is a PCU (its stages) and a transfer into it
         reduction_tree = plan.combine_levels(most, pcu.scalar_inputs) * (pcu.stages + transfer)
         slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
-        slice_count, slice_bytes, weight_pmus, weight_bytes, streamed_bytes, streamed_pmus = (
-            slices
-        )
+        (slice_count, slice_bytes, weight_pmus, weight_bytes, resident_bytes, streamed_bytes,
+         streamed_pmus) = slices
         groups = nest.operand_groups
         if groups is None:
             groups = (tuple(range(len(slots))),)
@@ -452,7 +462,7 @@ def nest_arrays(
         map_reduce = reduction_tree = map_reduce_pcus = combine_pcus = zero
         slice_bytes = slice_count = np.zeros((0, hu.size), dtype=np.int64)
         weight_pmus = weight_bytes = operand_pmus = read_bytes = streamed_bytes = zero
-        streamed_pmus = zero
+        resident_bytes = streamed_pmus = zero
 
     # The element-wise chain: `levels` PCUs deep, each serving `per_pcu` copies in lanes.
     depth = nest.elementwise_depth
@@ -500,6 +510,7 @@ def nest_arrays(
         weight_pmus=weight_pmus,
         other_pmus=operand_pmus + element_pmus + lut_pmus,
         weight_bytes=weight_bytes,
+        resident_bytes=resident_bytes,
         read_bytes_per_cycle=read_bytes,
         slice_count=slice_count,
         slice_bytes=slice_bytes,
@@ -575,7 +586,7 @@ def program_arrays(
     shape = np.broadcast_shapes(*(n.hu.shape for n in nests))
     weight_bytes = sum(n.weight_bytes for n in nests)
     streamed = np.broadcast_to(sum(n.streamed_bytes for n in nests), shape)
-    resident = weight_bytes - streamed
+    resident = sum(n.resident_bytes for n in nests)
     stream = np.ceil(streamed / arch.dram_bytes_per_cycle()).astype(np.int64)
     overhead = arch.timing.step_overhead_cycles
     exchange = exchange_cycles(program, arch, chips)

@@ -12,7 +12,9 @@ thousands at a time) and on plain ints (the partition asks about one design poin
 * `elementwise_copies` -- how many foreach copies one element-wise PCU serves side by side
   in its lanes, under its lanes and scalar inputs;
 * `gather_tree` -- PCUs merging the writes of several units into one stream when a memory
-  they write is read elsewhere at other addresses (a memory unit has few input ports).
+  they write is read elsewhere at other addresses (a memory unit has few input ports);
+* `weight_placement` -- whether a weight slice sits in one PMU, is split over two, or
+  streams from DRAM every step.
 
 The counts of PCUs, PMUs and bytes are sums of these; `rnnc.target.cost` and
 `passes/spatial_partition.py` both use them, and a test checks that the units a partition
@@ -193,37 +195,61 @@ def slot_chunks(lengths: Sequence[int], ru: IntLike, rv: IntLike) -> Array:
 
 def slot_slices(
     lengths: Sequence[int], ru: IntLike, rv: IntLike
-) -> list[tuple[Array, Array]]:
-    """The weight slices of one copy of a slot as (how many, padded elements per row):
-    part r of the slot holds, for each reduction, its part r's chunks of rv (whole parts
-    `chunk_count` chunks, the last part of a reduction fewer, parts beyond it none)."""
+) -> list[tuple[Array, Array, Array]]:
+    """The weight slices of one copy of a slot as (how many, padded elements per row,
+    elements per row): part r of the slot holds, for each reduction, its part r's chunks of
+    rv (whole parts `chunk_count` chunks, the last part of a reduction fewer, parts beyond
+    it none). A PMU holds the padded row (its unit reads whole chunks); DRAM holds, and a
+    stream moves, only the elements."""
     rv_ = np.asarray(rv, dtype=np.int64)
     states = []
     for n in lengths:
         _, full, last = reduction_parts(n, ru, rv)
         chunks = chunk_count(n, ru, rv)
         has_last = (last > 0).astype(np.int64)
-        # (start, stop) of the parts r in each state, and the chunks a part holds there
+        rest = n - full * chunks * rv_
+        # (start, stop) of the parts r in each state, the chunks and the elements a part
+        # holds there
         states.append((
-            (np.zeros_like(full), full, chunks),
-            (full, full + has_last, last),
+            (np.zeros_like(full), full, chunks, chunks * rv_),
+            (full, full + has_last, last, rest),
         ))  # fmt: skip
     parts = slot_parts(lengths, ru, rv)
-    found: list[tuple[Array, Array]] = []
+    found: list[tuple[Array, Array, Array]] = []
     for combo in itertools.product(*[(0, 1, 2)] * len(lengths)):
         lo = np.zeros_like(parts)
         hi = parts.copy()
         chunks = np.zeros_like(parts)
+        elements = np.zeros_like(parts)
         for state, options in zip(combo, states, strict=True):
             if state < 2:
-                start, stop, count = options[state]
+                start, stop, count, held = options[state]
             else:  # beyond this reduction's parts
-                start, stop, count = options[1][1], parts, np.zeros_like(parts)
+                start, stop = options[1][1], parts
+                count = held = np.zeros_like(parts)
             lo, hi = np.maximum(lo, start), np.minimum(hi, stop)
             chunks = chunks + count
+            elements = elements + held
         number = np.maximum(hi - lo, 0)
-        found.append((number, chunks * rv_))
+        found.append((number, chunks * rv_, elements))
     return found
+
+
+def weight_placement(
+    slice_bytes: IntLike, last_rows: IntLike, *, capacity: int, vector_inputs: int
+) -> tuple[Array, Array]:
+    """Where a map-reduce unit's weight slice of `slice_bytes` lives, as (PMUs, streamed):
+    in one PMU when it fits; else split by rows (`last_rows` rows along the weights' last
+    dimension) over two PMUs when half the rows fit one, the unit reading the second on a
+    vector input of its own (it needs one more for its operand); else streamed from DRAM
+    every step through one FIFO PMU. Every copy's slice is placed alike, by the largest
+    copy's bytes (the partition and the cost model both ask this function)."""
+    slice_bytes = np.asarray(slice_bytes, dtype=np.int64)
+    last_rows = np.asarray(last_rows, dtype=np.int64)
+    over = slice_bytes > capacity
+    half = slice_bytes // last_rows * cdiv(last_rows, 2)
+    split = over & (half <= capacity) & (vector_inputs >= 3)
+    return np.where(split, 2, 1), over & ~split
 
 
 __all__ = [
@@ -244,4 +270,5 @@ __all__ = [
     "slot_chunks",
     "slot_parts",
     "slot_slices",
+    "weight_placement",
 ]
