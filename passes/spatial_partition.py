@@ -23,9 +23,10 @@ computes (`rnnc.analysis.layout`; the decisions with their counts are in
   **gather** tree of PCUs into one stream multicast to every PMU holding part of it and, for
   off-chip memories, to a store **AG**; a memory each copy reads and writes at its own
   elements (c) is written by each PCU into its own PMU;
-* off-chip inputs reach their PMUs through load AGs (multicast); weight slices that do not
-  fit the chip's PMUs (or a map-reduce unit's vector inputs) are **streamed from DRAM**
-  through AGs into double-buffered FIFO PMUs, every step -- never assumed to fit.
+* off-chip inputs reach their PMUs through load AGs (multicast); the rows of a weight
+  slice that its unit's two weight inputs cannot hold in PMUs (`plan.weight_placement`: one
+  PMU keeps what it can, the rest streams) are **streamed from DRAM** through AGs into
+  double-buffered FIFO PMUs, every step -- never assumed to fit.
 
 Lookup tables: in a precision mode whose nonlinearities are tables (`mixed`), every
 element-wise PCU computing activations gets one PMU holding its tables (named by function
@@ -429,29 +430,32 @@ class _Partitioner:
         loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], padded: int, port: str,
     ) -> None:
         """The unit's weight slice, placed as `plan.weight_placement` says (the cost model
-        asks it too): in one PMU, split by rows over two, or streamed from DRAM
-        (`_stream_weights`)."""
+        asks it too): in one PMU, split by rows over two, or (the rows beyond what one
+        PMU holds) streamed from DRAM (`_stream_weights`)."""
         dims = ctx.layout.weight_dims
         rows = math.prod(-(-ctx.extents[j] // ctx.par[j]) for j in dims)
         last = dims[-1] if dims else None
         last_rows = -(-ctx.extents[last] // ctx.par[last]) if last is not None else 1
         size = rows * padded * self.mode.weight_bytes
-        pmus, streamed = plan.weight_placement(
+        pmus, held = plan.weight_placement(
             size, last_rows, capacity=self.arch.pmu.capacity_bytes,
             vector_inputs=self.arch.pcu.vector_inputs,
         )  # fmt: skip
-        split = int(pmus) == 2
-        piece_rows = -(-last_rows // 2)
-        ranges = [(0, piece_rows), (piece_rows, last_rows)] if split else [(0, last_rows)]
+        split, rest_streams = int(pmus) == 2, bool(held < last_rows)
+        # (rows, streamed) of each piece: all rows in one PMU, halves in two, a head in one
+        # and the rest streamed, or all streamed
+        cut = int(held) if rest_streams else -(-last_rows // 2)
+        pieces = ([((0, cut), False), ((cut, last_rows), rest_streams)] if split
+                  else [((0, last_rows), rest_streams)])
         ports = [port] + ([unit.port("vector", "in")] if split else [])
-        for (lo, hi), piece_port in zip(ranges, ports, strict=True):
+        for ((lo, hi), streamed), piece_port in zip(pieces, ports, strict=True):
             boxes = tuple(
                 self._box(ctx, op, copy, k_range, counter, rows=(last, lo, hi) if split else None)
                 for op, k_range, counter in loads
             )
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
                         bytes_=size // last_rows * (hi - lo), row_bytes=size // rows,
-                        group=(0, tuple(copy[j] for j in dims)), streamed=bool(streamed))
+                        group=(0, tuple(copy[j] for j in dims)), streamed=streamed)
         if split:
             unit.ops = [
                 _with_port(op, ",".join(ports)) if op.op == "read" and op.param("port") == port

@@ -23,17 +23,20 @@ the config simulator (`rnnc sim`, `rnnc.simulator`) times on the machine the par
 
 A step is the sum over its nests (plus the calibration-free `step_overhead_cycles`, 0 in the
 presets); a time loop adds two DRAM latencies (x(0) in before its first step, the last
-y out after its last; the others are prefetched and posted). Weights that do not fit in
-the PMUs are streamed from DRAM every step; that stream overlaps the step's compute, so the
-step takes max(compute, stream) + the fixed latencies. tests/backend/test_sim_time.py
-checks the model against the simulator at many design points.
+y out after its last; the others are prefetched and posted). Weight rows that a map-reduce
+unit's PMUs cannot hold (`plan.weight_placement`) are streamed from DRAM every step, their
+elements at the DRAM bandwidth (the simulator's AGs share it); that stream overlaps the
+step's compute, so the step takes max(compute, stream) + the fixed latencies.
+tests/backend/test_sim_time.py checks the model against the simulator at many design
+points.
 
 Resources: hu*G*ru map-reduce PCUs (G = reductions in the nest), ceil(hu*G*ru / lanes)
 PCUs combining the ru partial sums with their cross-lane trees, ceil(hu*G / lanes) x
 ceil(depth / stages) element-wise PCUs. PMUs: each map-reduce PCU reads rv weights a cycle,
-a whole PMU's read bandwidth, so its weight slice gets its own ceil(slice / capacity) >= 1
-PMUs; ru PMUs serve the reduction operand (x,h) chunks; plus biases, intermediate buffers,
-one PMU of tables beside each element-wise PCU, and the recurrent state.
+a whole PMU's read bandwidth, so its weight slice gets PMUs of its own (one, two, or one
+and a FIFO for the streamed rest: `plan.weight_placement`); ru PMUs serve the reduction
+operand (x,h) chunks; plus biases, intermediate buffers, one PMU of tables beside each
+element-wise PCU, and the recurrent state.
 """
 
 from __future__ import annotations
@@ -359,11 +362,11 @@ class NestArrays:
     slice_count: Array
     """(kinds, N): weight slices of each kind (a PMU each)."""
     slice_bytes: Array
-    """(kinds, N): bytes of one such slice; those over a PMU's capacity stream."""
+    """(kinds, N): bytes of one such slice (padded); what a PMU cannot hold streams."""
     streamed_bytes: Array
     """Weight bytes streamed from DRAM every step."""
     streamed_pmus: Array
-    """Weight slices streamed (a FIFO PMU each; counted in `weight_pmus` too)."""
+    """Weight slices (partly) streamed (a FIFO PMU each; counted in `weight_pmus` too)."""
     gather_pcus: Array
     """PCUs merging writes (counted in `elementwise_pcus` too)."""
     operand_pmus: Array
@@ -388,14 +391,16 @@ def _weight_slices(
     arch: Architecture, wbytes: int,
 ) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
     """One weight slice per (weight copy, slot, part), placed by `plan.weight_placement`
-    (one PMU, split over two, or streamed from DRAM every step through a FIFO PMU).
-    Returns the slices' counts and padded bytes per kind, the PMUs, the padded weight
-    bytes, the resident (padded, in PMUs) bytes, the streamed bytes and streamed slices.
+    (one PMU, split over two, or the rows one PMU holds in it and the rest streamed from
+    DRAM every step through a FIFO PMU). Returns the slices' counts and padded bytes per
+    kind, the PMUs, the padded weight bytes, the resident (padded, in PMUs) bytes, the
+    streamed bytes and streamed slices.
 
-    A streamed slice moves its elements, not its padding, and the copies' slices hold
+    A stream moves the slice's elements, not its padding, and the copies' slices hold
     every weight row once: ceil(rows / par) rows for some copies, one fewer for others.
     So a kind of slice streams (its number per copy) x (its elements per row) x (all the
-    weight rows), what the partition's address generators load."""
+    weight rows, less the rows its PMU heads hold), what the partition's address
+    generators load."""
     shape, cap = nest.shape, arch.pmu.capacity_bytes
     dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
     weight_copies = plan.sharing_copies(shape, dims, hu)
@@ -406,17 +411,21 @@ def _weight_slices(
     slice_count = weight_copies * per_copy
     slice_bytes = np.stack([rows * padded * wbytes for _, padded, _ in kinds])
     elements = np.stack([count for _, _, count in kinds])
-    pmus, streamed = plan.weight_placement(
+    pmus, held_rows = plan.weight_placement(
         slice_bytes, last_rows, capacity=cap, vector_inputs=arch.pcu.vector_inputs
     )
-    held = slice_count * slice_bytes
+    streamed = held_rows < last_rows
+    # a head of h rows along the last dimension holds h x (the copy's rows along the
+    # others) of every copy: h x (copies along the last) x (the others' extents) in all
+    heads = plan.sharing_copies(shape, dims[-1:], hu) * math.prod(shape[d] for d in dims[:-1])
+    streamed_rows = np.where(streamed, nest.weight_rows - held_rows * heads, 0)
     return (
         slice_count,
         slice_bytes,
         (slice_count * pmus).sum(axis=0),
-        held.sum(axis=0),
-        (held * ~streamed).sum(axis=0),
-        (per_copy * elements * streamed).sum(axis=0) * nest.weight_rows * wbytes,
+        (slice_count * slice_bytes).sum(axis=0),
+        (slice_count * slice_bytes // last_rows * held_rows).sum(axis=0),
+        (per_copy * elements * streamed_rows).sum(axis=0) * wbytes,
         (slice_count * streamed).sum(axis=0),
     )
 

@@ -14,7 +14,7 @@ thousands at a time) and on plain ints (the partition asks about one design poin
 * `gather_tree` -- PCUs merging the writes of several units into one stream when a memory
   they write is read elsewhere at other addresses (a memory unit has few input ports);
 * `weight_placement` -- whether a weight slice sits in one PMU, is split over two, or
-  streams from DRAM every step.
+  (partly) streams from DRAM every step.
 
 The counts of PCUs, PMUs and bytes are sums of these; `rnnc.target.cost` and
 `passes/spatial_partition.py` both use them, and a test checks that the units a partition
@@ -238,18 +238,28 @@ def slot_slices(
 def weight_placement(
     slice_bytes: IntLike, last_rows: IntLike, *, capacity: int, vector_inputs: int
 ) -> tuple[Array, Array]:
-    """Where a map-reduce unit's weight slice of `slice_bytes` lives, as (PMUs, streamed):
-    in one PMU when it fits; else split by rows (`last_rows` rows along the weights' last
-    dimension) over two PMUs when half the rows fit one, the unit reading the second on a
-    vector input of its own (it needs one more for its operand); else streamed from DRAM
-    every step through one FIFO PMU. Every copy's slice is placed alike, by the largest
-    copy's bytes (the partition and the cost model both ask this function)."""
+    """Where a map-reduce unit's weight slice of `slice_bytes` lives, as (PMUs, rows held
+    on chip), rows counted along the weights' last dimension (`last_rows` of them):
+
+    * in one PMU when it fits: 1, all rows;
+    * split by rows over two PMUs when half the rows fit one, the unit reading the second
+      on a vector input of its own (it needs one more for its operand): 2, all rows;
+    * else as many rows as one PMU holds stay in it and the rest stream from DRAM every
+      step through a FIFO PMU on the unit's other weight input: 2, those rows (a unit
+      reads a PMU per vector input, so no placement of these factors streams less);
+      without room for a row or a second weight input, all of it streams: 1, 0 rows.
+
+    Every copy's slice is placed alike, by the largest copy's bytes; the partition and the
+    cost model both ask this function."""
     slice_bytes = np.asarray(slice_bytes, dtype=np.int64)
     last_rows = np.asarray(last_rows, dtype=np.int64)
-    over = slice_bytes > capacity
-    half = slice_bytes // last_rows * cdiv(last_rows, 2)
-    split = over & (half <= capacity) & (vector_inputs >= 3)
-    return np.where(split, 2, 1), over & ~split
+    row = np.maximum(slice_bytes // last_rows, 1)
+    two_inputs = vector_inputs >= 3
+    fits = slice_bytes <= capacity
+    split = ~fits & (row * cdiv(last_rows, 2) <= capacity) & two_inputs
+    head = np.minimum(capacity // row, last_rows) if two_inputs else np.zeros_like(row)
+    held = np.where(fits | split, last_rows, head)
+    return np.where(fits | (held == 0), 1, 2), held
 
 
 __all__ = [

@@ -22,9 +22,9 @@ from rnnc.interpreters.spatial_values import MachineError, run_machine
 from rnnc.numerics.precision import MIXED, compare_outputs
 from rnnc.passes.loop_assign_resources import assign
 from rnnc.passes.spatial_partition import partition
-from rnnc.target.arch import load_architecture
+from rnnc.target.arch import architecture_from_dict, load_architecture
 from rnnc.target.cost import Factors
-from rnnc.target.machine import machine_from_module, module_from_machine
+from rnnc.target.machine import PCU, PMU, machine_from_module, module_from_machine
 from test_loop_property import models
 
 ARCH = load_architecture("plasticine-rnn")
@@ -133,4 +133,41 @@ def test_property_spatial_agrees_with_rnn(model: RnnModel, seed: int, fused: boo
     got, _ = spatial_outputs(model, FUSED if fused else DECOMPOSED, inputs, seed)
     for name in model.results:
         assert np.all(np.isfinite(got[name]))
+        assert relative_error(got[name], expected[name]) <= TOLERANCE, name
+
+
+#: PMUs of 16 KiB: at one copy and one part an fp32 weight slice of a model with ~100
+#: hidden units does not fit two PMUs, so it streams from DRAM.
+STREAMING = architecture_from_dict(
+    {**ARCH.to_dict(), "name": "16k-pmus", "pmu": {**ARCH.to_dict()["pmu"], "capacity_kib": 16}}
+)
+
+
+@pytest.mark.parametrize(("model", "pipeline"), [
+    (RnnModel("lstm", 100, 96, 2), FUSED),
+    (RnnModel("gru", 97, 100, 2, linear_before_reset=1, batch=2), FUSED),
+    (RnnModel("lstm", 100, 96, 2, direction="bidirectional"), DECOMPOSED),
+], ids=["lstm-fused", "gru-fused", "lstm-decomposed"])
+def test_streamed_weights_compute_what_the_rnn_level_computes(model: RnnModel,
+                                                              pipeline: str) -> None:
+    """Weight slices that stream from DRAM (all of a slice, or all but a head of rows held
+    in a PMU, read on the unit's two weight inputs) give the rnn level's values."""
+    module = compile_to(model.mlir(), pipeline)
+    for nest in module.walk():
+        if isinstance(nest, loop.ForeachOp) and not isinstance(nest.parent_op(), loop.ForeachOp):
+            has_reduce = any(isinstance(op, loop.ReduceOp) for op in nest.walk())
+            assign(nest, Factors(1, 1, 16) if has_reduce else Factors(1, 1, 1))
+    machine = partition(module, STREAMING, "fp32", check=False)
+    fifo = {u.id for u in machine.units if isinstance(u, PMU) and u.banking == "fifo"}
+    feeds = {(sink.unit, sink.port): s.source.unit for s in machine.streams for sink in s.sinks}
+    headed = [
+        op for u in machine.units if isinstance(u, PCU) for op in u.ops
+        if op.op == "read" and "," in op.param("port")
+        and any(feeds[(u.id, p)] in fifo for p in op.param("port").split(","))
+    ]
+    assert fifo and headed
+    inputs = model.inputs(3)
+    got = run_machine(machine, inputs)
+    expected = interpreter.run(parse(model.mlir()), inputs)
+    for name in model.results:
         assert relative_error(got[name], expected[name]) <= TOLERANCE, name

@@ -3,11 +3,12 @@
 For every nest of a partitioned program (the time loop's and the ones that run once), the
 units and PMUs the partition built -- map-reduce, combining and element-wise/gather PCUs;
 weight-slice PMUs (resident and streamed), operand, element-wise and lookup-table PMUs --
-the resident weight bytes and the weight bytes streamed from DRAM every step equal the cost
-model's figures for that nest at the nest's factors (`rnnc.target.cost.nest_arrays` on `rnnc.analysis.program.nest_spec`). Checked on
-all 11 DeepBench tasks at the points the search chooses, and on random design points of
-random LSTM/GRU/RNN programs, fused and decomposed, batch 1 to 4, on the default chip and
-on one with small PMUs where weight slices are split over two PMUs or stream.
+the resident weight bytes and the weight bytes streamed from DRAM every step equal the
+cost model's figures for that nest at the nest's factors (`rnnc.target.cost.nest_arrays`
+on `rnnc.analysis.program.nest_spec`). Checked on all 11 DeepBench tasks at the points
+the search chooses, and on random design points of random LSTM/GRU/RNN programs, fused
+and decomposed, batch 1 to 4, on the default chip and on chips with small PMUs where
+weight slices are split over two PMUs or (partly) stream.
 """
 
 from __future__ import annotations
