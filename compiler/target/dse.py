@@ -17,11 +17,13 @@ Pruning ("pruned" strategy; "exhaustive" enumerates the full box hu in [1, exten
 ru in [1, PCUs], rv in [1, lanes x packing] instead), each provably loses no optimum:
 - resource bound: hu * G * ru map-reduce PCUs alone must fit the PCU budget, and ru
   beyond the longest reduction only adds PCUs;
-- distinct ceilings: of several hu with the same iteration count of the busiest copy
-  (ceil(extent / hu) in one dimension), the smallest costs no more cycles and no more
-  units. (Every rv is kept: a smaller rv with the same chunk counts pads the weight slices
-  less, but a slice that then fits two PMUs where the larger one streamed through one can
-  cost the design its fit.)
+- distinct ceilings, for nests without weights: of several hu with the same iteration
+  count of the busiest copy (ceil(extent / hu) in one dimension), the smallest costs no
+  more cycles and no more units. A nest with weights keeps every hu: where its slices
+  stream, more copies of as many rows each hold more rows in their PMUs and stream fewer
+  bytes (`plan.weight_placement`). Every rv is kept: a smaller rv with the same chunk
+  counts pads the weight slices less, but a slice that then fits two PMUs where the
+  larger one streamed through one can cost the design its fit.
 - dominated points: a multi-nest dynamic program keeps per nest only the Pareto corners
   of (cycles, PCUs, PMUs).
 Ties are broken deterministically: fewer cycles, then fewer PCUs, fewer PMUs, smaller
@@ -129,7 +131,7 @@ def pruned_candidates(
         ones = np.ones_like(hu)
         return hu, ones, ones
     gates, max_rv = nest.gates, arch.pcu.lanes * mode.macs_per_lane
-    hu_all = _smallest_per_ceiling(nest.shape, pcus // gates)
+    hu_all = np.arange(1, min(nest.extent, pcus // gates) + 1, dtype=np.int64)
     parts: list[tuple[Array, Array, Array]] = []
     for ru in range(1, min(pcus // gates, max(nest.map_reduce_units)) + 1):
         hu = hu_all[hu_all * gates * ru <= pcus]
