@@ -17,7 +17,7 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.driver import pipeline
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Cost, Factors, evaluate
+from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
 from rnnc.target.routed_hops import routed_hops
 from xdsl.dialects.builtin import (
@@ -43,6 +43,8 @@ class Compiled:
     hops of the routed design (`rnnc.target.routed_hops`)."""
     estimate: Cost
     """The same before placement: what the search saw (every transfer `transfer_hops`)."""
+    program: ProgramSpec
+    """The time loop as the cost model sees it."""
 
 
 def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
@@ -110,4 +112,4 @@ def compile_at(
     machine = machine_from_module(module)
     (hops,) = routed_hops(machine, arch)
     cost = evaluate(program, factors, arch, precision, routed=hops)
-    return Compiled(module, machine, cost, estimate)
+    return Compiled(module, machine, cost, estimate, program)

@@ -493,18 +493,16 @@ def nest_arrays(
     read_groups = nest.read_groups if nest.read_groups is not None else (1,)
     element_pmus = groups_per_level * sum(read_groups)
     lut_pmus = groups_per_level * nest.lut_levels if mode.name == "mixed" else zero
-    # each level of the chain is a PCU (its stages, whatever its ops); a level computing
+    # each level of the chain is a PCU (its stages, whatever its ops; with no ops, the level
+    # packs the reductions' scalar results into vectors for the write); a level computing
     # activations from tables reads its table PMU (mixed mode); the writes of the last
     # level merge in a gather tree of PCUs
     luts = nest.lut_levels if mode.name == "mixed" else 0
     gathers = nest.global_write_levels * plan.combine_levels(groups_per_level, pcu.vector_inputs)
-    chain = (
-        levels * pcu.stages + luts * arch.pmu_read_latency() + gathers * pcu.stages
-        if depth else zero
-    )
-    # a transfer into the map-reduce units, into each level of the combining tree, the
-    # chain and the gather tree, and the write-back; a table is a round trip
-    transfers = 1 + tree_levels + (levels + 2 * luts + gathers if depth else 0) + 1
+    chain = levels * pcu.stages + luts * arch.pmu_read_latency() + gathers * pcu.stages
+    # a transfer into the map-reduce units (if any), into each level of the combining
+    # tree, the chain and the gather tree, and the write-back; a table is a round trip
+    transfers = (1 if slots else 0) + tree_levels + levels + 2 * luts + gathers + 1
     wires, sync = _distances(transfers, routed, arch)
     return NestArrays(
         hu=hu,
