@@ -3,7 +3,9 @@ timing model (the machine rebuilt from its configuration), beside what the cost 
 predicts for it and what the paper published.
 
 Per task: the design the search chooses on one chip (weights beyond the chip streamed from
-DRAM) simulated -- cycles, latency, the cost model's prediction and its error; the paper's
+DRAM) simulated -- cycles, latency, the cost model's prediction (with the routed design's
+hops, as the configuration carries it) and its error, and the search's estimate before
+placement (every transfer `transfer_hops`) and its error; the paper's
 Table 7 design point simulated beside the paper's published latency; the decomposed
 (BLAS-style) program at its own searched point, simulated, for the fused-over-decomposed
 speedup. Latencies are of the time loop (the once-run nests before and after it, e.g.
@@ -37,7 +39,13 @@ class Simulated:
     other_cycles: float
     """Cycles of the nests that run once, before and after the time loop."""
     predicted: int
+    """The cost model with the routed design's hops."""
+    estimated: int
+    """The cost model before placement (what the search ranked)."""
     seconds: float
+
+    def error(self, cycles: int) -> float:
+        return (cycles - self.cycles) / self.cycles
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ def _simulate(text: str, arch: Architecture, arch_name: str,
     seconds = time.perf_counter() - start
     loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
     other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
-    return Simulated(loop, other, compiled.cost.total_cycles, seconds)
+    return Simulated(loop, other, compiled.cost.total_cycles, compiled.estimate.total_cycles,
+                     seconds)
 
 
 def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRow]:
@@ -99,14 +108,14 @@ def _geomean(values: list[float]) -> float:
 
 def simulation_table(rows: list[SimRow], arch: Architecture, fits: dict[str, bool]) -> Table:
     table = Table(title="rnnc sim: the designs simulated (time loop; ms at the clock)")
-    for column in ("task", "sim cycles", "sim ms", "predicted ms", "error", "T7 sim ms",
+    for column in ("task", "sim cycles", "sim ms", "predicted ms", "error", "unplaced error",
+                   "T7 sim ms",
                    "paper ms", "paper/sim", "decomposed sim ms", "fused speedup", "sim s"):
         table.add_column(column, justify="right")
     ratios, speedups = [], []
     for row in rows:
         sim_ms = row.latency_ms(row.chosen, arch)
         predicted_ms = row.chosen.predicted / (arch.clock_ghz * 1e6)
-        error = (row.chosen.predicted - row.chosen.cycles) / row.chosen.cycles
         paper = row.task.latency_ms["plasticine"]
         t7 = row.latency_ms(row.table7, arch) if row.table7 else None
         dec = row.latency_ms(row.decomposed, arch) if row.decomposed else None
@@ -116,7 +125,9 @@ def simulation_table(rows: list[SimRow], arch: Architecture, fits: dict[str, boo
             speedups.append(dec / sim_ms)
         table.add_row(
             row.task.label + ("" if fits[row.task.label] else " *"), f"{row.chosen.cycles:.0f}",
-            f"{sim_ms:.4f}", f"{predicted_ms:.4f}", f"{error:+.1%}",
+            f"{sim_ms:.4f}", f"{predicted_ms:.4f}",
+            f"{row.chosen.error(row.chosen.predicted):+.1%}",
+            f"{row.chosen.error(row.chosen.estimated):+.1%}",
             f"{t7:.4f}" if t7 else "-", f"{paper:.4f}", f"{paper / sim_ms:.2f}",
             f"{dec:.4f}" if dec else "-", f"{dec / sim_ms:.2f}" if dec else "-",
             f"{row.chosen.seconds:.2f}",
@@ -136,7 +147,9 @@ def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
             "sim_latency_ms": row.latency_ms(row.chosen, arch),
             "sim_once_cycles": row.chosen.other_cycles,
             "predicted_cycles": row.chosen.predicted,
-            "prediction_error": (row.chosen.predicted - row.chosen.cycles) / row.chosen.cycles,
+            "prediction_error": row.chosen.error(row.chosen.predicted),
+            "unplaced_estimate_cycles": row.chosen.estimated,
+            "unplaced_estimate_error": row.chosen.error(row.chosen.estimated),
             "table7_sim_latency_ms": row.latency_ms(row.table7, arch) if row.table7 else None,
             "table7_predicted_cycles": row.table7.predicted if row.table7 else None,
             "decomposed_sim_latency_ms":

@@ -32,7 +32,7 @@ from rnnc.analysis.access import (
 )
 from rnnc.analysis.layout import nest_layout
 from rnnc.dialects import loop
-from rnnc.target.cost import NestSpec, ProgramSpec
+from rnnc.target.cost import Factors, NestSpec, ProgramSpec
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 
@@ -120,6 +120,22 @@ def time_loop_spec(
     }
     state = sum(_elements(m) for m in memories if memory_role(m) == STATE)
     return ProgramSpec(step.step_count, nests, state + _staged_inputs(step))
+
+
+def nest_factors(step: loop.SequentialOp) -> list[Factors]:
+    """The factors `loop-assign-resources` wrote on the nests of a time loop."""
+    factors = []
+    for nest in step.body.block.ops:
+        if not isinstance(nest, loop.ForeachOp):
+            continue
+        hu = 1
+        for p in nest.par.get_values():
+            hu *= p
+        reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
+        ru = reduces[0].par.value.data if reduces else 1
+        rv = reduces[0].vec.value.data if reduces else 1
+        factors.append(Factors(hu, ru, rv))
+    return factors
 
 
 def program_spec(module: ModuleOp) -> ProgramSpec:

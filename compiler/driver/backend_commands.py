@@ -49,7 +49,7 @@ def compile_to_config(
     plug-ins and diagnostics stay in one place); `optional` are the design options, which
     each half of the pipeline may leave to the other. The loop level is printed and
     parsed again between the halves, which also checks its text form is complete."""
-    from rnnc.backend.predict import prediction_of
+    from rnnc.backend.predict import routed_prediction
     from rnnc.driver import pipeline
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
@@ -68,13 +68,13 @@ def compile_to_config(
                          f"({LOOP_PIPELINE},{SPATIAL_PIPELINE}); drop -p or use --emit=loop")
     text = pipeline.read_text(args.model)
     # design options go to whichever half of the pipeline has the pass that takes them
-    module = transform(text, args, LOOP_PIPELINE, optional)
-    prediction = prediction_of(module)
+    loop_module = transform(text, args, LOOP_PIPELINE, optional)
     # the loop level still has the rnn.weight ops that say what the weight file must hold
-    weights = load_weights(module, args.model)
-    module = transform(pipeline.print_ir(module), args, SPATIAL_PIPELINE, optional)
+    weights = load_weights(loop_module, args.model)
+    module = transform(pipeline.print_ir(loop_module), args, SPATIAL_PIPELINE, optional)
     machine = machine_from_module(module)
     arch = load_architecture(args.arch) if args.arch else load_architecture()
+    prediction = routed_prediction(loop_module, machine, arch)
     precision = FP32 if machine.precision == "fp32" else parse_precision(
         args.precision or machine.precision)
     return write_config(

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import time_loop_spec
+from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.driver import pipeline
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Cost, Factors, evaluate
+from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
+from rnnc.target.routed_hops import routed_hops
 from xdsl.dialects.builtin import (
     DictionaryAttr,
     FloatAttr,
@@ -38,7 +39,12 @@ class Compiled:
     module: ModuleOp
     machine: Machine
     cost: Cost
-    """The cost model's figures for the (single) time loop at the chosen factors."""
+    """The cost model's figures for the (single) time loop at the chosen factors, with the
+    hops of the routed design (`rnnc.target.routed_hops`)."""
+    estimate: Cost
+    """The same before placement: what the search saw (every transfer `transfer_hops`)."""
+    program: ProgramSpec
+    """The time loop as the cost model sees it."""
 
 
 def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
@@ -97,26 +103,13 @@ def compile_at(
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)
-        cost = evaluate(program, factors, arch, precision)
-        step.attributes["loop.cost"] = _cost_attr(cost)
+        estimate = evaluate(program, factors, arch, precision)
+        step.attributes["loop.cost"] = _cost_attr(estimate)
     else:
-        chosen = _factors_of(step)
-        cost = evaluate(program, chosen, arch, precision)
+        factors = nest_factors(step)
+        estimate = evaluate(program, factors, arch, precision)
     _run(module, SPATIAL, options, path)
-    return Compiled(module, machine_from_module(module), cost)
-
-
-def _factors_of(step: loop.SequentialOp) -> list[Factors]:
-    """The factors the search wrote on the nests of a time loop."""
-    factors = []
-    for nest in step.body.block.ops:
-        if not isinstance(nest, loop.ForeachOp):
-            continue
-        hu = 1
-        for p in nest.par.get_values():
-            hu *= p
-        reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
-        ru = reduces[0].par.value.data if reduces else 1
-        rv = reduces[0].vec.value.data if reduces else 1
-        factors.append(Factors(hu, ru, rv))
-    return factors
+    machine = machine_from_module(module)
+    (hops,) = routed_hops(machine, arch)
+    cost = evaluate(program, factors, arch, precision, routed=hops)
+    return Compiled(module, machine, cost, estimate, program)

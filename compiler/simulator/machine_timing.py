@@ -53,7 +53,6 @@ class _Builder:
         self.phase = phase
         self.topo: Topology = topology(arch)
         self.stage = {nest: k for k, nest in enumerate(phase.nests)}
-        self.controller = (self.topo.switch_rows // 2, self.topo.switch_cols // 2)
         self.nodes: list[Node] = []
         self.units: list[str] = []
         self.index: dict[tuple[str, str], int] = {}
@@ -73,8 +72,10 @@ class _Builder:
         )
 
     def _control_hops(self, unit_id: str) -> int:
-        row, col = self.controller
-        return min(abs(r - row) + abs(c - col) for r, c in self._switches(unit_id))
+        site = self.unit_of(unit_id).site
+        if site is None:
+            raise TimingError(f"unit {unit_id} is not placed")
+        return self.topo.control_hops(site)
 
     def _hops(self, stream: Stream, sink: int) -> int:
         if stream.paths is None:

@@ -13,13 +13,22 @@ the config simulator (`rnnc sim`, `rnnc.simulator`) times on the machine the par
     II         = ceil(R / (rv * ru))               dot-product chunks per outer iteration;
                                                    only R is padded (hv = 1)
     compute    = iterations * II
-    fill/drain = PMU read + transfer + map-reduce (prefix + log2 lanes + 1)
-                 + combining levels x (PCU stages + transfer)
-                 + element-wise levels x (PCU stages + transfer)
-                 + table levels x (PMU read + 2 transfers)    (mixed: activations in PMUs)
-                 + gather levels x (PCU stages + transfer)     (the writes of h and y merge)
+    fill/drain = PMU read + map-reduce (prefix + log2 lanes + 1)
+                 + combining levels x PCU stages
+                 + element-wise levels x PCU stages
+                 + table levels x PMU read                     (mixed: activations in PMUs)
+                 + gather levels x PCU stages                  (the writes of h and y merge)
                  + write-back
-    sync       = control handshake that ends a sequential stage (rows + cols hops)
+                 + wires: the hops of the transfers between them
+    sync       = control handshake that ends a sequential stage: done tokens to the
+                 controller and its enable back
+
+Wires and sync are distances on the chip. Before placement the model estimates them: every
+transfer crosses `transfer_hops` switches (two units that talk to each other are
+neighbours; a table is a round trip) and the handshake spans the array (rows + cols hops).
+After routing they are measured (`RoutedHops`, from `rnnc.target.routed_hops`): the
+prediction of a placed and routed design uses the hops its streams and control tokens
+really cross, as the simulator does.
 
 A step is the sum over its nests (plus the calibration-free `step_overhead_cycles`, 0 in the
 presets); a time loop adds two DRAM latencies (x(0) in before its first step, the last
@@ -226,8 +235,22 @@ class Budget:
 # ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RoutedHops:
+    """Switch hops one nest's step crosses on a routed design (`rnnc.target.routed_hops`),
+    in place of the model's estimates."""
+
+    wires: int
+    """Along the step's longest chain of transfers: operands into the map-reduce units,
+    through the combining, element-wise (table round trips included) and gather levels, to
+    the memories and address generators the step writes."""
+    control: int
+    """The enable from the controller to the units that start the step, plus the done
+    tokens from the units that end it back to the controller."""
+
+
 #: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
-FILL_PARTS = ("pmu_read", "transfer_in", "map_reduce", "reduction_tree", "elementwise", "writeback")
+FILL_PARTS = ("pmu_read", "map_reduce", "reduction_tree", "elementwise", "writeback", "wires")
 
 
 @dataclass(frozen=True)
@@ -235,11 +258,12 @@ class Fill:
     """Latency of one outer iteration through a nest: the pipeline fill/drain of a step."""
 
     pmu_read: int
-    transfer_in: int
     map_reduce: int
     reduction_tree: int
     elementwise: int
     writeback: int
+    wires: int
+    """Hop latency of the transfers between the parts above."""
 
     @property
     def total(self) -> int:
@@ -344,11 +368,11 @@ class NestArrays:
     ii: Array
     compute: Array
     pmu_read: Array
-    transfer_in: Array
     map_reduce: Array
     reduction_tree: Array
     elementwise: Array
     writeback: Array
+    wires: Array
     sync: Array
     map_reduce_pcus: Array
     combine_pcus: Array
@@ -431,13 +455,15 @@ def _weight_slices(
 
 
 def nest_arrays(
-    nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision
+    nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision,
+    routed: RoutedHops | None = None,
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape). Units
-    and PMUs are those `spatial-partition` builds (`rnnc.target.plan`)."""
+    and PMUs are those `spatial-partition` builds (`rnnc.target.plan`). With `routed`, the
+    wires and the handshake are the hops of the routed design instead of estimates."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
     pcu = arch.pcu
-    wbytes, transfer = mode.weight_bytes, arch.transfer_latency()
+    wbytes = mode.weight_bytes
     zero = np.zeros_like(hu)
     shape = nest.shape
     copies = plan.copies(shape, hu)
@@ -453,8 +479,7 @@ def nest_arrays(
             plan.combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts
         )
         most = np.max(np.stack(parts), axis=0)
-        # each level of the combining tree is a PCU (its stages) and a transfer into it
-        reduction_tree = plan.combine_levels(most, pcu.scalar_inputs) * (pcu.stages + transfer)
+        tree_levels = plan.combine_levels(most, pcu.scalar_inputs)
         slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
         (slice_count, slice_bytes, weight_pmus, weight_bytes, resident_bytes, streamed_bytes,
          streamed_pmus) = slices
@@ -468,7 +493,7 @@ def nest_arrays(
         read_bytes = copies * sum(p for p in parts) * rv * wbytes
     else:
         chunks = ii = zero + 1
-        map_reduce = reduction_tree = map_reduce_pcus = combine_pcus = zero
+        map_reduce = tree_levels = map_reduce_pcus = combine_pcus = zero
         slice_bytes = slice_count = np.zeros((0, hu.size), dtype=np.int64)
         weight_pmus = weight_bytes = operand_pmus = read_bytes = streamed_bytes = zero
         resident_bytes = streamed_pmus = zero
@@ -487,17 +512,17 @@ def nest_arrays(
     read_groups = nest.read_groups if nest.read_groups is not None else (1,)
     element_pmus = groups_per_level * sum(read_groups)
     lut_pmus = groups_per_level * nest.lut_levels if mode.name == "mixed" else zero
-    # each level of the chain is a PCU (its stages, whatever its ops) and a transfer into
-    # it; a level computing activations from tables sends the values to its table PMU and
-    # back (mixed mode); the writes of the last level merge in a gather tree of PCUs
+    # each level of the chain is a PCU (its stages, whatever its ops; with no ops, the level
+    # packs the reductions' scalar results into vectors for the write); a level computing
+    # activations from tables reads its table PMU (mixed mode); the writes of the last
+    # level merge in a gather tree of PCUs
     luts = nest.lut_levels if mode.name == "mixed" else 0
     gathers = nest.global_write_levels * plan.combine_levels(groups_per_level, pcu.vector_inputs)
-    chain = (
-        levels * (pcu.stages + transfer)
-        + luts * (arch.pmu_read_latency() + 2 * transfer)
-        + gathers * (pcu.stages + transfer)
-        if depth else zero
-    )
+    chain = levels * pcu.stages + luts * arch.pmu_read_latency() + gathers * pcu.stages
+    # a transfer into the map-reduce units (if any), into each level of the combining
+    # tree, the chain and the gather tree, and the write-back; a table is a round trip
+    transfers = (1 if slots else 0) + tree_levels + levels + 2 * luts + gathers + 1
+    wires, sync = _distances(transfers, routed, arch)
     return NestArrays(
         hu=hu,
         ru=ru,
@@ -507,12 +532,12 @@ def nest_arrays(
         ii=ii,
         compute=iterations * ii,
         pmu_read=zero + arch.pmu_read_latency(),
-        transfer_in=zero + transfer,
         map_reduce=map_reduce,
-        reduction_tree=reduction_tree,
+        reduction_tree=tree_levels * pcu.stages,
         elementwise=zero + chain,
-        writeback=zero + transfer + arch.timing.pmu_write_cycles,
-        sync=zero + arch.control_sync_latency(),
+        writeback=zero + arch.timing.pmu_write_cycles,
+        wires=zero + wires,
+        sync=zero + sync,
         map_reduce_pcus=map_reduce_pcus,
         combine_pcus=combine_pcus,
         elementwise_pcus=elementwise_pcus + gather_pcus,
@@ -530,6 +555,17 @@ def nest_arrays(
         element_pmus=element_pmus,
         lut_pmus=lut_pmus,
     )
+
+
+def _distances(
+    transfers: Array, routed: RoutedHops | None, arch: Architecture
+) -> tuple[Array | int, int]:
+    """Cycles of the wires of a step's `transfers` and of its control handshake: estimated
+    before placement, the routed design's hops after."""
+    hop = arch.network.hop_latency_cycles
+    if routed is None:
+        return transfers * arch.transfer_latency(), arch.control_sync_latency()
+    return routed.wires * hop, routed.control * hop + arch.mechanisms.controller_cycles
 
 
 @dataclass(frozen=True)
@@ -722,20 +758,26 @@ def evaluate(
     *,
     chips: int = 1,
     budget: Budget | None = None,
+    routed: Sequence[RoutedHops] | None = None,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
-    chip's share; cycles and resources are then per chip."""
+    chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
+    hops of the placed and routed design, for a prediction after routing."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
     check_factors(chip_program, factors, arch, mode)
+    hops = routed if routed is not None else [None] * len(factors)
+    if len(hops) != len(factors):
+        raise CostError(f"{len(factors)} nests but routed hops for {len(hops)}")
     arrays = [
         nest_arrays(
-            nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode
+            nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode,
+            routed=h,
         )
-        for nest, f in zip(chip_program.nests, factors, strict=True)
+        for nest, f, h in zip(chip_program.nests, factors, hops, strict=True)
     ]
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
     return _cost(
@@ -767,11 +809,11 @@ def _cost(
             compute_cycles=scalar(a.compute),
             fill=Fill(
                 pmu_read=scalar(a.pmu_read),
-                transfer_in=scalar(a.transfer_in),
                 map_reduce=scalar(a.map_reduce),
                 reduction_tree=scalar(a.reduction_tree),
                 elementwise=scalar(a.elementwise),
                 writeback=scalar(a.writeback),
+                wires=scalar(a.wires),
             ),
             sync_cycles=scalar(a.sync),
             map_reduce_pcus=scalar(a.map_reduce_pcus),

@@ -86,6 +86,20 @@ class Topology:
             return row * self.switch_cols + col
         return -1
 
+    @property
+    def controller(self) -> Site:
+        """The switch whose control block runs the time loop's sequential controller
+        (ISCA'17 §3.5: outer controllers map onto switch control blocks): the centre."""
+        return (self.switch_rows // 2, self.switch_cols // 2)
+
+    def control_hops(self, site: Site) -> int:
+        """Hops between the controller and the nearest switch a unit at `site` is wired to."""
+        row, col = self.controller
+        return min(
+            abs(r - row) + abs(c - col)
+            for r, c in (self.switch_site(s) for s in self.attachments[site])
+        )
+
     def link_capacity(self, network: str) -> np.ndarray:
         """Capacity of every directed link (0 for the links that would leave the mesh)."""
         return _link_capacity(self.switch_rows, self.switch_cols, self.links[network])

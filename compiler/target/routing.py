@@ -3,8 +3,10 @@
 PathFinder (McMurchie and Ebeling, 1995), the negotiated-congestion router of FPGA and CGRA
 tools, run on each network separately. A stream is routed as a tree: its sinks one by one,
 nearest first, each by an A* search that starts from every switch the stream's tree already
-holds (at zero cost, so a multicast uses a link once however many sinks lie beyond it) and
-stops at any switch the sink is wired to. A directed link costs
+holds and stops at any switch the sink is wired to. A tree switch starts at its distance
+from the source (a token's latency is the hops of its whole path, not of the branch added),
+a little under a fresh link's cost per hop, so a multicast shares the tree's links where
+that costs no detour and otherwise takes a shortest path of its own. A directed link costs
 
     (1 + history) * (1 + present_factor * overuse_if_taken)
 
@@ -37,6 +39,10 @@ PRESENT_START = 0.5
 PRESENT_GROWTH = 1.6
 #: What one unit of over-use adds to a link's history cost per round.
 HISTORY_STEP = 1.0
+#: The cost of a hop on a stream's own tree, against 1 for a free link: below 1 so that a
+#: sink reached as quickly through the tree takes the tree (sharing its links), close to 1
+#: so that no sink takes a detour to share them.
+TREE_HOP = 0.99
 
 
 class RoutingError(Exception):
@@ -174,8 +180,9 @@ class _PathFinder:
         came: dict[int, tuple[int, int]] = {}
         frontier: list[tuple[float, int, float, int]] = []
         for switch in parent:
-            best[switch] = 0.0
-            frontier.append((float(estimate(switch)), switch, 0.0, switch))
+            start = TREE_HOP * self._depth(parent, switch)
+            best[switch] = start
+            frontier.append((start + estimate(switch), switch, start, switch))
         heapq.heapify(frontier)
         target_set = set(targets)
         occupancy, capacity, history = self.occupancy, self.capacity, self.history
@@ -198,6 +205,15 @@ class _PathFinder:
                     heapq.heappush(frontier, (total + estimate(following), following, total,
                                               following))
         raise RoutingError(f"no path to switches {sorted(targets)}")  # a disconnected mesh
+
+    @staticmethod
+    def _depth(parent: dict[int, int], switch: int) -> int:
+        """Hops from the source to `switch` along the tree."""
+        depth = 0
+        while parent[switch] != -1:
+            switch = parent[switch]
+            depth += 1
+        return depth
 
     @staticmethod
     def _graft(parent: dict[int, int], tree: list[int],

@@ -104,11 +104,12 @@ def test_figures_at_lstm_1024() -> None:
     (nest,) = cost.nests
     assert (nest.iterations, nest.chunks, nest.ii) == (256, 4, 4)
     assert nest.compute_cycles == 1024
-    # PMU read (4 address stages + 1), transfer (2 hops), map-reduce 2 + log2(16) + 1,
-    # 2 combining levels (8 partials, 6 scalar inputs) of 4 stages + a transfer, then
-    # 2 element-wise levels of 4 stages + a transfer, each with a table round trip
-    # (5 + 2 x 2), and 2 gather levels (4 copies' writers, 3 vector inputs), write-back.
-    assert dataclasses.astuple(nest.fill) == (5, 2, 7, 2 * 6, 2 * 6 + 2 * 9 + 2 * 6, 3)
+    # PMU read (4 address stages + 1), map-reduce 2 + log2(16) + 1, 2 combining levels
+    # (8 partials, 6 scalar inputs) of 4 stages, 2 element-wise levels of 4 stages, each
+    # with a table read (5), 2 gather levels (4 copies' writers, 3 vector inputs), the
+    # write-back; wires: transfers in, into each level (a table's a round trip) and back,
+    # 1 + 2 + 2 + 2 x 2 + 2 + 1 = 12 of 2 hops.
+    assert dataclasses.astuple(nest.fill) == (5, 7, 2 * 4, 2 * 4 + 2 * 5 + 2 * 4, 1, 12 * 2)
     assert nest.sync_cycles == 24 + 24
     assert cost.cycles_per_step == 1024 + 71 + 48
     # ru = 8 partial sums per dot product, 6 scalar inputs per combining PCU: per gate and

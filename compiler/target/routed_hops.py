@@ -1,0 +1,127 @@
+"""The hops a routed design's steps cross: the cost model's distances, measured.
+
+Before placement the cost model estimates every transfer at `transfer_hops` switches and
+the control handshake at rows + cols hops. On a placed and routed machine both are known,
+and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops`):
+
+* wires: a step's values flow from the memories it reads (operands and weights into the
+  map-reduce units), through the levels of PCUs (combining, element-wise, gather), into
+  the memories and address generators it writes. Levels run side by side, so the step's
+  fill is set by the path that crosses the most switches: each stream sink counts the
+  switches of its routed path, and a PCU reading activations from a table PMU adds the
+  round trip to that table for each stage that looks one up;
+* control: the enable leaves the controller (the centre switch's control block,
+  `Topology.controller`) for the unit that starts that path, and the done token of the
+  unit that ends it returns to the controller.
+
+Memories start and end paths (what a step writes, the next step reads); address
+generators that load are prefetches of the next step, not part of this one's path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from rnnc.target.arch import Architecture
+from rnnc.target.cost import RoutedHops
+from rnnc.target.machine import AG, PCU, PMU, Machine, Stream
+from rnnc.target.network import Topology, topology
+
+
+def routed_hops(machine: Machine, arch: Architecture) -> list[list[RoutedHops]]:
+    """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
+    of its longest path; ValueError if a stream is not routed or a unit not placed."""
+    geometry = _Geometry(machine, topology(arch))
+    return [
+        [geometry.nest_hops(nest) for nest in phase.nests]
+        for phase in machine.schedule
+        if phase.kind == "loop"
+    ]
+
+
+class _Geometry:
+    def __init__(self, machine: Machine, topo: Topology):
+        self.topo = topo
+        self.units = {unit.id: unit for unit in machine.units}
+        self.tables = {u.id for u in machine.units if isinstance(u, PMU) and u.lut}
+        # (source, sink) -> hops of the routed path, for every stream sink
+        self.hops: dict[tuple[str, str], int] = {}
+        self.into: dict[str, list[str]] = defaultdict(list)
+        for stream in machine.streams:
+            if stream.network != "control":
+                self._add(stream)
+
+    def _add(self, stream: Stream) -> None:
+        if stream.paths is None:
+            raise ValueError(f"stream {stream.id} is not routed")
+        source = stream.source.unit
+        for sink, path in zip(stream.sinks, stream.paths, strict=True):
+            # a path lists the switches it crosses, both ends included: a hop per switch
+            self.hops[(source, sink.unit)] = len(path)
+            self.into[sink.unit].append(source)
+
+    def control_hops(self, unit_id: str) -> int:
+        site = self.units[unit_id].site
+        if site is None:
+            raise ValueError(f"unit {unit_id} is not placed")
+        return self.topo.control_hops(site)
+
+    def table_trips(self, pcu: PCU) -> int:
+        """Hops of the table round trips of one firing: one per stage that looks up."""
+        tables = {op.param("lut") for op in pcu.ops if op.param("lut")}
+        if not tables:
+            return 0
+        stages = len({op.stage for op in pcu.ops if op.param("lut")})
+        trip = max(self.hops[(pcu.id, t)] + self.hops[(t, pcu.id)] for t in tables)
+        return stages * trip
+
+    def nest_hops(self, nest: str) -> RoutedHops:
+        pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest]
+        members = {pcu.id for pcu in pcus}
+        # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
+        longest: dict[str, tuple[int, int]] = {}
+        for pcu in _in_stream_order(pcus, self.into):
+            best = (-1, 0)
+            for source in self.into[pcu.id]:
+                if source in self.tables:
+                    continue
+                hops = self.hops[(source, pcu.id)]
+                if source in members:
+                    total, wires = longest[source]
+                    best = max(best, (total + hops, wires + hops))
+                elif not isinstance(self.units[source], AG):
+                    best = max(best, (self.control_hops(source) + hops, hops))
+            if best[0] < 0:  # fires on the enable alone
+                best = (self.control_hops(pcu.id), 0)
+            trips = self.table_trips(pcu)
+            longest[pcu.id] = (best[0] + trips, best[1] + trips)
+        ends = [
+            (total + hops + self.control_hops(sink), wires + hops)
+            for (source, sink), hops in self.hops.items()
+            if source in members and sink not in members and sink not in self.tables
+            for total, wires in [longest[source]]
+        ]
+        total, wires = max(ends, default=(0, 0))
+        return RoutedHops(wires=wires, control=total - wires)
+
+
+def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PCU]:
+    """The nest's PCUs, producers before consumers (streams between them form a DAG)."""
+    members = {pcu.id: pcu for pcu in pcus}
+    done: dict[str, PCU] = {}
+
+    def visit(unit_id: str) -> None:
+        if unit_id in done:
+            return
+        for source in into[unit_id]:
+            if source in members and source != unit_id:
+                visit(source)
+        done[unit_id] = members[unit_id]
+
+    for pcu in pcus:
+        visit(pcu.id)
+    return list(done.values())
+
+
+__all__ = ["routed_hops"]

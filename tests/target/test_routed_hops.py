@@ -1,0 +1,91 @@
+"""The routed design's hops (`rnnc.target.routed_hops`) and the cost model that uses them.
+
+With every routed path cut to one switch, a step's longest chain counts its transfers:
+they must be the transfers the model charges before placement (one into the map-reduce
+units, one into each level of the combining tree, the element-wise chain and the gather
+tree, a round trip per table level, one to write back), nest by nest, fused and
+decomposed. The timing against the simulator is tests/backend/test_sim_time.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from rnnc.driver.design_points import Compiled, compile_at
+from rnnc.frontends import deepbench
+from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
+from rnnc.target.cost import Factors, RoutedHops, evaluate
+from rnnc.target.machine import Machine
+from rnnc.target.routed_hops import routed_hops
+
+ARCH = load_architecture(DEFAULT_ARCHITECTURE)
+
+
+def _compiled(cell: str, factors: tuple[int, int, int] | None, precision: str,
+              fuse: bool = True) -> Compiled:
+    text, _, _ = deepbench.generate(deepbench.Task(cell, 64, 5), "w.npz", 0)
+    chosen = [Factors(*factors)] if factors else None
+    return compile_at(text, ARCH, DEFAULT_ARCHITECTURE, chosen, precision=precision, fuse=fuse)
+
+
+def _one_switch_paths(machine: Machine) -> Machine:
+    streams = tuple(
+        dataclasses.replace(s, paths=tuple(path[:1] for path in s.paths)) if s.paths else s
+        for s in machine.streams
+    )
+    return dataclasses.replace(machine, streams=streams)
+
+
+@pytest.mark.parametrize(("cell", "factors", "precision", "fuse"), [
+    ("lstm", (1, 2, 16), "mixed", True),
+    ("lstm", (2, 3, 16), "fp32", True),
+    ("gru", (1, 2, 16), "mixed", True),
+    ("rnn", (2, 2, 16), "fp32", True),
+    ("lstm", None, "fp32", False),
+    ("gru", None, "mixed", False),
+])
+def test_longest_chain_has_the_transfers_the_model_charges(
+    cell: str, factors: tuple[int, int, int] | None, precision: str, fuse: bool
+) -> None:
+    compiled = _compiled(cell, factors, precision, fuse)
+    (hops,) = routed_hops(_one_switch_paths(compiled.machine), ARCH)
+    per_transfer = ARCH.transfer_latency()
+    assert [h.wires for h in hops] == [n.fill.wires // per_transfer
+                                       for n in compiled.estimate.nests]
+
+
+def test_prediction_uses_the_routed_hops() -> None:
+    compiled = _compiled("lstm", (2, 3, 16), "fp32")
+    (hops,) = routed_hops(compiled.machine, ARCH)
+    (nest,) = compiled.cost.nests
+    assert nest.fill.wires == hops[0].wires * ARCH.network.hop_latency_cycles
+    assert nest.sync_cycles == (hops[0].control * ARCH.network.hop_latency_cycles
+                                + ARCH.mechanisms.controller_cycles)
+    # placed units are spread out: more hops than the estimate's neighbours, less control
+    # than a handshake across the whole array
+    assert nest.fill.wires > compiled.estimate.nests[0].fill.wires
+    assert nest.sync_cycles < compiled.estimate.nests[0].sync_cycles
+
+
+def test_each_hop_costs_a_hop_latency_every_step() -> None:
+    compiled = _compiled("rnn", (2, 2, 16), "fp32")
+    ((hops,),) = routed_hops(compiled.machine, ARCH)
+
+    def cycles(extra_wires: int, extra_control: int) -> int:
+        routed = RoutedHops(hops.wires + extra_wires, hops.control + extra_control)
+        return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
+                        compiled.cost.precision, routed=[routed]).total_cycles
+
+    assert cycles(0, 0) == compiled.cost.total_cycles
+    per_hop = 5 * ARCH.network.hop_latency_cycles  # 5 steps
+    assert cycles(10, 0) - cycles(0, 0) == 10 * per_hop
+    assert cycles(0, 3) - cycles(0, 0) == 3 * per_hop
+
+
+def test_an_unrouted_stream_is_refused() -> None:
+    machine = _compiled("rnn", (2, 2, 16), "fp32").machine
+    unrouted = dataclasses.replace(machine, streams=tuple(
+        dataclasses.replace(s, paths=None) for s in machine.streams))
+    with pytest.raises(ValueError, match="is not routed"):
+        routed_hops(unrouted, ARCH)
