@@ -1,10 +1,10 @@
 """The cost model against the simulator's cycles: the model predicts, the machine rebuilt
 from the configuration's data is timed by its mechanisms, and the two must agree to 10%
 on the time loop, at the design the search chooses for every DeepBench task and at 36
-random legal design points (LSTM, GRU, RNN; mixed and fp32). The prediction is the one a
-configuration carries: the model with the hops of the routed design
-(`rnnc.target.routed_hops`); the search's estimate before placement charges every transfer
-`transfer_hops` and misses by up to 13% on designs spread over many units.
+random legal design points (LSTM, GRU, RNN; mixed and fp32), and at 4 points that stream
+weights. The prediction is the one a configuration carries: the model with the hops of the
+routed design (`rnnc.target.routed_hops`); the search's estimate before placement charges
+every transfer `transfer_hops` and misses by up to 13% on designs spread over many units.
 
 The three tasks whose weights exceed the chip stream slices from DRAM every step; the
 partition and the model place the slices by one rule (`rnnc.target.plan.weight_placement`),
@@ -66,6 +66,24 @@ def test_random_design_points(cell: str, hidden: int, steps: int, factors: Facto
                               precision: str) -> None:
     text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
     _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors], precision=precision))
+
+
+#: Points whose weight slices (partly) stream from DRAM every step: sizes whose weights
+#: exceed the chip, and LSTM-1536 at one copy, whose slices two PMUs cannot hold.
+STREAMING_POINTS = [
+    ("lstm", 2048, 5, Factors(2, 8, 64)),
+    ("gru", 2560, 5, Factors(3, 6, 32)),
+    ("lstm", 1536, 5, Factors(1, 12, 64)),
+    ("gru", 2816, 5, Factors(5, 6, 40)),
+]
+
+
+@pytest.mark.parametrize(("cell", "hidden", "steps", "factors"), STREAMING_POINTS)
+def test_streaming_design_points(cell: str, hidden: int, steps: int, factors: Factors) -> None:
+    text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
+    compiled = compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors])
+    assert compiled.cost.streamed_bytes_per_step > 0
+    _check(compiled)
 
 
 @pytest.mark.parametrize("task", paper_tasks(), ids=lambda task: task.label)
