@@ -145,6 +145,10 @@ def _parse_site(parser: Parser) -> DenseArrayBase | None:
 # ---- the design -------------------------------------------------------------------------------
 
 
+#: How a diagnostic names a unit of each kind.
+_UNIT_NAMES = {"pcu": "a PCU", "pmu": "a PMU", "ag": "an AG"}
+
+
 @irdl_op_definition
 class DesignOp(IRDLOperation):
     """One design on one architecture: units and streams, and the program they run.
@@ -415,7 +419,8 @@ class UnitOp(IRDLOperation):
         limit = limits.get(f"{self.KIND}_{network}_{plural}")
         if limit is not None and index >= limit:
             raise self._fail(
-                f"port {port} does not exist: a {self.KIND} has {limit} {network} {plural}"
+                f"port {port} does not exist: {_UNIT_NAMES[self.KIND]} has {limit} {network} "
+                f"{plural}"
             )
 
 

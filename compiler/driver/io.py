@@ -231,7 +231,9 @@ def load_npz(
     """The arrays of the `.npz` at `path`, each member's header checked before its data is
     read (or inflated): a numeric, non-structured dtype of the expected class, a shape as
     `expected` says (by member name) and a size that fits in memory. A member that is
-    missing, or unknown when `allow_extra` is False, is an error naming it."""
+    missing, or unknown when `allow_extra` is False, is an error naming it. Without
+    `expected` every member is accepted; an empty `expected` expects none (every member
+    is unknown, and only checked as a numeric array when `allow_extra`)."""
     check_input_file(path, 1 << 62, "an .npz archive")  # members are checked one by one
     try:
         archive = zipfile.ZipFile(path)
@@ -246,10 +248,9 @@ def load_npz(
             raise Diagnostic(path, f"member '{others[0]}' is not an .npy array")
         if expected is not None:
             _check_names(path, set(members), expected, what, allow_extra)
+        wanted = expected or {}
         return {
-            name: _read_member(
-                archive, info, f"{path}: {name}", expected and expected.get(name), what
-            )
+            name: _read_member(archive, info, f"{path}: {name}", wanted.get(name), what)
             for name, info in members.items()
         }
 
@@ -257,7 +258,7 @@ def load_npz(
 def _check_names(
     path: str, present: set[str], expected: Mapping[str, Expected], what: str, extra: bool
 ) -> None:
-    names = ", ".join(expected)
+    names = ", ".join(expected) or "none"
     missing = [name for name in expected if name not in present]
     if missing:
         raise Diagnostic(path, f"missing {what}(s) {', '.join(missing)} (expected {names})")

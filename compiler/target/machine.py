@@ -357,7 +357,14 @@ def _index(items: tuple, key: str = "id") -> dict[str, Any]:
 
 
 def arch_limits(arch: Any) -> tuple[tuple[str, int], ...]:
-    """The limits of an `Architecture` a design is checked against without the arch file."""
+    """The limits of an `Architecture` a design is checked against without the arch file.
+    A port limit is named `kind_network_direction` (the key the spatial dialect's verifiers
+    look up, e.g. `pcu_vector_inputs`) and read from the architecture's port facts; the
+    ports not listed here are not checked. The order is the config's `program.limits`."""
+
+    def port(kind: str, network: str, direction: str) -> tuple[str, int]:
+        return f"{kind}_{network}_{direction}", arch.ports(kind, network, direction)
+
     pcu, pmu, grid = arch.pcu, arch.pmu, arch.grid
     return (
         ("rows", grid.rows),
@@ -367,18 +374,18 @@ def arch_limits(arch: Any) -> tuple[tuple[str, int], ...]:
                                  == "switch")),
         ("pcu_lanes", pcu.lanes),
         ("pcu_stages", pcu.stages),
-        ("pcu_scalar_inputs", pcu.scalar_inputs),
-        ("pcu_scalar_outputs", pcu.scalar_outputs),
-        ("pcu_vector_inputs", pcu.vector_inputs),
-        ("pcu_vector_outputs", pcu.vector_outputs),
+        port("pcu", "scalar", "inputs"),
+        port("pcu", "scalar", "outputs"),
+        port("pcu", "vector", "inputs"),
+        port("pcu", "vector", "outputs"),
         ("pmu_bytes", pmu.capacity_bytes),
-        ("pmu_scalar_inputs", pmu.scalar_inputs),
-        ("pmu_vector_inputs", pmu.vector_inputs),
-        ("pmu_vector_outputs", pmu.vector_outputs),
-        ("ag_vector_inputs", 1),
-        ("ag_vector_outputs", 1),
-        ("pcu_control_inputs", 4),
-        ("pcu_control_outputs", 4),
+        port("pmu", "scalar", "inputs"),
+        port("pmu", "vector", "inputs"),
+        port("pmu", "vector", "outputs"),
+        port("ag", "vector", "inputs"),
+        port("ag", "vector", "outputs"),
+        port("pcu", "control", "inputs"),
+        port("pcu", "control", "outputs"),
     )
 
 

@@ -39,7 +39,7 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
 spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"] limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64, pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64, pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64, pmu_bytes = 1024 : i64, pmu_vector_outputs = 1 : i64, pmu_vector_inputs = 3 : i64, pmu_scalar_inputs = 4 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64} program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si7"]}]}
 }
-// CHECK: error: spatial.pcu @a: port si7 does not exist: a pcu has 6 scalar inputs
+// CHECK: error: spatial.pcu @a: port si7 does not exist: a PCU has 6 scalar inputs
 
 // -----
 
@@ -92,7 +92,7 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
   spatial.stream @s vector @m.vo1 -> @b.vi0
 }
-// CHECK: error: spatial.pmu @m: port vo1 does not exist: a pmu has 1 vector outputs
+// CHECK: error: spatial.pmu @m: port vo1 does not exist: a PMU has 1 vector outputs
 
 // -----
 
