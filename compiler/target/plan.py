@@ -246,7 +246,8 @@ def weight_placement(
       on a vector input of its own (it needs one more for its operand): 2, all rows;
     * else as many rows as one PMU holds stay in it and the rest stream from DRAM every
       step through a FIFO PMU on the unit's other weight input: 2, those rows (a unit
-      reads a PMU per vector input, so no placement of these factors streams less);
+      reads one PMU per vector input, a PMU is banked one way, so no placement of these
+      factors streams less);
       without room for a row or a second weight input, all of it streams: 1, 0 rows.
 
     Every copy's slice is placed alike, by the largest copy's bytes; the partition and the
