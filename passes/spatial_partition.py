@@ -225,9 +225,21 @@ class _Partitioner:
         self.streams.append(Stream(stream_id, network, source, tuple(sinks)))
         return stream_id
 
+    def _check_dram_ports(self) -> None:
+        """Every design loads x and stores y through address generators, one vector stream
+        each way."""
+        for direction in ("inputs", "outputs"):
+            if self.arch.ports("ag", "vector", direction) < 1:
+                raise PartitionError(
+                    f"the architecture's address generators have no vector {direction} "
+                    "(ag.vector_" + direction + "): a design moves its inputs and outputs "
+                    "between DRAM and the chip through them"
+                )
+
     # ---- the function --------------------------------------------------------------------
 
     def run(self) -> Machine:
+        self._check_dram_ports()
         function = next(
             (op for op in self.module.ops if isinstance(op, func.FuncOp)
              and op.sym_name.data == "main"), None,
