@@ -232,7 +232,7 @@ class _Partitioner:
             if self.arch.ports("ag", "vector", direction) < 1:
                 raise PartitionError(
                     f"the architecture's address generators have no vector {direction} "
-                    "(ag.vector_" + direction + "): a design moves its inputs and outputs "
+                    f"(ag.vector_{direction}): a design moves its inputs and outputs "
                     "between DRAM and the chip through them"
                 )
 
