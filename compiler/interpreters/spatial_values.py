@@ -96,6 +96,7 @@ class _Machine:
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
         self._masks: dict[str, np.ndarray] = {}
+        self._spaces: dict[str, tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]] = {}
         written = {
             op.param("memory")
             for unit in machine.units
@@ -156,11 +157,7 @@ class _Machine:
         }
 
     def _nest(self, nest: Any, t: int) -> None:
-        shape = tuple(nest.extents)
-        grids = np.indices(shape) if shape else np.zeros((0,), dtype=np.int64)
-        counters = {f"d{j}": grids[j] for j in range(len(shape))}
-        copy_index = tuple(grids[j] % nest.par[j] for j in range(len(shape)))
-        copy_of = np.ravel_multi_index(copy_index, tuple(nest.par))
+        shape, counters, copy_of = self._space(nest)
         run = _NestRun(shape, counters, copy_of, t, {})
         units = self.by_nest.get(nest.id, [])
         # iterations outside a unit's copies hold NaN: functions of them may warn
@@ -169,6 +166,21 @@ class _Machine:
             for unit in units:
                 if unit.role != "map_reduce":
                     self._unit(run, unit)
+
+    def _space(self, nest: Any) -> tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]:
+        """A nest's iteration space: its shape, its counters as sparse grids (each counter
+        varies along its own axis only, so a value that depends on few counters stays
+        small until it meets the others) and the copy each iteration belongs to (fixed
+        for a nest: computed once)."""
+        space = self._spaces.get(nest.id)
+        if space is None:
+            shape = tuple(nest.extents)
+            grids = np.indices(shape, sparse=True) if shape else ()
+            counters = {f"d{j}": grids[j] for j in range(len(shape))}
+            copy_index = np.broadcast_arrays(*(g % p for g, p in zip(grids, nest.par, strict=True)))
+            copy_of = np.ravel_multi_index(tuple(copy_index), tuple(nest.par))
+            space = self._spaces[nest.id] = (shape, counters, copy_of)
+        return space
 
     # ---- map-reduce units ----------------------------------------------------------------
 
@@ -378,8 +390,11 @@ class _Env:
         args = [self.value(a) for a in op.args]
         indices = [np.asarray(i) + o for i, o in zip(args[:rank], op.param("offsets"), strict=True)]
         buffer = _buffer(op, args[rank:], memory.shape[0])
-        arrays = np.broadcast_arrays(np.asarray(buffer), *indices)
-        _check_bounds(memory.shape, list(arrays), name, "read")
+        arrays = [np.asarray(buffer), *indices]
+        # the index arrays are checked as they are (sparse): broadcasting them repeats
+        # their values, unless it empties them
+        if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
+            _check_bounds(memory.shape, arrays, name, "read")
         key = (self.unit.id, id(op))
         if key not in self.machine.checked:
             self._check_served(op, name, arrays[1:])
@@ -390,6 +405,7 @@ class _Env:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element read at the unit's copies must lie in one of its boxes."""
         boxes: list[Box] = []
+        indices = list(np.broadcast_arrays(*indices)) if indices else []
         for port in op.param("port").split(","):
             source = self.machine.feeds.get((self.unit.id, port))
             if source is None:
