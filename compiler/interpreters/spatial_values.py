@@ -108,6 +108,7 @@ class _Machine:
         """Memories nothing writes (weights): a read of one that does not depend on the
         step gives the same values every step, and is made once."""
         self.reads: dict[tuple[str, int, object], np.ndarray] = {}
+        self._finite_arrays: dict[int, tuple[np.ndarray, bool]] = {}
         self.checked: set[tuple[str, int]] = set()
         """(unit, op) reads already checked against their PMUs' boxes (the first time a
         unit runs: what a read may touch does not depend on the step)."""
@@ -216,9 +217,39 @@ class _Machine:
         if combiner == "add" and op is not None and op.op == "mul" and self.precision.mixed:
             a, b = (env.factor(arg) for arg in op.args)
             return dot(self.precision, a, b, axis=-1, a_quantized=True, b_quantized=True)
+        if combiner == "add" and op is not None and op.op == "mul":
+            folded = self._matvec(run, *(env.value(arg) for arg in op.args))
+            if folded is not None:
+                return folded
         values = env.value(segment.value)
         values = np.broadcast_to(values, (*run.shape, k.size))
         return np.asarray(_FOLD[combiner](values, axis=-1), dtype=np.float32)
+
+    def _matvec(self, run: _NestRun, a: Any, b: Any) -> np.ndarray | None:
+        """`sum(a * b)` over k (the last axis) as one matrix-vector product, when one
+        factor is a float32 array over the whole space and the other a float32 vector over
+        k alone (the weights of a reduction range and the step's operand); None otherwise.
+
+        Only the order of the float32 additions differs from `np.sum`'s. Non-finite
+        values take the element-wise path, so that NaN and inf combine exactly as
+        there (a BLAS may skip a zero factor)."""
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape[:-1] != run.shape:
+            a, b = b, a
+        if not (a.dtype == b.dtype == np.float32 and a.shape[:-1] == run.shape
+                and b.size == a.shape[-1] and b.shape[-1] == b.size):
+            return None
+        if not (self._finite(a) and np.isfinite(b).all()):
+            return None
+        return a @ b.reshape(b.size)
+
+    def _finite(self, array: np.ndarray) -> bool:
+        """Whether every element of `array` is finite; known once for a steady read (the
+        cache holds the array, so its id is not reused)."""
+        known = self._finite_arrays.get(id(array))
+        if known is None:
+            known = self._finite_arrays[id(array)] = (array, bool(np.isfinite(array).all()))
+        return known[1]
 
     # ---- other units ---------------------------------------------------------------------
 
