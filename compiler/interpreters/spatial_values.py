@@ -96,6 +96,7 @@ class _Machine:
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
         self._masks: dict[str, np.ndarray] = {}
+        self._stacks: dict[tuple[str, ...], np.ndarray] = {}
         self._spaces: dict[str, tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]] = {}
         written = {
             op.param("memory")
@@ -117,7 +118,10 @@ class _Machine:
         """The iterations of a unit's copies (fixed for a unit: computed once)."""
         mask = self._masks.get(unit.id)
         if mask is None:
-            mask = self._masks[unit.id] = np.isin(run.copy_of, unit.copies)
+            # a table of the copies looked up by copy: np.isin costs ~100x more
+            member = np.zeros(int(run.copy_of.max(initial=-1)) + 1, dtype=bool)
+            member[[c for c in unit.copies if 0 <= c < member.size]] = True
+            mask = self._masks[unit.id] = member[run.copy_of]
         return mask
 
     @staticmethod
@@ -187,8 +191,10 @@ class _Machine:
 
     def _map_reduce(self, run: _NestRun, units: list[PCU]) -> None:
         """Every distinct range of a reduction is folded once over the whole iteration
-        space; each unit's partial sums are its ranges' folds at its copies."""
+        space; each unit's partial sums are its ranges' folds at its copies (for the units
+        of one range, all in one array operation)."""
         folds: dict[tuple[str, int, int], np.ndarray] = {}
+        by_fold: dict[tuple[str, int, int], list[PCU]] = {}
         for unit in units:
             assert unit.reduce is not None
             sums: dict[str, np.ndarray] = {}
@@ -200,11 +206,25 @@ class _Machine:
                 previous = sums.get(segment.reduction)
                 sums[segment.reduction] = value if previous is None else _COMBINE[
                     unit.reduce.combiner](previous, value)
+            if len(unit.reduce.segments) == 1:
+                by_fold.setdefault(key, []).append(unit)
+                continue
             mask = self.mask(run, unit)
             run.payloads[(unit.id, unit.reduce.output)] = tuple(
-                np.where(mask, value, np.float32(np.nan)).astype(np.float32)
-                for value in sums.values()
+                _at(mask, value) for value in sums.values()
             )
+        for key, members in by_fold.items():
+            rows = _at(self._stacked_masks(run, members), folds[key])
+            for unit, row in zip(members, rows, strict=True):
+                run.payloads[(unit.id, unit.reduce.output)] = (row,)  # type: ignore[union-attr]
+
+    def _stacked_masks(self, run: _NestRun, units: list[PCU]) -> np.ndarray:
+        """The masks of `units`, one per row (fixed for a group: made once)."""
+        key = tuple(unit.id for unit in units)
+        stacked = self._stacks.get(key)
+        if stacked is None:
+            stacked = self._stacks[key] = np.stack([self.mask(run, unit) for unit in units])
+        return stacked
 
     def _fold(self, run: _NestRun, unit: PCU, segment: Any) -> np.ndarray:
         combiner = unit.reduce.combiner  # type: ignore[union-attr]
@@ -290,6 +310,11 @@ class _Machine:
         memory[tuple(arrays)] = data
         full = np.broadcast_to(np.asarray(value, dtype=np.float32), shape)
         return np.where(where, full, np.float32(np.nan))
+
+
+def _at(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """`value` (float32) at the iterations `mask` selects, NaN elsewhere."""
+    return np.where(mask, value, np.float32(np.nan)).astype(np.float32, copy=False)
 
 
 def _buffer(op: Op, selector: list[Any], buffers: int) -> Any:
@@ -436,7 +461,6 @@ class _Env:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element read at the unit's copies must lie in one of its boxes."""
         boxes: list[Box] = []
-        indices = list(np.broadcast_arrays(*indices)) if indices else []
         for port in op.param("port").split(","):
             source = self.machine.feeds.get((self.unit.id, port))
             if source is None:
@@ -451,16 +475,14 @@ class _Env:
                     f"{pmu.id}, which holds {', '.join(pmu.memories) or 'tables'}"
                 )
             boxes += held
+        # evaluated on the sparse index arrays: a box test is per dimension, only the
+        # union of boxes and the unit's copies take the whole space
+        inside = np.zeros((), dtype=bool)
+        for box in boxes:
+            inside = inside | _in_box(box, indices)
         if self.unit.copies and indices:
             mask = self.machine.mask(self.run, self.unit)
-            shape = np.broadcast_shapes(*(i.shape for i in indices))
-            mask = mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim))
-            shape = np.broadcast_shapes(shape, mask.shape)
-            where = np.broadcast_to(mask, shape)
-            indices = [np.broadcast_to(i, shape)[where] for i in indices]
-        inside = np.zeros(indices[0].shape if indices else (), dtype=bool)
-        for box in boxes:
-            inside |= _in_box(box, indices)
+            inside = inside | ~mask.reshape(mask.shape + (1,) * (inside.ndim - mask.ndim))
         if not inside.all():
             raise MachineError(
                 f"unit {self.unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
@@ -469,9 +491,9 @@ class _Env:
 
 
 def _in_box(box: Box, indices: list[np.ndarray]) -> np.ndarray:
-    inside = np.ones(indices[0].shape if indices else (), dtype=bool)
+    inside = np.ones((), dtype=bool)
     for index, (start, stop, step) in zip(indices, box.slices, strict=True):
-        inside &= (index >= start) & (index < stop) & ((index - start) % step == 0)
+        inside = inside & (index >= start) & (index < stop) & ((index - start) % step == 0)
     return inside
 
 
