@@ -110,6 +110,9 @@ class _Machine:
         step gives the same values every step, and is made once."""
         self.reads: dict[tuple[str, int, object], np.ndarray] = {}
         self._finite_arrays: dict[int, tuple[np.ndarray, bool]] = {}
+        self.steady_indices: dict[tuple[Any, ...], list[_Index | None]] = {}
+        """Per (unit, op[, scope]) of a read or write, its index arrays that do not depend
+        on the step (None for those that do)."""
         self.checked: set[tuple[str, int]] = set()
         """(unit, op) reads already checked against their PMUs' boxes (the first time a
         unit runs: what a read may touch does not depend on the step)."""
@@ -298,16 +301,13 @@ class _Machine:
     def _write(self, env: _Env, op: Op, mask: np.ndarray | None) -> np.ndarray:
         """Store the op's value at its copies' iterations; return it (what its port sends)."""
         memory = self.memory[op.param("memory")]
-        value, *rest = (env.value(arg) for arg in op.args)
-        rank = memory.ndim - 1
-        indices = [np.asarray(i) + o for i, o in zip(rest[:rank], op.param("offsets"), strict=True)]
-        buffer = _buffer(op, rest[rank:], memory.shape[0])
+        value = env.value(op.args[0])
         shape = env.run.shape
         where = np.ones(shape, dtype=bool) if mask is None else mask
-        arrays = [np.broadcast_to(np.asarray(a), shape)[where] for a in (buffer, *indices)]
+        parts = env.indices(op, op.args[1:], memory, (env.unit.id, id(op)), where)
         data = np.broadcast_to(np.asarray(value), shape)[where]
-        _check_bounds(memory.shape, arrays, op.param("memory"), "write")
-        memory[tuple(arrays)] = data
+        _check_ranges(memory.shape, [part.bounds() for part in parts], op.param("memory"), "write")
+        memory[tuple(part.array for part in parts)] = data
         full = np.broadcast_to(np.asarray(value, dtype=np.float32), shape)
         return np.where(where, full, np.float32(np.nan))
 
@@ -323,14 +323,34 @@ def _buffer(op: Op, selector: list[Any], buffers: int) -> Any:
     return (np.asarray(base) + offset) % buffers
 
 
-def _check_bounds(
-    shape: tuple[int, ...], indices: list[np.ndarray], memory: str, what: str
+@dataclass
+class _Index:
+    """One index array of a read or write (the N-buffer's or a memory dimension's),
+    with its least and greatest value once known (None: empty)."""
+
+    array: np.ndarray
+    known: tuple[int, int] | None = None
+    measured: bool = False
+
+    def bounds(self) -> tuple[int, int] | None:
+        if not self.measured:
+            if self.array.ndim == 0:
+                self.known = (int(self.array), int(self.array))
+            elif self.array.size:
+                self.known = (int(self.array.min()), int(self.array.max()))
+            self.measured = True
+        return self.known
+
+
+def _check_ranges(
+    shape: tuple[int, ...], ranges: list[tuple[int, int] | None], memory: str, what: str
 ) -> None:
-    for dim, (index, size) in enumerate(zip(indices, shape, strict=True)):
-        if index.size and (index.min() < 0 or index.max() >= size):
+    """Each dimension's (least, greatest) index (None: no index) against its size."""
+    for dim, (span, size) in enumerate(zip(ranges, shape, strict=True)):
+        if span is not None and (span[0] < 0 or span[1] >= size):
             raise MachineError(
                 f"a {what} of memory '{memory}' is out of bounds in dimension {dim} "
-                f"(index {int(index.min())}..{int(index.max())}, size {size})"
+                f"(index {span[0]}..{span[1]}, size {size})"
             )
 
 
@@ -442,20 +462,62 @@ class _Env:
 
     def _gather(self, op: Op, name: str) -> Any:
         memory = self.machine.memory[name]
-        rank = memory.ndim - 1
-        args = [self.value(a) for a in op.args]
-        indices = [np.asarray(i) + o for i, o in zip(args[:rank], op.param("offsets"), strict=True)]
-        buffer = _buffer(op, args[rank:], memory.shape[0])
-        arrays = [np.asarray(buffer), *indices]
+        parts = self.indices(op, op.args, memory, (self.unit.id, id(op), self.scope), None)
+        arrays = [part.array for part in parts]
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
-            _check_bounds(memory.shape, arrays, name, "read")
+            _check_ranges(memory.shape, [part.bounds() for part in parts], name, "read")
         key = (self.unit.id, id(op))
         if key not in self.machine.checked:
             self._check_served(op, name, arrays[1:])
             self.machine.checked.add(key)
         return memory[tuple(arrays)]
+
+    def indices(
+        self, op: Op, refs: tuple[str, ...], memory: np.ndarray, key: tuple[Any, ...],
+        where: np.ndarray | None,
+    ) -> list[_Index]:
+        """The index arrays of a read or write (`refs`: its operands after the value it
+        writes), the N-buffer's first; for a write, at the iterations `where` selects.
+
+        An index that does not depend on the step (counters, k, constants) is made and
+        measured once per (unit, op, scope) and reused; the others each step."""
+        rank = memory.ndim - 1
+        steady = self.machine.steady_indices.get(key)
+        if steady is None:
+            # the first time: every operand evaluated, as the op computes
+            args = [self.value(a) for a in refs]
+            raw = [_buffer(op, args[rank:], memory.shape[0]), *(
+                np.asarray(i) + o for i, o in zip(args[:rank], op.param("offsets"), strict=True)
+            )]
+            parts = [_Index(self._select(np.asarray(a), where)) for a in raw]
+            on_step = [bool(refs[rank:]) and self._ref_on_step(refs[rank])]
+            on_step += [self._ref_on_step(ref) for ref in refs[:rank]]
+            self.machine.steady_indices[key] = [
+                None if moving else part for part, moving in zip(parts, on_step, strict=True)
+            ]
+            return parts
+        parts = []
+        for dim, known in enumerate(steady):
+            if known is not None:
+                parts.append(known)
+                continue
+            if dim == 0:
+                raw = _buffer(op, [self.value(refs[rank])], memory.shape[0])
+            else:
+                raw = np.asarray(self.value(refs[dim - 1])) + op.param("offsets")[dim - 1]
+            parts.append(_Index(self._select(np.asarray(raw), where)))
+        return parts
+
+    def _select(self, array: np.ndarray, where: np.ndarray | None) -> np.ndarray:
+        return array if where is None else np.broadcast_to(array, self.run.shape)[where]
+
+    def _ref_on_step(self, ref: str) -> bool:
+        """Whether an operand's value may change from one step to the next."""
+        if ref == "ctr:t" or ref.startswith("in:"):
+            return True
+        return ref.startswith("%") and self._on_step(self.unit.ops[int(ref[1:])])
 
     def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
