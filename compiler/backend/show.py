@@ -17,6 +17,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from rnnc.diagnostics import Diagnostic
+
 NETWORKS = ("scalar", "vector", "control")
 NETWORK_COLOURS = {"scalar": "#08306b", "vector": "#67000d", "control": "#00441b"}
 #: Routes of the three networks are drawn side by side, shifted by this much (in switches).
@@ -49,13 +51,20 @@ def _undirected(a: list[int], b: list[int]) -> Link:
     return (first, second) if first <= second else (second, first)
 
 
+def _use_matplotlib() -> None:
+    """matplotlib, drawing to files (no display)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise Diagnostic("rnnc show", "needs matplotlib (pip install matplotlib)") from None
+    matplotlib.use("Agg")
+
+
 def render(
     config: Mapping[str, Any], output: str | Path, chip_index: int = 0, fmt: str | None = None
 ) -> None:
     """Draw chip `chip_index` of `config` to `output` (.svg or .png)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _use_matplotlib()
     import matplotlib.pyplot as plt
     from matplotlib import cm, colors
     from matplotlib.collections import LineCollection

@@ -79,7 +79,7 @@ def _figure() -> Any:
         from matplotlib.figure import Figure
     except ImportError:
         raise Diagnostic(
-            "rnnc plot", "needs matplotlib (pip install 'rnnc[sweep]')"
+            "rnnc plot", "needs matplotlib (pip install matplotlib)"
         ) from None
     return Figure(layout="constrained")
 

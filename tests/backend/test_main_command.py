@@ -4,6 +4,7 @@ a configuration that validates, is byte-identical when made again, and simulates
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,16 @@ def test_show_draws_the_config(example_config: Path, tmp_path: Path) -> None:
     picture = tmp_path / "place.svg"
     assert main(["show", str(example_config), "-o", str(picture)]) == 0
     assert picture.read_text().startswith("<?xml")
+
+
+def test_show_without_matplotlib_is_a_diagnostic(
+    example_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises
+    picture = tmp_path / "place.svg"
+    assert main(["show", str(example_config), "-o", str(picture)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rnnc show: error: needs matplotlib"), err
+    assert "internal error" not in err
+    assert not picture.exists()
