@@ -26,6 +26,7 @@ parts; a read is checked to fall inside the boxes of the PMU the read's port is 
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ class _Machine:
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
         self._masks: dict[str, np.ndarray] = {}
         self._stacks: dict[tuple[str, ...], np.ndarray] = {}
+        self._functions: dict[int, Activation] = {}
         self._spaces: dict[str, tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]] = {}
         written = {
             op.param("memory")
@@ -126,6 +128,14 @@ class _Machine:
             member[[c for c in unit.copies if 0 <= c < member.size]] = True
             mask = self._masks[unit.id] = member[run.copy_of]
         return mask
+
+    def activation(self, op: Op) -> Activation:
+        """The function of an activation op (made once per op)."""
+        function = self._functions.get(id(op))
+        if function is None:
+            params = {k: v for k, v in op.params if k in ("alpha", "beta")}
+            function = self._functions[id(op)] = Activation(_ONNX[op.op], **params)
+        return function
 
     @staticmethod
     def _initial(
@@ -312,6 +322,13 @@ class _Machine:
         return np.where(where, full, np.float32(np.nan))
 
 
+@functools.lru_cache(maxsize=4096)
+def _stream_ref(ref: str) -> tuple[tuple[str, ...], int | None]:
+    """`in:p[,q...][.field]`: the ports merged and the field taken (None: the only one)."""
+    ports, _, field = ref[3:].partition(".")
+    return tuple(ports.split(",")), int(field) if field else None
+
+
 def _at(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
     """`value` (float32) at the iterations `mask` selects, NaN elsewhere."""
     return np.where(mask, value, np.float32(np.nan)).astype(np.float32, copy=False)
@@ -401,17 +418,16 @@ class _Env:
         if ref.startswith("ctr:"):
             return self.counters[ref[4:]]
         if ref.startswith("in:"):
-            ports, _, field = ref[3:].partition(".")
+            ports, field = _stream_ref(ref)
             merged: np.ndarray | None = None
-            for port in ports.split(","):
+            for port in ports:
                 payload = self.port(port)
-                f = int(field) if field else 0
-                if not field and len(payload) != 1:
+                if field is None and len(payload) != 1:
                     raise MachineError(
                         f"unit {self.unit.id}: port {port} carries {len(payload)} values; "
                         "name one"
                     )
-                value = payload[f]
+                value = payload[field or 0]
                 merged = value if merged is None else np.where(np.isnan(merged), value, merged)
             return merged
         raise MachineError(f"unit {self.unit.id}: bad operand reference '{ref}'")
@@ -433,8 +449,7 @@ class _Env:
         if name == "index_cast":
             return np.asarray(args[0]).astype(np.int64)
         if name in _ONNX:
-            params = {k: v for k, v in op.params if k in ("alpha", "beta")}
-            function = Activation(_ONNX[name], **params)
+            function = self.machine.activation(op)
             if self.machine.precision.mixed and op.param("lut"):
                 return activation(self.machine.precision, function, args[0])
             return np.asarray(function(np.asarray(args[0], dtype=np.float32)), dtype=np.float32)
