@@ -111,7 +111,7 @@ class _Machine:
         """Memories nothing writes (weights): a read of one that does not depend on the
         step gives the same values every step, and is made once."""
         self.reads: dict[tuple[str, int, object], np.ndarray] = {}
-        self._finite_arrays: dict[int, tuple[np.ndarray, bool]] = {}
+        self._finite_arrays: dict[tuple[str, int, int], tuple[np.ndarray, bool]] = {}
         self.steady_indices: dict[tuple[Any, ...], list[_Index | None]] = {}
         """Per (unit, op[, scope]) of a read or write, its index arrays that do not depend
         on the step (None for those that do)."""
@@ -251,14 +251,17 @@ class _Machine:
             a, b = (env.factor(arg) for arg in op.args)
             return dot(self.precision, a, b, axis=-1, a_quantized=True, b_quantized=True)
         if combiner == "add" and op is not None and op.op == "mul":
-            folded = self._matvec(run, *(env.value(arg) for arg in op.args))
+            key = (unit.id, segment.start, segment.stop)
+            folded = self._matvec(run, key, *(env.value(arg) for arg in op.args))
             if folded is not None:
                 return folded
         values = env.value(segment.value)
         values = np.broadcast_to(values, (*run.shape, k.size))
         return np.asarray(_FOLD[combiner](values, axis=-1), dtype=np.float32)
 
-    def _matvec(self, run: _NestRun, a: Any, b: Any) -> np.ndarray | None:
+    def _matvec(
+        self, run: _NestRun, key: tuple[str, int, int], a: Any, b: Any
+    ) -> np.ndarray | None:
         """`sum(a * b)` over k (the last axis) as one matrix-vector product, when one
         factor is a float32 array over the whole space and the other a float32 vector over
         k alone (the weights of a reduction range and the step's operand); None otherwise.
@@ -267,21 +270,22 @@ class _Machine:
         values take the element-wise path, so that NaN and inf combine exactly as
         there (a BLAS may skip a zero factor)."""
         a, b = np.asarray(a), np.asarray(b)
-        if a.shape[:-1] != run.shape:
+        rank = len(run.shape) + 1
+        if a.ndim != rank or a.shape[:-1] != run.shape:
             a, b = b, a
-        if not (a.dtype == b.dtype == np.float32 and a.shape[:-1] == run.shape
-                and b.size == a.shape[-1] and b.shape[-1] == b.size):
+        if not (a.ndim == rank and a.shape[:-1] == run.shape and 1 <= b.ndim <= rank
+                and a.dtype == b.dtype == np.float32 and b.size == a.shape[-1] == b.shape[-1]):
             return None
-        if not (self._finite(a) and np.isfinite(b).all()):
+        if not (self._finite(key, a) and np.isfinite(b).all()):
             return None
         return a @ b.reshape(b.size)
 
-    def _finite(self, array: np.ndarray) -> bool:
-        """Whether every element of `array` is finite; known once for a steady read (the
-        cache holds the array, so its id is not reused)."""
-        known = self._finite_arrays.get(id(array))
-        if known is None:
-            known = self._finite_arrays[id(array)] = (array, bool(np.isfinite(array).all()))
+    def _finite(self, key: tuple[str, int, int], array: np.ndarray) -> bool:
+        """Whether every element of `array`, a fold's matrix, is finite: measured once
+        while the fold keeps getting the same (steady) array."""
+        known = self._finite_arrays.get(key)
+        if known is None or known[0] is not array:
+            known = self._finite_arrays[key] = (array, bool(np.isfinite(array).all()))
         return known[1]
 
     # ---- other units ---------------------------------------------------------------------
