@@ -22,6 +22,13 @@ NaN in the outputs rather than as a plausible number; all map-reduce units of on
 reduction range are evaluated in one array operation, and each unit then takes its copies'
 partial sums from it. Memories are one array per memory (the union of the PMUs holding its
 parts; a read is checked to fall inside the boxes of the PMU the read's port is fed by).
+
+What does not change from step to step is made once per run: counters are sparse grids
+(a value depending on few counters stays small until it meets the others), reads of
+memories nothing writes, the index arrays of a read or write that do not depend on the
+step (with their bounds), masks. An fp32 fold of products over k is a matrix-vector
+product (only the float32 summation order differs from an element-wise sum; operands that
+are not all finite take the element-wise sum, as a BLAS may skip zero factors).
 """
 
 from __future__ import annotations
