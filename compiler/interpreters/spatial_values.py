@@ -122,9 +122,10 @@ class _Machine:
         self.steady_indices: dict[tuple[Any, ...], list[_Index | None]] = {}
         """Per (unit, op[, scope]) of a read or write, its index arrays that do not depend
         on the step (None for those that do)."""
-        self.checked: set[tuple[str, int]] = set()
-        """(unit, op) reads already checked against their PMUs' boxes (the first time a
-        unit runs: what a read may touch does not depend on the step)."""
+        self.checked: set[tuple[Any, ...]] = set()
+        """(unit, op, scope) reads already checked against their PMUs' boxes (the first
+        time a unit runs: what a read may touch does not depend on the step, but an op
+        folded over several reduction ranges reads a range per scope)."""
 
     def mask(self, run: _NestRun, unit: PCU) -> np.ndarray:
         """The iterations of a unit's copies (fixed for a unit: computed once)."""
@@ -494,7 +495,7 @@ class _Env:
         # their values, unless it empties them
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
             _check_ranges(memory.shape, [part.bounds() for part in parts], name, "read")
-        key = (self.unit.id, id(op))
+        key = (self.unit.id, id(op), self.scope)
         if key not in self.machine.checked:
             self._check_served(op, name, arrays[1:])
             self.machine.checked.add(key)
