@@ -83,17 +83,21 @@ def _simulate(tmp: Path, config: Path, inputs: dict[str, np.ndarray]) -> dict[st
     return load_npz(str(out))
 
 
-@pytest.mark.parametrize(("op", "seed", "overrides"), ATTRIBUTE_CASES)
-def test_fp32_config_agrees_with_onnxruntime(
-    tmp_path: Path, op: str, seed: int, overrides: dict
-) -> None:
-    case = _case(op, seed, overrides)
+def _assert_fp32_config_agrees_with_onnxruntime(tmp_path: Path, case: RnnCase) -> None:
     config = _compile(tmp_path, case.model, "fp32")
     got = _simulate(tmp_path, config, case.inputs)
     expected = run_onnxruntime(case)
     assert set(got) == set(expected), case.describe()
     for name, value in expected.items():
         assert rel_err(got[name], value) <= FP32_TOLERANCE, (name, case.describe())
+
+
+@pytest.mark.parametrize(("op", "seed", "overrides"), ATTRIBUTE_CASES)
+def test_fp32_config_agrees_with_onnxruntime(
+    tmp_path: Path, op: str, seed: int, overrides: dict
+) -> None:
+    case = _case(op, seed, overrides)
+    _assert_fp32_config_agrees_with_onnxruntime(tmp_path, case)
 
 
 @pytest.mark.parametrize(("op", "seed"), [("LSTM", 11), ("GRU", 12), ("RNN", 13)])
@@ -167,9 +171,4 @@ def test_fp32_config_agrees_with_onnxruntime_at_batch_2_and_3(
 ) -> None:
     case = _batched_case(*batch_case)
     assert case.inputs["sequence_lens"].min() < case.inputs["X"].shape[0], case.describe()
-    config = _compile(tmp_path, case.model, "fp32")
-    got = _simulate(tmp_path, config, case.inputs)
-    expected = run_onnxruntime(case)
-    assert set(got) == set(expected), case.describe()
-    for name, value in expected.items():
-        assert rel_err(got[name], value) <= FP32_TOLERANCE, (name, case.describe())
+    _assert_fp32_config_agrees_with_onnxruntime(tmp_path, case)

@@ -138,15 +138,22 @@ SMALL = architecture_from_dict(
 )
 
 
+def _random_model(
+    rng: random.Random, seed: int, sizes: tuple[int, int], batches: int
+) -> RnnModel:
+    """LSTM, GRU or RNN by seed; input and hidden sizes in `sizes`, batch 1..`batches`."""
+    cell = ["lstm", "gru", "rnn"][seed % 3]
+    return RnnModel(
+        cell, rng.randint(*sizes), rng.randint(*sizes), 2, batch=rng.randint(1, batches),
+        direction=rng.choice(["forward", "bidirectional"]),
+        linear_before_reset=int(cell == "gru" and rng.random() < 0.5),
+    )
+
+
 @pytest.mark.parametrize("seed", range(36))
 def test_random_design_points_agree(seed: int) -> None:
     rng = random.Random(seed)
-    cell = ["lstm", "gru", "rnn"][seed % 3]
-    model = RnnModel(
-        cell, rng.randint(3, 40), rng.randint(2, 40), 2, batch=rng.randint(1, 4),
-        direction=rng.choice(["forward", "bidirectional"]),
-        linear_before_reset=int(cell == "gru" and rng.random() < 0.5),
-    )  # fmt: skip
+    model = _random_model(rng, seed, sizes=(3, 40), batches=4)
     module = compile_to(model.mlir(), FUSED if seed % 2 else DECOMPOSED)
     arch = SMALL if seed % 3 == 0 else ARCH
     # (the small chip's PMUs cannot hold mixed precision's 8 KiB lookup tables)
@@ -214,12 +221,7 @@ def test_streamed_weights_agree_on_a_small_pmu_chip(seed: int) -> None:
     cannot hold: the partition streams exactly the slices and bytes the model streams
     (`plan.weight_placement` decides for both; the bytes are the slices' elements)."""
     rng = random.Random(seed)
-    cell = ["lstm", "gru", "rnn"][seed % 3]
-    model = RnnModel(
-        cell, rng.randint(96, 128), rng.randint(96, 128), 2, batch=rng.randint(1, 2),
-        direction=rng.choice(["forward", "bidirectional"]),
-        linear_before_reset=int(cell == "gru" and rng.random() < 0.5),
-    )  # fmt: skip
+    model = _random_model(rng, seed, sizes=(96, 128), batches=2)
     module = compile_to(model.mlir(), FUSED if seed % 2 else DECOMPOSED)
     reducing = 0
     for nest in module.walk():
