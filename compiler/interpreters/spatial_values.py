@@ -263,31 +263,84 @@ class _NestCompiler:
 
     def _map_reduce(self, units: list[PCU]) -> None:
         """Every distinct range of a reduction is folded once over the whole iteration
-        space; each unit's partial sums are its ranges' folds at its copies (for the units
-        of one range, all in one array operation)."""
-        folds: dict[tuple[str, int, int], int] = {}
-        by_fold: dict[tuple[str, int, int], list[PCU]] = {}
+        space; each unit's partial sums are its ranges' folds at its copies (for all the
+        units of one range each, in one array operation)."""
+        folds: dict[tuple[str, int, int], _Fold] = {}
         for unit in units:
-            assert unit.reduce is not None
-            sums: dict[str, int] = {}
-            for segment in unit.reduce.segments:
+            for segment in unit.reduce.segments:  # type: ignore[union-attr]
                 key = (segment.reduction, segment.start, segment.stop)
                 if key not in folds:
                     folds[key] = _UnitCompiler(self, [unit]).fold(segment)
-                previous = sums.get(segment.reduction)
-                combiner = _COMBINE[unit.reduce.combiner]
-                sums[segment.reduction] = folds[key] if previous is None else self.program.call(
-                    combiner, previous, folds[key])
-            if len(unit.reduce.segments) == 1:
-                by_fold.setdefault(key, []).append(unit)
+        rows = self._fold_rows(folds)
+        single: dict[int, list[tuple[PCU, int]]] = {}
+        for unit in units:
+            assert unit.reduce is not None
+            segments = unit.reduce.segments
+            if len(segments) == 1:
+                slot, row = rows[(segments[0].reduction, segments[0].start, segments[0].stop)]
+                single.setdefault(slot, []).append((unit, row))
                 continue
+            sums: dict[str, int] = {}
+            for segment in segments:
+                slot, row = rows[(segment.reduction, segment.start, segment.stop)]
+                value = self.program.call(operator.itemgetter(row), slot)
+                previous = sums.get(segment.reduction)
+                sums[segment.reduction] = value if previous is None else self.program.call(
+                    _COMBINE[unit.reduce.combiner], previous, value)
             mask = self.program.const(self.stacked_masks([unit]))
             payload = self.program.call(_masked_fields, mask, *sums.values())
             self.produce([unit], unit.reduce.output, payload, len(sums))
-        for key, members in by_fold.items():
-            masks = self.program.const(self.stacked_masks(members))
-            payload = self.program.call(_masked_fields, masks, folds[key])
-            self.produce(members, members[0].reduce.output, payload, 1)  # type: ignore[union-attr]
+        for slot, members in single.items():
+            masks = self.program.const(self.stacked_masks([unit for unit, _ in members]))
+            which = _MaskedRows(np.array([row for _, row in members]))
+            payload = self.program.call(which, masks, slot)
+            for n, (unit, _) in enumerate(members):
+                output = unit.reduce.output  # type: ignore[union-attr]
+                self.produced[(unit.id, output)] = _Produced(payload, n, len(members), 1)
+
+    def _fold_rows(self, folds: dict[tuple[str, int, int], _Fold]) -> dict[Any, tuple[int, int]]:
+        """Where each fold's values are: (slot, row) of an array stacking folds. The fp32
+        sums of fixed weights times the step's vector are all one `_FoldBank`."""
+        banked: dict[Any, tuple[np.ndarray, int]] = {}
+        others: dict[Any, int] = {}
+        for key, fold in folds.items():
+            if fold.factors is None:
+                others[key] = fold.slot  # type: ignore[assignment]
+                continue
+            weights = self._weights_and_vector(fold.factors)
+            if weights is None:
+                others[key] = self.program.call(_SumOfProducts(self.shape), *fold.factors)
+            else:
+                banked[key] = weights
+        rows: dict[Any, tuple[int, int]] = {}
+        if banked:
+            bank = _FoldBank(self.shape, [matrix for matrix, _ in banked.values()])
+            slot = self.program.call(bank, *(vector for _, vector in banked.values()))
+            rows.update({key: (slot, n) for n, key in enumerate(banked)})
+        if others:
+            slot = self.program.call(_Stacked(self.shape), *others.values())
+            rows.update({key: (slot, n) for n, key in enumerate(others)})
+        return rows
+
+    def _weights_and_vector(self, factors: tuple[int, int]) -> tuple[np.ndarray, int] | None:
+        """A fixed float32 matrix over the space and k, and the slot of the other factor
+        (which changes with the step), if the factors are that."""
+        for matrix, vector in (factors, factors[::-1]):
+            if self.program.constant[matrix] and not self.program.constant[vector]:
+                array = np.asarray(self.program.slots[matrix])
+                if array.dtype == np.float32 and array.shape[:-1] == self.shape and (
+                        array.ndim == len(self.shape) + 1):
+                    return array, vector
+        return None
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """A fold being compiled: its slot, or (an fp32 sum of products) its two factors,
+    which the nest may fold with others in one `_FoldBank`."""
+
+    slot: int | None = None
+    factors: tuple[int, int] | None = None
 
 
 def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]]:
@@ -372,11 +425,11 @@ class _UnitCompiler:
 
     # ---- one unit's fold over a reduction range ------------------------------------------
 
-    def fold(self, segment: Segment) -> int:
+    def fold(self, segment: Segment) -> _Fold:
         combiner = self.unit.reduce.combiner  # type: ignore[union-attr]
         shape = self.nest.shape
         if segment.start == segment.stop:  # an empty range folds to the identity
-            return self.program.const(np.full(shape, _IDENTITY[combiner], dtype=np.float32))
+            return _Fold(self.program.const(np.full(shape, _IDENTITY[combiner], dtype=np.float32)))
         k = np.arange(segment.start - segment.base, segment.stop - segment.base)
         self.counters = {name: value[..., None] for name, value in self.nest.counters.items()}
         self.counters["k"] = k
@@ -386,13 +439,13 @@ class _UnitCompiler:
             a, b = (self.value(arg) for arg in op.args)
             if self.machine.precision.mixed:
                 rounded = functools.partial(quantize, self.machine.precision)
-                return self.program.call(
+                return _Fold(self.program.call(
                     functools.partial(dot, self.machine.precision, axis=-1, a_quantized=True,
                                       b_quantized=True),
-                    self.program.call(rounded, a), self.program.call(rounded, b))
-            return self.program.call(_SumOfProducts(shape), a, b)
+                    self.program.call(rounded, a), self.program.call(rounded, b)))
+            return _Fold(factors=(a, b))
         fold = functools.partial(_fold_values, _FOLD[combiner], (*shape, k.size))
-        return self.program.call(fold, self.value(segment.value))
+        return _Fold(self.program.call(fold, self.value(segment.value)))
 
     # ---- operands and ops ----------------------------------------------------------------
 
@@ -453,14 +506,13 @@ class _UnitCompiler:
     def _port(self, port: str, field: int | None) -> int:
         """The slot of one field arriving on `port`, one row per unit of the group."""
         sources = [self._source(unit, port, field) for unit in self.units]
-        index = field or 0
-        first = sources[0]
-        if all(s.slot == first.slot for s in sources) and [s.row for s in sources] == list(
-            range(first.group)
-        ):  # the rows of one group in order: its stacked values as they are
+        index, first = field or 0, sources[0]
+        rows = [s.row for s in sources]
+        if any(s.slot != first.slot for s in sources):
+            return self.program.call(_Restack(index, tuple(rows)), *(s.slot for s in sources))
+        if rows == list(range(first.group)):  # one group's rows in order: as they are
             return self.program.call(operator.itemgetter(index), first.slot)
-        rows = tuple(s.row for s in sources)
-        return self.program.call(_Restack(index, rows), *(s.slot for s in sources))
+        return self.program.call(_Rows(index, np.array(rows)), first.slot)
 
     def _stream(self, port: str) -> list[int]:
         """The slots of every field arriving on `port`."""
@@ -649,6 +701,77 @@ class _Restack:
         return np.stack([p[self.field][r] for p, r in zip(payloads, self.rows, strict=True)])
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """Some rows of one field of a group's payload."""
+
+    field: int
+    rows: np.ndarray
+
+    def __call__(self, payload: tuple[np.ndarray, ...]) -> np.ndarray:
+        return payload[self.field][self.rows]
+
+
+@dataclass(frozen=True, eq=False)
+class _MaskedRows:
+    """Folds (rows of an array stacking them), one per unit, at each unit's copies (NaN
+    elsewhere): the payload of a group of map-reduce units."""
+
+    rows: np.ndarray
+
+    def __call__(self, masks: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray]:
+        return (np.where(masks, folds[self.rows], _NAN),)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """Folds stacked, each over the whole space, in float32."""
+
+    shape: tuple[int, ...]
+
+    def __call__(self, *folds: Any) -> np.ndarray:
+        return np.stack([np.broadcast_to(np.asarray(f, dtype=np.float32), self.shape)
+                         for f in folds])
+
+
+class _FoldBank:
+    """The fp32 sums of products of several reduction ranges at once: each range's fixed
+    weights (a float32 matrix over the space and k) times the step's vector over k, all
+    ranges of one length in one batched matrix product.
+
+    Operands that are not all finite, or vectors of another shape, take each range's
+    `_SumOfProducts` instead (so NaN and inf combine as in an element-wise sum)."""
+
+    def __init__(self, shape: tuple[int, ...], matrices: list[np.ndarray]):
+        self.shape, self.matrices = shape, matrices
+        self.sums = [_SumOfProducts(shape) for _ in matrices]
+        by_length: dict[int, list[int]] = {}
+        for n, matrix in enumerate(matrices):
+            by_length.setdefault(matrix.shape[-1], []).append(n)
+        self.batches = [
+            (np.array(ranges), np.stack([matrices[n].reshape(-1, length) for n in ranges]),
+             all(bool(np.isfinite(matrices[n]).all()) for n in ranges))
+            for length, ranges in by_length.items()
+        ]
+        self.vectors_fit: bool | None = None
+
+    def __call__(self, *vectors: Any) -> np.ndarray:
+        if self.vectors_fit is None:
+            self.vectors_fit = all(
+                _SumOfProducts(self.shape)._layout(m, np.asarray(v)) == "ab"
+                for m, v in zip(self.matrices, vectors, strict=True))
+        out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
+        for ranges, stacked, finite in self.batches:
+            if self.vectors_fit:
+                block = np.stack([np.reshape(vectors[n], -1) for n in ranges])
+                if finite and np.isfinite(block).all():
+                    out[ranges] = np.matmul(stacked, block[:, :, None])[:, :, 0]
+                    continue
+            for n in ranges:
+                out[n] = np.reshape(self.sums[n](self.matrices[n], vectors[n]), -1)
+        return out.reshape((len(self.matrices), *self.shape))
+
+
 class _SumOfProducts:
     """`sum(a * b)` over k (the last axis) in float32: one matrix-vector product when one
     factor is a float32 array over the whole space and the other a float32 vector over k
@@ -657,32 +780,39 @@ class _SumOfProducts:
     Only the order of the float32 additions differs from `np.sum`'s. Non-finite values
     take the element-wise sum, so that NaN and inf combine exactly as there (a BLAS may
     skip a zero factor); whether the matrix is finite is measured once while it stays the
-    same (steady) array."""
+    same (steady) array. Which factor is the matrix is decided on the first call: shapes
+    do not change from step to step."""
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
+        self.layout: str | None = None
+        """"ab" (a is the matrix), "ba", or "" (no matrix-vector product)."""
         self.finite: tuple[np.ndarray, bool] | None = None
 
     def __call__(self, a: Any, b: Any) -> np.ndarray:
-        folded = self._matvec(np.asarray(a), np.asarray(b))
-        if folded is not None:
-            return folded
+        if self.layout is None:
+            self.layout = self._layout(np.asarray(a), np.asarray(b))
+        if self.layout:
+            matrix, vector = (a, b) if self.layout == "ab" else (b, a)
+            if self._finite(matrix) and np.isfinite(vector).all():
+                return matrix @ vector.reshape(vector.size)
         products = np.multiply(a, b)
         values = np.broadcast_to(products, (*self.shape, np.shape(products)[-1]))
         return np.asarray(np.sum(values, axis=-1), dtype=np.float32)
 
-    def _matvec(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    def _layout(self, a: np.ndarray, b: np.ndarray) -> str:
         rank = len(self.shape) + 1
-        if a.ndim != rank or a.shape[:-1] != self.shape:
-            a, b = b, a
-        if not (a.ndim == rank and a.shape[:-1] == self.shape and 1 <= b.ndim <= rank
-                and a.dtype == b.dtype == np.float32 and b.size == a.shape[-1] == b.shape[-1]):
-            return None
-        if self.finite is None or self.finite[0] is not a:
-            self.finite = (a, bool(np.isfinite(a).all()))
-        if not (self.finite[1] and np.isfinite(b).all()):
-            return None
-        return a @ b.reshape(b.size)
+        for matrix, vector, layout in ((a, b, "ab"), (b, a, "ba")):
+            if (matrix.ndim == rank and matrix.shape[:-1] == self.shape
+                    and 1 <= vector.ndim <= rank and matrix.dtype == vector.dtype == np.float32
+                    and vector.size == matrix.shape[-1] == vector.shape[-1]):
+                return layout
+        return ""
+
+    def _finite(self, matrix: np.ndarray) -> bool:
+        if self.finite is None or self.finite[0] is not matrix:
+            self.finite = (matrix, bool(np.isfinite(matrix).all()))
+        return self.finite[1]
 
 
 def _bounds(array: np.ndarray) -> tuple[int, int] | None:
@@ -722,30 +852,111 @@ class _Access:
         """Each dimension's (least, greatest) index (None: no index) against its size."""
         for dim, (span, size) in enumerate(zip(bounds, self.memory.shape, strict=True)):
             if span is not None and (span[0] < 0 or span[1] >= size):
-                raise MachineError(
-                    f"a {what} of memory '{self.name}' is out of bounds in dimension {dim} "
-                    f"(index {span[0]}..{span[1]}, size {size})"
-                )
+                raise _out_of_bounds(what, self.name, dim, span, size)
+
+
+def _out_of_bounds(
+    what: str, name: str, dim: int, span: tuple[int, int], size: int
+) -> MachineError:
+    return MachineError(
+        f"a {what} of memory '{name}' is out of bounds in dimension {dim} "
+        f"(index {span[0]}..{span[1]}, size {size})"
+    )
 
 
 class _Gather:
     """A read: checked against the memory's bounds each time, against the boxes of the
-    PMUs serving it the first time (what it may touch does not depend on the step)."""
+    PMUs serving it the first time (what it may touch does not depend on the step).
+    Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
 
     def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
         self.access, self.check_served = access, check_served
-        self.served = False
+        self.first = True
+        self.strided: _Strided | None = None
 
     def __call__(self, *moving: Any) -> np.ndarray:
+        if self.strided is not None:
+            return self.strided.view(moving)
         arrays, bounds = self.access.parts(moving)
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
             self.access.check(bounds, "read")
-        if not self.served:
+        if self.first:
             self.check_served(arrays[1:])
-            self.served = True
+            self.first = False
+            self.strided = _Strided.of(self.access, arrays)
+            if self.strided is not None:
+                return self.strided.view(moving)
         return self.access.memory[tuple(arrays)]
+
+
+@dataclass(frozen=True)
+class _Strided:
+    """A read whose fixed indices are each an arithmetic progression along one axis of
+    the result (or a number) and whose moving indices are numbers (the step's row): a
+    read-only strided view of the memory, made without copying. Its moving indices are
+    checked against the memory's bounds each time."""
+
+    access: _Access
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    offset: int
+    moving: tuple[int, ...]
+    """The memory dimension of each moving index."""
+
+    @staticmethod
+    def of(access: _Access, arrays: list[np.ndarray]) -> _Strided | None:
+        memory = access.memory
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in arrays)))
+        if not all(shape) or not memory.flags.c_contiguous:
+            return None
+        strides, offset, moving = [0] * len(shape), 0, []
+        for dim, (array, fixed) in enumerate(zip(arrays, access.fixed, strict=True)):
+            if array.dtype.kind not in "iu" or (fixed is None and array.ndim):
+                return None
+            if fixed is None:
+                moving.append(dim)
+                continue
+            progression = _progression(array, len(shape))
+            if progression is None:
+                return None
+            start, axis, step = progression
+            offset += start * memory.strides[dim]
+            if axis is not None:
+                strides[axis] += step * memory.strides[dim]
+        if min(strides, default=0) < 0:
+            return None
+        return _Strided(access, shape, tuple(strides), offset, tuple(moving))
+
+    def view(self, moving: Sequence[Any]) -> np.ndarray:
+        memory, offset = self.access.memory, self.offset
+        for value, dim in zip(moving, self.moving, strict=True):
+            index, size = int(value), memory.shape[dim]
+            if not 0 <= index < size:
+                raise _out_of_bounds("read", self.access.name, dim, (index, index), size)
+            offset += index * memory.strides[dim]
+        view = np.ndarray(self.shape, memory.dtype, buffer=memory, offset=offset,
+                          strides=self.strides)
+        view.flags.writeable = False
+        return view
+
+
+def _progression(array: np.ndarray, rank: int) -> tuple[int, int | None, int] | None:
+    """`(start, axis, step)` if `array` (aligned to `rank` axes on the right) is
+    `start + step * i` along one axis `i` and constant along the others (axis None: a
+    number); else None."""
+    shape = (1,) * (rank - array.ndim) + array.shape
+    axes = [axis for axis, size in enumerate(shape) if size > 1]
+    flat = array.reshape(-1)
+    if not axes:
+        return int(flat[0]), None, 0
+    if len(axes) > 1:
+        return None
+    step = int(flat[1]) - int(flat[0])
+    if not np.array_equal(flat, flat[0] + step * np.arange(flat.size)):
+        return None
+    return int(flat[0]), axes[0], step
 
 
 @dataclass(frozen=True)
