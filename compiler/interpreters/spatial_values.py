@@ -83,27 +83,42 @@ class _Program:
     """Numpy calls over numbered slots: `slots[out] = function(*slots[args])` in order.
 
     A slot is constant (filled while compiling, never written again) or filled by one
-    instruction per replay; `constant` says which."""
+    instruction per replay; `constant` says which. Equal small constants share a slot, and
+    so do calls of one pure function (a hashable one: ufuncs and the frozen dataclasses
+    below) on the same slots."""
 
     def __init__(self) -> None:
         self.slots: list[Any] = [0]
         self.constant: list[bool] = [False]
         self.instructions: list[tuple[Callable[..., Any], int, tuple[int, ...]]] = []
+        self.known: dict[Any, int] = {}
 
     def const(self, value: Any) -> int:
-        self.slots.append(value)
-        self.constant.append(True)
-        return len(self.slots) - 1
+        key = _value_key(value)
+        if key is None or key not in self.known:
+            self.slots.append(value)
+            self.constant.append(True)
+            if key is None:
+                return len(self.slots) - 1
+            self.known[key] = len(self.slots) - 1
+        return self.known[key]
 
-    def call(self, function: Callable[..., Any], *args: int, fold: bool = True) -> int:
+    def call(
+        self, function: Callable[..., Any], *args: int, fold: bool = True, pure: bool = True
+    ) -> int:
         """The slot of `function(*args)`: computed now if `fold` and every argument is
-        constant, else by an instruction."""
+        constant, else by an instruction (shared if `pure`)."""
         if fold and all(self.constant[a] for a in args):
             return self.const(function(*(self.slots[a] for a in args)))
+        key = _call_key(function, args) if pure else None
+        if key is not None and key in self.known:
+            return self.known[key]
         self.slots.append(None)
         self.constant.append(False)
         out = len(self.slots) - 1
         self.instructions.append((function, out, args))
+        if key is not None:
+            self.known[key] = out
         return out
 
     def run(self, t: int) -> None:
@@ -111,6 +126,22 @@ class _Program:
         slots[STEP] = t
         for function, out, args in self.instructions:
             slots[out] = function(*[slots[a] for a in args])
+
+
+def _value_key(value: Any) -> Any:
+    """A key equal for equal small constants (None: not shared)."""
+    if isinstance(value, np.ndarray) and value.size <= 4096:
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, int | float | np.generic):
+        return ("scalar", type(value).__name__, np.asarray(value).tobytes())
+    return None
+
+
+def _call_key(function: Callable[..., Any], args: tuple[int, ...]) -> Any:
+    try:
+        return ("call", function, args, hash(function))
+    except TypeError:  # unhashable: not known to be pure
+        return None
 
 
 @dataclass(frozen=True)
@@ -232,6 +263,9 @@ class _NestCompiler:
         copy_index = np.broadcast_arrays(*(g % p for g, p in zip(grids, nest.par, strict=True)))
         self.copy_of = np.ravel_multi_index(tuple(copy_index), tuple(nest.par))
         self.produced: dict[tuple[str, str], _Produced] = {}
+        self.reads: dict[tuple[str, tuple[int, ...]], tuple[int, _Gather]] = {}
+        """The reads made so far since the last write of their memory, by memory and
+        index slots."""
         self._masks: dict[str, np.ndarray] = {}
 
     def compile(self) -> _Program:
@@ -263,8 +297,8 @@ class _NestCompiler:
 
     def _map_reduce(self, units: list[PCU]) -> None:
         """Every distinct range of a reduction is folded once over the whole iteration
-        space; each unit's partial sums are its ranges' folds at its copies (for all the
-        units of one range each, in one array operation)."""
+        space; each unit's partial sums are its ranges' folds at its copies, combined (for
+        all units whose folds lie in one stacked array, in one `_PartialSums`)."""
         folds: dict[tuple[str, int, int], _Fold] = {}
         for unit in units:
             for segment in unit.reduce.segments:  # type: ignore[union-attr]
@@ -272,35 +306,41 @@ class _NestCompiler:
                 if key not in folds:
                     folds[key] = _UnitCompiler(self, [unit]).fold(segment)
         rows = self._fold_rows(folds)
-        single: dict[int, list[tuple[PCU, int]]] = {}
+        together: dict[tuple[Any, ...], list[tuple[PCU, tuple[int, ...]]]] = {}
         for unit in units:
             assert unit.reduce is not None
             segments = unit.reduce.segments
-            if len(segments) == 1:
-                slot, row = rows[(segments[0].reduction, segments[0].start, segments[0].stop)]
-                single.setdefault(slot, []).append((unit, row))
-                continue
-            sums: dict[str, int] = {}
-            for segment in segments:
-                slot, row = rows[(segment.reduction, segment.start, segment.stop)]
-                value = self.program.call(operator.itemgetter(row), slot)
-                previous = sums.get(segment.reduction)
-                sums[segment.reduction] = value if previous is None else self.program.call(
-                    _COMBINE[unit.reduce.combiner], previous, value)
-            mask = self.program.const(self.stacked_masks([unit]))
-            payload = self.program.call(_masked_fields, mask, *sums.values())
-            self.produce([unit], unit.reduce.output, payload, len(sums))
-        for slot, members in single.items():
+            places = [rows[(seg.reduction, seg.start, seg.stop)] for seg in segments]
+            if len({seg.reduction for seg in segments}) == 1 and len({p[0] for p in places}) == 1:
+                key = (places[0][0], len(places), unit.reduce.combiner)
+                together.setdefault(key, []).append((unit, tuple(p[1] for p in places)))
+            else:
+                self._partial_sums_alone(unit, places)
+        for (slot, _, combiner), members in together.items():
             masks = self.program.const(self.stacked_masks([unit for unit, _ in members]))
-            which = _MaskedRows(np.array([row for _, row in members]))
-            payload = self.program.call(which, masks, slot)
+            sums = _PartialSums(_COMBINE[combiner], np.array([r for _, r in members]))
+            payload = self.program.call(sums, masks, slot)
             for n, (unit, _) in enumerate(members):
                 output = unit.reduce.output  # type: ignore[union-attr]
                 self.produced[(unit.id, output)] = _Produced(payload, n, len(members), 1)
 
+    def _partial_sums_alone(self, unit: PCU, places: list[tuple[int, int]]) -> None:
+        """A unit whose folds lie in several stacked arrays, or which sends the sums of
+        several reductions."""
+        assert unit.reduce is not None
+        sums: dict[str, int] = {}
+        for segment, (slot, row) in zip(unit.reduce.segments, places, strict=True):
+            value = self.program.call(operator.itemgetter(row), slot)
+            previous = sums.get(segment.reduction)
+            sums[segment.reduction] = value if previous is None else self.program.call(
+                _COMBINE[unit.reduce.combiner], previous, value)
+        mask = self.program.const(self.stacked_masks([unit]))
+        payload = self.program.call(_masked_fields, mask, *sums.values())
+        self.produce([unit], unit.reduce.output, payload, len(sums))
+
     def _fold_rows(self, folds: dict[tuple[str, int, int], _Fold]) -> dict[Any, tuple[int, int]]:
-        """Where each fold's values are: (slot, row) of an array stacking folds. The fp32
-        sums of fixed weights times the step's vector are all one `_FoldBank`."""
+        """Where each fold's values are: (slot, row) of an array stacking folds. The sums
+        of fixed weights times the step's vector are all one `_FoldBank`."""
         banked: dict[Any, tuple[np.ndarray, int]] = {}
         others: dict[Any, int] = {}
         for key, fold in folds.items():
@@ -308,14 +348,22 @@ class _NestCompiler:
                 others[key] = fold.slot  # type: ignore[assignment]
                 continue
             weights = self._weights_and_vector(fold.factors)
-            if weights is None:
-                others[key] = self.program.call(_SumOfProducts(self.shape), *fold.factors)
-            else:
+            if weights is not None:
                 banked[key] = weights
+            elif self.machine.precision.mixed:
+                rounded = functools.partial(quantize, self.machine.precision)
+                a, b = (self.program.call(rounded, factor) for factor in fold.factors)
+                others[key] = self.program.call(functools.partial(
+                    dot, self.machine.precision, axis=-1, a_quantized=True, b_quantized=True), a, b)
+            else:
+                others[key] = self.program.call(_SumOfProducts(self.shape), *fold.factors)
         rows: dict[Any, tuple[int, int]] = {}
         if banked:
-            bank = _FoldBank(self.shape, [matrix for matrix, _ in banked.values()])
-            slot = self.program.call(bank, *(vector for _, vector in banked.values()))
+            matrices = [matrix for matrix, _ in banked.values()]
+            vectors = list(dict.fromkeys(vector for _, vector in banked.values()))
+            vector_of = [vectors.index(vector) for _, vector in banked.values()]
+            bank = _FoldBank(self.machine.precision, self.shape, matrices, vector_of)
+            slot = self.program.call(bank, *vectors)
             rows.update({key: (slot, n) for n, key in enumerate(banked)})
         if others:
             slot = self.program.call(_Stacked(self.shape), *others.values())
@@ -336,8 +384,8 @@ class _NestCompiler:
 
 @dataclass(frozen=True)
 class _Fold:
-    """A fold being compiled: its slot, or (an fp32 sum of products) its two factors,
-    which the nest may fold with others in one `_FoldBank`."""
+    """A fold being compiled: its slot, or (a sum of products) its two factors, which the
+    nest may fold with others in one `_FoldBank`."""
 
     slot: int | None = None
     factors: tuple[int, int] | None = None
@@ -436,14 +484,7 @@ class _UnitCompiler:
         self.folding = True
         op = self.unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
         if combiner == "add" and op is not None and op.op == "mul":
-            a, b = (self.value(arg) for arg in op.args)
-            if self.machine.precision.mixed:
-                rounded = functools.partial(quantize, self.machine.precision)
-                return _Fold(self.program.call(
-                    functools.partial(dot, self.machine.precision, axis=-1, a_quantized=True,
-                                      b_quantized=True),
-                    self.program.call(rounded, a), self.program.call(rounded, b)))
-            return _Fold(factors=(a, b))
+            return _Fold(factors=(self.value(op.args[0]), self.value(op.args[1])))
         fold = functools.partial(_fold_values, _FOLD[combiner], (*shape, k.size))
         return _Fold(self.program.call(fold, self.value(segment.value)))
 
@@ -542,35 +583,49 @@ class _UnitCompiler:
     # ---- memories ------------------------------------------------------------------------
 
     def _read(self, op: Op) -> int:
+        """A read; the same elements read again before a write of the memory are the same
+        slot (the read's own check of the PMUs serving it still runs)."""
         name = op.param("memory")
         memory = self.machine.memory[name]
         parts = self._index_parts(op, op.args, memory)
+        check = functools.partial(self._check_served, op, name)
+        known = self.nest.reads.get((name, tuple(parts)))
+        if known is not None:
+            slot, read = known
+            if self.program.constant[slot]:
+                check([np.asarray(self.program.slots[part]) for part in parts[1:]])
+            else:
+                read.checks.append(check)
+            return slot
         access = _Access(name, memory, [self._fixed(part) for part in parts], None)
-        read = _Gather(access, functools.partial(self._check_served, op, name))
+        read = _Gather(access, check)
         moving = [part for part in parts if not self.program.constant[part]]
-        if name in self.machine.constant[self.nest.nest.id]:
-            return self.program.call(read, *moving)
-        return self.program.call(read, *moving, fold=False)
+        steady = name in self.machine.constant[self.nest.nest.id]
+        slot = self.program.call(read, *moving, fold=steady, pure=False)
+        self.nest.reads[(name, tuple(parts))] = (slot, read)
+        return slot
 
     def _write(self, op: Op, masks: int | None) -> int:
         """Store the op's value at its units' copies; the slot of what its port sends."""
         name = op.param("memory")
+        self.nest.reads = {key: read for key, read in self.nest.reads.items() if key[0] != name}
         memory = self.machine.memory[name]
         where = np.ones(self.rows, dtype=bool) if masks is None else self.program.slots[masks]
         parts = self._index_parts(op, op.args[1:], memory)
         access = _Access(name, memory, [self._fixed(part) for part in parts], where)
         moving = [part for part in parts if not self.program.constant[part]]
-        return self.program.call(_Store(access), self.value(op.args[0]), *moving, fold=False)
+        return self.program.call(_Store(access), self.value(op.args[0]), *moving, fold=False,
+                                 pure=False)
 
     def _index_parts(self, op: Op, refs: tuple[str, ...], memory: np.ndarray) -> list[int]:
         """The slots of a read's or write's index arrays (`refs`: its operands after the
         value it writes): the N-buffer's, then one per memory dimension."""
         rank = memory.ndim - 1
         args = [self.value(a) for a in refs]
-        buffer = functools.partial(_buffer_index, op.param("buffer_offset", 0), memory.shape[0])
+        buffer = _BufferIndex(op.param("buffer_offset", 0), memory.shape[0])
         parts = [self.program.call(buffer, *args[rank:rank + 1])]
         for index, offset in zip(args[:rank], op.param("offsets"), strict=True):
-            parts.append(self.program.call(functools.partial(_plus, offset), index))
+            parts.append(self.program.call(_Plus(offset), index))
         return parts
 
     def _fixed(self, slot: int) -> np.ndarray | None:
@@ -649,12 +704,26 @@ def _index_cast(value: Any) -> np.ndarray:
     return np.asarray(value).astype(np.int64)
 
 
-def _plus(offset: int, index: Any) -> np.ndarray:
-    return np.asarray(index) + offset
+@dataclass(frozen=True)
+class _Plus:
+    """An index plus the op's offset in that dimension."""
+
+    offset: int
+
+    def __call__(self, index: Any) -> np.ndarray:
+        return np.asarray(index) + self.offset
 
 
-def _buffer_index(offset: int, buffers: int, base: Any = 0) -> np.ndarray:
-    return (np.asarray(base) + offset) % buffers
+@dataclass(frozen=True)
+class _BufferIndex:
+    """The N-buffer a read or write uses: its selector (0 if none) plus the op's buffer
+    offset, modulo the buffers."""
+
+    offset: int
+    buffers: int
+
+    def __call__(self, base: Any = 0) -> np.ndarray:
+        return (np.asarray(base) + self.offset) % self.buffers
 
 
 def _fold_values(fold: Callable[..., Any], shape: tuple[int, ...], values: Any) -> np.ndarray:
@@ -713,14 +782,18 @@ class _Rows:
 
 
 @dataclass(frozen=True, eq=False)
-class _MaskedRows:
-    """Folds (rows of an array stacking them), one per unit, at each unit's copies (NaN
-    elsewhere): the payload of a group of map-reduce units."""
+class _PartialSums:
+    """The partial sums of map-reduce units, one row per unit: each unit's folds (`rows`
+    of an array stacking folds) combined in order, at its copies (NaN elsewhere)."""
 
+    combiner: Callable[[Any, Any], Any]
     rows: np.ndarray
 
     def __call__(self, masks: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray]:
-        return (np.where(masks, folds[self.rows], _NAN),)
+        value = folds[self.rows[:, 0]]
+        for segment in range(1, self.rows.shape[1]):
+            value = self.combiner(value, folds[self.rows[:, segment]])
+        return (np.where(masks, value, _NAN),)
 
 
 @dataclass(frozen=True)
@@ -735,41 +808,98 @@ class _Stacked:
 
 
 class _FoldBank:
-    """The fp32 sums of products of several reduction ranges at once: each range's fixed
-    weights (a float32 matrix over the space and k) times the step's vector over k, all
-    ranges of one length in one batched matrix product.
+    """The sums of products of several reduction ranges at once: each range's fixed
+    weights (a float32 matrix over the space and k) times one of the step's vectors over k
+    (`vector_of`: which of the call's arguments).
 
-    Operands that are not all finite, or vectors of another shape, take each range's
-    `_SumOfProducts` instead (so NaN and inf combine as in an element-wise sum)."""
+    fp32: the ranges that multiply one vector are one matrix-vector product, their
+    matrices' rows one after another (a view when they are consecutive rows of one
+    memory). Mixed precision: all ranges of one length are one `precision.dot` on stacked
+    operands (which computes each row as it would alone), the weights rounded to 8 bits
+    once. Vectors of another shape take each range's own fold; in fp32 so do operands that
+    are not all finite (so that NaN and inf combine as in an element-wise sum)."""
 
-    def __init__(self, shape: tuple[int, ...], matrices: list[np.ndarray]):
-        self.shape, self.matrices = shape, matrices
+    def __init__(
+        self, precision: NumericMode, shape: tuple[int, ...], matrices: list[np.ndarray],
+        vector_of: list[int],
+    ):
+        self.precision, self.shape, self.vector_of = precision, shape, vector_of
+        self.matrices = [quantize(precision, m) for m in matrices]
         self.sums = [_SumOfProducts(shape) for _ in matrices]
-        by_length: dict[int, list[int]] = {}
-        for n, matrix in enumerate(matrices):
-            by_length.setdefault(matrix.shape[-1], []).append(n)
+        batches: dict[int, list[int]] = {}
+        # in memory order, so that consecutive row blocks of one memory make one view
+        for n in sorted(range(len(matrices)), key=lambda n: _address(self.matrices[n])):
+            key = matrices[n].shape[-1] if precision.mixed else vector_of[n]
+            batches.setdefault(key, []).append(n)
         self.batches = [
-            (np.array(ranges), np.stack([matrices[n].reshape(-1, length) for n in ranges]),
-             all(bool(np.isfinite(matrices[n]).all()) for n in ranges))
-            for length, ranges in by_length.items()
+            (np.array(ranges), self._batched([self.matrices[n] for n in ranges]),
+             all(bool(np.isfinite(self.matrices[n]).all()) for n in ranges))
+            for ranges in batches.values()
         ]
         self.vectors_fit: bool | None = None
 
+    def _batched(self, matrices: list[np.ndarray]) -> np.ndarray:
+        """Mixed: the matrices stacked (ranges, rows, k); fp32: their rows one after
+        another (ranges * rows, k)."""
+        rows = [m.reshape(-1, m.shape[-1]) for m in matrices]
+        if self.precision.mixed:
+            return np.stack(rows)
+        return _consecutive_rows(rows)
+
     def __call__(self, *vectors: Any) -> np.ndarray:
+        vectors = tuple(vectors[v] for v in self.vector_of)
         if self.vectors_fit is None:
             self.vectors_fit = all(
-                _SumOfProducts(self.shape)._layout(m, np.asarray(v)) == "ab"
-                for m, v in zip(self.matrices, vectors, strict=True))
+                self.sums[n]._layout(m, np.asarray(v)) == "ab"
+                for n, (m, v) in enumerate(zip(self.matrices, vectors, strict=True)))
         out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
-        for ranges, stacked, finite in self.batches:
-            if self.vectors_fit:
-                block = np.stack([np.reshape(vectors[n], -1) for n in ranges])
-                if finite and np.isfinite(block).all():
-                    out[ranges] = np.matmul(stacked, block[:, :, None])[:, :, 0]
-                    continue
+        for ranges, batched, finite in self.batches:
+            if self.vectors_fit and self.precision.mixed:
+                block = quantize(self.precision, np.stack([np.reshape(vectors[n], -1)
+                                                           for n in ranges]))
+                out[ranges] = dot(self.precision, batched, block[:, None, :], axis=-1,
+                                  a_quantized=True, b_quantized=True)
+                continue
+            vector = np.reshape(vectors[ranges[0]], -1)
+            if self.vectors_fit and finite and np.isfinite(vector).all():
+                out[ranges] = (batched @ vector).reshape(len(ranges), -1)
+                continue
             for n in ranges:
-                out[n] = np.reshape(self.sums[n](self.matrices[n], vectors[n]), -1)
+                out[n] = np.reshape(self._fold(n, vectors[n]), -1)
         return out.reshape((len(self.matrices), *self.shape))
+
+    def _fold(self, n: int, vector: Any) -> np.ndarray:
+        """Range n's fold alone."""
+        if self.precision.mixed:
+            return dot(self.precision, self.matrices[n], quantize(self.precision, vector),
+                       axis=-1, a_quantized=True, b_quantized=True)
+        return self.sums[n](self.matrices[n], vector)
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array owning the memory `array` views."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _consecutive_rows(blocks: list[np.ndarray]) -> np.ndarray:
+    """2-D blocks' rows one after another: a view when each block follows the last in
+    one memory with the same strides, else a copy."""
+    first = blocks[0]
+    address = _address(first)
+    for block in blocks[1:]:
+        address += first.shape[0] * first.strides[0]
+        if not (_root(block) is _root(first) and block.strides == first.strides
+                and block.shape == first.shape and _address(block) == address):
+            return np.concatenate(blocks)
+    rows = np.lib.stride_tricks.as_strided(
+        first, (first.shape[0] * len(blocks), first.shape[1]), first.strides, writeable=False)
+    return rows
 
 
 class _SumOfProducts:
@@ -870,7 +1000,9 @@ class _Gather:
     Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
 
     def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
-        self.access, self.check_served = access, check_served
+        self.access = access
+        self.checks = [check_served]
+        """The checks of the PMUs serving each op this read is (the same elements)."""
         self.first = True
         self.strided: _Strided | None = None
 
@@ -883,7 +1015,8 @@ class _Gather:
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
             self.access.check(bounds, "read")
         if self.first:
-            self.check_served(arrays[1:])
+            for check in self.checks:
+                check(arrays[1:])
             self.first = False
             self.strided = _Strided.of(self.access, arrays)
             if self.strided is not None:
