@@ -18,24 +18,31 @@ on the values that arrive over its streams:
 The interpreter is vectorized the way the hardware is parallel: a unit's values are numpy
 arrays over the whole iteration space of its nest, set only at the iterations of the unit's
 own copies (NaN elsewhere), so a value that reaches a unit serving other copies shows up as
-NaN in the outputs rather than as a plausible number; all map-reduce units of one
-reduction range are evaluated in one array operation, and each unit then takes its copies'
-partial sums from it. Memories are one array per memory (the union of the PMUs holding its
-parts; a read is checked to fall inside the boxes of the PMU the read's port is fed by).
+NaN in the outputs rather than as a plausible number. Memories are one array per memory
+(the union of the PMUs holding its parts; a read is checked to fall inside the boxes of
+the PMU the read's port is fed by).
 
-What does not change from step to step is made once per run: counters are sparse grids
-(a value depending on few counters stays small until it meets the others), reads of
-memories nothing writes, the index arrays of a read or write that do not depend on the
-step (with their bounds), masks. An fp32 fold of products over k is a matrix-vector
-product (only the float32 summation order differs from an element-wise sum; operands that
-are not all finite take the element-wise sum, as a BLAS may skip zero factors).
+A nest is compiled the first time it runs into a `_Program`: a flat list of numpy calls
+over numbered slots, which every later step replays without looking at the configuration
+again. Compiling does once what does not change from step to step: it folds every value
+that depends on no stream, no step counter and no memory the nest's phase writes (weights
+and their 8-bit rounding, counter arithmetic, masks, index arrays with their bounds), and
+it resolves every port to the slot its source fills. Consecutive units with the same
+configuration apart from their copies and streams (the copies of a nest's element-wise or
+combining units) run as one group: their values are stacked on a leading axis, one row per
+unit, so one numpy call serves them all. Units of a group run in parallel, as on the chip:
+within a step, a read by one sees the memory before the group's writes. All map-reduce
+units of one reduction range share one fold over the whole space, and an fp32 fold of
+products over k is a matrix-vector product (only the float32 summation order differs from
+an element-wise sum; operands that are not all finite take the element-wise sum, as a
+BLAS may skip zero factors).
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +51,7 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.interpreters.rnn_kernels import Activation
 from rnnc.numerics.precision import FP32, NumericMode, activation, dot, quantize
-from rnnc.target.machine import PCU, PMU, Box, Machine, Op
+from rnnc.target.machine import PCU, PMU, Box, Machine, Op, Segment
 
 _CMPI = {
     0: operator.eq, 1: operator.ne, 2: operator.lt, 3: operator.le, 4: operator.gt,
@@ -58,8 +65,10 @@ _ONNX = {cls.name.split(".", 1)[1]: cls.ONNX_NAME for cls in loop.ACTIVATIONS}
 _FOLD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
 _IDENTITY = {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+_NAN = np.float32(np.nan)
 
-Payload = tuple[np.ndarray, ...]
+STEP = 0
+"""The slot holding the step counter `t` (set before each replay)."""
 
 
 class MachineError(Diagnostic):
@@ -70,15 +79,49 @@ class MachineError(Diagnostic):
         super().__init__("<machine>", message)
 
 
-@dataclass
-class _NestRun:
-    """One execution of a nest: its counters, copies and the payloads of its ports."""
+class _Program:
+    """Numpy calls over numbered slots: `slots[out] = function(*slots[args])` in order.
 
-    shape: tuple[int, ...]
-    counters: dict[str, np.ndarray]
-    copy_of: np.ndarray
-    t: int
-    payloads: dict[tuple[str, str], Payload]
+    A slot is constant (filled while compiling, never written again) or filled by one
+    instruction per replay; `constant` says which."""
+
+    def __init__(self) -> None:
+        self.slots: list[Any] = [0]
+        self.constant: list[bool] = [False]
+        self.instructions: list[tuple[Callable[..., Any], int, tuple[int, ...]]] = []
+
+    def const(self, value: Any) -> int:
+        self.slots.append(value)
+        self.constant.append(True)
+        return len(self.slots) - 1
+
+    def call(self, function: Callable[..., Any], *args: int, fold: bool = True) -> int:
+        """The slot of `function(*args)`: computed now if `fold` and every argument is
+        constant, else by an instruction."""
+        if fold and all(self.constant[a] for a in args):
+            return self.const(function(*(self.slots[a] for a in args)))
+        self.slots.append(None)
+        self.constant.append(False)
+        out = len(self.slots) - 1
+        self.instructions.append((function, out, args))
+        return out
+
+    def run(self, t: int) -> None:
+        slots = self.slots
+        slots[STEP] = t
+        for function, out, args in self.instructions:
+            slots[out] = function(*[slots[a] for a in args])
+
+
+@dataclass(frozen=True)
+class _Produced:
+    """Where a unit's output port leaves its values: a slot holding a tuple of fields,
+    each stacked over the unit's group (the unit is row `row`)."""
+
+    slot: int
+    row: int
+    group: int
+    fields: int
 
 
 class _Machine:
@@ -98,52 +141,20 @@ class _Machine:
         for stream in machine.streams:
             for sink in stream.sinks:
                 self.feeds[(sink.unit, sink.port)] = (stream.source.unit, stream.source.port)
+        self.sources: dict[str, set[str]] = {}
+        """Per unit, the units whose streams it receives."""
+        for (unit, _), (source, _) in self.feeds.items():
+            self.sources.setdefault(unit, set()).add(source)
         self.by_nest: dict[str, list[PCU]] = {}
         for unit in machine.units:
             if isinstance(unit, PCU):
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
-        self._masks: dict[str, np.ndarray] = {}
-        self._stacks: dict[tuple[str, ...], np.ndarray] = {}
-        self._functions: dict[int, Activation] = {}
-        self._spaces: dict[str, tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]] = {}
-        written = {
-            op.param("memory")
-            for unit in machine.units
-            if isinstance(unit, PCU)
-            for op in unit.ops
-            if op.op == "write"
-        }
-        self.constant = {m.name for m in machine.memories if m.name not in written}
-        """Memories nothing writes (weights): a read of one that does not depend on the
-        step gives the same values every step, and is made once."""
-        self.reads: dict[tuple[str, int, object], np.ndarray] = {}
-        self._finite_arrays: dict[tuple[str, int, int], tuple[np.ndarray, bool]] = {}
-        self.steady_indices: dict[tuple[Any, ...], list[_Index | None]] = {}
-        """Per (unit, op[, scope]) of a read or write, its index arrays that do not depend
-        on the step (None for those that do)."""
-        self.checked: set[tuple[Any, ...]] = set()
-        """(unit, op, scope) reads already checked against their PMUs' boxes (the first
-        time a unit runs: what a read may touch does not depend on the step, but an op
-        folded over several reduction ranges reads a range per scope)."""
-
-    def mask(self, run: _NestRun, unit: PCU) -> np.ndarray:
-        """The iterations of a unit's copies (fixed for a unit: computed once)."""
-        mask = self._masks.get(unit.id)
-        if mask is None:
-            # a table of the copies looked up by copy: np.isin costs ~100x more
-            member = np.zeros(int(run.copy_of.max(initial=-1)) + 1, dtype=bool)
-            member[[c for c in unit.copies if 0 <= c < member.size]] = True
-            mask = self._masks[unit.id] = member[run.copy_of]
-        return mask
-
-    def activation(self, op: Op) -> Activation:
-        """The function of an activation op (made once per op)."""
-        function = self._functions.get(id(op))
-        if function is None:
-            params = {k: v for k, v in op.params if k in ("alpha", "beta")}
-            function = self._functions[id(op)] = Activation(_ONNX[op.op], **params)
-        return function
+        self.constant = _unwritten_per_nest(machine)
+        """Per nest, the memories no unit of its phase writes (weights, and what an
+        earlier phase wrote): a read of one that does not depend on the step gives the
+        same values every step, and is made once."""
+        self.programs: dict[str, _Program] = {}
 
     @staticmethod
     def _initial(
@@ -168,170 +179,448 @@ class _Machine:
             return array
         return np.full((memory.buffers, *memory.shape), np.nan, dtype=np.float32)
 
-    # ---- the schedule ------------------------------------------------------------------
-
     def run(self) -> dict[str, np.ndarray]:
         nests = {n.id: n for n in self.machine.nests}
-        for phase in self.machine.schedule:
-            steps = phase.steps if phase.kind == "loop" else 1
-            for t in range(steps):
-                for nest_id in phase.nests:
-                    self._nest(nests[nest_id], t)
+        # iterations outside a unit's copies hold NaN: functions of them may warn
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for phase in self.machine.schedule:
+                steps = phase.steps if phase.kind == "loop" else 1
+                for t in range(steps):
+                    for nest_id in phase.nests:
+                        self._program(nests[nest_id], t).run(t)
         return {
             b.name: self.memory[b.memory][0].astype(np.float32, copy=True)
             for b in self.machine.outputs
         }
 
-    def _nest(self, nest: Any, t: int) -> None:
-        shape, counters, copy_of = self._space(nest)
-        run = _NestRun(shape, counters, copy_of, t, {})
-        units = self.by_nest.get(nest.id, [])
-        # iterations outside a unit's copies hold NaN: functions of them may warn
-        with np.errstate(invalid="ignore", over="ignore"):
-            self._map_reduce(run, [u for u in units if u.role == "map_reduce"])
-            for unit in units:
-                if unit.role != "map_reduce":
-                    self._unit(run, unit)
+    def _program(self, nest: Any, t: int) -> _Program:
+        """A nest's program, compiled when it first runs (at step `t`): what it folds
+        reads the memories as the earlier phases left them."""
+        program = self.programs.get(nest.id)
+        if program is None:
+            program = self.programs[nest.id] = _NestCompiler(self, nest, t).compile()
+        return program
 
-    def _space(self, nest: Any) -> tuple[tuple[int, ...], dict[str, np.ndarray], np.ndarray]:
-        """A nest's iteration space: its shape, its counters as sparse grids (each counter
-        varies along its own axis only, so a value that depends on few counters stays
-        small until it meets the others) and the copy each iteration belongs to (fixed
-        for a nest: computed once)."""
-        space = self._spaces.get(nest.id)
-        if space is None:
-            shape = tuple(nest.extents)
-            grids = np.indices(shape, sparse=True) if shape else ()
-            counters = {f"d{j}": grids[j] for j in range(len(shape))}
-            copy_index = np.broadcast_arrays(*(g % p for g, p in zip(grids, nest.par, strict=True)))
-            copy_of = np.ravel_multi_index(tuple(copy_index), tuple(nest.par))
-            space = self._spaces[nest.id] = (shape, counters, copy_of)
-        return space
 
-    # ---- map-reduce units ----------------------------------------------------------------
+def _unwritten_per_nest(machine: Machine) -> dict[str, frozenset[str]]:
+    """Per nest, the memories that no unit of a nest sharing a phase with it writes."""
+    writes: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
+    for unit in machine.units:
+        if isinstance(unit, PCU):
+            writes[unit.nest].update(op.param("memory") for op in unit.ops if op.op == "write")
+    written: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
+    for phase in machine.schedule:
+        in_phase = set().union(*(writes[nest] for nest in phase.nests))
+        for nest in phase.nests:
+            written[nest] |= in_phase
+    names = {memory.name for memory in machine.memories}
+    return {nest: frozenset(names - memories) for nest, memories in written.items()}
 
-    def _map_reduce(self, run: _NestRun, units: list[PCU]) -> None:
+
+class _NestCompiler:
+    """Compiles one nest: its map-reduce units (one fold per reduction range), then its
+    other units in order, consecutive units of one configuration as a group."""
+
+    def __init__(self, machine: _Machine, nest: Any, t: int):
+        self.machine, self.nest, self.t = machine, nest, t
+        self.program = _Program()
+        self.shape = tuple(nest.extents)
+        grids = np.indices(self.shape, sparse=True) if self.shape else ()
+        # counters are sparse grids: each varies along its own axis only, so a value that
+        # depends on few counters stays small until it meets the others
+        self.counters: dict[str, Any] = {f"d{j}": grids[j] for j in range(len(self.shape))}
+        copy_index = np.broadcast_arrays(*(g % p for g, p in zip(grids, nest.par, strict=True)))
+        self.copy_of = np.ravel_multi_index(tuple(copy_index), tuple(nest.par))
+        self.produced: dict[tuple[str, str], _Produced] = {}
+        self._masks: dict[str, np.ndarray] = {}
+
+    def compile(self) -> _Program:
+        units = self.machine.by_nest.get(self.nest.id, [])
+        self._map_reduce([u for u in units if u.role == "map_reduce"])
+        others = [u for u in units if u.role != "map_reduce"]
+        for group in _groups(others, self.machine.sources):
+            _UnitCompiler(self, group).compile()
+        return self.program
+
+    def mask(self, unit: PCU) -> np.ndarray:
+        """The iterations of a unit's copies."""
+        mask = self._masks.get(unit.id)
+        if mask is None:
+            # a table of the copies looked up by copy: np.isin costs ~100x more
+            member = np.zeros(int(self.copy_of.max(initial=-1)) + 1, dtype=bool)
+            member[[c for c in unit.copies if 0 <= c < member.size]] = True
+            mask = self._masks[unit.id] = member[self.copy_of]
+        return mask
+
+    def stacked_masks(self, units: Sequence[PCU]) -> np.ndarray:
+        return np.stack([self.mask(unit) for unit in units])
+
+    def produce(self, units: Sequence[PCU], port: str, slot: int, fields: int) -> None:
+        for row, unit in enumerate(units):
+            self.produced[(unit.id, port)] = _Produced(slot, row, len(units), fields)
+
+    # ---- map-reduce units --------------------------------------------------------------
+
+    def _map_reduce(self, units: list[PCU]) -> None:
         """Every distinct range of a reduction is folded once over the whole iteration
-        space; each unit's partial sums are its ranges' folds at its copies (for the units
-        of one range, all in one array operation)."""
-        folds: dict[tuple[str, int, int], np.ndarray] = {}
-        by_fold: dict[tuple[str, int, int], list[PCU]] = {}
+        space; each unit's partial sums are its ranges' folds at its copies (for all the
+        units of one range each, in one array operation)."""
+        folds: dict[tuple[str, int, int], _Fold] = {}
         for unit in units:
-            assert unit.reduce is not None
-            sums: dict[str, np.ndarray] = {}
-            for segment in unit.reduce.segments:
+            for segment in unit.reduce.segments:  # type: ignore[union-attr]
                 key = (segment.reduction, segment.start, segment.stop)
                 if key not in folds:
-                    folds[key] = self._fold(run, unit, segment)
-                value = folds[key]
-                previous = sums.get(segment.reduction)
-                sums[segment.reduction] = value if previous is None else _COMBINE[
-                    unit.reduce.combiner](previous, value)
-            if len(unit.reduce.segments) == 1:
-                by_fold.setdefault(key, []).append(unit)
+                    folds[key] = _UnitCompiler(self, [unit]).fold(segment)
+        rows = self._fold_rows(folds)
+        single: dict[int, list[tuple[PCU, int]]] = {}
+        for unit in units:
+            assert unit.reduce is not None
+            segments = unit.reduce.segments
+            if len(segments) == 1:
+                slot, row = rows[(segments[0].reduction, segments[0].start, segments[0].stop)]
+                single.setdefault(slot, []).append((unit, row))
                 continue
-            mask = self.mask(run, unit)
-            run.payloads[(unit.id, unit.reduce.output)] = tuple(
-                _at(mask, value) for value in sums.values()
-            )
-        for key, members in by_fold.items():
-            rows = _at(self._stacked_masks(run, members), folds[key])
-            for unit, row in zip(members, rows, strict=True):
-                run.payloads[(unit.id, unit.reduce.output)] = (row,)  # type: ignore[union-attr]
+            sums: dict[str, int] = {}
+            for segment in segments:
+                slot, row = rows[(segment.reduction, segment.start, segment.stop)]
+                value = self.program.call(operator.itemgetter(row), slot)
+                previous = sums.get(segment.reduction)
+                sums[segment.reduction] = value if previous is None else self.program.call(
+                    _COMBINE[unit.reduce.combiner], previous, value)
+            mask = self.program.const(self.stacked_masks([unit]))
+            payload = self.program.call(_masked_fields, mask, *sums.values())
+            self.produce([unit], unit.reduce.output, payload, len(sums))
+        for slot, members in single.items():
+            masks = self.program.const(self.stacked_masks([unit for unit, _ in members]))
+            which = _MaskedRows(np.array([row for _, row in members]))
+            payload = self.program.call(which, masks, slot)
+            for n, (unit, _) in enumerate(members):
+                output = unit.reduce.output  # type: ignore[union-attr]
+                self.produced[(unit.id, output)] = _Produced(payload, n, len(members), 1)
 
-    def _stacked_masks(self, run: _NestRun, units: list[PCU]) -> np.ndarray:
-        """The masks of `units`, one per row (fixed for a group: made once)."""
-        key = tuple(unit.id for unit in units)
-        stacked = self._stacks.get(key)
-        if stacked is None:
-            stacked = self._stacks[key] = np.stack([self.mask(run, unit) for unit in units])
-        return stacked
+    def _fold_rows(self, folds: dict[tuple[str, int, int], _Fold]) -> dict[Any, tuple[int, int]]:
+        """Where each fold's values are: (slot, row) of an array stacking folds. The fp32
+        sums of fixed weights times the step's vector are all one `_FoldBank`."""
+        banked: dict[Any, tuple[np.ndarray, int]] = {}
+        others: dict[Any, int] = {}
+        for key, fold in folds.items():
+            if fold.factors is None:
+                others[key] = fold.slot  # type: ignore[assignment]
+                continue
+            weights = self._weights_and_vector(fold.factors)
+            if weights is None:
+                others[key] = self.program.call(_SumOfProducts(self.shape), *fold.factors)
+            else:
+                banked[key] = weights
+        rows: dict[Any, tuple[int, int]] = {}
+        if banked:
+            bank = _FoldBank(self.shape, [matrix for matrix, _ in banked.values()])
+            slot = self.program.call(bank, *(vector for _, vector in banked.values()))
+            rows.update({key: (slot, n) for n, key in enumerate(banked)})
+        if others:
+            slot = self.program.call(_Stacked(self.shape), *others.values())
+            rows.update({key: (slot, n) for n, key in enumerate(others)})
+        return rows
 
-    def _fold(self, run: _NestRun, unit: PCU, segment: Any) -> np.ndarray:
-        combiner = unit.reduce.combiner  # type: ignore[union-attr]
-        if segment.start == segment.stop:  # an empty range folds to the identity
-            return np.full(run.shape, _IDENTITY[combiner], dtype=np.float32)
-        k = np.arange(segment.start - segment.base, segment.stop - segment.base)
-        extra = {name: value[..., None] for name, value in run.counters.items()}
-        env = _Env(run, unit, {**extra, "k": k}, self, (segment.start, segment.stop))
-        op = unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
-        if combiner == "add" and op is not None and op.op == "mul" and self.precision.mixed:
-            a, b = (env.factor(arg) for arg in op.args)
-            return dot(self.precision, a, b, axis=-1, a_quantized=True, b_quantized=True)
-        if combiner == "add" and op is not None and op.op == "mul":
-            key = (unit.id, segment.start, segment.stop)
-            folded = self._matvec(run, key, *(env.value(arg) for arg in op.args))
-            if folded is not None:
-                return folded
-        values = env.value(segment.value)
-        values = np.broadcast_to(values, (*run.shape, k.size))
-        return np.asarray(_FOLD[combiner](values, axis=-1), dtype=np.float32)
+    def _weights_and_vector(self, factors: tuple[int, int]) -> tuple[np.ndarray, int] | None:
+        """A fixed float32 matrix over the space and k, and the slot of the other factor
+        (which changes with the step), if the factors are that."""
+        for matrix, vector in (factors, factors[::-1]):
+            if self.program.constant[matrix] and not self.program.constant[vector]:
+                array = np.asarray(self.program.slots[matrix])
+                if array.dtype == np.float32 and array.shape[:-1] == self.shape and (
+                        array.ndim == len(self.shape) + 1):
+                    return array, vector
+        return None
 
-    def _matvec(
-        self, run: _NestRun, key: tuple[str, int, int], a: Any, b: Any
-    ) -> np.ndarray | None:
-        """`sum(a * b)` over k (the last axis) as one matrix-vector product, when one
-        factor is a float32 array over the whole space and the other a float32 vector over
-        k alone (the weights of a reduction range and the step's operand); None otherwise.
 
-        Only the order of the float32 additions differs from `np.sum`'s. Non-finite
-        values take the element-wise path, so that NaN and inf combine exactly as
-        there (a BLAS may skip a zero factor)."""
-        a, b = np.asarray(a), np.asarray(b)
-        rank = len(run.shape) + 1
-        if a.ndim != rank or a.shape[:-1] != run.shape:
-            a, b = b, a
-        if not (a.ndim == rank and a.shape[:-1] == run.shape and 1 <= b.ndim <= rank
-                and a.dtype == b.dtype == np.float32 and b.size == a.shape[-1] == b.shape[-1]):
-            return None
-        if not (self._finite(key, a) and np.isfinite(b).all()):
-            return None
-        return a @ b.reshape(b.size)
+@dataclass(frozen=True)
+class _Fold:
+    """A fold being compiled: its slot, or (an fp32 sum of products) its two factors,
+    which the nest may fold with others in one `_FoldBank`."""
 
-    def _finite(self, key: tuple[str, int, int], array: np.ndarray) -> bool:
-        """Whether every element of `array`, a fold's matrix, is finite: measured once
-        while the fold keeps getting the same (steady) array."""
-        known = self._finite_arrays.get(key)
-        if known is None or known[0] is not array:
-            known = self._finite_arrays[key] = (array, bool(np.isfinite(array).all()))
-        return known[1]
+    slot: int | None = None
+    factors: tuple[int, int] | None = None
 
-    # ---- other units ---------------------------------------------------------------------
 
-    def _unit(self, run: _NestRun, unit: PCU) -> None:
-        env = _Env(run, unit, dict(run.counters), self)
-        mask = self.mask(run, unit) if unit.copies else None
-        written: dict[str, list[np.ndarray]] = {}
+def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]]:
+    """Runs of consecutive units with one configuration apart from their copies (and
+    the streams feeding them), none fed by another of its run."""
+    groups: list[list[PCU]] = []
+    for unit in units:
+        if groups and _same_configuration(groups[-1][0], unit) and not any(
+            member.id in sources.get(unit.id, ()) for member in groups[-1]
+        ):
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups
+
+
+def _same_configuration(a: PCU, b: PCU) -> bool:
+    return (a.role, a.ops, a.emits, a.reduce, bool(a.copies)) == (
+        b.role, b.ops, b.emits, b.reduce, bool(b.copies)) and not _addresses_from_streams(a)
+
+
+def _addresses_from_streams(unit: PCU) -> bool:
+    """Whether a read or write of the unit takes an index from a stream (such a unit
+    runs alone: its index arrays would differ by unit)."""
+
+    def from_stream(ref: str) -> bool:
+        if ref.startswith("in:"):
+            return True
+        return ref.startswith("%") and any(from_stream(a) for a in unit.ops[int(ref[1:])].args)
+
+    return any(
+        from_stream(ref)
+        for op in unit.ops if op.op in ("read", "write")
+        for ref in op.args[op.op == "write":]
+    )
+
+
+def _masked_fields(masks: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each value (float32) at the iterations `masks` selects (one row per unit), NaN
+    elsewhere."""
+    return tuple(np.where(masks, value, _NAN).astype(np.float32, copy=False) for value in values)
+
+
+class _UnitCompiler:
+    """Compiles the ops of a group of units with one configuration (values stacked one
+    row per unit) or, with `fold`, one unit's fold over a reduction range."""
+
+    def __init__(self, nest: _NestCompiler, units: list[PCU]):
+        self.nest, self.units, self.unit = nest, units, units[0]
+        self.machine, self.program = nest.machine, nest.program
+        self.counters: dict[str, Any] = nest.counters
+        self.folding = False
+        """Whether the values have a trailing axis k (a fold), else a leading axis of
+        units (a group)."""
+        self.results: dict[int, int] = {}
+        self.named: dict[str, int] = {}
+        self.rows = (len(units), *nest.shape)
+
+    # ---- a group of element-wise, combining or gather units ----------------------------
+
+    def compile(self) -> None:
+        unit = self.unit
+        masks = self.program.const(self.nest.stacked_masks(self.units)) if unit.copies else None
+        written: dict[str, list[int]] = {}
         for n, op in enumerate(unit.ops):
             if op.op == "write":
-                value = self._write(env, op, mask)
-                written.setdefault(op.param("port"), []).append(value)
-            else:
-                env.results[n] = env.compute(op)
+                written.setdefault(op.param("port"), []).append(self._write(op, masks))
+            elif n not in self.results:
+                self.results[n] = self.compute(op)
         for port, values in written.items():
-            run.payloads[(unit.id, port)] = tuple(values)
+            self.nest.produce(self.units, port, self.program.call(_fields, *values), len(values))
         for emit in unit.emits:
-            fields: list[np.ndarray] = []
+            fields: list[int] = []
             for ref in emit.values:
                 if ref.startswith("in:") and "." not in ref and "," not in ref:
-                    fields.extend(env.port(ref[3:]))  # a gather passes whole streams on
+                    fields.extend(self._stream(ref[3:]))  # a gather passes whole streams on
                     continue
-                value = np.broadcast_to(env.value(ref), run.shape).astype(np.float32)
-                fields.append(value if mask is None else np.where(mask, value, np.float32(np.nan)))
-            run.payloads[(unit.id, emit.port)] = tuple(fields)
+                extra = () if masks is None else (masks,)
+                fields.append(self.program.call(_Emitted(self.rows), self.value(ref), *extra))
+            self.nest.produce(self.units, emit.port, self.program.call(_fields, *fields),
+                              len(fields))
 
-    def _write(self, env: _Env, op: Op, mask: np.ndarray | None) -> np.ndarray:
-        """Store the op's value at its copies' iterations; return it (what its port sends)."""
-        memory = self.memory[op.param("memory")]
-        value = env.value(op.args[0])
-        shape = env.run.shape
-        where = np.ones(shape, dtype=bool) if mask is None else mask
-        parts = env.indices(op, op.args[1:], memory, (env.unit.id, id(op)), where)
-        data = np.broadcast_to(np.asarray(value), shape)[where]
-        _check_ranges(memory.shape, [part.bounds() for part in parts], op.param("memory"), "write")
-        memory[tuple(part.array for part in parts)] = data
-        full = np.broadcast_to(np.asarray(value, dtype=np.float32), shape)
-        return np.where(where, full, np.float32(np.nan))
+    # ---- one unit's fold over a reduction range ------------------------------------------
+
+    def fold(self, segment: Segment) -> _Fold:
+        combiner = self.unit.reduce.combiner  # type: ignore[union-attr]
+        shape = self.nest.shape
+        if segment.start == segment.stop:  # an empty range folds to the identity
+            return _Fold(self.program.const(np.full(shape, _IDENTITY[combiner], dtype=np.float32)))
+        k = np.arange(segment.start - segment.base, segment.stop - segment.base)
+        self.counters = {name: value[..., None] for name, value in self.nest.counters.items()}
+        self.counters["k"] = k
+        self.folding = True
+        op = self.unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
+        if combiner == "add" and op is not None and op.op == "mul":
+            a, b = (self.value(arg) for arg in op.args)
+            if self.machine.precision.mixed:
+                rounded = functools.partial(quantize, self.machine.precision)
+                return _Fold(self.program.call(
+                    functools.partial(dot, self.machine.precision, axis=-1, a_quantized=True,
+                                      b_quantized=True),
+                    self.program.call(rounded, a), self.program.call(rounded, b)))
+            return _Fold(factors=(a, b))
+        fold = functools.partial(_fold_values, _FOLD[combiner], (*shape, k.size))
+        return _Fold(self.program.call(fold, self.value(segment.value)))
+
+    # ---- operands and ops ----------------------------------------------------------------
+
+    def value(self, ref: str) -> int:
+        """The slot of an operand reference."""
+        if ref.startswith("%"):
+            index = int(ref[1:])
+            if index not in self.results:
+                self.results[index] = self.compute(self.unit.ops[index])
+            return self.results[index]
+        if ref == "ctr:t":
+            return STEP
+        if ref not in self.named:
+            self.named[ref] = self._named(ref)
+        return self.named[ref]
+
+    def _named(self, ref: str) -> int:
+        if ref.startswith("ctr:"):
+            if ref[4:] not in self.counters:
+                raise MachineError(f"unit {self.unit.id}: no counter '{ref[4:]}'")
+            return self.program.const(self.counters[ref[4:]])
+        if ref.startswith("in:"):
+            ports, field = _stream_ref(ref)
+            merged: int | None = None
+            for port in ports:
+                value = self._port(port, field)
+                merged = value if merged is None else self.program.call(_merge, merged, value)
+            return merged  # type: ignore[return-value]
+        raise MachineError(f"unit {self.unit.id}: bad operand reference '{ref}'")
+
+    def compute(self, op: Op) -> int:
+        name = op.op
+        if name == "const":
+            value = op.param("value")
+            return self.program.const(np.float32(value) if op.param("type") == "float" else value)
+        if name == "read":
+            return self._read(op)
+        args = [self.value(a) for a in op.args]
+        if name in _BINARY:
+            return self.program.call(_BINARY[name], *args)
+        if name == "select":
+            return self.program.call(np.where, *args)
+        if name == "cmpi":
+            return self.program.call(_Compare(_CMPI[op.param("predicate")]), *args)
+        if name == "index_cast":
+            return self.program.call(_index_cast, *args)
+        if name in _ONNX:
+            params = {k: v for k, v in op.params if k in ("alpha", "beta")}
+            function = Activation(_ONNX[name], **params)
+            if self.machine.precision.mixed and op.param("lut"):
+                return self.program.call(
+                    functools.partial(activation, self.machine.precision, function), *args)
+            return self.program.call(_Float32(function), *args)
+        raise MachineError(f"unit {self.unit.id}: unknown op '{name}'")
+
+    # ---- streams -------------------------------------------------------------------------
+
+    def _port(self, port: str, field: int | None) -> int:
+        """The slot of one field arriving on `port`, one row per unit of the group."""
+        sources = [self._source(unit, port, field) for unit in self.units]
+        index, first = field or 0, sources[0]
+        rows = [s.row for s in sources]
+        if any(s.slot != first.slot for s in sources):
+            return self.program.call(_Restack(index, tuple(rows)), *(s.slot for s in sources))
+        if rows == list(range(first.group)):  # one group's rows in order: as they are
+            return self.program.call(operator.itemgetter(index), first.slot)
+        return self.program.call(_Rows(index, np.array(rows)), first.slot)
+
+    def _stream(self, port: str) -> list[int]:
+        """The slots of every field arriving on `port`."""
+        fields = self._source(self.unit, port, 0).fields
+        return [self._port(port, field) for field in range(fields)]
+
+    def _source(self, unit: PCU, port: str, field: int | None) -> _Produced:
+        source = self.machine.feeds.get((unit.id, port))
+        if source is None:
+            raise MachineError(f"unit {unit.id}: nothing feeds port {port}")
+        produced = self.nest.produced.get(source)
+        if produced is None:
+            raise MachineError(
+                f"unit {unit.id}: port {port} reads {source[0]}.{source[1]}, which has not "
+                "produced values yet"
+            )
+        if field is None and produced.fields != 1:
+            raise MachineError(
+                f"unit {unit.id}: port {port} carries {produced.fields} values; name one"
+            )
+        if (field or 0) >= produced.fields:
+            raise MachineError(
+                f"unit {unit.id}: port {port} carries {produced.fields} values, not value {field}"
+            )
+        return produced
+
+    # ---- memories ------------------------------------------------------------------------
+
+    def _read(self, op: Op) -> int:
+        name = op.param("memory")
+        memory = self.machine.memory[name]
+        parts = self._index_parts(op, op.args, memory)
+        access = _Access(name, memory, [self._fixed(part) for part in parts], None)
+        read = _Gather(access, functools.partial(self._check_served, op, name))
+        moving = [part for part in parts if not self.program.constant[part]]
+        if name in self.machine.constant[self.nest.nest.id]:
+            return self.program.call(read, *moving)
+        return self.program.call(read, *moving, fold=False)
+
+    def _write(self, op: Op, masks: int | None) -> int:
+        """Store the op's value at its units' copies; the slot of what its port sends."""
+        name = op.param("memory")
+        memory = self.machine.memory[name]
+        where = np.ones(self.rows, dtype=bool) if masks is None else self.program.slots[masks]
+        parts = self._index_parts(op, op.args[1:], memory)
+        access = _Access(name, memory, [self._fixed(part) for part in parts], where)
+        moving = [part for part in parts if not self.program.constant[part]]
+        return self.program.call(_Store(access), self.value(op.args[0]), *moving, fold=False)
+
+    def _index_parts(self, op: Op, refs: tuple[str, ...], memory: np.ndarray) -> list[int]:
+        """The slots of a read's or write's index arrays (`refs`: its operands after the
+        value it writes): the N-buffer's, then one per memory dimension."""
+        rank = memory.ndim - 1
+        args = [self.value(a) for a in refs]
+        buffer = functools.partial(_buffer_index, op.param("buffer_offset", 0), memory.shape[0])
+        parts = [self.program.call(buffer, *args[rank:rank + 1])]
+        for index, offset in zip(args[:rank], op.param("offsets"), strict=True):
+            parts.append(self.program.call(functools.partial(_plus, offset), index))
+        return parts
+
+    def _fixed(self, slot: int) -> np.ndarray | None:
+        return np.asarray(self.program.slots[slot]) if self.program.constant[slot] else None
+
+    def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
+        """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
+        every element each unit reads at its copies must lie in one of its boxes."""
+        for unit in self.units:
+            boxes = self._boxes(unit, op, memory)
+            if boxes is None:
+                continue
+            # evaluated on the sparse index arrays: a box test is per dimension, only the
+            # union of boxes and the unit's copies take the whole space
+            inside = np.zeros((), dtype=bool)
+            for box in boxes:
+                inside = inside | _in_box(box, indices)
+            if unit.copies and indices:
+                mask = self.nest.mask(unit)
+                extra = (1,) * (inside.ndim - mask.ndim)
+                inside = inside | ~mask.reshape(mask.shape + extra if self.folding
+                                                else extra + mask.shape)
+            if not inside.all():
+                raise MachineError(
+                    f"unit {unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
+                    f"port(s) {op.param('port')}"
+                )
+
+    def _boxes(self, unit: PCU, op: Op, memory: str) -> list[Box] | None:
+        """The boxes of `memory` the PMUs feeding the read's ports hold (None: an AG
+        serves it from DRAM)."""
+        boxes: list[Box] = []
+        for port in op.param("port").split(","):
+            source = self.machine.feeds.get((unit.id, port))
+            if source is None:
+                raise MachineError(f"unit {unit.id}: nothing feeds port {port}")
+            pmu = self.machine.pmus.get(source[0])
+            if pmu is None:
+                return None
+            held = [b for b in pmu.boxes if b.memory == memory]
+            if not held:
+                raise MachineError(
+                    f"unit {unit.id}: reads '{memory}' on port {port}, fed by PMU "
+                    f"{pmu.id}, which holds {', '.join(pmu.memories) or 'tables'}"
+                )
+            boxes += held
+        return boxes
+
+
+# ---- the functions instructions call ---------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=4096)
@@ -341,242 +630,351 @@ def _stream_ref(ref: str) -> tuple[tuple[str, ...], int | None]:
     return tuple(ports.split(",")), int(field) if field else None
 
 
-def _at(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """`value` (float32) at the iterations `mask` selects, NaN elsewhere."""
-    return np.where(mask, value, np.float32(np.nan)).astype(np.float32, copy=False)
+def _fields(*values: Any) -> tuple[Any, ...]:
+    return values
 
 
-def _buffer(op: Op, selector: list[Any], buffers: int) -> Any:
-    offset = op.param("buffer_offset", 0)
-    base = selector[0] if selector else 0
+def _masked_fields(masks: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each value (float32) at the iterations `masks` selects (one row per unit), NaN
+    elsewhere."""
+    return tuple(np.where(masks, value, _NAN).astype(np.float32, copy=False) for value in values)
+
+
+def _merge(merged: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Two streams merged: each iteration's value from the one that sent it."""
+    return np.where(np.isnan(merged), value, merged)
+
+
+def _index_cast(value: Any) -> np.ndarray:
+    return np.asarray(value).astype(np.int64)
+
+
+def _plus(offset: int, index: Any) -> np.ndarray:
+    return np.asarray(index) + offset
+
+
+def _buffer_index(offset: int, buffers: int, base: Any = 0) -> np.ndarray:
     return (np.asarray(base) + offset) % buffers
 
 
-@dataclass
-class _Index:
-    """One index array of a read or write (the N-buffer's or a memory dimension's),
-    with its least and greatest value once known (None: empty)."""
-
-    array: np.ndarray
-    known: tuple[int, int] | None = None
-    measured: bool = False
-
-    def bounds(self) -> tuple[int, int] | None:
-        if not self.measured:
-            if self.array.ndim == 0:
-                self.known = (int(self.array), int(self.array))
-            elif self.array.size:
-                self.known = (int(self.array.min()), int(self.array.max()))
-            self.measured = True
-        return self.known
+def _fold_values(fold: Callable[..., Any], shape: tuple[int, ...], values: Any) -> np.ndarray:
+    return np.asarray(fold(np.broadcast_to(values, shape), axis=-1), dtype=np.float32)
 
 
-def _check_ranges(
-    shape: tuple[int, ...], ranges: list[tuple[int, int] | None], memory: str, what: str
-) -> None:
-    """Each dimension's (least, greatest) index (None: no index) against its size."""
-    for dim, (span, size) in enumerate(zip(ranges, shape, strict=True)):
-        if span is not None and (span[0] < 0 or span[1] >= size):
-            raise MachineError(
-                f"a {what} of memory '{memory}' is out of bounds in dimension {dim} "
-                f"(index {span[0]}..{span[1]}, size {size})"
-            )
+@dataclass(frozen=True)
+class _Compare:
+    relation: Callable[[Any, Any], Any]
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        return self.relation(np.asarray(a), np.asarray(b))
 
 
-class _Env:
-    """The values of one unit's ops during one execution."""
+@dataclass(frozen=True)
+class _Float32:
+    """An activation in float32."""
+
+    function: Activation
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return np.asarray(self.function(np.asarray(x, dtype=np.float32)), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Emitted:
+    """A value sent on a port: float32 over the group's rows, NaN outside its copies."""
+
+    rows: tuple[int, ...]
+
+    def __call__(self, value: Any, masks: np.ndarray | None = None) -> np.ndarray:
+        full = np.broadcast_to(value, self.rows).astype(np.float32)
+        return full if masks is None else np.where(masks, full, _NAN)
+
+
+@dataclass(frozen=True)
+class _Restack:
+    """One field of several units' payloads, stacked one row per receiving unit."""
+
+    field: int
+    rows: tuple[int, ...]
+
+    def __call__(self, *payloads: tuple[np.ndarray, ...]) -> np.ndarray:
+        return np.stack([p[self.field][r] for p, r in zip(payloads, self.rows, strict=True)])
+
+
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """Some rows of one field of a group's payload."""
+
+    field: int
+    rows: np.ndarray
+
+    def __call__(self, payload: tuple[np.ndarray, ...]) -> np.ndarray:
+        return payload[self.field][self.rows]
+
+
+@dataclass(frozen=True, eq=False)
+class _MaskedRows:
+    """Folds (rows of an array stacking them), one per unit, at each unit's copies (NaN
+    elsewhere): the payload of a group of map-reduce units."""
+
+    rows: np.ndarray
+
+    def __call__(self, masks: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray]:
+        return (np.where(masks, folds[self.rows], _NAN),)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """Folds stacked, each over the whole space, in float32."""
+
+    shape: tuple[int, ...]
+
+    def __call__(self, *folds: Any) -> np.ndarray:
+        return np.stack([np.broadcast_to(np.asarray(f, dtype=np.float32), self.shape)
+                         for f in folds])
+
+
+class _FoldBank:
+    """The fp32 sums of products of several reduction ranges at once: each range's fixed
+    weights (a float32 matrix over the space and k) times the step's vector over k, all
+    ranges of one length in one batched matrix product.
+
+    Operands that are not all finite, or vectors of another shape, take each range's
+    `_SumOfProducts` instead (so NaN and inf combine as in an element-wise sum)."""
+
+    def __init__(self, shape: tuple[int, ...], matrices: list[np.ndarray]):
+        self.shape, self.matrices = shape, matrices
+        self.sums = [_SumOfProducts(shape) for _ in matrices]
+        by_length: dict[int, list[int]] = {}
+        for n, matrix in enumerate(matrices):
+            by_length.setdefault(matrix.shape[-1], []).append(n)
+        self.batches = [
+            (np.array(ranges), np.stack([matrices[n].reshape(-1, length) for n in ranges]),
+             all(bool(np.isfinite(matrices[n]).all()) for n in ranges))
+            for length, ranges in by_length.items()
+        ]
+        self.vectors_fit: bool | None = None
+
+    def __call__(self, *vectors: Any) -> np.ndarray:
+        if self.vectors_fit is None:
+            self.vectors_fit = all(
+                _SumOfProducts(self.shape)._layout(m, np.asarray(v)) == "ab"
+                for m, v in zip(self.matrices, vectors, strict=True))
+        out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
+        for ranges, stacked, finite in self.batches:
+            if self.vectors_fit:
+                block = np.stack([np.reshape(vectors[n], -1) for n in ranges])
+                if finite and np.isfinite(block).all():
+                    out[ranges] = np.matmul(stacked, block[:, :, None])[:, :, 0]
+                    continue
+            for n in ranges:
+                out[n] = np.reshape(self.sums[n](self.matrices[n], vectors[n]), -1)
+        return out.reshape((len(self.matrices), *self.shape))
+
+
+class _SumOfProducts:
+    """`sum(a * b)` over k (the last axis) in float32: one matrix-vector product when one
+    factor is a float32 array over the whole space and the other a float32 vector over k
+    alone (the weights of a reduction range and the step's operand).
+
+    Only the order of the float32 additions differs from `np.sum`'s. Non-finite values
+    take the element-wise sum, so that NaN and inf combine exactly as there (a BLAS may
+    skip a zero factor); whether the matrix is finite is measured once while it stays the
+    same (steady) array. Which factor is the matrix is decided on the first call: shapes
+    do not change from step to step."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+        self.layout: str | None = None
+        """"ab" (a is the matrix), "ba", or "" (no matrix-vector product)."""
+        self.finite: tuple[np.ndarray, bool] | None = None
+
+    def __call__(self, a: Any, b: Any) -> np.ndarray:
+        if self.layout is None:
+            self.layout = self._layout(np.asarray(a), np.asarray(b))
+        if self.layout:
+            matrix, vector = (a, b) if self.layout == "ab" else (b, a)
+            if self._finite(matrix) and np.isfinite(vector).all():
+                return matrix @ vector.reshape(vector.size)
+        products = np.multiply(a, b)
+        values = np.broadcast_to(products, (*self.shape, np.shape(products)[-1]))
+        return np.asarray(np.sum(values, axis=-1), dtype=np.float32)
+
+    def _layout(self, a: np.ndarray, b: np.ndarray) -> str:
+        rank = len(self.shape) + 1
+        for matrix, vector, layout in ((a, b, "ab"), (b, a, "ba")):
+            if (matrix.ndim == rank and matrix.shape[:-1] == self.shape
+                    and 1 <= vector.ndim <= rank and matrix.dtype == vector.dtype == np.float32
+                    and vector.size == matrix.shape[-1] == vector.shape[-1]):
+                return layout
+        return ""
+
+    def _finite(self, matrix: np.ndarray) -> bool:
+        if self.finite is None or self.finite[0] is not matrix:
+            self.finite = (matrix, bool(np.isfinite(matrix).all()))
+        return self.finite[1]
+
+
+def _bounds(array: np.ndarray) -> tuple[int, int] | None:
+    """An index array's least and greatest value (None: empty)."""
+    if array.ndim == 0:
+        return (int(array), int(array))
+    return (int(array.min()), int(array.max())) if array.size else None
+
+
+class _Access:
+    """The index arrays of one read or write, the N-buffer's first: those that do not
+    depend on the step (`fixed`) made and measured once, the others each replay; for a
+    write, taken at the iterations `where` selects."""
 
     def __init__(
-        self, run: _NestRun, unit: PCU, counters: dict[str, Any], machine: _Machine,
-        scope: object = None,
+        self, name: str, memory: np.ndarray, fixed: list[np.ndarray | None],
+        where: np.ndarray | None,
     ):
-        self.run, self.unit, self.machine = run, unit, machine
-        self.counters = {**counters, "t": run.t}
-        self.results: dict[int, Any] = {}
-        self.scope = scope
-        """What else the counters depend on (a fold's reduction range), for cached reads."""
+        self.name, self.memory, self.where = name, memory, where
+        self.fixed = [None if a is None else self._selected(a) for a in fixed]
+        self.fixed_bounds = [None if a is None else _bounds(a) for a in self.fixed]
 
-    def factor(self, ref: str) -> np.ndarray:
-        """A multiplier input in the 8-bit format; a weight read that does not change
-        between steps is rounded once (as the chip holds its weights)."""
-        value = self.value(ref)
-        op = self.unit.ops[int(ref[1:])] if ref.startswith("%") else None
-        if op is None or op.op != "read" or self._on_step(op):
-            return quantize(self.machine.precision, value)
-        key = (self.unit.id, self.unit.ops.index(op), ("8-bit", self.scope))
-        cached = self.machine.reads.get(key)
-        if cached is None:
-            cached = self.machine.reads[key] = quantize(self.machine.precision, value)
-        return cached
+    def _selected(self, array: np.ndarray) -> np.ndarray:
+        return array if self.where is None else np.broadcast_to(array, self.where.shape)[self.where]
 
-    def port(self, port: str) -> Payload:
-        source = self.machine.feeds.get((self.unit.id, port))
-        if source is None:
-            raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
-        payload = self.run.payloads.get(source)
-        if payload is None:
-            raise MachineError(
-                f"unit {self.unit.id}: port {port} reads {source[0]}.{source[1]}, which has not "
-                "produced values yet"
-            )
-        return payload
+    def parts(self, moving: Sequence[Any]) -> tuple[list[np.ndarray], list[Any]]:
+        """The index arrays and their bounds, given the values of the moving ones."""
+        values = iter(moving)
+        arrays, bounds = [], []
+        for fixed, known in zip(self.fixed, self.fixed_bounds, strict=True):
+            array = self._selected(np.asarray(next(values))) if fixed is None else fixed
+            arrays.append(array)
+            bounds.append(_bounds(array) if fixed is None else known)
+        return arrays, bounds
 
-    def value(self, ref: str) -> Any:
-        if ref.startswith("%"):
-            index = int(ref[1:])
-            if index not in self.results:
-                self.results[index] = self.compute(self.unit.ops[index])
-            return self.results[index]
-        if ref.startswith("ctr:"):
-            return self.counters[ref[4:]]
-        if ref.startswith("in:"):
-            ports, field = _stream_ref(ref)
-            merged: np.ndarray | None = None
-            for port in ports:
-                payload = self.port(port)
-                if field is None and len(payload) != 1:
-                    raise MachineError(
-                        f"unit {self.unit.id}: port {port} carries {len(payload)} values; "
-                        "name one"
-                    )
-                value = payload[field or 0]
-                merged = value if merged is None else np.where(np.isnan(merged), value, merged)
-            return merged
-        raise MachineError(f"unit {self.unit.id}: bad operand reference '{ref}'")
+    def check(self, bounds: list[Any], what: str) -> None:
+        """Each dimension's (least, greatest) index (None: no index) against its size."""
+        for dim, (span, size) in enumerate(zip(bounds, self.memory.shape, strict=True)):
+            if span is not None and (span[0] < 0 or span[1] >= size):
+                raise _out_of_bounds(what, self.name, dim, span, size)
 
-    def compute(self, op: Op) -> Any:
-        name = op.op
-        if name == "const":
-            value = op.param("value")
-            return np.float32(value) if op.param("type") == "float" else value
-        if name == "read":
-            return self._read(op)
-        args = [self.value(a) for a in op.args]
-        if name in _BINARY:
-            return _BINARY[name](*args)
-        if name == "select":
-            return np.where(*args)
-        if name == "cmpi":
-            return _CMPI[op.param("predicate")](np.asarray(args[0]), np.asarray(args[1]))
-        if name == "index_cast":
-            return np.asarray(args[0]).astype(np.int64)
-        if name in _ONNX:
-            function = self.machine.activation(op)
-            if self.machine.precision.mixed and op.param("lut"):
-                return activation(self.machine.precision, function, args[0])
-            return np.asarray(function(np.asarray(args[0], dtype=np.float32)), dtype=np.float32)
-        raise MachineError(f"unit {self.unit.id}: unknown op '{name}'")
 
-    def _read(self, op: Op) -> Any:
-        name = op.param("memory")
-        steady = name in self.machine.constant and not self._on_step(op)
-        key = (self.unit.id, self.unit.ops.index(op), self.scope)
-        if steady and key in self.machine.reads:
-            return self.machine.reads[key]
-        value = self._gather(op, name)
-        if steady:
-            self.machine.reads[key] = value
-        return value
+def _out_of_bounds(
+    what: str, name: str, dim: int, span: tuple[int, int], size: int
+) -> MachineError:
+    return MachineError(
+        f"a {what} of memory '{name}' is out of bounds in dimension {dim} "
+        f"(index {span[0]}..{span[1]}, size {size})"
+    )
 
-    def _on_step(self, op: Op) -> bool:
-        """Whether an op's value may change from one step to the next."""
-        for arg in op.args:
-            if arg in ("ctr:t",) or arg.startswith("in:"):
-                return True
-            if arg.startswith("%") and self._on_step(self.unit.ops[int(arg[1:])]):
-                return True
-        return op.op == "read" and op.param("memory") not in self.machine.constant
 
-    def _gather(self, op: Op, name: str) -> Any:
-        memory = self.machine.memory[name]
-        parts = self.indices(op, op.args, memory, (self.unit.id, id(op), self.scope), None)
-        arrays = [part.array for part in parts]
+class _Gather:
+    """A read: checked against the memory's bounds each time, against the boxes of the
+    PMUs serving it the first time (what it may touch does not depend on the step).
+    Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
+
+    def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
+        self.access, self.check_served = access, check_served
+        self.first = True
+        self.strided: _Strided | None = None
+
+    def __call__(self, *moving: Any) -> np.ndarray:
+        if self.strided is not None:
+            return self.strided.view(moving)
+        arrays, bounds = self.access.parts(moving)
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
-            _check_ranges(memory.shape, [part.bounds() for part in parts], name, "read")
-        key = (self.unit.id, id(op), self.scope)
-        if key not in self.machine.checked:
-            self._check_served(op, name, arrays[1:])
-            self.machine.checked.add(key)
-        return memory[tuple(arrays)]
+            self.access.check(bounds, "read")
+        if self.first:
+            self.check_served(arrays[1:])
+            self.first = False
+            self.strided = _Strided.of(self.access, arrays)
+            if self.strided is not None:
+                return self.strided.view(moving)
+        return self.access.memory[tuple(arrays)]
 
-    def indices(
-        self, op: Op, refs: tuple[str, ...], memory: np.ndarray, key: tuple[Any, ...],
-        where: np.ndarray | None,
-    ) -> list[_Index]:
-        """The index arrays of a read or write (`refs`: its operands after the value it
-        writes), the N-buffer's first; for a write, at the iterations `where` selects.
 
-        An index that does not depend on the step (counters, k, constants) is made and
-        measured once per (unit, op, scope) and reused; the others each step."""
-        rank = memory.ndim - 1
-        steady = self.machine.steady_indices.get(key)
-        if steady is None:
-            # the first time: every operand evaluated, as the op computes
-            args = [self.value(a) for a in refs]
-            raw = [_buffer(op, args[rank:], memory.shape[0]), *(
-                np.asarray(i) + o for i, o in zip(args[:rank], op.param("offsets"), strict=True)
-            )]
-            parts = [_Index(self._select(np.asarray(a), where)) for a in raw]
-            on_step = [bool(refs[rank:]) and self._ref_on_step(refs[rank])]
-            on_step += [self._ref_on_step(ref) for ref in refs[:rank]]
-            self.machine.steady_indices[key] = [
-                None if moving else part for part, moving in zip(parts, on_step, strict=True)
-            ]
-            return parts
-        parts = []
-        for dim, known in enumerate(steady):
-            if known is not None:
-                parts.append(known)
+@dataclass(frozen=True)
+class _Strided:
+    """A read whose fixed indices are each an arithmetic progression along one axis of
+    the result (or a number) and whose moving indices are numbers (the step's row): a
+    read-only strided view of the memory, made without copying. Its moving indices are
+    checked against the memory's bounds each time."""
+
+    access: _Access
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    offset: int
+    moving: tuple[int, ...]
+    """The memory dimension of each moving index."""
+
+    @staticmethod
+    def of(access: _Access, arrays: list[np.ndarray]) -> _Strided | None:
+        memory = access.memory
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in arrays)))
+        if not all(shape) or not memory.flags.c_contiguous:
+            return None
+        strides, offset, moving = [0] * len(shape), 0, []
+        for dim, (array, fixed) in enumerate(zip(arrays, access.fixed, strict=True)):
+            if array.dtype.kind not in "iu" or (fixed is None and array.ndim):
+                return None
+            if fixed is None:
+                moving.append(dim)
                 continue
-            if dim == 0:
-                raw = _buffer(op, [self.value(refs[rank])], memory.shape[0])
-            else:
-                raw = np.asarray(self.value(refs[dim - 1])) + op.param("offsets")[dim - 1]
-            parts.append(_Index(self._select(np.asarray(raw), where)))
-        return parts
+            progression = _progression(array, len(shape))
+            if progression is None:
+                return None
+            start, axis, step = progression
+            offset += start * memory.strides[dim]
+            if axis is not None:
+                strides[axis] += step * memory.strides[dim]
+        if min(strides, default=0) < 0:
+            return None
+        return _Strided(access, shape, tuple(strides), offset, tuple(moving))
 
-    def _select(self, array: np.ndarray, where: np.ndarray | None) -> np.ndarray:
-        return array if where is None else np.broadcast_to(array, self.run.shape)[where]
+    def view(self, moving: Sequence[Any]) -> np.ndarray:
+        memory, offset = self.access.memory, self.offset
+        for value, dim in zip(moving, self.moving, strict=True):
+            index, size = int(value), memory.shape[dim]
+            if not 0 <= index < size:
+                raise _out_of_bounds("read", self.access.name, dim, (index, index), size)
+            offset += index * memory.strides[dim]
+        view = np.ndarray(self.shape, memory.dtype, buffer=memory, offset=offset,
+                          strides=self.strides)
+        view.flags.writeable = False
+        return view
 
-    def _ref_on_step(self, ref: str) -> bool:
-        """Whether an operand's value may change from one step to the next."""
-        if ref == "ctr:t" or ref.startswith("in:"):
-            return True
-        return ref.startswith("%") and self._on_step(self.unit.ops[int(ref[1:])])
 
-    def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
-        """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
-        every element read at the unit's copies must lie in one of its boxes."""
-        boxes: list[Box] = []
-        for port in op.param("port").split(","):
-            source = self.machine.feeds.get((self.unit.id, port))
-            if source is None:
-                raise MachineError(f"unit {self.unit.id}: nothing feeds port {port}")
-            pmu = self.machine.pmus.get(source[0])
-            if pmu is None:
-                return
-            held = [b for b in pmu.boxes if b.memory == memory]
-            if not held:
-                raise MachineError(
-                    f"unit {self.unit.id}: reads '{memory}' on port {port}, fed by PMU "
-                    f"{pmu.id}, which holds {', '.join(pmu.memories) or 'tables'}"
-                )
-            boxes += held
-        # evaluated on the sparse index arrays: a box test is per dimension, only the
-        # union of boxes and the unit's copies take the whole space
-        inside = np.zeros((), dtype=bool)
-        for box in boxes:
-            inside = inside | _in_box(box, indices)
-        if self.unit.copies and indices:
-            mask = self.machine.mask(self.run, self.unit)
-            inside = inside | ~mask.reshape(mask.shape + (1,) * (inside.ndim - mask.ndim))
-        if not inside.all():
-            raise MachineError(
-                f"unit {self.unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
-                f"port(s) {op.param('port')}"
-            )
+def _progression(array: np.ndarray, rank: int) -> tuple[int, int | None, int] | None:
+    """`(start, axis, step)` if `array` (aligned to `rank` axes on the right) is
+    `start + step * i` along one axis `i` and constant along the others (axis None: a
+    number); else None."""
+    shape = (1,) * (rank - array.ndim) + array.shape
+    axes = [axis for axis, size in enumerate(shape) if size > 1]
+    flat = array.reshape(-1)
+    if not axes:
+        return int(flat[0]), None, 0
+    if len(axes) > 1:
+        return None
+    step = int(flat[1]) - int(flat[0])
+    if not np.array_equal(flat, flat[0] + step * np.arange(flat.size)):
+        return None
+    return int(flat[0]), axes[0], step
+
+
+@dataclass(frozen=True)
+class _Store:
+    """A write at the iterations its access selects; returns the value its port sends
+    (NaN elsewhere)."""
+
+    access: _Access
+
+    def __call__(self, value: Any, *moving: Any) -> np.ndarray:
+        where = self.access.where
+        assert where is not None
+        arrays, bounds = self.access.parts(moving)
+        data = np.broadcast_to(np.asarray(value), where.shape)[where]
+        self.access.check(bounds, "write")
+        self.access.memory[tuple(arrays)] = data
+        full = np.broadcast_to(np.asarray(value, dtype=np.float32), where.shape)
+        return np.where(where, full, _NAN)
 
 
 def _in_box(box: Box, indices: list[np.ndarray]) -> np.ndarray:
