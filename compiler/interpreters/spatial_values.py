@@ -66,6 +66,8 @@ _FOLD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
 _IDENTITY = {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
 _NAN = np.float32(np.nan)
+_CACHED_PRODUCTS = 2**18
+"""Products per `precision.dot` call of a fold bank (1 MiB of float32)."""
 
 STEP = 0
 """The slot holding the step counter `t` (set before each replay)."""
@@ -826,11 +828,19 @@ class _FoldBank:
         self.precision, self.shape, self.vector_of = precision, shape, vector_of
         self.matrices = [quantize(precision, m) for m in matrices]
         self.sums = [_SumOfProducts(shape) for _ in matrices]
-        batches: dict[int, list[int]] = {}
+        batches: dict[Any, list[int]] = {}
+        seen: dict[int, int] = {}
         # in memory order, so that consecutive row blocks of one memory make one view
         for n in sorted(range(len(matrices)), key=lambda n: _address(self.matrices[n])):
-            key = matrices[n].shape[-1] if precision.mixed else vector_of[n]
-            batches.setdefault(key, []).append(n)
+            if not precision.mixed:
+                batches.setdefault(vector_of[n], []).append(n)
+                continue
+            # ranges of one length, as many as keep the products in a core's cache (a
+            # product array of every range at once is several times slower)
+            length = matrices[n].shape[-1]
+            seen[length] = seen.get(length, 0) + 1
+            chunk = (seen[length] - 1) * matrices[n].size // _CACHED_PRODUCTS
+            batches.setdefault((length, chunk), []).append(n)
         self.batches = [
             (np.array(ranges), self._batched([self.matrices[n] for n in ranges]),
              all(bool(np.isfinite(self.matrices[n]).all()) for n in ranges))
