@@ -40,6 +40,7 @@ BLAS may skip zero factors).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -155,6 +156,20 @@ class _Produced:
     row: int
     group: int
     fields: int
+    sums: _Sums | None = None
+    """Partial sums of map-reduce units, made where they are received (`slot` is -1
+    until `_NestCompiler.materialized`)."""
+
+
+@dataclass(eq=False)
+class _Sums:
+    """The partial sums of a group of map-reduce units: `sums` of the folds in slot
+    `folds`, at the units' copies (`masks`)."""
+
+    folds: int
+    sums: _PartialSums
+    masks: np.ndarray
+    payload: int | None = None
 
 
 class _Machine:
@@ -168,8 +183,11 @@ class _Machine:
         self.machine = machine
         self.precision = precision
         self.memory: dict[str, np.ndarray] = {}
+        written = {op.param("memory") for unit in machine.units if isinstance(unit, PCU)
+                   for op in unit.ops if op.op == "write"}
         for memory in machine.memories:
-            self.memory[memory.name] = self._initial(memory, inputs, weights)
+            self.memory[memory.name] = self._initial(
+                memory, inputs, weights, memory.name in written)
         self.feeds: dict[tuple[str, str], tuple[str, str]] = {}
         for stream in machine.streams:
             for sink in stream.sinks:
@@ -191,10 +209,12 @@ class _Machine:
 
     @staticmethod
     def _initial(
-        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]
+        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray],
+        written: bool,
     ) -> np.ndarray:
         """A memory's contents before the program runs: a model input or weight array,
-        else NaN (so that a read of what nothing wrote shows in the outputs)."""
+        else NaN (so that a read of what nothing wrote shows in the outputs). `written`:
+        whether a unit writes it."""
         kind, _, name = memory.init.partition(":")
         if kind in {"input", "weight"}:
             source = inputs if kind == "input" else weights
@@ -207,6 +227,10 @@ class _Machine:
                     f"{memory.shape}"
                 )
             dtype = value.dtype if np.issubdtype(value.dtype, np.integer) else np.float32
+            if not written and memory.buffers == 1 and value.dtype == dtype:
+                view = np.ascontiguousarray(value)[None]  # nothing writes it: no copy
+                view.flags.writeable = False
+                return view
             array = np.empty((memory.buffers, *memory.shape), dtype=dtype)
             array[...] = value
             return array
@@ -319,12 +343,24 @@ class _NestCompiler:
             else:
                 self._partial_sums_alone(unit, places)
         for (slot, _, combiner), members in together.items():
-            masks = self.program.const(self.stacked_masks([unit for unit, _ in members]))
-            sums = _PartialSums(_COMBINE[combiner], np.array([r for _, r in members]))
-            payload = self.program.call(sums, masks, slot)
+            masks = self.stacked_masks([unit for unit, _ in members])
+            sums = _Sums(slot, _PartialSums(_COMBINE[combiner], np.array([r for _, r in members])),
+                         masks)
             for n, (unit, _) in enumerate(members):
                 output = unit.reduce.output  # type: ignore[union-attr]
-                self.produced[(unit.id, output)] = _Produced(payload, n, len(members), 1)
+                self.produced[(unit.id, output)] = _Produced(-1, n, len(members), 1, sums)
+
+    def materialized(self, produced: _Produced) -> _Produced:
+        """`produced` with its slot made: partial sums are otherwise made where they are
+        received (only the rows a receiver takes)."""
+        sums = produced.sums
+        if sums is None:
+            return produced
+        if sums.payload is None:
+            masks = self.program.const(sums.masks)
+            sums.payload = self.program.call(_fields, self.program.call(sums.sums, masks,
+                                                                        sums.folds))
+        return dataclasses.replace(produced, slot=sums.payload, sums=None)
 
     def _partial_sums_alone(self, unit: PCU, places: list[tuple[int, int]]) -> None:
         """A unit whose folds lie in several stacked arrays, or which sends the sums of
@@ -549,6 +585,13 @@ class _UnitCompiler:
     def _port(self, port: str, field: int | None) -> int:
         """The slot of one field arriving on `port`, one row per unit of the group."""
         sources = [self._source(unit, port, field) for unit in self.units]
+        sums = sources[0].sums
+        if sums is not None and all(s.sums is sums for s in sources):
+            rows = np.array([s.row for s in sources])
+            masks = self.program.const(sums.masks[rows])
+            taken = _PartialSums(sums.sums.combiner, sums.sums.rows[rows])
+            return self.program.call(taken, masks, sums.folds)
+        sources = [self.nest.materialized(s) for s in sources]
         index, first = field or 0, sources[0]
         rows = [s.row for s in sources]
         if any(s.slot != first.slot for s in sources):
@@ -636,21 +679,17 @@ class _UnitCompiler:
     def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element each unit reads at its copies must lie in one of its boxes."""
+        rank = max((index.ndim for index in indices), default=0)
         for unit in self.units:
             boxes = self._boxes(unit, op, memory)
             if boxes is None:
                 continue
-            # evaluated on the sparse index arrays: a box test is per dimension, only the
-            # union of boxes and the unit's copies take the whole space
-            inside = np.zeros((), dtype=bool)
-            for box in boxes:
-                inside = inside | _in_box(box, indices)
+            mask = None
             if unit.copies and indices:
                 mask = self.nest.mask(unit)
-                extra = (1,) * (inside.ndim - mask.ndim)
-                inside = inside | ~mask.reshape(mask.shape + extra if self.folding
-                                                else extra + mask.shape)
-            if not inside.all():
+                extra = (1,) * max(0, rank - mask.ndim)
+                mask = mask.reshape(mask.shape + extra if self.folding else extra + mask.shape)
+            if not _inside_boxes(boxes, indices, mask):
                 raise MachineError(
                     f"unit {unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
                     f"port(s) {op.param('port')}"
@@ -791,11 +830,11 @@ class _PartialSums:
     combiner: Callable[[Any, Any], Any]
     rows: np.ndarray
 
-    def __call__(self, masks: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray]:
+    def __call__(self, masks: np.ndarray, folds: np.ndarray) -> np.ndarray:
         value = folds[self.rows[:, 0]]
         for segment in range(1, self.rows.shape[1]):
             value = self.combiner(value, folds[self.rows[:, segment]])
-        return (np.where(masks, value, _NAN),)
+        return np.where(masks, value, _NAN)
 
 
 @dataclass(frozen=True)
@@ -1120,11 +1159,47 @@ class _Store:
         return np.where(where, full, _NAN)
 
 
-def _in_box(box: Box, indices: list[np.ndarray]) -> np.ndarray:
-    inside = np.ones((), dtype=bool)
-    for index, (start, stop, step) in zip(indices, box.slices, strict=True):
-        inside = inside & (index >= start) & (index < stop) & ((index - start) % step == 0)
-    return inside
+def _inside_boxes(boxes: list[Box], indices: list[np.ndarray], mask: np.ndarray | None) -> bool:
+    """Whether every element the (sparse) index arrays address where `mask` holds (or
+    everywhere) lies in one of the boxes.
+
+    Boxes that differ in at most one dimension are tested a dimension at a time, each on
+    its index's own axes and the mask folded onto them (an element is inside iff each of
+    its indices is inside the boxes' side in that dimension); other unions take the
+    whole space."""
+    sides = list(zip(*(box.slices for box in boxes), strict=True))
+    if sum(len(set(dim)) > 1 for dim in sides) <= 1:
+        return all(
+            _all_where(functools.reduce(np.logical_or, (_box_side(s, index) for s in set(dim))),
+                       mask)
+            for index, dim in zip(indices, sides, strict=True)
+        )
+    inside = np.zeros((), dtype=bool)
+    for box in boxes:
+        inside_box = np.ones((), dtype=bool)
+        for index, side in zip(indices, box.slices, strict=True):
+            inside_box = inside_box & _box_side(side, index)
+        inside = inside | inside_box
+    return _all_where(inside, mask)
+
+
+def _box_side(side: tuple[int, int, int], index: np.ndarray) -> np.ndarray:
+    start, stop, step = side
+    return (index >= start) & (index < stop) & ((index - start) % step == 0)
+
+
+def _all_where(condition: np.ndarray, mask: np.ndarray | None) -> bool:
+    """Whether `condition` holds wherever `mask` does (both broadcast), with the mask
+    first folded (any) over the axes the condition does not vary along."""
+    if mask is None:
+        return bool(np.all(condition))
+    rank = max(condition.ndim, mask.ndim)
+    condition = condition.reshape((1,) * (rank - condition.ndim) + condition.shape)
+    mask = mask.reshape((1,) * (rank - mask.ndim) + mask.shape)
+    axes = tuple(a for a in range(rank) if condition.shape[a] == 1 and mask.shape[a] > 1)
+    if axes:
+        mask = mask.any(axis=axes, keepdims=True)
+    return bool(np.all(condition | ~mask))
 
 
 def run_machine(
