@@ -1011,6 +1011,7 @@ class _Access:
         where: np.ndarray | None,
     ):
         self.name, self.memory, self.where = name, memory, where
+        self.unselected = fixed
         self.fixed = [None if a is None else self._selected(a) for a in fixed]
         self.fixed_bounds = [None if a is None else _bounds(a) for a in self.fixed]
 
@@ -1111,16 +1112,17 @@ class _Strided:
             return None
         return _Strided(access, shape, tuple(strides), offset, tuple(moving))
 
-    def view(self, moving: Sequence[Any]) -> np.ndarray:
+    def view(self, moving: Sequence[Any], what: str = "read") -> np.ndarray:
+        """The view at the moving indices' values (a read's is read-only)."""
         memory, offset = self.access.memory, self.offset
         for value, dim in zip(moving, self.moving, strict=True):
             index, size = int(value), memory.shape[dim]
             if not 0 <= index < size:
-                raise _out_of_bounds("read", self.access.name, dim, (index, index), size)
+                raise _out_of_bounds(what, self.access.name, dim, (index, index), size)
             offset += index * memory.strides[dim]
         view = np.ndarray(self.shape, memory.dtype, buffer=memory, offset=offset,
                           strides=self.strides)
-        view.flags.writeable = False
+        view.flags.writeable = what == "write"
         return view
 
 
@@ -1141,22 +1143,57 @@ def _progression(array: np.ndarray, rank: int) -> tuple[int, int | None, int] | 
     return int(flat[0]), axes[0], step
 
 
-@dataclass(frozen=True)
 class _Store:
     """A write at the iterations its access selects; returns the value its port sends
-    (NaN elsewhere)."""
+    (NaN elsewhere). Where it can, it writes through a strided view of the memory, one
+    unit (row) after another, so a later unit's value wins as in a scattered write."""
 
-    access: _Access
+    def __init__(self, access: _Access):
+        self.access = access
+        self.first = True
+        self.strided: _Strided | None = None
+        where = access.where
+        assert where is not None
+        flat = where.reshape(where.shape[0], -1)
+        self.covered = where.any(axis=0)
+        """The iterations some unit writes at, and (flat) which unit writes last there."""
+        self.last = where.shape[0] - 1 - np.argmax(flat[::-1], axis=0)
+        self.columns = np.arange(flat.shape[1])
 
     def __call__(self, value: Any, *moving: Any) -> np.ndarray:
         where = self.access.where
         assert where is not None
-        arrays, bounds = self.access.parts(moving)
-        data = np.broadcast_to(np.asarray(value), where.shape)[where]
-        self.access.check(bounds, "write")
-        self.access.memory[tuple(arrays)] = data
+        if self.first:
+            self.first = False
+            self.strided = self._plan(moving)
+        if self.strided is None:
+            arrays, bounds = self.access.parts(moving)
+            data = np.broadcast_to(np.asarray(value), where.shape)[where]
+            self.access.check(bounds, "write")
+            self.access.memory[tuple(arrays)] = data
+        else:
+            rows = np.broadcast_to(np.asarray(value), where.shape).reshape(where.shape[0], -1)
+            merged = rows[self.last, self.columns].reshape(where.shape[1:])
+            np.copyto(self.strided.view(moving, "write"), merged, casting="unsafe",
+                      where=self.covered)
         full = np.broadcast_to(np.asarray(value, dtype=np.float32), where.shape)
         return np.where(where, full, _NAN)
+
+    def _plan(self, moving: Sequence[Any]) -> _Strided | None:
+        """A strided view for a write that addresses each iteration of the space once
+        (and some), all inside the memory (the iterations it skips too)."""
+        access, where = self.access, self.access.where
+        assert where is not None
+        if not where.any():
+            return None
+        for array, size in zip(access.unselected, access.memory.shape, strict=True):
+            bounds = None if array is None else _bounds(array)
+            if bounds is not None and not 0 <= bounds[0] <= bounds[1] < size:
+                return None
+        values = iter(moving)
+        arrays = [np.asarray(next(values)) if a is None else a for a in access.unselected]
+        strided = _Strided.of(access, arrays)
+        return strided if strided is not None and strided.shape == where.shape[1:] else None
 
 
 def _inside_boxes(boxes: list[Box], indices: list[np.ndarray], mask: np.ndarray | None) -> bool:
