@@ -124,6 +124,17 @@ class _Program:
             self.known[key] = out
         return out
 
+    def prune(self, needed: Callable[[Callable[..., Any]], bool]) -> None:
+        """Drop the instructions nothing `needed` (stores, reads with their checks) uses:
+        the values of ports no unit receives."""
+        live: set[int] = set()
+        kept = []
+        for function, out, args in reversed(self.instructions):
+            if out in live or needed(function):
+                live.update(args)
+                kept.append((function, out, args))
+        self.instructions = kept[::-1]
+
     def run(self, t: int) -> None:
         slots = self.slots
         slots[STEP] = t
@@ -300,6 +311,7 @@ class _NestCompiler:
         others = [u for u in units if u.role != "map_reduce"]
         for group in _groups(others, self.machine.sources):
             _UnitCompiler(self, group).compile()
+        self.program.prune(lambda function: isinstance(function, _Gather | _Store))
         return self.program
 
     def mask(self, unit: PCU) -> np.ndarray:
@@ -598,6 +610,8 @@ class _UnitCompiler:
             return self.program.call(_Restack(index, tuple(rows)), *(s.slot for s in sources))
         if rows == list(range(first.group)):  # one group's rows in order: as they are
             return self.program.call(operator.itemgetter(index), first.slot)
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            return self.program.call(_Slice(index, rows[0], rows[0] + len(rows)), first.slot)
         return self.program.call(_Rows(index, np.array(rows)), first.slot)
 
     def _stream(self, port: str) -> list[int]:
@@ -643,9 +657,9 @@ class _UnitCompiler:
                 read.checks.append(check)
             return slot
         access = _Access(name, memory, [self._fixed(part) for part in parts], None)
-        read = _Gather(access, check)
-        moving = [part for part in parts if not self.program.constant[part]]
         steady = name in self.machine.constant[self.nest.nest.id]
+        read = _Gather(access, check, snapshot=not steady)
+        moving = [part for part in parts if not self.program.constant[part]]
         slot = self.program.call(read, *moving, fold=steady, pure=False)
         self.nest.reads[(name, tuple(parts))] = (slot, read)
         return slot
@@ -809,6 +823,18 @@ class _Restack:
 
     def __call__(self, *payloads: tuple[np.ndarray, ...]) -> np.ndarray:
         return np.stack([p[self.field][r] for p, r in zip(payloads, self.rows, strict=True)])
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """Consecutive rows of one field of a group's payload (a view)."""
+
+    field: int
+    start: int
+    stop: int
+
+    def __call__(self, payload: tuple[np.ndarray, ...]) -> np.ndarray:
+        return payload[self.field][self.start:self.stop]
 
 
 @dataclass(frozen=True, eq=False)
@@ -1047,10 +1073,14 @@ def _out_of_bounds(
 class _Gather:
     """A read: checked against the memory's bounds each time, against the boxes of the
     PMUs serving it the first time (what it may touch does not depend on the step).
-    Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
+    Where it can, a strided view of the memory (`_Strided`) rather than a gather; with
+    `snapshot` (a memory the step writes: a later write must not change what was read),
+    a copy of the view."""
 
-    def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
-        self.access = access
+    def __init__(
+        self, access: _Access, check_served: Callable[[list[np.ndarray]], None], snapshot: bool
+    ):
+        self.access, self.snapshot = access, snapshot
         self.checks = [check_served]
         """The checks of the PMUs serving each op this read is (the same elements)."""
         self.first = True
@@ -1058,7 +1088,11 @@ class _Gather:
 
     def __call__(self, *moving: Any) -> np.ndarray:
         if self.strided is not None:
-            return self.strided.view(moving)
+            view = self.strided.view(moving)
+            return view.copy() if self.snapshot else view
+        return self._gather(moving)
+
+    def _gather(self, moving: Sequence[Any]) -> np.ndarray:
         arrays, bounds = self.access.parts(moving)
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
@@ -1070,7 +1104,7 @@ class _Gather:
             self.first = False
             self.strided = _Strided.of(self.access, arrays)
             if self.strided is not None:
-                return self.strided.view(moving)
+                return self(*moving)
         return self.access.memory[tuple(arrays)]
 
 
