@@ -454,17 +454,38 @@ class _Fold:
 
 
 def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]]:
-    """Runs of consecutive units with one configuration apart from their copies (and
-    the streams feeding them), none fed by another of its run."""
+    """The units in groups of one configuration apart from their copies (and the streams
+    feeding them), in an order that keeps every unit after the units feeding it and,
+    between units that share a memory one of them writes, their order.
+
+    A unit joins the last group of its configuration that it can move up to: one after
+    every group holding a unit that feeds it or that it shares a written memory with
+    (sharing one with a unit of the group itself is allowed: its copies)."""
     groups: list[list[PCU]] = []
+    at: dict[str, int] = {}
+    accesses: list[tuple[set[str], set[str]]] = []  # per group: memories read, written
     for unit in units:
-        if groups and _same_configuration(groups[-1][0], unit) and not any(
-            member.id in sources.get(unit.id, ()) for member in groups[-1]
-        ):
-            groups[-1].append(unit)
-        else:
-            groups.append([unit])
+        reads, writes = _memories(unit, "read"), _memories(unit, "write")
+        after = max((at[s] + 1 for s in sources.get(unit.id, ()) if s in at), default=0)
+        after = max([after, *(
+            g for g, (read, written) in enumerate(accesses)
+            if written & (reads | writes) or read & writes
+        )])
+        target = next((g for g in range(len(groups) - 1, after - 1, -1)
+                       if _same_configuration(groups[g][0], unit)), None)
+        if target is None:
+            groups.append([])
+            accesses.append((set(), set()))
+            target = len(groups) - 1
+        groups[target].append(unit)
+        accesses[target][0].update(reads)
+        accesses[target][1].update(writes)
+        at[unit.id] = target
     return groups
+
+
+def _memories(unit: PCU, access: str) -> set[str]:
+    return {op.param("memory") for op in unit.ops if op.op == access}
 
 
 def _same_configuration(a: PCU, b: PCU) -> bool:
