@@ -19,6 +19,7 @@ import numpy as np
 from rnnc import interpreters as interpreter
 from rnnc.driver import pipeline
 from rnnc.frontends import deepbench
+from rnnc.numerics.precision import MIXED, NumericMode, activation, dot, quantize_weights
 
 Runner = Callable[[], np.ndarray]  # returns Y_h, [1, batch, hidden]
 
@@ -62,6 +63,52 @@ def plain_numpy(task: deepbench.Task, w: dict[str, np.ndarray], x: np.ndarray) -
             z = _sigmoid(xw[t, :H] + hr[:H])
             r = _sigmoid(xw[t, H : 2 * H] + hr[H : 2 * H])
             n = np.tanh(xw[t, 2 * H :] + r * hr[2 * H :])
+            h = (1 - z) * n + z * h
+        return h.reshape(1, 1, H)
+
+    return lstm if task.cell == "lstm" else gru
+
+
+def plain_numpy_mixed(
+    task: deepbench.Task, w: dict[str, np.ndarray], x: np.ndarray, precision: NumericMode = MIXED
+) -> Runner:
+    """`plain_numpy` with the chip's mixed-precision arithmetic (`rnnc.numerics.precision`):
+    the weights rounded to 8 bits once per run, each step's products with x and h through
+    `precision.dot`, the nonlinearities through lookup tables. What a numpy emulation of
+    that arithmetic costs with none of a simulator's bookkeeping (its numbers are not the
+    simulator's to the bit: its pairs of products are not the machine's)."""
+    W, R, B = w["W"][0], w["R"][0], w["B"][0]
+    H = task.hidden
+    wb, rb = B[: W.shape[0]], B[W.shape[0] :]
+
+    def sigmoid(v: np.ndarray) -> np.ndarray:
+        return activation(precision, _sigmoid, v)
+
+    def tanh(v: np.ndarray) -> np.ndarray:
+        return activation(precision, np.tanh, v)
+
+    def products(weights: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return dot(precision, weights, v, axis=-1, a_quantized=True)
+
+    def lstm() -> np.ndarray:
+        weights = quantize_weights(precision, np.concatenate([W, R], axis=1))
+        h = np.zeros(H, np.float32)
+        c = np.zeros(H, np.float32)
+        for t in range(task.steps):
+            g = products(weights, np.concatenate([x[t, 0], h])) + (wb + rb)
+            i, o, f = sigmoid(g[:H]), sigmoid(g[H : 2 * H]), sigmoid(g[2 * H : 3 * H])
+            c = f * c + i * tanh(g[3 * H :])
+            h = o * tanh(c)
+        return h.reshape(1, 1, H)
+
+    def gru() -> np.ndarray:  # linear_before_reset = 1
+        w8, r8 = quantize_weights(precision, W), quantize_weights(precision, R)
+        h = np.zeros(H, np.float32)
+        for t in range(task.steps):
+            xw, hr = products(w8, x[t, 0]) + wb, products(r8, h) + rb
+            z = sigmoid(xw[:H] + hr[:H])
+            r = sigmoid(xw[H : 2 * H] + hr[H : 2 * H])
+            n = tanh(xw[2 * H :] + r * hr[2 * H :])
             h = (1 - z) * n + z * h
         return h.reshape(1, 1, H)
 

@@ -40,6 +40,7 @@ BLAS may skip zero factors).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -66,6 +67,8 @@ _FOLD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
 _IDENTITY = {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
 _NAN = np.float32(np.nan)
+_CACHED_PRODUCTS = 2**18
+"""Products per `precision.dot` call of a fold bank (1 MiB of float32)."""
 
 STEP = 0
 """The slot holding the step counter `t` (set before each replay)."""
@@ -83,27 +86,42 @@ class _Program:
     """Numpy calls over numbered slots: `slots[out] = function(*slots[args])` in order.
 
     A slot is constant (filled while compiling, never written again) or filled by one
-    instruction per replay; `constant` says which."""
+    instruction per replay; `constant` says which. Equal small constants share a slot, and
+    so do calls of one pure function (a hashable one: ufuncs and the frozen dataclasses
+    below) on the same slots."""
 
     def __init__(self) -> None:
         self.slots: list[Any] = [0]
         self.constant: list[bool] = [False]
         self.instructions: list[tuple[Callable[..., Any], int, tuple[int, ...]]] = []
+        self.known: dict[Any, int] = {}
 
     def const(self, value: Any) -> int:
-        self.slots.append(value)
-        self.constant.append(True)
-        return len(self.slots) - 1
+        key = _value_key(value)
+        if key is None or key not in self.known:
+            self.slots.append(value)
+            self.constant.append(True)
+            if key is None:
+                return len(self.slots) - 1
+            self.known[key] = len(self.slots) - 1
+        return self.known[key]
 
-    def call(self, function: Callable[..., Any], *args: int, fold: bool = True) -> int:
+    def call(
+        self, function: Callable[..., Any], *args: int, fold: bool = True, pure: bool = True
+    ) -> int:
         """The slot of `function(*args)`: computed now if `fold` and every argument is
-        constant, else by an instruction."""
+        constant, else by an instruction (shared if `pure`)."""
         if fold and all(self.constant[a] for a in args):
             return self.const(function(*(self.slots[a] for a in args)))
+        key = _call_key(function, args) if pure else None
+        if key is not None and key in self.known:
+            return self.known[key]
         self.slots.append(None)
         self.constant.append(False)
         out = len(self.slots) - 1
         self.instructions.append((function, out, args))
+        if key is not None:
+            self.known[key] = out
         return out
 
     def run(self, t: int) -> None:
@@ -111,6 +129,22 @@ class _Program:
         slots[STEP] = t
         for function, out, args in self.instructions:
             slots[out] = function(*[slots[a] for a in args])
+
+
+def _value_key(value: Any) -> Any:
+    """A key equal for equal small constants (None: not shared)."""
+    if isinstance(value, np.ndarray) and value.size <= 4096:
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, int | float | np.generic):
+        return ("scalar", type(value).__name__, np.asarray(value).tobytes())
+    return None
+
+
+def _call_key(function: Callable[..., Any], args: tuple[int, ...]) -> Any:
+    try:
+        return ("call", function, args, hash(function))
+    except TypeError:  # unhashable: not known to be pure
+        return None
 
 
 @dataclass(frozen=True)
@@ -122,6 +156,20 @@ class _Produced:
     row: int
     group: int
     fields: int
+    sums: _Sums | None = None
+    """Partial sums of map-reduce units, made where they are received (`slot` is -1
+    until `_NestCompiler.materialized`)."""
+
+
+@dataclass(eq=False)
+class _Sums:
+    """The partial sums of a group of map-reduce units: `sums` of the folds in slot
+    `folds`, at the units' copies (`masks`)."""
+
+    folds: int
+    sums: _PartialSums
+    masks: np.ndarray
+    payload: int | None = None
 
 
 class _Machine:
@@ -135,8 +183,11 @@ class _Machine:
         self.machine = machine
         self.precision = precision
         self.memory: dict[str, np.ndarray] = {}
+        written = {op.param("memory") for unit in machine.units if isinstance(unit, PCU)
+                   for op in unit.ops if op.op == "write"}
         for memory in machine.memories:
-            self.memory[memory.name] = self._initial(memory, inputs, weights)
+            self.memory[memory.name] = self._initial(
+                memory, inputs, weights, memory.name in written)
         self.feeds: dict[tuple[str, str], tuple[str, str]] = {}
         for stream in machine.streams:
             for sink in stream.sinks:
@@ -158,10 +209,12 @@ class _Machine:
 
     @staticmethod
     def _initial(
-        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]
+        memory: Any, inputs: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray],
+        written: bool,
     ) -> np.ndarray:
         """A memory's contents before the program runs: a model input or weight array,
-        else NaN (so that a read of what nothing wrote shows in the outputs)."""
+        else NaN (so that a read of what nothing wrote shows in the outputs). `written`:
+        whether a unit writes it."""
         kind, _, name = memory.init.partition(":")
         if kind in {"input", "weight"}:
             source = inputs if kind == "input" else weights
@@ -174,6 +227,10 @@ class _Machine:
                     f"{memory.shape}"
                 )
             dtype = value.dtype if np.issubdtype(value.dtype, np.integer) else np.float32
+            if not written and memory.buffers == 1 and value.dtype == dtype:
+                view = np.ascontiguousarray(value)[None]  # nothing writes it: no copy
+                view.flags.writeable = False
+                return view
             array = np.empty((memory.buffers, *memory.shape), dtype=dtype)
             array[...] = value
             return array
@@ -232,6 +289,9 @@ class _NestCompiler:
         copy_index = np.broadcast_arrays(*(g % p for g, p in zip(grids, nest.par, strict=True)))
         self.copy_of = np.ravel_multi_index(tuple(copy_index), tuple(nest.par))
         self.produced: dict[tuple[str, str], _Produced] = {}
+        self.reads: dict[tuple[str, tuple[int, ...]], tuple[int, _Gather]] = {}
+        """The reads made so far since the last write of their memory, by memory and
+        index slots."""
         self._masks: dict[str, np.ndarray] = {}
 
     def compile(self) -> _Program:
@@ -263,31 +323,110 @@ class _NestCompiler:
 
     def _map_reduce(self, units: list[PCU]) -> None:
         """Every distinct range of a reduction is folded once over the whole iteration
-        space; each unit's partial sums are its ranges' folds at its copies (for the units
-        of one range, all in one array operation)."""
-        folds: dict[tuple[str, int, int], int] = {}
-        by_fold: dict[tuple[str, int, int], list[PCU]] = {}
+        space; each unit's partial sums are its ranges' folds at its copies, combined (for
+        all units whose folds lie in one stacked array, in one `_PartialSums`)."""
+        folds: dict[tuple[str, int, int], _Fold] = {}
         for unit in units:
-            assert unit.reduce is not None
-            sums: dict[str, int] = {}
-            for segment in unit.reduce.segments:
+            for segment in unit.reduce.segments:  # type: ignore[union-attr]
                 key = (segment.reduction, segment.start, segment.stop)
                 if key not in folds:
                     folds[key] = _UnitCompiler(self, [unit]).fold(segment)
-                previous = sums.get(segment.reduction)
-                combiner = _COMBINE[unit.reduce.combiner]
-                sums[segment.reduction] = folds[key] if previous is None else self.program.call(
-                    combiner, previous, folds[key])
-            if len(unit.reduce.segments) == 1:
-                by_fold.setdefault(key, []).append(unit)
+        rows = self._fold_rows(folds)
+        together: dict[tuple[Any, ...], list[tuple[PCU, tuple[int, ...]]]] = {}
+        for unit in units:
+            assert unit.reduce is not None
+            segments = unit.reduce.segments
+            places = [rows[(seg.reduction, seg.start, seg.stop)] for seg in segments]
+            if len({seg.reduction for seg in segments}) == 1 and len({p[0] for p in places}) == 1:
+                key = (places[0][0], len(places), unit.reduce.combiner)
+                together.setdefault(key, []).append((unit, tuple(p[1] for p in places)))
+            else:
+                self._partial_sums_alone(unit, places)
+        for (slot, _, combiner), members in together.items():
+            masks = self.stacked_masks([unit for unit, _ in members])
+            sums = _Sums(slot, _PartialSums(_COMBINE[combiner], np.array([r for _, r in members])),
+                         masks)
+            for n, (unit, _) in enumerate(members):
+                output = unit.reduce.output  # type: ignore[union-attr]
+                self.produced[(unit.id, output)] = _Produced(-1, n, len(members), 1, sums)
+
+    def materialized(self, produced: _Produced) -> _Produced:
+        """`produced` with its slot made: partial sums are otherwise made where they are
+        received (only the rows a receiver takes)."""
+        sums = produced.sums
+        if sums is None:
+            return produced
+        if sums.payload is None:
+            masks = self.program.const(sums.masks)
+            sums.payload = self.program.call(_fields, self.program.call(sums.sums, masks,
+                                                                        sums.folds))
+        return dataclasses.replace(produced, slot=sums.payload, sums=None)
+
+    def _partial_sums_alone(self, unit: PCU, places: list[tuple[int, int]]) -> None:
+        """A unit whose folds lie in several stacked arrays, or which sends the sums of
+        several reductions."""
+        assert unit.reduce is not None
+        sums: dict[str, int] = {}
+        for segment, (slot, row) in zip(unit.reduce.segments, places, strict=True):
+            value = self.program.call(operator.itemgetter(row), slot)
+            previous = sums.get(segment.reduction)
+            sums[segment.reduction] = value if previous is None else self.program.call(
+                _COMBINE[unit.reduce.combiner], previous, value)
+        mask = self.program.const(self.stacked_masks([unit]))
+        payload = self.program.call(_masked_fields, mask, *sums.values())
+        self.produce([unit], unit.reduce.output, payload, len(sums))
+
+    def _fold_rows(self, folds: dict[tuple[str, int, int], _Fold]) -> dict[Any, tuple[int, int]]:
+        """Where each fold's values are: (slot, row) of an array stacking folds. The sums
+        of fixed weights times the step's vector are all one `_FoldBank`."""
+        banked: dict[Any, tuple[np.ndarray, int]] = {}
+        others: dict[Any, int] = {}
+        for key, fold in folds.items():
+            if fold.factors is None:
+                others[key] = fold.slot  # type: ignore[assignment]
                 continue
-            mask = self.program.const(self.stacked_masks([unit]))
-            payload = self.program.call(_masked_fields, mask, *sums.values())
-            self.produce([unit], unit.reduce.output, payload, len(sums))
-        for key, members in by_fold.items():
-            masks = self.program.const(self.stacked_masks(members))
-            payload = self.program.call(_masked_fields, masks, folds[key])
-            self.produce(members, members[0].reduce.output, payload, 1)  # type: ignore[union-attr]
+            weights = self._weights_and_vector(fold.factors)
+            if weights is not None:
+                banked[key] = weights
+            elif self.machine.precision.mixed:
+                rounded = functools.partial(quantize, self.machine.precision)
+                a, b = (self.program.call(rounded, factor) for factor in fold.factors)
+                others[key] = self.program.call(functools.partial(
+                    dot, self.machine.precision, axis=-1, a_quantized=True, b_quantized=True), a, b)
+            else:
+                others[key] = self.program.call(_SumOfProducts(self.shape), *fold.factors)
+        rows: dict[Any, tuple[int, int]] = {}
+        if banked:
+            matrices = [matrix for matrix, _ in banked.values()]
+            vectors = list(dict.fromkeys(vector for _, vector in banked.values()))
+            vector_of = [vectors.index(vector) for _, vector in banked.values()]
+            bank = _FoldBank(self.machine.precision, self.shape, matrices, vector_of)
+            slot = self.program.call(bank, *vectors)
+            rows.update({key: (slot, n) for n, key in enumerate(banked)})
+        if others:
+            slot = self.program.call(_Stacked(self.shape), *others.values())
+            rows.update({key: (slot, n) for n, key in enumerate(others)})
+        return rows
+
+    def _weights_and_vector(self, factors: tuple[int, int]) -> tuple[np.ndarray, int] | None:
+        """A fixed float32 matrix over the space and k, and the slot of the other factor
+        (which changes with the step), if the factors are that."""
+        for matrix, vector in (factors, factors[::-1]):
+            if self.program.constant[matrix] and not self.program.constant[vector]:
+                array = np.asarray(self.program.slots[matrix])
+                if array.dtype == np.float32 and array.shape[:-1] == self.shape and (
+                        array.ndim == len(self.shape) + 1):
+                    return array, vector
+        return None
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """A fold being compiled: its slot, or (a sum of products) its two factors, which the
+    nest may fold with others in one `_FoldBank`."""
+
+    slot: int | None = None
+    factors: tuple[int, int] | None = None
 
 
 def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]]:
@@ -372,27 +511,20 @@ class _UnitCompiler:
 
     # ---- one unit's fold over a reduction range ------------------------------------------
 
-    def fold(self, segment: Segment) -> int:
+    def fold(self, segment: Segment) -> _Fold:
         combiner = self.unit.reduce.combiner  # type: ignore[union-attr]
         shape = self.nest.shape
         if segment.start == segment.stop:  # an empty range folds to the identity
-            return self.program.const(np.full(shape, _IDENTITY[combiner], dtype=np.float32))
+            return _Fold(self.program.const(np.full(shape, _IDENTITY[combiner], dtype=np.float32)))
         k = np.arange(segment.start - segment.base, segment.stop - segment.base)
         self.counters = {name: value[..., None] for name, value in self.nest.counters.items()}
         self.counters["k"] = k
         self.folding = True
         op = self.unit.ops[int(segment.value[1:])] if segment.value.startswith("%") else None
         if combiner == "add" and op is not None and op.op == "mul":
-            a, b = (self.value(arg) for arg in op.args)
-            if self.machine.precision.mixed:
-                rounded = functools.partial(quantize, self.machine.precision)
-                return self.program.call(
-                    functools.partial(dot, self.machine.precision, axis=-1, a_quantized=True,
-                                      b_quantized=True),
-                    self.program.call(rounded, a), self.program.call(rounded, b))
-            return self.program.call(_SumOfProducts(shape), a, b)
+            return _Fold(factors=(self.value(op.args[0]), self.value(op.args[1])))
         fold = functools.partial(_fold_values, _FOLD[combiner], (*shape, k.size))
-        return self.program.call(fold, self.value(segment.value))
+        return _Fold(self.program.call(fold, self.value(segment.value)))
 
     # ---- operands and ops ----------------------------------------------------------------
 
@@ -453,14 +585,20 @@ class _UnitCompiler:
     def _port(self, port: str, field: int | None) -> int:
         """The slot of one field arriving on `port`, one row per unit of the group."""
         sources = [self._source(unit, port, field) for unit in self.units]
-        index = field or 0
-        first = sources[0]
-        if all(s.slot == first.slot for s in sources) and [s.row for s in sources] == list(
-            range(first.group)
-        ):  # the rows of one group in order: its stacked values as they are
+        sums = sources[0].sums
+        if sums is not None and all(s.sums is sums for s in sources):
+            rows = np.array([s.row for s in sources])
+            masks = self.program.const(sums.masks[rows])
+            taken = _PartialSums(sums.sums.combiner, sums.sums.rows[rows])
+            return self.program.call(taken, masks, sums.folds)
+        sources = [self.nest.materialized(s) for s in sources]
+        index, first = field or 0, sources[0]
+        rows = [s.row for s in sources]
+        if any(s.slot != first.slot for s in sources):
+            return self.program.call(_Restack(index, tuple(rows)), *(s.slot for s in sources))
+        if rows == list(range(first.group)):  # one group's rows in order: as they are
             return self.program.call(operator.itemgetter(index), first.slot)
-        rows = tuple(s.row for s in sources)
-        return self.program.call(_Restack(index, rows), *(s.slot for s in sources))
+        return self.program.call(_Rows(index, np.array(rows)), first.slot)
 
     def _stream(self, port: str) -> list[int]:
         """The slots of every field arriving on `port`."""
@@ -490,35 +628,49 @@ class _UnitCompiler:
     # ---- memories ------------------------------------------------------------------------
 
     def _read(self, op: Op) -> int:
+        """A read; the same elements read again before a write of the memory are the same
+        slot (the read's own check of the PMUs serving it still runs)."""
         name = op.param("memory")
         memory = self.machine.memory[name]
         parts = self._index_parts(op, op.args, memory)
+        check = functools.partial(self._check_served, op, name)
+        known = self.nest.reads.get((name, tuple(parts)))
+        if known is not None:
+            slot, read = known
+            if self.program.constant[slot]:
+                check([np.asarray(self.program.slots[part]) for part in parts[1:]])
+            else:
+                read.checks.append(check)
+            return slot
         access = _Access(name, memory, [self._fixed(part) for part in parts], None)
-        read = _Gather(access, functools.partial(self._check_served, op, name))
+        read = _Gather(access, check)
         moving = [part for part in parts if not self.program.constant[part]]
-        if name in self.machine.constant[self.nest.nest.id]:
-            return self.program.call(read, *moving)
-        return self.program.call(read, *moving, fold=False)
+        steady = name in self.machine.constant[self.nest.nest.id]
+        slot = self.program.call(read, *moving, fold=steady, pure=False)
+        self.nest.reads[(name, tuple(parts))] = (slot, read)
+        return slot
 
     def _write(self, op: Op, masks: int | None) -> int:
         """Store the op's value at its units' copies; the slot of what its port sends."""
         name = op.param("memory")
+        self.nest.reads = {key: read for key, read in self.nest.reads.items() if key[0] != name}
         memory = self.machine.memory[name]
         where = np.ones(self.rows, dtype=bool) if masks is None else self.program.slots[masks]
         parts = self._index_parts(op, op.args[1:], memory)
         access = _Access(name, memory, [self._fixed(part) for part in parts], where)
         moving = [part for part in parts if not self.program.constant[part]]
-        return self.program.call(_Store(access), self.value(op.args[0]), *moving, fold=False)
+        return self.program.call(_Store(access), self.value(op.args[0]), *moving, fold=False,
+                                 pure=False)
 
     def _index_parts(self, op: Op, refs: tuple[str, ...], memory: np.ndarray) -> list[int]:
         """The slots of a read's or write's index arrays (`refs`: its operands after the
         value it writes): the N-buffer's, then one per memory dimension."""
         rank = memory.ndim - 1
         args = [self.value(a) for a in refs]
-        buffer = functools.partial(_buffer_index, op.param("buffer_offset", 0), memory.shape[0])
+        buffer = _BufferIndex(op.param("buffer_offset", 0), memory.shape[0])
         parts = [self.program.call(buffer, *args[rank:rank + 1])]
         for index, offset in zip(args[:rank], op.param("offsets"), strict=True):
-            parts.append(self.program.call(functools.partial(_plus, offset), index))
+            parts.append(self.program.call(_Plus(offset), index))
         return parts
 
     def _fixed(self, slot: int) -> np.ndarray | None:
@@ -527,21 +679,17 @@ class _UnitCompiler:
     def _check_served(self, op: Op, memory: str, indices: list[np.ndarray]) -> None:
         """The read's port must be fed by a PMU or AG holding `memory`, and (for a PMU)
         every element each unit reads at its copies must lie in one of its boxes."""
+        rank = max((index.ndim for index in indices), default=0)
         for unit in self.units:
             boxes = self._boxes(unit, op, memory)
             if boxes is None:
                 continue
-            # evaluated on the sparse index arrays: a box test is per dimension, only the
-            # union of boxes and the unit's copies take the whole space
-            inside = np.zeros((), dtype=bool)
-            for box in boxes:
-                inside = inside | _in_box(box, indices)
+            mask = None
             if unit.copies and indices:
                 mask = self.nest.mask(unit)
-                extra = (1,) * (inside.ndim - mask.ndim)
-                inside = inside | ~mask.reshape(mask.shape + extra if self.folding
-                                                else extra + mask.shape)
-            if not inside.all():
+                extra = (1,) * max(0, rank - mask.ndim)
+                mask = mask.reshape(mask.shape + extra if self.folding else extra + mask.shape)
+            if not _inside_boxes(boxes, indices, mask):
                 raise MachineError(
                     f"unit {unit.id}: reads '{memory}' outside the boxes of the PMUs feeding "
                     f"port(s) {op.param('port')}"
@@ -597,12 +745,26 @@ def _index_cast(value: Any) -> np.ndarray:
     return np.asarray(value).astype(np.int64)
 
 
-def _plus(offset: int, index: Any) -> np.ndarray:
-    return np.asarray(index) + offset
+@dataclass(frozen=True)
+class _Plus:
+    """An index plus the op's offset in that dimension."""
+
+    offset: int
+
+    def __call__(self, index: Any) -> np.ndarray:
+        return np.asarray(index) + self.offset
 
 
-def _buffer_index(offset: int, buffers: int, base: Any = 0) -> np.ndarray:
-    return (np.asarray(base) + offset) % buffers
+@dataclass(frozen=True)
+class _BufferIndex:
+    """The N-buffer a read or write uses: its selector (0 if none) plus the op's buffer
+    offset, modulo the buffers."""
+
+    offset: int
+    buffers: int
+
+    def __call__(self, base: Any = 0) -> np.ndarray:
+        return (np.asarray(base) + self.offset) % self.buffers
 
 
 def _fold_values(fold: Callable[..., Any], shape: tuple[int, ...], values: Any) -> np.ndarray:
@@ -649,6 +811,146 @@ class _Restack:
         return np.stack([p[self.field][r] for p, r in zip(payloads, self.rows, strict=True)])
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """Some rows of one field of a group's payload."""
+
+    field: int
+    rows: np.ndarray
+
+    def __call__(self, payload: tuple[np.ndarray, ...]) -> np.ndarray:
+        return payload[self.field][self.rows]
+
+
+@dataclass(frozen=True, eq=False)
+class _PartialSums:
+    """The partial sums of map-reduce units, one row per unit: each unit's folds (`rows`
+    of an array stacking folds) combined in order, at its copies (NaN elsewhere)."""
+
+    combiner: Callable[[Any, Any], Any]
+    rows: np.ndarray
+
+    def __call__(self, masks: np.ndarray, folds: np.ndarray) -> np.ndarray:
+        value = folds[self.rows[:, 0]]
+        for segment in range(1, self.rows.shape[1]):
+            value = self.combiner(value, folds[self.rows[:, segment]])
+        return np.where(masks, value, _NAN)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """Folds stacked, each over the whole space, in float32."""
+
+    shape: tuple[int, ...]
+
+    def __call__(self, *folds: Any) -> np.ndarray:
+        return np.stack([np.broadcast_to(np.asarray(f, dtype=np.float32), self.shape)
+                         for f in folds])
+
+
+class _FoldBank:
+    """The sums of products of several reduction ranges at once: each range's fixed
+    weights (a float32 matrix over the space and k) times one of the step's vectors over k
+    (`vector_of`: which of the call's arguments).
+
+    fp32: the ranges that multiply one vector are one matrix-vector product, their
+    matrices' rows one after another (a view when they are consecutive rows of one
+    memory). Mixed precision: all ranges of one length are one `precision.dot` on stacked
+    operands (which computes each row as it would alone), the weights rounded to 8 bits
+    once. Vectors of another shape take each range's own fold; in fp32 so do operands that
+    are not all finite (so that NaN and inf combine as in an element-wise sum)."""
+
+    def __init__(
+        self, precision: NumericMode, shape: tuple[int, ...], matrices: list[np.ndarray],
+        vector_of: list[int],
+    ):
+        self.precision, self.shape, self.vector_of = precision, shape, vector_of
+        self.matrices = [quantize(precision, m) for m in matrices]
+        self.sums = [_SumOfProducts(shape) for _ in matrices]
+        batches: dict[Any, list[int]] = {}
+        seen: dict[int, int] = {}
+        # in memory order, so that consecutive row blocks of one memory make one view
+        for n in sorted(range(len(matrices)), key=lambda n: _address(self.matrices[n])):
+            if not precision.mixed:
+                batches.setdefault(vector_of[n], []).append(n)
+                continue
+            # ranges of one length, as many as keep the products in a core's cache (a
+            # product array of every range at once is several times slower)
+            length = matrices[n].shape[-1]
+            seen[length] = seen.get(length, 0) + 1
+            chunk = (seen[length] - 1) * matrices[n].size // _CACHED_PRODUCTS
+            batches.setdefault((length, chunk), []).append(n)
+        self.batches = [
+            (np.array(ranges), self._batched([self.matrices[n] for n in ranges]),
+             all(bool(np.isfinite(self.matrices[n]).all()) for n in ranges))
+            for ranges in batches.values()
+        ]
+        self.vectors_fit: bool | None = None
+
+    def _batched(self, matrices: list[np.ndarray]) -> np.ndarray:
+        """Mixed: the matrices stacked (ranges, rows, k); fp32: their rows one after
+        another (ranges * rows, k)."""
+        rows = [m.reshape(-1, m.shape[-1]) for m in matrices]
+        if self.precision.mixed:
+            return np.stack(rows)
+        return _consecutive_rows(rows)
+
+    def __call__(self, *vectors: Any) -> np.ndarray:
+        vectors = tuple(vectors[v] for v in self.vector_of)
+        if self.vectors_fit is None:
+            self.vectors_fit = all(
+                self.sums[n]._layout(m, np.asarray(v)) == "ab"
+                for n, (m, v) in enumerate(zip(self.matrices, vectors, strict=True)))
+        out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
+        for ranges, batched, finite in self.batches:
+            if self.vectors_fit and self.precision.mixed:
+                block = quantize(self.precision, np.stack([np.reshape(vectors[n], -1)
+                                                           for n in ranges]))
+                out[ranges] = dot(self.precision, batched, block[:, None, :], axis=-1,
+                                  a_quantized=True, b_quantized=True)
+                continue
+            vector = np.reshape(vectors[ranges[0]], -1)
+            if self.vectors_fit and finite and np.isfinite(vector).all():
+                out[ranges] = (batched @ vector).reshape(len(ranges), -1)
+                continue
+            for n in ranges:
+                out[n] = np.reshape(self._fold(n, vectors[n]), -1)
+        return out.reshape((len(self.matrices), *self.shape))
+
+    def _fold(self, n: int, vector: Any) -> np.ndarray:
+        """Range n's fold alone."""
+        if self.precision.mixed:
+            return dot(self.precision, self.matrices[n], quantize(self.precision, vector),
+                       axis=-1, a_quantized=True, b_quantized=True)
+        return self.sums[n](self.matrices[n], vector)
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array owning the memory `array` views."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _consecutive_rows(blocks: list[np.ndarray]) -> np.ndarray:
+    """2-D blocks' rows one after another: a view when each block follows the last in
+    one memory with the same strides, else a copy."""
+    first = blocks[0]
+    address = _address(first)
+    for block in blocks[1:]:
+        address += first.shape[0] * first.strides[0]
+        if not (_root(block) is _root(first) and block.strides == first.strides
+                and block.shape == first.shape and _address(block) == address):
+            return np.concatenate(blocks)
+    rows = np.lib.stride_tricks.as_strided(
+        first, (first.shape[0] * len(blocks), first.shape[1]), first.strides, writeable=False)
+    return rows
+
+
 class _SumOfProducts:
     """`sum(a * b)` over k (the last axis) in float32: one matrix-vector product when one
     factor is a float32 array over the whole space and the other a float32 vector over k
@@ -657,32 +959,39 @@ class _SumOfProducts:
     Only the order of the float32 additions differs from `np.sum`'s. Non-finite values
     take the element-wise sum, so that NaN and inf combine exactly as there (a BLAS may
     skip a zero factor); whether the matrix is finite is measured once while it stays the
-    same (steady) array."""
+    same (steady) array. Which factor is the matrix is decided on the first call: shapes
+    do not change from step to step."""
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
+        self.layout: str | None = None
+        """"ab" (a is the matrix), "ba", or "" (no matrix-vector product)."""
         self.finite: tuple[np.ndarray, bool] | None = None
 
     def __call__(self, a: Any, b: Any) -> np.ndarray:
-        folded = self._matvec(np.asarray(a), np.asarray(b))
-        if folded is not None:
-            return folded
+        if self.layout is None:
+            self.layout = self._layout(np.asarray(a), np.asarray(b))
+        if self.layout:
+            matrix, vector = (a, b) if self.layout == "ab" else (b, a)
+            if self._finite(matrix) and np.isfinite(vector).all():
+                return matrix @ vector.reshape(vector.size)
         products = np.multiply(a, b)
         values = np.broadcast_to(products, (*self.shape, np.shape(products)[-1]))
         return np.asarray(np.sum(values, axis=-1), dtype=np.float32)
 
-    def _matvec(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    def _layout(self, a: np.ndarray, b: np.ndarray) -> str:
         rank = len(self.shape) + 1
-        if a.ndim != rank or a.shape[:-1] != self.shape:
-            a, b = b, a
-        if not (a.ndim == rank and a.shape[:-1] == self.shape and 1 <= b.ndim <= rank
-                and a.dtype == b.dtype == np.float32 and b.size == a.shape[-1] == b.shape[-1]):
-            return None
-        if self.finite is None or self.finite[0] is not a:
-            self.finite = (a, bool(np.isfinite(a).all()))
-        if not (self.finite[1] and np.isfinite(b).all()):
-            return None
-        return a @ b.reshape(b.size)
+        for matrix, vector, layout in ((a, b, "ab"), (b, a, "ba")):
+            if (matrix.ndim == rank and matrix.shape[:-1] == self.shape
+                    and 1 <= vector.ndim <= rank and matrix.dtype == vector.dtype == np.float32
+                    and vector.size == matrix.shape[-1] == vector.shape[-1]):
+                return layout
+        return ""
+
+    def _finite(self, matrix: np.ndarray) -> bool:
+        if self.finite is None or self.finite[0] is not matrix:
+            self.finite = (matrix, bool(np.isfinite(matrix).all()))
+        return self.finite[1]
 
 
 def _bounds(array: np.ndarray) -> tuple[int, int] | None:
@@ -702,6 +1011,7 @@ class _Access:
         where: np.ndarray | None,
     ):
         self.name, self.memory, self.where = name, memory, where
+        self.unselected = fixed
         self.fixed = [None if a is None else self._selected(a) for a in fixed]
         self.fixed_bounds = [None if a is None else _bounds(a) for a in self.fixed]
 
@@ -722,55 +1032,211 @@ class _Access:
         """Each dimension's (least, greatest) index (None: no index) against its size."""
         for dim, (span, size) in enumerate(zip(bounds, self.memory.shape, strict=True)):
             if span is not None and (span[0] < 0 or span[1] >= size):
-                raise MachineError(
-                    f"a {what} of memory '{self.name}' is out of bounds in dimension {dim} "
-                    f"(index {span[0]}..{span[1]}, size {size})"
-                )
+                raise _out_of_bounds(what, self.name, dim, span, size)
+
+
+def _out_of_bounds(
+    what: str, name: str, dim: int, span: tuple[int, int], size: int
+) -> MachineError:
+    return MachineError(
+        f"a {what} of memory '{name}' is out of bounds in dimension {dim} "
+        f"(index {span[0]}..{span[1]}, size {size})"
+    )
 
 
 class _Gather:
     """A read: checked against the memory's bounds each time, against the boxes of the
-    PMUs serving it the first time (what it may touch does not depend on the step)."""
+    PMUs serving it the first time (what it may touch does not depend on the step).
+    Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
 
     def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
-        self.access, self.check_served = access, check_served
-        self.served = False
+        self.access = access
+        self.checks = [check_served]
+        """The checks of the PMUs serving each op this read is (the same elements)."""
+        self.first = True
+        self.strided: _Strided | None = None
 
     def __call__(self, *moving: Any) -> np.ndarray:
+        if self.strided is not None:
+            return self.strided.view(moving)
         arrays, bounds = self.access.parts(moving)
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
         if np.prod(np.broadcast_shapes(*(a.shape for a in arrays))):
             self.access.check(bounds, "read")
-        if not self.served:
-            self.check_served(arrays[1:])
-            self.served = True
+        if self.first:
+            for check in self.checks:
+                check(arrays[1:])
+            self.first = False
+            self.strided = _Strided.of(self.access, arrays)
+            if self.strided is not None:
+                return self.strided.view(moving)
         return self.access.memory[tuple(arrays)]
 
 
 @dataclass(frozen=True)
-class _Store:
-    """A write at the iterations its access selects; returns the value its port sends
-    (NaN elsewhere)."""
+class _Strided:
+    """A read whose fixed indices are each an arithmetic progression along one axis of
+    the result (or a number) and whose moving indices are numbers (the step's row): a
+    read-only strided view of the memory, made without copying. Its moving indices are
+    checked against the memory's bounds each time."""
 
     access: _Access
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    offset: int
+    moving: tuple[int, ...]
+    """The memory dimension of each moving index."""
+
+    @staticmethod
+    def of(access: _Access, arrays: list[np.ndarray]) -> _Strided | None:
+        memory = access.memory
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in arrays)))
+        if not all(shape) or not memory.flags.c_contiguous:
+            return None
+        strides, offset, moving = [0] * len(shape), 0, []
+        for dim, (array, fixed) in enumerate(zip(arrays, access.fixed, strict=True)):
+            if array.dtype.kind not in "iu" or (fixed is None and array.ndim):
+                return None
+            if fixed is None:
+                moving.append(dim)
+                continue
+            progression = _progression(array, len(shape))
+            if progression is None:
+                return None
+            start, axis, step = progression
+            offset += start * memory.strides[dim]
+            if axis is not None:
+                strides[axis] += step * memory.strides[dim]
+        if min(strides, default=0) < 0:
+            return None
+        return _Strided(access, shape, tuple(strides), offset, tuple(moving))
+
+    def view(self, moving: Sequence[Any], what: str = "read") -> np.ndarray:
+        """The view at the moving indices' values (a read's is read-only)."""
+        memory, offset = self.access.memory, self.offset
+        for value, dim in zip(moving, self.moving, strict=True):
+            index, size = int(value), memory.shape[dim]
+            if not 0 <= index < size:
+                raise _out_of_bounds(what, self.access.name, dim, (index, index), size)
+            offset += index * memory.strides[dim]
+        view = np.ndarray(self.shape, memory.dtype, buffer=memory, offset=offset,
+                          strides=self.strides)
+        view.flags.writeable = what == "write"
+        return view
+
+
+def _progression(array: np.ndarray, rank: int) -> tuple[int, int | None, int] | None:
+    """`(start, axis, step)` if `array` (aligned to `rank` axes on the right) is
+    `start + step * i` along one axis `i` and constant along the others (axis None: a
+    number); else None."""
+    shape = (1,) * (rank - array.ndim) + array.shape
+    axes = [axis for axis, size in enumerate(shape) if size > 1]
+    flat = array.reshape(-1)
+    if not axes:
+        return int(flat[0]), None, 0
+    if len(axes) > 1:
+        return None
+    step = int(flat[1]) - int(flat[0])
+    if not np.array_equal(flat, flat[0] + step * np.arange(flat.size)):
+        return None
+    return int(flat[0]), axes[0], step
+
+
+class _Store:
+    """A write at the iterations its access selects; returns the value its port sends
+    (NaN elsewhere). Where it can, it writes through a strided view of the memory, one
+    unit (row) after another, so a later unit's value wins as in a scattered write."""
+
+    def __init__(self, access: _Access):
+        self.access = access
+        self.first = True
+        self.strided: _Strided | None = None
+        where = access.where
+        assert where is not None
+        flat = where.reshape(where.shape[0], -1)
+        self.covered = where.any(axis=0)
+        """The iterations some unit writes at, and (flat) which unit writes last there."""
+        self.last = where.shape[0] - 1 - np.argmax(flat[::-1], axis=0)
+        self.columns = np.arange(flat.shape[1])
 
     def __call__(self, value: Any, *moving: Any) -> np.ndarray:
         where = self.access.where
         assert where is not None
-        arrays, bounds = self.access.parts(moving)
-        data = np.broadcast_to(np.asarray(value), where.shape)[where]
-        self.access.check(bounds, "write")
-        self.access.memory[tuple(arrays)] = data
+        if self.first:
+            self.first = False
+            self.strided = self._plan(moving)
+        if self.strided is None:
+            arrays, bounds = self.access.parts(moving)
+            data = np.broadcast_to(np.asarray(value), where.shape)[where]
+            self.access.check(bounds, "write")
+            self.access.memory[tuple(arrays)] = data
+        else:
+            rows = np.broadcast_to(np.asarray(value), where.shape).reshape(where.shape[0], -1)
+            merged = rows[self.last, self.columns].reshape(where.shape[1:])
+            np.copyto(self.strided.view(moving, "write"), merged, casting="unsafe",
+                      where=self.covered)
         full = np.broadcast_to(np.asarray(value, dtype=np.float32), where.shape)
         return np.where(where, full, _NAN)
 
+    def _plan(self, moving: Sequence[Any]) -> _Strided | None:
+        """A strided view for a write that addresses each iteration of the space once
+        (and some), all inside the memory (the iterations it skips too)."""
+        access, where = self.access, self.access.where
+        assert where is not None
+        if not where.any():
+            return None
+        for array, size in zip(access.unselected, access.memory.shape, strict=True):
+            bounds = None if array is None else _bounds(array)
+            if bounds is not None and not 0 <= bounds[0] <= bounds[1] < size:
+                return None
+        values = iter(moving)
+        arrays = [np.asarray(next(values)) if a is None else a for a in access.unselected]
+        strided = _Strided.of(access, arrays)
+        return strided if strided is not None and strided.shape == where.shape[1:] else None
 
-def _in_box(box: Box, indices: list[np.ndarray]) -> np.ndarray:
-    inside = np.ones((), dtype=bool)
-    for index, (start, stop, step) in zip(indices, box.slices, strict=True):
-        inside = inside & (index >= start) & (index < stop) & ((index - start) % step == 0)
-    return inside
+
+def _inside_boxes(boxes: list[Box], indices: list[np.ndarray], mask: np.ndarray | None) -> bool:
+    """Whether every element the (sparse) index arrays address where `mask` holds (or
+    everywhere) lies in one of the boxes.
+
+    Boxes that differ in at most one dimension are tested a dimension at a time, each on
+    its index's own axes and the mask folded onto them (an element is inside iff each of
+    its indices is inside the boxes' side in that dimension); other unions take the
+    whole space."""
+    sides = list(zip(*(box.slices for box in boxes), strict=True))
+    if sum(len(set(dim)) > 1 for dim in sides) <= 1:
+        return all(
+            _all_where(functools.reduce(np.logical_or, (_box_side(s, index) for s in set(dim))),
+                       mask)
+            for index, dim in zip(indices, sides, strict=True)
+        )
+    inside = np.zeros((), dtype=bool)
+    for box in boxes:
+        inside_box = np.ones((), dtype=bool)
+        for index, side in zip(indices, box.slices, strict=True):
+            inside_box = inside_box & _box_side(side, index)
+        inside = inside | inside_box
+    return _all_where(inside, mask)
+
+
+def _box_side(side: tuple[int, int, int], index: np.ndarray) -> np.ndarray:
+    start, stop, step = side
+    return (index >= start) & (index < stop) & ((index - start) % step == 0)
+
+
+def _all_where(condition: np.ndarray, mask: np.ndarray | None) -> bool:
+    """Whether `condition` holds wherever `mask` does (both broadcast), with the mask
+    first folded (any) over the axes the condition does not vary along."""
+    if mask is None:
+        return bool(np.all(condition))
+    rank = max(condition.ndim, mask.ndim)
+    condition = condition.reshape((1,) * (rank - condition.ndim) + condition.shape)
+    mask = mask.reshape((1,) * (rank - mask.ndim) + mask.shape)
+    axes = tuple(a for a in range(rank) if condition.shape[a] == 1 and mask.shape[a] > 1)
+    if axes:
+        mask = mask.any(axis=axes, keepdims=True)
+    return bool(np.all(condition | ~mask))
 
 
 def run_machine(

@@ -440,6 +440,33 @@ def _max_abs(array: np.ndarray) -> float:
     return max(abs(float(np.max(array))), abs(float(np.min(array))))
 
 
+# Veltkamp's splitting constant for float32 (24 significant bits) and 11 kept bits: 2^13 + 1
+_VELTKAMP_F16 = np.float32(2 ** (24 - (_F16_MANTISSA_BITS + 1)) + 1)
+
+
+def _round_to_f16_in_place(s: np.ndarray) -> None:
+    """Round the float32 array `s` to binary16 in place, as ``s.astype(float16)`` would,
+    where `s` holds pair sums of two binary16 values with ``|s| <= 65504``: three float32
+    array operations, which cost a fraction of numpy's float16 cast round trip.
+
+    Veltkamp's splitting ``t = C s; hi = t - (t - s)`` with ``C = 2^13 + 1`` rounds a
+    float32 to its leading 24 - 13 = 11 significant bits, to nearest (Dekker 1971); that
+    its ties go to even, like binary16's, is not assumed but checked: the tests compare
+    it with the cast bit for bit on every float32 of 2^-14 <= |s| <= 65504, where
+    binary16 has 11 significant bits. Below 2^-14 binary16 is subnormal, with the fixed
+    quantum 2^-24; but a sum of two binary16 values is a multiple of 2^-24, and there
+    one with at most 10 significant bits, so float32 holds it exactly, it is already a
+    binary16 value (the cast keeps it), and having fewer than 11 bits the splitting keeps
+    it too. Above 65504 the cast overflows to inf where the splitting does not: the
+    caller bounds |s|. ``C s`` stays far inside float32's range, and a signed zero stays
+    as it is. Each step is its own float32 ufunc, so no fused multiply-add or wider
+    intermediate can alter the splitting.
+    """
+    t = np.multiply(s, _VELTKAMP_F16)
+    np.subtract(t, s, out=s)
+    np.subtract(t, s, out=s)
+
+
 def _take(array: np.ndarray, axis: int, index: slice) -> np.ndarray:
     key: list[slice] = [slice(None)] * array.ndim
     key[axis] = index
@@ -496,11 +523,21 @@ def dot(
     even = _take(products, axis, slice(0, length - 1, 2))
     odd = _take(products, axis, slice(1, None, 2))
 
-    largest = _max_abs(a8) * _max_abs(b8)
+    largest = _max_abs(a8) * _max_abs(b8)  # NaN if an operand holds NaN: no fast path
+    fit = _products_fit_f16(precision.float8_dtype)
     # float16 overflows to inf (and inf - inf gives NaN) as in IEEE hardware: not an error
     # of the emulation, so numpy's warnings are silenced
     with np.errstate(over="ignore", invalid="ignore"):
-        if _products_fit_f16(precision.float8_dtype) and largest <= _F16_MAX:
+        if fit and 2.0 * largest <= _F16_MAX:
+            # The fast path below, with the float16 rounding of the pair sums done in
+            # float32 arithmetic. It may: every |product| <= largest, so the exact pair
+            # sum is at most 2 * largest <= 65504, and so is its float32 rounding s (which
+            # is monotone, and 65504 is a float32), the range `_round_to_f16_in_place`
+            # covers. `pairs` is a fresh array laid out like the cast's result, so that
+            # np.sum adds in the same order as the path below.
+            pairs = np.add(even, odd)
+            _round_to_f16_in_place(pairs)
+        elif fit and largest <= _F16_MAX:
             # Fast path. The products are binary16 values, so rounding them to float16 is
             # the identity, and float32's rounding of the pair sum followed by float16's
             # equals one correct float16 rounding (double rounding is innocuous for a sum of

@@ -17,6 +17,7 @@ from rnnc.numerics.precision import (
     FP32,
     MIXED,
     NumericMode,
+    _round_to_f16_in_place,  # the exhaustive check's subject
     activation,
     compare_outputs,
     dot,
@@ -301,6 +302,154 @@ def test_dot_degenerate() -> None:
     np.testing.assert_array_equal(dot(MIXED, np.ones((3, 0)), np.ones(0)), np.zeros(3))
     with pytest.raises(ValueError, match="axis"):
         dot(MIXED, np.float32(2), np.float32(3))
+
+
+# ---- the float16 rounding of the pair sums ------------------------------------------------------
+
+F16_NORMAL_LOW = np.float32(2.0**-14)  # binary16's smallest normal
+F16_MAX = np.float32(65504.0)
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    """Bit patterns: equality that tells -0 from 0 and compares NaNs."""
+    return np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+
+
+def _f16_cast(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float16).astype(np.float32)
+
+
+def _rounded(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    _round_to_f16_in_place(out)
+    return out
+
+
+def test_f16_rounding_every_value() -> None:
+    """The float32 rounding of the pair sums equals numpy's float16 cast on every value a
+    pair sum below the overflow bound can take: every float32 of 2^-14 <= |x| <= 65504,
+    one binade of bit patterns at a time (about 2.5 s), and the multiples of 2^-24 below
+    2^-14 (binary16's subnormals; other float32 values there are no sum of two binary16
+    values)."""
+    low, high = int(F16_NORMAL_LOW.view(np.uint32)), int(F16_MAX.view(np.uint32))
+    checked = 0
+    for start in range(low, high + 1, 2**23):
+        patterns = np.arange(start, min(start + 2**23, high + 1), dtype=np.uint32)
+        for x in (patterns.view(np.float32), -patterns.view(np.float32)):
+            mismatches = np.flatnonzero(_bits(_rounded(x)) != _bits(_f16_cast(x)))
+            assert mismatches.size == 0, f"{x[mismatches[:5]]} round differently"
+            checked += x.size
+    subnormal = np.arange(1024, dtype=np.float32) * np.float32(2.0**-24)  # 0 and all
+    for x in (subnormal, -subnormal):
+        np.testing.assert_array_equal(_bits(_rounded(x)), _bits(_f16_cast(x)))
+        np.testing.assert_array_equal(_bits(_rounded(x)), _bits(x))
+        checked += x.size
+    assert checked == 2 * (high - low + 1) + 2 * 1024 == 503_302_146
+
+
+def test_f16_rounding_ties_go_to_even() -> None:
+    """In every binade of normal binary16 values, the midpoints between neighbours round
+    to the neighbour with an even last bit, as IEEE binary16 rounding does."""
+    k = np.arange(1024, dtype=np.float64)  # the midpoint of (1024 + k) and (1025 + k) ulps
+    for exponent in range(-14, 16):
+        ulp = 2.0 ** (exponent - 10)
+        midpoint = ((1024 + k + 0.5) * ulp).astype(np.float32)
+        even = ((1024 + k + k % 2) * ulp).astype(np.float32)
+        keep = midpoint <= F16_MAX  # 65520, the last one, overflows binary16
+        for sign in (1, -1):
+            x, expected = sign * midpoint[keep], sign * even[keep]
+            np.testing.assert_array_equal(_rounded(x), expected)
+            np.testing.assert_array_equal(_f16_cast(x), expected)
+
+
+def cast_reference_dot(a8: np.ndarray, b8: np.ndarray, axis: int) -> np.ndarray:
+    """The documented mixed `dot` of 8-bit operands (as float32), straightforwardly, with
+    numpy's float16 cast: every product rounded to float16, the pair sums rounded to
+    float16 once (a float32 sum of two binary16 values, then the cast: one correct
+    rounding) and summed in float32, a lone last product added after them."""
+    with np.errstate(invalid="ignore"):
+        products = a8.astype(np.float32) * b8.astype(np.float32)
+    axis = axis % products.ndim
+    length = products.shape[axis]
+    index = [slice(None)] * products.ndim
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = _f16_cast(products)
+        index[axis] = slice(0, length - 1, 2)
+        even = rounded[tuple(index)]
+        index[axis] = slice(1, None, 2)
+        odd = rounded[tuple(index)]
+        total = np.sum(_f16_cast(even + odd), axis=axis, dtype=np.float32)
+        if length % 2:
+            index[axis] = length - 1
+            total = total + rounded[tuple(index)]
+    return np.asarray(total, dtype=np.float32)
+
+
+# Largest operand magnitudes: E4M3 rounds 176 to itself, 184 to 192 and 300 to 288.
+# 2 * 176^2 <= 65504 takes the float32 rounding of the pair sums; 192^2 <= 65504 < 2 * 192^2
+# the float16 cast (some pair sums overflow to inf); 288^2 > 65504 the product rounding.
+LIMITS = [0.05, 1.0, 176.0, 184.0, 300.0]
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+@pytest.mark.parametrize("fmt", ["float8_e4m3fn", "float8_e5m2"])
+def test_dot_mixed_bit_identical_to_cast_reference(limit: float, fmt: str) -> None:
+    """`dot` against `cast_reference_dot` bit for bit: both axes, row-major and transposed
+    operands, even and odd lengths, operands up to and past the bounds of the fast paths,
+    E5M2 (whose products are not binary16 values)."""
+    precision = NumericMode(float8=fmt)
+    rng = np.random.default_rng(int(limit * 100))
+    for rows, length in [(1, 1), (3, 2), (5, 7), (64, 256), (33, 1023), (40, 1025)]:
+        a = rng.uniform(-limit, limit, (rows, length))
+        b = rng.uniform(-limit, limit, length)
+        a.flat[rng.integers(a.size)] = -limit  # the bound is attained
+        b[rng.integers(length)] = limit
+        for lhs, rhs, axis in [
+            (a, b, -1),
+            (a, b, 1),
+            (a.T, b[:, None], 0),
+            (np.ascontiguousarray(a.T), b[:, None], 0),
+        ]:
+            a8, b8 = quantize(precision, lhs), quantize(precision, rhs)
+            expected = _bits(cast_reference_dot(a8, b8, axis))
+            np.testing.assert_array_equal(_bits(dot(precision, lhs, rhs, axis=axis)), expected)
+            got = dot(precision, a8, b8, axis=axis, a_quantized=True, b_quantized=True)
+            np.testing.assert_array_equal(_bits(got), expected)
+
+
+def test_dot_mixed_bit_identical_pair_sums_near_overflow() -> None:
+    """Pair sums of the float32-rounded path up to 2 * 176^2 = 61952, where binary16's
+    spacing is 32, mixed with small products that the rounding drops; then the same with
+    192, which takes the float16 cast and overflows."""
+    rng = np.random.default_rng(8)
+    for top in (176.0, 192.0):
+        values = np.array([top, -top, 160.0, -144.0, 15.0, 2.0**-7, -0.0, 0.0])
+        a, b = rng.choice(values, (200, 65)), rng.choice(values, 65)
+        expected = cast_reference_dot(a, b, -1)
+        np.testing.assert_array_equal(_bits(dot(MIXED, a, b)), _bits(expected))
+        assert np.isinf(expected).any() == (top == 192.0)
+
+
+def test_dot_mixed_nan_and_inf_operands() -> None:
+    """NaN and inf operands (inf only when declared quantized: `quantize` saturates it)
+    take the product-rounding path and agree with the reference, NaNs included."""
+    rng = np.random.default_rng(9)
+    a = quantize(MIXED, rng.uniform(-1, 1, (6, 11)))
+    b = quantize(MIXED, rng.uniform(-1, 1, 11))
+    a_nan, b_inf = a.copy(), b.copy()
+    a_nan[1, 3] = np.nan
+    b_inf[4] = np.inf
+    a_zero = a.copy()
+    a_zero[2, 4] = 0.0  # inf * 0: NaN
+    for lhs, rhs in [(a_nan, b), (a, b_inf), (a_nan, b_inf), (a_zero, b_inf)]:
+        expected = _bits(cast_reference_dot(lhs, rhs, -1))
+        with np.errstate(invalid="ignore"):  # inf * 0
+            got = dot(MIXED, lhs, rhs, a_quantized=True, b_quantized=True)
+        np.testing.assert_array_equal(_bits(got), expected)
+        assert not np.isfinite(got).all()  # the non-finite values reach the result
+    np.testing.assert_array_equal(
+        _bits(dot(MIXED, a_nan, b)), _bits(cast_reference_dot(a_nan, b, -1))
+    )
 
 
 def mixed_dot_bound(a: np.ndarray, b: np.ndarray) -> np.ndarray:
