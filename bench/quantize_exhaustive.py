@@ -82,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     weights = np.random.default_rng(0).uniform(-0.1, 0.1, (2048, 1024)).astype(np.float32)
     print(
-        f"{'format':<15} {'checked':>10} {'NaN':>10} {'mismatches':>10} "
+        f"{'format':<18} {'checked':>10} {'NaN':>10} {'mismatches':>10} "
         f"{'quantize ms':>11} {'cast ms':>8} {'speed-up':>8}"
     )
     for fmt in args.formats:
@@ -92,7 +92,7 @@ def main() -> None:
         cast = best_time(functools.partial(cast_rounding, weights), args.repeats)
         nans, bad, examples = check_all_patterns(fmt)
         print(
-            f"{fmt:<15} {PATTERNS:>10} {nans:>10} {bad:>10} "
+            f"{fmt:<18} {PATTERNS:>10} {nans:>10} {bad:>10} "
             f"{fast * 1e3:>11.2f} {cast * 1e3:>8.2f} {cast / fast:>8.1f}"
         )
         for example in examples:
