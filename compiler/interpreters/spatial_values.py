@@ -26,16 +26,23 @@ A nest is compiled the first time it runs into a `_Program`: a flat list of nump
 over numbered slots, which every later step replays without looking at the configuration
 again. Compiling does once what does not change from step to step: it folds every value
 that depends on no stream, no step counter and no memory the nest's phase writes (weights
-and their 8-bit rounding, counter arithmetic, masks, index arrays with their bounds), and
-it resolves every port to the slot its source fills. Consecutive units with the same
-configuration apart from their copies and streams (the copies of a nest's element-wise or
-combining units) run as one group: their values are stacked on a leading axis, one row per
-unit, so one numpy call serves them all. Units of a group run in parallel, as on the chip:
-within a step, a read by one sees the memory before the group's writes. All map-reduce
-units of one reduction range share one fold over the whole space, and an fp32 fold of
-products over k is a matrix-vector product (only the float32 summation order differs from
-an element-wise sum; operands that are not all finite take the element-wise sum, as a
-BLAS may skip zero factors).
+and their 8-bit rounding, counter arithmetic, masks, index arrays with their bounds, the
+checks of what each read may touch), resolves every port to the slot its source fills,
+computes equal values once (the same elements read twice before a write, the same index
+arithmetic) and drops values no store needs. Reads and writes whose indices are
+arithmetic progressions are strided views of the memory rather than gathers (a read of a
+memory the step writes is copied, so a later write does not change it).
+
+Consecutive units with the same configuration apart from their copies and streams (the
+copies of a nest's element-wise or combining units) run as one group: their values are
+stacked on a leading axis, one row per unit, so one numpy call serves them all. Units of
+a group run in parallel, as on the chip: within a step, a read by one sees the memory
+before the group's writes. All map-reduce units of one reduction range share one fold
+over the whole space, and the folds of fixed weights times the step's vectors are one
+`_FoldBank`: in fp32 a matrix-vector product per vector (only the float32 summation order
+differs from an element-wise sum; operands that are not all finite take the element-wise
+sum, as a BLAS may skip zero factors), in mixed precision `precision.dot` on stacked
+ranges, which rounds exactly as on each range alone.
 """
 
 from __future__ import annotations
@@ -124,6 +131,17 @@ class _Program:
             self.known[key] = out
         return out
 
+    def prune(self, needed: Callable[[Callable[..., Any]], bool]) -> None:
+        """Drop the instructions nothing `needed` (stores, reads with their checks) uses:
+        the values of ports no unit receives."""
+        live: set[int] = set()
+        kept: list[tuple[Callable[..., Any], int, tuple[int, ...]]] = []
+        for function, out, args in reversed(self.instructions):
+            if out in live or needed(function):
+                live.update(args)
+                kept.append((function, out, args))
+        self.instructions = kept[::-1]
+
     def run(self, t: int) -> None:
         slots = self.slots
         slots[STEP] = t
@@ -183,8 +201,7 @@ class _Machine:
         self.machine = machine
         self.precision = precision
         self.memory: dict[str, np.ndarray] = {}
-        written = {op.param("memory") for unit in machine.units if isinstance(unit, PCU)
-                   for op in unit.ops if op.op == "write"}
+        written = set().union(*_writes_per_nest(machine).values())
         for memory in machine.memories:
             self.memory[memory.name] = self._initial(
                 memory, inputs, weights, memory.name in written)
@@ -244,27 +261,33 @@ class _Machine:
                 steps = phase.steps if phase.kind == "loop" else 1
                 for t in range(steps):
                     for nest_id in phase.nests:
-                        self._program(nests[nest_id], t).run(t)
+                        self._program(nests[nest_id]).run(t)
         return {
             b.name: self.memory[b.memory][0].astype(np.float32, copy=True)
             for b in self.machine.outputs
         }
 
-    def _program(self, nest: Any, t: int) -> _Program:
-        """A nest's program, compiled when it first runs (at step `t`): what it folds
-        reads the memories as the earlier phases left them."""
+    def _program(self, nest: Any) -> _Program:
+        """A nest's program, compiled when it first runs: what it folds reads the memories
+        as the earlier phases left them."""
         program = self.programs.get(nest.id)
         if program is None:
-            program = self.programs[nest.id] = _NestCompiler(self, nest, t).compile()
+            program = self.programs[nest.id] = _NestCompiler(self, nest).compile()
         return program
 
 
-def _unwritten_per_nest(machine: Machine) -> dict[str, frozenset[str]]:
-    """Per nest, the memories that no unit of a nest sharing a phase with it writes."""
+def _writes_per_nest(machine: Machine) -> dict[str, set[str]]:
+    """Per nest, the memories its units write."""
     writes: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
     for unit in machine.units:
         if isinstance(unit, PCU):
             writes[unit.nest].update(op.param("memory") for op in unit.ops if op.op == "write")
+    return writes
+
+
+def _unwritten_per_nest(machine: Machine) -> dict[str, frozenset[str]]:
+    """Per nest, the memories that no unit of a nest sharing a phase with it writes."""
+    writes = _writes_per_nest(machine)
     written: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
     for phase in machine.schedule:
         in_phase = set().union(*(writes[nest] for nest in phase.nests))
@@ -278,8 +301,8 @@ class _NestCompiler:
     """Compiles one nest: its map-reduce units (one fold per reduction range), then its
     other units in order, consecutive units of one configuration as a group."""
 
-    def __init__(self, machine: _Machine, nest: Any, t: int):
-        self.machine, self.nest, self.t = machine, nest, t
+    def __init__(self, machine: _Machine, nest: Any):
+        self.machine, self.nest = machine, nest
         self.program = _Program()
         self.shape = tuple(nest.extents)
         grids = np.indices(self.shape, sparse=True) if self.shape else ()
@@ -300,6 +323,7 @@ class _NestCompiler:
         others = [u for u in units if u.role != "map_reduce"]
         for group in _groups(others, self.machine.sources):
             _UnitCompiler(self, group).compile()
+        self.program.prune(lambda function: isinstance(function, _Gather | _Store))
         return self.program
 
     def mask(self, unit: PCU) -> np.ndarray:
@@ -598,6 +622,8 @@ class _UnitCompiler:
             return self.program.call(_Restack(index, tuple(rows)), *(s.slot for s in sources))
         if rows == list(range(first.group)):  # one group's rows in order: as they are
             return self.program.call(operator.itemgetter(index), first.slot)
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            return self.program.call(_Slice(index, rows[0], rows[0] + len(rows)), first.slot)
         return self.program.call(_Rows(index, np.array(rows)), first.slot)
 
     def _stream(self, port: str) -> list[int]:
@@ -643,9 +669,9 @@ class _UnitCompiler:
                 read.checks.append(check)
             return slot
         access = _Access(name, memory, [self._fixed(part) for part in parts], None)
-        read = _Gather(access, check)
-        moving = [part for part in parts if not self.program.constant[part]]
         steady = name in self.machine.constant[self.nest.nest.id]
+        read = _Gather(access, check, snapshot=not steady)
+        moving = [part for part in parts if not self.program.constant[part]]
         slot = self.program.call(read, *moving, fold=steady, pure=False)
         self.nest.reads[(name, tuple(parts))] = (slot, read)
         return slot
@@ -809,6 +835,18 @@ class _Restack:
 
     def __call__(self, *payloads: tuple[np.ndarray, ...]) -> np.ndarray:
         return np.stack([p[self.field][r] for p, r in zip(payloads, self.rows, strict=True)])
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """Consecutive rows of one field of a group's payload (a view)."""
+
+    field: int
+    start: int
+    stop: int
+
+    def __call__(self, payload: tuple[np.ndarray, ...]) -> np.ndarray:
+        return payload[self.field][self.start:self.stop]
 
 
 @dataclass(frozen=True, eq=False)
@@ -1047,10 +1085,14 @@ def _out_of_bounds(
 class _Gather:
     """A read: checked against the memory's bounds each time, against the boxes of the
     PMUs serving it the first time (what it may touch does not depend on the step).
-    Where it can, a strided view of the memory (`_Strided`) rather than a copy."""
+    Where it can, a strided view of the memory (`_Strided`) rather than a gather; with
+    `snapshot` (a memory the step writes: a later write must not change what was read),
+    a copy of the view."""
 
-    def __init__(self, access: _Access, check_served: Callable[[list[np.ndarray]], None]):
-        self.access = access
+    def __init__(
+        self, access: _Access, check_served: Callable[[list[np.ndarray]], None], snapshot: bool
+    ):
+        self.access, self.snapshot = access, snapshot
         self.checks = [check_served]
         """The checks of the PMUs serving each op this read is (the same elements)."""
         self.first = True
@@ -1058,7 +1100,11 @@ class _Gather:
 
     def __call__(self, *moving: Any) -> np.ndarray:
         if self.strided is not None:
-            return self.strided.view(moving)
+            view = self.strided.view(moving)
+            return view.copy() if self.snapshot else view
+        return self._gather(moving)
+
+    def _gather(self, moving: Sequence[Any]) -> np.ndarray:
         arrays, bounds = self.access.parts(moving)
         # the index arrays are checked as they are (sparse): broadcasting them repeats
         # their values, unless it empties them
@@ -1070,7 +1116,7 @@ class _Gather:
             self.first = False
             self.strided = _Strided.of(self.access, arrays)
             if self.strided is not None:
-                return self.strided.view(moving)
+                return self(*moving)
         return self.access.memory[tuple(arrays)]
 
 

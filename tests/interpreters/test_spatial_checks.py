@@ -20,6 +20,7 @@ from rnnc.target.machine import PCU, PMU, Box, Machine
 
 ARCH = load_architecture("plasticine-rnn")
 MODEL = RnnModel("rnn", 4, 3, 2)
+LSTM = RnnModel("lstm", 4, 3, 2)
 
 
 def _machine() -> Machine:
@@ -105,3 +106,28 @@ def test_a_nan_weight_times_a_zero_input_shows_in_the_outputs() -> None:
     out = run_machine(_machine(), inputs)
     assert np.isnan(out["Y"][0, 0, 0, 0])
     assert np.isnan(out["Y_h"]).all()  # the recurrence spreads it to every unit
+
+
+def test_a_value_read_before_a_write_keeps_what_it_read() -> None:
+    """The LSTM's element-wise unit reads c (op 6) and writes the new c (op 16). Sending
+    a copy of the value read (`max(%6, %6)`) instead of the new c computes h from the old
+    c: the same whether that copy is made before or after the write."""
+    machine = partition(compile_to(LSTM.mlir(), FUSED), ARCH, "fp32", check=False)
+    (unit,) = [u for u in machine.units if isinstance(u, PCU) and u.id == "n2_ew0_0"]
+    assert (unit.ops[6].op, unit.ops[6].param("memory")) == ("read", "c")
+    assert (unit.ops[16].op, unit.ops[16].param("memory")) == ("write", "c")
+    copy = dataclasses.replace(unit.ops[15], op="max", args=("%6", "%6"))
+
+    def sending_old_c(ops: tuple[Any, ...], sent: str) -> Machine:
+        emits = tuple(dataclasses.replace(e, values=(sent, *e.values[1:])) for e in unit.emits)
+        changed = dataclasses.replace(unit, ops=ops, emits=emits)
+        return dataclasses.replace(machine, units=tuple(
+            changed if u.id == unit.id else u for u in machine.units))
+
+    after = run_machine(sending_old_c((*unit.ops, copy), "%17"), LSTM.inputs(0))
+    before = run_machine(sending_old_c((*unit.ops[:16], copy, unit.ops[16]), "%16"),
+                         LSTM.inputs(0))
+    unchanged = run_machine(machine, LSTM.inputs(0))
+    assert not np.allclose(after["Y_h"], unchanged["Y_h"])
+    for name in unchanged:
+        np.testing.assert_array_equal(after[name], before[name])
