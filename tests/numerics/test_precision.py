@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rnnc.interpreters.rnn_kernels import Activation
+from rnnc.numerics import precision as precision_module
 from rnnc.numerics.precision import (
     FP32,
     MIXED,
@@ -769,3 +770,137 @@ def test_gru_sequence_mixed_vs_fp32() -> None:
         errors.append(float(np.max(np.abs(hs[MIXED] - hs[FP32]))))
     assert np.max(np.abs(hs[FP32])) < 1
     _check_sequence(errors, GRU_BOUND, "GRU H=1024 T=100")
+
+
+# ---- quantize's arithmetic rounding against the cast, bit for bit ------------------------------
+
+# Every ml_dtypes 8-bit float format that `NumericMode` accepts (signed, one byte).
+SIGNED_FLOAT8 = [
+    name
+    for name in sorted(dir(ml_dtypes))
+    if name.startswith("float8_") and ml_dtypes.finfo(getattr(ml_dtypes, name)).min < 0
+]
+F32_SIGN = np.uint32(0x8000_0000)
+
+
+def cast_quantize(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The reference: `quantize` as it was before it rounded by arithmetic -- clip to the
+    largest finite value, ml_dtypes' cast to the format and back to float32."""
+    limit = np.float32(ml_dtypes.finfo(dtype).max)
+    return np.clip(x, -limit, limit).astype(dtype).astype(np.float32)
+
+
+def assert_same_bits(x: np.ndarray, fmt: str) -> None:
+    """`quantize` of the float32 `x` is NaN where the cast is and has its bits elsewhere."""
+    got = quantize(NumericMode(float8=fmt), x)
+    expected = cast_quantize(x, np.dtype(getattr(ml_dtypes, fmt)))
+    nan = np.isnan(expected)
+    wrong = np.flatnonzero((got.view(np.uint32) != expected.view(np.uint32)) & ~nan)
+    assert np.array_equal(np.isnan(got), nan), f"{fmt}: NaN differs"
+    if wrong.size:
+        i = wrong[0]
+        pytest.fail(
+            f"{fmt}: {wrong.size} mismatches, e.g. {x[i]!r} (0x{x.view(np.uint32)[i]:08x}) -> "
+            f"{got[i]!r}, cast {expected[i]!r}"
+        )
+
+
+def binade(low: float, sign: int) -> np.ndarray:
+    """Every float32 of magnitude in [low, 2 low), `low` a normal power of two, of `sign`."""
+    first = int(np.array(low, dtype=np.float32).view(np.uint32))
+    bits = np.arange(first, first + (1 << 23), dtype=np.uint32)
+    return (bits | F32_SIGN if sign < 0 else bits).view(np.float32)
+
+
+@pytest.mark.parametrize("fmt", ["float8_e4m3fn", "float8_e5m2"])
+def test_quantize_bits_whole_binades(fmt: str) -> None:
+    """All 2^23 float32 values, both signs, of the binades where the rounding changes
+    regime: below the smallest subnormal q (rounding to 0 or q), q's (the first multiples
+    of q), below the smallest normal (subnormals rounding up into it), the smallest
+    normal's, and the largest value's (the values above it saturating)."""
+    info = ml_dtypes.finfo(getattr(ml_dtypes, fmt))
+    q, normal = float(info.smallest_subnormal), float(info.smallest_normal)
+    top = 2.0 ** math.floor(math.log2(float(info.max)))
+    for low in (q / 2, q, normal / 2, normal, top):
+        for sign in (1, -1):
+            assert_same_bits(binade(low, sign), fmt)
+
+
+@pytest.mark.parametrize("fmt", SIGNED_FLOAT8)
+def test_quantize_bits_every_rounding_case(fmt: str) -> None:
+    """Every sign, exponent and top 9 fraction bits of float32, with the 14 low fraction
+    bits 0 or not: for a format of at most 7 fraction bits the cast's result depends on
+    the bits above its rounding position, always among the top 8 fraction bits (even in
+    the subnormal binades, where the position only moves up), and on whether the bits
+    below are zero (a tie) -- so this meets every case of every binade."""
+    high = np.arange(1 << 18, dtype=np.uint32) << np.uint32(14)  # sign, exponent, 9 bits
+    low = np.array([0, 1, 0x2000, 0x3FFF], dtype=np.uint32)
+    assert ml_dtypes.finfo(getattr(ml_dtypes, fmt)).nmant <= 7
+    assert_same_bits((high[:, None] | low).reshape(-1).view(np.float32), fmt)
+
+
+@pytest.mark.parametrize("fmt", SIGNED_FLOAT8)
+def test_quantize_bits_specials(fmt: str) -> None:
+    info = ml_dtypes.finfo(getattr(ml_dtypes, fmt))
+    f32 = np.finfo(np.float32)
+    magnitudes = [
+        0.0,
+        np.inf,
+        f32.max,
+        f32.smallest_subnormal,
+        f32.smallest_normal * (1 - 2**-23),  # the largest float32 subnormal
+        f32.smallest_normal,
+        float(info.max),
+        np.nextafter(np.float32(info.max), np.float32(np.inf)),
+        float(info.smallest_normal),
+        float(info.smallest_subnormal) / 2,  # a tie between 0 and q: gives 0
+    ]
+    values = np.array(magnitudes, dtype=np.float32)
+    nans = np.array([0x7FC0_0000, 0x7F80_0001, 0x7FFF_FFFF, 0xFFC0_0000], np.uint32)
+    x = np.concatenate([values, -values, nans.view(np.float32)])
+    assert_same_bits(x, fmt)
+
+
+def test_quantize_zero_signs() -> None:
+    """-0 and small negative values round to -0 in the formats that have it, +0 in the
+    ``fnuz`` ones (as the cast does; `test_quantize_bits_specials` checks the bits)."""
+    x = np.array([-0.0, -1e-30, -1e-40], np.float32)
+    assert np.all(np.signbit(quantize(MIXED, x)))
+    assert not np.any(np.signbit(quantize(NumericMode(float8="float8_e4m3fnuz"), x)))
+
+
+def test_quantize_layouts_and_sizes() -> None:
+    """Shapes, strides and sizes the block loop must handle: several blocks with a short
+    last one, a transposed and a broadcast operand, float64 input, 0-d and empty."""
+    rng = np.random.default_rng(4)
+    many = _spread(rng, precision_module._BLOCK * 2 + 123, -12, 10)
+    for x in (
+        many,
+        many[:600].reshape(3, 200).T,
+        np.broadcast_to(many[:7], (5, 7)),
+        np.float32(0.3),
+        np.empty((0, 4), np.float32),
+    ):
+        got = quantize(MIXED, x)
+        assert got.shape == np.shape(x) and got.dtype == np.float32
+        np.testing.assert_array_equal(got, cast_quantize(np.asarray(x), np.dtype(E4M3)))
+    wide = rng.normal(size=100)  # float64: rounded to float32 first, as before
+    expected = cast_quantize(wide.astype(np.float32), np.dtype(E4M3))
+    np.testing.assert_array_equal(quantize(MIXED, wide), expected)
+    x = many[:10].copy()
+    quantize(MIXED, x)
+    np.testing.assert_array_equal(x, many[:10])  # the input is left alone
+
+
+def test_quantize_casts_where_the_arithmetic_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # float32 itself has too many fraction bits; e8m0's smallest value is below float32's
+    # smallest normal
+    assert precision_module._magic_rounding(np.dtype(np.float32)) is None
+    assert precision_module._magic_rounding(np.dtype(ml_dtypes.float8_e8m0fnu)) is None
+    for fmt in SIGNED_FLOAT8:
+        assert precision_module._magic_rounding(np.dtype(getattr(ml_dtypes, fmt))) is not None
+    # the cast path of such a format rounds the same way
+    monkeypatch.setattr(precision_module, "_magic_rounding", lambda dtype: None)
+    test_quantize_bits_specials("float8_e4m3fn")
+    x = _spread(np.random.default_rng(5), 1000, -12, 10)
+    np.testing.assert_array_equal(quantize(MIXED, x), cast_quantize(x, np.dtype(E4M3)))
