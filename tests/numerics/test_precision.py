@@ -826,6 +826,7 @@ def test_quantize_bits_whole_binades(fmt: str) -> None:
             assert_same_bits(binade(low, sign), fmt)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # signalling NaNs
 @pytest.mark.parametrize("fmt", SIGNED_FLOAT8)
 def test_quantize_bits_every_rounding_case(fmt: str) -> None:
     """Every sign, exponent and top 9 fraction bits of float32, with the 14 low fraction
@@ -839,6 +840,7 @@ def test_quantize_bits_every_rounding_case(fmt: str) -> None:
     assert_same_bits((high[:, None] | low).reshape(-1).view(np.float32), fmt)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # signalling NaNs
 @pytest.mark.parametrize("fmt", SIGNED_FLOAT8)
 def test_quantize_bits_specials(fmt: str) -> None:
     info = ml_dtypes.finfo(getattr(ml_dtypes, fmt))
@@ -892,6 +894,7 @@ def test_quantize_layouts_and_sizes() -> None:
     np.testing.assert_array_equal(x, many[:10])  # the input is left alone
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # signalling NaNs
 def test_quantize_casts_where_the_arithmetic_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     # float32 itself has too many fraction bits; e8m0's smallest value is below float32's
     # smallest normal
