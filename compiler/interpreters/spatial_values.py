@@ -58,7 +58,14 @@ import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.interpreters.rnn_kernels import Activation
-from rnnc.numerics.precision import FP32, NumericMode, activation, dot, quantize
+from rnnc.numerics.precision import (
+    FP32,
+    NumericMode,
+    activation,
+    dot,
+    largest_magnitude,
+    quantize,
+)
 from rnnc.target.machine import PCU, PMU, Box, Machine, Op, Segment
 
 _CMPI = {
@@ -944,6 +951,9 @@ class _FoldBank:
              all(bool(np.isfinite(self.matrices[n]).all()) for n in ranges))
             for ranges in batches.values()
         ]
+        self.largest = [largest_magnitude(batched) if precision.mixed else np.nan
+                        for _, batched, _ in self.batches]
+        """Each batch's largest weight magnitude, which bounds `precision.dot`'s products."""
         self.vectors_fit: bool | None = None
 
     def _batched(self, matrices: list[np.ndarray]) -> np.ndarray:
@@ -961,12 +971,12 @@ class _FoldBank:
                 self.sums[n]._layout(m, np.asarray(v)) == "ab"
                 for n, (m, v) in enumerate(zip(self.matrices, vectors, strict=True)))
         out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
-        for ranges, batched, finite in self.batches:
+        for (ranges, batched, finite), largest in zip(self.batches, self.largest, strict=True):
             if self.vectors_fit and self.precision.mixed:
                 block = quantize(self.precision, np.stack([np.reshape(vectors[n], -1)
                                                            for n in ranges]))
                 out[ranges] = dot(self.precision, batched, block[:, None, :], axis=-1,
-                                  a_quantized=True, b_quantized=True)
+                                  a_quantized=True, b_quantized=True, a_largest=largest)
                 continue
             vector = np.reshape(vectors[ranges[0]], -1)
             if self.vectors_fit and finite and np.isfinite(vector).all():

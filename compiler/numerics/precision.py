@@ -46,6 +46,7 @@ __all__ = [
     "compare_outputs",
     "dot",
     "error_report",
+    "largest_magnitude",
     "lookup_table",
     "parse_precision",
     "quantize",
@@ -433,7 +434,8 @@ def _products_fit_f16(dtype: np.dtype) -> bool:
     return significand_bits <= _F16_MANTISSA_BITS + 1 and quantum >= _F16_SMALLEST_SUBNORMAL
 
 
-def _max_abs(array: np.ndarray) -> float:
+def largest_magnitude(array: np.ndarray) -> float:
+    """max |array| (NaN if it holds NaN, 0 if empty), as `dot` bounds its products."""
     # two reductions and no temporary: cheaper than np.abs(array).max() on big weights
     if array.size == 0:
         return 0.0
@@ -481,6 +483,7 @@ def dot(
     *,
     a_quantized: bool = False,
     b_quantized: bool = False,
+    a_largest: float | None = None,
 ) -> np.ndarray:
     """``sum(a * b)`` along `axis` (after broadcasting `a` and `b`), as the PCU computes it.
 
@@ -506,7 +509,9 @@ def dot(
 
     `a_quantized` / `b_quantized` declare that an operand already holds 8-bit values
     (from `quantize_weights`), which skips re-rounding it: the result is the same, only
-    faster.
+    faster. `a_largest` is ``largest_magnitude(a)`` of such an operand if the caller
+    knows it (weights used again and again): it bounds the products, and measuring it
+    costs two passes over `a`.
     """
     if not precision.mixed:
         a32 = np.asarray(a, dtype=np.float32)
@@ -523,7 +528,8 @@ def dot(
     even = _take(products, axis, slice(0, length - 1, 2))
     odd = _take(products, axis, slice(1, None, 2))
 
-    largest = _max_abs(a8) * _max_abs(b8)  # NaN if an operand holds NaN: no fast path
+    bound = largest_magnitude(a8) if a_largest is None else a_largest
+    largest = bound * largest_magnitude(b8)  # NaN if an operand holds NaN: no fast path
     fit = _products_fit_f16(precision.float8_dtype)
     # float16 overflows to inf (and inf - inf gives NaN) as in IEEE hardware: not an error
     # of the emulation, so numpy's warnings are silenced

@@ -22,6 +22,7 @@ from rnnc.numerics.precision import (
     compare_outputs,
     dot,
     error_report,
+    largest_magnitude,
     lookup_table,
     parse_precision,
     quantize,
@@ -428,6 +429,19 @@ def test_dot_mixed_bit_identical_pair_sums_near_overflow() -> None:
         expected = cast_reference_dot(a, b, -1)
         np.testing.assert_array_equal(_bits(dot(MIXED, a, b)), _bits(expected))
         assert np.isinf(expected).any() == (top == 192.0)
+
+
+def test_dot_mixed_with_the_weights_bound_given() -> None:
+    """`a_largest` (the bound a caller measured once) gives the same bits as `dot`
+    measuring it, on both sides of the float32-rounded path's limit and with NaN."""
+    rng = np.random.default_rng(10)
+    for top in (176.0, 192.0):
+        values = np.array([top, -top, 160.0, -144.0, 15.0, 2.0**-7, -0.0, 0.0])
+        a, b = rng.choice(values, (50, 33)).astype(np.float32), rng.choice(values, 33)
+        a[3, 5] = np.nan
+        for lhs in (a, np.nan_to_num(a)):
+            got = dot(MIXED, lhs, b, a_quantized=True, a_largest=largest_magnitude(lhs))
+            np.testing.assert_array_equal(_bits(got), _bits(cast_reference_dot(lhs, b, -1)))
 
 
 def test_dot_mixed_nan_and_inf_operands() -> None:
