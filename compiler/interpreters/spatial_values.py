@@ -850,8 +850,9 @@ class _Emitted:
     rows: tuple[int, ...]
 
     def __call__(self, value: Any, masks: np.ndarray | None = None) -> np.ndarray:
-        full = np.broadcast_to(value, self.rows).astype(np.float32)
-        return full if masks is None else np.where(masks, full, _NAN)
+        if masks is None:
+            return np.broadcast_to(value, self.rows).astype(np.float32)
+        return np.where(masks, np.asarray(value, dtype=np.float32), _NAN)
 
 
 @dataclass(frozen=True)
@@ -1156,7 +1157,8 @@ class _Strided:
     """A read whose fixed indices are each an arithmetic progression along one axis of
     the result (or a number) and whose moving indices are numbers (the step's row): a
     read-only strided view of the memory, made without copying. Its moving indices are
-    checked against the memory's bounds each time."""
+    checked against the memory's bounds the first time they take a value (the view at
+    those values is kept: the memory's buffer does not move)."""
 
     access: _Access
     shape: tuple[int, ...]
@@ -1164,6 +1166,7 @@ class _Strided:
     offset: int
     moving: tuple[int, ...]
     """The memory dimension of each moving index."""
+    views: dict[tuple[Any, ...], np.ndarray] = dataclasses.field(default_factory=dict)
 
     @staticmethod
     def of(access: _Access, arrays: list[np.ndarray]) -> _Strided | None:
@@ -1191,6 +1194,13 @@ class _Strided:
 
     def view(self, moving: Sequence[Any], what: str = "read") -> np.ndarray:
         """The view at the moving indices' values (a read's is read-only)."""
+        key = (what, *map(int, moving))
+        view = self.views.get(key)
+        if view is None:
+            view = self.views[key] = self._view(moving, what)
+        return view
+
+    def _view(self, moving: Sequence[Any], what: str) -> np.ndarray:
         memory, offset = self.access.memory, self.offset
         for value, dim in zip(moving, self.moving, strict=True):
             index, size = int(value), memory.shape[dim]
@@ -1284,8 +1294,8 @@ def _inside_boxes(boxes: list[Box], indices: list[np.ndarray], mask: np.ndarray 
     sides = list(zip(*(box.slices for box in boxes), strict=True))
     if sum(len(set(dim)) > 1 for dim in sides) <= 1:
         return all(
-            _all_where(functools.reduce(np.logical_or, (_box_side(s, index) for s in set(dim))),
-                       mask)
+            _within(index, dim[0]) or _all_where(
+                functools.reduce(np.logical_or, (_box_side(s, index) for s in set(dim))), mask)
             for index, dim in zip(indices, sides, strict=True)
         )
     inside = np.zeros((), dtype=bool)
@@ -1295,6 +1305,12 @@ def _inside_boxes(boxes: list[Box], indices: list[np.ndarray], mask: np.ndarray 
             inside_box = inside_box & _box_side(side, index)
         inside = inside | inside_box
     return _all_where(inside, mask)
+
+
+def _within(index: np.ndarray, side: tuple[int, int, int]) -> bool:
+    """Whether every value of `index` lies in a side of unit step (whatever the mask)."""
+    start, stop, step = side
+    return step == 1 and bool(index.size) and start <= index.min() and index.max() < stop
 
 
 def _box_side(side: tuple[int, int, int], index: np.ndarray) -> np.ndarray:
