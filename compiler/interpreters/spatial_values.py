@@ -932,12 +932,11 @@ class _FoldBank:
         vector_of: list[int],
     ):
         self.precision, self.shape, self.vector_of = precision, shape, vector_of
-        self.matrices = [quantize(precision, m) for m in matrices]
         self.sums = [_SumOfProducts(shape) for _ in matrices]
         batches: dict[Any, list[int]] = {}
         seen: dict[int, int] = {}
         # in memory order, so that consecutive row blocks of one memory make one view
-        for n in sorted(range(len(matrices)), key=lambda n: _address(self.matrices[n])):
+        for n in sorted(range(len(matrices)), key=lambda n: _address(matrices[n])):
             if not precision.mixed:
                 batches.setdefault(vector_of[n], []).append(n)
                 continue
@@ -947,22 +946,26 @@ class _FoldBank:
             seen[length] = seen.get(length, 0) + 1
             chunk = (seen[length] - 1) * matrices[n].size // _CACHED_PRODUCTS
             batches.setdefault((length, chunk), []).append(n)
-        self.batches = [
-            (np.array(ranges), self._batched([self.matrices[n] for n in ranges]),
-             all(bool(np.isfinite(self.matrices[n]).all()) for n in ranges))
-            for ranges in batches.values()
-        ]
+        self.matrices = list(matrices)
+        """Each range's weights as the units hold them (8-bit values in mixed precision)."""
+        self.batches: list[tuple[np.ndarray, np.ndarray, bool]] = []
+        for ranges in batches.values():
+            batched = self._batched([matrices[n] for n in ranges])
+            if precision.mixed:
+                for i, n in enumerate(ranges):
+                    self.matrices[n] = batched[i].reshape(matrices[n].shape)
+            self.batches.append((np.array(ranges), batched, bool(np.isfinite(batched).all())))
         self.largest = [largest_magnitude(batched) if precision.mixed else np.nan
                         for _, batched, _ in self.batches]
         """Each batch's largest weight magnitude, which bounds `precision.dot`'s products."""
         self.vectors_fit: bool | None = None
 
     def _batched(self, matrices: list[np.ndarray]) -> np.ndarray:
-        """Mixed: the matrices stacked (ranges, rows, k); fp32: their rows one after
-        another (ranges * rows, k)."""
+        """Mixed: the matrices stacked (ranges, rows, k) and rounded to 8 bits; fp32:
+        their rows one after another (ranges * rows, k)."""
         rows = [m.reshape(-1, m.shape[-1]) for m in matrices]
         if self.precision.mixed:
-            return np.stack(rows)
+            return quantize(self.precision, np.stack(rows))
         return _consecutive_rows(rows)
 
     def __call__(self, *vectors: Any) -> np.ndarray:
