@@ -46,6 +46,8 @@ SPREADING_ROUNDS = 4
 CONGESTION_ROUNDS = 1
 #: Estimated link demand over supply in a net's box above which its weight grows.
 CONGESTION_TARGET = 0.5
+#: Decimals kept of an analytic position (in sites): far above LAPACK's rounding noise.
+POSITION_DECIMALS = 6
 
 
 class PlacementError(Exception):
@@ -253,7 +255,9 @@ def _solve(
     right = strength * anchors
     if len(pinned):
         right = right - laplacian[np.ix_(moving, pinned)] @ fixed[pinned]
-    return np.linalg.solve(system, right)
+    # rounded: how LAPACK splits its work (the BLAS threads) changes the last bits, and
+    # legalisation compares positions, so unrounded the placement would depend on them
+    return np.round(np.linalg.solve(system, right), POSITION_DECIMALS)
 
 
 def _legalise(

@@ -88,12 +88,17 @@ print(place(chip, lstm_like().problem(chip), seed=5))
 """
 
 
-def test_placement_is_byte_identical_across_hash_seeds() -> None:
-    """The full-size design placed in two interpreters with different PYTHONHASHSEEDs."""
+@pytest.mark.parametrize(
+    "variable", ["PYTHONHASHSEED", "OPENBLAS_NUM_THREADS"], ids=["hash-seed", "blas-threads"]
+)
+def test_placement_is_byte_identical_across_interpreters(variable: str) -> None:
+    """The full-size design placed in two interpreters with different PYTHONHASHSEEDs, or
+    different numbers of BLAS threads (which change the last bits of the analytic
+    placement's linear solve)."""
     tests = str(Path(__file__).resolve().parent.parent)
     outputs = []
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    for value in ("1", "2"):
+        env = {**os.environ, variable: value}
         done = subprocess.run([sys.executable, "-c", _PLACE_AND_PRINT.format(tests=tests)],
                               env=env, capture_output=True, text=True, check=True)
         outputs.append(done.stdout)
