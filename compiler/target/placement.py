@@ -48,6 +48,10 @@ CONGESTION_ROUNDS = 1
 CONGESTION_TARGET = 0.5
 #: Decimals kept of an analytic position (in sites): far above LAPACK's rounding noise.
 POSITION_DECIMALS = 6
+#: Largest jitter (in sites) that separates units the analytic placement puts together.
+TIE_JITTER = 1e-3
+#: Analytic placements tried (with different jitters) before annealing the best.
+ANALYTIC_STARTS = 4
 
 
 class PlacementError(Exception):
@@ -81,10 +85,7 @@ def place(topology: Topology, problem: PlacementProblem, seed: int = 0) -> tuple
     sites: list[Site | None] = list(problem.pinned)
     movable = [index for index in range(count) if problem.pinned[index] is None]
     if movable:
-        coordinates = _analytic(topology, problem, free, movable)
-        for unit, site in zip(movable, coordinates, strict=True):
-            sites[unit] = site
-        placed = [site for site in sites if site is not None]
+        placed = _best_start(topology, problem, free, movable, rng)
         placed = _anneal(topology, problem, placed, movable, rng)
         for _ in range(CONGESTION_ROUNDS if problem.networks else 0):
             factors = _congestion(topology, problem, placed)
@@ -195,13 +196,43 @@ def _class_order(site_class: str) -> tuple[int, str]:
 # ----------------------------------------------------------------------------------------
 
 
+def _best_start(
+    topology: Topology,
+    problem: PlacementProblem,
+    free: dict[str, list[Site]],
+    movable: list[int],
+    rng: np.random.Generator,
+) -> list[Site]:
+    """Every unit's site from the analytic placement: of `ANALYTIC_STARTS` tie-breaking
+    jitters (the first none), the start of least wire length."""
+    best: list[Site] = []
+    least = np.inf
+    for start in range(ANALYTIC_STARTS):
+        jitter = rng.uniform(-TIE_JITTER, TIE_JITTER, (len(movable), 2)) * (start > 0)
+        sites = list(problem.pinned)
+        for unit, site in zip(movable, _analytic(topology, problem, free, movable, jitter),
+                              strict=True):
+            sites[unit] = site
+        placed = [site for site in sites if site is not None]
+        length = wire_length(topology, problem, placed)
+        if length < least:
+            best, least = placed, length
+    return best
+
+
 def _analytic(
     topology: Topology,
     problem: PlacementProblem,
     free: dict[str, list[Site]],
     movable: list[int],
+    jitter: np.ndarray,
 ) -> list[Site]:
-    """Sites for the movable units from rounds of quadratic placement and legalisation."""
+    """Sites for the movable units from rounds of quadratic placement and legalisation.
+
+    Units the quadratic placement cannot tell apart (the copies of a unit, wired alike)
+    get equal positions, which legalisation hands out in unit order unless `jitter` (per
+    unit, small) separates them. Positions are rounded, so that the last bits of the
+    linear solve (which depend on how many BLAS threads LAPACK uses) change nothing."""
     count = len(problem.kinds)
     laplacian = _star_laplacian(count, problem)
     is_movable = np.zeros(count, dtype=bool)
@@ -215,7 +246,8 @@ def _analytic(
     strength = 1e-3 * max(1.0, float(np.mean(np.diag(laplacian)[is_movable])))
     legal: list[Site] = []
     for round_ in range(SPREADING_ROUNDS):
-        positions = _solve(laplacian, is_movable, fixed, anchors, strength)
+        solved = _solve(laplacian, is_movable, fixed, anchors, strength)
+        positions = np.round(solved + jitter, POSITION_DECIMALS)
         legal = _legalise(topology, problem, free, movable, positions)
         anchors = np.array([topology.position(site) for site in legal])
         strength = 0.05 * 4**round_ * max(1.0, float(np.mean(np.diag(laplacian))))
@@ -255,9 +287,7 @@ def _solve(
     right = strength * anchors
     if len(pinned):
         right = right - laplacian[np.ix_(moving, pinned)] @ fixed[pinned]
-    # rounded: how LAPACK splits its work (the BLAS threads) changes the last bits, and
-    # legalisation compares positions, so unrounded the placement would depend on them
-    return np.round(np.linalg.solve(system, right), POSITION_DECIMALS)
+    return np.linalg.solve(system, right)
 
 
 def _legalise(

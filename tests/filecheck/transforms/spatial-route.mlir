@@ -9,7 +9,7 @@
 // RUN: not rnnc %S/Inputs/strip_design.mlir -p 'spatial-route{arch="%S/Inputs/strip.json"}' 2>&1 | filecheck %s --check-prefix=UNPLACED
 
 // A unit and its neighbour share two corner switches: a path of one switch, no link.
-// CHECK:      spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
+// CHECK:      spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(0, 0)]
 // CHECK-NEXT: spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]
 // The operand multicast is a tree: the trunk to @a is reused by the path to @b.
 // CHECK-NEXT: spatial.stream @s2 vector @x_0.vo0 -> @a.vi1, @b.vi1 paths [(0, 1)] | [(0, 1), (0, 2), (0, 3), (0, 4)]
