@@ -37,6 +37,31 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
+Nonlinearity = Callable[[np.ndarray], np.ndarray]
+
+
+def _lstm_step(
+    g: np.ndarray, c: np.ndarray, sigmoid: Nonlinearity, tanh: Nonlinearity
+) -> tuple[np.ndarray, np.ndarray]:
+    """h and c after one LSTM step from the gate pre-activations `g` (ONNX order iofc)."""
+    H = c.shape[0]
+    i, o, f = sigmoid(g[:H]), sigmoid(g[H : 2 * H]), sigmoid(g[2 * H : 3 * H])
+    c = f * c + i * tanh(g[3 * H :])
+    return o * tanh(c), c
+
+
+def _gru_step(
+    xw: np.ndarray, hr: np.ndarray, h: np.ndarray, sigmoid: Nonlinearity, tanh: Nonlinearity
+) -> np.ndarray:
+    """h after one GRU step (linear_before_reset = 1) from the input and recurrent
+    products with their biases (ONNX order zrh)."""
+    H = h.shape[0]
+    z = sigmoid(xw[:H] + hr[:H])
+    r = sigmoid(xw[H : 2 * H] + hr[H : 2 * H])
+    n = tanh(xw[2 * H :] + r * hr[2 * H :])
+    return (1 - z) * n + z * h
+
+
 def plain_numpy(task: deepbench.Task, w: dict[str, np.ndarray], x: np.ndarray) -> Runner:
     """What a numpy user would write: the input products for all steps in one matmul, then
     one recurrent matmul and the gate arithmetic per step (ONNX gate orders)."""
@@ -49,21 +74,14 @@ def plain_numpy(task: deepbench.Task, w: dict[str, np.ndarray], x: np.ndarray) -
         h = np.zeros(H, np.float32)
         c = np.zeros(H, np.float32)
         for t in range(task.steps):
-            g = xw[t] + R @ h
-            i, o, f = _sigmoid(g[:H]), _sigmoid(g[H : 2 * H]), _sigmoid(g[2 * H : 3 * H])
-            c = f * c + i * np.tanh(g[3 * H :])
-            h = o * np.tanh(c)
+            h, c = _lstm_step(xw[t] + R @ h, c, _sigmoid, np.tanh)
         return h.reshape(1, 1, H)
 
     def gru() -> np.ndarray:  # linear_before_reset = 1
         xw = x[:, 0] @ W.T + wb
         h = np.zeros(H, np.float32)
         for t in range(task.steps):
-            hr = R @ h + rb
-            z = _sigmoid(xw[t, :H] + hr[:H])
-            r = _sigmoid(xw[t, H : 2 * H] + hr[H : 2 * H])
-            n = np.tanh(xw[t, 2 * H :] + r * hr[2 * H :])
-            h = (1 - z) * n + z * h
+            h = _gru_step(xw[t], R @ h + rb, h, _sigmoid, np.tanh)
         return h.reshape(1, 1, H)
 
     return lstm if task.cell == "lstm" else gru
@@ -96,20 +114,14 @@ def plain_numpy_mixed(
         c = np.zeros(H, np.float32)
         for t in range(task.steps):
             g = products(weights, np.concatenate([x[t, 0], h])) + (wb + rb)
-            i, o, f = sigmoid(g[:H]), sigmoid(g[H : 2 * H]), sigmoid(g[2 * H : 3 * H])
-            c = f * c + i * tanh(g[3 * H :])
-            h = o * tanh(c)
+            h, c = _lstm_step(g, c, sigmoid, tanh)
         return h.reshape(1, 1, H)
 
     def gru() -> np.ndarray:  # linear_before_reset = 1
         w8, r8 = quantize_weights(precision, W), quantize_weights(precision, R)
         h = np.zeros(H, np.float32)
         for t in range(task.steps):
-            xw, hr = products(w8, x[t, 0]) + wb, products(r8, h) + rb
-            z = sigmoid(xw[:H] + hr[:H])
-            r = sigmoid(xw[H : 2 * H] + hr[H : 2 * H])
-            n = tanh(xw[2 * H :] + r * hr[2 * H :])
-            h = (1 - z) * n + z * h
+            h = _gru_step(products(w8, x[t, 0]) + wb, products(r8, h) + rb, h, sigmoid, tanh)
         return h.reshape(1, 1, H)
 
     return lstm if task.cell == "lstm" else gru

@@ -208,7 +208,8 @@ class _Machine:
         self.machine = machine
         self.precision = precision
         self.memory: dict[str, np.ndarray] = {}
-        written = set().union(*_writes_per_nest(machine).values())
+        writes = _writes_per_nest(machine)
+        written = set().union(*writes.values())
         for memory in machine.memories:
             self.memory[memory.name] = self._initial(
                 memory, inputs, weights, memory.name in written)
@@ -225,7 +226,7 @@ class _Machine:
             if isinstance(unit, PCU):
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
-        self.constant = _unwritten_per_nest(machine)
+        self.constant = _unwritten_per_nest(machine, writes)
         """Per nest, the memories no unit of its phase writes (weights, and what an
         earlier phase wrote): a read of one that does not depend on the step gives the
         same values every step, and is made once."""
@@ -288,13 +289,15 @@ def _writes_per_nest(machine: Machine) -> dict[str, set[str]]:
     writes: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
     for unit in machine.units:
         if isinstance(unit, PCU):
-            writes[unit.nest].update(op.param("memory") for op in unit.ops if op.op == "write")
+            writes[unit.nest] |= _memories(unit, "write")
     return writes
 
 
-def _unwritten_per_nest(machine: Machine) -> dict[str, frozenset[str]]:
-    """Per nest, the memories that no unit of a nest sharing a phase with it writes."""
-    writes = _writes_per_nest(machine)
+def _unwritten_per_nest(
+    machine: Machine, writes: Mapping[str, set[str]]
+) -> dict[str, frozenset[str]]:
+    """Per nest, the memories that no unit of a nest sharing a phase with it writes
+    (`writes`: per nest, the memories its units write)."""
     written: dict[str, set[str]] = {nest.id: set() for nest in machine.nests}
     for phase in machine.schedule:
         in_phase = set().union(*(writes[nest] for nest in phase.nests))
@@ -478,8 +481,10 @@ def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]
             g for g, (read, written) in enumerate(accesses)
             if written & (reads | writes) or read & writes
         )])
-        target = next((g for g in range(len(groups) - 1, after - 1, -1)
-                       if _same_configuration(groups[g][0], unit)), None)
+        # a unit taking an index from a stream runs alone: its index arrays differ by unit
+        target = None if _addresses_from_streams(unit) else next(
+            (g for g in range(len(groups) - 1, after - 1, -1)
+             if _same_configuration(groups[g][0], unit)), None)
         if target is None:
             groups.append([])
             accesses.append((set(), set()))
@@ -497,12 +502,11 @@ def _memories(unit: PCU, access: str) -> set[str]:
 
 def _same_configuration(a: PCU, b: PCU) -> bool:
     return (a.role, a.ops, a.emits, a.reduce, bool(a.copies)) == (
-        b.role, b.ops, b.emits, b.reduce, bool(b.copies)) and not _addresses_from_streams(a)
+        b.role, b.ops, b.emits, b.reduce, bool(b.copies))
 
 
 def _addresses_from_streams(unit: PCU) -> bool:
-    """Whether a read or write of the unit takes an index from a stream (such a unit
-    runs alone: its index arrays would differ by unit)."""
+    """Whether a read or write of the unit takes an index from a stream."""
 
     def from_stream(ref: str) -> bool:
         if ref.startswith("in:"):
@@ -972,7 +976,7 @@ class _FoldBank:
         vectors = tuple(vectors[v] for v in self.vector_of)
         if self.vectors_fit is None:
             self.vectors_fit = all(
-                self.sums[n]._layout(m, np.asarray(v)) == "ab"
+                _matrix_layout(self.shape, m, np.asarray(v)) == "ab"
                 for n, (m, v) in enumerate(zip(self.matrices, vectors, strict=True)))
         out = np.empty((len(self.matrices), int(np.prod(self.shape))), dtype=np.float32)
         for (ranges, batched, finite), largest in zip(self.batches, self.largest, strict=True):
@@ -1043,7 +1047,7 @@ class _SumOfProducts:
 
     def __call__(self, a: Any, b: Any) -> np.ndarray:
         if self.layout is None:
-            self.layout = self._layout(np.asarray(a), np.asarray(b))
+            self.layout = _matrix_layout(self.shape, np.asarray(a), np.asarray(b))
         if self.layout:
             matrix, vector = (a, b) if self.layout == "ab" else (b, a)
             if self._finite(matrix) and np.isfinite(vector).all():
@@ -1052,19 +1056,22 @@ class _SumOfProducts:
         values = np.broadcast_to(products, (*self.shape, np.shape(products)[-1]))
         return np.asarray(np.sum(values, axis=-1), dtype=np.float32)
 
-    def _layout(self, a: np.ndarray, b: np.ndarray) -> str:
-        rank = len(self.shape) + 1
-        for matrix, vector, layout in ((a, b, "ab"), (b, a, "ba")):
-            if (matrix.ndim == rank and matrix.shape[:-1] == self.shape
-                    and 1 <= vector.ndim <= rank and matrix.dtype == vector.dtype == np.float32
-                    and vector.size == matrix.shape[-1] == vector.shape[-1]):
-                return layout
-        return ""
-
     def _finite(self, matrix: np.ndarray) -> bool:
         if self.finite is None or self.finite[0] is not matrix:
             self.finite = (matrix, bool(np.isfinite(matrix).all()))
         return self.finite[1]
+
+
+def _matrix_layout(shape: tuple[int, ...], a: np.ndarray, b: np.ndarray) -> str:
+    """"ab" if `a` is a float32 matrix over the space (`shape`) and k and `b` a float32
+    vector over k alone, "ba" the other way round, else "" (no matrix-vector product)."""
+    rank = len(shape) + 1
+    for matrix, vector, layout in ((a, b, "ab"), (b, a, "ba")):
+        if (matrix.ndim == rank and matrix.shape[:-1] == shape
+                and 1 <= vector.ndim <= rank and matrix.dtype == vector.dtype == np.float32
+                and vector.size == matrix.shape[-1] == vector.shape[-1]):
+            return layout
+    return ""
 
 
 def _bounds(array: np.ndarray) -> tuple[int, int] | None:

@@ -49,32 +49,26 @@ def test_the_unchanged_machine_runs() -> None:
     assert all(np.isfinite(value).all() for value in out.values())
 
 
-def test_a_read_out_of_bounds_at_a_later_step_is_caught() -> None:
-    """x is read at the step's row: shifted by one, only the last step is outside."""
-    machine = _with_offsets(_machine(), "read", "x", [1, 0, 0])
+@pytest.mark.parametrize(
+    ("op", "memory", "offsets", "message"),
+    [
+        # x is read at the step's row: shifted by one, only the last step is outside
+        ("read", "x", [1, 0, 0],
+         "a read of memory 'x' is out of bounds in dimension 1 (index 2..2, size 2)"),
+        ("read", "w", [0, 0, 1],
+         "a read of memory 'w' is out of bounds in dimension 3 (index 1..3, size 3)"),
+        ("write", "y", [1, 0, 0, 0],
+         "a write of memory 'y' is out of bounds in dimension 1 (index 2..2, size 2)"),
+    ],
+    ids=["read-at-a-later-step", "read-in-a-steady-index", "write-at-a-later-step"],
+)
+def test_an_access_out_of_bounds_is_caught(
+    op: str, memory: str, offsets: list[int], message: str
+) -> None:
+    machine = _with_offsets(_machine(), op, memory, offsets)
     with pytest.raises(MachineError) as caught:
         run_machine(machine, MODEL.inputs(0))
-    assert caught.value.message == (
-        "a read of memory 'x' is out of bounds in dimension 1 (index 2..2, size 2)"
-    )
-
-
-def test_a_read_out_of_bounds_in_a_steady_index_is_caught() -> None:
-    machine = _with_offsets(_machine(), "read", "w", [0, 0, 1])
-    with pytest.raises(MachineError) as caught:
-        run_machine(machine, MODEL.inputs(0))
-    assert caught.value.message == (
-        "a read of memory 'w' is out of bounds in dimension 3 (index 1..3, size 3)"
-    )
-
-
-def test_a_write_out_of_bounds_at_a_later_step_is_caught() -> None:
-    machine = _with_offsets(_machine(), "write", "y", [1, 0, 0, 0])
-    with pytest.raises(MachineError) as caught:
-        run_machine(machine, MODEL.inputs(0))
-    assert caught.value.message == (
-        "a write of memory 'y' is out of bounds in dimension 1 (index 2..2, size 2)"
-    )
+    assert caught.value.message == message
 
 
 def test_a_read_outside_its_pmus_boxes_is_caught() -> None:
