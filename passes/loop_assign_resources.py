@@ -31,7 +31,6 @@ from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
-    ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
     FloatAttr,
@@ -70,32 +69,6 @@ def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
     while parent is not None:
         yield parent
         parent = parent.parent_op()
-
-
-#: How many times `loop-assign-resources{routable=true}` searches again when the chosen
-#: point does not partition, place and route.
-MAX_ROUTE_RETRIES = 4
-
-
-def _units(results: list[SearchResult]) -> str:
-    """The chosen factors and units, to name a failed point."""
-    factors = " ".join(f"{f.hu}/{f.ru}/{f.rv}" for r in results for f in r.factors)
-    pcus = sum(r.cost.pcus for r in results)
-    pmus = sum(r.cost.pmus for r in results)
-    return f"hu/ru/rv {factors} ({pcus} PCUs, {pmus} PMUs)"
-
-
-def _no_routable_point(reasons: list[str], end: str) -> str:
-    tried = "; ".join(f"point {n + 1}, {reason}" for n, reason in enumerate(reasons))
-    return f"no design point partitions, places and routes ({tried}); then {end}"
-
-
-def _tighter(budget: Budget, results: list[SearchResult]) -> Budget:
-    """90% of the units the failed point used (per time loop), and never more than before."""
-    pcus = max(r.cost.pcus for r in results)
-    pmus = max(r.cost.pmus for r in results)
-    return Budget(min(budget.pcus, max(1, pcus * 9 // 10)),
-                  min(budget.pmus, max(1, pmus * 9 // 10)))
 
 
 def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
@@ -148,10 +121,9 @@ class LoopAssignResourcesPass(ModulePass):
     `resources`), `precision` (a mode of the architecture; empty for its default), `chips`
     (how many chips to split each layer over; 0 for the fewest that keep the weights on
     chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
-    evaluated point to), `routable` (check that the chosen point partitions, places and
-    routes; if not, search again under a budget of 90% of the units the failed point used,
-    at most `MAX_ROUTE_RETRIES` times, and record the retries and why on the module as
-    `rnnc.retries`).
+    evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
+    0 for its share of the chip: the driver tightens them when a point does not partition,
+    place and route, see `rnnc.driver.routable`).
     """
 
     name = "loop-assign-resources"
@@ -161,7 +133,8 @@ class LoopAssignResourcesPass(ModulePass):
     precision: str = ""
     chips: int = 1
     dse_dump: str = ""
-    routable: bool = False
+    max_pcus: int = 0
+    max_pmus: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
@@ -178,36 +151,15 @@ class LoopAssignResourcesPass(ModulePass):
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
-        reasons: list[str] = []
-        while True:
-            results = []
-            for step in _progress(loops):
-                program = time_loop_spec(
-                    module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
-                )
-                try:
-                    result = self._search(program, architecture, budget, dump)
-                except ValueError as error:
-                    if not reasons:
-                        raise
-                    raise ValueError(_no_routable_point(reasons, str(error))) from None
-                nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
-                for nest, factors in zip(nests, result.factors, strict=True):
-                    assign(nest, factors)
-                step.attributes["loop.cost"] = cost_attribute(result)
-                results.append(result)
-            failure = self._spatial_failure(module) if self.routable else None
-            if failure is None:
-                break
-            reasons.append(f"{_units(results)}: {failure}")
-            if len(reasons) > MAX_ROUTE_RETRIES:
-                raise ValueError(_no_routable_point(reasons, "the retries are used up"))
-            budget = _tighter(budget, results)
-        if self.routable:
-            module.attributes["rnnc.retries"] = DictionaryAttr({
-                "retries": IntegerAttr(len(reasons), i64),
-                "reasons": ArrayAttr([StringAttr(reason) for reason in reasons]),
-            })
+        for step in _progress(loops):
+            program = time_loop_spec(
+                module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
+            )
+            result = self._search(program, architecture, budget, dump)
+            nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
+            for nest, factors in zip(nests, result.factors, strict=True):
+                assign(nest, factors)
+            step.attributes["loop.cost"] = cost_attribute(result)
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)
 
@@ -228,24 +180,9 @@ class LoopAssignResourcesPass(ModulePass):
             pcus += int(arrays.pcus[0])
             pmus += int(arrays.other_pmus[0] + arrays.weight_pmus[0])
         left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
-        return Budget(left.pcus // layers, left.pmus // layers)
-
-    def _spatial_failure(self, module: ModuleOp) -> str | None:
-        """Why the module's design point does not partition, place and route (None if it
-        does): the failing pass's message, on a copy of the module."""
-        from rnnc.passes.spatial_partition import SpatialPartitionPass
-        from rnnc.passes.spatial_place import SpatialPlacePass
-        from rnnc.passes.spatial_route import SpatialRoutePass
-
-        trial = module.clone()
-        context = Context()
-        for each in (SpatialPartitionPass(arch=self.arch, precision=self.precision),
-                     SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
-            try:
-                each.apply(context, trial)
-            except PassFailedException as error:
-                return str(error)
-        return None
+        share = Budget(left.pcus // layers, left.pmus // layers)
+        return Budget(min(share.pcus, self.max_pcus or share.pcus),
+                      min(share.pmus, self.max_pmus or share.pmus))
 
     def _search(
         self,

@@ -28,10 +28,14 @@ if TYPE_CHECKING:
     from rnnc.numerics.precision import NumericMode
     from rnnc.target.arch import Architecture
     from rnnc.target.machine import Machine
+    from xdsl.dialects.builtin import ModuleOp
+    from xdsl.passes import ModulePass
 
 #: The passes from the loop level down to a placed, routed and verified spatial design.
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify"
-LOOP_PIPELINE = "rnn-decompose,loop-fuse,loop-assign-resources{routable=true}"
+#: The default pipeline to a configuration; the search's point is searched again until it
+#: partitions, places and routes (`rnnc.driver.routable`).
+CONFIG_PIPELINE = f"rnn-decompose,loop-fuse,loop-assign-resources,{SPATIAL_PIPELINE}"
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:
@@ -45,10 +49,11 @@ def compile_to_config(
     """Run the default pipeline on `args.model`, write the configuration + weights and
     return the configuration.
 
-    `transform(text, args, pipeline, optional)` is the CLI's own (parsing, pass options,
-    plug-ins and diagnostics stay in one place); `optional` are the design options, which
-    each half of the pipeline may leave to the other. The loop level is printed and
-    parsed again between the halves, which also checks its text form is complete."""
+    `transform(text, args, pipeline, optional, after_each=...)` is the CLI's own (parsing,
+    pass options, plug-ins and diagnostics stay in one place); `optional` are the design
+    options the command takes whether or not a pass does. The pipeline runs once over one
+    module; the loop level the search settled on (its weights, its `loop.cost`) is kept as
+    the search leaves it, for the weights and the prediction."""
     from rnnc.backend.predict import routed_prediction
     from rnnc.driver import pipeline
     from rnnc.numerics.precision import FP32, parse_precision
@@ -65,16 +70,21 @@ def compile_to_config(
                          "fit on the chip are streamed from DRAM every step")
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
-                         f"({LOOP_PIPELINE},{SPATIAL_PIPELINE}); drop -p or use --emit=loop")
-    text = pipeline.read_text(args.model)
-    # design options go to whichever half of the pipeline has the pass that takes them
-    loop_module = transform(text, args, LOOP_PIPELINE, optional)
+                         f"({CONFIG_PIPELINE}); drop -p or use --emit=loop")
+    searched: list[ModuleOp] = []
+
+    def keep_loop_level(done: ModulePass, module: ModuleOp) -> None:
+        if done.name == "loop-assign-resources":  # the last search is the one that fits
+            searched[:] = [module.clone()]
+
+    module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional,
+                       after_each=keep_loop_level)
+    (loop_level,) = searched
     # the loop level still has the rnn.weight ops that say what the weight file must hold
-    weights = load_weights(loop_module, args.model)
-    module = transform(pipeline.print_ir(loop_module), args, SPATIAL_PIPELINE, optional)
+    weights = load_weights(loop_level, args.model)
     machine = machine_from_module(module)
     arch = load_architecture(args.arch) if args.arch else load_architecture()
-    prediction = routed_prediction(loop_module, machine, arch)
+    prediction = routed_prediction(loop_level, machine, arch)
     precision = FP32 if machine.precision == "fp32" else parse_precision(
         args.precision or machine.precision)
     return write_config(

@@ -47,7 +47,8 @@ class Compiled:
     """The time loop as the cost model sees it."""
 
 
-def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
+def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str,
+         after_each: pipeline.PassCallback | None = None) -> None:
     import dataclasses
 
     built = pipeline.build_pipeline(spec, pipeline.available_passes())
@@ -57,7 +58,7 @@ def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> 
         passes.append(dataclasses.replace(
             each, **{k: v for k, v in options.items() if k in names}))
     ctx = pipeline.make_context()
-    pipeline.run_pipeline(ctx, module, passes, path)
+    pipeline.run_pipeline(ctx, module, passes, path, after_each)
 
 
 def _cost_attr(cost: Cost) -> DictionaryAttr:
@@ -91,24 +92,29 @@ def compile_at(
         options["precision"] = precision
     front = FRONT if fuse else "rnn-decompose"
     if factors is None:
-        # the search keeps to points that partition, place and route (pnr's option)
-        _run(module, front + ",loop-assign-resources", {**options, "routable": True}, path)
+        # one pipeline: the driver searches again until the point partitions, places and
+        # routes; the loop level it settled on is kept for the cost model
+        searched: list[ModuleOp] = []
+        _run(module, f"{front},loop-assign-resources,{SPATIAL}", options, path,
+             after_each=lambda done, now: searched.append(now.clone())
+             if done.name == "loop-assign-resources" else None)
+        loop_level = searched[-1]
+        (step,) = time_loops(loop_level)
+        program = time_loop_spec(loop_level, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        factors = nest_factors(step)
+        estimate = evaluate(program, factors, arch, precision)
     else:
-        _run(module, front, options, path)
-    (step,) = time_loops(module)
-    program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
-    if factors is not None:
         from rnnc.passes.loop_assign_resources import assign
 
+        _run(module, front, options, path)
+        (step,) = time_loops(module)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)
         estimate = evaluate(program, factors, arch, precision)
         step.attributes["loop.cost"] = _cost_attr(estimate)
-    else:
-        factors = nest_factors(step)
-        estimate = evaluate(program, factors, arch, precision)
-    _run(module, SPATIAL, options, path)
+        _run(module, SPATIAL, options, path)
     machine = machine_from_module(module)
     (hops,) = routed_hops(machine, arch)
     cost = evaluate(program, factors, arch, precision, routed=hops)

@@ -18,6 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 from rnnc.diagnostics import Diagnostic, at_span
+from rnnc.driver import routable
 from rnnc.universe import RNNC_UNIVERSE
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -285,29 +286,53 @@ def run_pipeline(
     """Apply `passes` in order, verifying the IR after each one, so that a pass that leaves
     invalid IR is named as the culprit. Failures are diagnostics at the model file: what
     the pass reported, or for a pass from outside rnnc (upstream xDSL, a plug-in), whatever
-    it raised. `source` locates the ops of the input (or is just the file's name)."""
+    it raised. `source` locates the ops of the input (or is just the file's name).
+
+    A design-space search followed by spatial passes runs until its point partitions,
+    places and routes (`rnnc.driver.routable`)."""
     source_map = source if isinstance(source, SourceMap) else SourceMap(source)
-    for each in passes:
-        try:
-            each.apply(ctx, module)
-        except VerifyException as error:
-            raise Diagnostic(source_map.path, f"pass '{each.name}' failed: {error}") from None
-        except DiagnosticException as error:
-            raise Diagnostic(source_map.path, str(error)) from None
-        except Diagnostic:
-            raise
-        except (Exception, SystemExit) as error:
-            if _is_rnnc_pass(each) and not isinstance(error, SystemExit):
-                raise  # a bug of rnnc's own: an internal error
-            raise Diagnostic(source_map.path, f"pass '{each.name}' failed: "
-                             f"{_describe(error)}") from None
-        try:
-            verify_module(module, source_map)
-        except Diagnostic as error:
-            raise Diagnostic(error.location, f"invalid IR after pass '{each.name}': "
-                             f"{error.message}", error.context) from None
-        if after_each is not None:
-            after_each(each, module)
+    at = routable.search_index(passes)
+
+    def apply(target: ModuleOp, each_of: Sequence[ModulePass]) -> None:
+        for each in each_of:
+            _apply_pass(ctx, target, each, source_map, fitting=at is not None)
+            if after_each is not None:
+                after_each(each, target)
+
+    if at is None:
+        apply(module, passes)
+        return
+    apply(module, passes[:at])
+    try:
+        routable.run_until_it_fits(module, passes[at], passes[at + 1 :], apply)
+    except routable.DoesNotFit as error:
+        raise Diagnostic(source_map.path, str(error)) from None
+
+
+def _apply_pass(ctx: Context, module: ModuleOp, each: ModulePass, source_map: SourceMap, *,
+                fitting: bool) -> None:
+    """Apply one pass and verify the IR after it. With `fitting`, a spatial pass that
+    refuses the design point raises `routable.DoesNotFit` (the search then tries again)."""
+    try:
+        each.apply(ctx, module)
+    except VerifyException as error:
+        raise Diagnostic(source_map.path, f"pass '{each.name}' failed: {error}") from None
+    except DiagnosticException as error:
+        if fitting and each.name in routable.FITTING:
+            raise routable.DoesNotFit(str(error)) from None
+        raise Diagnostic(source_map.path, str(error)) from None
+    except Diagnostic:
+        raise
+    except (Exception, SystemExit) as error:
+        if _is_rnnc_pass(each) and not isinstance(error, SystemExit):
+            raise  # a bug of rnnc's own: an internal error
+        raise Diagnostic(source_map.path, f"pass '{each.name}' failed: "
+                         f"{_describe(error)}") from None
+    try:
+        verify_module(module, source_map)
+    except Diagnostic as error:
+        raise Diagnostic(error.location, f"invalid IR after pass '{each.name}': "
+                         f"{error.message}", error.context) from None
 
 
 def _spec_error(error: ArgSpecParseError) -> str:

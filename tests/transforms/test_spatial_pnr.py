@@ -18,7 +18,7 @@ import pytest
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
 from rnnc.driver.cli import LEVEL_PIPELINES
-from rnnc.passes.loop_assign_resources import MAX_ROUTE_RETRIES
+from rnnc.driver.routable import MAX_ROUTE_RETRIES
 from rnnc.target.arch import load_architecture
 from rnnc.target.checks import check_design
 from rnnc.target.machine import Machine, from_data, machine_from_module, to_data
@@ -94,7 +94,7 @@ def test_each_pass_leaves_a_routed_design_unchanged(spec: str, tmp_path: Path) -
 
 def test_placement_of_a_real_design_is_identical_across_hash_seeds(tmp_path: Path) -> None:
     logical = _compile(EXAMPLES / "lstm-1536-50.mlir",
-                       "rnn-decompose,loop-fuse,loop-assign-resources{routable=true},spatial-partition")
+                       "rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition")
     path = tmp_path / "logical.mlir"
     path.write_text(_text(logical))
     outputs = []

@@ -1,6 +1,7 @@
-"""loop-assign-resources{routable=true}: a point that does not partition, place and route is
-replaced by the best point under 90% of its units, at most MAX_ROUTE_RETRIES times, and the
-retries and their reasons are recorded on the module."""
+"""The driver's routability retry (`rnnc.driver.routable`): when a spatial pass refuses the
+searched point, the search runs again from the loop level under 90% of the units that point
+used, at most MAX_ROUTE_RETRIES times, in the one pipeline over one module, and the retries
+and their reasons are recorded on the module."""
 
 from __future__ import annotations
 
@@ -8,21 +9,20 @@ import re
 from pathlib import Path
 
 import pytest
+from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
-from rnnc.passes.loop_assign_resources import MAX_ROUTE_RETRIES, LoopAssignResourcesPass
+from rnnc.driver.routable import MAX_ROUTE_RETRIES
+from rnnc.passes.spatial_route import SpatialRoutePass
+from rnnc.passes.spatial_verify import SpatialVerifyPass
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 MODEL = Path(__file__).resolve().parents[2] / "examples" / "deepbench" / "lstm-512-25.mlir"
-
-
-def _loop_module() -> ModuleOp:
-    ctx = pipeline.make_context()
-    module, source = pipeline.parse_module(ctx, MODEL.read_text(), str(MODEL))
-    passes = pipeline.build_pipeline("rnn-decompose,loop-fuse", pipeline.available_passes())
-    pipeline.run_pipeline(ctx, module, passes, source)
-    return module
+PIPELINE = ("rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition,spatial-place,"
+            "spatial-route")
 
 
 def _pcus(module: ModuleOp) -> int:
@@ -30,40 +30,81 @@ def _pcus(module: ModuleOp) -> int:
                for op in module.walk() if isinstance(op, loop.SequentialOp))
 
 
-def test_failed_points_are_retried_under_a_tighter_budget(monkeypatch) -> None:
-    failures: list[int] = []
+def _compile(spec: str = PIPELINE) -> tuple[ModuleOp, list[int], list[str]]:
+    """The model through `spec`; the PCUs of each searched point and the passes run."""
+    ctx = pipeline.make_context()
+    module, source = pipeline.parse_module(ctx, MODEL.read_text(), str(MODEL))
+    searched: list[int] = []
+    ran: list[str] = []
 
-    def fail_twice(self, module: ModuleOp) -> str | None:
-        failures.append(_pcus(module))
-        return "spatial-route: cannot route (simulated)" if len(failures) <= 2 else None
+    def watch(done: ModulePass, now: ModuleOp) -> None:
+        ran.append(done.name)
+        if done.name == "loop-assign-resources":
+            searched.append(_pcus(now))
 
-    monkeypatch.setattr(LoopAssignResourcesPass, "_spatial_failure", fail_twice)
-    module = _loop_module()
-    LoopAssignResourcesPass(routable=True).apply(pipeline.make_context(), module)
+    passes = pipeline.build_pipeline(spec, pipeline.available_passes())
+    pipeline.run_pipeline(ctx, module, passes, source, watch)
+    return module, searched, ran
+
+
+def _route_refuses(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+    """spatial-route refuses the first `times` points it is given."""
+    real = SpatialRoutePass.apply
+    calls: list[int] = []
+
+    def refuse(self: SpatialRoutePass, ctx: object, op: ModuleOp) -> None:
+        calls.append(1)
+        if len(calls) <= times:
+            raise PassFailedException("spatial-route: cannot route (simulated)")
+        real(self, ctx, op)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SpatialRoutePass, "apply", refuse)
+
+
+def test_a_refused_point_is_searched_again_under_a_tighter_budget(monkeypatch) -> None:
+    _route_refuses(monkeypatch, 2)
+    module, searched, ran = _compile()
     record = module.attributes["rnnc.retries"].data  # type: ignore[attr-defined]
     assert record["retries"].value.data == 2
     reasons = [reason.data for reason in record["reasons"].data]
     assert all(re.fullmatch(r"hu/ru/rv \d+/\d+/\d+ \(\d+ PCUs, \d+ PMUs\): spatial-route: "
                             r"cannot route \(simulated\)", reason) for reason in reasons)
     # each retry uses at most 90% of the PCUs of the point before
-    assert failures[1] <= failures[0] * 9 // 10 and failures[2] <= failures[1] * 9 // 10
-    assert _pcus(module) == failures[2]
+    assert len(searched) == 3
+    assert searched[1] <= searched[0] * 9 // 10 and searched[2] <= searched[1] * 9 // 10
+    # the front of the pipeline ran once; each point was placed, the third one routed
+    assert ran.count("rnn-decompose") == 1 and ran.count("loop-fuse") == 1
+    assert ran.count("spatial-place") == 3 and ran.count("spatial-route") == 1
+    assert design_of(module) is not None
+
+
+def test_a_point_that_fits_at_once_runs_every_pass_once() -> None:
+    module, _, ran = _compile()
+    assert ran == PIPELINE.split(",")
+    assert module.attributes["rnnc.retries"].data["retries"].value.data == 0  # type: ignore[attr-defined]
 
 
 def test_retries_are_bounded(monkeypatch) -> None:
-    monkeypatch.setattr(LoopAssignResourcesPass, "_spatial_failure",
-                        lambda self, module: "spatial-place: too few PCU sites (simulated)")
-    with pytest.raises(PassFailedException, match=r"no design point partitions, places and "
+    _route_refuses(monkeypatch, MAX_ROUTE_RETRIES + 1)
+    with pytest.raises(Diagnostic, match=r"no design point partitions, places and "
                        r"routes \(point 1, hu/ru/rv .*point 5, .*\); then the retries are used up"):
-        LoopAssignResourcesPass(routable=True).apply(pipeline.make_context(), _loop_module())
+        _compile()
     assert MAX_ROUTE_RETRIES == 4
 
 
-def test_without_the_option_nothing_is_checked_or_recorded(monkeypatch) -> None:
-    def never(self, module: ModuleOp) -> str | None:
-        raise AssertionError("the routability check ran")
-
-    monkeypatch.setattr(LoopAssignResourcesPass, "_spatial_failure", never)
-    module = _loop_module()
-    LoopAssignResourcesPass().apply(pipeline.make_context(), module)
+def test_without_spatial_passes_nothing_is_retried_or_recorded(monkeypatch) -> None:
+    _route_refuses(monkeypatch, 10)
+    module, searched, _ = _compile("rnn-decompose,loop-fuse,loop-assign-resources")
+    assert len(searched) == 1
     assert "rnnc.retries" not in module.attributes
+
+
+def test_a_failure_that_is_not_about_fitting_is_reported_at_once(monkeypatch) -> None:
+    def broken(self: SpatialVerifyPass, ctx: object, op: ModuleOp) -> None:
+        raise PassFailedException("spatial-verify: a bug (simulated)")
+
+    monkeypatch.setattr(SpatialVerifyPass, "apply", broken)
+    with pytest.raises(Diagnostic) as error:
+        _compile(PIPELINE + ",spatial-verify")
+    assert (error.value.location, error.value.message) == (
+        str(MODEL), "spatial-verify: a bug (simulated)")

@@ -11,12 +11,12 @@ before: `search` compiles the model to resource-assigned loops (decompose, fuse 
 pipeline is `decomposed`, then loop-assign-resources with the point's architecture,
 precision, objective and chips) and reads the chosen design, units, predicted latency and
 bound off the IR's `loop.cost` attributes. `config` runs the whole default pipeline of
-`rnnc model.mlir -o config.json` (the point's loop pipeline with a routable design, then
-partition, place, route, verify) and reads the design, the units placed and the prediction
-off the written config.json. `sim` runs that config in the config simulator on random inputs
-and adds the simulated cycles and latency. The weights (config, sim) and inputs (sim) are
-random with a fixed seed: the rows are reproducible, and a file model's weight file need not
-travel to the worker.
+`rnnc model.mlir -o config.json` (the point's loop pipeline, then partition, place, route,
+verify, the search run again while its point does not fit) and reads the design, the units
+placed and the prediction off the written config.json. `sim` runs that config in the config
+simulator on random inputs and adds the simulated cycles and latency. The weights (config,
+sim) and inputs (sim) are random with a fixed seed: the rows are reproducible, and a file
+model's weight file need not travel to the worker.
 """
 
 from __future__ import annotations
@@ -210,9 +210,9 @@ def _write_config(point: Point, arch: Architecture, folder: Path) -> Path:
         model=str(model_file), output=str(folder / "config.json"), arch=str(arch_file),
         precision=point.precision, chips=point.chips, passes=None,
     )
-    options = _options(point, arch_file) | {"routable": True}
     try:
-        backend_commands.compile_to_config(args, _transform(point, options), frozenset())
+        backend_commands.compile_to_config(
+            args, _transform(point, _options(point, arch_file)), frozenset())
     except Diagnostic as error:
         message = error.message.replace(str(arch_file), arch.name)
         raise _Failed(FAILED, message.replace(str(folder) + "/", "")) from None
@@ -220,17 +220,18 @@ def _write_config(point: Point, arch: Architecture, folder: Path) -> Path:
 
 
 def _transform(point: Point, options: dict[str, Any]) -> Callable[..., ModuleOp]:
-    """The `transform` `compile_to_config` runs each half of its pipeline with: the point's
-    design options on every pass that takes them, and the point's loop pipeline (fused or
-    not) in place of the command line's."""
+    """The `transform` `compile_to_config` runs its pipeline with: the point's design
+    options on every pass that takes them, and the point's loop pipeline (fused or not) in
+    place of the command line's."""
     from rnnc.driver import backend_commands, pipeline
 
-    def transform(text: str, args: argparse.Namespace, spec: str, _: frozenset[str]) -> ModuleOp:
-        if spec == backend_commands.LOOP_PIPELINE:
-            spec = PIPELINES[point.pipeline]
+    spec = f"{PIPELINES[point.pipeline]},{backend_commands.SPATIAL_PIPELINE}"
+
+    def transform(text: str, args: argparse.Namespace, _spec: str, _: frozenset[str], *,
+                  after_each: pipeline.PassCallback) -> ModuleOp:
         ctx = pipeline.make_context()
         module, source_map = pipeline.parse_module(ctx, text, args.model)
-        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map)
+        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map, after_each)
         return module
 
     return transform

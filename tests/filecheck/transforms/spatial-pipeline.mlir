@@ -1,6 +1,7 @@
 // The default spatial pipeline (--emit=spatial: rnn-decompose, loop-fuse,
-// loop-assign-resources{routable=true}, spatial-partition, spatial-place, spatial-route,
-// spatial-verify) hands back a placed and routed design, records the search's retries,
+// loop-assign-resources, spatial-partition, spatial-place, spatial-route, spatial-verify,
+// the search run again by the driver while its point does not fit) hands back a placed and
+// routed design, records the search's retries,
 // and --stats reports its units, ports, links and longest route.
 // RUN: rnnc gen lstm 32 2 -o %t.mlir
 // RUN: rnnc %t.mlir --emit=spatial > %t.spatial
