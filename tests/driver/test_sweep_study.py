@@ -160,3 +160,20 @@ def test_the_levels_a_study_may_ask_for_are_the_levels_a_point_runs() -> None:
 
     schema = json.loads(SCHEMA_PATH.read_text())
     assert tuple(LEVELS) == RUN_LEVELS == tuple(schema["properties"]["run"]["enum"])
+
+
+def test_the_study_format_documents_every_field_of_the_schema() -> None:
+    """docs/study-format.md names every property of the study schema, at every level."""
+    from rnnc.driver.sweep.study import SCHEMA_PATH
+
+    doc = (Path(__file__).parents[2] / "docs" / "study-format.md").read_text()
+
+    def properties(schema: dict[str, object]) -> set[str]:
+        names: set[str] = set()
+        for name, sub in schema.get("properties", {}).items():  # type: ignore[attr-defined]
+            names |= {name, *properties(sub), *properties(sub.get("items", {}))}
+        return names
+
+    names = properties(json.loads(SCHEMA_PATH.read_text()))
+    assert {"models", "gen", "hidden", "fit_grid", "run"} <= names
+    assert sorted(name for name in names if f"`{name}`" not in doc) == []
