@@ -9,6 +9,7 @@ PMUs.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -185,21 +186,25 @@ run: sim
 
 
 def test_ctrl_c_stops_running_points_at_once_and_keeps_the_finished(tmp_path: Path) -> None:
-    """SIGINT (as Ctrl-C) to a real `rnnc sweep` on two workers once the small GRU is
-    cached, while the LSTM-2048 runs: the sweep exits within seconds (it does not wait for
-    the LSTM), says what it kept, writes no table, and a rerun finds what it kept."""
+    """Ctrl-C (SIGINT to the process group) in a real `rnnc sweep` on two workers once the
+    small GRU is cached, while the LSTM-2048 runs: the sweep exits within seconds (it does
+    not wait for the LSTM), says what it kept, writes no table, and a rerun finds what it
+    kept."""
     study_path = _study(tmp_path, INTERRUPTED_STUDY)
     cache, output = tmp_path / "cache", tmp_path / "out.csv"
     # rnnc's entry point with Python's SIGINT handler installed even where this test runs
     # with SIGINT ignored (as a background job), which the child would inherit
     command = [sys.executable, "-c", _INTERRUPTIBLE_RNNC, "sweep", study_path,
                "-o", str(output), "--workers", "2", "--cache", str(cache)]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # in a process group of its own, which gets the SIGINT as a terminal's Ctrl-C would
+    # send it: to the sweep, its fork server and its workers
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     deadline = time.monotonic() + 120
     while not list(cache.rglob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert process.poll() is None, "the sweep finished before it could be interrupted"
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)
     sent = time.monotonic()
     _, stderr = process.communicate(timeout=120)
     assert time.monotonic() - sent < 5, stderr
