@@ -112,9 +112,9 @@ def render(
 
 
 def _draw_chip(ax: Any, config: Mapping[str, Any], chip_index: int) -> None:
-    """The grid, its units (shape: kind, fill: role, outline: nest) and the routes."""
+    """The grid, its units (shape: kind, fill: role, outline: nest), the routes and the
+    legend of all three."""
     from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
 
     arch = config["arch"]["description"]
     rows, cols = arch["grid"]["rows"], arch["grid"]["cols"]
@@ -143,29 +143,38 @@ def _draw_chip(ax: Any, config: Mapping[str, Any], chip_index: int) -> None:
                                          linewidths=1.0, alpha=0.45, zorder=3))
     _frame(ax, rows, cols)
     ax.set_title(_title(config, chip_index, chip))
+    used = {unit.get("nest") for unit in chip["units"]}
+    ax.legend(handles=_legend_handles(config, chip, role_colour,
+                                      {n: c for n, c in nest_colour.items() if n in used}),
+              loc="upper left", bbox_to_anchor=(0, -0.01), ncol=5, fontsize=7, frameon=False,
+              title="kind (shape), role (fill), nest (outline), routes", title_fontsize=7)
+
+
+def _legend_handles(
+    config: Mapping[str, Any], chip: Mapping[str, Any], role_colour: Mapping[str, str],
+    nest_colour: Mapping[str, str],
+) -> list[Any]:
+    """The kinds by shape, the roles by fill (in their kind's shape), the nests by outline
+    (with the phase of the schedule they run in), and the networks' routes."""
+    from matplotlib.lines import Line2D
+
+    def marker(shape: str, face: str, edge: str, width: float, label: str) -> Any:
+        return Line2D([], [], linestyle="", marker=shape, markersize=8, markerfacecolor=face,
+                      markeredgecolor=edge, markeredgewidth=width, label=label)
 
     kind_of = {unit["role"]: unit["kind"] for unit in chip["units"]}
-    used_nests = [nest for nest in nests if any(u.get("nest") == nest for u in chip["units"])]
     phase = {nest: f"{entry['kind']}, {entry['steps']} step{'s' if entry['steps'] > 1 else ''}"
              for entry in config["program"]["schedule"] for nest in entry["nests"]}
-    handles = [
-        *(Line2D([], [], linestyle="", marker=KIND_MARKERS[kind], markersize=8,
-                 markerfacecolor=KIND_COLOURS[kind], markeredgecolor="black",
-                 markeredgewidth=0.4, label=KIND_NAMES[kind]) for kind in KIND_MARKERS),
-        *(Line2D([], [], linestyle="", marker=KIND_MARKERS[kind_of[role]], markersize=8,
-                 markerfacecolor=role_colour[role], markeredgecolor="black",
-                 markeredgewidth=0.4, label=role) for role in roles),
-        *(Line2D([], [], linestyle="", marker="s", markersize=8, markerfacecolor="white",
-                 markeredgecolor=nest_colour[nest], markeredgewidth=1.6,
-                 label=f"nest {nest} ({phase.get(nest, 'not scheduled')})")
-          for nest in used_nests),
-        Line2D([], [], linestyle="", marker="s", markersize=8, markerfacecolor="white",
-               markeredgecolor="black", markeredgewidth=0.4, label="no nest (shared)"),
+    return [
+        *(marker(KIND_MARKERS[kind], KIND_COLOURS[kind], "black", 0.4, KIND_NAMES[kind])
+          for kind in KIND_MARKERS),
+        *(marker(KIND_MARKERS[kind_of[role]], colour, "black", 0.4, role)
+          for role, colour in role_colour.items()),
+        *(marker("s", "white", colour, 1.6, f"nest {nest} ({phase.get(nest, 'not scheduled')})")
+          for nest, colour in nest_colour.items()),
+        marker("s", "white", "black", 0.4, "no nest (shared)"),
         *(Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in NETWORKS),
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.01), ncol=5,
-              fontsize=7, frameon=False, title="kind (shape), role (fill), nest (outline), "
-              "routes", title_fontsize=7)
 
 
 def _unit_patch(kind: str, row: int, col: int, radius: float, **style: Any) -> Any:
