@@ -38,7 +38,7 @@ IMAGE_FORMATS = (".png", ".svg")
 Row = dict[str, Any]
 
 #: Columns that are not varied architecture fields.
-_FIXED = {*table.POINT_FIELDS, *table.SETTING_FIELDS, *RESULT_FIELDS}
+_FIXED = dict.fromkeys([*table.POINT_FIELDS, *table.SETTING_FIELDS, *RESULT_FIELDS])
 #: Columns whose values tell rows of one model apart, besides the varied fields.
 _SETTINGS = ("pipeline", "precision", "objective", "chips")
 _MARKERS = {"fused": "o", "decomposed": "X"}
@@ -57,7 +57,7 @@ def plot(
     for output in outputs:
         if Path(output).suffix not in IMAGE_FORMATS:
             raise Diagnostic(output, f"expected a .png or .svg file, got '{Path(output).suffix}'")
-    rows = _filter(table.read(results), where, results)
+    rows = _filter(_checked(table.read(results), results), where, results)
     with Outputs() as files:  # every picture or none
         for output in outputs:
             files.reserve(output)
@@ -138,6 +138,18 @@ def _natural(text: str) -> tuple[int, float, str]:
         return (0, float(text), text)
     except ValueError:
         return (1, 0.0, text)
+
+
+def _checked(rows: list[Row], source: str) -> list[Row]:
+    """The rows of a table that has every column `rnnc sweep` writes but the varied ones
+    (a table edited by hand, or another program's, is refused by the column it lacks)."""
+    if rows:
+        missing = [name for name in _FIXED if name not in rows[0]]
+        if missing:
+            raise Diagnostic(source, f"not a results table of rnnc sweep: no column "
+                             f"'{missing[0]}'" + (f" (nor {len(missing) - 1} other columns)"
+                                                  if len(missing) > 1 else ""))
+    return rows
 
 
 def _matches(cell: Any, text: str) -> bool:

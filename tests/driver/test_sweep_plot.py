@@ -136,6 +136,17 @@ def test_misuse_is_one_diagnostic(
     assert list(workdir.iterdir()) == []
 
 
+def test_a_table_without_a_column_of_rnnc_sweep_is_refused(
+    results: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{k: v for k, v in row.items() if k != "status"} for row in table.read(str(results))]
+    table.write("edited.csv", rows, {name: type(None) for name in rows[0]})
+    assert cli.main(["plot", "edited.csv", "--kind", "pareto", "-o", "p.png"]) == 1
+    assert capsys.readouterr().err == (
+        "edited.csv: error: not a results table of rnnc sweep: no column 'status'\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["edited.csv"]
+
+
 def test_results_that_are_not_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'rnnc[sweep]')")
     bogus = tmp_path / "r.parquet"

@@ -92,6 +92,21 @@ def test_bad_study_is_one_diagnostic(
     assert not output.exists() and list(tmp_path.iterdir()) == [study]
 
 
+@pytest.mark.parametrize(("study", "expected"), [
+    ("/dev/zero", "/dev/zero: error: is not a regular file (a device or a pipe), so not a study"),
+    (".", ".: error: is a directory, not a study"),
+    ("none.yaml", "none.yaml: error: no such file"),
+])
+def test_a_study_that_is_not_a_file_is_refused_before_reading_it(
+    study: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sweep", study, "-o", "out.csv", "--no-cache"]) == 1
+    assert capsys.readouterr().err == expected + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_model_file_is_reported_at_the_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 import jsonschema
 import yaml
 from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import check_input_file
 from rnnc.target.arch import (
     ArchitectureError,
     architecture_from_dict,
@@ -44,6 +45,9 @@ SCHEMA_PATH = Path(__file__).parent / "study.schema.json"
 #: How far a point goes, in order: the design-space search, a routed config.json, and
 #: the config simulator's run of it.
 RUN_LEVELS = ("search", "config", "sim")
+
+#: A study is a few kilobytes; this bounds what a wrong path makes us read.
+MAX_STUDY_BYTES = 16 << 20
 
 
 #: Pass pipelines from the rnn level to resource-assigned loops, per study pipeline name.
@@ -196,6 +200,7 @@ def load_study(path: str) -> Study:
 
 
 def _parse(path: str) -> object:
+    check_input_file(path, MAX_STUDY_BYTES, "a study")  # not /dev/zero, nor a folder
     try:
         text = Path(path).read_text()
     except OSError as error:
