@@ -524,16 +524,17 @@ def sweep_main(argv: Sequence[str]) -> int:
     folder = Path(args.cache) if args.cache else cache.default_cache_dir()
     with Outputs() as outputs:
         outputs.reserve(args.output)  # a sweep can be long: know first that it can be written
-        try:
-            outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
-                                      address=args.address,
-                                      cache_dir=None if args.no_cache else folder,
-                                      max_points=args.max_points)
-        except KeyboardInterrupt:
-            sys.stderr.write("rnnc sweep: interrupted; finished points are cached: run the "
-                             "sweep again to resume\n")
-            return 130
+        outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
+                                  address=args.address,
+                                  cache_dir=None if args.no_cache else folder,
+                                  max_points=args.max_points)
+        if outcome.interrupted:
+            kept = "nothing kept (--no-cache)" if args.no_cache else "finished points are cached"
+            sys.stderr.write(f"rnnc sweep: interrupted; {kept}\n")
         sys.stderr.write(f"rnnc sweep: {outcome.summary()}\n")
+        sys.stderr.writelines(f"  {line}\n" for line in outcome.failure_lines(study))
+        if outcome.interrupted:
+            return 130
         if outcome.rows is None:
             return 0
         outputs.write(args.output, table.writer(args.output, outcome.rows, outcome.columns))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ IMAGE_FORMATS = (".png", ".svg")
 Row = dict[str, Any]
 
 #: Columns that are not varied architecture fields.
-_FIXED = {*table.POINT_FIELDS, *table.SETTING_FIELDS, *RESULT_FIELDS}
+_FIXED = dict.fromkeys([*table.POINT_FIELDS, *table.SETTING_FIELDS, *RESULT_FIELDS])
 #: Columns whose values tell rows of one model apart, besides the varied fields.
 _SETTINGS = ("pipeline", "precision", "objective", "chips")
 _MARKERS = {"fused": "o", "decomposed": "X"}
@@ -57,31 +57,36 @@ def plot(
     for output in outputs:
         if Path(output).suffix not in IMAGE_FORMATS:
             raise Diagnostic(output, f"expected a .png or .svg file, got '{Path(output).suffix}'")
-    rows = _filter(table.read(results), where, results)
-    title = Path(results).stem
-    draw = {
-        "pareto": lambda figure: _pareto(figure, rows, x, title),
-        "speedup": lambda figure: _speedup(figure, rows, title),
-        "heatmap": lambda figure: _heatmap(figure, rows, axes, title),
-    }[kind]
+    rows = _filter(_checked(table.read(results), results), where, results)
     with Outputs() as files:  # every picture or none
         for output in outputs:
             files.reserve(output)
         for output in outputs:
-            figure = _figure()  # one each: a layout done for one format shifts another's
-            draw(figure)
+            # one figure each: a layout done for one format shifts another's
+            figure = draw(kind, rows, Path(results).stem, x=x, axes=axes)
             files.write(output, _saver(figure, output))
         files.commit()
 
 
-def _figure() -> Any:
+def draw(
+    kind: str, rows: list[Row], title: str, *, x: str = "pcus", axes: Sequence[str] | None = None
+) -> Any:
+    """The matplotlib figure of `kind` for the (filtered) rows; nothing to plot in them is a
+    `Diagnostic`."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise Diagnostic(
             "rnnc plot", "needs matplotlib (pip install matplotlib)"
         ) from None
-    return Figure(layout="constrained")
+    figure = Figure(layout="constrained")
+    if kind == "pareto":
+        _pareto(figure, rows, x, title)
+    elif kind == "speedup":
+        _speedup(figure, rows, title)
+    else:
+        _heatmap(figure, rows, axes, title)
+    return figure
 
 
 def _saver(figure: Any, output: str) -> Callable[[Path], None]:
@@ -102,14 +107,48 @@ def _saver(figure: Any, output: str) -> Callable[[Path], None]:
 
 
 def _filter(rows: list[Row], where: Sequence[str], source: str) -> list[Row]:
-    for clause in where:
+    """The rows that match every `COLUMN=VALUE` clause. A clause that no row matches is an
+    error naming the column and the values it has (a typo, not an empty picture)."""
+    for index, clause in enumerate(where):
         column, sep, value = clause.partition("=")
         if not sep:
             raise Diagnostic("--where", f"expected COLUMN=VALUE, got '{clause}'")
         if rows and column not in rows[0]:
             raise Diagnostic("--where", f"no column '{column}' in {source} "
                              f"(columns: {', '.join(rows[0])})")
-        rows = [r for r in rows if _matches(r[column], value)]
+        kept = [r for r in rows if _matches(r[column], value)]
+        if rows and not kept:
+            earlier = " left by the earlier --where" if index else ""
+            raise Diagnostic("--where", f"no row{earlier} has {column}={value} (the values of "
+                             f"{column}: {_values(r[column] for r in rows)})")
+        rows = kept
+    return rows
+
+
+def _values(cells: Iterable[Any], shown: int = 12) -> str:
+    """The distinct values of a column, in order, the first `shown` of them."""
+    distinct = sorted({"" if c is None else str(c) for c in cells}, key=_natural)
+    text = ", ".join(value or "(empty)" for value in distinct[:shown])
+    return text + f", ... ({len(distinct)} values)" if len(distinct) > shown else text
+
+
+def _natural(text: str) -> tuple[int, float, str]:
+    """Numbers by value before text, text alphabetically."""
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _checked(rows: list[Row], source: str) -> list[Row]:
+    """The rows of a table that has every column `rnnc sweep` writes but the varied ones
+    (a table edited by hand, or another program's, is refused by the column it lacks)."""
+    if rows:
+        missing = [name for name in _FIXED if name not in rows[0]]
+        if missing:
+            raise Diagnostic(source, f"not a results table of rnnc sweep: no column "
+                             f"'{missing[0]}'" + (f" (nor {len(missing) - 1} other columns)"
+                                                  if len(missing) > 1 else ""))
     return rows
 
 
@@ -188,15 +227,16 @@ def _pareto(figure: Any, rows: list[Row], x: str, title: str) -> None:
     ax.set_ylabel(f"latency per inference (ms, {source})")
     ax.set_title(f"{title}: latency against {x_label.split(' (')[0]}; lines are Pareto fronts")
     ax.grid(True, which="both", alpha=0.3)
-    legend = ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    ax.add_artist(legend)
-    if len(pipelines) > 1:
-        from matplotlib.lines import Line2D
+    # Legends of the figure beside the axes, which the layout makes room for (a legend
+    # added to the axes as an artist is clipped to them, and vanished out there).
+    figure.legend(*ax.get_legend_handles_labels(), title="model (Pareto front)",
+                  loc="outside right upper", fontsize=8)
+    from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], color="grey", marker=_MARKERS.get(p, "s"), linestyle="",
-                          alpha=0.6, label=p) for p in pipelines]
-        ax.legend(handles=handles, title="pipeline (markers)", loc="lower left",
-                  bbox_to_anchor=(1.01, 0.0), fontsize=8)
+    handles = [Line2D([], [], color="grey", marker=_MARKERS.get(p, "s"), linestyle="",
+                      alpha=0.6, label=p) for p in pipelines]
+    figure.legend(handles=handles, title="every design, by pipeline", loc="outside right lower",
+                  fontsize=8)
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -216,11 +256,25 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
 def _speedup(figure: Any, rows: list[Row], title: str) -> None:
     rows = _ok(rows, "speedup")
     latency, source = _latency(rows)
+    pairs, groups = fusion_speedups(rows, latency), paper_speedups(rows, latency)
+    if not (pairs or groups):
+        raise Diagnostic("rnnc plot", f"nothing to plot (speedup): {_NO_FUSION_PAIR}, and "
+                         f"{_NO_PAPER_TASK}")
     figure.set_size_inches(13, 5.5)
     fusion, paper = figure.subplots(1, 2)
-    _fusion_panel(fusion, rows, latency, source)
-    _paper_panel(paper, rows, latency, source)
+    _fusion_panel(fusion, rows, pairs, source)
+    _paper_panel(paper, groups, source)
     figure.suptitle(f"{title}: speedups ({source})")
+
+
+_NO_FUSION_PAIR = "no model has both a fused and a decomposed point with status ok"
+_NO_PAPER_TASK = f"no fused point of a paper task on its chip ({DEFAULT_ARCHITECTURE})"
+
+
+def _nothing(ax: Any, why: str) -> None:
+    """A panel with nothing to show says why, with no empty axes around it."""
+    ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, wrap=True)
+    ax.set_axis_off()
 
 
 def fusion_speedups(
@@ -262,12 +316,14 @@ def paper_speedups(
     return groups
 
 
-def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
-    pairs = fusion_speedups(rows, latency)
-    models = _models(rows)
+def _fusion_panel(
+    ax: Any, rows: list[Row], pairs: Mapping[str, Mapping[str, float]], source: str
+) -> None:
+    ax.set_title(f"(a) fusion speedup per task ({source})")
     if not pairs:
-        ax.text(0.5, 0.5, "no model with both a fused and a decomposed point",
-                ha="center", va="center", transform=ax.transAxes)
+        _nothing(ax, _NO_FUSION_PAIR)
+        return
+    models = _models(rows)
     width = 0.8 / max(len(pairs), 1)
     for k, ((label, ratios), colour) in enumerate(
         zip(pairs.items(), _colours(len(pairs)), strict=True)
@@ -278,20 +334,22 @@ def _fusion_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sou
     ax.set_yscale("log")
     ax.set_xticks(range(len(models)), models, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("decomposed latency / fused latency (×)")
-    ax.set_title(f"(a) fusion speedup per task ({source})")
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    if len(pairs) > 1:  # below both panels, where it hides no bar
-        ax.figure.legend(*ax.get_legend_handles_labels(), fontsize=7, title="variant (panel a)",
-                         title_fontsize=8, loc="outside lower center", ncols=3)
+    # below both panels, where it hides no bar
+    ax.figure.legend(*ax.get_legend_handles_labels(), fontsize=7, title="variant (panel a)",
+                     title_fontsize=8, loc="outside lower center", ncols=3)
 
 
-def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], source: str) -> None:
-    groups = paper_speedups(rows, latency)
+def _paper_panel(
+    ax: Any, groups: Mapping[str, Sequence[tuple[Row, float]]], source: str
+) -> None:
+    ax.set_title(f"(b) rnnc ({source}) over the paper's published\nPlasticine latency, "
+                 f"on {DEFAULT_ARCHITECTURE} (> 1: rnnc faster)")
+    if not groups:
+        _nothing(ax, _NO_PAPER_TASK)
+        return
     mine = [r for group in groups.values() for r, _ in group]
     models = _models(mine)
-    if not mine:
-        ax.text(0.5, 0.5, f"no fused point of a paper task on its chip ({DEFAULT_ARCHITECTURE})",
-                ha="center", va="center", transform=ax.transAxes)
     width = 0.8 / max(len(groups), 1)
     for k, ((label, group), colour) in enumerate(
         zip(groups.items(), _colours(len(groups)), strict=True)
@@ -309,8 +367,6 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
     ax.set_yscale("log")
     ax.set_xticks(range(len(models)), models, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("paper's Plasticine latency / rnnc latency (×)")
-    ax.set_title(f"(b) rnnc ({source}) over the paper's published\nPlasticine latency, "
-                 f"on {DEFAULT_ARCHITECTURE} (> 1: rnnc faster)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     from matplotlib.patches import Patch
 
@@ -319,8 +375,7 @@ def _paper_panel(ax: Any, rows: list[Row], latency: Callable[[Row], float], sour
     if any(MEMORY_BANDWIDTH in (r["bound"] or "") for r in mine):
         handles.append(Patch(facecolor="grey", hatch="//", edgecolor="white",
                              label="weights streamed from DRAM (do not fit on one chip)"))
-    if len(handles) > 1:
-        ax.legend(handles=handles, fontsize=7, loc="center right")
+    ax.legend(handles=handles, fontsize=7, loc="center right")
 
 
 def _task(row: Row) -> tuple[Any, ...]:
@@ -332,10 +387,13 @@ def _task(row: Row) -> tuple[Any, ...]:
 
 def _heatmap(figure: Any, rows: list[Row], axes: Sequence[str] | None, title: str) -> None:
     fields = varied_fields(rows)
+    if len(fields) < 2:
+        raise Diagnostic("rnnc plot", f"nothing to plot (heatmap): a heatmap needs two varied "
+                         f"architecture fields, the table varies {', '.join(fields) or 'none'}")
     if axes is None:
-        if len(fields) != 2:
+        if len(fields) > 2:
             raise Diagnostic("--axes", f"the table varies {len(fields)} architecture fields "
-                             f"({', '.join(fields) or 'none'}): name the two to plot")
+                             f"({', '.join(fields)}): name the two to plot")
         axes = fields
     for name in axes:
         if name not in fields:
@@ -415,5 +473,5 @@ def _unit_label(field: str) -> str:
     return f"{field} ({unit})" if unit else field
 
 
-__all__ = ["IMAGE_FORMATS", "KINDS", "fusion_speedups", "paper_speedups", "pareto_front", "plot",
-           "varied_fields"]
+__all__ = ["IMAGE_FORMATS", "KINDS", "draw", "fusion_speedups", "paper_speedups", "pareto_front",
+           "plot", "varied_fields"]

@@ -4,13 +4,14 @@ diagnostic."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rnnc.driver import cli
-from rnnc.driver.plot import fusion_speedups, paper_speedups, pareto_front
+from rnnc.driver.plot import draw, fusion_speedups, paper_speedups, pareto_front
 from rnnc.driver.sweep import load_study, run_sweep, table
 from rnnc.target.arch import PAPER_DEEPBENCH
 
@@ -110,8 +111,17 @@ def test_pareto_front() -> None:
          "pcu.count, pmu.count)"),
         (["--kind", "pareto", "--where", "colour=red", "-o", "p.png"],
          "--where: error: no column 'colour' in RESULTS"),
-        (["--kind", "pareto", "--where", "model=none", "-o", "p.png"],
-         "rnnc plot: error: no row with status ok to plot (pareto)"),
+        (["--kind", "pareto", "--where", "pipeline=fusd", "-o", "p.png"],
+         "--where: error: no row has pipeline=fusd (the values of pipeline: decomposed, fused)"),
+        (["--kind", "pareto", "--where", "pipeline=fused", "--where", "pcu.count=100",
+          "-o", "p.png"],
+         "--where: error: no row left by the earlier --where has pcu.count=100 (the values of "
+         "pcu.count: 96, 192)"),
+        (["--kind", "speedup", "--where", "pipeline=fused", "--where", "pcu.count=96",
+          "-o", "s.png", "-o", "s.svg"],
+         "rnnc plot: error: nothing to plot (speedup): no model has both a fused and a "
+         "decomposed point with status ok, and no fused point of a paper task on its chip "
+         "(plasticine-rnn)"),
         (["--kind", "pareto", "-o", "p.pdf"],
          "p.pdf: error: expected a .png or .svg file, got '.pdf'"),
     ],
@@ -126,9 +136,63 @@ def test_misuse_is_one_diagnostic(
     assert list(workdir.iterdir()) == []
 
 
+def test_a_table_without_a_column_of_rnnc_sweep_is_refused(
+    results: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{k: v for k, v in row.items() if k != "status"} for row in table.read(str(results))]
+    table.write("edited.csv", rows, {name: type(None) for name in rows[0]})
+    assert cli.main(["plot", "edited.csv", "--kind", "pareto", "-o", "p.png"]) == 1
+    assert capsys.readouterr().err == (
+        "edited.csv: error: not a results table of rnnc sweep: no column 'status'\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["edited.csv"]
+
+
 def test_results_that_are_not_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'rnnc[sweep]')")
     bogus = tmp_path / "r.parquet"
     bogus.write_text("hello")
     assert cli.main(["plot", str(bogus), "--kind", "pareto", "-o", str(tmp_path / "p.png")]) == 1
     assert capsys.readouterr().err.startswith(f"{bogus}: error: not a results table: ")
+
+
+def test_nothing_ok_to_plot_is_a_diagnostic(
+    results: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = table.read(str(results))
+    failed = [{**row, "status": "failed"} for row in rows]
+    table.write("failed.csv", failed, {name: type(None) for name in rows[0]})
+    for kind, where in (("pareto", []), ("speedup", []), ("heatmap", ["pipeline=fused"])):
+        argv = [arg for clause in where for arg in ("--where", clause)]
+        assert cli.main(["plot", "failed.csv", "--kind", kind, *argv, "-o", "p.png"]) == 1
+        assert capsys.readouterr().err == (
+            f"rnnc plot: error: no row with status ok to plot ({kind})\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["failed.csv"]
+
+
+@pytest.mark.parametrize(("kind", "where", "titles"), [
+    ("pareto", [], ["model (Pareto front)", "every design, by pipeline"]),
+    ("pareto", ["pipeline=fused"], ["model (Pareto front)", "every design, by pipeline"]),
+    ("speedup", [], ["variant (panel a)", ""]),
+    ("speedup", ["pcu.count=192"], ["variant (panel a)", ""]),
+])
+def test_every_plot_has_its_legend_in_the_picture(
+    kind: str, where: list[str], titles: list[str], results: Path
+) -> None:
+    """Each legend is drawn unclipped, inside the figure: a two-model Pareto plot, with one
+    pipeline or two, says which line is which model; each speedup panel with bars has one."""
+    from matplotlib.legend import Legend
+
+    rows = [r for r in table.read(str(results))
+            if all(str(r[c]) == v for c, v in (w.split("=") for w in where))]
+    figure = draw(kind, rows, "t")
+    figure.savefig(io.BytesIO(), format="png")  # lays the figure out
+    legends = figure.findobj(Legend)
+    assert sorted(legend.get_title().get_text() for legend in legends) == sorted(titles)
+    box = figure.bbox
+    for legend in legends:
+        extent = legend.get_window_extent()
+        assert legend.get_visible() and legend.get_clip_box() is legend.get_clip_path() is None
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 + 1 and extent.y1 <= box.y1 + 1
+    pareto_labels = {t.get_text() for legend in legends for t in legend.get_texts()}
+    if kind == "pareto":
+        assert {"gru-512-1", "gru-32-2"} <= pareto_labels

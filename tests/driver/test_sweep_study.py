@@ -92,6 +92,21 @@ def test_bad_study_is_one_diagnostic(
     assert not output.exists() and list(tmp_path.iterdir()) == [study]
 
 
+@pytest.mark.parametrize(("study", "expected"), [
+    ("/dev/zero", "/dev/zero: error: is not a regular file (a device or a pipe), so not a study"),
+    (".", ".: error: is a directory, not a study"),
+    ("none.yaml", "none.yaml: error: no such file"),
+])
+def test_a_study_that_is_not_a_file_is_refused_before_reading_it(
+    study: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sweep", study, "-o", "out.csv", "--no-cache"]) == 1
+    assert capsys.readouterr().err == expected + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_model_file_is_reported_at_the_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,3 +175,20 @@ def test_the_levels_a_study_may_ask_for_are_the_levels_a_point_runs() -> None:
 
     schema = json.loads(SCHEMA_PATH.read_text())
     assert tuple(LEVELS) == RUN_LEVELS == tuple(schema["properties"]["run"]["enum"])
+
+
+def test_the_study_format_documents_every_field_of_the_schema() -> None:
+    """docs/study-format.md names every property of the study schema, at every level."""
+    from rnnc.driver.sweep.study import SCHEMA_PATH
+
+    doc = (Path(__file__).parents[2] / "docs" / "study-format.md").read_text()
+
+    def properties(schema: dict[str, object]) -> set[str]:
+        names: set[str] = set()
+        for name, sub in schema.get("properties", {}).items():  # type: ignore[attr-defined]
+            names |= {name, *properties(sub), *properties(sub.get("items", {}))}
+        return names
+
+    names = properties(json.loads(SCHEMA_PATH.read_text()))
+    assert {"models", "gen", "hidden", "fit_grid", "run"} <= names
+    assert sorted(name for name in names if f"`{name}`" not in doc) == []

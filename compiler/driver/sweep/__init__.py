@@ -11,7 +11,8 @@ point in the study's order. `run_sweep` ties them together.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,22 +22,31 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rnnc.driver.sweep import engines, table
 from rnnc.driver.sweep.cache import ResultCache, compiler_fingerprint, point_key
-from rnnc.driver.sweep.job import CACHEABLE, ERROR
+from rnnc.driver.sweep.job import CACHEABLE, ERROR, OK
 from rnnc.driver.sweep.study import Point, Study, StudyError, load_study
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a sweep did: its rows (None when it stopped before every point had a result)
-    and how many points it computed, found in the cache, or could not compile."""
+    """What a sweep did: its rows (None when it stopped before every point had a result),
+    how many points it computed or found in the cache, and the points that have a result
+    other than ok (in the study's order)."""
 
     rows: list[dict[str, Any]] | None
     columns: dict[str, type]
     total: int
     computed: int
     cached: int
-    not_ok: int
-    errors: int
+    failures: tuple[tuple[Point, dict[str, Any]], ...]
+    interrupted: bool = False
+
+    @property
+    def not_ok(self) -> int:
+        return len(self.failures)
+
+    @property
+    def errors(self) -> int:
+        return sum(result["status"] == ERROR for _, result in self.failures)
 
     def summary(self) -> str:
         missing = self.total - self.computed - self.cached
@@ -47,6 +57,11 @@ class Outcome:
         if missing:
             text += f"; {missing} still to compute: run the sweep again to resume"
         return text
+
+    def failure_lines(self, study: Study) -> list[str]:
+        """One line per point that is not ok: the point, its status and its reason."""
+        return [f"{study.describe(point)}: {result['status']}: {result['reason']}"
+                for point, result in self.failures]
 
 
 def run_sweep(
@@ -61,7 +76,11 @@ def run_sweep(
 ) -> Outcome:
     """Compute the study's points that the cache does not hold (at most `max_points` of
     them), cache each result as it arrives, and return the table's rows once every point
-    has one. Identical rows (but for compile seconds) whatever `engine` and `workers`."""
+    has one. Identical rows (but for compile seconds) whatever `engine` and `workers`.
+
+    With `progress`, a bar on a terminal, else one line per finished point on stderr.
+    An interruption (Ctrl-C) stops the running points at once; the outcome then counts the
+    points that finished (all of them cached) and says it was interrupted."""
     workers = workers or os.cpu_count() or 1
     fingerprint = compiler_fingerprint()
     results_cache = ResultCache(cache_dir)
@@ -75,42 +94,68 @@ def run_sweep(
     todo = [point for point in study.points if point.index not in results]
     if max_points is not None:
         todo = todo[:max_points]
-    errors = 0
+    interrupted = False
 
-    with _progress_bar(len(todo), progress) as advance:
+    with _progress(study, len(todo), cached, progress) as advance:
 
         def on_result(point: Point, result: dict[str, Any]) -> None:
-            nonlocal errors
             if result["status"] in CACHEABLE:
                 results_cache.put(keys[point.index], result)
-            errors += result["status"] == ERROR
             results[point.index] = result
-            advance()
+            advance(point, result)
 
-        if todo and engine == "ray":
-            engines.run_ray(todo, workers, address, on_result)
-        elif todo:
-            engines.run_local(todo, workers, on_result)
+        try:
+            if todo and engine == "ray":
+                engines.run_ray(todo, workers, address, on_result)
+            elif todo:
+                engines.run_local(todo, workers, on_result)
+        except KeyboardInterrupt:
+            interrupted = True
 
     cols = table.columns(study)
     complete = len(results) == len(study.points)
     rows = [table.row(p, results[p.index], cols) for p in study.points] if complete else None
-    not_ok = sum(result["status"] != "ok" for result in results.values())
-    return Outcome(rows, cols, len(study.points), len(results) - cached, cached, not_ok, errors)
+    failures = tuple((point, results[point.index]) for point in study.points
+                     if point.index in results and results[point.index]["status"] != OK)
+    return Outcome(rows, cols, len(study.points), len(results) - cached, cached, failures,
+                   interrupted)
+
+
+Advance = Callable[[Point, dict[str, Any]], None]
 
 
 @contextmanager
-def _progress_bar(total: int, wanted: bool) -> Iterator[Any]:
-    """A progress bar on stderr, only on an interactive terminal (never in a pipe or a
-    log, which stay byte-for-byte reproducible)."""
+def _progress(study: Study, total: int, cached: int, wanted: bool) -> Iterator[Advance]:
+    """What reports each finished point on stderr: a progress bar on an interactive
+    terminal; elsewhere (a pipe, a log) a line saying what is to be done and one plain line
+    per finished point with its status, with nothing measured in them (a log of one worker
+    is the same bytes each time)."""
     console = Console(stderr=True)
-    if not (wanted and console.is_terminal and total):
-        yield lambda: None
-        return
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("compiling points", total=total)
-        yield lambda: bar.advance(task)
+    if not (wanted and total):
+        yield lambda point, result: None
+    elif console.is_terminal:
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("compiling points", total=total)
+            yield lambda point, result: bar.advance(task)
+    else:
+        _line(f"rnnc sweep: computing {total} of {len(study.points)} points ({cached} from "
+              "the cache)")
+        finished = 0
+        width = len(str(total))
+
+        def advance(point: Point, result: dict[str, Any]) -> None:
+            nonlocal finished
+            finished += 1
+            _line(f"[{finished:>{width}}/{total}] {study.describe(point)}: {result['status']}")
+
+        yield advance
+
+
+def _line(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 __all__ = ["Outcome", "Study", "StudyError", "load_study", "run_sweep"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -27,23 +28,42 @@ OnResult = Callable[[Point, dict[str, Any]], None]
 def run_local(points: Sequence[Point], workers: int, on_result: OnResult) -> None:
     """A pool of `workers` processes. They start from a fork server that has imported the
     compiler once (so each worker starts warm, and no thread of the parent, such as the
-    progress bar's, is forked). One worker is this process itself: no pool to start."""
+    progress bar's, is forked). One worker is this process itself: no pool to start.
+
+    An interruption (Ctrl-C) stops the running points at once: the workers ignore SIGINT
+    (a terminal sends it to them too, and a worker must not die half-way through handing
+    back a result) and this process terminates them; the points finished before it have
+    been handed to `on_result` already."""
     if workers == 1:
         for point in points:
             on_result(point, run_point(point))
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["rnnc.driver.sweep.job"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_ignore_interrupts)
     try:
         pending = {pool.submit(run_point, point): point for point in points}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 on_result(pending.pop(future), future.result())
+    except BaseException:
+        _terminate(pool)
+        raise
     finally:
-        # On an interruption, drop the points not started; finished ones are cached.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker of `pool` now, whatever it is computing. The executor has no
+    public way to do this before Python 3.14 (`terminate_workers`): its `_processes`."""
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def run_ray(

@@ -98,8 +98,6 @@ def run_point(point: Point) -> dict[str, Any]:
 
 
 def _architecture(point: Point) -> Architecture:
-    if point.arch.problem is not None:
-        raise _Failed(INVALID_ARCH, point.arch.problem)
     try:
         return architecture_from_dict(point.arch.data(), point.arch.base)
     except ArchitectureError as error:

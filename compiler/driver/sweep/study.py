@@ -3,10 +3,13 @@
 A study (YAML or JSON) names models, architectures with parameter grids applied on top,
 pipelines, precision modes, objectives, chip counts and how far each point goes
 (`run`). It is checked against `study.schema.json` and then for what the schema cannot
-state (one model source per entry, grid fields that exist in the architecture, files that
-exist); every problem is one `StudyError` naming the study file and the field. A grid
-value that makes an architecture invalid is *not* a study error: that point becomes a row
-with status `invalid-arch` and the architecture checker's reason.
+state (one model source per entry, grid fields that exist in the architecture, grid values
+that fit the grid's layout, files that exist); every problem is one `StudyError` naming the
+study file and the field. Grid values whose units the grid's layout cannot hold (a
+`pcu.count` that is not the tile's PCU sites, or counts `fit_grid` cannot spread over the
+rows) are refused before anything runs, with the `fit_grid` hint: they are a mistake in the
+study, not a design point. Any other grid value that makes an architecture invalid is a
+row with status `invalid-arch` and the architecture checker's reason.
 
 Every combination of model x architecture variant x pipeline x precision x objective x
 chips is one `Point`, numbered in that order (the order of the result table).
@@ -18,6 +21,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,13 +32,22 @@ from typing import Any
 import jsonschema
 import yaml
 from rnnc.diagnostics import Diagnostic
-from rnnc.target.arch import load_architecture, schema_problem
+from rnnc.driver.io import check_input_file
+from rnnc.target.arch import (
+    ArchitectureError,
+    architecture_from_dict,
+    load_architecture,
+    schema_problem,
+)
 
 SCHEMA_PATH = Path(__file__).parent / "study.schema.json"
 
 #: How far a point goes, in order: the design-space search, a routed config.json, and
 #: the config simulator's run of it.
 RUN_LEVELS = ("search", "config", "sim")
+
+#: A study is a few kilobytes; this bounds what a wrong path makes us read.
+MAX_STUDY_BYTES = 16 << 20
 
 
 #: Pass pipelines from the rnn level to resource-assigned loops, per study pipeline name.
@@ -51,6 +64,13 @@ _DEFAULTS: dict[str, Any] = {
     "run": "search",
 }
 
+#: The point settings, in the order of `Point`'s fields, by the study field listing them.
+_SETTINGS = {
+    "pipeline": "pipelines",
+    "precision": "precisions",
+    "objective": "objectives",
+    "chips": "chips",
+}
 _MODEL_SOURCES = ("file", "csv_row", "gen", "suite")
 _ARCH_SOURCES = ("preset", "file")
 
@@ -99,8 +119,6 @@ class Variant:
     """The architecture description with the grid values applied, as canonical JSON."""
     varied: tuple[tuple[str, Any], ...]
     """(dotted field, value) for each grid field of this entry."""
-    problem: str | None = None
-    """Why the grid values could not be applied (the point becomes an invalid-arch row)."""
 
     def data(self) -> dict[str, Any]:
         return json.loads(self.data_json)
@@ -125,7 +143,6 @@ class Point:
         return {
             "model": self.model.identity(),
             "arch": self.arch.data(),
-            "arch_problem": self.arch.problem,
             "pipeline": PIPELINES[self.pipeline],
             "precision": self.precision,
             "objective": self.objective,
@@ -142,6 +159,16 @@ class Study:
     name: str
     points: tuple[Point, ...]
     varied_fields: tuple[str, ...] = field(default=())
+    varied_settings: tuple[str, ...] = field(default=())
+    """The point settings (pipeline, precision, objective, chips) given more than one value."""
+
+    def describe(self, point: Point) -> str:
+        """How progress lines and the summary name a point: its number, model, architecture
+        with its grid values, and the settings the study varies."""
+        arch = " ".join([point.arch.base, *(f"{name}={json.dumps(value)}"
+                                            for name, value in point.arch.varied)])
+        settings = [str(getattr(point, name)) for name in self.varied_settings]
+        return f"point {point.index} ({', '.join([point.model.label, arch, *settings])})"
 
 
 # ----------------------------------------------------------------------------------------
@@ -164,20 +191,16 @@ def load_study(path: str) -> Study:
         for index, entry in enumerate(data["architectures"])
         for variant in _variants(entry, index, folder, path)
     ]
-    axes = product(
-        models,
-        variants,
-        data.get("pipelines", _DEFAULTS["pipelines"]),
-        data.get("precisions", _DEFAULTS["precisions"]),
-        data.get("objectives", _DEFAULTS["objectives"]),
-        data.get("chips", _DEFAULTS["chips"]),
-    )
+    settings = {name: data.get(key, _DEFAULTS[key]) for name, key in _SETTINGS.items()}
+    axes = product(models, variants, *settings.values())
     points = tuple(Point(index, *axis, run=run) for index, axis in enumerate(axes))
     varied = dict.fromkeys(name for variant in variants for name, _ in variant.varied)
-    return Study(path, data.get("name", Path(path).stem), points, tuple(varied))
+    several = tuple(name for name, values in settings.items() if len(values) > 1)
+    return Study(path, data.get("name", Path(path).stem), points, tuple(varied), several)
 
 
 def _parse(path: str) -> object:
+    check_input_file(path, MAX_STUDY_BYTES, "a study")  # not /dev/zero, nor a folder
     try:
         text = Path(path).read_text()
     except OSError as error:
@@ -303,8 +326,8 @@ def _variants(entry: Mapping[str, Any], index: int, folder: Path, study: str) ->
     fit = entry.get("fit_grid", False)
     for values in product(*grid.values()):
         varied = tuple(zip(grid, values, strict=True))
-        data, problem = _apply(base, varied, fit)
-        yield Variant(entry[source], _canonical(data), varied, problem)
+        data = _apply(base, varied, fit, where, study)
+        yield Variant(entry[source], _canonical(data), varied)
 
 
 def _check_field(base: Mapping[str, Any], dotted: str, where: str, study: str) -> None:
@@ -320,9 +343,17 @@ def _check_field(base: Mapping[str, Any], dotted: str, where: str, study: str) -
         node = node[part]
 
 
+#: The architecture fields that decide which unit sits on which site of the grid.
+_LAYOUT = re.compile(r"field '(grid\.[A-Za-z_.]+|pcu\.count|pmu\.count)'")
+
+
 def _apply(
-    base: Mapping[str, Any], varied: Sequence[tuple[str, Any]], fit: bool
-) -> tuple[dict[str, Any], str | None]:
+    base: Mapping[str, Any], varied: Sequence[tuple[str, Any]], fit: bool, where: str,
+    study: str,
+) -> dict[str, Any]:
+    """The base architecture with one combination of grid values set on it (and its grid
+    laid out anew by `fit_grid` when the entry asks for it). Values the layout cannot hold
+    are a `StudyError` with the hint that fixes them."""
     data = copy.deepcopy(dict(base))
     for dotted, value in varied:
         *parents, leaf = dotted.split(".")
@@ -331,10 +362,37 @@ def _apply(
             node = node[part]
         node[leaf] = value
     names = {name for name, _ in varied}
-    counts_set = names & {"pcu.count", "pmu.count"}
-    if fit and counts_set and not any(name.startswith("grid.") for name in names):
-        return data, fit_grid(data)
-    return data, None
+    sets_grid = any(name.startswith("grid.") for name in names)
+    sets_counts = bool(names & {"pcu.count", "pmu.count"})
+    if not (sets_grid or sets_counts):
+        return data
+    fitted = fit and not sets_grid
+    problem = fit_grid(data) if fitted else _layout_problem(data)
+    if problem is None:
+        return data
+    values = ", ".join(f"{name}={json.dumps(value)}" for name, value in varied
+                       if name.startswith("grid.") or name in ("pcu.count", "pmu.count"))
+    if fitted:
+        hint = (f"with fit_grid, give counts that are multiples of the grid's "
+                f"{data['grid']['rows']} rows")
+    elif sets_grid:
+        hint = ("vary the grid's fields and the unit counts together so that they agree, or "
+                "vary only pcu.count and pmu.count with 'fit_grid: true'")
+    else:
+        hint = (f"add 'fit_grid: true' to {where} to lay the grid out anew for each variant's "
+                "counts")
+    raise StudyError(study, f"field '{where}.grid': {values} does not fit the grid's layout "
+                     f"({problem}): {hint}")
+
+
+def _layout_problem(data: dict[str, Any]) -> str | None:
+    """The architecture checker's complaint about the grid's layout or the unit counts it
+    must hold, if it has one (other problems are left to the point's row)."""
+    try:
+        architecture_from_dict(data)
+    except ArchitectureError as error:
+        return error.message if _LAYOUT.match(error.message) else None
+    return None
 
 
 def fit_grid(data: dict[str, Any]) -> str | None:

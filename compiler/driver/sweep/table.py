@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import write_atomically
+from rnnc.driver.io import check_input_file, write_atomically
 from rnnc.driver.sweep.job import RESULT_FIELDS
 from rnnc.driver.sweep.study import Point, Study
 
 FORMATS = (".parquet", ".csv")
+#: A bound on what `rnnc plot` reads (a million points' rows are a few hundred megabytes).
+MAX_TABLE_BYTES = 4 << 30
 
 #: The columns that describe the point, before the varied architecture fields.
 POINT_FIELDS: dict[str, type] = {
@@ -182,6 +184,7 @@ def read(path: str) -> list[dict[str, Any]]:
     suffix = Path(path).suffix
     if suffix not in FORMATS:
         raise Diagnostic(path, f"expected a .parquet or .csv results file, got '{suffix}'")
+    check_input_file(path, MAX_TABLE_BYTES, "a results table")  # not a pipe read forever
     try:
         if suffix == ".parquet":
             _, parquet = _pyarrow()
