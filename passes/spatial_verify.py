@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnc.dialects.spatial import DesignOp
-from rnnc.target.checks import check_design, format_problems
+from rnnc.target.checks import check_machine, format_problems
 from rnnc.target.design_arch import DesignArchitectureError, design_architecture
 from rnnc.target.machine import machine_from_module
 from xdsl.context import Context
@@ -49,7 +49,7 @@ class SpatialVerifyPass(ModulePass):
             machine = machine_from_module(design)
         except (DesignArchitectureError, ValueError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        problems = check_design(arch, machine.units, machine.streams)
+        problems = check_machine(arch, machine)
         if problems:
             count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
             raise PassFailedException(f"{self.name}: {count}: {format_problems(problems)}")
