@@ -282,12 +282,13 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""
     problems = check_design(arch, machine.units, machine.streams)
     flow = _Flow(machine)
+    held = pmu_bytes(arch, machine)
     for unit in machine.units:
         if unit.kind == "pcu":
             _check_pcu(arch, machine, unit, problems)
             flow.check_pcu(unit, problems)
         elif unit.kind == "pmu":
-            _check_pmu(arch, machine, unit, flow, problems)
+            _check_pmu(arch, unit, held[unit.id], problems)
             flow.check_pmu(unit, problems)
         else:
             flow.check_ag(unit, problems)
@@ -369,55 +370,97 @@ def _check_own_port(arch: Architecture, unit: Any, port: str, field: str,
                                                      f"{network} {direction})", field))
 
 
-def _check_pmu(arch: Architecture, machine: Any, unit: Any, flow: _Flow,
+def _check_pmu(arch: Architecture, unit: Any, held: int | str,
                problems: list[Problem]) -> None:
-    """Banking and buffers are ones a PMU has; the bytes its boxes take (`pmu_bytes`) fit
-    in it and are the bytes the configuration declares."""
+    """Banking and buffers are ones a PMU has; the bytes its boxes take (`held`, from
+    `pmu_bytes`, or why they cannot be computed) fit in it and are the bytes the
+    configuration declares."""
     subject = f"unit '{unit.id}'"
     if unit.banking not in _BANKING:
         problems.append(Problem(subject, f"banking '{unit.banking}' is not one of "
                                          f"{', '.join(_BANKING)}", "banking"))
-    if unit.buffers < 1:
-        problems.append(Problem(subject, f"has {unit.buffers} buffers", "buffers"))
-        return
-    try:
-        held = pmu_bytes(arch, machine, unit, flow.reader_of(unit.id))
-    except ValueError as error:
-        problems.append(Problem(subject, str(error), "boxes"))
+    if isinstance(held, str):
+        problems.append(Problem(subject, held, "boxes"))
         return
     capacity = arch.pmu.capacity_bytes
     if held > capacity:
         problems.append(Problem(subject, f"its boxes take {held} bytes, more than the PMU's "
                                          f"{capacity}", "boxes"))
-    elif not held <= unit.bytes <= capacity:
-        problems.append(Problem(subject, f"declares {unit.bytes} bytes, its boxes take {held}"
-                                         f" (and a PMU holds {capacity})", "bytes"))
+    elif unit.bytes != held:
+        problems.append(Problem(subject, f"declares {unit.bytes} bytes, its boxes take {held}",
+                                "bytes"))
 
 
-def pmu_bytes(arch: Architecture, machine: Any, pmu: Any, reader: Any | None) -> int:
-    """The bytes a PMU's configuration takes, computed from what it holds:
+def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
+    """The bytes each PMU's configuration takes, computed from what it holds (or, for a
+    PMU whose contents make no sense, why not):
 
     * lookup tables (`lut`): entries x one word per table, twice (value and slope) when
       interpolated linearly;
-    * a weight slice read by a map-reduce unit (`reader`): rows of the reader's whole
-      `rv`-word vectors (each reduction's range rounded up to a multiple of `rv`), in the
-      weight format of its holdings; a `fifo` holds `buffers` such rows (streamed from
-      DRAM), another all of them;
+    * a weight slice read by a map-reduce unit: rows of the reader's whole `rv`-word
+      vectors (each reduction's range rounded up to a multiple of `rv`), in the weight
+      format of its holdings. Every copy of a nest is configured alike, so a slice takes
+      the rows of the largest slice its nest's map-reduce units of the same reductions
+      read on the same input; a `fifo` (rows streamed from DRAM) holds `buffers` rows;
     * anything else: `buffers` copies of each box, a word per element (a weight box: an
-      element of its holding's format), one time step's slice of a `per_step` box.
-
-    Raises ValueError when the boxes cannot be what their reader reads."""
+      element of its holding's format), one time step's slice of a `per_step` box."""
     word = arch.pmu.bank_width_bits // 8
-    if pmu.lut:
-        return sum(_table_bytes(table, word) for table in pmu.lut.split(","))
-    widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
-    inits = {memory.name: memory.init for memory in machine.memories}
-    weights = all(inits.get(box.memory, "").startswith("weight:") for box in pmu.boxes)
-    if pmu.boxes and weights and reader is not None and reader.reduce is not None:
-        return _slice_bytes(pmu, reader, widths[0])
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
-    return pmu.buffers * sum(_box_words(box, steps) * width
-                             for box, width in zip(pmu.boxes, widths, strict=True))
+    weights = {m.name for m in machine.memories if m.init.startswith("weight:")}
+    readers = _weight_readers(machine, weights)
+    found: dict[str, int | str] = {}
+    slices: dict[str, tuple[tuple[Any, ...], int]] = {}
+    """weight slice PMU -> (the slices configured alike, bytes of one row)"""
+    largest: dict[tuple[Any, ...], int] = {}
+    for pmu in (u for u in machine.units if u.kind == "pmu"):
+        try:
+            if pmu.buffers < 1:
+                raise ValueError(f"has {pmu.buffers} buffers")
+            if pmu.lut:
+                found[pmu.id] = sum(_table_bytes(table, word) for table in pmu.lut.split(","))
+                continue
+            widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
+            if pmu.id in readers:
+                reader, piece = readers[pmu.id]
+                rows, row = _slice_rows(pmu, reader)
+                key = (reader.nest, reader.reduce.segments, reader.reduce.rv, piece, pmu.banking)
+                largest[key] = max(largest.get(key, 0), rows)
+                slices[pmu.id] = (key, row * widths[0])
+                continue
+            found[pmu.id] = pmu.buffers * sum(
+                _box_words(box, steps) * width for box, width in zip(pmu.boxes, widths,
+                                                                     strict=True))
+        except ValueError as error:
+            found[pmu.id] = str(error)
+    for pmu in (u for u in machine.units if u.id in slices):
+        key, row_bytes = slices[pmu.id]
+        found[pmu.id] = (pmu.buffers if pmu.banking == "fifo" else largest[key]) * row_bytes
+    return found
+
+
+def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
+    """PMU -> (the map-reduce PCU reading its weight slice, which of the PCU's weight
+    inputs it feeds: a slice split by rows over two PMUs is read on `vi0,vi2`)."""
+    units = {unit.id: unit for unit in machine.units}
+    found: dict[str, tuple[Any, int]] = {}
+    for stream in machine.streams:
+        pmu = units.get(stream.source.unit)
+        if pmu is None or pmu.kind != "pmu" or not pmu.boxes or pmu.id in found:
+            continue
+        if not all(box.memory in weights for box in pmu.boxes):
+            continue
+        for sink in stream.sinks:
+            reader = units.get(sink.unit)
+            if reader is None or reader.kind != "pcu" or reader.reduce is None:
+                continue
+            for op in reader.ops:
+                ports = str(op.param("port", "")).split(",")
+                if op.op == "read" and op.param("memory") in weights and sink.port in ports:
+                    found[pmu.id] = (reader, ports.index(sink.port))
+                    break
+            if pmu.id in found:
+                break
+    return found
 
 
 def _table_bytes(table: str, word: int) -> int:
@@ -450,20 +493,21 @@ def _box_words(box: Any, steps: list[int]) -> int:
     return box.elements // step
 
 
-def _slice_bytes(pmu: Any, reader: Any, width: int) -> int:
+def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
+    """(rows, padded row length in elements) of a weight slice: its boxes hold rows of the
+    reductions its reader folds (`segments`), each padded to whole `rv`-word vectors."""
     ranges: dict[str, list[int]] = {}
     for segment in reader.reduce.segments:
         if segment.start < segment.stop:
             ranges.setdefault(segment.reduction, []).extend((segment.start, segment.stop))
     length = sum(max(r) - min(r) for r in ranges.values())
-    rv = reader.reduce.rv
+    rv = max(reader.reduce.rv, 1)
     padded = sum(-(-(max(r) - min(r)) // rv) * rv for r in ranges.values())
     elements = sum(box.elements for box in pmu.boxes)
     if length == 0 or elements % length:
         raise ValueError(f"holds {elements} weights, not rows of the {length} reduction "
-                         f"indices of its reader '{reader.id}'")
-    rows = pmu.buffers if pmu.banking == "fifo" else elements // length
-    return rows * padded * width
+                         f"indices its reader '{reader.id}' folds")
+    return elements // length, padded
 
 
 class _Flow:
@@ -522,15 +566,6 @@ class _Flow:
         if unit.kind == "ag":
             return memory == unit.memory or any(box.memory == memory for box in unit.boxes)
         return memory in unit.memories
-
-    def reader_of(self, pmu: str) -> Any | None:
-        """The first map-reduce PCU a PMU feeds (whose vectors lay out a weight slice)."""
-        for stream in self.sent.get(pmu, ()):
-            for sink in stream.sinks:
-                unit = self.units.get(sink.unit)
-                if unit is not None and unit.kind == "pcu" and unit.reduce is not None:
-                    return unit
-        return None
 
     def check_pcu(self, unit: Any, problems: list[Problem]) -> None:
         subject = f"unit '{unit.id}'"

@@ -166,7 +166,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0 paths [(0, 6)]
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 1 problem: unit 'h_0' field 'bytes': declares 90000 bytes, its boxes take 128 (and a PMU holds 86016)
+// ERR: error: spatial-verify: 1 problem: unit 'h_0' field 'bytes': declares 90000 bytes, its boxes take 128
 
 // -----
 
