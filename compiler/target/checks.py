@@ -282,13 +282,13 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""
     problems = check_design(arch, machine.units, machine.streams)
     flow = _Flow(machine)
-    held = pmu_bytes(arch, machine)
+    held, alike = pmu_bytes(arch, machine)
     for unit in machine.units:
         if unit.kind == "pcu":
             _check_pcu(arch, machine, unit, problems)
             flow.check_pcu(unit, problems)
         elif unit.kind == "pmu":
-            _check_pmu(arch, unit, held[unit.id], problems)
+            _check_pmu(arch, unit, held[unit.id], alike.get(unit.id), problems)
             flow.check_pmu(unit, problems)
         else:
             flow.check_ag(unit, problems)
@@ -370,11 +370,11 @@ def _check_own_port(arch: Architecture, unit: Any, port: str, field: str,
                                                      f"{network} {direction})", field))
 
 
-def _check_pmu(arch: Architecture, unit: Any, held: int | str,
+def _check_pmu(arch: Architecture, unit: Any, held: int | str, like: str | None,
                problems: list[Problem]) -> None:
     """Banking and buffers are ones a PMU has; the bytes its boxes take (`held`, from
-    `pmu_bytes`, or why they cannot be computed) fit in it and are the bytes the
-    configuration declares."""
+    `pmu_bytes`, or why they cannot be computed; `like`: the larger weight slice it is
+    configured like) fit in it and are the bytes the configuration declares."""
     subject = f"unit '{unit.id}'"
     if unit.banking not in _BANKING:
         problems.append(Problem(subject, f"banking '{unit.banking}' is not one of "
@@ -383,15 +383,14 @@ def _check_pmu(arch: Architecture, unit: Any, held: int | str,
         problems.append(Problem(subject, held, "boxes"))
         return
     capacity = arch.pmu.capacity_bytes
+    takes = f"its boxes take {held} bytes" + (f" (configured like '{like}')" if like else "")
     if held > capacity:
-        problems.append(Problem(subject, f"its boxes take {held} bytes, more than the PMU's "
-                                         f"{capacity}", "boxes"))
+        problems.append(Problem(subject, f"{takes}, more than the PMU's {capacity}", "boxes"))
     elif unit.bytes != held:
-        problems.append(Problem(subject, f"declares {unit.bytes} bytes, its boxes take {held}",
-                                "bytes"))
+        problems.append(Problem(subject, f"declares {unit.bytes} bytes, {takes}", "bytes"))
 
 
-def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
+def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], dict[str, str]]:
     """The bytes each PMU's configuration takes, computed from what it holds (or, for a
     PMU whose contents make no sense, why not):
 
@@ -403,15 +402,19 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
       the rows of the largest slice its nest's map-reduce units of the same reductions
       read on the same input; a `fifo` (rows streamed from DRAM) holds `buffers` rows;
     * anything else: `buffers` copies of each box, a word per element (a weight box: an
-      element of its holding's format), one time step's slice of a `per_step` box."""
+      element of its holding's format), one time step's slice of a `per_step` box.
+
+    Also returns, for a weight slice smaller than the largest configured alike, that one."""
     word = arch.pmu.bank_width_bits // 8
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
     weights = {m.name for m in machine.memories if m.init.startswith("weight:")}
     readers = _weight_readers(machine, weights)
     found: dict[str, int | str] = {}
+    alike: dict[str, str] = {}
     slices: dict[str, tuple[tuple[Any, ...], int]] = {}
     """weight slice PMU -> (the slices configured alike, bytes of one row)"""
-    largest: dict[tuple[Any, ...], int] = {}
+    largest: dict[tuple[Any, ...], tuple[int, str]] = {}
+    """slices configured alike -> (the most rows one of them holds, the first holding so many)"""
     for pmu in (u for u in machine.units if u.kind == "pmu"):
         try:
             if pmu.buffers < 1:
@@ -424,7 +427,8 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
                 reader, piece = readers[pmu.id]
                 rows, row = _slice_rows(pmu, reader)
                 key = (reader.nest, reader.reduce.segments, reader.reduce.rv, piece, pmu.banking)
-                largest[key] = max(largest.get(key, 0), rows)
+                if rows > largest.get(key, (0, ""))[0]:
+                    largest[key] = (rows, pmu.id)
                 slices[pmu.id] = (key, row * widths[0])
                 continue
             found[pmu.id] = pmu.buffers * sum(
@@ -434,8 +438,10 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             found[pmu.id] = str(error)
     for pmu in (u for u in machine.units if u.id in slices):
         key, row_bytes = slices[pmu.id]
-        found[pmu.id] = (pmu.buffers if pmu.banking == "fifo" else largest[key]) * row_bytes
-    return found
+        found[pmu.id] = (pmu.buffers if pmu.banking == "fifo" else largest[key][0]) * row_bytes
+        if pmu.banking != "fifo" and largest[key][1] != pmu.id:
+            alike[pmu.id] = largest[key][1]
+    return found, alike
 
 
 def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
