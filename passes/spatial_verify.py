@@ -1,9 +1,11 @@
 """`spatial-verify`: check a placed and routed `spatial.design` independently.
 
-Runs `rnnc.target.checks.check_design`, which shares no code with the placer and router:
-every unit on a site of its kind (AGs on their edge), no two on one site, every port
-existing and carrying one stream, every stream routed along adjacent switches from its
-producer to each consumer, no link over its network's capacity, no PMU over its bytes. The
+Runs `rnnc.target.checks.check_machine` (what `rnnc sim` checks of a configuration), which
+shares no code with the placer and router: every unit on a site of its kind (AGs on their
+edge), no two on one site, every port existing and carrying one stream, every stream
+routed along a simple path of adjacent switches from its producer to each consumer, no
+link over its network's capacity; every unit's configuration within the architecture, PMU
+bytes computed from the boxes, every value carried by a route, every PCU scheduled. The
 module is left unchanged; a problem is a diagnostic naming the unit, stream or link.
 
     rnnc design.mlir -p spatial-verify

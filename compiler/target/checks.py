@@ -17,8 +17,13 @@ two units share a site; every port exists on its unit and carries at most one st
 stream has one path per sink, each a chain of orthogonally adjacent switches from a switch
 the producer is wired to to a switch the consumer is wired to; per network, no directed
 link between two switches carries more streams than the architecture's links per direction
-(a stream counts once per link however many of its paths cross it); no PMU holds more
-bytes than its capacity.
+(a stream counts once per link however many of its paths cross it); every path is simple.
+
+`check_machine` adds the configuration contract, on a whole machine description (units
+with their configurations, memories, schedule): every unit's configuration within the
+architecture (lanes, stages, `rv`, ports), each PMU's bytes computed from its boxes
+(`pmu_bytes`) within its capacity and equal to what it declares, every value carried by a
+route, every PCU fired by the schedule. docs/config-format.md lists the rules.
 """
 
 from __future__ import annotations
@@ -265,7 +270,6 @@ def _first(names: Iterable[str], count: int = 5) -> list[str]:
     return names[:count] + ([f"{len(names) - count} more"] if len(names) > count else [])
 
 
-__all__ = ["Problem", "check_design", "format_problems"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -653,3 +657,6 @@ def _check_schedule(machine: Any, problems: list[Problem]) -> None:
         if unit.kind == "pcu" and unit.nest not in running:
             problems.append(Problem(f"unit '{unit.id}'", f"belongs to nest '{unit.nest}', which "
                                                          f"the schedule never runs", "nest"))
+
+
+__all__ = ["Problem", "check_design", "check_machine", "format_problems", "pmu_bytes"]
