@@ -424,7 +424,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
             if pmu.buffers < 1:
                 raise ValueError(f"has {pmu.buffers} buffers")
             if pmu.lut:
-                found[pmu.id] = sum(_table_bytes(table, word) for table in pmu.lut.split(","))
+                found[pmu.id] = sum(_table_bytes(table, word) for table in _tables(pmu.lut))
                 continue
             widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
             if pmu.id in readers:
@@ -471,6 +471,18 @@ def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int
             if pmu.id in found:
                 break
     return found
+
+
+def _tables(lut: str) -> list[str]:
+    """The tables of a PMU's `lut`: split at the commas outside a table's parameters
+    (`hard_sigmoid(alpha=0.2,beta=0.5):1024:8:linear,tanh:1024:8:linear`)."""
+    tables, depth, start = [], 0, 0
+    for k, char in enumerate(lut):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            tables.append(lut[start:k])
+            start = k + 1
+    return [*tables, lut[start:]]
 
 
 def _table_bytes(table: str, word: int) -> int:
