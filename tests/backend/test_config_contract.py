@@ -131,11 +131,13 @@ def test_the_shipped_example_loads(example_config: Path) -> None:
     assert load_config(example_config).arch.name == "plasticine-rnn"
 
 
-@pytest.mark.parametrize(("cell", "precision"), [("lstm", "mixed"), ("gru", "fp32"),
-                                                 ("rnn", "mixed")])
-def test_generated_models_load(cell: str, precision: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cell", "hidden", "precision"), [("lstm", 64, "mixed"),
+                                                           ("gru", 16, "fp32"),
+                                                           ("rnn", 16, "mixed")])
+def test_generated_models_load(cell: str, hidden: int, precision: str, tmp_path: Path) -> None:
+    """Copies of unequal size (16 hidden units over 3 copies), gather trees, tables."""
     model, config = tmp_path / f"{cell}.mlir", tmp_path / "config.json"
-    assert main(["gen", cell, "64", "4", "-o", str(model)]) == 0
+    assert main(["gen", cell, str(hidden), "2", "-o", str(model)]) == 0
     assert main([str(model), "-o", str(config), "--precision", precision]) == 0
     assert load_config(config).data["precision"]["name"] == precision
 
