@@ -135,7 +135,7 @@ def test_the_shipped_example_loads(example_config: Path) -> None:
                                                            ("gru", 16, "fp32"),
                                                            ("rnn", 16, "mixed")])
 def test_generated_models_load(cell: str, hidden: int, precision: str, tmp_path: Path) -> None:
-    """Copies of unequal size (16 hidden units over 3 copies), gather trees, tables."""
+    """Small models: copies of unequal size, gather trees, lookup tables, both precisions."""
     model, config = tmp_path / f"{cell}.mlir", tmp_path / "config.json"
     assert main(["gen", cell, str(hidden), "2", "-o", str(model)]) == 0
     assert main([str(model), "-o", str(config), "--precision", precision]) == 0
