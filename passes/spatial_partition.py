@@ -643,11 +643,13 @@ class _Partitioner:
         if not tables:
             return
         p = self.numerics
-        names = ",".join(dict.fromkeys(
+        distinct = list(dict.fromkeys(
             f"{op.op}{_params_text(op)}:{p.lut_entries}:{p.lut_range:g}:{p.lut_interp}"
             for op in tables
         ))  # fmt: skip
-        entries = len(names.split(",")) * p.lut_entries * WORD_BYTES
+        names = ",".join(distinct)
+        # counted before joining: a table's parameters, `(alpha=..,beta=..)`, hold a comma
+        entries = len(distinct) * p.lut_entries * WORD_BYTES
         size = entries * (2 if p.lut_interp == "linear" else 1)
         port_out, port_in = unit.port("vector", "out"), unit.port("vector", "in")
         reader = _Reader(f"{unit.id}_lut", (), [Endpoint(unit.id, port_in)], bytes=size,

@@ -1,9 +1,11 @@
 """`spatial-verify`: check a placed and routed `spatial.design` independently.
 
-Runs `rnnc.target.checks.check_design`, which shares no code with the placer and router:
-every unit on a site of its kind (AGs on their edge), no two on one site, every port
-existing and carrying one stream, every stream routed along adjacent switches from its
-producer to each consumer, no link over its network's capacity, no PMU over its bytes. The
+Runs `rnnc.target.checks.check_machine` (what `rnnc sim` checks of a configuration), which
+shares no code with the placer and router: every unit on a site of its kind (AGs on their
+edge), no two on one site, every port existing and carrying one stream, every stream
+routed along a simple path of adjacent switches from its producer to each consumer, no
+link over its network's capacity; every unit's configuration within the architecture, PMU
+bytes computed from the boxes, every value carried by a route, every PCU scheduled. The
 module is left unchanged; a problem is a diagnostic naming the unit, stream or link.
 
     rnnc design.mlir -p spatial-verify
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnc.dialects.spatial import DesignOp
-from rnnc.target.checks import check_design, format_problems
+from rnnc.target.checks import check_machine, format_problems
 from rnnc.target.design_arch import DesignArchitectureError, design_architecture
 from rnnc.target.machine import machine_from_module
 from xdsl.context import Context
@@ -49,7 +51,7 @@ class SpatialVerifyPass(ModulePass):
             machine = machine_from_module(design)
         except (DesignArchitectureError, ValueError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        problems = check_design(arch, machine.units, machine.streams)
+        problems = check_machine(arch, machine)
         if problems:
             count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
             raise PassFailedException(f"{self.name}: {count}: {format_problems(problems)}")

@@ -345,6 +345,20 @@ def make_case(
     return RnnCase(op, model, inputs, attrs, values, tuple(outputs))
 
 
+def batch1_case(op: str, seed: int, overrides: Mapping[str, Any]) -> RnnCase:
+    """A random case (odd sizes, sequence_lens, initial states, ...) with weights as
+    initializers, cut to batch 1 (layout 0): what the compiler's design search takes."""
+    case = random_case(np.random.default_rng(seed), op,
+                       attr_overrides={**overrides, "layout": 0}, weights_as_initializers=True)
+    values = dict(zip(INPUT_NAMES[op], case.operands, strict=True))
+    for name in ("X", "initial_h", "initial_c"):
+        if values.get(name) is not None:
+            values[name] = np.ascontiguousarray(values[name][:, :1])
+    if values.get("sequence_lens") is not None:
+        values["sequence_lens"] = values["sequence_lens"][:1]
+    return make_case(op, values, case.attrs, case.outputs, initializers=WEIGHT_NAMES)
+
+
 def layout0_model(model: onnx.ModelProto) -> onnx.ModelProto:
     """An equivalent model whose RNN node uses ``layout=0``, for runtimes without layout 1.
 

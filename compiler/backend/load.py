@@ -206,27 +206,28 @@ def _binding(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _design(data: Mapping[str, Any], arch: Architecture, source: str) -> None:
-    """The placed and routed design is legal on its architecture: the independent checker
-    of `spatial-verify` (`rnnc.target.checks`), on the machine rebuilt from the file."""
-    from rnnc.target.checks import check_design
+    """The placed and routed design is legal on its architecture and every unit's
+    configuration is one a chip could run: the independent checker of `spatial-verify`
+    (`rnnc.target.checks.check_machine`), on the machine rebuilt from the file."""
+    from rnnc.target.checks import check_machine
 
     for index, chip in enumerate(data["chips"]):
         try:
             machine = machine_of(data, index)
         except ValueError as error:
             raise ConfigError(source, f"field 'chips.{index}': {error}") from None
-        problems = check_design(arch, machine.units, machine.streams)
+        problems = check_machine(arch, machine)
         if problems:
             first = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ConfigError(
-                source, f"field '{_subject_field(chip, index, first)}': {first}{more}"
-            )
+            field = _subject_field(chip, index, first)
+            raise ConfigError(source, f"field '{field}': {first.subject}: {first.message}{more}")
 
 
 def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
-    """The config field of the unit or route a problem is about: `unit 'x'`, `stream 'x'`,
-    or an over-used link, which names the routes crossing it in parentheses."""
+    """The config field of the unit or route a problem is about (`unit 'x'`, `stream 'x'`,
+    or an over-used link, which names the routes crossing it in parentheses), down to the
+    field of its configuration the problem names."""
     subject, message = problem.subject, problem.message
     quoted = re.match(r"(unit|stream) '([^']*)'", subject)
     if quoted:
@@ -237,7 +238,7 @@ def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
     items = chip[kind]
     for k, item in enumerate(items):
         if item["id"] == name:
-            return f"chips.{index}.{kind}.{k}"
+            return field_name([f"chips.{index}.{kind}.{k}", *filter(None, [problem.field])])
     return f"chips.{index}"
 
 

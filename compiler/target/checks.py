@@ -17,8 +17,13 @@ two units share a site; every port exists on its unit and carries at most one st
 stream has one path per sink, each a chain of orthogonally adjacent switches from a switch
 the producer is wired to to a switch the consumer is wired to; per network, no directed
 link between two switches carries more streams than the architecture's links per direction
-(a stream counts once per link however many of its paths cross it); no PMU holds more
-bytes than its capacity.
+(a stream counts once per link however many of its paths cross it); every path is simple.
+
+`check_machine` adds the configuration contract, on a whole machine description (units
+with their configurations, memories, schedule): every unit's configuration within the
+architecture (lanes, stages, `rv`, ports), each PMU's bytes computed from its boxes
+(`pmu_bytes`) within its capacity and equal to what it declares, every value carried by a
+route, every PCU fired by the schedule. docs/config-format.md lists the rules.
 """
 
 from __future__ import annotations
@@ -36,13 +41,17 @@ _REPORT_LIMIT = 10
 
 @dataclass(frozen=True)
 class Problem:
-    """One violated rule: the unit or stream it concerns and what is wrong."""
+    """One violated rule: the unit or stream it concerns, the field of its configuration
+    at fault (dotted, e.g. `ops.3.stage`; empty when the whole unit or stream is), and
+    what is wrong."""
 
     subject: str
     message: str
+    field: str = ""
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.message}"
+        where = f" field '{self.field}'" if self.field else ""
+        return f"{self.subject}{where}: {self.message}"
 
 
 def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any]) -> list[Problem]:
@@ -145,11 +154,6 @@ def _check_unit(chip: _Chip, unit: Any, problems: list[Problem]) -> tuple[int, i
     if unit.kind == "ag" and edge is not None and chip.ag_edge(*site) != edge:
         problems.append(Problem(subject, f"AG of the {edge} edge at ({site[0]}, {site[1]}), "
                                          f"on the {chip.ag_edge(*site)} edge"))
-    if unit.kind == "pmu":
-        capacity = chip.arch.pmu.capacity_bytes
-        if int(unit.bytes) > capacity:
-            problems.append(Problem(subject, f"holds {unit.bytes} bytes, more than the PMU's "
-                                             f"{capacity}"))
     return site
 
 
@@ -220,26 +224,29 @@ def _check_stream(chip: _Chip, sites: dict[str, tuple[int, int]], stream: Any,
         return
     source = sites.get(stream.source.unit)
     links: dict[tuple[tuple[int, int], tuple[int, int]], None] = {}
-    for sink, raw in zip(stream.sinks, paths, strict=True):
+    for k, (sink, raw) in enumerate(zip(stream.sinks, paths, strict=True)):
         path = [_site(switch) for switch in raw]
         target = sites.get(sink.unit)
         if source is None or target is None:
             continue  # the unit's own problem is reported
-        where = f"path to '{sink.unit}'"
+        where, field = f"path to '{sink.unit}'", f"paths.{k}"
         if not path:
-            problems.append(Problem(subject, f"{where} is empty"))
+            problems.append(Problem(subject, f"{where} is empty", field))
             continue
         if path[0] not in chip.wired_switches(*source):
             problems.append(Problem(subject, f"{where} starts at switch {path[0]}, which "
-                                             f"'{stream.source.unit}' is not wired to"))
+                                             f"'{stream.source.unit}' is not wired to", field))
         if path[-1] not in chip.wired_switches(*target):
             problems.append(Problem(subject, f"{where} ends at switch {path[-1]}, which "
-                                             f"'{sink.unit}' is not wired to"))
+                                             f"'{sink.unit}' is not wired to", field))
+        again = next((s for i, s in enumerate(path) if s in path[:i]), None)
+        if again is not None:
+            problems.append(Problem(subject, f"{where} visits switch {again} twice", field))
         for a, b in itertools.pairwise(path):
             adjacent = abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1
             if not (chip.on_mesh(a) and chip.on_mesh(b) and adjacent):
                 problems.append(Problem(subject, f"{where} jumps from switch {a} to {b}, "
-                                                 f"which are not adjacent switches"))
+                                                 f"which are not adjacent switches", field))
                 break
             links[(a, b)] = None
     for a, b in links:
@@ -263,4 +270,405 @@ def _first(names: Iterable[str], count: int = 5) -> list[str]:
     return names[:count] + ([f"{len(names) - count} more"] if len(names) > count else [])
 
 
-__all__ = ["Problem", "check_design", "format_problems"]
+
+
+# ----------------------------------------------------------------------------------------
+# The configuration contract: what a unit is configured to do, a chip could do
+# ----------------------------------------------------------------------------------------
+
+_BANKING = ("strided", "fifo", "duplicated")
+
+
+def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
+    """Every rule a placed and routed machine (`rnnc.target.machine.Machine`) breaks: the
+    geometry of `check_design`, then each unit's configuration within the architecture
+    (lanes, stages, `rv`, the ports its ops name, PMU bytes computed from its boxes), every
+    value carried by a route (`_Flow`), and every PCU fired by the schedule."""
+    problems = check_design(arch, machine.units, machine.streams)
+    flow = _Flow(machine)
+    held, alike = pmu_bytes(arch, machine)
+    for unit in machine.units:
+        if unit.kind == "pcu":
+            _check_pcu(arch, machine, unit, problems)
+            flow.check_pcu(unit, problems)
+        elif unit.kind == "pmu":
+            _check_pmu(arch, unit, held[unit.id], alike.get(unit.id), problems)
+            flow.check_pmu(unit, problems)
+        else:
+            flow.check_ag(unit, problems)
+    _check_schedule(machine, problems)
+    return problems
+
+
+def _check_pcu(arch: Architecture, machine: Any, unit: Any, problems: list[Problem]) -> None:
+    """Lanes, copies (one per lane), pipeline stages, counters and the reduction's `rv`
+    within the PCU; every port the unit's configuration names exists on a PCU."""
+    subject, lanes = f"unit '{unit.id}'", arch.pcu.lanes
+    if not 1 <= unit.lanes <= lanes:
+        problems.append(Problem(subject, f"uses {unit.lanes} lanes, a PCU has {lanes}", "lanes"))
+    if unit.mode == "elementwise" and len(unit.copies) > lanes:
+        problems.append(Problem(subject, f"serves {len(unit.copies)} copies, one per lane; a "
+                                         f"PCU has {lanes} lanes", "copies"))
+    for k, op in enumerate(unit.ops):
+        if not 0 <= op.stage < arch.pcu.stages:
+            problems.append(Problem(subject, f"op '{op.op}' at pipeline stage {op.stage}, a PCU "
+                                             f"has stages 0 to {arch.pcu.stages - 1}",
+                                    f"ops.{k}.stage"))
+    for k, counter in enumerate(unit.counters):
+        if counter.stride < 1:
+            problems.append(Problem(subject, f"counter '{counter.name}' has stride "
+                                             f"{counter.stride}, a counter counts up",
+                                    f"counters.{k}.stride"))
+    if unit.reduce is not None:
+        try:
+            most = arch.max_rv(machine.precision)
+        except ValueError as error:
+            problems.append(Problem(subject, str(error), "reduce.rv"))
+        else:
+            if not 1 <= unit.reduce.rv <= most:
+                problems.append(Problem(
+                    subject, f"map-reduces {unit.reduce.rv} indices per cycle (rv); a PCU's "
+                    f"{lanes} lanes take at most {most} in {machine.precision}", "reduce.rv"))
+    for port, field in _pcu_ports(unit):
+        _check_own_port(arch, unit, port, field, problems)
+
+
+def _pcu_ports(unit: Any) -> list[tuple[str, str]]:
+    """(port, field) of every port a PCU's configuration names."""
+    found = []
+    for k, op in enumerate(unit.ops):
+        if op.op in ("read", "write"):
+            found += [(p, f"ops.{k}.params.port") for p in str(op.param("port", "")).split(",")]
+        found += [(p, f"ops.{k}.args.{j}") for j, a in enumerate(op.args) for p in _in_ports(a)]
+    for k, emit in enumerate(unit.emits):
+        found.append((emit.port, f"emits.{k}.port"))
+        found += [(p, f"emits.{k}.values.{j}") for j, v in enumerate(emit.values)
+                  for p in _in_ports(v)]
+    if unit.reduce is not None:
+        found.append((unit.reduce.output, "reduce.output"))
+        found += [(p, f"reduce.inputs.{k}") for k, p in enumerate(unit.reduce.inputs)]
+        found += [(p, f"reduce.segments.{k}.value") for k, s in enumerate(unit.reduce.segments)
+                  for p in _in_ports(s.value)]
+    return found
+
+
+def _in_ports(ref: str) -> list[str]:
+    """The input ports an operand reference reads: `in:vi0` -> [vi0], `in:si0,si1.2` ->
+    [si0, si1] (one port per lane; `.2` the third value of the stream)."""
+    if not ref.startswith("in:"):
+        return []
+    return ref[3:].split(".", maxsplit=1)[0].split(",")
+
+
+def _check_own_port(arch: Architecture, unit: Any, port: str, field: str,
+                    problems: list[Problem]) -> None:
+    parsed = _parse_port(port)
+    if parsed is None:
+        problems.append(Problem(f"unit '{unit.id}'", f"'{port}' is not a port name", field))
+        return
+    network, direction, index = parsed
+    count = arch.ports(unit.kind, network, direction)
+    if index >= count:
+        problems.append(Problem(f"unit '{unit.id}'", f"port '{port}' does not exist (a "
+                                                     f"{unit.kind.upper()} has {count} "
+                                                     f"{network} {direction})", field))
+
+
+def _check_pmu(arch: Architecture, unit: Any, held: int | str, like: str | None,
+               problems: list[Problem]) -> None:
+    """Banking and buffers are ones a PMU has; the bytes its boxes take (`held`, from
+    `pmu_bytes`, or why they cannot be computed; `like`: the larger weight slice it is
+    configured like) fit in it and are the bytes the configuration declares."""
+    subject = f"unit '{unit.id}'"
+    if unit.banking not in _BANKING:
+        problems.append(Problem(subject, f"banking '{unit.banking}' is not one of "
+                                         f"{', '.join(_BANKING)}", "banking"))
+    if isinstance(held, str):
+        problems.append(Problem(subject, held, "boxes"))
+        return
+    capacity = arch.pmu.capacity_bytes
+    takes = f"its boxes take {held} bytes" + (f" (configured like '{like}')" if like else "")
+    if held > capacity:
+        problems.append(Problem(subject, f"{takes}, more than the PMU's {capacity}", "boxes"))
+    elif unit.bytes != held:
+        problems.append(Problem(subject, f"declares {unit.bytes} bytes, {takes}", "bytes"))
+
+
+def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], dict[str, str]]:
+    """The bytes each PMU's configuration takes, computed from what it holds (or, for a
+    PMU whose contents make no sense, why not):
+
+    * lookup tables (`lut`): entries x one word per table, twice (value and slope) when
+      interpolated linearly;
+    * a weight slice read by a map-reduce unit: rows of the reader's whole `rv`-word
+      vectors (each reduction's range rounded up to a multiple of `rv`), in the weight
+      format of its holdings. Every copy of a nest is configured alike, so a slice takes
+      the rows of the largest slice its nest's map-reduce units of the same reductions
+      read on the same input; a `fifo` (rows streamed from DRAM) holds `buffers` rows;
+    * anything else: `buffers` copies of each box, a word per element (a weight box: an
+      element of its holding's format), one time step's slice of a `per_step` box.
+
+    Also returns, for a weight slice smaller than the largest configured alike, that one."""
+    word = arch.pmu.bank_width_bits // 8
+    steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
+    weights = {m.name for m in machine.memories if m.init.startswith("weight:")}
+    readers = _weight_readers(machine, weights)
+    found: dict[str, int | str] = {}
+    alike: dict[str, str] = {}
+    slices: dict[str, tuple[tuple[Any, ...], int]] = {}
+    """weight slice PMU -> (the slices configured alike, bytes of one row)"""
+    largest: dict[tuple[Any, ...], tuple[int, str]] = {}
+    """slices configured alike -> (the most rows one of them holds, the first holding so many)"""
+    for pmu in (u for u in machine.units if u.kind == "pmu"):
+        try:
+            if pmu.buffers < 1:
+                raise ValueError(f"has {pmu.buffers} buffers")
+            if pmu.lut:
+                found[pmu.id] = sum(_table_bytes(table, word) for table in _tables(pmu.lut))
+                continue
+            widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
+            if pmu.id in readers:
+                reader, piece = readers[pmu.id]
+                rows, row = _slice_rows(pmu, reader)
+                key = (reader.nest, reader.reduce.segments, reader.reduce.rv, piece, pmu.banking)
+                if rows > largest.get(key, (0, ""))[0]:
+                    largest[key] = (rows, pmu.id)
+                slices[pmu.id] = (key, row * widths[0])
+                continue
+            found[pmu.id] = pmu.buffers * sum(
+                _box_words(box, steps) * width for box, width in zip(pmu.boxes, widths,
+                                                                     strict=True))
+        except ValueError as error:
+            found[pmu.id] = str(error)
+    for pmu in (u for u in machine.units if u.id in slices):
+        key, row_bytes = slices[pmu.id]
+        found[pmu.id] = (pmu.buffers if pmu.banking == "fifo" else largest[key][0]) * row_bytes
+        if pmu.banking != "fifo" and largest[key][1] != pmu.id:
+            alike[pmu.id] = largest[key][1]
+    return found, alike
+
+
+def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
+    """PMU -> (the map-reduce PCU reading its weight slice, which of the PCU's weight
+    inputs it feeds: a slice split by rows over two PMUs is read on `vi0,vi2`)."""
+    units = {unit.id: unit for unit in machine.units}
+    found: dict[str, tuple[Any, int]] = {}
+    for stream in machine.streams:
+        pmu = units.get(stream.source.unit)
+        if pmu is None or pmu.kind != "pmu" or not pmu.boxes or pmu.id in found:
+            continue
+        if not all(box.memory in weights for box in pmu.boxes):
+            continue
+        for sink in stream.sinks:
+            reader = units.get(sink.unit)
+            if reader is None or reader.kind != "pcu" or reader.reduce is None:
+                continue
+            for op in reader.ops:
+                ports = str(op.param("port", "")).split(",")
+                if op.op == "read" and op.param("memory") in weights and sink.port in ports:
+                    found[pmu.id] = (reader, ports.index(sink.port))
+                    break
+            if pmu.id in found:
+                break
+    return found
+
+
+def _tables(lut: str) -> list[str]:
+    """The tables of a PMU's `lut`: split at the commas outside a table's parameters
+    (`hard_sigmoid(alpha=0.2,beta=0.5):1024:8:linear,tanh:1024:8:linear`)."""
+    tables, depth, start = [], 0, 0
+    for k, char in enumerate(lut):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            tables.append(lut[start:k])
+            start = k + 1
+    return [*tables, lut[start:]]
+
+
+def _table_bytes(table: str, word: int) -> int:
+    """`fn:entries:range:interp` -> its bytes."""
+    parts = table.split(":")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise ValueError(f"lookup table '{table}' is not fn:entries:range:interp")
+    return int(parts[1]) * word * (2 if parts[3] == "linear" else 1)
+
+
+def _element_bytes(arch: Architecture, machine: Any, pmu: Any, box: Any, word: int) -> int:
+    """A box of weights is stored in its holding's format: fp32 in words, anything else in
+    the precision's weight format; other boxes in words."""
+    holding = next((h for h in pmu.holds if h.slices == box.slices), None)
+    if holding is None or holding.quantization == "fp32":
+        return word
+    return arch.precision(machine.precision).weight_bytes
+
+
+def _box_words(box: Any, steps: list[int]) -> int:
+    """Elements of a box; a `per_step` box holds one time step's slice of its time
+    dimension (one spanning a time loop's steps)."""
+    if not box.per_step:
+        return box.elements
+    lengths = [len(range(*s)) for s in box.slices]
+    step = next((n for n in steps if n in lengths), None)
+    if step is None:
+        raise ValueError(f"per-step box of '{box.memory}' has no dimension of the time loop's "
+                         f"{' or '.join(map(str, steps)) or 'no'} steps")
+    return box.elements // step
+
+
+def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
+    """(rows, padded row length in elements) of a weight slice: its boxes hold rows of the
+    reductions its reader folds (`segments`), each padded to whole `rv`-word vectors."""
+    ranges: dict[str, list[int]] = {}
+    for segment in reader.reduce.segments:
+        if segment.start < segment.stop:
+            ranges.setdefault(segment.reduction, []).extend((segment.start, segment.stop))
+    length = sum(max(r) - min(r) for r in ranges.values())
+    rv = max(reader.reduce.rv, 1)
+    padded = sum(-(-(max(r) - min(r)) // rv) * rv for r in ranges.values())
+    elements = sum(box.elements for box in pmu.boxes)
+    if length == 0 or elements % length:
+        raise ValueError(f"holds {elements} weights, not rows of the {length} reduction "
+                         f"indices its reader '{reader.id}' folds")
+    return elements // length, padded
+
+
+class _Flow:
+    """The routes as a graph between (unit, port) ends, and the rule that every value a
+    unit's configuration uses or makes is carried by one: what a unit reads from an input
+    port arrives on a route into that port, from a unit holding the memory it reads; what
+    it sends or writes leaves on a route; a write reaches a PMU or AG holding its memory
+    (through units that pass the value on unchanged, such as gather trees); a PMU holding
+    a memory that units write is reached by such a write, one holding a DRAM memory (or
+    streamed weights) by a route from an AG loading it; a lookup table is reached and
+    answers over routes; an AG moves its data over a route."""
+
+    def __init__(self, machine: Any):
+        self.units = {unit.id: unit for unit in machine.units}
+        self.spaces = {memory.name: memory.space for memory in machine.memories}
+        self.into: dict[tuple[str, str], Any] = {}
+        self.out_of: dict[tuple[str, str], Any] = {}
+        self.sent: dict[str, list[Any]] = {}
+        self.arriving: dict[str, list[Any]] = {}
+        for stream in machine.streams:
+            self.out_of.setdefault((stream.source.unit, stream.source.port), stream)
+            self.sent.setdefault(stream.source.unit, []).append(stream)
+            for sink in stream.sinks:
+                self.into.setdefault((sink.unit, sink.port), stream)
+                self.arriving.setdefault(sink.unit, []).append(stream)
+        self.written: dict[str, set[str]] = {}
+        """memory -> the units that writes of it reach."""
+        for unit in machine.units:
+            for op in getattr(unit, "ops", ()):
+                if op.op == "write":
+                    reached = self.reach(unit.id, str(op.param("port", "")))
+                    self.written.setdefault(str(op.param("memory")), set()).update(reached)
+
+    def reach(self, unit: str, port: str) -> set[str]:
+        """The units a value sent on (unit, port) arrives at, following it through units
+        that emit what arrives on an input port unchanged (`in:<port>`)."""
+        reached: set[str] = set()
+        pending, seen = [(unit, port)], set()
+        while pending:
+            end = pending.pop()
+            stream = self.out_of.get(end)
+            if stream is None or end in seen:
+                continue
+            seen.add(end)
+            for sink in stream.sinks:
+                reached.add(sink.unit)
+                for emit in getattr(self.units.get(sink.unit), "emits", ()):
+                    if f"in:{sink.port}" in emit.values:
+                        pending.append((sink.unit, emit.port))
+        return reached
+
+    def holds(self, unit_id: str, memory: str) -> bool:
+        unit = self.units.get(unit_id)
+        if unit is None or unit.kind == "pcu":
+            return False
+        if unit.kind == "ag":
+            return memory == unit.memory or any(box.memory == memory for box in unit.boxes)
+        return memory in unit.memories
+
+    def check_pcu(self, unit: Any, problems: list[Problem]) -> None:
+        subject = f"unit '{unit.id}'"
+        for port, field in _pcu_ports(unit):
+            parsed = _parse_port(port)
+            if parsed is None:
+                continue  # reported by _check_own_port
+            ends = self.into if parsed[1] == "inputs" else self.out_of
+            if (unit.id, port) not in ends:
+                verb = "reads" if parsed[1] == "inputs" else "sends on"
+                problems.append(Problem(subject, f"{verb} '{port}', which no route carries",
+                                        field))
+        for k, op in enumerate(unit.ops):
+            if op.op == "read":
+                self._check_read(unit, k, op, problems)
+            elif op.op == "write":
+                self._check_write(unit, k, op, problems)
+            if op.param("lut"):
+                self._check_table(unit, k, str(op.param("lut")), problems)
+
+    def _check_read(self, unit: Any, k: int, op: Any, problems: list[Problem]) -> None:
+        memory = str(op.param("memory"))
+        for port in str(op.param("port", "")).split(","):
+            stream = self.into.get((unit.id, port))
+            if stream is not None and not self.holds(stream.source.unit, memory):
+                problems.append(Problem(
+                    f"unit '{unit.id}'", f"reads '{memory}' on '{port}', whose route comes "
+                    f"from '{stream.source.unit}', which does not hold '{memory}'",
+                    f"ops.{k}.params.port"))
+
+    def _check_write(self, unit: Any, k: int, op: Any, problems: list[Problem]) -> None:
+        memory, port = str(op.param("memory")), str(op.param("port", ""))
+        if (unit.id, port) not in self.out_of:
+            return  # reported as a port no route carries
+        if not any(self.holds(u, memory) for u in self.reach(unit.id, port)):
+            problems.append(Problem(
+                f"unit '{unit.id}'", f"writes '{memory}' on '{port}', and no route from there "
+                f"reaches a PMU or AG holding '{memory}'", f"ops.{k}.params.port"))
+
+    def _check_table(self, unit: Any, k: int, table: str, problems: list[Problem]) -> None:
+        there = any(stream.source.unit == unit.id for stream in self.arriving.get(table, ()))
+        back = any(stream.source.unit == table for stream in self.arriving.get(unit.id, ()))
+        if not (there and back):
+            problems.append(Problem(f"unit '{unit.id}'", f"looks up table '{table}', with no "
+                                                         f"route {'back' if there else 'to it'}",
+                                    f"ops.{k}.params.lut"))
+
+    def check_pmu(self, unit: Any, problems: list[Problem]) -> None:
+        subject = f"unit '{unit.id}'"
+        if not self.sent.get(unit.id):
+            problems.append(Problem(subject, "no route leaves it: nothing reads it"))
+        for memory in unit.memories:
+            if memory in self.written:
+                if unit.id not in self.written[memory]:
+                    problems.append(Problem(subject, f"holds '{memory}', which units write, and "
+                                                     f"no write of it reaches the PMU", "boxes"))
+            elif self.spaces.get(memory) == "dram" or unit.banking == "fifo":
+                sources = (s.source.unit for s in self.arriving.get(unit.id, ()))
+                if not any(self.units[u].kind == "ag" and self.holds(u, memory) for u in sources):
+                    problems.append(Problem(subject, f"holds '{memory}' from DRAM, and no route "
+                                                     f"from an AG loading it reaches the PMU",
+                                            "boxes"))
+
+    def check_ag(self, unit: Any, problems: list[Problem]) -> None:
+        moves = (self.sent if unit.direction == "load" else self.arriving).get(unit.id)
+        if not moves:
+            way = "from" if unit.direction == "load" else "into"
+            problems.append(Problem(f"unit '{unit.id}'", f"{unit.direction}s '{unit.memory}', "
+                                                         f"and no route leads {way} it",
+                                    "direction"))
+
+
+def _check_schedule(machine: Any, problems: list[Problem]) -> None:
+    """With a schedule, every PCU belongs to a nest that runs (a phase with steps)."""
+    if not machine.schedule:
+        return
+    running = {nest for phase in machine.schedule if phase.steps >= 1 for nest in phase.nests}
+    for unit in machine.units:
+        if unit.kind == "pcu" and unit.nest not in running:
+            problems.append(Problem(f"unit '{unit.id}'", f"belongs to nest '{unit.nest}', which "
+                                                         f"the schedule never runs", "nest"))
+
+
+__all__ = ["Problem", "check_design", "check_machine", "format_problems", "pmu_bytes"]

@@ -10,7 +10,7 @@ are referenced by array name and slice.
 What a machine computes (the value semantics `rnnc.interpreters.spatial_values` implements):
 
 * `memories` are the loop program's memories. Each is implemented by the PMUs whose
-  `memory` names it (each holding a box `region` of it, with `buffers` copies) or, for
+  `boxes` name it (each box a part of it, held in `buffers` copies) or, for
   off-chip memories, lives in DRAM behind address generators (AGs).
 * `schedule` runs `nests` in order: `once` phases run each nest once, a `loop` phase runs
   its nests in order for `steps` time steps (counter `t`).

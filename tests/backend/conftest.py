@@ -8,12 +8,15 @@ import pytest
 from rnnc.backend.emit import Prediction
 from rnnc.driver import pipeline
 from rnnc.driver.backend_commands import write_config
+from rnnc.driver.cli import main
 from rnnc.numerics.precision import FP32
 from rnnc.target.arch import load_architecture
 from rnnc.target.machine import machine_from_module
 
 INPUTS = Path(__file__).parents[1] / "filecheck" / "transforms" / "Inputs"
 STRIP = INPUTS / "strip.json"
+#: The shipped example (the README's main command), without its suffix.
+EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 
 
 def routed_strip():
@@ -38,3 +41,12 @@ def strip_config(tmp_path: Path) -> Path:
         prediction=Prediction(100, 100, 1e-4, "compute units"), weights={},
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped example's `config.json` (+ weights), compiled once per session; tests
+    that change it work on a copy."""
+    config = tmp_path_factory.mktemp("example") / "config.json"
+    assert main([f"{EXAMPLE}.mlir", "-o", str(config)]) == 0
+    return config

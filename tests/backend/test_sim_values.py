@@ -24,6 +24,7 @@ from onnx_cases import (
     INPUT_NAMES,
     WEIGHT_NAMES,
     RnnCase,
+    batch1_case,
     make_case,
     random_case,
     rel_err,
@@ -52,17 +53,9 @@ ATTRIBUTE_CASES = [
 
 
 def _case(op: str, seed: int, overrides: dict) -> RnnCase:
-    """A random case (odd sizes, sequence_lens, initial states, ...) of batch 1: the
-    design search does not yet model weights shared across a batch (issue 8, item 9)."""
-    case = random_case(np.random.default_rng(seed), op, attr_overrides={**overrides, "layout": 0},
-                       weights_as_initializers=True)
-    values = dict(zip(INPUT_NAMES[op], case.operands, strict=True))
-    for name in ("X", "initial_h", "initial_c"):
-        if values.get(name) is not None:
-            values[name] = np.ascontiguousarray(values[name][:, :1])
-    if values.get("sequence_lens") is not None:
-        values["sequence_lens"] = values["sequence_lens"][:1]
-    return make_case(op, values, case.attrs, case.outputs, initializers=WEIGHT_NAMES)
+    """A random case of batch 1: the design search does not yet model weights shared
+    across a batch (issue 8, item 9)."""
+    return batch1_case(op, seed, overrides)
 
 
 def _compile(tmp: Path, model: onnx.ModelProto, precision: str) -> Path:

@@ -148,14 +148,23 @@ def test_ports_that_do_not_exist_or_are_shared() -> None:
     assert any("already carries stream 's0'" in m for m in _messages(units, streams))
 
 
-def test_a_pmu_over_capacity_and_a_missing_route() -> None:
+def test_a_missing_route() -> None:
+    # (a PMU's bytes are computed from its boxes by `check_machine`: tests/backend)
     units, streams = _routed()
-    index = next(i for i, u in enumerate(units) if u.kind == "pmu")
-    units[index] = replace(units[index], bytes=ARCH.pmu.capacity_bytes + 1)
     streams[0] = replace(streams[0], paths=None)
-    messages = _messages(units, streams)
-    assert f"unit '{units[index].id}': holds 86017 bytes, more than the PMU's 86016" in messages
-    assert "stream 's0': has no route (run spatial-route)" in messages
+    assert "stream 's0': has no route (run spatial-route)" in _messages(units, streams)
+
+
+def test_a_path_that_visits_a_switch_twice() -> None:
+    """Back and forth over one link: every hop adjacent, ends unchanged, not simple."""
+    units, streams = _routed()
+    index = next(i for i, s in enumerate(streams) if len(s.paths[0]) >= 2)
+    stream = streams[index]
+    path = stream.paths[0]
+    bounced = (path[0], path[1], *path)
+    streams[index] = replace(stream, paths=(bounced, *stream.paths[1:]))
+    assert f"stream '{stream.id}' field 'paths.0': path to '{stream.sinks[0].unit}' visits " \
+           f"switch {path[0]} twice" in _messages(units, streams)
 
 
 @pytest.mark.parametrize("site", [(-1, 3), (30, 2), (24, 24)])

@@ -13,7 +13,7 @@
 // Every unit is placed on a site of its kind; AGs on their own edge (row 0 or 1 of the
 // two edge switches, column -1 on the left, 6 on the right).
 // CHECK:      spatial.ag @x_in left load "x" at ({{[01]}}, -1)
-// CHECK-NEXT: spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, {{[0235]}})
+// CHECK-NEXT: spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, {{[0235]}})
 // CHECK-NEXT: spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, {{[0235]}})
 // CHECK-NEXT: spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, {{[0235]}})
 // CHECK-NEXT: spatial.pcu @a map_reduce "cell" lanes 16 at (0, {{[14]}})

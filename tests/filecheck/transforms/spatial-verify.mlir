@@ -20,7 +20,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
@@ -38,7 +38,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0 paths [(0, 6)]
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 1 problem: stream 's4': path to 'b' jumps from switch (0, 2) to (0, 4), which are not adjacent switches
+// ERR: error: spatial-verify: 1 problem: stream 's4' field 'paths.0': path to 'b' jumps from switch (0, 2) to (0, 4), which are not adjacent switches
 
 // -----
 
@@ -52,7 +52,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
@@ -70,7 +70,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0 paths [(0, 6)]
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 1 problem: stream 's1': path to 'a' starts at switch (0, 1), which 'w_0' is not wired to
+// ERR: error: spatial-verify: 1 problem: stream 's1' field 'paths.0': path to 'a' starts at switch (0, 1), which 'w_0' is not wired to
 
 // -----
 
@@ -84,7 +84,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
@@ -102,7 +102,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 2 problems: stream 's7': path to 'h_0' ends at switch (0, 4), which 'h_0' is not wired to; stream 's8': has no route (run spatial-route)
+// ERR: error: spatial-verify: 2 problems: stream 's7' field 'paths.0': path to 'h_0' ends at switch (0, 4), which 'h_0' is not wired to; stream 's8': has no route (run spatial-route)
 
 // -----
 
@@ -116,7 +116,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
@@ -148,7 +148,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
@@ -166,7 +166,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0 paths [(0, 6)]
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 1 problem: unit 'h_0': holds 90000 bytes, more than the PMU's 86016
+// ERR: error: spatial-verify: 1 problem: unit 'h_0' field 'bytes': declares 90000 bytes, its boxes take 128
 
 // -----
 
@@ -180,7 +180,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}

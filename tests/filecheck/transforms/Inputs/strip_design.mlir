@@ -10,7 +10,7 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
             pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
     program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 64 buffers 2 strided {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
