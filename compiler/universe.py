@@ -76,6 +76,18 @@ def _spatial_verify() -> type[ModulePass]:
     return SpatialVerifyPass
 
 
+def _spatial_predict() -> type[ModulePass]:
+    from rnnc.passes.spatial_predict import SpatialPredictPass
+
+    return SpatialPredictPass
+
+
+def _spatial_strip() -> type[ModulePass]:
+    from rnnc.passes.spatial_strip import SpatialStripPass
+
+    return SpatialStripPass
+
+
 RNNC_UNIVERSE = Universe(
     all_dialects={"rnn": _rnn_dialect, "loop": _loop_dialect, "spatial": _spatial_dialect},
     all_passes={
@@ -86,5 +98,7 @@ RNNC_UNIVERSE = Universe(
         "spatial-place": _spatial_place,
         "spatial-route": _spatial_route,
         "spatial-verify": _spatial_verify,
+        "spatial-predict": _spatial_predict,
+        "spatial-strip": _spatial_strip,
     },
 )

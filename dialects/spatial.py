@@ -153,11 +153,13 @@ _UNIT_NAMES = {"pcu": "a PCU", "pmu": "a PMU", "ag": "an AG"}
 class DesignOp(IRDLOperation):
     """One design on one architecture: units and streams, and the program they run.
 
-    `arch`/`digest` name the architecture, `tile` its rows of unit kinds (the site pattern)
-    and `limits` its unit limits (lanes, stages, ports per network, PMU bytes, grid size),
-    which the unit and stream verifiers check. `program` holds what is not a unit: the
-    memories, the model's inputs and outputs, the nests and the schedule (see
-    `rnnc.target.machine.Machine`).
+    `@main` names the function whose program the design implements (`function`; the design
+    is not a symbol of the module, so the loop level can stay beside it until
+    `spatial-strip`). `arch`/`digest` name the architecture, `tile` its rows of unit kinds
+    (the site pattern) and `limits` its unit limits (lanes, stages, ports per network, PMU
+    bytes, grid size), which the unit and stream verifiers check. `program` holds what is
+    not a unit: the memories, the model's inputs and outputs, the nests and the schedule
+    (see `rnnc.target.machine.Machine`).
 
         spatial.design @main arch "plasticine-rnn" digest "9f2..." precision "fp32"
             tile ["pmu,pcu,pmu"] limits {rows = 24 : i64, ...} program {...} { ... }
@@ -165,7 +167,7 @@ class DesignOp(IRDLOperation):
 
     name = "spatial.design"
 
-    sym_name = prop_def(StringAttr)
+    function = prop_def(StringAttr)
     arch = prop_def(StringAttr)
     digest = prop_def(StringAttr)
     precision = prop_def(StringAttr)
@@ -174,11 +176,13 @@ class DesignOp(IRDLOperation):
     program = prop_def(DictionaryAttr)
     body = region_def("single_block")
 
-    traits = traits_def(SymbolOpInterface(), SymbolTable(), NoTerminator())
+    # a symbol table of its units, but not a symbol itself: `@main` names the function it
+    # implements, which stays beside it (the loop level) until spatial-strip
+    traits = traits_def(SymbolTable(), NoTerminator())
 
     def __init__(
         self,
-        sym_name: str,
+        function: str,
         *,
         arch: str,
         digest: str,
@@ -190,7 +194,7 @@ class DesignOp(IRDLOperation):
     ):
         super().__init__(
             properties={
-                "sym_name": StringAttr(sym_name),
+                "function": StringAttr(function),
                 "arch": StringAttr(arch),
                 "digest": StringAttr(digest),
                 "precision": StringAttr(precision),
@@ -229,7 +233,7 @@ class DesignOp(IRDLOperation):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")
-        printer.print_string(self.sym_name.data)
+        printer.print_string(self.function.data)
         for key in ("arch", "digest", "precision"):
             printer.print_string(f" {key} ")
             printer.print_attribute(getattr(self, key))

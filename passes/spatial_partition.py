@@ -32,6 +32,10 @@ Lookup tables: in a precision mode whose nonlinearities are tables (`mixed`), ev
 element-wise PCU computing activations gets one PMU holding its tables (named by function
 and table parameters).
 
+The design is added beside the loop program, which stays in the module (the weights it
+names and the searched cost are read from it) until `spatial-strip`; on a module that holds
+a design already the pass changes nothing.
+
     rnnc model.mlir -p 'rnn-decompose,loop-fuse,loop-assign-resources,spatial-partition'
 """
 
@@ -47,6 +51,7 @@ from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, s
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
+from rnnc.dialects.spatial import design_of
 from rnnc.numerics.precision import parse_precision
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, load_architecture
@@ -1091,14 +1096,15 @@ class SpatialPartitionPass(ModulePass):
     precision: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if design_of(op) is not None:  # its own output: the design is built already
+            return
         try:
             machine = partition(op, load_architecture(self.arch), self.precision or None)
         except Diagnostic as error:
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         except PartitionError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        for child in reversed(list(op.body.block.ops)):
-            child.detach()
+        # the loop level stays beside the design until spatial-strip (see spatial-predict)
         op.body.block.add_op(design_op(machine))
 
 

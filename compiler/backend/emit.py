@@ -29,9 +29,11 @@ import numpy as np
 from rnnc.backend.load import FORMAT, FORMAT_VERSION
 from rnnc.backend.schema import PLACED_FIELDS
 from rnnc.diagnostics import Diagnostic
+from rnnc.dialects.spatial import design_of
 from rnnc.numerics.precision import NumericMode
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, to_data
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,26 @@ class Prediction:
     total_cycles: int
     latency_ms: float
     bound: str
+
+
+def prediction_of(module: ModuleOp) -> Prediction:
+    """The prediction `spatial-predict` wrote on the module's design."""
+    design = design_of(module)
+    predicted = None if design is None else design.attributes.get("predicted")
+    if not isinstance(predicted, DictionaryAttr):
+        raise Diagnostic("<module>", "the design has no prediction: run spatial-predict "
+                         "before emitting a configuration")
+    fields = predicted.data
+
+    def number(key: str) -> int | float:
+        value = fields[key]
+        assert isinstance(value, IntegerAttr | FloatAttr)
+        return value.value.data
+
+    bound = fields["bound"]
+    assert isinstance(bound, StringAttr)
+    return Prediction(int(number("cycles_per_step")), int(number("total_cycles")),
+                      float(number("latency_ms")), bound.data)
 
 
 def compiler_version() -> str:

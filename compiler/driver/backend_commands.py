@@ -28,11 +28,10 @@ if TYPE_CHECKING:
     from rnnc.numerics.precision import NumericMode
     from rnnc.target.arch import Architecture
     from rnnc.target.machine import Machine
-    from xdsl.dialects.builtin import ModuleOp
-    from xdsl.passes import ModulePass
 
-#: The passes from the loop level down to a placed, routed and verified spatial design.
-SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify"
+#: The passes from the loop level down to a placed, routed and verified spatial design
+#: with its prediction.
+SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify,spatial-predict"
 #: The default pipeline to a configuration; the search's point is searched again until it
 #: partitions, places and routes (`rnnc.driver.routable`).
 CONFIG_PIPELINE = f"rnn-decompose,loop-fuse,loop-assign-resources,{SPATIAL_PIPELINE}"
@@ -49,12 +48,11 @@ def compile_to_config(
     """Run the default pipeline on `args.model`, write the configuration + weights and
     return the configuration.
 
-    `transform(text, args, pipeline, optional, after_each=...)` is the CLI's own (parsing,
-    pass options, plug-ins and diagnostics stay in one place); `optional` are the design
-    options the command takes whether or not a pass does. The pipeline runs once over one
-    module; the loop level the search settled on (its weights, its `loop.cost`) is kept as
-    the search leaves it, for the weights and the prediction."""
-    from rnnc.backend.predict import routed_prediction
+    `transform(text, args, pipeline, optional)` is the CLI's own (parsing, pass options,
+    plug-ins and diagnostics stay in one place); `optional` are the design options the
+    command takes whether or not a pass does. The pipeline runs once over one module, which
+    ends with the loop level beside the routed design and its prediction."""
+    from rnnc.backend.emit import prediction_of
     from rnnc.driver import pipeline
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
@@ -71,20 +69,12 @@ def compile_to_config(
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
                          f"({CONFIG_PIPELINE}); drop -p or use --emit=loop")
-    searched: list[ModuleOp] = []
-
-    def keep_loop_level(done: ModulePass, module: ModuleOp) -> None:
-        if done.name == "loop-assign-resources":  # the last search is the one that fits
-            searched[:] = [module.clone()]
-
-    module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional,
-                       after_each=keep_loop_level)
-    (loop_level,) = searched
-    # the loop level still has the rnn.weight ops that say what the weight file must hold
-    weights = load_weights(loop_level, args.model)
+    module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional)
+    # the loop level, kept beside the design, names what the weight file must hold
+    weights = load_weights(module, args.model)
     machine = machine_from_module(module)
     arch = load_architecture(args.arch) if args.arch else load_architecture()
-    prediction = routed_prediction(loop_level, machine, arch)
+    prediction = prediction_of(module)
     precision = FP32 if machine.precision == "fp32" else parse_precision(
         args.precision or machine.precision)
     return write_config(

@@ -45,11 +45,12 @@ from xdsl.passes import ModulePass
 
 #: Pass pipelines that take a model from the rnn level down to each level. Below the loop
 #: level the driver searches again when a point does not partition, place and route
-#: (`rnnc.driver.routable`); --emit=config (or -o FILE.json) writes the design that comes out.
+#: (`rnnc.driver.routable`); --emit=config (or -o FILE.json) writes the design that comes
+#: out, --emit=spatial prints it without the loop level it was built from.
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
     "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
-    "spatial": backend_commands.CONFIG_PIPELINE,
+    "spatial": f"{backend_commands.CONFIG_PIPELINE},spatial-strip",
     "config": backend_commands.CONFIG_PIPELINE,
 }
 
@@ -278,12 +279,11 @@ def _transform(
     *,
     dse_dump: str | None = None,
     before_passes: Callable[[ModuleOp], None] | None = None,
-    after_each: pipeline.PassCallback | None = None,
 ) -> ModuleOp:
     """Parse and verify `text`, then apply `-p` (or `default_pipeline`) with the design
     options of the command line (see `_with_options` for `optional`). `dse_dump` is where
     the search's points go (a temporary that the command moves into place at the end);
-    `before_passes` sees the module as parsed, `after_each` the module after each pass."""
+    `before_passes` sees the module as parsed."""
     ctx = pipeline.make_context()
     module, source_map = pipeline.parse_module(ctx, text, args.model)
     if before_passes is not None:
@@ -295,17 +295,14 @@ def _transform(
     passes = pipeline.available_passes(args.load_pass_plugin)  # reports a broken plug-in
     built = pipeline.build_pipeline(spec, passes) if spec else ()
     configured = _with_options(built, options, optional)
-    printing = args.print_ir_after_all
-
-    def after_pass(done: ModulePass, passed: ModuleOp) -> None:
-        if printing:
-            sys.stderr.write(f"// -----// IR Dump After {done.name} //----- //\n")
-            sys.stderr.write(pipeline.print_ir(passed))
-        if after_each is not None:
-            after_each(done, passed)
-
-    pipeline.run_pipeline(ctx, module, configured, source_map, after_pass)
+    after_each = _print_after_pass if args.print_ir_after_all else None
+    pipeline.run_pipeline(ctx, module, configured, source_map, after_each)
     return module
+
+
+def _print_after_pass(done: ModulePass, module: ModuleOp) -> None:
+    sys.stderr.write(f"// -----// IR Dump After {done.name} //----- //\n")
+    sys.stderr.write(pipeline.print_ir(module))
 
 
 def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.FuncOp:

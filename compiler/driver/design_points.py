@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
+from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
+from rnnc.passes.spatial_predict import routed_costs
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
-from rnnc.target.routed_hops import routed_hops
 from xdsl.dialects.builtin import (
     DictionaryAttr,
     FloatAttr,
@@ -47,8 +48,7 @@ class Compiled:
     """The time loop as the cost model sees it."""
 
 
-def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str,
-         after_each: pipeline.PassCallback | None = None) -> None:
+def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
     import dataclasses
 
     built = pipeline.build_pipeline(spec, pipeline.available_passes())
@@ -58,7 +58,7 @@ def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str,
         passes.append(dataclasses.replace(
             each, **{k: v for k, v in options.items() if k in names}))
     ctx = pipeline.make_context()
-    pipeline.run_pipeline(ctx, module, passes, path, after_each)
+    pipeline.run_pipeline(ctx, module, passes, path)
 
 
 def _cost_attr(cost: Cost) -> DictionaryAttr:
@@ -93,14 +93,10 @@ def compile_at(
     front = FRONT if fuse else "rnn-decompose"
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and
-        # routes; the loop level it settled on is kept for the cost model
-        searched: list[ModuleOp] = []
-        _run(module, f"{front},loop-assign-resources,{SPATIAL}", options, path,
-             after_each=lambda done, now: searched.append(now.clone())
-             if done.name == "loop-assign-resources" else None)
-        loop_level = searched[-1]
-        (step,) = time_loops(loop_level)
-        program = time_loop_spec(loop_level, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        # routes; the loop level stays beside the design
+        _run(module, f"{front},loop-assign-resources,{SPATIAL}", options, path)
+        (step,) = time_loops(module)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
@@ -115,7 +111,8 @@ def compile_at(
         estimate = evaluate(program, factors, arch, precision)
         step.attributes["loop.cost"] = _cost_attr(estimate)
         _run(module, SPATIAL, options, path)
-    machine = machine_from_module(module)
-    (hops,) = routed_hops(machine, arch)
-    cost = evaluate(program, factors, arch, precision, routed=hops)
-    return Compiled(module, machine, cost, estimate, program)
+    design = design_of(module)
+    assert design is not None  # the spatial passes ran
+    # what spatial-predict writes on the design, as the cost model's figures
+    (cost,) = routed_costs(module, design, arch)
+    return Compiled(module, machine_from_module(module), cost, estimate, program)

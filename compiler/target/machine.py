@@ -499,7 +499,7 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
         raise ValueError("no spatial.design in the module")
     program = from_attr(design.program)
     data: dict[str, Any] = {
-        "name": design.sym_name.data,
+        "name": design.function.data,
         "arch": design.arch.data,
         "arch_digest": design.digest.data,
         "precision": design.precision.data,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cell_programs
 import pytest
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to
 from rnnc.analysis.program import program_spec
@@ -29,7 +30,7 @@ def _unnamed(spec: cost.ProgramSpec) -> cost.ProgramSpec:
 
 @pytest.mark.parametrize("cell", ["lstm", "rnn"])
 def test_fused_cell_matches_the_cost_model(cell: str) -> None:
-    assert _unnamed(_spec(cell, FUSED)) == _unnamed(cost.fused_cell_program(cell, H, D, T))
+    assert _unnamed(_spec(cell, FUSED)) == _unnamed(cell_programs.fused_cell_program(cell, H, D, T))
 
 
 def test_fused_gru_differs_only_in_how_the_candidate_gate_reduces() -> None:
@@ -38,7 +39,7 @@ def test_fused_gru_differs_only_in_how_the_candidate_gate_reduces() -> None:
     (D+H for z and r, D and H for the candidate) where the cost model has three of D+H.
     The multiply-adds, map-reduce units, weights, depth, buffers and state agree."""
     (ours,) = _spec("gru", FUSED, linear_before_reset=1).nests
-    (theirs,) = cost.fused_cell_program("gru", H, D, T).nests
+    (theirs,) = cell_programs.fused_cell_program("gru", H, D, T).nests
     assert sorted(ours.reductions) == [D, H, D + H, D + H]
     assert theirs.reductions == (D + H,) * 3
     assert ours.macs == theirs.macs
@@ -49,7 +50,7 @@ def test_fused_gru_differs_only_in_how_the_candidate_gate_reduces() -> None:
         theirs, name=""
     )
     spec = _spec("gru", FUSED, linear_before_reset=1)
-    assert spec.state_elems == cost.fused_cell_program("gru", H, D, T).state_elems
+    assert spec.state_elems == cell_programs.fused_cell_program("gru", H, D, T).state_elems
 
 
 def _totals(spec: cost.ProgramSpec) -> tuple[int, int, int]:
@@ -66,7 +67,7 @@ def test_decomposed_lstm_against_the_cost_model() -> None:
     add of 4H rows): 25 nests against 13; the state-update kernels write c and h in place
     (the cost model counts add_c and mul_oh as H-sized buffers: 2H); and h is single-buffered
     (the kernels run one after another), where the cost model counts it twice (H)."""
-    ours, theirs = _spec("lstm", DECOMPOSED), cost.decomposed_cell_program("lstm", H, D, T)
+    ours, theirs = _spec("lstm", DECOMPOSED), cell_programs.decomposed_cell_program("lstm", H, D, T)
     assert (len(ours.nests), len(theirs.nests)) == (25, 13)
     macs, weights, buffers = _totals(ours)
     assert (macs, weights) == _totals(theirs)[:2]
@@ -81,7 +82,7 @@ def test_decomposed_gru_against_the_cost_model() -> None:
     4H bias elements a step; the cost model adds Wb and Rb of all three gates in two kernels
     (6H) -- while its fused GRU, like ours, reads 4H."""
     ours = _spec("gru", DECOMPOSED, linear_before_reset=1)
-    theirs = cost.decomposed_cell_program("gru", H, D, T)
+    theirs = cell_programs.decomposed_cell_program("gru", H, D, T)
     assert (len(ours.nests), len(theirs.nests)) == (21, 14)
     macs, weights, buffers = _totals(ours)
     assert macs == _totals(theirs)[0]

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from cell_programs import decomposed_cell_program, fused_cell_program
 from paper_data import PaperTask, paper_tasks
 from rnnc.target.arch import Architecture, load_architecture
 from rnnc.target.cost import (
@@ -19,10 +20,8 @@ from rnnc.target.cost import (
     Factors,
     NestSpec,
     ProgramSpec,
-    decomposed_cell_program,
     evaluate,
     exchange_cycles,
-    fused_cell_program,
     nest_arrays,
     per_chip_program,
     program_arrays,

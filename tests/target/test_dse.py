@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cell_programs import decomposed_cell_program, fused_cell_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from paper_data import PaperTask, paper_tasks
@@ -19,9 +20,7 @@ from rnnc.target.cost import (
     CostError,
     NestSpec,
     ProgramSpec,
-    decomposed_cell_program,
     evaluate,
-    fused_cell_program,
     nest_arrays,
     program_arrays,
 )

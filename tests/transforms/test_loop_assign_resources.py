@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cell_programs
 import pytest
 from loop_models import FUSED, RnnModel, compile_to, relative_error
 from paper_data import PaperTask, paper_tasks
@@ -67,7 +68,7 @@ def test_the_design_written_on_the_ir_is_the_search_optimum(task: PaperTask) -> 
     program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
     if task.cell == "lstm":
         assert _unnamed(program) == _unnamed(
-            cost.fused_cell_program(task.cell, task.hidden, task.input, task.steps)
+            cell_programs.fused_cell_program(task.cell, task.hidden, task.input, task.steps)
         )
     LoopAssignResourcesPass().apply(Context(), module)
     expected = dse.search(program, arch, budget=budget)

@@ -225,11 +225,10 @@ def _transform(point: Point, options: dict[str, Any]) -> Callable[..., ModuleOp]
 
     spec = f"{PIPELINES[point.pipeline]},{backend_commands.SPATIAL_PIPELINE}"
 
-    def transform(text: str, args: argparse.Namespace, _spec: str, _: frozenset[str], *,
-                  after_each: pipeline.PassCallback) -> ModuleOp:
+    def transform(text: str, args: argparse.Namespace, _spec: str, _: frozenset[str]) -> ModuleOp:
         ctx = pipeline.make_context()
         module, source_map = pipeline.parse_module(ctx, text, args.model)
-        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map, after_each)
+        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map)
         return module
 
     return transform
