@@ -232,8 +232,9 @@ class LoopAssignResourcesPass(ModulePass):
 
     def _spatial_failure(self, module: ModuleOp) -> str | None:
         """Why the module's design point does not partition, place and route (None if it
-        does): the failing pass's message, on a copy of the module."""
-        from rnnc.passes.spatial_partition import SpatialPartitionPass
+        does): the failing pass's message, on a copy of the module. A program the partition
+        does not take at all (`UnsupportedProgramFailure`) is raised as it is."""
+        from rnnc.passes.spatial_partition import SpatialPartitionPass, UnsupportedProgramFailure
         from rnnc.passes.spatial_place import SpatialPlacePass
         from rnnc.passes.spatial_route import SpatialRoutePass
 
@@ -243,6 +244,8 @@ class LoopAssignResourcesPass(ModulePass):
                      SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
             try:
                 each.apply(context, trial)
+            except UnsupportedProgramFailure:
+                raise  # no other design point would partition: not retried
             except PassFailedException as error:
                 return str(error)
         return None
