@@ -31,7 +31,7 @@ def test_help_lists_every_command_on_one_line() -> None:
 def test_help_states_the_precision_default_and_its_error() -> None:
     text = " ".join(_help().split())
     assert "`mixed` on the default plasticine-rnn" in text
-    assert "differ from fp32 by up to ~2e-2" in text
+    assert "differ from fp32 by about 2e-2" in text
 
 
 def _rnnc_passes() -> dict[str, type]:
