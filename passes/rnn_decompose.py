@@ -649,8 +649,9 @@ class _Decomposer:
 
 def _erase_dead(module: ModuleOp) -> None:
     """Erase the recurrent ops, views and concats whose results are no longer used (users
-    first)."""
-    dead = (rnn.RecurrentOp, rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp)
+    first), and the reads of a layer's output memory as a tensor that the next layer now
+    reads as memory."""
+    dead = (rnn.RecurrentOp, rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, loop.ToTensorOp)
     for op in reversed(list(module.walk())):
         if isinstance(op, dead) and not any(result.uses for result in op.results):
             Rewriter.erase_op(op)
