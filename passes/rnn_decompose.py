@@ -26,6 +26,7 @@ division) is left at tensor level, where `spatial-partition` names it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -55,11 +56,25 @@ def _const_index(value: int) -> SSAValue:
     return arith.ConstantOp.from_int_and_width(value, IndexType()).result
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A tensor read through the views between it and the memory holding it: `view` maps
+    the tensor's index to the memory's, plus `offsets` (a slice)."""
+
+    memory: SSAValue
+    view: IndexMap
+    offsets: tuple[int, ...]
+
+    def load(self, index: Sequence[SSAValue]) -> SSAValue:
+        offsets = self.offsets if any(self.offsets) else None
+        return loop.LoadOp(self.memory, _relabelled(self.view, index), offsets).result
+
+
 @dataclass
 class _Memories:
     """The memories of one recurrent op's program (absent ones are None)."""
 
-    x: SSAValue
+    x: _Read
     w: SSAValue
     r: SSAValue
     b: SSAValue | None
@@ -69,8 +84,6 @@ class _Memories:
     h: SSAValue
     c: SSAValue | None
     y: SSAValue | None
-    x_view: IndexMap
-    """X's index -> the index of the memory x (a chain of views on X read through)."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +101,12 @@ class _Lowering:
 
     m: _Memories  # set by `build`
 
-    def __init__(self, op: rnn.RecurrentOp, places: dict[str, _Place]):
+    def __init__(
+        self, op: rnn.RecurrentOp, places: dict[str, _Place], sources: dict[SSAValue, SSAValue]
+    ):
         self.op = op
         self.places = places
+        self.sources = sources
         self.steps, self.batch, self.inputs, self.nd = op.sizes()
         if self.batch == 0 or self.inputs == 0:
             raise PassFailedException(
@@ -129,7 +145,7 @@ class _Lowering:
         with ImplicitBuilder(self.prelude):
             self.m = self._memories()
             initial_c = op.initial_c if isinstance(op, rnn.LSTMOp) else None
-            self._initialise(self._input(op.initial_h, "h0"), self._input(initial_c, "c0"))
+            self._initialise(self._read(op.initial_h, "h0"), self._read(initial_c, "c0"))
             outputs = {
                 name: self._destination(name, name.lower())
                 for name, value in op.state_results()
@@ -166,16 +182,21 @@ class _Lowering:
         place = self.places[name]
         loop.StoreOp(value, memory, _relabelled(place.view, index), place.offsets)
 
-    def _x_memory(self) -> tuple[SSAValue, IndexMap]:
-        """The memory holding X, read through the views between it and X; the memory of
-        the layer that computes it if there is one."""
-        source, view = _source(self.op.X)
+    def _read(self, tensor: SSAValue | None, name: str) -> _Read | None:
+        """An off-chip tensor (X, an initial state) read through the views and slices
+        between it and its source: the memory of the layer that computes it, or one memory
+        per source tensor (shared by the layers that read parts of it)."""
+        if tensor is None:
+            return None
+        source, view, offsets = _source(tensor)
         owner = source.owner
         if isinstance(owner, loop.ToTensorOp) and loop.space_of(owner.memref) == "dram":
-            return owner.memref, view
-        memory = self._input(source, "x")
-        assert memory is not None
-        return memory, view
+            return _Read(owner.memref, view, offsets)
+        if source not in self.sources:
+            memory = self._input(source, name)
+            assert memory is not None
+            self.sources[source] = memory
+        return _Read(self.sources[source], view, offsets)
 
     def _input(self, tensor: SSAValue | None, name: str, space: str = "dram") -> SSAValue | None:
         if tensor is None:
@@ -192,7 +213,8 @@ class _Lowering:
     def _memories(self) -> _Memories:
         op = self.op
         b = self._input(op.B, "biases", "sram")
-        x, x_view = self._x_memory()
+        x = self._read(op.X, "x")
+        assert x is not None
         memories = _Memories(
             x=x,
             w=self._input(op.W, "w", "sram"),  # type: ignore[arg-type]
@@ -204,7 +226,6 @@ class _Lowering:
             h=self._alloc("h", self.space),
             c=self._alloc("c", self.space) if isinstance(op, rnn.LSTMOp) else None,
             y=self._destination("Y", "y") if op.Y.uses else None,
-            x_view=x_view,
         )
         if b is not None:
             memories.bias = self._summed_bias(b)
@@ -224,14 +245,12 @@ class _Lowering:
         self._foreach((self.nd, rows), ("d", "j"), body)
         return bias
 
-    def _initialise(self, h0: SSAValue | None, c0: SSAValue | None) -> None:
+    def _initialise(self, h0: _Read | None, c0: _Read | None) -> None:
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             zero = self._zero()
             for state, initial in ((self.m.h, h0), (self.m.c, c0)):
                 if state is not None:
-                    value = (
-                        zero if initial is None else self._load(initial, self._state_index(d, b, i))
-                    )
+                    value = zero if initial is None else initial.load(self._state_index(d, b, i))
                     loop.StoreOp(value, state, [d, b, i])
 
         self._nest(body)
@@ -315,7 +334,7 @@ class _Lowering:
 
     def _x(self, d: SSAValue, b: SSAValue) -> Callable[[SSAValue], SSAValue]:
         t = self._time_index(d, b)
-        return lambda k: self._load(self.m.x, _relabelled(self.m.x_view, self._x_index(t, b, k)))
+        return lambda k: self.m.x.load(self._x_index(t, b, k))
 
     def _state(self, memory: SSAValue) -> Vector:
         return lambda d, b: lambda k: self._load(memory, (d, b, k))
@@ -561,19 +580,29 @@ def _chain(result: SSAValue) -> tuple[SSAValue, IndexMap]:
     return end, view
 
 
-def _source(tensor: SSAValue) -> tuple[SSAValue, IndexMap]:
-    """The tensor `tensor` is a view of through relabellings, and the map from `tensor`'s
-    index to the source's."""
+def _source(tensor: SSAValue) -> tuple[SSAValue, IndexMap, tuple[int, ...]]:
+    """The tensor `tensor` is a view or slice of through relabellings, the map from
+    `tensor`'s index to the source's, and the offsets to add to it (of the slices)."""
     view = IndexMap.identity(_shape(tensor))
-    while isinstance(owner := tensor.owner, rnn.TransposeOp | rnn.ReshapeOp):
-        if isinstance(owner, rnn.TransposeOp):
+    offsets = [0] * len(view.shape)
+    while isinstance(owner := tensor.owner, rnn.TransposeOp | rnn.ReshapeOp | rnn.SliceOp):
+        shape = _shape(owner.input)
+        if isinstance(owner, rnn.SliceOp):
+            step = dataclasses.replace(view, shape=shape)
+            moved = list(offsets)
+            moved[owner.axis.value.data] += owner.start.value.data
+        elif isinstance(owner, rnn.TransposeOp):
             step = view.inverse_permute(owner.permutation())
-        else:
-            step = view.reshape(_shape(owner.input))
+            moved = [0] * len(shape)
+            for i, p in enumerate(owner.permutation()):
+                moved[p] = offsets[i]
+        else:  # a reshape after a slice not at 0 would need the offset inside the division
+            step = None if any(offsets) else view.reshape(shape)
+            moved = [0] * len(shape)
         if step is None:
             break
-        tensor, view = owner.input, step
-    return tensor, view
+        tensor, view, offsets = owner.input, step, moved
+    return tensor, view, tuple(offsets)
 
 
 @dataclass
@@ -591,6 +620,8 @@ class _Decomposer:
 
     def __init__(self) -> None:
         self.concats: dict[rnn.ConcatOp, _Concat] = {}
+        self.sources: dict[SSAValue, SSAValue] = {}
+        """The memory of each tensor the layers read off chip (X, initial states)."""
 
     def _concat(self, end: SSAValue) -> _Concat | None:
         """The concat `end` is an operand of, if every operand is the end of the chain of
@@ -600,7 +631,7 @@ class _Decomposer:
             return None
         if user not in self.concats:
             for operand in user.inputs:
-                source, _ = _source(operand)
+                source, _, _ = _source(operand)
                 if not (isinstance(source.owner, rnn.RecurrentOp) and _chain(source)[0] is operand):
                     return None
             self.concats[user] = _Concat(user, waiting=len(user.inputs))
@@ -633,7 +664,8 @@ class _Decomposer:
 
     def lower(self, op: rnn.RecurrentOp) -> None:
         places = self._places(op)
-        program, results = _Lowering(op, {n: p for n, (p, _, _) in places.items()}).build()
+        chosen = {n: p for n, (p, _, _) in places.items()}
+        program, results = _Lowering(op, chosen, self.sources).build()
         Rewriter.inline_block(program, InsertPoint.before(op))
         for name, (_, end, concat) in places.items():
             if concat is None:
@@ -648,10 +680,11 @@ class _Decomposer:
 
 
 def _erase_dead(module: ModuleOp) -> None:
-    """Erase the recurrent ops, views and concats whose results are no longer used (users
+    """Erase the recurrent ops, views, slices and concats whose results are no longer used (users
     first), and the reads of a layer's output memory as a tensor that the next layer now
     reads as memory."""
-    dead = (rnn.RecurrentOp, rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, loop.ToTensorOp)
+    dead = (rnn.RecurrentOp, rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, rnn.SliceOp,
+            loop.ToTensorOp)
     for op in reversed(list(module.walk())):
         if isinstance(op, dead) and not any(result.uses for result in op.results):
             Rewriter.erase_op(op)
