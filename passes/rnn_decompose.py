@@ -13,13 +13,24 @@ recurrent biases are summed once, before the time loop (except GRU's recurrent c
 bias under linear_before_reset, which r multiplies). `sequence_lens` masks the state update
 (an entry keeps its state and outputs zeros past its length) and the final states (zero
 for an empty sequence), and reverses each entry within its own length, as onnxruntime does.
+
+Data movement around the layers becomes indexing (`rnnc.analysis.views`), never a nest of
+its own: a chain of `rnn.transpose` / `rnn.reshape` on a result (PyTorch's `Squeeze` of the
+direction axis, the joining of two directions, `batch_first`) is folded into the memory the
+layer writes, allocated at the chain's final shape and written at the relabelled index; a
+`rnn.concat` of results of layers (PyTorch's h_n of stacked layers) is one memory each
+layer writes its part of; a chain on the input X is read through, and a layer reads the
+memory of the layer before it. A view that is not a relabelling (one that would need
+division) is left at tensor level, where `spatial-partition` names it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rnnc.analysis.views import IndexMap
 from rnnc.dialects import loop, rnn
 from xdsl.builder import ImplicitBuilder
 from xdsl.context import Context
@@ -32,15 +43,9 @@ from xdsl.dialects.builtin import (
     IndexType,
     ModuleOp,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
-from xdsl.rewriter import InsertPoint
+from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 Body = Callable[[SSAValue, SSAValue, SSAValue], None]
@@ -51,11 +56,25 @@ def _const_index(value: int) -> SSAValue:
     return arith.ConstantOp.from_int_and_width(value, IndexType()).result
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A tensor read through the views between it and the memory holding it: `view` maps
+    the tensor's index to the memory's, plus `offsets` (a slice)."""
+
+    memory: SSAValue
+    view: IndexMap
+    offsets: tuple[int, ...]
+
+    def load(self, index: Sequence[SSAValue]) -> SSAValue:
+        offsets = self.offsets if any(self.offsets) else None
+        return loop.LoadOp(self.memory, _relabelled(self.view, index), offsets).result
+
+
 @dataclass
 class _Memories:
     """The memories of one recurrent op's program (absent ones are None)."""
 
-    x: SSAValue
+    x: _Read
     w: SSAValue
     r: SSAValue
     b: SSAValue | None
@@ -67,13 +86,27 @@ class _Memories:
     y: SSAValue | None
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a result of a recurrent op is written: `memory` (None: the lowering allocates it
+    at `view.shape`), at `view` of the result's index plus `offsets` (its part of a concat)."""
+
+    view: IndexMap
+    memory: SSAValue | None = None
+    offsets: tuple[int, ...] | None = None
+
+
 class _Lowering:
     """Builds the loop program of one recurrent op."""
 
     m: _Memories  # set by `build`
 
-    def __init__(self, op: rnn.RecurrentOp):
+    def __init__(
+        self, op: rnn.RecurrentOp, places: dict[str, _Place], sources: dict[SSAValue, SSAValue]
+    ):
         self.op = op
+        self.places = places
+        self.sources = sources
         self.steps, self.batch, self.inputs, self.nd = op.sizes()
         if self.batch == 0 or self.inputs == 0:
             raise PassFailedException(
@@ -112,9 +145,9 @@ class _Lowering:
         with ImplicitBuilder(self.prelude):
             self.m = self._memories()
             initial_c = op.initial_c if isinstance(op, rnn.LSTMOp) else None
-            self._initialise(self._input(op.initial_h, "h0"), self._input(initial_c, "c0"))
+            self._initialise(self._read(op.initial_h, "h0"), self._read(initial_c, "c0"))
             outputs = {
-                name: self._alloc(name.lower(), value.type.get_shape(), "dram")  # type: ignore[union-attr]
+                name: self._destination(name, name.lower())
                 for name, value in op.state_results()
                 if value.uses
             }
@@ -127,10 +160,43 @@ class _Lowering:
         self.prelude.add_op(loop.SequentialOp(self.steps, Region(self.step)))
         with ImplicitBuilder(self.prelude):
             self._finals(outputs)
-            results = {name: loop.ToTensorOp(mem).tensor for name, mem in outputs.items()}
             if self.m.y is not None:
-                results["Y"] = loop.ToTensorOp(self.m.y).tensor
+                outputs["Y"] = self.m.y
+            results = {
+                name: loop.ToTensorOp(memory).tensor
+                for name, memory in outputs.items()
+                if self.places[name].memory is None  # a concat's memory is read back whole
+            }
         return self.prelude, results
+
+    def _destination(self, name: str, hint: str) -> SSAValue:
+        place = self.places[name]
+        if place.memory is not None:
+            return place.memory
+        return self._alloc(hint, place.view.shape, "dram")
+
+    def _store(
+        self, value: SSAValue, name: str, memory: SSAValue, index: Sequence[SSAValue]
+    ) -> None:
+        """Store result `name`'s element at `index` where its place says."""
+        place = self.places[name]
+        loop.StoreOp(value, memory, _relabelled(place.view, index), place.offsets)
+
+    def _read(self, tensor: SSAValue | None, name: str) -> _Read | None:
+        """An off-chip tensor (X, an initial state) read through the views and slices
+        between it and its source: the memory of the layer that computes it, or one memory
+        per source tensor (shared by the layers that read parts of it)."""
+        if tensor is None:
+            return None
+        source, view, offsets = _source(tensor)
+        owner = source.owner
+        if isinstance(owner, loop.ToTensorOp) and loop.space_of(owner.memref) == "dram":
+            return _Read(owner.memref, view, offsets)
+        if source not in self.sources:
+            memory = self._input(source, name)
+            assert memory is not None
+            self.sources[source] = memory
+        return _Read(self.sources[source], view, offsets)
 
     def _input(self, tensor: SSAValue | None, name: str, space: str = "dram") -> SSAValue | None:
         if tensor is None:
@@ -147,8 +213,10 @@ class _Lowering:
     def _memories(self) -> _Memories:
         op = self.op
         b = self._input(op.B, "biases", "sram")
+        x = self._read(op.X, "x")
+        assert x is not None
         memories = _Memories(
-            x=self._input(op.X, "x"),  # type: ignore[arg-type]
+            x=x,
             w=self._input(op.W, "w", "sram"),  # type: ignore[arg-type]
             r=self._input(op.R, "r", "sram"),  # type: ignore[arg-type]
             b=b,
@@ -157,7 +225,7 @@ class _Lowering:
             bias=None,
             h=self._alloc("h", self.space),
             c=self._alloc("c", self.space) if isinstance(op, rnn.LSTMOp) else None,
-            y=self._alloc("y", op.output_shape(), "dram") if op.Y.uses else None,
+            y=self._destination("Y", "y") if op.Y.uses else None,
         )
         if b is not None:
             memories.bias = self._summed_bias(b)
@@ -177,14 +245,12 @@ class _Lowering:
         self._foreach((self.nd, rows), ("d", "j"), body)
         return bias
 
-    def _initialise(self, h0: SSAValue | None, c0: SSAValue | None) -> None:
+    def _initialise(self, h0: _Read | None, c0: _Read | None) -> None:
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             zero = self._zero()
             for state, initial in ((self.m.h, h0), (self.m.c, c0)):
                 if state is not None:
-                    value = (
-                        zero if initial is None else self._load(initial, self._state_index(d, b, i))
-                    )
+                    value = zero if initial is None else initial.load(self._state_index(d, b, i))
                     loop.StoreOp(value, state, [d, b, i])
 
         self._nest(body)
@@ -202,7 +268,7 @@ class _Lowering:
                 value = self._load(states[name], (d, b, i))  # type: ignore[arg-type]
                 if ran is not None:
                     value = loop.SelectOp(ran, value, self._zero()).result
-                loop.StoreOp(value, memory, self._state_index(d, b, i))
+                self._store(value, name, memory, self._state_index(d, b, i))
 
         self._nest(body)
 
@@ -268,7 +334,7 @@ class _Lowering:
 
     def _x(self, d: SSAValue, b: SSAValue) -> Callable[[SSAValue], SSAValue]:
         t = self._time_index(d, b)
-        return lambda k: self._load(self.m.x, self._x_index(t, b, k))
+        return lambda k: self.m.x.load(self._x_index(t, b, k))
 
     def _state(self, memory: SSAValue) -> Vector:
         return lambda d, b: lambda k: self._load(memory, (d, b, k))
@@ -373,7 +439,7 @@ class _Lowering:
             loop.StoreOp(state, self.m.h, [d, b, i])
             if self.m.y is not None:
                 index = self._y_index(self._time_index(d, b), d, b, i)
-                loop.StoreOp(output, self.m.y, index)
+                self._store(output, "Y", self.m.y, index)
 
         self._nest(body)
 
@@ -473,20 +539,155 @@ def _activation(function: rnn.ActivationFunction, value: SSAValue) -> SSAValue:
     return op_type(value, alpha=function.alpha, beta=function.beta).result
 
 
-class DecomposeRecurrent(RewritePattern):
-    """Replaces one recurrent op by its BLAS-style loop program."""
+def _shape(value: SSAValue) -> tuple[int, ...]:
+    return tuple(value.type.get_shape())  # type: ignore[union-attr]
 
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: rnn.RecurrentOp, rewriter: PatternRewriter) -> None:
-        if not any(result.uses for result in op.results):
-            rewriter.erase(op)
-            return
-        program, results = _Lowering(op).build()
-        by_name = {"Y": op.Y, **dict(op.state_results())}
-        rewriter.inline_block(program, InsertPoint.before(op))
-        for name, value in results.items():
-            by_name[name].replace_all_uses_with(value)
-        rewriter.erase(op)
+
+def _relabelled(view: IndexMap, index: Sequence[SSAValue]) -> Sequence[SSAValue]:
+    """The index `view` maps `index` (values of its atoms) to, as index arithmetic."""
+    if view.is_identity:
+        return index
+    indices = []
+    for expr in view.exprs:
+        total: SSAValue | None = None
+        for atom, coefficient in expr:
+            term = index[atom]
+            if coefficient != 1:
+                term = arith.MuliOp(term, _const_index(coefficient)).result
+            total = term if total is None else arith.AddiOp(total, term).result
+        indices.append(_const_index(0) if total is None else total)
+    return indices
+
+
+def _viewed(view: IndexMap, op: Operation) -> IndexMap | None:
+    """`view` followed by the view op `op` (None: `op` is no view, or not a relabelling)."""
+    if isinstance(op, rnn.TransposeOp):
+        return view.permute(op.permutation())
+    if isinstance(op, rnn.ReshapeOp):
+        return view.reshape(_shape(op.result))
+    return None
+
+
+def _chain(result: SSAValue) -> tuple[SSAValue, IndexMap]:
+    """The end of the chain of views of `result` that are its only use, each a relabelling,
+    and the map from `result`'s index to the end's."""
+    end, view = result, IndexMap.identity(_shape(result))
+    while (user := end.get_user_of_unique_use()) is not None:
+        step = _viewed(view, user)
+        if step is None:
+            break
+        end, view = user.results[0], step
+    return end, view
+
+
+def _source(tensor: SSAValue) -> tuple[SSAValue, IndexMap, tuple[int, ...]]:
+    """The tensor `tensor` is a view or slice of through relabellings, the map from
+    `tensor`'s index to the source's, and the offsets to add to it (of the slices)."""
+    view = IndexMap.identity(_shape(tensor))
+    offsets = [0] * len(view.shape)
+    while isinstance(owner := tensor.owner, rnn.TransposeOp | rnn.ReshapeOp | rnn.SliceOp):
+        shape = _shape(owner.input)
+        if isinstance(owner, rnn.SliceOp):
+            step = dataclasses.replace(view, shape=shape)
+            moved = list(offsets)
+            moved[owner.axis.value.data] += owner.start.value.data
+        elif isinstance(owner, rnn.TransposeOp):
+            step = view.inverse_permute(owner.permutation())
+            moved = [0] * len(shape)
+            for i, p in enumerate(owner.permutation()):
+                moved[p] = offsets[i]
+        else:  # a reshape after a slice not at 0 would need the offset inside the division
+            step = None if any(offsets) else view.reshape(shape)
+            moved = [0] * len(shape)
+        if step is None:
+            break
+        tensor, view, offsets = owner.input, step, moved
+    return tensor, view, tuple(offsets)
+
+
+@dataclass
+class _Concat:
+    """A `rnn.concat` of (views of) results of recurrent ops: one memory they all write."""
+
+    op: rnn.ConcatOp
+    memory: SSAValue | None = None
+    waiting: int = 0
+    """Operands whose recurrent op is not lowered yet."""
+
+
+class _Decomposer:
+    """Lowers the recurrent ops of a module in order, folding the views around them."""
+
+    def __init__(self) -> None:
+        self.concats: dict[rnn.ConcatOp, _Concat] = {}
+        self.sources: dict[SSAValue, SSAValue] = {}
+        """The memory of each tensor the layers read off chip (X, initial states)."""
+
+    def _concat(self, end: SSAValue) -> _Concat | None:
+        """The concat `end` is an operand of, if every operand is the end of the chain of
+        a recurrent op's result (so that the layers can write it in place)."""
+        user = end.get_user_of_unique_use()
+        if not isinstance(user, rnn.ConcatOp):
+            return None
+        if user not in self.concats:
+            for operand in user.inputs:
+                source, _, _ = _source(operand)
+                if not (isinstance(source.owner, rnn.RecurrentOp) and _chain(source)[0] is operand):
+                    return None
+            self.concats[user] = _Concat(user, waiting=len(user.inputs))
+        return self.concats[user]
+
+    def _places(self, op: rnn.RecurrentOp) -> dict[str, tuple[_Place, SSAValue, _Concat | None]]:
+        """Per used result: its place, the end of its chain, and the concat it is part of."""
+        places = {}
+        for name, result in (("Y", op.Y), *op.state_results()):
+            if not result.uses:
+                continue
+            end, view = _chain(result)
+            concat = self._concat(end)
+            if concat is None:
+                places[name] = (_Place(view), end, None)
+                continue
+            if concat.memory is None:  # allocated before the first layer writing it
+                whole = concat.op.result
+                element = whole.type.get_element_type()  # type: ignore[union-attr]
+                alloc = loop.AllocOp(loop.memory_type(element, _shape(whole), "dram"))
+                alloc.memref.name_hint = (whole.name_hint or "concat").lower()
+                Rewriter.insert_op(alloc, InsertPoint.before(op))
+                concat.memory = alloc.memref
+            axis = concat.op.axis.value.data
+            position = list(concat.op.inputs).index(end)
+            offsets = [0] * len(view.shape)
+            offsets[axis] = sum(_shape(v)[axis] for v in list(concat.op.inputs)[:position])
+            places[name] = (_Place(view, concat.memory, tuple(offsets)), end, concat)
+        return places
+
+    def lower(self, op: rnn.RecurrentOp) -> None:
+        places = self._places(op)
+        chosen = {n: p for n, (p, _, _) in places.items()}
+        program, results = _Lowering(op, chosen, self.sources).build()
+        Rewriter.inline_block(program, InsertPoint.before(op))
+        for name, (_, end, concat) in places.items():
+            if concat is None:
+                end.replace_all_uses_with(results[name])
+                continue
+            concat.waiting -= 1
+            if concat.waiting == 0:  # every part written: read the memory back whole
+                assert concat.memory is not None
+                whole = loop.ToTensorOp(concat.memory)
+                Rewriter.insert_op(whole, InsertPoint.before(concat.op))
+                concat.op.result.replace_all_uses_with(whole.tensor)
+
+
+def _erase_dead(module: ModuleOp) -> None:
+    """Erase the recurrent ops, views, slices and concats whose results are no longer used (users
+    first), and the reads of a layer's output memory as a tensor that the next layer now
+    reads as memory."""
+    dead = (rnn.RecurrentOp, rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, rnn.SliceOp,
+            loop.ToTensorOp)
+    for op in reversed(list(module.walk())):
+        if isinstance(op, dead) and not any(result.uses for result in op.results):
+            Rewriter.erase_op(op)
 
 
 @dataclass(frozen=True)
@@ -496,4 +697,8 @@ class RnnDecomposePass(ModulePass):
     name = "rnn-decompose"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(DecomposeRecurrent(), apply_recursively=False).rewrite_module(op)
+        decomposer = _Decomposer()
+        for recurrent in [o for o in op.walk() if isinstance(o, rnn.RecurrentOp)]:
+            if any(result.uses for result in recurrent.results):
+                decomposer.lower(recurrent)
+        _erase_dead(op)

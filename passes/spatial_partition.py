@@ -103,6 +103,17 @@ class PartitionError(ValueError):
     """A program the partition cannot lay out on the chip (names the resource)."""
 
 
+class UnsupportedProgram(PartitionError):
+    """A program the partition does not take at any design point (an op it has no units
+    for): a search for another point would fail the same way."""
+
+
+class UnsupportedProgramFailure(PassFailedException):
+    """`spatial-partition`'s diagnostic for an `UnsupportedProgram`: not about resources,
+    so the driver reports it as it is instead of searching another point
+    (`rnnc.driver.routable`)."""
+
+
 # ----------------------------------------------------------------------------------------
 # Units under construction
 # ----------------------------------------------------------------------------------------
@@ -257,6 +268,7 @@ class _Partitioner:
                 f"expected a loop-level program, found {model_level.name} (run rnn-decompose "
                 "first)"
             )
+        self._refuse_tensor_ops(function)
         self._bind(function)
         for op in function.body.block.ops:
             if isinstance(op, loop.ForeachOp):
@@ -267,12 +279,26 @@ class _Partitioner:
                     o for o in op.body.block.ops if not isinstance(o, loop.ForeachOp | loop.YieldOp)
                 ]
                 if any(not _pure_index(o) for o in others):
-                    raise PartitionError(f"unsupported op {others[0].name} in a time loop body")
+                    raise UnsupportedProgram(f"unsupported op {others[0].name} in a time loop body")
                 self._phase("loop", op.step_count, [self._nest(n, op) for n in nests])
             elif not isinstance(op, _BINDING_OPS):
-                raise PartitionError(f"unsupported op {op.name} at the top of @main")
+                raise UnsupportedProgram(f"unsupported op {op.name} at the top of @main")
         self._finish()
         return self._machine()
+
+    @staticmethod
+    def _refuse_tensor_ops(function: func.FuncOp) -> None:
+        """Tensor-level ops left between the memories (views rnn-decompose could not fold
+        into indexing) have no units: name the first, with its types."""
+        for op in function.body.block.ops:
+            if isinstance(op, _TENSOR_OPS):
+                operands = ", ".join(str(v.type) for v in op.operands)
+                raise UnsupportedProgram(
+                    f"unsupported op {op.name} ({operands} -> {op.results[0].type}) at tensor "
+                    "level in @main: the partition takes loop nests over memories, and "
+                    "rnn-decompose folds only the transposes, reshapes and concats that "
+                    "relabel a whole input or result of a layer"
+                )
 
     def _phase(self, kind: str, steps: int, nests: list[str]) -> None:
         if kind == "once" and self.schedule and self.schedule[-1].kind == "once":
@@ -302,8 +328,8 @@ class _Partitioner:
                 elif isinstance(source.owner, rnn.WeightOp):
                     init = f"weight:{source.owner.key.data}"
                 else:
-                    raise PartitionError(f"memory '{name}' is bound to a tensor that is neither "
-                                         "an argument nor an rnn.weight")
+                    raise UnsupportedProgram(f"memory '{name}' is bound to a tensor that is "
+                                             "neither an argument nor an rnn.weight")
             self.memories[memref] = Memory(
                 name=name,
                 shape=tuple(ty.get_shape()),
@@ -323,7 +349,7 @@ class _Partitioner:
         for value, name in zip(returned.operands, result_names(function), strict=True):
             owner = value.owner
             if not isinstance(owner, loop.ToTensorOp):
-                raise PartitionError(f"result '{name}' is not read back from a memory")
+                raise UnsupportedProgram(f"result '{name}' is not read back from a memory")
             ty = value.type
             assert isinstance(ty, TensorType)
             self.outputs.append(Binding(name, tuple(ty.get_shape()), str(ty.get_element_type()),
@@ -832,7 +858,7 @@ class _Partitioner:
                 one_bit = isinstance(attr.type, IntegerType) and attr.type.width.data == 1
                 kind = "bool" if one_bit else "int"
                 return unit.add(0, "const", [], value=int(attr.value.data), type=kind)
-        raise PartitionError(f"spatial-partition: no unit can run {op.name}")
+        raise UnsupportedProgram(f"no unit can run {op.name}")
 
     # ---- the rest of the machine ---------------------------------------------------------
 
@@ -958,6 +984,7 @@ class _NestContext:
     time: loop.SequentialOp | None
 
 
+_TENSOR_OPS = (rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, rnn.SliceOp)
 _BINDING_OPS = (loop.FromTensorOp, loop.AllocOp, loop.ToTensorOp, rnn.WeightOp, func.ReturnOp,
                 arith.ConstantOp)
 _ACTIVATIONS = {cls.name.split(".", 1)[1] for cls in loop.ACTIVATIONS}
@@ -1102,10 +1129,18 @@ class SpatialPartitionPass(ModulePass):
             machine = partition(op, load_architecture(self.arch), self.precision or None)
         except Diagnostic as error:
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
+        except UnsupportedProgram as error:
+            raise UnsupportedProgramFailure(f"{self.name}: {error}") from None
         except PartitionError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         # the loop level stays beside the design until spatial-strip (see spatial-predict)
         op.body.block.add_op(design_op(machine))
 
 
-__all__ = ["PartitionError", "SpatialPartitionPass", "partition"]
+__all__ = [
+    "PartitionError",
+    "SpatialPartitionPass",
+    "UnsupportedProgram",
+    "UnsupportedProgramFailure",
+    "partition",
+]

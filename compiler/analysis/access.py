@@ -209,7 +209,8 @@ def memory_role(memref: SSAValue) -> str:
     on-chip weights), an `output` read back as a tensor, an `intermediate` that one loop
     nest writes and another reads within one block (one time step, or the function), or
     `state` carried across the steps of a time loop. A memory written before a time loop and
-    only read inside it (a bias summed once) counts as a weight."""
+    only read inside it counts as a weight on chip (a bias summed once) and as an input off
+    chip (the output of the layer before, in DRAM)."""
     owner = memref.owner
     users = [use.operation for use in memref.uses]
     if isinstance(owner, loop.FromTensorOp):
@@ -227,7 +228,7 @@ def memory_role(memref: SSAValue) -> str:
         if not any(step.is_ancestor(w) for w in writers) and all(
             step.is_ancestor(r) for r in readers
         ):
-            return WEIGHT
+            return INPUT if loop.space_of(memref) == "dram" else WEIGHT
     return STATE
 
 

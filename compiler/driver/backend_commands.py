@@ -205,3 +205,6 @@ def show_main(argv: Sequence[str]) -> None:
     if not 0 <= args.chip < chips:
         raise Diagnostic("--chip", f"the configuration has {chips} chip(s), got {args.chip}")
     write_atomically(args.output, lambda tmp: render(loaded.data, tmp, args.chip, suffix[1:]))
+    chip = loaded.data["chips"][args.chip]
+    print(f"{args.output}: chip {args.chip} of {args.config}, {len(chip['units'])} units, "
+          f"{len(chip['routes'])} routes")

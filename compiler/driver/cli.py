@@ -7,6 +7,9 @@
     rnnc gen --csv-row N [--csv FILE] [--seed S] -o model.mlir         ... from a DeepBench row
     rnnc sweep STUDY.yaml -o results.parquet|.csv [--engine local|ray]  design-space study
     rnnc plot results.parquet --kind pareto|speedup|heatmap -o fig.png  its pictures
+    rnnc sim config.json --inputs in.npz [-o out.npz]        simulate a configuration
+    rnnc show config.json -o place.svg                       draw it
+    rnnc --list-passes [--load-pass-plugin FILE.py]          the passes -p can name
 
 Errors in user input are printed as one `location: error: message` diagnostic and exit
 with status 1; no traceback, and no output file is left behind. Set RNNC_TRACEBACK=1 to see
@@ -19,6 +22,7 @@ import argparse
 import contextlib
 import dataclasses
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,8 +83,9 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         help="chips to split each layer over (0: the fewest that hold its weights)")
     design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
     design.add_argument("--precision", metavar="MODE",
-                        help="fp32 or mixed (the paper's 8/16/32-bit mode); `rnnc run` emulates "
-                        "it, e.g. mixed:lut=512,range=6")
+                        help="fp32 or mixed (the paper's 8/16/32-bit mode; the default of "
+                        "plasticine-rnn, see below); `rnnc run` (default fp32) emulates it, "
+                        "e.g. mixed:lut=512,range=6")
 
 
 #: Command-line flags that set the option of the same name on the passes that have one.
@@ -142,12 +147,42 @@ def _check_architecture(configured: ModulePass) -> None:
         load_architecture(arch)
 
 
+#: `rnnc --help`: every command, one line each (`rnnc COMMAND --help` says more).
+COMMANDS_HELP = """\
+commands:
+  rnnc MODEL.mlir [-o OUT]               compile: print IR (--emit LEVEL) or write config.json
+  rnnc run MODEL.mlir --inputs IN.npz    interpret a model at any level on numpy inputs
+  rnnc sim CONFIG.json --inputs IN.npz   simulate a configuration's values and cycles
+  rnnc show CONFIG.json -o FILE.svg      draw a configuration's units and routes
+  rnnc import MODEL.onnx -o MODEL.mlir   import an ONNX model (e.g. torch.onnx.export's)
+  rnnc gen CELL HIDDEN STEPS -o M.mlir   generate a DeepBench-style model, random weights
+  rnnc sweep STUDY.yaml -o TABLE.csv     compile every point of a design-space study
+  rnnc plot TABLE.csv --kind K -o F.png  draw a sweep's results
+
+precision: a configuration is compiled in the architecture's default mode: `mixed` on the
+default plasticine-rnn (8-bit float weights, float16 first reduction stage, float32 sums
+and element-wise ops, lookup-table activations); its outputs differ from fp32 by about
+2e-2 (largest absolute error 1.7e-2 on examples/deepbench/lstm-512-25, 2.3e-2 on a
+PyTorch LSTM(64, 128), by `rnnc run --precision mixed --compare fp32`). --precision fp32
+compiles exact float32. `rnnc run` interprets in fp32 unless given --precision.
+"""
+
+
 def _compile_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="rnnc",
-        description="Compile an rnnc model (see also: rnnc run, rnnc import, rnnc gen).",
+        description="Compile an rnnc model: from the rnn level (an imported or generated "
+        ".mlir) down to a routed design and its config.json.",
+        epilog=COMMANDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", help="the model (.mlir)")
+    parser.add_argument("model", nargs="?", help="the model (.mlir)")
+    parser.add_argument(
+        "--list-passes",
+        action="store_true",
+        help="print every pass -p can name, with its options and their defaults (with "
+        "--load-pass-plugin: the plug-in's too), and exit",
+    )
     parser.add_argument("-o", "--output", help="write the result here instead of stdout")
     parser.add_argument(
         "--emit",
@@ -319,7 +354,15 @@ def _entry_function(module: ModuleOp, symbol: str, model_path: str) -> func.Func
 
 
 def compile_main(argv: Sequence[str]) -> int:
-    args = _compile_parser().parse_args(argv)
+    parser = _compile_parser()
+    args = parser.parse_args(argv)
+    if args.list_passes:
+        from rnnc.driver.pass_list import list_passes
+
+        sys.stdout.write(list_passes(pipeline.available_passes(args.load_pass_plugin)))
+        return 0
+    if args.model is None:
+        parser.error("the following arguments are required: model")
     if backend_commands.wants_config(args.emit, args.output) and not args.stats:
         config = backend_commands.compile_to_config(
             args, _transform, frozenset(PASS_OPTION_FLAGS))
@@ -335,7 +378,17 @@ def compile_main(argv: Sequence[str]) -> int:
         status = _compile(text, args, default_pipeline, outputs, dump)
         if status == 0:
             outputs.commit()
+    if status == 0 and args.output is not None:
+        print(f"{args.output}: {_written_what(args)}")
     return status
+
+
+def _written_what(args: argparse.Namespace) -> str:
+    """What `rnnc MODEL -o FILE` wrote, for its success line."""
+    what = "statistics" if args.stats else "IR"
+    if args.passes is not None:
+        return f"{what} after -p {args.passes}" if args.passes else f"{what} as parsed"
+    return f"{what} at the {args.emit or 'rnn'} level"
 
 
 def _compile(
@@ -444,6 +497,12 @@ def run_main(argv: Sequence[str]) -> None:
         else:
             outputs.write(args.output, lambda tmp: save_npz(tmp, results))
             outputs.commit()
+            print(f"{args.output}: {_shapes(results)} ({precision})")
+
+
+def _shapes(arrays: dict[str, np.ndarray]) -> str:
+    return ", ".join(f"{name} {'x'.join(map(str, a.shape)) or 'scalar'}"
+                     for name, a in arrays.items())
 
 
 #: Protobuf cannot hold a message larger than 2 GiB, so neither can an ONNX file.
@@ -453,9 +512,9 @@ MAX_TABLE_BYTES = 16 << 20
 
 
 def import_main(argv: Sequence[str]) -> None:
+    args = _import_parser().parse_args(argv)  # --help needs no onnx
     from rnnc.frontends import onnx_import
 
-    args = _import_parser().parse_args(argv)
     check_input_file(args.model, MAX_ONNX_BYTES, "an ONNX model")
     with Outputs() as outputs:
         outputs.reserve(args.output)
@@ -468,6 +527,10 @@ def import_main(argv: Sequence[str]) -> None:
         else:
             outputs.release(weights_path)
         outputs.commit()
+    layers = re.findall(r"= rnn\.(lstm|gru|rnn) ", text)
+    kept = f"; {len(weights)} weight arrays in {weights_path}" if weights else ""
+    print(f"{args.output}: imported {args.model}: {len(layers)} recurrent layer(s) "
+          f"({', '.join(layers)}){kept}")
 
 
 def gen_main(argv: Sequence[str]) -> None:
@@ -504,6 +567,8 @@ def gen_main(argv: Sequence[str]) -> None:
         outputs.write(str(inputs_path), lambda tmp: save_npz(tmp, inputs))
         outputs.write(args.output, lambda tmp: tmp.write_text(text))
         outputs.commit()
+    print(f"{args.output}: {task.cell} hidden {task.hidden}, input {task.inputs}, "
+          f"{task.steps} steps, batch {task.batch}; weights {weights_path}, inputs {inputs_path}")
 
 
 def sweep_main(argv: Sequence[str]) -> int:
@@ -544,6 +609,7 @@ def plot_main(argv: Sequence[str]) -> None:
 
     args = _plot_parser().parse_args(argv)
     plot(args.results, args.kind, args.output, where=args.where, x=args.x, axes=args.axes)
+    print(f"{', '.join(args.output)}: {args.kind} plot of {args.results}")
 
 
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {

@@ -318,7 +318,7 @@ def _apply_pass(ctx: Context, module: ModuleOp, each: ModulePass, source_map: So
     except VerifyException as error:
         raise Diagnostic(source_map.path, f"pass '{each.name}' failed: {error}") from None
     except DiagnosticException as error:
-        if fitting and each.name in routable.FITTING:
+        if fitting and routable.refuses_the_point(each, error):
             raise routable.DoesNotFit(str(error)) from None
         raise Diagnostic(source_map.path, str(error)) from None
     except Diagnostic:

@@ -33,6 +33,14 @@ class DoesNotFit(Exception):
     """A spatial pass refused the design point: its message, as the pass said it."""
 
 
+def refuses_the_point(each: ModulePass, error: Exception) -> bool:
+    """Whether `error`, raised by pass `each`, says the point does not fit the chip (and so
+    another point may): not when the partition does not take the program at all."""
+    from rnnc.passes.spatial_partition import UnsupportedProgramFailure
+
+    return each.name in FITTING and not isinstance(error, UnsupportedProgramFailure)
+
+
 Apply = Callable[[ModuleOp, Sequence[ModulePass]], None]
 
 
@@ -123,4 +131,10 @@ def _adopt(module: ModuleOp, trial: ModuleOp) -> None:
     module.attributes.update(trial.attributes)
 
 
-__all__ = ["MAX_ROUTE_RETRIES", "DoesNotFit", "run_until_it_fits", "search_index"]
+__all__ = [
+    "MAX_ROUTE_RETRIES",
+    "DoesNotFit",
+    "refuses_the_point",
+    "run_until_it_fits",
+    "search_index",
+]

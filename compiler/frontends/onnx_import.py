@@ -49,8 +49,11 @@ from xdsl.utils.exceptions import VerifyException
 try:
     import onnx
     from onnx import numpy_helper
-except ImportError:  # pragma: no cover - depends on the environment
+except ImportError:  # the `onnx` extra is not installed: `load_model` says how to install it
     onnx = None  # type: ignore[assignment]
+
+#: How to install what `rnnc import` needs (the `onnx` extra of pyproject.toml).
+ONNX_INSTALL = "pip install 'rnnc[onnx]' (from a checkout: pip install -e '.[onnx]')"
 
 #: A graph value: an SSA value computed at run time, or a constant known at import time.
 Value = SSAValue | np.ndarray
@@ -70,7 +73,9 @@ def import_file(onnx_path: str, weights_name: str) -> tuple[str, dict[str, np.nd
 def load_model(path: str) -> onnx.ModelProto:
     """Read an ONNX file; a missing, unreadable or non-ONNX file is a `Diagnostic`."""
     if onnx is None:
-        raise Diagnostic(path, "importing ONNX needs the onnx package: pip install 'rnnc[onnx]'")
+        raise Diagnostic(
+            path, f"importing ONNX needs the onnx package, which is not installed: {ONNX_INSTALL}"
+        )
     try:
         model = onnx.load(path)
     except FileNotFoundError:
@@ -426,7 +431,8 @@ def _data(inputs: Sequence[Value | None]) -> Value:
 
 # ---- handlers: (importer, node, inputs) -> outputs ----------------------------------------------
 
-Handler = Callable[[_Importer, onnx.NodeProto, list[Value | None]], list[Value]]
+# (a string: the module must import without onnx, to say how to install it)
+Handler = Callable[[_Importer, "onnx.NodeProto", list[Value | None]], list[Value]]
 
 
 def _identity(imp: _Importer, node: onnx.NodeProto, inputs: list[Value | None]) -> list[Value]:

@@ -145,3 +145,50 @@ def test_opset_11_export_with_initializers_as_inputs_matches_torch(
     with torch.no_grad():
         _assert_close(got, names, _flatten(module(x)))
     assert 'rnn.name = "X"}) ->' in text  # X is the only argument
+
+
+#: Layers compiled to config.json and simulated: each exercises another view the exporter
+#: puts around the nodes (Squeeze of the direction axis; Transpose + Reshape joining two
+#: directions; Transpose of batch_first; Concat of the layers' final states; Slice of the
+#: user-given initial states).
+COMPILED = [
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "batch_first": True}, False),
+    ("GRU", {"num_layers": 2}, False),
+    ("RNN", {"bidirectional": True, "batch_first": True}, False),
+    ("GRU", {"num_layers": 2, "bidirectional": True}, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("cell", "options", "given_states"),
+    COMPILED,
+    ids=["LSTM-all-three", "GRU-two-layers", "RNN-bidirectional-batch-first", "GRU-given-h0"],
+)
+def test_exported_layers_compile_and_simulate_as_torch(
+    cell: str, options: dict, given_states: bool, tmp_path: Path
+) -> None:
+    torch.manual_seed(3)
+    module = CELLS[cell](INPUT, HIDDEN, **options).eval()
+    seq, batch = SEQ, 2
+    x = torch.randn(*((batch, seq, INPUT) if options.get("batch_first") else (seq, batch, INPUT)))
+    args, arrays = (x,), {"X": x.numpy()}
+    if given_states:  # (h0 of nn.GRU: layers x directions, batch, hidden)
+        h0 = torch.randn(4, batch, HIDDEN)
+        args, arrays = (x, h0), {**arrays, "h0": h0.numpy()}
+    names = _output_names(cell)
+    _export(module, args, list(arrays), names, tmp_path / "model.onnx")
+    np.savez(tmp_path / "in.npz", **arrays)
+    mlir, config, out = tmp_path / "model.mlir", tmp_path / "model.json", tmp_path / "out.npz"
+
+    assert cli.main(["import", str(tmp_path / "model.onnx"), "-o", str(mlir)]) == 0
+    assert cli.main([str(mlir), "--precision", "fp32", "-o", str(config)]) == 0
+    sim = ["sim", str(config), "--inputs", str(tmp_path / "in.npz"), "-o", str(out)]
+    assert cli.main(sim) == 0
+
+    with torch.no_grad():
+        expected = _flatten(module(*args))
+    with np.load(out) as results:
+        assert sorted(results.files) == sorted(names)
+        for name, exp in zip(names, expected, strict=True):
+            assert results[name].shape == exp.shape, name
+            np.testing.assert_allclose(results[name], exp, rtol=1e-5, atol=1e-6, err_msg=name)
