@@ -562,12 +562,6 @@ def _addresses_from_streams(unit: PCU) -> bool:
     )
 
 
-def _masked_fields(masks: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Each value (float32) at the iterations `masks` selects (one row per unit), NaN
-    elsewhere."""
-    return tuple(np.where(masks, value, _NAN).astype(np.float32, copy=False) for value in values)
-
-
 class _UnitCompiler:
     """Compiles the ops of a group of units with one configuration (values stacked one
     row per unit) or, with `fold`, one unit's fold over a reduction range."""
