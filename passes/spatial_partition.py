@@ -44,7 +44,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rnnc.analysis.access import counters_of
 from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, stage_of
@@ -565,6 +565,7 @@ class _Partitioner:
                   for k in range(0, len(ctx.grid), lanes_per)]
         passing: dict[tuple[int, int], dict[SSAValue, str]] = {}
         """(level, group) -> values an earlier level sends, by reference on that unit."""
+        sent: dict[Endpoint, int] = {}
         for here, level in enumerate(layout.levels):
             writers: list[Endpoint] = []
             for n, copies in enumerate(groups):
@@ -576,7 +577,7 @@ class _Partitioner:
                     ports = []
                     for c in copies:
                         port = unit.port("scalar", "in")
-                        self.stream("scalar", results[(c, s)][0], [Endpoint(unit.id, port)])
+                        self._result_to(results[(c, s)][0], Endpoint(unit.id, port), sent)
                         ports.append(port)
                     fields = len(layout.slots[s])
                     for f, g in enumerate(layout.slots[s]):
@@ -596,6 +597,19 @@ class _Partitioner:
             if writers:
                 root = self._gather(ctx, here, writers)
                 self.global_writes.append((root, level.global_writes))
+
+    def _result_to(self, source: Endpoint, sink: Endpoint, sent: dict[Endpoint, int]) -> None:
+        """A slot's results reach `sink`: a slot packing reductions that different levels
+        take (a GRU's x and h products of the candidate gate, when clip puts them at
+        different depths) feeds them all, and its port carries one stream, so a later
+        level joins the earlier level's stream as one more sink (multicast). `sent`: the
+        index in `streams` of the stream leaving each result port so far."""
+        k = sent.get(source)
+        if k is None:
+            sent[source] = len(self.streams)
+            self.stream("scalar", source, [sink])
+        else:
+            self.streams[k] = replace(self.streams[k], sinks=(*self.streams[k].sinks, sink))
 
     def _chain_op(
         self, ctx: _NestContext, unit: _Unit, op: Operation, refs: dict[SSAValue, str], *,

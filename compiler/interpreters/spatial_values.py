@@ -219,13 +219,18 @@ class _Machine:
                 self.feeds[(sink.unit, sink.port)] = (stream.source.unit, stream.source.port)
         self.sources: dict[str, set[str]] = {}
         """Per unit, the units whose streams it receives."""
-        for (unit, _), (source, _) in self.feeds.items():
+        self.ports_in: dict[str, list[str]] = {}
+        """Per unit, its input ports that a stream feeds."""
+        for (unit, port), (source, _) in self.feeds.items():
             self.sources.setdefault(unit, set()).add(source)
+            self.ports_in.setdefault(unit, []).append(port)
+        self._sent: dict[tuple[str, str], int] = {}
         self.by_nest: dict[str, list[PCU]] = {}
         for unit in machine.units:
             if isinstance(unit, PCU):
                 self.by_nest.setdefault(unit.nest, []).append(unit)
         self.pmus = {u.id: u for u in machine.units if isinstance(u, PMU)}
+        self.pcus = {u.id: u for u in machine.units if isinstance(u, PCU)}
         self.constant = _unwritten_per_nest(machine, writes)
         """Per nest, the memories no unit of its phase writes (weights, and what an
         earlier phase wrote): a read of one that does not depend on the step gives the
@@ -260,6 +265,38 @@ class _Machine:
             array[...] = value
             return array
         return np.full((memory.buffers, *memory.shape), np.nan, dtype=np.float32)
+
+    def received(self, unit: PCU) -> tuple[tuple[str, int], ...]:
+        """What a unit receives: per input port, how many values its stream carries."""
+        return tuple(sorted(
+            (port, self.values_sent(*self.feeds[(unit.id, port)]))
+            for port in self.ports_in.get(unit.id, ())
+        ))  # fmt: skip
+
+    def values_sent(self, unit_id: str, port: str) -> int:
+        """How many values a unit's output port sends (none from a PMU or an AG: their
+        contents are read by address)."""
+        key = (unit_id, port)
+        if key not in self._sent:
+            unit = self.pcus.get(unit_id)
+            self._sent[key] = 0 if unit is None else self._count_sent(unit, port)
+        return self._sent[key]
+
+    def _count_sent(self, unit: PCU, port: str) -> int:
+        """Values sent on a PCU's port as `_NestCompiler._map_reduce` and
+        `_UnitCompiler.compile` send them: one per reduction of its partial sums, else one
+        per value its (last) emit on the port names, a whole stream passed on counting its
+        values, else one per write on the port."""
+        if unit.reduce is not None and port == unit.reduce.output:
+            return len({segment.reduction for segment in unit.reduce.segments})
+        emits = [emit for emit in unit.emits if emit.port == port]
+        if not emits:
+            return sum(1 for op in unit.ops if op.op == "write" and op.param("port") == port)
+        count = 0
+        for ref in emits[-1].values:
+            source = self.feeds.get((unit.id, ref[3:])) if _whole_stream(ref) else None
+            count += 1 if source is None else self.values_sent(*source)
+        return count
 
     def run(self) -> dict[str, np.ndarray]:
         nests = {n.id: n for n in self.machine.nests}
@@ -331,7 +368,7 @@ class _NestCompiler:
         units = self.machine.by_nest.get(self.nest.id, [])
         self._map_reduce([u for u in units if u.role == "map_reduce"])
         others = [u for u in units if u.role != "map_reduce"]
-        for group in _groups(others, self.machine.sources):
+        for group in _groups(others, self.machine.sources, self.machine.received):
             _UnitCompiler(self, group).compile()
         self.program.prune(lambda function: isinstance(function, _Gather | _Store))
         return self.program
@@ -463,10 +500,14 @@ class _Fold:
     factors: tuple[int, int] | None = None
 
 
-def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]]:
-    """The units in groups of one configuration apart from their copies (and the streams
-    feeding them), in an order that keeps every unit after the units feeding it and,
-    between units that share a memory one of them writes, their order.
+def _groups(
+    units: list[PCU], sources: Mapping[str, set[str]], received: Callable[[PCU], Any]
+) -> list[list[PCU]]:
+    """The units in groups of one configuration apart from their copies and the streams
+    feeding them (`received`: what a unit receives, which must be alike in a group: the
+    values on each port are stacked, and a gather passes them on whole), in an order that
+    keeps every unit after the units feeding it and, between units that share a memory one
+    of them writes, their order.
 
     A unit joins the last group of its configuration that it can move up to: one after
     every group holding a unit that feeds it or that it shares a written memory with
@@ -484,7 +525,8 @@ def _groups(units: list[PCU], sources: Mapping[str, set[str]]) -> list[list[PCU]
         # a unit taking an index from a stream runs alone: its index arrays differ by unit
         target = None if _addresses_from_streams(unit) else next(
             (g for g in range(len(groups) - 1, after - 1, -1)
-             if _same_configuration(groups[g][0], unit)), None)
+             if _same_configuration(groups[g][0], unit)
+             and received(groups[g][0]) == received(unit)), None)
         if target is None:
             groups.append([])
             accesses.append((set(), set()))
@@ -520,12 +562,6 @@ def _addresses_from_streams(unit: PCU) -> bool:
     )
 
 
-def _masked_fields(masks: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Each value (float32) at the iterations `masks` selects (one row per unit), NaN
-    elsewhere."""
-    return tuple(np.where(masks, value, _NAN).astype(np.float32, copy=False) for value in values)
-
-
 class _UnitCompiler:
     """Compiles the ops of a group of units with one configuration (values stacked one
     row per unit) or, with `fold`, one unit's fold over a reduction range."""
@@ -557,7 +593,7 @@ class _UnitCompiler:
         for emit in unit.emits:
             fields: list[int] = []
             for ref in emit.values:
-                if ref.startswith("in:") and "." not in ref and "," not in ref:
+                if _whole_stream(ref):
                     fields.extend(self._stream(ref[3:]))  # a gather passes whole streams on
                     continue
                 extra = () if masks is None else (masks,)
@@ -782,6 +818,11 @@ def _stream_ref(ref: str) -> tuple[tuple[str, ...], int | None]:
     """`in:p[,q...][.field]`: the ports merged and the field taken (None: the only one)."""
     ports, _, field = ref[3:].partition(".")
     return tuple(ports.split(",")), int(field) if field else None
+
+
+def _whole_stream(ref: str) -> bool:
+    """Whether an emitted reference is every value arriving on one port (`in:p`)."""
+    return ref.startswith("in:") and "." not in ref and "," not in ref
 
 
 def _fields(*values: Any) -> tuple[Any, ...]:

@@ -171,3 +171,27 @@ def test_streamed_weights_compute_what_the_rnn_level_computes(model: RnnModel,
     expected = interpreter.run(parse(model.mlir()), inputs)
     for name in model.results:
         assert relative_error(got[name], expected[name]) <= TOLERANCE, name
+
+
+def test_gathers_of_one_configuration_receiving_unlike_streams_compute_apart() -> None:
+    """16 writers of h and y (two values each) merge three at a time: the second level's
+    gathers have one configuration (three whole streams passed on) but receive 6, 6, 6 and
+    6, 6, 2 values. Stacked as one group they took the first's value counts for both
+    ("port vi2 carries 2 values, not value 2"); they may share a group only when what they
+    receive is alike."""
+    model = RnnModel("lstm", 4, 2, 2, batch=4)
+    module = compile_to(model.mlir(), FUSED)
+    for nest in module.walk():
+        if isinstance(nest, loop.ForeachOp) and not isinstance(nest.parent_op(), loop.ForeachOp):
+            has_reduce = any(isinstance(op, loop.ReduceOp) for op in nest.walk())
+            assign(nest, Factors(16, 1, 5) if has_reduce else Factors(1, 1, 1))
+    machine = partition(module, ARCH, "fp32", check=False)
+    feeds = {(sink.unit, sink.port): s.source.unit for s in machine.streams for sink in s.sinks}
+    second = sorted(u.id for u in machine.units if "_ga1_l1_" in u.id)
+    # the second gather's last input is a writer's stream, passed by the first level
+    assert len(second) == 2 and feeds[(second[1], "vi2")].split("_")[1] == "ew1"
+    inputs = model.inputs(4)
+    got = run_machine(machine, inputs)
+    expected = interpreter.run(parse(model.mlir()), inputs)
+    for name in model.results:
+        assert relative_error(got[name], expected[name]) <= TOLERANCE, name

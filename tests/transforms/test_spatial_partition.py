@@ -236,3 +236,20 @@ def test_streamed_weights_agree_on_a_small_pmu_chip(seed: int) -> None:
             reducing += 1
     machine = assert_counts_agree(module, STREAMING, "fp32")
     assert any(u.kind == "pmu" and u.banking == "fifo" for u in machine.units)
+
+
+def test_a_slot_two_levels_take_is_one_multicast_stream() -> None:
+    """A GRU with linear_before_reset, clip and no bias: its candidate gate's x product
+    (added after r scales the h product, two clip ops deeper) is packed with the h product
+    into one slot, but element-wise level 1 takes it while level 0 takes the h product.
+    The slot's port carries one stream, multicast to both levels (it once carried two,
+    which the spatial verifier rejects: "already carries stream")."""
+    model = RnnModel("gru", 3, 2, 2, bias=False, clip=1.0, linear_before_reset=1)
+    # the pipeline verifies the spatial IR after the pass
+    compile_to(model.mlir(), FUSED + ",loop-assign-resources,spatial-partition")
+    machine = partition(compile_to(model.mlir(), FUSED + ",loop-assign-resources"), ARCH)
+    sources = Counter(s.source for s in machine.streams)
+    assert max(sources.values()) == 1
+    levels = [{sink.unit.split("_")[1] for sink in s.sinks} for s in machine.streams
+              if s.network == "scalar"]
+    assert {"ew0", "ew1"} in levels
