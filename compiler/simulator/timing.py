@@ -25,9 +25,13 @@ on the data), so its timing is a dataflow graph evaluated step after step:
 Firing times follow the recurrence F[g] = max(F[g-1] + ii, R[g]) with R[g] the latest
 of the step's enable, the arrival of the tokens firing g consumes, and the credits the
 token it emits needs. Each node's whole step is one numpy expression
-(F = ii*g + cummax(R - ii*g)); back-pressure (a constraint from a consumer back to its
-producer) is resolved by iterating the step to its fixed point. Nothing here is fitted:
-every latency comes from the configuration and the architecture.
+(F = ii*g + cummax(R - ii*g)). Back-pressure (a credit: a constraint from a consumer back
+to its producer) makes a step a fixed point: the least firing times that meet every
+constraint. It is found from below (credits rising with the consumers' firings), which
+settles in a round or two when FIFOs rarely fill, or else from above (every firing
+impossible until what it waits for is possible), which provably ends: with the exact
+schedule, or with the cycle of units that wait for one another (a deadlock, `Deadlock`).
+Nothing here is fitted: every latency comes from the configuration and the architecture.
 """
 
 from __future__ import annotations
@@ -39,19 +43,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 Times = NDArray[np.float64]
+#: A solved step: per node its firings and the credits that bound them, and its start.
+_Solution = tuple[list[Times], list[Times], list[float]]
 
 #: Why a firing waited: the step's enable, an input token, a credit of an output FIFO
 #: (or N-buffer) or the unit's own previous firing (busy, not a stall).
 ENABLE, INPUT, CREDIT, BUSY = "control", "input", "output", "busy"
 
-#: Iterations of one step's back-pressure fixed point before the engine calls it a deadlock.
-MAX_FIXPOINT_ROUNDS = 64
+#: Rounds of back-pressure from below before a step is solved from above instead (which
+#: ends for certain, deadlock or not, but takes as many rounds as the longest chain of
+#: credits, where from below takes as many as the chain of credits that hold back).
+RISING_ROUNDS = 128
 #: Longest cycle of step schedules the engine looks for before extrapolating.
 MAX_PERIOD = 4
 
 
 class TimingError(ValueError):
     """A timing graph that cannot run (inconsistent token counts, a deadlock)."""
+
+
+class Deadlock(TimingError):
+    """A step whose units wait for one another in a cycle (full FIFOs, missing inputs)."""
+
+    def __init__(self, message: str, units: tuple[str, ...]):
+        super().__init__(message)
+        self.units = units
 
 
 @dataclass(frozen=True)
@@ -317,36 +333,122 @@ class _Engine:
         return max(done, default=enable) + self.g.controller_latency
 
     def step(self, step: int) -> StepTiming:
-        nodes = self.g.nodes
-        stages = self.stages
-        firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
-        credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
-        starts = [0.0] * len(nodes)
-        for _ in range(MAX_FIXPOINT_ROUNDS):
-            del self.enables[step * stages + 1 :]
-            for stage, members in enumerate(self.members):
-                for i in members:
-                    starts[i] = self._start(i, step)
-                    ready = np.maximum(credits[i], starts[i])
-                    for e in self.inputs[i]:
-                        ready = np.maximum(ready, self._arrival(e, step, firings))
-                    firings[i] = self._fire(i, ready)
-                self.enables.append(self._stage_end(stage, firings, self.enables[-1]))
-            changed = False
-            for i in range(len(nodes)):
-                for e in self.outputs[i]:
-                    bound = self._credit(e, step, firings)
-                    if (bound > credits[i]).any():
-                        credits[i] = np.maximum(credits[i], bound)
-                        changed = changed or bool((bound > firings[i]).any())
-            if not changed:
-                break
-        else:
-            raise TimingError(f"back-pressure does not settle in step {step}: a deadlock")
+        """Every firing of `step`: the least schedule that meets every constraint."""
+        solved = self._rise(step) or self._descend(step)
+        firings, credits, starts = solved
         self._account(step, starts, firings, credits)
         timing = StepTiming(self._enable(step, 0), tuple(firings), self.enables[-1])
         self.history.append(timing)
         return timing
+
+    def _forward(
+        self, step: int, credits: Sequence[Times], firings: list[Times], starts: list[float]
+    ) -> None:
+        """One pass over the step's nests and units in stream order: each unit's firings
+        from its start, its inputs (already computed this pass) and the given credits.
+        Every constraint but the credits points forward in this order, so the pass meets
+        all of them exactly."""
+        del self.enables[step * self.stages + 1 :]
+        for stage, members in enumerate(self.members):
+            for i in members:
+                starts[i] = self._start(i, step)
+                ready = np.maximum(credits[i], starts[i])
+                for e in self.inputs[i]:
+                    ready = np.maximum(ready, self._arrival(e, step, firings))
+                firings[i] = self._fire(i, ready)
+            self.enables.append(self._stage_end(stage, firings, self.enables[-1]))
+
+    def _credits(self, step: int, firings: Sequence[Times]) -> list[Times]:
+        """Per node, the earliest time each firing finds room in all its output FIFOs and
+        N-buffers, given the consumers' firings."""
+        credits = [np.full(n.count, -np.inf) for n in self.g.nodes]
+        for i, outputs in enumerate(self.outputs):
+            for e in outputs:
+                credits[i] = np.maximum(credits[i], self._credit(e, step, firings))
+        return credits
+
+    def _rise(self, step: int) -> _Solution | None:
+        """Back-pressure from below: credits start unconstrained and rise with the
+        consumers' firings until none holds a producer back further. Every round meets
+        one more credit of each chain that holds a producer back, which settles a step in
+        a few rounds when FIFOs rarely fill; None when it has not settled after
+        RISING_ROUNDS (a deadlock never settles)."""
+        nodes = self.g.nodes
+        firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        starts = [0.0] * len(nodes)
+        for _ in range(RISING_ROUNDS):
+            self._forward(step, credits, firings, starts)
+            bounds = self._credits(step, firings)
+            if all((b <= f).all() for b, f in zip(bounds, firings, strict=True)):
+                return firings, credits, starts
+            credits = [np.maximum(c, b) for c, b in zip(credits, bounds, strict=True)]
+        return None
+
+    def _descend(self, step: int) -> _Solution:
+        """Back-pressure from above, for steps where FIFOs fill often: every firing starts
+        impossible (+inf) and becomes possible once everything it waits for is. A round
+        gives its exact time to every firing whose chain of waits holds one more credit,
+        and a firing on a cycle of waits (a deadlock) stays impossible, so the rounds end,
+        after at most one more round than the longest such chain, either with the step's
+        schedule or with a deadlock (`_deadlock`)."""
+        nodes = self.g.nodes
+        firings: list[Times] = [np.full(n.count, np.inf) for n in nodes]
+        starts = [0.0] * len(nodes)
+        credits = self._credits(step, firings)
+        while True:
+            self._forward(step, credits, firings, starts)
+            bounds = self._credits(step, firings)
+            if all((b == c).all() for b, c in zip(bounds, credits, strict=True)):
+                break
+            credits = bounds
+        if any(np.isposinf(f).any() for f in firings):
+            raise self._deadlock(step, firings, credits, starts)
+        return firings, credits, starts
+
+    def _deadlock(
+        self, step: int, firings: Sequence[Times], credits: Sequence[Times],
+        starts: Sequence[float],
+    ) -> Deadlock:
+        """The cycle of units waiting for one another: each stuck unit's first impossible
+        firing waits for an input that never comes, for room in a full FIFO, or for the
+        enable of its nest; following the waits from any stuck unit ends in a cycle."""
+        waits: dict[int, tuple[int, str]] = {}
+        for i, f in enumerate(firings):
+            stuck = np.flatnonzero(np.isposinf(f))
+            if stuck.size:
+                waits[i] = self._waits_for(i, int(stuck[0]), step, firings, starts)
+        node = min(waits)
+        path: list[int] = []
+        while node not in path:
+            path.append(node)
+            node = waits[node][0]
+        cycle = path[path.index(node) :]
+        links = [f"{self._label(i)} waits for {waits[i][1]} {self._label(waits[i][0])}"
+                 for i in cycle]
+        return Deadlock(f"time step {step} deadlocks: {'; '.join(links)}; none of them can "
+                        "fire again", tuple(self.g.nodes[i].name for i in cycle))
+
+    def _waits_for(
+        self, node: int, firing: int, step: int, firings: Sequence[Times],
+        starts: Sequence[float],
+    ) -> tuple[int, str]:
+        """A stuck unit that `firing` of `node` waits for, and what for."""
+        for e in self.outputs[node]:
+            if np.isposinf(self._credit(e, step, firings)[firing]):
+                return e.dst, "the buffer read by" if e.buffers else "room in its full FIFO to"
+        for e in self.inputs[node]:
+            if np.isposinf(self._arrival(e, step, firings)[firing]):
+                return e.src, "an input from"
+        assert np.isposinf(starts[node]), "a stuck firing waits for something"
+        stage = self.g.nodes[node].stage
+        earlier = [i for i, f in enumerate(firings) if np.isposinf(f).any()
+                   and self.g.nodes[i].stage < stage and self.g.nodes[i].lead == 0]
+        return earlier[0], "the end of the earlier nest of"
+
+    def _label(self, node: int) -> str:
+        n = self.g.nodes[node]
+        return f"{n.name} ({n.role})"
 
     def _account(
         self, step: int, starts: list[float], firings: list[Times], credits: list[Times]
@@ -476,6 +578,7 @@ def simulate(graph: TimingGraph, steps: int, *, extrapolate: bool = True) -> Tim
 
 
 __all__ = [
+    "Deadlock",
     "Edge",
     "Node",
     "Stalls",
