@@ -135,9 +135,9 @@ def simulate_config(
     config = loaded.data
     machine = machine_of(config)
     arrays = check_inputs(config, inputs, source)
-    outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
     try:
         timed = machine_time(machine, loaded.arch)
     except Deadlock as deadlock:
         raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
+    outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
     return outputs, report(config, loaded.arch, timed)

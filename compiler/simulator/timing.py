@@ -137,6 +137,15 @@ class TimingGraph:
     hop_latency: int
     controller_latency: int = 1
     """Cycles the controller takes from its last done token to the enable (UDC update)."""
+    buffer_swap: int = 1
+    """Cycles an N-buffered memory takes to swap its buffers (from the writer's last write
+    to the reader seeing the new buffer, and from the reader's last read to the writer
+    getting the freed one)."""
+    dram_cycles: float = 0.0
+    """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
+    prefetched for the next step and stores of this one, in whole bursts) at the
+    architecture's bandwidth. The channels serve the steps one after another, so a step
+    does not end before the channels have moved its bytes."""
 
     @property
     def stages(self) -> int:
@@ -223,9 +232,19 @@ class _Engine:
         self.order = graph.order()
         self.inputs: list[list[Edge]] = [[] for _ in graph.nodes]
         self.outputs: list[list[Edge]] = [[] for _ in graph.nodes]
-        for e in graph.edges:
+        self.in_edges: list[list[int]] = [[] for _ in graph.nodes]
+        self.out_edges: list[list[int]] = [[] for _ in graph.nodes]
+        for k, e in enumerate(graph.edges):
             self.inputs[e.dst].append(e)
             self.outputs[e.src].append(e)
+            self.in_edges[e.dst].append(k)
+            self.out_edges[e.src].append(k)
+        # per edge, its arrivals and credits as last computed while solving a step: an
+        # edge's are recomputed only when the firings they depend on have changed
+        self.arrivals: list[Times] = []
+        self.credit_parts: list[Times] = []
+        self.unseen: set[int] = set()
+        """Units not yet computed in the current solve (their edges' times are stale)."""
         self.index = [np.arange(n.count, dtype=np.float64) for n in graph.nodes]
         self.stages = graph.stages
         self.members: list[list[int]] = [[] for _ in range(self.stages)]
@@ -239,6 +258,8 @@ class _Engine:
                 )
         self.history: list[StepTiming] = []
         self.enables: list[float] = []
+        self.channel: list[float] = []
+        """Per step, when the DRAM channels have moved its bytes."""
         self.stalls = [Stalls() for _ in graph.nodes]
         self.step_stalls: list[list[Stalls]] = []
 
@@ -260,7 +281,7 @@ class _Engine:
             # the whole buffer, after the writer's last write and the swap (wdone pulse)
             last = self._last(e.src, step - e.carry, firings)
             if last is not None:
-                need[:] = last + travel + 1
+                need[:] = last + travel + self.g.buffer_swap
             return need
         # a token leaves after the producer's last firing for it; firing g of the
         # consumer takes token g // consume_every (at the first firing of its group)
@@ -282,7 +303,7 @@ class _Engine:
             # the buffer this step writes was last read in step - buffers + carry
             last = self._last(e.dst, step - e.buffers + e.carry, firings)
             if last is not None:
-                bound[:] = last + 1 + back
+                bound[:] = last + self.g.buffer_swap + back
             return bound
         tokens = e.tokens(self.g.nodes)
         consumed = firings[e.dst][:: e.consume_every][:tokens]  # when each token left
@@ -342,30 +363,74 @@ class _Engine:
         return timing
 
     def _forward(
-        self, step: int, credits: Sequence[Times], firings: list[Times], starts: list[float]
-    ) -> None:
+        self, step: int, credits: Sequence[Times], firings: list[Times], starts: list[float],
+        dirty: set[int],
+    ) -> set[int]:
         """One pass over the step's nests and units in stream order: each unit's firings
         from its start, its inputs (already computed this pass) and the given credits.
         Every constraint but the credits points forward in this order, so the pass meets
-        all of them exactly."""
+        all of them exactly. Only a unit whose credits changed (`dirty`), whose start
+        moved or one of whose producers changed in this pass is recomputed (the others
+        would come out the same); returns the units whose firings changed."""
         del self.enables[step * self.stages + 1 :]
+        del self.channel[step:]
+        self.channel.append(self._channel_end(step))
+        changed: set[int] = set()
         for stage, members in enumerate(self.members):
             for i in members:
-                starts[i] = self._start(i, step)
-                ready = np.maximum(credits[i], starts[i])
-                for e in self.inputs[i]:
-                    ready = np.maximum(ready, self._arrival(e, step, firings))
-                firings[i] = self._fire(i, ready)
-            self.enables.append(self._stage_end(stage, firings, self.enables[-1]))
+                start = self._start(i, step)
+                if i not in dirty and start == starts[i] and not any(
+                    e.src in changed for e in self.inputs[i]
+                ):
+                    continue
+                starts[i] = start
+                ready = np.maximum(credits[i], start)
+                for k in self.in_edges[i]:
+                    e = self.g.edges[k]
+                    if e.src in changed or i in self.unseen:
+                        self.arrivals[k] = self._arrival(e, step, firings)
+                    ready = np.maximum(ready, self.arrivals[k])
+                fired = self._fire(i, ready)
+                if not np.array_equal(fired, firings[i]):
+                    firings[i] = fired
+                    changed.add(i)
+            end = self._stage_end(stage, firings, self.enables[-1])
+            if stage == self.stages - 1:
+                end = max(end, self.channel[step] + self.g.controller_latency)
+            self.enables.append(end)
+        self.unseen.clear()
+        return changed
 
-    def _credits(self, step: int, firings: Sequence[Times]) -> list[Times]:
-        """Per node, the earliest time each firing finds room in all its output FIFOs and
-        N-buffers, given the consumers' firings."""
-        credits = [np.full(n.count, -np.inf) for n in self.g.nodes]
-        for i, outputs in enumerate(self.outputs):
-            for e in outputs:
-                credits[i] = np.maximum(credits[i], self._credit(e, step, firings))
-        return credits
+    def _channel_end(self, step: int) -> float:
+        """When the DRAM channels have moved the step's bytes: they start on them at the
+        step's enable, once they have moved the step before's."""
+        before = self.channel[step - 1] if step else 0.0
+        return max(before, self._enable(step, 0)) + self.g.dram_cycles
+
+    def _bound(
+        self, node: int, step: int, firings: Sequence[Times], changed: set[int] | None = None
+    ) -> Times:
+        """The earliest time each firing of `node` finds room in all its output FIFOs and
+        N-buffers, given its consumers' firings (recomputed for the consumers `changed`,
+        all of them when None)."""
+        bound = np.full(self.g.nodes[node].count, -np.inf)
+        for k in self.out_edges[node]:
+            e = self.g.edges[k]
+            if changed is None or e.dst in changed:
+                self.credit_parts[k] = self._credit(e, step, firings)
+            bound = np.maximum(bound, self.credit_parts[k])
+        return bound
+
+    def _producers(self, consumers: set[int]) -> list[int]:
+        """The units whose credits depend on the firings of `consumers`."""
+        return sorted({e.src for d in consumers for e in self.inputs[d]})
+
+    def _begin(self) -> None:
+        """Forget the edges' times of an earlier solve: every unit is computed afresh."""
+        empty = np.empty(0)
+        self.arrivals = [empty] * len(self.g.edges)
+        self.credit_parts = [empty] * len(self.g.edges)
+        self.unseen = set(range(len(self.g.nodes)))
 
     def _rise(self, step: int) -> _Solution | None:
         """Back-pressure from below: credits start unconstrained and rise with the
@@ -377,12 +442,19 @@ class _Engine:
         firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
         credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
         starts = [0.0] * len(nodes)
+        dirty = set(range(len(nodes)))
+        self._begin()
         for _ in range(RISING_ROUNDS):
-            self._forward(step, credits, firings, starts)
-            bounds = self._credits(step, firings)
-            if all((b <= f).all() for b, f in zip(bounds, firings, strict=True)):
+            changed = self._forward(step, credits, firings, starts, dirty)
+            dirty = set()
+            for i in self._producers(changed):
+                bound = self._bound(i, step, firings, changed)
+                if (bound > credits[i]).any():
+                    credits[i] = np.maximum(credits[i], bound)
+                    if (bound > firings[i]).any():
+                        dirty.add(i)
+            if not dirty:
                 return firings, credits, starts
-            credits = [np.maximum(c, b) for c, b in zip(credits, bounds, strict=True)]
         return None
 
     def _descend(self, step: int) -> _Solution:
@@ -394,14 +466,18 @@ class _Engine:
         schedule or with a deadlock (`_deadlock`)."""
         nodes = self.g.nodes
         firings: list[Times] = [np.full(n.count, np.inf) for n in nodes]
+        self._begin()
+        credits = [self._bound(i, step, firings) for i in range(len(nodes))]
         starts = [0.0] * len(nodes)
-        credits = self._credits(step, firings)
-        while True:
-            self._forward(step, credits, firings, starts)
-            bounds = self._credits(step, firings)
-            if all((b == c).all() for b, c in zip(bounds, credits, strict=True)):
-                break
-            credits = bounds
+        dirty = set(range(len(nodes)))
+        while dirty:
+            changed = self._forward(step, credits, firings, starts, dirty)
+            dirty = set()
+            for i in self._producers(changed):
+                bound = self._bound(i, step, firings, changed)
+                if not np.array_equal(bound, credits[i]):
+                    credits[i] = bound
+                    dirty.add(i)
         if any(np.isposinf(f).any() for f in firings):
             raise self._deadlock(step, firings, credits, starts)
         return firings, credits, starts
@@ -495,6 +571,7 @@ class _Engine:
         parts = [(f - timing.enable).tobytes() for f in timing.firings]
         stage_enables = np.asarray(self.enables[first : first + self.stages + 1])
         parts.append((stage_enables - timing.enable).tobytes())
+        parts.append(np.float64(self.channel[step] - timing.enable).tobytes())
         return tuple(parts)
 
     def _lookback(self) -> int:
@@ -521,6 +598,7 @@ class _Engine:
         if steps < 1:
             raise TimingError("a time loop needs at least one step")
         self.enables = [0.0]
+        self.channel = []
         for s in range(steps):
             self.step(s)
             if extrapolate and s + 1 < steps:

@@ -1,4 +1,5 @@
-"""A small placed and routed design written as a configuration, for the backend tests."""
+"""Configurations for the backend tests: a small placed and routed design, and the
+shipped example compiled once per session."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ import pytest
 from rnnc.backend.emit import Prediction
 from rnnc.driver import pipeline
 from rnnc.driver.backend_commands import write_config
+from rnnc.driver.cli import main
 from rnnc.numerics.precision import FP32
 from rnnc.target.arch import load_architecture
 from rnnc.target.machine import machine_from_module
 
 INPUTS = Path(__file__).parents[1] / "filecheck" / "transforms" / "Inputs"
 STRIP = INPUTS / "strip.json"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
+
+
+@pytest.fixture(scope="session")
+def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's main command's `config.json` (+ weights), compiled once per session:
+    `rnnc examples/deepbench/lstm-512-25.mlir -o config.json`. Read it, do not change it."""
+    config = tmp_path_factory.mktemp("main") / "config.json"
+    assert main([f"{EXAMPLE}.mlir", "-o", str(config)]) == 0
+    return config
 
 
 def routed_strip():

@@ -16,13 +16,6 @@ from rnnc.driver.io import load_npz
 EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 
 
-@pytest.fixture(scope="module")
-def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = tmp_path_factory.mktemp("main") / "config.json"
-    assert main([f"{EXAMPLE}.mlir", "-o", str(config)]) == 0
-    return config
-
-
 def test_the_main_command_writes_a_valid_config(
     example_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
