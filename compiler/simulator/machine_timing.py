@@ -11,10 +11,13 @@ Every number comes from the machine's configuration and the architecture:
 * a PMU has a read context per output stream, firing once per token its consumers take,
   after `address_stages` + 1 cycles (synchronous SRAM), and a write context firing once
   per token that arrives, after `pmu_write_cycles`; between them, its N-buffering (a
-  memory written in one step and read in the next swaps buffers at the step's end);
-* an address generator moves one token per burst at its share of the DRAM bandwidth
-  (the AGs active in the same nest share it equally: a round-robin arbiter), after the
-  DRAM latency; a load into a double buffer is a prefetch, one step ahead;
+  memory written in one step and read in the next swaps buffers in `buffer_swap_cycles`
+  after the writer's last write of the step);
+* an address generator moves a stream's bytes of a step, rounded up to whole DRAM
+  bursts, at its share of the DRAM bandwidth (the streams that start together share it
+  round-robin), after the DRAM latency; a load into a double buffer is a prefetch, one
+  step ahead; all the streams of a step share the channels, so a step lasts at least its
+  DRAM bytes over the bandwidth;
 * every token crosses the switches of its routed path at `hop_latency_cycles` each; a
   unit's done token travels to the time loop's controller at the grid's centre switch
   (Manhattan hops from its nearest corner switch) and the enable comes back the same way.
