@@ -182,3 +182,21 @@ def test_back_pressure_on_every_token_settles_from_below_and_above_alike(
     assert simulate(_ping_pong(200), 1).total_cycles == expected
     monkeypatch.setattr(timing, "RISING_ROUNDS", 1_000)
     assert simulate(_ping_pong(200), 1).total_cycles == expected
+
+
+def test_a_slow_buffer_swap_delays_the_next_steps_reads() -> None:
+    # h's last write (at w) reaches the operand PMU at w + 1 + 1 hop and the buffer then
+    # swaps; the next step's enable reaches that PMU at w + 1 + 3 hops + 1 + 3 hops = w + 8.
+    # A swap of up to 6 cycles hides behind the enable; 10 cycles delay the reads by 4.
+    cell = _recurrent_cell(4, 16)
+    for swap, per_step in [(1, 91), (6, 91), (10, 95)]:
+        graph = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1, buffer_swap=swap)
+        assert simulate(graph, 25).cycles_per_step == per_step
+
+
+def test_the_dram_channels_bound_every_step() -> None:
+    # a 4-firing step of 2 + 4 + 1 cycles, whose DRAM bytes take the channels 500 cycles:
+    # the next step's enable waits for them (+ the controller's update)
+    graph = TimingGraph((Node("a", "pcu", "a", 4, 1, 2),), (), hop_latency=1, dram_cycles=500)
+    assert simulate(graph, 10).cycles_per_step == 501
+    assert simulate(graph, 10).total_cycles == 10 * 501
