@@ -195,8 +195,9 @@ def test_a_slow_buffer_swap_delays_the_next_steps_reads() -> None:
 
 
 def test_the_dram_channels_bound_every_step() -> None:
-    # a 4-firing step of 2 + 4 + 1 cycles, whose DRAM bytes take the channels 500 cycles:
-    # the next step's enable waits for them (+ the controller's update)
+    # alone a step takes 6 cycles (firings 0..3, the last result at 5, counted at 6); its
+    # DRAM bytes take the channels 500 cycles from its enable, and the next step's enable
+    # waits for them (+ the controller's update)
     graph = TimingGraph((Node("a", "pcu", "a", 4, 1, 2),), (), hop_latency=1, dram_cycles=500)
     assert simulate(graph, 10).cycles_per_step == 501
     assert simulate(graph, 10).total_cycles == 10 * 501
