@@ -11,10 +11,13 @@ Every number comes from the machine's configuration and the architecture:
 * a PMU has a read context per output stream, firing once per token its consumers take,
   after `address_stages` + 1 cycles (synchronous SRAM), and a write context firing once
   per token that arrives, after `pmu_write_cycles`; between them, its N-buffering (a
-  memory written in one step and read in the next swaps buffers at the step's end);
-* an address generator moves one token per burst at its share of the DRAM bandwidth
-  (the AGs active in the same nest share it equally: a round-robin arbiter), after the
-  DRAM latency; a load into a double buffer is a prefetch, one step ahead;
+  memory written in one step and read in the next swaps buffers in `buffer_swap_cycles`
+  after the writer's last write of the step);
+* an address generator moves a stream's bytes of a step, rounded up to whole DRAM
+  bursts, at its share of the DRAM bandwidth (the streams that start together share it
+  round-robin), after the DRAM latency; a load into a double buffer is a prefetch, one
+  step ahead; all the streams of a step share the channels, so a step lasts at least its
+  DRAM bytes over the bandwidth;
 * every token crosses the switches of its routed path at `hop_latency_cycles` each; a
   unit's done token travels to the time loop's controller at the grid's centre switch
   (Manhattan hops from its nearest corner switch) and the enable comes back the same way.
@@ -335,19 +338,24 @@ class _Builder:
             return self.arch.precision(self.m.precision).weight_bytes
         return memory.element_bytes if memory else 4
 
-    def _share_bandwidth(self) -> None:
-        """DRAM streams that run at the same time (the same nest, the same step ahead)
-        share the bandwidth round-robin (processor sharing): while n streams have data to
-        move each gets bandwidth / n, and a stream that is done leaves its share to the
-        others. Started together, stream k is done after sum_j min(bytes_j, bytes_k) /
-        bandwidth; it moves its tokens evenly over that time, at most one a cycle. Dense
-        streams are coalesced into bursts (ISCA'17's coalescing units)."""
+    def _share_bandwidth(self) -> float:
+        """DRAM streams that start together (the same nest, the same step ahead) share the
+        bandwidth round-robin (processor sharing): while n streams have data to move each
+        gets bandwidth / n, and a stream that is done leaves its share to the others.
+        Started together, stream k is done after sum_j min(bytes_j, bytes_k) / bandwidth;
+        it moves its tokens evenly over that time, at most one a cycle. Dense streams are
+        coalesced into bursts (ISCA'17's coalescing units): a stream moves its step's bytes
+        in whole `dram_burst_bytes` bursts. Streams of different groups may overlap in time
+        too (a prefetch for the next step while this one stores), so all of them share the
+        channels: returns the cycles the channels take to move every stream's bytes of a
+        step, which bounds the step from below (`TimingGraph.dram_cycles`)."""
         groups: dict[tuple[int, int], list[int]] = {}
         moved = {}
         contexts = {index: ctx for (_, ctx), index in self.index.items()}
+        burst = self.arch.mechanisms.dram_burst_bytes
         for k, (node, unit_id) in enumerate(zip(self.nodes, self.units, strict=True)):
             if node.kind == "ag":
-                moved[k] = self.ag_bytes(unit_id, contexts[k])
+                moved[k] = math.ceil(self.ag_bytes(unit_id, contexts[k]) / burst) * burst
                 groups.setdefault((node.stage, node.lead), []).append(k)
         per_cycle = self.arch.dram_bytes_per_cycle()
         for members in groups.values():
@@ -357,6 +365,7 @@ class _Builder:
                 node = self.nodes[k]
                 self.nodes[k] = dataclasses.replace(
                     node, ii=max(1.0, float(cycles) / max(node.count, 1)))
+        return sum(moved.values()) / per_cycle
 
     def _box_elements(self, box: Box) -> int:
         count = box.elements
@@ -432,10 +441,12 @@ class _Builder:
         self.pcu_nodes()
         self.streams()
         self.buffers()
-        self._share_bandwidth()
+        dram_cycles = self._share_bandwidth()
+        mech = self.arch.mechanisms
         graph = TimingGraph(
             tuple(self.nodes), tuple(self.edges), self.arch.network.hop_latency_cycles,
-            controller_latency=self.arch.mechanisms.controller_cycles,
+            controller_latency=mech.controller_cycles, buffer_swap=mech.buffer_swap_cycles,
+            dram_cycles=dram_cycles,
         )
         return PhaseGraph(self.phase, graph, tuple(self.units))
 

@@ -18,7 +18,7 @@ from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs
-from rnnc.simulator.timing import TimingResult, simulate
+from rnnc.simulator.timing import Deadlock, TimingResult, simulate
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import Machine
 
@@ -135,6 +135,9 @@ def simulate_config(
     config = loaded.data
     machine = machine_of(config)
     arrays = check_inputs(config, inputs, source)
+    try:
+        timed = machine_time(machine, loaded.arch)
+    except Deadlock as deadlock:
+        raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
     outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
-    timed = machine_time(machine, loaded.arch)
     return outputs, report(config, loaded.arch, timed)

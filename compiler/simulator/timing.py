@@ -25,9 +25,13 @@ on the data), so its timing is a dataflow graph evaluated step after step:
 Firing times follow the recurrence F[g] = max(F[g-1] + ii, R[g]) with R[g] the latest
 of the step's enable, the arrival of the tokens firing g consumes, and the credits the
 token it emits needs. Each node's whole step is one numpy expression
-(F = ii*g + cummax(R - ii*g)); back-pressure (a constraint from a consumer back to its
-producer) is resolved by iterating the step to its fixed point. Nothing here is fitted:
-every latency comes from the configuration and the architecture.
+(F = ii*g + cummax(R - ii*g)). Back-pressure (a credit: a constraint from a consumer back
+to its producer) makes a step a fixed point: the least firing times that meet every
+constraint. It is found from below (credits rising with the consumers' firings), which
+settles in a round or two when FIFOs rarely fill, or else from above (every firing
+impossible until what it waits for is possible), which provably ends: with the exact
+schedule, or with the cycle of units that wait for one another (a deadlock, `Deadlock`).
+Nothing here is fitted: every latency comes from the configuration and the architecture.
 """
 
 from __future__ import annotations
@@ -39,19 +43,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 Times = NDArray[np.float64]
+#: A solved step: per node its firings and the credits that bound them, and its start.
+_Solution = tuple[list[Times], list[Times], list[float]]
 
 #: Why a firing waited: the step's enable, an input token, a credit of an output FIFO
 #: (or N-buffer) or the unit's own previous firing (busy, not a stall).
 ENABLE, INPUT, CREDIT, BUSY = "control", "input", "output", "busy"
 
-#: Iterations of one step's back-pressure fixed point before the engine calls it a deadlock.
-MAX_FIXPOINT_ROUNDS = 64
+#: Rounds of back-pressure from below before a step is solved from above instead (which
+#: ends for certain, deadlock or not, but takes as many rounds as the longest chain of
+#: credits, where from below takes as many as the chain of credits that hold back).
+RISING_ROUNDS = 128
 #: Longest cycle of step schedules the engine looks for before extrapolating.
 MAX_PERIOD = 4
 
 
 class TimingError(ValueError):
     """A timing graph that cannot run (inconsistent token counts, a deadlock)."""
+
+
+class Deadlock(TimingError):
+    """A step whose units wait for one another in a cycle (full FIFOs, missing inputs)."""
+
+    def __init__(self, message: str, units: tuple[str, ...]):
+        super().__init__(message)
+        self.units = units
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,15 @@ class TimingGraph:
     hop_latency: int
     controller_latency: int = 1
     """Cycles the controller takes from its last done token to the enable (UDC update)."""
+    buffer_swap: int = 1
+    """Cycles an N-buffered memory takes to swap its buffers (from the writer's last write
+    to the reader seeing the new buffer, and from the reader's last read to the writer
+    getting the freed one)."""
+    dram_cycles: float = 0.0
+    """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
+    prefetched for the next step and stores of this one, in whole bursts) at the
+    architecture's bandwidth. The channels serve the steps one after another, so a step
+    does not end before the channels have moved its bytes."""
 
     @property
     def stages(self) -> int:
@@ -207,9 +232,19 @@ class _Engine:
         self.order = graph.order()
         self.inputs: list[list[Edge]] = [[] for _ in graph.nodes]
         self.outputs: list[list[Edge]] = [[] for _ in graph.nodes]
-        for e in graph.edges:
+        self.in_edges: list[list[int]] = [[] for _ in graph.nodes]
+        self.out_edges: list[list[int]] = [[] for _ in graph.nodes]
+        for k, e in enumerate(graph.edges):
             self.inputs[e.dst].append(e)
             self.outputs[e.src].append(e)
+            self.in_edges[e.dst].append(k)
+            self.out_edges[e.src].append(k)
+        # per edge, its arrivals and credits as last computed while solving a step: an
+        # edge's are recomputed only when the firings they depend on have changed
+        self.arrivals: list[Times] = []
+        self.credit_parts: list[Times] = []
+        self.unseen: set[int] = set()
+        """Units not yet computed in the current solve (their edges' times are stale)."""
         self.index = [np.arange(n.count, dtype=np.float64) for n in graph.nodes]
         self.stages = graph.stages
         self.members: list[list[int]] = [[] for _ in range(self.stages)]
@@ -223,6 +258,8 @@ class _Engine:
                 )
         self.history: list[StepTiming] = []
         self.enables: list[float] = []
+        self.channel: list[float] = []
+        """Per step, when the DRAM channels have moved its bytes."""
         self.stalls = [Stalls() for _ in graph.nodes]
         self.step_stalls: list[list[Stalls]] = []
 
@@ -244,7 +281,7 @@ class _Engine:
             # the whole buffer, after the writer's last write and the swap (wdone pulse)
             last = self._last(e.src, step - e.carry, firings)
             if last is not None:
-                need[:] = last + travel + 1
+                need[:] = last + travel + self.g.buffer_swap
             return need
         # a token leaves after the producer's last firing for it; firing g of the
         # consumer takes token g // consume_every (at the first firing of its group)
@@ -266,7 +303,7 @@ class _Engine:
             # the buffer this step writes was last read in step - buffers + carry
             last = self._last(e.dst, step - e.buffers + e.carry, firings)
             if last is not None:
-                bound[:] = last + 1 + back
+                bound[:] = last + self.g.buffer_swap + back
             return bound
         tokens = e.tokens(self.g.nodes)
         consumed = firings[e.dst][:: e.consume_every][:tokens]  # when each token left
@@ -317,36 +354,177 @@ class _Engine:
         return max(done, default=enable) + self.g.controller_latency
 
     def step(self, step: int) -> StepTiming:
-        nodes = self.g.nodes
-        stages = self.stages
-        firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
-        credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
-        starts = [0.0] * len(nodes)
-        for _ in range(MAX_FIXPOINT_ROUNDS):
-            del self.enables[step * stages + 1 :]
-            for stage, members in enumerate(self.members):
-                for i in members:
-                    starts[i] = self._start(i, step)
-                    ready = np.maximum(credits[i], starts[i])
-                    for e in self.inputs[i]:
-                        ready = np.maximum(ready, self._arrival(e, step, firings))
-                    firings[i] = self._fire(i, ready)
-                self.enables.append(self._stage_end(stage, firings, self.enables[-1]))
-            changed = False
-            for i in range(len(nodes)):
-                for e in self.outputs[i]:
-                    bound = self._credit(e, step, firings)
-                    if (bound > credits[i]).any():
-                        credits[i] = np.maximum(credits[i], bound)
-                        changed = changed or bool((bound > firings[i]).any())
-            if not changed:
-                break
-        else:
-            raise TimingError(f"back-pressure does not settle in step {step}: a deadlock")
+        """Every firing of `step`: the least schedule that meets every constraint."""
+        solved = self._rise(step) or self._descend(step)
+        firings, credits, starts = solved
         self._account(step, starts, firings, credits)
         timing = StepTiming(self._enable(step, 0), tuple(firings), self.enables[-1])
         self.history.append(timing)
         return timing
+
+    def _forward(
+        self, step: int, credits: Sequence[Times], firings: list[Times], starts: list[float],
+        dirty: set[int],
+    ) -> set[int]:
+        """One pass over the step's nests and units in stream order: each unit's firings
+        from its start, its inputs (already computed this pass) and the given credits.
+        Every constraint but the credits points forward in this order, so the pass meets
+        all of them exactly. Only a unit whose credits changed (`dirty`), whose start
+        moved or one of whose producers changed in this pass is recomputed (the others
+        would come out the same); returns the units whose firings changed."""
+        del self.enables[step * self.stages + 1 :]
+        del self.channel[step:]
+        self.channel.append(self._channel_end(step))
+        changed: set[int] = set()
+        for stage, members in enumerate(self.members):
+            for i in members:
+                start = self._start(i, step)
+                if i not in dirty and start == starts[i] and not any(
+                    e.src in changed for e in self.inputs[i]
+                ):
+                    continue
+                starts[i] = start
+                ready = np.maximum(credits[i], start)
+                for k in self.in_edges[i]:
+                    e = self.g.edges[k]
+                    if e.src in changed or i in self.unseen:
+                        self.arrivals[k] = self._arrival(e, step, firings)
+                    ready = np.maximum(ready, self.arrivals[k])
+                fired = self._fire(i, ready)
+                if not np.array_equal(fired, firings[i]):
+                    firings[i] = fired
+                    changed.add(i)
+            end = self._stage_end(stage, firings, self.enables[-1])
+            if stage == self.stages - 1:
+                end = max(end, self.channel[step] + self.g.controller_latency)
+            self.enables.append(end)
+        self.unseen.clear()
+        return changed
+
+    def _channel_end(self, step: int) -> float:
+        """When the DRAM channels have moved the step's bytes: they start on them at the
+        step's enable, once they have moved the step before's."""
+        before = self.channel[step - 1] if step else 0.0
+        return max(before, self._enable(step, 0)) + self.g.dram_cycles
+
+    def _bound(
+        self, node: int, step: int, firings: Sequence[Times], changed: set[int] | None = None
+    ) -> Times:
+        """The earliest time each firing of `node` finds room in all its output FIFOs and
+        N-buffers, given its consumers' firings (recomputed for the consumers `changed`,
+        all of them when None)."""
+        bound = np.full(self.g.nodes[node].count, -np.inf)
+        for k in self.out_edges[node]:
+            e = self.g.edges[k]
+            if changed is None or e.dst in changed:
+                self.credit_parts[k] = self._credit(e, step, firings)
+            bound = np.maximum(bound, self.credit_parts[k])
+        return bound
+
+    def _producers(self, consumers: set[int]) -> list[int]:
+        """The units whose credits depend on the firings of `consumers`."""
+        return sorted({e.src for d in consumers for e in self.inputs[d]})
+
+    def _begin(self) -> None:
+        """Forget the edges' times of an earlier solve: every unit is computed afresh."""
+        empty = np.empty(0)
+        self.arrivals = [empty] * len(self.g.edges)
+        self.credit_parts = [empty] * len(self.g.edges)
+        self.unseen = set(range(len(self.g.nodes)))
+
+    def _rise(self, step: int) -> _Solution | None:
+        """Back-pressure from below: credits start unconstrained and rise with the
+        consumers' firings until none holds a producer back further. Every round meets
+        one more credit of each chain that holds a producer back, which settles a step in
+        a few rounds when FIFOs rarely fill; None when it has not settled after
+        RISING_ROUNDS (a deadlock never settles)."""
+        nodes = self.g.nodes
+        firings: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        credits: list[Times] = [np.full(n.count, -np.inf) for n in nodes]
+        starts = [0.0] * len(nodes)
+        dirty = set(range(len(nodes)))
+        self._begin()
+        for _ in range(RISING_ROUNDS):
+            changed = self._forward(step, credits, firings, starts, dirty)
+            dirty = set()
+            for i in self._producers(changed):
+                bound = self._bound(i, step, firings, changed)
+                if (bound > credits[i]).any():
+                    credits[i] = np.maximum(credits[i], bound)
+                    if (bound > firings[i]).any():
+                        dirty.add(i)
+            if not dirty:
+                return firings, credits, starts
+        return None
+
+    def _descend(self, step: int) -> _Solution:
+        """Back-pressure from above, for steps where FIFOs fill often: every firing starts
+        impossible (+inf) and becomes possible once everything it waits for is. A round
+        gives its exact time to every firing whose chain of waits holds one more credit,
+        and a firing on a cycle of waits (a deadlock) stays impossible, so the rounds end,
+        after at most one more round than the longest such chain, either with the step's
+        schedule or with a deadlock (`_deadlock`)."""
+        nodes = self.g.nodes
+        firings: list[Times] = [np.full(n.count, np.inf) for n in nodes]
+        self._begin()
+        credits = [self._bound(i, step, firings) for i in range(len(nodes))]
+        starts = [0.0] * len(nodes)
+        dirty = set(range(len(nodes)))
+        while dirty:
+            changed = self._forward(step, credits, firings, starts, dirty)
+            dirty = set()
+            for i in self._producers(changed):
+                bound = self._bound(i, step, firings, changed)
+                if not np.array_equal(bound, credits[i]):
+                    credits[i] = bound
+                    dirty.add(i)
+        if any(np.isposinf(f).any() for f in firings):
+            raise self._deadlock(step, firings, credits, starts)
+        return firings, credits, starts
+
+    def _deadlock(
+        self, step: int, firings: Sequence[Times], credits: Sequence[Times],
+        starts: Sequence[float],
+    ) -> Deadlock:
+        """The cycle of units waiting for one another: each stuck unit's first impossible
+        firing waits for an input that never comes, for room in a full FIFO, or for the
+        enable of its nest; following the waits from any stuck unit ends in a cycle."""
+        waits: dict[int, tuple[int, str]] = {}
+        for i, f in enumerate(firings):
+            stuck = np.flatnonzero(np.isposinf(f))
+            if stuck.size:
+                waits[i] = self._waits_for(i, int(stuck[0]), step, firings, starts)
+        node = min(waits)
+        path: list[int] = []
+        while node not in path:
+            path.append(node)
+            node = waits[node][0]
+        cycle = path[path.index(node) :]
+        links = [f"{self._label(i)} waits for {waits[i][1]} {self._label(waits[i][0])}"
+                 for i in cycle]
+        return Deadlock(f"time step {step} deadlocks: {'; '.join(links)}; none of them can "
+                        "fire again", tuple(self.g.nodes[i].name for i in cycle))
+
+    def _waits_for(
+        self, node: int, firing: int, step: int, firings: Sequence[Times],
+        starts: Sequence[float],
+    ) -> tuple[int, str]:
+        """A stuck unit that `firing` of `node` waits for, and what for."""
+        for e in self.outputs[node]:
+            if np.isposinf(self._credit(e, step, firings)[firing]):
+                return e.dst, "the buffer read by" if e.buffers else "room in its full FIFO to"
+        for e in self.inputs[node]:
+            if np.isposinf(self._arrival(e, step, firings)[firing]):
+                return e.src, "an input from"
+        assert np.isposinf(starts[node]), "a stuck firing waits for something"
+        stage = self.g.nodes[node].stage
+        earlier = [i for i, f in enumerate(firings) if np.isposinf(f).any()
+                   and self.g.nodes[i].stage < stage and self.g.nodes[i].lead == 0]
+        return earlier[0], "the end of the earlier nest of"
+
+    def _label(self, node: int) -> str:
+        n = self.g.nodes[node]
+        return f"{n.name} ({n.role})"
 
     def _account(
         self, step: int, starts: list[float], firings: list[Times], credits: list[Times]
@@ -393,6 +571,7 @@ class _Engine:
         parts = [(f - timing.enable).tobytes() for f in timing.firings]
         stage_enables = np.asarray(self.enables[first : first + self.stages + 1])
         parts.append((stage_enables - timing.enable).tobytes())
+        parts.append(np.float64(self.channel[step] - timing.enable).tobytes())
         return tuple(parts)
 
     def _lookback(self) -> int:
@@ -419,6 +598,7 @@ class _Engine:
         if steps < 1:
             raise TimingError("a time loop needs at least one step")
         self.enables = [0.0]
+        self.channel = []
         for s in range(steps):
             self.step(s)
             if extrapolate and s + 1 < steps:
@@ -476,6 +656,7 @@ def simulate(graph: TimingGraph, steps: int, *, extrapolate: bool = True) -> Tim
 
 
 __all__ = [
+    "Deadlock",
     "Edge",
     "Node",
     "Stalls",

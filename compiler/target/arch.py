@@ -193,18 +193,35 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class FifoDepth:
+    """Entries of a unit's input FIFO on each data network (a word, a vector). Control
+    tokens have no FIFO of their own in the simulator: they are timed as hops to and from
+    the time loop's controller, whose counters never fill (one done token per unit and
+    step)."""
+
+    scalar: int
+    vector: int
+
+
+@dataclass(frozen=True)
 class Mechanisms:
     """What the config simulator times beyond stages and hops (see the preset's notes).
     The defaults are Plasticine's: FIFO depths of the RTL (scalar 32 words, vector 8
-    entries; a control FIFO is a counter), PIR's 100-cycle DRAM stand-in, 64-byte bursts,
-    a one-cycle counter update for a controller and for an N-buffer swap, and NET19's
-    2-entry skid buffer per switch."""
+    entries), PIR's 100-cycle DRAM stand-in, 64-byte bursts, a one-cycle counter update
+    for a controller and for an N-buffer swap, and NET19's 2-entry skid buffer per
+    switch."""
 
-    fifo_depth: Links = Links(scalar=32, vector=8, control=16)
+    fifo_depth: FifoDepth = FifoDepth(scalar=32, vector=8)
+    """Held back by credits: a full FIFO stops its producer."""
     dram_latency_cycles: int = 100
+    """Cycles from a load's request to its data (and a store's to its acknowledgement)."""
     dram_burst_bytes: int = 64
+    """A DRAM stream moves its bytes of a step in whole bursts (rounded up)."""
     controller_cycles: int = 1
+    """Cycles a controller takes from its last done token to the next enable."""
     buffer_swap_cycles: int = 1
+    """Cycles an N-buffered memory takes to swap, after its writer's last write of a step
+    before the reader reads it, and after its reader's last read before it is rewritten."""
     switch_buffer_entries: int = 2
     """Entries of the skid buffer at each switch input a stream crosses (NET19's per-hop
     back-pressure, PIR's default `link-prop=db`): a route holds this many tokens per hop
@@ -599,7 +616,7 @@ def _build(data: Mapping[str, Any]) -> Architecture:
 def _mechanisms(data: Mapping[str, Any]) -> Mechanisms:
     fields = dict(data)
     if "fifo_depth" in fields:
-        fields["fifo_depth"] = Links(**fields["fifo_depth"])
+        fields["fifo_depth"] = FifoDepth(**fields["fifo_depth"])
     return Mechanisms(**fields)
 
 
@@ -612,6 +629,7 @@ __all__ = [
     "PMU",
     "Architecture",
     "ArchitectureError",
+    "FifoDepth",
     "Grid",
     "Interchip",
     "Links",

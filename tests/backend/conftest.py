@@ -1,4 +1,5 @@
-"""A small placed and routed design written as a configuration, for the backend tests."""
+"""Configurations for the backend tests: a small placed and routed design, and the
+shipped example compiled once per session."""
 
 from __future__ import annotations
 

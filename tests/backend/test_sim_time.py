@@ -10,22 +10,41 @@ The three tasks whose weights exceed the chip stream slices from DRAM every step
 partition and the model place the slices by one rule (`rnnc.target.plan.weight_placement`),
 so every point checks first that the machine's address generators stream the bytes the
 model charges, then the time.
+
+Then `rnnc sim` on the shipped example's configuration, its architecture perturbed (the
+embedded description edited and its hash recomputed): slower hops, 1-entry FIFOs and a
+slow buffer swap each simulate (no false deadlock) and take more cycles; at a low DRAM
+bandwidth a step lasts at least its DRAM bytes over the bandwidth; a machine whose units
+wait for one another is a diagnostic naming them.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 from paper_data import PaperTask, paper_tasks
+from rnnc.driver.cli import main
 from rnnc.driver.design_points import Compiled, compile_at
 from rnnc.frontends import deepbench
-from rnnc.simulator.machine_timing import streamed_weight_bytes
-from rnnc.simulator.run import machine_time
-from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
+from rnnc.simulator.machine_timing import PhaseGraph, streamed_weight_bytes
+from rnnc.simulator.run import machine_time, numpy_dtype
+from rnnc.simulator.timing import Edge, Node, TimingGraph
+from rnnc.target.arch import (
+    DEFAULT_ARCHITECTURE,
+    Architecture,
+    architecture_from_dict,
+    load_architecture,
+)
 from rnnc.target.cost import Factors
+from rnnc.target.machine import Machine
 
 TOLERANCE = 0.10
+EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)
 
 
@@ -91,3 +110,107 @@ def test_deepbench_chosen_points(task: PaperTask) -> None:
     text, _, _ = deepbench.generate(deepbench.Task(task.cell, task.hidden, task.steps),
                                     "w.npz", 0)
     _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, None))
+
+
+# -- the simulator's mechanisms, perturbed on the shipped example -------------------------
+
+
+def _perturbed(config: Path, directory: Path, changes: dict[str, object]) -> Path:
+    """`config` on a chip whose architecture differs by `changes` (dotted fields of the
+    description): the embedded description edited and its sha256 recomputed, as the
+    loader checks it; the weights copied alongside."""
+    data = json.loads(config.read_text())
+    description = data["arch"]["description"]
+    for dotted, value in changes.items():
+        *path, name = dotted.split(".")
+        entry = description
+        for part in path:
+            entry = entry[part]
+        entry[name] = value
+    data["arch"]["sha256"] = architecture_from_dict(description).digest()
+    directory.mkdir(exist_ok=True)
+    shutil.copy(config.parent / data["weights"]["path"], directory / data["weights"]["path"])
+    out = directory / "config.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+def _sim_report(config: Path) -> dict:
+    report = config.parent / "report.json"
+    assert main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o",
+                 str(config.parent / "out.npz"), "--report", str(report)]) == 0
+    return json.loads(report.read_text())
+
+
+@pytest.fixture(scope="module")
+def baseline(example_config: Path) -> dict:
+    return _sim_report(example_config)
+
+
+@pytest.mark.parametrize("changes", [
+    {"network.hop_latency_cycles": 2},
+    {"network.hop_latency_cycles": 4},
+    {"mechanisms.fifo_depth": {"scalar": 1, "vector": 1}, "mechanisms.switch_buffer_entries": 1},
+    {"mechanisms.buffer_swap_cycles": 50},
+], ids=["hop-latency-2", "hop-latency-4", "fifo-depth-1", "buffer-swap-50"])
+def test_a_slower_mechanism_simulates_and_takes_more_cycles(
+    example_config: Path, baseline: dict, tmp_path: Path, changes: dict[str, object]
+) -> None:
+    report = _sim_report(_perturbed(example_config, tmp_path / "perturbed", changes))
+    assert report["cycles_per_step"] > baseline["cycles_per_step"]
+    assert report["total_cycles"] > baseline["total_cycles"]
+
+
+def _dram_bytes_per_step(config: dict) -> int:
+    """Bytes the time loop moves to and from DRAM per step: every model input and output
+    in DRAM with a time axis, one step's slice of it, from the configuration's shapes."""
+    steps = config["time_loop"]["steps"]
+    total = 0
+    for entry in [*config["inputs"], *config["outputs"]]:
+        if entry["location"]["space"] == "dram" and entry["shape"][0] == steps:
+            total += math.prod(entry["shape"]) // steps * numpy_dtype(entry["dtype"]).itemsize
+    return total
+
+
+def test_a_step_is_no_faster_than_its_dram_bytes_at_the_bandwidth(
+    example_config: Path, tmp_path: Path
+) -> None:
+    config = _perturbed(example_config, tmp_path / "slow-dram", {"dram.bandwidth_gbs": 0.4})
+    data = json.loads(config.read_text())
+    moved = _dram_bytes_per_step(data)
+    assert moved == 2 * 512 * 4  # x(t) in, y(t) out
+    per_cycle = 0.4 / data["arch"]["description"]["clock_ghz"]
+    report = _sim_report(config)
+    (loop,) = [phase for phase in report["phases"] if phase["kind"] == "loop"]
+    assert loop["cycles_per_step"] >= moved / per_cycle
+    assert report["cycles_per_step"] >= moved / per_cycle
+
+
+def test_a_deadlocked_machine_is_a_diagnostic_naming_its_units(
+    example_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the example's timing graphs replaced by one whose units wait for one another: A's
+    # second token needs room in its 1-entry FIFO to B, B's first firing needs C's first
+    # token, which needs A's fourth
+    from rnnc.simulator import run
+
+    def deadlocked(machine: Machine, arch: Architecture) -> list[PhaseGraph]:
+        graph = TimingGraph(
+            (Node("pmu1", "pmu", "weights", 8, 1, 1), Node("pcu2", "pcu", "map_reduce", 8, 1, 1),
+             Node("pcu3", "pcu", "reduce", 8, 1, 1)),
+            (Edge(0, 1, "vector", 1, depth=1), Edge(0, 2, "vector", 1),
+             Edge(2, 1, "scalar", 1, produce_every=4, consume_every=4)),
+            hop_latency=1,
+        )
+        return [PhaseGraph(machine.schedule[0], graph, ("pmu1", "pcu2", "pcu3"))]
+
+    monkeypatch.setattr(run, "phase_graphs", deadlocked)
+    assert main(["sim", str(example_config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o",
+                 str(tmp_path / "out.npz")]) == 1
+    assert capsys.readouterr().err == (
+        f"{example_config}: error: the machine cannot run: time step 0 deadlocks: "
+        "pmu1 (weights) waits for room in its full FIFO to pcu2 (map_reduce); "
+        "pcu2 (map_reduce) waits for an input from pcu3 (reduce); "
+        "pcu3 (reduce) waits for an input from pmu1 (weights); none of them can fire again\n"
+    )

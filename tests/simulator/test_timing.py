@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph, simulate
+from rnnc.simulator.timing import Deadlock, Edge, Node, TimingError, TimingGraph, simulate
 
 
 def test_a_pipeline_chain_adds_latencies_and_hops() -> None:
@@ -125,3 +125,79 @@ def test_a_cycle_of_fifos_within_a_step_is_refused() -> None:
             (Edge(0, 1, "scalar", 1), Edge(1, 0, "scalar", 1)),
             hop_latency=1,
         ).order()
+
+
+def _reconvergent(depth: int) -> TimingGraph:
+    """A feeds B directly (a FIFO of `depth`) and through C, which sums 4 of A's tokens
+    into each of its own: B's first firing needs A's fourth token."""
+    return TimingGraph(
+        (Node("a", "pmu", "weights", 8, 1, 1), Node("b", "pcu", "map_reduce", 8, 1, 1),
+         Node("c", "pcu", "reduce", 8, 1, 1)),
+        (Edge(0, 1, "vector", 1, depth=depth), Edge(0, 2, "vector", 1, depth=8),
+         Edge(2, 1, "scalar", 1, produce_every=4, consume_every=4)),
+        hop_latency=1,
+    )
+
+
+def test_a_cycle_of_full_fifos_is_a_deadlock_naming_its_units() -> None:
+    # A's second token needs room in its 1-entry FIFO to B, B's first firing needs C's
+    # first token, which needs A's fourth: none of them ever fires again.
+    with pytest.raises(Deadlock) as raised:
+        simulate(_reconvergent(1), 3)
+    assert str(raised.value) == (
+        "time step 0 deadlocks: a (weights) waits for room in its full FIFO to "
+        "b (map_reduce); b (map_reduce) waits for an input from c (reduce); "
+        "c (reduce) waits for an input from a (weights); none of them can fire again"
+    )
+    assert raised.value.units == ("a", "b", "c")
+
+
+def test_room_for_the_tokens_in_flight_ends_the_deadlock() -> None:
+    # with 4 entries A's fourth token goes out: A fires 0..3, C 2..5 (its first token
+    # reaches B at 7), B 7..10; A's tokens 4..7 wait for B's firings 0..3 (+1 hop): A
+    # 7..10, C 9..12, its second token at 14, B 14..17, done at 18, counted at 19.
+    assert simulate(_reconvergent(4), 1).total_cycles == 19
+
+
+def _ping_pong(tokens: int) -> TimingGraph:
+    """A producer 10 hops from its consumer, through a 1-entry FIFO: each token waits for
+    the credit of the one before, so back-pressure binds on every token."""
+    return TimingGraph(
+        (Node("p", "pmu", "producer", tokens, 1, 1), Node("c", "pcu", "consumer", tokens, 1, 1)),
+        (Edge(0, 1, "vector", hops=10, depth=1),),
+        hop_latency=2,
+    )
+
+
+def test_back_pressure_on_every_token_settles_from_below_and_above_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # P fires every 1 + 20 + 20 - 1 = 40 cycles (its token's latency and hops, the credit's
+    # hops, less the latency it starts ahead); C takes token 199 at 199 * 40 + 1 + 20, its
+    # result leaves 1 later and is counted 1 later. 200 chained credits: more rounds than
+    # the solution from below takes before the solution from above takes over.
+    from rnnc.simulator import timing
+
+    expected = 199 * 40 + 1 + 20 + 1 + 1
+    assert simulate(_ping_pong(200), 1).total_cycles == expected
+    monkeypatch.setattr(timing, "RISING_ROUNDS", 1_000)
+    assert simulate(_ping_pong(200), 1).total_cycles == expected
+
+
+def test_a_slow_buffer_swap_delays_the_next_steps_reads() -> None:
+    # h's last write (at w) reaches the operand PMU at w + 1 + 1 hop and the buffer then
+    # swaps; the next step's enable reaches that PMU at w + 1 + 3 hops + 1 + 3 hops = w + 8.
+    # A swap of up to 6 cycles hides behind the enable; 10 cycles delay the reads by 4.
+    cell = _recurrent_cell(4, 16)
+    for swap, per_step in [(1, 91), (6, 91), (10, 95)]:
+        graph = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1, buffer_swap=swap)
+        assert simulate(graph, 25).cycles_per_step == per_step
+
+
+def test_the_dram_channels_bound_every_step() -> None:
+    # alone a step takes 6 cycles (firings 0..3, the last result at 5, counted at 6); its
+    # DRAM bytes take the channels 500 cycles from its enable, and the next step's enable
+    # waits for them (+ the controller's update)
+    graph = TimingGraph((Node("a", "pcu", "a", 4, 1, 2),), (), hop_latency=1, dram_cycles=500)
+    assert simulate(graph, 10).cycles_per_step == 501
+    assert simulate(graph, 10).total_cycles == 10 * 501
