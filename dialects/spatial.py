@@ -24,6 +24,7 @@ without loading the architecture file. Ports are named by network, direction and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import (
@@ -39,9 +40,11 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SpacedOpaqueSyntaxAttribute
 from xdsl.irdl import (
     IRDLOperation,
+    irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
     opt_prop_def,
@@ -54,12 +57,123 @@ from xdsl.printer import Printer
 from xdsl.traits import HasParent, NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-NETWORKS = ("scalar", "vector", "control")
-PORT_PREFIX = {"scalar": "s", "vector": "v", "control": "c"}
-PCU_ROLES = ("map_reduce", "combine", "elementwise", "gather")
-BANKING_MODES = ("strided", "fifo", "duplicated")
-AG_EDGES = ("left", "right")
-AG_DIRECTIONS = ("load", "store")
+# ---- enumerations, each defined once (as StrEnums, their members compare equal to their
+# values, so plain data such as a config's "vector" looks them up directly) -----------------
+
+
+class Network(StrEnum):
+    """The chip's three networks, in the order figures and tables list them."""
+
+    SCALAR = "scalar"
+    VECTOR = "vector"
+    CONTROL = "control"
+
+
+class UnitKind(StrEnum):
+    """What a unit is: a compute unit, a memory unit, a DRAM address generator."""
+
+    PCU = "pcu"
+    PMU = "pmu"
+    AG = "ag"
+
+
+class PortDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class PCURole(StrEnum):
+    """What a PCU does in its nest (see `rnnc.target.machine`)."""
+
+    MAP_REDUCE = "map_reduce"
+    COMBINE = "combine"
+    ELEMENTWISE = "elementwise"
+    GATHER = "gather"
+
+
+class PCUMode(StrEnum):
+    """How a PCU's pipeline runs: folding a reduction, or once per iteration."""
+
+    MAP_REDUCE = "map_reduce"
+    ELEMENTWISE = "elementwise"
+
+
+class PMUKind(StrEnum):
+    """What a PMU holds, as the partition decided: weights (from the weight file), lookup
+    tables, a model input (or, several memories, the operand vector of a reduction), the
+    recurrent state (N-buffered) or an intermediate buffer."""
+
+    WEIGHTS = "weights"
+    LOOKUP_TABLE = "lookup-table"
+    INPUT = "input"
+    OPERAND = "operand"
+    STATE = "state"
+    BUFFER = "buffer"
+
+
+class Banking(StrEnum):
+    """How a PMU's banks serve reads: an address per lane, a stream buffer, copies."""
+
+    STRIDED = "strided"
+    FIFO = "fifo"
+    DUPLICATED = "duplicated"
+
+
+class AGEdge(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class AGDirection(StrEnum):
+    LOAD = "load"
+    STORE = "store"
+
+
+@irdl_attr_definition
+class NetworkAttr(EnumAttribute[Network], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.network"
+
+
+@irdl_attr_definition
+class PCURoleAttr(EnumAttribute[PCURole], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.role"
+
+
+@irdl_attr_definition
+class PCUModeAttr(EnumAttribute[PCUMode], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.mode"
+
+
+@irdl_attr_definition
+class PMUKindAttr(EnumAttribute[PMUKind], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.pmu_kind"
+
+
+@irdl_attr_definition
+class BankingAttr(EnumAttribute[Banking], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.banking"
+
+
+@irdl_attr_definition
+class AGEdgeAttr(EnumAttribute[AGEdge], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.edge"
+
+
+@irdl_attr_definition
+class AGDirectionAttr(EnumAttribute[AGDirection], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.direction"
+
+
+def is_value(enum: type[StrEnum], value: object) -> bool:
+    """Whether `value` is one of `enum`'s values (Python 3.11's `in` takes members only)."""
+    return isinstance(value, str) and value in enum._value2member_map_
+
+
+def _choices(enum: type[StrEnum]) -> str:
+    return ", ".join(enum)
+
+
+PORT_PREFIX = {Network.SCALAR: "s", Network.VECTOR: "v", Network.CONTROL: "c"}
 
 
 def parse_port(port: str) -> tuple[str, str, int]:
@@ -476,9 +590,9 @@ class PCUOp(UnitOp):
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
         _require(self, config, "role", "mode", "nest", "lanes", "counters")
-        if config["role"] not in PCU_ROLES:
-            raise self._fail(f"unknown role '{config['role']}' (expected {', '.join(PCU_ROLES)})")
-        if config["mode"] not in ("map_reduce", "elementwise"):
+        if not is_value(PCURole, config["role"]):
+            raise self._fail(f"unknown role '{config['role']}' (expected {_choices(PCURole)})")
+        if not is_value(PCUMode, config["mode"]):
             raise self._fail(f"unknown mode '{config['mode']}'")
         lanes = limits.get("pcu_lanes")
         if lanes is not None and not 1 <= config["lanes"] <= lanes:
@@ -525,9 +639,9 @@ class PMUOp(UnitOp):
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
         _require(self, config, "boxes", "buffers", "bytes", "banking")
-        if config["banking"] not in BANKING_MODES:
+        if not is_value(Banking, config["banking"]):
             raise self._fail(
-                f"unknown banking '{config['banking']}' (expected {', '.join(BANKING_MODES)})"
+                f"unknown banking '{config['banking']}' (expected {_choices(Banking)})"
             )
         if config["buffers"] < 1:
             raise self._fail(f"buffers must be >= 1, got {config['buffers']}")
@@ -562,9 +676,9 @@ class AGOp(UnitOp):
 
     def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
         _require(self, config, "edge", "direction", "memory")
-        if config["edge"] not in AG_EDGES:
+        if not is_value(AGEdge, config["edge"]):
             raise self._fail(f"unknown edge '{config['edge']}' (expected left or right)")
-        if config["direction"] not in AG_DIRECTIONS:
+        if not is_value(AGDirection, config["direction"]):
             raise self._fail(f"unknown direction '{config['direction']}' (expected load or store)")
 
 
@@ -651,9 +765,9 @@ class StreamOp(IRDLOperation):
         return VerifyException(f"spatial.stream @{self.stream_id}: {message}")
 
     def verify_(self) -> None:
-        if self.network.data not in NETWORKS:
+        if not is_value(Network, self.network.data):
             raise self._fail(
-                f"unknown network '{self.network.data}' (expected {', '.join(NETWORKS)})"
+                f"unknown network '{self.network.data}' (expected {_choices(Network)})"
             )
         if not self.sinks.data:
             raise self._fail("needs at least one sink")
@@ -754,4 +868,8 @@ def design_of(op: Operation) -> DesignOp | None:
     return None
 
 
-SPATIAL = Dialect("spatial", [DesignOp, PCUOp, PMUOp, AGOp, StreamOp], [])
+SPATIAL = Dialect(
+    "spatial",
+    [DesignOp, PCUOp, PMUOp, AGOp, StreamOp],
+    [NetworkAttr, PCURoleAttr, PCUModeAttr, PMUKindAttr, BankingAttr, AGEdgeAttr, AGDirectionAttr],
+)

@@ -207,7 +207,7 @@ def spatial_stats(design: spatial.DesignOp, arch: Architecture) -> SpatialStats:
         sites={"pcu": arch.pcu.count, "pmu": arch.pmu.count, "ag": arch.dram.address_generators},
         placed=sum(1 for unit in units if unit.site_value is not None),
         networks=tuple(_network_use(arch, kinds, streams, network)
-                       for network in spatial.NETWORKS),
+                       for network in spatial.Network),
         routed=sum(1 for stream in streams if stream.paths is not None),
         longest_route=longest,
         longest_stream=longest_stream,

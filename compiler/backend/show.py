@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnc.diagnostics import Diagnostic
+from rnnc.dialects.spatial import Network
 
-NETWORKS = ("scalar", "vector", "control")
 NETWORK_COLOURS = {"scalar": "#08306b", "vector": "#67000d", "control": "#00441b"}
 #: Routes of the three networks are drawn side by side, shifted by this much (in switches).
 NETWORK_OFFSET = {"scalar": -0.12, "vector": 0.0, "control": 0.12}
@@ -36,7 +36,7 @@ Link = tuple[tuple[int, int], tuple[int, int]]
 def link_use(chip: Mapping[str, Any]) -> dict[str, Counter[Link]]:
     """Per network, how many streams cross each undirected switch-to-switch link (a
     multicast stream counts once per link however many of its sink paths share it)."""
-    use: dict[str, Counter[Link]] = {network: Counter() for network in NETWORKS}
+    use: dict[str, Counter[Link]] = {network: Counter() for network in Network}
     for route in chip["routes"]:
         links: set[Link] = set()
         for path in route["paths"]:
@@ -87,7 +87,7 @@ def render(
         chip_ax.add_patch(Rectangle((unit["col"] + 0.1, unit["row"] + 0.1), 0.8, 0.8,
                                     facecolor=role_colour[unit["role"]], edgecolor="black",
                                     linewidth=0.3, zorder=2))
-    for network in NETWORKS:
+    for network in Network:
         shift = NETWORK_OFFSET[network]
         segments = [
             [(col + shift, row + shift) for row, col in path]
@@ -99,14 +99,14 @@ def render(
     _frame(chip_ax, rows, cols)
     chip_ax.set_title(_title(config, chip_index, chip))
     handles = [Patch(facecolor=role_colour[r], edgecolor="black", label=r) for r in roles]
-    handles += [Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in NETWORKS]
+    handles += [Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in Network]
     chip_ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=4,
                    fontsize=7, frameon=False)
 
     use = link_use(chip)
     norm = colors.Normalize(vmin=0.0, vmax=1.0)
     cmap = plt.get_cmap("inferno_r")
-    for k, network in enumerate(NETWORKS):
+    for k, network in enumerate(Network):
         ax = figure.add_subplot(grid[k, 1])
         capacity = 2 * links[network]  # both directions of the link pair
         segments, values = [], []

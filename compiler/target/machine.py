@@ -46,7 +46,6 @@ from functools import cache
 from typing import Any, Union
 
 from rnnc.dialects.spatial import (
-    NETWORKS,
     PORT_PREFIX,
     DesignOp,
     StreamOp,
@@ -57,8 +56,6 @@ from rnnc.dialects.spatial import (
 )
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
-
-UNIT_KINDS = ("pcu", "pmu", "ag")
 
 Site = tuple[int, int]
 
@@ -571,7 +568,6 @@ def module_from_machine(machine: Machine) -> ModuleOp:
 
 __all__ = [
     "AG",
-    "NETWORKS",
     "PCU",
     "PMU",
     "Binding",
