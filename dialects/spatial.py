@@ -41,7 +41,15 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SpacedOpaqueSyntaxAttribute
+from xdsl.ir import (
+    Attribute,
+    Block,
+    Dialect,
+    Operation,
+    ParametrizedAttribute,
+    Region,
+    SpacedOpaqueSyntaxAttribute,
+)
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -52,7 +60,7 @@ from xdsl.irdl import (
     region_def,
     traits_def,
 )
-from xdsl.parser import Parser
+from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
@@ -256,35 +264,70 @@ def _parse_site(parser: Parser) -> DenseArrayBase | None:
     return _site_attr((row, col))
 
 
+# ---- the architecture a design is for ---------------------------------------------------------
+
+
+@irdl_attr_definition
+class ArchAttr(ParametrizedAttribute):
+    """The architecture a design is made for: its name and the sha256 digest of its
+    description (`rnnc.target.arch.Architecture.digest`), which the passes and the driver
+    look up in the architectures of their context (`rnnc.target.registry`) rather than copy
+    into the IR. An empty digest (`#spatial.arch<"plasticine-rnn">`, for hand-written tests)
+    accepts whatever the architecture of that name is.
+
+        #spatial.arch<"plasticine-rnn", "9f2c...">
+    """
+
+    name = "spatial.arch"
+
+    arch_name: StringAttr
+    digest: StringAttr
+
+    def __init__(self, arch_name: str, digest: str = ""):
+        super().__init__(StringAttr(arch_name), StringAttr(digest))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[StringAttr, StringAttr]:
+        with parser.in_angle_brackets():
+            arch_name = parser.parse_str_literal()
+            digest = parser.parse_str_literal() if parser.parse_optional_punctuation(",") else ""
+        return StringAttr(arch_name), StringAttr(digest)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        printer.print_string_literal(self.arch_name.data)
+        if self.digest.data:
+            printer.print_string(", ")
+            printer.print_string_literal(self.digest.data)
+        printer.print_string(">")
+
+
 # ---- the design -------------------------------------------------------------------------------
 
 
 #: How a diagnostic names a unit of each kind.
-_UNIT_NAMES = {"pcu": "a PCU", "pmu": "a PMU", "ag": "an AG"}
+UNIT_NAMES = {UnitKind.PCU: "a PCU", UnitKind.PMU: "a PMU", UnitKind.AG: "an AG"}
 
 
 @irdl_op_definition
 class DesignOp(IRDLOperation):
     """One design on one architecture: units and streams, and the program they run.
 
-    `arch`/`digest` name the architecture, `tile` its rows of unit kinds (the site pattern)
-    and `limits` its unit limits (lanes, stages, ports per network, PMU bytes, grid size),
-    which the unit and stream verifiers check. `program` holds what is not a unit: the
-    memories, the model's inputs and outputs, the nests and the schedule (see
-    `rnnc.target.machine.Machine`).
+    `arch` names the architecture (see `ArchAttr`); the checks that need it (sites, lanes,
+    stages, ports per unit kind, PMU capacity) are `rnnc.target.design_checks.verify_design`,
+    which the driver runs after every pass and `spatial-verify` runs too. `program` holds
+    what is not a unit: the memories, the model's inputs and outputs, the nests and the
+    schedule (see `rnnc.target.machine.Machine`).
 
-        spatial.design @main arch "plasticine-rnn" digest "9f2..." precision "fp32"
-            tile ["pmu,pcu,pmu"] limits {rows = 24 : i64, ...} program {...} { ... }
+        spatial.design @main #spatial.arch<"plasticine-rnn", "9f2..."> precision "fp32"
+            program {...} { ... }
     """
 
     name = "spatial.design"
 
     sym_name = prop_def(StringAttr)
-    arch = prop_def(StringAttr)
-    digest = prop_def(StringAttr)
+    arch = prop_def(ArchAttr)
     precision = prop_def(StringAttr)
-    tile = prop_def(ArrayAttr[StringAttr])
-    limits = prop_def(DictionaryAttr)
     program = prop_def(DictionaryAttr)
     body = region_def("single_block")
 
@@ -294,36 +337,20 @@ class DesignOp(IRDLOperation):
         self,
         sym_name: str,
         *,
-        arch: str,
-        digest: str,
+        arch: ArchAttr,
         precision: str,
-        tile: Sequence[str],
-        limits: Mapping[str, int],
         program: Mapping[str, Any],
         body: Region,
     ):
         super().__init__(
             properties={
                 "sym_name": StringAttr(sym_name),
-                "arch": StringAttr(arch),
-                "digest": StringAttr(digest),
+                "arch": arch,
                 "precision": StringAttr(precision),
-                "tile": ArrayAttr([StringAttr(row) for row in tile]),
-                "limits": to_attr(dict(limits)),
                 "program": to_attr(dict(program)),
             },
             regions=[body],
         )
-
-    @property
-    def limit_values(self) -> dict[str, int]:
-        return from_attr(self.limits)
-
-    def kind_at(self, row: int, col: int) -> str:
-        """The unit kind of a grid site, from the tile pattern."""
-        tile = [row_.data.split(",") for row_ in self.tile.data]
-        pattern = tile[row % len(tile)]
-        return pattern[col % len(pattern)]
 
     def units(self) -> list[UnitOp]:
         return [op for op in self.body.block.ops if isinstance(op, UnitOp)]
@@ -332,10 +359,6 @@ class DesignOp(IRDLOperation):
         return [op for op in self.body.block.ops if isinstance(op, StreamOp)]
 
     def verify_(self) -> None:
-        limits = self.limit_values
-        for key in ("rows", "cols"):
-            if not isinstance(limits.get(key), int):
-                raise VerifyException(f"spatial.design: limits must give '{key}'")
         units = {u.sym_name.data: u for u in self.units()}
         fed: dict[tuple[str, str], str] = {}
         for stream in self.streams():
@@ -344,13 +367,10 @@ class DesignOp(IRDLOperation):
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")
         printer.print_string(self.sym_name.data)
-        for key in ("arch", "digest", "precision"):
-            printer.print_string(f" {key} ")
-            printer.print_attribute(getattr(self, key))
-        printer.print_string(" tile ")
-        printer.print_attribute(self.tile)
-        printer.print_string(" limits ")
-        printer.print_attribute(self.limits)
+        printer.print_string(" ")
+        printer.print_attribute(self.arch)
+        printer.print_string(" precision ")
+        printer.print_attribute(self.precision)
         printer.print_string(" program ")
         printer.print_attribute(self.program)
         printer.print_string(" ")
@@ -360,35 +380,19 @@ class DesignOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> DesignOp:
         name = parser.parse_symbol_name().data
-        values: dict[str, Any] = {}
-        for key in ("arch", "digest", "precision"):
-            parser.parse_keyword(key)
-            values[key] = parser.parse_str_literal()
-        parser.parse_keyword("tile")
-        tile = parser.parse_attribute()
-        parser.parse_keyword("limits")
-        limits = parser.parse_attribute()
+        arch = parser.parse_attribute()
+        if not isinstance(arch, ArchAttr):
+            parser.raise_error('spatial.design: expected #spatial.arch<"name", "digest">')
+        parser.parse_keyword("precision")
+        precision = parser.parse_str_literal()
         parser.parse_keyword("program")
         program = parser.parse_attribute()
+        if not isinstance(program, DictionaryAttr):
+            parser.raise_error("spatial.design: expected program {..}")
         body = parser.parse_region()
         if not body.blocks:
             body.add_block(Block())
-        if (
-            not isinstance(tile, ArrayAttr)
-            or not isinstance(limits, DictionaryAttr)
-            or not (isinstance(program, DictionaryAttr))
-        ):
-            parser.raise_error("spatial.design: expected tile [..], limits {..}, program {..}")
-        op = cls(
-            name,
-            arch=values["arch"],
-            digest=values["digest"],
-            precision=values["precision"],
-            tile=[s.data for s in tile.data],  # type: ignore[union-attr]
-            limits=from_attr(limits),
-            program=from_attr(program),
-            body=body,
-        )
+        op = cls(name, arch=arch, precision=precision, program=from_attr(program), body=body)
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 
@@ -399,7 +403,7 @@ class DesignOp(IRDLOperation):
 class UnitOp(IRDLOperation):
     """What every unit has: a symbol name, an optional site and a configuration."""
 
-    KIND: ClassVar[str] = ""
+    KIND: ClassVar[UnitKind]
 
     sym_name = prop_def(StringAttr)
     site = opt_prop_def(DenseArrayBase)
@@ -407,10 +411,18 @@ class UnitOp(IRDLOperation):
 
     traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
 
-    def __init__(self, sym_name: str, config: Mapping[str, Any], site: Sequence[int] | None = None):
+    def __init__(
+        self,
+        sym_name: str,
+        config: Mapping[str, Any],
+        site: Sequence[int] | None = None,
+        **typed: Attribute,
+    ):
+        """`typed`: the kind's typed properties (e.g. a PMU's `role`)."""
         properties: dict[str, Attribute] = {
             "sym_name": StringAttr(sym_name),
             "config": to_attr(dict(config)),
+            **typed,
         }
         if site is not None:
             properties["site"] = _site_attr(site)  # type: ignore[assignment]
@@ -436,45 +448,17 @@ class UnitOp(IRDLOperation):
         assert isinstance(parent, DesignOp)
         return parent
 
-    def _fail(self, message: str) -> VerifyException:
+    def fail(self, message: str) -> VerifyException:
         return VerifyException(f"{self.name} @{self.unit_id}: {message}")
 
     def verify_(self) -> None:
         if self.site is not None and len(tuple(self.site.iter_values())) != 2:
-            raise self._fail("site must be (row, col)")
-        parent = self.parent_op()
-        if not isinstance(parent, DesignOp):
-            return
-        limits = parent.limit_values
-        self._verify_site(parent, limits)
-        self.verify_config(self.settings, limits)
+            raise self.fail("site must be (row, col)")
+        self.verify_config(self.settings)
 
-    def _verify_site(self, design: DesignOp, limits: dict[str, int]) -> None:
-        site = self.site_value
-        if site is None:
-            return
-        row, col = site
-        rows, cols = limits["rows"], limits["cols"]
-        # AGs wired one per edge switch (limits' `ag_rows` = rows + 1) also sit at row `rows`.
-        span = limits.get("ag_rows", rows) if self.KIND == "ag" else rows
-        if not 0 <= row < span:
-            raise self._fail(f"site row {row} is outside the {span} rows of the grid")
-        if self.KIND == "ag":
-            edge = self.settings.get("edge")
-            want = -1 if edge == "left" else cols
-            if col != want:
-                raise self._fail(
-                    f"an address generator on the {edge} edge sits at column {want}, got {col}"
-                )
-            return
-        if not 0 <= col < cols:
-            raise self._fail(f"site column {col} is outside the {cols} columns of the grid")
-        kind = design.kind_at(row, col)
-        if kind != self.KIND:
-            raise self._fail(f"site ({row}, {col}) holds a {kind}, not a {self.KIND}")
-
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
-        """Check the kind's own configuration against the chip's limits; every unit kind
+    def verify_config(self, config: dict[str, Any]) -> None:
+        """Check the kind's own configuration, as far as it does not depend on the chip
+        (`rnnc.target.design_checks` checks it against the architecture); every unit kind
         (`spatial.pcu`, `spatial.pmu`, `spatial.ag`) overrides this."""
         raise NotImplementedError(f"{type(self).__name__} must define verify_config")
 
@@ -497,14 +481,21 @@ class UnitOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> UnitOp:
         name = parser.parse_symbol_name().data
+        typed = cls.parse_typed(parser)
         cls.parse_summary(parser)
         site = _parse_site(parser)
         config = parser.parse_attribute()
         if not isinstance(config, DictionaryAttr):
             parser.raise_error(f"{cls.name}: expected the configuration dictionary")
-        op = cls(name, from_attr(config), None if site is None else tuple(site.iter_values()))  # type: ignore[arg-type]
+        site_value = None if site is None else tuple(site.iter_values())
+        op = cls(name, from_attr(config), site_value, **typed)  # type: ignore[arg-type]
         op.attributes |= parser.parse_optional_attr_dict()
         return op
+
+    @classmethod
+    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
+        """The typed properties the custom syntax gives before the summary (none here)."""
+        return {}
 
     #: The summary's grammar: `ident` an identifier, `str` a string, `int` an integer,
     #: anything else that keyword. The values are read back from the configuration.
@@ -522,26 +513,22 @@ class UnitOp(IRDLOperation):
             else:
                 parser.parse_keyword(item)
 
-    def _check_port(self, port: str, limits: dict[str, int], direction: str | None = None) -> None:
+    def check_port(self, port: str, direction: str | None = None) -> tuple[str, str, int]:
+        """(network, direction, index) of a port name the unit uses, which must be
+        well-formed and, if `direction` is given, of that direction."""
         try:
             network, way, index = parse_port(port)
         except ValueError as error:
-            raise self._fail(str(error)) from None
+            raise self.fail(str(error)) from None
         if direction is not None and way != direction:
-            raise self._fail(f"port {port} is an {way}put port, expected an {direction}put port")
-        plural = "inputs" if way == "in" else "outputs"
-        limit = limits.get(f"{self.KIND}_{network}_{plural}")
-        if limit is not None and index >= limit:
-            raise self._fail(
-                f"port {port} does not exist: {_UNIT_NAMES[self.KIND]} has {limit} {network} "
-                f"{plural}"
-            )
+            raise self.fail(f"port {port} is an {way}put port, expected an {direction}put port")
+        return network, way, index
 
 
 def _require(op: UnitOp, config: dict[str, Any], *keys: str) -> None:
     for key in keys:
         if key not in config:
-            raise op._fail(f"configuration misses '{key}'")
+            raise op.fail(f"configuration misses '{key}'")
 
 
 @irdl_op_definition
@@ -564,7 +551,7 @@ class PCUOp(UnitOp):
     """
 
     name = "spatial.pcu"
-    KIND: ClassVar[str] = "pcu"
+    KIND: ClassVar[UnitKind] = UnitKind.PCU
     SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "str", "lanes", "int")
 
     def print_summary(self, printer: Printer) -> None:
@@ -588,46 +575,55 @@ class PCUOp(UnitOp):
             refs += reduce.get("inputs", []) + [s["value"] for s in reduce.get("segments", [])]
         return used | {port for ref in refs for port in ref_ports(ref)}
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "role", "mode", "nest", "lanes", "counters")
         if not is_value(PCURole, config["role"]):
-            raise self._fail(f"unknown role '{config['role']}' (expected {_choices(PCURole)})")
+            raise self.fail(f"unknown role '{config['role']}' (expected {_choices(PCURole)})")
         if not is_value(PCUMode, config["mode"]):
-            raise self._fail(f"unknown mode '{config['mode']}'")
-        lanes = limits.get("pcu_lanes")
-        if lanes is not None and not 1 <= config["lanes"] <= lanes:
-            raise self._fail(f"uses {config['lanes']} lanes, the PCU has {lanes}")
+            raise self.fail(f"unknown mode '{config['mode']}'")
+        if config["lanes"] < 1:
+            raise self.fail(f"uses {config['lanes']} lanes, at least 1 is needed")
         ops = config.get("ops", [])
-        stages = 1 + max((op["stage"] for op in ops), default=-1)
-        limit = limits.get("pcu_stages")
-        if limit is not None and stages > limit:
-            raise self._fail(f"its ops occupy {stages} pipeline stages, the PCU has {limit}")
         for n, op in enumerate(ops):
             for arg in op.get("args", []):
                 if arg.startswith("%") and not int(arg[1:]) < n:
-                    raise self._fail(f"op {n} uses {arg}, which is not an earlier op")
+                    raise self.fail(f"op {n} uses {arg}, which is not an earlier op")
         for port in sorted(self.ports(config)):
-            self._check_port(port, limits)
+            self.check_port(port)
 
 
 @irdl_op_definition
 class PMUOp(UnitOp):
     """A pattern memory unit: a banked scratchpad holding a box of one memory.
 
-    Its configuration gives the `memory` and the `region` of it held (per dimension
+    Its `role` (a `PMUKind`: weights, lookup-table, input, operand, state, buffer) is what
+    `spatial-partition` decided it holds; the emitter and the simulator read it. Its
+    configuration gives the `memory` and the `region` of it held (per dimension
     [start, stop)), `buffers` (N-buffering), `bytes` held, `banking` (`strided`, `fifo`,
     `duplicated`), its read address `pattern`, what it `holds` initially (a weight array
     and slices, and the quantization, never the values) or the lookup tables (`lut`).
 
-        spatial.pmu @w_0 "w" bytes 16384 buffers 1 strided {memory = "w", ...}
-        spatial.pmu @h_0 "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
+        spatial.pmu @w_0 weights "w" bytes 16384 buffers 1 strided {memory = "w", ...}
+        spatial.pmu @h_0 state "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
     """
 
     name = "spatial.pmu"
-    KIND: ClassVar[str] = "pmu"
+    KIND: ClassVar[UnitKind] = UnitKind.PMU
     SUMMARY: ClassVar[tuple[str, ...]] = ("str", "bytes", "int", "buffers", "int", "ident")
 
+    role = prop_def(PMUKindAttr)
+
+    @property
+    def pmu_kind(self) -> PMUKind:
+        return self.role.data
+
+    @classmethod
+    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
+        return {"role": PMUKindAttr(parser.parse_str_enum(PMUKind))}
+
     def print_summary(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_identifier_or_string_literal(self.pmu_kind.value)
         config = self.settings
         boxes = config.get("boxes", [])
         memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in boxes))
@@ -637,20 +633,14 @@ class PMUOp(UnitOp):
     def ports(self, config: dict[str, Any]) -> set[str]:
         return set()
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "boxes", "buffers", "bytes", "banking")
         if not is_value(Banking, config["banking"]):
-            raise self._fail(
+            raise self.fail(
                 f"unknown banking '{config['banking']}' (expected {_choices(Banking)})"
             )
         if config["buffers"] < 1:
-            raise self._fail(f"buffers must be >= 1, got {config['buffers']}")
-        capacity = limits.get("pmu_bytes")
-        if capacity is not None and config["bytes"] > capacity:
-            raise self._fail(
-                f"holds {config['bytes']} bytes, {config['bytes'] - capacity} more than its "
-                f"capacity of {capacity}"
-            )
+            raise self.fail(f"buffers must be >= 1, got {config['buffers']}")
 
 
 @irdl_op_definition
@@ -663,7 +653,7 @@ class AGOp(UnitOp):
     """
 
     name = "spatial.ag"
-    KIND: ClassVar[str] = "ag"
+    KIND: ClassVar[UnitKind] = UnitKind.AG
     SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "ident", "str")
 
     def print_summary(self, printer: Printer) -> None:
@@ -674,12 +664,12 @@ class AGOp(UnitOp):
     def ports(self, config: dict[str, Any]) -> set[str]:
         return set()
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "edge", "direction", "memory")
         if not is_value(AGEdge, config["edge"]):
-            raise self._fail(f"unknown edge '{config['edge']}' (expected left or right)")
+            raise self.fail(f"unknown edge '{config['edge']}' (expected left or right)")
         if not is_value(AGDirection, config["direction"]):
-            raise self._fail(f"unknown direction '{config['direction']}' (expected load or store)")
+            raise self.fail(f"unknown direction '{config['direction']}' (expected load or store)")
 
 
 # ---- streams ----------------------------------------------------------------------------------
@@ -761,50 +751,48 @@ class StreamOp(IRDLOperation):
             result.append([(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)])
         return result
 
-    def _fail(self, message: str) -> VerifyException:
+    def fail(self, message: str) -> VerifyException:
         return VerifyException(f"spatial.stream @{self.stream_id}: {message}")
 
     def verify_(self) -> None:
         if not is_value(Network, self.network.data):
-            raise self._fail(
+            raise self.fail(
                 f"unknown network '{self.network.data}' (expected {_choices(Network)})"
             )
         if not self.sinks.data:
-            raise self._fail("needs at least one sink")
+            raise self.fail("needs at least one sink")
         if self.paths is not None:
             if len(self.paths.data) != len(self.sinks.data):
-                raise self._fail(
+                raise self.fail(
                     f"has {len(self.paths.data)} paths for {len(self.sinks.data)} sinks"
                 )
             for path in self.paths.data:
                 if len(tuple(path.iter_values())) % 2:
-                    raise self._fail("a path is a list of (row, col) switch coordinates")
+                    raise self.fail("a path is a list of (row, col) switch coordinates")
 
     def verify_against(self, units: dict[str, UnitOp], fed: dict[tuple[str, str], str]) -> None:
         """Checks that need the design: endpoints exist, directions and networks match,
-        each port carries one stream, and ports exist on their unit kind."""
-        design = self.parent_op()
-        limits = design.limit_values if isinstance(design, DesignOp) else {}
+        each port carries one stream (whether the ports exist on the chip's units is
+        `rnnc.target.design_checks`' to say)."""
         for (unit, port), direction in [(self.source_endpoint, "out")] + [
             (sink, "in") for sink in self.sink_endpoints
         ]:
             if unit not in units:
-                raise self._fail(f"unknown unit @{unit}")
+                raise self.fail(f"unknown unit @{unit}")
             try:
                 network, way, _ = parse_port(port)
             except ValueError as error:
-                raise self._fail(str(error)) from None
+                raise self.fail(str(error)) from None
             if way != direction:
-                raise self._fail(f"@{unit}.{port} is not an {direction}put port")
+                raise self.fail(f"@{unit}.{port} is not an {direction}put port")
             if network != self.network.data:
-                raise self._fail(
+                raise self.fail(
                     f"@{unit}.{port} is a {network} port, the stream is on the "
                     f"{self.network.data} network"
                 )
-            units[unit]._check_port(port, limits, direction)
             key = (unit, port)
             if key in fed:
-                raise self._fail(f"@{unit}.{port} already carries stream @{fed[key]}")
+                raise self.fail(f"@{unit}.{port} already carries stream @{fed[key]}")
             fed[key] = self.stream_id
 
     def print(self, printer: Printer) -> None:
@@ -871,5 +859,14 @@ def design_of(op: Operation) -> DesignOp | None:
 SPATIAL = Dialect(
     "spatial",
     [DesignOp, PCUOp, PMUOp, AGOp, StreamOp],
-    [NetworkAttr, PCURoleAttr, PCUModeAttr, PMUKindAttr, BankingAttr, AGEdgeAttr, AGDirectionAttr],
+    [
+        ArchAttr,
+        NetworkAttr,
+        PCURoleAttr,
+        PCUModeAttr,
+        PMUKindAttr,
+        BankingAttr,
+        AGEdgeAttr,
+        AGDirectionAttr,
+    ],
 )

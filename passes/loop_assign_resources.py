@@ -26,9 +26,10 @@ from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
-from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
+from rnnc.target.registry import architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -165,14 +166,14 @@ class LoopAssignResourcesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
-            self._assign(op)
+            self._assign(ctx, op)
         except Diagnostic as error:  # a bad architecture file
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         except ValueError as error:  # SearchError and CostError are ValueErrors
             raise PassFailedException(f"{self.name}: {error}") from None
 
-    def _assign(self, module: ModuleOp) -> None:
-        architecture = load_architecture(self.arch)
+    def _assign(self, ctx: Context, module: ModuleOp) -> None:
+        architecture = architectures(ctx).get(self.arch)
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
@@ -196,7 +197,7 @@ class LoopAssignResourcesPass(ModulePass):
                     assign(nest, factors)
                 step.attributes["loop.cost"] = cost_attribute(result)
                 results.append(result)
-            failure = self._spatial_failure(module) if self.routable else None
+            failure = self._spatial_failure(ctx, module) if self.routable else None
             if failure is None:
                 break
             reasons.append(f"{_units(results)}: {failure}")
@@ -230,7 +231,7 @@ class LoopAssignResourcesPass(ModulePass):
         left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
         return Budget(left.pcus // layers, left.pmus // layers)
 
-    def _spatial_failure(self, module: ModuleOp) -> str | None:
+    def _spatial_failure(self, ctx: Context, module: ModuleOp) -> str | None:
         """Why the module's design point does not partition, place and route (None if it
         does): the failing pass's message, on a copy of the module."""
         from rnnc.passes.spatial_partition import SpatialPartitionPass
@@ -238,11 +239,10 @@ class LoopAssignResourcesPass(ModulePass):
         from rnnc.passes.spatial_route import SpatialRoutePass
 
         trial = module.clone()
-        context = Context()
         for each in (SpatialPartitionPass(arch=self.arch, precision=self.precision),
-                     SpatialPlacePass(arch=self.arch), SpatialRoutePass(arch=self.arch)):
+                     SpatialPlacePass(), SpatialRoutePass()):
             try:
-                each.apply(context, trial)
+                each.apply(ctx, trial)
             except PassFailedException as error:
                 return str(error)
         return None

@@ -188,7 +188,7 @@ def _spatial_of(module: ModuleOp, arch: str) -> SpatialStats | None:
     design = spatial.design_of(module)
     if design is None:
         return None
-    return spatial_stats(design, load_architecture(arch or design.arch.data))
+    return spatial_stats(design, load_architecture(arch or design.arch.arch_name.data))
 
 
 def spatial_stats(design: spatial.DesignOp, arch: Architecture) -> SpatialStats:
