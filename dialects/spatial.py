@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DictionaryAttr,
     FloatAttr,
+    IntAttr,
     IntegerAttr,
     IntegerType,
     StringAttr,
@@ -190,6 +191,53 @@ def parse_port(port: str) -> tuple[str, str, int]:
     if len(port) < 3 or port[0] not in networks or port[1] not in "io" or not port[2:].isdigit():
         raise ValueError(f"bad port name '{port}' (expected e.g. si0, so1, vi0, vo0, ci0)")
     return networks[port[0]], "in" if port[1] == "i" else "out", int(port[2:])
+
+
+@irdl_attr_definition
+class PortDirectionAttr(EnumAttribute[PortDirection], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.port_direction"
+
+
+@irdl_attr_definition
+class PortAttr(ParametrizedAttribute):
+    """A unit's port: its network, direction and index, `#spatial.port<vector, in, 0>`.
+    A stream's custom syntax writes it short, as the port name after the unit: `@a.vi0`
+    (network initial, `i`/`o`, index)."""
+
+    name = "spatial.port"
+
+    network: NetworkAttr
+    direction: PortDirectionAttr
+    index: IntAttr
+
+    def __init__(self, network: Network, direction: PortDirection, index: int):
+        super().__init__(NetworkAttr(network), PortDirectionAttr(direction), IntAttr(index))
+
+    @classmethod
+    def from_name(cls, port: str) -> PortAttr:
+        """The port called `port` (e.g. `vi0`); ValueError for a malformed name."""
+        network, direction, index = parse_port(port)
+        return cls(Network(network), PortDirection(direction), index)
+
+    @property
+    def port_name(self) -> str:
+        way = "i" if self.direction.data == PortDirection.IN else "o"
+        return f"{PORT_PREFIX[self.network.data]}{way}{self.index.data}"
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            network = parser.parse_str_enum(Network)
+            parser.parse_punctuation(",")
+            direction = parser.parse_str_enum(PortDirection)
+            parser.parse_punctuation(",")
+            index = parser.parse_integer(allow_negative=False)
+        return NetworkAttr(network), PortDirectionAttr(direction), IntAttr(index)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(
+            f"<{self.network.data}, {self.direction.data}, {self.index.data}>"
+        )
 
 
 def ref_ports(ref: str) -> list[str]:
@@ -676,14 +724,22 @@ class AGOp(UnitOp):
 
 
 def _endpoint_attr(unit: str, port: str) -> ArrayAttr:
-    return ArrayAttr([SymbolRefAttr(unit), StringAttr(port)])
+    return ArrayAttr([SymbolRefAttr(unit), PortAttr.from_name(port)])
+
+
+def _typed_endpoint(attr: Attribute) -> tuple[str, PortAttr]:
+    """(unit, port) of a stream endpoint `[@unit, #spatial.port<...>]`."""
+    if not isinstance(attr, ArrayAttr) or len(attr.data) != 2:
+        raise VerifyException(f"a stream endpoint is [@unit, #spatial.port<...>], got {attr}")
+    unit, port = attr.data
+    if not isinstance(unit, SymbolRefAttr) or not isinstance(port, PortAttr):
+        raise VerifyException(f"a stream endpoint is [@unit, #spatial.port<...>], got {attr}")
+    return unit.root_reference.data, port
 
 
 def _endpoint(attr: Attribute) -> tuple[str, str]:
-    assert isinstance(attr, ArrayAttr)
-    unit, port = attr.data
-    assert isinstance(unit, SymbolRefAttr) and isinstance(port, StringAttr)
-    return unit.root_reference.data, port.data
+    unit, port = _typed_endpoint(attr)
+    return unit, port.port_name
 
 
 @irdl_op_definition
@@ -699,7 +755,7 @@ class StreamOp(IRDLOperation):
     name = "spatial.stream"
 
     sym_name = prop_def(StringAttr)
-    network = prop_def(StringAttr)
+    network = prop_def(NetworkAttr)
     source = prop_def(ArrayAttr)
     sinks = prop_def(ArrayAttr[ArrayAttr])
     paths = opt_prop_def(ArrayAttr[DenseArrayBase])
@@ -716,7 +772,7 @@ class StreamOp(IRDLOperation):
     ):
         properties: dict[str, Attribute] = {
             "sym_name": StringAttr(sym_name),
-            "network": StringAttr(network),
+            "network": NetworkAttr(Network(network)),
             "source": _endpoint_attr(*source),
             "sinks": ArrayAttr([_endpoint_attr(*sink) for sink in sinks]),
         }
@@ -755,10 +811,8 @@ class StreamOp(IRDLOperation):
         return VerifyException(f"spatial.stream @{self.stream_id}: {message}")
 
     def verify_(self) -> None:
-        if not is_value(Network, self.network.data):
-            raise self.fail(
-                f"unknown network '{self.network.data}' (expected {_choices(Network)})"
-            )
+        for endpoint in (self.source, *self.sinks.data):
+            _typed_endpoint(endpoint)
         if not self.sinks.data:
             raise self.fail("needs at least one sink")
         if self.paths is not None:
@@ -774,16 +828,14 @@ class StreamOp(IRDLOperation):
         """Checks that need the design: endpoints exist, directions and networks match,
         each port carries one stream (whether the ports exist on the chip's units is
         `rnnc.target.design_checks`' to say)."""
-        for (unit, port), direction in [(self.source_endpoint, "out")] + [
-            (sink, "in") for sink in self.sink_endpoints
-        ]:
+        ends = [(self.source, PortDirection.OUT)]
+        ends += [(sink, PortDirection.IN) for sink in self.sinks.data]
+        for endpoint, direction in ends:
+            unit, typed = _typed_endpoint(endpoint)
+            port, network = typed.port_name, typed.network.data
             if unit not in units:
                 raise self.fail(f"unknown unit @{unit}")
-            try:
-                network, way, _ = parse_port(port)
-            except ValueError as error:
-                raise self.fail(str(error)) from None
-            if way != direction:
+            if typed.direction.data != direction:
                 raise self.fail(f"@{unit}.{port} is not an {direction}put port")
             if network != self.network.data:
                 raise self.fail(
@@ -811,7 +863,7 @@ class StreamOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> StreamOp:
         name = parser.parse_symbol_name().data
-        network = parser.parse_identifier()
+        network = parser.parse_str_enum(Network)
         source = _parse_endpoint(parser)
         parser.parse_punctuation("->")
         sinks = [_parse_endpoint(parser)]
@@ -833,6 +885,10 @@ def _parse_endpoint(parser: Parser) -> tuple[str, str]:
     unit, dot, port = symbol.rpartition(".")
     if not dot:
         parser.raise_error(f"expected @unit.port, got @{symbol}")
+    try:
+        parse_port(port)
+    except ValueError as error:
+        parser.raise_error(str(error))
     return unit, port
 
 
@@ -861,6 +917,8 @@ SPATIAL = Dialect(
     [DesignOp, PCUOp, PMUOp, AGOp, StreamOp],
     [
         ArchAttr,
+        PortAttr,
+        PortDirectionAttr,
         NetworkAttr,
         PCURoleAttr,
         PCUModeAttr,

@@ -487,7 +487,7 @@ def _stream_data(stream: StreamOp) -> dict[str, Any]:
     unit, port = stream.source_endpoint
     data: dict[str, Any] = {
         "id": stream.stream_id,
-        "network": stream.network.data,
+        "network": stream.network.data.value,
         "source": {"unit": unit, "port": port},
         "sinks": [{"unit": u, "port": p} for u, p in stream.sink_endpoints],
     }

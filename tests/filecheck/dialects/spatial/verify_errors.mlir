@@ -131,3 +131,21 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 spatial.design @main #spatial.arch<"nowhere"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:1: error: the design names architecture 'nowhere', which is neither a preset nor given with --arch
+
+// -----
+
+// A stream endpoint's port is a typed #spatial.port: its short name must parse.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.stream @s scalar @a.xo0 -> @a.si0
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: bad port name 'xo0' (expected e.g. si0, so1, vi0, vo0, ci0)
+
+// -----
+
+// So is its network.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.stream @s optical @a.so0 -> @a.si0
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: Expected `scalar`, `vector`, or `control`.
