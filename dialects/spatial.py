@@ -11,13 +11,20 @@ site the placer gives it (an AG sits at column -1 on the left edge or `cols` on 
 right). A stream's optional `paths` (set by the router) lists, per sink, the switch
 coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
 
-Each unit's configuration (counter chain, the op of each pipeline stage, reduction, what a
-memory holds -- by reference to a weight array and slice, never inline values --, its
-banking and buffering) is a dictionary whose fields are those of the unit classes of
-`rnnc.target.machine`, the plain-data form of a design; `machine_from_module` there reads a
-module into that form. The design op records the architecture's name, digest, tile and
-unit limits, so the verifiers check ports, stages, lanes, capacities and site kinds
-without loading the architecture file. Ports are named by network, direction and index:
+Networks, unit kinds, PCU roles and modes, PMU kinds, banking and AG edges and directions
+are enums defined here once (with enum attributes). A PMU's kind (`role`) is a typed
+property; the rest of each unit's configuration (counter chain, the op of each pipeline
+stage, reduction, what a memory holds -- by reference to a weight array and slice, never
+inline values --, its banking and buffering) is still a dictionary whose fields are those
+of the unit classes of `rnnc.target.machine`, the plain-data form of a design;
+`machine_from_module` there reads a module into that form.
+
+The design names its architecture (`#spatial.arch<"name", "digest">`) and copies none of
+it: the op verifiers check what needs no architecture (enums, port names and directions,
+stream networks, one stream per port, operands referring to earlier ops), and
+`rnnc.target.design_checks.verify_design` checks the rest (sites, lanes, stages, ports per
+unit kind, PMU capacity) against the architecture the driver's context holds. Ports are
+typed (`#spatial.port<vector, in, 0>`), written short by network, direction and index:
 `si0`, `so1` (scalar), `vi0`, `vo0` (vector), `ci0`, `co0` (control).
 """
 

@@ -11,6 +11,7 @@ import pytest
 from rnnc.dialects import loop
 from rnnc.driver import pipeline
 from rnnc.passes.loop_assign_resources import MAX_ROUTE_RETRIES, LoopAssignResourcesPass
+from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import PassFailedException
 
@@ -33,7 +34,7 @@ def _pcus(module: ModuleOp) -> int:
 def test_failed_points_are_retried_under_a_tighter_budget(monkeypatch) -> None:
     failures: list[int] = []
 
-    def fail_twice(self, module: ModuleOp) -> str | None:
+    def fail_twice(self, ctx: Context, module: ModuleOp) -> str | None:
         failures.append(_pcus(module))
         return "spatial-route: cannot route (simulated)" if len(failures) <= 2 else None
 
@@ -52,7 +53,7 @@ def test_failed_points_are_retried_under_a_tighter_budget(monkeypatch) -> None:
 
 def test_retries_are_bounded(monkeypatch) -> None:
     monkeypatch.setattr(LoopAssignResourcesPass, "_spatial_failure",
-                        lambda self, module: "spatial-place: too few PCU sites (simulated)")
+                        lambda self, ctx, module: "spatial-place: too few PCU sites (simulated)")
     with pytest.raises(PassFailedException, match=r"no design point partitions, places and "
                        r"routes \(point 1, hu/ru/rv .*point 5, .*\); then the retries are used up"):
         LoopAssignResourcesPass(routable=True).apply(pipeline.make_context(), _loop_module())
@@ -60,7 +61,7 @@ def test_retries_are_bounded(monkeypatch) -> None:
 
 
 def test_without_the_option_nothing_is_checked_or_recorded(monkeypatch) -> None:
-    def never(self, module: ModuleOp) -> str | None:
+    def never(self, ctx: Context, module: ModuleOp) -> str | None:
         raise AssertionError("the routability check ran")
 
     monkeypatch.setattr(LoopAssignResourcesPass, "_spatial_failure", never)
