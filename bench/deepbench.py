@@ -265,7 +265,7 @@ class SpatialRow:
 def compile_spatial(task: PaperTask, arch: str) -> SpatialRow:
     """Run the `--emit=spatial` pipeline on the task's model, pass by pass, timed."""
     path = EXAMPLES / f"{task.cell}-{task.hidden}-{task.steps}.mlir"
-    ctx = pipeline.make_context()
+    ctx = pipeline.make_context(arch)
     seconds: dict[str, float] = {}
     latency, streamed = None, False
     try:

@@ -11,19 +11,27 @@ site the placer gives it (an AG sits at column -1 on the left edge or `cols` on 
 right). A stream's optional `paths` (set by the router) lists, per sink, the switch
 coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
 
-Each unit's configuration (counter chain, the op of each pipeline stage, reduction, what a
-memory holds -- by reference to a weight array and slice, never inline values --, its
-banking and buffering) is a dictionary whose fields are those of the unit classes of
-`rnnc.target.machine`, the plain-data form of a design; `machine_from_module` there reads a
-module into that form. The design op records the architecture's name, digest, tile and
-unit limits, so the verifiers check ports, stages, lanes, capacities and site kinds
-without loading the architecture file. Ports are named by network, direction and index:
+Networks, unit kinds, PCU roles and modes, PMU kinds, banking and AG edges and directions
+are enums defined here once (with enum attributes). A PMU's kind (`role`) is a typed
+property; the rest of each unit's configuration (counter chain, the op of each pipeline
+stage, reduction, what a memory holds -- by reference to a weight array and slice, never
+inline values --, its banking and buffering) is still a dictionary whose fields are those
+of the unit classes of `rnnc.target.machine`, the plain-data form of a design;
+`machine_from_module` there reads a module into that form.
+
+The design names its architecture (`#spatial.arch<"name", "digest">`) and copies none of
+it: the op verifiers check what needs no architecture (enums, port names and directions,
+stream networks, one stream per port, operands referring to earlier ops), and
+`rnnc.target.design_checks.verify_design` checks the rest (sites, lanes, stages, ports per
+unit kind, PMU capacity) against the architecture the driver's context holds. Ports are
+typed (`#spatial.port<vector, in, 0>`), written short by network, direction and index:
 `si0`, `so1` (scalar), `vi0`, `vo0` (vector), `ci0`, `co0` (control).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import (
@@ -32,6 +40,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DictionaryAttr,
     FloatAttr,
+    IntAttr,
     IntegerAttr,
     IntegerType,
     StringAttr,
@@ -39,9 +48,19 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import (
+    Attribute,
+    Block,
+    Dialect,
+    Operation,
+    ParametrizedAttribute,
+    Region,
+    SpacedOpaqueSyntaxAttribute,
+)
 from xdsl.irdl import (
     IRDLOperation,
+    irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
     opt_prop_def,
@@ -49,17 +68,128 @@ from xdsl.irdl import (
     region_def,
     traits_def,
 )
-from xdsl.parser import Parser
+from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-NETWORKS = ("scalar", "vector", "control")
-PORT_PREFIX = {"scalar": "s", "vector": "v", "control": "c"}
-PCU_ROLES = ("map_reduce", "combine", "elementwise", "gather")
-BANKING_MODES = ("strided", "fifo", "duplicated")
-AG_EDGES = ("left", "right")
-AG_DIRECTIONS = ("load", "store")
+# ---- enumerations, each defined once (as StrEnums, their members compare equal to their
+# values, so plain data such as a config's "vector" looks them up directly) -----------------
+
+
+class Network(StrEnum):
+    """The chip's three networks, in the order figures and tables list them."""
+
+    SCALAR = "scalar"
+    VECTOR = "vector"
+    CONTROL = "control"
+
+
+class UnitKind(StrEnum):
+    """What a unit is: a compute unit, a memory unit, a DRAM address generator."""
+
+    PCU = "pcu"
+    PMU = "pmu"
+    AG = "ag"
+
+
+class PortDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class PCURole(StrEnum):
+    """What a PCU does in its nest (see `rnnc.target.machine`)."""
+
+    MAP_REDUCE = "map_reduce"
+    COMBINE = "combine"
+    ELEMENTWISE = "elementwise"
+    GATHER = "gather"
+
+
+class PCUMode(StrEnum):
+    """How a PCU's pipeline runs: folding a reduction, or once per iteration."""
+
+    MAP_REDUCE = "map_reduce"
+    ELEMENTWISE = "elementwise"
+
+
+class PMUKind(StrEnum):
+    """What a PMU holds, as the partition decided: weights (from the weight file), lookup
+    tables, a model input (or, several memories, the operand vector of a reduction), the
+    recurrent state (N-buffered) or an intermediate buffer."""
+
+    WEIGHTS = "weights"
+    LOOKUP_TABLE = "lookup-table"
+    INPUT = "input"
+    OPERAND = "operand"
+    STATE = "state"
+    BUFFER = "buffer"
+
+
+class Banking(StrEnum):
+    """How a PMU's banks serve reads: an address per lane, a stream buffer, copies."""
+
+    STRIDED = "strided"
+    FIFO = "fifo"
+    DUPLICATED = "duplicated"
+
+
+class AGEdge(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class AGDirection(StrEnum):
+    LOAD = "load"
+    STORE = "store"
+
+
+@irdl_attr_definition
+class NetworkAttr(EnumAttribute[Network], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.network"
+
+
+@irdl_attr_definition
+class PCURoleAttr(EnumAttribute[PCURole], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.role"
+
+
+@irdl_attr_definition
+class PCUModeAttr(EnumAttribute[PCUMode], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.mode"
+
+
+@irdl_attr_definition
+class PMUKindAttr(EnumAttribute[PMUKind], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.pmu_kind"
+
+
+@irdl_attr_definition
+class BankingAttr(EnumAttribute[Banking], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.banking"
+
+
+@irdl_attr_definition
+class AGEdgeAttr(EnumAttribute[AGEdge], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.edge"
+
+
+@irdl_attr_definition
+class AGDirectionAttr(EnumAttribute[AGDirection], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.direction"
+
+
+def is_value(enum: type[StrEnum], value: object) -> bool:
+    """Whether `value` is one of `enum`'s values (Python 3.11's `in` takes members only)."""
+    return isinstance(value, str) and value in enum._value2member_map_
+
+
+def _choices(enum: type[StrEnum]) -> str:
+    return ", ".join(enum)
+
+
+PORT_PREFIX = {Network.SCALAR: "s", Network.VECTOR: "v", Network.CONTROL: "c"}
 
 
 def parse_port(port: str) -> tuple[str, str, int]:
@@ -68,6 +198,53 @@ def parse_port(port: str) -> tuple[str, str, int]:
     if len(port) < 3 or port[0] not in networks or port[1] not in "io" or not port[2:].isdigit():
         raise ValueError(f"bad port name '{port}' (expected e.g. si0, so1, vi0, vo0, ci0)")
     return networks[port[0]], "in" if port[1] == "i" else "out", int(port[2:])
+
+
+@irdl_attr_definition
+class PortDirectionAttr(EnumAttribute[PortDirection], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.port_direction"
+
+
+@irdl_attr_definition
+class PortAttr(ParametrizedAttribute):
+    """A unit's port: its network, direction and index, `#spatial.port<vector, in, 0>`.
+    A stream's custom syntax writes it short, as the port name after the unit: `@a.vi0`
+    (network initial, `i`/`o`, index)."""
+
+    name = "spatial.port"
+
+    network: NetworkAttr
+    direction: PortDirectionAttr
+    index: IntAttr
+
+    def __init__(self, network: Network, direction: PortDirection, index: int):
+        super().__init__(NetworkAttr(network), PortDirectionAttr(direction), IntAttr(index))
+
+    @classmethod
+    def from_name(cls, port: str) -> PortAttr:
+        """The port called `port` (e.g. `vi0`); ValueError for a malformed name."""
+        network, direction, index = parse_port(port)
+        return cls(Network(network), PortDirection(direction), index)
+
+    @property
+    def port_name(self) -> str:
+        way = "i" if self.direction.data == PortDirection.IN else "o"
+        return f"{PORT_PREFIX[self.network.data]}{way}{self.index.data}"
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            network = parser.parse_str_enum(Network)
+            parser.parse_punctuation(",")
+            direction = parser.parse_str_enum(PortDirection)
+            parser.parse_punctuation(",")
+            index = parser.parse_integer(allow_negative=False)
+        return NetworkAttr(network), PortDirectionAttr(direction), IntAttr(index)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(
+            f"<{self.network.data}, {self.direction.data}, {self.index.data}>"
+        )
 
 
 def ref_ports(ref: str) -> list[str]:
@@ -142,11 +319,49 @@ def _parse_site(parser: Parser) -> DenseArrayBase | None:
     return _site_attr((row, col))
 
 
+# ---- the architecture a design is for ---------------------------------------------------------
+
+
+@irdl_attr_definition
+class ArchAttr(ParametrizedAttribute):
+    """The architecture a design is made for: its name and the sha256 digest of its
+    description (`rnnc.target.arch.Architecture.digest`), which the passes and the driver
+    look up in the architectures of their context (`rnnc.target.registry`) rather than copy
+    into the IR. An empty digest (`#spatial.arch<"plasticine-rnn">`, for hand-written tests)
+    accepts whatever the architecture of that name is.
+
+        #spatial.arch<"plasticine-rnn", "9f2c...">
+    """
+
+    name = "spatial.arch"
+
+    arch_name: StringAttr
+    digest: StringAttr
+
+    def __init__(self, arch_name: str, digest: str = ""):
+        super().__init__(StringAttr(arch_name), StringAttr(digest))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[StringAttr, StringAttr]:
+        with parser.in_angle_brackets():
+            arch_name = parser.parse_str_literal()
+            digest = parser.parse_str_literal() if parser.parse_optional_punctuation(",") else ""
+        return StringAttr(arch_name), StringAttr(digest)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        printer.print_string_literal(self.arch_name.data)
+        if self.digest.data:
+            printer.print_string(", ")
+            printer.print_string_literal(self.digest.data)
+        printer.print_string(">")
+
+
 # ---- the design -------------------------------------------------------------------------------
 
 
 #: How a diagnostic names a unit of each kind.
-_UNIT_NAMES = {"pcu": "a PCU", "pmu": "a PMU", "ag": "an AG"}
+UNIT_NAMES = {UnitKind.PCU: "a PCU", UnitKind.PMU: "a PMU", UnitKind.AG: "an AG"}
 
 
 @irdl_op_definition
@@ -155,24 +370,21 @@ class DesignOp(IRDLOperation):
 
     `@main` names the function whose program the design implements (`function`; the design
     is not a symbol of the module, so the loop level can stay beside it until
-    `spatial-strip`). `arch`/`digest` name the architecture, `tile` its rows of unit kinds
-    (the site pattern) and `limits` its unit limits (lanes, stages, ports per network, PMU
-    bytes, grid size), which the unit and stream verifiers check. `program` holds what is
-    not a unit: the memories, the model's inputs and outputs, the nests and the schedule
-    (see `rnnc.target.machine.Machine`).
+    `spatial-strip`). `arch` names the architecture (see `ArchAttr`); the checks that need
+    it (sites, lanes, stages, ports per unit kind, PMU capacity) are
+    `rnnc.target.design_checks.verify_design`, which the driver runs after every pass and
+    `spatial-verify` runs too. `program` holds what is not a unit: the memories, the model's
+    inputs and outputs, the nests and the schedule (see `rnnc.target.machine.Machine`).
 
-        spatial.design @main arch "plasticine-rnn" digest "9f2..." precision "fp32"
-            tile ["pmu,pcu,pmu"] limits {rows = 24 : i64, ...} program {...} { ... }
+        spatial.design @main #spatial.arch<"plasticine-rnn", "9f2..."> precision "fp32"
+            program {...} { ... }
     """
 
     name = "spatial.design"
 
     function = prop_def(StringAttr)
-    arch = prop_def(StringAttr)
-    digest = prop_def(StringAttr)
+    arch = prop_def(ArchAttr)
     precision = prop_def(StringAttr)
-    tile = prop_def(ArrayAttr[StringAttr])
-    limits = prop_def(DictionaryAttr)
     program = prop_def(DictionaryAttr)
     body = region_def("single_block")
 
@@ -184,36 +396,20 @@ class DesignOp(IRDLOperation):
         self,
         function: str,
         *,
-        arch: str,
-        digest: str,
+        arch: ArchAttr,
         precision: str,
-        tile: Sequence[str],
-        limits: Mapping[str, int],
         program: Mapping[str, Any],
         body: Region,
     ):
         super().__init__(
             properties={
                 "function": StringAttr(function),
-                "arch": StringAttr(arch),
-                "digest": StringAttr(digest),
+                "arch": arch,
                 "precision": StringAttr(precision),
-                "tile": ArrayAttr([StringAttr(row) for row in tile]),
-                "limits": to_attr(dict(limits)),
                 "program": to_attr(dict(program)),
             },
             regions=[body],
         )
-
-    @property
-    def limit_values(self) -> dict[str, int]:
-        return from_attr(self.limits)
-
-    def kind_at(self, row: int, col: int) -> str:
-        """The unit kind of a grid site, from the tile pattern."""
-        tile = [row_.data.split(",") for row_ in self.tile.data]
-        pattern = tile[row % len(tile)]
-        return pattern[col % len(pattern)]
 
     def units(self) -> list[UnitOp]:
         return [op for op in self.body.block.ops if isinstance(op, UnitOp)]
@@ -222,10 +418,6 @@ class DesignOp(IRDLOperation):
         return [op for op in self.body.block.ops if isinstance(op, StreamOp)]
 
     def verify_(self) -> None:
-        limits = self.limit_values
-        for key in ("rows", "cols"):
-            if not isinstance(limits.get(key), int):
-                raise VerifyException(f"spatial.design: limits must give '{key}'")
         units = {u.sym_name.data: u for u in self.units()}
         fed: dict[tuple[str, str], str] = {}
         for stream in self.streams():
@@ -234,13 +426,10 @@ class DesignOp(IRDLOperation):
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")
         printer.print_string(self.function.data)
-        for key in ("arch", "digest", "precision"):
-            printer.print_string(f" {key} ")
-            printer.print_attribute(getattr(self, key))
-        printer.print_string(" tile ")
-        printer.print_attribute(self.tile)
-        printer.print_string(" limits ")
-        printer.print_attribute(self.limits)
+        printer.print_string(" ")
+        printer.print_attribute(self.arch)
+        printer.print_string(" precision ")
+        printer.print_attribute(self.precision)
         printer.print_string(" program ")
         printer.print_attribute(self.program)
         printer.print_string(" ")
@@ -250,35 +439,19 @@ class DesignOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> DesignOp:
         name = parser.parse_symbol_name().data
-        values: dict[str, Any] = {}
-        for key in ("arch", "digest", "precision"):
-            parser.parse_keyword(key)
-            values[key] = parser.parse_str_literal()
-        parser.parse_keyword("tile")
-        tile = parser.parse_attribute()
-        parser.parse_keyword("limits")
-        limits = parser.parse_attribute()
+        arch = parser.parse_attribute()
+        if not isinstance(arch, ArchAttr):
+            parser.raise_error('spatial.design: expected #spatial.arch<"name", "digest">')
+        parser.parse_keyword("precision")
+        precision = parser.parse_str_literal()
         parser.parse_keyword("program")
         program = parser.parse_attribute()
+        if not isinstance(program, DictionaryAttr):
+            parser.raise_error("spatial.design: expected program {..}")
         body = parser.parse_region()
         if not body.blocks:
             body.add_block(Block())
-        if (
-            not isinstance(tile, ArrayAttr)
-            or not isinstance(limits, DictionaryAttr)
-            or not (isinstance(program, DictionaryAttr))
-        ):
-            parser.raise_error("spatial.design: expected tile [..], limits {..}, program {..}")
-        op = cls(
-            name,
-            arch=values["arch"],
-            digest=values["digest"],
-            precision=values["precision"],
-            tile=[s.data for s in tile.data],  # type: ignore[union-attr]
-            limits=from_attr(limits),
-            program=from_attr(program),
-            body=body,
-        )
+        op = cls(name, arch=arch, precision=precision, program=from_attr(program), body=body)
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 
@@ -289,7 +462,7 @@ class DesignOp(IRDLOperation):
 class UnitOp(IRDLOperation):
     """What every unit has: a symbol name, an optional site and a configuration."""
 
-    KIND: ClassVar[str] = ""
+    KIND: ClassVar[UnitKind]
 
     sym_name = prop_def(StringAttr)
     site = opt_prop_def(DenseArrayBase)
@@ -297,10 +470,18 @@ class UnitOp(IRDLOperation):
 
     traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
 
-    def __init__(self, sym_name: str, config: Mapping[str, Any], site: Sequence[int] | None = None):
+    def __init__(
+        self,
+        sym_name: str,
+        config: Mapping[str, Any],
+        site: Sequence[int] | None = None,
+        **typed: Attribute,
+    ):
+        """`typed`: the kind's typed properties (e.g. a PMU's `role`)."""
         properties: dict[str, Attribute] = {
             "sym_name": StringAttr(sym_name),
             "config": to_attr(dict(config)),
+            **typed,
         }
         if site is not None:
             properties["site"] = _site_attr(site)  # type: ignore[assignment]
@@ -326,45 +507,17 @@ class UnitOp(IRDLOperation):
         assert isinstance(parent, DesignOp)
         return parent
 
-    def _fail(self, message: str) -> VerifyException:
+    def fail(self, message: str) -> VerifyException:
         return VerifyException(f"{self.name} @{self.unit_id}: {message}")
 
     def verify_(self) -> None:
         if self.site is not None and len(tuple(self.site.iter_values())) != 2:
-            raise self._fail("site must be (row, col)")
-        parent = self.parent_op()
-        if not isinstance(parent, DesignOp):
-            return
-        limits = parent.limit_values
-        self._verify_site(parent, limits)
-        self.verify_config(self.settings, limits)
+            raise self.fail("site must be (row, col)")
+        self.verify_config(self.settings)
 
-    def _verify_site(self, design: DesignOp, limits: dict[str, int]) -> None:
-        site = self.site_value
-        if site is None:
-            return
-        row, col = site
-        rows, cols = limits["rows"], limits["cols"]
-        # AGs wired one per edge switch (limits' `ag_rows` = rows + 1) also sit at row `rows`.
-        span = limits.get("ag_rows", rows) if self.KIND == "ag" else rows
-        if not 0 <= row < span:
-            raise self._fail(f"site row {row} is outside the {span} rows of the grid")
-        if self.KIND == "ag":
-            edge = self.settings.get("edge")
-            want = -1 if edge == "left" else cols
-            if col != want:
-                raise self._fail(
-                    f"an address generator on the {edge} edge sits at column {want}, got {col}"
-                )
-            return
-        if not 0 <= col < cols:
-            raise self._fail(f"site column {col} is outside the {cols} columns of the grid")
-        kind = design.kind_at(row, col)
-        if kind != self.KIND:
-            raise self._fail(f"site ({row}, {col}) holds a {kind}, not a {self.KIND}")
-
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
-        """Check the kind's own configuration against the chip's limits; every unit kind
+    def verify_config(self, config: dict[str, Any]) -> None:
+        """Check the kind's own configuration, as far as it does not depend on the chip
+        (`rnnc.target.design_checks` checks it against the architecture); every unit kind
         (`spatial.pcu`, `spatial.pmu`, `spatial.ag`) overrides this."""
         raise NotImplementedError(f"{type(self).__name__} must define verify_config")
 
@@ -387,14 +540,21 @@ class UnitOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> UnitOp:
         name = parser.parse_symbol_name().data
+        typed = cls.parse_typed(parser)
         cls.parse_summary(parser)
         site = _parse_site(parser)
         config = parser.parse_attribute()
         if not isinstance(config, DictionaryAttr):
             parser.raise_error(f"{cls.name}: expected the configuration dictionary")
-        op = cls(name, from_attr(config), None if site is None else tuple(site.iter_values()))  # type: ignore[arg-type]
+        site_value = None if site is None else tuple(site.iter_values())
+        op = cls(name, from_attr(config), site_value, **typed)  # type: ignore[arg-type]
         op.attributes |= parser.parse_optional_attr_dict()
         return op
+
+    @classmethod
+    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
+        """The typed properties the custom syntax gives before the summary (none here)."""
+        return {}
 
     #: The summary's grammar: `ident` an identifier, `str` a string, `int` an integer,
     #: anything else that keyword. The values are read back from the configuration.
@@ -412,26 +572,22 @@ class UnitOp(IRDLOperation):
             else:
                 parser.parse_keyword(item)
 
-    def _check_port(self, port: str, limits: dict[str, int], direction: str | None = None) -> None:
+    def check_port(self, port: str, direction: str | None = None) -> tuple[str, str, int]:
+        """(network, direction, index) of a port name the unit uses, which must be
+        well-formed and, if `direction` is given, of that direction."""
         try:
             network, way, index = parse_port(port)
         except ValueError as error:
-            raise self._fail(str(error)) from None
+            raise self.fail(str(error)) from None
         if direction is not None and way != direction:
-            raise self._fail(f"port {port} is an {way}put port, expected an {direction}put port")
-        plural = "inputs" if way == "in" else "outputs"
-        limit = limits.get(f"{self.KIND}_{network}_{plural}")
-        if limit is not None and index >= limit:
-            raise self._fail(
-                f"port {port} does not exist: {_UNIT_NAMES[self.KIND]} has {limit} {network} "
-                f"{plural}"
-            )
+            raise self.fail(f"port {port} is an {way}put port, expected an {direction}put port")
+        return network, way, index
 
 
 def _require(op: UnitOp, config: dict[str, Any], *keys: str) -> None:
     for key in keys:
         if key not in config:
-            raise op._fail(f"configuration misses '{key}'")
+            raise op.fail(f"configuration misses '{key}'")
 
 
 @irdl_op_definition
@@ -454,7 +610,7 @@ class PCUOp(UnitOp):
     """
 
     name = "spatial.pcu"
-    KIND: ClassVar[str] = "pcu"
+    KIND: ClassVar[UnitKind] = UnitKind.PCU
     SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "str", "lanes", "int")
 
     def print_summary(self, printer: Printer) -> None:
@@ -478,46 +634,55 @@ class PCUOp(UnitOp):
             refs += reduce.get("inputs", []) + [s["value"] for s in reduce.get("segments", [])]
         return used | {port for ref in refs for port in ref_ports(ref)}
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "role", "mode", "nest", "lanes", "counters")
-        if config["role"] not in PCU_ROLES:
-            raise self._fail(f"unknown role '{config['role']}' (expected {', '.join(PCU_ROLES)})")
-        if config["mode"] not in ("map_reduce", "elementwise"):
-            raise self._fail(f"unknown mode '{config['mode']}'")
-        lanes = limits.get("pcu_lanes")
-        if lanes is not None and not 1 <= config["lanes"] <= lanes:
-            raise self._fail(f"uses {config['lanes']} lanes, the PCU has {lanes}")
+        if not is_value(PCURole, config["role"]):
+            raise self.fail(f"unknown role '{config['role']}' (expected {_choices(PCURole)})")
+        if not is_value(PCUMode, config["mode"]):
+            raise self.fail(f"unknown mode '{config['mode']}'")
+        if config["lanes"] < 1:
+            raise self.fail(f"uses {config['lanes']} lanes, at least 1 is needed")
         ops = config.get("ops", [])
-        stages = 1 + max((op["stage"] for op in ops), default=-1)
-        limit = limits.get("pcu_stages")
-        if limit is not None and stages > limit:
-            raise self._fail(f"its ops occupy {stages} pipeline stages, the PCU has {limit}")
         for n, op in enumerate(ops):
             for arg in op.get("args", []):
                 if arg.startswith("%") and not int(arg[1:]) < n:
-                    raise self._fail(f"op {n} uses {arg}, which is not an earlier op")
+                    raise self.fail(f"op {n} uses {arg}, which is not an earlier op")
         for port in sorted(self.ports(config)):
-            self._check_port(port, limits)
+            self.check_port(port)
 
 
 @irdl_op_definition
 class PMUOp(UnitOp):
     """A pattern memory unit: a banked scratchpad holding a box of one memory.
 
-    Its configuration gives the `memory` and the `region` of it held (per dimension
+    Its `role` (a `PMUKind`: weights, lookup-table, input, operand, state, buffer) is what
+    `spatial-partition` decided it holds; the emitter and the simulator read it. Its
+    configuration gives the `memory` and the `region` of it held (per dimension
     [start, stop)), `buffers` (N-buffering), `bytes` held, `banking` (`strided`, `fifo`,
     `duplicated`), its read address `pattern`, what it `holds` initially (a weight array
     and slices, and the quantization, never the values) or the lookup tables (`lut`).
 
-        spatial.pmu @w_0 "w" bytes 16384 buffers 1 strided {memory = "w", ...}
-        spatial.pmu @h_0 "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
+        spatial.pmu @w_0 weights "w" bytes 16384 buffers 1 strided {memory = "w", ...}
+        spatial.pmu @h_0 state "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
     """
 
     name = "spatial.pmu"
-    KIND: ClassVar[str] = "pmu"
+    KIND: ClassVar[UnitKind] = UnitKind.PMU
     SUMMARY: ClassVar[tuple[str, ...]] = ("str", "bytes", "int", "buffers", "int", "ident")
 
+    role = prop_def(PMUKindAttr)
+
+    @property
+    def pmu_kind(self) -> PMUKind:
+        return self.role.data
+
+    @classmethod
+    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
+        return {"role": PMUKindAttr(parser.parse_str_enum(PMUKind))}
+
     def print_summary(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_identifier_or_string_literal(self.pmu_kind.value)
         config = self.settings
         boxes = config.get("boxes", [])
         memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in boxes))
@@ -527,20 +692,14 @@ class PMUOp(UnitOp):
     def ports(self, config: dict[str, Any]) -> set[str]:
         return set()
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "boxes", "buffers", "bytes", "banking")
-        if config["banking"] not in BANKING_MODES:
-            raise self._fail(
-                f"unknown banking '{config['banking']}' (expected {', '.join(BANKING_MODES)})"
+        if not is_value(Banking, config["banking"]):
+            raise self.fail(
+                f"unknown banking '{config['banking']}' (expected {_choices(Banking)})"
             )
         if config["buffers"] < 1:
-            raise self._fail(f"buffers must be >= 1, got {config['buffers']}")
-        capacity = limits.get("pmu_bytes")
-        if capacity is not None and config["bytes"] > capacity:
-            raise self._fail(
-                f"holds {config['bytes']} bytes, {config['bytes'] - capacity} more than its "
-                f"capacity of {capacity}"
-            )
+            raise self.fail(f"buffers must be >= 1, got {config['buffers']}")
 
 
 @irdl_op_definition
@@ -553,7 +712,7 @@ class AGOp(UnitOp):
     """
 
     name = "spatial.ag"
-    KIND: ClassVar[str] = "ag"
+    KIND: ClassVar[UnitKind] = UnitKind.AG
     SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "ident", "str")
 
     def print_summary(self, printer: Printer) -> None:
@@ -564,26 +723,34 @@ class AGOp(UnitOp):
     def ports(self, config: dict[str, Any]) -> set[str]:
         return set()
 
-    def verify_config(self, config: dict[str, Any], limits: dict[str, int]) -> None:
+    def verify_config(self, config: dict[str, Any]) -> None:
         _require(self, config, "edge", "direction", "memory")
-        if config["edge"] not in AG_EDGES:
-            raise self._fail(f"unknown edge '{config['edge']}' (expected left or right)")
-        if config["direction"] not in AG_DIRECTIONS:
-            raise self._fail(f"unknown direction '{config['direction']}' (expected load or store)")
+        if not is_value(AGEdge, config["edge"]):
+            raise self.fail(f"unknown edge '{config['edge']}' (expected left or right)")
+        if not is_value(AGDirection, config["direction"]):
+            raise self.fail(f"unknown direction '{config['direction']}' (expected load or store)")
 
 
 # ---- streams ----------------------------------------------------------------------------------
 
 
 def _endpoint_attr(unit: str, port: str) -> ArrayAttr:
-    return ArrayAttr([SymbolRefAttr(unit), StringAttr(port)])
+    return ArrayAttr([SymbolRefAttr(unit), PortAttr.from_name(port)])
+
+
+def _typed_endpoint(attr: Attribute) -> tuple[str, PortAttr]:
+    """(unit, port) of a stream endpoint `[@unit, #spatial.port<...>]`."""
+    if not isinstance(attr, ArrayAttr) or len(attr.data) != 2:
+        raise VerifyException(f"a stream endpoint is [@unit, #spatial.port<...>], got {attr}")
+    unit, port = attr.data
+    if not isinstance(unit, SymbolRefAttr) or not isinstance(port, PortAttr):
+        raise VerifyException(f"a stream endpoint is [@unit, #spatial.port<...>], got {attr}")
+    return unit.root_reference.data, port
 
 
 def _endpoint(attr: Attribute) -> tuple[str, str]:
-    assert isinstance(attr, ArrayAttr)
-    unit, port = attr.data
-    assert isinstance(unit, SymbolRefAttr) and isinstance(port, StringAttr)
-    return unit.root_reference.data, port.data
+    unit, port = _typed_endpoint(attr)
+    return unit, port.port_name
 
 
 @irdl_op_definition
@@ -599,7 +766,7 @@ class StreamOp(IRDLOperation):
     name = "spatial.stream"
 
     sym_name = prop_def(StringAttr)
-    network = prop_def(StringAttr)
+    network = prop_def(NetworkAttr)
     source = prop_def(ArrayAttr)
     sinks = prop_def(ArrayAttr[ArrayAttr])
     paths = opt_prop_def(ArrayAttr[DenseArrayBase])
@@ -616,7 +783,7 @@ class StreamOp(IRDLOperation):
     ):
         properties: dict[str, Attribute] = {
             "sym_name": StringAttr(sym_name),
-            "network": StringAttr(network),
+            "network": NetworkAttr(Network(network)),
             "source": _endpoint_attr(*source),
             "sinks": ArrayAttr([_endpoint_attr(*sink) for sink in sinks]),
         }
@@ -651,50 +818,44 @@ class StreamOp(IRDLOperation):
             result.append([(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)])
         return result
 
-    def _fail(self, message: str) -> VerifyException:
+    def fail(self, message: str) -> VerifyException:
         return VerifyException(f"spatial.stream @{self.stream_id}: {message}")
 
     def verify_(self) -> None:
-        if self.network.data not in NETWORKS:
-            raise self._fail(
-                f"unknown network '{self.network.data}' (expected {', '.join(NETWORKS)})"
-            )
+        for endpoint in (self.source, *self.sinks.data):
+            _typed_endpoint(endpoint)
         if not self.sinks.data:
-            raise self._fail("needs at least one sink")
+            raise self.fail("needs at least one sink")
         if self.paths is not None:
             if len(self.paths.data) != len(self.sinks.data):
-                raise self._fail(
+                raise self.fail(
                     f"has {len(self.paths.data)} paths for {len(self.sinks.data)} sinks"
                 )
             for path in self.paths.data:
                 if len(tuple(path.iter_values())) % 2:
-                    raise self._fail("a path is a list of (row, col) switch coordinates")
+                    raise self.fail("a path is a list of (row, col) switch coordinates")
 
     def verify_against(self, units: dict[str, UnitOp], fed: dict[tuple[str, str], str]) -> None:
         """Checks that need the design: endpoints exist, directions and networks match,
-        each port carries one stream, and ports exist on their unit kind."""
-        design = self.parent_op()
-        limits = design.limit_values if isinstance(design, DesignOp) else {}
-        for (unit, port), direction in [(self.source_endpoint, "out")] + [
-            (sink, "in") for sink in self.sink_endpoints
-        ]:
+        each port carries one stream (whether the ports exist on the chip's units is
+        `rnnc.target.design_checks`' to say)."""
+        ends = [(self.source, PortDirection.OUT)]
+        ends += [(sink, PortDirection.IN) for sink in self.sinks.data]
+        for endpoint, direction in ends:
+            unit, typed = _typed_endpoint(endpoint)
+            port, network = typed.port_name, typed.network.data
             if unit not in units:
-                raise self._fail(f"unknown unit @{unit}")
-            try:
-                network, way, _ = parse_port(port)
-            except ValueError as error:
-                raise self._fail(str(error)) from None
-            if way != direction:
-                raise self._fail(f"@{unit}.{port} is not an {direction}put port")
+                raise self.fail(f"unknown unit @{unit}")
+            if typed.direction.data != direction:
+                raise self.fail(f"@{unit}.{port} is not an {direction}put port")
             if network != self.network.data:
-                raise self._fail(
+                raise self.fail(
                     f"@{unit}.{port} is a {network} port, the stream is on the "
                     f"{self.network.data} network"
                 )
-            units[unit]._check_port(port, limits, direction)
             key = (unit, port)
             if key in fed:
-                raise self._fail(f"@{unit}.{port} already carries stream @{fed[key]}")
+                raise self.fail(f"@{unit}.{port} already carries stream @{fed[key]}")
             fed[key] = self.stream_id
 
     def print(self, printer: Printer) -> None:
@@ -713,7 +874,7 @@ class StreamOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> StreamOp:
         name = parser.parse_symbol_name().data
-        network = parser.parse_identifier()
+        network = parser.parse_str_enum(Network)
         source = _parse_endpoint(parser)
         parser.parse_punctuation("->")
         sinks = [_parse_endpoint(parser)]
@@ -735,6 +896,10 @@ def _parse_endpoint(parser: Parser) -> tuple[str, str]:
     unit, dot, port = symbol.rpartition(".")
     if not dot:
         parser.raise_error(f"expected @unit.port, got @{symbol}")
+    try:
+        parse_port(port)
+    except ValueError as error:
+        parser.raise_error(str(error))
     return unit, port
 
 
@@ -758,4 +923,19 @@ def design_of(op: Operation) -> DesignOp | None:
     return None
 
 
-SPATIAL = Dialect("spatial", [DesignOp, PCUOp, PMUOp, AGOp, StreamOp], [])
+SPATIAL = Dialect(
+    "spatial",
+    [DesignOp, PCUOp, PMUOp, AGOp, StreamOp],
+    [
+        ArchAttr,
+        PortAttr,
+        PortDirectionAttr,
+        NetworkAttr,
+        PCURoleAttr,
+        PCUModeAttr,
+        PMUKindAttr,
+        BankingAttr,
+        AGEdgeAttr,
+        AGDirectionAttr,
+    ],
+)

@@ -26,9 +26,10 @@ from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
-from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
+from rnnc.target.registry import architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DenseArrayBase,
@@ -138,14 +139,14 @@ class LoopAssignResourcesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
-            self._assign(op)
+            self._assign(ctx, op)
         except Diagnostic as error:  # a bad architecture file
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         except ValueError as error:  # SearchError and CostError are ValueErrors
             raise PassFailedException(f"{self.name}: {error}") from None
 
-    def _assign(self, module: ModuleOp) -> None:
-        architecture = load_architecture(self.arch)
+    def _assign(self, ctx: Context, module: ModuleOp) -> None:
+        architecture = architectures(ctx).get(self.arch)
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")

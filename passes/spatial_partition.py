@@ -51,10 +51,10 @@ from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, s
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
-from rnnc.dialects.spatial import design_of
+from rnnc.dialects.spatial import PMUKind, design_of
 from rnnc.numerics.precision import parse_precision
 from rnnc.target import plan
-from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.arch import Architecture
 from rnnc.target.machine import (
     AG,
     PCU,
@@ -74,9 +74,9 @@ from rnnc.target.machine import (
     Reduce,
     Segment,
     Stream,
-    arch_limits,
     design_op,
 )
+from rnnc.target.registry import architectures
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
@@ -953,6 +953,22 @@ class _Partitioner:
         self.ags.append(AG(ag_id, edge, direction, memory, boxes))
         return ag_id
 
+    def _pmu_kind(self, reader: _Reader) -> PMUKind:
+        """What a PMU holds, decided here once (the emitter and the simulator read it):
+        lookup tables; weights (held by reference, or a memory the weight file fills);
+        a staged model input, or the operand vector of several memories; the recurrent
+        state (N-buffered); else a buffer."""
+        if reader.lut:
+            return PMUKind.LOOKUP_TABLE
+        known = {memory.name: memory for memory in self.memories.values()}
+        memories = tuple(dict.fromkeys(box.memory for box in reader.boxes))
+        inits = [known[name].init for name in memories if name in known]
+        if reader.holds or any(init.startswith("weight:") for init in inits):
+            return PMUKind.WEIGHTS
+        if any(box.per_step for box in reader.boxes) or any(i.startswith("input:") for i in inits):
+            return PMUKind.OPERAND if len(memories) > 1 else PMUKind.INPUT
+        return PMUKind.STATE if reader.buffers > 1 else PMUKind.BUFFER
+
     def _machine(self) -> Machine:
         cap = self.arch.pmu.capacity_bytes
         pmus: list[PMU] = []
@@ -964,7 +980,8 @@ class _Partitioner:
                 )
             pmus.append(PMU(
                 id=r.id, boxes=r.boxes, buffers=r.buffers, bytes=r.bytes,
-                banking=r.banking, pattern=_pattern(r), holds=r.holds, lut=r.lut,
+                banking=r.banking, role=self._pmu_kind(r), pattern=_pattern(r), holds=r.holds,
+                lut=r.lut,
             ))  # fmt: skip
         if self.check and (len(self.pcus) > self.arch.pcu.count or len(pmus) > self.arch.pmu.count):
             raise PartitionError(
@@ -977,8 +994,7 @@ class _Partitioner:
             )
         return Machine(
             name="main", arch=self.arch.name, arch_digest=self.arch.digest(),
-            precision=self.numerics.spec, tile=tuple(",".join(row) for row in self.arch.grid.tile),
-            limits=arch_limits(self.arch), design=tuple(self.design),
+            precision=self.numerics.spec, design=tuple(self.design),
             memories=tuple(self.memories.values()), inputs=tuple(self.inputs),
             outputs=tuple(self.outputs), schedule=tuple(self.schedule), nests=tuple(self.nests),
             units=(*self.pcus, *pmus, *self.ags), streams=tuple(self.streams),
@@ -1128,7 +1144,8 @@ def _chosen_precision(module: ModuleOp) -> str | None:
 class SpatialPartitionPass(ModulePass):
     """Lower a loop-level module to a logical `spatial.design` (see the module doc).
 
-    Options: `arch` (a preset name or an architecture file), `precision` (a mode of the
+    Options: `arch` (the name of an architecture of the context's registry -- a preset,
+    or the driver's `--arch` -- or an architecture file), `precision` (a mode of the
     architecture; empty: the one `loop-assign-resources` chose, else the default)."""
 
     name = "spatial-partition"
@@ -1140,7 +1157,8 @@ class SpatialPartitionPass(ModulePass):
         if design_of(op) is not None:  # its own output: the design is built already
             return
         try:
-            machine = partition(op, load_architecture(self.arch), self.precision or None)
+            arch = architectures(ctx).get(self.arch)
+            machine = partition(op, arch, self.precision or None)
         except Diagnostic as error:
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         except UnsupportedProgram as error:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import AGOp, DesignOp, UnitOp
-from rnnc.target.design_arch import DesignArchitectureError, design_architecture
+from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology, topology
 from rnnc.target.placement import PlacementError, PlacementProblem, place
+from rnnc.target.registry import DesignArchitectureError, architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.passes import ModulePass
@@ -67,13 +68,12 @@ def write_sites(design: DesignOp, sites: tuple[Site, ...]) -> None:
 class SpatialPlacePass(ModulePass):
     """Place the units of every `spatial.design` (see the module doc).
 
-    Options: `arch` (a preset name or file; default the architecture the design names),
-    `seed` (the random seed of the annealer).
+    The chip is the architecture the design names, from the context's registry
+    (`rnnc.target.registry`). Options: `seed` (the random seed of the annealer).
     """
 
     name = "spatial-place"
 
-    arch: str = ""
     seed: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -83,13 +83,17 @@ class SpatialPlacePass(ModulePass):
                 f"{self.name}: no spatial.design to place; run spatial-partition first"
             )
         for design in designs:
-            self.place(design)
+            try:
+                arch = architectures(ctx).for_design(design)
+            except DesignArchitectureError as error:
+                raise PassFailedException(f"{self.name}: {error}") from None
+            self.place(design, arch)
 
-    def place(self, design: DesignOp) -> None:
+    def place(self, design: DesignOp, arch: Architecture) -> None:
         try:
-            chip = topology(design_architecture(design, self.arch))
+            chip = topology(arch)
             sites = place(chip, placement_problem(design, chip), self.seed)
-        except (DesignArchitectureError, PlacementError) as error:
+        except PlacementError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         except Diagnostic as error:  # an architecture whose AGs do not fit its edges
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None

@@ -23,8 +23,8 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate
-from rnnc.target.design_arch import DesignArchitectureError, design_architecture
 from rnnc.target.machine import machine_from_module
+from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.target.routed_hops import routed_hops
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -95,13 +95,10 @@ def _searched_bounds(module: ModuleOp) -> list[str]:
 
 @dataclass(frozen=True)
 class SpatialPredictPass(ModulePass):
-    """Write the routed design's predicted cycles and latency on it (see the module doc).
-
-    Options: `arch` (a preset name or file; empty: the architecture the design names)."""
+    """Write the routed design's predicted cycles and latency on it (see the module doc);
+    the architecture is the one the design names, from the context's registry."""
 
     name = "spatial-predict"
-
-    arch: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         design = design_of(op)
@@ -109,7 +106,7 @@ class SpatialPredictPass(ModulePass):
             raise PassFailedException(f"{self.name}: no spatial.design to predict; run "
                                       "spatial-partition, -place and -route first")
         try:
-            costs = routed_costs(op, design, design_architecture(design, self.arch))
+            costs = routed_costs(op, design, architectures(ctx).for_design(design))
         except (DesignArchitectureError, PredictionError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         design.attributes["predicted"] = prediction_attr(costs, _searched_bounds(op))

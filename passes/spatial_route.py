@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import DesignOp, StreamOp
-from rnnc.target.design_arch import DesignArchitectureError, design_architecture
+from rnnc.target.arch import Architecture
 from rnnc.target.network import Topology, topology
+from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.target.routing import Path, RouteRequest, RoutingError, route
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -71,12 +72,11 @@ def _paths_attr(paths: tuple[Path, ...], chip: Topology) -> ArrayAttr:
 class SpatialRoutePass(ModulePass):
     """Route the streams of every placed `spatial.design` (see the module doc).
 
-    Options: `arch` (a preset name or file; default the architecture the design names).
+    The chip is the architecture the design names, from the context's registry
+    (`rnnc.target.registry`).
     """
 
     name = "spatial-route"
-
-    arch: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         designs = [child for child in op.walk() if isinstance(child, DesignOp)]
@@ -85,11 +85,15 @@ class SpatialRoutePass(ModulePass):
                 f"{self.name}: no spatial.design to route; run spatial-partition first"
             )
         for design in designs:
-            self.route(design)
+            try:
+                arch = architectures(ctx).for_design(design)
+            except DesignArchitectureError as error:
+                raise PassFailedException(f"{self.name}: {error}") from None
+            self.route(design, arch)
 
-    def route(self, design: DesignOp) -> None:
+    def route(self, design: DesignOp, arch: Architecture) -> None:
         try:
-            chip = topology(design_architecture(design, self.arch))
+            chip = topology(arch)
             wired = _switches(design, chip)
             pending = [s for s in design.streams() if s.paths is None]
             fixed = [_fixed(s, chip) for s in design.streams() if s.paths is not None]
@@ -99,7 +103,7 @@ class SpatialRoutePass(ModulePass):
                 for s in pending
             ]
             routing = route(chip, requests, fixed)
-        except (DesignArchitectureError, RoutingError, ValueError) as error:
+        except (RoutingError, ValueError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         except Diagnostic as error:  # an architecture whose AGs do not fit its edges
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None

@@ -1,12 +1,15 @@
 """`spatial-verify`: check a placed and routed `spatial.design` independently.
 
-Runs `rnnc.target.checks.check_machine` (what `rnnc sim` checks of a configuration), which
-shares no code with the placer and router: every unit on a site of its kind (AGs on their
-edge), no two on one site, every port existing and carrying one stream, every stream
-routed along a simple path of adjacent switches from its producer to each consumer, no
-link over its network's capacity; every unit's configuration within the architecture, PMU
-bytes computed from the boxes, every value carried by a route, every PCU scheduled. The
-module is left unchanged; a problem is a diagnostic naming the unit, stream or link.
+First `rnnc.target.design_checks.verify_design` (the design against the architecture it
+names: sites, lanes, stages, ports, PMU capacity), then `rnnc.target.checks.check_machine`
+(what `rnnc sim` checks of a configuration), which shares no code with the placer and
+router: every unit on a site of its kind (AGs on their edge), no two on one site, every
+port existing and carrying one stream, every stream routed along a simple path of adjacent
+switches from its producer to each consumer, no link over its network's capacity; every
+unit's configuration within the architecture, PMU bytes computed from the boxes, every
+value carried by a route, every PCU scheduled. The architecture comes from the context's
+registry (`rnnc.target.registry`). The module is left unchanged; a problem is a diagnostic
+naming the unit, stream or link.
 
     rnnc design.mlir -p spatial-verify
 """
@@ -16,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnc.dialects.spatial import DesignOp
+from rnnc.target.arch import Architecture
 from rnnc.target.checks import check_machine, format_problems
-from rnnc.target.design_arch import DesignArchitectureError, design_architecture
+from rnnc.target.design_checks import DesignError, verify_design
 from rnnc.target.machine import machine_from_module
+from rnnc.target.registry import DesignArchitectureError, architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -27,14 +32,9 @@ from xdsl.utils.exceptions import PassFailedException
 
 @dataclass(frozen=True)
 class SpatialVerifyPass(ModulePass):
-    """Check every placed and routed `spatial.design` (see the module doc).
-
-    Options: `arch` (a preset name or file; default the architecture the design names).
-    """
+    """Check every placed and routed `spatial.design` (see the module doc)."""
 
     name = "spatial-verify"
-
-    arch: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         designs = [child for child in op.walk() if isinstance(child, DesignOp)]
@@ -43,13 +43,17 @@ class SpatialVerifyPass(ModulePass):
                 f"{self.name}: no spatial.design to verify; run spatial-partition first"
             )
         for design in designs:
-            self.verify(design)
+            try:
+                arch = architectures(ctx).for_design(design)
+            except DesignArchitectureError as error:
+                raise PassFailedException(f"{self.name}: {error}") from None
+            self.verify(design, arch)
 
-    def verify(self, design: DesignOp) -> None:
+    def verify(self, design: DesignOp, arch: Architecture) -> None:
         try:
-            arch = design_architecture(design, self.arch)
+            verify_design(design, arch)
             machine = machine_from_module(design)
-        except (DesignArchitectureError, ValueError) as error:
+        except (DesignError, ValueError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         problems = check_machine(arch, machine)
         if problems:

@@ -188,7 +188,7 @@ def _spatial_of(module: ModuleOp, arch: str) -> SpatialStats | None:
     design = spatial.design_of(module)
     if design is None:
         return None
-    return spatial_stats(design, load_architecture(arch or design.arch.data))
+    return spatial_stats(design, load_architecture(arch or design.arch.arch_name.data))
 
 
 def spatial_stats(design: spatial.DesignOp, arch: Architecture) -> SpatialStats:
@@ -207,7 +207,7 @@ def spatial_stats(design: spatial.DesignOp, arch: Architecture) -> SpatialStats:
         sites={"pcu": arch.pcu.count, "pmu": arch.pmu.count, "ag": arch.dram.address_generators},
         placed=sum(1 for unit in units if unit.site_value is not None),
         networks=tuple(_network_use(arch, kinds, streams, network)
-                       for network in spatial.NETWORKS),
+                       for network in spatial.Network),
         routed=sum(1 for stream in streams if stream.paths is not None),
         longest_route=longest,
         longest_stream=longest_stream,

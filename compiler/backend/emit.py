@@ -32,7 +32,7 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import design_of
 from rnnc.numerics.precision import NumericMode
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, Unit, to_data
+from rnnc.target.machine import AG, PMU, Machine, Stream, Unit, to_data
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr
 
 
@@ -81,22 +81,11 @@ def weights_path(config: Path) -> Path:
 
 
 def unit_role(unit: Unit, machine: Machine) -> str:
-    """What a unit does, in a word or two (for people and pictures; not read back)."""
-    if isinstance(unit, PCU):
-        return unit.role
+    """What a unit does, in a word or two: a compute or memory unit's role as the partition
+    decided it, an address generator's direction."""
     if isinstance(unit, AG):
         return f"dram-{unit.direction}"
-    assert isinstance(unit, PMU)
-    if unit.lut:
-        return "lookup-table"
-    known = {memory.name: memory for memory in machine.memories}
-    inits = [known[name].init for name in unit.memories if name in known]
-    if unit.holds or any(init.startswith("weight:") for init in inits):
-        return "weights"
-    staged = any(box.per_step for box in unit.boxes) or any(i.startswith("input:") for i in inits)
-    if staged:
-        return "operand" if len(unit.memories) > 1 else "input"
-    return "state" if unit.buffers > 1 else "buffer"
+    return unit.role
 
 
 def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
@@ -105,7 +94,7 @@ def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
     data = to_data(unit)
     del data["site"]
     row, col = unit.site
-    # a PCU's role is part of its configuration; other units' is derived for readers
+    # a PCU's or PMU's role is part of its configuration; an AG's is derived for readers
     return {"role": unit_role(unit, machine), **data, "row": row, "col": col}
 
 

@@ -179,7 +179,7 @@ def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
     units = []
     for unit in config["chips"][chip]["units"]:
-        derived = ("row", "col") if unit["kind"] == "pcu" else ("row", "col", "role")
+        derived = ("row", "col") if unit["kind"] in ("pcu", "pmu") else ("row", "col", "role")
         data = {k: v for k, v in unit.items() if k not in derived}
         units.append({**data, "site": [unit["row"], unit["col"]]})
     data = dict(config["program"])

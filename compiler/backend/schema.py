@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from rnnc.backend.load import FORMAT_VERSION, SCHEMA_PATH
+from rnnc.dialects.spatial import Network, UnitKind
 from rnnc.target import machine
-from rnnc.target.network import NETWORKS
 
 #: Machine fields that live elsewhere in the configuration than under `program`.
 PLACED_FIELDS = ("arch", "arch_digest", "precision", "design", "inputs", "outputs", "units",
@@ -123,13 +123,13 @@ def config_schema() -> dict[str, Any]:
         _kind_constant(defs, cls.__name__, cls.__name__.lower())
     _define(machine.Stream, defs)
     defs["Stream"]["required"] = [*defs["Stream"]["required"], "paths"]
-    defs["Stream"]["properties"]["network"] = {"enum": list(NETWORKS)}
+    defs["Stream"]["properties"]["network"] = {"enum": list(Network)}
     defs["unit"] = {
         "description": "A placed unit: kind, site and its full configuration.",
         "type": "object", "required": ["kind"],
-        "properties": {"kind": {"enum": list(machine.UNIT_KINDS)}},
+        "properties": {"kind": {"enum": list(UnitKind)}},
         "allOf": [{"if": {"properties": {"kind": {"const": k}}},
-                   "then": {"$ref": f"#/$defs/{k.upper()}"}} for k in machine.UNIT_KINDS],
+                   "then": {"$ref": f"#/$defs/{k.upper()}"}} for k in UnitKind],
     }
     _define(machine.Machine, defs, drop=PLACED_FIELDS, name="program")
     _define(machine.DesignPoint, defs)

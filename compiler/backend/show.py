@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnc.diagnostics import Diagnostic
+from rnnc.dialects.spatial import Network
 
-NETWORKS = ("scalar", "vector", "control")
 NETWORK_COLOURS = {"scalar": "#08306b", "vector": "#67000d", "control": "#00441b"}
 #: Routes of the three networks are drawn side by side, shifted by this much (in switches).
 NETWORK_OFFSET = {"scalar": -0.12, "vector": 0.0, "control": 0.12}
@@ -57,7 +57,7 @@ Link = tuple[tuple[int, int], tuple[int, int]]
 def link_use(chip: Mapping[str, Any]) -> dict[str, Counter[Link]]:
     """Per network, how many streams cross each undirected switch-to-switch link (a
     multicast stream counts once per link however many of its sink paths share it)."""
-    use: dict[str, Counter[Link]] = {network: Counter() for network in NETWORKS}
+    use: dict[str, Counter[Link]] = {network: Counter() for network in Network}
     for route in chip["routes"]:
         links: set[Link] = set()
         for path in route["paths"]:
@@ -132,7 +132,7 @@ def _draw_chip(ax: Any, config: Mapping[str, Any], chip_index: int) -> None:
                             linewidth=1.6 if nest in nest_colour else 0.4, zorder=2)
         patch.set_gid(UNIT_ID_PREFIX + unit["id"])
         ax.add_patch(patch)
-    for network in NETWORKS:
+    for network in Network:
         shift = NETWORK_OFFSET[network]
         segments = [
             [(col + shift, row + shift) for row, col in path]
@@ -173,7 +173,7 @@ def _legend_handles(
         *(marker("s", "white", colour, 1.6, f"nest {nest} ({phase.get(nest, 'not scheduled')})")
           for nest, colour in nest_colour.items()),
         marker("s", "white", "black", 0.4, "no nest (shared)"),
-        *(Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in NETWORKS),
+        *(Line2D([], [], color=NETWORK_COLOURS[n], label=f"{n} route") for n in Network),
     ]
 
 
@@ -206,7 +206,7 @@ def _draw_link_use(
     use = link_use(chip)
     norm = colors.Normalize(vmin=0.0, vmax=1.0)
     cmap = plt.get_cmap("inferno_r")
-    for ax, network in zip(axes, NETWORKS, strict=True):
+    for ax, network in zip(axes, Network, strict=True):
         capacity = 2 * links[network]  # both directions of the link pair
         if not use[network]:
             ax.text(0.5, 0.5, f"no {network} routes on this chip", ha="center", va="center",

@@ -31,6 +31,7 @@ import numpy as np
 from rnnc.analysis.names import argument_names
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects import rnn
+from rnnc.dialects.spatial import design_of
 from rnnc.driver import backend_commands, pipeline
 from rnnc.driver.arguments import ArgumentParser
 from rnnc.driver.io import (
@@ -319,7 +320,9 @@ def _transform(
     options of the command line (see `_with_options` for `optional`). `dse_dump` is where
     the search's points go (a temporary that the command moves into place at the end);
     `before_passes` sees the module as parsed."""
-    ctx = pipeline.make_context()
+    # the architecture goes to the context (every pass and the design checks find it by
+    # name there) and, as an option, to the passes that choose one (spatial-partition)
+    ctx = pipeline.make_context(args.arch or "")
     module, source_map = pipeline.parse_module(ctx, text, args.model)
     if before_passes is not None:
         before_passes(module)
@@ -329,10 +332,18 @@ def _transform(
         options["dse_dump"] = dse_dump
     passes = pipeline.available_passes(args.load_pass_plugin)  # reports a broken plug-in
     built = pipeline.build_pipeline(spec, passes) if spec else ()
+    if _reads_architectures(module, built):
+        optional |= {"arch"}  # the context's architecture is used even if no pass takes it
     configured = _with_options(built, options, optional)
     after_each = _print_after_pass if args.print_ir_after_all else None
     pipeline.run_pipeline(ctx, module, configured, source_map, after_each)
     return module
+
+
+def _reads_architectures(module: ModuleOp, passes: Sequence[ModulePass]) -> bool:
+    """Whether the context's architectures are used: the module holds a design (which the
+    driver checks against its architecture) or a spatial pass will make or read one."""
+    return design_of(module) is not None or any(p.name.startswith("spatial-") for p in passes)
 
 
 def _print_after_pass(done: ModulePass, module: ModuleOp) -> None:
@@ -424,9 +435,10 @@ def _stats(text: str, args: argparse.Namespace, dump: str | None) -> str:
     levels = stats.LEVELS if args.passes is None else ((f"after -p {args.passes}", args.passes),)
     if args.passes is None and args.emit == "spatial":
         levels = (*levels, ("spatial", LEVEL_PIPELINES["spatial"]))
-    as_given = argparse.Namespace(**{**vars(args), "passes": "", "arch": None})
+    as_given = argparse.Namespace(**{**vars(args), "passes": ""})
     if args.passes is None and _is_spatial(text, as_given):  # a design: nothing to lower
-        # (--arch then only says which chip the design's figures are measured on)
+        # (--arch gives the chip the design names, or a chip of another name on which its
+        # figures are measured)
         return stats.format_stats([stats.level_stats(_transform(text, as_given), "spatial",
                                                      args.arch or "")])
     figures = []

@@ -18,7 +18,10 @@ from io import StringIO
 from pathlib import Path
 
 from rnnc.diagnostics import Diagnostic, at_span
+from rnnc.dialects.spatial import DesignOp
 from rnnc.driver import routable
+from rnnc.target.design_checks import DesignError, verify_design
+from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.universe import RNNC_UNIVERSE
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -46,11 +49,16 @@ def _universe() -> Universe:
     return universe
 
 
-def make_context() -> Context:
-    """A context in which every dialect of every installed universe is registered."""
+def make_context(arch: str = "") -> Context:
+    """A context in which every dialect of every installed universe is registered, whose
+    architectures (`rnnc.target.registry`) are the presets and `arch` (a preset name or a
+    JSON/YAML file; its `Diagnostic` if it is bad)."""
     ctx = Context()
     for name, factory in _universe().all_dialects.items():
         ctx.register_dialect(name, factory)
+    if arch:
+        registry = architectures(ctx)
+        registry.add(registry.get(arch))
     return ctx
 
 
@@ -115,6 +123,7 @@ def parse_module(ctx: Context, text: str, path: str) -> tuple[ModuleOp, SourceMa
     except (VerifyException, ValueError, OverflowError) as error:  # e.g. 2**70 as an i64
         raise at_span(parser.last_token_span, _first_line(error)) from None
     verify_module(module, source_map)
+    verify_designs(ctx, module, source_map)
     return module, source_map
 
 
@@ -182,6 +191,20 @@ def verify_module(module: ModuleOp, source_map: SourceMap) -> None:
             op.verify(verify_nested_ops=False)
         except VerifyException as error:
             raise source_map.diagnostic(op, str(error)) from None
+
+
+def verify_designs(ctx: Context, module: ModuleOp, source_map: SourceMap) -> None:
+    """Check each `spatial.design` of the module against the architecture it names, from
+    the context's registry (the checks its op verifiers cannot make alone)."""
+    for op in module.walk():
+        if not isinstance(op, DesignOp):
+            continue
+        try:
+            verify_design(op, architectures(ctx).for_design(op))
+        except DesignArchitectureError as error:
+            raise source_map.diagnostic(op, str(error)) from None
+        except DesignError as error:
+            raise source_map.diagnostic(error.op, str(error)) from None
 
 
 def load_pass_plugin(path: str) -> dict[str, type[ModulePass]]:
@@ -330,6 +353,7 @@ def _apply_pass(ctx: Context, module: ModuleOp, each: ModulePass, source_map: So
                          f"{_describe(error)}") from None
     try:
         verify_module(module, source_map)
+        verify_designs(ctx, module, source_map)
     except Diagnostic as error:
         raise Diagnostic(error.location, f"invalid IR after pass '{each.name}': "
                          f"{error.message}", error.context) from None

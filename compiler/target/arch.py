@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 import yaml
 from rnnc.diagnostics import Diagnostic
+from rnnc.dialects.spatial import UnitKind
 
 PRESET_DIR = Path(__file__).parent / "presets"
 SCHEMA_PATH = PRESET_DIR / "architecture.schema.json"
@@ -30,7 +31,8 @@ DEFAULT_ARCHITECTURE = "plasticine-rnn"
 # The paper's published figures (Tables 3, 4, 6, 7), for calibration and benchmarks.
 PAPER_DEEPBENCH = Path(__file__).parent / "paper_deepbench.json"
 
-UNIT_KINDS = ("pcu", "pmu")
+#: The kinds of unit that occupy grid sites (address generators sit beside the grid).
+SITE_KINDS = tuple(kind for kind in UnitKind if kind != UnitKind.AG)
 #: An architecture file is a few kilobytes; this bounds what a wrong path makes us read.
 MAX_FILE_BYTES = 16 << 20
 
@@ -534,7 +536,7 @@ def _check_consistency(data: Mapping[str, Any], source: str) -> None:
                 f"got {grid[axis]}",
             )
     shape = Grid(grid["rows"], grid["cols"], tuple(tuple(row) for row in tile))
-    for kind in UNIT_KINDS:
+    for kind in SITE_KINDS:
         sites = shape.sites(kind)
         if data[kind]["count"] != sites:
             raise ArchitectureError(

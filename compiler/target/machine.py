@@ -46,9 +46,14 @@ from functools import cache
 from typing import Any, Union
 
 from rnnc.dialects.spatial import (
-    NETWORKS,
     PORT_PREFIX,
+    AGOp,
+    ArchAttr,
     DesignOp,
+    PCUOp,
+    PMUKind,
+    PMUKindAttr,
+    PMUOp,
     StreamOp,
     UnitOp,
     design_of,
@@ -57,8 +62,6 @@ from rnnc.dialects.spatial import (
 )
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
-
-UNIT_KINDS = ("pcu", "pmu", "ag")
 
 Site = tuple[int, int]
 
@@ -202,7 +205,9 @@ class PMU:
     """A pattern memory unit holding `boxes` of the program's memories, in `buffers`
     copies (N-buffering), `bytes` in all; `holds` gives the initial contents of boxes of
     weight memories by reference, `lut` the activation tables it holds
-    (`fn:entries:range:interp`, several joined by `,`). `banking`: `strided` (an address
+    (`fn:entries:range:interp`, several joined by `,`). `role`: what it holds, as the
+    partition decided (a `PMUKind` value: weights, lookup-table, input, operand, state,
+    buffer). `banking`: `strided` (an address
     per lane, one word per bank), `fifo` (a stream buffer, e.g. weights from DRAM),
     `duplicated`. `pattern` describes its read addressing in words."""
 
@@ -211,6 +216,7 @@ class PMU:
     buffers: int
     bytes: int
     banking: str
+    role: str
     pattern: str = ""
     holds: tuple[Holding, ...] = ()
     lut: str = ""
@@ -316,16 +322,13 @@ class DesignPoint:
 
 @dataclass(frozen=True)
 class Machine:
-    """A spatial design: architecture, precision, units, streams and program structure."""
+    """A spatial design: the name and digest of its architecture, precision, units, streams
+    and program structure."""
 
     name: str
     arch: str
     arch_digest: str
     precision: str
-    tile: tuple[str, ...]
-    """The architecture's site pattern: rows of unit kinds, comma-separated."""
-    limits: tuple[tuple[str, int], ...]
-    """The architecture's unit limits the dialect verifier checks (see `arch_limits`)."""
     design: tuple[DesignPoint, ...]
     memories: tuple[Memory, ...]
     inputs: tuple[Binding, ...]
@@ -334,9 +337,6 @@ class Machine:
     nests: tuple[Nest, ...]
     units: tuple[Unit, ...]
     streams: tuple[Stream, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "limits", tuple(sorted(self.limits)))
 
     def unit(self, unit_id: str) -> Unit:
         return _index(self.units)[unit_id]
@@ -347,46 +347,10 @@ class Machine:
     def of_kind(self, kind: str) -> tuple[Unit, ...]:
         return tuple(u for u in self.units if u.kind == kind)
 
-    def limit(self, name: str) -> int:
-        return dict(self.limits)[name]
-
 
 @cache
 def _index(items: tuple, key: str = "id") -> dict[str, Any]:
     return {getattr(item, key): item for item in items}
-
-
-def arch_limits(arch: Any) -> tuple[tuple[str, int], ...]:
-    """The limits of an `Architecture` a design is checked against without the arch file.
-    A port limit is named `kind_network_direction` (the key the spatial dialect's verifiers
-    look up, e.g. `pcu_vector_inputs`) and read from the architecture's port facts; the
-    ports not listed here are not checked. The order is the config's `program.limits`."""
-
-    def port(kind: str, network: str, direction: str) -> tuple[str, int]:
-        return f"{kind}_{network}_{direction}", arch.ports(kind, network, direction)
-
-    pcu, pmu, grid = arch.pcu, arch.pmu, arch.grid
-    return (
-        ("rows", grid.rows),
-        ("cols", grid.cols),
-        # AG site rows: one per edge switch (rows + 1) or one per unit row (rows).
-        ("ag_rows", grid.rows + (getattr(arch.network, "address_generator_attachment", "")
-                                 == "switch")),
-        ("pcu_lanes", pcu.lanes),
-        ("pcu_stages", pcu.stages),
-        port("pcu", "scalar", "inputs"),
-        port("pcu", "scalar", "outputs"),
-        port("pcu", "vector", "inputs"),
-        port("pcu", "vector", "outputs"),
-        ("pmu_bytes", pmu.capacity_bytes),
-        port("pmu", "scalar", "inputs"),
-        port("pmu", "vector", "inputs"),
-        port("pmu", "vector", "outputs"),
-        port("ag", "vector", "inputs"),
-        port("ag", "vector", "outputs"),
-        port("pcu", "control", "inputs"),
-        port("pcu", "control", "outputs"),
-    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -403,7 +367,7 @@ def to_data(value: Any) -> Any:
             item = getattr(value, f.name)
             if item is None:
                 continue
-            if f.name in ("params", "limits"):
+            if f.name == "params":
                 data[f.name] = {k: to_data(v) for k, v in item}
             else:
                 data[f.name] = to_data(item)
@@ -451,7 +415,7 @@ def _build(hint: Any, data: Any, where: str) -> Any:
                     raise ValueError(f"{where}: missing field '{f.name}'")
                 continue
             item = data[f.name]
-            if f.name in ("params", "limits"):
+            if f.name == "params":
                 if not isinstance(item, dict):
                     raise ValueError(f"{where}.{f.name}: expected an object")
                 values[f.name] = tuple((k, _freeze(v)) for k, v in item.items())
@@ -500,11 +464,9 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
     program = from_attr(design.program)
     data: dict[str, Any] = {
         "name": design.function.data,
-        "arch": design.arch.data,
-        "arch_digest": design.digest.data,
+        "arch": design.arch.arch_name.data,
+        "arch_digest": design.arch.digest.data,
         "precision": design.precision.data,
-        "tile": [row.data for row in design.tile.data],
-        "limits": from_attr(design.limits),
         **{key: program.get(key, []) for key in PROGRAM_FIELDS},
         "units": [_unit_data(unit) for unit in design.units()],
         "streams": [_stream_data(stream) for stream in design.streams()],
@@ -514,6 +476,8 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
 
 def _unit_data(unit: UnitOp) -> dict[str, Any]:
     data = {**unit.settings, "id": unit.unit_id, "kind": unit.KIND}
+    if isinstance(unit, PMUOp):
+        data["role"] = unit.pmu_kind.value
     if unit.site_value is not None:
         data["site"] = list(unit.site_value)
     return data
@@ -523,7 +487,7 @@ def _stream_data(stream: StreamOp) -> dict[str, Any]:
     unit, port = stream.source_endpoint
     data: dict[str, Any] = {
         "id": stream.stream_id,
-        "network": stream.network.data,
+        "network": stream.network.data.value,
         "source": {"unit": unit, "port": port},
         "sinks": [{"unit": u, "port": p} for u, p in stream.sink_endpoints],
     }
@@ -534,15 +498,16 @@ def _stream_data(stream: StreamOp) -> dict[str, Any]:
 
 def design_op(machine: Machine) -> DesignOp:
     """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
-    from rnnc.dialects.spatial import AGOp, PCUOp, PMUOp
-
     ops = {"pcu": PCUOp, "pmu": PMUOp, "ag": AGOp}
     block = Block()
     for unit in machine.units:
         config = to_data(unit)
-        for key in ("id", "kind", "site"):
+        # a PMU's role is a typed property of its op, not part of its configuration
+        drop = ("id", "kind", "site", "role") if isinstance(unit, PMU) else ("id", "kind", "site")
+        for key in drop:
             config.pop(key, None)
-        block.add_op(ops[unit.kind](unit.id, config, unit.site))
+        typed = {"role": PMUKindAttr(PMUKind(unit.role))} if isinstance(unit, PMU) else {}
+        block.add_op(ops[unit.kind](unit.id, config, unit.site, **typed))
     for stream in machine.streams:
         block.add_op(
             StreamOp(
@@ -555,11 +520,8 @@ def design_op(machine: Machine) -> DesignOp:
         )
     return DesignOp(
         machine.name,
-        arch=machine.arch,
-        digest=machine.arch_digest,
+        arch=ArchAttr(machine.arch, machine.arch_digest),
         precision=machine.precision,
-        tile=machine.tile,
-        limits=dict(machine.limits),
         program={key: to_data(getattr(machine, key)) for key in PROGRAM_FIELDS},
         body=Region(block),
     )
@@ -571,7 +533,6 @@ def module_from_machine(machine: Machine) -> ModuleOp:
 
 __all__ = [
     "AG",
-    "NETWORKS",
     "PCU",
     "PMU",
     "Binding",
@@ -590,7 +551,6 @@ __all__ = [
     "Segment",
     "Stream",
     "Unit",
-    "arch_limits",
     "design_op",
     "from_data",
     "machine_from_module",

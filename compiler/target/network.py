@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from rnnc.dialects.spatial import Network
 from rnnc.target.arch import Architecture, ArchitectureError
 
-NETWORKS = ("scalar", "vector", "control")
-KINDS = ("pcu", "pmu", "ag")
 #: (row, col) steps of the four directions, in link-number order.
 DIRECTIONS = ((-1, 0), (0, 1), (1, 0), (0, -1))
 DIRECTION_NAMES = ("north", "east", "south", "west")
@@ -164,7 +163,7 @@ def _topology(arch: Architecture) -> Topology:
         cols=cols,
         sites={kind: tuple(found) for kind, found in sites.items()},
         attachments=attachments,
-        links={network: arch.links(network) for network in NETWORKS},
+        links={network: arch.links(network) for network in Network},
         hop_latency_cycles=arch.network.hop_latency_cycles,
         kinds={site: kind for kind, found in sites.items() for site in found},
         positions={site: _mean_position(attached, switch_cols)
@@ -214,4 +213,4 @@ def _address_generators(arch: Architecture) -> list[tuple[str, Site, tuple[int, 
     return found
 
 
-__all__ = ["DIRECTIONS", "DIRECTION_NAMES", "KINDS", "NETWORKS", "Site", "Topology", "topology"]
+__all__ = ["DIRECTIONS", "DIRECTION_NAMES", "Site", "Topology", "topology"]

@@ -34,7 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rnnc.target.network import KINDS, Site, Topology
+from rnnc.dialects.spatial import UnitKind
+from rnnc.target.network import Site, Topology
 
 #: Annealing moves per movable unit (the move budget scales with the design).
 MOVES_PER_UNIT = 60
@@ -188,7 +189,8 @@ def _label(site_class: str) -> str:
 
 def _class_order(site_class: str) -> tuple[int, str]:
     kind = site_class.partition(":")[0]
-    return KINDS.index(kind) if kind in KINDS else len(KINDS), site_class
+    kinds = list(UnitKind)
+    return kinds.index(kind) if kind in kinds else len(kinds), site_class
 
 
 # ----------------------------------------------------------------------------------------

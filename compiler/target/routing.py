@@ -30,7 +30,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rnnc.target.network import DIRECTION_NAMES, DIRECTIONS, NETWORKS, Topology
+from rnnc.dialects.spatial import Network
+from rnnc.target.network import DIRECTION_NAMES, DIRECTIONS, Topology
 
 #: Rounds of rip-up and reroute before the router gives up.
 MAX_ROUNDS = 40
@@ -78,7 +79,7 @@ def route(topology: Topology, requests: Sequence[RouteRequest],
     paths: list[tuple[Path, ...]] = [() for _ in requests]
     rounds: dict[str, int] = {}
     problems: list[str] = []
-    for network in NETWORKS:
+    for network in Network:
         members = [i for i, request in enumerate(requests) if request.network == network]
         if not members:
             continue
@@ -286,7 +287,7 @@ def link_use(topology: Topology, networks: Sequence[str],
              paths: Sequence[Sequence[Path]]) -> dict[str, list[int]]:
     """Streams per directed link, per network (a stream counts once per link), for streams
     on `networks` with per-sink `paths`."""
-    use = {network: [0] * (4 * topology.switches) for network in NETWORKS}
+    use = {network: [0] * (4 * topology.switches) for network in Network}
     for network, sink_paths in zip(networks, paths, strict=True):
         for link in _links_of(topology, sink_paths):
             use[network][link] += 1

@@ -22,13 +22,10 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 
 def routed_strip():
     """The place-and-route tests' 1x6 strip design, placed and routed by rnnc's passes."""
-    ctx = pipeline.make_context()
+    ctx = pipeline.make_context(str(STRIP))
     path = str(INPUTS / "strip_design.mlir")
     module, _ = pipeline.parse_module(ctx, pipeline.read_text(path), path)
-    passes = pipeline.build_pipeline(
-        f"spatial-place{{arch=\"{STRIP}\"}},spatial-route{{arch=\"{STRIP}\"}}",
-        pipeline.available_passes(),
-    )
+    passes = pipeline.build_pipeline("spatial-place,spatial-route", pipeline.available_passes())
     pipeline.run_pipeline(ctx, module, passes, path)
     return machine_from_module(module)
 

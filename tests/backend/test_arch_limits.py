@@ -1,6 +1,7 @@
 """The unit limits a design is checked against come from the architecture it is compiled
-for: a copy of the default preset with other port counts gives a config.json whose
-`program.limits` holds them, and the spatial verifier holds a design to them."""
+for: a copy of the default preset with other port counts is carried whole in config.json
+(`arch.description`, no copy of its limits in `program`), and the design checks
+(`verify_design`) hold a design to its port counts."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import onnx
 import pytest
 from onnx_cases import random_case
 from rnnc.backend.load import schema_errors
+from rnnc.dialects.spatial import ArchAttr, DesignOp, PCUOp
 from rnnc.driver.cli import main
 from rnnc.target import arch as arch_module
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, architecture_from_dict
-from rnnc.target.machine import arch_limits
+from rnnc.target.design_checks import DesignError, verify_design
+from xdsl.ir import Block, Region
 
 PRESET = Path(arch_module.__file__).parent / "presets" / f"{DEFAULT_ARCHITECTURE}.json"
 
@@ -49,29 +52,33 @@ def _model_mlir(tmp_path: Path) -> Path:
     return mlir
 
 
-def test_arch_limits_reads_the_port_counts_of_the_architecture() -> None:
-    limits = dict(arch_limits(architecture_from_dict(_arch_data(CHANGED_PORTS))))
-    for (kind, field), count in CHANGED_PORTS.items():
-        assert limits[f"{kind}_{field}"] == count
+def _design_reading(port: str) -> DesignOp:
+    """A design whose one PCU reads its operand on input `port`."""
+    pcu = PCUOp("a", {"role": "elementwise", "mode": "elementwise", "nest": "n", "lanes": 1,
+                      "counters": [], "ops": [{"stage": 0, "op": "tanh", "args": [f"in:{port}"]}]})
+    return DesignOp("main", arch=ArchAttr(DEFAULT_ARCHITECTURE), precision="fp32", program={},
+                    body=Region(Block([pcu])))
 
 
-def test_the_config_carries_the_limits_of_the_architecture_it_was_compiled_for(
-    tmp_path: Path,
-) -> None:
+def test_the_design_checks_read_the_port_counts_of_the_architecture() -> None:
+    changed = architecture_from_dict(_arch_data(CHANGED_PORTS))
+    preset = architecture_from_dict(json.loads(PRESET.read_text()))
+    design = _design_reading("vi3")  # the fourth vector input: the changed PCU has one
+    verify_design(design, changed)
+    with pytest.raises(DesignError, match="port vi3 does not exist: a PCU has 3 vector inputs"):
+        verify_design(design, preset)
+
+
+def test_the_config_carries_the_architecture_it_was_compiled_for(tmp_path: Path) -> None:
     arch_file, config = tmp_path / "arch.json", tmp_path / "config.json"
     arch_file.write_text(json.dumps(_arch_data(CHANGED_PORTS)))
     assert main([str(_model_mlir(tmp_path)), "--arch", str(arch_file), "-o", str(config)]) == 0
     data = json.loads(config.read_text())
     assert schema_errors(data) == []
-    limits = data["program"]["limits"]
-    for (kind, field), count in CHANGED_PORTS.items():
-        assert limits[f"{kind}_{field}"] == count
-    # every port limit is the config's own architecture description's port count
+    assert "limits" not in data["program"] and "tile" not in data["program"]
     described = data["arch"]["description"]
-    ports = [key.split("_", 1) for key in limits if key.endswith(("_inputs", "_outputs"))]
-    assert len(ports) == 11
-    for kind, field in ports:
-        assert limits[f"{kind}_{field}"] == described[kind][field], (kind, field)
+    for (kind, field), count in CHANGED_PORTS.items():
+        assert described[kind][field] == count, (kind, field)
 
 
 def test_a_design_needing_a_port_the_architecture_lacks_is_refused(

@@ -15,11 +15,14 @@ from rnnc.target.machine import (
     to_data,
 )
 
-ROUNDTRIP = Path(__file__).parents[1] / "filecheck" / "dialects" / "spatial" / "roundtrip.mlir"
+SPATIAL_TESTS = Path(__file__).parents[1] / "filecheck" / "dialects" / "spatial"
+ROUNDTRIP = SPATIAL_TESTS / "roundtrip.mlir"
+TINY = SPATIAL_TESTS / "Inputs" / "tiny.json"
 
 
 def _machine() -> Machine:
-    module, _ = parse_module(make_context(), ROUNDTRIP.read_text(), str(ROUNDTRIP))
+    ctx = make_context(str(TINY))  # the architecture the design names
+    module, _ = parse_module(ctx, ROUNDTRIP.read_text(), str(ROUNDTRIP))
     return machine_from_module(module)
 
 
@@ -40,7 +43,7 @@ def test_units_and_streams_read_back() -> None:
     assert machine.unit("w_0").holds[0].array == "W"  # type: ignore[union-attr]
     stream = machine.streams[2]
     assert stream.paths == (((0, 1), (0, 2), (1, 2)),)
-    assert machine.limit("pcu_stages") == 4
+    assert (machine.arch, machine.arch_digest) == ("tiny", "")
 
 
 def test_malformed_data_names_the_field() -> None:

@@ -14,7 +14,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
   func.return %Y_h : tensor<1x1x4xf32>
 }
 
-// CHECK:      spatial.design @main arch "plasticine-rnn" digest "{{[0-9a-f]+}}" precision "fp32" tile ["pmu,pcu,pmu"]
+// CHECK:      spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "fp32" program {
 // CHECK-SAME:   schedule = [{kind = "once", steps = 1 : i64, nests = ["n0"]}, {kind = "loop", steps = 2 : i64, nests = ["n1"]}, {kind = "once", steps = 1 : i64, nests = ["n2"]}]
 // The initial state (n0), the cell (n1): a map-reduce unit over all of [x, h] (7 long:
 // x in 0..2 from W, h in 3..6 from R), its tanh in the chain; the copy to Y_h (n2).
@@ -24,12 +24,12 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.pcu @n1_ew0_0 elementwise "n1" lanes 1 {{{.*}}op = "tanh"
 // CHECK-NEXT: spatial.pcu @n2_ew0_0 elementwise "n2" lanes 1
 // The weight slice: W's and R's rows by reference, never values (4 rows x 7 x 4 bytes).
-// CHECK-NEXT: spatial.pmu @pmu0 "w+r" bytes 112 buffers 1 strided {boxes = [{memory = "w", slices = {{\[\[}}0 : i64, 1 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64], [0 : i64, 3 : i64, 1 : i64]], per_step = false}, {memory = "r"
+// CHECK-NEXT: spatial.pmu @pmu0 weights "w+r" bytes 112 buffers 1 strided {boxes = [{memory = "w", slices = {{\[\[}}0 : i64, 1 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64], [0 : i64, 3 : i64, 1 : i64]], per_step = false}, {memory = "r"
 // CHECK-SAME:   holds = [{array = "W", slices = {{.*}}, quantization = "fp32"}, {array = "R"
 // The [x, h] operand: one step of x (3) and h (4), double-buffered: (3 + 4) x 4 x 2 bytes.
-// CHECK-NEXT: spatial.pmu @pmu1 "x+h" bytes 56 buffers 2 strided
+// CHECK-NEXT: spatial.pmu @pmu1 operand "x+h" bytes 56 buffers 2 strided
 // The final copy's own PMU of h: it reads one buffer (the last step's), so it holds one.
-// CHECK-NEXT: spatial.pmu @pmu2 "h" bytes 16 buffers 1 strided
+// CHECK-NEXT: spatial.pmu @pmu2 buffer "h" bytes 16 buffers 1 strided
 // CHECK-NEXT: spatial.ag @ag0 left store "y_h"
 // CHECK-NEXT: spatial.ag @ag1 right load "x"
 // CHECK-NEXT: spatial.stream @s0 scalar @n1_mr0_s0_p0.so0 -> @n1_ew0_0.si0
@@ -43,7 +43,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.stream @s7 vector @pmu2.vo0 -> @n2_ew0_0.vi0
 
 // In mixed precision the tanh reads a lookup table held in a PMU:
-// MIXED: spatial.pmu @n1_ew0_0_lut "" bytes 8192 buffers 1 strided {{.*}}lut = "tanh:1024:8:linear"
+// MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" "" bytes 8192 buffers 1 strided {{.*}}lut = "tanh:1024:8:linear"
 
 // 200 map-reduce, 34 element-wise (6 copies each: 6 scalar inputs) and 17 gathering PCUs:
 // FULL: error: spatial-partition: the design needs 251 PCUs and 200 PMUs; the chip has 192 and 384 (59 PCUs short)

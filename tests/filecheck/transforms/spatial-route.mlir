@@ -1,12 +1,12 @@
 // spatial-route finds paths through the switch mesh of the 1x6 strip (2 x 7 switches) for
 // every stream of a placed design; a routed design is its own routing; with one link per
 // direction the three scalar partial sums from @a to @b cannot cross the strip's two rows.
-// RUN: rnnc %S/Inputs/strip_placed.mlir -p 'spatial-route{arch="%S/Inputs/strip.json"}' > %t.routed
+// RUN: rnnc %S/Inputs/strip_placed.mlir --arch %S/Inputs/strip.json -p 'spatial-route' > %t.routed
 // RUN: filecheck %s --input-file=%t.routed
-// RUN: rnnc %t.routed -p 'spatial-route{arch="%S/Inputs/strip.json"}' | diff - %t.routed
-// RUN: rnnc %t.routed -p 'spatial-place{arch="%S/Inputs/strip.json"}' | diff - %t.routed
-// RUN: not rnnc %S/Inputs/strip_placed.mlir -p 'spatial-route{arch="%S/Inputs/strip-1link.json"}' 2>&1 | filecheck %s --check-prefix=FEW
-// RUN: not rnnc %S/Inputs/strip_design.mlir -p 'spatial-route{arch="%S/Inputs/strip.json"}' 2>&1 | filecheck %s --check-prefix=UNPLACED
+// RUN: rnnc %t.routed --arch %S/Inputs/strip.json -p 'spatial-route' | diff - %t.routed
+// RUN: rnnc %t.routed --arch %S/Inputs/strip.json -p 'spatial-place' | diff - %t.routed
+// RUN: not rnnc %S/Inputs/strip_placed.mlir --arch %S/Inputs/strip-1link.json -p 'spatial-route' 2>&1 | filecheck %s --check-prefix=FEW
+// RUN: not rnnc %S/Inputs/strip_design.mlir --arch %S/Inputs/strip.json -p 'spatial-route' 2>&1 | filecheck %s --check-prefix=UNPLACED
 
 // A unit and its neighbour share two corner switches: a path of one switch, no link.
 // CHECK:      spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(0, 0)]

@@ -2,30 +2,23 @@
 // placer and router): the routed strip design passes unchanged, and so does the whole
 // place-route-verify pipeline's output; on a chip with one link per direction the same
 // routes over-use two links; each corruption below is named.
-// RUN: rnnc %S/Inputs/strip_routed.mlir > %t.expected
-// RUN: rnnc %S/Inputs/strip_routed.mlir -p 'spatial-verify{arch="%S/Inputs/strip.json"}' | diff - %t.expected
-// RUN: not rnnc %S/Inputs/strip_routed.mlir -p 'spatial-verify{arch="%S/Inputs/strip-1link.json"}' 2>&1 | filecheck %s --check-prefix=FEW
-// RUN: rnnc %S/Inputs/strip_design.mlir -p 'spatial-place{arch="%S/Inputs/strip.json"},spatial-route{arch="%S/Inputs/strip.json"},spatial-verify{arch="%S/Inputs/strip.json"}' | diff - %t.expected
-// RUN: not rnnc %s --split-input-file -p 'spatial-verify{arch="%S/Inputs/strip.json"}' 2>&1 | filecheck %s --check-prefix=ERR
+// RUN: rnnc %S/Inputs/strip_routed.mlir --arch %S/Inputs/strip.json > %t.expected
+// RUN: rnnc %S/Inputs/strip_routed.mlir --arch %S/Inputs/strip.json -p 'spatial-verify' | diff - %t.expected
+// RUN: not rnnc %S/Inputs/strip_routed.mlir --arch %S/Inputs/strip-1link.json -p 'spatial-verify' 2>&1 | filecheck %s --check-prefix=FEW
+// RUN: rnnc %S/Inputs/strip_design.mlir --arch %S/Inputs/strip.json -p 'spatial-place,spatial-route,spatial-verify' | diff - %t.expected
+// RUN: not rnnc %s --split-input-file --arch %S/Inputs/strip.json -p 'spatial-verify' 2>&1 | filecheck %s --check-prefix=ERR
 
 // FEW: error: spatial-verify: 2 problems: link (0, 2)->(0, 3) of the scalar network: carries 2 streams, 1 more than its 1 links (s4, s5); link (0, 3)->(0, 4) of the scalar network: carries 2 streams, 1 more than its 1 links (s4, s5)
 
 // A path that skips a switch.
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_bytes = 86016 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" at (0, 6) {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]
@@ -43,21 +36,14 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
 // -----
 
 // A path that starts at a switch its producer is not wired to.
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_bytes = 86016 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" at (0, 6) {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 1)]
@@ -75,21 +61,14 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
 // -----
 
 // A path that ends short of its consumer, and a stream with no route.
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_bytes = 86016 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" at (0, 6) {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]
@@ -107,21 +86,14 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
 // -----
 
 // Two units on one site (the dialect checks each site's kind, not overlaps).
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_bytes = 86016 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" at (0, 6) {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]
@@ -138,22 +110,16 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
 
 // -----
 
-// A PMU over its capacity (limits without pmu_bytes, so only the checker sees it).
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+// A PMU over its capacity: the design checks of the driver refuse it before any pass runs
+// (the independent checker's own message is tested in tests/target/test_checks.py).
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 90000 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 90000 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 90000 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 90000 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" at (0, 6) {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]
@@ -166,26 +132,19 @@ spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s8 vector @h_0.vo0 -> @y_out.vi0 paths [(0, 6)]
   spatial.stream @s9 control @b.co0 -> @a.ci0 paths [(0, 4), (0, 3), (0, 2)]
 } {route_rounds = {scalar = 1 : i64, vector = 1 : i64, control = 1 : i64}}
-// ERR: error: spatial-verify: 1 problem: unit 'h_0' field 'bytes': declares 90000 bytes, its boxes take 128
+// ERR: spatial-verify.mlir:122:3: error: spatial.pmu @h_0: holds 90000 bytes, 3984 more than its capacity of 86016
 
 // -----
 
 // A unit with no site.
-spatial.design @main arch "strip" digest "" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 1 : i64, cols = 6 : i64, ag_rows = 2 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pcu_control_inputs = 4 : i64, pcu_control_outputs = 4 : i64,
-            pmu_bytes = 86016 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (1, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, 0) {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, 2) {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
+  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, 3) {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
   spatial.pcu @a map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
   spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
+  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, 5) {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
   spatial.ag @y_out right store "y" {edge = "right", direction = "store", memory = "y"}
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0 paths [(1, 0)]
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0 paths [(0, 2)]

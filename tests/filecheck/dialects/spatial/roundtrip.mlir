@@ -1,17 +1,12 @@
 // The spatial dialect's custom syntax round-trips, and so does the generic form.
-// RUN: rnnc %s | filecheck %s
-// RUN: rnnc %s | rnnc - | filecheck %s
-// RUN: rnnc %s --print-op-generic | rnnc - | filecheck %s
+// The design names its architecture (Inputs/tiny.json, given with --arch).
+// RUN: rnnc %s --arch %S/Inputs/tiny.json | filecheck %s
+// RUN: rnnc %s --arch %S/Inputs/tiny.json | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
+// RUN: rnnc %s --arch %S/Inputs/tiny.json --print-op-generic | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
 
-spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"]
-    limits {rows = 2 : i64, cols = 3 : i64, pcu_lanes = 16 : i64, pcu_stages = 4 : i64,
-            pcu_scalar_inputs = 6 : i64, pcu_scalar_outputs = 5 : i64,
-            pcu_vector_inputs = 3 : i64, pcu_vector_outputs = 3 : i64,
-            pmu_bytes = 1024 : i64, pmu_scalar_inputs = 4 : i64, pmu_vector_inputs = 3 : i64,
-            pmu_vector_outputs = 1 : i64, ag_vector_inputs = 1 : i64, ag_vector_outputs = 1 : i64}
-    program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided", holds = [{array = "W", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]], quantization = "fp32"}]}
+  spatial.pmu @w_0 weights "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided", holds = [{array = "W", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]], quantization = "fp32"}]}
   spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 4 : i64, counters = [{name = "d0", start = 0 : i64, stop = 4 : i64, stride = 1 : i64}], ops = [{stage = 0 : i64, op = "mul", args = ["in:vi0", "in:vi1"]}], reduce = {combiner = "add", output = "so0", segments = [{reduction = "s", start = 0 : i64, stop = 4 : i64, value = "%0"}]}}
   spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise", mode = "elementwise", nest = "cell", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}], emits = [{port = "vo0", values = ["%0"]}]}
   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
@@ -19,9 +14,9 @@ spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"
   spatial.stream @s2 scalar @mr_0.so0 -> @ew_0.si0 paths [(0, 1), (0, 2), (1, 2)]
 }
 
-// CHECK:      spatial.design @main arch "tiny" digest "0" precision "fp32" tile ["pmu,pcu,pmu"]
+// CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {
 // CHECK:        spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-// CHECK-NEXT:   spatial.pmu @w_0 "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w",
+// CHECK-NEXT:   spatial.pmu @w_0 weights "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w",
 // CHECK-NEXT:   spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce",
 // CHECK-NEXT:   spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise",
 // CHECK-NEXT:   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
