@@ -411,7 +411,8 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
     Also returns, for a weight slice smaller than the largest configured alike, that one."""
     word = arch.pmu.bank_width_bits // 8
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
-    weights = {m.name for m in machine.memories if m.init.startswith("weight:")}
+    # weights are constants or, when the model takes them as inputs, inputs
+    weights = {m.name for m in machine.memories if m.init.startswith(("weight:", "input:"))}
     readers = _weight_readers(machine, weights)
     found: dict[str, int | str] = {}
     alike: dict[str, str] = {}
@@ -450,12 +451,14 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
 
 def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
     """PMU -> (the map-reduce PCU reading its weight slice, which of the PCU's weight
-    inputs it feeds: a slice split by rows over two PMUs is read on `vi0,vi2`)."""
+    inputs it feeds: a slice split by rows over two PMUs is read on `vi0,vi2`). A weight
+    PMU is one the partition made for weights (its `role`) holding only `weights`."""
     units = {unit.id: unit for unit in machine.units}
     found: dict[str, tuple[Any, int]] = {}
     for stream in machine.streams:
         pmu = units.get(stream.source.unit)
-        if pmu is None or pmu.kind != "pmu" or not pmu.boxes or pmu.id in found:
+        if pmu is None or pmu.kind != "pmu" or pmu.role != "weights" or not pmu.boxes \
+                or pmu.id in found:
             continue
         if not all(box.memory in weights for box in pmu.boxes):
             continue
