@@ -412,8 +412,9 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
     word = arch.pmu.bank_width_bits // 8
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
     # weights are constants or, when the model takes them as inputs, inputs
-    weights = {m.name for m in machine.memories if m.init.startswith(("weight:", "input:"))}
-    readers = _weight_readers(machine, weights)
+    constants = {m.name for m in machine.memories if m.init.startswith("weight:")}
+    inputs = {m.name for m in machine.memories if m.init.startswith("input:")}
+    readers = _weight_readers(machine, constants | inputs)
     found: dict[str, int | str] = {}
     alike: dict[str, str] = {}
     slices: dict[str, tuple[tuple[Any, ...], int]] = {}
@@ -428,9 +429,9 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
                 found[pmu.id] = sum(_table_bytes(table, word) for table in _tables(pmu.lut))
                 continue
             widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
-            if pmu.id in readers:
-                reader, piece = readers[pmu.id]
-                rows, row = _slice_rows(pmu, reader)
+            slice_of = _weight_slice(pmu, readers, constants)
+            if slice_of is not None:
+                reader, piece, (rows, row) = slice_of
                 key = (reader.nest, reader.reduce.segments, reader.reduce.rv, piece, pmu.banking)
                 if rows > largest.get(key, (0, ""))[0]:
                     largest[key] = (rows, pmu.id)
@@ -447,6 +448,24 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
         if pmu.banking != "fifo" and largest[key][1] != pmu.id:
             alike[pmu.id] = largest[key][1]
     return found, alike
+
+
+def _weight_slice(
+    pmu: Any, readers: dict[str, tuple[Any, int]], constants: set[str]
+) -> tuple[Any, int, tuple[int, int]] | None:
+    """(reader, weight input, (rows, padded row length)) of a PMU holding a weight slice, or
+    None. Weights the model takes as inputs may share a PMU with other inputs; a PMU that
+    does not hold whole rows of its reader's reduction is then counted box by box. Constant
+    weights that are not whole rows are a malformed slice (ValueError)."""
+    if pmu.id not in readers:
+        return None
+    reader, piece = readers[pmu.id]
+    try:
+        return reader, piece, _slice_rows(pmu, reader)
+    except ValueError:
+        if all(box.memory in constants for box in pmu.boxes):
+            raise
+        return None
 
 
 def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
