@@ -22,7 +22,7 @@ from rnnc.dialects.spatial import AGOp, DesignOp, UnitOp
 from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology, topology
 from rnnc.target.placement import PlacementError, PlacementProblem, place
-from rnnc.target.registry import DesignArchitectureError, architectures
+from rnnc.target.registry import designs_on_their_architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.passes import ModulePass
@@ -77,16 +77,7 @@ class SpatialPlacePass(ModulePass):
     seed: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        designs = [child for child in op.walk() if isinstance(child, DesignOp)]
-        if not designs:
-            raise PassFailedException(
-                f"{self.name}: no spatial.design to place; run spatial-partition first"
-            )
-        for design in designs:
-            try:
-                arch = architectures(ctx).for_design(design)
-            except DesignArchitectureError as error:
-                raise PassFailedException(f"{self.name}: {error}") from None
+        for design, arch in designs_on_their_architectures(ctx, op, self.name, "place"):
             self.place(design, arch)
 
     def place(self, design: DesignOp, arch: Architecture) -> None:

@@ -22,7 +22,7 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import DesignOp, StreamOp
 from rnnc.target.arch import Architecture
 from rnnc.target.network import Topology, topology
-from rnnc.target.registry import DesignArchitectureError, architectures
+from rnnc.target.registry import designs_on_their_architectures
 from rnnc.target.routing import Path, RouteRequest, RoutingError, route
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -79,16 +79,7 @@ class SpatialRoutePass(ModulePass):
     name = "spatial-route"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        designs = [child for child in op.walk() if isinstance(child, DesignOp)]
-        if not designs:
-            raise PassFailedException(
-                f"{self.name}: no spatial.design to route; run spatial-partition first"
-            )
-        for design in designs:
-            try:
-                arch = architectures(ctx).for_design(design)
-            except DesignArchitectureError as error:
-                raise PassFailedException(f"{self.name}: {error}") from None
+        for design, arch in designs_on_their_architectures(ctx, op, self.name, "route"):
             self.route(design, arch)
 
     def route(self, design: DesignOp, arch: Architecture) -> None:

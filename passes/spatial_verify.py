@@ -23,7 +23,7 @@ from rnnc.target.arch import Architecture
 from rnnc.target.checks import check_machine, format_problems
 from rnnc.target.design_checks import DesignError, verify_design
 from rnnc.target.machine import machine_from_module
-from rnnc.target.registry import DesignArchitectureError, architectures
+from rnnc.target.registry import designs_on_their_architectures
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -37,16 +37,7 @@ class SpatialVerifyPass(ModulePass):
     name = "spatial-verify"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        designs = [child for child in op.walk() if isinstance(child, DesignOp)]
-        if not designs:
-            raise PassFailedException(
-                f"{self.name}: no spatial.design to verify; run spatial-partition first"
-            )
-        for design in designs:
-            try:
-                arch = architectures(ctx).for_design(design)
-            except DesignArchitectureError as error:
-                raise PassFailedException(f"{self.name}: {error}") from None
+        for design, arch in designs_on_their_architectures(ctx, op, self.name, "verify"):
             self.verify(design, arch)
 
     def verify(self, design: DesignOp, arch: Architecture) -> None:

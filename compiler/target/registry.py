@@ -15,6 +15,8 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import DesignOp
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, Architecture, load_architecture
 from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import PassFailedException
 
 #: The name of the context attribute holding the registry.
 _ATTRIBUTE = "rnnc_architectures"
@@ -80,4 +82,25 @@ def architectures(ctx: Context) -> ArchitectureRegistry:
     return registry
 
 
-__all__ = ["ArchitectureRegistry", "DesignArchitectureError", "architectures"]
+def designs_on_their_architectures(
+    ctx: Context, module: ModuleOp, pass_name: str, verb: str
+) -> list[tuple[DesignOp, Architecture]]:
+    """Every `spatial.design` of `module` with the architecture it names, for a pass that
+    `verb`s designs: a module without one, or a design whose architecture the registry
+    cannot give, is the pass's failure."""
+    designs = [child for child in module.walk() if isinstance(child, DesignOp)]
+    if not designs:
+        raise PassFailedException(
+            f"{pass_name}: no spatial.design to {verb}; run spatial-partition first")
+    try:
+        return [(design, architectures(ctx).for_design(design)) for design in designs]
+    except DesignArchitectureError as error:
+        raise PassFailedException(f"{pass_name}: {error}") from None
+
+
+__all__ = [
+    "ArchitectureRegistry",
+    "DesignArchitectureError",
+    "architectures",
+    "designs_on_their_architectures",
+]
