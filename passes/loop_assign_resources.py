@@ -15,19 +15,18 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import nest_spec, time_loop_spec
+from rnnc.analysis.program import nest_plan_of, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.target import plan
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
+from rnnc.target.cost import Budget, Factors, ProgramSpec
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
 from xdsl.context import Context
@@ -72,19 +71,10 @@ def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
         parent = parent.parent_op()
 
 
-def foreach_par(extents: tuple[int, ...], hu: int) -> tuple[int, ...]:
-    """Spread `hu` copies over a foreach's dimensions, innermost (hidden units) first."""
-    par = [1] * len(extents)
-    remaining = hu
-    for dim in reversed(range(len(extents))):
-        par[dim] = max(1, min(remaining, extents[dim]))
-        remaining = max(1, remaining // par[dim])
-    return tuple(par)
-
-
 def assign(nest: loop.ForeachOp, factors: Factors) -> None:
     """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it."""
-    nest.par = DenseArrayBase.from_list(i64, list(foreach_par(nest.shape, factors.hu)))
+    par = plan.copies_per_dim(nest.shape, factors.hu)
+    nest.par = DenseArrayBase.from_list(i64, [int(p) for p in par])
     for reduce in nest.walk():
         if isinstance(reduce, loop.ReduceOp):
             reduce.par = IntegerAttr(factors.ru, i64)
@@ -169,17 +159,9 @@ class LoopAssignResourcesPass(ModulePass):
         (before and after the time loops: bias sums, initial states, copies of the final
         state), which `spatial-partition` builds too, at their own factors."""
         mode = architecture.precision(self.precision or None)
-        pcus = pmus = 0
-        for nest in once_nests(module):
-            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
-            hu = math.prod(nest.par_factors)
-            reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
-            ru, rv = (reduces[0].par_factor, reduces[0].vec_factor) if reduces else (1, 1)
-            arrays = nest_arrays(
-                spec, np.array([hu]), np.array([ru]), np.array([rv]), arch=architecture, mode=mode
-            )
-            pcus += int(arrays.pcus[0])
-            pmus += int(arrays.other_pmus[0] + arrays.weight_pmus[0])
+        plans = [nest_plan_of(nest, architecture, mode) for nest in once_nests(module)]
+        pcus = sum(int(p.pcus) for p in plans)
+        pmus = sum(int(p.pmus) for p in plans)
         left = Budget(architecture.pcu.count - pcus, architecture.pmu.count - pmus)
         share = Budget(left.pcus // layers, left.pmus // layers)
         return Budget(min(share.pcus, self.max_pcus or share.pcus),

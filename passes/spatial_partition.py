@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 from rnnc.analysis.access import counters_of
 from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, stage_of
 from rnnc.analysis.names import argument_names, result_names
+from rnnc.analysis.program import nest_plan_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
 from rnnc.dialects.spatial import PMUKind, design_of
@@ -76,6 +77,7 @@ from rnnc.target.machine import (
     Stream,
     design_op,
 )
+from rnnc.target.plan import WORD_BYTES, NestPlan
 from rnnc.target.registry import architectures
 from xdsl.context import Context
 from xdsl.dialects import arith, func
@@ -91,8 +93,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
-
-WORD_BYTES = 4
 
 _BINARY = {loop.AddOp: "add", loop.SubOp: "sub", loop.MulOp: "mul", loop.MaxOp: "max",
            loop.MinOp: "min"}  # fmt: skip
@@ -362,18 +362,18 @@ class _Partitioner:
     def _nest(self, nest: loop.ForeachOp, time: loop.SequentialOp | None) -> str:
         nest_id = f"n{len(self.nests)}"
         layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs)
+        try:
+            nest_plan = nest_plan_of(nest, self.arch, self.mode, layout)
+        except ValueError as error:
+            raise PartitionError(f"nest {nest_id}: {error}") from None
         extents, par = nest.shape, nest.par_factors
         self.nests.append(Nest(nest_id, extents, par))
-        reduces = layout.reduces
-        ru = reduces[0].par_factor if reduces else 1
-        rv = reduces[0].vec_factor if reduces else 1
-        if any((r.par_factor, r.vec_factor) != (ru, rv) for r in reduces):
-            raise PartitionError(f"nest {nest_id}: its reductions differ in par/vec")
+        ru, rv = int(nest_plan.ru), int(nest_plan.rv)
         self.design.append(DesignPoint(nest_id, math.prod(par), ru, rv))
         grid = list(itertools.product(*(range(p) for p in par)))
-        ctx = _NestContext(nest_id, nest, layout, extents, par, grid, ru, rv, time)
+        ctx = _NestContext(nest_id, nest, layout, nest_plan, extents, par, grid, ru, rv, time)
         self._ctx = ctx
-        results = self._map_reduce(ctx) if reduces else {}
+        results = self._map_reduce(ctx) if layout.reduces else {}
         self._elementwise(ctx, results)
         return nest_id
 
@@ -392,7 +392,7 @@ class _Partitioner:
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
             bounds = {g: plan.part_bounds(layout.reduces[g].length, ctx.ru, ctx.rv) for g in slot}
-            parts = max(len(b) for b in bounds.values())
+            parts = int(ctx.plan.parts[s])
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
                 partials[c] = [
@@ -413,7 +413,6 @@ class _Partitioner:
         segments: list[Segment] = []
         weight_loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]] = []
         operand_boxes: list[Box] = []
-        padded = 0
         weight_port, operand_port = unit.port("vector", "in"), unit.port("vector", "in")
         outer: dict[SSAValue, str] = {}
         for g in slot:
@@ -424,7 +423,6 @@ class _Partitioner:
                 segments.append(Segment(f"r{g}", length, length, "", 0))
                 continue
             start, stop = bounds[g][r]
-            padded += -(-(stop - start) // ctx.rv) * ctx.rv
             reduce = ctx.layout.reduces[g]
             base = 0
             for region, length in zip(reduce.segments, reduce.lengths, strict=True):
@@ -459,7 +457,8 @@ class _Partitioner:
                 base += length
         unit.reduce = Reduce(reduce.kind, unit.port("scalar", "out"), tuple(segments), rv=ctx.rv)
         unit.lanes = min(self.arch.pcu.lanes, ctx.rv)
-        self._weights(ctx, unit, copy, loads=weight_loads, padded=padded, port=weight_port)
+        self._weights(ctx, unit, copy, loads=weight_loads, kind=ctx.plan.kind_of(s, r),
+                      port=weight_port)
         if operand_boxes:
             group = next(k for k, g in enumerate(ctx.layout.operand_groups) if s in g)
             sharing = tuple(copy[j] for j in ctx.layout.operand_dims)
@@ -470,24 +469,19 @@ class _Partitioner:
 
     def _weights(
         self, ctx: _NestContext, unit: _Unit, copy: tuple[int, ...], *,
-        loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], padded: int, port: str,
+        loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], kind: int, port: str,
     ) -> None:
-        """The unit's weight slice, placed as `plan.weight_placement` says (the cost model
-        asks it too): in one PMU, split by rows over two, or (the rows beyond what one
-        PMU holds) streamed from DRAM (`_stream_weights`)."""
+        """The unit's weight slice, of the plan's slice kind `kind`, placed where the plan
+        says: in one PMU, split by rows over two, or (the rows beyond what one PMU holds)
+        streamed from DRAM (`_stream_weights`)."""
         dims = ctx.layout.weight_dims
-        rows = math.prod(-(-ctx.extents[j] // ctx.par[j]) for j in dims)
         last = dims[-1] if dims else None
-        last_rows = -(-ctx.extents[last] // ctx.par[last]) if last is not None else 1
-        size = rows * padded * self.mode.weight_bytes
-        pmus, held = plan.weight_placement(
-            size, last_rows, capacity=self.arch.pmu.capacity_bytes,
-            vector_inputs=self.arch.pcu.vector_inputs,
-        )  # fmt: skip
-        split, rest_streams = int(pmus) == 2, bool(held < last_rows)
+        slices = ctx.plan.weights
+        last_rows, cut = int(slices.last_rows[kind]), int(slices.piece_rows[kind])
+        split = int(slices.pmus[kind]) == 2
+        rest_streams = bool(slices.streamed[kind])
         # (rows, streamed) of each piece: all rows in one PMU, halves in two, a head in one
         # and the rest streamed, or all streamed
-        cut = int(held) if rest_streams else -(-last_rows // 2)
         pieces = ([((0, cut), False), ((cut, last_rows), rest_streams)] if split
                   else [((0, last_rows), rest_streams)])
         ports = [port] + ([unit.port("vector", "in")] if split else [])
@@ -497,7 +491,8 @@ class _Partitioner:
                 for op, k_range, counter in loads
             )
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
-                        bytes_=size // last_rows * (hi - lo), row_bytes=size // rows,
+                        bytes_=int(slices.piece_bytes(hi - lo)[kind]),
+                        row_bytes=int(slices.row_bytes[kind]),
                         group=(0, tuple(copy[j] for j in dims)), streamed=streamed)
         if split:
             unit.ops = [
@@ -527,7 +522,7 @@ class _Partitioner:
                             groups.append((c, chunk))
                 else:
                     groups.append((c, items))
-            per_pcu = 1 if p > fan_in else min(fan_in // p, outputs)
+            per_pcu = int(plan.combine_step(p, fan_in, outputs)[1])
             for n in range(0, len(groups), per_pcu):
                 shared = groups[n : n + per_pcu]
                 unit = self.unit(f"{ctx.id}_cb{s}_l{level}_{n // per_pcu}", ctx.id, "combine",
@@ -556,11 +551,8 @@ class _Partitioner:
     def _elementwise(
         self, ctx: _NestContext, results: dict[tuple[int, int], tuple[Endpoint, int]]
     ) -> None:
-        layout, arch = ctx.layout, self.arch
-        lanes_per = int(plan.elementwise_copies(
-            len(ctx.grid), lanes=arch.pcu.lanes, scalar_inputs=arch.pcu.scalar_inputs,
-            width=layout.width, live=layout.live, results=layout.results,
-        ))  # fmt: skip
+        layout = ctx.layout
+        lanes_per = int(ctx.plan.per_pcu)
         groups = [tuple(range(k, min(k + lanes_per, len(ctx.grid))))
                   for k in range(0, len(ctx.grid), lanes_per)]
         passing: dict[tuple[int, int], dict[SSAValue, str]] = {}
@@ -591,7 +583,7 @@ class _Partitioner:
                 if "global" in outs:
                     writers.append(Endpoint(unit.id, outs["global"]))
                 self._send_forward(ctx, unit, refs, here=here, n=n, passing=passing)
-                if self.numerics.mixed:
+                if ctx.plan.tables:
                     self._tables(unit)
                 self.pcus.append(unit.build("elementwise"))
             if writers:
@@ -1006,6 +998,8 @@ class _NestContext:
     id: str
     nest: loop.ForeachOp
     layout: NestLayout
+    plan: NestPlan
+    """What the partition builds for the nest (`rnnc.target.plan`)."""
     extents: tuple[int, ...]
     par: tuple[int, ...]
     grid: list[tuple[int, ...]]

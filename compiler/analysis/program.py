@@ -30,9 +30,11 @@ from rnnc.analysis.access import (
     memory_role,
     time_loops,
 )
-from rnnc.analysis.layout import nest_layout
+from rnnc.analysis.layout import NestLayout, nest_layout
 from rnnc.dialects import loop
+from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import Factors, NestSpec, ProgramSpec
+from rnnc.target.plan import NestPlan, nest_plan
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 
@@ -54,10 +56,13 @@ def _has_activation(ops: tuple) -> bool:
     return any(isinstance(op, loop.ACTIVATIONS) for op in ops)
 
 
-def nest_spec(nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3) -> NestSpec:
+def nest_spec(
+    nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3, layout: NestLayout | None = None
+) -> NestSpec:
     """The cost model's description of one loop nest, with its layout on PCUs of `stages`
-    stages and PMUs of `pmu_inputs` vector inputs (`rnnc.analysis.layout`)."""
-    layout = nest_layout(nest, stages, pmu_inputs)
+    stages and PMUs of `pmu_inputs` vector inputs (`rnnc.analysis.layout`; `layout` if
+    the caller has it already)."""
+    layout = layout or nest_layout(nest, stages, pmu_inputs)
     reductions = tuple(r.length for r in nest.walk() if isinstance(r, loop.ReduceOp))
     weights = sum(
         footprint(load, nest)
@@ -87,6 +92,26 @@ def nest_spec(nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3) -> Nes
         read_groups=tuple(len(level.read_groups) for level in layout.levels),
         lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
     )
+
+
+def reduce_factors(nest: loop.ForeachOp) -> tuple[int, int]:
+    """(ru, rv) written on a nest's reductions ((1, 1) without any). The plan has one pair
+    per nest: reductions that differ are a ValueError."""
+    reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
+    found = {(r.par_factor, r.vec_factor) for r in reduces}
+    if len(found) > 1:
+        raise ValueError(f"nest {_nest_name(nest)}: its reductions differ in par/vec")
+    return found.pop() if found else (1, 1)
+
+
+def nest_plan_of(
+    nest: loop.ForeachOp, arch: Architecture, mode: Precision, layout: NestLayout | None = None
+) -> NestPlan:
+    """The plan of one loop nest at the factors written on its loops (one design point):
+    what `spatial-partition` builds and `loop-assign-resources` counts for it."""
+    spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs, layout)
+    ru, rv = reduce_factors(nest)
+    return nest_plan(spec, nest.par_factors, ru, rv, arch=arch, mode=mode)
 
 
 def _staged_inputs(step: loop.SequentialOp) -> int:

@@ -39,13 +39,11 @@ step's compute, so the step takes max(compute, stream) + the fixed latencies.
 tests/backend/test_sim_time.py checks the model against the simulator at many design
 points.
 
-Resources: hu*G*ru map-reduce PCUs (G = reductions in the nest), ceil(hu*G*ru / lanes)
-PCUs combining the ru partial sums with their cross-lane trees, ceil(hu*G / lanes) x
-ceil(depth / stages) element-wise PCUs. PMUs: each map-reduce PCU reads rv weights a cycle,
-a whole PMU's read bandwidth, so its weight slice gets PMUs of its own (one, two, or one
-and a FIFO for the streamed rest: `plan.weight_placement`); ru PMUs serve the reduction
-operand (x,h) chunks; plus biases, intermediate buffers, one PMU of tables beside each
-element-wise PCU, and the recurrent state.
+Resources are the nest's plan (`rnnc.target.plan.nest_plan`), the units and PMUs
+`spatial-partition` builds from the same plan, summed: map-reduce PCUs per copy, slot and
+part of the reduction, combining trees, the element-wise chain and its gather trees; a
+weight slice per map-reduce unit (one PMU, two, or one and a FIFO for the streamed rest),
+operand PMUs, the element-wise units' own PMUs and their lookup tables.
 """
 
 from __future__ import annotations
@@ -59,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
+from rnnc.target.plan import WORD_BYTES, NestPlan
 
 Array = NDArray[np.int64]
 
@@ -68,9 +67,6 @@ MEMORY_BANDWIDTH = "memory bandwidth"
 RECURRENCE_LATENCY = "recurrence latency"
 BOUNDS = (COMPUTE_UNITS, MEMORY_CAPACITY, MEMORY_BANDWIDTH, RECURRENCE_LATENCY)
 
-# Intermediate buffers, biases added in 32-bit and the recurrent state are held as 32-bit
-# words (paper §4.1: accumulation and element-wise operations are 32-bit).
-WORD_BYTES = 4
 
 
 class CostError(ValueError):
@@ -346,24 +342,13 @@ class Cost:
 # ----------------------------------------------------------------------------------------
 
 
-def _cdiv(a: Array | int, b: Array | int) -> Array:
-    return -(-np.asarray(a, dtype=np.int64) // np.asarray(b, dtype=np.int64))
-
-
-def _clog2(values: Array) -> Array:
-    """ceil(log2(v)) for integers v >= 1, exactly: the bit length of v - 1."""
-    return np.frexp(np.asarray(values, dtype=np.int64) - 1)[1].astype(np.int64)
-
-
 @dataclass(frozen=True)
 class NestArrays:
-    """The nest model evaluated on arrays of (hu, ru, rv) candidates."""
+    """The nest model on arrays of (hu, ru, rv) candidates: the nest's plan (its units,
+    PMUs and bytes, `rnnc.target.plan.NestPlan`) and the timing of one step on it."""
 
     hu: Array
-    ru: Array
-    rv: Array
-    iterations: Array
-    chunks: Array
+    plan: NestPlan
     ii: Array
     compute: Array
     pmu_read: Array
@@ -373,28 +358,22 @@ class NestArrays:
     writeback: Array
     wires: Array
     sync: Array
-    map_reduce_pcus: Array
-    combine_pcus: Array
-    elementwise_pcus: Array
-    weight_pmus: Array
-    other_pmus: Array
-    weight_bytes: Array
-    resident_bytes: Array
-    """Padded bytes of the slices held in PMUs (not streamed)."""
-    read_bytes_per_cycle: Array
-    slice_count: Array
-    """(kinds, N): weight slices of each kind (a PMU each)."""
-    slice_bytes: Array
-    """(kinds, N): bytes of one such slice (padded); what a PMU cannot hold streams."""
-    streamed_bytes: Array
-    """Weight bytes streamed from DRAM every step."""
-    streamed_pmus: Array
-    """Weight slices (partly) streamed (a FIFO PMU each; counted in `weight_pmus` too)."""
-    gather_pcus: Array
-    """PCUs merging writes (counted in `elementwise_pcus` too)."""
-    operand_pmus: Array
-    element_pmus: Array
-    lut_pmus: Array
+
+    @property
+    def ru(self) -> Array:
+        return self.plan.ru
+
+    @property
+    def rv(self) -> Array:
+        return self.plan.rv
+
+    @property
+    def iterations(self) -> Array:
+        return self.plan.iterations
+
+    @property
+    def chunks(self) -> Array:
+        return self.plan.chunks
 
     @property
     def fill(self) -> Array:
@@ -402,157 +381,70 @@ class NestArrays:
 
     @property
     def pcus(self) -> Array:
-        return self.map_reduce_pcus + self.combine_pcus + self.elementwise_pcus
+        return self.plan.pcus
+
+    @property
+    def weight_pmus(self) -> Array:
+        return self.plan.weight_pmus
+
+    @property
+    def other_pmus(self) -> Array:
+        return self.plan.other_pmus
+
+    @property
+    def weight_bytes(self) -> Array:
+        return self.plan.weight_bytes
 
     @property
     def cycles(self) -> Array:
         return self.compute + self.fill + self.sync
 
 
-def _weight_slices(
-    nest: NestSpec, slots: list[list[int]], hu: Array, ru: Array, rv: Array, *,
-    arch: Architecture, wbytes: int,
-) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
-    """One weight slice per (weight copy, slot, part), placed by `plan.weight_placement`
-    (one PMU, split over two, or the rows one PMU holds in it and the rest streamed from
-    DRAM every step through a FIFO PMU). Returns the slices' counts and padded bytes per
-    kind, the PMUs, the padded weight bytes, the resident (padded, in PMUs) bytes, the
-    streamed bytes and streamed slices.
-
-    A stream moves the slice's elements, not its padding, and the copies' slices hold
-    every weight row once: ceil(rows / par) rows for some copies, one fewer for others.
-    So a kind of slice streams (its number per copy) x (its elements per row) x (all the
-    weight rows, less the rows its PMU heads hold), what the partition's address
-    generators load."""
-    shape, cap = nest.shape, arch.pmu.capacity_bytes
-    dims = tuple(range(len(shape))) if nest.weight_dims is None else nest.weight_dims
-    weight_copies = plan.sharing_copies(shape, dims, hu)
-    rows = plan.rows(shape, dims, hu)
-    last_rows = plan.rows(shape, dims[-1:], hu)
-    kinds = [k for lengths in slots for k in plan.slot_slices(lengths, ru, rv)]
-    per_copy = np.stack([number for number, _, _ in kinds])
-    slice_count = weight_copies * per_copy
-    slice_bytes = np.stack([rows * padded * wbytes for _, padded, _ in kinds])
-    elements = np.stack([count for _, _, count in kinds])
-    pmus, held_rows = plan.weight_placement(
-        slice_bytes, last_rows, capacity=cap, vector_inputs=arch.pcu.vector_inputs
-    )
-    streamed = held_rows < last_rows
-    # a head of h rows along the last dimension holds h x (the copy's rows along the
-    # others) of every copy: h x (copies along the last) x (the others' extents) in all
-    heads = plan.sharing_copies(shape, dims[-1:], hu) * math.prod(shape[d] for d in dims[:-1])
-    streamed_rows = np.where(streamed, nest.weight_rows - held_rows * heads, 0)
-    return (
-        slice_count,
-        slice_bytes,
-        (slice_count * pmus).sum(axis=0),
-        (slice_count * slice_bytes).sum(axis=0),
-        (slice_count * slice_bytes // last_rows * held_rows).sum(axis=0),
-        (per_copy * elements * streamed_rows).sum(axis=0) * wbytes,
-        (slice_count * streamed).sum(axis=0),
-    )
-
-
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision,
     routed: RoutedHops | None = None,
 ) -> NestArrays:
-    """The per-nest model for arrays of factors (all three broadcast to one shape). Units
-    and PMUs are those `spatial-partition` builds (`rnnc.target.plan`). With `routed`, the
-    wires and the handshake are the hops of the routed design instead of estimates."""
+    """The per-nest model for arrays of factors (all three broadcast to one shape): the
+    plan at `hu` copies (`plan.nest_plan_at`), timed. With `routed`, the wires and the
+    handshake are the hops of the routed design instead of estimates."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
-    pcu = arch.pcu
-    wbytes = mode.weight_bytes
-    zero = np.zeros_like(hu)
-    shape = nest.shape
-    copies = plan.copies(shape, hu)
-    iterations = plan.iterations(shape, hu)
-    slots = [[nest.reductions[i] for i in slot] for slot in nest.slots]
-    if slots:
-        parts = [plan.slot_parts(lengths, ru, rv) for lengths in slots]
-        chunks = np.max(np.stack([plan.slot_chunks(lengths, ru, rv) for lengths in slots]), 0)
-        ii = np.maximum(chunks, arch.timing.min_ii_cycles)
-        map_reduce = zero + arch.map_reduce_latency(mode.name)
-        map_reduce_pcus = copies * sum(parts)
-        combine_pcus = sum(
-            plan.combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts
-        )
-        most = np.max(np.stack(parts), axis=0)
-        tree_levels = plan.combine_levels(most, pcu.scalar_inputs)
-        slices = _weight_slices(nest, slots, hu, ru, rv, arch=arch, wbytes=wbytes)
-        (slice_count, slice_bytes, weight_pmus, weight_bytes, resident_bytes, streamed_bytes,
-         streamed_pmus) = slices
-        groups = nest.operand_groups
-        if groups is None:
-            groups = (tuple(range(len(slots))),)
-        operand_copies = plan.sharing_copies(shape, nest.operand_dims, hu)
-        operand_pmus = operand_copies * sum(
-            (parts[group[0]] for group in groups if group), zero
-        )
-        read_bytes = copies * sum(p for p in parts) * rv * wbytes
-    else:
-        chunks = ii = zero + 1
-        map_reduce = tree_levels = map_reduce_pcus = combine_pcus = zero
-        slice_bytes = slice_count = np.zeros((0, hu.size), dtype=np.int64)
-        weight_pmus = weight_bytes = operand_pmus = read_bytes = streamed_bytes = zero
-        resident_bytes = streamed_pmus = zero
+    return nest_timing(
+        plan.nest_plan_at(nest, hu, ru, rv, arch=arch, mode=mode), hu, arch=arch, mode=mode,
+        routed=routed,
+    )
 
-    # The element-wise chain: `levels` PCUs deep, each serving `per_pcu` copies in lanes.
-    depth = nest.elementwise_depth
-    levels = math.ceil(max(depth, 1) / pcu.stages)
-    results = len(slots) if nest.results is None else nest.results
-    per_pcu = plan.elementwise_copies(
-        copies, lanes=pcu.lanes, scalar_inputs=pcu.scalar_inputs, width=nest.width,
-        live=nest.live, results=results,
-    )  # fmt: skip
-    groups_per_level = plan.cdiv(copies, per_pcu)
-    elementwise_pcus = levels * groups_per_level
-    gather_pcus = nest.global_write_levels * plan.gather_tree(groups_per_level, pcu.vector_inputs)
-    read_groups = nest.read_groups if nest.read_groups is not None else (1,)
-    element_pmus = groups_per_level * sum(read_groups)
-    lut_pmus = groups_per_level * nest.lut_levels if mode.name == "mixed" else zero
-    # each level of the chain is a PCU (its stages, whatever its ops; with no ops, the level
-    # packs the reductions' scalar results into vectors for the write); a level computing
-    # activations from tables reads its table PMU (mixed mode); the writes of the last
-    # level merge in a gather tree of PCUs
-    luts = nest.lut_levels if mode.name == "mixed" else 0
-    gathers = nest.global_write_levels * plan.combine_levels(groups_per_level, pcu.vector_inputs)
-    chain = levels * pcu.stages + luts * arch.pmu_read_latency() + gathers * pcu.stages
+
+def nest_timing(
+    nest_plan: NestPlan, hu: Array, *, arch: Architecture, mode: Precision,
+    routed: RoutedHops | None = None,
+) -> NestArrays:
+    """One step of a planned nest: `iterations` x II of compute, and the fill through the
+    plan's map-reduce units, combining tree, element-wise chain (its table round trips in
+    `mixed`) and gather tree to the write-back."""
+    p = nest_plan
+    zero = np.zeros_like(p.copies)
+    stages = arch.pcu.stages
+    reduces = bool(p.parts)
+    luts = p.spec.lut_levels if p.tables else 0
+    gathers = p.gather_levels
+    chain = p.levels * stages + luts * arch.pmu_read_latency() + gathers * stages
     # a transfer into the map-reduce units (if any), into each level of the combining
     # tree, the chain and the gather tree, and the write-back; a table is a round trip
-    transfers = (1 if slots else 0) + tree_levels + levels + 2 * luts + gathers + 1
+    transfers = int(reduces) + p.combine_levels + p.levels + 2 * luts + gathers + 1
     wires, sync = _distances(transfers, routed, arch)
+    ii = np.maximum(p.chunks, arch.timing.min_ii_cycles) if reduces else zero + 1
     return NestArrays(
         hu=hu,
-        ru=ru,
-        rv=rv,
-        iterations=iterations,
-        chunks=chunks,
+        plan=p,
         ii=ii,
-        compute=iterations * ii,
+        compute=p.iterations * ii,
         pmu_read=zero + arch.pmu_read_latency(),
-        map_reduce=map_reduce,
-        reduction_tree=tree_levels * pcu.stages,
+        map_reduce=zero + (arch.map_reduce_latency(mode.name) if reduces else 0),
+        reduction_tree=p.combine_levels * stages,
         elementwise=zero + chain,
         writeback=zero + arch.timing.pmu_write_cycles,
         wires=zero + wires,
         sync=zero + sync,
-        map_reduce_pcus=map_reduce_pcus,
-        combine_pcus=combine_pcus,
-        elementwise_pcus=elementwise_pcus + gather_pcus,
-        weight_pmus=weight_pmus,
-        other_pmus=operand_pmus + element_pmus + lut_pmus,
-        weight_bytes=weight_bytes,
-        resident_bytes=resident_bytes,
-        read_bytes_per_cycle=read_bytes,
-        slice_count=slice_count,
-        slice_bytes=slice_bytes,
-        streamed_bytes=streamed_bytes,
-        streamed_pmus=streamed_pmus,
-        gather_pcus=gather_pcus,
-        operand_pmus=operand_pmus,
-        element_pmus=element_pmus,
-        lut_pmus=lut_pmus,
     )
 
 
@@ -629,8 +521,8 @@ def program_arrays(
     slots = sum(n.weight_pmus for n in nests)
     shape = np.broadcast_shapes(*(n.hu.shape for n in nests))
     weight_bytes = sum(n.weight_bytes for n in nests)
-    streamed = np.broadcast_to(sum(n.streamed_bytes for n in nests), shape)
-    resident = sum(n.resident_bytes for n in nests)
+    streamed = np.broadcast_to(sum(n.plan.streamed_bytes for n in nests), shape)
+    resident = sum(n.plan.resident_bytes for n in nests)
     stream = np.ceil(streamed / arch.dram_bytes_per_cycle()).astype(np.int64)
     overhead = arch.timing.step_overhead_cycles
     exchange = exchange_cycles(program, arch, chips)
@@ -651,7 +543,9 @@ def program_arrays(
         resident_bytes=np.broadcast_to(resident, shape),
         streamed_bytes=streamed,
         on_chip_bytes=np.broadcast_to(resident + state_bytes, shape),
-        read_bytes_per_cycle=np.broadcast_to(sum(n.read_bytes_per_cycle for n in nests), shape),
+        read_bytes_per_cycle=np.broadcast_to(
+            sum(n.plan.read_bytes_per_cycle for n in nests), shape
+        ),
         fits=(pcus <= budget.pcus) & (pmus <= budget.pmus),
         natural_compute=np.broadcast_to(natural, shape),
     )
@@ -815,9 +709,9 @@ def _cost(
                 wires=scalar(a.wires),
             ),
             sync_cycles=scalar(a.sync),
-            map_reduce_pcus=scalar(a.map_reduce_pcus),
-            combine_pcus=scalar(a.combine_pcus),
-            elementwise_pcus=scalar(a.elementwise_pcus),
+            map_reduce_pcus=scalar(a.plan.map_reduce_pcus),
+            combine_pcus=scalar(a.plan.combine_pcus),
+            elementwise_pcus=scalar(a.plan.elementwise_pcus),
             weight_pmus=scalar(a.weight_pmus),
             other_pmus=scalar(a.other_pmus),
             weight_bytes=scalar(a.weight_bytes),

@@ -1,36 +1,48 @@
-"""How a loop nest is laid out on units: the decisions `spatial-partition` builds and the
-cost model counts, in one place.
+"""How a loop nest is laid out on units, decided once per nest and design point.
 
-Every function works on numpy arrays of candidate factors (the design-space search costs
-thousands at a time) and on plain ints (the partition asks about one design point):
+`nest_plan(spec, par, ru, rv, arch=..., mode=...)` is that decision: a `NestPlan` giving,
+for the nest described by `spec` (`rnnc.target.cost.NestSpec`, read off the loop level by
+`rnnc.analysis.program`) at copies `par` per foreach dimension and reduce factors (ru, rv),
 
-* `copies_per_dim` -- a foreach's `hu` copies spread over its dimensions, innermost first;
-* `reduction_parts` -- the reduce split into `ru` parts of whole `rv`-chunks: how many parts
-  are non-empty and how many chunks each holds;
-* `combine_tree` -- the PCUs adding up a dot product's partial sums with a fan-in that
-  respects the PCU's scalar inputs and outputs;
-* `elementwise_copies` -- how many foreach copies one element-wise PCU serves side by side
-  in its lanes, under its lanes and scalar inputs;
-* `gather_tree` -- PCUs merging the writes of several units into one stream when a memory
-  they write is read elsewhere at other addresses (a memory unit has few input ports);
-* `weight_placement` -- whether a weight slice sits in one PMU, is split over two, or
-  (partly) streams from DRAM every step.
+* the units: map-reduce PCUs (`parts` per slot and copy), the combining trees
+  (`combine_step`), the element-wise chain (`levels` PCUs deep, `per_pcu` copies in each
+  one's lanes) and the gather trees merging its writes (`gather_step`);
+* the PMUs: weight slices by kind (`WeightSlices`: how many, bytes, rows, and where each
+  lives -- one PMU, split over two, or partly streamed from DRAM every step), the operand
+  PMUs, the element-wise units' own PMUs and their lookup tables;
+* the bytes: resident, streamed per step, read per cycle.
 
-The counts of PCUs, PMUs and bytes are sums of these; `rnnc.target.cost` and
-`passes/spatial_partition.py` both use them, and a test checks that the units a partition
-builds are the units the cost model counts.
+Every field is a numpy array over the design points (the design-space search plans
+thousands at a time) or a 0-d array for one point (`spatial-partition` builds its units
+from the plan of each nest at the factors on the loops). `rnnc.target.cost` sums the plan
+and adds timing to it; nothing here is decided a second time elsewhere.
+
+The rules the plan is made of are the functions below (`copies_per_dim`,
+`reduction_parts`, `combine_step`, `elementwise_copies`, `gather_step`,
+`weight_placement`, ...); each works on arrays and on plain ints.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+from rnnc.target.arch import Architecture, Precision
+
+if TYPE_CHECKING:
+    from rnnc.target.cost import NestSpec
 
 Array = NDArray[np.int64]
 IntLike = int | Array
+
+# Intermediate buffers, biases added in 32-bit and the recurrent state are held as 32-bit
+# words (paper §4.1: accumulation and element-wise operations are 32-bit).
+WORD_BYTES = 4
 
 
 def pack_reductions(lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
@@ -69,40 +81,32 @@ def copies_per_dim(extents: Sequence[int], hu: IntLike) -> list[Array]:
     return par
 
 
-def copies(extents: Sequence[int], hu: IntLike) -> Array:
-    """How many copies a foreach with `hu` runs: the product of `copies_per_dim`."""
-    total = np.ones_like(np.asarray(hu, dtype=np.int64))
-    for p in copies_per_dim(extents, hu):
-        total = total * p
+def _product(values: Sequence[IntLike], like: Array) -> Array:
+    total = np.ones_like(like)
+    for value in values:
+        total = total * value
     return total
 
 
 def iterations(extents: Sequence[int], hu: IntLike) -> Array:
     """Iterations of the busiest copy: the product of ceil(extent / par) over dims."""
-    total = np.ones_like(np.asarray(hu, dtype=np.int64))
-    for extent, p in zip(extents, copies_per_dim(extents, hu), strict=True):
-        total = total * cdiv(extent, p)
-    return total
-
-
-def rows(extents: Sequence[int], dims: Sequence[int], hu: IntLike) -> Array:
-    """Distinct values, for one copy, of the foreach dimensions `dims` (e.g. the weight rows
-    one map-reduce copy reads: its hidden units, not its batch elements)."""
     par = copies_per_dim(extents, hu)
-    total = np.ones_like(np.asarray(hu, dtype=np.int64))
-    for dim in dims:
-        total = total * cdiv(extents[dim], par[dim])
-    return total
+    return rows(extents, range(len(extents)), par)
 
 
-def sharing_copies(extents: Sequence[int], dims: Sequence[int], hu: IntLike) -> Array:
+def rows(extents: Sequence[int], dims: Sequence[int], par: Sequence[Array]) -> Array:
+    """Distinct values, for the largest copy, of the foreach dimensions `dims` at copies
+    `par` per dimension (e.g. the weight rows one map-reduce copy reads: its hidden units,
+    not its batch elements)."""
+    like = np.asarray(par[0]) if par else np.ones((), dtype=np.int64)
+    return _product([cdiv(extents[d], par[d]) for d in dims], like)
+
+
+def sharing_copies(dims: Sequence[int], par: Sequence[Array]) -> Array:
     """Copies that read distinct rows along `dims`: the product of their par (copies that
     differ only in other dimensions share one weight slice, multicast)."""
-    par = copies_per_dim(extents, hu)
-    total = np.ones_like(np.asarray(hu, dtype=np.int64))
-    for dim in dims:
-        total = total * par[dim]
-    return total
+    like = np.asarray(par[0]) if par else np.ones((), dtype=np.int64)
+    return _product([par[d] for d in dims], like)
 
 
 def chunk_count(length: int, ru: IntLike, rv: IntLike) -> Array:
@@ -128,29 +132,38 @@ def part_bounds(length: int, ru: int, rv: int) -> list[tuple[int, int]]:
     return [(start, min(start + span, length)) for start in range(0, length, span)]
 
 
-def combine_tree(dots: IntLike, partials: IntLike, fan_in: int, outputs: int) -> Array:
-    """PCUs that add up `partials` partial sums of each of `dots` dot products.
+def combine_step(partials: IntLike, fan_in: int, outputs: int) -> tuple[Array, Array, Array]:
+    """One level of a combining tree while a dot product has `partials` partial sums:
+    (sums per dot product made at this level, dot products one PCU of the level serves,
+    partial sums per dot product after it).
 
     A combining PCU takes at most `fan_in` scalar inputs. While a dot product has more
-    partials than that, its partials go in groups of `fan_in` to PCUs of their own (one
-    output each; a last group of one value passes on unchanged). When `partials` fit one
-    PCU, several dot products share it, as many as fit its inputs and outputs."""
+    partials than that, they go in groups of `fan_in` to PCUs of their own (one output
+    each; a last group of one value passes on unchanged). When they fit one PCU, several
+    dot products share it, as many as fit its inputs and `outputs`; one partial is done."""
+    p = np.asarray(partials, dtype=np.int64)
+    wide = p > fan_in
+    sums = np.where(wide, p // fan_in + ((p % fan_in) > 1), (p > 1).astype(np.int64))
+    shared = np.maximum(np.minimum(fan_in // np.maximum(p, 1), outputs), 1)
+    return sums, np.where(wide, 1, shared), np.where(wide, cdiv(p, fan_in), 1)
+
+
+def combine_tree(dots: IntLike, partials: IntLike, fan_in: int, outputs: int) -> Array:
+    """PCUs that add up `partials` partial sums of each of `dots` dot products, level by
+    level as `combine_step` says."""
     dots = np.asarray(dots, dtype=np.int64)
     p = np.broadcast_to(np.asarray(partials, dtype=np.int64), np.broadcast(dots, partials).shape)
     pcus = np.zeros(p.shape, dtype=np.int64)
     while (p > 1).any():
-        wide = p > fan_in
-        groups = p // fan_in + ((p % fan_in) > 1)
-        per_pcu = np.minimum(fan_in // np.maximum(p, 1), outputs)
-        narrow = cdiv(dots, np.maximum(per_pcu, 1))
-        pcus = pcus + np.where(wide, dots * groups, np.where(p > 1, narrow, 0))
-        p = np.where(wide, cdiv(p, fan_in), 1)
+        sums, per_pcu, p = combine_step(p, fan_in, outputs)
+        pcus = pcus + cdiv(dots * sums, per_pcu)
     return pcus
 
 
-def combine_levels(partials: IntLike, fan_in: int) -> Array:
-    """Levels of the combining tree (transfers a partial sum goes through)."""
-    p = np.asarray(partials, dtype=np.int64)
+def tree_levels(inputs: IntLike, fan_in: int) -> Array:
+    """Levels of a tree merging `inputs` values `fan_in` at a time (the transfers a value
+    goes through): a combining tree's partial sums, a gather tree's streams."""
+    p = np.asarray(inputs, dtype=np.int64)
     levels = np.zeros_like(p)
     while (p > 1).any():
         levels = levels + (p > 1)
@@ -171,15 +184,22 @@ def elementwise_copies(
     return np.minimum(np.asarray(copies_, dtype=np.int64), max(c, 1))
 
 
+def gather_step(writers: IntLike, fan_in: int) -> tuple[Array, Array]:
+    """One level of a gather tree merging `writers` streams `fan_in` at a time: (PCUs of
+    the level, streams after it); a last group of one stream passes on unmerged."""
+    w = np.asarray(writers, dtype=np.int64)
+    merging = w > 1
+    pcus = np.where(merging, w // fan_in + (w % fan_in > 1), 0)
+    return pcus, np.where(merging, cdiv(w, fan_in), w)
+
+
 def gather_tree(writers: IntLike, fan_in: int) -> Array:
-    """PCUs merging `writers` streams into one, `fan_in` at a time (0 for one writer); a
-    last group of one stream passes on to the next level unmerged."""
+    """PCUs merging `writers` streams into one (0 for one writer), as `gather_step` says."""
     w = np.asarray(writers, dtype=np.int64)
     pcus = np.zeros_like(w)
     while (w > 1).any():
-        merging = w > 1
-        pcus = pcus + np.where(merging, w // fan_in + (w % fan_in > 1), 0)
-        w = np.where(merging, cdiv(w, fan_in), 1)
+        level, w = gather_step(w, fan_in)
+        pcus = pcus + level
     return pcus
 
 
@@ -235,6 +255,17 @@ def slot_slices(
     return found
 
 
+def part_kind(lengths: Sequence[int], ru: int, rv: int, part: int) -> int:
+    """Which of `slot_slices`' kinds part `part` of a slot's map-reduce units holds: for
+    each reduction, a whole part, its last (shorter) part, or none (beyond its parts)."""
+    kind = 0
+    for n in lengths:
+        _, full, last = (int(v) for v in reduction_parts(n, ru, rv))
+        state = 0 if part < full else 1 if part < full + (last > 0) else 2
+        kind = 3 * kind + state
+    return kind
+
+
 def weight_placement(
     slice_bytes: IntLike, last_rows: IntLike, *, capacity: int, vector_inputs: int
 ) -> tuple[Array, Array]:
@@ -263,23 +294,279 @@ def weight_placement(
     return np.where(fits | (held == 0), 1, 2), held
 
 
+# ----------------------------------------------------------------------------------------
+# The plan of a nest
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightSlices:
+    """A nest's weight slices by kind (axis 0: for each slot in order, `slot_slices`'
+    kinds; `NestPlan.kind_of` names the kind of a map-reduce unit) at the design points
+    (the other axes). Every copy's slice of a kind is sized and placed like the largest
+    copy's (`rows` weight rows, `last_rows` of them along the weights' last dimension)."""
+
+    count: Array
+    """Slices of the kind in the nest (a map-reduce unit each)."""
+    row_bytes: Array
+    """Bytes of one row as a PMU holds it: whole `rv`-element chunks of each reduction."""
+    row_elements: Array
+    """Elements of one row (what DRAM holds and a stream moves: no padding)."""
+    rows: Array
+    last_rows: Array
+    pmus: Array
+    """PMUs one slice takes (`weight_placement`): 1, or 2 (split, or a head and a FIFO)."""
+    held_rows: Array
+    """Rows along the last dimension held on chip; the others stream every step."""
+    streamed_bytes: Array
+    """Weight bytes the nest's slices stream from DRAM every step (no padding)."""
+
+    @property
+    def bytes(self) -> Array:
+        """Bytes of one slice, all its rows held (before placement)."""
+        return self.rows * self.row_bytes
+
+    @property
+    def streamed(self) -> Array:
+        return self.held_rows < self.last_rows
+
+    @property
+    def piece_rows(self) -> Array:
+        """Rows along the last dimension of the slice's first PMU: all of them, the first
+        half when split over two, the head when the rest streams (0: all streamed)."""
+        split = (self.pmus == 2) & ~self.streamed
+        return np.where(split, cdiv(self.last_rows, 2), self.held_rows)
+
+    def piece_bytes(self, rows: IntLike) -> Array:
+        """Bytes a PMU holding `rows` rows (along the last dimension) of a slice takes."""
+        return self.bytes // self.last_rows * rows
+
+
+@dataclass(frozen=True)
+class NestPlan:
+    """The units, PMUs and bytes of one nest at design points (see the module doc). Counts
+    are for the whole nest; `par`, `ru` and `rv` are the factors it was planned at."""
+
+    spec: NestSpec
+    par: tuple[Array, ...]
+    ru: Array
+    rv: Array
+    copies: Array
+    iterations: Array
+    """Iterations of the busiest copy."""
+    parts: tuple[Array, ...]
+    """Per slot: map-reduce units (non-empty parts of its longest reduction) per copy."""
+    chunks: Array
+    """`rv`-chunks the busiest map-reduce unit folds per iteration (1 without reductions)."""
+    combine_pcus: Array
+    combine_levels: Array
+    weights: WeightSlices
+    operand_pmus: Array
+    levels: int
+    """PCUs of the element-wise chain, one after another (`stages` ops each)."""
+    per_pcu: Array
+    """Copies one element-wise PCU serves side by side in its lanes."""
+    gather_pcus: Array
+    gather_levels: Array
+    element_pmus: Array
+    tables: bool
+    """Whether nonlinearities are lookup tables in PMUs (the `mixed` mode)."""
+    lut_pmus: Array
+    read_bytes_per_cycle: Array
+
+    @property
+    def map_reduce_pcus(self) -> Array:
+        return self.copies * sum(self.parts, np.zeros_like(self.copies))
+
+    @property
+    def groups(self) -> Array:
+        """Element-wise PCUs per level of the chain."""
+        return cdiv(self.copies, self.per_pcu)
+
+    @property
+    def elementwise_pcus(self) -> Array:
+        """The chain's PCUs and the gather trees merging their writes."""
+        return self.levels * self.groups + self.gather_pcus
+
+    @property
+    def pcus(self) -> Array:
+        return self.map_reduce_pcus + self.combine_pcus + self.elementwise_pcus
+
+    @property
+    def weight_pmus(self) -> Array:
+        return (self.weights.count * self.weights.pmus).sum(axis=0)
+
+    @property
+    def streamed_pmus(self) -> Array:
+        """Weight slices (partly) streamed: a FIFO PMU each (in `weight_pmus` too)."""
+        return (self.weights.count * self.weights.streamed).sum(axis=0)
+
+    @property
+    def other_pmus(self) -> Array:
+        """Operand copies, the element-wise units' PMUs (biases, state) and tables."""
+        return self.operand_pmus + self.element_pmus + self.lut_pmus
+
+    @property
+    def pmus(self) -> Array:
+        return self.weight_pmus + self.other_pmus
+
+    @property
+    def weight_bytes(self) -> Array:
+        """Bytes of every slice as PMUs would hold them (padded rows), resident or not."""
+        return (self.weights.count * self.weights.bytes).sum(axis=0)
+
+    @property
+    def resident_bytes(self) -> Array:
+        """Bytes of the slices' rows held in PMUs (not streamed)."""
+        w = self.weights
+        return (w.count * w.piece_bytes(w.held_rows)).sum(axis=0)
+
+    @property
+    def streamed_bytes(self) -> Array:
+        return self.weights.streamed_bytes
+
+    def kind_of(self, slot: int, part: int) -> int:
+        """The `weights` kind of part `part` of slot `slot` (at one design point)."""
+        slots = self.spec.slots
+        before = sum(3 ** len(slots[s]) for s in range(slot))
+        lengths = [self.spec.reductions[g] for g in slots[slot]]
+        return before + part_kind(lengths, int(self.ru), int(self.rv), part)
+
+
+def _weight_slices(
+    spec: NestSpec, par: Sequence[Array], ru: Array, rv: Array, *, arch: Architecture,
+    wbytes: int,
+) -> WeightSlices:
+    """One weight slice per (weight copy, slot, part), placed by `weight_placement`.
+
+    A stream moves the slice's elements, not its padding, and the copies' slices hold
+    every weight row once: ceil(rows / par) rows for some copies, one fewer for others.
+    So a kind of slice streams (its number per copy) x (its elements per row) x (all the
+    weight rows, less the rows its PMU heads hold), what the partition's address
+    generators load."""
+    shape = spec.shape
+    dims = tuple(range(len(shape))) if spec.weight_dims is None else spec.weight_dims
+    slots = [[spec.reductions[i] for i in slot] for slot in spec.slots]
+    kinds = [k for lengths in slots for k in slot_slices(lengths, ru, rv)]
+    empty = np.zeros((0, *ru.shape), dtype=np.int64)
+
+    def stack(values: list[Array]) -> Array:
+        return np.stack(values) if values else empty
+
+    rows_ = rows(shape, dims, par)
+    last_rows = rows(shape, dims[-1:], par)
+    per_copy = stack([number for number, _, _ in kinds])
+    row_bytes = stack([padded * wbytes for _, padded, _ in kinds])
+    elements = stack([count for _, _, count in kinds])
+    pmus, held = weight_placement(
+        rows_ * row_bytes, last_rows, capacity=arch.pmu.capacity_bytes,
+        vector_inputs=arch.pcu.vector_inputs,
+    )  # fmt: skip
+    # a head of h rows along the last dimension holds h x (the copy's rows along the
+    # others) of every copy: h x (copies along the last) x (the others' extents) in all
+    heads = sharing_copies(dims[-1:], par) * math.prod(shape[d] for d in dims[:-1])
+    streamed_rows = np.where(held < last_rows, spec.weight_rows - held * heads, 0)
+    return WeightSlices(
+        count=sharing_copies(dims, par) * per_copy,
+        row_bytes=row_bytes,
+        row_elements=elements,
+        rows=np.broadcast_to(rows_, row_bytes.shape),
+        last_rows=np.broadcast_to(last_rows, row_bytes.shape),
+        pmus=pmus,
+        held_rows=held,
+        streamed_bytes=(per_copy * elements * streamed_rows).sum(axis=0) * wbytes,
+    )
+
+
+def nest_plan(
+    spec: NestSpec, par: Sequence[IntLike], ru: IntLike, rv: IntLike, *, arch: Architecture,
+    mode: Precision,
+) -> NestPlan:
+    """The plan of the nest `spec` at copies `par` per foreach dimension and reduce factors
+    (ru, rv): arrays broadcast to one shape (0-d for one design point)."""
+    ru_, rv_, *par_ = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(ru, rv, *par))
+    pcu = arch.pcu
+    zero = np.zeros_like(ru_)
+    copies = sharing_copies(range(len(par_)), par_) + zero
+    slots = [[spec.reductions[i] for i in slot] for slot in spec.slots]
+    parts = tuple(slot_parts(lengths, ru_, rv_) for lengths in slots)
+    if slots:
+        chunks = np.max(np.stack([slot_chunks(lengths, ru_, rv_) for lengths in slots]), 0)
+        most = np.max(np.stack(parts), axis=0)
+    else:
+        chunks, most = zero + 1, zero
+    groups = spec.operand_groups
+    if groups is None:
+        groups = (tuple(range(len(slots))),)
+    results = len(slots) if spec.results is None else spec.results
+    per_pcu = elementwise_copies(
+        copies, lanes=pcu.lanes, scalar_inputs=pcu.scalar_inputs, width=spec.width,
+        live=spec.live, results=results,
+    )  # fmt: skip
+    writers = cdiv(copies, per_pcu)
+    tables = mode.name == "mixed"
+    read_groups = spec.read_groups if spec.read_groups is not None else (1,)
+    return NestPlan(
+        spec=spec,
+        par=tuple(par_),
+        ru=ru_,
+        rv=rv_,
+        copies=copies,
+        iterations=rows(spec.shape, range(len(par_)), par_) + zero,
+        parts=parts,
+        chunks=chunks,
+        combine_pcus=sum(
+            (combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts),
+            zero,
+        ),
+        combine_levels=tree_levels(most, pcu.scalar_inputs),
+        weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, wbytes=mode.weight_bytes),
+        operand_pmus=sharing_copies(spec.operand_dims, par_)
+        * sum((parts[group[0]] for group in groups if group), zero),
+        levels=math.ceil(max(spec.elementwise_depth, 1) / pcu.stages),
+        per_pcu=per_pcu,
+        gather_pcus=spec.global_write_levels * gather_tree(writers, pcu.vector_inputs),
+        gather_levels=spec.global_write_levels * tree_levels(writers, pcu.vector_inputs),
+        element_pmus=writers * sum(read_groups),
+        tables=tables,
+        lut_pmus=writers * spec.lut_levels if tables else zero,
+        read_bytes_per_cycle=copies * sum(parts, zero) * rv_ * mode.weight_bytes,
+    )
+
+
+def nest_plan_at(
+    spec: NestSpec, hu: IntLike, ru: IntLike, rv: IntLike, *, arch: Architecture,
+    mode: Precision,
+) -> NestPlan:
+    """The plan at `hu` copies of the foreach, spread over its dimensions as
+    `copies_per_dim` says (the design-space search's points)."""
+    return nest_plan(spec, copies_per_dim(spec.shape, hu), ru, rv, arch=arch, mode=mode)
+
+
 __all__ = [
+    "WORD_BYTES",
+    "NestPlan",
+    "WeightSlices",
     "cdiv",
     "chunk_count",
-    "combine_levels",
+    "combine_step",
     "combine_tree",
-    "copies",
     "copies_per_dim",
     "elementwise_copies",
+    "gather_step",
     "gather_tree",
     "iterations",
+    "nest_plan",
+    "nest_plan_at",
     "pack_reductions",
     "part_bounds",
+    "part_kind",
     "reduction_parts",
     "rows",
     "sharing_copies",
     "slot_chunks",
     "slot_parts",
     "slot_slices",
+    "tree_levels",
     "weight_placement",
 ]

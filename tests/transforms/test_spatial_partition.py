@@ -13,25 +13,23 @@ weight slices are split over two PMUs or (partly) stream.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import subprocess
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interpreters.test_loop_property import models
 from loop_models import DECOMPOSED, FUSED, RnnModel, compile_to
-from rnnc.analysis.program import nest_spec
+from rnnc.analysis.program import nest_plan_of
 from rnnc.dialects import loop
 from rnnc.passes.loop_assign_resources import assign
 from rnnc.passes.spatial_partition import PartitionError, partition
 from rnnc.target.arch import architecture_from_dict, load_architecture
-from rnnc.target.cost import Factors, nest_arrays
+from rnnc.target.cost import Factors
 from rnnc.target.machine import PCU, PMU, Machine
 
 ARCH = load_architecture("plasticine-rnn")
@@ -80,26 +78,22 @@ def _is_weight_slice(machine: Machine, pmu: PMU) -> bool:
 
 
 def modelled(module, arch, precision: str) -> dict[str, Counter]:
-    """Per nest, the cost model's figures at the nest's own factors."""
+    """Per nest, the plan's figures at the nest's own factors."""
     mode = arch.precision(precision)
     nests = [op for op in module.walk() if isinstance(op, loop.ForeachOp)
              and not isinstance(op.parent_op(), loop.ForeachOp)]  # fmt: skip
     figures = {}
     for n, nest in enumerate(nests):
-        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
-        reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
-        ru, rv = (reduces[0].par_factor, reduces[0].vec_factor) if reduces else (1, 1)
-        a = nest_arrays(spec, np.array([math.prod(nest.par_factors)]), np.array([ru]),
-                        np.array([rv]), arch=arch, mode=mode)  # fmt: skip
+        a = nest_plan_of(nest, arch, mode)
         figures[f"n{n}"] = Counter({
-            "map_reduce": int(a.map_reduce_pcus[0]),
-            "combine": int(a.combine_pcus[0]),
-            "elementwise": int(a.elementwise_pcus[0]),
-            "weight_pmus": int(a.weight_pmus[0] - a.streamed_pmus[0]),
-            "streamed_pmus": int(a.streamed_pmus[0]),
-            "other_pmus": int(a.other_pmus[0]),
-            "resident_bytes": int(a.resident_bytes[0]),
-            "streamed_bytes": int(a.streamed_bytes[0]),
+            "map_reduce": int(a.map_reduce_pcus),
+            "combine": int(a.combine_pcus),
+            "elementwise": int(a.elementwise_pcus),
+            "weight_pmus": int(a.weight_pmus - a.streamed_pmus),
+            "streamed_pmus": int(a.streamed_pmus),
+            "other_pmus": int(a.other_pmus),
+            "resident_bytes": int(a.resident_bytes),
+            "streamed_bytes": int(a.streamed_bytes),
         })  # fmt: skip
     return figures
 
