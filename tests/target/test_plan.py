@@ -181,7 +181,8 @@ def test_the_plan_of_arrays_is_the_plan_of_each_point(kib: int) -> None:
 
 
 def built(machine) -> dict[str, Counter]:
-    """Per nest, the units a partition built, by role, and its weight PMUs' bytes."""
+    """Per nest, the units a partition built, by role, its weight PMUs and their resident
+    bytes, and its other PMUs."""
     units = {u.id: u for u in machine.units}
     found: dict[str, Counter] = {}
     for unit in machine.units:
@@ -190,10 +191,23 @@ def built(machine) -> dict[str, Counter]:
     for stream in machine.streams:
         pmu, reader = units[stream.source.unit], units[stream.sinks[0].unit]
         if pmu.kind == "pmu" and reader.kind == "pcu":
-            key = "weights" if reader.role == "map_reduce" and pmu.role == "weights" else "other"
+            key = "weights" if reader.role == "map_reduce" and _slice(machine, pmu) else "other"
             found[reader.nest][f"{key}_pmus"] += 1
-            found[reader.nest][f"{key}_bytes"] += pmu.bytes if key == "weights" else 0
+            # a FIFO buffers rows streamed from DRAM: no resident bytes
+            resident = key == "weights" and pmu.banking != "fifo"
+            found[reader.nest][f"{key}_bytes"] += pmu.bytes if resident else 0
     return found
+
+
+def _slice(machine, pmu) -> bool:
+    """Whether a PMU holds only on-chip tensors bound from outside: a map-reduce unit's
+    weight slice (its operand PMU holds x and h, which the program writes or loads)."""
+    memories = {m.name: m for m in machine.memories}
+    return bool(pmu.holds) and all(
+        memories[b.memory].init.startswith(("weight:", "input:"))
+        and memories[b.memory].space == "sram"
+        for b in pmu.boxes
+    )
 
 
 def planned(plan: NestPlan) -> Counter:
