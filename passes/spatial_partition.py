@@ -2,8 +2,9 @@
 
 Every loop nest of the program (the time loop's nests, and those that run once before and
 after it) becomes units, from the structure of its loops and not from knowing what cell it
-computes (`rnnc.analysis.layout`; the decisions with their counts are in
-`rnnc.target.plan`, which the cost model uses too):
+computes (`rnnc.analysis.layout`). How many of each, their weight slices and where those
+live, the trees and the element-wise grouping are the nest's plan at the factors on its
+loops (`rnnc.target.plan.nest_plan`, which the cost model sums); the partition builds it:
 
 * **map-reduce PCUs**: one per foreach copy (the `par` of the `loop.foreach`), per packed
   reduction slot and per part of the reduction (`ru` parts of whole `rv`-chunks; parts
@@ -13,7 +14,7 @@ computes (`rnnc.analysis.layout`; the decisions with their counts are in
   depend on share it, multicast) and an **operand PMU** holding its range of the operand
   vector (the [x, h] chunk; shared, multicast to every unit that reads the same range);
 * **combining PCUs** adding the parts' partial sums, with at most the PCU's scalar inputs
-  per unit (`plan.combine_tree`);
+  per unit (`plan.combine_step`);
 * **element-wise PCUs**: the chain of element-wise ops in levels of `stages` ops (each op
   in the stage of its depth), each PCU serving as many copies side by side in its lanes as
   its lanes and scalar inputs allow; each level's PCU reads each memory it loads from its
@@ -480,6 +481,7 @@ class _Partitioner:
         last_rows, cut = int(slices.last_rows[kind]), int(slices.piece_rows[kind])
         split = int(slices.pmus[kind]) == 2
         rest_streams = bool(slices.streamed[kind])
+        row_bytes = int(slices.row_bytes[kind])
         # (rows, streamed) of each piece: all rows in one PMU, halves in two, a head in one
         # and the rest streamed, or all streamed
         pieces = ([((0, cut), False), ((cut, last_rows), rest_streams)] if split
@@ -491,8 +493,8 @@ class _Partitioner:
                 for op, k_range, counter in loads
             )
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
-                        bytes_=int(slices.piece_bytes(hi - lo)[kind]),
-                        row_bytes=int(slices.row_bytes[kind]),
+                        bytes_=_copy_rows(ctx, copy, dims, (lo, hi)) * row_bytes,
+                        row_bytes=row_bytes,
                         group=(0, tuple(copy[j] for j in dims)), streamed=streamed)
         if split:
             unit.ops = [
@@ -504,7 +506,8 @@ class _Partitioner:
     def _combine(
         self, ctx: _NestContext, s: int, partials: dict[int, list[Endpoint]], fields: int
     ) -> dict[int, Endpoint]:
-        """The combining tree of every copy's partial sums (see `plan.combine_tree`)."""
+        """The combining tree of every copy's partial sums, level by level as
+        `plan.combine_step` says."""
         fan_in, outputs = self.arch.pcu.scalar_inputs, self.arch.pcu.scalar_outputs
         level = 0
         current = partials
@@ -1034,6 +1037,20 @@ def _elements(box: Box, step_dims: tuple[int, ...]) -> int:
     for dim, (start, stop, step) in enumerate(box.slices):
         count *= 1 if dim in step_dims else len(range(start, stop, step))
     return count
+
+
+def _copy_rows(
+    ctx: _NestContext, copy: tuple[int, ...], dims: tuple[int, ...], piece: tuple[int, int]
+) -> int:
+    """Weight rows a PMU of copy `copy` holds: the copy's iterations along the weights'
+    dimensions `dims`, along the last only its iterations piece[0]..piece[1]-1."""
+    rows = 1
+    for j in dims:
+        count = len(range(copy[j], ctx.extents[j], ctx.par[j]))
+        if j == dims[-1]:
+            count = max(0, min(count, piece[1]) - piece[0])
+        rows *= count
+    return rows
 
 
 def _pattern(reader: _Reader) -> str:

@@ -20,6 +20,8 @@ so that step t+1's slice arrives while step t computes.
 
 from __future__ import annotations
 
+import math
+
 from rnnc.analysis.access import (
     INPUT,
     INTERMEDIATE,
@@ -153,13 +155,7 @@ def nest_factors(step: loop.SequentialOp) -> list[Factors]:
     for nest in step.body.block.ops:
         if not isinstance(nest, loop.ForeachOp):
             continue
-        hu = 1
-        for p in nest.par.get_values():
-            hu *= p
-        reduces = [r for r in nest.walk() if isinstance(r, loop.ReduceOp)]
-        ru = reduces[0].par.value.data if reduces else 1
-        rv = reduces[0].vec.value.data if reduces else 1
-        factors.append(Factors(hu, ru, rv))
+        factors.append(Factors(math.prod(nest.par_factors), *reduce_factors(nest)))
     return factors
 
 

@@ -286,13 +286,13 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""
     problems = check_design(arch, machine.units, machine.streams)
     flow = _Flow(machine)
-    held, alike = pmu_bytes(arch, machine)
+    held = pmu_bytes(arch, machine)
     for unit in machine.units:
         if unit.kind == "pcu":
             _check_pcu(arch, machine, unit, problems)
             flow.check_pcu(unit, problems)
         elif unit.kind == "pmu":
-            _check_pmu(arch, unit, held[unit.id], alike.get(unit.id), problems)
+            _check_pmu(arch, unit, held[unit.id], problems)
             flow.check_pmu(unit, problems)
         else:
             flow.check_ag(unit, problems)
@@ -374,11 +374,10 @@ def _check_own_port(arch: Architecture, unit: Any, port: str, field: str,
                                                      f"{network} {direction})", field))
 
 
-def _check_pmu(arch: Architecture, unit: Any, held: int | str, like: str | None,
-               problems: list[Problem]) -> None:
+def _check_pmu(arch: Architecture, unit: Any, held: int | str, problems: list[Problem]) -> None:
     """Banking and buffers are ones a PMU has; the bytes its boxes take (`held`, from
-    `pmu_bytes`, or why they cannot be computed; `like`: the larger weight slice it is
-    configured like) fit in it and are the bytes the configuration declares."""
+    `pmu_bytes`, or why they cannot be computed) fit in it and are the bytes the
+    configuration declares."""
     subject = f"unit '{unit.id}'"
     if unit.banking not in _BANKING:
         problems.append(Problem(subject, f"banking '{unit.banking}' is not one of "
@@ -387,28 +386,25 @@ def _check_pmu(arch: Architecture, unit: Any, held: int | str, like: str | None,
         problems.append(Problem(subject, held, "boxes"))
         return
     capacity = arch.pmu.capacity_bytes
-    takes = f"its boxes take {held} bytes" + (f" (configured like '{like}')" if like else "")
+    takes = f"its boxes take {held} bytes"
     if held > capacity:
         problems.append(Problem(subject, f"{takes}, more than the PMU's {capacity}", "boxes"))
     elif unit.bytes != held:
         problems.append(Problem(subject, f"declares {unit.bytes} bytes, {takes}", "bytes"))
 
 
-def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], dict[str, str]]:
+def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
     """The bytes each PMU's configuration takes, computed from what it holds (or, for a
     PMU whose contents make no sense, why not):
 
     * lookup tables (`lut`): entries x one word per table, twice (value and slope) when
       interpolated linearly;
-    * a weight slice read by a map-reduce unit: rows of the reader's whole `rv`-word
-      vectors (each reduction's range rounded up to a multiple of `rv`), in the weight
-      format of its holdings. Every copy of a nest is configured alike, so a slice takes
-      the rows of the largest slice its nest's map-reduce units of the same reductions
-      read on the same input; a `fifo` (rows streamed from DRAM) holds `buffers` rows;
+    * a weight slice read by a map-reduce unit: its rows, each of the reader's whole
+      `rv`-word vectors (each reduction's range rounded up to a multiple of `rv`), in the
+      weight format of its holdings; a `fifo` (rows streamed from DRAM) holds `buffers`
+      rows;
     * anything else: `buffers` copies of each box, a word per element (a weight box: an
-      element of its holding's format), one time step's slice of a `per_step` box.
-
-    Also returns, for a weight slice smaller than the largest configured alike, that one."""
+      element of its holding's format), one time step's slice of a `per_step` box."""
     word = arch.pmu.bank_width_bits // 8
     steps = [phase.steps for phase in machine.schedule if phase.kind == "loop"]
     # weights are constants or, when the model takes them as inputs, inputs
@@ -416,11 +412,6 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
     inputs = {m.name for m in machine.memories if m.init.startswith("input:")}
     readers = _weight_readers(machine, constants | inputs)
     found: dict[str, int | str] = {}
-    alike: dict[str, str] = {}
-    slices: dict[str, tuple[tuple[Any, ...], int]] = {}
-    """weight slice PMU -> (the slices configured alike, bytes of one row)"""
-    largest: dict[tuple[Any, ...], tuple[int, str]] = {}
-    """slices configured alike -> (the most rows one of them holds, the first holding so many)"""
     for pmu in (u for u in machine.units if u.kind == "pmu"):
         try:
             if pmu.buffers < 1:
@@ -431,49 +422,41 @@ def pmu_bytes(arch: Architecture, machine: Any) -> tuple[dict[str, int | str], d
             widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
             slice_of = _weight_slice(pmu, readers, constants)
             if slice_of is not None:
-                reader, piece, (rows, row) = slice_of
-                key = (reader.nest, reader.reduce.segments, reader.reduce.rv, piece, pmu.banking)
-                if rows > largest.get(key, (0, ""))[0]:
-                    largest[key] = (rows, pmu.id)
-                slices[pmu.id] = (key, row * widths[0])
+                rows, row = slice_of
+                held = pmu.buffers if pmu.banking == "fifo" else rows
+                found[pmu.id] = held * row * widths[0]
                 continue
             found[pmu.id] = pmu.buffers * sum(
                 _box_words(box, steps) * width for box, width in zip(pmu.boxes, widths,
                                                                      strict=True))
         except ValueError as error:
             found[pmu.id] = str(error)
-    for pmu in (u for u in machine.units if u.id in slices):
-        key, row_bytes = slices[pmu.id]
-        found[pmu.id] = (pmu.buffers if pmu.banking == "fifo" else largest[key][0]) * row_bytes
-        if pmu.banking != "fifo" and largest[key][1] != pmu.id:
-            alike[pmu.id] = largest[key][1]
-    return found, alike
+    return found
 
 
 def _weight_slice(
-    pmu: Any, readers: dict[str, tuple[Any, int]], constants: set[str]
-) -> tuple[Any, int, tuple[int, int]] | None:
-    """(reader, weight input, (rows, padded row length)) of a PMU holding a weight slice, or
-    None. Weights the model takes as inputs may share a PMU with other inputs; a PMU that
-    does not hold whole rows of its reader's reduction is then counted box by box. Constant
-    weights that are not whole rows are a malformed slice (ValueError)."""
+    pmu: Any, readers: dict[str, Any], constants: set[str]
+) -> tuple[int, int] | None:
+    """(rows, padded row length) of a PMU holding a weight slice, or None. Weights the
+    model takes as inputs may share a PMU with other inputs; a PMU that does not hold
+    whole rows of its reader's reduction is then counted box by box. Constant weights that
+    are not whole rows are a malformed slice (ValueError)."""
     if pmu.id not in readers:
         return None
-    reader, piece = readers[pmu.id]
     try:
-        return reader, piece, _slice_rows(pmu, reader)
+        return _slice_rows(pmu, readers[pmu.id])
     except ValueError:
         if all(box.memory in constants for box in pmu.boxes):
             raise
         return None
 
 
-def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int]]:
-    """PMU -> (the map-reduce PCU reading its weight slice, which of the PCU's weight
-    inputs it feeds: a slice split by rows over two PMUs is read on `vi0,vi2`). A weight
-    PMU is one the partition made for weights (its `role`) holding only `weights`."""
+def _weight_readers(machine: Any, weights: set[str]) -> dict[str, Any]:
+    """PMU -> the map-reduce PCU reading its weight slice (a slice split by rows over two
+    PMUs is read on `vi0,vi2`). A weight PMU is one the partition made for weights (its
+    `role`) holding only `weights`."""
     units = {unit.id: unit for unit in machine.units}
-    found: dict[str, tuple[Any, int]] = {}
+    found: dict[str, Any] = {}
     for stream in machine.streams:
         pmu = units.get(stream.source.unit)
         if pmu is None or pmu.kind != "pmu" or pmu.role != "weights" or not pmu.boxes \
@@ -488,7 +471,7 @@ def _weight_readers(machine: Any, weights: set[str]) -> dict[str, tuple[Any, int
             for op in reader.ops:
                 ports = str(op.param("port", "")).split(",")
                 if op.op == "read" and op.param("memory") in weights and sink.port in ports:
-                    found[pmu.id] = (reader, ports.index(sink.port))
+                    found[pmu.id] = reader
                     break
             if pmu.id in found:
                 break

@@ -281,8 +281,7 @@ def weight_placement(
       factors streams less);
       without room for a row or a second weight input, all of it streams: 1, 0 rows.
 
-    Every copy's slice is placed alike, by the largest copy's bytes; the partition and the
-    cost model both ask this function."""
+    Every copy's slice is placed alike, by the largest copy's bytes (`nest_plan`)."""
     slice_bytes = np.asarray(slice_bytes, dtype=np.int64)
     last_rows = np.asarray(last_rows, dtype=np.int64)
     row = np.maximum(slice_bytes // last_rows, 1)
@@ -303,9 +302,12 @@ def weight_placement(
 class WeightSlices:
     """A nest's weight slices by kind (axis 0: for each slot in order, `slot_slices`'
     kinds; `NestPlan.kind_of` names the kind of a map-reduce unit) at the design points
-    (the other axes). Every copy's slice of a kind is sized and placed like the largest
-    copy's (`rows` weight rows, `last_rows` of them along the weights' last dimension)."""
+    (the other axes). Every copy's slice of a kind is placed like the largest copy's
+    (`rows` weight rows, `last_rows` of them along the weights' last dimension): the same
+    PMUs, cut at the same row; a PMU holds the rows of its own copy."""
 
+    per_copy: Array
+    """Slices of the kind per copy of the weights."""
     count: Array
     """Slices of the kind in the nest (a map-reduce unit each)."""
     row_bytes: Array
@@ -318,8 +320,9 @@ class WeightSlices:
     """PMUs one slice takes (`weight_placement`): 1, or 2 (split, or a head and a FIFO)."""
     held_rows: Array
     """Rows along the last dimension held on chip; the others stream every step."""
-    streamed_bytes: Array
-    """Weight bytes the nest's slices stream from DRAM every step (no padding)."""
+    resident_rows: Array
+    """Weight rows (of all the nest's) the slices of the kind hold in PMUs, every copy's."""
+    weight_rows: int
 
     @property
     def bytes(self) -> Array:
@@ -337,9 +340,16 @@ class WeightSlices:
         split = (self.pmus == 2) & ~self.streamed
         return np.where(split, cdiv(self.last_rows, 2), self.held_rows)
 
-    def piece_bytes(self, rows: IntLike) -> Array:
-        """Bytes a PMU holding `rows` rows (along the last dimension) of a slice takes."""
-        return self.bytes // self.last_rows * rows
+    @property
+    def resident_bytes(self) -> Array:
+        """Bytes of the rows held in PMUs, as they hold them (padded rows)."""
+        return (self.per_copy * self.row_bytes * self.resident_rows).sum(axis=0)
+
+    @property
+    def streamed_elements(self) -> Array:
+        """Elements streamed from DRAM every step (a stream moves no padding)."""
+        streamed_rows = self.weight_rows - self.resident_rows
+        return (self.per_copy * self.row_elements * streamed_rows).sum(axis=0)
 
 
 @dataclass(frozen=True)
@@ -373,6 +383,8 @@ class NestPlan:
     """Whether nonlinearities are lookup tables in PMUs (the `mixed` mode)."""
     lut_pmus: Array
     read_bytes_per_cycle: Array
+    wbytes: int
+    """Bytes of a weight (the precision's format)."""
 
     @property
     def map_reduce_pcus(self) -> Array:
@@ -418,12 +430,12 @@ class NestPlan:
     @property
     def resident_bytes(self) -> Array:
         """Bytes of the slices' rows held in PMUs (not streamed)."""
-        w = self.weights
-        return (w.count * w.piece_bytes(w.held_rows)).sum(axis=0)
+        return self.weights.resident_bytes
 
     @property
     def streamed_bytes(self) -> Array:
-        return self.weights.streamed_bytes
+        """Weight bytes streamed from DRAM every step."""
+        return self.weights.streamed_elements * self.wbytes
 
     def kind_of(self, slot: int, part: int) -> int:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
@@ -439,11 +451,10 @@ def _weight_slices(
 ) -> WeightSlices:
     """One weight slice per (weight copy, slot, part), placed by `weight_placement`.
 
-    A stream moves the slice's elements, not its padding, and the copies' slices hold
-    every weight row once: ceil(rows / par) rows for some copies, one fewer for others.
-    So a kind of slice streams (its number per copy) x (its elements per row) x (all the
-    weight rows, less the rows its PMU heads hold), what the partition's address
-    generators load."""
+    The copies' slices of a kind hold every weight row once: ceil(rows / par) rows for
+    some copies, one fewer for others. So the PMUs of a kind hold (its number per copy) x
+    (all the weight rows, or the rows the heads of streamed slices hold) rows, and stream
+    the others, what the partition's address generators load."""
     shape = spec.shape
     dims = tuple(range(len(shape))) if spec.weight_dims is None else spec.weight_dims
     slots = [[spec.reductions[i] for i in slot] for slot in spec.slots]
@@ -463,10 +474,11 @@ def _weight_slices(
         vector_inputs=arch.pcu.vector_inputs,
     )  # fmt: skip
     # a head of h rows along the last dimension holds h x (the copy's rows along the
-    # others) of every copy: h x (copies along the last) x (the others' extents) in all
+    # others) of every copy: h x (copies along the last) x (the others' extents) in all;
+    # all rows when every copy's are held (h = ceil(extent / copies))
     heads = sharing_copies(dims[-1:], par) * math.prod(shape[d] for d in dims[:-1])
-    streamed_rows = np.where(held < last_rows, spec.weight_rows - held * heads, 0)
     return WeightSlices(
+        per_copy=per_copy,
         count=sharing_copies(dims, par) * per_copy,
         row_bytes=row_bytes,
         row_elements=elements,
@@ -474,7 +486,8 @@ def _weight_slices(
         last_rows=np.broadcast_to(last_rows, row_bytes.shape),
         pmus=pmus,
         held_rows=held,
-        streamed_bytes=(per_copy * elements * streamed_rows).sum(axis=0) * wbytes,
+        resident_rows=np.minimum(spec.weight_rows, held * heads),
+        weight_rows=spec.weight_rows,
     )
 
 
@@ -531,6 +544,7 @@ def nest_plan(
         tables=tables,
         lut_pmus=writers * spec.lut_levels if tables else zero,
         read_bytes_per_cycle=copies * sum(parts, zero) * rv_ * mode.weight_bytes,
+        wbytes=mode.weight_bytes,
     )
 
 

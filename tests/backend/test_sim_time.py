@@ -1,10 +1,11 @@
 """The cost model against the simulator's cycles: the model predicts, the machine rebuilt
 from the configuration's data is timed by its mechanisms, and the two must agree to 10%
-on the time loop, at the design the search chooses for every DeepBench task and at 36
-random legal design points (LSTM, GRU, RNN; mixed and fp32), and at 4 points that stream
-weights. The prediction is the one a configuration carries: the model with the hops of the
-routed design (`rnnc.target.routed_hops`); the search's estimate before placement charges
-every transfer `transfer_hops` and misses by up to 13% on designs spread over many units.
+on the time loop, at the design the search chooses for every DeepBench task and at 42
+random legal design points (LSTM, GRU, RNN; mixed and fp32; 6 of one time step), and at
+4 points that stream weights. The prediction is the one a configuration carries: the model
+with the hops of the routed design (`rnnc.target.routed_hops`); the search's estimate
+before placement charges every transfer `transfer_hops` and misses by up to 13% on designs
+spread over many units.
 
 The three tasks whose weights exceed the chip stream slices from DRAM every step; the
 partition and the model place the slices by one rule (`rnnc.target.plan.weight_placement`),
@@ -48,7 +49,7 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)
 
 
-def _random_points(count: int, seed: int) -> list[tuple]:
+def _random_points(count: int, seed: int, steps: tuple[int, ...] = (5, 10, 25)) -> list[tuple]:
     rng = random.Random(seed)
     points = []
     while len(points) < count:
@@ -56,7 +57,7 @@ def _random_points(count: int, seed: int) -> list[tuple]:
         precision = rng.choice(["mixed", "fp32"])
         rv = rng.choice([v for v in (8, 16, 32, 64) if v <= ARCH.max_rv(precision)])
         points.append((cell, rng.choice([64, 96, 128, 200, 256, 300, 384, 512]),
-                       rng.choice([5, 10, 25]),
+                       rng.choice(steps),
                        Factors(rng.choice([1, 2, 3, 4, 5, 6]), rng.choice([1, 2, 3, 4, 6, 8]), rv),
                        precision))
     return points
@@ -83,6 +84,15 @@ def _check(compiled: Compiled) -> None:
                          _random_points(36, 2026))
 def test_random_design_points(cell: str, hidden: int, steps: int, factors: Factors,
                               precision: str) -> None:
+    text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
+    _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors], precision=precision))
+
+
+@pytest.mark.parametrize(("cell", "hidden", "steps", "factors", "precision"),
+                         _random_points(6, 2027, steps=(1,)))
+def test_random_design_points_of_one_step(cell: str, hidden: int, steps: int,
+                                          factors: Factors, precision: str) -> None:
+    """T = 1: the loop's ends (x(0) in, the last y out) weigh as much as the step."""
     text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
     _check(compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors], precision=precision))
 
