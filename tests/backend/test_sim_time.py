@@ -8,8 +8,8 @@ before placement charges every transfer `transfer_hops` and misses by up to 13% 
 spread over many units.
 
 The three tasks whose weights exceed the chip stream slices from DRAM every step; the
-partition and the model place the slices by one rule (`rnnc.target.plan.weight_placement`),
-so every point checks first that the machine's address generators stream the bytes the
+partition builds and the model sums one plan of them (`rnnc.target.plan.nest_plan`), so
+every point checks first that the machine's address generators stream the bytes the
 model charges, then the time.
 
 Then `rnnc sim` on the shipped example's configuration, its architecture perturbed (the
