@@ -517,12 +517,9 @@ class _Partitioner:
             passed: dict[int, list[Endpoint]] = {c: [] for c in current}
             for c, items in current.items():
                 if p > fan_in:
-                    for k in range(0, len(items), fan_in):
-                        chunk = items[k : k + fan_in]
-                        if len(chunk) == 1:
-                            passed[c].append(chunk[0])
-                        else:
-                            groups.append((c, chunk))
+                    merged, single = plan.merge_groups(len(items), fan_in)
+                    passed[c] += [items[k] for k in single]
+                    groups += [(c, [items[k] for k in group]) for group in merged]
                 else:
                     groups.append((c, items))
             per_pcu = int(plan.combine_step(p, fan_in, outputs)[1])
@@ -702,20 +699,18 @@ class _Partitioner:
                 unit.ops[k] = Op(op.stage, op.op, op.args, (*op.params, ("lut", reader.id)))
 
     def _gather(self, ctx: _NestContext, here: int, writers: list[Endpoint]) -> Endpoint:
-        """Merge the writers' streams `fan_in` at a time until one remains."""
+        """Merge the writers' streams `fan_in` at a time until one remains (the groups of
+        `plan.merge_groups`, which the plan's `gather_step` counts)."""
         fan_in = self.arch.pcu.vector_inputs
         level = 0
         while len(writers) > 1:
-            merged = []
-            for k in range(0, len(writers), fan_in):
-                chunk = writers[k : k + fan_in]
-                if len(chunk) == 1:
-                    merged.append(chunk[0])
-                    continue
-                unit = self.unit(f"{ctx.id}_ga{here}_l{level}_{k // fan_in}", ctx.id, "gather",
-                             1, (), ())
+            merged: list[Endpoint] = []
+            groups, single = plan.merge_groups(len(writers), fan_in)
+            for group in groups:
+                unit = self.unit(f"{ctx.id}_ga{here}_l{level}_{group[0] // fan_in}", ctx.id,
+                                 "gather", 1, (), ())
                 ports = []
-                for source in chunk:
+                for source in (writers[k] for k in group):
                     port = unit.port("vector", "in")
                     self.stream("vector", source, [Endpoint(unit.id, port)])
                     ports.append(port)
@@ -723,7 +718,7 @@ class _Partitioner:
                 unit.emits.append(Emit(out, tuple(f"in:{p}" for p in ports)))
                 self.pcus.append(unit.build("elementwise"))
                 merged.append(Endpoint(unit.id, out))
-            writers = merged
+            writers = merged + [writers[k] for k in single]
             level += 1
         return writers[0]
 

@@ -132,6 +132,14 @@ def part_bounds(length: int, ru: int, rv: int) -> list[tuple[int, int]]:
     return [(start, min(start + span, length)) for start in range(0, length, span)]
 
 
+def merge_groups(count: int, fan_in: int) -> tuple[list[range], list[int]]:
+    """One level of a tree merging `count` inputs `fan_in` at a time, in order: (the groups
+    of two or more one unit each merges, the inputs passed on unmerged: a last group of
+    one). `combine_step` (more partials than `fan_in`) and `gather_step` count these."""
+    groups = [range(k, min(k + fan_in, count)) for k in range(0, count, fan_in)]
+    return [g for g in groups if len(g) > 1], [g[0] for g in groups if len(g) == 1]
+
+
 def combine_step(partials: IntLike, fan_in: int, outputs: int) -> tuple[Array, Array, Array]:
     """One level of a combining tree while a dot product has `partials` partial sums:
     (sums per dot product made at this level, dot products one PCU of the level serves,
@@ -570,6 +578,7 @@ __all__ = [
     "gather_step",
     "gather_tree",
     "iterations",
+    "merge_groups",
     "nest_plan",
     "nest_plan_at",
     "pack_reductions",

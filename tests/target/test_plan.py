@@ -29,6 +29,7 @@ from rnnc.target.plan import (
     copies_per_dim,
     gather_step,
     gather_tree,
+    merge_groups,
     nest_plan,
     nest_plan_at,
     part_kind,
@@ -56,6 +57,9 @@ def test_combine_and_gather_trees_by_hand() -> None:
     # 7 writers, 3 at a time: 2 merges (7 = 3 + 3 + 1), then 3 streams into 1
     assert [int(v) for v in gather_step(7, 3)] == [2, 3]
     assert int(gather_tree(7, 3)) == 3 and int(gather_tree(1, 3)) == 0
+    # the groups the partition builds: 0-2 and 3-5 merge, 6 passes on
+    assert merge_groups(7, 3) == ([range(0, 3), range(3, 6)], [6])
+    assert merge_groups(8, 3) == ([range(0, 3), range(3, 6), range(6, 8)], [])
 
 
 def test_part_kinds_by_hand() -> None:
