@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
+from rnnc.interpreters.spatial_values import MachineError
 from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs
 from rnnc.simulator.timing import Deadlock, TimingResult, simulate
@@ -139,5 +140,9 @@ def simulate_config(
         timed = machine_time(machine, loaded.arch)
     except Deadlock as deadlock:
         raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
-    outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
+    try:
+        outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
+    except MachineError as error:  # located at the machine: the configuration describes it
+        raise Diagnostic(str(loaded.path), f"the machine does not compute: {error.message}"
+                         ) from None
     return outputs, report(config, loaded.arch, timed)
