@@ -54,8 +54,12 @@ def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
     """Every consistency problem of a schema-valid configuration, in document order."""
     problems: list[Problem] = []
     program = data["program"]
+    if is_skeleton(data):
+        return _skeleton(data)
     memories = _unique(program["memories"], "name", "program.memories", "memory", problems)
     nests = _unique(program["nests"], "id", "program.nests", "nest", problems)
+    for side in ("inputs", "outputs"):
+        problems += _bindings(data, side, memories)
     for k, memory in enumerate(program["memories"]):
         problems += _memory(memory, f"program.memories.{k}", data)
     for k, nest in enumerate(program["nests"]):
@@ -63,8 +67,6 @@ def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
     problems += _schedule(data, nests)
     problems += _design(data, nests)
     problems += _precision(data, arch)
-    for side in ("inputs", "outputs"):
-        problems += _bindings(data, side, memories)
     if data["design"]["chips"] != len(data["chips"]):
         problems.append(("design.chips", f"says {data['design']['chips']} chip(s), the "
                                          f"configuration has {len(data['chips'])}"))
@@ -76,6 +78,23 @@ def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
         _unique(chip["routes"], "id", f"{where}.routes", "route", problems)
         for k, unit in enumerate(chip["units"]):
             problems += _unit(unit, f"{where}.units.{k}", data, memories, nests)
+    return problems
+
+
+def is_skeleton(data: Config) -> bool:
+    """Whether the configuration is a placed and routed design without a program (no
+    memories, nests or schedule: the place-and-route tests' designs). Its geometry can be
+    checked and drawn; there is nothing to simulate."""
+    program = data["program"]
+    return not (program["memories"] or program["nests"] or program["schedule"])
+
+
+def _skeleton(data: Config) -> list[Problem]:
+    """A design without a program: its units' and routes' names are unique."""
+    problems: list[Problem] = []
+    for index, chip in enumerate(data["chips"]):
+        _unique(chip["units"], "id", f"chips.{index}.units", "unit", problems)
+        _unique(chip["routes"], "id", f"chips.{index}.routes", "route", problems)
     return problems
 
 
@@ -427,4 +446,4 @@ def _listed(values: Sequence[object]) -> str:
     return ", ".join(str(value) for value in values)
 
 
-__all__ = ["check_consistency"]
+__all__ = ["check_consistency", "is_skeleton"]

@@ -20,7 +20,7 @@ import jsonschema
 import numpy as np
 from rnnc.backend.consistency import check_consistency
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import check_input_file, load_npz
+from rnnc.driver.io import Expected, check_input_file, load_npz
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
 from rnnc.target.machine import Machine, from_data
 
@@ -139,9 +139,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def weights_file(path: Path, data: Mapping[str, Any]) -> Path:
+    """The weight file of the configuration `data` read from `path`."""
+    return path.parent / data["weights"]["path"]
+
+
 def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.ndarray]:
     entry = data["weights"]
-    file = path.parent / entry["path"]
+    file = weights_file(path, data)
     try:  # a regular file: hashing /dev/zero would never end
         check_input_file(str(file), 1 << 62, "a weight file")
     except Diagnostic as error:
@@ -154,8 +159,10 @@ def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.n
         if spec["dtype"] not in WEIGHT_DTYPES:
             raise ConfigError(source, f"field 'weights.arrays.{name}.dtype': '{spec['dtype']}' "
                               f"is not a weight dtype ({', '.join(WEIGHT_DTYPES)})")
+    expected = {name: Expected(tuple(spec["shape"]), "float")
+                for name, spec in entry["arrays"].items()}
     try:  # every member's header checked before its data is read: a hash says nothing
-        arrays = load_npz(str(file), what="weight array")
+        arrays = load_npz(str(file), expected, what="weight array")
     except Diagnostic as error:
         raise ConfigError(source, f"field 'weights.path': {error.location}: "
                           f"{error.message}") from None

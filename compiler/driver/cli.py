@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import sys
@@ -40,6 +41,7 @@ from rnnc.driver.io import (
     expected_of,
     load_npz,
     load_weights,
+    model_weights_path,
     save_npz,
 )
 from rnnc.numerics.precision import NumericMode, parse_precision
@@ -382,6 +384,7 @@ def compile_main(argv: Sequence[str]) -> int:
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
     with Outputs() as outputs:
+        outputs.protect(args.model, "the model")
         if args.output is not None:
             outputs.reserve(args.output)
         dump = None if args.dse_dump is None else str(outputs.reserve(args.dse_dump,
@@ -409,8 +412,9 @@ def _compile(
     if args.stats:
         _emit_text(_stats(text, args, dump), args.output, outputs)
         return 0
+    protect = functools.partial(_protect_weights, outputs, args.model)
     if not args.split_input_file:
-        module = _transform(text, args, default_pipeline, dse_dump=dump)
+        module = _transform(text, args, default_pipeline, dse_dump=dump, before_passes=protect)
         _emit_text(pipeline.print_ir(module, args.print_op_generic), args.output, outputs)
         return 0
     # As in mlir-opt: every chunk is compiled on its own and its diagnostics reported; the
@@ -418,7 +422,8 @@ def _compile(
     results, failed = [], False
     for chunk in pipeline.split_input(text):
         try:
-            module = _transform(chunk, args, default_pipeline, dse_dump=dump)
+            module = _transform(chunk, args, default_pipeline, dse_dump=dump,
+                                before_passes=protect)
             results.append(pipeline.print_ir(module, args.print_op_generic))
         except Diagnostic as diagnostic:
             sys.stderr.write(diagnostic.render() + "\n")
@@ -427,6 +432,13 @@ def _compile(
         return 1
     _emit_text("// -----\n".join(results), args.output, outputs)
     return 1 if failed else 0
+
+
+def _protect_weights(outputs: Outputs, model: str, module: ModuleOp) -> None:
+    """No output of the command replaces the weight file the parsed model names."""
+    path = model_weights_path(module, model)
+    if path is not None:
+        outputs.protect(path, "the model's weights")
 
 
 def _stats(text: str, args: argparse.Namespace, dump: str | None) -> str:
@@ -481,6 +493,9 @@ def run_main(argv: Sequence[str]) -> None:
     function = _entry_function(module, args.symbol, args.model)
     model_inputs.check_value_sizes(module, args.model)
     with Outputs() as outputs:
+        outputs.protect(args.model, "the model")
+        outputs.protect(args.inputs, "the inputs")
+        _protect_weights(outputs, args.model, module)
         if args.output is not None:
             outputs.reserve(args.output)
         weights = load_weights(module, args.model)
@@ -519,8 +534,6 @@ def _shapes(arrays: dict[str, np.ndarray]) -> str:
 
 #: Protobuf cannot hold a message larger than 2 GiB, so neither can an ONNX file.
 MAX_ONNX_BYTES = 2 << 30
-#: A DeepBench table has a few dozen rows.
-MAX_TABLE_BYTES = 16 << 20
 
 
 def import_main(argv: Sequence[str]) -> None:
@@ -529,6 +542,7 @@ def import_main(argv: Sequence[str]) -> None:
 
     check_input_file(args.model, MAX_ONNX_BYTES, "an ONNX model")
     with Outputs() as outputs:
+        outputs.protect(args.model, "the ONNX model")
         outputs.reserve(args.output)
         weights_path = str(Path(args.output).with_suffix(".npz"))
         outputs.reserve(weights_path, "-o (its weights, beside it)")
@@ -559,7 +573,7 @@ def gen_main(argv: Sequence[str]) -> None:
                 "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
             )
         csv = args.csv or str(deepbench.CSV_PATH)
-        check_input_file(csv, MAX_TABLE_BYTES, "a task table")
+        check_input_file(csv, deepbench.MAX_TABLE_BYTES, "a task table")
         task, where = deepbench.csv_task(args.csv_row, csv), f"{csv}:{args.csv_row + 1}"
     elif args.steps is None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
@@ -569,6 +583,8 @@ def gen_main(argv: Sequence[str]) -> None:
     task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
     deepbench.check_task(task, where)
     with Outputs() as outputs:
+        if args.csv_row is not None:
+            outputs.protect(csv, "the task table")
         outputs.reserve(args.output)
         target = Path(args.output)
         weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
@@ -597,6 +613,7 @@ def sweep_main(argv: Sequence[str]) -> int:
     study = sweep.load_study(args.study)
     folder = Path(args.cache) if args.cache else cache.default_cache_dir()
     with Outputs() as outputs:
+        outputs.protect(args.study, "the study")
         outputs.reserve(args.output)  # a sweep can be long: know first that it can be written
         outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
                                   address=args.address,

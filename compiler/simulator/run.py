@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from rnnc.backend.consistency import is_skeleton
 from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.interpreters.spatial_values import MachineError
@@ -134,6 +135,9 @@ def simulate_config(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The outputs (by name) and the timing report of a loaded configuration."""
     config = loaded.data
+    if is_skeleton(config):
+        raise Diagnostic(str(loaded.path), "field 'program': the design has no program (no "
+                         "memories, nests or schedule): there is nothing to simulate")
     machine = machine_of(config)
     arrays = check_inputs(config, inputs, source)
     try:
