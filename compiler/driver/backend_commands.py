@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from rnnc.numerics.precision import NumericMode
     from rnnc.target.arch import Architecture
     from rnnc.target.machine import Machine
-    from xdsl.dialects.builtin import ModuleOp
 
 #: The passes from the loop level down to a placed, routed and verified spatial design
 #: with its prediction.
@@ -71,18 +70,14 @@ def compile_to_config(
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
                          f"({CONFIG_PIPELINE}); drop -p or use --emit=loop")
-    with Outputs() as files:  # refused before the compile: outputs over the inputs
+    with Outputs() as files:  # outputs over the inputs are refused before anything is written
         files.protect(args.model, "the model")
         files.reserve(args.output)
         files.reserve(str(weights_path(Path(args.output))), "-o (its weights, beside it)")
-
-        def protect_weights(module: ModuleOp) -> None:
-            source = model_weights_path(module, args.model)
-            if source is not None:
-                files.protect(source, "the model's weights")
-
-        module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional,
-                           before_passes=protect_weights)
+        module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional)
+        source = model_weights_path(module, args.model)
+        if source is not None:
+            files.protect(source, "the model's weights")
         # the loop level, kept beside the design, names what the weight file must hold
         weights = load_weights(module, args.model)
         machine = machine_from_module(module)

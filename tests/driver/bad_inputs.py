@@ -1258,10 +1258,10 @@ def _weight_files() -> Iterator[Case]:
                "config.json", "field 'weights.arrays.W.dtype'")
     yield Case("weights", "declared of another shape",
                sim(setting("weights.arrays.W.shape", [1, 15, 5])), "config.json",
-               "field 'weights.arrays.W'")
+               "field 'weights.path': ", "'W' has shape 1x15x4, expected 1x15x5")
     yield Case("weights", "declared array not in the file",
                sim(lambda c: c["weights"]["arrays"].update(Z={"shape": [1], "dtype": "float32"})),
-               "config.json", "field 'weights.arrays.Z'")
+               "config.json", "field 'weights.path': ", "missing weight array(s) Z")
 
 
 def _collisions() -> Iterator[Case]:
@@ -1448,9 +1448,8 @@ def _studies() -> Iterator[Case]:
             "'models'"),
         "model twice": (model("gen: {cell: lstm, hidden: 64, steps: 4}\n  - gen: {cell: lstm, "
                               "hidden: 64, steps: 4}"), "s.yaml", "appears twice"),
-        "precision fp8": (GOOD_STUDY + "precisions: [fp8]\n", "s.yaml", "'precisions.0'"),
-        "precision mixed:lut=1": (GOOD_STUDY + "precisions: ['mixed:lut=1']\n", "s.yaml",
-                                  "'precisions.0'"),
+        "precision of no name": (GOOD_STUDY + "precisions: ['']\n", "s.yaml",
+                                 "'precisions.0'"),
         "pipelines twice": (GOOD_STUDY + "pipelines: [fused, fused]\n", "s.yaml",
                             "'pipelines'"),
         "pipeline unrolled": (GOOD_STUDY + "pipelines: [unrolled]\n", "s.yaml",

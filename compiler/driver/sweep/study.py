@@ -194,7 +194,6 @@ def load_study(path: str) -> Study:
         for variant in _variants(entry, index, folder, path)
     ]
     settings = {name: data.get(key, _DEFAULTS[key]) for name, key in _SETTINGS.items()}
-    _check_precisions(data.get("precisions", ()), path)
     axes = product(models, variants, *settings.values())
     points = tuple(Point(index, *axis, run=run) for index, axis in enumerate(axes))
     varied = dict.fromkeys(name for variant in variants for name, _ in variant.varied)
@@ -226,17 +225,6 @@ def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
-
-
-def _check_precisions(precisions: Sequence[str], study: str) -> None:
-    """Every precision is a mode `--precision` takes (found before any point runs)."""
-    from rnnc.numerics.precision import parse_precision
-
-    for index, text in enumerate(precisions):
-        try:
-            parse_precision(text)
-        except ValueError as error:
-            raise StudyError(study, f"field 'precisions.{index}': {error}") from None
 
 
 def _one_of(entry: Mapping[str, Any], keys: Sequence[str], where: str, study: str) -> str:
