@@ -25,6 +25,7 @@ import functools
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--print-ir-after-all", action="store_true", help="print the IR to stderr after every pass"
+    )
+    parser.add_argument(
+        "--progress", action="store_true",
+        help="print a line to stderr as each pass finishes, with its seconds (the default "
+        "when stderr is a terminal)"
     )
     design = parser.add_argument_group(
         "design options", "set the option of the same name on every pass in the pipeline that "
@@ -337,9 +343,38 @@ def _transform(
     if _reads_architectures(module, built):
         optional |= {"arch"}  # the context's architecture is used even if no pass takes it
     configured = _with_options(built, options, optional)
-    after_each = _print_after_pass if args.print_ir_after_all else None
-    pipeline.run_pipeline(ctx, module, configured, source_map, after_each)
+    callbacks = [_print_after_pass] if args.print_ir_after_all else []
+    if args.progress or sys.stderr.isatty():
+        callbacks.append(_Progress())
+    pipeline.run_pipeline(ctx, module, configured, source_map, _each(callbacks))
     return module
+
+
+def _each(callbacks: Sequence[pipeline.PassCallback]) -> pipeline.PassCallback | None:
+    """One callback after each pass that calls `callbacks` in order (None: there are none)."""
+    if not callbacks:
+        return None
+
+    def after(done: ModulePass, module: ModuleOp) -> None:
+        for callback in callbacks:
+            callback(done, module)
+
+    return after
+
+
+class _Progress:
+    """A line on stderr as each pass finishes: `rnnc: <pass> done (<seconds> s)`, the seconds
+    since the previous pass finished (the pass and the verification of its IR). A search
+    the driver repeats (`rnnc.driver.routable`) shows each pass it runs again."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def __call__(self, done: ModulePass, module: ModuleOp) -> None:
+        now = time.perf_counter()
+        sys.stderr.write(f"rnnc: {done.name} done ({now - self.last:.2f} s)\n")
+        sys.stderr.flush()
+        self.last = now
 
 
 def _reads_architectures(module: ModuleOp, passes: Sequence[ModulePass]) -> bool:
@@ -690,4 +725,6 @@ def _silence_stdout() -> None:
 
 
 def entry_point() -> None:
+    """The console script of installs made before it moved to `rnnc.driver.entry` (which
+    also sets the BLAS threads before numpy loads)."""
     sys.exit(main())
