@@ -40,8 +40,9 @@ from rnnc.target.checks import lut_tables
 Problem = tuple[str, str]
 Config = Mapping[str, Any]
 
-#: Element types a binding may have (as the IR spells them) and the bytes of a memory word.
-DTYPES = ("f16", "f32", "f64", "i32", "i64")
+#: Element types a binding may have, as the IR spells them, and their numpy dtypes.
+DTYPES = {"f16": "float16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64"}
+#: The bytes a memory's element may take.
 ELEMENT_BYTES = (1, 2, 4, 8)
 PHASES = ("once", "loop")
 #: Counters a PCU's ops may read without declaring them: the reduction index and the step.
@@ -52,10 +53,10 @@ TABLE_FUNCTIONS = tuple(cls.name.split(".", 1)[1] for cls in loop.ACTIVATIONS)
 
 def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
     """Every consistency problem of a schema-valid configuration, in document order."""
-    problems: list[Problem] = []
-    program = data["program"]
+    problems = _unit_and_route_names(data)
     if is_skeleton(data):
-        return _skeleton(data)
+        return problems
+    program = data["program"]
     memories = _unique(program["memories"], "name", "program.memories", "memory", problems)
     nests = _unique(program["nests"], "id", "program.nests", "nest", problems)
     for side in ("inputs", "outputs"):
@@ -74,8 +75,6 @@ def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
         where = f"chips.{index}"
         if chip["id"] != index:
             problems.append((f"{where}.id", f"chip {index} has id {chip['id']}"))
-        _unique(chip["units"], "id", f"{where}.units", "unit", problems)
-        _unique(chip["routes"], "id", f"{where}.routes", "route", problems)
         for k, unit in enumerate(chip["units"]):
             problems += _unit(unit, f"{where}.units.{k}", data, memories, nests)
     return problems
@@ -89,8 +88,8 @@ def is_skeleton(data: Config) -> bool:
     return not (program["memories"] or program["nests"] or program["schedule"])
 
 
-def _skeleton(data: Config) -> list[Problem]:
-    """A design without a program: its units' and routes' names are unique."""
+def _unit_and_route_names(data: Config) -> list[Problem]:
+    """Every chip's units and routes have names of their own."""
     problems: list[Problem] = []
     for index, chip in enumerate(data["chips"]):
         _unique(chip["units"], "id", f"chips.{index}.units", "unit", problems)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from rnnc.backend.consistency import is_skeleton
+from rnnc.backend.consistency import DTYPES, is_skeleton
 from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.interpreters.spatial_values import MachineError
@@ -49,12 +49,8 @@ def check_inputs(
     return arrays
 
 
-#: Element types as the IR spells them, and their numpy dtypes.
-_DTYPES = {"f16": "float16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64"}
-
-
 def numpy_dtype(name: str) -> np.dtype:
-    return np.dtype(_DTYPES.get(name, name))
+    return np.dtype(DTYPES.get(name, name))
 
 
 def machine_values(
