@@ -18,7 +18,9 @@ from typing import Any
 
 import jsonschema
 import numpy as np
+from rnnc.backend.consistency import check_consistency
 from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import Expected, check_input_file, load_npz
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
 from rnnc.target.machine import Machine, from_data
 
@@ -117,6 +119,9 @@ def _architecture(data: Mapping[str, Any], source: str) -> Architecture:
         arch = architecture_from_dict(data["arch"]["description"], f"{source}: arch.description")
     except ArchitectureError as error:
         raise ConfigError(source, f"field 'arch.description': {error.message}") from None
+    if arch.name != data["arch"]["name"]:
+        raise ConfigError(source, f"field 'arch.name': is '{data['arch']['name']}', the "
+                          f"description's name is '{arch.name}'")
     if arch.digest() != data["arch"]["sha256"]:
         raise ConfigError(
             source,
@@ -134,20 +139,33 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def weights_file(path: Path, data: Mapping[str, Any]) -> Path:
+    """The weight file of the configuration `data` read from `path`."""
+    return path.parent / data["weights"]["path"]
+
+
 def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.ndarray]:
     entry = data["weights"]
-    file = path.parent / entry["path"]
-    if not file.is_file():
-        raise ConfigError(source, f"field 'weights.path': no such file {file}")
+    file = weights_file(path, data)
+    try:  # a regular file: hashing /dev/zero would never end
+        check_input_file(str(file), 1 << 62, "a weight file")
+    except Diagnostic as error:
+        raise ConfigError(source, f"field 'weights.path': {file}: {error.message}") from None
     if file_sha256(file) != entry["sha256"]:
         raise ConfigError(
             source, f"field 'weights.sha256': does not match the file {file} (altered or replaced)"
         )
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as error:
-        raise ConfigError(source, f"field 'weights.path': not a readable .npz ({error})") from None
+    for name, spec in entry["arrays"].items():
+        if spec["dtype"] not in WEIGHT_DTYPES:
+            raise ConfigError(source, f"field 'weights.arrays.{name}.dtype': '{spec['dtype']}' "
+                              f"is not a weight dtype ({', '.join(WEIGHT_DTYPES)})")
+    expected = {name: Expected(tuple(spec["shape"]), "float")
+                for name, spec in entry["arrays"].items()}
+    try:  # every member's header checked before its data is read: a hash says nothing
+        arrays = load_npz(str(file), expected, what="weight array")
+    except Diagnostic as error:
+        raise ConfigError(source, f"field 'weights.path': {error.location}: "
+                          f"{error.message}") from None
     for name, spec in entry["arrays"].items():
         if name not in arrays:
             raise ConfigError(source, f"field 'weights.arrays.{name}': not in {file.name}")
@@ -160,19 +178,40 @@ def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.n
     return arrays
 
 
+#: The largest configuration read: far above any real one, and a bound on what reading
+#: `/dev/zero` or a runaway pipe may take.
+MAX_CONFIG_BYTES = 1 << 30
+
+
 def parse(path: Path) -> object:
+    """The JSON of a configuration file. Strict JSON: NaN and Infinity, which Python's
+    reader would take, are refused, and so are nesting too deep to read and integers too
+    long to convert."""
     source = str(path)
     try:
+        check_input_file(source, MAX_CONFIG_BYTES, "a configuration")
         text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(source, "no such file") from None
+    except Diagnostic as error:
+        raise ConfigError(source, error.message) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(source, f"cannot read the file ({error})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
         raise ConfigError(f"{source}:{error.lineno}:{error.colno}",
                           f"invalid JSON: {error.msg}") from None
+    except RecursionError:
+        raise ConfigError(source, "invalid JSON: nested too deeply to read") from None
+    except ValueError as error:  # NaN, Infinity; an integer of thousands of digits
+        raise ConfigError(source, f"invalid JSON: {error}") from None
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+#: The dtypes a weight array may have in the weight file.
+WEIGHT_DTYPES = ("float16", "float32", "float64")
 
 
 def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
@@ -252,6 +291,11 @@ def load_config(path: str | Path) -> LoadedConfig:
     assert isinstance(data, dict)
     _version(data, source)
     arch = _architecture(data, source)
+    problems = check_consistency(data, arch)
+    if problems:
+        (field, message), more = problems[0], len(problems) - 1
+        raise ConfigError(source, f"field '{field}': {message}"
+                          + (f" (and {more} more)" if more else ""))
     _design(data, arch, source)
     weights = _weights(data, path, source)
     return LoadedConfig(path, data, arch, weights)

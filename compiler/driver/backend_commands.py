@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.arguments import ArgumentParser
-from rnnc.driver.io import Outputs, load_npz, load_weights, save_npz, write_atomically
+from rnnc.driver.io import Outputs, load_npz, load_weights, model_weights_path, save_npz
 
 if TYPE_CHECKING:
     from rnnc.backend.emit import Prediction
@@ -52,7 +53,7 @@ def compile_to_config(
     plug-ins and diagnostics stay in one place); `optional` are the design options the
     command takes whether or not a pass does. The pipeline runs once over one module, which
     ends with the loop level beside the routed design and its prediction."""
-    from rnnc.backend.emit import prediction_of
+    from rnnc.backend.emit import prediction_of, weights_path
     from rnnc.driver import pipeline
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
@@ -69,17 +70,23 @@ def compile_to_config(
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
                          f"({CONFIG_PIPELINE}); drop -p or use --emit=loop")
-    module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional)
-    # the loop level, kept beside the design, names what the weight file must hold
-    weights = load_weights(module, args.model)
-    machine = machine_from_module(module)
-    arch = load_architecture(args.arch) if args.arch else load_architecture()
-    prediction = prediction_of(module)
-    precision = FP32 if machine.precision == "fp32" else parse_precision(
-        args.precision or machine.precision)
-    return write_config(
-        args.output, machine, arch, precision=precision, prediction=prediction, weights=weights
-    )
+    with Outputs() as files:  # outputs over the inputs are refused before anything is written
+        files.protect(args.model, "the model")
+        files.reserve(args.output)
+        files.reserve(str(weights_path(Path(args.output))), "-o (its weights, beside it)")
+        module = transform(pipeline.read_text(args.model), args, CONFIG_PIPELINE, optional)
+        source = model_weights_path(module, args.model)
+        if source is not None:
+            files.protect(source, "the model's weights")
+        # the loop level, kept beside the design, names what the weight file must hold
+        weights = load_weights(module, args.model)
+        machine = machine_from_module(module)
+        arch = load_architecture(args.arch) if args.arch else load_architecture()
+        prediction = prediction_of(module)
+        precision = FP32 if machine.precision == "fp32" else parse_precision(
+            args.precision or machine.precision)
+        return write_config(args.output, machine, arch, precision=precision,
+                            prediction=prediction, weights=weights, files=files)
 
 
 def write_config(
@@ -90,10 +97,13 @@ def write_config(
     precision: NumericMode,
     prediction: Prediction,
     weights: Mapping[str, np.ndarray],
+    files: Outputs | None = None,
     **options: int,
 ) -> dict[str, Any]:
     """Write `path` and its weight file beside it, both or neither, once the configuration
-    validates (an invalid one is a compiler bug, never written); returns the configuration."""
+    validates (an invalid one is a compiler bug, never written); returns the configuration.
+    `files` are the command's outputs, when it has reserved them (and protected its
+    inputs) already."""
     from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
     from rnnc.backend.load import check_schema
 
@@ -107,8 +117,7 @@ def write_config(
         **options,
     )
     check_schema(config, path)
-    with Outputs() as outputs:
-        outputs.reserve(path)
+    with contextlib.nullcontext(files) if files is not None else Outputs() as outputs:
         outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
                       "-o (its weights, beside it)")
         outputs.write(path, lambda tmp: tmp.write_text(dumps(config)))
@@ -151,19 +160,30 @@ def _sim_parser() -> argparse.ArgumentParser:
 
 
 def sim_main(argv: Sequence[str]) -> None:
-    from rnnc.backend.load import load_config
+    """Simulate a configuration. Its outputs (`-o`, `--report`) are written all or none,
+    once the simulation is done, and never over one of its inputs (the configuration, its
+    weight file, the inputs)."""
+    from rnnc.backend.load import load_config, weights_file
     from rnnc.simulator.run import simulate_config
 
     args = _sim_parser().parse_args(argv)
-    loaded = load_config(args.config)
-    inputs = load_npz(args.inputs)
-    outputs, report = simulate_config(loaded, inputs, source=args.inputs)
-    if args.report is not None:
-        text = json.dumps(report, sort_keys=True, indent=1) + "\n"
-        write_atomically(args.report, lambda tmp: tmp.write_text(text))
-    if args.output is not None:
-        write_atomically(args.output, lambda tmp: save_npz(tmp, outputs))
-    else:
+    with Outputs() as files:
+        files.protect(args.config, "the configuration")
+        files.protect(args.inputs, "the inputs")
+        for path, flag in ((args.report, "--report"), (args.output, "-o")):
+            if path is not None:
+                files.reserve(path, flag)
+        loaded = load_config(args.config)
+        files.protect(weights_file(loaded.path, loaded.data), "the configuration's weights")
+        inputs = load_npz(args.inputs)
+        outputs, report = simulate_config(loaded, inputs, source=args.inputs)
+        if args.report is not None:
+            text = json.dumps(report, sort_keys=True, indent=1) + "\n"
+            files.write(args.report, lambda tmp: tmp.write_text(text), "--report")
+        if args.output is not None:
+            files.write(args.output, lambda tmp: save_npz(tmp, outputs))
+        files.commit()
+    if args.output is None:
         for name, value in outputs.items():
             print(f"{name}: shape {list(value.shape)}\n{value}")
     print(report_line(args.config, report), file=sys.stderr if args.output is None else sys.stdout)
@@ -193,18 +213,23 @@ def _show_parser() -> argparse.ArgumentParser:
 
 
 def show_main(argv: Sequence[str]) -> None:
-    from rnnc.backend.load import load_config
+    from rnnc.backend.load import load_config, weights_file
     from rnnc.backend.show import render
 
     args = _show_parser().parse_args(argv)
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".svg", ".png"):
         raise Diagnostic(args.output, f"unknown picture format '{suffix}' (expected .svg or .png)")
-    loaded = load_config(args.config)
-    chips = len(loaded.data["chips"])
-    if not 0 <= args.chip < chips:
-        raise Diagnostic("--chip", f"the configuration has {chips} chip(s), got {args.chip}")
-    write_atomically(args.output, lambda tmp: render(loaded.data, tmp, args.chip, suffix[1:]))
+    with Outputs() as files:
+        files.protect(args.config, "the configuration")
+        files.reserve(args.output)
+        loaded = load_config(args.config)
+        files.protect(weights_file(loaded.path, loaded.data), "the configuration's weights")
+        chips = len(loaded.data["chips"])
+        if not 0 <= args.chip < chips:
+            raise Diagnostic("--chip", f"the configuration has {chips} chip(s), got {args.chip}")
+        files.write(args.output, lambda tmp: render(loaded.data, tmp, args.chip, suffix[1:]))
+        files.commit()
     chip = loaded.data["chips"][args.chip]
     print(f"{args.output}: chip {args.chip} of {args.config}, {len(chip['units'])} units, "
           f"{len(chip['routes'])} routes")

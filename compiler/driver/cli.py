@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from rnnc.driver.io import (
     expected_of,
     load_npz,
     load_weights,
+    model_weights_path,
     save_npz,
 )
 from rnnc.numerics.precision import NumericMode, parse_precision
@@ -73,6 +76,11 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--print-ir-after-all", action="store_true", help="print the IR to stderr after every pass"
+    )
+    parser.add_argument(
+        "--progress", action="store_true",
+        help="print a line to stderr as each pass finishes, with its seconds (the default "
+        "when stderr is a terminal)"
     )
     design = parser.add_argument_group(
         "design options", "set the option of the same name on every pass in the pipeline that "
@@ -335,9 +343,38 @@ def _transform(
     if _reads_architectures(module, built):
         optional |= {"arch"}  # the context's architecture is used even if no pass takes it
     configured = _with_options(built, options, optional)
-    after_each = _print_after_pass if args.print_ir_after_all else None
-    pipeline.run_pipeline(ctx, module, configured, source_map, after_each)
+    callbacks = [_print_after_pass] if args.print_ir_after_all else []
+    if args.progress or sys.stderr.isatty():
+        callbacks.append(_Progress())
+    pipeline.run_pipeline(ctx, module, configured, source_map, _each(callbacks))
     return module
+
+
+def _each(callbacks: Sequence[pipeline.PassCallback]) -> pipeline.PassCallback | None:
+    """One callback after each pass that calls `callbacks` in order (None: there are none)."""
+    if not callbacks:
+        return None
+
+    def after(done: ModulePass, module: ModuleOp) -> None:
+        for callback in callbacks:
+            callback(done, module)
+
+    return after
+
+
+class _Progress:
+    """A line on stderr as each pass finishes: `rnnc: <pass> done (<seconds> s)`, the seconds
+    since the previous pass finished (the pass and the verification of its IR). A search
+    the driver repeats (`rnnc.driver.routable`) shows each pass it runs again."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def __call__(self, done: ModulePass, module: ModuleOp) -> None:
+        now = time.perf_counter()
+        sys.stderr.write(f"rnnc: {done.name} done ({now - self.last:.2f} s)\n")
+        sys.stderr.flush()
+        self.last = now
 
 
 def _reads_architectures(module: ModuleOp, passes: Sequence[ModulePass]) -> bool:
@@ -382,6 +419,7 @@ def compile_main(argv: Sequence[str]) -> int:
     default_pipeline = LEVEL_PIPELINES[args.emit or "rnn"]
     text = pipeline.read_text(args.model)
     with Outputs() as outputs:
+        outputs.protect(args.model, "the model")
         if args.output is not None:
             outputs.reserve(args.output)
         dump = None if args.dse_dump is None else str(outputs.reserve(args.dse_dump,
@@ -409,8 +447,9 @@ def _compile(
     if args.stats:
         _emit_text(_stats(text, args, dump), args.output, outputs)
         return 0
+    protect = functools.partial(_protect_weights, outputs, args.model)
     if not args.split_input_file:
-        module = _transform(text, args, default_pipeline, dse_dump=dump)
+        module = _transform(text, args, default_pipeline, dse_dump=dump, before_passes=protect)
         _emit_text(pipeline.print_ir(module, args.print_op_generic), args.output, outputs)
         return 0
     # As in mlir-opt: every chunk is compiled on its own and its diagnostics reported; the
@@ -418,7 +457,8 @@ def _compile(
     results, failed = [], False
     for chunk in pipeline.split_input(text):
         try:
-            module = _transform(chunk, args, default_pipeline, dse_dump=dump)
+            module = _transform(chunk, args, default_pipeline, dse_dump=dump,
+                                before_passes=protect)
             results.append(pipeline.print_ir(module, args.print_op_generic))
         except Diagnostic as diagnostic:
             sys.stderr.write(diagnostic.render() + "\n")
@@ -427,6 +467,13 @@ def _compile(
         return 1
     _emit_text("// -----\n".join(results), args.output, outputs)
     return 1 if failed else 0
+
+
+def _protect_weights(outputs: Outputs, model: str, module: ModuleOp) -> None:
+    """No output of the command replaces the weight file the parsed model names."""
+    path = model_weights_path(module, model)
+    if path is not None:
+        outputs.protect(path, "the model's weights")
 
 
 def _stats(text: str, args: argparse.Namespace, dump: str | None) -> str:
@@ -481,6 +528,9 @@ def run_main(argv: Sequence[str]) -> None:
     function = _entry_function(module, args.symbol, args.model)
     model_inputs.check_value_sizes(module, args.model)
     with Outputs() as outputs:
+        outputs.protect(args.model, "the model")
+        outputs.protect(args.inputs, "the inputs")
+        _protect_weights(outputs, args.model, module)
         if args.output is not None:
             outputs.reserve(args.output)
         weights = load_weights(module, args.model)
@@ -519,8 +569,6 @@ def _shapes(arrays: dict[str, np.ndarray]) -> str:
 
 #: Protobuf cannot hold a message larger than 2 GiB, so neither can an ONNX file.
 MAX_ONNX_BYTES = 2 << 30
-#: A DeepBench table has a few dozen rows.
-MAX_TABLE_BYTES = 16 << 20
 
 
 def import_main(argv: Sequence[str]) -> None:
@@ -529,6 +577,7 @@ def import_main(argv: Sequence[str]) -> None:
 
     check_input_file(args.model, MAX_ONNX_BYTES, "an ONNX model")
     with Outputs() as outputs:
+        outputs.protect(args.model, "the ONNX model")
         outputs.reserve(args.output)
         weights_path = str(Path(args.output).with_suffix(".npz"))
         outputs.reserve(weights_path, "-o (its weights, beside it)")
@@ -559,7 +608,7 @@ def gen_main(argv: Sequence[str]) -> None:
                 "rnnc gen", "give CELL HIDDEN STEPS [--batch N] or --csv-row N, not both"
             )
         csv = args.csv or str(deepbench.CSV_PATH)
-        check_input_file(csv, MAX_TABLE_BYTES, "a task table")
+        check_input_file(csv, deepbench.MAX_TABLE_BYTES, "a task table")
         task, where = deepbench.csv_task(args.csv_row, csv), f"{csv}:{args.csv_row + 1}"
     elif args.steps is None:
         raise Diagnostic("rnnc gen", "expected CELL HIDDEN STEPS (or --csv-row N)")
@@ -569,6 +618,8 @@ def gen_main(argv: Sequence[str]) -> None:
     task = deepbench.Task(task.cell, task.hidden, task.steps, task.batch, args.input)
     deepbench.check_task(task, where)
     with Outputs() as outputs:
+        if args.csv_row is not None:
+            outputs.protect(csv, "the task table")
         outputs.reserve(args.output)
         target = Path(args.output)
         weights_path, inputs_path = target.with_suffix(".npz"), target.with_suffix(".inputs.npz")
@@ -597,6 +648,7 @@ def sweep_main(argv: Sequence[str]) -> int:
     study = sweep.load_study(args.study)
     folder = Path(args.cache) if args.cache else cache.default_cache_dir()
     with Outputs() as outputs:
+        outputs.protect(args.study, "the study")
         outputs.reserve(args.output)  # a sweep can be long: know first that it can be written
         outcome = sweep.run_sweep(study, engine=args.engine, workers=args.workers,
                                   address=args.address,
@@ -673,4 +725,6 @@ def _silence_stdout() -> None:
 
 
 def entry_point() -> None:
+    """The console script of installs made before it moved to `rnnc.driver.entry` (which
+    also sets the BLAS threads before numpy loads)."""
     sys.exit(main())

@@ -57,6 +57,7 @@ class _Planned:
     target: Path  # the file itself (through symbolic links), or the device/pipe to fill
     tmp: Path
     stream: bool  # a device or pipe (/dev/stdout): filled at the end, never replaced
+    flag: str  # the option that names it (-o, --report, ...)
 
 
 class Outputs:
@@ -72,6 +73,16 @@ class Outputs:
 
     def __init__(self) -> None:
         self._planned: dict[Path, _Planned] = {}  # by resolved path
+        self._inputs: dict[Path, tuple[str, str]] = {}  # resolved -> (as given, what it is)
+
+    def protect(self, path: str | Path, what: str) -> None:
+        """`path` is an input of the command (`what`: "the configuration"): no output may
+        replace it, whether reserved before or after (a link to it counts as it)."""
+        given = str(path)
+        resolved = Path(path).resolve()
+        self._inputs[resolved] = (given, what)
+        for planned in self._planned.values():
+            self._check_not_input(planned.given, planned.flag)
 
     def __enter__(self) -> Outputs:
         return self
@@ -86,12 +97,13 @@ class Outputs:
         if path.endswith(os.sep) or given.name in ("", ".", ".."):
             raise Diagnostic(path, "cannot write the output: it names a folder, not a file")
         resolved = given.resolve()
+        self._check_not_input(path, flag)
         if resolved in self._planned:
             first = self._planned[resolved].given
             raise Diagnostic(path, f"{flag} names the file {first} twice: it is already "
                              "another output of this command")
         if _is_stream(given):
-            planned = _Planned(path, given, _temporary(path, None, "output"), stream=True)
+            planned = _Planned(path, given, _temporary(path, None, "output"), True, flag)
         else:
             parent = resolved.parent
             if not given.parent.is_dir():
@@ -100,9 +112,18 @@ class Outputs:
                                  f"{what}")
             if resolved.is_dir():
                 raise Diagnostic(path, "cannot write the output: it is a directory")
-            planned = _Planned(path, resolved, _temporary(path, parent, resolved.name), False)
+            planned = _Planned(path, resolved, _temporary(path, parent, resolved.name), False,
+                               flag)
         self._planned[resolved] = planned
         return planned.tmp
+
+    def _check_not_input(self, path: str, flag: str) -> None:
+        """Refuse an output that is one of the command's inputs."""
+        target = Path(path).resolve()
+        for resolved, (given, what) in self._inputs.items():
+            if target == resolved or _same_file(target, resolved):
+                raise Diagnostic(path, f"{flag} names {what} {given}, an input of this "
+                                 "command: writing there would replace it")
 
     def write(self, path: str, write: Callable[[Path], None], flag: str = "-o") -> None:
         """Call `write(tmp)` to fill the temporary of `path` (reserving it if need be)."""
@@ -144,6 +165,14 @@ class Outputs:
             with contextlib.suppress(OSError):
                 planned.tmp.unlink()
         self._planned.clear()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two existing paths are one file (hard links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _is_stream(path: Path) -> bool:
@@ -332,15 +361,22 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0]
 
 
+def model_weights_path(module: ModuleOp, model_path: str) -> Path | None:
+    """The `.npz` the module's `rnn.weights` attribute names, beside the model, if any."""
+    attr = module.attributes.get("rnn.weights")
+    if attr is None:
+        return None
+    if not isinstance(attr, StringAttr):
+        raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
+    return Path(model_path).parent / attr.data
+
+
 def load_weights(module: ModuleOp, model_path: str) -> dict[str, np.ndarray]:
     """The arrays of the `.npz` named by the module's `rnn.weights` attribute, if any, each
     checked against the `rnn.weight` ops that read it before its data is read."""
-    attr = module.attributes.get("rnn.weights")
-    if attr is None:
+    path = model_weights_path(module, model_path)
+    if path is None:
         return {}
-    if not isinstance(attr, StringAttr):
-        raise Diagnostic(model_path, "the module attribute rnn.weights must be a string")
-    path = Path(model_path).parent / attr.data
     expected = {
         op.key.data: expected_of(op.result.type) for op in module.walk() if isinstance(op, WeightOp)
     }

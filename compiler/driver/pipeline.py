@@ -109,11 +109,18 @@ class _LocatingParser(Parser):
         return op
 
 
+#: What some editors put at the start of a UTF-8 file.
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def parse_module(ctx: Context, text: str, path: str) -> tuple[ModuleOp, SourceMap]:
     """Parse and verify `text`; every error becomes a located `Diagnostic`."""
     source_map = SourceMap(path)
-    parser = _LocatingParser(ctx, text, path, source_map)
-    try:
+    if text.startswith(BYTE_ORDER_MARK):
+        raise Diagnostic(f"{path}:1:1", "the file starts with a UTF-8 byte-order mark "
+                         "(U+FEFF), which MLIR text does not take: save it without one")
+    try:  # the parser reads the first token as it is made
+        parser = _LocatingParser(ctx, text, path, source_map)
         module = parser.parse_module()
     except ParseError as error:
         raise at_span(error.span, _parse_message(error, text)) from None

@@ -59,6 +59,7 @@ def plot(
             raise Diagnostic(output, f"expected a .png or .svg file, got '{Path(output).suffix}'")
     rows = _filter(_checked(table.read(results), results), where, results)
     with Outputs() as files:  # every picture or none
+        files.protect(results, "the results table")
         for output in outputs:
             files.reserve(output)
         for output in outputs:
@@ -142,13 +143,15 @@ def _natural(text: str) -> tuple[int, float, str]:
 
 def _checked(rows: list[Row], source: str) -> list[Row]:
     """The rows of a table that has every column `rnnc sweep` writes but the varied ones
-    (a table edited by hand, or another program's, is refused by the column it lacks)."""
-    if rows:
-        missing = [name for name in _FIXED if name not in rows[0]]
-        if missing:
-            raise Diagnostic(source, f"not a results table of rnnc sweep: no column "
-                             f"'{missing[0]}'" + (f" (nor {len(missing) - 1} other columns)"
-                                                  if len(missing) > 1 else ""))
+    (a table edited by hand, or another program's, is refused by the column it lacks) and
+    at least one row (a sweep writes one per point)."""
+    if not rows:
+        raise Diagnostic(source, "the results table has no rows (a sweep writes one per point)")
+    missing = [name for name in _FIXED if name not in rows[0]]
+    if missing:
+        raise Diagnostic(source, f"not a results table of rnnc sweep: no column "
+                         f"'{missing[0]}'" + (f" (nor {len(missing) - 1} other columns)"
+                                              if len(missing) > 1 else ""))
     return rows
 
 

@@ -97,6 +97,10 @@ PAPER_TASKS = (
 )
 
 
+#: The largest task table read: a DeepBench table has a few dozen rows.
+MAX_TABLE_BYTES = 16 << 20
+
+
 def csv_task(row: int, path: Path | str = CSV_PATH) -> Task:
     """Data row `row` (counted from 1, the line after the header) of a DeepBench table with
     columns cell, hidden, batch, steps."""

@@ -79,6 +79,8 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 _ONNX = {cls.name.split(".", 1)[1]: cls.ONNX_NAME for cls in loop.ACTIVATIONS}
 _FOLD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
 _IDENTITY = {"add": 0.0, "mul": 1.0, "max": -np.inf, "min": np.inf}
+#: What a reduction may fold with (`Reduce.combiner`).
+COMBINERS = tuple(_FOLD)
 _COMBINE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
 _NAN = np.float32(np.nan)
 _CACHED_PRODUCTS = 2**18
@@ -1394,4 +1396,4 @@ def run_machine(
     return _Machine(machine, inputs, weights or {}, precision).run()
 
 
-__all__ = ["MachineError", "run_machine"]
+__all__ = ["COMBINERS", "MachineError", "run_machine"]

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from rnnc.backend.consistency import DTYPES, is_skeleton
 from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.diagnostics import Diagnostic
+from rnnc.interpreters.spatial_values import MachineError
 from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs
 from rnnc.simulator.timing import Deadlock, TimingResult, simulate
@@ -47,12 +49,8 @@ def check_inputs(
     return arrays
 
 
-#: Element types as the IR spells them, and their numpy dtypes.
-_DTYPES = {"f16": "float16", "f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64"}
-
-
 def numpy_dtype(name: str) -> np.dtype:
-    return np.dtype(_DTYPES.get(name, name))
+    return np.dtype(DTYPES.get(name, name))
 
 
 def machine_values(
@@ -133,11 +131,18 @@ def simulate_config(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The outputs (by name) and the timing report of a loaded configuration."""
     config = loaded.data
+    if is_skeleton(config):
+        raise Diagnostic(str(loaded.path), "field 'program': the design has no program (no "
+                         "memories, nests or schedule): there is nothing to simulate")
     machine = machine_of(config)
     arrays = check_inputs(config, inputs, source)
     try:
         timed = machine_time(machine, loaded.arch)
     except Deadlock as deadlock:
         raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
-    outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
+    try:
+        outputs = machine_values(machine, loaded.weights, arrays, config["precision"]["spec"])
+    except MachineError as error:  # located at the machine: the configuration describes it
+        raise Diagnostic(str(loaded.path), f"the machine does not compute: {error.message}"
+                         ) from None
     return outputs, report(config, loaded.arch, timed)

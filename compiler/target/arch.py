@@ -397,7 +397,7 @@ def _parse(text: str, path: Path) -> object:
         except ValueError as error:  # an integer of more digits than Python converts
             raise ArchitectureError(source, f"invalid JSON: {error}") from None
     try:
-        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader, see below
+        return yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader, see below
     except RecursionError:
         raise ArchitectureError(source, "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as error:
@@ -407,15 +407,15 @@ def _parse(text: str, path: Path) -> object:
         raise ArchitectureError(location, f"invalid YAML: {problem}") from None
 
 
-class _YamlLoader(yaml.SafeLoader):
+class NoAliasLoader(yaml.SafeLoader):
     """YAML's safe loader without aliases: `*name` can make a small file expand to billions
-    of nodes (the "billion laughs"), and an architecture never needs one."""
+    of nodes (the "billion laughs"), and neither an architecture nor a study needs one."""
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in an architecture file", mark
+                None, None, "aliases (*name) are not allowed in this file", mark
             )
         return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
 

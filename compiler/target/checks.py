@@ -417,7 +417,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             if pmu.buffers < 1:
                 raise ValueError(f"has {pmu.buffers} buffers")
             if pmu.lut:
-                found[pmu.id] = sum(_table_bytes(table, word) for table in _tables(pmu.lut))
+                found[pmu.id] = sum(_table_bytes(table, word) for table in lut_tables(pmu.lut))
                 continue
             widths = [_element_bytes(arch, machine, pmu, box, word) for box in pmu.boxes]
             slice_of = _weight_slice(pmu, readers, constants)
@@ -478,7 +478,7 @@ def _weight_readers(machine: Any, weights: set[str]) -> dict[str, Any]:
     return found
 
 
-def _tables(lut: str) -> list[str]:
+def lut_tables(lut: str) -> list[str]:
     """The tables of a PMU's `lut`: split at the commas outside a table's parameters
     (`hard_sigmoid(alpha=0.2,beta=0.5):1024:8:linear,tanh:1024:8:linear`)."""
     tables, depth, start = [], 0, 0
@@ -676,4 +676,5 @@ def _check_schedule(machine: Any, problems: list[Problem]) -> None:
                                                          f"the schedule never runs", "nest"))
 
 
-__all__ = ["Problem", "check_design", "check_machine", "format_problems", "pmu_bytes"]
+__all__ = ["Problem", "check_design", "check_machine", "format_problems", "lut_tables",
+           "pmu_bytes"]

@@ -52,6 +52,19 @@ def test_a_written_config_validates_and_loads(strip_config: Path) -> None:
     assert (strip_config.parent / "config.weights.npz").is_file()
 
 
+def test_a_design_without_a_program_loads_but_does_not_simulate(
+    strip_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The strip design has units and routes but no memories, nests or schedule: it can be
+    checked and drawn, and `rnnc sim` says there is nothing to simulate."""
+    inputs = strip_config.parent / "in.npz"
+    save_npz(inputs, {})
+    assert main(["sim", str(strip_config), "--inputs", str(inputs)]) == 1
+    assert capsys.readouterr().err == (
+        f"{strip_config}: error: field 'program': the design has no program (no memories, "
+        "nests or schedule): there is nothing to simulate\n")
+
+
 def _problem(path: Path) -> str:
     with pytest.raises(ConfigError) as caught:
         load_config(path)

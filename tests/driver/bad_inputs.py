@@ -13,14 +13,19 @@ that cannot fit in memory, pipelines, plug-ins, command-line values and ONNX fil
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
+import os
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +41,7 @@ class Case:
     setup: Setup
     file: str  # what the diagnostic's location must start with
     message: str = ""  # a fragment the message must contain
+    detail: str = ""  # another fragment, after it (the field, then what is wrong with it)
 
     @property
     def id(self) -> str:
@@ -339,6 +345,10 @@ def _syntax() -> Iterator[Case]:
     yield Case("syntax", "weights attribute not a string",
                lambda d: ["run", gru(d, MODEL.replace('"model.npz"', "7 : i64")),
                           "--inputs", inputs(d)], "model.mlir", "rnn.weights")
+    yield Case("syntax", "a UTF-8 byte-order mark", model("\ufeff" + MODEL), "model.mlir:1:1",
+               "byte-order mark")
+    yield Case("syntax", "an unexpected first character", model("\u00a7" + MODEL),
+               "model.mlir:1:1", "Unexpected character")
     yield Case("syntax", "bad chunk with --split-input-file -o",
                model(MODEL + "// -----\n" + MODEL.replace("rnn.gru", "rnn.grue"),
                      "--split-input-file"), "model.mlir:16:", "rnn.grue")
@@ -856,10 +866,694 @@ def _unsupported(folder: Path) -> str:
     return "u.onnx"
 
 
+# ---- configurations (rnnc sim, rnnc show) ----------------------------------------------------
+#
+# Each case edits the batch-1 GRU's config.json, compiled once per process (`_compiled`), into
+# one that passes the schema but no machine could run, or breaks its weight file; `rnnc sim`
+# and `rnnc show` refuse it before running or drawing anything, naming the field.
+
+Config = dict[str, Any]
+
+
+@functools.cache
+def _compiled() -> tuple[str, bytes]:
+    """The batch-1 GRU compiled by rnnc to config.json: its text and its weight file's bytes."""
+    from rnnc.driver import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model = folder / gru(folder, MODEL_B1)
+        assert cli.main([str(model), "-o", str(folder / "config.json")]) == 0
+        return (folder / "config.json").read_text(), (folder / "config.weights.npz").read_bytes()
+
+
+def config(folder: Path, edit: Callable[[Config], object] | None = None,
+           weights: bytes | None = None) -> str:
+    """config.json (edited by `edit`, whose returned text, if any, is written instead), its
+    weight file (or `weights`, with the config's hash made to match them) and in.npz."""
+    text, npz = _compiled()
+    data = json.loads(text)
+    if weights is not None:
+        npz = weights
+        data["weights"]["sha256"] = hashlib.sha256(npz).hexdigest()
+    replaced = edit(data) if edit is not None else None
+    (folder / "config.json").write_text(replaced if isinstance(replaced, str)
+                                        else json.dumps(data, indent=1))
+    (folder / "config.weights.npz").write_bytes(npz)
+    inputs(folder, B1_INPUTS)
+    return "config.json"
+
+
+def sim(edit: Callable[[Config], object] | None = None, *extra: str,
+        weights: Callable[[], bytes] | None = None) -> Setup:
+    return lambda d: ["sim", config(d, edit, weights and weights()), "--inputs", "in.npz",
+                      *extra]
+
+
+def show(edit: Callable[[Config], object] | None = None, *extra: str) -> Setup:
+    return lambda d: ["show", config(d, edit), *(extra or ("-o", "p.svg"))]
+
+
+def unit(data: Config, name: str) -> Config:
+    return next(u for u in data["chips"][0]["units"] if u["id"] == name)
+
+
+def setting(dotted: str, value: object) -> Callable[[Config], None]:
+    """An edit that sets the field at a dotted path (list items by index)."""
+
+    def edit(data: Config) -> None:
+        *parents, key = dotted.split(".")
+        node: Any = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[int(key) if isinstance(node, list) else key] = value
+
+    return edit
+
+
+def in_unit(name: str, dotted: str, value: object) -> Callable[[Config], None]:
+    """An edit that sets a field of unit `name`'s configuration."""
+    return lambda data: setting(dotted, value)(unit(data, name))
+
+
+def text_edit(old: str, new: str) -> Callable[[Config], str]:
+    """An edit of the JSON text itself (for what `json.dumps` cannot write)."""
+    return lambda data: json.dumps(data, indent=1).replace(old, new, 1)
+
+
+#: Units of the compiled GRU: an element-wise unit of the once-run nest n0 (reads h0, writes
+#: h), a map-reduce unit, the element-wise unit of nest n1 (a sigmoid in a lookup table),
+#: PMUs holding an input, a weight slice and a table, and the address generators.
+EW0, MR, EW1 = "n0_ew0_0", "n1_mr0_s0_p0", "n1_ew0_0"
+PMU_IN, PMU_W, LUT = "pmu0", "pmu1", "n1_ew0_0_lut"
+STORE, LOAD = "ag0", "ag1"
+
+#: (name, edit, field in the diagnostic, a fragment of its message).
+CONFIG_EDITS: list[tuple[str, Callable[[Config], object], str, str]] = [
+    # counters
+    *[(f"counter stride {s}", in_unit(EW1, "counters.2.stride", s),
+       "counters.2.stride", "a counter counts up") for s in (0, -1, -(2**40))],
+    ("counter counting down", lambda c: unit(c, EW1)["counters"][2].update(start=5, stop=0),
+     "counters.2.stop", "counts from 5 to 0"),
+    ("counter of no iteration", lambda c: unit(c, EW1)["counters"][2].update(start=2, stop=2),
+     "counters.2.stop", "counts from 2 to 2"),
+    ("counter to 10^12", in_unit(EW1, "counters.2.stop", 10**12), "counters.2.stop",
+     "counts from 0 to 1000000000000"),
+    ("counter from -3", in_unit(EW1, "counters.2.start", -3), "counters.2.stop",
+     "counts from -3 to 5"),
+    ("counter past its nest", in_unit(EW0, "counters.2.stop", 6), "counters.2.stop",
+     "the nest's extent 5"),
+    ("counter of no dimension", in_unit(EW1, "counters.2.name", "d7"), "counters.2.name",
+     "counter 'd7' names no dimension"),
+    ("counter named twice", in_unit(EW1, "counters.1.name", "d0"), "counters.1.name",
+     "counter 'd0' is declared twice"),
+    ("counter shadowing the step", in_unit(EW1, "counters.0.name", "t"), "counters.0.name",
+     "shadows k or t"),
+    # nests and the schedule
+    *[(f"nest extent {e}", setting("program.nests.1.extents.2", e),
+       "program.nests.1.extents.2", f"extent {e}") for e in (0, -1)],
+    *[(f"nest par {p}", setting("program.nests.1.par.2", p), "program.nests.1.par.2",
+       f"par {p}") for p in (0, -2, 6)],
+    ("nest with fewer extents than par", setting("program.nests.1.extents", [5]),
+     "program.nests.1.par", "1 extents and 3 par factors"),
+    ("nest with no dimensions", lambda c: c["program"]["nests"][1].update(extents=[], par=[]),
+     "program.nests.1.par", "0 extents"),
+    ("nest declared twice", setting("program.nests.1.id", "n0"), "program.nests.1.id",
+     "nest 'n0' is declared twice"),
+    ("ghost nest in the schedule", setting("program.schedule.1.nests", ["n1", "n2", "n9"]),
+     "program.schedule.1.nests.2", "runs nest 'n9'"),
+    ("ghost nest run once", setting("program.schedule.0.nests", ["ghost"]),
+     "program.schedule.0.nests.0", "runs nest 'ghost'"),
+    ("ghost nest of a design point", setting("design.nests.1.nest", "n9"),
+     "design.nests.1.nest", "nest 'n9'"),
+    ("design point twice", setting("design.nests.1.nest", "n0"), "design.nests.1.nest",
+     "a second design point of nest 'n0'"),
+    *[(f"design {key} = 0", setting(f"design.nests.2.{key}", 0), f"design.nests.2.{key}",
+       f"{key} = 0") for key in ("hu", "ru", "rv")],
+    ("PCU in a nest nothing runs", in_unit(EW0, "nest", "n9"), "nest",
+     "which the schedule never runs"),
+    *[(f"loop of {s} steps", setting("program.schedule.1.steps", s), "program.schedule.1.steps",
+       f"runs {s} steps") for s in (0, -1)],
+    ("once-phase of 3 steps", setting("program.schedule.0.steps", 3),
+     "program.schedule.0.steps", "a phase run once has 1 step"),
+    ("phase kind 'forever'", setting("program.schedule.1.kind", "forever"),
+     "program.schedule.1.kind", "'forever'"),
+    ("time_loop.steps against the schedule", setting("time_loop.steps", 7), "time_loop.steps",
+     "says 7 steps"),
+    # memories
+    ("memory of 10^6 x 10^6", setting("program.memories.3.shape", [10**6, 10**6]),
+     "program.memories.3.shape", "more than this machine's memory"),
+    ("DRAM input of 10^6 x 10^6 x 4",
+     lambda c: (setting("program.memories.0.shape", [10**6, 10**6, 4])(c),
+                setting("inputs.0.shape", [10**6, 10**6, 4])(c)),
+     "program.memories.0.shape", "more than this machine's memory"),
+    *[(f"memory dimension {n}", setting("program.memories.3.shape", [1, n, 5]),
+       "program.memories.3.shape", "every dimension is at least 1") for n in (0, -1)],
+    ("memory of no dimensions", setting("program.memories.3.shape", []),
+     "program.memories.3.shape", "every dimension is at least 1"),
+    *[(f"element of {b} bytes", setting("program.memories.3.element_bytes", b),
+       "program.memories.3.element_bytes", f"elements of {b} bytes") for b in (0, 3, 1024)],
+    *[(f"memory of {b} buffers", setting("program.memories.3.buffers", b),
+       "program.memories.3.buffers", f"{b} buffers") for b in (0, -2)],
+    ("memory in space 'cloud'", setting("program.memories.3.space", "cloud"),
+     "program.memories.3.space", "'cloud'"),
+    ("memory declared twice",
+     lambda c: c["program"]["memories"].append(dict(c["program"]["memories"][0])),
+     "program.memories.7.name", "memory 'x' is declared twice"),
+    ("memory declared twice, other shape",
+     lambda c: c["program"]["memories"].append({**c["program"]["memories"][3], "shape": [9]}),
+     "program.memories.7.name", "memory 'h' is declared twice"),
+    ("memory from a ghost weight", setting("program.memories.1.init", "weight:Ghost"),
+     "program.memories.1.init", "'weight:Ghost'"),
+    ("memory from a ghost input", setting("program.memories.0.init", "input:Ghost"),
+     "program.memories.0.init", "'input:Ghost'"),
+    ("memory initialised with 'zeros'", setting("program.memories.0.init", "zeros"),
+     "program.memories.0.init", "'zeros'"),
+    ("no memories", setting("program.memories", []), "inputs.0.location.memory",
+     "memory 'x'"),
+    ("no nests", setting("program.nests", []), "program.schedule.0.nests.0", "nest 'n0'"),
+    # inputs and outputs
+    ("input in a ghost memory", setting("inputs.0.location.memory", "ghost"),
+     "inputs.0.location.memory", "memory 'ghost'"),
+    ("output in a ghost memory", setting("outputs.0.location.memory", "ghost"),
+     "outputs.0.location.memory", "memory 'ghost'"),
+    ("input moved by a ghost AG", setting("inputs.0.location.units", ["ghost"]),
+     "inputs.0.location.units.0", "moved by 'ghost'"),
+    ("input moved by a PCU", setting("inputs.0.location.units", [EW0]),
+     "inputs.0.location.units.0", f"moved by '{EW0}'"),
+    ("output moved by the AG of another memory", setting("outputs.0.location.units", [LOAD]),
+     "outputs.0.location.units.0", f"moved by '{LOAD}'"),
+    ("input in SRAM, its memory in DRAM", setting("inputs.0.location.space", "sram"),
+     "inputs.0.location.space", "in sram"),
+    ("input shape against its memory", setting("inputs.0.shape", [3, 1, 5]),
+     "inputs.0.shape", "has shape [3, 1, 5]"),
+    ("output shape against its memory", setting("outputs.0.shape", [1, 1, 6]),
+     "outputs.0.shape", "has shape [1, 1, 6]"),
+    ("input declared twice", setting("inputs.1.name", "X"), "inputs.1.name",
+     "'X' is declared twice"),
+    *[(f"input of dtype {t!r}", setting("inputs.0.dtype", t), "inputs.0.dtype", f"'{t}'")
+      for t in ("object", "banana", "f8", "")],
+    *[(f"output of dtype {t}", setting("outputs.0.dtype", t), "outputs.0.dtype", f"'{t}'")
+      for t in ("object", "complex64")],
+    # precision
+    *[(f"precision spec {spec!r}", setting("precision.spec", spec), "precision.spec", spec)
+      for spec in ("mixed:lut=1", "mixed:lut=abc", "mixed:range=-1", "mixed:fmt=int4",
+                   "mixed:interp=cubic", "fp8", "fp32:lut=4", "")],
+    ("precision spec fp32 in a mixed config", setting("precision.spec", "fp32"),
+     "precision.float8", "the spec 'fp32'"),
+    ("precision name fp32 with spec mixed", setting("precision.name", "fp32"),
+     "precision.name", "makes it 'mixed'"),
+    ("precision float8 'float7'", setting("precision.float8", "float7"), "precision.float8",
+     "'float7'"),
+    ("precision lut_entries against its spec", setting("precision.lut_entries", 2),
+     "precision.lut_entries", "makes it 1024"),
+    ("precision lut_range against its spec", setting("precision.lut_range", 5.0),
+     "precision.lut_range", "makes it 8.0"),
+    ("precision weight_bits against the architecture", setting("precision.weight_bits", 32),
+     "precision.weight_bits", "makes it 8"),
+    # words
+    *[(f"PCU mode '{m}'", in_unit(EW1, "mode", m), "mode", f"mode '{m}'")
+      for m in ("turbo", "MAP_REDUCE")],
+    ("element-wise unit in mode map_reduce", in_unit(EW1, "mode", "map_reduce"), "mode",
+     "role elementwise in mode map_reduce"),
+    ("map-reduce unit in mode elementwise", in_unit(MR, "mode", "elementwise"), "mode",
+     "role map_reduce in mode elementwise"),
+    ("PCU role 'dancer'", in_unit(EW1, "role", "dancer"), "role", "role 'dancer'"),
+    ("PMU role 'cache'", in_unit(PMU_W, "role", "cache"), "role", "role 'cache'"),
+    ("AG direction 'sideways'", in_unit(STORE, "direction", "sideways"), "direction",
+     "direction 'sideways'"),
+    *[(f"quantization {q!r}", lambda c, q=q: unit(c, PMU_W)["holds"][0].update(quantization=q),
+       "holds.0.quantization", f"as '{q}'") for q in ("int4", "object", "float8_e5m2", "")],
+    *[(f"combiner {f!r}", in_unit(MR, "reduce.combiner", f), "reduce.combiner", f"'{f}'")
+      for f in ("xor", "")],
+    ("banking 'interleaved'", in_unit(PMU_IN, "banking", "interleaved"), "banking",
+     "banking 'interleaved'"),
+    # names and references
+    ("unit id twice", lambda c: unit(c, MR).__setitem__("id", EW0), "chips.0.units.1.id",
+     f"unit '{EW0}' is declared twice"),
+    ("route id twice", setting("chips.0.routes.1.id", "s0"), "chips.0.routes.1.id",
+     "route 's0' is declared twice"),
+    ("read of a ghost memory", lambda c: unit(c, EW0)["ops"][0]["params"].update(memory="ghost"),
+     "ops.0.params.memory", "memory 'ghost'"),
+    ("write of a ghost memory",
+     lambda c: unit(c, EW0)["ops"][1]["params"].update(memory="ghost"), "ops.1.params.memory",
+     "memory 'ghost'"),
+    ("read of a memory that is a number",
+     lambda c: unit(c, EW0)["ops"][0]["params"].update(memory=5), "ops.0.params.memory",
+     "memory 5"),
+    ("box of a ghost memory",
+     lambda c: unit(c, PMU_IN)["boxes"][0].update(memory="ghost"), "boxes.0.memory",
+     "memory 'ghost'"),
+    ("AG of a ghost memory", in_unit(STORE, "memory", "ghost"), "outputs.0.location.units.0",
+     f"moved by '{STORE}'"),
+    ("holding of a ghost array",
+     lambda c: unit(c, PMU_W)["holds"][0].update(array="Ghost"), "holds.0.array",
+     "array 'Ghost'"),
+    ("route from a ghost unit", setting("chips.0.routes.0.source.unit", "ghost"),
+     "chips.0.routes.0", "names unit 'ghost'"),
+    ("route to a ghost unit", setting("chips.0.routes.0.sinks.0.unit", "ghost"),
+     "chips.0.routes.0", "names unit 'ghost'"),
+    ("table of a ghost PMU",
+     lambda c: unit(c, EW1)["ops"][0]["params"].update(lut="ghost"), "ops.0.params.lut",
+     "table 'ghost'"),
+    ("counter the unit lacks", lambda c: unit(c, EW0)["ops"][0]["args"].__setitem__(0, "ctr:zz"),
+     "ops.0.args.0", "'ctr:zz'"),
+    ("result of a later op", lambda c: unit(c, EW0)["ops"][0]["args"].__setitem__(0, "%1"),
+     "ops.0.args.0", "'%1' is not the result of an earlier op"),
+    ("result of the op itself", lambda c: unit(c, EW1)["ops"][2]["args"].__setitem__(0, "%2"),
+     "ops.2.args.0", "'%2'"),
+    ("result %99", lambda c: unit(c, EW1)["ops"][2]["args"].__setitem__(0, "%99"),
+     "ops.2.args.0", "'%99'"),
+    ("result %-1", lambda c: unit(c, EW1)["ops"][2]["args"].__setitem__(0, "%-1"),
+     "ops.2.args.0", "'%-1'"),
+    ("operand 'banana'", lambda c: unit(c, EW1)["ops"][2]["args"].__setitem__(0, "banana"),
+     "ops.2.args.0", "'banana' is not an operand"),
+    ("segment of a ghost result",
+     lambda c: unit(c, MR)["reduce"]["segments"][0].update(value="%99"),
+     "reduce.segments.0.value", "'%99'"),
+    ("emit of a ghost result",
+     in_unit(EW1, "emits", [{"port": "vo1", "values": ["%99"]}]), "emits.0.values.0", "'%99'"),
+    ("copy 99 of a 5-copy nest", in_unit(EW1, "copies", [99]), "copies.0", "serves copy 99"),
+    ("copy -1", in_unit(EW1, "copies", [-1]), "copies.0", "serves copy -1"),
+    # slices and offsets
+    *[(f"box slice {s}", lambda c, s=s: unit(c, PMU_IN)["boxes"][0]["slices"].__setitem__(2, s),
+       "boxes.0.slices.2", f"slice {s}") for s in ([0, 50, 1], [0, 5, 0], [-5, 5, 1],
+                                                    [3, 1, 1], [0, 5, -1])],
+    ("box of one slice for three dimensions",
+     lambda c: unit(c, PMU_IN)["boxes"][0].update(slices=[[0, 5, 1]]), "boxes.0.slices",
+     "1 slices of memory 'h0'"),
+    *[(f"holding slice {s}",
+       lambda c, s=s: unit(c, PMU_W)["holds"][0]["slices"].__setitem__(2, s),
+       "holds.0.slices.2", f"slice {s}") for s in ([0, 40, 1], [4, 8, 1])],
+    ("read offsets past the memory",
+     lambda c: unit(c, EW0)["ops"][0]["params"].update(offsets=[0, 0, 100]),
+     "ops.0.params.offsets", "offsets [0, 0, 100]"),
+    ("read offsets of one dimension",
+     lambda c: unit(c, EW0)["ops"][0]["params"].update(offsets=[0]), "ops.0.params.offsets",
+     "offsets [0]"),
+    ("read offsets negative",
+     lambda c: unit(c, EW0)["ops"][0]["params"].update(offsets=[0, -1, 0]),
+     "ops.0.params.offsets", "offsets [0, -1, 0]"),
+    ("buffer offset not an integer",
+     lambda c: unit(c, EW0)["ops"][1]["params"].update(buffer_offset="next"),
+     "ops.1.params.buffer_offset", "'next'"),
+    # lookup tables
+    *[(f"table '{t}'", in_unit(LUT, "lut", t), "lut", f"'{t}'")
+      for t in ("sigmoid:1:8:linear", "sigmoid:1024:nan:linear", "sigmoid:1024:8:cubic",
+                "banana:1024:8:linear", "sigmoid", "sigmoid:1024:8:linear:extra")],
+    # the chip
+    ("two chips declared, one given", setting("design.chips", 2), "design.chips",
+     "says 2 chip(s)"),
+    ("chip 0 with id 5", setting("chips.0.id", 5), "chips.0.id", "has id 5"),
+    ("architecture name against its description", setting("arch.name", "other"), "arch.name",
+     "'other'"),
+    # the JSON itself
+    ("NaN latency", text_edit('"latency_ms": ', '"latency_ms": NaN, "x": '), "", "NaN"),
+    ("Infinity as a count", text_edit('"buffers": 1,', '"buffers": Infinity,'), "",
+     "Infinity"),
+    ("5000-digit integer", text_edit('"buffers": 1,', '"buffers": ' + "9" * 5000 + ","), "",
+     "digits"),
+    ("100000 nested arrays", lambda c: "[" * 100000 + "]" * 100000, "", "nested too deeply"),
+    ("100000 nested arrays in a field",
+     text_edit('"predicted": {', '"predicted": {"x": ' + "[" * 100000 + "]" * 100000 + ", "),
+     "", "nested too deeply"),
+    ("a byte-order mark", lambda c: "\ufeff" + json.dumps(c), "", "BOM"),
+    ("an integer written as 1.5", text_edit('"buffers": 1,', '"buffers": 1.5,'),
+     "buffers", "1.5"),
+]
+
+
+def _configs() -> Iterator[Case]:
+    for name, edit, field, fragment in CONFIG_EDITS:
+        yield Case("config", f"sim: {name}", sim(edit), "config.json",
+                   f"{field}': " if field else "", fragment)
+    for name, edit, field, fragment in CONFIG_EDITS[::6]:  # the same loader: a sample
+        yield Case("config", f"show: {name}", show(edit), "config.json",
+                   f"{field}': " if field else "", fragment)
+    yield Case("config", "show: --chip 1 of one", show(None, "-o", "p.svg", "--chip", "1"),
+               "--chip", "1 chip(s)")
+    yield Case("config", "show: unknown picture format", show(None, "-o", "p.pdf"), "p.pdf",
+               "'.pdf'")
+    yield Case("config", "sim: config is a directory",
+               lambda d: ["sim", folder("c.json")(d), "--inputs", inputs(d, B1_INPUTS)],
+               "c.json", "is a directory")
+    yield Case("config", "sim: config is /dev/zero",
+               lambda d: ["sim", "/dev/zero", "--inputs", inputs(d, B1_INPUTS)], "/dev/zero",
+               "not a regular file")
+    yield Case("config", "show: config missing", lambda d: ["show", "none.json", "-o", "p.svg"],
+               "none.json", "no such file")
+    yield Case("config", "sim: config not UTF-8",
+               lambda d: ["sim", write("c.json", b"{\xff}")(d), "--inputs",
+                          inputs(d, B1_INPUTS)], "c.json", "cannot read")
+
+
+def _weights(lost: str | None = None, **arrays: np.ndarray) -> bytes:
+    """A weight file holding the compiled GRU's arrays (but `lost`), or these `arrays`."""
+    held = dict(np.load(io.BytesIO(_compiled()[1])))
+    if lost is not None:
+        del held[lost]
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**held, **arrays})
+    return buffer.getvalue()
+
+
+def _weight_files() -> Iterator[Case]:
+    W = GRU_WEIGHTS["W"]
+    hashed = {  # each with the config's sha256 made to match it
+        "truncated to half": lambda: _compiled()[1][: len(_compiled()[1]) // 2],
+        "truncated by one byte": lambda: _compiled()[1][:-1],
+        "empty": lambda: b"",
+        "not an npz": lambda: b"W R\n",
+        "a .npy": lambda: npy(W),
+        "missing W": lambda: _weights("W"),
+        "W of float64": lambda: _weights(W=W.astype("f8")),
+        "W of int32": lambda: _weights(W=W.astype("i4")),
+        "W of the wrong shape": lambda: _weights(W=W[:, :10]),
+        "W of strings": lambda: _weights(W=np.full((1, 15, 4), "w")),
+        "W header claims 10^12 elements": lambda: zip_of({
+            "W.npy": npy_member({"descr": "<f4", "fortran_order": False, "shape": (10**12,)}),
+            "R.npy": npy(GRU_WEIGHTS["R"])}),
+        "W data missing": lambda: zip_of({
+            "W.npy": npy_member({"descr": "<f4", "fortran_order": False, "shape": (1, 15, 4)}),
+            "R.npy": npy(GRU_WEIGHTS["R"])}),
+        "a 2 MB zip bomb": lambda: zip_bomb("W.npy", R=GRU_WEIGHTS["R"]),
+        "a member that is not .npy": lambda: zip_of({"W.txt": b"1", "R.npy": npy(W)}),
+    }
+    for name, content in hashed.items():
+        yield Case("weights", f"{name}, hash matching", sim(weights=content), "config.json",
+                   "field 'weights.")
+    def altered(d: Path) -> list[str]:
+        argv = sim()(d)
+        (d / "config.weights.npz").write_bytes(_weights(W=W * 2))
+        return argv
+
+    yield Case("weights", "altered, hash not matching", altered, "config.json",
+               "field 'weights.sha256'")
+    for path, fragment in (("/dev/zero", "not a regular file"), (".", "is a directory"),
+                           ("nowhere.npz", "no such file"), ("../../x.npz", "no such file")):
+        yield Case("weights", f"weights.path {path}", sim(setting("weights.path", path)),
+                   "config.json", "field 'weights.path': ", fragment)
+    yield Case("weights", "declared of dtype object", sim(setting("weights.arrays.W.dtype",
+                                                                   "object")),
+               "config.json", "field 'weights.arrays.W.dtype'")
+    yield Case("weights", "declared of another shape",
+               sim(setting("weights.arrays.W.shape", [1, 15, 5])), "config.json",
+               "field 'weights.path': ", "'W' has shape 1x15x4, expected 1x15x5")
+    yield Case("weights", "declared array not in the file",
+               sim(lambda c: c["weights"]["arrays"].update(Z={"shape": [1], "dtype": "float32"})),
+               "config.json", "field 'weights.path': ", "missing weight array(s) Z")
+
+
+def _collisions() -> Iterator[Case]:
+    """Outputs that would replace an input of the command, or be left half-written."""
+    def sim_to(*outputs: str) -> Setup:
+        return lambda d: [*sim()(d), *outputs]
+
+    yield Case("outputs", "sim: -o is --report", sim_to("-o", "r.json", "--report", "r.json"),
+               "r.json", "twice")
+    yield Case("outputs", "sim: -o is --report, spelled differently",
+               sim_to("-o", "r.json", "--report", "./r.json"), "r.json", "twice")
+    for flag in ("-o", "--report"):
+        yield Case("outputs", f"sim: {flag} is the configuration", sim_to(flag, "config.json"),
+                   "config.json", f"{flag} names the configuration")
+        yield Case("outputs", f"sim: {flag} is the weight file",
+                   sim_to(flag, "config.weights.npz"), "config.weights.npz",
+                   f"{flag} names the configuration's weights")
+        yield Case("outputs", f"sim: {flag} is the inputs", sim_to(flag, "in.npz"), "in.npz",
+                   f"{flag} names the inputs")
+        yield Case("outputs", f"sim: {flag} in a missing folder", sim_to(flag, "no/x"), "no/x",
+                   "does not exist")
+        yield Case("outputs", f"sim: {flag} unwritable", sim_to(flag, "/proc/rnnc-x"),
+                   "/proc/rnnc-x")
+    yield Case("outputs", "sim: -o is the configuration, spelled differently",
+               sim_to("-o", "./config.json"), "./config.json", "names the configuration")
+
+    def linked(hard: bool) -> Setup:
+        def setup(d: Path) -> list[str]:
+            argv = sim()(d)
+            link = d / "o.npz"
+            if hard:
+                os.link(d / "config.weights.npz", link)
+            else:
+                link.symlink_to("config.json")
+            return [*argv, "-o", "o.npz"]
+
+        return setup
+
+    yield Case("outputs", "sim: -o is a link to the configuration", linked(False), "o.npz",
+               "names the configuration")
+    yield Case("outputs", "sim: -o is a hard link to the weight file", linked(True), "o.npz",
+               "names the configuration's weights")
+    yield Case("outputs", "sim: -o is a directory", lambda d: [*sim()(d), "-o", folder("o")(d)],
+               "o", "directory")
+    yield Case("outputs", "sim: --report kept back when -o is a directory",
+               lambda d: [*sim()(d), "--report", "r.json", "-o", folder("o")(d)], "o",
+               "directory")
+    yield Case("outputs", "sim: --report kept back when -o fails at the end (/dev/full)",
+               sim_to("--report", "r.json", "-o", "/dev/full"), "/dev/full", "no space")
+    yield Case("outputs", "sim: -o kept back when --report fails at the end (/dev/full)",
+               sim_to("-o", "o.npz", "--report", "/dev/full"), "/dev/full", "no space")
+    yield Case("outputs", "sim: nothing written when the inputs are bad",
+               lambda d: ["sim", config(d), "--inputs",
+                          inputs(d, {"X": B1_INPUTS["X"]}, "bad.npz"), "-o", "o.npz",
+                          "--report", "r.json"], "bad.npz", "h0")
+    yield Case("outputs", "sim: nothing written when the config is bad",
+               lambda d: [*sim(setting("program.schedule.1.steps", 0))(d), "-o", "o.npz",
+                          "--report", "r.json"], "config.json", "program.schedule.1.steps")
+
+    def renamed_config(d: Path) -> list[str]:
+        config(d)
+        (d / "config.json").rename(d / "c.svg")
+        return ["show", "c.svg", "-o", "c.svg"]
+
+    yield Case("outputs", "show: -o is the configuration (named .svg)", renamed_config, "c.svg",
+               "-o names the configuration")
+    def weights_named_png(d: Path) -> list[str]:
+        config(d, setting("weights.path", "w.png"))
+        (d / "config.weights.npz").rename(d / "w.png")
+        return ["show", "config.json", "-o", "w.png"]
+
+    yield Case("outputs", "show: -o is the weight file (named .png)", weights_named_png,
+               "w.png", "names the configuration's weights")
+    yield Case("outputs", "show: -o in a missing folder", show(None, "-o", "no/p.svg"),
+               "no/p.svg", "does not exist")
+    yield Case("outputs", "show: -o is a directory",
+               lambda d: [*show(None, "-o", "p.svg")(d)[:2], "-o", folder("p.svg")(d)],
+               "p.svg", "directory")
+
+    def compiled_with(weights_name: str, *argv: str) -> Setup:
+        def setup(d: Path) -> list[str]:
+            model = MODEL_B1.replace('"model.npz"', f'"{weights_name}"')
+            (d / "model.mlir").write_text(model)
+            _npz(d / weights_name, GRU_WEIGHTS)
+            return ["model.mlir", *argv]
+
+        return setup
+
+    yield Case("outputs", "compile: the config's weights are the model's",
+               compiled_with("c.weights.npz", "-o", "c.json"), "c.weights.npz",
+               "names the model's weights")
+    yield Case("outputs", "compile: -o is the model", compiled_with("w.npz", "-o", "model.mlir"),
+               "model.mlir", "-o names the model")
+    yield Case("outputs", "compile: -o is the model's weights",
+               compiled_with("w.npz", "-p", "rnn-decompose", "-o", "w.npz"), "w.npz",
+               "-o names the model's weights")
+    yield Case("outputs", "compile: --dse-dump is the model's weights",
+               compiled_with("w.npz", "--emit=loop", "-o", "o.mlir", "--dse-dump", "w.npz"),
+               "w.npz", "--dse-dump names the model's weights")
+    yield Case("outputs", "compile: --dse-dump is the model",
+               compiled_with("w.npz", "--emit=loop", "--dse-dump", "model.mlir"), "model.mlir",
+               "--dse-dump names the model")
+    yield Case("outputs", "run: -o is the inputs",
+               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", "in.npz"], "in.npz",
+               "-o names the inputs")
+    yield Case("outputs", "run: -o is the model's weights",
+               lambda d: ["run", gru(d), "--inputs", inputs(d), "-o", "model.npz"], "model.npz",
+               "-o names the model's weights")
+    yield Case("outputs", "import: -o is the ONNX model",
+               lambda d: ["import", _onnx(d), "-o", "model.onnx"], "model.onnx",
+               "-o names the ONNX model")
+    yield Case("outputs", "gen: -o is the task table",
+               lambda d: ["gen", "--csv-row", "1", "--csv",
+                          write("t.csv", "cell,hidden,batch,steps\nlstm,8,1,2\n")(d), "-o",
+                          "t.csv"], "t.csv", "-o names the task table")
+
+
+GOOD_STUDY = """\
+models:
+  - gen: {cell: lstm, hidden: 64, steps: 4}
+architectures:
+  - preset: plasticine-rnn
+"""
+
+
+def _studies() -> Iterator[Case]:
+    def study(text: str | bytes, name: str = "s.yaml", *extra: str) -> Setup:
+        return lambda d: ["sweep", write(name, text)(d), "-o", "r.csv", "--no-cache", *extra]
+
+    def model(entry: str) -> str:
+        return GOOD_STUDY.replace("gen: {cell: lstm, hidden: 64, steps: 4}", entry)
+
+    laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+        f"*a{i - 1}, *a{i - 1}, *a{i - 1}]\n" for i in range(1, 10)) + "models: *a9\n"
+    texts: dict[str, tuple[str | bytes, str, str]] = {
+        "a tab in YAML": ("models:\n\t- gen: x\n", "s.yaml:2:1", "invalid YAML"),
+        "JSON with a trailing comma": ('{"models": [1,],}', "s.yaml", ""),
+        "a list": ("- 1\n- 2\n", "s.yaml", "expected an object"),
+        "a scalar": ("hello\n", "s.yaml", "expected an object"),
+        "empty": ("", "s.yaml", "expected an object"),
+        "null": ("~\n", "s.yaml", "expected an object"),
+        "20000 nested lists": ("[" * 20000 + "]" * 20000, "s.yaml", "nested too deeply"),
+        "billion laughs": (laughs, "s.yaml:2:", "aliases"),
+        "binary": (b"\x00\x01\xff\xfe", "s.yaml", "UTF-8"),
+        "UTF-16": (GOOD_STUDY.encode("utf-16"), "s.yaml", "UTF-8"),
+        "grid field typo": (GOOD_STUDY + "    grid: {pcu.lanez: [1]}\n", "s.yaml",
+                            "'architectures.0.grid.pcu.lanez': no such architecture field"),
+        "grid field below a number": (GOOD_STUDY + "    grid: {pcu.lanes.x: [1]}\n", "s.yaml",
+                                      "'architectures.0.grid.pcu.lanes.x'"),
+        "grid of no values": (GOOD_STUDY + "    grid: {pcu.lanes: []}\n", "s.yaml",
+                              "must not be empty"),
+        "grid not a mapping": (GOOD_STUDY + "    grid: [1, 2]\n", "s.yaml",
+                               "'architectures.0.grid'"),
+        "grid pcu.count -5": (GOOD_STUDY + "    grid: {pcu.count: [-5]}\n", "s.yaml",
+                              "pcu.count=-5"),
+        "grid pcu.count 10^20": (GOOD_STUDY + "    grid: {pcu.count: [100000000000000000000]}\n",
+                                 "s.yaml", "pcu.count=100000000000000000000"),
+        "grid field name with a space": (GOOD_STUDY + "    grid: {'pcu lanes': [1]}\n",
+                                         "s.yaml", "'architectures.0.grid"),
+        "architecture file missing": (GOOD_STUDY.replace("preset: plasticine-rnn",
+                                                         "file: none.json"), "none.json", ""),
+        "architecture preset unknown": (GOOD_STUDY.replace("plasticine-rnn", "tpu"), "s.yaml",
+                                        "no preset 'tpu'"),
+        "architecture with preset and file": (GOOD_STUDY.replace(
+            "preset: plasticine-rnn", "preset: plasticine-rnn\n    file: a.json"), "s.yaml",
+            "expected exactly one of preset, file"),
+        "model file is a directory": (model("file: ."), ".", "is a directory"),
+        "model file is /dev/zero": (model("file: /dev/zero"), "/dev/zero", "not a regular file"),
+        "model file missing": (model("file: none.mlir"), "none.mlir", ""),
+        "task table is /dev/zero": (model("csv_row: 1\n    csv: /dev/zero"), "/dev/zero",
+                                    "not a regular file"),
+        "task row past the table": (model("csv_row: 9999"), "", "row 9999 does not exist"),
+        "generated model too large": (GOOD_STUDY.replace("hidden: 64", "hidden: 100000000"),
+                                      "s.yaml", "'models.0.gen'"),
+        "generated model of cell tcn": (GOOD_STUDY.replace("lstm", "tcn"), "s.yaml",
+                                        "'models.0.gen.cell'"),
+        "two sources of one model": (model("csv_row: 3\n    gen: {cell: rnn, hidden: 8, "
+                                           "steps: 2}"), "s.yaml", "expected exactly one of"),
+        "no models": (GOOD_STUDY.replace("models:\n  - gen: {cell: lstm, hidden: 64, steps: 4}",
+                                         "models: []"), "s.yaml", "'models'"),
+        "models a number": (GOOD_STUDY.replace(
+            "models:\n  - gen: {cell: lstm, hidden: 64, steps: 4}", "models: 3"), "s.yaml",
+            "'models'"),
+        "model twice": (model("gen: {cell: lstm, hidden: 64, steps: 4}\n  - gen: {cell: lstm, "
+                              "hidden: 64, steps: 4}"), "s.yaml", "appears twice"),
+        "precision of no name": (GOOD_STUDY + "precisions: ['']\n", "s.yaml",
+                                 "'precisions.0'"),
+        "pipelines twice": (GOOD_STUDY + "pipelines: [fused, fused]\n", "s.yaml",
+                            "'pipelines'"),
+        "pipeline unrolled": (GOOD_STUDY + "pipelines: [unrolled]\n", "s.yaml",
+                              "'pipelines.0'"),
+        "chips -1": (GOOD_STUDY + "chips: [-1]\n", "s.yaml", "'chips.0'"),
+        "run route": (GOOD_STUDY + "run: route\n", "s.yaml", "'run'"),
+        "name ../x": (GOOD_STUDY + "name: '../x'\n", "s.yaml", "'name'"),
+        "unknown key": (GOOD_STUDY + "engine: ray\n", "s.yaml", "'engine': unknown field"),
+    }
+    for name, (text, where, fragment) in texts.items():
+        yield Case("study", name, study(text), where, fragment)
+    yield Case("study", "the study is /dev/zero",
+               lambda d: ["sweep", "/dev/zero", "-o", "r.csv", "--no-cache"], "/dev/zero",
+               "not a regular file")
+    yield Case("study", "the study is a directory",
+               lambda d: ["sweep", folder("s.yaml")(d), "-o", "r.csv", "--no-cache"], "s.yaml",
+               "is a directory")
+    yield Case("study", "the study is missing",
+               lambda d: ["sweep", "none.yaml", "-o", "r.csv", "--no-cache"], "none.yaml")
+    yield Case("study", "-o is the study (named .csv)",
+               lambda d: ["sweep", write("s.csv", GOOD_STUDY)(d), "-o", "s.csv", "--no-cache"],
+               "s.csv", "-o names the study")
+    yield Case("study", "-o of suffix .txt", lambda d: [*study(GOOD_STUDY)(d)[:2], "-o", "r.txt"],
+               "r.txt", "'.txt'")
+    yield Case("study", "-o in a missing folder",
+               lambda d: [*study(GOOD_STUDY)(d)[:2], "-o", "no/r.csv"], "no/r.csv")
+    yield Case("study", "--workers 0", study(GOOD_STUDY, "s.yaml", "--workers", "0"),
+               "--workers")
+    yield Case("study", "--max-points 0", study(GOOD_STUDY, "s.yaml", "--max-points", "0"),
+               "--max-points")
+
+
+def results_csv(drop: tuple[str, ...] = (), rows: int = 1, **changes: object) -> str:
+    """A results table as `rnnc sweep` writes it (CSV), without the columns `drop`, with
+    `rows` copies of one ok row with `changes`."""
+    from rnnc.driver.sweep.job import RESULT_FIELDS
+    from rnnc.driver.sweep.table import POINT_FIELDS, SETTING_FIELDS
+
+    row: dict[str, object] = {
+        "point": 0, "model": "lstm-64-4", "source": "gen", "cell": "lstm", "hidden": 64,
+        "input": 64, "steps": 4, "batch": 1, "arch": "plasticine-rnn", "arch_sha256": "0" * 64,
+        "arch_pcus": 192, "arch_pmus": 384, "die_area_mm2": 494.4, "pipeline": "fused",
+        "objective": "latency", "chips": 1, "run": "search", "precision": "mixed",
+        "status": "ok", "reason": "", "design": "hu=4", "pcus": 12, "pmus": 20, "chips_used": 1,
+        "cycles_per_step": 100, "total_cycles": 400, "predicted_latency_ms": 0.0004,
+        "simulated_cycles": "", "simulated_latency_ms": "", "bound": "compute",
+        "compile_seconds": 1.5, **changes,
+    }
+    names = [n for n in dict.fromkeys([*POINT_FIELDS, *RESULT_FIELDS, *SETTING_FIELDS])
+             if n not in drop]
+    line = ",".join(str(row[n]) for n in names)
+    return "\n".join([",".join(names), *[line] * rows]) + "\n"
+
+
+def _results() -> Iterator[Case]:
+    def plot(text: str | bytes, *extra: str, kind: str = "pareto",
+             name: str = "r.csv") -> Setup:
+        return lambda d: ["plot", write(name, text)(d), "--kind", kind, "-o", "p.png", *extra]
+
+    for column in ("status", "predicted_latency_ms", "simulated_latency_ms", "point", "pcus",
+                   "arch_sha256"):
+        yield Case("results", f"no {column} column", plot(results_csv((column,))), "r.csv",
+                   f"no column '{column}'")
+    yield Case("results", "no rows", plot(results_csv(rows=0)), "r.csv", "no rows")
+    yield Case("results", "an empty file", plot(""), "r.csv", "no rows")
+    yield Case("results", "not UTF-8", plot(b"\x00\xff" * 100), "r.csv", "not a results table")
+    yield Case("results", "a ragged row", plot(results_csv() + "0,m,gen\n"), "r.csv",
+               "not a results table")
+    yield Case("results", "Parquet that is text", plot("hello", name="r.parquet"), "r.parquet",
+               "not a results table")
+    yield Case("results", "a .txt table", plot(results_csv(), name="r.txt"), "r.txt", "'.txt'")
+    yield Case("results", "/dev/zero",
+               lambda d: ["plot", "/dev/zero", "--kind", "pareto", "-o", "p.png"], "/dev/zero")
+    yield Case("results", "a directory",
+               lambda d: ["plot", folder("r.csv")(d), "--kind", "pareto", "-o", "p.png"],
+               "r.csv", "directory")
+    yield Case("results", "missing", lambda d: ["plot", "none.csv", "--kind", "pareto", "-o",
+                                               "p.png"], "none.csv")
+    yield Case("results", "no row ok", plot(results_csv(status="failed")), "rnnc plot",
+               "no row with status ok")
+    yield Case("results", "--where of no column", plot(results_csv(), "--where", "colour=red"),
+               "--where", "no column 'colour'")
+    yield Case("results", "--where of no row", plot(results_csv(), "--where",
+                                                    "pipeline=fusd"), "--where",
+               "the values of pipeline: fused")
+    yield Case("results", "--where without =", plot(results_csv(), "--where", "pipeline"),
+               "--where", "COLUMN=VALUE")
+    yield Case("results", "heatmap of no varied field", plot(results_csv(), kind="heatmap"),
+               "rnnc plot", "heatmap")
+    yield Case("results", "speedup of nothing", plot(results_csv(), kind="speedup"),
+               "rnnc plot", "nothing to plot")
+    yield Case("results", "-o twice", plot(results_csv(), "-o", "./p.png"), "./p.png", "twice")
+    yield Case("results", "-o .jpg",
+               lambda d: ["plot", write("r.csv", results_csv())(d), "--kind", "pareto", "-o",
+                          "p.jpg"], "p.jpg", "'.jpg'")
+    yield Case("results", "-o in a missing folder", plot(results_csv(), "-o", "no/q.png"),
+               "no/q.png", "does not exist")
+
+
 def all_cases() -> list[Case]:
     cases = [
         *_syntax(), *_outputs(), *_architecture(), *_npz_files(), *_runtime(), *_memory(),
-        *_plugins(), *_pipelines(), *_command_line(), *_onnx_files(),
+        *_plugins(), *_pipelines(), *_command_line(), *_onnx_files(), *_configs(),
+        *_weight_files(), *_collisions(), *_studies(), *_results(),
     ]
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "case names must be unique"

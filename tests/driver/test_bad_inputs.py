@@ -61,6 +61,8 @@ def check(case: Case, status: int, out: str, err: str) -> None:
     assert DIAGNOSTIC.match(errors[0]), errors[0]
     assert errors[0].startswith(case.file), (case.file, errors[0])
     assert case.message in errors[0], (case.message, errors[0])
+    after = errors[0][errors[0].index(case.message) + len(case.message):]
+    assert case.detail in after, (case.detail, errors[0])
     assert out == "", out
 
 
@@ -68,8 +70,18 @@ def test_the_corpus_is_large_and_covers_every_category() -> None:
     assert len(CASES) >= 150
     assert {case.category for case in CASES} == {
         "syntax", "outputs", "architecture", "npz", "runtime", "memory", "plugins",
-        "pipeline", "cli", "onnx",
+        "pipeline", "cli", "onnx", "config", "weights", "study", "results",
     }
+
+
+def test_the_new_commands_have_150_cases_of_their_own() -> None:
+    """Issue 18: configurations, weight files, sim/show outputs, studies and results
+    tables (the collisions of the other commands' outputs with their inputs counted too)."""
+    collisions = [case for case in CASES if case.category == "outputs"
+                  and case.name.split(":")[0] in ("sim", "show", "compile", "run", "import", "gen")]
+    surfaces = [case for case in CASES if case.category in ("config", "weights", "study",
+                                                            "results")]
+    assert len(surfaces) + len(collisions) >= 150
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -113,6 +125,13 @@ SUBPROCESS_CASES = [
     "pipeline: -p mlir-opt (not installed)",
     "cli: gen --batch 0",
     "onnx: truncated model",
+    "config: sim: counter counting down",
+    "config: show: nest extent -1",
+    "weights: a 2 MB zip bomb, hash matching",
+    "outputs: sim: --report kept back when -o fails at the end (/dev/full)",
+    "study: billion laughs",
+    "results: no status column",
+    "syntax: a UTF-8 byte-order mark",
 ]
 
 

@@ -140,7 +140,7 @@ def test_the_installed_command_exits_with_status_1(name: str, tmp_path: Path) ->
     argv = make(tmp_path)
     before = sorted(tmp_path.iterdir())
     entry = (
-        "import sys; from rnnc.driver.cli import entry_point; sys.argv[0] = 'rnnc'; entry_point()"
+        "import sys; from rnnc.driver.entry import entry_point; sys.argv[0] = 'rnnc'; entry_point()"
     )
 
     done = subprocess.run(

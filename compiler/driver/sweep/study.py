@@ -33,8 +33,10 @@ import jsonschema
 import yaml
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.io import check_input_file
+from rnnc.driver.pipeline import MAX_MODEL_BYTES
 from rnnc.target.arch import (
     ArchitectureError,
+    NoAliasLoader,
     architecture_from_dict,
     load_architecture,
     schema_problem,
@@ -207,8 +209,10 @@ def _parse(path: str) -> object:
         raise StudyError(path, f"cannot read the study ({error.strerror})") from None
     except UnicodeDecodeError:
         raise StudyError(path, "the study is not a UTF-8 text file") from None
-    try:
-        return yaml.safe_load(text)  # YAML is a superset of JSON
+    try:  # YAML is a superset of JSON; no aliases (a small file could expand to billions)
+        return yaml.load(text, Loader=NoAliasLoader)
+    except RecursionError:
+        raise StudyError(path, "invalid YAML: nested too deeply to read") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         location = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
@@ -236,6 +240,8 @@ def _one_of(entry: Mapping[str, Any], keys: Sequence[str], where: str, study: st
 
 
 def _models(entries: Sequence[Mapping[str, Any]], folder: Path, study: str) -> list[Model]:
+    from rnnc.frontends import deepbench
+
     models: list[Model] = []
     for index, entry in enumerate(entries):
         where = f"models.{index}"
@@ -248,6 +254,11 @@ def _models(entries: Sequence[Mapping[str, Any]], folder: Path, study: str) -> l
             models.extend(_suite(entry["suite"]))
             continue
         model = _single_model(entry, source, folder)
+        if source == "gen":  # sizes that cannot be built are the study's error, found now
+            try:
+                deepbench.check_task(_task(entry["gen"]), study)
+            except Diagnostic as error:
+                raise StudyError(study, f"field '{where}.gen': {error.message}") from None
         if "label" in entry:
             model = _relabel(model, entry["label"])
         models.append(model)
@@ -270,15 +281,24 @@ def _single_model(entry: Mapping[str, Any], source: str, folder: Path) -> Model:
     from rnnc.frontends import deepbench
 
     if source == "gen":
-        spec = entry["gen"]
-        task = deepbench.Task(spec["cell"], spec["hidden"], spec["steps"], spec.get("batch", 1),
-                              spec.get("input"))
-        return _task_model(task, "gen")
+        return _task_model(_task(entry["gen"]), "gen")
     if source == "csv_row":
         table = folder / entry["csv"] if "csv" in entry else deepbench.CSV_PATH
+        check_input_file(str(table), deepbench.MAX_TABLE_BYTES, "a task table")  # /dev/zero
         task = deepbench.csv_task(entry["csv_row"], table)  # a Diagnostic at the CSV row
         return _task_model(task, f"csv:{entry.get('csv', table.name)}:{entry['csv_row']}")
-    return _file_model(folder / entry["file"], entry["file"])
+    path = folder / entry["file"]
+    if path.exists():  # a device (/dev/zero) or a folder is refused before it is read
+        check_input_file(str(path), MAX_MODEL_BYTES, "a model")
+    return _file_model(path, entry["file"])
+
+
+def _task(spec: Mapping[str, Any]) -> Any:
+    """The DeepBench task of a `gen` entry."""
+    from rnnc.frontends import deepbench
+
+    return deepbench.Task(spec["cell"], spec["hidden"], spec["steps"], spec.get("batch", 1),
+                          spec.get("input"))
 
 
 def _task_model(task: Any, source: str) -> Model:
