@@ -5,7 +5,9 @@ For every time loop, the pass describes its loop nests to the cost model
 `loop.foreach`), ru and rv (the `par` and `vec` of each `loop.reduce`) under the
 architecture's resources (`rnnc.target.dse`), writes the chosen factors onto the loops, and
 records the modelled cost and the bound that limits it as the time loop's `loop.cost`
-attribute, so that `--emit=loop` shows it and tests can check it.
+attribute, so that `--emit=loop` shows it and tests can check it. The nests that run once,
+before and after the time loops, get the fastest foreach parallelism that costs no more
+units than one copy at a time (`rnnc.target.cost.once_nest_factors`).
 
 Several time loops (stacked layers) are all resident at once: each gets an equal share of
 the chip's compute and memory units.
@@ -27,7 +29,7 @@ from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays
+from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
 from xdsl.context import Context
@@ -150,6 +152,9 @@ class LoopAssignResourcesPass(ModulePass):
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
+        for nest in once_nests(module):
+            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
+            assign(nest, once_nest_factors(spec, architecture, self.precision or None))
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):
