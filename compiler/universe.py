@@ -46,6 +46,12 @@ def _loop_fuse() -> type[ModulePass]:
     return LoopFusePass
 
 
+def _loop_zero_init() -> type[ModulePass]:
+    from rnnc.passes.loop_zero_init import LoopZeroInitPass
+
+    return LoopZeroInitPass
+
+
 def _loop_assign_resources() -> type[ModulePass]:
     from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass
 
@@ -93,6 +99,7 @@ RNNC_UNIVERSE = Universe(
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
+        "loop-zero-init": _loop_zero_init,
         "loop-assign-resources": _loop_assign_resources,
         "spatial-partition": _spatial_partition,
         "spatial-place": _spatial_place,

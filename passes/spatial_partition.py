@@ -320,7 +320,7 @@ class _Partitioner:
             names.add(name)
             ty = memref.type
             assert isinstance(ty, MemRefType)
-            init = "undefined"
+            init = "zero" if isinstance(op, loop.AllocOp) and op.zeroed else "undefined"
             if isinstance(op, loop.FromTensorOp):
                 source = op.tensor
                 if source in args:

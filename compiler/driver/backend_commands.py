@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify,spatial-predict"
 #: The default pipeline to a configuration; the search's point is searched again until it
 #: partitions, places and routes (`rnnc.driver.routable`).
-CONFIG_PIPELINE = f"rnn-decompose,loop-fuse,loop-assign-resources,{SPATIAL_PIPELINE}"
+CONFIG_PIPELINE = f"rnn-decompose,loop-fuse,loop-zero-init,loop-assign-resources,{SPATIAL_PIPELINE}"
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:
