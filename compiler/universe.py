@@ -52,6 +52,12 @@ def _loop_zero_init() -> type[ModulePass]:
     return LoopZeroInitPass
 
 
+def _loop_fold_constants() -> type[ModulePass]:
+    from rnnc.passes.loop_fold_constants import LoopFoldConstantsPass
+
+    return LoopFoldConstantsPass
+
+
 def _loop_assign_resources() -> type[ModulePass]:
     from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass
 
@@ -100,6 +106,7 @@ RNNC_UNIVERSE = Universe(
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
         "loop-zero-init": _loop_zero_init,
+        "loop-fold-constants": _loop_fold_constants,
         "loop-assign-resources": _loop_assign_resources,
         "spatial-partition": _spatial_partition,
         "spatial-place": _spatial_place,

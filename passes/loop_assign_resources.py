@@ -28,6 +28,7 @@ from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.passes.loop_fold_constants import is_folded
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, nest_arrays, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
@@ -58,11 +59,12 @@ def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
 
 
 def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
-    """The loop nests outside every time loop (they run once)."""
+    """The loop nests outside every time loop that the chip runs once (those that run when
+    compiling, `loop-fold-constants`, are no work for it)."""
     return [
         op
         for op in module.walk()
-        if isinstance(op, loop.ForeachOp)
+        if isinstance(op, loop.ForeachOp) and not is_folded(op)
         and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
     ]
 

@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 
-FRONT = "rnn-decompose,loop-fuse,loop-zero-init"
+FRONT = "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants"
 SPATIAL = "spatial-partition,spatial-place,spatial-route,spatial-verify"
 
 
@@ -90,7 +90,7 @@ def compile_at(
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
-    front = FRONT if fuse else "rnn-decompose,loop-zero-init"
+    front = FRONT if fuse else "rnn-decompose,loop-zero-init,loop-fold-constants"
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and
         # routes; the loop level stays beside the design

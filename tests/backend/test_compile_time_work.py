@@ -1,10 +1,13 @@
 """No runtime work for what is known when compiling (issue 16, part 2), values unchanged.
 
 For LSTM, GRU and RNN, with and without initial states and biases (weights as constants,
-initializers of the ONNX model): the loop level after `loop-zero-init` (loop interpreter)
-and an fp32 configuration run by `rnnc sim` agree with onnxruntime; a zero initial state
-is the state memory's initial contents (`zero`), not a nest, and a given one is still
-read by a nest. The nests that run once get their foreach parallelism from the search.
+initializers of the ONNX model, or as model inputs): the loop level after `loop-zero-init`
+and `loop-fold-constants` (loop interpreter) and an fp32 configuration run by `rnnc sim`
+agree with onnxruntime. A zero initial state is the state memory's initial contents
+(`zero`), not a nest, and a given one is still read by a nest; the bias sum of constant
+biases is a constant of the configuration (`weight:bias.folded`), not a nest, and of
+biases given as inputs still a nest. The nests that run once get their foreach
+parallelism from the search.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ WEIGHTS = "weights.npz"
 HIDDEN, INPUTS, STEPS, BATCH = 5, 3, 3, 2
 
 
-def _case(op: str, initial: bool, bias: bool) -> RnnCase:
+def _case(op: str, initial: bool, bias: bool, constants: bool = True) -> RnnCase:
     rng = np.random.default_rng(len(op) + 2 * initial + bias)
     gates = GATES[op]
 
@@ -42,12 +45,14 @@ def _case(op: str, initial: bool, bias: bool) -> RnnCase:
         values["initial_h"] = uniform(1, BATCH, HIDDEN)
         if op == "LSTM":
             values["initial_c"] = uniform(1, BATCH, HIDDEN)
-    constants = [name for name in ("W", "R", "B") if name in values]
-    return make_case(op, values, {"hidden_size": HIDDEN}, initializers=constants)
+    weights = [name for name in ("W", "R", "B") if name in values] if constants else []
+    return make_case(op, values, {"hidden_size": HIDDEN}, initializers=weights)
 
 
-CASES = [(op, initial, bias) for op in ("LSTM", "GRU", "RNN")
+CASES = [(op, initial, bias, True) for op in ("LSTM", "GRU", "RNN")
          for initial in (False, True) for bias in (False, True)]
+#: weights given as model inputs: the bias sum is work for the chip
+INPUT_WEIGHTS = [("LSTM", False, True, False), ("GRU", True, True, False)]
 
 
 def _agrees(level: str, got: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:
@@ -69,15 +74,16 @@ def _compile_and_sim(tmp_path: Path, text: str, weights: dict[str, np.ndarray],
     return json.loads(config.read_text()), load_npz(str(out))
 
 
-@pytest.mark.parametrize(("op", "initial", "bias"), CASES)
-def test_values_unchanged_and_no_zero_fill(tmp_path: Path, op: str, initial: bool,
-                                          bias: bool) -> None:
-    case = _case(op, initial, bias)
+@pytest.mark.parametrize(("op", "initial", "bias", "constants"), CASES + INPUT_WEIGHTS)
+def test_values_unchanged_and_no_runtime_work_for_constants(
+    tmp_path: Path, op: str, initial: bool, bias: bool, constants: bool
+) -> None:
+    case = _case(op, initial, bias, constants)
     expected = run_onnxruntime(case)
     text, weights = import_model(case.model, WEIGHTS)
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, "<model>")
-    passes = pipeline.build_pipeline("rnn-decompose,loop-fuse,loop-zero-init",
+    passes = pipeline.build_pipeline("rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants",
                                      pipeline.available_passes())
     pipeline.run_pipeline(ctx, module, passes, "<model>")
     _agrees("loop", interpreter.run(module, case.inputs, weights), expected)
@@ -88,10 +94,12 @@ def test_values_unchanged_and_no_zero_fill(tmp_path: Path, op: str, initial: boo
     states = ["h", "c"] if op == "LSTM" else ["h"]
     for state in states:
         assert memories[state]["init"] == ("undefined" if initial else "zero")
-    # the time loop is one nest; before it only what reads a given initial state runs
+    if bias:
+        assert memories["bias"]["init"] == ("weight:bias.folded" if constants else "undefined")
+    # the time loop is one nest; before it only what reads a given initial state, or
+    # biases given as inputs, runs
     phases = config["program"]["schedule"]
-    first = phases[0]
-    assert (first["kind"] == "once") == (initial or bias)
+    assert (phases[0]["kind"] == "once") == (initial or (bias and not constants))
     # every nest that runs once is parallel over its PCU's lanes (16 here), up to its extent
     looped = {nest for phase in phases if phase["kind"] == "loop" for nest in phase["nests"]}
     nests = {n["id"]: n for n in config["program"]["nests"]}
