@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.table import Table
-from rnnc.backend.emit import prediction_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.design_points import compile_at
 from rnnc.frontends import deepbench
@@ -87,8 +86,8 @@ def _simulate(text: str, arch: Architecture, arch_name: str,
     seconds = time.perf_counter() - start
     loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
     other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
-    predicted = prediction_of(compiled.module)
-    return Simulated(loop, other, predicted.total_cycles, predicted.time_loop_cycles,
+    predicted = compiled.cost.total_cycles
+    return Simulated(loop, other, predicted + compiled.once_cycles, predicted,
                      compiled.estimate.total_cycles, seconds)
 
 
