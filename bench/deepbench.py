@@ -13,6 +13,8 @@ Prints three tables:
 - the tasks that do not fit: one chip streaming weights from DRAM against the fewest
   chips that hold them.
 Geometric means are separate for the 8 tasks that fit on one chip and the 3 that do not.
+Then (unless `--no-sim`) each task's design compiled, placed, routed and timed by `rnnc sim`
+(`deepbench_sim.py`): the whole inference against the paper, the time loop alone beside it.
 
 With `--spatial`, a fourth table compiles each task's model (`examples/deepbench/*.mlir`)
 through the default spatial pipeline (`rnnc --emit=spatial`: the search with its

@@ -46,6 +46,18 @@ def _loop_fuse() -> type[ModulePass]:
     return LoopFusePass
 
 
+def _loop_zero_init() -> type[ModulePass]:
+    from rnnc.passes.loop_zero_init import LoopZeroInitPass
+
+    return LoopZeroInitPass
+
+
+def _loop_fold_constants() -> type[ModulePass]:
+    from rnnc.passes.loop_fold_constants import LoopFoldConstantsPass
+
+    return LoopFoldConstantsPass
+
+
 def _loop_assign_resources() -> type[ModulePass]:
     from rnnc.passes.loop_assign_resources import LoopAssignResourcesPass
 
@@ -93,6 +105,8 @@ RNNC_UNIVERSE = Universe(
     all_passes={
         "rnn-decompose": _rnn_decompose,
         "loop-fuse": _loop_fuse,
+        "loop-zero-init": _loop_zero_init,
+        "loop-fold-constants": _loop_fold_constants,
         "loop-assign-resources": _loop_assign_resources,
         "spatial-partition": _spatial_partition,
         "spatial-place": _spatial_place,

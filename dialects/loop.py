@@ -41,6 +41,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     TensorType,
+    UnitAttr,
     f64,
     i1,
     i64,
@@ -223,26 +224,35 @@ class AllocCanonicalization(HasCanonicalizationPatternsTrait):
 class AllocOp(IRDLOperation):
     """Allocates a memory in the memory space of its type, with `buffers` copies.
 
-    Contents are undefined until written. An N-buffered memory (N > 1) is N copies of the
-    shape; every access selects one with `buffer`. On hardware it is one N-buffered memory
-    unit, e.g. a hidden state that step t reads from one copy while writing the next.
+    Contents are undefined until written, or, with `zero`, zero in every copy (on hardware
+    the memory unit's initial contents, loaded with the configuration). An N-buffered
+    memory (N > 1) is N copies of the shape; every access selects one with `buffer`. On
+    hardware it is one N-buffered memory unit, e.g. a hidden state that step t reads from
+    one copy while writing the next.
 
-        %h = loop.alloc buffers 2 : memref<1x1x8xf32, #loop.space<sram>>
+        %h = loop.alloc zero buffers 2 : memref<1x1x8xf32, #loop.space<sram>>
         %g = loop.alloc : memref<1x1x8xf32, #loop.space<sram>>
     """
 
     name = "loop.alloc"
 
     buffers = prop_def(IntegerAttr[I64], default_value=IntegerAttr(1, i64))
+    zero = opt_prop_def(UnitAttr)
     memref = result_def(MemRefType)
 
     traits = traits_def(MemoryAllocEffect(), AllocCanonicalization())
-    assembly_format = "(`buffers` $buffers^)? attr-dict `:` type($memref)"
+    assembly_format = "(`zero` $zero^)? (`buffers` $buffers^)? attr-dict `:` type($memref)"
 
-    def __init__(self, memref_type: MemRefType, buffers: int = 1):
-        super().__init__(
-            result_types=[memref_type], properties={"buffers": IntegerAttr(buffers, i64)}
-        )
+    def __init__(self, memref_type: MemRefType, buffers: int = 1, zero: bool = False):
+        properties: dict[str, Attribute] = {"buffers": IntegerAttr(buffers, i64)}
+        if zero:
+            properties["zero"] = UnitAttr()
+        super().__init__(result_types=[memref_type], properties=properties)
+
+    @property
+    def zeroed(self) -> bool:
+        """Whether the memory starts as zeros (else undefined)."""
+        return self.zero is not None
 
     @property
     def buffer_count(self) -> int:

@@ -5,7 +5,9 @@ For every time loop, the pass describes its loop nests to the cost model
 `loop.foreach`), ru and rv (the `par` and `vec` of each `loop.reduce`) under the
 architecture's resources (`rnnc.target.dse`), writes the chosen factors onto the loops, and
 records the modelled cost and the bound that limits it as the time loop's `loop.cost`
-attribute, so that `--emit=loop` shows it and tests can check it.
+attribute, so that `--emit=loop` shows it and tests can check it. The nests that run once,
+before and after the time loops, get the fastest foreach parallelism that costs no more
+units than one copy at a time (`rnnc.target.cost.once_nest_factors`).
 
 Several time loops (stacked layers) are all resident at once: each gets an equal share of
 the chip's compute and memory units.
@@ -21,12 +23,13 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import nest_plan_of, time_loop_spec
+from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
+from rnnc.passes.loop_fold_constants import is_folded
 from rnnc.target import plan
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Budget, Factors, ProgramSpec
+from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
 from xdsl.context import Context
@@ -55,11 +58,12 @@ def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
 
 
 def once_nests(module: ModuleOp) -> list[loop.ForeachOp]:
-    """The loop nests outside every time loop (they run once)."""
+    """The loop nests outside every time loop that the chip runs once (those that run when
+    compiling, `loop-fold-constants`, are no work for it)."""
     return [
         op
         for op in module.walk()
-        if isinstance(op, loop.ForeachOp)
+        if isinstance(op, loop.ForeachOp) and not is_folded(op)
         and not any(isinstance(p, loop.SequentialOp | loop.ForeachOp) for p in _ancestors(op))
     ]
 
@@ -140,6 +144,9 @@ class LoopAssignResourcesPass(ModulePass):
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
+        for nest in once_nests(module):
+            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
+            assign(nest, once_nest_factors(spec, architecture, self.precision or None))
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):

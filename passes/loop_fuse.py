@@ -216,7 +216,7 @@ def _double_bufferable(memref: SSAValue, writer: loop.ForeachOp) -> bool:
     if len(stores) != 1 or stores[0].parent_op() is not writer:
         return False
     (store,) = stores
-    if not _writes_everything(access_of(store, writer), writer, memref):
+    if not writes_everything(access_of(store, writer), writer, memref):
         return False
     block = writer.body.block
     return all(
@@ -226,7 +226,7 @@ def _double_bufferable(memref: SSAValue, writer: loop.ForeachOp) -> bool:
     )
 
 
-def _writes_everything(store: Access, writer: loop.ForeachOp, memref: SSAValue) -> bool:
+def writes_everything(store: Access, writer: loop.ForeachOp, memref: SSAValue) -> bool:
     """Whether the store writes each element once: its index is the nest's counters, each
     on a dimension of the counter's extent."""
     shape = memref.type.get_shape()  # type: ignore[union-attr]

@@ -55,6 +55,7 @@ from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
 from rnnc.dialects.spatial import PMUKind, design_of
 from rnnc.numerics.precision import parse_precision
+from rnnc.passes.loop_fold_constants import folded_array, is_folded
 from rnnc.target import plan
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import (
@@ -272,6 +273,8 @@ class _Partitioner:
         self._refuse_tensor_ops(function)
         self._bind(function)
         for op in function.body.block.ops:
+            if isinstance(op, loop.ForeachOp) and is_folded(op):
+                continue  # it ran when compiling: its memories are constants
             if isinstance(op, loop.ForeachOp):
                 self._phase("once", 1, [self._nest(op, None)])
             elif isinstance(op, loop.SequentialOp):
@@ -321,7 +324,7 @@ class _Partitioner:
             names.add(name)
             ty = memref.type
             assert isinstance(ty, MemRefType)
-            init = "undefined"
+            init = _alloc_init(op) if isinstance(op, loop.AllocOp) else "undefined"
             if isinstance(op, loop.FromTensorOp):
                 source = op.tensor
                 if source in args:
@@ -809,16 +812,18 @@ class _Partitioner:
         reader.holds = tuple(
             Holding(memories[b.memory].init.split(":", 1)[1], b.slices, "fp32")
             for b in reader.boxes
-            if memories[b.memory].init != "undefined" and memories[b.memory].space != "dram"
-            and not self._written(b.memory)
+            if memories[b.memory].init.partition(":")[0] in ("weight", "input")
+            and memories[b.memory].space != "dram" and not self._written(b.memory)
         )
 
     def _memory(self, name: str) -> Memory:
         return next(m for m in self.memories.values() if m.name == name)
 
     def _written(self, name: str) -> bool:
+        """Whether a unit writes the memory (a nest run when compiling is no unit)."""
         memref = next(v for v, m in self.memories.items() if m.name == name)
-        return any(isinstance(u.operation, loop.StoreOp) for u in memref.uses)
+        return any(isinstance(u.operation, loop.StoreOp) and not _in_folded_nest(u.operation)
+                   for u in memref.uses)
 
     def _quant(self) -> str:
         return self.numerics.float8 if self.numerics.mixed else "fp32"
@@ -1010,6 +1015,24 @@ _TENSOR_OPS = (rnn.TransposeOp, rnn.ReshapeOp, rnn.ConcatOp, rnn.SliceOp)
 _BINDING_OPS = (loop.FromTensorOp, loop.AllocOp, loop.ToTensorOp, rnn.WeightOp, func.ReturnOp,
                 arith.ConstantOp)
 _ACTIVATIONS = {cls.name.split(".", 1)[1] for cls in loop.ACTIVATIONS}
+
+
+def _alloc_init(op: loop.AllocOp) -> str:
+    """How an allocated memory starts: the weight-file array a nest run when compiling
+    filled (`loop-fold-constants`), zeros, or undefined."""
+    array = folded_array(op)
+    if array is not None:
+        return f"weight:{array}"
+    return "zero" if op.zeroed else "undefined"
+
+
+def _in_folded_nest(op: Operation) -> bool:
+    parent = op.parent_op()
+    while parent is not None:
+        if isinstance(parent, loop.ForeachOp) and is_folded(parent):
+            return True
+        parent = parent.parent_op()
+    return False
 
 
 def _pure_index(op: Operation) -> bool:

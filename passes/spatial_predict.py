@@ -3,15 +3,18 @@
 `loop-assign-resources` wrote on each time loop the cost it modelled for the chosen point
 (`loop.cost`, every transfer estimated). Once the design is placed and routed, the same
 model is evaluated again with the hops each transfer really crosses
-(`rnnc.target.routed_hops`), summed over the time loops, and written on the design as its
-`predicted` attribute: what config.json carries and what `rnnc sim` is checked against. It
-reads the loop level, which `spatial-partition` keeps beside the design until
-`spatial-strip`; on a design that already has a prediction it writes the same again.
+(`rnnc.target.routed_hops`), summed over the time loops and the nests that run once before
+and after them (`rnnc.target.cost.once_nest_cycles`), and written on the design as its
+`predicted` attribute (the whole inference, and the time loops alone): what config.json
+carries and what `rnnc sim` is checked against. It reads the loop level, which
+`spatial-partition` keeps beside the design until `spatial-strip`; on a design that already
+has a prediction it writes the same again.
 
     rnnc model.mlir --emit=spatial      (the default pipeline runs it after spatial-verify)
 
     spatial.design @main ... {predicted = {cycles_per_step = 416 : i64,
-        total_cycles = 10398 : i64, latency_ms = 1.0398e-02 : f64, bound = "compute"}}
+        total_cycles = 11398 : i64, time_loop_cycles = 10398 : i64,
+        latency_ms = 1.1398e-02 : f64, bound = "compute"}}
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.program import nest_factors, time_loop_spec
+from rnnc.analysis.program import (
+    factors_of,
+    nest_factors,
+    nest_spec,
+    off_chip_access,
+    time_loop_spec,
+)
+from rnnc.dialects import loop
 from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.passes.loop_assign_resources import once_nests
 from rnnc.target.arch import Architecture
-from rnnc.target.cost import Cost, evaluate
-from rnnc.target.machine import machine_from_module
+from rnnc.target.cost import Cost, evaluate, once_nest_cycles
+from rnnc.target.machine import Machine, machine_from_module
 from rnnc.target.registry import DesignArchitectureError, architectures
-from rnnc.target.routed_hops import routed_hops
+from rnnc.target.routed_hops import once_hops, routed_hops
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DictionaryAttr,
@@ -47,38 +58,84 @@ class PredictionError(ValueError):
 def routed_costs(module: ModuleOp, design: DesignOp, arch: Architecture) -> list[Cost]:
     """The cost model of each time loop of the module's loop level at its searched
     factors, with the hops that `design`, its placed and routed form, really crosses."""
-    steps = time_loops(module)
-    if not steps:
-        raise PredictionError("no time loop beside the design: run spatial-predict before "
-                              "spatial-strip (it reads the loop level)")
+    return _loop_costs(module, _routed_machine(design), arch)
+
+
+def _routed_machine(design: DesignOp) -> Machine:
     machine = machine_from_module(design)
     unrouted = [stream.id for stream in machine.streams if stream.paths is None]
     if unrouted:
         raise PredictionError(f"stream {unrouted[0]} is not routed ({len(unrouted)} streams "
                               "are not): run spatial-place and spatial-route first")
+    return machine
+
+
+def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[Cost]:
+    steps = time_loops(module)
+    if not steps:
+        raise PredictionError("no time loop beside the design: run spatial-predict before "
+                              "spatial-strip (it reads the loop level)")
     hops = routed_hops(machine, arch)
     if len(hops) != len(steps):
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")
     costs = []
     for step, loop_hops in zip(steps, hops, strict=True):
-        cost = step.attributes.get("loop.cost")
-        if not isinstance(cost, DictionaryAttr) or not isinstance(
-                precision := cost.data.get("precision"), StringAttr):
-            raise PredictionError("a time loop has no modelled cost (loop.cost): run "
-                                  "loop-assign-resources first")
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
-        costs.append(evaluate(program, nest_factors(step), arch, precision.data,
+        costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
                               routed=loop_hops))
     return costs
 
 
-def prediction_attr(costs: list[Cost], bounds: list[str]) -> DictionaryAttr:
-    """The summed prediction as it is written on the design."""
+def _precision(step: loop.SequentialOp) -> str:
+    cost = step.attributes.get("loop.cost")
+    if not isinstance(cost, DictionaryAttr) or not isinstance(
+            precision := cost.data.get("precision"), StringAttr):
+        raise PredictionError("a time loop has no modelled cost (loop.cost): run "
+                              "loop-assign-resources first")
+    return precision.data
+
+
+def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list[int]:
+    """The cost model's cycles of each nest that runs once (in program order) at its
+    factors, with the routed design's hops, in the time loops' precision."""
+    nests = once_nests(module)
+    hops = once_hops(machine, arch)
+    if len(hops) != len(nests):
+        raise PredictionError(f"the design has {len(hops)} nests that run once, the loop "
+                              f"level {len(nests)}")
+    precision = _precision(time_loops(module)[0]) if time_loops(module) else None
+    cycles = []
+    for nest, nest_hops in zip(nests, hops, strict=True):
+        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+        reads, writes = off_chip_access(nest)
+        cycles.append(once_nest_cycles(spec, factors_of(nest), arch, precision,
+                                       routed=nest_hops, off_chip_reads=reads,
+                                       off_chip_writes=writes))
+    return cycles
+
+
+def predicted_cycles(
+    module: ModuleOp, design: DesignOp, arch: Architecture
+) -> tuple[list[Cost], list[int]]:
+    """The routed design's prediction: each time loop's cost and each once-run nest's
+    cycles (the whole inference is their sum)."""
+    machine = _routed_machine(design)
+    return _loop_costs(module, machine, arch), _once_cycles(module, machine, arch)
+
+
+def prediction_attr(costs: list[Cost], once: list[int], bounds: list[str],
+                    arch: Architecture) -> DictionaryAttr:
+    """The summed prediction as it is written on the design: `total_cycles` and
+    `latency_ms` of the whole inference (the time loops and the nests that run once),
+    `time_loop_cycles` of the time loops alone."""
+    loops = sum(c.total_cycles for c in costs)
+    total = loops + sum(once)
     return DictionaryAttr({
         "cycles_per_step": IntegerAttr(sum(c.cycles_per_step for c in costs), i64),
-        "total_cycles": IntegerAttr(sum(c.total_cycles for c in costs), i64),
-        "latency_ms": FloatAttr(sum(c.latency_ms for c in costs), f64),
+        "total_cycles": IntegerAttr(total, i64),
+        "time_loop_cycles": IntegerAttr(loops, i64),
+        "latency_ms": FloatAttr(total / (arch.clock_ghz * 1e6), f64),
         "bound": StringAttr(", ".join(dict.fromkeys(bounds))),
     })
 
@@ -106,10 +163,11 @@ class SpatialPredictPass(ModulePass):
             raise PassFailedException(f"{self.name}: no spatial.design to predict; run "
                                       "spatial-partition, -place and -route first")
         try:
-            costs = routed_costs(op, design, architectures(ctx).for_design(design))
+            arch = architectures(ctx).for_design(design)
+            costs, once = predicted_cycles(op, design, arch)
         except (DesignArchitectureError, PredictionError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        design.attributes["predicted"] = prediction_attr(costs, _searched_bounds(op))
+        design.attributes["predicted"] = prediction_attr(costs, once, _searched_bounds(op), arch)
 
 
-__all__ = ["PredictionError", "SpatialPredictPass", "routed_costs"]
+__all__ = ["PredictionError", "SpatialPredictPass", "predicted_cycles", "routed_costs"]

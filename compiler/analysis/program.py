@@ -149,14 +149,23 @@ def time_loop_spec(
     return ProgramSpec(step.step_count, nests, state + _staged_inputs(step))
 
 
+def factors_of(nest: loop.ForeachOp) -> Factors:
+    """The factors `loop-assign-resources` wrote on a nest (hu: the product of its par)."""
+    return Factors(math.prod(nest.par_factors), *reduce_factors(nest))
+
+
 def nest_factors(step: loop.SequentialOp) -> list[Factors]:
     """The factors `loop-assign-resources` wrote on the nests of a time loop."""
-    factors = []
-    for nest in step.body.block.ops:
-        if not isinstance(nest, loop.ForeachOp):
-            continue
-        factors.append(Factors(math.prod(nest.par_factors), *reduce_factors(nest)))
-    return factors
+    return [factors_of(n) for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
+
+
+def off_chip_access(nest: loop.ForeachOp) -> tuple[bool, bool]:
+    """Whether the nest reads, and whether it writes, a memory off chip (`dram`)."""
+    reads = any(isinstance(op, loop.LoadOp) and loop.space_of(op.memref) == "dram"
+                for op in nest.walk())
+    writes = any(isinstance(op, loop.StoreOp) and loop.space_of(op.memref) == "dram"
+                 for op in nest.walk())
+    return reads, writes
 
 
 def program_spec(module: ModuleOp) -> ProgramSpec:

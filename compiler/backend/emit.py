@@ -38,10 +38,13 @@ from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, Module
 
 @dataclass(frozen=True)
 class Prediction:
-    """The cost model's figures for the design, summed over its time loops."""
+    """The cost model's figures for the design: the whole inference (`total_cycles`,
+    `latency_ms`), of which `time_loop_cycles` in its time loops, their summed
+    `cycles_per_step`, and what bounds them."""
 
     cycles_per_step: int
     total_cycles: int
+    time_loop_cycles: int
     latency_ms: float
     bound: str
 
@@ -63,7 +66,7 @@ def prediction_of(module: ModuleOp) -> Prediction:
     bound = fields["bound"]
     assert isinstance(bound, StringAttr)
     return Prediction(int(number("cycles_per_step")), int(number("total_cycles")),
-                      float(number("latency_ms")), bound.data)
+                      int(number("time_loop_cycles")), float(number("latency_ms")), bound.data)
 
 
 def compiler_version() -> str:
@@ -186,6 +189,7 @@ def config_data(
         "predicted": {
             "cycles_per_step": prediction.cycles_per_step,
             "total_cycles": prediction.total_cycles,
+            "time_loop_cycles": prediction.time_loop_cycles,
             "latency_ms": prediction.latency_ms,
             "bound": prediction.bound,
         },

@@ -199,9 +199,13 @@ def config_schema() -> dict[str, Any]:
             },
             "predicted": {
                 "type": "object", "additionalProperties": False,
-                "required": ["cycles_per_step", "total_cycles", "latency_ms", "bound"],
+                "description": "The cost model's prediction: total_cycles and latency_ms of "
+                "the whole inference, time_loop_cycles of its time loops alone.",
+                "required": ["cycles_per_step", "total_cycles", "time_loop_cycles",
+                             "latency_ms", "bound"],
                 "properties": {"cycles_per_step": {"type": "integer", "minimum": 0},
                                "total_cycles": {"type": "integer", "minimum": 0},
+                               "time_loop_cycles": {"type": "integer", "minimum": 0},
                                "latency_ms": {"type": "number", "minimum": 0},
                                "bound": {"type": "string"}},
             },

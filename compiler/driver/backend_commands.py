@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify,spatial-predict"
 #: The default pipeline to a configuration; the search's point is searched again until it
 #: partitions, places and routes (`rnnc.driver.routable`).
-CONFIG_PIPELINE = f"rnn-decompose,loop-fuse,loop-assign-resources,{SPATIAL_PIPELINE}"
+CONFIG_PIPELINE = ("rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants,"
+                   f"loop-assign-resources,{SPATIAL_PIPELINE}")
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:
@@ -56,6 +57,7 @@ def compile_to_config(
     from rnnc.backend.emit import prediction_of, weights_path
     from rnnc.driver import pipeline
     from rnnc.numerics.precision import FP32, parse_precision
+    from rnnc.passes.loop_fold_constants import folded_arrays
     from rnnc.target.arch import load_architecture
     from rnnc.target.machine import machine_from_module
 
@@ -85,6 +87,9 @@ def compile_to_config(
         prediction = prediction_of(module)
         precision = FP32 if machine.precision == "fp32" else parse_precision(
             args.precision or machine.precision)
+        # the arrays of the memories filled when compiling (loop-fold-constants), computed
+        # in the precision the design runs in
+        weights = {**weights, **folded_arrays(module, weights, precision)}
         return write_config(args.output, machine, arch, precision=precision,
                             prediction=prediction, weights=weights, files=files)
 

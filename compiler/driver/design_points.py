@@ -17,7 +17,7 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
-from rnnc.passes.spatial_predict import routed_costs
+from rnnc.passes.spatial_predict import predicted_cycles
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 
-FRONT = "rnn-decompose,loop-fuse"
+FRONT = "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants"
 SPATIAL = "spatial-partition,spatial-place,spatial-route,spatial-verify"
 
 
@@ -46,6 +46,9 @@ class Compiled:
     """The same before placement: what the search saw (every transfer `transfer_hops`)."""
     program: ProgramSpec
     """The time loop as the cost model sees it."""
+    once_cycles: int = 0
+    """The cost model's cycles of the nests that run once (routed hops), beside the time
+    loop's `cost`: the whole inference is `cost.total_cycles + once_cycles`."""
 
 
 def _run(module: ModuleOp, spec: str, options: dict[str, object], path: str) -> None:
@@ -90,7 +93,7 @@ def compile_at(
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
-    front = FRONT if fuse else "rnn-decompose"
+    front = FRONT if fuse else "rnn-decompose,loop-zero-init,loop-fold-constants"
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and
         # routes; the loop level stays beside the design
@@ -100,9 +103,14 @@ def compile_at(
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
-        from rnnc.passes.loop_assign_resources import assign
+        from rnnc.analysis.program import nest_spec
+        from rnnc.passes.loop_assign_resources import assign, once_nests
+        from rnnc.target.cost import once_nest_factors
 
         _run(module, front, options, path)
+        for nest in once_nests(module):  # as loop-assign-resources parallelises them
+            spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+            assign(nest, once_nest_factors(spec, arch, precision))
         (step,) = time_loops(module)
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
@@ -114,5 +122,5 @@ def compile_at(
     design = design_of(module)
     assert design is not None  # the spatial passes ran
     # what spatial-predict writes on the design, as the cost model's figures
-    (cost,) = routed_costs(module, design, arch)
-    return Compiled(module, machine_from_module(module), cost, estimate, program)
+    (cost,), once = predicted_cycles(module, design, arch)
+    return Compiled(module, machine_from_module(module), cost, estimate, program, sum(once))

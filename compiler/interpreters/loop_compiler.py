@@ -625,7 +625,7 @@ def _alloc(c: LoopCompiler, op: loop.AllocOp) -> Step:
     assert isinstance(ty, MemRefType)
     dtype = numpy_dtype(ty.get_element_type())
     # undefined contents: NaN makes a read before the first write visible in results
-    fill = np.nan if np.issubdtype(dtype, np.floating) else 0
+    fill = np.nan if np.issubdtype(dtype, np.floating) and not op.zeroed else 0
     shape, result, name = (op.buffer_count, *ty.get_shape()), c.slot(op.memref), _name(op.memref)
 
     def run(ev: Evaluator) -> None:

@@ -245,9 +245,11 @@ class _Machine:
         written: bool,
     ) -> np.ndarray:
         """A memory's contents before the program runs: a model input or weight array,
-        else NaN (so that a read of what nothing wrote shows in the outputs). `written`:
-        whether a unit writes it."""
+        zeros, else NaN (so that a read of what nothing wrote shows in the outputs).
+        `written`: whether a unit writes it."""
         kind, _, name = memory.init.partition(":")
+        if kind == "zero":
+            return np.zeros((memory.buffers, *memory.shape), dtype=np.float32)
         if kind in {"input", "weight"}:
             source = inputs if kind == "input" else weights
             if name not in source:

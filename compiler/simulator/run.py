@@ -120,7 +120,9 @@ def report(
         "units": per_kind,
         "predicted": {
             "total_cycles": predicted["total_cycles"],
-            "error_vs_time_loop": (predicted["total_cycles"] - loop_cycles) / loop_cycles
+            "error": (predicted["total_cycles"] - total) / total if total else None,
+            "time_loop_cycles": predicted["time_loop_cycles"],
+            "error_vs_time_loop": (predicted["time_loop_cycles"] - loop_cycles) / loop_cycles
             if loop_cycles else None,
         },
     }

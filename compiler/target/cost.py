@@ -759,6 +759,53 @@ def _cost(
     )
 
 
+
+# ----------------------------------------------------------------------------------------
+# Nests that run once (before or after the time loops)
+# ----------------------------------------------------------------------------------------
+
+
+def once_nest_cycles(
+    nest: NestSpec,
+    factors: Factors,
+    arch: Architecture,
+    precision: str | None = None,
+    *,
+    routed: RoutedHops | None = None,
+    off_chip_reads: bool = False,
+    off_chip_writes: bool = False,
+) -> int:
+    """Cycles of a nest that runs once, before or after the time loops (what compiling
+    could not fold: an initial state read in, a final state copied out): one pass of its
+    foreach with its fill and handshake, as one step of a time loop, plus a DRAM latency
+    for its first off-chip read and one for its last off-chip write, which no other step
+    overlaps."""
+    mode = arch.precision(precision)
+    check_factors(ProgramSpec(1, (nest,), 0), (factors,), arch, mode)
+    arrays = nest_arrays(
+        nest, np.array([factors.hu]), np.array([factors.ru]), np.array([factors.rv]),
+        arch=arch, mode=mode, routed=routed,
+    )
+    dram = arch.mechanisms.dram_latency_cycles * (int(off_chip_reads) + int(off_chip_writes))
+    return int(arrays.cycles[0]) + dram
+
+
+def once_nest_factors(nest: NestSpec, arch: Architecture, precision: str | None = None) -> Factors:
+    """The factors of a nest that runs once: the fastest foreach parallelism (hu a power
+    of two, or the whole extent) that needs no more units than one copy at a time does --
+    the copies side by side in a PCU's lanes cost nothing, and more units would be taken
+    from the time loop, where they pay for every step. Ties go to the smaller hu."""
+    mode = arch.precision(precision)
+    hu = sorted({1 << k for k in range(nest.extent.bit_length()) if 1 << k <= nest.extent}
+                | {nest.extent})
+    arrays = nest_arrays(nest, np.array(hu), np.ones(len(hu)), np.ones(len(hu)),
+                         arch=arch, mode=mode)
+    pmus = arrays.other_pmus + arrays.weight_pmus
+    free = (arrays.pcus <= arrays.pcus[0]) & (pmus <= pmus[0])
+    cycles = np.where(free, arrays.cycles, np.iinfo(np.int64).max)
+    return Factors(int(hu[int(np.argmin(cycles))]), 1, 1)
+
+
 __all__ = [
     "BOUNDS",
     "COMPUTE_UNITS",
@@ -774,4 +821,6 @@ __all__ = [
     "NestSpec",
     "ProgramSpec",
     "evaluate",
+    "once_nest_cycles",
+    "once_nest_factors",
 ]

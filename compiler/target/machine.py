@@ -272,7 +272,8 @@ class Stream:
 @dataclass(frozen=True)
 class Memory:
     """A memory of the loop program: shape, element bytes, copies, space (`sram`, `dram`,
-    `reg`) and how it starts: `weight:<array>`, `input:<name>`, or `undefined`."""
+    `reg`) and how it starts: `weight:<array>`, `input:<name>`, `zero` (every buffer: the
+    memory units' initial contents, loaded with the configuration), or `undefined`."""
 
     name: str
     shape: tuple[int, ...]

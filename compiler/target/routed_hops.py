@@ -40,6 +40,18 @@ def routed_hops(machine: Machine, arch: Architecture) -> list[list[RoutedHops]]:
     ]
 
 
+def once_hops(machine: Machine, arch: Architecture) -> list[RoutedHops]:
+    """Per nest of the phases that run once (in schedule order), the hops of its longest
+    path, as `routed_hops` measures a time loop's."""
+    geometry = _Geometry(machine, topology(arch))
+    return [
+        geometry.nest_hops(nest)
+        for phase in machine.schedule
+        if phase.kind == "once"
+        for nest in phase.nests
+    ]
+
+
 class _Geometry:
     def __init__(self, machine: Machine, topo: Topology):
         self.topo = topo
@@ -124,4 +136,4 @@ def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PC
     return list(done.values())
 
 
-__all__ = ["routed_hops"]
+__all__ = ["once_hops", "routed_hops"]

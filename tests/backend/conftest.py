@@ -36,7 +36,7 @@ def strip_config(tmp_path: Path) -> Path:
     path = tmp_path / "config.json"
     write_config(
         str(path), routed_strip(), load_architecture(str(STRIP)), precision=FP32,
-        prediction=Prediction(100, 100, 1e-4, "compute units"), weights={},
+        prediction=Prediction(100, 100, 100, 1e-4, "compute units"), weights={},
     )
     return path
 

@@ -40,21 +40,21 @@ def _at(config: Config, unit_id: str) -> str:
 
 
 def _wide_pcu(config: Config) -> str:
-    _unit(config, "n2_mr0_s0_p0")["lanes"] = 1024
-    return (f"field '{_at(config, 'n2_mr0_s0_p0')}.lanes': unit 'n2_mr0_s0_p0': uses 1024 "
+    _unit(config, "n0_mr0_s0_p0")["lanes"] = 1024
+    return (f"field '{_at(config, 'n0_mr0_s0_p0')}.lanes': unit 'n0_mr0_s0_p0': uses 1024 "
             f"lanes, a PCU has 16")
 
 
 def _deep_op(config: Config) -> str:
-    _unit(config, "n2_mr0_s0_p0")["ops"][0]["stage"] = 40
-    return (f"field '{_at(config, 'n2_mr0_s0_p0')}.ops.0.stage': unit 'n2_mr0_s0_p0': op "
+    _unit(config, "n0_mr0_s0_p0")["ops"][0]["stage"] = 40
+    return (f"field '{_at(config, 'n0_mr0_s0_p0')}.ops.0.stage': unit 'n0_mr0_s0_p0': op "
             f"'read' at pipeline stage 40, a PCU has stages 0 to 3")
 
 
 def _wide_reduction(config: Config) -> str:
     # its weight PMU, rows padded to 4096-word vectors, no longer fits: the one more
-    _unit(config, "n2_mr0_s0_p0")["reduce"]["rv"] = 4096
-    return (f"field '{_at(config, 'n2_mr0_s0_p0')}.reduce.rv': unit 'n2_mr0_s0_p0': "
+    _unit(config, "n0_mr0_s0_p0")["reduce"]["rv"] = 4096
+    return (f"field '{_at(config, 'n0_mr0_s0_p0')}.reduce.rv': unit 'n0_mr0_s0_p0': "
             f"map-reduces 4096 indices per cycle (rv); a PCU's 16 lanes take at most 64 in "
             f"mixed (and 1 more)")
 
@@ -62,12 +62,12 @@ def _wide_reduction(config: Config) -> str:
 def _whole_matrix(config: Config) -> str:
     # the declared bytes are left as they were (a PMU's bytes are its own boxes': no other
     # slice of the nest is affected)
-    pmu = _unit(config, "pmu1")
+    pmu = _unit(config, "pmu0")
     assert [h["array"] for h in pmu["holds"]] == ["W"]
     whole = [[0, 1, 1], [0, 2048, 1], [0, 512, 1]]
     pmu["boxes"] = [{"memory": "w", "per_step": False, "slices": whole}]
     pmu["holds"] = [{**pmu["holds"][0], "slices": whole}]
-    return (f"field '{_at(config, 'pmu1')}.boxes': unit 'pmu1': its boxes take 1048576 bytes, "
+    return (f"field '{_at(config, 'pmu0')}.boxes': unit 'pmu0': its boxes take 1048576 bytes, "
             f"more than the PMU's 86016")
 
 
@@ -82,19 +82,20 @@ def _bouncing_path(config: Config) -> str:
 
 def _gather_unrouted(config: Config) -> str:
     # the element-wise units' writes of h and y now reach no PMU or AG: the gather unit
-    # sends nothing, the AG storing y receives nothing
+    # sends nothing, the AG storing y receives nothing, and no write of h reaches the PMUs
+    # holding it (h starts as their zero contents: no nest before the time loop writes it)
     gathers = {u["id"] for u in _units(config) if u.get("role") == "gather"}
-    assert gathers == {"n2_ga1_l0_0"}
+    assert gathers == {"n0_ga1_l0_0"}
     chip = config["chips"][0]
     chip["routes"] = [r for r in chip["routes"] if r["source"]["unit"] not in gathers]
-    return (f"field '{_at(config, 'n2_ew1_0')}.ops.2.params.port': unit 'n2_ew1_0': writes "
+    return (f"field '{_at(config, 'n0_ew1_0')}.ops.2.params.port': unit 'n0_ew1_0': writes "
             f"'h' on 'vo0', and no route from there reaches a PMU or AG holding 'h' "
-            f"(and 5 more)")
+            f"(and 14 more)")
 
 
 def _never_fired(config: Config) -> str:
-    _unit(config, "n0_ew0_0")["nest"] = "n9"
-    return (f"field '{_at(config, 'n0_ew0_0')}.nest': unit 'n0_ew0_0': belongs to nest 'n9', "
+    _unit(config, "n1_ew0_0")["nest"] = "n9"
+    return (f"field '{_at(config, 'n1_ew0_0')}.nest': unit 'n1_ew0_0': belongs to nest 'n9', "
             f"which the schedule never runs")
 
 

@@ -53,10 +53,12 @@ def test_tooltips_give_role_nest_and_configuration(
 ) -> None:
     _, config, _ = small
     units = {unit["id"]: unit for unit in config["chips"][0]["units"]}
-    pcu = units["n2_mr0_s0_p0"]
+    # the time loop's nest (the bias sum and the zero state run no nest of their own)
+    (nest,) = next(p["nests"] for p in config["program"]["schedule"] if p["kind"] == "loop")
+    pcu = units[f"{nest}_mr0_s0_p0"]
     tip = unit_tooltip(pcu).splitlines()
-    assert tip[:2] == [f"n2_mr0_s0_p0: PCU at row {pcu['row']}, column {pcu['col']}",
-                       "role: map_reduce of nest n2"]
+    assert tip[:2] == [f"{nest}_mr0_s0_p0: PCU at row {pcu['row']}, column {pcu['col']}",
+                       f"role: map_reduce of nest {nest}"]
     assert tip[2] == f"mode map_reduce, {pcu['lanes']} lanes"
     assert tip[3].startswith("counters: d0 0:1:1, ")
     assert any(line.startswith("reduce: add over rv=13 into ") for line in tip)
@@ -65,7 +67,7 @@ def test_tooltips_give_role_nest_and_configuration(
         f"{ag['id']}: AG on the {ag['edge']} edge at row {ag['row']}\n"
         f"role: dram-load\nloads '{ag['memory']}' from/to DRAM"
     )
-    lut = units["n2_ew0_0_lut"]
+    lut = units[f"{nest}_ew0_0_lut"]
     assert unit_tooltip(lut).splitlines()[1:4] == [
         "role: lookup-table", f"{lut['bytes']} bytes, 1 buffer, {lut['banking']} banking",
         f"lookup tables: {lut['lut']}",
@@ -99,8 +101,8 @@ def test_the_legend_names_shapes_nests_and_empty_networks(
     small: tuple[Path, dict[str, Any], bytes],
 ) -> None:
     _, _, svg = small
-    for text in ("PCU (square)", "PMU (circle)", "AG (triangle)", "nest n2 (loop, 3 steps)",
-                 "nest n0 (once, 1 step)", "no nest (shared)", "no control routes on this chip"):
+    for text in ("PCU (square)", "PMU (circle)", "AG (triangle)", "nest n0 (loop, 3 steps)",
+                 "nest n1 (once, 1 step)", "no nest (shared)", "no control routes on this chip"):
         assert f"<!-- {text} -->".encode() in svg, text
 
 

@@ -54,8 +54,8 @@ MAX_STUDY_BYTES = 16 << 20
 
 #: Pass pipelines from the rnn level to resource-assigned loops, per study pipeline name.
 PIPELINES = {
-    "fused": "rnn-decompose,loop-fuse,loop-assign-resources",
-    "decomposed": "rnn-decompose,loop-assign-resources",
+    "fused": "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants,loop-assign-resources",
+    "decomposed": "rnn-decompose,loop-zero-init,loop-fold-constants,loop-assign-resources",
 }
 
 _DEFAULTS: dict[str, Any] = {

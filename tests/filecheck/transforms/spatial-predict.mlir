@@ -17,7 +17,7 @@
 // CHECK:        loop.sequential
 // CHECK:        } {loop.cost = {cycles_per_step = {{[0-9]+}} : i64
 // CHECK:      spatial.design @main
-// CHECK:      } {route_rounds = {{{.*}}}, predicted = {cycles_per_step = {{[0-9]+}} : i64, total_cycles = {{[0-9]+}} : i64, latency_ms = {{.*}} : f64, bound = "{{.+}}"}}
+// CHECK:      } {route_rounds = {{{.*}}}, predicted = {cycles_per_step = {{[0-9]+}} : i64, total_cycles = {{[0-9]+}} : i64, time_loop_cycles = {{[0-9]+}} : i64, latency_ms = {{.*}} : f64, bound = "{{.+}}"}}
 
 // STRIP:      builtin.module
 // STRIP-NOT:  func.func
