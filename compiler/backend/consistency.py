@@ -135,10 +135,10 @@ def _memory(memory: Config, where: str, data: Config) -> Iterator[Problem]:
     kind, _, source = memory["init"].partition(":")
     sources = {"weight": data["weights"]["arrays"],
                "input": {entry["name"] for entry in data["inputs"]}}
-    if memory["init"] != "undefined" and source not in sources.get(kind, ()):
+    if memory["init"] not in ("undefined", "zero") and source not in sources.get(kind, ()):
         yield f"{where}.init", f"{name} is initialised from '{memory['init']}', which names " \
-                               "no weight array or input (expected undefined, weight:NAME " \
-                               "or input:NAME)"
+                               "no weight array or input (expected undefined, zero, " \
+                               "weight:NAME or input:NAME)"
 
 
 def _nest(nest: Config, where: str) -> Iterator[Problem]:
