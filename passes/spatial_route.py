@@ -48,6 +48,17 @@ def _switches(design: DesignOp, chip: Topology) -> dict[str, tuple[int, ...]]:
             raise RoutingError(f"unit @{unit.unit_id} is at ({site[0]}, {site[1]}), which is not "
                                f"a site of the chip")
         wired[unit.unit_id] = chip.attachments[site]
+    controller = design.controller()
+    if controller is not None:
+        site = controller.site_value
+        if site is None:
+            raise RoutingError(f"controller @{controller.controller_id} has no site; run "
+                               "spatial-place first")
+        row, col = site
+        if not (0 <= row < chip.switch_rows and 0 <= col < chip.switch_cols):
+            raise RoutingError(f"controller @{controller.controller_id} is at ({row}, {col}), "
+                               "which is not a switch of the chip")
+        wired[controller.controller_id] = (chip.switch(row, col),)
     return wired
 
 

@@ -25,7 +25,7 @@ from rnnc.target.machine import Machine, from_data
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
 #: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (2, 0)
 
 
 class ConfigError(Diagnostic):
@@ -177,6 +177,7 @@ def parse(path: Path) -> object:
 
 def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
+    routes, controller = config["chips"][chip]["routes"], config["chips"][chip]["controller"]
     units = []
     for unit in config["chips"][chip]["units"]:
         derived = ("row", "col") if unit["kind"] in ("pcu", "pmu") else ("row", "col", "role")
@@ -191,7 +192,9 @@ def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
         "inputs": [_binding(b) for b in config["inputs"]],
         "outputs": [_binding(b) for b in config["outputs"]],
         "units": units,
-        "streams": config["chips"][chip]["routes"],
+        "streams": [r for r in routes if r.get("network") != "control"],
+        "control": [r for r in routes if r.get("network") == "control"],
+        "controller": {"id": controller["id"], "site": [controller["row"], controller["col"]]},
     }
     return from_data(Machine, data)
 

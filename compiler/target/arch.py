@@ -83,6 +83,9 @@ class PCU:
     power_w: float
     control_inputs: int = 0
     control_outputs: int = 0
+    counters: int = 8
+    """Counters of the unit's chain (one per loop level it iterates): ISCA'17 does not
+    say; its draft shows 4 chainable counters, the Stanford RTL (`PCU.scala`) has 8."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class PMU:
     scalar_outputs: int = 0
     control_inputs: int = 0
     control_outputs: int = 0
+    counters: int = 8
+    """Counters of the address datapath's chain (as a PCU's; RTL `PMU.scala`)."""
 
     @property
     def capacity_bytes(self) -> int:
