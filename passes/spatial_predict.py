@@ -56,7 +56,7 @@ def routed_costs(module: ModuleOp, design: DesignOp, arch: Architecture) -> list
     if unrouted:
         raise PredictionError(f"stream {unrouted[0]} is not routed ({len(unrouted)} streams "
                               "are not): run spatial-place and spatial-route first")
-    hops = routed_hops(machine, arch)
+    hops = routed_hops(machine)
     if len(hops) != len(steps):
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")

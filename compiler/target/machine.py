@@ -384,6 +384,33 @@ ENABLE_PORT, DONE_PORT = "ci0", "co0"
 CONTROLLER = "ctrl"
 
 
+@dataclass(frozen=True)
+class ControlPaths:
+    """What a machine's routed control streams give each unit: the switches its branch of
+    the enable tree crosses from the controller (`enable`), and the switches its done
+    token crosses to the controller (`done`)."""
+
+    enable: dict[str, int]
+    done: dict[str, tuple[Site, ...]]
+
+
+def control_paths(machine: Machine) -> ControlPaths:
+    """The control paths of every unit the machine's control streams reach; ValueError on a
+    control stream that is not routed."""
+    enable: dict[str, int] = {}
+    done: dict[str, tuple[Site, ...]] = {}
+    controller = machine.controller.id if machine.controller is not None else None
+    for stream in machine.control:
+        if stream.paths is None:
+            raise ValueError(f"control stream {stream.id} is not routed")
+        for sink, path in zip(stream.sinks, stream.paths, strict=True):
+            if stream.source.unit == controller:
+                enable[sink.unit] = len(path)  # a hop per switch crossed
+            elif sink.unit == controller:
+                done[stream.source.unit] = path
+    return ControlPaths(enable, done)
+
+
 @cache
 def _index(items: tuple, key: str = "id") -> dict[str, Any]:
     return {getattr(item, key): item for item in items}
@@ -584,6 +611,7 @@ __all__ = [
     "PMU",
     "Binding",
     "Box",
+    "ControlPaths",
     "Controller",
     "Counter",
     "DesignPoint",
@@ -599,6 +627,7 @@ __all__ = [
     "Segment",
     "Stream",
     "Unit",
+    "control_paths",
     "design_op",
     "fired_units",
     "from_data",
