@@ -107,13 +107,16 @@ def _route_data(stream: Stream) -> dict[str, Any]:
 
 
 def _controller_data(machine: Machine) -> dict[str, Any]:
-    """The controller and the switch it sits at (its control routes are among the routes)."""
+    """`controller`: the controller and the switch it sits at (its control routes are among
+    the routes); nothing for a design without one (a design with no schedule)."""
     controller = machine.controller
-    if controller is None or controller.site is None:
-        raise Diagnostic(machine.name, "the design has no placed controller: partition and "
-                         "place the design before emitting it")
+    if controller is None:
+        return {}
+    if controller.site is None:
+        raise Diagnostic(controller.id, "the controller has no site: place the design before "
+                         "emitting it")
     row, col = controller.site
-    return {"id": controller.id, "row": row, "col": col}
+    return {"controller": {"id": controller.id, "row": row, "col": col}}
 
 
 def referenced_arrays(machine: Machine) -> list[str]:
@@ -215,7 +218,7 @@ def config_data(
             {
                 "id": 0,
                 "units": [_unit_data(unit, machine) for unit in machine.units],
-                "controller": _controller_data(machine),
+                **_controller_data(machine),
                 "routes": [_route_data(stream) for stream in (*machine.streams,
                                                                *machine.control)],
             }

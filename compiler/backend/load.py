@@ -177,7 +177,7 @@ def parse(path: Path) -> object:
 
 def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
-    routes, controller = config["chips"][chip]["routes"], config["chips"][chip]["controller"]
+    routes, controller = config["chips"][chip]["routes"], config["chips"][chip].get("controller")
     units = []
     for unit in config["chips"][chip]["units"]:
         derived = ("row", "col") if unit["kind"] in ("pcu", "pmu") else ("row", "col", "role")
@@ -194,8 +194,10 @@ def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
         "units": units,
         "streams": [r for r in routes if r.get("network") != "control"],
         "control": [r for r in routes if r.get("network") == "control"],
-        "controller": {"id": controller["id"], "site": [controller["row"], controller["col"]]},
     }
+    if controller is not None:
+        data["controller"] = {"id": controller["id"], "site": [controller["row"],
+                                                               controller["col"]]}
     return from_data(Machine, data)
 
 

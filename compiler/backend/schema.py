@@ -135,7 +135,7 @@ def config_schema() -> dict[str, Any]:
     defs["controller"] = {
         "description": "The schedule's sequential controller: the control block of the switch "
         "(row, col) of the (rows+1) x (cols+1) mesh; control routes start (the enable) and end "
-        "(each unit's done token) at its ports.",
+        "(each unit's done token) at its ports. Required when the schedule fires units.",
         "type": "object", "additionalProperties": False, "required": ["id", "row", "col"],
         "properties": {"id": {"type": "string", "minLength": 1},
                        "row": {"type": "integer", "minimum": 0},
@@ -232,7 +232,7 @@ def config_schema() -> dict[str, Any]:
                 "type": "array", "minItems": 1,
                 "items": {
                     "type": "object", "additionalProperties": False,
-                    "required": ["id", "units", "controller", "routes"],
+                    "required": ["id", "units", "routes"],
                     "properties": {"id": {"type": "integer", "minimum": 0},
                                    "units": {"type": "array", "items": {"$ref": "#/$defs/unit"}},
                                    "controller": {"$ref": "#/$defs/controller"},
