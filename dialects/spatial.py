@@ -3,8 +3,9 @@
 Modelled on mlir-aie's tiles and flows and on Plasticine's units. A `spatial.design` holds
 one design for one architecture: compute units (`spatial.pcu`), memory units
 (`spatial.pmu`), DRAM address generators on the grid's left and right edges
-(`spatial.ag`) and streams (`spatial.stream`) from one producer port to one or more
-consumer ports on the scalar, vector or control network.
+(`spatial.ag`), streams (`spatial.stream`) from one producer port to one or more
+consumer ports on the scalar, vector or control network, and the schedule's controller
+(`spatial.controller`, a switch's control block that control streams start and end at).
 
 A unit is logical (no site), partly pinned or placed: its optional `at (row, col)` is the
 site the placer gives it (an AG sits at column -1 on the left edge or `cols` on the

@@ -32,6 +32,10 @@ Lookup tables: in a precision mode whose nonlinearities are tables (`mixed`), ev
 element-wise PCU computing activations gets one PMU holding its tables (named by function
 and table parameters).
 
+Control (`_control`): the schedule gets a controller (`spatial.controller @ctrl`, a switch
+control block, not a unit; `spatial-place` gives it its switch) with an `enable` broadcast
+to every unit the schedule fires and a `done_<unit>` stream from each back to it.
+
 The design is added beside the loop program, which stays in the module (the weights it
 names and the searched cost are read from it) until `spatial-strip`; on a module that holds
 a design already the pass changes nothing.

@@ -1,6 +1,8 @@
 """`spatial-place`: give every unit of a `spatial.design` a site on the chip.
 
-Units that already have a site are pinned and keep it; the others get a free site of their
+The design's controller goes to the architecture's controller switch (the centre of the
+mesh, `Topology.controller`) unless it has one already. Units that already have a site
+are pinned and keep it; the others get a free site of their
 kind (an AG one on its edge) from `rnnc.target.placement`: analytic placement, legalisation
 and simulated annealing of the wire length of the streams, each weighted by the scarcity of
 its network's links, then again with the streams in congested regions weighted up. The

@@ -23,7 +23,12 @@ link between two switches carries more streams than the architecture's links per
 with their configurations, memories, schedule): every unit's configuration within the
 architecture (lanes, stages, `rv`, ports), each PMU's bytes computed from its boxes
 (`pmu_bytes`) within its capacity and equal to what it declares, every value carried by a
-route, every PCU fired by the schedule. docs/config-format.md lists the rules.
+route, every PCU fired by the schedule, every unit the schedule fires reached by a
+routed enable from the controller and sending its done token over a routed control
+stream to it, no PCU chaining more counters than `pcu.counters`. The controller is a
+switch (`controller.site`): a control route starts or ends there, and control links are
+shared in time, so only data links are held to their capacity. docs/config-format.md
+lists the rules.
 """
 
 from __future__ import annotations
