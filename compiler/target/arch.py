@@ -202,9 +202,9 @@ class Timing:
 @dataclass(frozen=True)
 class FifoDepth:
     """Entries of a unit's input FIFO on each data network (a word, a vector). Control
-    tokens have no FIFO of their own in the simulator: they are timed as hops to and from
-    the time loop's controller, whose counters never fill (one done token per unit and
-    step)."""
+    tokens have no FIFO of their own: the controller counts them, one done token per unit
+    and nest, and its counters never fill; they cross their routed control paths, sharing
+    the control links in time (`rnnc.simulator.timing`)."""
 
     scalar: int
     vector: int
