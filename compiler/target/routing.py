@@ -21,10 +21,10 @@ The control network is routed once, without rip-up: a control token is a one-cyc
 that the switches' control blocks forward, so a control link is not held by one stream
 for the whole program but carries `links_per_switch.control` pulses per cycle, shared in
 time by every stream routed over it (the done tokens of all units converge on the
-controller). Each control stream takes a shortest path, the one whose links carry the
-fewest control streams so far (a detour costs a cycle per hop for certain, sharing costs
-only when tokens meet), so routes spread over the links as far as that costs no detour;
-tokens that meet on a link wait their turn, which the simulator times
+controller). Each control stream takes a shortest path, among them one whose links are
+least over their capacity in streams so far (a detour costs a cycle per hop for certain,
+sharing costs only when tokens meet), so routes spread over the links as far as that
+costs no detour; tokens that meet on a link wait their turn, which the simulator times
 (`rnnc.simulator.timing`).
 
 Plain data in (`RouteRequest`: the switches the producer and each consumer are wired to),
@@ -156,8 +156,8 @@ class _PathFinder:
 
     def run_shared(self) -> list[tuple[Path, ...]]:
         """Route every stream once, widest multicast first, on links shared in time (the
-        control network, see the module doc): among shortest paths, the least loaded; no
-        stream is refused."""
+        control network, see the module doc): among shortest paths, the least over their
+        capacity; no stream is refused."""
         self.rounds = 1
         self.present = SHARED_LOAD
         for index in sorted(range(len(self.requests)),
