@@ -3,8 +3,9 @@
 Modelled on mlir-aie's tiles and flows and on Plasticine's units. A `spatial.design` holds
 one design for one architecture: compute units (`spatial.pcu`), memory units
 (`spatial.pmu`), DRAM address generators on the grid's left and right edges
-(`spatial.ag`) and streams (`spatial.stream`) from one producer port to one or more
-consumer ports on the scalar, vector or control network.
+(`spatial.ag`), streams (`spatial.stream`) from one producer port to one or more
+consumer ports on the scalar, vector or control network, and the schedule's controller
+(`spatial.controller`, a switch's control block that control streams start and end at).
 
 A unit is logical (no site), partly pinned or placed: its optional `at (row, col)` is the
 site the placer gives it (an AG sits at column -1 on the left edge or `cols` on the
@@ -417,8 +418,15 @@ class DesignOp(IRDLOperation):
     def streams(self) -> list[StreamOp]:
         return [op for op in self.body.block.ops if isinstance(op, StreamOp)]
 
+    def controller(self) -> ControllerOp | None:
+        """The schedule's controller, if the design has one (the partition makes it)."""
+        return next((op for op in self.body.block.ops if isinstance(op, ControllerOp)), None)
+
     def verify_(self) -> None:
-        units = {u.sym_name.data: u for u in self.units()}
+        units: dict[str, Operation] = {u.sym_name.data: u for u in self.units()}
+        controller = self.controller()
+        if controller is not None:
+            units[controller.sym_name.data] = controller
         fed: dict[tuple[str, str], str] = {}
         for stream in self.streams():
             stream.verify_against(units, fed)
@@ -731,6 +739,63 @@ class AGOp(UnitOp):
             raise self.fail(f"unknown direction '{config['direction']}' (expected load or store)")
 
 
+# ---- the controller ---------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ControllerOp(IRDLOperation):
+    """The schedule's sequential controller. Not a unit: ISCA'17 (§3.5) maps outer
+    controllers onto the control blocks of the switches, so it is a switch of the corner
+    mesh, `at (row, col)` once placed (`spatial-place` puts it at the architecture's
+    controller switch). Control streams start (the enable, `@ctrl.co0`) and end (each
+    unit's done token, `@ctrl.ci<k>`) at it; a switch control block has no port limit of
+    the architecture's.
+
+        spatial.controller @ctrl at (12, 12)
+    """
+
+    name = "spatial.controller"
+
+    sym_name = prop_def(StringAttr)
+    site = opt_prop_def(DenseArrayBase)
+
+    traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
+
+    def __init__(self, sym_name: str, site: Sequence[int] | None = None):
+        properties: dict[str, Attribute] = {"sym_name": StringAttr(sym_name)}
+        if site is not None:
+            properties["site"] = _site_attr(site)  # type: ignore[assignment]
+        super().__init__(properties=properties)
+
+    @property
+    def controller_id(self) -> str:
+        return self.sym_name.data
+
+    @property
+    def site_value(self) -> tuple[int, int] | None:
+        if self.site is None:
+            return None
+        row, col = (int(v) for v in self.site.iter_values())
+        return row, col
+
+    def verify_(self) -> None:
+        if self.site is not None and len(tuple(self.site.iter_values())) != 2:
+            raise VerifyException(f"{self.name} @{self.controller_id}: site must be (row, col)")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" @{self.controller_id}")
+        _print_site(printer, self.site)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ControllerOp:
+        name = parser.parse_symbol_name().data
+        site = _parse_site(parser)
+        op = cls(name, None if site is None else tuple(site.iter_values()))
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
 # ---- streams ----------------------------------------------------------------------------------
 
 
@@ -835,10 +900,11 @@ class StreamOp(IRDLOperation):
                 if len(tuple(path.iter_values())) % 2:
                     raise self.fail("a path is a list of (row, col) switch coordinates")
 
-    def verify_against(self, units: dict[str, UnitOp], fed: dict[tuple[str, str], str]) -> None:
+    def verify_against(self, units: Mapping[str, Operation],
+                       fed: dict[tuple[str, str], str]) -> None:
         """Checks that need the design: endpoints exist, directions and networks match,
         each port carries one stream (whether the ports exist on the chip's units is
-        `rnnc.target.design_checks`' to say)."""
+        `rnnc.target.design_checks`' to say). `units` holds the controller too."""
         ends = [(self.source, PortDirection.OUT)]
         ends += [(sink, PortDirection.IN) for sink in self.sinks.data]
         for endpoint, direction in ends:
@@ -925,7 +991,7 @@ def design_of(op: Operation) -> DesignOp | None:
 
 SPATIAL = Dialect(
     "spatial",
-    [DesignOp, PCUOp, PMUOp, AGOp, StreamOp],
+    [DesignOp, PCUOp, PMUOp, AGOp, ControllerOp, StreamOp],
     [
         ArchAttr,
         PortAttr,

@@ -33,6 +33,10 @@ Lookup tables: in a precision mode whose nonlinearities are tables (`mixed`), ev
 element-wise PCU computing activations gets one PMU holding its tables (named by function
 and table parameters).
 
+Control (`_control`): the schedule gets a controller (`spatial.controller @ctrl`, a switch
+control block, not a unit; `spatial-place` gives it its switch) with an `enable` broadcast
+to every unit the schedule fires and a `done_<unit>` stream from each back to it.
+
 The design is added beside the loop program, which stays in the module (the weights it
 names and the searched cost are read from it) until `spatial-strip`; on a module that holds
 a design already the pass changes nothing.
@@ -60,10 +64,14 @@ from rnnc.target import plan
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import (
     AG,
+    CONTROLLER,
+    DONE_PORT,
+    ENABLE_PORT,
     PCU,
     PMU,
     Binding,
     Box,
+    Controller,
     Counter,
     DesignPoint,
     Emit,
@@ -77,7 +85,9 @@ from rnnc.target.machine import (
     Reduce,
     Segment,
     Stream,
+    Unit,
     design_op,
+    fired_units,
 )
 from rnnc.target.plan import WORD_BYTES, NestPlan
 from rnnc.target.registry import architectures
@@ -987,13 +997,33 @@ class _Partitioner:
                 + (f" ({len(pmus) - self.arch.pmu.count} PMUs short)"
                    if len(pmus) > self.arch.pmu.count else "")
             )
+        units = (*self.pcus, *pmus, *self.ags)
         return Machine(
             name="main", arch=self.arch.name, arch_digest=self.arch.digest(),
             precision=self.numerics.spec, design=tuple(self.design),
             memories=tuple(self.memories.values()), inputs=tuple(self.inputs),
             outputs=tuple(self.outputs), schedule=tuple(self.schedule), nests=tuple(self.nests),
-            units=(*self.pcus, *pmus, *self.ags), streams=tuple(self.streams),
+            units=units, streams=tuple(self.streams),
+            controller=Controller(CONTROLLER), control=self._control(units),
         )  # fmt: skip
+
+    @staticmethod
+    def _control(units: Sequence[Unit]) -> tuple[Stream, ...]:
+        """The control streams of the schedule (see `rnnc.target.machine`): the controller
+        broadcasts the enable of every nest over one tree, `enable`, to each unit the
+        schedule fires (`fired_units`), and each of them sends its done token of every nest
+        it serves back over its own stream, `done_<unit>`. One tree and one route per unit
+        serve all the nests: a unit's control box counts the enables (the RTL's UDCs on a
+        selected control input), so the wires do not depend on which nests it serves, and a
+        unit needs one control input and output whatever its kind (an AG has one)."""
+        fired = fired_units(units)
+        controller = Endpoint(CONTROLLER, "co0")
+        enable = Stream("enable", "control", controller,
+                        tuple(Endpoint(unit.id, ENABLE_PORT) for unit in fired))
+        done = tuple(Stream(f"done_{unit.id}", "control", Endpoint(unit.id, DONE_PORT),
+                            (Endpoint(CONTROLLER, f"ci{k}"),))
+                     for k, unit in enumerate(fired))
+        return (enable, *done) if fired else ()
 
 
 @dataclass(frozen=True)

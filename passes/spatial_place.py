@@ -1,6 +1,8 @@
 """`spatial-place`: give every unit of a `spatial.design` a site on the chip.
 
-Units that already have a site are pinned and keep it; the others get a free site of their
+The design's controller goes to the architecture's controller switch (the centre of the
+mesh, `Topology.controller`) unless it has one already. Units that already have a site
+are pinned and keep it; the others get a free site of their
 kind (an AG one on its edge) from `rnnc.target.placement`: analytic placement, legalisation
 and simulated annealing of the wire length of the streams, each weighted by the scarcity of
 its network's links, then again with the streams in congested regions weighted up. The
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnc.diagnostics import Diagnostic
-from rnnc.dialects.spatial import AGOp, DesignOp, UnitOp
+from rnnc.dialects.spatial import AGOp, ControllerOp, DesignOp, Network, UnitOp
 from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology, topology
 from rnnc.target.placement import PlacementError, PlacementProblem, place
@@ -42,6 +44,10 @@ def placement_problem(design: DesignOp, chip: Topology) -> PlacementProblem:
     index = {unit.unit_id: n for n, unit in enumerate(units)}
     nets, weights, networks = [], [], []
     for stream in design.streams():
+        # control streams do not pull units together: they end at the controller, whose
+        # site is the architecture's, and their links carry pulses shared in time
+        if stream.network.data == Network.CONTROL:
+            continue
         members = [stream.source_endpoint[0], *(unit for unit, _ in stream.sink_endpoints)]
         net = tuple(dict.fromkeys(index[member] for member in members))
         if len(net) > 1:
@@ -62,6 +68,13 @@ def write_sites(design: DesignOp, sites: tuple[Site, ...]) -> None:
     for unit, site in zip(design.units(), sites, strict=True):
         if unit.site_value != site:
             unit.site = DenseArrayBase.from_list(i64, list(site))
+
+
+def place_controller(controller: ControllerOp | None, chip: Topology) -> None:
+    """The controller goes to the architecture's controller switch (`Topology.controller`)
+    unless it is pinned."""
+    if controller is not None and controller.site_value is None:
+        controller.site = DenseArrayBase.from_list(i64, list(chip.controller))
 
 
 @dataclass(frozen=True)
@@ -89,3 +102,4 @@ class SpatialPlacePass(ModulePass):
         except Diagnostic as error:  # an architecture whose AGs do not fit its edges
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         write_sites(design, sites)
+        place_controller(design.controller(), chip)

@@ -75,7 +75,7 @@ def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[
     if not steps:
         raise PredictionError("no time loop beside the design: run spatial-predict before "
                               "spatial-strip (it reads the loop level)")
-    hops = routed_hops(machine, arch)
+    hops = routed_hops(machine)
     if len(hops) != len(steps):
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")

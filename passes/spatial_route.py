@@ -1,8 +1,10 @@
 """`spatial-route`: a path through the switch mesh for every stream of a placed design.
 
-Negotiated-congestion routing (PathFinder, `rnnc.target.routing`) on each network, within
-`links_per_switch` links per direction; a multicast stream is a tree that uses each link
-once. Each stream's `paths` (per sink, the (row, col) switches it crosses, from a switch
+Negotiated-congestion routing (PathFinder, `rnnc.target.routing`) on the scalar and vector
+networks, within `links_per_switch` links per direction; a multicast stream is a tree that
+uses each link once. Control streams (the enable tree and the done tokens, which start or
+end at the `spatial.controller`'s switch) take shortest paths on links shared in time.
+Each stream's `paths` (per sink, the (row, col) switches it crosses, from a switch
 its producer is wired to to one its consumer is wired to) are written on the stream, and
 the rounds of rip-up and reroute each network needed on the design (`route_rounds`).
 Streams that already have paths keep them (their links are taken), so a routed design is
@@ -48,6 +50,17 @@ def _switches(design: DesignOp, chip: Topology) -> dict[str, tuple[int, ...]]:
             raise RoutingError(f"unit @{unit.unit_id} is at ({site[0]}, {site[1]}), which is not "
                                f"a site of the chip")
         wired[unit.unit_id] = chip.attachments[site]
+    controller = design.controller()
+    if controller is not None:
+        site = controller.site_value
+        if site is None:
+            raise RoutingError(f"controller @{controller.controller_id} has no site; run "
+                               "spatial-place first")
+        row, col = site
+        if not (0 <= row < chip.switch_rows and 0 <= col < chip.switch_cols):
+            raise RoutingError(f"controller @{controller.controller_id} is at ({row}, {col}), "
+                               "which is not a switch of the chip")
+        wired[controller.controller_id] = (chip.switch(row, col),)
     return wired
 
 

@@ -7,9 +7,10 @@ router: every unit on a site of its kind (AGs on their edge), no two on one site
 port existing and carrying one stream, every stream routed along a simple path of adjacent
 switches from its producer to each consumer, no link over its network's capacity; every
 unit's configuration within the architecture, PMU bytes computed from the boxes, every
-value carried by a route, every PCU scheduled. The architecture comes from the context's
-registry (`rnnc.target.registry`). The module is left unchanged; a problem is a diagnostic
-naming the unit, stream or link.
+value carried by a route, every PCU scheduled, every fired unit reached by the enable and
+sending its done token over routed control streams, no counter chain longer than a PCU's.
+The architecture comes from the context's registry (`rnnc.target.registry`). The module
+is left unchanged; a problem is a diagnostic naming the unit, stream or link.
 
     rnnc design.mlir -p spatial-verify
 """

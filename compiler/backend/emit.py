@@ -109,6 +109,19 @@ def _route_data(stream: Stream) -> dict[str, Any]:
     return data
 
 
+def _controller_data(machine: Machine) -> dict[str, Any]:
+    """`controller`: the controller and the switch it sits at (its control routes are among
+    the routes); nothing for a design without one (a design with no schedule)."""
+    controller = machine.controller
+    if controller is None:
+        return {}
+    if controller.site is None:
+        raise Diagnostic(controller.id, "the controller has no site: place the design before "
+                         "emitting it")
+    row, col = controller.site
+    return {"controller": {"id": controller.id, "row": row, "col": col}}
+
+
 def referenced_arrays(machine: Machine) -> list[str]:
     """Names of the weight arrays the machine's units and memories refer to, sorted (a
     PMU may also hold a model input bound on chip, e.g. sequence_lens: that comes with
@@ -209,7 +222,9 @@ def config_data(
             {
                 "id": 0,
                 "units": [_unit_data(unit, machine) for unit in machine.units],
-                "routes": [_route_data(stream) for stream in machine.streams],
+                **_controller_data(machine),
+                "routes": [_route_data(stream) for stream in (*machine.streams,
+                                                               *machine.control)],
             }
         ],
     }

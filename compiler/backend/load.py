@@ -216,6 +216,7 @@ WEIGHT_DTYPES = ("float16", "float32", "float64")
 
 def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
+    routes, controller = config["chips"][chip]["routes"], config["chips"][chip].get("controller")
     units = []
     for unit in config["chips"][chip]["units"]:
         derived = ("row", "col") if unit["kind"] in ("pcu", "pmu") else ("row", "col", "role")
@@ -230,8 +231,12 @@ def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
         "inputs": [_binding(b) for b in config["inputs"]],
         "outputs": [_binding(b) for b in config["outputs"]],
         "units": units,
-        "streams": config["chips"][chip]["routes"],
+        "streams": [r for r in routes if r.get("network") != "control"],
+        "control": [r for r in routes if r.get("network") == "control"],
     }
+    if controller is not None:
+        data["controller"] = {"id": controller["id"], "site": [controller["row"],
+                                                               controller["col"]]}
     return from_data(Machine, data)
 
 

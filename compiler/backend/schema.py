@@ -30,7 +30,7 @@ from rnnc.target import machine
 
 #: Machine fields that live elsewhere in the configuration than under `program`.
 PLACED_FIELDS = ("arch", "arch_digest", "precision", "design", "inputs", "outputs", "units",
-                 "streams")
+                 "streams", "controller", "control")
 #: Descriptive fields a unit carries in the configuration beyond its machine fields.
 UNIT_EXTRAS = {
     "row": {"type": "integer", "minimum": 0},
@@ -132,6 +132,15 @@ def config_schema() -> dict[str, Any]:
                    "then": {"$ref": f"#/$defs/{k.upper()}"}} for k in UnitKind],
     }
     _define(machine.Machine, defs, drop=PLACED_FIELDS, name="program")
+    defs["controller"] = {
+        "description": "The schedule's sequential controller: the control block of the switch "
+        "(row, col) of the (rows+1) x (cols+1) mesh; control routes start (the enable) and end "
+        "(each unit's done token) at its ports. Required when the schedule fires units.",
+        "type": "object", "additionalProperties": False, "required": ["id", "row", "col"],
+        "properties": {"id": {"type": "string", "minLength": 1},
+                       "row": {"type": "integer", "minimum": 0},
+                       "col": {"type": "integer", "minimum": 0}},
+    }
     _define(machine.DesignPoint, defs)
     defs["sha256"] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
     defs["io"] = {
@@ -230,6 +239,7 @@ def config_schema() -> dict[str, Any]:
                     "required": ["id", "units", "routes"],
                     "properties": {"id": {"type": "integer", "minimum": 0},
                                    "units": {"type": "array", "items": {"$ref": "#/$defs/unit"}},
+                                   "controller": {"$ref": "#/$defs/controller"},
                                    "routes": {"type": "array",
                                               "items": {"$ref": "#/$defs/Stream"}}},
                 },

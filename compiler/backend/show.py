@@ -7,7 +7,8 @@ keep a thin black outline); sites left empty are drawn faint in the shape and co
 their kind; every routed stream is drawn along its switch path, one colour per network.
 Right: one heat map per network of link utilisation: each link between two adjacent
 switches is drawn in the colour of the streams it carries over the links it has
-(`links_per_switch`), both directions added (a network with no routes says so).
+(`links_per_switch`), both directions added (a network with no routes says so; control
+links are shared in time, so their routes may outnumber them).
 
 In an SVG every unit is an element whose id is `unit-` and the unit's id, with a
 `<title>` (the tooltip a browser shows on hovering it) giving its kind, site, role, nest
@@ -227,7 +228,10 @@ def _draw_link_use(
         ax.add_collection(lines)
         _frame(ax, rows, cols)
         busiest = max(use[network].values(), default=0)
-        ax.set_title(f"{network} links: busiest carries {busiest} of {capacity} "
+        # a control link is shared in time (one-cycle pulses, `rnnc.target.routing`): its
+        # routes may outnumber its links, and tokens that meet on it wait their turn
+        shared = " routes, shared in time by" if network == Network.CONTROL else " of"
+        ax.set_title(f"{network} links: busiest carries {busiest}{shared} {capacity} "
                      f"(both directions)", fontsize=9)
         figure.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04,
                         label="utilisation")

@@ -18,9 +18,12 @@ Every number comes from the machine's configuration and the architecture:
   round-robin), after the DRAM latency; a load into a double buffer is a prefetch, one
   step ahead; all the streams of a step share the channels, so a step lasts at least its
   DRAM bytes over the bandwidth;
-* every token crosses the switches of its routed path at `hop_latency_cycles` each; a
-  unit's done token travels to the time loop's controller at the grid's centre switch
-  (Manhattan hops from its nearest corner switch) and the enable comes back the same way.
+* every token crosses the switches of its routed path at `hop_latency_cycles` each; the
+  control tokens too: a unit's contexts start after the enable has crossed its branch of
+  the routed enable tree from the controller (the switch the config names), and each
+  context's done token crosses the unit's routed done path to the controller, sharing
+  the control links (`links_per_switch.control` tokens per link and cycle) with the
+  other done tokens on them (`TimingGraph.control_routes`).
 """
 
 from __future__ import annotations
@@ -31,10 +34,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from rnnc.simulator.timing import Edge, Node, TimingError, TimingGraph
+from rnnc.dialects.spatial import Network
+from rnnc.simulator.timing import ControlRoute, Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
-from rnnc.target.machine import AG, PCU, PMU, Box, Machine, Memory, Phase, Stream
-from rnnc.target.network import Topology, topology
+from rnnc.target.machine import (
+    AG,
+    PCU,
+    PMU,
+    Box,
+    Machine,
+    Memory,
+    Phase,
+    Stream,
+    control_paths,
+)
+from rnnc.target.network import DIRECTIONS, Topology, topology
 
 Site = tuple[int, int]
 
@@ -60,6 +74,12 @@ class _Builder:
         self.units: list[str] = []
         self.index: dict[tuple[str, str], int] = {}
         self.edges: list[Edge] = []
+        try:
+            self.control = control_paths(machine)
+        except ValueError as error:
+            raise TimingError(str(error)) from None
+        self.control_routes: list[ControlRoute] = []
+        self.route_of: dict[str, int] = {}
 
     def unit_of(self, unit_id: str) -> PCU | PMU | AG:
         return self._units[unit_id]
@@ -74,11 +94,35 @@ class _Builder:
             self.topo.switch_site(s) for s in self.topo.attachments[(site[0], site[1])]
         )
 
-    def _control_hops(self, unit_id: str) -> int:
-        site = self.unit_of(unit_id).site
-        if site is None:
-            raise TimingError(f"unit {unit_id} is not placed")
-        return self.topo.control_hops(site)
+    def _control_route(self, unit_id: str) -> int:
+        """The index of the unit's done route in the graph's `control_routes` (added the
+        first time one of its contexts needs it)."""
+        if unit_id not in self.route_of:
+            path = self.control.done.get(unit_id)
+            if path is None:
+                raise TimingError(f"unit {unit_id} has no routed control path for its done "
+                                  "token")  # the loader refuses such a config first
+            self.route_of[unit_id] = len(self.control_routes)
+            self.control_routes.append(ControlRoute(len(path), self._links(path)))
+        return self.route_of[unit_id]
+
+    def _links(self, path: tuple[Site, ...]) -> tuple[int, ...]:
+        """The directed links between the consecutive switches of a path, numbered as the
+        router numbers them (4 * switch + direction)."""
+        links = []
+        for (r1, c1), (r2, c2) in itertools.pairwise(path):
+            step = (r2 - r1, c2 - c1)
+            if step not in DIRECTIONS:
+                raise TimingError(f"control path crosses switches ({r1}, {c1}) and "
+                                  f"({r2}, {c2}), which are not neighbours")
+            links.append(4 * self.topo.switch(r1, c1) + DIRECTIONS.index(step))
+        return tuple(links)
+
+    def _enable_hops(self, unit_id: str) -> int:
+        hops = self.control.enable.get(unit_id)
+        if hops is None:
+            raise TimingError(f"unit {unit_id} has no routed control path for the enable")
+        return hops
 
     def _hops(self, stream: Stream, sink: int) -> int:
         if stream.paths is None:
@@ -96,6 +140,10 @@ class _Builder:
     # -- nodes --------------------------------------------------------------------------------
 
     def _add(self, key: tuple[str, str], node: Node) -> int:
+        """A node for a context of unit key[0], which takes the enable and sends its done
+        token over the unit's control paths."""
+        node = dataclasses.replace(node, enable_hops=self._enable_hops(key[0]),
+                                   done_route=self._control_route(key[0]))
         self.index[key] = len(self.nodes)
         self.nodes.append(node)
         self.units.append(key[0])
@@ -115,7 +163,7 @@ class _Builder:
                 self._add(
                     (unit.id, "fire"),
                     Node(unit.id, "pcu", unit.role, count, 1.0, latency,
-                         self._control_hops(unit.id), stage=self.stage[unit.nest]),
+                         stage=self.stage[unit.nest]),
                 )
 
     def _gathered(self, unit: PCU) -> int:
@@ -278,8 +326,7 @@ class _Builder:
         count = max(self.nodes[i].count for i in sinks if i is not None)
         if isinstance(unit, PMU):
             node = Node(unit.id, "pmu", _pmu_role(unit, self.m), count, 1.0,
-                        self.arch.pmu_read_latency(), self._control_hops(unit.id),
-                        stage=consumer.stage)
+                        self.arch.pmu_read_latency(), stage=consumer.stage)
         else:
             node = self._ag_node(unit, count, consumer.stage, lead=0)
         return self._add(key, node)
@@ -292,8 +339,7 @@ class _Builder:
             return self.index[key]
         if isinstance(unit, PMU):
             node = Node(unit.id, "pmu", _pmu_role(unit, self.m), tokens, 1.0,
-                        self.arch.timing.pmu_write_cycles, self._control_hops(unit.id),
-                        stage=stage)
+                        self.arch.timing.pmu_write_cycles, stage=stage)
         else:
             node = self._ag_node(unit, tokens, stage, lead=0)
         return self._add(key, node)
@@ -303,7 +349,7 @@ class _Builder:
         the bandwidth is set once every stream of the phase is known (`_share`)."""
         mech = self.arch.mechanisms
         return Node(unit.id, "ag", f"dram-{unit.direction}", tokens, 1.0,
-                    mech.dram_latency_cycles, self._control_hops(unit.id), lead=lead,
+                    mech.dram_latency_cycles, lead=lead,
                     stage=stage, posted=unit.direction == "store")
 
     def ag_bytes(self, unit_id: str, context: str) -> int:
@@ -392,7 +438,7 @@ class _Builder:
         write = self._add(
             (pmu.id, f"write:{stream.id}"),
             Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens, 1.0,
-                 self.arch.timing.pmu_write_cycles, self._control_hops(pmu.id), lead=lead,
+                 self.arch.timing.pmu_write_cycles, lead=lead,
                  stage=stage),
         )
         self.edges.append(Edge(load, write, stream.network, hops, 1, 1, depth))
@@ -407,8 +453,7 @@ class _Builder:
         tokens = self._vectors(pmu)
         read = self._add((pmu.id, f"read:{stream.source.port}"),
                          Node(pmu.id, "pmu", _pmu_role(pmu, self.m), tokens, 1.0,
-                              self.arch.pmu_read_latency(), self._control_hops(pmu.id),
-                              stage=stage))
+                              self.arch.pmu_read_latency(), stage=stage))
         store = self._add((ag.id, f"store:{pmu.id}"), self._ag_node(ag, tokens, stage, 0))
         self.edges.append(Edge(read, store, stream.network, hops, 1, 1, depth))
 
@@ -446,7 +491,8 @@ class _Builder:
         graph = TimingGraph(
             tuple(self.nodes), tuple(self.edges), self.arch.network.hop_latency_cycles,
             controller_latency=mech.controller_cycles, buffer_swap=mech.buffer_swap_cycles,
-            dram_cycles=dram_cycles,
+            control_routes=tuple(self.control_routes),
+            control_links=self.arch.links(Network.CONTROL), dram_cycles=dram_cycles,
         )
         return PhaseGraph(self.phase, graph, tuple(self.units))
 

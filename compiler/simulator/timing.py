@@ -18,9 +18,14 @@ on the data), so its timing is a dataflow graph evaluated step after step:
   once the consumer has finished step s - N (the buffer swap on the rdone pulse);
 * the time loop is a sequential controller: every unit sends its done token to the
   controller when its last firing of the step has drained, the controller counts them
-  and broadcasts the enable of the next step (control tokens over `control_hops`
-  switches each way). A node with `lead` = 1 (a prefetcher into a double buffer) works
-  for step s + 1 while step s runs, from the enable of step s.
+  and broadcasts the enable of the next step. The enable reaches a unit after the
+  `enable_hops` switches of its branch of the enable tree (a broadcast uses each link of
+  its tree once: nothing to share). A done token crosses the switches of its unit's
+  routed `done_route`, and the done tokens share the control links: a link carries
+  `control_links` one-cycle pulses per cycle, so tokens that reach a link together wait
+  their turn, first come first served (`_done_arrivals`). A node with `lead` = 1 (a
+  prefetcher into a double buffer) works for step s + 1 while step s runs, from the
+  enable of step s.
 
 Firing times follow the recurrence F[g] = max(F[g-1] + ii, R[g]) with R[g] the latest
 of the step's enable, the arrival of the tokens firing g consumes, and the credits the
@@ -36,6 +41,8 @@ Nothing here is fitted: every latency comes from the configuration and the archi
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -85,8 +92,11 @@ class Node:
     stream whose tokens arrive at the address generator's share of the bandwidth)."""
     latency: int
     """Cycles from a firing to its token leaving the unit (pipeline depth)."""
-    control_hops: int = 0
-    """Switch hops between the unit and the time loop's controller (each way)."""
+    enable_hops: int = 0
+    """Switches the enable crosses from the controller to the unit."""
+    done_route: int = -1
+    """The route its done token takes to the controller (an index into the graph's
+    `control_routes`); -1: none, the token is counted where it leaves."""
     lead: int = 0
     """Steps ahead of the step it serves that the node may run (1: a prefetcher into a
     double buffer runs step s + 1's firings from the enable of step s)."""
@@ -131,6 +141,21 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class ControlRoute:
+    """The path of a done token: the switches it crosses (`hops`, one `hop_latency` each)
+    and the directed links between them, each named by an int shared by every route that
+    crosses the link (tokens on one link share it)."""
+
+    hops: int
+    links: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if self.hops != len(self.links) + 1:
+            raise TimingError(f"a control route of {self.hops} switches has "
+                              f"{len(self.links)} links")
+
+
+@dataclass(frozen=True)
 class TimingGraph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
@@ -141,6 +166,10 @@ class TimingGraph:
     """Cycles an N-buffered memory takes to swap its buffers (from the writer's last write
     to the reader seeing the new buffer, and from the reader's last read to the writer
     getting the freed one)."""
+    control_routes: tuple[ControlRoute, ...] = ()
+    """The routes of the done tokens (see `ControlRoute`)."""
+    control_links: int = 1
+    """Pulses a control link carries per cycle (its parallel links)."""
     dram_cycles: float = 0.0
     """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
     prefetched for the next step and stores of this one, in whole bursts) at the
@@ -152,6 +181,11 @@ class TimingGraph:
         return 1 + max((n.stage for n in self.nodes), default=0)
 
     def __post_init__(self) -> None:
+        for node in self.nodes:
+            if not -1 <= node.done_route < len(self.control_routes):
+                raise TimingError(f"node '{node.name}': no control route {node.done_route}")
+        if self.control_links < 1:
+            raise TimingError("a control link carries at least one token per cycle")
         for edge in self.edges:
             src, dst = self.nodes[edge.src], self.nodes[edge.dst]
             if edge.buffers:
@@ -262,6 +296,9 @@ class _Engine:
         """Per step, when the DRAM channels have moved its bytes."""
         self.stalls = [Stalls() for _ in graph.nodes]
         self.step_stalls: list[list[Stalls]] = []
+        self.done_cache: dict[tuple[tuple[float, int], ...], list[float]] = {}
+        """Arrivals of a set of done tokens at the controller (a stage's end is asked again
+        with the same tokens in every round of back-pressure)."""
 
     # -- constraints ----------------------------------------------------------------------
 
@@ -336,7 +373,7 @@ class _Engine:
         """The enable of the step and nest the node serves, after the hops from the
         controller, and not before its own pipeline has taken its last firing."""
         n = self.g.nodes[node]
-        enable = self._enable(step - n.lead, n.stage) + n.control_hops * self.g.hop_latency
+        enable = self._enable(step - n.lead, n.stage) + n.enable_hops * self.g.hop_latency
         return max(enable, self._previous(node))
 
     def _previous(self, node: int) -> float:
@@ -346,12 +383,48 @@ class _Engine:
 
     def _stage_end(self, stage: int, firings: Sequence[Times], enable: float) -> float:
         """When the controller has every done token of the stage's units (and updated)."""
-        done = [
-            float(f[-1]) + n.done_delay() + n.control_hops * self.g.hop_latency
+        tokens = tuple(
+            (float(f[-1]) + n.done_delay(), n.done_route)
             for n, f in zip(self.g.nodes, firings, strict=True)
             if f.size and n.lead == 0 and n.stage == stage
-        ]
-        return max(done, default=enable) + self.g.controller_latency
+        )
+        return max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
+
+    def _done_arrivals(self, tokens: tuple[tuple[float, int], ...]) -> list[float]:
+        """When each done token (leaving its unit at a time, over a route) reaches the
+        controller. A token enters the first switch of its route a hop after it leaves;
+        from each switch it takes the next link as soon as one of the link's
+        `control_links` parallel links is free (a pulse holds it for a cycle), and
+        reaches the next switch a hop later. Tokens are served in the order they reach a
+        link (ties by the order of the nodes), so a token alone on its links arrives after
+        its route's hops, and tokens that meet on a link wait their turn."""
+        known = self.done_cache.get(tokens)
+        if known is not None:
+            return known
+        hop, routes = self.g.hop_latency, self.g.control_routes
+        arrivals = [0.0] * len(tokens)
+        queue: list[tuple[float, int, int]] = []
+        for k, (leaves, route) in enumerate(tokens):
+            if route < 0:
+                arrivals[k] = leaves
+            else:
+                queue.append((leaves + hop, k, 0))
+        heapq.heapify(queue)
+        free: dict[int, list[float]] = {}
+        """Per link, when each of its parallel links is next free."""
+        while queue:
+            time, k, at = heapq.heappop(queue)
+            links = routes[tokens[k][1]].links
+            if at == len(links):
+                arrivals[k] = time
+                continue
+            tracks = free.setdefault(links[at], [-math.inf] * self.g.control_links)
+            track = min(range(len(tracks)), key=tracks.__getitem__)
+            start = max(time, tracks[track])
+            tracks[track] = start + 1
+            heapq.heappush(queue, (start + hop, k, at + 1))
+        self.done_cache[tokens] = arrivals
+        return arrivals
 
     def step(self, step: int) -> StepTiming:
         """Every firing of `step`: the least schedule that meets every constraint."""
@@ -612,12 +685,16 @@ class _Engine:
         (the extrapolated last step repeats this one, so the tail is the same)."""
         timing = self.history[step]
         tails = [
-            float(f[-1]) + n.latency + n.control_hops * self.g.hop_latency
+            float(f[-1]) + n.latency + self._done_hops(n) * self.g.hop_latency
             + self.g.controller_latency - timing.end
             for n, f in zip(self.g.nodes, timing.firings, strict=True)
             if n.posted and f.size
         ]
         return max([0.0, *tails])
+
+    def _done_hops(self, node: Node) -> int:
+        """Switches its done token crosses to the controller."""
+        return self.g.control_routes[node.done_route].hops if node.done_route >= 0 else 0
 
     def _result(self, steps: int, simulated: int, period: int) -> TimingResult:
         ends = self.enables[:: self.stages]  # the enable of each step, then the last end
@@ -656,6 +733,7 @@ def simulate(graph: TimingGraph, steps: int, *, extrapolate: bool = True) -> Tim
 
 
 __all__ = [
+    "ControlRoute",
     "Deadlock",
     "Edge",
     "Node",

@@ -83,6 +83,9 @@ class PCU:
     power_w: float
     control_inputs: int = 0
     control_outputs: int = 0
+    counters: int = 8
+    """Counters of the unit's chain (one per loop level it iterates): ISCA'17 does not
+    say; its draft shows 4 chainable counters, the Stanford RTL (`PCU.scala`) has 8."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class PMU:
     scalar_outputs: int = 0
     control_inputs: int = 0
     control_outputs: int = 0
+    counters: int = 8
+    """Counters of the address datapath's chain (as a PCU's; RTL `PMU.scala`)."""
 
     @property
     def capacity_bytes(self) -> int:
@@ -197,9 +202,9 @@ class Timing:
 @dataclass(frozen=True)
 class FifoDepth:
     """Entries of a unit's input FIFO on each data network (a word, a vector). Control
-    tokens have no FIFO of their own in the simulator: they are timed as hops to and from
-    the time loop's controller, whose counters never fill (one done token per unit and
-    step)."""
+    tokens have no FIFO of their own: the controller counts them, one done token per unit
+    and nest, and its counters never fill; they cross their routed control paths, sharing
+    the control links in time (`rnnc.simulator.timing`)."""
 
     scalar: int
     vector: int

@@ -23,7 +23,12 @@ link between two switches carries more streams than the architecture's links per
 with their configurations, memories, schedule): every unit's configuration within the
 architecture (lanes, stages, `rv`, ports), each PMU's bytes computed from its boxes
 (`pmu_bytes`) within its capacity and equal to what it declares, every value carried by a
-route, every PCU fired by the schedule. docs/config-format.md lists the rules.
+route, every PCU fired by the schedule, every unit the schedule fires reached by a
+routed enable from the controller and sending its done token over a routed control
+stream to it, no PCU chaining more counters than `pcu.counters`. The controller is a
+switch (`controller.site`): a control route starts or ends there, and control links are
+shared in time, so only data links are held to their capacity. docs/config-format.md
+lists the rules.
 """
 
 from __future__ import annotations
@@ -34,8 +39,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnc.target.arch import Architecture
+from rnnc.target.machine import fired_units
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
+#: The kind the port checks give the controller (a switch's control block, not a unit).
+CONTROLLER_KIND = "controller"
 _REPORT_LIMIT = 10
 
 
@@ -54,24 +62,46 @@ class Problem:
         return f"{self.subject}{where}: {self.message}"
 
 
-def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any]) -> list[Problem]:
-    """Every rule a placed and routed design breaks, in a fixed order (empty: it is legal)."""
+def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any],
+                 controller: Any = None) -> list[Problem]:
+    """Every rule a placed and routed design breaks, in a fixed order (empty: it is legal).
+    `controller` (with `id` and `site`, a switch) is where control streams start and end."""
     chip = _Chip(arch)
     problems: list[Problem] = []
-    sites: dict[str, tuple[int, int]] = {}
+    wired: dict[str, set[tuple[int, int]]] = {}
     kinds: dict[str, str] = {}
     for unit in units:
         kinds[unit.id] = unit.kind
         found = _check_unit(chip, unit, problems)
         if found is not None:
-            sites[unit.id] = found
-    _check_overlaps(units, sites, problems)
+            wired[unit.id] = chip.wired_switches(*found)
+    _check_overlaps(units, wired, problems)
+    if controller is not None:
+        kinds[controller.id] = CONTROLLER_KIND
+        switch = _check_controller(chip, controller, problems)
+        if switch is not None:
+            wired[controller.id] = {switch}
     _check_ports(chip, kinds, streams, problems)
     use: dict[tuple[str, tuple[int, int], tuple[int, int]], list[str]] = {}
     for stream in streams:
-        _check_stream(chip, sites, stream, use, problems)
+        _check_stream(chip, wired, stream, use, problems)
     _check_links(chip, use, problems)
     return problems
+
+
+def _check_controller(chip: _Chip, controller: Any,
+                      problems: list[Problem]) -> tuple[int, int] | None:
+    """The controller's switch, which must be one of the mesh's."""
+    site = _site(controller.site)
+    subject = f"controller '{controller.id}'"
+    if site is None:
+        problems.append(Problem(subject, "has no site (run spatial-place)"))
+        return None
+    if not chip.on_mesh(site):
+        problems.append(Problem(subject, f"at ({site[0]}, {site[1]}), which is not a switch of "
+                                         f"the chip"))
+        return None
+    return site
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
@@ -157,13 +187,15 @@ def _check_unit(chip: _Chip, unit: Any, problems: list[Problem]) -> tuple[int, i
     return site
 
 
-def _check_overlaps(units: Sequence[Any], sites: dict[str, tuple[int, int]],
+def _check_overlaps(units: Sequence[Any], placed: Iterable[str],
                     problems: list[Problem]) -> None:
     holder: dict[tuple[int, int], str] = {}
+    on_site = set(placed)
     for unit in units:
-        site = sites.get(unit.id)
-        if site is None:
+        if unit.id not in on_site:
             continue
+        site = _site(unit.site)
+        assert site is not None
         if site in holder:
             problems.append(Problem(f"unit '{unit.id}'", f"shares site ({site[0]}, {site[1]}) "
                                                          f"with '{holder[site]}'"))
@@ -197,8 +229,9 @@ def _check_ports(chip: _Chip, kinds: dict[str, str], streams: Sequence[Any],
                 problems.append(Problem(subject, f"port '{end.port}' of '{end.unit}' is not a "
                                                  f"{stream.network} {direction[:-1]} port"))
                 continue
-            ports = chip.arch.ports(kind, parsed[0], direction)
-            if parsed[2] >= ports:
+            # the controller is a switch's control block: no port count of the chip's
+            ports = chip.arch.ports(kind, parsed[0], direction) if kind != CONTROLLER_KIND else 0
+            if kind != CONTROLLER_KIND and parsed[2] >= ports:
                 problems.append(Problem(subject, f"port '{end.port}' of '{end.unit}' does not "
                                                  f"exist (a {kind.upper()} has {ports} "
                                                  f"{stream.network} {direction})"))
@@ -210,7 +243,7 @@ def _check_ports(chip: _Chip, kinds: dict[str, str], streams: Sequence[Any],
             owner.setdefault(key, stream.id)
 
 
-def _check_stream(chip: _Chip, sites: dict[str, tuple[int, int]], stream: Any,
+def _check_stream(chip: _Chip, wired: dict[str, set[tuple[int, int]]], stream: Any,
                   use: dict[tuple[str, tuple[int, int], tuple[int, int]], list[str]],
                   problems: list[Problem]) -> None:
     subject = f"stream '{stream.id}'"
@@ -222,21 +255,21 @@ def _check_stream(chip: _Chip, sites: dict[str, tuple[int, int]], stream: Any,
         problems.append(Problem(subject, f"has {len(paths)} paths for {len(stream.sinks)} "
                                          f"sinks"))
         return
-    source = sites.get(stream.source.unit)
+    source = wired.get(stream.source.unit)
     links: dict[tuple[tuple[int, int], tuple[int, int]], None] = {}
     for k, (sink, raw) in enumerate(zip(stream.sinks, paths, strict=True)):
         path = [_site(switch) for switch in raw]
-        target = sites.get(sink.unit)
+        target = wired.get(sink.unit)
         if source is None or target is None:
             continue  # the unit's own problem is reported
         where, field = f"path to '{sink.unit}'", f"paths.{k}"
         if not path:
             problems.append(Problem(subject, f"{where} is empty", field))
             continue
-        if path[0] not in chip.wired_switches(*source):
+        if path[0] not in source:
             problems.append(Problem(subject, f"{where} starts at switch {path[0]}, which "
                                              f"'{stream.source.unit}' is not wired to", field))
-        if path[-1] not in chip.wired_switches(*target):
+        if path[-1] not in target:
             problems.append(Problem(subject, f"{where} ends at switch {path[-1]}, which "
                                              f"'{sink.unit}' is not wired to", field))
         again = next((s for i, s in enumerate(path) if s in path[:i]), None)
@@ -255,7 +288,11 @@ def _check_stream(chip: _Chip, sites: dict[str, tuple[int, int]], stream: Any,
 
 def _check_links(chip: _Chip, use: dict[tuple[str, tuple[int, int], tuple[int, int]], list[str]],
                  problems: list[Problem]) -> None:
+    """No data link carries more streams than its links; control links carry pulses shared
+    in time (`rnnc.target.routing`), which the simulator serialises."""
     for (network, a, b), streams in sorted(use.items()):
+        if network == "control":
+            continue
         capacity = chip.arch.links(network)
         if len(streams) > capacity:
             problems.append(Problem(
@@ -284,7 +321,8 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
     geometry of `check_design`, then each unit's configuration within the architecture
     (lanes, stages, `rv`, the ports its ops name, PMU bytes computed from its boxes), every
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""
-    problems = check_design(arch, machine.units, machine.streams)
+    problems = check_design(arch, machine.units, (*machine.streams, *machine.control),
+                            machine.controller)
     flow = _Flow(machine)
     held = pmu_bytes(arch, machine)
     for unit in machine.units:
@@ -297,6 +335,7 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
         else:
             flow.check_ag(unit, problems)
     _check_schedule(machine, problems)
+    _check_control(machine, problems)
     return problems
 
 
@@ -314,6 +353,9 @@ def _check_pcu(arch: Architecture, machine: Any, unit: Any, problems: list[Probl
             problems.append(Problem(subject, f"op '{op.op}' at pipeline stage {op.stage}, a PCU "
                                              f"has stages 0 to {arch.pcu.stages - 1}",
                                     f"ops.{k}.stage"))
+    if len(unit.counters) > arch.pcu.counters:
+        problems.append(Problem(subject, f"chains {len(unit.counters)} counters, a PCU has "
+                                         f"{arch.pcu.counters}", "counters"))
     for k, counter in enumerate(unit.counters):
         if counter.stride < 1:
             problems.append(Problem(subject, f"counter '{counter.name}' has stride "
@@ -674,6 +716,33 @@ def _check_schedule(machine: Any, problems: list[Problem]) -> None:
         if unit.kind == "pcu" and unit.nest not in running:
             problems.append(Problem(f"unit '{unit.id}'", f"belongs to nest '{unit.nest}', which "
                                                          f"the schedule never runs", "nest"))
+
+
+
+
+def _check_control(machine: Any, problems: list[Problem]) -> None:
+    """With a schedule, every unit it fires (`fired_units`) takes the enable over a routed
+    control stream from the controller and sends its done token over one to it (the
+    simulator times both over these paths)."""
+    if not machine.schedule:
+        return
+    controller = machine.controller.id if machine.controller is not None else None
+    enabled, reported = set(), set()
+    for stream in machine.control:
+        if stream.paths is None or len(stream.paths) != len(stream.sinks):
+            continue  # the stream's own problem is reported
+        if stream.source.unit == controller:
+            enabled |= {sink.unit for sink in stream.sinks}
+        elif any(sink.unit == controller for sink in stream.sinks):
+            reported.add(stream.source.unit)
+    where = f"the controller '{controller}'" if controller else "a controller (the design has none)"
+    for unit in fired_units(machine.units):
+        if unit.id not in enabled:
+            problems.append(Problem(f"unit '{unit.id}'", f"the schedule fires it, and no "
+                                    f"control route brings it the enable from {where}"))
+        if unit.id not in reported:
+            problems.append(Problem(f"unit '{unit.id}'", f"the schedule fires it, and no "
+                                    f"control route takes its done token to {where}"))
 
 
 __all__ = ["Problem", "check_design", "check_machine", "format_problems", "lut_tables",

@@ -46,6 +46,8 @@ def verify_design(design: DesignOp, arch: Architecture) -> None:
     for stream in design.streams():
         ends = [(stream.source_endpoint, "out")] + [(sink, "in") for sink in stream.sink_endpoints]
         for (unit_id, port), direction in ends:
+            if unit_id not in units:
+                continue  # the controller: a switch's control block, not a unit with ports
             try:
                 _check_port(units[unit_id], port, arch, direction)
             except VerifyException as error:

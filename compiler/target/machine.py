@@ -34,6 +34,15 @@ stream that carries several per iteration.
 
 Ports are named by network, direction and index: `si0` (scalar in 0), `so1`, `vi0`
 (vector in 0), `vo0`, `ci0` (control), `co0`.
+
+Control (`controller`, `control`): the schedule's sequential controller is not a unit but
+the control block of one switch of the mesh (ISCA'17 §3.5 maps outer controllers onto
+switch control blocks), placed like a unit (`Controller.site`, a switch). Every unit the
+schedule fires (`fired_units`) sends its done token of each nest it serves over its own
+`done` stream (its `co0` to a `ci<k>` of the controller), and the controller broadcasts
+each nest's enable over one `enable` stream (its `co0` to every fired unit's `ci0`). The
+control streams are kept apart from the data `streams` (`control`); config.json lists
+both among its routes.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Union
@@ -49,6 +59,7 @@ from rnnc.dialects.spatial import (
     PORT_PREFIX,
     AGOp,
     ArchAttr,
+    ControllerOp,
     DesignOp,
     PCUOp,
     PMUKind,
@@ -322,9 +333,19 @@ class DesignPoint:
 
 
 @dataclass(frozen=True)
+class Controller:
+    """The schedule's sequential controller: the control block of the switch `site` (row,
+    col of the `(rows+1) x (cols+1)` switch mesh, set by the placer), named `id` by the
+    control streams that start and end at it."""
+
+    id: str
+    site: Site | None = None
+
+
+@dataclass(frozen=True)
 class Machine:
     """A spatial design: the name and digest of its architecture, precision, units, streams
-    and program structure."""
+    and program structure; its controller and control streams (see the module doc)."""
 
     name: str
     arch: str
@@ -338,6 +359,8 @@ class Machine:
     nests: tuple[Nest, ...]
     units: tuple[Unit, ...]
     streams: tuple[Stream, ...]
+    controller: Controller | None = None
+    control: tuple[Stream, ...] = ()
 
     def unit(self, unit_id: str) -> Unit:
         return _index(self.units)[unit_id]
@@ -347,6 +370,46 @@ class Machine:
 
     def of_kind(self, kind: str) -> tuple[Unit, ...]:
         return tuple(u for u in self.units if u.kind == kind)
+
+
+def fired_units(units: Sequence[Unit]) -> tuple[Unit, ...]:
+    """The units the schedule fires, each of which takes the enable and sends done tokens:
+    every unit but the lookup-table PMUs, which answer their PCU's lookups inside its
+    pipeline and never start on an enable of their own."""
+    return tuple(u for u in units if not (isinstance(u, PMU) and u.role == PMUKind.LOOKUP_TABLE))
+
+
+#: The ports of a unit's control streams: the enable arrives on `ci0`, done leaves `co0`.
+ENABLE_PORT, DONE_PORT = "ci0", "co0"
+#: The controller's name in the design (a symbol beside the units').
+CONTROLLER = "ctrl"
+
+
+@dataclass(frozen=True)
+class ControlPaths:
+    """What a machine's routed control streams give each unit: the switches its branch of
+    the enable tree crosses from the controller (`enable`), and the switches its done
+    token crosses to the controller (`done`)."""
+
+    enable: dict[str, int]
+    done: dict[str, tuple[Site, ...]]
+
+
+def control_paths(machine: Machine) -> ControlPaths:
+    """The control paths of every unit the machine's control streams reach; ValueError on a
+    control stream that is not routed."""
+    enable: dict[str, int] = {}
+    done: dict[str, tuple[Site, ...]] = {}
+    controller = machine.controller.id if machine.controller is not None else None
+    for stream in machine.control:
+        if stream.paths is None:
+            raise ValueError(f"control stream {stream.id} is not routed")
+        for sink, path in zip(stream.sinks, stream.paths, strict=True):
+            if stream.source.unit == controller:
+                enable[sink.unit] = len(path)  # a hop per switch crossed
+            elif sink.unit == controller:
+                done[stream.source.unit] = path
+    return ControlPaths(enable, done)
 
 
 @cache
@@ -470,8 +533,14 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
         "precision": design.precision.data,
         **{key: program.get(key, []) for key in PROGRAM_FIELDS},
         "units": [_unit_data(unit) for unit in design.units()],
-        "streams": [_stream_data(stream) for stream in design.streams()],
+        "streams": [_stream_data(s) for s in design.streams() if s.network.data != "control"],
+        "control": [_stream_data(s) for s in design.streams() if s.network.data == "control"],
     }
+    controller = design.controller()
+    if controller is not None:
+        data["controller"] = {"id": controller.controller_id}
+        if controller.site_value is not None:
+            data["controller"]["site"] = list(controller.site_value)
     return from_data(Machine, data)
 
 
@@ -509,7 +578,9 @@ def design_op(machine: Machine) -> DesignOp:
             config.pop(key, None)
         typed = {"role": PMUKindAttr(PMUKind(unit.role))} if isinstance(unit, PMU) else {}
         block.add_op(ops[unit.kind](unit.id, config, unit.site, **typed))
-    for stream in machine.streams:
+    if machine.controller is not None:
+        block.add_op(ControllerOp(machine.controller.id, machine.controller.site))
+    for stream in (*machine.streams, *machine.control):
         block.add_op(
             StreamOp(
                 stream.id,
@@ -534,10 +605,15 @@ def module_from_machine(machine: Machine) -> ModuleOp:
 
 __all__ = [
     "AG",
+    "CONTROLLER",
+    "DONE_PORT",
+    "ENABLE_PORT",
     "PCU",
     "PMU",
     "Binding",
     "Box",
+    "ControlPaths",
+    "Controller",
     "Counter",
     "DesignPoint",
     "Emit",
@@ -552,7 +628,9 @@ __all__ = [
     "Segment",
     "Stream",
     "Unit",
+    "control_paths",
     "design_op",
+    "fired_units",
     "from_data",
     "machine_from_module",
     "module_from_machine",

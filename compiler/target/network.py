@@ -11,9 +11,10 @@ with `"switch"` (Plasticine's RTL and PIR: one memory channel per edge switch) t
 bottom edges mirror this with rows and columns exchanged.
 
 Every network (scalar, vector, control) has the same mesh. Between two orthogonally
-adjacent switches each network has `links_per_switch[network]` links per direction; a link
-carries one stream for the whole program (a multicast stream uses it once however many of
-its sinks lie beyond it). A hop costs `hop_latency_cycles`.
+adjacent switches each network has `links_per_switch[network]` links per direction; a data
+link carries one stream for the whole program (a multicast stream uses it once however
+many of its sinks lie beyond it), a control link one-cycle pulses of any streams, up to
+its links per cycle (`rnnc.target.routing`). A hop costs `hop_latency_cycles`.
 
 Switches are numbered row-major, `row * (cols + 1) + col`; the directed link leaving switch
 `s` towards direction `d` (0 north, 1 east, 2 south, 3 west) is `4 * s + d`.
@@ -87,17 +88,11 @@ class Topology:
 
     @property
     def controller(self) -> Site:
-        """The switch whose control block runs the time loop's sequential controller
-        (ISCA'17 §3.5: outer controllers map onto switch control blocks): the centre."""
+        """The switch whose control block runs the schedule's sequential controller
+        (ISCA'17 §3.5: outer controllers map onto switch control blocks): the centre, where
+        the longest control path is shortest. `spatial-place` writes it on the design's
+        `spatial.controller`; everything after reads it from there."""
         return (self.switch_rows // 2, self.switch_cols // 2)
-
-    def control_hops(self, site: Site) -> int:
-        """Hops between the controller and the nearest switch a unit at `site` is wired to."""
-        row, col = self.controller
-        return min(
-            abs(r - row) + abs(c - col)
-            for r, c in (self.switch_site(s) for s in self.attachments[site])
-        )
 
     def link_capacity(self, network: str) -> np.ndarray:
         """Capacity of every directed link (0 for the links that would leave the mesh)."""

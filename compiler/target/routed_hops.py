@@ -10,9 +10,10 @@ and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops
   fill is set by the path that crosses the most switches: each stream sink counts the
   switches of its routed path, and a PCU reading activations from a table PMU adds the
   round trip to that table for each stage that looks one up;
-* control: the enable leaves the controller (the centre switch's control block,
-  `Topology.controller`) for the unit that starts that path, and the done token of the
-  unit that ends it returns to the controller.
+* control: the enable crosses its routed branch from the controller (the switch control
+  block the design names) to the unit that starts that path, and the done token of the
+  unit that ends it crosses its routed path back to the controller (`control_paths`;
+  the simulator adds the waits of done tokens that share a control link).
 
 Memories start and end paths (what a step writes, the next step reads); address
 generators that load are prefetches of the next step, not part of this one's path.
@@ -23,16 +24,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from rnnc.target.arch import Architecture
 from rnnc.target.cost import RoutedHops
-from rnnc.target.machine import AG, PCU, PMU, Machine, Stream
-from rnnc.target.network import Topology, topology
+from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, control_paths
 
 
-def routed_hops(machine: Machine, arch: Architecture) -> list[list[RoutedHops]]:
+def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
     """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
     of its longest path; ValueError if a stream is not routed or a unit not placed."""
-    geometry = _Geometry(machine, topology(arch))
+    geometry = _Geometry(machine)
     return [
         [geometry.nest_hops(nest) for nest in phase.nests]
         for phase in machine.schedule
@@ -53,16 +52,15 @@ def once_hops(machine: Machine, arch: Architecture) -> list[RoutedHops]:
 
 
 class _Geometry:
-    def __init__(self, machine: Machine, topo: Topology):
-        self.topo = topo
+    def __init__(self, machine: Machine):
         self.units = {unit.id: unit for unit in machine.units}
         self.tables = {u.id for u in machine.units if isinstance(u, PMU) and u.lut}
+        self.control = control_paths(machine)
         # (source, sink) -> hops of the routed path, for every stream sink
         self.hops: dict[tuple[str, str], int] = {}
         self.into: dict[str, list[str]] = defaultdict(list)
         for stream in machine.streams:
-            if stream.network != "control":
-                self._add(stream)
+            self._add(stream)
 
     def _add(self, stream: Stream) -> None:
         if stream.paths is None:
@@ -73,11 +71,17 @@ class _Geometry:
             self.hops[(source, sink.unit)] = len(path)
             self.into[sink.unit].append(source)
 
-    def control_hops(self, unit_id: str) -> int:
-        site = self.units[unit_id].site
-        if site is None:
-            raise ValueError(f"unit {unit_id} is not placed")
-        return self.topo.control_hops(site)
+    def enable_hops(self, unit_id: str) -> int:
+        """Switches the enable crosses from the controller to the unit."""
+        if unit_id not in self.control.enable:
+            raise ValueError(f"unit {unit_id} has no routed enable")
+        return self.control.enable[unit_id]
+
+    def done_hops(self, unit_id: str) -> int:
+        """Switches the unit's done token crosses to the controller."""
+        if unit_id not in self.control.done:
+            raise ValueError(f"unit {unit_id} has no routed done path")
+        return len(self.control.done[unit_id])
 
     def table_trips(self, pcu: PCU) -> int:
         """Hops of the table round trips of one firing: one per stage that looks up."""
@@ -103,13 +107,13 @@ class _Geometry:
                     total, wires = longest[source]
                     best = max(best, (total + hops, wires + hops))
                 elif not isinstance(self.units[source], AG):
-                    best = max(best, (self.control_hops(source) + hops, hops))
+                    best = max(best, (self.enable_hops(source) + hops, hops))
             if best[0] < 0:  # fires on the enable alone
-                best = (self.control_hops(pcu.id), 0)
+                best = (self.enable_hops(pcu.id), 0)
             trips = self.table_trips(pcu)
             longest[pcu.id] = (best[0] + trips, best[1] + trips)
         ends = [
-            (total + hops + self.control_hops(sink), wires + hops)
+            (total + hops + self.done_hops(sink), wires + hops)
             for (source, sink), hops in self.hops.items()
             if source in members and sink not in members and sink not in self.tables
             for total, wires in [longest[source]]

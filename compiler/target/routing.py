@@ -17,6 +17,16 @@ link are ripped up and routed again, until no link is over capacity or the round
 reached; then `RoutingError` names the over-used links, their shortfall and the streams on
 them.
 
+The control network is routed once, without rip-up: a control token is a one-cycle pulse
+that the switches' control blocks forward, so a control link is not held by one stream
+for the whole program but carries `links_per_switch.control` pulses per cycle, shared in
+time by every stream routed over it (the done tokens of all units converge on the
+controller). Each control stream takes a shortest path, among them one whose links are
+least over their capacity in streams so far (a detour costs a cycle per hop for certain,
+sharing costs only when tokens meet), so routes spread over the links as far as that
+costs no detour; tokens that meet on a link wait their turn, which the simulator times
+(`rnnc.simulator.timing`).
+
 Plain data in (`RouteRequest`: the switches the producer and each consumer are wired to),
 plain data out (per sink, the switches its path crosses, from a switch of the producer to a
 switch of the consumer). The order of work is fixed (the requests' order, ties broken by
@@ -44,6 +54,10 @@ HISTORY_STEP = 1.0
 #: sink reached as quickly through the tree takes the tree (sharing its links), close to 1
 #: so that no sink takes a detour to share them.
 TREE_HOP = 0.99
+#: On links shared in time (the control network), what a stream beyond a link's capacity
+#: adds to its cost: small enough that no load makes a detour cheaper (below 1 / the most
+#: streams a mesh holds), so it only breaks ties between shortest paths.
+SHARED_LOAD = 1e-6
 
 
 class RoutingError(Exception):
@@ -88,7 +102,7 @@ def route(topology: Topology, requests: Sequence[RouteRequest],
             for link in _links_of(topology, kept):
                 router.occupancy[link] += 1
         try:
-            found = router.run()
+            found = router.run_shared() if network == Network.CONTROL else router.run()
         except RoutingError as error:
             problems.append(str(error))
             continue
@@ -139,6 +153,17 @@ class _PathFinder:
             hot = set(over)
             pending = [i for i in order if any(link in hot for link in self.trees[i])]
         raise RoutingError(self._describe_failure())
+
+    def run_shared(self) -> list[tuple[Path, ...]]:
+        """Route every stream once, widest multicast first, on links shared in time (the
+        control network, see the module doc): among shortest paths, the least over their
+        capacity; no stream is refused."""
+        self.rounds = 1
+        self.present = SHARED_LOAD
+        for index in sorted(range(len(self.requests)),
+                            key=lambda i: (-len(self.requests[i].sinks), i)):
+            self._route(index)
+        return self.paths
 
     def _rip_up(self, index: int) -> None:
         for link in self.trees[index]:

@@ -88,6 +88,13 @@ def test_a_newer_major_version_is_refused(strip_config: Path) -> None:
         strip_config)
 
 
+def test_a_config_of_format_1_is_refused(strip_config: Path) -> None:
+    # format 1 had no control routes: its time loop's tokens could not be timed
+    _rewrite(strip_config, lambda c: c.__setitem__("format_version", "1.0"))
+    assert "field 'format_version': expected a string matching ^2\\.[0-9]+$, got \"1.0\"" in (
+        _problem(strip_config))
+
+
 def test_an_altered_architecture_is_refused(strip_config: Path) -> None:
     _rewrite(strip_config, lambda c: c["arch"]["description"].__setitem__("clock_ghz", 2.0))
     assert "field 'arch.sha256': does not match the architecture description" in _problem(

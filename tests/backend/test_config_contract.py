@@ -1,8 +1,9 @@
 """The config contract: what `rnnc sim` accepts, a chip could run.
 
 Each edit below turns the shipped example's configuration into one no chip could run --
-a unit beyond the architecture, a PMU holding more than it has room for, a path that is
-not simple, a value no route carries, a unit the schedule never fires -- and `rnnc sim`
+a unit beyond the architecture (lanes, stages, `rv`, a counter chain), a PMU holding more
+than it has room for, a path that is not simple, a value no route carries, a unit the
+schedule never fires, a unit the control routes do not reach -- and `rnnc sim`
 refuses it before running anything: exit 1, one diagnostic naming the unit (or route)
 and its field, no traceback, no output file. Real configurations (the example, and small
 models of each cell in both precisions and both directions) load.
@@ -87,7 +88,8 @@ def _gather_unrouted(config: Config) -> str:
     gathers = {u["id"] for u in _units(config) if u.get("role") == "gather"}
     assert gathers == {"n0_ga1_l0_0"}
     chip = config["chips"][0]
-    chip["routes"] = [r for r in chip["routes"] if r["source"]["unit"] not in gathers]
+    chip["routes"] = [r for r in chip["routes"]
+                      if r["source"]["unit"] not in gathers or r["network"] == "control"]
     return (f"field '{_at(config, 'n0_ew1_0')}.ops.2.params.port': unit 'n0_ew1_0': writes "
             f"'h' on 'vo0', and no route from there reaches a PMU or AG holding 'h' "
             f"(and 14 more)")
@@ -99,6 +101,34 @@ def _never_fired(config: Config) -> str:
             f"which the schedule never runs")
 
 
+def _done_unrouted(config: Config) -> str:
+    # the gather unit's done token no longer reaches the controller: the step could end
+    # before the gather has sent h and y
+    chip = config["chips"][0]
+    (route,) = [r for r in chip["routes"] if r["id"] == "done_n2_ga1_l0_0"]
+    assert route["network"] == "control" and route["sinks"][0]["unit"] == "ctrl"
+    chip["routes"].remove(route)
+    return (f"field '{_at(config, 'n2_ga1_l0_0')}': unit 'n2_ga1_l0_0': the schedule fires "
+            f"it, and no control route takes its done token to the controller 'ctrl'")
+
+
+def _enable_unrouted(config: Config) -> str:
+    # the enable tree no longer reaches the AG loading x
+    (enable,) = [r for r in config["chips"][0]["routes"] if r["id"] == "enable"]
+    (k,) = [k for k, sink in enumerate(enable["sinks"]) if sink["unit"] == "ag2"]
+    del enable["sinks"][k], enable["paths"][k]
+    return (f"field '{_at(config, 'ag2')}': unit 'ag2': the schedule fires it, and no control "
+            f"route brings it the enable from the controller 'ctrl'")
+
+
+def _long_counter_chain(config: Config) -> str:
+    pcu = _unit(config, "n2_ew1_0")
+    assert len(pcu["counters"]) == 3
+    pcu["counters"] += [{"name": f"e{k}", "start": 0, "stop": 1, "stride": 1} for k in range(6)]
+    return (f"field '{_at(config, 'n2_ew1_0')}.counters': unit 'n2_ew1_0': chains 9 counters, "
+            f"a PCU has 8")
+
+
 EDITS: dict[str, Callable[[Config], str]] = {
     "a-pcu-lanes": _wide_pcu,
     "b-op-stage": _deep_op,
@@ -107,6 +137,9 @@ EDITS: dict[str, Callable[[Config], str]] = {
     "e-path-twice": _bouncing_path,
     "f-gather-route": _gather_unrouted,
     "schedule": _never_fired,
+    "done-route": _done_unrouted,
+    "enable-route": _enable_unrouted,
+    "counter-chain": _long_counter_chain,
 }
 
 

@@ -102,8 +102,11 @@ def test_the_legend_names_shapes_nests_and_empty_networks(
 ) -> None:
     _, _, svg = small
     for text in ("PCU (square)", "PMU (circle)", "AG (triangle)", "nest n0 (loop, 3 steps)",
-                 "nest n1 (once, 1 step)", "no nest (shared)", "no control routes on this chip"):
+                 "nest n1 (once, 1 step)", "no nest (shared)"):
         assert f"<!-- {text} -->".encode() in svg, text
+    # the control network's panel: the done routes converge on the controller's switch
+    assert re.search(rb"<!-- control links: busiest carries \d+ routes, shared in time by 8 ",
+                     svg)
 
 
 def test_the_same_config_gives_the_same_pictures(

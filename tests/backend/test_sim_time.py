@@ -43,6 +43,8 @@ from rnnc.target.arch import (
 )
 from rnnc.target.cost import Factors
 from rnnc.target.machine import Machine
+from rnnc.target.network import topology
+from rnnc.target.routing import RouteRequest, route
 
 TOLERANCE = 0.10
 EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
@@ -177,6 +179,47 @@ def test_a_slower_mechanism_simulates_and_takes_more_cycles(
     report = _sim_report(_perturbed(example_config, tmp_path / "perturbed", changes))
     assert report["cycles_per_step"] > baseline["cycles_per_step"]
     assert report["total_cycles"] > baseline["total_cycles"]
+
+
+def _controller_moved(config: Path, site: tuple[int, int]) -> Path:
+    """`config` (rewritten in place) with its controller at switch `site` and its control
+    routes routed again there by rnnc's router (the data routes are left as they were)."""
+    data = json.loads(config.read_text())
+    chip = data["chips"][0]
+    topo = topology(architecture_from_dict(data["arch"]["description"]))
+    chip["controller"].update(row=site[0], col=site[1])
+    wired = {unit["id"]: topo.attachments[(unit["row"], unit["col"])] for unit in chip["units"]}
+    wired[chip["controller"]["id"]] = (topo.switch(*site),)
+    control = [r for r in chip["routes"] if r["network"] == "control"]
+    requests = [RouteRequest(r["id"], "control", wired[r["source"]["unit"]],
+                             tuple(wired[sink["unit"]] for sink in r["sinks"]))
+                for r in control]
+    for entry, paths in zip(control, route(topo, requests).paths, strict=True):
+        entry["paths"] = [[list(topo.switch_site(s)) for s in path] for path in paths]
+    config.write_text(json.dumps(data))
+    return config
+
+
+def test_control_tokens_cross_their_routed_paths(
+    example_config: Path, baseline: dict, tmp_path: Path
+) -> None:
+    # the controller moved from the centre switch to a corner: every enable and done token
+    # crosses more switches, and every nest waits for them
+    corner = _controller_moved(_perturbed(example_config, tmp_path / "corner", {}), (0, 0))
+    report = _sim_report(corner)
+    assert report["cycles_per_step"] > baseline["cycles_per_step"]
+    assert report["total_cycles"] > baseline["total_cycles"]
+
+
+def test_done_tokens_contend_for_the_control_links(
+    example_config: Path, tmp_path: Path
+) -> None:
+    # at a corner, the done tokens reach the controller over two of its links: with one
+    # link per direction instead of four they queue on them, and the steps take longer
+    four = _controller_moved(_perturbed(example_config, tmp_path / "four", {}), (0, 0))
+    one = _perturbed(four, tmp_path / "one", {"network.links_per_switch.control": 1})
+    assert json.loads(one.read_text())["chips"] == json.loads(four.read_text())["chips"]
+    assert _sim_report(one)["cycles_per_step"] > _sim_report(four)["cycles_per_step"]
 
 
 def _dram_bytes_per_step(config: dict) -> int:

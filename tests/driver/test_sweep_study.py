@@ -56,8 +56,8 @@ CASES = {
     "grid-typo": (
         GOOD + "    grid: {pcu.cont: [1]}\n",
         ": error: field 'architectures.0.grid.pcu.cont': no such architecture field (pcu has: "
-        "area_mm2, arithmetic_bits, control_inputs, control_outputs, count, lanes, power_w, "
-        "registers_per_stage, scalar_inputs, "
+        "area_mm2, arithmetic_bits, control_inputs, control_outputs, count, counters, lanes, "
+        "power_w, registers_per_stage, scalar_inputs, "
         "scalar_outputs, stages, vector_inputs, vector_outputs)",
     ),
     "unknown-preset": (

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from rnnc.simulator.timing import Deadlock, Edge, Node, TimingError, TimingGraph, simulate
+from rnnc.simulator.timing import (
+    ControlRoute,
+    Deadlock,
+    Edge,
+    Node,
+    TimingError,
+    TimingGraph,
+    simulate,
+)
 
 
 def test_a_pipeline_chain_adds_latencies_and_hops() -> None:
@@ -49,12 +57,12 @@ def _recurrent_cell(chunks: int, iterations: int) -> TimingGraph:
     """Weights and [x, h] PMUs feed a map-reduce PCU; an element-wise PCU writes h into the
     double-buffered operand PMU for the next step; x is prefetched from DRAM."""
     nodes = (
-        Node("w", "pmu", "weights", iterations * chunks, 1, 5, control_hops=3),
-        Node("xh", "pmu", "operand", iterations * chunks, 1, 5, control_hops=3),
-        Node("mr", "pcu", "map_reduce", iterations * chunks, 1, 7, control_hops=3),
-        Node("ew", "pcu", "elementwise", iterations, 1, 4, control_hops=3),
-        Node("hw", "pmu", "state", iterations, 1, 1, control_hops=3),
-        Node("x", "ag", "dram-load", 4, 2.5, 100, control_hops=5, lead=1),
+        Node("w", "pmu", "weights", iterations * chunks, 1, 5, enable_hops=3, done_route=0),
+        Node("xh", "pmu", "operand", iterations * chunks, 1, 5, enable_hops=3, done_route=1),
+        Node("mr", "pcu", "map_reduce", iterations * chunks, 1, 7, enable_hops=3, done_route=2),
+        Node("ew", "pcu", "elementwise", iterations, 1, 4, enable_hops=3, done_route=3),
+        Node("hw", "pmu", "state", iterations, 1, 1, enable_hops=3, done_route=4),
+        Node("x", "ag", "dram-load", 4, 2.5, 100, enable_hops=5, done_route=5, lead=1),
     )
     edges = (
         Edge(0, 2, "vector", 1),
@@ -64,7 +72,10 @@ def _recurrent_cell(chunks: int, iterations: int) -> TimingGraph:
         Edge(4, 1, "vector", 1, buffers=2, carry=1),
         Edge(5, 1, "vector", 3, buffers=2, carry=0),
     )
-    return TimingGraph(nodes, edges, hop_latency=1)
+    # every unit 3 switches from the controller (the AG 5), on links of its own
+    routes = tuple(ControlRoute(n, tuple(range(10 * k, 10 * k + n - 1)))
+                   for k, n in enumerate((3, 3, 3, 3, 3, 5)))
+    return TimingGraph(nodes, edges, hop_latency=1, control_routes=routes)
 
 
 @pytest.mark.parametrize(("chunks", "iterations"), [(2, 16), (4, 64), (1, 3)])
@@ -86,7 +97,8 @@ def test_the_steady_step_is_the_map_reduce_stream_plus_its_latencies() -> None:
     # arrives 2 hops later: element-wise fires at 81, + 4 + 1 hop -> the h write at 86,
     # + 1 + 3 hops -> the done token at 90, counted at 91.
     cell = _recurrent_cell(4, 16)
-    without_x = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1)
+    without_x = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1,
+                            control_routes=cell.control_routes)
     assert simulate(without_x, 25).cycles_per_step == 91
     # x's DRAM prefetch (100 cycles + 4 bursts) into a double buffer cannot start before
     # the step two back has read that buffer, so it is longer than a step and every
@@ -190,7 +202,8 @@ def test_a_slow_buffer_swap_delays_the_next_steps_reads() -> None:
     # A swap of up to 6 cycles hides behind the enable; 10 cycles delay the reads by 4.
     cell = _recurrent_cell(4, 16)
     for swap, per_step in [(1, 91), (6, 91), (10, 95)]:
-        graph = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1, buffer_swap=swap)
+        graph = TimingGraph(cell.nodes[:5], cell.edges[:5], hop_latency=1, buffer_swap=swap,
+                            control_routes=cell.control_routes)
         assert simulate(graph, 25).cycles_per_step == per_step
 
 
@@ -201,3 +214,33 @@ def test_the_dram_channels_bound_every_step() -> None:
     graph = TimingGraph((Node("a", "pcu", "a", 4, 1, 2),), (), hop_latency=1, dram_cycles=500)
     assert simulate(graph, 10).cycles_per_step == 501
     assert simulate(graph, 10).total_cycles == 10 * 501
+
+
+def _two_done_tokens(shared: bool, control_links: int) -> TimingGraph:
+    """Two units that finish together (last firing at 0, latency 1), each 3 switches from
+    the controller; with `shared`, their done routes cross the same two links."""
+    first = ControlRoute(3, (1, 2))
+    second = ControlRoute(3, (1, 2) if shared else (3, 4))
+    return TimingGraph(
+        (Node("a", "pcu", "first", 1, 1, 1, done_route=0),
+         Node("b", "pcu", "second", 1, 1, 1, done_route=1)),
+        (), hop_latency=1, control_routes=(first, second), control_links=control_links,
+    )
+
+
+def test_done_tokens_cross_their_routes() -> None:
+    # each token leaves at 1 (latency), crosses 3 switches (4), the controller updates (5)
+    assert simulate(_two_done_tokens(shared=False, control_links=1), 1).total_cycles == 5
+
+
+def test_done_tokens_sharing_a_link_wait_their_turn() -> None:
+    # one link, one pulse per cycle: the second token takes it a cycle after the first
+    # and keeps that cycle behind it over the next link: it arrives at 5, counted at 6
+    assert simulate(_two_done_tokens(shared=True, control_links=1), 1).total_cycles == 6
+    # two parallel links carry both pulses in the same cycle
+    assert simulate(_two_done_tokens(shared=True, control_links=2), 1).total_cycles == 5
+
+
+def test_a_node_needs_a_control_route_the_graph_has() -> None:
+    with pytest.raises(TimingError, match="node 'a': no control route 2"):
+        TimingGraph((Node("a", "pcu", "x", 1, 1, 1, done_route=2),), (), hop_latency=1)

@@ -108,7 +108,7 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
 
 
 PCU_FIELDS = (
-    "area_mm2, arithmetic_bits, control_inputs, control_outputs, count, lanes, power_w, "
+    "area_mm2, arithmetic_bits, control_inputs, control_outputs, count, counters, lanes, power_w, "
     "registers_per_stage, scalar_inputs, scalar_outputs, stages, vector_inputs, vector_outputs"
 )
 

@@ -49,7 +49,7 @@ def test_longest_chain_has_the_transfers_the_model_charges(
     cell: str, factors: tuple[int, int, int] | None, precision: str, fuse: bool
 ) -> None:
     compiled = _compiled(cell, factors, precision, fuse)
-    (hops,) = routed_hops(_one_switch_paths(compiled.machine), ARCH)
+    (hops,) = routed_hops(_one_switch_paths(compiled.machine))
     per_transfer = ARCH.transfer_latency()
     assert [h.wires for h in hops] == [n.fill.wires // per_transfer
                                        for n in compiled.estimate.nests]
@@ -57,7 +57,7 @@ def test_longest_chain_has_the_transfers_the_model_charges(
 
 def test_prediction_uses_the_routed_hops() -> None:
     compiled = _compiled("lstm", (2, 3, 16), "fp32")
-    (hops,) = routed_hops(compiled.machine, ARCH)
+    (hops,) = routed_hops(compiled.machine)
     (nest,) = compiled.cost.nests
     assert nest.fill.wires == hops[0].wires * ARCH.network.hop_latency_cycles
     assert nest.sync_cycles == (hops[0].control * ARCH.network.hop_latency_cycles
@@ -70,7 +70,7 @@ def test_prediction_uses_the_routed_hops() -> None:
 
 def test_each_hop_costs_a_hop_latency_every_step() -> None:
     compiled = _compiled("rnn", (2, 2, 16), "fp32")
-    ((hops,),) = routed_hops(compiled.machine, ARCH)
+    ((hops,),) = routed_hops(compiled.machine)
 
     def cycles(extra_wires: int, extra_control: int) -> int:
         routed = RoutedHops(hops.wires + extra_wires, hops.control + extra_control)
@@ -88,4 +88,4 @@ def test_an_unrouted_stream_is_refused() -> None:
     unrouted = dataclasses.replace(machine, streams=tuple(
         dataclasses.replace(s, paths=None) for s in machine.streams))
     with pytest.raises(ValueError, match="is not routed"):
-        routed_hops(unrouted, ARCH)
+        routed_hops(unrouted)

@@ -88,3 +88,24 @@ def test_fixed_routes_keep_their_links() -> None:
     request = RouteRequest("new", "scalar", (s(5, 5),), ((s(5, 7),),))
     routing = route(chip, [request], fixed=[kept])
     assert len(routing.paths[0][0]) - 1 == 4
+
+
+def test_control_streams_share_links_in_time_on_shortest_paths() -> None:
+    """Twelve done tokens into one controller switch with one link per direction: the
+    scalar network refuses them (four links into the switch); the control network routes
+    each on a shortest path, its links shared in time."""
+    chip = _chip({"scalar": 1, "vector": 1, "control": 1})
+    s = chip.switch
+    controller = (s(12, 12),)
+    sources = [s(12, 2 + k) for k in range(6)] + [s(2 + k, 12) for k in range(6)]
+    requests = [RouteRequest(f"done{k}", "control", (source,), (controller,))
+                for k, source in enumerate(sources)]
+    paths = route(chip, requests).paths
+    for source, (path,) in zip(sources, paths, strict=True):
+        (r0, c0), (r1, c1) = chip.switch_site(source), chip.switch_site(path[-1])
+        assert path[0] == source and path[-1] == controller[0]
+        assert len(path) - 1 == abs(r0 - r1) + abs(c0 - c1)
+    use = link_use(chip, ["control"] * len(requests), paths)["control"]
+    assert max(use) > chip.links["control"]
+    with pytest.raises(RoutingError):
+        route(chip, [RouteRequest(r.name, "scalar", r.source, r.sinks) for r in requests])

@@ -32,6 +32,8 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.pmu @pmu2 buffer "h" bytes 16 buffers 1 strided
 // CHECK-NEXT: spatial.ag @ag0 left store "y_h"
 // CHECK-NEXT: spatial.ag @ag1 right load "x"
+// The schedule's controller (its control streams follow the data streams: spatial-control.mlir).
+// CHECK-NEXT: spatial.controller @ctrl
 // CHECK-NEXT: spatial.stream @s0 scalar @n1_mr0_s0_p0.so0 -> @n1_ew0_0.si0
 // The writes of h (initial and per step) multicast to every PMU holding h; x from its AG.
 // CHECK-NEXT: spatial.stream @s1 vector @n0_ew0_0.vo0 -> @pmu1.vi0, @pmu2.vi0
@@ -41,6 +43,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.stream @s5 vector @pmu0.vo0 -> @n1_mr0_s0_p0.vi0
 // CHECK-NEXT: spatial.stream @s6 vector @pmu1.vo0 -> @n1_mr0_s0_p0.vi1
 // CHECK-NEXT: spatial.stream @s7 vector @pmu2.vo0 -> @n2_ew0_0.vi0
+// CHECK-NEXT: spatial.stream @enable control
 
 // In mixed precision the tanh reads a lookup table held in a PMU:
 // MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" "" bytes 8192 buffers 1 strided {{.*}}lut = "tanh:1024:8:linear"
