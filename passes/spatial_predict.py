@@ -100,7 +100,7 @@ def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list
     """The cost model's cycles of each nest that runs once (in program order) at its
     factors, with the routed design's hops, in the time loops' precision."""
     nests = once_nests(module)
-    hops = once_hops(machine, arch)
+    hops = once_hops(machine)
     if len(hops) != len(nests):
         raise PredictionError(f"the design has {len(hops)} nests that run once, the loop "
                               f"level {len(nests)}")

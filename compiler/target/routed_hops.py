@@ -39,10 +39,10 @@ def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
     ]
 
 
-def once_hops(machine: Machine, arch: Architecture) -> list[RoutedHops]:
+def once_hops(machine: Machine) -> list[RoutedHops]:
     """Per nest of the phases that run once (in schedule order), the hops of its longest
     path, as `routed_hops` measures a time loop's."""
-    geometry = _Geometry(machine, topology(arch))
+    geometry = _Geometry(machine)
     return [
         geometry.nest_hops(nest)
         for phase in machine.schedule
