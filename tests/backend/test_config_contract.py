@@ -105,10 +105,10 @@ def _done_unrouted(config: Config) -> str:
     # the gather unit's done token no longer reaches the controller: the step could end
     # before the gather has sent h and y
     chip = config["chips"][0]
-    (route,) = [r for r in chip["routes"] if r["id"] == "done_n2_ga1_l0_0"]
+    (route,) = [r for r in chip["routes"] if r["id"] == "done_n0_ga1_l0_0"]
     assert route["network"] == "control" and route["sinks"][0]["unit"] == "ctrl"
     chip["routes"].remove(route)
-    return (f"field '{_at(config, 'n2_ga1_l0_0')}': unit 'n2_ga1_l0_0': the schedule fires "
+    return (f"field '{_at(config, 'n0_ga1_l0_0')}': unit 'n0_ga1_l0_0': the schedule fires "
             f"it, and no control route takes its done token to the controller 'ctrl'")
 
 
@@ -122,10 +122,14 @@ def _enable_unrouted(config: Config) -> str:
 
 
 def _long_counter_chain(config: Config) -> str:
-    pcu = _unit(config, "n2_ew1_0")
+    # six more dimensions of extent 1 on the unit's nest, each counted by the unit
+    pcu = _unit(config, "n0_ew1_0")
     assert len(pcu["counters"]) == 3
-    pcu["counters"] += [{"name": f"e{k}", "start": 0, "stop": 1, "stride": 1} for k in range(6)]
-    return (f"field '{_at(config, 'n2_ew1_0')}.counters': unit 'n2_ew1_0': chains 9 counters, "
+    (nest,) = [n for n in config["program"]["nests"] if n["id"] == "n0"]
+    nest["extents"] += [1] * 6
+    nest["par"] += [1] * 6
+    pcu["counters"] += [{"name": f"d{k}", "start": 0, "stop": 1, "stride": 1} for k in range(3, 9)]
+    return (f"field '{_at(config, 'n0_ew1_0')}.counters': unit 'n0_ew1_0': chains 9 counters, "
             f"a PCU has 8")
 
 
