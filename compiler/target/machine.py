@@ -403,24 +403,22 @@ def _build(hint: Any, data: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(data, dict):
             raise ValueError(f"{where}: expected an object")
-        hints = typing.get_type_hints(hint)
-        known = {f.name for f in dataclasses.fields(hint)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown field '{unknown[0]}'")
+        fields, known = _fields(hint)
+        if not data.keys() <= known:
+            raise ValueError(f"{where}: unknown field '{sorted(data.keys() - known)[0]}'")
         values = {}
-        for f in dataclasses.fields(hint):
-            if f.name not in data:
-                if f.default is dataclasses.MISSING:
-                    raise ValueError(f"{where}: missing field '{f.name}'")
+        for name, field_hint, required in fields:
+            if name not in data:
+                if required:
+                    raise ValueError(f"{where}: missing field '{name}'")
                 continue
-            item = data[f.name]
-            if f.name == "params":
+            item = data[name]
+            if name == "params":
                 if not isinstance(item, dict):
-                    raise ValueError(f"{where}.{f.name}: expected an object")
-                values[f.name] = tuple((k, _freeze(v)) for k, v in item.items())
+                    raise ValueError(f"{where}.{name}: expected an object")
+                values[name] = tuple((k, _freeze(v)) for k, v in item.items())
             else:
-                values[f.name] = _build(hints[f.name], item, f"{where}.{f.name}")
+                values[name] = _build(field_hint, item, f"{where}.{name}")
         return hint(**values)
     if origin is tuple:
         args = typing.get_args(hint)
@@ -440,6 +438,17 @@ def _build(hint: Any, data: Any, where: str) -> Any:
             raise ValueError(f"{where}: expected {hint.__name__}, got {data!r}")
         return data
     raise ValueError(f"{where}: cannot read type {hint}")
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
+    """A dataclass's fields as (name, resolved type hint, required), and their names:
+    resolving the hints is costly, and a large design rebuilds thousands of units."""
+    hints = typing.get_type_hints(cls)
+    fields = tuple(
+        (f.name, hints[f.name], f.default is dataclasses.MISSING) for f in dataclasses.fields(cls)
+    )
+    return fields, frozenset(name for name, _, _ in fields)
 
 
 def _freeze(value: Any) -> Any:
