@@ -12,16 +12,24 @@ right). A stream's optional `paths` (set by the router) lists, per sink, the swi
 coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
 
 Networks, unit kinds, PCU roles and modes, PMU kinds, banking and AG edges and directions
-are enums defined here once (with enum attributes). A PMU's kind (`role`) is a typed
-property; the rest of each unit's configuration (counter chain, the op of each pipeline
-stage, reduction, what a memory holds -- by reference to a weight array and slice, never
-inline values --, its banking and buffering) is still a dictionary whose fields are those
-of the unit classes of `rnnc.target.machine`, the plain-data form of a design;
-`machine_from_module` there reads a module into that form.
+are enums defined here once (with enum attributes). Every unit's configuration is typed:
+a PMU's kind, banking, bytes and buffers, the boxes of memories it holds
+(`#spatial.box`) and their initial contents by reference to a weight array and slice,
+never inline values (`#spatial.holding`); an AG's edge, direction, memory and boxes; a
+PCU's role, mode, nest, lanes, counter chain (`#spatial.counter`) and copies. A PCU's
+program is its body: ops over values (`!spatial.word`) that read its counters
+(`spatial.ctr`) and input ports (`spatial.in`), compute at a pipeline stage
+(`spatial.op`), send on output ports (`spatial.emit`) and fold a reduction
+(`spatial.reduce` and its `spatial.segment`s). Why a body of ops rather than a list of op
+records: an operand is then a value the IR checks (defined before its use, in the same
+unit) instead of a string to parse, and passes walk and rewrite a unit's ops like any
+other. `rnnc.target.machine` is the plain-data form of a design (the configuration's
+model): `machine_from_module` reads a design into it, `unit_op` builds a unit's op.
 
 The design names its architecture (`#spatial.arch<"name", "digest">`) and copies none of
 it: the op verifiers check what needs no architecture (enums, port names and directions,
-stream networks, one stream per port, operands referring to earlier ops), and
+stream networks, one stream per port, ranges of boxes and counters, operands defined
+earlier in their unit, one reduction per PCU), and
 `rnnc.target.design_checks.verify_design` checks the rest (sites, lanes, stages, ports per
 unit kind, PMU capacity) against the architecture the driver's context holds. Ports are
 typed (`#spatial.port<vector, in, 0>`), written short by network, direction and index:

@@ -1,7 +1,8 @@
 """The machine description: a spatial design as plain, immutable Python data.
 
 This is the hub of the spatial level. `spatial-partition` builds the units and streams of a
-design; the `spatial` dialect is their IR form (`machine_from_module` reads a module back);
+design; the `spatial` dialect is their typed IR form (`unit_op` builds a unit's op, the one
+place that does; `machine_from_module` reads a module back);
 placement and routing fill in `site`s and `paths`; the configuration emitter serializes a
 `Machine` (`to_data`) and the simulator rebuilds one from that data alone (`from_data`).
 Everything here is JSON-able data: ints, strings, tuples -- never floats of weights, which
