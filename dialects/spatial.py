@@ -13,16 +13,24 @@ right). A stream's optional `paths` (set by the router) lists, per sink, the swi
 coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
 
 Networks, unit kinds, PCU roles and modes, PMU kinds, banking and AG edges and directions
-are enums defined here once (with enum attributes). A PMU's kind (`role`) is a typed
-property; the rest of each unit's configuration (counter chain, the op of each pipeline
-stage, reduction, what a memory holds -- by reference to a weight array and slice, never
-inline values --, its banking and buffering) is still a dictionary whose fields are those
-of the unit classes of `rnnc.target.machine`, the plain-data form of a design;
-`machine_from_module` there reads a module into that form.
+are enums defined here once (with enum attributes). Every unit's configuration is typed:
+a PMU's kind, banking, bytes and buffers, the boxes of memories it holds
+(`#spatial.box`) and their initial contents by reference to a weight array and slice,
+never inline values (`#spatial.holding`); an AG's edge, direction, memory and boxes; a
+PCU's role, mode, nest, lanes, counter chain (`#spatial.counter`) and copies. A PCU's
+program is its body: ops over values (`!spatial.word`) that read its counters
+(`spatial.ctr`) and input ports (`spatial.in`), compute at a pipeline stage
+(`spatial.op`), send on output ports (`spatial.emit`) and fold a reduction
+(`spatial.reduce` and its `spatial.segment`s). Why a body of ops rather than a list of op
+records: an operand is then a value the IR checks (defined before its use, in the same
+unit) instead of a string to parse, and passes walk and rewrite a unit's ops like any
+other. `rnnc.target.machine` is the plain-data form of a design (the configuration's
+model): `machine_from_module` reads a design into it, `unit_op` builds a unit's op.
 
 The design names its architecture (`#spatial.arch<"name", "digest">`) and copies none of
 it: the op verifiers check what needs no architecture (enums, port names and directions,
-stream networks, one stream per port, operands referring to earlier ops), and
+stream networks, one stream per port, ranges of boxes and counters, operands defined
+earlier in their unit, one reduction per PCU), and
 `rnnc.target.design_checks.verify_design` checks the rest (sites, lanes, stages, ports per
 unit kind, PMU capacity) against the architecture the driver's context holds. Ports are
 typed (`#spatial.port<vector, in, 0>`), written short by network, direction and index:
@@ -58,16 +66,21 @@ from xdsl.ir import (
     ParametrizedAttribute,
     Region,
     SpacedOpaqueSyntaxAttribute,
+    SSAValue,
+    TypeAttribute,
 )
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     region_def,
+    result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
@@ -186,10 +199,6 @@ def is_value(enum: type[StrEnum], value: object) -> bool:
     return isinstance(value, str) and value in enum._value2member_map_
 
 
-def _choices(enum: type[StrEnum]) -> str:
-    return ", ".join(enum)
-
-
 PORT_PREFIX = {Network.SCALAR: "s", Network.VECTOR: "v", Network.CONTROL: "c"}
 
 
@@ -246,14 +255,6 @@ class PortAttr(ParametrizedAttribute):
         printer.print_string(
             f"<{self.network.data}, {self.direction.data}, {self.index.data}>"
         )
-
-
-def ref_ports(ref: str) -> list[str]:
-    """The input ports an operand reference reads: `in:vi0` -> [vi0], `in:si0,si1.2` ->
-    [si0, si1] (several ports: one per lane; `.2`: the third value the stream carries)."""
-    if not ref.startswith("in:"):
-        return []
-    return ref[3:].split(".", maxsplit=1)[0].split(",")
 
 
 # ---- plain data <-> attributes ----------------------------------------------------------------
@@ -464,36 +465,196 @@ class DesignOp(IRDLOperation):
         return op
 
 
+# ---- typed parts of a unit's configuration ---------------------------------------------------
+
+#: Elements `[start:stop:step, ...]` of a memory or weight array, one triple per dimension.
+Slices = tuple[tuple[int, int, int], ...]
+
+
+def _slices_attr(slices: Sequence[Sequence[int]]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, [value for piece in slices for value in piece])
+
+
+def _slices_of(attr: DenseArrayBase) -> Slices:
+    flat = attr.get_values()
+    return tuple((int(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3))
+
+
+def _verify_slices(attr: DenseArrayBase, what: str) -> None:
+    if len(attr) % 3:
+        raise VerifyException(f"{what}: slices are (start, stop, step) triples, got {len(attr)} "
+                              "values")
+    for start, stop, step in _slices_of(attr):
+        if step < 1 or start < 0 or stop < start:
+            raise VerifyException(f"{what}: slice {start}:{stop}:{step} is not a range "
+                                  "0 <= start <= stop with a step of at least 1")
+
+
+def _print_slices(printer: Printer, attr: DenseArrayBase) -> None:
+    printer.print_string(
+        "[" + ", ".join(f"{start}:{stop}:{step}" for start, stop, step in _slices_of(attr)) + "]"
+    )
+
+
+def _parse_slices(parser: AttrParser) -> DenseArrayBase:
+    """`[start:stop:step, ...]`, one triple per dimension."""
+
+    def piece() -> tuple[int, int, int]:
+        start = parser.parse_integer()
+        parser.parse_punctuation(":")
+        stop = parser.parse_integer()
+        parser.parse_punctuation(":")
+        return start, stop, parser.parse_integer()
+
+    return _slices_attr(parser.parse_comma_separated_list(parser.Delimiter.SQUARE, piece))
+
+
+@irdl_attr_definition
+class BoxAttr(ParametrizedAttribute):
+    """Elements `memory[start:stop:step, ...]` of one of the program's memories that a PMU
+    holds or an AG moves; `per_step`: the dimensions the time step indexes hold only the
+    current step's slice (a memory staged from DRAM step by step).
+
+        #spatial.box<"w"[0:4:1, 0:16:2]>        #spatial.box<"x"[0:1:1, 0:512:1] per_step>
+    """
+
+    name = "spatial.box"
+
+    memory: StringAttr
+    slices: DenseArrayBase
+    per_step: IntAttr
+
+    def __init__(self, memory: str, slices: Sequence[Sequence[int]], per_step: bool = False):
+        super().__init__(StringAttr(memory), _slices_attr(slices), IntAttr(int(per_step)))
+
+    @property
+    def slice_values(self) -> Slices:
+        return _slices_of(self.slices)
+
+    def verify(self) -> None:
+        _verify_slices(self.slices, f'box of "{self.memory.data}"')
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            return cls.parse_body(parser).parameters
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        self.print_body(printer)
+        printer.print_string(">")
+
+    @classmethod
+    def parse_body(cls, parser: AttrParser) -> BoxAttr:
+        """The box without its `#spatial.box<...>` wrapper, as a unit's syntax lists it."""
+        memory = parser.parse_str_literal()
+        slices = _parse_slices(parser)
+        per_step = parser.parse_optional_keyword("per_step") is not None
+        return cls.new((StringAttr(memory), slices, IntAttr(int(per_step))))
+
+    def print_body(self, printer: Printer) -> None:
+        printer.print_string_literal(self.memory.data)
+        _print_slices(printer, self.slices)
+        if self.per_step.data:
+            printer.print_string(" per_step")
+
+
+@irdl_attr_definition
+class HoldingAttr(ParametrizedAttribute):
+    """A PMU's initial contents by reference: `array[slices]` of the weight file (or of a
+    model input bound on chip), stored as `quantization` (an ml_dtypes float8 name, or
+    `fp32`); never the values.
+
+        #spatial.holding<"W"[0:4:1, 0:16:1] as "float8_e4m3fn">
+    """
+
+    name = "spatial.holding"
+
+    array: StringAttr
+    slices: DenseArrayBase
+    quantization: StringAttr
+
+    def __init__(self, array: str, slices: Sequence[Sequence[int]], quantization: str):
+        super().__init__(StringAttr(array), _slices_attr(slices), StringAttr(quantization))
+
+    @property
+    def slice_values(self) -> Slices:
+        return _slices_of(self.slices)
+
+    def verify(self) -> None:
+        _verify_slices(self.slices, f'holding of "{self.array.data}"')
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            return cls.parse_body(parser).parameters
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        self.print_body(printer)
+        printer.print_string(">")
+
+    @classmethod
+    def parse_body(cls, parser: AttrParser) -> HoldingAttr:
+        array = parser.parse_str_literal()
+        slices = _parse_slices(parser)
+        parser.parse_keyword("as")
+        return cls.new((StringAttr(array), slices, StringAttr(parser.parse_str_literal())))
+
+    def print_body(self, printer: Printer) -> None:
+        printer.print_string_literal(self.array.data)
+        _print_slices(printer, self.slices)
+        printer.print_string(" as ")
+        printer.print_string_literal(self.quantization.data)
+
+
+def _print_list(printer: Printer, keyword: str, items: ArrayAttr) -> None:
+    """` keyword [a, b]` of boxes or holdings in their short form; nothing if empty."""
+    if items.data:
+        printer.print_string(f" {keyword} [")
+        printer.print_list(items.data, lambda item: item.print_body(printer))  # type: ignore[attr-defined]
+        printer.print_string("]")
+
+
+def _parse_list(parser: Parser, keyword: str, kind: type[BoxAttr] | type[HoldingAttr]) -> ArrayAttr:
+    if parser.parse_optional_keyword(keyword) is None:
+        return ArrayAttr(())
+    return ArrayAttr(parser.parse_comma_separated_list(
+        parser.Delimiter.SQUARE, lambda: kind.parse_body(parser)))
+
+
+def _print_word(printer: Printer, keyword: str, text: StringAttr) -> None:
+    """` keyword "text"`; nothing if the text is empty."""
+    if text.data:
+        printer.print_string(f" {keyword} ")
+        printer.print_string_literal(text.data)
+
+
+def _parse_word(parser: Parser, keyword: str) -> StringAttr:
+    return StringAttr(parser.parse_str_literal() if parser.parse_optional_keyword(keyword) else "")
+
+
 # ---- units ------------------------------------------------------------------------------------
 
 
 class UnitOp(IRDLOperation):
-    """What every unit has: a symbol name, an optional site and a configuration."""
+    """What every unit has: a symbol name and an optional site; each kind adds its typed
+    configuration and its custom syntax (`parse_config`, `print_config`)."""
 
     KIND: ClassVar[UnitKind]
 
     sym_name = prop_def(StringAttr)
     site = opt_prop_def(DenseArrayBase)
-    config = prop_def(DictionaryAttr)
 
     traits = lazy_traits_def(lambda: (SymbolOpInterface(), HasParent(DesignOp)))
 
-    def __init__(
-        self,
-        sym_name: str,
-        config: Mapping[str, Any],
-        site: Sequence[int] | None = None,
-        **typed: Attribute,
-    ):
-        """`typed`: the kind's typed properties (e.g. a PMU's `role`)."""
-        properties: dict[str, Attribute] = {
-            "sym_name": StringAttr(sym_name),
-            "config": to_attr(dict(config)),
-            **typed,
-        }
+    def __init__(self, sym_name: str, site: Sequence[int] | None,
+                 regions: Sequence[Region] = (), **config: Attribute):
+        """`config`: the kind's typed properties; `regions`: its regions (a PCU's body)."""
+        properties: dict[str, Attribute] = {"sym_name": StringAttr(sym_name), **config}
         if site is not None:
             properties["site"] = _site_attr(site)  # type: ignore[assignment]
-        super().__init__(properties=properties)
+        super().__init__(properties=properties, regions=regions)
 
     @property
     def unit_id(self) -> str:
@@ -506,10 +667,6 @@ class UnitOp(IRDLOperation):
         row, col = (int(v) for v in self.site.iter_values())
         return row, col
 
-    @property
-    def settings(self) -> dict[str, Any]:
-        return from_attr(self.config)
-
     def design(self) -> DesignOp:
         parent = self.parent_op()
         assert isinstance(parent, DesignOp)
@@ -519,66 +676,52 @@ class UnitOp(IRDLOperation):
         return VerifyException(f"{self.name} @{self.unit_id}: {message}")
 
     def verify_(self) -> None:
-        if self.site is not None and len(tuple(self.site.iter_values())) != 2:
+        if self.site is not None and len(self.site) != 2:
             raise self.fail("site must be (row, col)")
-        self.verify_config(self.settings)
+        self.verify_config()
 
-    def verify_config(self, config: dict[str, Any]) -> None:
+    def verify_config(self) -> None:
         """Check the kind's own configuration, as far as it does not depend on the chip
-        (`rnnc.target.design_checks` checks it against the architecture); every unit kind
-        (`spatial.pcu`, `spatial.pmu`, `spatial.ag`) overrides this."""
-        raise NotImplementedError(f"{type(self).__name__} must define verify_config")
+        (`rnnc.target.design_checks` checks it against the architecture)."""
 
-    def ports(self, config: dict[str, Any]) -> set[str]:
-        """The ports the configuration uses; every unit kind overrides this."""
-        raise NotImplementedError(f"{type(self).__name__} must define ports")
+    def ports(self) -> set[str]:
+        """The ports the configuration uses (beyond those its streams name)."""
+        return set()
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")
         printer.print_string(self.unit_id)
-        self.print_summary(printer)
+        self.print_config(printer)
         _print_site(printer, self.site)
-        printer.print_string(" ")
-        printer.print_attribute(self.config)
+        self.print_tail(printer)
         printer.print_op_attributes(self.attributes)
 
-    def print_summary(self, printer: Printer) -> None:
-        """Key fields in words before the configuration (they are also in it)."""
+    def print_config(self, printer: Printer) -> None:
+        """The kind's configuration in words, before the site."""
+
+    def print_tail(self, printer: Printer) -> None:
+        """The kind's configuration after the site (lists, regions)."""
 
     @classmethod
     def parse(cls, parser: Parser) -> UnitOp:
         name = parser.parse_symbol_name().data
-        typed = cls.parse_typed(parser)
-        cls.parse_summary(parser)
+        config = cls.parse_config(parser)
         site = _parse_site(parser)
-        config = parser.parse_attribute()
-        if not isinstance(config, DictionaryAttr):
-            parser.raise_error(f"{cls.name}: expected the configuration dictionary")
-        site_value = None if site is None else tuple(site.iter_values())
-        op = cls(name, from_attr(config), site_value, **typed)  # type: ignore[arg-type]
+        config |= cls.parse_tail(parser)
+        site_value = None if site is None else tuple(site.get_values())
+        op = cls(name, site_value, **config)  # type: ignore[arg-type]
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 
     @classmethod
-    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
-        """The typed properties the custom syntax gives before the summary (none here)."""
+    def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
+        """The properties `print_config` writes."""
         return {}
 
-    #: The summary's grammar: `ident` an identifier, `str` a string, `int` an integer,
-    #: anything else that keyword. The values are read back from the configuration.
-    SUMMARY: ClassVar[tuple[str, ...]] = ()
-
     @classmethod
-    def parse_summary(cls, parser: Parser) -> None:
-        for item in cls.SUMMARY:
-            if item == "ident":
-                parser.parse_identifier()
-            elif item == "str":
-                parser.parse_str_literal()
-            elif item == "int":
-                parser.parse_integer()
-            else:
-                parser.parse_keyword(item)
+    def parse_tail(cls, parser: Parser) -> dict[str, Attribute]:
+        """The properties `print_tail` writes."""
+        return {}
 
     def check_port(self, port: str, direction: str | None = None) -> tuple[str, str, int]:
         """(network, direction, index) of a port name the unit uses, which must be
@@ -592,151 +735,564 @@ class UnitOp(IRDLOperation):
         return network, way, index
 
 
-def _require(op: UnitOp, config: dict[str, Any], *keys: str) -> None:
-    for key in keys:
-        if key not in config:
-            raise op.fail(f"configuration misses '{key}'")
+@irdl_attr_definition
+class CounterAttr(ParametrizedAttribute):
+    """One counter of a PCU's chain: `start, start + stride, ...` below `stop`.
+
+        #spatial.counter<"d0" 0 to 16 step 1>
+    """
+
+    name = "spatial.counter"
+
+    counter: StringAttr
+    start: IntAttr
+    stop: IntAttr
+    stride: IntAttr
+
+    def __init__(self, counter: str, start: int, stop: int, stride: int = 1):
+        super().__init__(StringAttr(counter), IntAttr(start), IntAttr(stop), IntAttr(stride))
+
+    def verify(self) -> None:
+        if self.stride.data < 1:
+            raise VerifyException(f'counter "{self.counter.data}": stride must be >= 1, got '
+                                  f"{self.stride.data}")
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            return cls.parse_body(parser).parameters
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        self.print_body(printer)
+        printer.print_string(">")
+
+    @classmethod
+    def parse_body(cls, parser: AttrParser) -> CounterAttr:
+        counter = parser.parse_str_literal()
+        start = parser.parse_integer()
+        parser.parse_keyword("to")
+        stop = parser.parse_integer()
+        parser.parse_keyword("step")
+        stride = parser.parse_integer()
+        return cls.new((StringAttr(counter), IntAttr(start), IntAttr(stop), IntAttr(stride)))
+
+    def print_body(self, printer: Printer) -> None:
+        printer.print_string_literal(self.counter.data)
+        printer.print_string(f" {self.start.data} to {self.stop.data} step {self.stride.data}")
+
+
+@irdl_attr_definition
+class WordType(ParametrizedAttribute, TypeAttribute):
+    """A value inside a PCU's pipeline: a data word or an index, per lane."""
+
+    name = "spatial.word"
+
+
+def _parse_operands(parser: Parser) -> list[SSAValue]:
+    """`(%a, %b)`: values defined earlier in the unit's body."""
+    return parser.parse_comma_separated_list(
+        parser.Delimiter.PAREN, lambda: parser.parse_operand(WordType()))
+
+
+def _print_operands(printer: Printer, values: Sequence[SSAValue]) -> None:
+    printer.print_string("(")
+    printer.print_list(values, printer.print_operand)
+    printer.print_string(")")
+
+
+class PipelineOp(IRDLOperation):
+    """What the body of a `spatial.pcu` holds (see `PCUOp`)."""
+
+    traits = lazy_traits_def(lambda: (HasParent(PCUOp),))
+
+
+@irdl_op_definition
+class CounterValueOp(PipelineOp):
+    """The value of a counter of the unit: one of its chain, `k` (the reduction index of a
+    map-reduce unit) or `t` (the time step).
+
+        %d0 = spatial.ctr "d0"
+    """
+
+    name = "spatial.ctr"
+
+    counter = prop_def(StringAttr)
+    result = result_def(WordType)
+
+    def __init__(self, counter: str):
+        super().__init__(properties={"counter": StringAttr(counter)}, result_types=[WordType()])
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.counter.data)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CounterValueOp:
+        return cls(parser.parse_str_literal())
+
+
+@irdl_op_definition
+class InputOp(PipelineOp):
+    """The value arriving on an input port; several ports (one per lane: a gather unit's
+    copies) or one `field` of a stream that carries several values per iteration.
+
+        %a = spatial.in vi0        %b = spatial.in si0, si1        %c = spatial.in vi0 field 2
+    """
+
+    name = "spatial.in"
+
+    ports = prop_def(ArrayAttr[PortAttr])
+    field = opt_prop_def(IntAttr)
+    result = result_def(WordType)
+
+    def __init__(self, ports: Sequence[str], field: int | None = None):
+        properties: dict[str, Attribute] = {
+            "ports": ArrayAttr(PortAttr.from_name(port) for port in ports)
+        }
+        if field is not None:
+            properties["field"] = IntAttr(field)
+        super().__init__(properties=properties, result_types=[WordType()])
+
+    @property
+    def port_names(self) -> list[str]:
+        return [port.port_name for port in self.ports.data]
+
+    def verify_(self) -> None:
+        if not self.ports.data:
+            raise VerifyException("spatial.in: reads at least one port")
+        for port in self.ports.data:
+            if port.direction.data != PortDirection.IN:
+                raise VerifyException(f"spatial.in: {port.port_name} is not an input port")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" " + ", ".join(self.port_names))
+        if self.field is not None:
+            printer.print_string(f" field {self.field.data}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> InputOp:
+        ports = [_parse_port_name(parser)]
+        while parser.parse_optional_punctuation(","):
+            ports.append(_parse_port_name(parser))
+        field = parser.parse_integer() if parser.parse_optional_keyword("field") else None
+        return cls(ports, field)
+
+
+def _parse_port_name(parser: Parser) -> str:
+    """A port's short name (`vi0`), reported where it is written when malformed."""
+    start = parser.pos
+    name = parser.parse_identifier()
+    try:
+        parse_port(name)
+    except ValueError as error:
+        parser.raise_error(str(error), start, start + len(name))
+    return name
+
+
+@irdl_op_definition
+class StageOp(PipelineOp):
+    """One operation of the unit's datapath and the pipeline stage it occupies: an
+    element-wise op (`add`, `mul`, `sigmoid`, ...), index arithmetic (`addi`, `cmpi`, ...),
+    `const`, `read` or `write`; `params` are the op's own (a read's memory, port and
+    offsets, an activation's `alpha`, the `lut` PMU of a table lookup, ...).
+
+        %2 = spatial.op mul stage 1 (%0, %1)
+        %3 = spatial.op read stage 0 (%d0, %k) {memory = "w", port = "vi0", offsets = [0, 0]}
+    """
+
+    name = "spatial.op"
+
+    opcode = prop_def(StringAttr)
+    stage = prop_def(IntAttr)
+    params = prop_def(DictionaryAttr)
+    args = var_operand_def(WordType)
+    result = result_def(WordType)
+
+    def __init__(self, opcode: str, stage: int, args: Sequence[SSAValue],
+                 params: DictionaryAttr | None = None):
+        super().__init__(
+            operands=[args],
+            properties={"opcode": StringAttr(opcode), "stage": IntAttr(stage),
+                        "params": params or DictionaryAttr({})},
+            result_types=[WordType()],
+        )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_identifier_or_string_literal(self.opcode.data)
+        printer.print_string(f" stage {self.stage.data} ")
+        _print_operands(printer, self.args)
+        if self.params.data:
+            printer.print_string(" ")
+            printer.print_attribute(self.params)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> StageOp:
+        opcode = parser.parse_identifier_or_str_literal()
+        parser.parse_keyword("stage")
+        stage = parser.parse_integer(allow_negative=False)
+        args = _parse_operands(parser)
+        params = parser.parse_optional_attribute()
+        if params is not None and not isinstance(params, DictionaryAttr):
+            parser.raise_error("spatial.op: expected the op's parameters as a dictionary")
+        return cls(opcode, stage, args, params)
+
+
+def _require_output(op: str, port: PortAttr) -> None:
+    if port.direction.data != PortDirection.OUT:
+        raise VerifyException(f"{op}: {port.port_name} is not an output port")
+
+
+@irdl_op_definition
+class EmitOp(PipelineOp):
+    """Send values on an output port, per iteration.
+
+        spatial.emit vo0 (%4, %5)
+    """
+
+    name = "spatial.emit"
+
+    port = prop_def(PortAttr)
+    values = var_operand_def(WordType)
+
+    def __init__(self, port: str, values: Sequence[SSAValue]):
+        super().__init__(operands=[values], properties={"port": PortAttr.from_name(port)})
+
+    def verify_(self) -> None:
+        _require_output(self.name, self.port)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.port.port_name} ")
+        _print_operands(printer, self.values)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> EmitOp:
+        port = _parse_port_name(parser)
+        return cls(port, _parse_operands(parser))
+
+
+@irdl_op_definition
+class ReduceOp(PipelineOp):
+    """What a map-reduce or combining unit folds with `combiner`: its `spatial.segment`s
+    (map-reduce) or the values `inputs` (combine); the result leaves on `output`. `rv`:
+    reduction indices consumed per cycle (lanes x packing).
+
+        spatial.reduce add -> so0 rv 64 ()         spatial.reduce add -> so0 rv 1 (%a, %b)
+    """
+
+    name = "spatial.reduce"
+
+    combiner = prop_def(StringAttr)
+    output = prop_def(PortAttr)
+    rv = prop_def(IntAttr)
+    inputs = var_operand_def(WordType)
+
+    def __init__(self, combiner: str, output: str, rv: int, inputs: Sequence[SSAValue]):
+        super().__init__(
+            operands=[inputs],
+            properties={"combiner": StringAttr(combiner), "output": PortAttr.from_name(output),
+                        "rv": IntAttr(rv)},
+        )
+
+    def verify_(self) -> None:
+        _require_output(self.name, self.output)
+        if self.rv.data < 1:
+            raise VerifyException(f"spatial.reduce: rv must be >= 1, got {self.rv.data}")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_identifier_or_string_literal(self.combiner.data)
+        printer.print_string(f" -> {self.output.port_name} rv {self.rv.data} ")
+        _print_operands(printer, self.inputs)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReduceOp:
+        combiner = parser.parse_identifier_or_str_literal()
+        parser.parse_punctuation("->")
+        output = _parse_port_name(parser)
+        parser.parse_keyword("rv")
+        rv = parser.parse_integer()
+        return cls(combiner, output, rv, _parse_operands(parser))
+
+
+@irdl_op_definition
+class SegmentOp(PipelineOp):
+    """A range [start, stop) of a reduction's index k and the value folded over it per k
+    (none: the range folds to the combiner's identity); the unit's `k` counts from `base`.
+
+        spatial.segment "r0" 0 to 512 base 0 (%3)
+    """
+
+    name = "spatial.segment"
+
+    reduction = prop_def(StringAttr)
+    start = prop_def(IntAttr)
+    stop = prop_def(IntAttr)
+    base = prop_def(IntAttr)
+    value = opt_operand_def(WordType)
+
+    def __init__(self, reduction: str, start: int, stop: int, base: int,
+                 value: SSAValue | None):
+        super().__init__(
+            operands=[[] if value is None else [value]],
+            properties={"reduction": StringAttr(reduction), "start": IntAttr(start),
+                        "stop": IntAttr(stop), "base": IntAttr(base)},
+        )
+
+    def verify_(self) -> None:
+        if self.stop.data < self.start.data:
+            raise VerifyException(f"spatial.segment: [{self.start.data}, {self.stop.data}) "
+                                  "is not a range")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.reduction.data)
+        printer.print_string(f" {self.start.data} to {self.stop.data} base {self.base.data} ")
+        _print_operands(printer, [] if self.value is None else [self.value])
+
+    @classmethod
+    def parse(cls, parser: Parser) -> SegmentOp:
+        reduction = parser.parse_str_literal()
+        start = parser.parse_integer()
+        parser.parse_keyword("to")
+        stop = parser.parse_integer()
+        parser.parse_keyword("base")
+        base = parser.parse_integer()
+        values = _parse_operands(parser)
+        if len(values) > 1:
+            parser.raise_error("spatial.segment: folds one value")
+        return cls(reduction, start, stop, base, values[0] if values else None)
 
 
 @irdl_op_definition
 class PCUOp(UnitOp):
     """A pattern compute unit: a SIMD pipeline of lanes x stages.
 
-    Its configuration gives its `role` (`map_reduce`, `combine`, `elementwise`), `mode`
-    (`map_reduce` or `elementwise`), the `nest` it belongs to, `lanes` in use, the
-    `counters` of its chain, its `ops` (each with the pipeline `stage` it occupies, its
-    `op`, `args` and `params`), its `reduce` (combiner, segments of the reduction index
-    and the output port) and `emits` (output port and the values it sends).
+    `role` is what it does in its `nest` (`map_reduce`, `combine`, `elementwise`,
+    `gather`), `mode` how its pipeline runs, `lanes` the lanes in use, `counters` its
+    chain, `copies` the nest's copies it serves (one per lane for an element-wise unit).
+    Its body is its program, in order: the values it reads (`spatial.ctr`, `spatial.in`),
+    its datapath (`spatial.op`, each at a pipeline stage), what it sends
+    (`spatial.emit`) and what it folds (`spatial.reduce` and its `spatial.segment`s).
 
-        spatial.pcu @mr_0 map_reduce "cell" lanes 16 at (0, 1) {role = "map_reduce", ...}
-        spatial.pcu @ew_0 elementwise "cell" lanes 4 {role = "elementwise", ...}
-
-    A `gather` unit merges the streams on its inputs into one (writes of several units to
-    a memory held by few PMUs); `in:<port>` references may name several ports
-    (`in:si0,si1`: one per lane, i.e. per copy) and a field (`in:vi0.2`) of a stream that
-    carries several values per iteration.
+        spatial.pcu @ew_0 elementwise mode elementwise "cell" lanes 1 counters [] at (0, 2) {
+          %0 = spatial.in si0
+          %1 = spatial.op tanh stage 0 (%0)
+          spatial.emit vo0 (%1)
+        }
     """
 
     name = "spatial.pcu"
     KIND: ClassVar[UnitKind] = UnitKind.PCU
-    SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "str", "lanes", "int")
 
-    def print_summary(self, printer: Printer) -> None:
-        config = self.settings
-        printer.print_string(f' {config.get("role", "?")} "{config.get("nest", "")}"')
-        printer.print_string(f" lanes {config.get('lanes', 0)}")
+    role = prop_def(PCURoleAttr)
+    mode = prop_def(PCUModeAttr)
+    nest = prop_def(StringAttr)
+    lanes = prop_def(IntAttr)
+    counters = prop_def(ArrayAttr[CounterAttr])
+    copies = prop_def(DenseArrayBase)
+    body = region_def("single_block")
 
-    def ports(self, config: dict[str, Any]) -> set[str]:
-        refs = [a for op in config.get("ops", []) for a in op.get("args", [])]
-        refs += [v for e in config.get("emits", []) for v in e["values"]]
-        used = {e["port"] for e in config.get("emits", [])}
-        used |= {
-            port
-            for op in config.get("ops", [])
-            if op.get("op") in ("read", "write") and "port" in op.get("params", {})
-            for port in str(op["params"]["port"]).split(",")
-        }
-        reduce = config.get("reduce")
-        if reduce:
-            used.add(reduce["output"])
-            refs += reduce.get("inputs", []) + [s["value"] for s in reduce.get("segments", [])]
-        return used | {port for ref in refs for port in ref_ports(ref)}
+    traits = lazy_traits_def(
+        lambda: (SymbolOpInterface(), HasParent(DesignOp), NoTerminator())
+    )
 
-    def verify_config(self, config: dict[str, Any]) -> None:
-        _require(self, config, "role", "mode", "nest", "lanes", "counters")
-        if not is_value(PCURole, config["role"]):
-            raise self.fail(f"unknown role '{config['role']}' (expected {_choices(PCURole)})")
-        if not is_value(PCUMode, config["mode"]):
-            raise self.fail(f"unknown mode '{config['mode']}'")
-        if config["lanes"] < 1:
-            raise self.fail(f"uses {config['lanes']} lanes, at least 1 is needed")
-        ops = config.get("ops", [])
-        for n, op in enumerate(ops):
-            for arg in op.get("args", []):
-                if arg.startswith("%") and not int(arg[1:]) < n:
-                    raise self.fail(f"op {n} uses {arg}, which is not an earlier op")
-        for port in sorted(self.ports(config)):
+    def __init__(self, sym_name: str, site: Sequence[int] | None, body: Region | None = None,
+                 **config: Attribute):
+        if body is None or not body.blocks:
+            body = Region(Block())
+        super().__init__(sym_name, site, [body], **config)
+
+    @property
+    def stages(self) -> int:
+        """Pipeline stages configured: the highest stage any op occupies, plus one."""
+        return 1 + max((op.stage.data for op in self.body.block.ops
+                        if isinstance(op, StageOp)), default=-1)
+
+    def ports(self) -> set[str]:
+        used: set[str] = set()
+        for op in self.body.block.ops:
+            if isinstance(op, InputOp):
+                used.update(op.port_names)
+            elif isinstance(op, EmitOp):
+                used.add(op.port.port_name)
+            elif isinstance(op, ReduceOp):
+                used.add(op.output.port_name)
+            elif isinstance(op, StageOp) and op.opcode.data in ("read", "write"):
+                port = op.params.data.get("port")
+                if isinstance(port, StringAttr):
+                    used.update(port.data.split(","))
+        return used
+
+    def verify_config(self) -> None:
+        if self.lanes.data < 1:
+            raise self.fail(f"uses {self.lanes.data} lanes, at least 1 is needed")
+        defined: set[SSAValue] = set()
+        reduces = 0
+        for n, op in enumerate(self.body.block.ops):
+            for operand in op.operands:
+                if operand not in defined:
+                    raise self.fail(f"op {n} ({op.name}) uses a value not defined before it "
+                                    "in the unit")
+            defined.update(op.results)
+            if isinstance(op, ReduceOp):
+                reduces += 1
+            if isinstance(op, SegmentOp) and not reduces:
+                raise self.fail(f"op {n} (spatial.segment) comes before the spatial.reduce it "
+                                "belongs to")
+        if reduces > 1:
+            raise self.fail(f"folds {reduces} reductions, a PCU folds at most one")
+        for port in sorted(self.ports()):
             self.check_port(port)
+
+    def print_config(self, printer: Printer) -> None:
+        printer.print_string(f" {self.role.data} mode {self.mode.data} ")
+        printer.print_string_literal(self.nest.data)
+        printer.print_string(f" lanes {self.lanes.data} counters [")
+        printer.print_list(self.counters.data, lambda counter: counter.print_body(printer))
+        printer.print_string("]")
+        copies = self.copies.get_values()
+        if copies:
+            printer.print_string(f" copies [{', '.join(map(str, copies))}]")
+
+    def print_tail(self, printer: Printer) -> None:
+        if self.body.block.first_op is not None:  # an empty body is left out
+            printer.print_string(" ")
+            printer.print_region(self.body, print_entry_block_args=False)
+
+    @classmethod
+    def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
+        role = PCURoleAttr(parser.parse_str_enum(PCURole))
+        parser.parse_keyword("mode")
+        mode = PCUModeAttr(parser.parse_str_enum(PCUMode))
+        nest = StringAttr(parser.parse_str_literal())
+        parser.parse_keyword("lanes")
+        lanes = IntAttr(parser.parse_integer())
+        parser.parse_keyword("counters")
+        counters = parser.parse_comma_separated_list(
+            parser.Delimiter.SQUARE, lambda: CounterAttr.parse_body(parser))
+        copies: list[int] = []
+        if parser.parse_optional_keyword("copies"):
+            copies = parser.parse_comma_separated_list(
+                parser.Delimiter.SQUARE, parser.parse_integer)
+        return {"role": role, "mode": mode, "nest": nest, "lanes": lanes,
+                "counters": ArrayAttr(counters), "copies": DenseArrayBase.from_list(i64, copies)}
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PCUOp:
+        name = parser.parse_symbol_name().data
+        config = cls.parse_config(parser)
+        site = _parse_site(parser)
+        body = parser.parse_optional_region()
+        op = cls(name, None if site is None else tuple(site.get_values()), body, **config)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
 
 
 @irdl_op_definition
 class PMUOp(UnitOp):
-    """A pattern memory unit: a banked scratchpad holding a box of one memory.
+    """A pattern memory unit: a banked scratchpad holding boxes of the program's memories.
 
-    Its `role` (a `PMUKind`: weights, lookup-table, input, operand, state, buffer) is what
-    `spatial-partition` decided it holds; the emitter and the simulator read it. Its
-    configuration gives the `memory` and the `region` of it held (per dimension
-    [start, stop)), `buffers` (N-buffering), `bytes` held, `banking` (`strided`, `fifo`,
-    `duplicated`), its read address `pattern`, what it `holds` initially (a weight array
-    and slices, and the quantization, never the values) or the lookup tables (`lut`).
+    `role` (a `PMUKind`: weights, lookup-table, input, operand, state, buffer) is what
+    `spatial-partition` decided it holds; `banking` how its banks serve reads (`strided`,
+    `fifo`, `duplicated`); `bytes` what it holds in all, in `buffers` copies (N-buffering);
+    `boxes` the parts of memories it holds; `holds` their initial contents by reference
+    (weight arrays and slices, and the quantization, never the values); `pattern` its read
+    addressing in words; `lut` the activation tables it holds (`fn:entries:range:interp`,
+    several joined by `,`). Empty lists and words are left out of the syntax.
 
-        spatial.pmu @w_0 weights "w" bytes 16384 buffers 1 strided {memory = "w", ...}
-        spatial.pmu @h_0 state "h" bytes 2048 buffers 2 strided at (0, 0) {memory = "h", ...}
+        spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]]
+            holds ["W"[0:4:1, 0:4:1] as "fp32"] pattern "strided: w[0:4:1, 0:4:1]"
     """
 
     name = "spatial.pmu"
     KIND: ClassVar[UnitKind] = UnitKind.PMU
-    SUMMARY: ClassVar[tuple[str, ...]] = ("str", "bytes", "int", "buffers", "int", "ident")
 
     role = prop_def(PMUKindAttr)
+    banking = prop_def(BankingAttr)
+    bytes = prop_def(IntAttr)
+    buffers = prop_def(IntAttr)
+    boxes = prop_def(ArrayAttr[BoxAttr])
+    holds = prop_def(ArrayAttr[HoldingAttr])
+    pattern = prop_def(StringAttr)
+    lut = prop_def(StringAttr)
 
     @property
     def pmu_kind(self) -> PMUKind:
         return self.role.data
 
-    @classmethod
-    def parse_typed(cls, parser: Parser) -> dict[str, Attribute]:
-        return {"role": PMUKindAttr(parser.parse_str_enum(PMUKind))}
-
-    def print_summary(self, printer: Printer) -> None:
+    def print_config(self, printer: Printer) -> None:
         printer.print_string(" ")
-        printer.print_identifier_or_string_literal(self.pmu_kind.value)
-        config = self.settings
-        boxes = config.get("boxes", [])
-        memories = "+".join(dict.fromkeys(box.get("memory", "?") for box in boxes))
-        printer.print_string(f' "{memories}" bytes {config.get("bytes", 0)}')
-        printer.print_string(f" buffers {config.get('buffers', 1)} {config.get('banking', '?')}")
+        printer.print_identifier_or_string_literal(self.role.data)  # "lookup-table"
+        printer.print_string(f" {self.banking.data} bytes {self.bytes.data} "
+                             f"buffers {self.buffers.data}")
 
-    def ports(self, config: dict[str, Any]) -> set[str]:
-        return set()
+    def print_tail(self, printer: Printer) -> None:
+        _print_list(printer, "boxes", self.boxes)
+        _print_list(printer, "holds", self.holds)
+        _print_word(printer, "pattern", self.pattern)
+        _print_word(printer, "lut", self.lut)
 
-    def verify_config(self, config: dict[str, Any]) -> None:
-        _require(self, config, "boxes", "buffers", "bytes", "banking")
-        if not is_value(Banking, config["banking"]):
-            raise self.fail(
-                f"unknown banking '{config['banking']}' (expected {_choices(Banking)})"
-            )
-        if config["buffers"] < 1:
-            raise self.fail(f"buffers must be >= 1, got {config['buffers']}")
+    @classmethod
+    def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
+        role = PMUKindAttr(parser.parse_str_enum(PMUKind))
+        banking = BankingAttr(parser.parse_str_enum(Banking))
+        parser.parse_keyword("bytes")
+        size = IntAttr(parser.parse_integer(allow_negative=False))
+        parser.parse_keyword("buffers")
+        buffers = IntAttr(parser.parse_integer(allow_negative=False))
+        return {"role": role, "banking": banking, "bytes": size, "buffers": buffers}
+
+    @classmethod
+    def parse_tail(cls, parser: Parser) -> dict[str, Attribute]:
+        return {
+            "boxes": _parse_list(parser, "boxes", BoxAttr),
+            "holds": _parse_list(parser, "holds", HoldingAttr),
+            "pattern": _parse_word(parser, "pattern"),
+            "lut": _parse_word(parser, "lut"),
+        }
+
+    def verify_config(self) -> None:
+        if self.buffers.data < 1:
+            raise self.fail(f"buffers must be >= 1, got {self.buffers.data}")
 
 
 @irdl_op_definition
 class AGOp(UnitOp):
-    """A DRAM address generator on the chip's left or right edge, loading a memory from
-    DRAM (an input, or weights streamed every step) or storing one (an output).
+    """A DRAM address generator on the chip's left or right `edge`, loading `memory` from
+    DRAM (an input, or weights streamed every step) or storing it (an output); `boxes`:
+    what it moves when not the whole memory (weight slices streamed from DRAM).
 
-        spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-        spatial.ag @y_out right store "y" at (3, 24) {edge = "right", ...}
+        spatial.ag @x_in left load "x"
+        spatial.ag @w_in right load "w" at (3, 24) boxes ["w"[0:16:1, 0:512:1]]
     """
 
     name = "spatial.ag"
     KIND: ClassVar[UnitKind] = UnitKind.AG
-    SUMMARY: ClassVar[tuple[str, ...]] = ("ident", "ident", "str")
 
-    def print_summary(self, printer: Printer) -> None:
-        config = self.settings
-        edge, direction = config.get("edge", "?"), config.get("direction", "?")
-        printer.print_string(f' {edge} {direction} "{config.get("memory", "")}"')
+    edge = prop_def(AGEdgeAttr)
+    direction = prop_def(AGDirectionAttr)
+    memory = prop_def(StringAttr)
+    boxes = prop_def(ArrayAttr[BoxAttr])
 
-    def ports(self, config: dict[str, Any]) -> set[str]:
-        return set()
+    def print_config(self, printer: Printer) -> None:
+        printer.print_string(f" {self.edge.data} {self.direction.data} ")
+        printer.print_string_literal(self.memory.data)
 
-    def verify_config(self, config: dict[str, Any]) -> None:
-        _require(self, config, "edge", "direction", "memory")
-        if not is_value(AGEdge, config["edge"]):
-            raise self.fail(f"unknown edge '{config['edge']}' (expected left or right)")
-        if not is_value(AGDirection, config["direction"]):
-            raise self.fail(f"unknown direction '{config['direction']}' (expected load or store)")
+    def print_tail(self, printer: Printer) -> None:
+        _print_list(printer, "boxes", self.boxes)
+
+    @classmethod
+    def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
+        edge = AGEdgeAttr(parser.parse_str_enum(AGEdge))
+        direction = AGDirectionAttr(parser.parse_str_enum(AGDirection))
+        memory = StringAttr(parser.parse_str_literal())
+        return {"edge": edge, "direction": direction, "memory": memory}
+
+    @classmethod
+    def parse_tail(cls, parser: Parser) -> dict[str, Attribute]:
+        return {"boxes": _parse_list(parser, "boxes", BoxAttr)}
 
 
 # ---- the controller ---------------------------------------------------------------------------
@@ -991,7 +1547,20 @@ def design_of(op: Operation) -> DesignOp | None:
 
 SPATIAL = Dialect(
     "spatial",
-    [DesignOp, PCUOp, PMUOp, AGOp, ControllerOp, StreamOp],
+    [
+        DesignOp,
+        PCUOp,
+        PMUOp,
+        AGOp,
+        ControllerOp,
+        StreamOp,
+        CounterValueOp,
+        InputOp,
+        StageOp,
+        EmitOp,
+        ReduceOp,
+        SegmentOp,
+    ],
     [
         ArchAttr,
         PortAttr,
@@ -1003,5 +1572,9 @@ SPATIAL = Dialect(
         BankingAttr,
         AGEdgeAttr,
         AGDirectionAttr,
+        BoxAttr,
+        HoldingAttr,
+        CounterAttr,
+        WordType,
     ],
 )

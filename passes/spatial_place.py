@@ -34,7 +34,7 @@ from xdsl.utils.exceptions import PassFailedException
 def site_class(unit: UnitOp) -> str:
     """The class of site a unit needs: its kind, and for an AG its edge."""
     if isinstance(unit, AGOp):
-        return f"ag:{unit.settings['edge']}"
+        return f"ag:{unit.edge.data}"
     return unit.KIND
 
 

@@ -70,7 +70,7 @@ def _verify_site(unit: UnitOp, arch: Architecture) -> None:
     if not 0 <= row < span:
         raise unit.fail(f"site row {row} is outside the {span} rows of the grid")
     if isinstance(unit, AGOp):
-        edge = unit.settings["edge"]
+        edge = unit.edge.data
         want = -1 if edge == "left" else cols
         if col != want:
             raise unit.fail(
@@ -85,24 +85,22 @@ def _verify_site(unit: UnitOp, arch: Architecture) -> None:
 
 
 def _verify_unit(unit: UnitOp, arch: Architecture) -> None:
-    config = unit.settings
     if isinstance(unit, PCUOp):
-        lanes = arch.pcu.lanes
-        if not 1 <= config["lanes"] <= lanes:
-            raise unit.fail(f"uses {config['lanes']} lanes, the PCU has {lanes}")
-        stages = 1 + max((op["stage"] for op in config.get("ops", [])), default=-1)
+        used, lanes = unit.lanes.data, arch.pcu.lanes
+        if not 1 <= used <= lanes:
+            raise unit.fail(f"uses {used} lanes, the PCU has {lanes}")
+        stages = unit.stages
         if stages > arch.pcu.stages:
             raise unit.fail(
                 f"its ops occupy {stages} pipeline stages, the PCU has {arch.pcu.stages}"
             )
     if isinstance(unit, PMUOp):
-        capacity = arch.pmu.capacity_bytes
-        if config["bytes"] > capacity:
+        capacity, held = arch.pmu.capacity_bytes, unit.bytes.data
+        if held > capacity:
             raise unit.fail(
-                f"holds {config['bytes']} bytes, {config['bytes'] - capacity} more than its "
-                f"capacity of {capacity}"
+                f"holds {held} bytes, {held - capacity} more than its capacity of {capacity}"
             )
-    for port in sorted(unit.ports(config)):
+    for port in sorted(unit.ports()):
         _check_port(unit, port, arch)
 
 

@@ -1,7 +1,8 @@
 """The machine description: a spatial design as plain, immutable Python data.
 
 This is the hub of the spatial level. `spatial-partition` builds the units and streams of a
-design; the `spatial` dialect is their IR form (`machine_from_module` reads a module back);
+design; the `spatial` dialect is their typed IR form (`unit_op` builds a unit's op, the one
+place that does; `machine_from_module` reads a module back);
 placement and routing fill in `site`s and `paths`; the configuration emitter serializes a
 `Machine` (`to_data`) and the simulator rebuilds one from that data alone (`from_data`).
 Everything here is JSON-able data: ints, strings, tuples -- never floats of weights, which
@@ -57,22 +58,51 @@ from typing import Any, Union
 
 from rnnc.dialects.spatial import (
     PORT_PREFIX,
+    AGDirection,
+    AGDirectionAttr,
+    AGEdge,
+    AGEdgeAttr,
     AGOp,
     ArchAttr,
+    Banking,
+    BankingAttr,
+    BoxAttr,
     ControllerOp,
+    CounterAttr,
+    CounterValueOp,
     DesignOp,
+    EmitOp,
+    HoldingAttr,
+    InputOp,
+    Network,
+    PCUMode,
+    PCUModeAttr,
     PCUOp,
+    PCURole,
+    PCURoleAttr,
     PMUKind,
     PMUKindAttr,
     PMUOp,
+    ReduceOp,
+    SegmentOp,
+    StageOp,
     StreamOp,
     UnitOp,
     design_of,
     from_attr,
     parse_port,
+    to_attr,
 )
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Block, Region
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    i64,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
 
 Site = tuple[int, int]
 
@@ -467,24 +497,22 @@ def _build(hint: Any, data: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(data, dict):
             raise ValueError(f"{where}: expected an object")
-        hints = typing.get_type_hints(hint)
-        known = {f.name for f in dataclasses.fields(hint)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown field '{unknown[0]}'")
+        fields, known = _fields(hint)
+        if not data.keys() <= known:
+            raise ValueError(f"{where}: unknown field '{sorted(data.keys() - known)[0]}'")
         values = {}
-        for f in dataclasses.fields(hint):
-            if f.name not in data:
-                if f.default is dataclasses.MISSING:
-                    raise ValueError(f"{where}: missing field '{f.name}'")
+        for name, field_hint, required in fields:
+            if name not in data:
+                if required:
+                    raise ValueError(f"{where}: missing field '{name}'")
                 continue
-            item = data[f.name]
-            if f.name == "params":
+            item = data[name]
+            if name == "params":
                 if not isinstance(item, dict):
-                    raise ValueError(f"{where}.{f.name}: expected an object")
-                values[f.name] = tuple((k, _freeze(v)) for k, v in item.items())
+                    raise ValueError(f"{where}.{name}: expected an object")
+                values[name] = tuple((k, _freeze(v)) for k, v in item.items())
             else:
-                values[f.name] = _build(hints[f.name], item, f"{where}.{f.name}")
+                values[name] = _build(field_hint, item, f"{where}.{name}")
         return hint(**values)
     if origin is tuple:
         args = typing.get_args(hint)
@@ -504,6 +532,17 @@ def _build(hint: Any, data: Any, where: str) -> Any:
             raise ValueError(f"{where}: expected {hint.__name__}, got {data!r}")
         return data
     raise ValueError(f"{where}: cannot read type {hint}")
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
+    """A dataclass's fields as (name, resolved type hint, required), and their names:
+    resolving the hints is costly, and a large design rebuilds thousands of units."""
+    hints = typing.get_type_hints(cls)
+    fields = tuple(
+        (f.name, hints[f.name], f.default is dataclasses.MISSING) for f in dataclasses.fields(cls)
+    )
+    return fields, frozenset(name for name, _, _ in fields)
 
 
 def _freeze(value: Any) -> Any:
@@ -526,58 +565,207 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
     if design is None:
         raise ValueError("no spatial.design in the module")
     program = from_attr(design.program)
-    data: dict[str, Any] = {
-        "name": design.function.data,
-        "arch": design.arch.arch_name.data,
-        "arch_digest": design.arch.digest.data,
-        "precision": design.precision.data,
-        **{key: program.get(key, []) for key in PROGRAM_FIELDS},
-        "units": [_unit_data(unit) for unit in design.units()],
-        "streams": [_stream_data(s) for s in design.streams() if s.network.data != "control"],
-        "control": [_stream_data(s) for s in design.streams() if s.network.data == "control"],
+    fields = {
+        key: _build(hint, program.get(key, []), f"Machine.{key}")
+        for key, hint in typing.get_type_hints(Machine).items()
+        if key in PROGRAM_FIELDS
     }
-    controller = design.controller()
-    if controller is not None:
-        data["controller"] = {"id": controller.controller_id}
-        if controller.site_value is not None:
-            data["controller"]["site"] = list(controller.site_value)
-    return from_data(Machine, data)
+    streams = design.streams()
+    return Machine(
+        name=design.function.data,
+        arch=design.arch.arch_name.data,
+        arch_digest=design.arch.digest.data,
+        precision=design.precision.data,
+        units=tuple(_unit(unit) for unit in design.units()),
+        streams=tuple(_stream(s) for s in streams if s.network.data != Network.CONTROL),
+        controller=_controller(design.controller()),
+        control=tuple(_stream(s) for s in streams if s.network.data == Network.CONTROL),
+        **fields,
+    )
 
 
-def _unit_data(unit: UnitOp) -> dict[str, Any]:
-    data = {**unit.settings, "id": unit.unit_id, "kind": unit.KIND}
+def _controller(op: ControllerOp | None) -> Controller | None:
+    return None if op is None else Controller(op.controller_id, op.site_value)
+
+
+def _box(attr: BoxAttr) -> Box:
+    return Box(attr.memory.data, attr.slice_values, bool(attr.per_step.data))
+
+
+def _unit(unit: UnitOp) -> Unit:
+    """The plain data of a unit op, read off its typed properties."""
     if isinstance(unit, PMUOp):
-        data["role"] = unit.pmu_kind.value
-    if unit.site_value is not None:
-        data["site"] = list(unit.site_value)
-    return data
+        return PMU(
+            id=unit.unit_id,
+            boxes=tuple(_box(box) for box in unit.boxes.data),
+            buffers=unit.buffers.data,
+            bytes=unit.bytes.data,
+            banking=unit.banking.data.value,
+            role=unit.role.data.value,
+            pattern=unit.pattern.data,
+            holds=tuple(
+                Holding(h.array.data, h.slice_values, h.quantization.data) for h in unit.holds.data
+            ),
+            lut=unit.lut.data,
+            site=unit.site_value,
+        )
+    if isinstance(unit, AGOp):
+        return AG(
+            id=unit.unit_id,
+            edge=unit.edge.data.value,
+            direction=unit.direction.data.value,
+            memory=unit.memory.data,
+            boxes=tuple(_box(box) for box in unit.boxes.data),
+            site=unit.site_value,
+        )
+    assert isinstance(unit, PCUOp)
+    return _pcu(unit)
 
 
-def _stream_data(stream: StreamOp) -> dict[str, Any]:
+def _pcu(unit: PCUOp) -> PCU:
+    """A PCU's plain data: its body's values become the operand references of `Op`."""
+    refs: dict[SSAValue, str] = {}
+    ops: list[Op] = []
+    emits: list[Emit] = []
+    segments: list[Segment] = []
+    fold: ReduceOp | None = None
+    for op in unit.body.block.ops:
+        if isinstance(op, CounterValueOp):
+            refs[op.result] = f"ctr:{op.counter.data}"
+        elif isinstance(op, InputOp):
+            field = "" if op.field is None else f".{op.field.data}"
+            refs[op.result] = f"in:{','.join(op.port_names)}{field}"
+        elif isinstance(op, StageOp):
+            refs[op.result] = f"%{len(ops)}"
+            params = tuple((k, _freeze(from_attr(v))) for k, v in op.params.data.items())
+            ops.append(Op(op.stage.data, op.opcode.data, tuple(refs[a] for a in op.args), params))
+        elif isinstance(op, EmitOp):
+            emits.append(Emit(op.port.port_name, tuple(refs[v] for v in op.values)))
+        elif isinstance(op, ReduceOp):
+            fold = op
+        elif isinstance(op, SegmentOp):
+            value = "" if op.value is None else refs[op.value]
+            segments.append(Segment(op.reduction.data, op.start.data, op.stop.data, value,
+                                    op.base.data))
+    reduce = None if fold is None else Reduce(
+        fold.combiner.data, fold.output.port_name, tuple(segments),
+        tuple(refs[v] for v in fold.inputs), fold.rv.data)
+    return PCU(
+        id=unit.unit_id,
+        nest=unit.nest.data,
+        role=unit.role.data.value,
+        mode=unit.mode.data.value,
+        lanes=unit.lanes.data,
+        counters=tuple(Counter(c.counter.data, c.start.data, c.stop.data, c.stride.data)
+                       for c in unit.counters.data),
+        ops=tuple(ops),
+        reduce=reduce,
+        emits=tuple(emits),
+        copies=tuple(unit.copies.get_values()),
+        site=unit.site_value,
+    )
+
+
+def _stream(stream: StreamOp) -> Stream:
     unit, port = stream.source_endpoint
-    data: dict[str, Any] = {
-        "id": stream.stream_id,
-        "network": stream.network.data.value,
-        "source": {"unit": unit, "port": port},
-        "sinks": [{"unit": u, "port": p} for u, p in stream.sink_endpoints],
-    }
-    if stream.path_sites is not None:
-        data["paths"] = [[list(site) for site in path] for path in stream.path_sites]
-    return data
+    paths = stream.path_sites
+    return Stream(
+        id=stream.stream_id,
+        network=stream.network.data.value,
+        source=Endpoint(unit, port),
+        sinks=tuple(Endpoint(u, p) for u, p in stream.sink_endpoints),
+        paths=None if paths is None else tuple(tuple(path) for path in paths),
+    )
+
+
+def _box_attr(box: Box) -> BoxAttr:
+    return BoxAttr(box.memory, box.slices, box.per_step)
+
+
+def unit_op(unit: Unit) -> UnitOp:
+    """The op of a unit: the one place that turns the plain data of a unit into IR."""
+    if isinstance(unit, PMU):
+        return PMUOp(
+            unit.id,
+            unit.site,
+            role=PMUKindAttr(PMUKind(unit.role)),
+            banking=BankingAttr(Banking(unit.banking)),
+            bytes=IntAttr(unit.bytes),
+            buffers=IntAttr(unit.buffers),
+            boxes=ArrayAttr(_box_attr(box) for box in unit.boxes),
+            holds=ArrayAttr(HoldingAttr(h.array, h.slices, h.quantization) for h in unit.holds),
+            pattern=StringAttr(unit.pattern),
+            lut=StringAttr(unit.lut),
+        )
+    if isinstance(unit, AG):
+        return AGOp(
+            unit.id,
+            unit.site,
+            edge=AGEdgeAttr(AGEdge(unit.edge)),
+            direction=AGDirectionAttr(AGDirection(unit.direction)),
+            memory=StringAttr(unit.memory),
+            boxes=ArrayAttr(_box_attr(box) for box in unit.boxes),
+        )
+    return PCUOp(
+        unit.id,
+        unit.site,
+        _pcu_body(unit),
+        role=PCURoleAttr(PCURole(unit.role)),
+        mode=PCUModeAttr(PCUMode(unit.mode)),
+        nest=StringAttr(unit.nest),
+        lanes=IntAttr(unit.lanes),
+        counters=ArrayAttr(CounterAttr(c.name, c.start, c.stop, c.stride) for c in unit.counters),
+        copies=DenseArrayBase.from_list(i64, unit.copies),
+    )
+
+
+class _Body:
+    """A PCU's body being built: each operand reference of the plain data becomes a value,
+    a counter or input read defined where it is first used."""
+
+    def __init__(self) -> None:
+        self.block = Block()
+        self.values: dict[str, SSAValue] = {}
+
+    def value(self, ref: str) -> SSAValue:
+        if ref not in self.values:
+            if ref.startswith("ctr:"):
+                self.values[ref] = self.add(CounterValueOp(ref[4:]))
+            elif ref.startswith("in:"):
+                ports, _, field = ref[3:].partition(".")
+                self.values[ref] = self.add(InputOp(ports.split(","),
+                                                    int(field) if field else None))
+            else:
+                raise ValueError(f"operand {ref!r} is not a counter, an input or an earlier op")
+        return self.values[ref]
+
+    def add(self, op: Operation) -> SSAValue | None:
+        self.block.add_op(op)
+        return op.results[0] if op.results else None
+
+
+def _pcu_body(unit: PCU) -> Region:
+    body = _Body()
+    for n, op in enumerate(unit.ops):
+        args = [body.value(arg) for arg in op.args]
+        params = DictionaryAttr({k: to_attr(v) for k, v in op.params})
+        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, params))
+    for emit in unit.emits:
+        body.add(EmitOp(emit.port, [body.value(v) for v in emit.values]))
+    if unit.reduce is not None:
+        fold = unit.reduce
+        body.add(ReduceOp(fold.combiner, fold.output, fold.rv,
+                          [body.value(v) for v in fold.inputs]))
+        for segment in fold.segments:
+            value = body.value(segment.value) if segment.value else None
+            body.add(SegmentOp(segment.reduction, segment.start, segment.stop, segment.base,
+                               value))
+    return Region(body.block)
 
 
 def design_op(machine: Machine) -> DesignOp:
     """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
-    ops = {"pcu": PCUOp, "pmu": PMUOp, "ag": AGOp}
-    block = Block()
-    for unit in machine.units:
-        config = to_data(unit)
-        # a PMU's role is a typed property of its op, not part of its configuration
-        drop = ("id", "kind", "site", "role") if isinstance(unit, PMU) else ("id", "kind", "site")
-        for key in drop:
-            config.pop(key, None)
-        typed = {"role": PMUKindAttr(PMUKind(unit.role))} if isinstance(unit, PMU) else {}
-        block.add_op(ops[unit.kind](unit.id, config, unit.site, **typed))
+    block = Block(unit_op(unit) for unit in machine.units)
     if machine.controller is not None:
         block.add_op(ControllerOp(machine.controller.id, machine.controller.site))
     for stream in (*machine.streams, *machine.control):
@@ -637,4 +825,5 @@ __all__ = [
     "parse_port",
     "port_name",
     "to_data",
+    "unit_op",
 ]

@@ -13,11 +13,12 @@ import onnx
 import pytest
 from onnx_cases import random_case
 from rnnc.backend.load import schema_errors
-from rnnc.dialects.spatial import ArchAttr, DesignOp, PCUOp
+from rnnc.dialects.spatial import ArchAttr, DesignOp
 from rnnc.driver.cli import main
 from rnnc.target import arch as arch_module
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, architecture_from_dict
 from rnnc.target.design_checks import DesignError, verify_design
+from rnnc.target.machine import PCU, Op, unit_op
 from xdsl.ir import Block, Region
 
 PRESET = Path(arch_module.__file__).parent / "presets" / f"{DEFAULT_ARCHITECTURE}.json"
@@ -54,8 +55,8 @@ def _model_mlir(tmp_path: Path) -> Path:
 
 def _design_reading(port: str) -> DesignOp:
     """A design whose one PCU reads its operand on input `port`."""
-    pcu = PCUOp("a", {"role": "elementwise", "mode": "elementwise", "nest": "n", "lanes": 1,
-                      "counters": [], "ops": [{"stage": 0, "op": "tanh", "args": [f"in:{port}"]}]})
+    pcu = unit_op(PCU("a", "n", "elementwise", "elementwise", 1, (),
+                      (Op(0, "tanh", (f"in:{port}",)),)))
     return DesignOp("main", arch=ArchAttr(DEFAULT_ARCHITECTURE), precision="fp32", program={},
                     body=Region(Block([pcu])))
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 from rnnc.driver.pipeline import make_context, parse_module
 from rnnc.target.machine import (
+    PCU,
+    Box,
+    Emit,
     Machine,
+    Reduce,
+    Segment,
     from_data,
     machine_from_module,
     module_from_machine,
@@ -37,19 +42,38 @@ def test_ir_and_data_round_trip() -> None:
 
 def test_units_and_streams_read_back() -> None:
     machine = _machine()
-    assert [u.kind for u in machine.units] == ["ag", "pmu", "pcu", "pcu"]
+    assert [u.kind for u in machine.units] == ["ag"] * 2 + ["pmu"] * 3 + ["pcu"] * 4
     assert machine.unit("mr_0").site == (0, 1)
     assert machine.unit("ew_0").site is None
     assert machine.unit("w_0").holds[0].array == "W"  # type: ignore[union-attr]
+    assert machine.unit("w_in").boxes[1] == Box("w", ((4, 8, 2), (0, 4, 1)), True)  # type: ignore[union-attr]
     stream = machine.streams[2]
     assert stream.paths == (((0, 1), (0, 2), (1, 2)),)
     assert (machine.arch, machine.arch_digest) == ("tiny", "")
 
 
+def test_a_pcu_body_reads_back_as_operand_references() -> None:
+    """Counters, inputs and earlier ops of a PCU's body are its ops' `ctr:`, `in:` and `%n`
+    references; a segment with no value folds ""."""
+    machine = _machine()
+    mr = machine.unit("mr_0")
+    assert isinstance(mr, PCU)
+    assert [(op.stage, op.op, op.args) for op in mr.ops] == [
+        (0, "read", ("ctr:d0", "ctr:k")), (1, "mul", ("%0", "in:vi1"))]
+    assert mr.ops[0].param("offsets") == (0, 0)
+    assert mr.reduce == Reduce("add", "so0", (Segment("r0", 0, 4, "%1"), Segment("r0", 4, 4, "")),
+                               (), 4)
+    combine, ew = machine.unit("cb_0"), machine.unit("ew_0")
+    assert isinstance(combine, PCU) and isinstance(ew, PCU)
+    assert combine.reduce is not None and combine.reduce.inputs == ("in:si0", "in:si1")
+    assert ew.emits == (Emit("vo0", ("%0", "in:si0,si1.1")),)
+    assert ew.copies == (0, 1)
+
+
 def test_malformed_data_names_the_field() -> None:
     data = to_data(_machine())
-    del data["units"][2]["counters"]
-    with pytest.raises(ValueError, match=r"Machine.units\[2\]: missing field 'counters'"):
+    del data["units"][5]["counters"]
+    with pytest.raises(ValueError, match=r"Machine.units\[5\]: missing field 'counters'"):
         from_data(Machine, data)
     data = to_data(_machine())
     data["units"][0]["kind"] = "gpu"

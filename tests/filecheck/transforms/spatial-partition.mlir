@@ -18,18 +18,32 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-SAME:   schedule = [{kind = "once", steps = 1 : i64, nests = ["n0"]}, {kind = "loop", steps = 2 : i64, nests = ["n1"]}, {kind = "once", steps = 1 : i64, nests = ["n2"]}]
 // The initial state (n0), the cell (n1): a map-reduce unit over all of [x, h] (7 long:
 // x in 0..2 from W, h in 3..6 from R), its tanh in the chain; the copy to Y_h (n2).
-// CHECK-NEXT: spatial.pcu @n0_ew0_0 elementwise "n0" lanes 1
-// CHECK-NEXT: spatial.pcu @n1_mr0_s0_p0 map_reduce "n1" lanes 1 {{{.*}}ops = [{stage = 0 : i64, op = "read", args = ["ctr:d0", "ctr:d2", "ctr:k"], params = {memory = "w", offsets = [0 : i64, 0 : i64, 0 : i64], port = "vi0"}}
-// CHECK-SAME:   reduce = {combiner = "add", output = "so0", segments = [{reduction = "r0", start = 0 : i64, stop = 3 : i64, value = "%2", base = 0 : i64}, {reduction = "r0", start = 3 : i64, stop = 7 : i64, value = "%5", base = 3 : i64}]
-// CHECK-NEXT: spatial.pcu @n1_ew0_0 elementwise "n1" lanes 1 {{{.*}}op = "tanh"
-// CHECK-NEXT: spatial.pcu @n2_ew0_0 elementwise "n2" lanes 1
+// CHECK-NEXT: spatial.pcu @n0_ew0_0 elementwise mode elementwise "n0" lanes 1 counters ["d0" 0 to 1 step 1, "d1" 0 to 1 step 1, "d2" 0 to 4 step 1] copies [0] {
+// Operands are values of the unit's body: its counters (the chain's, the reduction
+// index k, the time step t), its inputs and its earlier ops.
+// CHECK:      spatial.pcu @n1_mr0_s0_p0 map_reduce mode map_reduce "n1" lanes 1
+// CHECK-NEXT:   %[[D0:.*]] = spatial.ctr "d0"
+// CHECK-NEXT:   %[[D2:.*]] = spatial.ctr "d2"
+// CHECK-NEXT:   %[[K:.*]] = spatial.ctr "k"
+// CHECK-NEXT:   %[[W:.*]] = spatial.op read stage 0 (%[[D0]], %[[D2]], %[[K]]) {memory = "w", offsets = [0 : i64, 0 : i64, 0 : i64], port = "vi0"}
+// CHECK:        %[[XW:.*]] = spatial.op mul stage 0 (%[[W]], %{{.*}})
+// CHECK:        %[[HR:.*]] = spatial.op mul stage 0
+// CHECK-NEXT:   spatial.reduce add -> so0 rv 1 ()
+// CHECK-NEXT:   spatial.segment "r0" 0 to 3 base 0 (%[[XW]])
+// CHECK-NEXT:   spatial.segment "r0" 3 to 7 base 3 (%[[HR]])
+// CHECK-NEXT: }
+// CHECK-NEXT: spatial.pcu @n1_ew0_0 elementwise mode elementwise "n1" lanes 1
+// CHECK-NEXT:   %[[IN:.*]] = spatial.in si0
+// CHECK-NEXT:   spatial.op tanh stage 0 (%[[IN]])
+// CHECK:      spatial.pcu @n2_ew0_0 elementwise mode elementwise "n2" lanes 1
 // The weight slice: W's and R's rows by reference, never values (4 rows x 7 x 4 bytes).
-// CHECK-NEXT: spatial.pmu @pmu0 weights "w+r" bytes 112 buffers 1 strided {boxes = [{memory = "w", slices = {{\[\[}}0 : i64, 1 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64], [0 : i64, 3 : i64, 1 : i64]], per_step = false}, {memory = "r"
-// CHECK-SAME:   holds = [{array = "W", slices = {{.*}}, quantization = "fp32"}, {array = "R"
-// The [x, h] operand: one step of x (3) and h (4), double-buffered: (3 + 4) x 4 x 2 bytes.
-// CHECK-NEXT: spatial.pmu @pmu1 operand "x+h" bytes 56 buffers 2 strided
+// CHECK:      spatial.pmu @pmu0 weights strided bytes 112 buffers 1 boxes ["w"[0:1:1, 0:4:1, 0:3:1], "r"[0:1:1, 0:4:1, 0:4:1]]
+// CHECK-SAME:   holds ["W"[0:1:1, 0:4:1, 0:3:1] as "fp32", "R"[0:1:1, 0:4:1, 0:4:1] as "fp32"]
+// The [x, h] operand: one step of x (3, staged per step) and h (4), double-buffered:
+// (3 + 4) x 4 x 2 bytes.
+// CHECK-NEXT: spatial.pmu @pmu1 operand strided bytes 56 buffers 2 boxes ["x"[0:2:1, 0:1:1, 0:3:1] per_step, "h"[0:1:1, 0:1:1, 0:4:1]]
 // The final copy's own PMU of h: it reads one buffer (the last step's), so it holds one.
-// CHECK-NEXT: spatial.pmu @pmu2 buffer "h" bytes 16 buffers 1 strided
+// CHECK-NEXT: spatial.pmu @pmu2 buffer strided bytes 16 buffers 1 boxes ["h"[0:1:1, 0:1:1, 0:4:1]]
 // CHECK-NEXT: spatial.ag @ag0 left store "y_h"
 // CHECK-NEXT: spatial.ag @ag1 right load "x"
 // The schedule's controller (its control streams follow the data streams: spatial-control.mlir).
@@ -46,7 +60,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.stream @enable control
 
 // In mixed precision the tanh reads a lookup table held in a PMU:
-// MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" "" bytes 8192 buffers 1 strided {{.*}}lut = "tanh:1024:8:linear"
+// MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" strided bytes 8192 buffers 1 pattern "table lookup" lut "tanh:1024:8:linear"
 
 // 200 map-reduce, 34 element-wise (6 copies each: 6 scalar inputs) and 17 gathering PCUs:
 // FULL: error: spatial-partition: the design needs 251 PCUs and 200 PMUs; the chip has 192 and 384 (59 PCUs short)

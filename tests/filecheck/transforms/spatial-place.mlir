@@ -14,12 +14,12 @@
 // Every unit is placed on a site of its kind; AGs on their own edge (row 0 or 1 of the
 // two edge switches, column -1 on the left, 6 on the right).
 // CHECK:      spatial.ag @x_in left load "x" at ({{[01]}}, -1)
-// CHECK-NEXT: spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided at (0, {{[0235]}})
-// CHECK-NEXT: spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided at (0, {{[0235]}})
-// CHECK-NEXT: spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided at (0, {{[0235]}})
-// CHECK-NEXT: spatial.pcu @a map_reduce "cell" lanes 16 at (0, {{[14]}})
-// CHECK-NEXT: spatial.pcu @b map_reduce "cell" lanes 16 at (0, {{[14]}})
-// CHECK-NEXT: spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided at (0, {{[0235]}})
+// CHECK-NEXT: spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, {{[0235]}})
+// CHECK-NEXT: spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, {{[0235]}})
+// CHECK-NEXT: spatial.pmu @w_1 weights strided bytes 1024 buffers 1 at (0, {{[0235]}})
+// CHECK-NEXT: spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, {{[14]}})
+// CHECK-NEXT: spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, {{[14]}})
+// CHECK-NEXT: spatial.pmu @h_0 state strided bytes 128 buffers 2 at (0, {{[0235]}})
 // CHECK-NEXT: spatial.ag @y_out right store "y" at ({{[01]}}, 6)
 // CHECK-NOT:  paths
 
@@ -28,10 +28,10 @@
 
 // Three PCUs for the strip's two PCU sites: the chip is too small.
 spatial.design @three_pcus #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pcu @a map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @b map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @c map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
+  spatial.ag @x_in left load "x"
+  spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters []
+  spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters []
+  spatial.pcu @c map_reduce mode map_reduce "cell" lanes 16 counters []
   spatial.stream @s0 scalar @a.so0 -> @b.si0, @c.si0
 }
 // ERR: error: spatial-place: too few PCU sites: 3 PCUs to place, the chip has 2
@@ -40,9 +40,9 @@ spatial.design @three_pcus #spatial.arch<"strip"> precision "fp32" program {memo
 
 // Two units pinned to one site.
 spatial.design @pinned_twice #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pcu @a map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @b map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
+  spatial.ag @x_in left load "x"
+  spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
+  spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
 }
 // ERR: error: spatial-place: units 'a' and 'b' are both pinned to (0, 4)
 
@@ -50,10 +50,10 @@ spatial.design @pinned_twice #spatial.arch<"strip"> precision "fp32" program {me
 
 // Pinned units keep their sites; the others fill the rest.
 spatial.design @pinned #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pcu @a map_reduce "cell" lanes 16 at (0, 4) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @b map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @c map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
+  spatial.ag @x_in left load "x"
+  spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
+  spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters []
+  spatial.pcu @c map_reduce mode map_reduce "cell" lanes 16 counters []
 }
 // ERR: error: spatial-place: too few PCU sites: 2 PCUs to place, the chip has 2, 1 of them held by pinned units
 

@@ -1,24 +1,73 @@
-// The spatial dialect's custom syntax round-trips, and so does the generic form.
+// The spatial dialect's custom syntax round-trips, and so does the generic form: address
+// generators (with and without boxes), PMUs of each banking with boxes, holdings, a
+// pattern and tables, PCUs whose bodies read counters and inputs (several ports, a field),
+// run ops at pipeline stages, emit and fold (segments, one with no value; a combine's
+// inputs), and a PCU with an empty body.
 // The design names its architecture (Inputs/tiny.json, given with --arch).
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/tiny.json --print-op-generic | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @w_0 weights "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided", holds = [{array = "W", slices = [[0 : i64, 4 : i64, 1 : i64], [0 : i64, 4 : i64, 1 : i64]], quantization = "fp32"}]}
-  spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 4 : i64, counters = [{name = "d0", start = 0 : i64, stop = 4 : i64, stride = 1 : i64}], ops = [{stage = 0 : i64, op = "mul", args = ["in:vi0", "in:vi1"]}], reduce = {combiner = "add", output = "so0", segments = [{reduction = "s", start = 0 : i64, stop = 4 : i64, value = "%0"}]}}
-  spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise", mode = "elementwise", nest = "cell", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}], emits = [{port = "vo0", values = ["%0"]}]}
+  spatial.ag @x_in left load "x" at (0, -1)
+  spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]
+  spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"] pattern "strided: w[0:4:1, 0:4:1]"
+  spatial.pmu @x_0 input fifo bytes 32 buffers 2 boxes ["x"[0:2:1, 0:4:1] per_step]
+  spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut "tanh:64:8:linear"
+  spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {
+    %0 = spatial.ctr "d0"
+    %1 = spatial.ctr "k"
+    %2 = spatial.op read stage 0 (%0, %1) {memory = "w", offsets = [0 : i64, 0 : i64], port = "vi0"}
+    %3 = spatial.in vi1
+    %4 = spatial.op mul stage 1 (%2, %3)
+    spatial.reduce add -> so0 rv 4 ()
+    spatial.segment "r0" 0 to 4 base 0 (%4)
+    spatial.segment "r0" 4 to 4 base 0 ()
+  }
+  spatial.pcu @cb_0 combine mode elementwise "cell" lanes 1 counters [] {
+    %5 = spatial.in si0
+    %6 = spatial.in si1
+    spatial.reduce add -> so0 rv 1 (%5, %6)
+  }
+  spatial.pcu @ew_0 elementwise mode elementwise "cell" lanes 2 counters [] copies [0, 1] {
+    %7 = spatial.in si0, si1 field 1
+    %8 = spatial.op tanh stage 0 (%7) {lut = "t_0"}
+    spatial.emit vo0 (%8, %7)
+  }
+  spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []
   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
   spatial.stream @s1 vector @x_in.vo0 -> @mr_0.vi1 paths [(0, 0), (0, 1)]
-  spatial.stream @s2 scalar @mr_0.so0 -> @ew_0.si0 paths [(0, 1), (0, 2), (1, 2)]
+  spatial.stream @s2 scalar @mr_0.so0 -> @cb_0.si0 paths [(0, 1), (0, 2), (1, 2)]
 }
 
-// CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {
-// CHECK:        spatial.ag @x_in left load "x" at (0, -1) {edge = "left", direction = "load", memory = "x"}
-// CHECK-NEXT:   spatial.pmu @w_0 weights "w" bytes 64 buffers 1 strided at (0, 0) {boxes = [{memory = "w",
-// CHECK-NEXT:   spatial.pcu @mr_0 map_reduce "cell" lanes 4 at (0, 1) {role = "map_reduce",
-// CHECK-NEXT:   spatial.pcu @ew_0 elementwise "cell" lanes 1 {role = "elementwise",
-// CHECK-NEXT:   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
-// CHECK-NEXT:   spatial.stream @s1 vector @x_in.vo0 -> @mr_0.vi1 paths [(0, 0), (0, 1)]
-// CHECK-NEXT:   spatial.stream @s2 scalar @mr_0.so0 -> @ew_0.si0 paths [(0, 1), (0, 2), (1, 2)]
+// CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {{{$}}
+// CHECK-NEXT:   spatial.ag @x_in left load "x" at (0, -1){{$}}
+// CHECK-NEXT:   spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]{{$}}
+// CHECK-NEXT:   spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"] pattern "strided: w[0:4:1, 0:4:1]"{{$}}
+// CHECK-NEXT:   spatial.pmu @x_0 input fifo bytes 32 buffers 2 boxes ["x"[0:2:1, 0:4:1] per_step]{{$}}
+// CHECK-NEXT:   spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut "tanh:64:8:linear"{{$}}
+// CHECK-NEXT:   spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {{{$}}
+// CHECK-NEXT:     %0 = spatial.ctr "d0"{{$}}
+// CHECK-NEXT:     %1 = spatial.ctr "k"{{$}}
+// CHECK-NEXT:     %2 = spatial.op read stage 0 (%0, %1) {memory = "w", offsets = [0 : i64, 0 : i64], port = "vi0"}{{$}}
+// CHECK-NEXT:     %3 = spatial.in vi1{{$}}
+// CHECK-NEXT:     %4 = spatial.op mul stage 1 (%2, %3){{$}}
+// CHECK-NEXT:     spatial.reduce add -> so0 rv 4 (){{$}}
+// CHECK-NEXT:     spatial.segment "r0" 0 to 4 base 0 (%4){{$}}
+// CHECK-NEXT:     spatial.segment "r0" 4 to 4 base 0 (){{$}}
+// CHECK-NEXT:   }{{$}}
+// CHECK-NEXT:   spatial.pcu @cb_0 combine mode elementwise "cell" lanes 1 counters [] {{{$}}
+// CHECK-NEXT:     %5 = spatial.in si0{{$}}
+// CHECK-NEXT:     %6 = spatial.in si1{{$}}
+// CHECK-NEXT:     spatial.reduce add -> so0 rv 1 (%5, %6){{$}}
+// CHECK-NEXT:   }{{$}}
+// CHECK-NEXT:   spatial.pcu @ew_0 elementwise mode elementwise "cell" lanes 2 counters [] copies [0, 1] {{{$}}
+// CHECK-NEXT:     %7 = spatial.in si0, si1 field 1{{$}}
+// CHECK-NEXT:     %8 = spatial.op tanh stage 0 (%7) {lut = "t_0"}{{$}}
+// CHECK-NEXT:     spatial.emit vo0 (%8, %7){{$}}
+// CHECK-NEXT:   }{{$}}
+// CHECK-NEXT:   spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []{{$}}
+// CHECK-NEXT:   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0{{$}}
+// CHECK-NEXT:   spatial.stream @s1 vector @x_in.vo0 -> @mr_0.vi1 paths [(0, 0), (0, 1)]{{$}}
+// CHECK-NEXT:   spatial.stream @s2 scalar @mr_0.so0 -> @cb_0.si0 paths [(0, 1), (0, 2), (1, 2)]{{$}}
+// CHECK-NEXT: }{{$}}

@@ -2,57 +2,235 @@
 // RUN: not rnnc %s --split-input-file --arch %S/Inputs/tiny.json 2>&1 | filecheck %s
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 at (0, 0) {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] at (0, 0) {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
 }
 // CHECK: error: spatial.pcu @a: site (0, 0) holds a pmu, not a pcu
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m buffer "w" bytes 64 buffers 1 strided at (5, 0) {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @m buffer strided bytes 64 buffers 1 at (5, 0) boxes ["w"[0:4:1]]
 }
 // CHECK: error: spatial.pmu @m: site row 5 is outside the 2 rows of the grid
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m buffer "w" bytes 2000 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 2000 : i64, banking = "strided"}
+  spatial.pmu @m buffer strided bytes 2000 buffers 1 boxes ["w"[0:4:1]]
 }
 // CHECK: error: spatial.pmu @m: holds 2000 bytes, 976 more than its capacity of 1024
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m buffer "w" bytes 64 buffers 1 diagonal {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "diagonal"}
+  spatial.pmu @m buffer diagonal bytes 64 buffers 1 boxes ["w"[0:4:1]]
 }
-// CHECK: error: spatial.pmu @m: unknown banking 'diagonal' (expected strided, fifo, duplicated)
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:25: error: Expected `strided`, `fifo`, or `duplicated`.
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}, {stage = 1 : i64, op = "tanh", args = ["in:si0"]}, {stage = 2 : i64, op = "tanh", args = ["in:si0"]}, {stage = 3 : i64, op = "tanh", args = ["in:si0"]}, {stage = 4 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pmu @m buffer strided bytes 64 buffers 0 boxes ["w"[0:4:1]]
+}
+// CHECK: error: spatial.pmu @m: buffers must be >= 1, got 0
+
+// -----
+
+// A box (or a holding) is a range per dimension: start <= stop, a step of at least 1.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @m buffer strided bytes 64 buffers 1 boxes ["w"[0:4:1, 4:0:1]]
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: box of "w": slice 4:0:1 is not a range 0 <= start <= stop with a step of at least 1
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @m weights strided bytes 64 buffers 1 boxes ["w"[0:4:1]] holds ["W"[0:4:0] as "fp32"]
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: holding of "W": slice 0:4:0 is not a range 0 <= start <= stop with a step of at least 1
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+    %2 = spatial.op tanh stage 1 (%0)
+    %3 = spatial.op tanh stage 2 (%0)
+    %4 = spatial.op tanh stage 3 (%0)
+    %5 = spatial.op tanh stage 4 (%0)
+  }
 }
 // CHECK: error: spatial.pcu @a: its ops occupy 5 pipeline stages, the PCU has 4
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si7"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si7
+    %1 = spatial.op tanh stage 0 (%0)
+  }
 }
 // CHECK: error: spatial.pcu @a: port si7 does not exist: a PCU has 6 scalar inputs
 
 // -----
 
+// An op's operands are values defined before it in the unit's body.
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["%1"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %1 = spatial.op tanh stage 0 (%0)
+    %0 = spatial.in si0
+  }
 }
-// CHECK: error: spatial.pcu @a: op 0 uses %1, which is not an earlier op
+// CHECK: error: spatial.pcu @a: op 0 (spatial.op) uses a value not defined before it in the unit
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 0 counters []
+}
+// CHECK: error: spatial.pcu @a: uses 0 lanes, at least 1 is needed
+
+// -----
+
+// A unit's lanes beyond the architecture's are a design check.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 99 counters []
+}
+// CHECK: error: spatial.pcu @a: uses 99 lanes, the PCU has 16
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters ["d0" 0 to 4 step 0]
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: counter "d0": stride must be >= 1, got 0
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a gather mode fold "n" lanes 1 counters []
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:30: error: Expected `map_reduce`, or `elementwise`.
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a combine mode elementwise "n" lanes 1 counters [] {
+    spatial.reduce add -> so0 rv 1 ()
+    spatial.reduce add -> so1 rv 1 ()
+  }
+}
+// CHECK: error: spatial.pcu @a: folds 2 reductions, a PCU folds at most one
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a map_reduce mode map_reduce "n" lanes 1 counters [] {
+    spatial.segment "r0" 0 to 4 base 0 ()
+    spatial.reduce add -> so0 rv 1 ()
+  }
+}
+// CHECK: error: spatial.pcu @a: op 0 (spatial.segment) comes before the spatial.reduce it belongs to
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a map_reduce mode map_reduce "n" lanes 1 counters [] {
+    spatial.reduce add -> so0 rv 0 ()
+  }
+}
+// CHECK: error: spatial.reduce: rv must be >= 1, got 0
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a combine mode elementwise "n" lanes 1 counters [] {
+    spatial.reduce add -> si0 rv 1 ()
+  }
+}
+// CHECK: error: spatial.reduce: si0 is not an output port
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a map_reduce mode map_reduce "n" lanes 1 counters [] {
+    spatial.reduce add -> so0 rv 1 ()
+    spatial.segment "r0" 4 to 0 base 0 ()
+  }
+}
+// CHECK: error: spatial.segment: [4, 0) is not a range
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a map_reduce mode map_reduce "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    spatial.reduce add -> so0 rv 1 ()
+    spatial.segment "r0" 0 to 4 base 0 (%0, %0)
+  }
+}
+// CHECK: error: spatial.segment: folds one value
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in so0
+  }
+}
+// CHECK: error: spatial.in: so0 is not an input port
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in xi0
+  }
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 3]]:21: error: bad port name 'xi0' (expected e.g. si0, so1, vi0, vo0, ci0)
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    spatial.emit vi0 (%0)
+  }
+}
+// CHECK: error: spatial.emit: vi0 is not an output port
+
+// -----
+
+// The port a read or write op names is a port of its unit.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.op read stage 0 () {port = "zz0"}
+  }
+}
+// CHECK: error: spatial.pcu @a: bad port name 'zz0' (expected e.g. si0, so1, vi0, vo0, ci0)
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  %0 = spatial.op tanh stage 0 ()
+}
+// CHECK: error: 'spatial.op' expects parent op 'spatial.pcu'
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s vector @a.so0 -> @b.si0
 }
 // CHECK: error: spatial.stream @s: @a.so0 is a scalar port, the stream is on the vector network
@@ -60,8 +238,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s scalar @a.si0 -> @b.si0
 }
 // CHECK: error: spatial.stream @s: @a.si0 is not an output port
@@ -69,8 +253,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s scalar @a.so0 -> @c.si0
 }
 // CHECK: error: spatial.stream @s: unknown unit @c
@@ -78,8 +268,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s scalar @a.so0 -> @b.si0
   spatial.stream @t scalar @a.so1 -> @b.si0
 }
@@ -88,8 +284,11 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m buffer "w" bytes 64 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pmu @m buffer strided bytes 64 buffers 1 boxes ["w"[0:4:1]]
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s vector @m.vo1 -> @b.vi0
 }
 // CHECK: error: spatial.pmu @m: port vo1 does not exist: a PMU has 1 vector outputs
@@ -97,8 +296,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
-  spatial.pcu @b elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
+  spatial.pcu @b elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s scalar @a.so0 -> @b.si0 paths [(0, 0)] | [(0, 1)]
 }
 // CHECK: error: spatial.stream @s: has 2 paths for 1 sinks
@@ -106,14 +311,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @g top load "x" {edge = "top", direction = "load", memory = "x"}
+  spatial.ag @g top load "x"
 }
-// CHECK: error: spatial.ag @g: unknown edge 'top' (expected left or right)
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:17: error: Expected `left`, or `right`.
 
 // -----
 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @g left load "x" at (0, 3) {edge = "left", direction = "load", memory = "x"}
+  spatial.ag @g left load "x" at (0, 3)
 }
 // CHECK: error: spatial.ag @g: an address generator on the left edge sits at column -1, got 3
 
@@ -121,7 +326,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 
 // A PMU's role is one of the kinds the partition decides.
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pmu @m cache "w" bytes 64 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 4 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 64 : i64, banking = "strided"}
+  spatial.pmu @m cache strided bytes 64 buffers 1 boxes ["w"[0:4:1]]
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:18: error: Expected `weights`, `lookup-table`, `input`, `operand`, `state`, or `buffer`.
 
@@ -136,7 +341,10 @@ spatial.design @main #spatial.arch<"nowhere"> precision "fp32" program {memories
 
 // A stream endpoint's port is a typed #spatial.port: its short name must parse.
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s scalar @a.xo0 -> @a.si0
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: bad port name 'xo0' (expected e.g. si0, so1, vi0, vo0, ci0)
@@ -145,7 +353,10 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 
 // So is its network.
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.pcu @a elementwise "n" lanes 1 {role = "elementwise", mode = "elementwise", nest = "n", lanes = 1 : i64, counters = [], ops = [{stage = 0 : i64, op = "tanh", args = ["in:si0"]}]}
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0)
+  }
   spatial.stream @s optical @a.so0 -> @a.si0
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: Expected `scalar`, `vector`, or `control`.

@@ -2,14 +2,14 @@
 // AG into an operand PMU multicast to two PCUs, each with a weight PMU; three scalar partial
 // sums from @a to @b; @b's result stored through a right-edge AG via a state PMU.
 spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
-  spatial.ag @x_in left load "x" {edge = "left", direction = "load", memory = "x"}
-  spatial.pmu @x_0 input "x" bytes 128 buffers 2 strided {boxes = [{memory = "x", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.pmu @w_0 weights "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[0 : i64, 16 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pmu @w_1 weights "w" bytes 1024 buffers 1 strided {boxes = [{memory = "w", slices = [[16 : i64, 32 : i64, 1 : i64], [0 : i64, 16 : i64, 1 : i64]]}], buffers = 1 : i64, bytes = 1024 : i64, banking = "strided"}
-  spatial.pcu @a map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pcu @b map_reduce "cell" lanes 16 {role = "map_reduce", mode = "map_reduce", nest = "cell", lanes = 16 : i64, counters = []}
-  spatial.pmu @h_0 state "h" bytes 128 buffers 2 strided {boxes = [{memory = "h", slices = [[0 : i64, 16 : i64, 1 : i64]]}], buffers = 2 : i64, bytes = 128 : i64, banking = "strided"}
-  spatial.ag @y_out right store "y" {edge = "right", direction = "store", memory = "y"}
+  spatial.ag @x_in left load "x"
+  spatial.pmu @x_0 input strided bytes 128 buffers 2 boxes ["x"[0:16:1]]
+  spatial.pmu @w_0 weights strided bytes 1024 buffers 1 boxes ["w"[0:16:1, 0:16:1]]
+  spatial.pmu @w_1 weights strided bytes 1024 buffers 1 boxes ["w"[16:32:1, 0:16:1]]
+  spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters []
+  spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters []
+  spatial.pmu @h_0 state strided bytes 128 buffers 2 boxes ["h"[0:16:1]]
+  spatial.ag @y_out right store "y"
   spatial.stream @s0 vector @x_in.vo0 -> @x_0.vi0
   spatial.stream @s1 vector @w_0.vo0 -> @a.vi0
   spatial.stream @s2 vector @x_0.vo0 -> @a.vi1, @b.vi1
