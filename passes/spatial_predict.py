@@ -36,7 +36,7 @@ from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate, once_nest_cycles
 from rnnc.target.machine import Machine, machine_from_module
 from rnnc.target.registry import DesignArchitectureError, architectures
-from rnnc.target.routed_hops import once_hops, routed_hops
+from rnnc.target.routed_hops import end_hops, once_hops, routed_hops
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DictionaryAttr,
@@ -83,7 +83,7 @@ def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[
     for step, loop_hops in zip(steps, hops, strict=True):
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops))
+                              routed=loop_hops, end_hops=end_hops(machine)))
     return costs
 
 

@@ -583,13 +583,16 @@ def point_bound(
 # ----------------------------------------------------------------------------------------
 
 
-def loop_ends(arch: Architecture) -> int:
+def loop_ends(arch: Architecture, routed_hops: int | None = None) -> int:
     """What a time loop adds to its steps: x(0) comes from DRAM before the first step (later
     steps' x is prefetched into a double buffer), and the last step's y must reach DRAM
     (earlier stores are posted and overlap): a DRAM latency each, and each a crossing
-    between the chip's edge, where the address generators are, and its middle."""
-    crossing = (arch.grid.rows + arch.grid.cols) // 2 * arch.network.hop_latency_cycles
-    return 2 * (arch.mechanisms.dram_latency_cycles + crossing)
+    between the chip's edge, where the address generators are, and the units. Before
+    placement each crossing is estimated as half the grid's perimeter side; `routed_hops`
+    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`)."""
+    if routed_hops is None:
+        routed_hops = 2 * ((arch.grid.rows + arch.grid.cols) // 2)
+    return 2 * arch.mechanisms.dram_latency_cycles + routed_hops * arch.network.hop_latency_cycles
 
 
 def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
@@ -652,12 +655,14 @@ def evaluate(
     chips: int = 1,
     budget: Budget | None = None,
     routed: Sequence[RoutedHops] | None = None,
+    end_hops: int | None = None,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
     chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
-    hops of the placed and routed design, for a prediction after routing."""
+    hops of the placed and routed design, and `end_hops` those of the loop's ends
+    (`loop_ends`), for a prediction after routing."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
@@ -674,7 +679,8 @@ def evaluate(
     ]
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
     return _cost(
-        chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips
+        chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips,
+        ends=loop_ends(arch, end_hops),
     )
 
 
@@ -688,6 +694,7 @@ def _cost(
     mode: Precision,
     budget: Budget,
     chips: int,
+    ends: int,
 ) -> Cost:
     def scalar(values: Array) -> int:
         return int(np.asarray(values).flat[0])
@@ -719,7 +726,7 @@ def _cost(
         for nest, f, a in zip(program.nests, factors, arrays, strict=True)
     )
     per_step = scalar(totals.cycles_per_step)
-    total = per_step * program.steps + loop_ends(arch)
+    total = per_step * program.steps + ends
     streamed = scalar(totals.streamed_bytes)
     return Cost(
         precision=mode.name,

@@ -51,6 +51,20 @@ def once_hops(machine: Machine) -> list[RoutedHops]:
     ]
 
 
+def end_hops(machine: Machine) -> int:
+    """The hops of a time loop's two ends (`rnnc.target.cost.loop_ends`): the longest routed
+    path out of an address generator that loads (x(0) into the chip) plus the longest into
+    one that stores (the last y out). The design's address generators serve every time
+    loop, so each loop is charged the same crossings."""
+    ags = {unit.id: unit for unit in machine.units if isinstance(unit, AG)}
+    loads = [len(path) for stream in machine.streams if stream.source.unit in ags
+             for path in stream.paths or ()]
+    stores = [len(path) for stream in machine.streams
+              for sink, path in zip(stream.sinks, stream.paths or (), strict=False)
+              if sink.unit in ags]
+    return max(loads, default=0) + max(stores, default=0)
+
+
 class _Geometry:
     def __init__(self, machine: Machine):
         self.units = {unit.id: unit for unit in machine.units}
