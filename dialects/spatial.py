@@ -509,8 +509,23 @@ def _parse_slices(parser: AttrParser) -> DenseArrayBase:
     return _slices_attr(parser.parse_comma_separated_list(parser.Delimiter.SQUARE, piece))
 
 
+class _BodyInAngles:
+    """The syntax of an attribute a unit's syntax also lists bare: `#spatial.NAME<BODY>`,
+    where the class's `parse_body`/`print_body` read and write BODY."""
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
+        with parser.in_angle_brackets():
+            return cls.parse_body(parser).parameters  # type: ignore[attr-defined]
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        self.print_body(printer)  # type: ignore[attr-defined]
+        printer.print_string(">")
+
+
 @irdl_attr_definition
-class BoxAttr(ParametrizedAttribute):
+class BoxAttr(_BodyInAngles, ParametrizedAttribute):
     """Elements `memory[start:stop:step, ...]` of one of the program's memories that a PMU
     holds or an AG moves; `per_step`: the dimensions the time step indexes hold only the
     current step's slice (a memory staged from DRAM step by step).
@@ -535,16 +550,6 @@ class BoxAttr(ParametrizedAttribute):
         _verify_slices(self.slices, f'box of "{self.memory.data}"')
 
     @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
-        with parser.in_angle_brackets():
-            return cls.parse_body(parser).parameters
-
-    def print_parameters(self, printer: Printer) -> None:
-        printer.print_string("<")
-        self.print_body(printer)
-        printer.print_string(">")
-
-    @classmethod
     def parse_body(cls, parser: AttrParser) -> BoxAttr:
         """The box without its `#spatial.box<...>` wrapper, as a unit's syntax lists it."""
         memory = parser.parse_str_literal()
@@ -560,7 +565,7 @@ class BoxAttr(ParametrizedAttribute):
 
 
 @irdl_attr_definition
-class HoldingAttr(ParametrizedAttribute):
+class HoldingAttr(_BodyInAngles, ParametrizedAttribute):
     """A PMU's initial contents by reference: `array[slices]` of the weight file (or of a
     model input bound on chip), stored as `quantization` (an ml_dtypes float8 name, or
     `fp32`); never the values.
@@ -583,16 +588,6 @@ class HoldingAttr(ParametrizedAttribute):
 
     def verify(self) -> None:
         _verify_slices(self.slices, f'holding of "{self.array.data}"')
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
-        with parser.in_angle_brackets():
-            return cls.parse_body(parser).parameters
-
-    def print_parameters(self, printer: Printer) -> None:
-        printer.print_string("<")
-        self.print_body(printer)
-        printer.print_string(">")
 
     @classmethod
     def parse_body(cls, parser: AttrParser) -> HoldingAttr:
@@ -736,7 +731,7 @@ class UnitOp(IRDLOperation):
 
 
 @irdl_attr_definition
-class CounterAttr(ParametrizedAttribute):
+class CounterAttr(_BodyInAngles, ParametrizedAttribute):
     """One counter of a PCU's chain: `start, start + stride, ...` below `stop`.
 
         #spatial.counter<"d0" 0 to 16 step 1>
@@ -756,16 +751,6 @@ class CounterAttr(ParametrizedAttribute):
         if self.stride.data < 1:
             raise VerifyException(f'counter "{self.counter.data}": stride must be >= 1, got '
                                   f"{self.stride.data}")
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, ...]:
-        with parser.in_angle_brackets():
-            return cls.parse_body(parser).parameters
-
-    def print_parameters(self, printer: Printer) -> None:
-        printer.print_string("<")
-        self.print_body(printer)
-        printer.print_string(">")
 
     @classmethod
     def parse_body(cls, parser: AttrParser) -> CounterAttr:

@@ -9,7 +9,7 @@ interpreter runs it as before); downstream it is no runtime work:
 * `spatial-partition` builds no units for it, and each memory it writes is a constant of
   the configuration, initialised from the weight file (`weight:<array>`, the array the
   memory's `loop.alloc` names in its `loop.folded_array` attribute);
-* `folded_arrays` computes those arrays when the configuration is written, by running the
+* `rnnc.driver.folded_weights.folded_arrays` computes those arrays when the configuration is written, by running the
   marked nests on the model's weights with the loop interpreter (in the configuration's
   precision, so that the values are exactly those the nest would have computed);
 * the search and the cost model do not count it (`loop-assign-resources.once_nests`).
@@ -35,14 +35,9 @@ for the chip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 from rnnc.dialects import loop, rnn
-from rnnc.interpreters.loop_compiler import Evaluator, LoopCompiler
-from rnnc.interpreters.loop_values import Memory
-from rnnc.numerics.precision import NumericMode
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
@@ -129,44 +124,5 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def folded_arrays(
-    module: ModuleOp, weights: Mapping[str, np.ndarray], precision: NumericMode
-) -> dict[str, np.ndarray]:
-    """The contents of every memory the folded nests of `module` write, keyed by their
-    `folded_array`: each nest run on the model's `weights` by the loop interpreter in
-    `precision`."""
-    arrays: dict[str, np.ndarray] = {}
-    for nest in [o for o in module.walk() if isinstance(o, loop.ForeachOp) and is_folded(o)]:
-        compiler = LoopCompiler(precision)
-        step = compiler.top_level(nest)
-        registers: list[object] = [None] * compiler.register_count
-        written: dict[SSAValue, Memory] = {}
-        for value in compiler.free_values(nest):
-            registers[compiler.slot(value)] = _memory(value, weights, written)
-        step(Evaluator(registers))
-        for memref, memory in written.items():
-            name = folded_array(memref.owner)  # type: ignore[arg-type]
-            assert name is not None  # the pass names every memory a folded nest writes
-            arrays[name] = memory.data[0]
-    return arrays
-
-
-def _memory(value: SSAValue, weights: Mapping[str, np.ndarray],
-            written: dict[SSAValue, Memory]) -> Memory:
-    """The run-time memory of a free value of a folded nest: a weight, or a memory it
-    writes (starting as the loop interpreter starts it: NaN, or zero)."""
-    owner = value.owner
-    if isinstance(owner, loop.FromTensorOp):
-        assert isinstance(owner.tensor.owner, rnn.WeightOp)
-        data = np.asarray(weights[owner.tensor.owner.key.data], dtype=np.float32)
-        return Memory(value.name_hint or "w", data[None])
-    assert isinstance(owner, loop.AllocOp)
-    shape = (owner.buffer_count, *value.type.get_shape())  # type: ignore[union-attr]
-    memory = Memory(value.name_hint or "m", np.full(shape, 0.0 if owner.zeroed else np.nan,
-                                                     dtype=np.float32))
-    written[value] = memory
-    return memory
-
-
 __all__ = ["FOLDED", "FOLDED_ARRAY", "LoopFoldConstantsPass", "foldable", "folded_array",
-           "folded_arrays", "is_folded"]
+           "is_folded"]

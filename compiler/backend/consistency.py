@@ -31,8 +31,8 @@ from typing import Any
 
 from rnnc.diagnostics import memory_bytes
 from rnnc.dialects import loop
+from rnnc.dialects.loop import COMBINERS
 from rnnc.dialects.spatial import AGDirection, PCUMode, PCURole, PMUKind
-from rnnc.interpreters.spatial_values import COMBINERS
 from rnnc.numerics.precision import parse_precision
 from rnnc.target.arch import Architecture
 from rnnc.target.checks import lut_tables

@@ -19,8 +19,8 @@ from typing import Any
 import jsonschema
 import numpy as np
 from rnnc.backend.consistency import check_consistency
+from rnnc.backend.input_files import Expected, check_input_file, load_npz
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import Expected, check_input_file, load_npz
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
 from rnnc.target.machine import Machine, from_data
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from rnnc.backend.input_files import load_npz
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.arguments import ArgumentParser
-from rnnc.driver.io import Outputs, load_npz, load_weights, model_weights_path, save_npz
+from rnnc.driver.io import Outputs, load_weights, model_weights_path, save_npz
 
 if TYPE_CHECKING:
     from rnnc.backend.emit import Prediction
@@ -56,8 +57,8 @@ def compile_to_config(
     ends with the loop level beside the routed design and its prediction."""
     from rnnc.backend.emit import prediction_of, weights_path
     from rnnc.driver import pipeline
+    from rnnc.driver.folded_weights import folded_arrays
     from rnnc.numerics.precision import FP32, parse_precision
-    from rnnc.passes.loop_fold_constants import folded_arrays
     from rnnc.target.arch import load_architecture
     from rnnc.target.machine import machine_from_module
 

@@ -31,20 +31,13 @@ from pathlib import Path
 
 import numpy as np
 from rnnc.analysis.names import argument_names
+from rnnc.backend.input_files import check_input_file, load_npz
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects import rnn
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import backend_commands, pipeline
 from rnnc.driver.arguments import ArgumentParser
-from rnnc.driver.io import (
-    Outputs,
-    check_input_file,
-    expected_of,
-    load_npz,
-    load_weights,
-    model_weights_path,
-    save_npz,
-)
+from rnnc.driver.io import Outputs, expected_of, load_weights, model_weights_path, save_npz
 from rnnc.numerics.precision import NumericMode, parse_precision
 from rnnc.target.arch import load_architecture
 from xdsl.dialects import func

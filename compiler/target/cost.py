@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rnnc.target import plan
 from rnnc.target.arch import Architecture, Precision
-from rnnc.target.plan import WORD_BYTES, NestPlan
+from rnnc.target.plan import WORD_BYTES, CostError, NestPlan, NestSpec
 
 Array = NDArray[np.int64]
 
@@ -68,110 +68,9 @@ RECURRENCE_LATENCY = "recurrence latency"
 BOUNDS = (COMPUTE_UNITS, MEMORY_CAPACITY, MEMORY_BANDWIDTH, RECURRENCE_LATENCY)
 
 
-
-class CostError(ValueError):
-    """A program or factor choice the model cannot cost (a caller bug, not user input)."""
-
-
 # ----------------------------------------------------------------------------------------
 # The program description (built from the loop dialect, or by the helpers below)
 # ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NestSpec:
-    """One loop nest run once per time step: a foreach over `extent` independent iterations."""
-
-    name: str
-    extent: int
-    """Foreach trip count (H for the fused cell)."""
-    reductions: tuple[int, ...]
-    """Lengths of the dot-product reductions in its body (G x (D+H) for the fused cell,
-    (D,) or (H,) for an unfused matvec kernel, () for an element-wise kernel)."""
-    elementwise_depth: int
-    """Length of the chain of element-wise ops after the reductions: the longest path of
-    dependent ops (bias add, LUT nonlinearity, Hadamard product, ...), one per PCU stage;
-    ops that run side by side count once (6 for the fused LSTM cell)."""
-    weight_elems: int
-    """Weight/bias elements this nest reads (stored on chip or streamed): at least the
-    extent x sum(reductions) matrix elements the reductions multiply, plus biases."""
-    buffer_elems: int
-    """Elements of on-chip intermediate buffers this nest writes (0: results in registers)."""
-    # -- the layout on units (`rnnc.analysis.layout`; defaults: a one-dimensional foreach
-    #    whose every iteration has its own weight rows, a one-level chain)
-    shape: tuple[int, ...] = ()
-    """The foreach's extents (their product is `extent`); () means (extent,)."""
-    weight_dims: tuple[int, ...] | None = None
-    """Dimensions the weights depend on (copies differing elsewhere share a slice: a
-    batch); None means all."""
-    operand_dims: tuple[int, ...] = ()
-    """Dimensions the reductions' operands ([x, h]) depend on."""
-    operand_groups: tuple[tuple[int, ...], ...] | None = None
-    """Slots (see `slots`) whose map-reduce units read the same operand ranges (one PMU set
-    per group); None means one group of all slots."""
-    width: int = 1
-    """The most element-wise ops at one depth of the chain."""
-    live: int = 0
-    """Values one level of the chain passes to the next, per copy."""
-    results: int | None = None
-    """Reduction results (scalar streams) per copy the busiest chain level takes; None
-    means one per slot."""
-    global_write_levels: int = 1
-    """Chain levels whose writes go to a memory read elsewhere (merged by a gather tree)."""
-    read_groups: tuple[int, ...] | None = None
-    """Per chain level, the PMUs of its own each of its PCUs reads from; None means one at
-    the first level."""
-    lut_levels: int = 0
-    """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
-
-    def __post_init__(self) -> None:
-        if not self.shape:
-            object.__setattr__(self, "shape", (self.extent,))
-        if math.prod(self.shape) != self.extent:
-            raise CostError(f"nest '{self.name}': shape {self.shape} is not {self.extent} long")
-        if self.extent < 1:
-            raise CostError(f"nest '{self.name}': extent must be >= 1, got {self.extent}")
-        if any(length < 1 for length in self.reductions):
-            raise CostError(f"nest '{self.name}': reduction lengths must be >= 1")
-        if self.elementwise_depth < 0 or self.buffer_elems < 0:
-            raise CostError(f"nest '{self.name}': depth and buffer size must be >= 0")
-        if self.weight_elems < self.matrix_elems:
-            raise CostError(
-                f"nest '{self.name}': weight_elems {self.weight_elems} is smaller than the "
-                f"{self.matrix_elems} matrix elements its reductions read "
-                f"(extent x sum of reduction lengths)"
-            )
-
-    @property
-    def slots(self) -> tuple[tuple[int, ...], ...]:
-        """The reductions packed onto map-reduce units (`plan.pack_reductions`)."""
-        return plan.pack_reductions(self.reductions)
-
-    @property
-    def map_reduce_units(self) -> tuple[int, ...]:
-        """The lengths each map-reduce unit of one copy reduces, per slot."""
-        return tuple(sum(self.reductions[i] for i in slot) for slot in self.slots)
-
-    @property
-    def weight_rows(self) -> int:
-        """Distinct weight rows over the whole foreach (the weights' own dimensions)."""
-        dims = range(len(self.shape)) if self.weight_dims is None else self.weight_dims
-        return math.prod(self.shape[d] for d in dims)
-
-    @property
-    def gates(self) -> int:
-        """G: map-reduce units per foreach iteration (one per dot product over [x, h])."""
-        return len(self.map_reduce_units)
-
-    @property
-    def matrix_elems(self) -> int:
-        """Weights the reductions multiply: one row of each reduction per weight row (every
-        iteration of a batch reads the same rows)."""
-        return self.weight_rows * sum(self.reductions)
-
-    @property
-    def macs(self) -> int:
-        return self.extent * sum(self.reductions)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rnnc.backend.input_files import Expected, load_npz
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import Expected, load_npz
 
 
 @pytest.fixture

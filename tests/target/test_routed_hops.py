@@ -17,7 +17,7 @@ from rnnc.frontends import deepbench
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
 from rnnc.target.cost import Factors, RoutedHops, evaluate
 from rnnc.target.machine import Machine
-from rnnc.target.routed_hops import routed_hops
+from rnnc.target.routed_hops import end_hops, routed_hops
 
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)
 
@@ -75,7 +75,8 @@ def test_each_hop_costs_a_hop_latency_every_step() -> None:
     def cycles(extra_wires: int, extra_control: int) -> int:
         routed = RoutedHops(hops.wires + extra_wires, hops.control + extra_control)
         return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
-                        compiled.cost.precision, routed=[routed]).total_cycles
+                        compiled.cost.precision, routed=[routed],
+                        end_hops=end_hops(compiled.machine)).total_cycles
 
     assert cycles(0, 0) == compiled.cost.total_cycles
     per_hop = 5 * ARCH.network.hop_latency_cycles  # 5 steps
@@ -89,3 +90,18 @@ def test_an_unrouted_stream_is_refused() -> None:
         dataclasses.replace(s, paths=None) for s in machine.streams))
     with pytest.raises(ValueError, match="is not routed"):
         routed_hops(unrouted)
+
+
+def test_the_loop_ends_cost_their_routed_hops_once() -> None:
+    """x(0) in and the last y out cross the chip once per inference, whatever the steps."""
+    compiled = _compiled("rnn", (2, 2, 16), "fp32")
+    ends = end_hops(compiled.machine)
+    assert ends > 0
+
+    def cycles(extra: int) -> int:
+        return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
+                        compiled.cost.precision, routed=[routed_hops(compiled.machine)[0][0]],
+                        end_hops=ends + extra).total_cycles
+
+    assert cycles(0) == compiled.cost.total_cycles
+    assert cycles(7) - cycles(0) == 7 * ARCH.network.hop_latency_cycles

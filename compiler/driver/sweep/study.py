@@ -31,8 +31,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+from rnnc.backend.input_files import check_input_file
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import check_input_file
 from rnnc.driver.pipeline import MAX_MODEL_BYTES
 from rnnc.target.arch import (
     ArchitectureError,

@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnc.backend.input_files import check_input_file
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.io import check_input_file, write_atomically
+from rnnc.driver.io import write_atomically
 from rnnc.driver.sweep.job import RESULT_FIELDS
 from rnnc.driver.sweep.study import Point, Study
 
