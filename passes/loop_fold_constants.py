@@ -9,8 +9,9 @@ interpreter runs it as before); downstream it is no runtime work:
 * `spatial-partition` builds no units for it, and each memory it writes is a constant of
   the configuration, initialised from the weight file (`weight:<array>`, the array the
   memory's `loop.alloc` names in its `loop.folded_array` attribute);
-* `rnnc.driver.folded_weights.folded_arrays` computes those arrays when the configuration is written, by running the
-  marked nests on the model's weights with the loop interpreter (in the configuration's
+* `rnnc.driver.folded_weights.folded_arrays` computes those arrays when the configuration
+  is written, by running the marked nests on the model's weights with the loop
+  interpreter (in the configuration's
   precision, so that the values are exactly those the nest would have computed);
 * the search and the cost model do not count it (`loop-assign-resources.once_nests`).
 
