@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify,spatial-predict"
 #: The default pipeline to a configuration; the search's point is searched again until it
 #: partitions, places and routes (`rnnc.driver.routable`).
-CONFIG_PIPELINE = ("rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants,"
-                   f"loop-assign-resources,{SPATIAL_PIPELINE}")
+#: From the rnn level to the fused loop level, with the work known at compile time taken out
+#: of the program (a zero initial state, nests that read weights alone).
+LOOP_PIPELINE = "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants"
+CONFIG_PIPELINE = f"{LOOP_PIPELINE},loop-assign-resources,{SPATIAL_PIPELINE}"
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:

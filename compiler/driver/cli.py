@@ -50,7 +50,7 @@ from xdsl.passes import ModulePass
 #: out, --emit=spatial prints it without the loop level it was built from.
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
-    "loop": "rnn-decompose,loop-fuse,loop-assign-resources",
+    "loop": f"{backend_commands.LOOP_PIPELINE},loop-assign-resources",
     "spatial": f"{backend_commands.CONFIG_PIPELINE},spatial-strip",
     "config": backend_commands.CONFIG_PIPELINE,
 }

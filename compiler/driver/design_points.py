@@ -17,6 +17,7 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
+from rnnc.driver.backend_commands import LOOP_PIPELINE
 from rnnc.passes.spatial_predict import predicted_cycles
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
@@ -31,7 +32,6 @@ from xdsl.dialects.builtin import (
     i64,
 )
 
-FRONT = "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants"
 SPATIAL = "spatial-partition,spatial-place,spatial-route,spatial-verify"
 
 
@@ -93,7 +93,7 @@ def compile_at(
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
-    front = FRONT if fuse else "rnn-decompose,loop-zero-init,loop-fold-constants"
+    front = LOOP_PIPELINE if fuse else "rnn-decompose,loop-zero-init,loop-fold-constants"
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and
         # routes; the loop level stays beside the design
