@@ -17,7 +17,7 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
-from rnnc.driver.backend_commands import LOOP_PIPELINE
+from rnnc.driver.backend_commands import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.passes.spatial_predict import predicted_cycles
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
@@ -93,7 +93,7 @@ def compile_at(
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
-    front = LOOP_PIPELINE if fuse else "rnn-decompose,loop-zero-init,loop-fold-constants"
+    front = LOOP_PIPELINE if fuse else DECOMPOSED_LOOP_PIPELINE
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and
         # routes; the loop level stays beside the design

@@ -33,6 +33,7 @@ import jsonschema
 import yaml
 from rnnc.backend.input_files import check_input_file
 from rnnc.diagnostics import Diagnostic
+from rnnc.driver.backend_commands import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.driver.pipeline import MAX_MODEL_BYTES
 from rnnc.target.arch import (
     ArchitectureError,
@@ -54,8 +55,8 @@ MAX_STUDY_BYTES = 16 << 20
 
 #: Pass pipelines from the rnn level to resource-assigned loops, per study pipeline name.
 PIPELINES = {
-    "fused": "rnn-decompose,loop-fuse,loop-zero-init,loop-fold-constants,loop-assign-resources",
-    "decomposed": "rnn-decompose,loop-zero-init,loop-fold-constants,loop-assign-resources",
+    "fused": f"{LOOP_PIPELINE},loop-assign-resources",
+    "decomposed": f"{DECOMPOSED_LOOP_PIPELINE},loop-assign-resources",
 }
 
 _DEFAULTS: dict[str, Any] = {
