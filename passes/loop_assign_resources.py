@@ -75,6 +75,14 @@ def _ancestors(op: loop.ForeachOp) -> Iterable[object]:
         parent = parent.parent_op()
 
 
+def assign_once_nests(module: ModuleOp, arch: Architecture, precision: str | None) -> None:
+    """Give every nest that runs once its fastest parallelism that takes no more units than
+    one copy at a time (`rnnc.target.cost.once_nest_factors`)."""
+    for nest in once_nests(module):
+        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+        assign(nest, once_nest_factors(spec, arch, precision))
+
+
 def assign(nest: loop.ForeachOp, factors: Factors) -> None:
     """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it."""
     par = plan.copies_per_dim(nest.shape, factors.hu)
@@ -144,9 +152,7 @@ class LoopAssignResourcesPass(ModulePass):
         loops = time_loops(module)
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
-        for nest in once_nests(module):
-            spec = nest_spec(nest, architecture.pcu.stages, architecture.pmu.vector_inputs)
-            assign(nest, once_nest_factors(spec, architecture, self.precision or None))
+        assign_once_nests(module, architecture, self.precision or None)
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):

@@ -103,14 +103,10 @@ def compile_at(
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
-        from rnnc.analysis.program import nest_spec
-        from rnnc.passes.loop_assign_resources import assign, once_nests
-        from rnnc.target.cost import once_nest_factors
+        from rnnc.passes.loop_assign_resources import assign, assign_once_nests
 
         _run(module, front, options, path)
-        for nest in once_nests(module):  # as loop-assign-resources parallelises them
-            spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
-            assign(nest, once_nest_factors(spec, arch, precision))
+        assign_once_nests(module, arch, precision)  # as loop-assign-resources does
         (step,) = time_loops(module)
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
