@@ -57,11 +57,11 @@ def end_hops(machine: Machine) -> int:
     one that stores (the last y out). The design's address generators serve every time
     loop, so each loop is charged the same crossings."""
     ags = {unit.id: unit for unit in machine.units if isinstance(unit, AG)}
-    loads = [len(path) for stream in machine.streams if stream.source.unit in ags
-             for path in stream.paths or ()]
-    stores = [len(path) for stream in machine.streams
-              for sink, path in zip(stream.sinks, stream.paths or (), strict=False)
-              if sink.unit in ags]
+    routed = [stream for stream in machine.streams if stream.paths is not None]
+    loads = [len(path) for stream in routed if stream.source.unit in ags
+             for path in stream.paths]
+    stores = [len(path) for stream in routed
+              for sink, path in zip(stream.sinks, stream.paths, strict=True) if sink.unit in ags]
     return max(loads, default=0) + max(stores, default=0)
 
 
