@@ -40,6 +40,7 @@ from rnnc.driver.arguments import ArgumentParser
 from rnnc.driver.io import Outputs, expected_of, load_weights, model_weights_path, save_npz
 from rnnc.numerics.precision import NumericMode, parse_precision
 from rnnc.target.arch import load_architecture
+from rnnc.target.schedules import enabled_schedules
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.passes import ModulePass
@@ -88,10 +89,14 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         help="fp32 or mixed (the paper's 8/16/32-bit mode; the default of "
                         "plasticine-rnn, see below); `rnnc run` (default fp32) emulates it, "
                         "e.g. mixed:lut=512,range=6")
+    design.add_argument("--schedules", metavar="LIST",
+                        help="schedules beyond the paper's to allow: all (the default), none, "
+                        "a comma list of names, or all,-NAME to switch one off (names: see "
+                        "rnnc.target.schedules)")
 
 
 #: Command-line flags that set the option of the same name on the passes that have one.
-PASS_OPTION_FLAGS = ("arch", "objective", "chips", "dse_dump", "precision")
+PASS_OPTION_FLAGS = ("arch", "objective", "chips", "dse_dump", "precision", "schedules")
 
 
 def _pass_options(args: argparse.Namespace) -> dict[str, object]:
@@ -103,6 +108,11 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
                          f"weights), got {args.chips}")
     if "precision" in options:  # passes take the mode's name; its LUT details are run-time
         options["precision"] = _precision(args.precision).name
+    if "schedules" in options:
+        try:
+            enabled_schedules(args.schedules)
+        except ValueError as error:
+            raise Diagnostic("--schedules", str(error)) from None
     return options
 
 

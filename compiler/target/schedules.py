@@ -1,0 +1,38 @@
+"""The schedules rnnc may use beyond the paper's, by name.
+
+A schedule is a way of building the design that the paper did not use (an input
+projection computed a step ahead, partial sums added inside map-reduce units, ...). Each
+one is switched on or off by name, so a user (or `bench/deepbench.py --ablate`) can switch
+one off alone and see what it buys. The passes that decide a schedule take the option
+`schedules` (the `--schedules` flag), parse it with `enabled_schedules`, and consult the
+set; the choice that results is stored in the IR like any other decision.
+"""
+
+from __future__ import annotations
+
+#: Every schedule by name, with what it changes. Each pass that implements one adds it here.
+SCHEDULES: dict[str, str] = {}
+
+
+def enabled_schedules(text: str) -> frozenset[str]:
+    """The schedules `text` enables: `all`, `none`, a comma list of names, or `all`
+    followed by `-name` items that switch single schedules off (`all,-step-ahead`).
+
+    Raises ValueError naming the first word that is not a schedule."""
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    if words[:1] == ["all"]:
+        chosen, rest = set(SCHEDULES), words[1:]
+    elif words == ["none"]:
+        return frozenset()
+    else:
+        chosen, rest = set(), words
+    for word in rest:
+        name = word.removeprefix("-")
+        if name not in SCHEDULES:
+            known = ", ".join(sorted(SCHEDULES)) or "none yet"
+            raise ValueError(f"unknown schedule '{name}' (known: {known})")
+        if word.startswith("-"):
+            chosen.discard(name)
+        else:
+            chosen.add(name)
+    return frozenset(chosen)
