@@ -94,6 +94,12 @@ def _spatial_predict() -> type[ModulePass]:
     return SpatialPredictPass
 
 
+def _loop_split_chips() -> type[ModulePass]:
+    from rnnc.passes.loop_split_chips import LoopSplitChipsPass
+
+    return LoopSplitChipsPass
+
+
 def _spatial_strip() -> type[ModulePass]:
     from rnnc.passes.spatial_strip import SpatialStripPass
 
@@ -108,6 +114,7 @@ RNNC_UNIVERSE = Universe(
         "loop-zero-init": _loop_zero_init,
         "loop-fold-constants": _loop_fold_constants,
         "loop-assign-resources": _loop_assign_resources,
+        "loop-split-chips": _loop_split_chips,
         "spatial-partition": _spatial_partition,
         "spatial-place": _spatial_place,
         "spatial-route": _spatial_route,

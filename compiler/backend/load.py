@@ -27,7 +27,7 @@ from rnnc.target.machine import Machine, from_data
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
 #: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
-FORMAT_VERSION = (2, 0)
+FORMAT_VERSION = (2, 1)
 
 
 class ConfigError(Diagnostic):
@@ -216,20 +216,21 @@ WEIGHT_DTYPES = ("float16", "float32", "float64")
 
 def machine_of(config: Mapping[str, Any], chip: int = 0) -> Machine:
     """Rebuild the machine a configuration describes (the inverse of `config_data`)."""
-    routes, controller = config["chips"][chip]["routes"], config["chips"][chip].get("controller")
+    own = config["chips"][chip]  # a chip of several has its own program, design and I/O
+    routes, controller = own["routes"], own.get("controller")
     units = []
-    for unit in config["chips"][chip]["units"]:
+    for unit in own["units"]:
         derived = ("row", "col") if unit["kind"] in ("pcu", "pmu") else ("row", "col", "role")
         data = {k: v for k, v in unit.items() if k not in derived}
         units.append({**data, "site": [unit["row"], unit["col"]]})
-    data = dict(config["program"])
+    data = dict(own.get("program", config.get("program")))
     data |= {
         "arch": config["arch"]["name"],
         "arch_digest": config["arch"]["sha256"],
         "precision": config["precision"]["name"],
-        "design": config["design"]["nests"],
-        "inputs": [_binding(b) for b in config["inputs"]],
-        "outputs": [_binding(b) for b in config["outputs"]],
+        "design": own.get("design", config["design"]["nests"]),
+        "inputs": [_binding(b) for b in own.get("inputs", config["inputs"])],
+        "outputs": [_binding(b) for b in own.get("outputs", config["outputs"])],
         "units": units,
         "streams": [r for r in routes if r.get("network") != "control"],
         "control": [r for r in routes if r.get("network") == "control"],
@@ -286,6 +287,26 @@ def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
     return f"chips.{index}"
 
 
+def multichip_problems(data: Mapping[str, Any], arch: Architecture) -> list[tuple[str, str]]:
+    """The consistency problems of a configuration: where its sections are, each chip's own
+    (a chip of several checked as the one-chip configuration it is), then its links."""
+    from rnnc.backend.multichip import (
+        check_links,
+        check_sections,
+        chip_view,
+        is_multichip,
+        view_field,
+    )
+
+    problems = check_sections(data)
+    if problems or not is_multichip(data):
+        return problems or check_consistency(data, arch)
+    for index in range(len(data["chips"])):
+        problems += [(view_field(field, index), message) for field, message
+                     in check_consistency(chip_view(data, index), arch)]
+    return problems or check_links(data, arch)
+
+
 def load_config(path: str | Path) -> LoadedConfig:
     """Parse and validate a configuration, check its design on its architecture and load
     its weights (hash checked)."""
@@ -296,7 +317,7 @@ def load_config(path: str | Path) -> LoadedConfig:
     assert isinstance(data, dict)
     _version(data, source)
     arch = _architecture(data, source)
-    problems = check_consistency(data, arch)
+    problems = multichip_problems(data, arch)
     if problems:
         (field, message), more = problems[0], len(problems) - 1
         raise ConfigError(source, f"field '{field}': {message}"

@@ -161,6 +161,7 @@ def config_schema() -> dict[str, Any]:
             },
         },
     }
+    defs["link"] = _link()
     major = FORMAT_VERSION[0]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -173,7 +174,7 @@ def config_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["format", "format_version", "compiler_version", "arch", "precision",
                      "design", "predicted", "weights", "inputs", "outputs", "time_loop",
-                     "program", "chips"],
+                     "chips"],
         "properties": {
             "format": {"const": "rnnc-config"},
             "format_version": {"type": "string", "pattern": f"^{major}\\.[0-9]+$",
@@ -231,7 +232,9 @@ def config_schema() -> dict[str, Any]:
                 "type": "object", "additionalProperties": False, "required": ["steps"],
                 "properties": {"steps": {"type": "integer", "minimum": 1}},
             },
-            "program": {"$ref": "#/$defs/program"},
+            "program": {"$ref": "#/$defs/program",
+                        "description": "The program of a one-chip configuration (required "
+                        "then); a chip of a multi-chip configuration has its own."},
             "chips": {
                 "type": "array", "minItems": 1,
                 "items": {
@@ -241,11 +244,49 @@ def config_schema() -> dict[str, Any]:
                                    "units": {"type": "array", "items": {"$ref": "#/$defs/unit"}},
                                    "controller": {"$ref": "#/$defs/controller"},
                                    "routes": {"type": "array",
-                                              "items": {"$ref": "#/$defs/Stream"}}},
+                                              "items": {"$ref": "#/$defs/Stream"}},
+                                   **_chip_sections()},
                 },
             },
+            "links": {"type": "array", "items": {"$ref": "#/$defs/link"},
+                      "description": "A multi-chip configuration's transfers of the "
+                      "exchange between its chips (rnnc.backend.multichip)."},
         },
         "$defs": dict(sorted(defs.items())),
+    }
+
+
+def _chip_sections() -> dict[str, Any]:
+    """What a chip of a multi-chip configuration has of its own (all of them, then)."""
+    return {
+        "rows": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                 "minItems": 2, "maxItems": 2,
+                 "description": "The hidden units [lo, hi) the chip computes."},
+        "program": {"$ref": "#/$defs/program"},
+        "design": {"type": "array", "items": {"$ref": "#/$defs/DesignPoint"}},
+        "inputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
+        "outputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
+    }
+
+
+def _link() -> dict[str, Any]:
+    """One transfer of the exchange: chip `from`'s rows of `memory`, after its nest `after`
+    writes them, over the chips of `path` to chip `to`, from units `send` to PMUs `receive`."""
+    chip = {"type": "integer", "minimum": 0}
+    names = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "memory", "from", "to", "rows", "bytes", "path", "after", "send",
+                     "receive"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1}, "memory": {"type": "string"},
+            "from": chip, "to": chip,
+            "rows": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                     "minItems": 2, "maxItems": 2},
+            "bytes": {"type": "integer", "minimum": 1},
+            "path": {"type": "array", "items": chip, "minItems": 2},
+            "after": {"type": "string"}, "send": names, "receive": names,
+        },
     }
 
 

@@ -70,14 +70,13 @@ def compile_to_config(
     if args.output is None or not args.output.endswith(".json"):
         raise Diagnostic("--emit=config", "a configuration is written to a file with its "
                          "weights beside it: give -o FILE.json")
-    if args.chips is not None and args.chips != 1:
-        raise Diagnostic("--chips", f"a configuration describes one chip: --chips {args.chips} "
-                         "(a design split over several chips, with the exchange of h between "
-                         "them) cannot be emitted yet; with --chips 1 the weights that do not "
-                         "fit on the chip are streamed from DRAM every step")
     if args.passes is not None:
         raise Diagnostic("-p", "a configuration comes from the default pipeline "
                          f"({CONFIG_PIPELINE}); drop -p or use --emit=loop")
+    if args.chips is not None and args.chips != 1:
+        from rnnc.driver.multichip import compile_chips
+
+        return compile_chips(args, transform, optional)
     with Outputs() as files:  # outputs over the inputs are refused before anything is written
         files.protect(args.model, "the model")
         files.reserve(args.output)
@@ -137,7 +136,14 @@ def write_config(
 
 
 def summary_line(path: str, config: dict) -> str:
-    """One line: the design, the units it uses and the predicted latency."""
+    """One line: the design, the units it uses and the predicted latency (of a multi-chip
+    configuration: the first chip's design and units, and the chips)."""
+    from rnnc.backend.multichip import chip_view, is_multichip
+
+    chips = len(config["chips"])
+    if is_multichip(config):
+        path, config = f"{path}: {chips} chips", chip_view(config, 0) | {
+            "predicted": config["predicted"]}
     units = config["chips"][0]["units"]
     count = {kind: sum(1 for u in units if u["kind"] == kind) for kind in ("pcu", "pmu", "ag")}
     looped = {nest for phase in config["program"]["schedule"] if phase["kind"] == "loop"

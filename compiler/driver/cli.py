@@ -82,8 +82,9 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     )
     design.add_argument("--arch", metavar="NAME|FILE", help="architecture preset or JSON/YAML file")
     design.add_argument("--objective", choices=["latency", "resources"])
-    design.add_argument("--chips", type=int, metavar="N",
-                        help="chips to split each layer over (0: the fewest that hold its weights)")
+    design.add_argument("--chips", type=_chip_count, metavar="N|auto",
+                        help="chips to split the layer's hidden units over, exchanging h every "
+                        "step (0 or auto: the fewest that hold its weights)")
     design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
     design.add_argument("--precision", metavar="MODE",
                         help="fp32 or mixed (the paper's 8/16/32-bit mode; the default of "
@@ -97,6 +98,17 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 
 #: Command-line flags that set the option of the same name on the passes that have one.
 PASS_OPTION_FLAGS = ("arch", "objective", "chips", "dse_dump", "precision", "schedules")
+
+
+def _chip_count(text: str) -> int:
+    """`--chips`: a number, or `auto` (0: the fewest chips that hold the weights)."""
+    if text == "auto":
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of chips or auto, got '{text}'")\
+            from None
 
 
 def _pass_options(args: argparse.Namespace) -> dict[str, object]:

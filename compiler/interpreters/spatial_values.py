@@ -311,6 +311,9 @@ class _Machine:
                 for t in range(steps):
                     for nest_id in phase.nests:
                         self._program(nests[nest_id]).run(t)
+        return self.outputs()
+
+    def outputs(self) -> dict[str, np.ndarray]:
         return {
             b.name: self.memory[b.memory][0].astype(np.float32, copy=True)
             for b in self.machine.outputs
@@ -1398,4 +1401,26 @@ def run_machine(
     return _Machine(machine, inputs, weights or {}, precision).run()
 
 
-__all__ = ["COMBINERS", "MachineError", "run_machine"]
+def run_machines(
+    machines: Sequence[Machine],
+    inputs: Mapping[str, np.ndarray],
+    weights: Mapping[str, np.ndarray],
+    precision: NumericMode,
+    after_nest: Callable[[str, list[dict[str, np.ndarray]]], None],
+) -> list[dict[str, np.ndarray]]:
+    """The outputs of several machines of one schedule (the chips of a split model) run in
+    lockstep: phase by phase, step by step, each nest on every machine, then
+    `after_nest(nest, memories)` with every machine's memories (what the chips exchange)."""
+    runs = [_Machine(machine, inputs, weights, precision) for machine in machines]
+    nests = [{n.id: n for n in machine.nests} for machine in machines]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for phase in machines[0].schedule:
+            for t in range(phase.steps if phase.kind == "loop" else 1):
+                for nest_id in phase.nests:
+                    for run, own in zip(runs, nests, strict=True):
+                        run._program(own[nest_id]).run(t)
+                    after_nest(nest_id, [run.memory for run in runs])
+    return [run.outputs() for run in runs]
+
+
+__all__ = ["COMBINERS", "MachineError", "run_machine", "run_machines"]

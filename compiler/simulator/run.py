@@ -133,6 +133,10 @@ def simulate_config(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The outputs (by name) and the timing report of a loaded configuration."""
     config = loaded.data
+    if len(config["chips"]) > 1:
+        from rnnc.simulator.multichip import simulate_chips
+
+        return simulate_chips(loaded, inputs, source=source)
     if is_skeleton(config):
         raise Diagnostic(str(loaded.path), "field 'program': the design has no program (no "
                          "memories, nests or schedule): there is nothing to simulate")

@@ -167,10 +167,16 @@ class DRAM:
 
 @dataclass(frozen=True)
 class Interchip:
-    """The link between chips when a model is split over several of them."""
+    """The links between chips when a model is split over several of them: each chip has
+    `links_per_chip` links of `link_bandwidth_gbs` each way and `link_latency_cycles`
+    one-way latency; `topology` is how they join the chips: "ring" (each chip's links go
+    to its two neighbours, half each way) or "all-to-all" (a link to every other chip,
+    shared round-robin when there are fewer links than other chips)."""
 
     link_bandwidth_gbs: float
     link_latency_cycles: int
+    links_per_chip: int = 2
+    topology: str = "ring"
 
 
 @dataclass(frozen=True)

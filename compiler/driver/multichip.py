@@ -1,0 +1,244 @@
+"""`rnnc model.mlir -o config.json --chips N` (N > 1, or 0: the fewest chips that hold the
+weights): one configuration of N chips.
+
+The search (`loop-assign-resources`, option `chips`) chooses each chip's factors for its
+share of the hidden units; the chip count it settles on is the one on its `loop.cost`.
+Then each chip k is compiled by the default pipeline with `loop-split-chips{chip=k}` after
+the search (its program keeps its hidden units, `rnnc.passes.loop_split_chips`), and the N
+placed and routed designs are written as one configuration with the `links` of the
+exchange between them (`rnnc.backend.multichip`). The prediction is the slowest chip's
+plus, every step, the cost model's exchange of each exchanged memory
+(`rnnc.target.multichip.exchange_cycles`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hashlib
+import io
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rnnc.backend.emit import Prediction
+from rnnc.diagnostics import Diagnostic
+from rnnc.driver.io import Outputs, load_weights, model_weights_path, save_npz
+from rnnc.numerics.precision import NumericMode
+from rnnc.target.arch import Architecture
+from rnnc.target.machine import PCU, PMU, Machine
+from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp
+
+#: The search alone: what fixes the chip count and the bytes each chip streams.
+SEARCH = "loop-assign-resources"
+
+
+def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
+                  optional: frozenset[str]) -> dict[str, Any]:
+    """The configuration of `args.model` over `args.chips` chips (0: the fewest that hold
+    the weights); a model that one chip holds, with `--chips 0`, is compiled as one chip."""
+    from rnnc.driver import pipeline
+    from rnnc.driver.backend_commands import CONFIG_PIPELINE, LOOP_PIPELINE, compile_to_config
+
+    text = pipeline.read_text(args.model)
+    searched = transform(text, args, f"{LOOP_PIPELINE},{SEARCH}", optional)
+    chips, streamed = _searched(searched)
+    if streamed:
+        raise Diagnostic("--chips", f"the model does not fit {chips} chips: each chip's share "
+                         f"of the weights is {streamed} bytes short of its on-chip memory "
+                         "(those bytes would stream from DRAM every step); give more chips, "
+                         "or --chips 0 for the fewest that hold the weights")
+    chosen = copy.copy(args)
+    chosen.chips = chips
+    if chips == 1:
+        return compile_to_config(chosen, transform, optional)
+    with Outputs() as files:
+        from rnnc.backend.emit import weights_path
+
+        files.protect(args.model, "the model")
+        files.reserve(args.output)
+        files.reserve(str(weights_path(Path(args.output))), "-o (its weights, beside it)")
+        modules = [
+            transform(text, chosen, CONFIG_PIPELINE.replace(
+                SEARCH, f"{SEARCH},loop-split-chips{{chip={k}}}"), optional)
+            for k in range(chips)
+        ]
+        source = model_weights_path(modules[0], args.model)
+        if source is not None:
+            files.protect(source, "the model's weights")
+        return _write(args, modules, files)
+
+
+def _searched(module: ModuleOp) -> tuple[int, int]:
+    """The chips the search split the time loop over and the bytes per step each streams."""
+    from rnnc.analysis.access import time_loops
+
+    steps = time_loops(module)
+    if len(steps) != 1:
+        raise Diagnostic("--chips", f"a model of {len(steps)} time loops (layers) is compiled "
+                         "for one chip only: a split layer's output would need gathering "
+                         "before the next")
+    cost = steps[0].attributes["loop.cost"]
+    assert isinstance(cost, DictionaryAttr)
+    return _int(cost, "chips"), _int(cost, "streamed_bytes_per_step")
+
+
+def _int(attr: DictionaryAttr, key: str) -> int:
+    value = attr.data[key]
+    assert isinstance(value, IntegerAttr)
+    return value.value.data
+
+
+def _split(module: ModuleOp) -> tuple[tuple[int, int], tuple[str, ...]]:
+    """The hidden units [lo, hi) of the chip and the memories it exchanges, as
+    `loop-split-chips` recorded them."""
+    from rnnc.analysis.access import time_loops
+    from rnnc.passes.loop_split_chips import CHIP_ATTR
+
+    split = time_loops(module)[0].attributes[CHIP_ATTR]
+    assert isinstance(split, DictionaryAttr)
+    rows = split.data["rows"]
+    assert isinstance(rows, DenseArrayBase)
+    lo, hi = rows.get_values()
+    exchange = split.data["exchange"]
+    return (int(lo), int(hi)), tuple(name.data for name in exchange.data)  # type: ignore
+
+
+def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
+           ) -> dict[str, Any]:
+    from rnnc.backend.emit import prediction_of
+    from rnnc.driver.folded_weights import folded_arrays
+    from rnnc.numerics.precision import FP32, parse_precision
+    from rnnc.target.arch import load_architecture
+    from rnnc.target.machine import machine_from_module
+
+    machines = [machine_from_module(module) for module in modules]
+    arch = load_architecture(args.arch) if args.arch else load_architecture()
+    precision = FP32 if machines[0].precision == "fp32" else parse_precision(
+        args.precision or machines[0].precision)
+    weights: dict[str, np.ndarray] = {}
+    for module in modules:
+        own = load_weights(module, args.model)
+        weights |= own | folded_arrays(module, own, precision)
+    splits = [_split(module) for module in modules]
+    rows = tuple(rows for rows, _ in splits)
+    exchanged = splits[0][1]
+    links = plan_links(machines, rows, exchanged, arch)
+    prediction = combined_prediction([prediction_of(m) for m in modules], machines[0], links,
+                                     arch)
+    return write_multichip_config(args.output, machines, arch, precision=precision,
+                                  prediction=prediction, weights=weights, rows=rows,
+                                  links=links, files=files)
+
+
+def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
+               exchanged: Sequence[str], arch: Architecture) -> list[dict[str, Any]]:
+    """Every transfer of the exchange, as config data: per exchanged memory, every chip's
+    rows to every other chip, over the topology's path, from the units that write them to
+    the PMUs that hold the memory."""
+    from rnnc.target.multichip import all_gather
+
+    links = []
+    for memory in exchanged:
+        shape = machines[0].memory(memory).shape
+        per_row = math.prod(shape[:-1]) * machines[0].memory(memory).element_bytes
+        for transfer in all_gather(tuple(rows), per_row, arch.interchip.topology):
+            sender, receiver = machines[transfer.source], machines[transfer.target]
+            send = [u for u in sender.units if isinstance(u, PCU) and any(
+                op.op == "write" and op.param("memory") == memory for op in u.ops)]
+            receive = [u.id for u in receiver.units if isinstance(u, PMU)
+                       and any(box.memory == memory for box in u.boxes)]
+            links.append({
+                "id": f"{memory}.{transfer.source}-{transfer.target}",
+                "memory": memory,
+                "from": transfer.source,
+                "to": transfer.target,
+                "rows": list(rows[transfer.source]),
+                "bytes": transfer.nbytes,
+                "path": list(transfer.path),
+                "after": send[0].nest,
+                "send": sorted(u.id for u in send),
+                "receive": sorted(receive),
+            })
+    return links
+
+
+def exchange_per_step(links: Sequence[Mapping[str, Any]], chips: int,
+                      arch: Architecture) -> int:
+    """The cost model's cycles of a step's exchanges: one all-gather per exchanged memory,
+    one after the other, each of the largest slice (the first chip's)."""
+    from rnnc.target.multichip import exchange_cycles
+
+    largest: dict[str, int] = {}
+    for link in links:
+        largest[link["memory"]] = max(largest.get(link["memory"], 0), link["bytes"])
+    return sum(exchange_cycles(nbytes, chips, arch) for nbytes in largest.values())
+
+
+def combined_prediction(predictions: Sequence[Prediction], machine: Machine,
+                        links: Sequence[Mapping[str, Any]], arch: Architecture) -> Prediction:
+    """The slowest chip's prediction with each step's exchange added."""
+    steps = sum(phase.steps for phase in machine.schedule if phase.kind == "loop")
+    exchange = exchange_per_step(links, len(predictions), arch)
+    slowest = max(predictions, key=lambda p: (p.total_cycles, p.time_loop_cycles))
+    total = max(p.total_cycles for p in predictions) + steps * exchange
+    return Prediction(
+        cycles_per_step=max(p.cycles_per_step for p in predictions) + exchange,
+        total_cycles=total,
+        time_loop_cycles=max(p.time_loop_cycles for p in predictions) + steps * exchange,
+        latency_ms=total / (arch.clock_ghz * 1e6),
+        bound=f"{slowest.bound}; chip-to-chip exchange {exchange} cycles per step",
+    )
+
+
+def write_multichip_config(
+    path: str, machines: Sequence[Machine], arch: Architecture, *, precision: NumericMode,
+    prediction: Prediction, weights: Mapping[str, np.ndarray],
+    rows: Sequence[tuple[int, int]], links: list[dict[str, Any]], files: Outputs,
+) -> dict[str, Any]:
+    """Write the configuration of `machines` (chip k computes hidden units `rows[k]`) and
+    its weight file, both or neither, once it validates."""
+    from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
+    from rnnc.backend.load import check_schema
+
+    arrays: dict[str, np.ndarray] = {}
+    for machine in machines:
+        arrays |= weight_arrays(path, machine, weights)
+    arrays = dict(sorted(arrays.items()))
+    npz = io.BytesIO()
+    save_npz(npz, arrays)
+    weights_file = weights_path(Path(path))
+    sha = hashlib.sha256(npz.getvalue()).hexdigest()
+    chips = [config_data(machine, arch, precision=precision, prediction=prediction,
+                         weights=arrays, weights_file=weights_file.name, weights_sha256=sha)
+             for machine in machines]
+    config = merged_config(chips, rows, links)
+    check_schema(config, path)
+    with contextlib.nullcontext(files) as outputs:
+        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
+                      "-o (its weights, beside it)")
+        outputs.write(path, lambda tmp: tmp.write_text(dumps(config)))
+        outputs.commit()
+    return config
+
+
+def merged_config(chips: Sequence[Mapping[str, Any]], rows: Sequence[tuple[int, int]],
+                  links: list[dict[str, Any]]) -> dict[str, Any]:
+    """One configuration from the one-chip configurations of each chip: the envelope of
+    the first, each chip's own sections in its `chips` entry (`rnnc.backend.multichip`)."""
+    first = chips[0]
+    config = {key: value for key, value in first.items() if key != "program"}
+    config["design"] = {**first["design"], "chips": len(chips), "nests": []}
+    config["weights"] = {**first["weights"], "arrays": dict(sorted(
+        {name: spec for chip in chips for name, spec in chip["weights"]["arrays"].items()
+         }.items()))}
+    config["chips"] = [
+        {**chip["chips"][0], "id": k, "rows": list(rows[k]), "program": chip["program"],
+         "design": chip["design"]["nests"], "inputs": chip["inputs"], "outputs": chip["outputs"]}
+        for k, chip in enumerate(chips)
+    ]
+    config["links"] = links
+    return config

@@ -1,0 +1,134 @@
+"""`rnnc sim` of a configuration of several chips: every chip runs, the links carry the
+exchange.
+
+Values: the chips' machines run in lockstep (`run_machines`); after each nest, every link
+whose `after` is that nest copies its sender's rows of its memory into its receiver's (the
+rows of every buffer: a chip writes only its own rows, so the receiver's copy mirrors the
+sender's). Each output is assembled from the chips: chip k gives its rows [lo, hi) of the
+last (hidden-unit) axis.
+
+Time: each chip is timed alone by the timing engine, phase by phase; the chips start each
+phase together and a phase lasts as long as its slowest chip. The exchange is serialised
+after the nest that writes the exchanged memory, every step, and not overlapped with
+anything: a step of the time loop lasts the slowest chip's step plus, per exchanged memory,
+its transfers timed link by link (`rnnc.target.multichip.simulate_exchange`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from rnnc.backend.load import LoadedConfig, machine_of
+from rnnc.backend.multichip import chip_view
+from rnnc.diagnostics import Diagnostic
+from rnnc.interpreters.spatial_values import MachineError, run_machines
+from rnnc.numerics.precision import parse_precision
+from rnnc.simulator.timing import Deadlock
+from rnnc.target.arch import Architecture
+from rnnc.target.machine import Machine
+from rnnc.target.multichip import Transfer, simulate_exchange
+
+
+def simulate_chips(
+    loaded: LoadedConfig, inputs: Mapping[str, np.ndarray], *, source: str = "inputs"
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The outputs (by name) and the timing report of a multi-chip configuration."""
+    from rnnc.simulator.run import check_inputs, machine_time, report
+
+    config = loaded.data
+    machines = [machine_of(config, index) for index in range(len(config["chips"]))]
+    _same_schedule(machines, str(loaded.path))
+    arrays = check_inputs(config, inputs, source)
+    try:
+        timed = [machine_time(machine, loaded.arch) for machine in machines]
+    except Deadlock as deadlock:
+        raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
+    try:
+        outputs = chip_values(config, machines, loaded.weights, arrays)
+    except MachineError as error:
+        raise Diagnostic(str(loaded.path), f"the machine does not compute: {error.message}"
+                         ) from None
+    reports = [report(chip_view(config, k), loaded.arch, timed[k])
+               for k in range(len(machines))]
+    return outputs, combined_report(config, loaded.arch, reports)
+
+
+def _same_schedule(machines: Sequence[Machine], source: str) -> None:
+    """The chips run in lockstep: every chip has the first chip's phases and nests."""
+    first = [(p.kind, p.steps, p.nests) for p in machines[0].schedule]
+    for index, machine in enumerate(machines[1:], start=1):
+        if [(p.kind, p.steps, p.nests) for p in machine.schedule] != first:
+            raise Diagnostic(source, f"field 'chips.{index}.program.schedule': differs from "
+                             "chip 0's (the chips of a split model run one schedule)")
+
+
+def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
+                weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
+                ) -> dict[str, np.ndarray]:
+    """The model's outputs: the chips run in lockstep, exchanging over the links."""
+    after: dict[str, list[Mapping[str, Any]]] = {}
+    for link in config["links"]:
+        after.setdefault(link["after"], []).append(link)
+
+    def exchange(nest: str, memories: list[dict[str, np.ndarray]]) -> None:
+        for link in after.get(nest, ()):
+            lo, hi = link["rows"]
+            sent = memories[link["from"]][link["memory"]][..., lo:hi]
+            memories[link["to"]][link["memory"]][..., lo:hi] = sent
+
+    precision = parse_precision(config["precision"]["spec"])
+    per_chip = run_machines(machines, inputs, weights, precision, exchange)
+    outputs = {}
+    for name, value in per_chip[0].items():
+        merged = np.empty_like(value)
+        for chip, own in zip(config["chips"], per_chip, strict=True):
+            lo, hi = chip["rows"]
+            merged[..., lo:hi] = own[name][..., lo:hi]
+        outputs[name] = merged
+    return outputs
+
+
+def exchange_cycles_simulated(links: Sequence[Mapping[str, Any]], arch: Architecture) -> int:
+    """A step's exchanges, one after the other, each timed transfer by transfer."""
+    by_memory: dict[str, list[Transfer]] = {}
+    for link in links:
+        by_memory.setdefault(link["memory"], []).append(
+            Transfer(link["from"], link["to"], link["bytes"], tuple(link["path"])))
+    return sum(simulate_exchange(transfers, arch) for transfers in by_memory.values())
+
+
+def combined_report(config: Mapping[str, Any], arch: Architecture,
+                    reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The chips' reports as one: each phase as long as its slowest chip, each step of the
+    time loop longer by the exchange; per chip its own report."""
+    exchange = exchange_cycles_simulated(config["links"], arch)
+    phases = []
+    for index, phase in enumerate(reports[0]["phases"]):
+        slowest = max(report["phases"][index]["cycles"] for report in reports)
+        added = exchange * phase["steps"] if phase["kind"] == "loop" else 0
+        phases.append({**phase, "cycles": slowest + added, "exchange_cycles": added})
+    total = sum(phase["cycles"] for phase in phases)
+    loop_cycles = sum(phase["cycles"] for phase in phases if phase["kind"] == "loop")
+    steps = reports[0]["steps"]["total"]
+    predicted = config["predicted"]
+    return {
+        **{key: value for key, value in reports[0].items() if key != "units"},
+        "total_cycles": total,
+        "latency_ms": total / (arch.clock_ghz * 1e6),
+        "time_loop_cycles": loop_cycles,
+        "cycles_per_step": loop_cycles / steps if steps else 0.0,
+        "phases": phases,
+        "exchange": {"cycles_per_step": exchange, "links": len(config["links"]),
+                     "topology": arch.interchip.topology},
+        "chips": [{key: report[key] for key in ("total_cycles", "time_loop_cycles", "units")}
+                  for report in reports],
+        "predicted": {
+            "total_cycles": predicted["total_cycles"],
+            "error": (predicted["total_cycles"] - total) / total if total else None,
+            "time_loop_cycles": predicted["time_loop_cycles"],
+            "error_vs_time_loop": (predicted["time_loop_cycles"] - loop_cycles) / loop_cycles
+            if loop_cycles else None,
+        },
+    }

@@ -1,0 +1,139 @@
+"""A model split over several chips: which hidden units each chip computes, and the
+exchange of the state slices over the chip-to-chip links each step.
+
+The split (`chip_rows`) gives chip k the hidden units [k * ceil(H / N), ...), as the
+search's per-chip program assumes (`rnnc.target.cost.per_chip_program`); each chip holds
+those rows of every gate's weights and computes that slice of h. Every chip multiplies by
+the whole of h, so after each step (after each nest that writes a state another nest reads
+across the hidden units, e.g. r * h of an ONNX GRU) every chip sends its slice to every
+other chip over the links of the architecture's `interchip` section:
+
+* `ring`: the chips form a ring; a slice travels from chip to chip, stored and forwarded,
+  one way round, over `links_per_chip // 2` parallel links between neighbours;
+* `all-to-all`: a chip has a link to every other chip, `links_per_chip` of them at once
+  (a chip with fewer links than other chips sends its slices in rounds).
+
+A transfer of `b` bytes over one link takes `ceil(b / bytes_per_cycle)` cycles to send and
+arrives `link_latency_cycles` later. `exchange_cycles` is the cost model's closed form;
+`rnnc sim` times the same transfers event by event (`rnnc.simulator.multichip`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rnnc.target.arch import Architecture
+
+
+class MultichipError(ValueError):
+    """A split that cannot be made (more chips than hidden units, a chip left empty)."""
+
+
+def chip_rows(hidden: int, chips: int) -> tuple[tuple[int, int], ...]:
+    """Per chip, the hidden units [lo, hi) it computes: ceil(hidden / chips) each, the last
+    chip the rest. Every chip gets at least one."""
+    if chips < 1:
+        raise MultichipError(f"chips must be at least 1, got {chips}")
+    share = math.ceil(hidden / chips)
+    rows = tuple((k * share, min(hidden, (k + 1) * share)) for k in range(chips))
+    if rows[-1][0] >= hidden:
+        raise MultichipError(
+            f"{hidden} hidden units cannot be split over {chips} chips: with "
+            f"{share} per chip (the search's share) chip {chips - 1} gets none")
+    return rows
+
+
+def link_path(source: int, target: int, chips: int, topology: str) -> tuple[int, ...]:
+    """The chips a slice from `source` to `target` crosses, both ends included: one way
+    round a ring (the chip after k is k + 1 mod chips), straight across all-to-all."""
+    if topology == "all-to-all":
+        return (source, target)
+    return tuple((source + n) % chips for n in range((target - source) % chips + 1))
+
+
+def lanes(arch: Architecture) -> int:
+    """How many links carry one transfer between two chips side by side: half of a chip's
+    links on a ring (the other half face the other neighbour), one all-to-all."""
+    interchip = arch.interchip
+    return max(1, interchip.links_per_chip // 2) if interchip.topology == "ring" else 1
+
+
+def send_cycles(nbytes: int, arch: Architecture) -> int:
+    """Cycles to put `nbytes` on the link(s) between two neighbouring chips."""
+    return math.ceil(nbytes / (arch.interchip_bytes_per_cycle() * lanes(arch)))
+
+
+def exchange_cycles(slice_bytes: int, chips: int, arch: Architecture) -> int:
+    """The closed form of one all-gather of `chips` slices of `slice_bytes` each, from the
+    end of the step that wrote them to the last slice's arrival (see the module doc)."""
+    if chips == 1:
+        return 0
+    interchip = arch.interchip
+    send = send_cycles(slice_bytes, arch)
+    if interchip.topology == "ring":
+        return (chips - 1) * (send + interchip.link_latency_cycles)
+    rounds = math.ceil((chips - 1) / interchip.links_per_chip)
+    return rounds * send + interchip.link_latency_cycles
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One slice sent from chip `source` to chip `target` over `path`, `nbytes` long."""
+
+    source: int
+    target: int
+    nbytes: int
+    path: tuple[int, ...]
+
+
+def simulate_exchange(transfers: list[Transfer], arch: Architecture) -> int:
+    """The cycles from the start of an exchange to the arrival of its last slice, transfer
+    by transfer: each hop of a path is a directed link (ring: the `lanes` links from chip a
+    to chip a + 1 as one; all-to-all: a chip's links to the others, `links_per_chip`
+    at a time, taken in the order of the transfers); a link sends one slice at a time, in
+    the order slices reach it, and a chip forwards a slice once it has wholly arrived."""
+    interchip = arch.interchip
+    free: dict[object, int] = {}
+    ready = {index: 0 for index in range(len(transfers))}
+    hop = {index: 0 for index in range(len(transfers))}
+    done = 0
+    while ready:
+        # the slice that can move first (ties: lowest transfer), over its next hop
+        index = min(ready, key=lambda n: (ready[n], n))
+        transfer = transfers[index]
+        a, b = transfer.path[hop[index]], transfer.path[hop[index] + 1]
+        link = _link((a, b), transfer, transfers, arch)
+        start = max(ready[index], free.get(link, 0))
+        free[link] = start + send_cycles(transfer.nbytes, arch)
+        arrival = free[link] + interchip.link_latency_cycles
+        hop[index] += 1
+        if hop[index] == len(transfer.path) - 1:
+            del ready[index]
+            done = max(done, arrival)
+        else:
+            ready[index] = arrival
+    return done
+
+
+def _link(hop: tuple[int, int], transfer: Transfer, transfers: list[Transfer],
+          arch: Architecture) -> object:
+    """The directed link a hop from chip a to chip b uses: on a ring the link(s) from a to
+    b; all-to-all, chip a's links dealt to its transfers in turn."""
+    a, _ = hop
+    if arch.interchip.topology == "ring":
+        return hop
+    own = [t for t in transfers if t.source == a]
+    return (a, own.index(transfer) % arch.interchip.links_per_chip)
+
+
+def all_gather(rows: tuple[tuple[int, int], ...], bytes_per_row: int,
+               topology: str) -> list[Transfer]:
+    """Every chip's slice to every other chip (rows: per chip its hidden units)."""
+    chips = len(rows)
+    return [
+        Transfer(a, b, (hi - lo) * bytes_per_row, link_path(a, b, chips, topology))
+        for a, (lo, hi) in enumerate(rows)
+        for b in range(chips)
+        if a != b
+    ]
