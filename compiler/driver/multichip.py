@@ -137,8 +137,8 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
 def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
                exchanged: Sequence[str], arch: Architecture) -> list[dict[str, Any]]:
     """Every transfer of the exchange, as config data: per exchanged memory, every chip's
-    rows to every other chip, over the topology's path, from the units that write them to
-    the PMUs that hold the memory."""
+    rows to every other chip, over the topology's path, from the units of the time loop
+    that write them (after their nest) to the PMUs that hold the memory."""
     from rnnc.target.multichip import all_gather
 
     links = []
@@ -147,7 +147,8 @@ def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
         per_row = math.prod(shape[:-1]) * machines[0].memory(memory).element_bytes
         for transfer in all_gather(tuple(rows), per_row, arch.interchip.topology):
             sender, receiver = machines[transfer.source], machines[transfer.target]
-            send = [u for u in sender.units if isinstance(u, PCU) and any(
+            looped = {n for phase in sender.schedule if phase.kind == "loop" for n in phase.nests}
+            send = [u for u in sender.units if isinstance(u, PCU) and u.nest in looped and any(
                 op.op == "write" and op.param("memory") == memory for op in u.ops)]
             receive = [u.id for u in receiver.units if isinstance(u, PMU)
                        and any(box.memory == memory for box in u.boxes)]

@@ -1,8 +1,9 @@
 """A model split over several chips: which hidden units each chip computes, and the
 exchange of the state slices over the chip-to-chip links each step.
 
-The split (`chip_rows`) gives chip k the hidden units [k * ceil(H / N), ...), as the
-search's per-chip program assumes (`rnnc.target.cost.per_chip_program`); each chip holds
+The split (`chip_rows`) gives each chip at most ceil(H / N) of the H hidden units, the
+share the search's per-chip program assumes (`rnnc.target.cost.per_chip_program`); each
+chip holds
 those rows of every gate's weights and computes that slice of h. Every chip multiplies by
 the whole of h, so after each step (after each nest that writes a state another nest reads
 across the hidden units, e.g. r * h of an ONNX GRU) every chip sends its slice to every
@@ -31,17 +32,15 @@ class MultichipError(ValueError):
 
 
 def chip_rows(hidden: int, chips: int) -> tuple[tuple[int, int], ...]:
-    """Per chip, the hidden units [lo, hi) it computes: ceil(hidden / chips) each, the last
-    chip the rest. Every chip gets at least one."""
-    if chips < 1:
-        raise MultichipError(f"chips must be at least 1, got {chips}")
-    share = math.ceil(hidden / chips)
-    rows = tuple((k * share, min(hidden, (k + 1) * share)) for k in range(chips))
-    if rows[-1][0] >= hidden:
-        raise MultichipError(
-            f"{hidden} hidden units cannot be split over {chips} chips: with "
-            f"{share} per chip (the search's share) chip {chips - 1} gets none")
-    return rows
+    """Per chip, the hidden units [lo, hi) it computes, in order: as even as they go (the
+    first `hidden % chips` chips one more), so no chip has more than ceil(hidden / chips),
+    the share the search designs each chip for. Every chip gets at least one."""
+    if not 1 <= chips <= hidden:
+        raise MultichipError(f"{hidden} hidden units cannot be split over {chips} chips "
+                             "(each chip computes at least one)")
+    share, more = divmod(hidden, chips)
+    bounds = [k * share + min(k, more) for k in range(chips + 1)]
+    return tuple(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def link_path(source: int, target: int, chips: int, topology: str) -> tuple[int, ...]:
