@@ -45,12 +45,13 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
 
     text = pipeline.read_text(args.model)
     searched = transform(text, args, f"{LOOP_PIPELINE},{SEARCH}", optional)
-    chips, streamed = _searched(searched)
+    chips, streamed, on_chip = _searched(searched)
     if streamed:
-        raise Diagnostic("--chips", f"the model does not fit {chips} chips: each chip's share "
-                         f"of the weights is {streamed} bytes short of its on-chip memory "
-                         "(those bytes would stream from DRAM every step); give more chips, "
-                         "or --chips 0 for the fewest that hold the weights")
+        raise Diagnostic("--chips", f"the model does not fit {chips} chips: each chip is "
+                         f"{streamed} bytes short (the search's best design for {chips} chips "
+                         f"holds {on_chip} bytes on each chip and would stream {streamed} bytes "
+                         "of weights from DRAM every step); give more chips, or --chips auto "
+                         "for the fewest that hold the weights")
     chosen = copy.copy(args)
     chosen.chips = chips
     if chips == 1:
@@ -72,8 +73,9 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
         return _write(args, modules, files)
 
 
-def _searched(module: ModuleOp) -> tuple[int, int]:
-    """The chips the search split the time loop over and the bytes per step each streams."""
+def _searched(module: ModuleOp) -> tuple[int, int, int]:
+    """The chips the search split the time loop over, the bytes per step each streams and
+    the bytes each holds on chip."""
     from rnnc.analysis.access import time_loops
 
     steps = time_loops(module)
@@ -83,7 +85,8 @@ def _searched(module: ModuleOp) -> tuple[int, int]:
                          "before the next")
     cost = steps[0].attributes["loop.cost"]
     assert isinstance(cost, DictionaryAttr)
-    return _int(cost, "chips"), _int(cost, "streamed_bytes_per_step")
+    return (_int(cost, "chips"), _int(cost, "streamed_bytes_per_step"),
+            _int(cost, "on_chip_bytes"))
 
 
 def _int(attr: DictionaryAttr, key: str) -> int:

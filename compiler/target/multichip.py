@@ -21,6 +21,7 @@ arrives `link_latency_cycles` later. `exchange_cycles` is the cost model's close
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ def chip_rows(hidden: int, chips: int) -> tuple[tuple[int, int], ...]:
                              "(each chip computes at least one)")
     share, more = divmod(hidden, chips)
     bounds = [k * share + min(k, more) for k in range(chips + 1)]
-    return tuple(zip(bounds[:-1], bounds[1:], strict=True))
+    return tuple(itertools.pairwise(bounds))
 
 
 def link_path(source: int, target: int, chips: int, topology: str) -> tuple[int, ...]:

@@ -71,3 +71,157 @@ def test_multichip_config_agrees_with_onnxruntime_and_one_chip(
         assert rel_err(got[name], value) <= FP32_TOLERANCE, (name, case.describe())
     assert report["exchange"]["cycles_per_step"] > 0
     assert len(report["chips"]) == chips
+
+
+# ---- the links section: the loader refuses what no set of chips could run ----------------
+
+MODEL = "lstm 7 3 --input 4"
+
+
+@pytest.fixture(scope="module")
+def two_chips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-chip fp32 configuration of an LSTM of 7 hidden units: chip 0 computes [0, 4),
+    chip 1 [4, 7)."""
+    tmp = tmp_path_factory.mktemp("two")
+    cell, hidden, steps, _, n_in = MODEL.split()
+    assert main(["gen", cell, hidden, steps, "--input", n_in, "-o", str(tmp / "m.mlir")]) == 0
+    assert main([str(tmp / "m.mlir"), "-o", str(tmp / "config.json"), "--precision", "fp32",
+                 "--chips", "2"]) == 0
+    return tmp / "config.json"
+
+
+def _link(config: dict, memory: str, source: int, target: int) -> dict:
+    return next(link for link in config["links"] if link["memory"] == memory
+                and link["from"] == source and link["to"] == target)
+
+
+def _pmu(config: dict, chip: int) -> str:
+    return next(u["id"] for u in config["chips"][chip]["units"] if u["kind"] == "pmu"
+                and all(box["memory"] != "h" for box in u["boxes"]))
+
+
+def _pcu(config: dict, chip: int) -> str:
+    return next(u["id"] for u in config["chips"][chip]["units"] if u["kind"] == "pcu")
+
+
+def _set(path: str, value: object):
+    def edit(config: dict) -> None:
+        *head, last = path.split(".")
+        target: object = config
+        for part in head:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return edit
+
+
+def _delete(key: str):
+    return lambda config: config.pop(key)
+
+
+LINK_EDITS = [
+    # (edit, field, message)
+    (_set("links.0.from", 5), "links.0.from", "chip 5 does not exist (2 chips)"),
+    (_set("links.0.to", 0), "links.0.to", "a link joins two chips, got chip 0 to itself"),
+    (_set("links.0.memory", "c"), "links.0.send.0", "of chip 0 does not write 'c'"),
+    (_set("links.0.memory", "zz"), "links.0.memory", "chip 0 has no memory 'zz'"),
+    (_set("links.0.rows", [0, 3]), "links.0.rows", "is [0, 3], chip 0 computes rows [0, 4]"),
+    (_set("links.0.bytes", 17), "links.0.bytes",
+     "is 17, rows [0, 4] of 'h' are 16 bytes"),
+    (_set("links.0.path", [0, 0, 1]), "links.0.path",
+     "is [0, 0, 1], on the ring of 2 chips chip 0 reaches chip 1 over [0, 1]"),
+    (_set("links.0.after", "n9"), "links.0.after", "chip 0 has no nest 'n9'"),
+    (_set("links.0.send", []), "links.0.send", "names no unit"),
+    (_set("chips.1.rows", [3, 7]), "chips.1.rows",
+     "is [3, 7]: the chips' rows must follow each other from 0, chip 1's from 4"),
+    (_delete("links"), "links", "missing: 2 chips exchange their state over links"),
+    (lambda c: c["links"].pop(1), "links", "chip 0 never receives chip 1's rows [4, 7] of 'h'"),
+    (lambda c: c["links"].append({**c["links"][0], "id": "again"}), "links.2",
+     "chip 1 receives chip 0's rows of 'h' twice (also link 'h.0-1')"),
+    (lambda c: c["chips"][1].pop("program"), "chips.1.program",
+     "missing (required: each chip of a multi-chip configuration has its own)"),
+    (lambda c: c.__setitem__("program", c["chips"][0]["program"]), "program",
+     "a configuration of 2 chips has a program per chip, not one at the top level"),
+]
+
+
+@pytest.mark.parametrize("case", LINK_EDITS)
+def test_an_impossible_links_section_is_refused(
+    tmp_path: Path, two_chips: Path, case: tuple, capsys: pytest.CaptureFixture[str],
+) -> None:
+    edit, field, message = case
+    config = json.loads(two_chips.read_text())
+    edit(config)
+    broken = tmp_path / "config.json"
+    broken.write_text(json.dumps(config))
+    (tmp_path / two_chips.with_suffix(".weights.npz").name).write_bytes(
+        two_chips.with_suffix(".weights.npz").read_bytes())
+    capsys.readouterr()
+    assert main(["sim", str(broken), "--inputs", str(tmp_path / "none.npz")]) == 1
+    err = capsys.readouterr().err
+    assert f"field '{field}': " in err and message in err, err
+    assert err.count("error:") == 1 and "Traceback" not in err
+
+
+def test_a_send_or_receive_unit_must_write_or_hold_the_memory(
+    tmp_path: Path, two_chips: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = json.loads(two_chips.read_text())
+    pmu, pcu = _pmu(config, 0), _pcu(config, 1)
+    config["links"][0]["send"] = [pmu]
+    config["links"][0]["receive"] = [pcu]
+    broken = tmp_path / "config.json"
+    broken.write_text(json.dumps(config))
+    capsys.readouterr()
+    assert main(["sim", str(broken), "--inputs", str(tmp_path / "none.npz")]) == 1
+    err = capsys.readouterr().err
+    assert f"field 'links.0.send.0': unit '{pmu}' of chip 0 does not write 'h' (and 1 more)" \
+        in err, err
+
+
+def test_the_configuration_lists_each_transfer(two_chips: Path) -> None:
+    config = json.loads(two_chips.read_text())
+    assert config["format_version"] == "2.1"
+    assert [chip["rows"] for chip in config["chips"]] == [[0, 4], [4, 7]]
+    link = _link(config, "h", 1, 0)
+    assert (link["rows"], link["bytes"], link["path"]) == ([4, 7], 12, [1, 0])
+    assert link["send"] and link["receive"]
+    assert "program" not in config
+
+
+DEEPBENCH = Path(__file__).parents[2] / "examples" / "deepbench"
+
+
+def test_a_model_too_big_for_the_chips_names_the_bytes_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GRU-2816 at 8 bits is 45.4 MiB of weights; two chips of half plasticine-rnn's PMU
+    # capacity hold 2 x 15.75 MiB
+    preset = Path(__file__).parents[2] / "compiler" / "target" / "presets" / "plasticine-rnn.json"
+    arch = json.loads(preset.read_text())
+    arch["name"], arch["pmu"]["capacity_kib"] = "half-pmu", 42
+    (tmp_path / "half.json").write_text(json.dumps(arch))
+    config = tmp_path / "config.json"
+    capsys.readouterr()
+    assert main([str(DEEPBENCH / "gru-2816-750.mlir"), "-o", str(config), "--chips", "2",
+                 "--arch", str(tmp_path / "half.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("--chips: error: the model does not fit 2 chips: each chip is "), err
+    short = int(err.split("each chip is ")[1].split()[0])
+    assert short > 0 and f"would stream {short} bytes of weights from DRAM every step" in err
+    assert not config.exists()
+
+
+def test_chips_auto_picks_two_chips_for_lstm_2048(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", "--chips", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "chips = 2 : i64" in out and "streamed_bytes_per_step = 0 : i64" in out
+
+
+def test_chips_takes_a_number_or_auto(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", "--chips", "many"]) == 1
+    assert "expected a number of chips or auto, got 'many'" in capsys.readouterr().err
