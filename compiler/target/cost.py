@@ -392,15 +392,12 @@ def state_pmus(program: ProgramSpec, arch: Architecture) -> int:
 
 
 def exchange_cycles(chip_program: ProgramSpec, arch: Architecture, chips: int) -> int:
-    """Per step over several chips: a ring all-gather of h. Each chip owns the slice of h
-    its share of the foreach produces, sent as 32-bit words; chips - 1 ring steps."""
-    if chips == 1:
-        return 0
-    slice_bytes = chip_program.recurrent_elems * WORD_BYTES
-    hop = arch.interchip.link_latency_cycles + math.ceil(
-        slice_bytes / arch.interchip_bytes_per_cycle()
-    )
-    return (chips - 1) * hop
+    """Per step over several chips: an all-gather of h over the architecture's links
+    (`rnnc.target.multichip.exchange_cycles`). Each chip owns the slice of h its share of
+    the foreach produces, sent as 32-bit words."""
+    from rnnc.target.multichip import exchange_cycles as all_gather_cycles
+
+    return all_gather_cycles(chip_program.recurrent_elems * WORD_BYTES, chips, arch)
 
 
 def program_arrays(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -225,10 +226,14 @@ def _transform(point: Point, options: dict[str, Any]) -> Callable[..., ModuleOp]
 
     spec = f"{PIPELINES[point.pipeline]},{backend_commands.SPATIAL_PIPELINE}"
 
-    def transform(text: str, args: argparse.Namespace, _spec: str, _: frozenset[str]) -> ModuleOp:
+    def transform(text: str, args: argparse.Namespace, given: str, _: frozenset[str]) -> ModuleOp:
         ctx = pipeline.make_context()
         module, source_map = pipeline.parse_module(ctx, text, args.model)
-        pipeline.run_pipeline(ctx, module, _configured(spec, options), source_map)
+        # a chip of a multi-chip configuration: its share after the search, as given
+        split = re.search(r"loop-split-chips\{chip=\d+\}", given)
+        own = spec if split is None else spec.replace(
+            "loop-assign-resources", f"loop-assign-resources,{split[0]}")
+        pipeline.run_pipeline(ctx, module, _configured(own, options), source_map)
         return module
 
     return transform
@@ -299,16 +304,20 @@ def _random_inputs(declared: list[dict[str, Any]]) -> dict[str, np.ndarray]:
 def _config_facts(config: Any) -> dict[str, Any]:
     """The row's design and unit columns from a config (the units actually placed), and
     the cost model's prediction it records."""
+    from rnnc.backend.multichip import chip_view, is_multichip
+
+    chips, predicted = config["design"]["chips"], config["predicted"]
+    if is_multichip(config):  # the first chip's design and units
+        config = chip_view(config, 0)
     looped = {nest for phase in config["program"]["schedule"] if phase["kind"] == "loop"
               for nest in phase["nests"]}
     units = config["chips"][0]["units"]
-    predicted = config["predicted"]
     return {
         "design": " ".join(f"{nest['hu']}/{nest['ru']}/{nest['rv']}"
                            for nest in config["design"]["nests"] if nest["nest"] in looped),
         "pcus": sum(1 for unit in units if unit["kind"] == "pcu"),
         "pmus": sum(1 for unit in units if unit["kind"] == "pmu"),
-        "chips_used": config["design"]["chips"],
+        "chips_used": chips,
         "cycles_per_step": predicted["cycles_per_step"],
         "total_cycles": predicted["total_cycles"],
         "predicted_latency_ms": predicted["latency_ms"],
