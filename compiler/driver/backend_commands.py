@@ -225,12 +225,14 @@ def _show_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("config", help="the configuration (.json)")
     parser.add_argument("-o", "--output", required=True, help="the picture (.svg or .png)")
-    parser.add_argument("--chip", type=int, default=0, help="which chip (default 0)")
+    parser.add_argument("--chip", type=int, help="which chip (default: the only one; of "
+                        "several, all of them side by side with the links between them)")
     return parser
 
 
 def show_main(argv: Sequence[str]) -> None:
     from rnnc.backend.load import load_config, weights_file
+    from rnnc.backend.multichip import chip_view
     from rnnc.backend.show import render
 
     args = _show_parser().parse_args(argv)
@@ -243,10 +245,21 @@ def show_main(argv: Sequence[str]) -> None:
         loaded = load_config(args.config)
         files.protect(weights_file(loaded.path, loaded.data), "the configuration's weights")
         chips = len(loaded.data["chips"])
-        if not 0 <= args.chip < chips:
+        if args.chip is not None and not 0 <= args.chip < chips:
             raise Diagnostic("--chip", f"the configuration has {chips} chip(s), got {args.chip}")
-        files.write(args.output, lambda tmp: render(loaded.data, tmp, args.chip, suffix[1:]))
+        if args.chip is None and chips > 1:
+            from rnnc.backend.show_chips import render_chips
+
+            files.write(args.output, lambda tmp: render_chips(loaded.data, tmp, suffix[1:]))
+            files.commit()
+            print(f"{args.output}: {chips} chips of {args.config}, "
+                  f"{len(loaded.data['links'])} links")
+            return
+        index = args.chip or 0
+        data = loaded.data if chips == 1 else chip_view(loaded.data, index)
+        files.write(args.output, lambda tmp: render(data, tmp, 0 if chips > 1 else index,
+                                                    suffix[1:]))
         files.commit()
-    chip = loaded.data["chips"][args.chip]
-    print(f"{args.output}: chip {args.chip} of {args.config}, {len(chip['units'])} units, "
+    chip = loaded.data["chips"][index]
+    print(f"{args.output}: chip {index} of {args.config}, {len(chip['units'])} units, "
           f"{len(chip['routes'])} routes")

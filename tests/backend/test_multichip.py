@@ -71,6 +71,8 @@ def test_multichip_config_agrees_with_onnxruntime_and_one_chip(
         assert rel_err(got[name], value) <= FP32_TOLERANCE, (name, case.describe())
     assert report["exchange"]["cycles_per_step"] > 0
     assert len(report["chips"]) == chips
+    # the cost model (the slowest chip's prediction plus the exchange) within 10%
+    assert abs(report["predicted"]["error"]) <= 0.10, report["predicted"]
 
 
 # ---- the links section: the loader refuses what no set of chips could run ----------------
@@ -225,3 +227,21 @@ def test_chips_takes_a_number_or_auto(capsys: pytest.CaptureFixture[str]) -> Non
     capsys.readouterr()
     assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", "--chips", "many"]) == 1
     assert "expected a number of chips or auto, got 'many'" in capsys.readouterr().err
+
+
+def test_show_draws_every_chip_and_its_links(
+    tmp_path: Path, two_chips: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = tmp_path / "chips.svg"
+    capsys.readouterr()
+    assert main(["show", str(two_chips), "-o", str(picture)]) == 0
+    assert capsys.readouterr().out == f"{picture}: 2 chips of {two_chips}, 2 links\n"
+    svg = picture.read_text()
+    config = json.loads(two_chips.read_text())
+    for index, chip in enumerate(config["chips"]):
+        for unit in chip["units"]:
+            assert f'id="unit-chip{index}.{unit["id"]}"' in svg
+    assert "h[0:4] 16 B" in svg and "h[4:7] 12 B" in svg
+    one = tmp_path / "one.svg"
+    assert main(["show", str(two_chips), "-o", str(one), "--chip", "1"]) == 0
+    assert f"chip 1 of {two_chips}" in capsys.readouterr().out
