@@ -92,9 +92,11 @@ def simulate_exchange(transfers: list[Transfer], arch: Architecture) -> int:
     by transfer: each hop of a path is a directed link (ring: the `lanes` links from chip a
     to chip a + 1 as one; all-to-all: a chip's links to the others, `links_per_chip`
     at a time, taken in the order of the transfers); a link sends one slice at a time, in
-    the order slices reach it, and a chip forwards a slice once it has wholly arrived."""
-    interchip = arch.interchip
+    the order slices reach it, a chip forwards a slice once it has wholly arrived, and a
+    slice crosses a link once however many chips beyond it take it (a ring all-gather)."""
+    latency = arch.interchip.link_latency_cycles
     free: dict[object, int] = {}
+    crossed: dict[tuple[int, tuple[int, ...]], int] = {}
     ready = {index: 0 for index in range(len(transfers))}
     hop = {index: 0 for index in range(len(transfers))}
     done = 0
@@ -102,11 +104,13 @@ def simulate_exchange(transfers: list[Transfer], arch: Architecture) -> int:
         # the slice that can move first (ties: lowest transfer), over its next hop
         index = min(ready, key=lambda n: (ready[n], n))
         transfer = transfers[index]
-        a, b = transfer.path[hop[index]], transfer.path[hop[index] + 1]
-        link = _link((a, b), transfer, transfers, arch)
-        start = max(ready[index], free.get(link, 0))
-        free[link] = start + send_cycles(transfer.nbytes, arch)
-        arrival = free[link] + interchip.link_latency_cycles
+        step = transfer.path[hop[index]:hop[index] + 2]
+        if (transfer.source, step) not in crossed:
+            link = _link(step, transfer, transfers, arch)
+            start = max(ready[index], free.get(link, 0))
+            free[link] = start + send_cycles(transfer.nbytes, arch)
+            crossed[(transfer.source, step)] = free[link] + latency
+        arrival = crossed[(transfer.source, step)]
         hop[index] += 1
         if hop[index] == len(transfer.path) - 1:
             del ready[index]
@@ -116,7 +120,7 @@ def simulate_exchange(transfers: list[Transfer], arch: Architecture) -> int:
     return done
 
 
-def _link(hop: tuple[int, int], transfer: Transfer, transfers: list[Transfer],
+def _link(hop: tuple[int, ...], transfer: Transfer, transfers: list[Transfer],
           arch: Architecture) -> object:
     """The directed link a hop from chip a to chip b uses: on a ring the link(s) from a to
     b; all-to-all, chip a's links dealt to its transfers in turn."""
