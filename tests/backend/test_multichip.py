@@ -245,3 +245,12 @@ def test_show_draws_every_chip_and_its_links(
     one = tmp_path / "one.svg"
     assert main(["show", str(two_chips), "-o", str(one), "--chip", "1"]) == 0
     assert f"chip 1 of {two_chips}" in capsys.readouterr().out
+
+
+def test_the_same_model_gives_the_same_bytes(tmp_path: Path, two_chips: Path) -> None:
+    again = tmp_path / "config.json"
+    assert main([str(two_chips.parent / "m.mlir"), "-o", str(again), "--precision", "fp32",
+                 "--chips", "2"]) == 0
+    assert again.read_bytes() == two_chips.read_bytes()
+    assert again.with_suffix(".weights.npz").read_bytes() == \
+        two_chips.with_suffix(".weights.npz").read_bytes()
