@@ -254,3 +254,17 @@ def test_the_same_model_gives_the_same_bytes(tmp_path: Path, two_chips: Path) ->
     assert again.read_bytes() == two_chips.read_bytes()
     assert again.with_suffix(".weights.npz").read_bytes() == \
         two_chips.with_suffix(".weights.npz").read_bytes()
+
+
+def test_a_model_of_several_layers_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from onnx_graphs import stacked
+
+    onnx.save(stacked(), tmp_path / "m.onnx")
+    assert main(["import", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "m.mlir")]) == 0
+    capsys.readouterr()
+    assert main([str(tmp_path / "m.mlir"), "-o", str(tmp_path / "c.json"), "--chips", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("--chips: error: a model of 2 time loops (layers) is compiled for one chip "
+                   "only: a split layer's output would need gathering before the next\n"), err
