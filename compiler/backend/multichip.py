@@ -99,7 +99,7 @@ def check_links(data: Config, arch: Architecture) -> list[Problem]:
     chips = data["chips"]
     problems: list[Problem] = []
     rows = [tuple(chip["rows"]) for chip in chips]
-    problems += _rows(rows, chips)
+    problems += _rows(rows)
     seen: dict[tuple[str, int, int], str] = {}
     names: set[str] = set()
     for k, link in enumerate(data["links"]):
@@ -125,7 +125,7 @@ def check_links(data: Config, arch: Architecture) -> list[Problem]:
     return problems
 
 
-def _rows(rows: Sequence[tuple[int, ...]], chips: Sequence[Config]) -> list[Problem]:
+def _rows(rows: Sequence[tuple[int, ...]]) -> list[Problem]:
     """The chips' rows tile [0, H) in order."""
     problems: list[Problem] = []
     start = 0
@@ -135,7 +135,6 @@ def _rows(rows: Sequence[tuple[int, ...]], chips: Sequence[Config]) -> list[Prob
                              f"follow each other from 0, chip {index}'s from {start}"))
             return problems
         start = span[1]
-    del chips
     return problems
 
 

@@ -40,6 +40,7 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
                   optional: frozenset[str]) -> dict[str, Any]:
     """The configuration of `args.model` over `args.chips` chips (0: the fewest that hold
     the weights); a model that one chip holds, with `--chips 0`, is compiled as one chip."""
+    from rnnc.backend.emit import weights_path
     from rnnc.driver import pipeline
     from rnnc.driver.backend_commands import CONFIG_PIPELINE, LOOP_PIPELINE, compile_to_config
 
@@ -57,8 +58,6 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
     if chips == 1:
         return compile_to_config(chosen, transform, optional)
     with Outputs() as files:
-        from rnnc.backend.emit import weights_path
-
         files.protect(args.model, "the model")
         files.reserve(args.output)
         files.reserve(str(weights_path(Path(args.output))), "-o (its weights, beside it)")

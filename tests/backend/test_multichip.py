@@ -268,3 +268,12 @@ def test_a_model_of_several_layers_is_refused(
     err = capsys.readouterr().err
     assert err == ("--chips: error: a model of 2 time loops (layers) is compiled for one chip "
                    "only: a split layer's output would need gathering before the next\n"), err
+
+
+def test_chips_auto_keeps_a_model_one_chip_holds_on_one_chip(
+    tmp_path: Path, two_chips: Path
+) -> None:
+    config = tmp_path / "config.json"
+    assert main([str(two_chips.parent / "m.mlir"), "-o", str(config), "--chips", "auto"]) == 0
+    data = json.loads(config.read_text())
+    assert data["design"]["chips"] == 1 and "links" not in data and "program" in data
