@@ -39,10 +39,15 @@ def _ahead_segment(block: Block, written: set[SSAValue]) -> bool:
 
 
 def _constant_or_counter(value: SSAValue) -> bool:
-    """A value the same for every step's copy of a unit: a constant, or a loop counter
-    (the time step's included: the unit's PMU holds the step's slice it reads)."""
+    """A value the same for every step's copy of a unit: a loop counter (the time step's
+    included: the unit's PMU holds the step's slice it reads), a constant, or index
+    arithmetic on those (the time step of a reverse direction)."""
     owner = value.owner
-    return not isinstance(owner, Operation) or owner.name == "arith.constant"
+    if not isinstance(owner, Operation):
+        return True
+    return owner.name.startswith("arith.") and all(
+        _constant_or_counter(operand) for operand in owner.operands
+    )
 
 
 def ahead_lengths(nest: loop.ForeachOp) -> tuple[int, ...]:
