@@ -3,8 +3,9 @@
 After the search has chosen the fused form's factors, `choose_step_ahead` costs the same
 nests with their input projection a step ahead: at the chosen rv, a few multiples of the
 chosen hu and the splits of map-reduce units between the recurrence (ru parts) and the
-projection (`ahead` parts) whose units fit the budget. The fastest point wins if it is faster than the fused one
-(fewer total cycles; ties keep the fused form), else the fused form stays.
+projection (`ahead` parts) whose units fit the budget. The fastest point wins if it is
+faster than the fused one (fewer total cycles; ties keep the fused form), else the fused
+form stays.
 """
 
 from __future__ import annotations

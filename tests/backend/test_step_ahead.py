@@ -125,7 +125,7 @@ def test_the_projection_units_run_a_step_ahead() -> None:
     ahead_pmus = {u.id for u in compiled.machine.units
                   if u.kind == "pmu" and u.role == "ahead"}
     leads = {}
-    for node, unit in zip(loop_graph.graph.nodes, loop_graph.units, strict=True):
+    for node in loop_graph.graph.nodes:
         leads.setdefault((node.kind, node.role), set()).add(node.lead)
     assert leads[("pcu", "map_reduce")] == {0, 1}
     assert leads[("pcu", "elementwise")] == {0}
