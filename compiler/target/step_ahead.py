@@ -103,10 +103,17 @@ def ahead_plan(
     """The plan of `spec` at copies `par`, the recurrence in `ru` parts and the leading
     range in `ahead_ru` parts, both of `rv`-chunks (arrays broadcast to one shape)."""
     if not applies(spec):
-        raise CostError(f"nest '{spec.name}': no input projection to compute a step ahead")
+        raise CostError(
+            f"nest '{spec.name}' has no input projection to compute a step ahead: every "
+            "reduction must begin with a part that reads nothing the time loop writes (x) "
+            "and end with one that does (h)"
+        )
     ru_, rv_, ahead_ru_, *par_ = (
         np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(ru, rv, ahead_ru, *par)
     )
+    if (ahead_ru_ < 1).any():
+        raise CostError(f"nest '{spec.name}': the input projection's parts (step_ahead) must "
+                        f"be >= 1, got {int(ahead_ru_.min())}")
     fused = nest_plan(spec, par_, ru_, rv_, arch=arch, mode=mode)
     leading = nest_plan(_part_spec(spec, spec.ahead), par_, ahead_ru_, rv_, arch=arch, mode=mode)
     rest = [n - a for n, a in zip(spec.reductions, spec.ahead, strict=True)]
