@@ -16,8 +16,12 @@ Every number comes from the machine's configuration and the architecture:
 * an address generator moves a stream's bytes of a step, rounded up to whole DRAM
   bursts, at its share of the DRAM bandwidth (the streams that start together share it
   round-robin), after the DRAM latency; a load into a double buffer is a prefetch, one
-  step ahead; all the streams of a step share the channels, so a step lasts at least its
-  DRAM bytes over the bandwidth;
+  step ahead of its readers; all the streams of a step share the channels, so a step
+  lasts at least its DRAM bytes over the bandwidth;
+* the map-reduce units reading a PMU of role `ahead` fold the input projection of the
+  next step: they (and their PMUs' reads) work one step ahead of the step they serve, from
+  its enable, their partial sums waiting in the combining units' input FIFOs, and are not
+  in the step's done set;
 * every token crosses the switches of its routed path at `hop_latency_cycles` each; the
   control tokens too: a unit's contexts start after the enable has crossed its branch of
   the routed enable tree from the controller (the switch the config names), and each
