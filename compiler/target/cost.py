@@ -350,8 +350,8 @@ def nest_timing(
     )
     if isinstance(p, step_ahead.AheadPlan):
         # the units folding the next step's input projection bound the step when they
-        # are busier than it (`step_ahead.ahead_cycles`)
-        bound = step_ahead.ahead_cycles(p, arch) - arrays.fill - arrays.sync
+        # are busier than it (`step_ahead.ahead_compute`)
+        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync)
         arrays = dataclasses.replace(arrays, compute=np.maximum(arrays.compute, bound))
     return arrays
 

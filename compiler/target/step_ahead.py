@@ -143,11 +143,16 @@ def ahead_plan(
     )
 
 
-def ahead_cycles(p: AheadPlan, arch: Architecture) -> Array:
-    """Cycles a step lasts at least for the units folding the input projection: they fold
-    one step's iterations back to back (their next step's work cannot start before), so a
-    step is no shorter than iterations x their II."""
-    return p.iterations * np.maximum(p.ahead_chunks, arch.timing.min_ii_cycles)
+def ahead_compute(p: AheadPlan, arch: Architecture, fixed: Array) -> Array:
+    """The least compute a step charges for the units folding the input projection, given
+    its `fixed` cycles (fill and handshake). They fold one step's iterations back to back
+    (their next step's work cannot start before), so a step lasts at least iterations x
+    their II. And their partial sums wait for the step that takes them in the combining
+    units' input FIFOs (`fifo_depth.scalar` words): while a step fills and hands over,
+    they get at most a FIFO ahead, and the rest of theirs comes during its compute."""
+    ii = np.maximum(p.ahead_chunks, arch.timing.min_ii_cycles)
+    ahead = np.maximum(p.iterations - arch.mechanisms.fifo_depth.scalar, 0) * ii
+    return np.maximum(p.iterations * ii - fixed, ahead)
 
 
 def ahead_plan_at(
