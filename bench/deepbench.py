@@ -1,6 +1,7 @@
 """The paper's 11 DeepBench tasks under rnnc's cost model and design-space search.
 
-    python bench/deepbench.py [--arch NAME|FILE] [--json FILE] [--spatial [--links S/V/C]]
+    python bench/deepbench.py [--arch NAME|FILE] [--json FILE] [--schedules LIST]
+                              [--spatial [--links S/V/C]]
 
 Prints three tables:
 - calibration: the model at the paper's own Table 7 design points against the published
@@ -374,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also compile every task to a routed spatial design (minutes)")
     parser.add_argument("--links", metavar="S/V/C",
                         help="with --spatial: links_per_switch scalar/vector/control")
+    parser.add_argument("--schedules", metavar="LIST", default="all",
+                        help="schedules beyond the paper's the simulated designs' search may "
+                        "use, as rnnc --schedules (all, none, all,-NAME)")
     args = parser.parse_args(argv)
     arch = load_architecture(args.arch)
     console = Console(width=250)
@@ -388,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(capacity_table(rows, arch))
     simulated = {}
     if not args.no_sim:
-        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch)
+        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch, args.schedules)
         console.print(deepbench_sim.simulation_table(
             sim_rows, arch, {row.task.label: row.fits for row in rows}))
         simulated = deepbench_sim.records(sim_rows, arch)

@@ -78,9 +78,11 @@ class SimRow:
 
 
 def _simulate(text: str, arch: Architecture, arch_name: str,
-              factors: tuple[Factors, ...] | None, fuse: bool = True) -> Simulated:
-    """Compile at `factors` (None: the routable search's choice) and time the machine."""
-    compiled = compile_at(text, arch, arch_name, factors, fuse=fuse)
+              factors: tuple[Factors, ...] | None, fuse: bool = True, *,
+              schedules: str = "all") -> Simulated:
+    """Compile at `factors` (None: the routable search's choice among `schedules`) and
+    time the machine."""
+    compiled = compile_at(text, arch, arch_name, factors, fuse=fuse, schedules=schedules)
     start = time.perf_counter()
     timed = machine_time(compiled.machine, arch)
     seconds = time.perf_counter() - start
@@ -91,8 +93,9 @@ def _simulate(text: str, arch: Architecture, arch_name: str,
                      compiled.estimate.total_cycles, seconds)
 
 
-def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRow]:
-    """`rows`: bench/deepbench.py's Row per task."""
+def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
+                   schedules: str = "all") -> list[SimRow]:
+    """`rows`: bench/deepbench.py's Row per task; the searches may use `schedules`."""
     results = []
     for row in rows:
         task = row.task
@@ -100,18 +103,20 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRo
             deepbench.Task(task.cell, task.hidden, task.steps), "weights.npz", 0)
         notes: list[str] = []
         # the search run by the pipeline itself: it keeps to points that route
-        chosen = _simulate(text, arch, arch_name, None)
+        chosen = _simulate(text, arch, arch_name, None, schedules=schedules)
         table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,))
         # the decomposed program at the point the pipeline's own search picks for it
-        decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False)
+        decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False,
+                              schedules=schedules)
         results.append(SimRow(task, chosen, table7, decomposed, tuple(notes)))
     return results
 
 
-def _attempt(notes: list[str], what: str, *args: object) -> Simulated | None:
+def _attempt(notes: list[str], what: str, *args: object, schedules: str = "all"
+             ) -> Simulated | None:
     """A point the partition, placer or router may refuse: the refusal becomes a note."""
     try:
-        return _simulate(*args)  # type: ignore[arg-type]
+        return _simulate(*args, schedules=schedules)  # type: ignore[arg-type]
     except Diagnostic as error:
         notes.append(f"{what}: {error.message}")
         return None

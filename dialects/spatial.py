@@ -137,6 +137,8 @@ class PMUKind(StrEnum):
     LOOKUP_TABLE = "lookup-table"
     INPUT = "input"
     OPERAND = "operand"
+    AHEAD = "ahead"
+    """x(t + 1), read by map-reduce units folding the input projection a step ahead."""
     STATE = "state"
     BUFFER = "buffer"
 
@@ -1179,7 +1181,7 @@ class PCUOp(UnitOp):
 class PMUOp(UnitOp):
     """A pattern memory unit: a banked scratchpad holding boxes of the program's memories.
 
-    `role` (a `PMUKind`: weights, lookup-table, input, operand, state, buffer) is what
+    `role` (a `PMUKind`: weights, lookup-table, input, operand, ahead, state, buffer) is what
     `spatial-partition` decided it holds; `banking` how its banks serve reads (`strided`,
     `fifo`, `duplicated`); `bytes` what it holds in all, in `buffers` copies (N-buffering);
     `boxes` the parts of memories it holds; `holds` their initial contents by reference

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
+from rnnc.analysis.input_projection import set_step_ahead
 from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
@@ -32,6 +33,8 @@ from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
+from rnnc.target.schedules import enabled_schedules
+from rnnc.target.step_ahead_search import choose_step_ahead
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DenseArrayBase,
@@ -84,9 +87,11 @@ def assign_once_nests(module: ModuleOp, arch: Architecture, precision: str | Non
 
 
 def assign(nest: loop.ForeachOp, factors: Factors) -> None:
-    """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it."""
+    """Write one nest's factors: hu on the foreach, ru and rv on each reduce in it, and
+    whether its input projection runs a step ahead (`input_projection.STEP_AHEAD`)."""
     par = plan.copies_per_dim(nest.shape, factors.hu)
     nest.par = DenseArrayBase.from_list(i64, [int(p) for p in par])
+    set_step_ahead(nest, factors.ahead)
     for reduce in nest.walk():
         if isinstance(reduce, loop.ReduceOp):
             reduce.par = IntegerAttr(factors.ru, i64)
@@ -126,7 +131,8 @@ class LoopAssignResourcesPass(ModulePass):
     chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
     evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
     0 for its share of the chip: the driver tightens them when a point does not partition,
-    place and route, see `rnnc.driver.routable`).
+    place and route, see `rnnc.driver.routable`), `schedules` (the schedules beyond the
+    paper's it may choose, `rnnc.target.schedules`: this pass decides `step-ahead`).
     """
 
     name = "loop-assign-resources"
@@ -138,6 +144,7 @@ class LoopAssignResourcesPass(ModulePass):
     dse_dump: str = ""
     max_pcus: int = 0
     max_pmus: int = 0
+    schedules: str = "all"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
@@ -191,7 +198,7 @@ class LoopAssignResourcesPass(ModulePass):
         if self.chips < 0:
             raise ValueError(f"chips must be >= 0, got {self.chips}")
         chips = self.chips or fewest_chips(program, architecture, precision)
-        return search(
+        result = search(
             program,
             architecture,
             self.objective,
@@ -200,3 +207,7 @@ class LoopAssignResourcesPass(ModulePass):
             chips=chips,
             budget=budget,
         )
+        if self.objective == "latency" and "step-ahead" in enabled_schedules(self.schedules):
+            result = choose_step_ahead(program, result, architecture, precision=precision,
+                                       chips=chips, budget=budget)
+        return result

@@ -91,6 +91,7 @@ from rnnc.target.machine import (
 )
 from rnnc.target.plan import WORD_BYTES, NestPlan
 from rnnc.target.registry import architectures
+from rnnc.target.step_ahead import AheadPlan
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
@@ -194,7 +195,8 @@ class _Reader:
     owner: tuple[str, tuple[int, ...]] | None = None
     """(nest, copies) of the element-wise unit this PMU belongs to, for local writes."""
     kind: str = "operand"
-    """`weight` (a map-reduce slice), `operand`, `element` (an element-wise unit's), `lut`."""
+    """`weight` (a map-reduce slice), `operand`, `ahead` (the operand of units folding the
+    input projection a step ahead), `element` (an element-wise unit's), `lut`."""
     row_bytes: int = 0
     """Weight slices: bytes of one row (what a streamed slice buffers, twice)."""
     nest: str = ""
@@ -405,7 +407,7 @@ class _Partitioner:
         layout = ctx.layout
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
-            bounds = {g: plan.part_bounds(layout.reduces[g].length, ctx.ru, ctx.rv) for g in slot}
+            bounds = {g: self._part_bounds(ctx, g) for g in slot}
             parts = int(ctx.plan.parts[s])
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
@@ -417,6 +419,15 @@ class _Partitioner:
             for c, endpoint in combined.items():
                 finals[(c, s)] = (endpoint, len(slot))
         return finals
+
+    @staticmethod
+    def _part_bounds(ctx: _NestContext, g: int) -> list[tuple[int, int]]:
+        """[start, stop) of each part of reduction `g`: the leading range's parts first when
+        the input projection runs a step ahead (`rnnc.target.step_ahead`)."""
+        if isinstance(ctx.plan, AheadPlan):
+            first, rest = ctx.plan.bounds(g)
+            return first + rest
+        return plan.part_bounds(ctx.layout.reduces[g].length, ctx.ru, ctx.rv)
 
     def _map_reduce_unit(
         self, ctx: _NestContext, c: int, copy: tuple[int, ...], *, s: int,
@@ -476,8 +487,9 @@ class _Partitioner:
         if operand_boxes:
             group = next(k for k, g in enumerate(ctx.layout.operand_groups) if s in g)
             sharing = tuple(copy[j] for j in ctx.layout.operand_dims)
-            self._serve(tuple(operand_boxes), Endpoint(unit.id, operand_port), kind="operand",
-                        group=(group, sharing))
+            ahead = isinstance(ctx.plan, AheadPlan) and ctx.plan.ahead_part(s, r)
+            self._serve(tuple(operand_boxes), Endpoint(unit.id, operand_port),
+                        kind="ahead" if ahead else "operand", group=(group, sharing))
         self.pcus.append(unit.build("map_reduce"))
         return Endpoint(unit.id, unit.reduce.output)
 
@@ -965,6 +977,8 @@ class _Partitioner:
         state (N-buffered); else a buffer."""
         if reader.lut:
             return PMUKind.LOOKUP_TABLE
+        if reader.kind == "ahead":
+            return PMUKind.AHEAD
         known = {memory.name: memory for memory in self.memories.values()}
         memories = tuple(dict.fromkeys(box.memory for box in reader.boxes))
         inits = [known[name].init for name in memories if name in known]

@@ -32,11 +32,13 @@ from rnnc.analysis.access import (
     memory_role,
     time_loops,
 )
+from rnnc.analysis.input_projection import ahead_lengths, step_ahead_of
 from rnnc.analysis.layout import NestLayout, nest_layout
 from rnnc.dialects import loop
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import Factors, NestSpec, ProgramSpec
 from rnnc.target.plan import NestPlan, nest_plan
+from rnnc.target.step_ahead import ahead_plan
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 
@@ -93,6 +95,7 @@ def nest_spec(
         global_write_levels=layout.global_write_levels,
         read_groups=tuple(len(level.read_groups) for level in layout.levels),
         lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
+        ahead=ahead_lengths(nest),
     )
 
 
@@ -113,6 +116,9 @@ def nest_plan_of(
     what `spatial-partition` builds and `loop-assign-resources` counts for it."""
     spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs, layout)
     ru, rv = reduce_factors(nest)
+    ahead = step_ahead_of(nest)
+    if ahead:
+        return ahead_plan(spec, nest.par_factors, ru, rv, ahead, arch=arch, mode=mode)
     return nest_plan(spec, nest.par_factors, ru, rv, arch=arch, mode=mode)
 
 
@@ -151,7 +157,7 @@ def time_loop_spec(
 
 def factors_of(nest: loop.ForeachOp) -> Factors:
     """The factors `loop-assign-resources` wrote on a nest (hu: the product of its par)."""
-    return Factors(math.prod(nest.par_factors), *reduce_factors(nest))
+    return Factors(math.prod(nest.par_factors), *reduce_factors(nest), step_ahead_of(nest))
 
 
 def nest_factors(step: loop.SequentialOp) -> list[Factors]:

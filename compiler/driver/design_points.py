@@ -84,13 +84,14 @@ def compile_at(
     path: str = "<model>",
     seed: int = 0,
     fuse: bool = True,
+    schedules: str = "all",
 ) -> Compiled:
     """`text` (an rnn-level model with one time loop) compiled at `factors` (one per nest
-    of the time loop; None: the search's choice) to a placed and routed machine; with
-    `fuse` False, the decomposed (BLAS-style) program."""
+    of the time loop; None: the search's choice among `schedules`, as `--schedules`) to a
+    placed and routed machine; with `fuse` False, the decomposed (BLAS-style) program."""
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, path)
-    options: dict[str, object] = {"arch": arch_name, "seed": seed}
+    options: dict[str, object] = {"arch": arch_name, "seed": seed, "schedules": schedules}
     if precision:
         options["precision"] = precision
     front = LOOP_PIPELINE if fuse else DECOMPOSED_LOOP_PIPELINE

@@ -16,8 +16,12 @@ Every number comes from the machine's configuration and the architecture:
 * an address generator moves a stream's bytes of a step, rounded up to whole DRAM
   bursts, at its share of the DRAM bandwidth (the streams that start together share it
   round-robin), after the DRAM latency; a load into a double buffer is a prefetch, one
-  step ahead; all the streams of a step share the channels, so a step lasts at least its
-  DRAM bytes over the bandwidth;
+  step ahead of its readers; all the streams of a step share the channels, so a step
+  lasts at least its DRAM bytes over the bandwidth;
+* the map-reduce units reading a PMU of role `ahead` fold the input projection of the
+  next step: they (and their PMUs' reads) work one step ahead of the step they serve, from
+  its enable, their partial sums waiting in the combining units' input FIFOs, and are not
+  in the step's done set;
 * every token crosses the switches of its routed path at `hop_latency_cycles` each; the
   control tokens too: a unit's contexts start after the enable has crossed its branch of
   the routed enable tree from the controller (the switch the config names), and each
@@ -34,7 +38,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from rnnc.dialects.spatial import Network
+from rnnc.dialects.spatial import Network, PMUKind
 from rnnc.simulator.timing import ControlRoute, Edge, Node, TimingError, TimingGraph
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import (
@@ -74,6 +78,7 @@ class _Builder:
         self.units: list[str] = []
         self.index: dict[tuple[str, str], int] = {}
         self.edges: list[Edge] = []
+        self.ahead = _ahead_units(machine)
         try:
             self.control = control_paths(machine)
         except ValueError as error:
@@ -163,7 +168,7 @@ class _Builder:
                 self._add(
                     (unit.id, "fire"),
                     Node(unit.id, "pcu", unit.role, count, 1.0, latency,
-                         stage=self.stage[unit.nest]),
+                         lead=int(unit.id in self.ahead), stage=self.stage[unit.nest]),
                 )
 
     def _gathered(self, unit: PCU) -> int:
@@ -326,7 +331,7 @@ class _Builder:
         count = max(self.nodes[i].count for i in sinks if i is not None)
         if isinstance(unit, PMU):
             node = Node(unit.id, "pmu", _pmu_role(unit, self.m), count, 1.0,
-                        self.arch.pmu_read_latency(), stage=consumer.stage)
+                        self.arch.pmu_read_latency(), lead=consumer.lead, stage=consumer.stage)
         else:
             node = self._ag_node(unit, count, consumer.stage, lead=0)
         return self._add(key, node)
@@ -428,12 +433,14 @@ class _Builder:
         if not readers:
             return
         stage = min(self.nodes[i].stage for i in readers)
+        # a step ahead of its readers (which may work a step ahead themselves)
+        ahead = max(self.nodes[i].lead for i in readers)
         if pmu.banking == "fifo":
             # a stream buffer (weights from DRAM): every token its reader takes, prefetched
             # as far as the buffer's room allows
-            tokens, lead = self.nodes[readers[0]].count, 1
+            tokens, lead = self.nodes[readers[0]].count, ahead + 1
         else:
-            tokens, lead = self._vectors(pmu), 1 if pmu.buffers >= 2 else 0
+            tokens, lead = self._vectors(pmu), ahead + 1 if pmu.buffers >= 2 else ahead
         load = self._add((ag.id, f"load:{pmu.id}"), self._ag_node(ag, tokens, stage, lead))
         write = self._add(
             (pmu.id, f"write:{stream.id}"),
@@ -495,6 +502,16 @@ class _Builder:
             control_links=self.arch.links(Network.CONTROL), dram_cycles=dram_cycles,
         )
         return PhaseGraph(self.phase, graph, tuple(self.units))
+
+
+def _ahead_units(machine: Machine) -> frozenset[str]:
+    """The units that work a step ahead: those reading a PMU of role `ahead` (the
+    map-reduce units folding the input projection of the next step)."""
+    ahead = {u.id for u in machine.units if isinstance(u, PMU) and u.role == PMUKind.AHEAD}
+    return frozenset(
+        sink.unit for stream in machine.streams if stream.source.unit in ahead
+        for sink in stream.sinks
+    )
 
 
 def _pmu_role(pmu: PMU, machine: Machine) -> str:

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from rnnc.target import plan
+from rnnc.target import plan, step_ahead
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.plan import WORD_BYTES, CostError, NestPlan, NestSpec
 
@@ -104,6 +104,9 @@ class Factors:
     hu: int
     ru: int
     rv: int
+    ahead: int = 0
+    """Parts of the input projection computed a step ahead (`rnnc.target.step_ahead`);
+    0: the fused form, one sequence of ru parts over the whole reduction."""
 
     def as_tuple(self) -> tuple[int, int, int]:
         return (self.hu, self.ru, self.rv)
@@ -301,16 +304,16 @@ class NestArrays:
 
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision,
-    routed: RoutedHops | None = None,
+    routed: RoutedHops | None = None, ahead: int = 0,
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape): the
-    plan at `hu` copies (`plan.nest_plan_at`), timed. With `routed`, the wires and the
+    plan at `hu` copies (`plan.nest_plan_at`; with `ahead` parts of the input projection a
+    step ahead, `step_ahead.ahead_plan_at`), timed. With `routed`, the wires and the
     handshake are the hops of the routed design instead of estimates."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
-    return nest_timing(
-        plan.nest_plan_at(nest, hu, ru, rv, arch=arch, mode=mode), hu, arch=arch, mode=mode,
-        routed=routed,
-    )
+    planned = (step_ahead.ahead_plan_at(nest, hu, ru, rv, ahead, arch=arch, mode=mode)
+               if ahead else plan.nest_plan_at(nest, hu, ru, rv, arch=arch, mode=mode))
+    return nest_timing(planned, hu, arch=arch, mode=mode, routed=routed)
 
 
 def nest_timing(
@@ -332,7 +335,7 @@ def nest_timing(
     transfers = int(reduces) + p.combine_levels + p.levels + 2 * luts + gathers + 1
     wires, sync = _distances(transfers, routed, arch)
     ii = np.maximum(p.chunks, arch.timing.min_ii_cycles) if reduces else zero + 1
-    return NestArrays(
+    arrays = NestArrays(
         hu=hu,
         plan=p,
         ii=ii,
@@ -345,6 +348,12 @@ def nest_timing(
         wires=zero + wires,
         sync=zero + sync,
     )
+    if isinstance(p, step_ahead.AheadPlan):
+        # the units folding the next step's input projection bound the step when they
+        # are busier than it (`step_ahead.ahead_compute`)
+        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync)
+        arrays = dataclasses.replace(arrays, compute=np.maximum(arrays.compute, bound))
+    return arrays
 
 
 def _distances(
@@ -569,7 +578,7 @@ def evaluate(
     arrays = [
         nest_arrays(
             nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode,
-            routed=h,
+            routed=h, ahead=f.ahead,
         )
         for nest, f, h in zip(chip_program.nests, factors, hops, strict=True)
     ]

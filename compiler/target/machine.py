@@ -247,8 +247,8 @@ class PMU:
     copies (N-buffering), `bytes` in all; `holds` gives the initial contents of boxes of
     weight memories by reference, `lut` the activation tables it holds
     (`fn:entries:range:interp`, several joined by `,`). `role`: what it holds, as the
-    partition decided (a `PMUKind` value: weights, lookup-table, input, operand, state,
-    buffer). `banking`: `strided` (an address
+    partition decided (a `PMUKind` value: weights, lookup-table, input, operand, ahead,
+    state, buffer). `banking`: `strided` (an address
     per lane, one word per bank), `fifo` (a stream buffer, e.g. weights from DRAM),
     `duplicated`. `pattern` describes its read addressing in words."""
 

@@ -86,6 +86,10 @@ class NestSpec:
     the first level."""
     lut_levels: int = 0
     """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
+    ahead: tuple[int, ...] = ()
+    """Per reduction, the length of its leading part that reads nothing the time loop
+    writes (the input projection W_x x(t), computable a step ahead:
+    `rnnc.target.step_ahead`); () when some reduction has no such part or no part after."""
 
     def __post_init__(self) -> None:
         if not self.shape:

@@ -11,7 +11,11 @@ set; the choice that results is stored in the IR like any other decision.
 from __future__ import annotations
 
 #: Every schedule by name, with what it changes. Each pass that implements one adds it here.
-SCHEDULES: dict[str, str] = {}
+SCHEDULES: dict[str, str] = {
+    "step-ahead": "the input projection W_x x(t+1) folded during step t by map-reduce units "
+    "of its own, so a step holds only the recurrence (loop-assign-resources chooses it and "
+    "the split of units; rnnc.target.step_ahead)",
+}
 
 
 def enabled_schedules(text: str) -> frozenset[str]:

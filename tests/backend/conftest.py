@@ -42,6 +42,16 @@ def strip_config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fused_example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped example compiled with no schedule beyond the paper's (`--schedules
+    none`): every step's recurrence holds its whole reduction, so the control round trip
+    is on its critical path."""
+    config = tmp_path_factory.mktemp("fused-example") / "config.json"
+    assert main([f"{EXAMPLE}.mlir", "-o", str(config), "--schedules", "none"]) == 0
+    return config
+
+
+@pytest.fixture(scope="session")
 def example_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped example's `config.json` (+ weights), compiled once per session; tests
     that change it work on a copy."""

@@ -149,14 +149,16 @@ EDITS: dict[str, Callable[[Config], str]] = {
 
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_rnnc_sim_refuses_a_config_no_chip_could_run(
-    edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    edit: str, fused_example_config: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = json.loads(example_config.read_text())
+    # the edits name the units of the example's fused design (--schedules none)
+    config = json.loads(fused_example_config.read_text())
     expected = EDITS[edit](config)
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     weights = config["weights"]["path"]
-    (tmp_path / weights).symlink_to(example_config.parent / weights)
+    (tmp_path / weights).symlink_to(fused_example_config.parent / weights)
     out, report = tmp_path / "out.npz", tmp_path / "report.json"
     assert main(["sim", str(path), "--inputs", str(EXAMPLE_INPUTS), "-o", str(out),
                  "--report", str(report)]) == 1

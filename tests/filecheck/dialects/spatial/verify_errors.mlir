@@ -328,7 +328,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.pmu @m cache strided bytes 64 buffers 1 boxes ["w"[0:4:1]]
 }
-// CHECK: verify_errors.mlir:[[# @LINE - 2]]:18: error: Expected `weights`, `lookup-table`, `input`, `operand`, `state`, or `buffer`.
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:18: error: Expected `weights`, `lookup-table`, `input`, `operand`, `ahead`, `state`, or `buffer`.
 
 // -----
 
