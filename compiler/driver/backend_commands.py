@@ -24,6 +24,7 @@ from rnnc.backend.input_files import load_npz
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.arguments import ArgumentParser
 from rnnc.driver.io import Outputs, load_weights, model_weights_path, save_npz
+from rnnc.driver.pipelines import CONFIG_PIPELINE
 
 if TYPE_CHECKING:
     from rnnc.backend.emit import Prediction
@@ -31,18 +32,6 @@ if TYPE_CHECKING:
     from rnnc.target.arch import Architecture
     from rnnc.target.machine import Machine
 
-#: The passes from the loop level down to a placed, routed and verified spatial design
-#: with its prediction.
-SPATIAL_PIPELINE = "spatial-partition,spatial-place,spatial-route,spatial-verify,spatial-predict"
-#: The default pipeline to a configuration; the search's point is searched again until it
-#: partitions, places and routes (`rnnc.driver.routable`).
-#: The work known at compile time taken out of a loop program: a zero initial state, nests
-#: that read weights alone.
-COMPILE_TIME_WORK = "loop-zero-init,loop-fold-constants"
-#: From the rnn level to the fused loop level (and to the decomposed one, without fusion).
-LOOP_PIPELINE = f"rnn-decompose,loop-fuse,{COMPILE_TIME_WORK}"
-DECOMPOSED_LOOP_PIPELINE = f"rnn-decompose,{COMPILE_TIME_WORK}"
-CONFIG_PIPELINE = f"{LOOP_PIPELINE},loop-assign-resources,{SPATIAL_PIPELINE}"
 
 
 def wants_config(emit: str | None, output: str | None) -> bool:
@@ -60,13 +49,6 @@ def compile_to_config(
     plug-ins and diagnostics stay in one place); `optional` are the design options the
     command takes whether or not a pass does. The pipeline runs once over one module, which
     ends with the loop level beside the routed design and its prediction."""
-    from rnnc.backend.emit import prediction_of, weights_path
-    from rnnc.driver import pipeline
-    from rnnc.driver.folded_weights import folded_arrays
-    from rnnc.numerics.precision import FP32, parse_precision
-    from rnnc.target.arch import load_architecture
-    from rnnc.target.machine import machine_from_module
-
     if args.output is None or not args.output.endswith(".json"):
         raise Diagnostic("--emit=config", "a configuration is written to a file with its "
                          "weights beside it: give -o FILE.json")
@@ -76,7 +58,20 @@ def compile_to_config(
     if args.chips is not None and args.chips != 1:
         from rnnc.driver.multichip import compile_chips
 
-        return compile_chips(args, transform, optional)
+        return compile_chips(args, transform, optional, _compile_one_chip)
+    return _compile_one_chip(args, transform, optional)
+
+
+def _compile_one_chip(args: argparse.Namespace, transform: Callable[..., Any],
+                      optional: frozenset[str]) -> dict[str, Any]:
+    """The one-chip configuration of `args.model`, written to `args.output`."""
+    from rnnc.backend.emit import prediction_of, weights_path
+    from rnnc.driver import pipeline
+    from rnnc.driver.folded_weights import folded_arrays
+    from rnnc.numerics.precision import FP32, parse_precision
+    from rnnc.target.arch import load_architecture
+    from rnnc.target.machine import machine_from_module
+
     with Outputs() as files:  # outputs over the inputs are refused before anything is written
         files.protect(args.model, "the model")
         files.reserve(args.output)
@@ -181,7 +176,7 @@ def sim_main(argv: Sequence[str]) -> None:
     once the simulation is done, and never over one of its inputs (the configuration, its
     weight file, the inputs)."""
     from rnnc.backend.load import load_config, weights_file
-    from rnnc.simulator.run import simulate_config
+    from rnnc.simulator.simulate import simulate_config
 
     args = _sim_parser().parse_args(argv)
     with Outputs() as files:

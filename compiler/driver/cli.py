@@ -35,7 +35,7 @@ from rnnc.backend.input_files import check_input_file, load_npz
 from rnnc.diagnostics import Diagnostic, check_fits_in_memory
 from rnnc.dialects import rnn
 from rnnc.dialects.spatial import design_of
-from rnnc.driver import backend_commands, pipeline
+from rnnc.driver import backend_commands, pipeline, pipelines
 from rnnc.driver.arguments import ArgumentParser
 from rnnc.driver.io import Outputs, expected_of, load_weights, model_weights_path, save_npz
 from rnnc.numerics.precision import NumericMode, parse_precision
@@ -51,9 +51,9 @@ from xdsl.passes import ModulePass
 #: out, --emit=spatial prints it without the loop level it was built from.
 LEVEL_PIPELINES: dict[str, str] = {
     "rnn": "",
-    "loop": f"{backend_commands.LOOP_PIPELINE},loop-assign-resources",
-    "spatial": f"{backend_commands.CONFIG_PIPELINE},spatial-strip",
-    "config": backend_commands.CONFIG_PIPELINE,
+    "loop": f"{pipelines.LOOP_PIPELINE},loop-assign-resources",
+    "spatial": f"{pipelines.CONFIG_PIPELINE},spatial-strip",
+    "config": pipelines.CONFIG_PIPELINE,
 }
 
 

@@ -17,7 +17,7 @@ from rnnc.analysis.program import nest_factors, time_loop_spec
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
-from rnnc.driver.backend_commands import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
+from rnnc.driver.pipelines import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.passes.spatial_predict import predicted_cycles
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate

@@ -37,12 +37,15 @@ SEARCH = "loop-assign-resources"
 
 
 def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
-                  optional: frozenset[str]) -> dict[str, Any]:
+                  optional: frozenset[str], compile_one_chip: Callable[..., dict[str, Any]],
+                  ) -> dict[str, Any]:
     """The configuration of `args.model` over `args.chips` chips (0: the fewest that hold
-    the weights); a model that one chip holds, with `--chips 0`, is compiled as one chip."""
+    the weights); a model that one chip holds, with `--chips 0`, is compiled as one chip,
+    by `compile_one_chip` (the command's own, passed in so this module does not import
+    the command that calls it)."""
     from rnnc.backend.emit import weights_path
     from rnnc.driver import pipeline
-    from rnnc.driver.backend_commands import CONFIG_PIPELINE, LOOP_PIPELINE, compile_to_config
+    from rnnc.driver.pipelines import CONFIG_PIPELINE, LOOP_PIPELINE
 
     text = pipeline.read_text(args.model)
     searched = transform(text, args, f"{LOOP_PIPELINE},{SEARCH}", optional)
@@ -56,7 +59,7 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
     chosen = copy.copy(args)
     chosen.chips = chips
     if chips == 1:
-        return compile_to_config(chosen, transform, optional)
+        return compile_one_chip(chosen, transform, optional)
     with Outputs() as files:
         files.protect(args.model, "the model")
         files.reserve(args.output)

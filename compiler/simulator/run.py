@@ -128,15 +128,11 @@ def report(
     }
 
 
-def simulate_config(
+def simulate_chip(
     loaded: LoadedConfig, inputs: Mapping[str, np.ndarray], *, source: str = "inputs"
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The outputs (by name) and the timing report of a loaded configuration."""
+    """The outputs (by name) and the timing report of a loaded one-chip configuration."""
     config = loaded.data
-    if len(config["chips"]) > 1:
-        from rnnc.simulator.multichip import simulate_chips
-
-        return simulate_chips(loaded, inputs, source=source)
     if is_skeleton(config):
         raise Diagnostic(str(loaded.path), "field 'program': the design has no program (no "
                          "memories, nests or schedule): there is nothing to simulate")

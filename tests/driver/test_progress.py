@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bad_inputs import MODEL_B1, gru
 from rnnc.driver import cli
-from rnnc.driver.backend_commands import CONFIG_PIPELINE
+from rnnc.driver.pipelines import CONFIG_PIPELINE
 
 LINE = re.compile(r"^rnnc: (\S+) done \(\d+\.\d\d s\)$")
 

@@ -156,7 +156,7 @@ def config_level(point: Point, arch: Architecture) -> dict[str, Any]:
 def sim_level(point: Point, arch: Architecture) -> dict[str, Any]:
     """`config_level`, and the config simulator's cycles and latency for its config."""
     from rnnc.backend.load import load_config
-    from rnnc.simulator.run import simulate_config
+    from rnnc.simulator.simulate import simulate_config
 
     with tempfile.TemporaryDirectory(prefix="rnnc-sweep-") as folder:
         loaded = load_config(_write_config(point, arch, Path(folder)))
@@ -222,9 +222,9 @@ def _transform(point: Point, options: dict[str, Any]) -> Callable[..., ModuleOp]
     """The `transform` `compile_to_config` runs its pipeline with: the point's design
     options on every pass that takes them, and the point's loop pipeline (fused or not) in
     place of the command line's."""
-    from rnnc.driver import backend_commands, pipeline
+    from rnnc.driver import pipeline, pipelines
 
-    spec = f"{PIPELINES[point.pipeline]},{backend_commands.SPATIAL_PIPELINE}"
+    spec = f"{PIPELINES[point.pipeline]},{pipelines.SPATIAL_PIPELINE}"
 
     def transform(text: str, args: argparse.Namespace, given: str, _: frozenset[str]) -> ModuleOp:
         ctx = pipeline.make_context()

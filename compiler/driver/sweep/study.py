@@ -33,8 +33,8 @@ import jsonschema
 import yaml
 from rnnc.backend.input_files import check_input_file
 from rnnc.diagnostics import Diagnostic
-from rnnc.driver.backend_commands import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.driver.pipeline import MAX_MODEL_BYTES
+from rnnc.driver.pipelines import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.target.arch import (
     ArchitectureError,
     NoAliasLoader,
