@@ -836,6 +836,8 @@ class _Partitioner:
                    for u in memref.uses)
 
     def _quant(self) -> str:
+        if self.numerics.weight_format is not None:
+            return self.numerics.name  # stored block-scaled, widened to float8 when read
         return self.numerics.float8 if self.numerics.mixed else "fp32"
 
     # ---- ops -------------------------------------------------------------------------------

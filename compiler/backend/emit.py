@@ -162,6 +162,8 @@ def _precision(precision: NumericMode, arch: Architecture) -> dict[str, Any]:
         "spec": precision.spec,
         "weight_bits": arch.precision(precision.name).weight_bits,
     }
+    if precision.weight_format is not None:
+        data["weight_format"] = precision.weight_format.record(precision.scale_range)
     if precision.mixed:
         data |= {
             "float8": precision.float8,

@@ -63,6 +63,7 @@ def compile_to_config(
     from rnnc.backend.emit import prediction_of, weights_path
     from rnnc.driver import pipeline
     from rnnc.driver.folded_weights import folded_arrays
+    from rnnc.driver.stored_weights import held_in_format, stored_weights
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
     from rnnc.target.machine import machine_from_module
@@ -93,9 +94,13 @@ def compile_to_config(
         prediction = prediction_of(module)
         precision = FP32 if machine.precision == "fp32" else parse_precision(
             args.precision or machine.precision)
-        # the arrays of the memories filled when compiling (loop-fold-constants), computed
+        # the weights held in a block-scaled format rounded to it, before and after the
+        # arrays of the memories filled when compiling (loop-fold-constants) are computed
         # in the precision the design runs in
-        weights = {**weights, **folded_arrays(module, weights, precision)}
+        held = held_in_format(machine, precision)
+        weights = stored_weights(weights, held, precision)
+        weights = stored_weights(
+            {**weights, **folded_arrays(module, weights, precision)}, held, precision)
         return write_config(args.output, machine, arch, precision=precision,
                             prediction=prediction, weights=weights, files=files)
 

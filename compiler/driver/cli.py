@@ -507,6 +507,7 @@ def _is_spatial(text: str, args: argparse.Namespace) -> bool:
 
 def run_main(argv: Sequence[str]) -> None:
     from rnnc import interpreters as interpreter
+    from rnnc.driver.stored_weights import cell_matrices, stored_weights
     from rnnc.interpreters import inputs as model_inputs
     from rnnc.numerics.precision import error_report
 
@@ -516,11 +517,17 @@ def run_main(argv: Sequence[str]) -> None:
     # The contract of the inputs is read off the model as given (its rnn-level ops), so
     # that it holds at whatever level the pipeline lowers the model to.
     limits: dict[str, int] = {}
+    matrices: set[str] = set()
+
+    def read_model(parsed: ModuleOp) -> None:
+        limits.update(model_inputs.sequence_limits(parsed))
+        matrices.update(cell_matrices(parsed))  # the weights a format stores
+
     module = _transform(
         pipeline.read_text(args.model),
         args,
         optional=frozenset({"precision"}),  # emulated whether or not a pass also takes it
-        before_passes=lambda parsed: limits.update(model_inputs.sequence_limits(parsed)),
+        before_passes=read_model,
     )
     if precision.mixed and not interpreter.uses_loop_level(module):
         raise Diagnostic(
@@ -548,8 +555,9 @@ def run_main(argv: Sequence[str]) -> None:
         model_inputs.check_sequence_lens(limits, inputs, args.inputs)
 
         def execute(mode: NumericMode) -> dict[str, np.ndarray]:
+            stored = stored_weights(weights, matrices, mode)
             return interpreter.run(
-                module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
+                module, inputs, stored, symbol=args.symbol, source=args.inputs, precision=mode
             )
 
         results = execute(precision)

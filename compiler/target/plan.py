@@ -418,6 +418,8 @@ class WeightSlices:
     """Bytes of one row as a PMU holds it: whole `rv`-element chunks of each reduction."""
     row_elements: Array
     """Elements of one row (what DRAM holds and a stream moves: no padding)."""
+    stream_row_bytes: Array
+    """Bytes of one row's elements as stored (what a stream moves)."""
     rows: Array
     last_rows: Array
     pmus: Array
@@ -455,6 +457,12 @@ class WeightSlices:
         streamed_rows = self.weight_rows - self.resident_rows
         return (self.per_copy * self.row_elements * streamed_rows).sum(axis=0)
 
+    @property
+    def streamed_bytes(self) -> Array:
+        """Bytes streamed from DRAM every step, in the weights' storage format."""
+        streamed_rows = self.weight_rows - self.resident_rows
+        return (self.per_copy * self.stream_row_bytes * streamed_rows).sum(axis=0)
+
 
 @dataclass(frozen=True)
 class NestPlan:
@@ -487,8 +495,8 @@ class NestPlan:
     """Whether nonlinearities are lookup tables in PMUs (the `mixed` mode)."""
     lut_pmus: Array
     read_bytes_per_cycle: Array
-    wbytes: int
-    """Bytes of a weight (the precision's format)."""
+    mode: Precision
+    """The precision, whose format says the bytes of a row of weights."""
 
     @property
     def map_reduce_pcus(self) -> Array:
@@ -539,7 +547,7 @@ class NestPlan:
     @property
     def streamed_bytes(self) -> Array:
         """Weight bytes streamed from DRAM every step."""
-        return self.weights.streamed_elements * self.wbytes
+        return self.weights.streamed_bytes
 
     def kind_of(self, slot: int, part: int) -> int:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
@@ -551,7 +559,7 @@ class NestPlan:
 
 def _weight_slices(
     spec: NestSpec, par: Sequence[Array], ru: Array, rv: Array, *, arch: Architecture,
-    wbytes: int,
+    mode: Precision,
 ) -> WeightSlices:
     """One weight slice per (weight copy, slot, part), placed by `weight_placement`.
 
@@ -571,7 +579,7 @@ def _weight_slices(
     rows_ = rows(shape, dims, par)
     last_rows = rows(shape, dims[-1:], par)
     per_copy = stack([number for number, _, _ in kinds])
-    row_bytes = stack([padded * wbytes for _, padded, _ in kinds])
+    row_bytes = stack([mode.row_bytes(padded) for _, padded, _ in kinds])
     elements = stack([count for _, _, count in kinds])
     pmus, held = weight_placement(
         rows_ * row_bytes, last_rows, capacity=arch.pmu.capacity_bytes,
@@ -586,6 +594,7 @@ def _weight_slices(
         count=sharing_copies(dims, par) * per_copy,
         row_bytes=row_bytes,
         row_elements=elements,
+        stream_row_bytes=mode.row_bytes(elements),
         rows=np.broadcast_to(rows_, row_bytes.shape),
         last_rows=np.broadcast_to(last_rows, row_bytes.shape),
         pmus=pmus,
@@ -621,7 +630,7 @@ def nest_plan(
         live=spec.live, results=results,
     )  # fmt: skip
     writers = cdiv(copies, per_pcu)
-    tables = mode.name == "mixed"
+    tables = mode.tables
     read_groups = spec.read_groups if spec.read_groups is not None else (1,)
     return NestPlan(
         spec=spec,
@@ -637,7 +646,7 @@ def nest_plan(
             zero,
         ),
         combine_levels=tree_levels(most, pcu.scalar_inputs),
-        weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, wbytes=mode.weight_bytes),
+        weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, mode=mode),
         operand_pmus=sharing_copies(spec.operand_dims, par_)
         * sum((parts[group[0]] for group in groups if group), zero),
         levels=math.ceil(max(spec.elementwise_depth, 1) / pcu.stages),
@@ -647,8 +656,8 @@ def nest_plan(
         element_pmus=writers * sum(read_groups),
         tables=tables,
         lut_pmus=writers * spec.lut_levels if tables else zero,
-        read_bytes_per_cycle=copies * sum(parts, zero) * rv_ * mode.weight_bytes,
-        wbytes=mode.weight_bytes,
+        read_bytes_per_cycle=copies * sum(parts, zero) * mode.row_bytes(rv_),
+        mode=mode,
     )
 
 
