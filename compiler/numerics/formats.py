@@ -8,7 +8,7 @@ block stores one shared scale, a power of two 2^k in the 8-bit ``e8m0`` code (k 
 ``intN`` (N = 2..8)
     two's complement integers in [-2^(N-1), 2^(N-1) - 1], blocks of 32 (``intNbK``:
     blocks of K). The scale is the least power of two with ``max|block| <= (2^(N-1) - 1)
-    * 2^k``, so no element is clipped.
+    * 2^k``, so no element is clipped (symmetric: the code -2^(N-1) is never produced).
 ``mxfp8`` / ``mxfp8e5m2`` / ``mxfp6`` / ``mxfp6e3m2`` / ``mxfp4`` / ``mxint8``
     the OCP Microscaling v1.0 formats, blocks of 32, with element types from ml_dtypes:
     float8 e4m3 / e5m2, float6 e2m3 / e3m2, float4 e2m1, and MXINT8's 8-bit integers
@@ -149,13 +149,13 @@ class WeightFormat:
         """The scale's exponent of blocks whose largest magnitude is `largest`."""
         positive = largest > 0
         safe = np.where(positive, largest, 1.0)
-        if self.element == "int":
+        if self.element == "int" and self.name != "mxint8":
             top = 2 ** (self.bits - 1) - 1
             # the least k with largest <= top * 2^k; log2 gives it up to one off either way
             k = np.ceil(np.log2(safe / top)).astype(np.int64)
             k = np.where(safe > top * np.ldexp(1.0, k), k + 1, k)
             k = np.where(safe <= top * np.ldexp(1.0, k - 1), k - 1, k)
-        else:
+        else:  # OCP MX, MXINT8 included (its elements' emax is 0)
             emax = math.frexp(self.largest)[1] - 1
             k = np.frexp(safe)[1].astype(np.int64) - 1 - emax  # floor(log2) exactly
         return np.where(positive, k, _E8M0_RANGE[0])

@@ -1,0 +1,146 @@
+"""Configurations in a block-scaled weight format (int4, mxfp4 on plasticine-rnn): the weight
+file holds the format's values, `rnnc sim` and the loop interpreter's emulation of the
+same mode agree bit for bit, the format is recorded and checked on load, and a format the
+chip does not support is a diagnostic."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rnnc.backend.load import ConfigError, load_config
+from rnnc.driver.cli import main
+from rnnc.driver.io import load_npz, save_npz
+from rnnc.numerics.precision import parse_precision
+from rnnc.target.arch import load_architecture
+from rnnc.target.checks import pmu_bytes
+
+#: (cell, hidden, input, precision, bit for bit): the RNN's design (rv = 50) adds its float32
+#: partial sums in another order than the loop interpreter, as `mixed` does on it
+#: (test_sim_values: MIXED_TOLERANCE); the other two designs add them in the same order.
+CASES = [("lstm", 40, 24, "int4", True), ("gru", 40, 24, "mxfp4", True),
+         ("rnn", 33, 17, "mxfp4", False)]
+MIXED_TOLERANCE = 1e-4
+
+
+def _model(tmp: Path, cell: str, hidden: int, inputs: int) -> Path:
+    model = tmp / "m.mlir"
+    assert main(["gen", cell, str(hidden), "4", "--input", str(inputs), "-o", str(model)]) == 0
+    return model
+
+
+def _compile(tmp: Path, model: Path, precision: str) -> Path:
+    config = tmp / f"{precision}.json"
+    assert main([str(model), "-o", str(config), "--precision", precision]) == 0
+    return config
+
+
+@pytest.mark.parametrize("cell,hidden,inputs,precision,bitwise", CASES)
+def test_format_config_simulates_as_the_interpreter_emulates(
+    tmp_path: Path, cell: str, hidden: int, inputs: int, precision: str, bitwise: bool
+) -> None:
+    model = _model(tmp_path, cell, hidden, inputs)
+    config = _compile(tmp_path, model, precision)
+    mode = parse_precision(precision)
+    loaded = load_config(config)
+    record = loaded.data["precision"]
+    assert (record["name"], record["weight_bits"]) == (precision, 4)
+    assert record["weight_format"] == mode.weight_format.record(mode.scale_range)
+    # the weight file: W and R as the format stores them, bit for bit; the bias as given
+    given = load_npz(str(tmp_path / "m.npz"))
+    for name in ("W", "R"):
+        stored = mode.quantize_matrix(given[name])
+        assert np.array_equal(loaded.weights[name].view(np.uint32), stored.view(np.uint32))
+        assert not np.array_equal(stored, given[name])
+    assert np.array_equal(loaded.weights["B"], given["B"])
+    # the PMUs holding W and R say so, and count the format's bytes
+    held = {h["quantization"] for chip in loaded.data["chips"] for u in chip["units"]
+            for h in u.get("holds", ()) if h["array"] in ("W", "R")}
+    assert held == {precision}
+    # values: `rnnc sim` against `rnnc run` of the same mode, bit for bit
+    feed = tmp_path / "m.inputs.npz"
+    sim_out, run_out = tmp_path / "sim.npz", tmp_path / "run.npz"
+    assert main(["sim", str(config), "--inputs", str(feed), "-o", str(sim_out)]) == 0
+    assert main(["run", str(model), "--inputs", str(feed), "-p",
+                 "rnn-decompose,loop-fuse,loop-assign-resources", "--precision", precision,
+                 "-o", str(run_out)]) == 0
+    got, expected = load_npz(str(sim_out)), load_npz(str(run_out))
+    for name, value in expected.items():
+        if bitwise:
+            assert np.array_equal(got[name].view(np.uint32), value.view(np.uint32)), name
+        else:
+            assert np.max(np.abs(got[name] - value)) <= MIXED_TOLERANCE, name
+
+
+def test_weight_pmus_count_the_formats_bytes(tmp_path: Path) -> None:
+    """A weight PMU of a map-reduce unit holds its rows in the format: half a byte a weight
+    plus a scale byte per 32, against a byte a weight in mixed."""
+    from rnnc.backend.load import machine_of
+
+    model = _model(tmp_path, "lstm", 64, 64)
+    arch = load_architecture()
+    found = {}
+    for precision in ("mixed", "int4"):
+        loaded = load_config(_compile(tmp_path, model, precision))
+        machine = machine_of(loaded.data)
+        sizes = pmu_bytes(arch, machine)
+        weight = [u for u in machine.units if u.kind == "pmu"
+                  and any(h.array in ("W", "R") for h in u.holds)]
+        found[precision] = sorted(int(sizes[u.id]) for u in weight)
+        assert loaded.data["design"]["nests"][0]["rv"] % 32 == 0
+    assert len(found["int4"]) == len(found["mixed"])
+    assert found["int4"] == [n // 2 + n // 32 for n in found["mixed"]]
+
+
+def _rehash_weights(config: Path, change) -> None:
+    data = json.loads(config.read_text())
+    file = config.parent / data["weights"]["path"]
+    arrays = load_npz(str(file))
+    change(arrays)
+    save_npz(file, arrays)
+    data["weights"]["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+    config.write_text(json.dumps(data))
+
+
+def _problem(config: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    return caught.value.render()
+
+
+def test_load_refuses_weights_off_the_format(tmp_path: Path) -> None:
+    config = _compile(tmp_path, _model(tmp_path, "gru", 40, 24), "mxfp4")
+
+    def nudge(arrays: dict) -> None:
+        arrays["R"][0, 1, 2] = np.nextafter(arrays["R"][0, 1, 2], np.float32(1))
+
+    original = float(load_config(config).weights["R"][0, 1, 2])
+    _rehash_weights(config, nudge)
+    nudged = float(np.nextafter(np.float32(original), np.float32(1)))
+    assert _problem(config) == (
+        f"{config}: error: field 'weights.arrays.R': holds {nudged!r} at [0, 1, 2], which is "
+        f"not a mxfp4 value (it stores {original!r} there; blocks of 32 along the last axis)"
+    )
+
+
+def test_load_refuses_an_inconsistent_format_record(tmp_path: Path) -> None:
+    config = _compile(tmp_path, _model(tmp_path, "gru", 40, 24), "int4")
+    data = json.loads(config.read_text())
+    data["precision"]["weight_format"]["block"] = 16
+    config.write_text(json.dumps(data))
+    message = _problem(config)
+    assert f"{config}: error: field 'precision.weight_format': is " in message
+    assert "the spec 'int4' on plasticine-rnn makes it" in message
+
+
+def test_a_format_the_chip_does_not_support(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    model = _model(tmp_path, "gru", 40, 24)
+    assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int3"]) == 1
+    assert capsys.readouterr().err.strip().endswith(
+        "loop-assign-resources: architecture 'plasticine-rnn' does not support precision "
+        "'int3' (supported: fp32, int4, mixed, mxfp4)")
+    assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int12"]) == 1
+    assert capsys.readouterr().err.startswith("--precision: error: unknown precision 'int12'")
