@@ -579,6 +579,12 @@ def _check_consistency(data: Mapping[str, Any], source: str) -> None:
             if problem:
                 raise ArchitectureError(source, f"field 'precisions.{name}': {problem}")
             bits = 8  # widened to the 8-bit multipliers
+        if bits not in data["pcu"]["arithmetic_bits"] and bits != mode["weight_bits"]:
+            raise ArchitectureError(
+                source,
+                f"field 'precisions.{name}': its weights are widened to 8-bit multipliers, "
+                f"which the PCU's arithmetic_bits {data['pcu']['arithmetic_bits']} lack",
+            )
         if bits not in data["pcu"]["arithmetic_bits"]:
             raise ArchitectureError(
                 source,

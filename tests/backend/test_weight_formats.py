@@ -38,10 +38,11 @@ def _compile(tmp: Path, model: Path, precision: str) -> Path:
     return config
 
 
-@pytest.mark.parametrize("cell,hidden,inputs,precision,bitwise", CASES)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_format_config_simulates_as_the_interpreter_emulates(
-    tmp_path: Path, cell: str, hidden: int, inputs: int, precision: str, bitwise: bool
+    tmp_path: Path, case: tuple[str, int, int, str, bool]
 ) -> None:
+    cell, hidden, inputs, precision, bitwise = case
     model = _model(tmp_path, cell, hidden, inputs)
     config = _compile(tmp_path, model, precision)
     mode = parse_precision(precision)
