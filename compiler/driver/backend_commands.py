@@ -210,7 +210,8 @@ def report_line(path: str, report: dict) -> str:
         f"{path}: {report['total_cycles']} cycles = {report['latency_ms']:.4g} ms at "
         f"{report['clock_ghz']:g} GHz; {report['cycles_per_step']:g} cycles per step; "
         f"{report['steps']['simulated']} steps simulated, {report['steps']['extrapolated']} "
-        "extrapolated"
+        f"extrapolated; weights {report['weights']['weight_bytes'] / 2**20:.4g} MiB, "
+        f"{report['weights']['streamed_share']:.1%} streamed every step"
     )
 
 
