@@ -184,10 +184,16 @@ def _stored_in_format(data: Mapping[str, Any], weights: Mapping[str, np.ndarray]
     """The arrays the PMUs hold in the precision's weight format hold values of it (the
     simulator computes with the file's values as the chip's widened weights)."""
     mode = parse_precision(data["precision"]["spec"])  # checked by check_consistency
-    if mode.weight_format is None:
-        return
     held = sorted({h["array"] for chip in data["chips"] for unit in chip["units"]
                    for h in unit.get("holds", ()) if h["quantization"] == mode.name})
+    for name, member in data["weights"].get("given", {}).items():
+        if name not in held or member not in weights \
+                or weights[member].shape != weights[name].shape:
+            raise ConfigError(source, f"field 'weights.given.{name}': expected an array held "
+                              f"in the weight format ({', '.join(held) or 'none'}) and a "
+                              f"weight array of its shape, got '{member}'")
+    if mode.weight_format is None:
+        return
     for name in held:
         array = weights[name]
         if not np.isfinite(array).all():

@@ -238,7 +238,12 @@ def config_schema() -> dict[str, Any]:
                 "required": ["path", "sha256", "arrays"],
                 "properties": {"path": {"type": "string", "minLength": 1},
                                "sha256": {"$ref": "#/$defs/sha256"},
-                               "arrays": {"type": "object", "additionalProperties": _tensor()}},
+                               "arrays": {"type": "object", "additionalProperties": _tensor()},
+                               "given": {
+                                   "type": "object", "additionalProperties": {"type": "string"},
+                                   "description": "Arrays stored rounded to a weight format: "
+                                   "the member of the weight file holding the values the model "
+                                   "gave (for `rnnc sim --compare fp32`)."}},
             },
             "inputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
             "outputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},

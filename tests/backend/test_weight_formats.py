@@ -147,3 +147,44 @@ def test_a_format_the_chip_does_not_support(tmp_path: Path, capsys: pytest.Captu
         "'int3' (supported: fp32, int4, mixed, mxfp4)")
     assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int12"]) == 1
     assert capsys.readouterr().err.startswith("--precision: error: unknown precision 'int12'")
+
+
+def test_sim_compares_with_fp32_on_the_given_weights(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    """`rnnc sim --compare fp32`: the same machine in float32 on the model's given weights
+    (kept in the weight file beside the rounded ones), against `rnnc run --precision fp32`."""
+    model = _model(tmp_path, "gru", 40, 24)
+    config = _compile(tmp_path, model, "mxfp4")
+    loaded = load_config(config)
+    given = load_npz(str(tmp_path / "m.npz"))
+    assert loaded.data["weights"]["given"] == {"R": "R.given", "W": "W.given"}
+    assert np.array_equal(loaded.weights["W.given"], given["W"])
+    feed, report, sim_out = tmp_path / "m.inputs.npz", tmp_path / "r.json", tmp_path / "s.npz"
+    capsys.readouterr()
+    assert main(["sim", str(config), "--inputs", str(feed), "--compare", "fp32",
+                 "-o", str(sim_out), "--report", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("error of mxfp4 against fp32 (the same machine in float32, "
+                              "given weights)\n  output       range  max abs err")
+    fp32_out = tmp_path / "fp32.npz"
+    assert main(["run", str(model), "--inputs", str(feed), "-p",
+                 "rnn-decompose,loop-fuse,loop-assign-resources", "--precision", "fp32",
+                 "-o", str(fp32_out)]) == 0
+    errors = json.loads(report.read_text())["error"]
+    got, reference = load_npz(str(sim_out)), load_npz(str(fp32_out))
+    for name, value in reference.items():
+        measured = float(np.max(np.abs(got[name] - value)))
+        assert abs(errors[name]["max_abs"] - measured) <= 1e-5, name
+        assert errors[name]["max_abs"] > 1e-3  # mxfp4 is not exact
+        spread = float(value.max() - value.min())
+        assert abs(errors[name]["max_abs_over_range"] - measured / spread) <= 1e-4, name
+
+
+def test_load_refuses_a_given_array_of_another_array(tmp_path: Path) -> None:
+    config = _compile(tmp_path, _model(tmp_path, "gru", 40, 24), "int4")
+    data = json.loads(config.read_text())
+    data["weights"]["given"]["B"] = "W.given"
+    config.write_text(json.dumps(data))
+    assert _problem(config) == (
+        f"{config}: error: field 'weights.given.B': expected an array held in the weight "
+        "format (R, W) and a weight array of its shape, got 'W.given'")
