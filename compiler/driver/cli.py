@@ -214,6 +214,11 @@ def _compile_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile each '// -----'-separated chunk on its own",
     )
+    parser.add_argument("--max-error", type=float, metavar="E",
+                        help="with --precision auto: the largest |error| of an output against "
+                        "fp32 on --inputs the chosen mode may make")
+    parser.add_argument("--inputs", metavar="IN.npz",
+                        help="with --precision auto: the inputs the error is measured on")
     _add_pipeline_options(parser)
     return parser
 
@@ -415,6 +420,12 @@ def compile_main(argv: Sequence[str]) -> int:
     if args.model is None:
         parser.error("the following arguments are required: model")
     if backend_commands.wants_config(args.emit, args.output) and not args.stats:
+        if args.precision is not None and args.precision.strip().lower() == "auto":
+            from rnnc.driver.auto_precision import choice_lines, choose_precision
+
+            args.precision, candidates = choose_precision(
+                args, _transform, frozenset(PASS_OPTION_FLAGS))
+            print(choice_lines(args.precision, candidates, args.max_error))
         config = backend_commands.compile_to_config(
             args, _transform, frozenset(PASS_OPTION_FLAGS))
         print(backend_commands.summary_line(args.output, config))

@@ -188,3 +188,47 @@ def test_load_refuses_a_given_array_of_another_array(tmp_path: Path) -> None:
     assert _problem(config) == (
         f"{config}: error: field 'weights.given.B': expected an array held in the weight "
         "format (R, W) and a weight array of its shape, got 'W.given'")
+
+
+def test_precision_auto_picks_the_fastest_within_the_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Every mode of the chip is predicted and emulated on the inputs; the fastest within
+    the error budget is compiled. Each mode's error is `rnnc run`'s against fp32."""
+    from rnnc.driver.auto_precision import Candidate, choice_lines
+
+    model = _model(tmp_path, "gru", 40, 24)
+    feed, config = tmp_path / "m.inputs.npz", tmp_path / "auto.json"
+    capsys.readouterr()
+    assert main([str(model), "-o", str(config), "--precision", "auto", "--max-error", "0.03",
+                 "--inputs", str(feed)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = [line.split() for line in lines[1:5]]
+    rows = {row[-6]: (float(row[-5]), float(row[-1])) for row in table}
+    assert set(rows) == {"fp32", "mixed", "int4", "mxfp4"}
+    for mode in ("mixed", "int4"):
+        out, ref = tmp_path / f"{mode}.npz", tmp_path / "fp32.npz"
+        for precision, path in ((mode, out), ("fp32", ref)):
+            assert main(["run", str(model), "--inputs", str(feed), "-p",
+                         "rnn-decompose,loop-fuse,loop-assign-resources", "--precision",
+                         precision, "-o", str(path)]) == 0
+        got, expected = load_npz(str(out)), load_npz(str(ref))
+        error = max(float(np.max(np.abs(got[k] - expected[k]))) for k in got)
+        assert rows[mode][1] == pytest.approx(error, rel=1e-3)
+    within = {m: latency for m, (latency, error) in rows.items() if error <= 0.03}
+    chosen = min(within, key=lambda m: (within[m], rows[m][1]))
+    candidates = [Candidate(m, latency, error) for m, (latency, error) in rows.items()]
+    assert lines[0] == choice_lines(chosen, candidates, 0.03).splitlines()[0]
+    assert load_config(config).data["precision"]["name"] == chosen
+
+
+def test_precision_auto_needs_a_budget_and_inputs(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    model = _model(tmp_path, "gru", 40, 24)
+    capsys.readouterr()
+    assert main([str(model), "-o", str(tmp_path / "a.json"), "--precision", "auto",
+                 "--inputs", str(tmp_path / "m.inputs.npz")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "--precision: error: auto needs --max-error E and --inputs IN.npz (the inputs on "
+        "which each mode's error against fp32 is measured)")
+    assert not (tmp_path / "a.json").exists()
