@@ -55,7 +55,7 @@ def choose_precision(
     matrices: set[str] = set()
     candidates: list[Candidate] = []
     reference: dict[str, np.ndarray] | None = None
-    for mode in sorted(m.name for m in arch.precisions if m.name != "fp32") + ["fp32"]:
+    for mode in [*sorted(m.name for m in arch.precisions if m.name != "fp32"), "fp32"]:
         options = argparse.Namespace(**{**vars(args), "precision": mode,
                                         "passes": SEARCH_PIPELINE})
         module = transform(text, options, SEARCH_PIPELINE, optional,
