@@ -304,8 +304,9 @@ def _plot_parser() -> argparse.ArgumentParser:
                         help=".png or .svg (repeatable)")
     parser.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
                         help="keep only the rows where COLUMN is VALUE (repeatable)")
-    parser.add_argument("--x", choices=["pcus", "area"], default="pcus",
-                        help="pareto: PCUs used by the design, or the chip's die area")
+    parser.add_argument("--x", choices=["pcus", "area", "error"], default="pcus",
+                        help="pareto: PCUs used by the design, the chip's die area, or the "
+                        "error against fp32 (rows of the sim run level)")
     parser.add_argument("--axes", nargs=2, metavar=("FIELD", "FIELD"),
                         help="heatmap: the two varied architecture fields (default: the two "
                         "the study varies)")
