@@ -93,6 +93,7 @@ def nest_spec(
         global_write_levels=layout.global_write_levels,
         read_groups=tuple(len(level.read_groups) for level in layout.levels),
         lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
+        segments=tuple(tuple(r.lengths) for r in nest.walk() if isinstance(r, loop.ReduceOp)),
     )
 
 

@@ -35,6 +35,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import ml_dtypes
 import numpy as np
@@ -94,10 +95,18 @@ class WeightFormat:
         """The largest element value."""
         return float(np.max(self.values))
 
-    def row_bytes(self, elements: int | np.ndarray) -> int | np.ndarray:
+    def row_bytes(self, elements: Any, blocks: Any = None) -> Any:
         """Bytes of a row of `elements` elements as stored: the codes packed bit-wise,
-        rounded up to whole bytes, and one scale per (started) block."""
-        return -(-elements * self.bits // 8) + SCALE_BYTES * (-(-elements // self.block))
+        rounded up to whole bytes, and the scales of the `blocks` blocks it touches
+        (default: a row from a block's start, one per started block)."""
+        if blocks is None:
+            blocks = -(-elements // self.block)
+        return -(-elements * self.bits // 8) + SCALE_BYTES * blocks
+
+    def blocks_touched(self, start: Any, stop: Any) -> Any:
+        """Blocks of a row that its elements [start, stop) fall in (0 when empty)."""
+        start, stop = np.asarray(start), np.asarray(stop)
+        return np.where(stop > start, (stop - 1) // self.block - start // self.block + 1, 0)
 
     def record(self, scales: tuple[int, int]) -> dict[str, object]:
         """What config.json records of the format, with the scale exponents `scales`

@@ -389,7 +389,9 @@ class _Builder:
         if memory is None or not memory.init.startswith("weight:") or not box.slices:
             return elements * self._element_bytes(memory)
         last = len(range(*box.slices[-1]))
-        return elements // last * int(mode.row_bytes(last))
+        fmt = mode.weight_format
+        blocks = None if fmt is None else int(fmt.blocks_touched(*box.slices[-1][:2]))
+        return elements // last * int(mode.row_bytes(last, blocks))
 
     def _element_bytes(self, memory: Memory | None) -> int:
         if memory is not None and memory.init.startswith("weight:"):

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 import yaml
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import UnitKind
@@ -205,19 +204,14 @@ class Precision:
         """Whether nonlinearities are lookup tables (every mode but fp32)."""
         return self.name != "fp32"
 
-    def vector_widths(self, max_rv: int) -> np.ndarray:
-        """The rv a design may take, up to `max_rv`: any, or in a block-scaled format the
-        multiples of its block (so that every weight slice's rows start at a block: the
-        bytes of `row_bytes` are then the slice's own, a part of a reduction over an
-        input or hidden size that is a multiple of the block holding whole blocks)."""
+    def row_bytes(self, elements: Any, blocks: Any = None) -> Any:
+        """Bytes of a row of `elements` weights as stored: in a block-scaled format the
+        codes and the scales of `blocks` blocks (default: the row's own, from a block's
+        start)."""
         fmt = self.weight_format
-        step = fmt.block if fmt is not None and fmt.block <= max_rv else 1
-        return np.arange(step, max_rv + 1, step, dtype=np.int64)
-
-    def row_bytes(self, elements: Any) -> Any:
-        """Bytes of a row of `elements` weights as stored (scales included)."""
-        fmt = self.weight_format
-        return elements * self.weight_bytes if fmt is None else fmt.row_bytes(elements)
+        if fmt is None:
+            return elements * self.weight_bytes
+        return fmt.row_bytes(elements, blocks)
 
 
 @dataclass(frozen=True)

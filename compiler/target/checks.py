@@ -466,7 +466,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             if slice_of is not None:
                 rows, row = slice_of
                 held = pmu.buffers if pmu.banking == "fifo" else rows
-                found[pmu.id] = held * _row_bytes(arch, machine, row, widths[0])
+                found[pmu.id] = held * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
                 continue
             found[pmu.id] = pmu.buffers * sum(
                 _box_bytes(arch, machine, box, steps, width)
@@ -553,11 +553,18 @@ def _element_bytes(
     return None if mode.weight_format is not None else mode.weight_bytes
 
 
-def _row_bytes(arch: Architecture, machine: Any, elements: int, width: int | None) -> int:
+def _row_bytes(arch: Architecture, machine: Any, elements: int, width: int | None,
+               boxes: Sequence[Any] = ()) -> int:
     """Bytes of a row of `elements` stored `width` bytes each, or (None) in the precision's
-    weight format, scales included."""
+    weight format: its codes and the scales of the blocks the `boxes`' ranges of the last
+    dimension touch (the row's own blocks without boxes)."""
     if width is None:
-        return int(arch.precision(machine.precision).row_bytes(elements))
+        from rnnc.target.format_blocks import held_row_bytes
+
+        mode = arch.precision(machine.precision)
+        if not boxes:
+            return int(mode.row_bytes(elements))
+        return held_row_bytes(mode, elements, [box.slices[-1][:2] for box in boxes])
     return elements * width
 
 
@@ -568,7 +575,7 @@ def _box_bytes(arch: Architecture, machine: Any, box: Any, steps: list[int],
     if width is not None or not box.slices:
         return words * (width or 1)
     last = len(range(*box.slices[-1]))
-    return words // last * _row_bytes(arch, machine, last, None)
+    return words // last * _row_bytes(arch, machine, last, None, (box,))
 
 
 def _box_words(box: Any, steps: list[int]) -> int:

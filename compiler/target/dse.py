@@ -137,7 +137,7 @@ def pruned_candidates(
         hu = hu_all[hu_all * gates * ru <= pcus]
         if hu.size == 0:
             break
-        rv = mode.vector_widths(max_rv)
+        rv = np.arange(1, max_rv + 1, dtype=np.int64)
         parts.append((np.repeat(hu, rv.size), np.full(hu.size * rv.size, ru), np.tile(rv, hu.size)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
@@ -155,7 +155,7 @@ def exhaustive_blocks(
         return
     max_rv = arch.pcu.lanes * mode.macs_per_lane
     ru, rv = np.meshgrid(
-        np.arange(1, pcus + 1, dtype=np.int64), mode.vector_widths(max_rv),
+        np.arange(1, pcus + 1, dtype=np.int64), np.arange(1, max_rv + 1, dtype=np.int64),
         indexing="ij",
     )
     ru, rv = ru.ravel(), rv.ravel()

@@ -86,6 +86,16 @@ class NestSpec:
     the first level."""
     lut_levels: int = 0
     """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
+    segments: tuple[tuple[int, ...], ...] | None = None
+    """Per reduction, the lengths of the stretches of its weights that are rows of one
+    array (the fused cell's [W R]: (D, H)), whose blocks a block-scaled format starts
+    afresh; None means one per reduction."""
+
+    def segments_of(self, reduction: int) -> tuple[int, ...]:
+        """The segment lengths of reduction `reduction` (see `segments`)."""
+        if self.segments is None:
+            return (self.reductions[reduction],)
+        return self.segments[reduction]
 
     def __post_init__(self) -> None:
         if not self.shape:
@@ -416,6 +426,8 @@ class WeightSlices:
     """Slices of the kind in the nest (a map-reduce unit each)."""
     row_bytes: Array
     """Bytes of one row as a PMU holds it: whole `rv`-element chunks of each reduction."""
+    row_words: Array
+    """Elements of one row as a PMU holds it (whole chunks)."""
     row_elements: Array
     """Elements of one row (what DRAM holds and a stream moves: no padding)."""
     stream_row_bytes: Array
@@ -579,7 +591,14 @@ def _weight_slices(
     rows_ = rows(shape, dims, par)
     last_rows = rows(shape, dims[-1:], par)
     per_copy = stack([number for number, _, _ in kinds])
-    row_bytes = stack([mode.row_bytes(padded) for _, padded, _ in kinds])
+    blocks: list[Array | None] = [None] * len(kinds)
+    if mode.weight_format is not None:  # the scales of the blocks a slice's rows touch
+        from rnnc.target.format_blocks import kind_blocks
+
+        blocks = [b for slot in spec.slots for b in kind_blocks(
+            [spec.segments_of(i) for i in slot], ru, rv, mode.weight_format)]
+    row_bytes = stack([mode.row_bytes(padded, b)
+                       for (_, padded, _), b in zip(kinds, blocks, strict=True)])
     elements = stack([count for _, _, count in kinds])
     pmus, held = weight_placement(
         rows_ * row_bytes, last_rows, capacity=arch.pmu.capacity_bytes,
@@ -593,8 +612,10 @@ def _weight_slices(
         per_copy=per_copy,
         count=sharing_copies(dims, par) * per_copy,
         row_bytes=row_bytes,
+        row_words=stack([padded for _, padded, _ in kinds]),
         row_elements=elements,
-        stream_row_bytes=mode.row_bytes(elements),
+        stream_row_bytes=stack([mode.row_bytes(count, b)
+                                for (_, _, count), b in zip(kinds, blocks, strict=True)]),
         rows=np.broadcast_to(rows_, row_bytes.shape),
         last_rows=np.broadcast_to(last_rows, row_bytes.shape),
         pmus=pmus,
