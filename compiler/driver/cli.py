@@ -86,9 +86,12 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         help="chips to split each layer over (0: the fewest that hold its weights)")
     design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
     design.add_argument("--precision", metavar="MODE",
-                        help="fp32 or mixed (the paper's 8/16/32-bit mode; the default of "
-                        "plasticine-rnn, see below); `rnnc run` (default fp32) emulates it, "
-                        "e.g. mixed:lut=512,range=6")
+                        help="fp32, mixed (the paper's 8/16/32-bit mode; the default of "
+                        "plasticine-rnn, see below) or a weight format the chip supports (int4, "
+                        "mxfp4 on plasticine-rnn: weights stored narrow, the mixed mode's "
+                        "arithmetic); `rnnc run` (default fp32) emulates it, e.g. "
+                        "mixed:lut=512,range=6; auto (with -o config.json): the fastest within "
+                        "--max-error on --inputs")
     design.add_argument("--schedules", metavar="LIST",
                         help="schedules beyond the paper's to allow: all (the default), none, "
                         "a comma list of names, or all,-NAME to switch one off (names: see "

@@ -1,6 +1,6 @@
 """Numeric emulation of the accelerator's precision modes (paper-notes §3.3, §6.2 items 3-4).
 
-Two modes:
+The modes:
 
 ``fp32``
     Everything in IEEE float32: the reference the paper's CPU baseline computes.
@@ -9,6 +9,9 @@ Two modes:
     8-bit float format ("4-float8"), the first reduction stage in float16 ("2-float16"),
     the rest of the reduction, the accumulation and every element-wise op in float32, and
     the nonlinearities read from lookup tables held in SRAM.
+a weight format (``int4``, ``mxfp4``, ...: `rnnc.numerics.formats`)
+    ``mixed``'s arithmetic on weights stored block-scaled and narrow, widened exactly to
+    the 8-bit multiplier's inputs (`NumericMode.quantize_matrix` rounds them once).
 
 The paper specifies neither the float8 format nor the tables (§6.2 items 3-4); the
 choices made here, with their reasons, are documented on `NumericMode`.

@@ -100,6 +100,11 @@ class NestSpec:
     def __post_init__(self) -> None:
         if not self.shape:
             object.__setattr__(self, "shape", (self.extent,))
+        if self.segments is not None and all(len(s) == 1 for s in self.segments):
+            object.__setattr__(self, "segments", None)  # one spelling of the default
+        if self.segments is not None and tuple(map(sum, self.segments)) != self.reductions:
+            raise CostError(f"nest '{self.name}': segments {self.segments} do not add up to "
+                            f"the reductions {self.reductions}")
         if math.prod(self.shape) != self.extent:
             raise CostError(f"nest '{self.name}': shape {self.shape} is not {self.extent} long")
         if self.extent < 1:
