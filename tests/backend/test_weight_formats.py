@@ -91,9 +91,8 @@ def test_weight_pmus_count_the_formats_bytes(tmp_path: Path) -> None:
         weight = [u for u in machine.units if u.kind == "pmu"
                   and any(h.array in ("W", "R") for h in u.holds)]
         found[precision] = sorted(int(sizes[u.id]) for u in weight)
-        if precision == "int4":  # a format's rv is a multiple of its block
-            assert all(p["rv"] % 32 == 0 for p in loaded.data["design"]["nests"]
-                       if p["rv"] > 1)
+        # the premise of the count below: each slice row starts at a block (64-wide chunks)
+        assert {p["rv"] for p in loaded.data["design"]["nests"] if p["rv"] > 1} == {64}
     assert len(found["int4"]) == len(found["mixed"])
     assert found["int4"] == [n // 2 + n // 32 for n in found["mixed"]]
 
@@ -232,3 +231,19 @@ def test_precision_auto_needs_a_budget_and_inputs(tmp_path: Path,
         "--precision: error: auto needs --max-error E and --inputs IN.npz (the inputs on "
         "which each mode's error against fp32 is measured)")
     assert not (tmp_path / "a.json").exists()
+
+
+def test_the_scales_a_slice_holds_by_hand() -> None:
+    """Blocks restart at each array of a reduction ([W R]); a part that starts inside a
+    block touches one more (kinds: whole parts, the last part, none)."""
+    from rnnc.numerics.formats import parse_format
+    from rnnc.target.format_blocks import kind_blocks
+
+    int4 = parse_format("int4")
+    # 2816 in 13 parts of 4 chunks of 57: whole parts of 228 start at 0, 228, 456, ...
+    # (456 = 14 x 32 + 8: 228 elements over 8 blocks); the last, [2736, 2816), over 3
+    assert [int(b) for b in kind_blocks([(2816,)], 13, 57, int4)] == [8, 3, 0]
+    # one whole part of [x h] = [17 | 33]: 1 block of W and 2 of R
+    assert [int(b) for b in kind_blocks([(17, 33)], 1, 50, int4)] == [3, 0, 0]
+    # aligned: 64-wide parts of a 128-long reduction, 2 blocks each
+    assert [int(b) for b in kind_blocks([(128,)], 2, 64, int4)] == [2, 0, 0]
