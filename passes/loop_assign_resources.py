@@ -110,6 +110,7 @@ def cost_attribute(result: SearchResult) -> DictionaryAttr:
         "pcus": IntegerAttr(cost.pcus, i64),
         "pmus": IntegerAttr(cost.pmus, i64),
         "on_chip_bytes": IntegerAttr(cost.on_chip_bytes, i64),
+        "weight_bytes": IntegerAttr(cost.weight_bytes, i64),
         "streamed_bytes_per_step": IntegerAttr(cost.streamed_bytes_per_step, i64),
         "dram_gbs": FloatAttr(cost.dram_gbs, f64),
         "chips": IntegerAttr(cost.chips, i64),

@@ -62,6 +62,7 @@ from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
 from rnnc.target import plan
 from rnnc.target.arch import Architecture
+from rnnc.target.format_blocks import held_row_bytes
 from rnnc.target.machine import (
     AG,
     CONTROLLER,
@@ -517,6 +518,9 @@ class _Partitioner:
                 self._box(ctx, op, copy, k_range, counter, rows=(last, lo, hi) if split else None)
                 for op, k_range, counter in loads
             )
+            if self.mode.weight_format is not None:  # the scales of the blocks it touches
+                row_bytes = held_row_bytes(self.mode, int(slices.row_words[kind]),
+                                           [box.slices[-1][:2] for box in boxes])
             self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
                         bytes_=_copy_rows(ctx, copy, dims, (lo, hi)) * row_bytes,
                         row_bytes=row_bytes,
@@ -848,6 +852,8 @@ class _Partitioner:
                    for u in memref.uses)
 
     def _quant(self) -> str:
+        if self.numerics.weight_format is not None:
+            return self.numerics.name  # stored block-scaled, widened to float8 when read
         return self.numerics.float8 if self.numerics.mixed else "fp32"
 
     # ---- ops -------------------------------------------------------------------------------

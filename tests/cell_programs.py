@@ -48,6 +48,7 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
         name=f"{cell}_cell",
         extent=hidden,
         reductions=(reduction,) * gates,
+        segments=((input, hidden),) * gates,  # [W R]
         elementwise_depth=FUSED_DEPTH[cell],
         weight_elems=gates * hidden * reduction + _bias_elems(cell, hidden),
         buffer_elems=0,

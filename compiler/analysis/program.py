@@ -96,6 +96,7 @@ def nest_spec(
         read_groups=tuple(len(level.read_groups) for level in layout.levels),
         lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
         ahead=ahead_lengths(nest),
+        segments=tuple(tuple(r.lengths) for r in nest.walk() if isinstance(r, loop.ReduceOp)),
     )
 
 

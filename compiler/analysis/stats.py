@@ -16,7 +16,7 @@ from itertools import pairwise
 from rnnc.analysis.access import INTERMEDIATE, memory_role, time_loops
 from rnnc.dialects import loop, rnn, spatial
 from rnnc.target.arch import Architecture, load_architecture
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 #: The levels `--stats` reports: (label, pipeline from the rnn level).
@@ -118,6 +118,9 @@ class LevelStats:
     pass to each other instead of writing buffers."""
     spatial: SpatialStats | None = None
     """The units, ports, links and routes of a `spatial.design`, if the module has one."""
+    weights: tuple[int, int] | None = None
+    """(weight bytes as PMUs hold them, bytes streamed from DRAM per step) of the time
+    loops' chosen designs (`loop.cost`, after loop-assign-resources), if any."""
 
     @property
     def on_chip(self) -> tuple[Memory, ...]:
@@ -181,7 +184,17 @@ def level_stats(module: ModuleOp, level: str, arch: str = "") -> LevelStats:
         reductions=sum(1 for n in per_step for op in n.walk() if isinstance(op, loop.ReduceOp)),
         registers=_registers(per_step),
         spatial=_spatial_of(module, arch),
+        weights=_weights_of(steps),
     )
+
+
+def _weights_of(steps: Sequence[loop.SequentialOp]) -> tuple[int, int] | None:
+    costs = [step.attributes.get("loop.cost") for step in steps]
+    found = [c.data for c in costs if isinstance(c, DictionaryAttr) and "weight_bytes" in c.data]
+    if not found:
+        return None
+    return (sum(c["weight_bytes"].value.data for c in found),  # type: ignore[union-attr]
+            sum(c["streamed_bytes_per_step"].value.data for c in found))  # type: ignore[union-attr]
 
 
 def _spatial_of(module: ModuleOp, arch: str) -> SpatialStats | None:
@@ -297,6 +310,11 @@ def format_stats(levels: Sequence[LevelStats]) -> str:
             f"  intermediate registers    {stats.registers} per iteration{per_dot} "
             f"({_count(stats.reductions, 'dot product')} per iteration)"
         )
+        if stats.weights is not None:
+            held, streamed = stats.weights
+            share = streamed / held if held else 0.0
+            lines.append(f"  weights                   {held} bytes, {streamed} streamed from "
+                         f"DRAM every step ({share:.1%})")
         if stats.spatial is not None:
             lines.extend(format_spatial(stats.spatial))
     return "\n".join(lines) + "\n"

@@ -33,6 +33,7 @@ from rnnc.diagnostics import memory_bytes
 from rnnc.dialects import loop
 from rnnc.dialects.loop import COMBINERS
 from rnnc.dialects.spatial import AGDirection, PCUMode, PCURole, PMUKind
+from rnnc.numerics.formats import is_format_name
 from rnnc.numerics.precision import parse_precision
 from rnnc.target.arch import Architecture
 from rnnc.target.checks import lut_tables
@@ -208,6 +209,8 @@ def _precision(data: Config, arch: Architecture) -> Iterator[Problem]:
         yield "precision.name", str(error)
         return
     expected: dict[str, Any] = {"name": mode.name, "weight_bits": bits}
+    if mode.weight_format is not None:
+        expected["weight_format"] = mode.weight_format.record(mode.scale_range)
     if mode.mixed:
         expected |= {"float8": mode.float8, "lut_entries": mode.lut_entries,
                      "lut_range": mode.lut_range, "lut_interp": mode.lut_interp}
@@ -369,6 +372,8 @@ def _pmu(unit: Config, where: str, data: Config,
     arrays |= {entry["name"]: entry["shape"] for entry in data["inputs"]}
     precision = data["precision"]
     formats = ("fp32", precision["float8"]) if "float8" in precision else ("fp32",)
+    if is_format_name(precision["name"]):
+        formats = ("fp32", precision["name"])
     for k, holding in enumerate(unit["holds"]):
         shape = arrays.get(holding["array"])
         if shape is None:
@@ -386,7 +391,7 @@ def _pmu(unit: Config, where: str, data: Config,
 def _tables(lut: str, precision: Config, where: str) -> Iterator[Problem]:
     """Each table `fn:entries:range:interp` tabulates an activation as the precision says
     (the simulator computes the precision's tables)."""
-    if precision["name"] != "mixed":
+    if precision["name"] == "fp32":
         yield where, f"holds lookup tables '{lut}'; {precision['name']} uses none"
         return
     wanted = [str(precision["lut_entries"]), precision["lut_range"], precision["lut_interp"]]

@@ -162,6 +162,8 @@ def _precision(precision: NumericMode, arch: Architecture) -> dict[str, Any]:
         "spec": precision.spec,
         "weight_bits": arch.precision(precision.name).weight_bits,
     }
+    if precision.weight_format is not None:
+        data["weight_format"] = precision.weight_format.record(precision.scale_range)
     if precision.mixed:
         data |= {
             "float8": precision.float8,
@@ -170,6 +172,12 @@ def _precision(precision: NumericMode, arch: Architecture) -> dict[str, Any]:
             "lut_interp": precision.lut_interp,
         }
     return data
+
+
+def _given(weights: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The `weights.given` entry: the arrays of `weights` a `given_name` member shadows."""
+    given = {name: given_name(name) for name in weights if given_name(name) in weights}
+    return {"given": given} if given else {}
 
 
 def config_data(
@@ -211,8 +219,10 @@ def config_data(
             "sha256": weights_sha256,
             "arrays": {
                 name: {"shape": list(weights[name].shape), "dtype": "float32"}
-                for name in referenced_arrays(machine)
+                for name in [*referenced_arrays(machine), *_given(weights).get("given", {})
+                             .values()]
             },
+            **_given(weights),
         },
         "inputs": _io(machine.inputs, machine),
         "outputs": _io(machine.outputs, machine),
@@ -233,6 +243,12 @@ def config_data(
 def dumps(config: Mapping[str, Any]) -> str:
     """The file's text: sorted keys, one level of indentation per nesting, a newline."""
     return json.dumps(config, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def given_name(array: str) -> str:
+    """The weight file's member holding the model's values of `array`, which the design
+    holds rounded to a weight format."""
+    return f"{array}.given"
 
 
 def weight_arrays(

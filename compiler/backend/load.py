@@ -21,6 +21,7 @@ import numpy as np
 from rnnc.backend.consistency import check_consistency
 from rnnc.backend.input_files import Expected, check_input_file, load_npz
 from rnnc.diagnostics import Diagnostic
+from rnnc.numerics.precision import parse_precision
 from rnnc.target.arch import Architecture, ArchitectureError, architecture_from_dict
 from rnnc.target.machine import Machine, from_data
 
@@ -178,6 +179,38 @@ def _weights(data: Mapping[str, Any], path: Path, source: str) -> dict[str, np.n
     return arrays
 
 
+def _stored_in_format(data: Mapping[str, Any], weights: Mapping[str, np.ndarray],
+                      source: str) -> None:
+    """The arrays the PMUs hold in the precision's weight format hold values of it (the
+    simulator computes with the file's values as the chip's widened weights)."""
+    mode = parse_precision(data["precision"]["spec"])  # checked by check_consistency
+    held = sorted({h["array"] for chip in data["chips"] for unit in chip["units"]
+                   for h in unit.get("holds", ()) if h["quantization"] == mode.name})
+    for name, member in data["weights"].get("given", {}).items():
+        if name not in held or member not in weights \
+                or weights[member].shape != weights[name].shape:
+            raise ConfigError(source, f"field 'weights.given.{name}': expected an array held "
+                              f"in the weight format ({', '.join(held) or 'none'}) and a "
+                              f"weight array of its shape, got '{member}'")
+    if mode.weight_format is None:
+        return
+    for name in held:
+        array = weights[name]
+        if not np.isfinite(array).all():
+            raise ConfigError(source, f"field 'weights.arrays.{name}': holds a value that is "
+                              f"not finite, which {mode.name} cannot store")
+        stored = mode.quantize_matrix(array)
+        wrong = np.argwhere(stored.view(np.uint32) != array.view(np.uint32))
+        if wrong.size:
+            index = tuple(int(i) for i in wrong[0])
+            raise ConfigError(
+                source,
+                f"field 'weights.arrays.{name}': holds {float(array[index])!r} at {list(index)}, "
+                f"which is not a {mode.name} value (it stores {float(stored[index])!r} there; "
+                f"blocks of {mode.weight_format.block} along the last axis)",
+            )
+
+
 #: The largest configuration read: far above any real one, and a bound on what reading
 #: `/dev/zero` or a runaway pipe may take.
 MAX_CONFIG_BYTES = 1 << 30
@@ -324,4 +357,5 @@ def load_config(path: str | Path) -> LoadedConfig:
                           + (f" (and {more} more)" if more else ""))
     _design(data, arch, source)
     weights = _weights(data, path, source)
+    _stored_in_format(data, weights, source)
     return LoadedConfig(path, data, arch, weights)

@@ -191,8 +191,23 @@ def config_schema() -> dict[str, Any]:
             "precision": {
                 "type": "object", "additionalProperties": False,
                 "required": ["name", "spec", "weight_bits"],
-                "properties": {"name": {"enum": ["fp32", "mixed"]}, "spec": {"type": "string"},
-                               "weight_bits": {"enum": [8, 16, 32]},
+                "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9]*$",
+                                        "description": "fp32, mixed or a weight format "
+                                        "(rnnc.numerics.formats)"},
+                               "spec": {"type": "string"},
+                               "weight_bits": {"enum": [2, 3, 4, 5, 6, 7, 8, 16, 32]},
+                               "weight_format": {
+                                   "type": "object", "additionalProperties": False,
+                                   "required": ["element", "bits", "block", "scale",
+                                                "scale_exponents"],
+                                   "properties": {
+                                       "element": {"type": "string"},
+                                       "bits": {"type": "integer", "minimum": 1},
+                                       "block": {"type": "integer", "minimum": 1},
+                                       "scale": {"type": "string"},
+                                       "scale_exponents": {
+                                           "type": "array", "items": {"type": "integer"},
+                                           "minItems": 2, "maxItems": 2}}},
                                "float8": {"type": "string"},
                                "lut_entries": {"type": "integer", "minimum": 2},
                                "lut_range": {"type": "number", "exclusiveMinimum": 0},
@@ -224,7 +239,12 @@ def config_schema() -> dict[str, Any]:
                 "required": ["path", "sha256", "arrays"],
                 "properties": {"path": {"type": "string", "minLength": 1},
                                "sha256": {"$ref": "#/$defs/sha256"},
-                               "arrays": {"type": "object", "additionalProperties": _tensor()}},
+                               "arrays": {"type": "object", "additionalProperties": _tensor()},
+                               "given": {
+                                   "type": "object", "additionalProperties": {"type": "string"},
+                                   "description": "Arrays stored rounded to a weight format: "
+                                   "the member of the weight file holding the values the model "
+                                   "gave (for `rnnc sim --compare fp32`)."}},
             },
             "inputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
             "outputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},

@@ -68,6 +68,7 @@ def _compile_one_chip(args: argparse.Namespace, transform: Callable[..., Any],
     from rnnc.backend.emit import prediction_of, weights_path
     from rnnc.driver import pipeline
     from rnnc.driver.folded_weights import folded_arrays
+    from rnnc.driver.stored_weights import held_in_format, stored_weights
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
     from rnnc.target.machine import machine_from_module
@@ -87,11 +88,16 @@ def _compile_one_chip(args: argparse.Namespace, transform: Callable[..., Any],
         prediction = prediction_of(module)
         precision = FP32 if machine.precision == "fp32" else parse_precision(
             args.precision or machine.precision)
-        # the arrays of the memories filled when compiling (loop-fold-constants), computed
+        # the weights held in a block-scaled format rounded to it, before and after the
+        # arrays of the memories filled when compiling (loop-fold-constants) are computed
         # in the precision the design runs in
-        weights = {**weights, **folded_arrays(module, weights, precision)}
+        held = held_in_format(machine, precision)
+        given = {name: weights[name] for name in sorted(held) if name in weights}
+        weights = stored_weights(weights, held, precision)
+        weights = stored_weights(
+            {**weights, **folded_arrays(module, weights, precision)}, held, precision)
         return write_config(args.output, machine, arch, precision=precision,
-                            prediction=prediction, weights=weights, files=files)
+                            prediction=prediction, weights=weights, given=given, files=files)
 
 
 def write_config(
@@ -102,17 +108,20 @@ def write_config(
     precision: NumericMode,
     prediction: Prediction,
     weights: Mapping[str, np.ndarray],
+    given: Mapping[str, np.ndarray] | None = None,
     files: Outputs | None = None,
     **options: int,
 ) -> dict[str, Any]:
     """Write `path` and its weight file beside it, both or neither, once the configuration
     validates (an invalid one is a compiler bug, never written); returns the configuration.
-    `files` are the command's outputs, when it has reserved them (and protected its
-    inputs) already."""
-    from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
+    `given` are the model's values of arrays `weights` holds rounded to a weight format,
+    kept beside them (`given_name`) for `rnnc sim --compare`. `files` are the command's
+    outputs, when it has reserved them (and protected its inputs) already."""
+    from rnnc.backend.emit import config_data, dumps, given_name, weight_arrays, weights_path
     from rnnc.backend.load import check_schema
 
     arrays = weight_arrays(path, machine, weights)
+    arrays |= {given_name(name): np.asarray(a, np.float32) for name, a in (given or {}).items()}
     npz = io.BytesIO()
     save_npz(npz, arrays)
     weights_file = weights_path(Path(path))
@@ -168,6 +177,9 @@ def _sim_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inputs", required=True, help=".npz keyed by the model's input names")
     parser.add_argument("-o", "--output", help=".npz to write the outputs to, keyed by name")
     parser.add_argument("--report", metavar="FILE.json", help="write the timing report here")
+    parser.add_argument("--compare", metavar="fp32", choices=["fp32"],
+                        help="also run the machine in fp32 on the model's given weights and "
+                        "print the error of the outputs against it")
     return parser
 
 
@@ -176,6 +188,7 @@ def sim_main(argv: Sequence[str]) -> None:
     once the simulation is done, and never over one of its inputs (the configuration, its
     weight file, the inputs)."""
     from rnnc.backend.load import load_config, weights_file
+    from rnnc.simulator.compare import error_table, reference_error
     from rnnc.simulator.simulate import simulate_config
 
     args = _sim_parser().parse_args(argv)
@@ -189,15 +202,19 @@ def sim_main(argv: Sequence[str]) -> None:
         files.protect(weights_file(loaded.path, loaded.data), "the configuration's weights")
         inputs = load_npz(args.inputs)
         outputs, report = simulate_config(loaded, inputs, source=args.inputs)
+        if args.compare is not None:
+            report["error"] = reference_error(loaded, inputs, outputs, args.inputs)
         if args.report is not None:
             text = json.dumps(report, sort_keys=True, indent=1) + "\n"
             files.write(args.report, lambda tmp: tmp.write_text(text), "--report")
         if args.output is not None:
             files.write(args.output, lambda tmp: save_npz(tmp, outputs))
         files.commit()
-    if args.output is None:
+    if args.output is None and args.compare is None:
         for name, value in outputs.items():
             print(f"{name}: shape {list(value.shape)}\n{value}")
+    if args.compare is not None:
+        print(error_table(report["error"], loaded.data["precision"]["spec"]))
     print(report_line(args.config, report), file=sys.stderr if args.output is None else sys.stdout)
 
 
@@ -206,7 +223,8 @@ def report_line(path: str, report: dict) -> str:
         f"{path}: {report['total_cycles']} cycles = {report['latency_ms']:.4g} ms at "
         f"{report['clock_ghz']:g} GHz; {report['cycles_per_step']:g} cycles per step; "
         f"{report['steps']['simulated']} steps simulated, {report['steps']['extrapolated']} "
-        "extrapolated"
+        f"extrapolated; weights {report['weights']['weight_bytes'] / 2**20:.4g} MiB, "
+        f"{report['weights']['streamed_share']:.1%} streamed every step"
     )
 
 

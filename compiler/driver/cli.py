@@ -87,9 +87,12 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         "step (0 or auto: the fewest that hold its weights)")
     design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
     design.add_argument("--precision", metavar="MODE",
-                        help="fp32 or mixed (the paper's 8/16/32-bit mode; the default of "
-                        "plasticine-rnn, see below); `rnnc run` (default fp32) emulates it, "
-                        "e.g. mixed:lut=512,range=6")
+                        help="fp32, mixed (the paper's 8/16/32-bit mode; the default of "
+                        "plasticine-rnn, see below) or a weight format the chip supports (int4, "
+                        "mxfp4 on plasticine-rnn: weights stored narrow, the mixed mode's "
+                        "arithmetic); `rnnc run` (default fp32) emulates it, e.g. "
+                        "mixed:lut=512,range=6; auto (with -o config.json): the fastest within "
+                        "--max-error on --inputs")
     design.add_argument("--schedules", metavar="LIST",
                         help="schedules beyond the paper's to allow: all (the default), none, "
                         "a comma list of names, or all,-NAME to switch one off (names: see "
@@ -226,6 +229,11 @@ def _compile_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile each '// -----'-separated chunk on its own",
     )
+    parser.add_argument("--max-error", type=float, metavar="E",
+                        help="with --precision auto: the largest |error| of an output against "
+                        "fp32 on --inputs the chosen mode may make")
+    parser.add_argument("--inputs", metavar="IN.npz",
+                        help="with --precision auto: the inputs the error is measured on")
     _add_pipeline_options(parser)
     return parser
 
@@ -311,8 +319,9 @@ def _plot_parser() -> argparse.ArgumentParser:
                         help=".png or .svg (repeatable)")
     parser.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
                         help="keep only the rows where COLUMN is VALUE (repeatable)")
-    parser.add_argument("--x", choices=["pcus", "area"], default="pcus",
-                        help="pareto: PCUs used by the design, or the chip's die area")
+    parser.add_argument("--x", choices=["pcus", "area", "error"], default="pcus",
+                        help="pareto: PCUs used by the design, the chip's die area, or the "
+                        "error against fp32 (rows of the sim run level)")
     parser.add_argument("--axes", nargs=2, metavar=("FIELD", "FIELD"),
                         help="heatmap: the two varied architecture fields (default: the two "
                         "the study varies)")
@@ -427,6 +436,12 @@ def compile_main(argv: Sequence[str]) -> int:
     if args.model is None:
         parser.error("the following arguments are required: model")
     if backend_commands.wants_config(args.emit, args.output) and not args.stats:
+        if args.precision is not None and args.precision.strip().lower() == "auto":
+            from rnnc.driver.auto_precision import choice_lines, choose_precision
+
+            args.precision, candidates = choose_precision(
+                args, _transform, frozenset(PASS_OPTION_FLAGS))
+            print(choice_lines(args.precision, candidates, args.max_error))
         config = backend_commands.compile_to_config(
             args, _transform, frozenset(PASS_OPTION_FLAGS))
         print(backend_commands.summary_line(args.output, config))
@@ -519,6 +534,7 @@ def _is_spatial(text: str, args: argparse.Namespace) -> bool:
 
 def run_main(argv: Sequence[str]) -> None:
     from rnnc import interpreters as interpreter
+    from rnnc.driver.stored_weights import cell_matrices, stored_weights
     from rnnc.interpreters import inputs as model_inputs
     from rnnc.numerics.precision import error_report
 
@@ -528,11 +544,17 @@ def run_main(argv: Sequence[str]) -> None:
     # The contract of the inputs is read off the model as given (its rnn-level ops), so
     # that it holds at whatever level the pipeline lowers the model to.
     limits: dict[str, int] = {}
+    matrices: set[str] = set()
+
+    def read_model(parsed: ModuleOp) -> None:
+        limits.update(model_inputs.sequence_limits(parsed))
+        matrices.update(cell_matrices(parsed))  # the weights a format stores
+
     module = _transform(
         pipeline.read_text(args.model),
         args,
         optional=frozenset({"precision"}),  # emulated whether or not a pass also takes it
-        before_passes=lambda parsed: limits.update(model_inputs.sequence_limits(parsed)),
+        before_passes=read_model,
     )
     if precision.mixed and not interpreter.uses_loop_level(module):
         raise Diagnostic(
@@ -560,8 +582,9 @@ def run_main(argv: Sequence[str]) -> None:
         model_inputs.check_sequence_lens(limits, inputs, args.inputs)
 
         def execute(mode: NumericMode) -> dict[str, np.ndarray]:
+            stored = stored_weights(weights, matrices, mode)
             return interpreter.run(
-                module, inputs, weights, symbol=args.symbol, source=args.inputs, precision=mode
+                module, inputs, stored, symbol=args.symbol, source=args.inputs, precision=mode
             )
 
         results = execute(precision)

@@ -1,6 +1,6 @@
 """`rnnc plot`: pictures of a sweep's result table (matplotlib; PNG and SVG).
 
-    rnnc plot results.parquet --kind pareto  [--x pcus|area]      -o pareto.png [-o pareto.svg]
+    rnnc plot results.parquet --kind pareto  [--x pcus|area|error] -o pareto.png [-o pareto.svg]
     rnnc plot results.parquet --kind speedup                       -o speedup.png
     rnnc plot results.parquet --kind heatmap [--axes FIELD FIELD]  -o heatmap.png
     ... [--where COLUMN=VALUE ...]   keep only the rows where COLUMN is VALUE
@@ -211,7 +211,11 @@ def _pareto(figure: Any, rows: list[Row], x: str, title: str) -> None:
     axis_x, x_label = {
         "pcus": ("pcus", "PCUs used by the design"),
         "area": ("die_area_mm2", "chip die area (mm²)"),
+        "error": ("error", "largest |error| against fp32 (simulated, random inputs)"),
     }[x]
+    if any(r[axis_x] is None for r in rows):
+        raise Diagnostic("--x", f"{x}: a row has no '{axis_x}' (the error is measured by the "
+                         "sim run level)")
     figure.set_size_inches(10, 6)
     ax = figure.add_subplot()
     pipelines = list(dict.fromkeys(r["pipeline"] for r in rows))

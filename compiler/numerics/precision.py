@@ -1,6 +1,6 @@
 """Numeric emulation of the accelerator's precision modes (paper-notes §3.3, §6.2 items 3-4).
 
-Two modes:
+The modes:
 
 ``fp32``
     Everything in IEEE float32: the reference the paper's CPU baseline computes.
@@ -9,6 +9,9 @@ Two modes:
     8-bit float format ("4-float8"), the first reduction stage in float16 ("2-float16"),
     the rest of the reduction, the accumulation and every element-wise op in float32, and
     the nonlinearities read from lookup tables held in SRAM.
+a weight format (``int4``, ``mxfp4``, ...: `rnnc.numerics.formats`)
+    ``mixed``'s arithmetic on weights stored block-scaled and narrow, widened exactly to
+    the 8-bit multiplier's inputs (`NumericMode.quantize_matrix` rounds them once).
 
 The paper specifies neither the float8 format nor the tables (§6.2 items 3-4); the
 choices made here, with their reasons, are documented on `NumericMode`.
@@ -35,6 +38,7 @@ from typing import Any, Literal
 import ml_dtypes
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
+from rnnc.numerics.formats import WeightFormat, is_format_name, parse_format, scale_range
 
 __all__ = [
     "FP32",
@@ -88,7 +92,10 @@ class NumericMode:
     `rnnc.target.arch.Precision`, which the cost model reads.)
 
     Attributes:
-        name: ``"fp32"`` or ``"mixed"``. In ``fp32`` the other fields are ignored.
+        name: ``"fp32"``, ``"mixed"`` or a weight format (`rnnc.numerics.formats`, e.g.
+            ``int4``, ``mxfp4``): the mixed mode's arithmetic on weights stored in that
+            format and widened exactly to `float8` values (`weight_format`). In ``fp32``
+            the other fields are ignored.
         float8: the ml_dtypes name of the 8-bit float format of weights and multiplier
             inputs. Default ``float8_e4m3fn`` (OCP FP8 E4M3: 3 mantissa bits, finite
             range ±448, subnormals down to 2^-9). Why E4M3 rather than E5M2: the RNN's
@@ -125,7 +132,7 @@ class NumericMode:
             actual design choice, not an artefact of the table.
     """
 
-    name: Literal["fp32", "mixed"] = "mixed"
+    name: str = "mixed"
     float8: str = "float8_e4m3fn"
     lut_entries: int = 1024
     lut_range: float = 8.0
@@ -133,9 +140,13 @@ class NumericMode:
     _dtype: np.dtype = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.name not in ("fp32", "mixed"):
-            raise ValueError(f"precision name must be 'fp32' or 'mixed', got {self.name!r}")
+        if self.name not in ("fp32", "mixed") and not is_format_name(self.name):
+            raise ValueError(
+                f"precision name must be 'fp32', 'mixed' or a weight format, got {self.name!r}"
+            )
         object.__setattr__(self, "_dtype", _float8_dtype(self.float8))
+        if self.weight_format is not None:
+            self.scale_range  # noqa: B018 -- refuses a format that does not widen exactly
         if isinstance(self.lut_entries, bool) or not isinstance(self.lut_entries, int):
             raise ValueError(f"lut_entries must be an integer, got {self.lut_entries!r}")
         if self.lut_entries < 2:
@@ -153,8 +164,29 @@ class NumericMode:
 
     @property
     def mixed(self) -> bool:
-        """Whether this is the mixed-precision mode."""
-        return self.name == "mixed"
+        """Whether the arithmetic is the mixed-precision mode's (8-bit multiplies, tables):
+        ``mixed`` and the weight formats."""
+        return self.name != "fp32"
+
+    @property
+    def weight_format(self) -> WeightFormat | None:
+        """The weights' storage format, None in ``fp32`` and ``mixed`` (weights stored as
+        `float8` values)."""
+        return parse_format(self.name) if self.name not in ("fp32", "mixed") else None
+
+    @property
+    def scale_range(self) -> tuple[int, int]:
+        """The block scale exponents at which `weight_format` widens exactly to `float8`."""
+        assert self.weight_format is not None
+        return scale_range(self.weight_format, self._dtype)
+
+    def quantize_matrix(self, weights: Any) -> np.ndarray:
+        """A weight matrix (rows along its last axis) as this mode stores it, float32:
+        rounded to `weight_format` (blocks along the last axis), or to `float8` in
+        ``mixed``, or float32."""
+        if self.weight_format is None:
+            return quantize(self, weights)
+        return self.weight_format.quantize(np.asarray(weights), self.scale_range)
 
     @property
     def float8_dtype(self) -> np.dtype:
@@ -167,6 +199,7 @@ class NumericMode:
         if not self.mixed:
             return "fp32"
         options = []
+        name = self.name
         default = MIXED
         if self.float8 != default.float8:
             short = {v: k for k, v in _FORMAT_ALIASES.items()}.get(self.float8, self.float8)
@@ -177,14 +210,17 @@ class NumericMode:
             options.append(f"range={_number(self.lut_range)}")
         if self.lut_interp != default.lut_interp:
             options.append(f"interp={self.lut_interp}")
-        return "mixed" + (":" + ",".join(options) if options else "")
+        return name + (":" + ",".join(options) if options else "")
 
     def describe(self) -> str:
         """One line for humans, e.g. for ``rnnc run --precision``."""
         if not self.mixed:
             return "fp32 (float32 everywhere)"
+        stored = f"{self.float8} weights" if self.weight_format is None else (
+            f"weights stored as {self.weight_format.describe()}, widened to {self.float8}"
+        )
         return (
-            f"mixed ({self.float8} weights and multiplies, float16 first reduction stage, "
+            f"{self.name} ({stored}, {self.float8} multiplies, float16 first reduction stage, "
             f"float32 accumulation and element-wise ops; {self.lut_entries}-entry "
             f"{self.lut_interp} lookup tables over [-{_number(self.lut_range)}, "
             f"{_number(self.lut_range)}])"
@@ -203,7 +239,9 @@ FP32 = NumericMode("fp32")
 MIXED = NumericMode("mixed")
 
 _OPTION_SYNTAX = (
-    "expected NAME or mixed:KEY=VALUE[,KEY=VALUE...] with KEY in fmt, lut, range, interp"
+    "expected fp32, mixed, a weight format (intN, intNbK, mxfp8, mxfp8e5m2, mxfp6, mxfp6e3m2, "
+    "mxfp4, mxint8) or one of those but fp32 with :KEY=VALUE[,KEY=VALUE...], KEY in fmt, "
+    "lut, range, interp"
 )
 
 
@@ -225,15 +263,15 @@ def parse_precision(text: str) -> NumericMode:
         raise ValueError(f"precision must be a string, got {type(text).__name__}")
     name, sep, rest = text.strip().partition(":")
     name = name.strip().lower()
-    if name not in ("fp32", "mixed"):
+    if name not in ("fp32", "mixed") and not is_format_name(name):
         raise ValueError(f"unknown precision {text!r}: {_OPTION_SYNTAX}")
-    if not sep:
+    if not sep and name in ("fp32", "mixed"):
         return FP32 if name == "fp32" else MIXED
     if name == "fp32":
         raise ValueError(f"precision {text!r}: fp32 takes no options")
     updates: dict[str, Any] = {}
     keys = {"fmt": "float8", "lut": "lut_entries", "range": "lut_range", "interp": "lut_interp"}
-    for item in rest.split(","):
+    for item in rest.split(",") if sep else ():
         key, eq, value = item.partition("=")
         key, value = key.strip().lower(), value.strip()
         if not eq or key not in keys or not value:
@@ -255,7 +293,7 @@ def parse_precision(text: str) -> NumericMode:
                 f"{'an integer' if key == 'lut' else 'a number'}, got {value!r}"
             ) from None
     try:
-        return replace(MIXED, **updates)
+        return replace(MIXED, name=name, **updates)
     except ValueError as error:
         raise ValueError(f"precision {text!r}: {error}") from None
 

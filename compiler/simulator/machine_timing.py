@@ -373,7 +373,7 @@ class _Builder:
             # its memory's part of the PMU (x into an operand PMU that also holds h)
             boxes = [box for box in pmu.boxes
                      if (box in unit.boxes if unit.boxes else box.memory == unit.memory)]
-            return sum(self._box_elements(box) * self._element_bytes(memories.get(box.memory))
+            return sum(self._box_bytes(box, memories.get(box.memory))
                        for box in boxes or pmu.boxes)
         element = self._element_bytes(memory)
         if memory is None:
@@ -381,7 +381,22 @@ class _Builder:
         total = math.prod(memory.shape)
         steps = self.phase.steps
         per_step = total // steps if steps > 1 and steps in memory.shape else total
+        if memory.init.startswith("weight:") and memory.shape:
+            last = memory.shape[-1]
+            return per_step // last * int(self.arch.precision(self.m.precision).row_bytes(last))
         return per_step * element
+
+    def _box_bytes(self, box: Box, memory: Memory | None) -> int:
+        """Bytes of a box as stored: weights in the precision's format (rows along the
+        box's last dimension, a block-scaled format's scales included)."""
+        mode = self.arch.precision(self.m.precision)
+        elements = self._box_elements(box)
+        if memory is None or not memory.init.startswith("weight:") or not box.slices:
+            return elements * self._element_bytes(memory)
+        last = len(range(*box.slices[-1]))
+        fmt = mode.weight_format
+        blocks = None if fmt is None else int(fmt.blocks_touched(*box.slices[-1][:2]))
+        return elements // last * int(mode.row_bytes(last, blocks))
 
     def _element_bytes(self, memory: Memory | None) -> int:
         if memory is not None and memory.init.startswith("weight:"):

@@ -21,6 +21,7 @@ from rnnc.interpreters.spatial_values import MachineError
 from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs
 from rnnc.simulator.timing import Deadlock, TimingResult, simulate
+from rnnc.simulator.weight_share import weight_share
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import Machine
 
@@ -147,4 +148,5 @@ def simulate_chip(
     except MachineError as error:  # located at the machine: the configuration describes it
         raise Diagnostic(str(loaded.path), f"the machine does not compute: {error.message}"
                          ) from None
-    return outputs, report(config, loaded.arch, timed)
+    return outputs, {**report(config, loaded.arch, timed),
+                     "weights": weight_share(machine, loaded.arch)}

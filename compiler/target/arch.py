@@ -24,6 +24,8 @@ import jsonschema
 import yaml
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import UnitKind
+from rnnc.numerics.formats import WeightFormat, is_format_name, parse_format
+from rnnc.numerics.precision import parse_precision
 
 PRESET_DIR = Path(__file__).parent / "presets"
 SCHEMA_PATH = PRESET_DIR / "architecture.schema.json"
@@ -192,6 +194,30 @@ class Precision:
     @property
     def weight_bytes(self) -> int:
         return self.weight_bits // 8
+
+    @property
+    def weight_format(self) -> WeightFormat | None:
+        """The block-scaled storage format a mode named after one stores weights in."""
+        return parse_format(self.name) if is_format_name(self.name) else None
+
+    @property
+    def multiplier_bits(self) -> int:
+        """Width of a multiplier input: a narrow format is widened to 8 bits."""
+        return 8 if self.weight_format is not None else self.weight_bits
+
+    @property
+    def tables(self) -> bool:
+        """Whether nonlinearities are lookup tables (every mode but fp32)."""
+        return self.name != "fp32"
+
+    def row_bytes(self, elements: Any, blocks: Any = None) -> Any:
+        """Bytes of a row of `elements` weights as stored: in a block-scaled format the
+        codes and the scales of `blocks` blocks (default: the row's own, from a block's
+        start)."""
+        fmt = self.weight_format
+        if fmt is None:
+            return elements * self.weight_bytes
+        return fmt.row_bytes(elements, blocks)
 
 
 @dataclass(frozen=True)
@@ -557,17 +583,29 @@ def _check_consistency(data: Mapping[str, Any], source: str) -> None:
                 f"got {data[kind]['count']}",
             )
     for name, mode in data["precisions"].items():
-        if mode["weight_bits"] not in data["pcu"]["arithmetic_bits"]:
+        bits = mode["weight_bits"]
+        if name not in ("fp32", "mixed"):
+            problem = _format_problem(name, bits)
+            if problem:
+                raise ArchitectureError(source, f"field 'precisions.{name}': {problem}")
+            bits = 8  # widened to the 8-bit multipliers
+        if bits not in data["pcu"]["arithmetic_bits"] and bits != mode["weight_bits"]:
+            raise ArchitectureError(
+                source,
+                f"field 'precisions.{name}': its weights are widened to 8-bit multipliers, "
+                f"which the PCU's arithmetic_bits {data['pcu']['arithmetic_bits']} lack",
+            )
+        if bits not in data["pcu"]["arithmetic_bits"]:
             raise ArchitectureError(
                 source,
                 f"field 'precisions.{name}.weight_bits': expected one of the PCU's "
-                f"arithmetic_bits {data['pcu']['arithmetic_bits']}, got {mode['weight_bits']}",
+                f"arithmetic_bits {data['pcu']['arithmetic_bits']}, got {bits}",
             )
-        if mode["macs_per_lane"] * mode["weight_bits"] > 32:
+        if mode["macs_per_lane"] * bits > 32:
             raise ArchitectureError(
                 source,
                 f"field 'precisions.{name}.macs_per_lane': expected at most "
-                f"{32 // mode['weight_bits']} (packed {mode['weight_bits']}-bit values in a "
+                f"{32 // bits} (packed {bits}-bit values in a "
                 f"32-bit lane), got {mode['macs_per_lane']}",
             )
         if mode["map_reduce_prefix_stages"] > data["pcu"]["stages"]:
@@ -590,6 +628,21 @@ def _check_consistency(data: Mapping[str, Any], source: str) -> None:
             f"field 'default_precision': expected one of {', '.join(data['precisions'])}, "
             f"got {json.dumps(data['default_precision'])}",
         )
+
+
+def _format_problem(name: str, bits: int) -> str | None:
+    """What is wrong with a precision mode named `name` (not fp32 or mixed) storing
+    `bits`-bit weights: it must name a weight format (`rnnc.numerics.formats`) of those
+    bits that widens exactly to the 8-bit multipliers' default E4M3 inputs."""
+    try:
+        mode = parse_precision(name)
+    except ValueError as error:
+        return str(error)
+    assert mode.weight_format is not None
+    if mode.weight_format.bits != bits:
+        return (f"weight_bits is {bits}, the format {name} stores "
+                f"{mode.weight_format.bits}-bit elements")
+    return None
 
 
 def _build(data: Mapping[str, Any]) -> Architecture:

@@ -466,11 +466,11 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             if slice_of is not None:
                 rows, row = slice_of
                 held = pmu.buffers if pmu.banking == "fifo" else rows
-                found[pmu.id] = held * row * widths[0]
+                found[pmu.id] = held * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
                 continue
             found[pmu.id] = pmu.buffers * sum(
-                _box_words(box, steps) * width for box, width in zip(pmu.boxes, widths,
-                                                                     strict=True))
+                _box_bytes(arch, machine, box, steps, width)
+                for box, width in zip(pmu.boxes, widths, strict=True))
         except ValueError as error:
             found[pmu.id] = str(error)
     return found
@@ -540,13 +540,42 @@ def _table_bytes(table: str, word: int) -> int:
     return int(parts[1]) * word * (2 if parts[3] == "linear" else 1)
 
 
-def _element_bytes(arch: Architecture, machine: Any, pmu: Any, box: Any, word: int) -> int:
+def _element_bytes(
+    arch: Architecture, machine: Any, pmu: Any, box: Any, word: int
+) -> int | None:
     """A box of weights is stored in its holding's format: fp32 in words, anything else in
-    the precision's weight format; other boxes in words."""
+    the precision's weight format (None when that is a block-scaled format, counted by
+    rows: `_row_bytes`); other boxes in words."""
     holding = next((h for h in pmu.holds if h.slices == box.slices), None)
     if holding is None or holding.quantization == "fp32":
         return word
-    return arch.precision(machine.precision).weight_bytes
+    mode = arch.precision(machine.precision)
+    return None if mode.weight_format is not None else mode.weight_bytes
+
+
+def _row_bytes(arch: Architecture, machine: Any, elements: int, width: int | None,
+               boxes: Sequence[Any] = ()) -> int:
+    """Bytes of a row of `elements` stored `width` bytes each, or (None) in the precision's
+    weight format: its codes and the scales of the blocks the `boxes`' ranges of the last
+    dimension touch (the row's own blocks without boxes)."""
+    if width is None:
+        from rnnc.target.format_blocks import held_row_bytes
+
+        mode = arch.precision(machine.precision)
+        if not boxes:
+            return int(mode.row_bytes(elements))
+        return held_row_bytes(mode, elements, [box.slices[-1][:2] for box in boxes])
+    return elements * width
+
+
+def _box_bytes(arch: Architecture, machine: Any, box: Any, steps: list[int],
+               width: int | None) -> int:
+    """Bytes of a box (see `_row_bytes`), rows along its last dimension."""
+    words = _box_words(box, steps)
+    if width is not None or not box.slices:
+        return words * (width or 1)
+    last = len(range(*box.slices[-1]))
+    return words // last * _row_bytes(arch, machine, last, None, (box,))
 
 
 def _box_words(box: Any, steps: list[int]) -> int:

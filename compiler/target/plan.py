@@ -90,10 +90,25 @@ class NestSpec:
     """Per reduction, the length of its leading part that reads nothing the time loop
     writes (the input projection W_x x(t), computable a step ahead:
     `rnnc.target.step_ahead`); () when some reduction has no such part or no part after."""
+    segments: tuple[tuple[int, ...], ...] | None = None
+    """Per reduction, the lengths of the stretches of its weights that are rows of one
+    array (the fused cell's [W R]: (D, H)), whose blocks a block-scaled format starts
+    afresh; None means one per reduction."""
+
+    def segments_of(self, reduction: int) -> tuple[int, ...]:
+        """The segment lengths of reduction `reduction` (see `segments`)."""
+        if self.segments is None:
+            return (self.reductions[reduction],)
+        return self.segments[reduction]
 
     def __post_init__(self) -> None:
         if not self.shape:
             object.__setattr__(self, "shape", (self.extent,))
+        if self.segments is not None and all(len(s) == 1 for s in self.segments):
+            object.__setattr__(self, "segments", None)  # one spelling of the default
+        if self.segments is not None and tuple(map(sum, self.segments)) != self.reductions:
+            raise CostError(f"nest '{self.name}': segments {self.segments} do not add up to "
+                            f"the reductions {self.reductions}")
         if math.prod(self.shape) != self.extent:
             raise CostError(f"nest '{self.name}': shape {self.shape} is not {self.extent} long")
         if self.extent < 1:
@@ -420,8 +435,12 @@ class WeightSlices:
     """Slices of the kind in the nest (a map-reduce unit each)."""
     row_bytes: Array
     """Bytes of one row as a PMU holds it: whole `rv`-element chunks of each reduction."""
+    row_words: Array
+    """Elements of one row as a PMU holds it (whole chunks)."""
     row_elements: Array
     """Elements of one row (what DRAM holds and a stream moves: no padding)."""
+    stream_row_bytes: Array
+    """Bytes of one row's elements as stored (what a stream moves)."""
     rows: Array
     last_rows: Array
     pmus: Array
@@ -459,6 +478,12 @@ class WeightSlices:
         streamed_rows = self.weight_rows - self.resident_rows
         return (self.per_copy * self.row_elements * streamed_rows).sum(axis=0)
 
+    @property
+    def streamed_bytes(self) -> Array:
+        """Bytes streamed from DRAM every step, in the weights' storage format."""
+        streamed_rows = self.weight_rows - self.resident_rows
+        return (self.per_copy * self.stream_row_bytes * streamed_rows).sum(axis=0)
+
 
 @dataclass(frozen=True)
 class NestPlan:
@@ -491,8 +516,8 @@ class NestPlan:
     """Whether nonlinearities are lookup tables in PMUs (the `mixed` mode)."""
     lut_pmus: Array
     read_bytes_per_cycle: Array
-    wbytes: int
-    """Bytes of a weight (the precision's format)."""
+    mode: Precision
+    """The precision, whose format says the bytes of a row of weights."""
 
     @property
     def map_reduce_pcus(self) -> Array:
@@ -543,7 +568,7 @@ class NestPlan:
     @property
     def streamed_bytes(self) -> Array:
         """Weight bytes streamed from DRAM every step."""
-        return self.weights.streamed_elements * self.wbytes
+        return self.weights.streamed_bytes
 
     def kind_of(self, slot: int, part: int) -> int:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
@@ -555,7 +580,7 @@ class NestPlan:
 
 def _weight_slices(
     spec: NestSpec, par: Sequence[Array], ru: Array, rv: Array, *, arch: Architecture,
-    wbytes: int,
+    mode: Precision,
 ) -> WeightSlices:
     """One weight slice per (weight copy, slot, part), placed by `weight_placement`.
 
@@ -575,7 +600,14 @@ def _weight_slices(
     rows_ = rows(shape, dims, par)
     last_rows = rows(shape, dims[-1:], par)
     per_copy = stack([number for number, _, _ in kinds])
-    row_bytes = stack([padded * wbytes for _, padded, _ in kinds])
+    blocks: list[Array | None] = [None] * len(kinds)
+    if mode.weight_format is not None:  # the scales of the blocks a slice's rows touch
+        from rnnc.target.format_blocks import kind_blocks
+
+        blocks = [b for slot in spec.slots for b in kind_blocks(
+            [spec.segments_of(i) for i in slot], ru, rv, mode.weight_format)]
+    row_bytes = stack([mode.row_bytes(padded, b)
+                       for (_, padded, _), b in zip(kinds, blocks, strict=True)])
     elements = stack([count for _, _, count in kinds])
     pmus, held = weight_placement(
         rows_ * row_bytes, last_rows, capacity=arch.pmu.capacity_bytes,
@@ -589,7 +621,10 @@ def _weight_slices(
         per_copy=per_copy,
         count=sharing_copies(dims, par) * per_copy,
         row_bytes=row_bytes,
+        row_words=stack([padded for _, padded, _ in kinds]),
         row_elements=elements,
+        stream_row_bytes=stack([mode.row_bytes(count, b)
+                                for (_, _, count), b in zip(kinds, blocks, strict=True)]),
         rows=np.broadcast_to(rows_, row_bytes.shape),
         last_rows=np.broadcast_to(last_rows, row_bytes.shape),
         pmus=pmus,
@@ -625,7 +660,7 @@ def nest_plan(
         live=spec.live, results=results,
     )  # fmt: skip
     writers = cdiv(copies, per_pcu)
-    tables = mode.name == "mixed"
+    tables = mode.tables
     read_groups = spec.read_groups if spec.read_groups is not None else (1,)
     return NestPlan(
         spec=spec,
@@ -641,7 +676,7 @@ def nest_plan(
             zero,
         ),
         combine_levels=tree_levels(most, pcu.scalar_inputs),
-        weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, wbytes=mode.weight_bytes),
+        weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, mode=mode),
         operand_pmus=sharing_copies(spec.operand_dims, par_)
         * sum((parts[group[0]] for group in groups if group), zero),
         levels=math.ceil(max(spec.elementwise_depth, 1) / pcu.stages),
@@ -651,8 +686,8 @@ def nest_plan(
         element_pmus=writers * sum(read_groups),
         tables=tables,
         lut_pmus=writers * spec.lut_levels if tables else zero,
-        read_bytes_per_cycle=copies * sum(parts, zero) * rv_ * mode.weight_bytes,
-        wbytes=mode.weight_bytes,
+        read_bytes_per_cycle=copies * sum(parts, zero) * mode.row_bytes(rv_),
+        mode=mode,
     )
 
 

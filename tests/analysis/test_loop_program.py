@@ -46,9 +46,9 @@ def test_fused_gru_differs_only_in_how_the_candidate_gate_reduces() -> None:
     # The cost model packs the candidate's D and H reductions onto one map-reduce unit, so
     # both descriptions get the same units and the same cost.
     assert ours.map_reduce_units == theirs.map_reduce_units
-    assert dataclasses.replace(ours, name="", reductions=theirs.reductions) == dataclasses.replace(
-        theirs, name=""
-    )
+    assert dataclasses.replace(
+        ours, name="", reductions=theirs.reductions, segments=theirs.segments
+    ) == dataclasses.replace(theirs, name="")
     spec = _spec("gru", FUSED, linear_before_reset=1)
     assert spec.state_elems == cell_programs.fused_cell_program("gru", H, D, T).state_elems
 

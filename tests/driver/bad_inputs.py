@@ -1495,7 +1495,7 @@ def results_csv(drop: tuple[str, ...] = (), rows: int = 1, **changes: object) ->
         "objective": "latency", "chips": 1, "run": "search", "precision": "mixed",
         "status": "ok", "reason": "", "design": "hu=4", "pcus": 12, "pmus": 20, "chips_used": 1,
         "cycles_per_step": 100, "total_cycles": 400, "predicted_latency_ms": 0.0004,
-        "simulated_cycles": "", "simulated_latency_ms": "", "bound": "compute",
+        "simulated_cycles": "", "simulated_latency_ms": "", "error": "", "bound": "compute",
         "compile_seconds": 1.5, **changes,
     }
     names = [n for n in dict.fromkeys([*POINT_FIELDS, *RESULT_FIELDS, *SETTING_FIELDS])

@@ -112,8 +112,8 @@ def test_parse_precision_errors(text: str, message: str) -> None:
 
 
 def test_precision_validation() -> None:
-    with pytest.raises(ValueError, match="'fp32' or 'mixed'"):
-        NumericMode("fp16")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'fp32', 'mixed' or a weight format"):
+        NumericMode("fp16")
     with pytest.raises(ValueError, match="integer"):
         NumericMode(lut_entries=True)
     with pytest.raises(ValueError, match="integer"):

@@ -154,8 +154,27 @@ MALFORMED = [
         "field 'grid.tile': rows of the tile differ in length",
     ),
     (
-        _set("default_precision", "int4"),
-        "field 'default_precision': expected one of fp32, mixed, got \"int4\"",
+        _set("default_precision", "int3"),
+        "field 'default_precision': expected one of fp32, int4, mixed, mxfp4, got \"int3\"",
+    ),
+    (
+        _set("precisions.int8", {"weight_bits": 8, "macs_per_lane": 4,
+                                 "map_reduce_prefix_stages": 2}),
+        "field 'precisions.int8': precision 'int8': weight format int8 does not widen exactly "
+        "to the multiplier format float8_e4m3fn: no power-of-two scale makes all its element "
+        "values values of float8_e4m3fn",
+    ),
+    (
+        _set("precisions.int3", {"weight_bits": 4, "macs_per_lane": 4,
+                                 "map_reduce_prefix_stages": 2}),
+        "field 'precisions.int3': weight_bits is 4, the format int3 stores 3-bit elements",
+    ),
+    (
+        _set("precisions.fp8", {"weight_bits": 8, "macs_per_lane": 4,
+                                "map_reduce_prefix_stages": 2}),
+        "field 'precisions.fp8': unknown precision 'fp8': expected fp32, mixed, a weight "
+        "format (intN, intNbK, mxfp8, mxfp8e5m2, mxfp6, mxfp6e3m2, mxfp4, mxint8) or one of "
+        "those but fp32 with :KEY=VALUE[,KEY=VALUE...], KEY in fmt, lut, range, interp",
     ),
     (
         _set("precisions.mixed.weight_bits", 16),
@@ -164,8 +183,8 @@ MALFORMED = [
     ),
     (
         _set("pcu.arithmetic_bits", [16, 32]),
-        "field 'precisions.mixed.weight_bits': expected one of the PCU's arithmetic_bits "
-        "[16, 32], got 8",
+        "field 'precisions.int4': its weights are widened to 8-bit multipliers, which the "
+        "PCU's arithmetic_bits [16, 32] lack",
     ),
     (
         _set("pmu.banks", 8),
@@ -274,3 +293,19 @@ def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
     path.write_text("a: &a [x, x]\nb: &b [*a, *a]\nnotes: *b\n")
     with pytest.raises(ArchitectureError, match="aliases"):
         load_architecture(str(path))
+
+
+def test_a_user_file_adds_weight_formats(tmp_path: Path) -> None:
+    """The chip's preset says which formats it supports; a user file may add others that
+    widen exactly to its 8-bit multipliers, counted in their own bytes."""
+    data = _preset_data()
+    for name, bits in (("int3", 3), ("mxfp6", 6), ("int5b16", 5)):
+        data["precisions"][name] = {"weight_bits": bits, "macs_per_lane": 4,
+                                    "map_reduce_prefix_stages": 2}
+    path = tmp_path / "chip.json"
+    path.write_text(json.dumps(data))
+    arch = load_architecture(str(path))
+    assert [arch.precision(n).row_bytes(64) for n in ("int3", "mxfp6", "int5b16", "mixed")] == [
+        24 + 2, 48 + 2, 40 + 4, 64]
+    assert arch.precision("int3").tables and not arch.precision("fp32").tables
+    assert arch.max_rv("int3") == arch.max_rv("mixed")

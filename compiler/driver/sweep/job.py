@@ -66,6 +66,7 @@ RESULT_FIELDS: dict[str, type] = {
     "predicted_latency_ms": float,
     "simulated_cycles": int,
     "simulated_latency_ms": float,
+    "error": float,
     "bound": str,
     "compile_seconds": float,
 }
@@ -154,17 +155,23 @@ def config_level(point: Point, arch: Architecture) -> dict[str, Any]:
 
 
 def sim_level(point: Point, arch: Architecture) -> dict[str, Any]:
-    """`config_level`, and the config simulator's cycles and latency for its config."""
+    """`config_level`, and the config simulator's cycles and latency for its config, and
+    its error: the largest |error| of an output against the same machine in fp32 on the
+    model's given weights (`rnnc sim --compare fp32`), on the random inputs."""
     from rnnc.backend.load import load_config
+    from rnnc.simulator.compare import reference_error
     from rnnc.simulator.simulate import simulate_config
 
     with tempfile.TemporaryDirectory(prefix="rnnc-sweep-") as folder:
         loaded = load_config(_write_config(point, arch, Path(folder)))
-        _, report = simulate_config(loaded, _random_inputs(loaded.data["inputs"]))
+        inputs = _random_inputs(loaded.data["inputs"])
+        outputs, report = simulate_config(loaded, inputs)
+        errors = reference_error(loaded, inputs, outputs, "the random inputs")
     return {
         **_config_facts(loaded.data),
         "simulated_cycles": report["total_cycles"],
         "simulated_latency_ms": report["latency_ms"],
+        "error": max((e["max_abs"] for e in errors.values()), default=0.0),
     }
 
 

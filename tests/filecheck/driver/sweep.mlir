@@ -18,11 +18,11 @@
 // LOG-NEXT:  point 3 (gru-32-2, plasticine-rnn pmu.banks=1, decomposed): invalid-arch: field 'pmu.banks': expected banks x bank_width_bits >= 512 (one PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32
 // LOG-NOT:{{.}}
 
-// TABLE:      point,model,source,cell,hidden,input,steps,batch,arch,arch_sha256,pmu.banks,arch_pcus,arch_pmus,die_area_mm2,pipeline,objective,chips,run,precision,status,reason,design,pcus,pmus,chips_used,cycles_per_step,total_cycles,predicted_latency_ms,simulated_cycles,simulated_latency_ms,bound,compile_seconds
-// TABLE-NEXT: 0,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,{{[0-9a-f]+}},16,192,384,494.37,fused,latency,1,search,mixed,ok,,{{[0-9]+/[0-9]+/[0-9]+}},{{[0-9]+}},{{[0-9]+}},1,{{[0-9]+}},{{[0-9]+}},{{[0-9.e-]+}},,,{{[a-z ]+}},{{[0-9.e-]+}}
-// TABLE-NEXT: 1,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,{{[0-9a-f]+}},16,192,384,494.37,decomposed,latency,1,search,mixed,ok,,{{[0-9/ ]+}},{{[0-9]+}},{{[0-9]+}},1,{{[0-9]+}},{{[0-9]+}},{{[0-9.e-]+}},,,{{[a-z ]+}},{{[0-9.e-]+}}
-// TABLE-NEXT: 2,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,,1,,,,fused,latency,1,search,,invalid-arch,"field 'pmu.banks': expected banks x bank_width_bits >= 512 (one PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32",,,,,,,,,,,{{[0-9.e-]+}}
-// TABLE-NEXT: 3,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,,1,,,,decomposed,latency,1,search,,invalid-arch,"field 'pmu.banks': expected banks x bank_width_bits >= 512 (one PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32",,,,,,,,,,,{{[0-9.e-]+}}
+// TABLE:      point,model,source,cell,hidden,input,steps,batch,arch,arch_sha256,pmu.banks,arch_pcus,arch_pmus,die_area_mm2,pipeline,objective,chips,run,precision,status,reason,design,pcus,pmus,chips_used,cycles_per_step,total_cycles,predicted_latency_ms,simulated_cycles,simulated_latency_ms,error,bound,compile_seconds
+// TABLE-NEXT: 0,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,{{[0-9a-f]+}},16,192,384,494.37,fused,latency,1,search,mixed,ok,,{{[0-9]+/[0-9]+/[0-9]+}},{{[0-9]+}},{{[0-9]+}},1,{{[0-9]+}},{{[0-9]+}},{{[0-9.e-]+}},,,,{{[a-z ]+}},{{[0-9.e-]+}}
+// TABLE-NEXT: 1,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,{{[0-9a-f]+}},16,192,384,494.37,decomposed,latency,1,search,mixed,ok,,{{[0-9/ ]+}},{{[0-9]+}},{{[0-9]+}},1,{{[0-9]+}},{{[0-9]+}},{{[0-9.e-]+}},,,,{{[a-z ]+}},{{[0-9.e-]+}}
+// TABLE-NEXT: 2,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,,1,,,,fused,latency,1,search,,invalid-arch,"field 'pmu.banks': expected banks x bank_width_bits >= 512 (one PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32",,,,,,,,,,,,{{[0-9.e-]+}}
+// TABLE-NEXT: 3,gru-32-2,gen,gru,32,32,2,1,plasticine-rnn,,1,,,,decomposed,latency,1,search,,invalid-arch,"field 'pmu.banks': expected banks x bank_width_bits >= 512 (one PMU feeds a PCU's 16 32-bit lanes every cycle), got 1 x 32",,,,,,,,,,,,{{[0-9.e-]+}}
 // TABLE-NOT: {{.}}
 
 // Grid values that the grid's layout cannot hold are refused before anything runs, with
