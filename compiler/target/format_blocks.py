@@ -1,7 +1,7 @@
 """The scales a weight slice stores in a block-scaled format (`rnnc.numerics.formats`): the
 blocks its rows touch. A reduction's weights are the rows of one or more arrays one after
 another (its segments: the fused cell's [W R]), each cut into blocks from its own start;
-a part of a reduction starts where the parts before it end (`plan.reduction_parts`),
+a part of a reduction starts where the parts before it end (`parts.reduction_parts`),
 which need not be a block's start. So the slices of one kind (`plan.slot_slices`) may
 touch different numbers of blocks; the plan sizes them all by the largest, as it places
 every copy's slice of a kind alike, and the partition declares each PMU's own."""
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from rnnc.numerics.formats import WeightFormat
 from rnnc.target.arch import Precision
-from rnnc.target.plan import Array, IntLike, chunk_count, reduction_parts
+from rnnc.target.parts import Array, IntLike, chunk_count, reduction_parts
 
 
 def kind_blocks(

@@ -30,11 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from rnnc.target.arch import Architecture, Precision
-
-Array = NDArray[np.int64]
-IntLike = int | Array
+from rnnc.target.format_blocks import kind_blocks
+from rnnc.target.parts import Array, IntLike, cdiv, chunk_count, reduction_parts
 
 
 class CostError(ValueError):
@@ -180,10 +178,6 @@ def pack_reductions(lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(sorted(slot)) for slot in slots)
 
 
-def cdiv(a: IntLike, b: IntLike) -> Array:
-    return -(-np.asarray(a, dtype=np.int64) // np.asarray(b, dtype=np.int64))
-
-
 def copies_per_dim(extents: Sequence[int], hu: IntLike) -> list[Array]:
     """`hu` copies spread over a foreach's dimensions, innermost (hidden units) first: the
     innermost dimension takes min(hu, extent) copies, the next min(hu // that, extent),
@@ -222,23 +216,6 @@ def sharing_copies(dims: Sequence[int], par: Sequence[Array]) -> Array:
     differ only in other dimensions share one weight slice, multicast)."""
     like = np.asarray(par[0]) if par else np.ones((), dtype=np.int64)
     return _product([par[d] for d in dims], like)
-
-
-def chunk_count(length: int, ru: IntLike, rv: IntLike) -> Array:
-    """Chunks of rv elements per part when a reduction of `length` is split in ru parts of
-    whole chunks: ceil(length / (rv * ru))."""
-    return cdiv(length, np.asarray(rv) * np.asarray(ru))
-
-
-def reduction_parts(length: int, ru: IntLike, rv: IntLike) -> tuple[Array, Array, Array]:
-    """(parts, full, last_chunks): a reduction of `length` in parts of `chunk_count` chunks
-    of rv: `parts` non-empty parts (at most ru), `full` of them whole, the last holding
-    `last_chunks` chunks (0 when every part is whole)."""
-    span = chunk_count(length, ru, rv) * np.asarray(rv)
-    full = length // span
-    rest = length - full * span
-    last_chunks = cdiv(rest, rv)
-    return full + (rest > 0), full, last_chunks
 
 
 def part_bounds(length: int, ru: int, rv: int) -> list[tuple[int, int]]:
@@ -602,8 +579,6 @@ def _weight_slices(
     per_copy = stack([number for number, _, _ in kinds])
     blocks: list[Array | None] = [None] * len(kinds)
     if mode.weight_format is not None:  # the scales of the blocks a slice's rows touch
-        from rnnc.target.format_blocks import kind_blocks
-
         blocks = [b for slot in spec.slots for b in kind_blocks(
             [spec.segments_of(i) for i in slot], ru, rv, mode.weight_format)]
     row_bytes = stack([mode.row_bytes(padded, b)
