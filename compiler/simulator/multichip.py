@@ -25,7 +25,9 @@ from rnnc.backend.multichip import chip_view
 from rnnc.diagnostics import Diagnostic
 from rnnc.interpreters.spatial_values import MachineError, run_machines
 from rnnc.numerics.precision import parse_precision
+from rnnc.simulator.run import check_inputs, machine_time, report
 from rnnc.simulator.timing import Deadlock
+from rnnc.simulator.weight_share import weight_share
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import Machine
 from rnnc.target.multichip import Transfer, simulate_exchange
@@ -35,8 +37,6 @@ def simulate_chips(
     loaded: LoadedConfig, inputs: Mapping[str, np.ndarray], *, source: str = "inputs"
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The outputs (by name) and the timing report of a multi-chip configuration."""
-    from rnnc.simulator.run import check_inputs, machine_time, report
-
     config = loaded.data
     machines = [machine_of(config, index) for index in range(len(config["chips"]))]
     _same_schedule(machines, str(loaded.path))
@@ -52,7 +52,17 @@ def simulate_chips(
                          ) from None
     reports = [report(chip_view(config, k), loaded.arch, timed[k])
                for k in range(len(machines))]
-    return outputs, combined_report(config, loaded.arch, reports)
+    shares = [weight_share(machine, loaded.arch) for machine in machines]
+    return outputs, {**combined_report(config, loaded.arch, reports),
+                     "weights": _all_chips(shares)}
+
+
+def _all_chips(shares: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The chips' weight shares (`weight_share`) as one: bytes summed over the chips."""
+    total = sum(share["weight_bytes"] for share in shares)
+    streamed = sum(share["streamed_bytes_per_step"] for share in shares)
+    return {"weight_bytes": total, "streamed_bytes_per_step": streamed,
+            "streamed_share": streamed / total if total else 0.0}
 
 
 def _same_schedule(machines: Sequence[Machine], source: str) -> None:

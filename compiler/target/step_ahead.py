@@ -83,8 +83,30 @@ def applies(spec: NestSpec) -> bool:
     return bool(spec.ahead) and all(len(slot) == 1 for slot in spec.slots)
 
 
-def _part_spec(spec: NestSpec, lengths: Sequence[int]) -> NestSpec:
-    return dataclasses.replace(spec, reductions=tuple(lengths), ahead=())
+def _part_spec(spec: NestSpec, leading: bool) -> NestSpec:
+    """`spec` cut to each reduction's leading range (`leading`) or to the rest, with the
+    segments on that side (`ahead` ends at a segment's end: whole segments are x's)."""
+    sides = [_split_segments(spec.segments_of(i), at) for i, at in enumerate(spec.ahead)]
+    segments = tuple(side[0] if leading else side[1] for side in sides)
+    return dataclasses.replace(spec, reductions=tuple(map(sum, segments)), ahead=(),
+                               segments=segments)
+
+
+def _split_segments(segments: Sequence[int], at: int) -> tuple[tuple[int, ...], ...]:
+    """The segment lengths before and after element `at` of a reduction."""
+    before: list[int] = []
+    after: list[int] = []
+    start = 0
+    for length in segments:
+        if start + length <= at:
+            before.append(length)
+        elif start >= at:
+            after.append(length)
+        else:
+            before.append(at - start)
+            after.append(start + length - at)
+        start += length
+    return tuple(before), tuple(after)
 
 
 def _concat(a: WeightSlices, b: WeightSlices) -> WeightSlices:
@@ -115,9 +137,8 @@ def ahead_plan(
         raise CostError(f"nest '{spec.name}': the input projection's parts (step_ahead) must "
                         f"be >= 1, got {int(ahead_ru_.min())}")
     fused = nest_plan(spec, par_, ru_, rv_, arch=arch, mode=mode)
-    leading = nest_plan(_part_spec(spec, spec.ahead), par_, ahead_ru_, rv_, arch=arch, mode=mode)
-    rest = [n - a for n, a in zip(spec.reductions, spec.ahead, strict=True)]
-    recurrence = nest_plan(_part_spec(spec, rest), par_, ru_, rv_, arch=arch, mode=mode)
+    leading = nest_plan(_part_spec(spec, True), par_, ahead_ru_, rv_, arch=arch, mode=mode)
+    recurrence = nest_plan(_part_spec(spec, False), par_, ru_, rv_, arch=arch, mode=mode)
     parts = tuple(a + b for a, b in zip(leading.parts, recurrence.parts, strict=True))
     zero = np.zeros_like(ru_)
     pcu = arch.pcu
