@@ -27,11 +27,12 @@ from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.passes.loop_fold_constants import is_folded
-from rnnc.target import plan
+from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
+from rnnc.target.schedules import enabled_schedules
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DenseArrayBase,
@@ -93,6 +94,17 @@ def assign(nest: loop.ForeachOp, factors: Factors) -> None:
             reduce.vec = IntegerAttr(factors.rv, i64)
 
 
+def mark_chained_sums(
+    nest: loop.ForeachOp, chained: bool, arch: Architecture, precision: str | None
+) -> None:
+    """Record whether the nest, at the factors written on it, adds its partial sums in its
+    map-reduce units: where the search chained them (`chained`) and its plan has partial
+    sums to add (a reduction in two parts or more, on a chip with a free stage)."""
+    chained_sums.mark(nest, chained)
+    if chained and not nest_plan_of(nest, arch, arch.precision(precision)).chain_depth.any():
+        chained_sums.mark(nest, False)
+
+
 def cost_attribute(result: SearchResult) -> DictionaryAttr:
     """The modelled cost of the chosen point, as it is printed on the time loop."""
     cost = result.cost
@@ -123,7 +135,9 @@ class LoopAssignResourcesPass(ModulePass):
     Options: `arch` (a preset name or a JSON/YAML file), `objective` (`latency` or
     `resources`), `precision` (a mode of the architecture; empty for its default), `chips`
     (how many chips to split each layer over; 0 for the fewest that keep the weights on
-    chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
+    chip, 1 streams whatever does not fit from DRAM), `schedules` (the schedules beyond the
+    paper's the search may use, `rnnc.target.schedules.enabled_schedules`: here
+    `chained-sums`), `dse_dump` (a CSV file to write every
     evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
     0 for its share of the chip: the driver tightens them when a point does not partition,
     place and route, see `rnnc.driver.routable`).
@@ -138,6 +152,7 @@ class LoopAssignResourcesPass(ModulePass):
     dse_dump: str = ""
     max_pcus: int = 0
     max_pmus: int = 0
+    schedules: str = "all"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
@@ -153,16 +168,19 @@ class LoopAssignResourcesPass(ModulePass):
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
         assign_once_nests(module, architecture, self.precision or None)
+        chain = chained_sums.NAME in enabled_schedules(self.schedules)
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):
             program = time_loop_spec(
                 module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
             )
+            program = chained_sums.with_chained_sums(program, chain)
             result = self._search(program, architecture, budget, dump)
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
-            for nest, factors in zip(nests, result.factors, strict=True):
+            for nest, spec, factors in zip(nests, program.nests, result.factors, strict=True):
                 assign(nest, factors)
+                mark_chained_sums(nest, spec.chained_sums, architecture, self.precision or None)
             step.attributes["loop.cost"] = cost_attribute(result)
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)

@@ -60,7 +60,7 @@ from rnnc.dialects import loop, rnn
 from rnnc.dialects.spatial import PMUKind, design_of
 from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
-from rnnc.target import plan
+from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import (
     AG,
@@ -413,7 +413,10 @@ class _Partitioner:
                     self._map_reduce_unit(ctx, c, copy, s=s, slot=slot, r=r, bounds=bounds)
                     for r in range(parts)
                 ]
-            combined = self._combine(ctx, s, partials, len(slot))
+            if ctx.plan.sum_inputs and parts > 1:
+                combined = self._chain_sums(partials, ctx.plan.sum_inputs)
+            else:
+                combined = self._combine(ctx, s, partials, len(slot))
             for c, endpoint in combined.items():
                 finals[(c, s)] = (endpoint, len(slot))
         return finals
@@ -515,6 +518,28 @@ class _Partitioner:
                 else op
                 for op in unit.ops
             ]
+
+    def _chain_sums(
+        self, partials: dict[int, list[Endpoint]], fan_in: int
+    ) -> dict[int, Endpoint]:
+        """Each copy's parts add their neighbours' partial sums in their free stages
+        (`chained_sums.chain_inputs`: part j those of parts j*fan_in + 1 ..., arriving on
+        its scalar inputs si0, si1, ..., named in `Reduce.inputs`); part 0 sends the dot
+        product."""
+        inputs: dict[str, tuple[str, ...]] = {}
+        for items in partials.values():
+            for j, sources in enumerate(chained_sums.chain_inputs(len(items), fan_in)):
+                ports = [f"si{n}" for n in range(len(sources))]
+                for k, port in zip(sources, ports, strict=True):
+                    self.stream("scalar", items[k], [Endpoint(items[j].unit, port)])
+                if ports:
+                    inputs[items[j].unit] = tuple(f"in:{port}" for port in ports)
+        self.pcus = [
+            replace(pcu, reduce=replace(pcu.reduce, inputs=inputs[pcu.id]))
+            if pcu.id in inputs and pcu.reduce is not None else pcu
+            for pcu in self.pcus
+        ]
+        return {c: items[0] for c, items in partials.items()}
 
     def _combine(
         self, ctx: _NestContext, s: int, partials: dict[int, list[Endpoint]], fields: int

@@ -34,6 +34,7 @@ from rnnc.analysis.access import (
 )
 from rnnc.analysis.layout import NestLayout, nest_layout
 from rnnc.dialects import loop
+from rnnc.target import chained_sums
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import Factors, NestSpec, ProgramSpec
 from rnnc.target.plan import NestPlan, nest_plan
@@ -93,6 +94,7 @@ def nest_spec(
         global_write_levels=layout.global_write_levels,
         read_groups=tuple(len(level.read_groups) for level in layout.levels),
         lut_levels=sum(1 for level in layout.levels if _has_activation(level.ops)),
+        chained_sums=chained_sums.ATTRIBUTE in nest.attributes,
     )
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from rnnc.target import chained_sums
 from rnnc.target.arch import Architecture, Precision
 
 Array = NDArray[np.int64]
@@ -86,6 +87,9 @@ class NestSpec:
     the first level."""
     lut_levels: int = 0
     """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
+    chained_sums: bool = False
+    """Whether the parts of its reductions add their partial sums in their map-reduce
+    units where the chip allows (`rnnc.target.chained_sums`) instead of combining PCUs."""
 
     def __post_init__(self) -> None:
         if not self.shape:
@@ -474,6 +478,12 @@ class NestPlan:
     """`rv`-chunks the busiest map-reduce unit folds per iteration (1 without reductions)."""
     combine_pcus: Array
     combine_levels: Array
+    chain_depth: Array
+    """Partial sums added one after another in the map-reduce units' free stages on the
+    longest path (`chained_sums.chain_depth`); 0 when combining PCUs add them."""
+    sum_inputs: int
+    """Partial sums one map-reduce unit adds (`chained_sums.sum_inputs`); 0 unless the
+    spec chains its sums and the chip can."""
     weights: WeightSlices
     operand_pmus: Array
     levels: int
@@ -623,6 +633,7 @@ def nest_plan(
     writers = cdiv(copies, per_pcu)
     tables = mode.name == "mixed"
     read_groups = spec.read_groups if spec.read_groups is not None else (1,)
+    fan_in = chained_sums.sum_inputs(arch, mode.name) if spec.chained_sums else 0
     return NestPlan(
         spec=spec,
         par=tuple(par_),
@@ -632,11 +643,13 @@ def nest_plan(
         iterations=rows(spec.shape, range(len(par_)), par_) + zero,
         parts=parts,
         chunks=chunks,
-        combine_pcus=sum(
+        combine_pcus=zero if fan_in else sum(
             (combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts),
             zero,
         ),
-        combine_levels=tree_levels(most, pcu.scalar_inputs),
+        combine_levels=zero if fan_in else tree_levels(most, pcu.scalar_inputs),
+        chain_depth=chained_sums.chain_depth(most, fan_in) if fan_in else zero,
+        sum_inputs=fan_in,
         weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, wbytes=mode.weight_bytes),
         operand_pmus=sharing_copies(spec.operand_dims, par_)
         * sum((parts[group[0]] for group in groups if group), zero),

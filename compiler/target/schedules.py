@@ -11,7 +11,11 @@ set; the choice that results is stored in the IR like any other decision.
 from __future__ import annotations
 
 #: Every schedule by name, with what it changes. Each pass that implements one adds it here.
-SCHEDULES: dict[str, str] = {}
+SCHEDULES: dict[str, str] = {
+    "chained-sums": "partial sums of a reduction's parts added in the map-reduce units' free "
+    "pipeline stages (a chain or tree of them) instead of combining PCUs "
+    "(rnnc.target.chained_sums)",
+}
 
 
 def enabled_schedules(text: str) -> frozenset[str]:
