@@ -370,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="write one record per task")
     parser.add_argument("--no-sim", action="store_true",
                         help="skip compiling and simulating the designs (deepbench_sim.py)")
+    parser.add_argument("--schedules", default="all",
+                        help="schedules beyond the paper's the simulated designs may use "
+                        "(rnnc.target.schedules; e.g. none, or all,-chained-sums)")
     parser.add_argument("--spatial", action="store_true",
                         help="also compile every task to a routed spatial design (minutes)")
     parser.add_argument("--links", metavar="S/V/C",
@@ -388,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(capacity_table(rows, arch))
     simulated = {}
     if not args.no_sim:
-        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch)
+        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch, args.schedules)
         console.print(deepbench_sim.simulation_table(
             sim_rows, arch, {row.task.label: row.fits for row in rows}))
         simulated = deepbench_sim.records(sim_rows, arch)
