@@ -380,6 +380,8 @@ class _Partitioner:
             nest_plan = nest_plan_of(nest, self.arch, self.mode, layout)
         except ValueError as error:
             raise PartitionError(f"nest {nest_id}: {error}") from None
+        if nest_plan.spec.chained_sums and layout.reduces and not nest_plan.sum_inputs:
+            raise PartitionError(self._no_room_to_chain(nest_id))
         extents, par = nest.shape, nest.par_factors
         self.nests.append(Nest(nest_id, extents, par))
         ru, rv = int(nest_plan.ru), int(nest_plan.rv)
@@ -390,6 +392,14 @@ class _Partitioner:
         results = self._map_reduce(ctx) if layout.reduces else {}
         self._elementwise(ctx, results)
         return nest_id
+
+    def _no_room_to_chain(self, nest_id: str) -> str:
+        """Why a nest marked `loop.chained_sums` cannot chain on this chip."""
+        stages, prefix = self.arch.pcu.stages, self.mode.map_reduce_prefix_stages
+        return (f"nest {nest_id}: its partial sums are chained in its map-reduce units "
+                f"({chained_sums.ATTRIBUTE}), but a PCU of {self.arch.name} in {self.mode.name} "
+                f"has no stage left to add them ({stages} stages: {prefix} prefix, 1 folded "
+                "tree)")
 
     def _counters(self, ctx: _NestContext, copy: tuple[int, ...]) -> tuple[Counter, ...]:
         return tuple(
