@@ -8,7 +8,8 @@ on the values that arrive over its streams:
 * a map-reduce unit evaluates its ops over its reduction range (`ctr:k`) for every
   iteration of its counters and folds them (in `mixed` precision a product of two values
   folds as `precision.dot`: 8-bit factors, float16 pairs, float32 sums); its partial sums
-  leave on its output port;
+  leave on its output port, with the partial sums arriving on its `Reduce.inputs` added
+  (float32, in order) when it chains them;
 * a combining unit adds the partial sums arriving on its scalar ports;
 * an element-wise unit evaluates its ops per iteration of its counters and lanes (its
   copies): values arriving on its ports, reads of the memories its PMUs serve, activations

@@ -8,6 +8,9 @@ Every number comes from the machine's configuration and the architecture:
   `stages` (ISCA'17: a unit's latency is its stage count whatever the ops), a map-reduce
   PCU's precision prefix + log2(lanes) + 1 (paper §4.1), plus, for every activation read
   from a lookup table in a PMU, the round trip to that PMU (hops both ways + its read);
+  a map-reduce PCU that adds its neighbours' partial sums (`Reduce.inputs`) has a second
+  context, its add stages: one firing per iteration once its own result and its inputs
+  are there, `elementwise_op_cycles` per input, and its output leaves from it;
 * a PMU has a read context per output stream, firing once per token its consumers take,
   after `address_stages` + 1 cycles (synchronous SRAM), and a write context firing once
   per token that arrives, after `pmu_write_cycles`; between them, its N-buffering (a
