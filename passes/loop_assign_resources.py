@@ -17,6 +17,7 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,6 +93,13 @@ def assign(nest: loop.ForeachOp, factors: Factors) -> None:
         if isinstance(reduce, loop.ReduceOp):
             reduce.par = IntegerAttr(factors.ru, i64)
             reduce.vec = IntegerAttr(factors.rv, i64)
+
+
+def with_chained_sums(program: ProgramSpec, chained: bool) -> ProgramSpec:
+    """`program` with every nest's partial sums chained where the chip allows (`chained`),
+    or none: what the search costs (a mark a previous run left is not a choice)."""
+    nests = tuple(dataclasses.replace(n, chained_sums=chained) for n in program.nests)
+    return dataclasses.replace(program, nests=nests)
 
 
 def mark_chained_sums(
@@ -175,7 +183,7 @@ class LoopAssignResourcesPass(ModulePass):
             program = time_loop_spec(
                 module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
             )
-            program = chained_sums.with_chained_sums(program, chain)
+            program = with_chained_sums(program, chain)
             result = self._search(program, architecture, budget, dump)
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
             for nest, spec, factors in zip(nests, program.nests, result.factors, strict=True):

@@ -23,17 +23,11 @@ op's cycles. A tree of depth d adds d x (transfer + add) to a step's fill.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
 from rnnc.dialects import loop
 from rnnc.target.arch import Architecture
 from xdsl.dialects.builtin import UnitAttr
-
-if TYPE_CHECKING:
-    from rnnc.target.cost import ProgramSpec
 
 Array = NDArray[np.int64]
 
@@ -82,13 +76,6 @@ def chain_depth(parts: Array | int, fan_in: int) -> Array:
     return depth
 
 
-def with_chained_sums(program: ProgramSpec, chained: bool) -> ProgramSpec:
-    """`program` with every nest's sums chained where the chip allows (`chained`), or
-    none: what the search costs (the attribute a previous run left is not a choice)."""
-    nests = tuple(dataclasses.replace(n, chained_sums=chained) for n in program.nests)
-    return dataclasses.replace(program, nests=nests)
-
-
 def mark(nest: loop.ForeachOp, chained: bool) -> None:
     """Record on the loop level whether the nest's partial sums are chained in its
     map-reduce units (`ATTRIBUTE`), which `rnnc.analysis.program.nest_spec` reads back."""
@@ -99,5 +86,5 @@ def mark(nest: loop.ForeachOp, chained: bool) -> None:
 
 
 __all__ = [
-    "ATTRIBUTE", "NAME", "chain_depth", "chain_inputs", "mark", "sum_inputs", "with_chained_sums",
+    "ATTRIBUTE", "NAME", "chain_depth", "chain_inputs", "mark", "sum_inputs",
 ]

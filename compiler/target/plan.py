@@ -6,8 +6,9 @@ for the nest described by `spec` (`NestSpec`, read off the loop level by
 
 * the units: map-reduce PCUs (`parts` per slot and copy), the combining trees
   (`combine_step`), or none when the spec chains its partial sums in the map-reduce units
-  (`chained_sums`: `sum_inputs` per unit, `chain_depth` adds deep), the element-wise chain (`levels` PCUs deep, `per_pcu` copies in each
-  one's lanes) and the gather trees merging its writes (`gather_step`);
+  (`chained_sums`: `sum_inputs` per unit, `chain_depth` adds deep), the element-wise
+  chain (`levels` PCUs deep, `per_pcu` copies in each one's lanes) and the gather trees
+  merging its writes (`gather_step`);
 * the PMUs: weight slices by kind (`WeightSlices`: how many, bytes, rows, and where each
   lives -- one PMU, split over two, or partly streamed from DRAM every step), the operand
   PMUs, the element-wise units' own PMUs and their lookup tables;
