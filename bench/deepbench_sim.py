@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from rnnc.frontends import deepbench
 from rnnc.simulator.run import machine_time
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Factors
+from rnnc.target.machine import PCU
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from paper_data import PaperTask
@@ -46,6 +48,8 @@ class Simulated:
     estimated: int
     """The cost model of the time loop before placement (what the search ranked)."""
     seconds: float
+    pcus: dict[str, int]
+    """The time loop's PCUs by role (map_reduce, combine, elementwise, gather)."""
 
     @property
     def cycles(self) -> float:
@@ -80,8 +84,8 @@ class SimRow:
 def _simulate(text: str, arch: Architecture, arch_name: str,
               factors: tuple[Factors, ...] | None, fuse: bool = True, *,
               schedules: str = "all") -> Simulated:
-    """Compile at `factors` (None: the routable search's choice among `schedules`) and
-    time the machine."""
+    """Compile at `factors` (None: the routable search's choice) with the `schedules`
+    beyond the paper's and time the machine."""
     compiled = compile_at(text, arch, arch_name, factors, fuse=fuse, schedules=schedules)
     start = time.perf_counter()
     timed = machine_time(compiled.machine, arch)
@@ -89,13 +93,17 @@ def _simulate(text: str, arch: Architecture, arch_name: str,
     loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
     other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
     predicted = compiled.cost.total_cycles
+    loop_nests = {n for p in compiled.machine.schedule if p.kind == "loop" for n in p.nests}
+    roles = Counter(u.role for u in compiled.machine.units
+                    if isinstance(u, PCU) and u.nest in loop_nests)
     return Simulated(loop, other, predicted + compiled.once_cycles, predicted,
-                     compiled.estimate.total_cycles, seconds)
+                     compiled.estimate.total_cycles, seconds, dict(sorted(roles.items())))
 
 
 def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
                    schedules: str = "all") -> list[SimRow]:
-    """`rows`: bench/deepbench.py's Row per task; the searches may use `schedules`."""
+    """`rows`: bench/deepbench.py's Row per task; `schedules`: those beyond the paper's
+    the designs may use."""
     results = []
     for row in rows:
         task = row.task
@@ -104,7 +112,8 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
         notes: list[str] = []
         # the search run by the pipeline itself: it keeps to points that route
         chosen = _simulate(text, arch, arch_name, None, schedules=schedules)
-        table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,))
+        table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,),
+                          schedules=schedules)
         # the decomposed program at the point the pipeline's own search picks for it
         decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False,
                               schedules=schedules)
@@ -112,8 +121,7 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
     return results
 
 
-def _attempt(notes: list[str], what: str, *args: object, schedules: str = "all"
-             ) -> Simulated | None:
+def _attempt(notes: list[str], what: str, *args: object, schedules: str) -> Simulated | None:
     """A point the partition, placer or router may refuse: the refusal becomes a note."""
     try:
         return _simulate(*args, schedules=schedules)  # type: ignore[arg-type]
@@ -177,6 +185,7 @@ def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
             "sim_speedup_vs_paper": row.task.latency_ms["plasticine"]
             / row.latency_ms(row.chosen, arch),
             "sim_once_cycles": row.chosen.other_cycles,
+            "time_loop_pcus_by_role": row.chosen.pcus,
             "sim_time_loop_cycles": row.chosen.loop_cycles,
             "sim_time_loop_latency_ms": row.loop_ms(row.chosen, arch),
             "predicted_cycles": row.chosen.predicted,

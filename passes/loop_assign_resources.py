@@ -17,6 +17,7 @@ the chip's compute and memory units.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.passes.loop_fold_constants import is_folded
-from rnnc.target import plan
+from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
@@ -98,6 +99,24 @@ def assign(nest: loop.ForeachOp, factors: Factors) -> None:
             reduce.vec = IntegerAttr(factors.rv, i64)
 
 
+def with_chained_sums(program: ProgramSpec, chained: bool) -> ProgramSpec:
+    """`program` with every nest's partial sums chained where the chip allows (`chained`),
+    or none: what the search costs (a mark a previous run left is not a choice)."""
+    nests = tuple(dataclasses.replace(n, chained_sums=chained) for n in program.nests)
+    return dataclasses.replace(program, nests=nests)
+
+
+def mark_chained_sums(
+    nest: loop.ForeachOp, chained: bool, arch: Architecture, precision: str | None
+) -> None:
+    """Record whether the nest, at the factors written on it, adds its partial sums in its
+    map-reduce units: where the search chained them (`chained`) and its plan has partial
+    sums to add (a reduction in two parts or more, on a chip with a free stage)."""
+    chained_sums.mark(nest, chained)
+    if chained and not nest_plan_of(nest, arch, arch.precision(precision)).chain_depth.any():
+        chained_sums.mark(nest, False)
+
+
 def cost_attribute(result: SearchResult) -> DictionaryAttr:
     """The modelled cost of the chosen point, as it is printed on the time loop."""
     cost = result.cost
@@ -133,7 +152,9 @@ class LoopAssignResourcesPass(ModulePass):
     evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
     0 for its share of the chip: the driver tightens them when a point does not partition,
     place and route, see `rnnc.driver.routable`), `schedules` (the schedules beyond the
-    paper's it may choose, `rnnc.target.schedules`: this pass decides `step-ahead`).
+    paper's it may choose, `rnnc.target.schedules.enabled_schedules`: this pass decides
+    `chained-sums` and `step-ahead`; a nest whose projection runs a step ahead combines its
+    partial sums in combining units).
     """
 
     name = "loop-assign-resources"
@@ -161,16 +182,20 @@ class LoopAssignResourcesPass(ModulePass):
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
         assign_once_nests(module, architecture, self.precision or None)
+        chain = chained_sums.NAME in enabled_schedules(self.schedules)
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):
             program = time_loop_spec(
                 module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
             )
+            program = with_chained_sums(program, chain)
             result = self._search(program, architecture, budget, dump)
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
-            for nest, factors in zip(nests, result.factors, strict=True):
+            for nest, spec, factors in zip(nests, program.nests, result.factors, strict=True):
                 assign(nest, factors)
+                chained = spec.chained_sums and not factors.ahead
+                mark_chained_sums(nest, chained, architecture, self.precision or None)
             step.attributes["loop.cost"] = cost_attribute(result)
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)

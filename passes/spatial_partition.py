@@ -60,7 +60,7 @@ from rnnc.dialects import loop, rnn
 from rnnc.dialects.spatial import PMUKind, design_of
 from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
-from rnnc.target import plan
+from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.format_blocks import held_row_bytes
 from rnnc.target.machine import (
@@ -383,6 +383,8 @@ class _Partitioner:
             nest_plan = nest_plan_of(nest, self.arch, self.mode, layout)
         except ValueError as error:
             raise PartitionError(f"nest {nest_id}: {error}") from None
+        if nest_plan.spec.chained_sums and layout.reduces and not nest_plan.sum_inputs:
+            raise PartitionError(self._no_room_to_chain(nest_id))
         extents, par = nest.shape, nest.par_factors
         self.nests.append(Nest(nest_id, extents, par))
         ru, rv = int(nest_plan.ru), int(nest_plan.rv)
@@ -393,6 +395,14 @@ class _Partitioner:
         results = self._map_reduce(ctx) if layout.reduces else {}
         self._elementwise(ctx, results)
         return nest_id
+
+    def _no_room_to_chain(self, nest_id: str) -> str:
+        """Why a nest marked `loop.chained_sums` cannot chain on this chip."""
+        stages, prefix = self.arch.pcu.stages, self.mode.map_reduce_prefix_stages
+        return (f"nest {nest_id}: its partial sums are chained in its map-reduce units "
+                f"({chained_sums.ATTRIBUTE}), but a PCU of {self.arch.name} in {self.mode.name} "
+                f"has no stage left to add them ({stages} stages: {prefix} prefix, 1 folded "
+                "tree)")
 
     def _counters(self, ctx: _NestContext, copy: tuple[int, ...]) -> tuple[Counter, ...]:
         return tuple(
@@ -416,7 +426,10 @@ class _Partitioner:
                     self._map_reduce_unit(ctx, c, copy, s=s, slot=slot, r=r, bounds=bounds)
                     for r in range(parts)
                 ]
-            combined = self._combine(ctx, s, partials, len(slot))
+            if ctx.plan.sum_inputs and parts > 1:
+                combined = self._chain_sums(partials, ctx.plan.sum_inputs)
+            else:
+                combined = self._combine(ctx, s, partials, len(slot))
             for c, endpoint in combined.items():
                 finals[(c, s)] = (endpoint, len(slot))
         return finals
@@ -531,6 +544,28 @@ class _Partitioner:
                 else op
                 for op in unit.ops
             ]
+
+    def _chain_sums(
+        self, partials: dict[int, list[Endpoint]], fan_in: int
+    ) -> dict[int, Endpoint]:
+        """Each copy's parts add their neighbours' partial sums in their free stages
+        (`chained_sums.chain_inputs`: part j those of parts j*fan_in + 1 ..., arriving on
+        its scalar inputs si0, si1, ..., named in `Reduce.inputs`); part 0 sends the dot
+        product."""
+        inputs: dict[str, tuple[str, ...]] = {}
+        for items in partials.values():
+            for j, sources in enumerate(chained_sums.chain_inputs(len(items), fan_in)):
+                ports = [f"si{n}" for n in range(len(sources))]
+                for k, port in zip(sources, ports, strict=True):
+                    self.stream("scalar", items[k], [Endpoint(items[j].unit, port)])
+                if ports:
+                    inputs[items[j].unit] = tuple(f"in:{port}" for port in ports)
+        self.pcus = [
+            replace(pcu, reduce=replace(pcu.reduce, inputs=inputs[pcu.id]))
+            if pcu.id in inputs and pcu.reduce is not None else pcu
+            for pcu in self.pcus
+        ]
+        return {c: items[0] for c, items in partials.items()}
 
     def _combine(
         self, ctx: _NestContext, s: int, partials: dict[int, list[Endpoint]], fields: int

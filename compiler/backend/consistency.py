@@ -296,6 +296,8 @@ def _pcu(unit: Config, where: str, memories: Mapping[str, Config],
             yield f"{where}.reduce.combiner", f"folds with '{reduce['combiner']}', expected " \
                                               f"one of {_listed(COMBINERS)}"
         for k, segment in enumerate(reduce["segments"]):
+            if segment["value"] == "" and segment["start"] == segment["stop"]:
+                continue  # an empty range (a packed slot's shorter reduction) folds nothing
             yield from _ref(segment["value"], len(unit["ops"]), counters,
                             f"{where}.reduce.segments.{k}.value")
     for k, emit in enumerate(unit["emits"]):

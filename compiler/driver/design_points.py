@@ -19,9 +19,11 @@ from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
 from rnnc.driver.pipelines import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.passes.spatial_predict import predicted_cycles
+from rnnc.target import chained_sums
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
+from rnnc.target.schedules import enabled_schedules
 from xdsl.dialects.builtin import (
     DictionaryAttr,
     FloatAttr,
@@ -87,8 +89,9 @@ def compile_at(
     schedules: str = "all",
 ) -> Compiled:
     """`text` (an rnn-level model with one time loop) compiled at `factors` (one per nest
-    of the time loop; None: the search's choice among `schedules`, as `--schedules`) to a
-    placed and routed machine; with `fuse` False, the decomposed (BLAS-style) program."""
+    of the time loop; None: the search's choice) to a placed and routed machine; with
+    `fuse` False, the decomposed (BLAS-style) program. `schedules`: those beyond the
+    paper's the design may use (`rnnc.target.schedules.enabled_schedules`)."""
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, path)
     options: dict[str, object] = {"arch": arch_name, "seed": seed, "schedules": schedules}
@@ -104,15 +107,21 @@ def compile_at(
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
-        from rnnc.passes.loop_assign_resources import assign, assign_once_nests
+        from rnnc.passes.loop_assign_resources import (
+            assign,
+            assign_once_nests,
+            mark_chained_sums,
+        )
 
         _run(module, front, options, path)
         assign_once_nests(module, arch, precision)  # as loop-assign-resources does
         (step,) = time_loops(module)
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        chain = chained_sums.NAME in enabled_schedules(schedules)
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)
+            mark_chained_sums(nest, chain, arch, precision)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
         estimate = evaluate(program, factors, arch, precision)
         step.attributes["loop.cost"] = _cost_attr(estimate)
         _run(module, SPATIAL, options, path)

@@ -8,7 +8,8 @@ on the values that arrive over its streams:
 * a map-reduce unit evaluates its ops over its reduction range (`ctr:k`) for every
   iteration of its counters and folds them (in `mixed` precision a product of two values
   folds as `precision.dot`: 8-bit factors, float16 pairs, float32 sums); its partial sums
-  leave on its output port;
+  leave on its output port, with the partial sums arriving on its `Reduce.inputs` added
+  (float32, in order) when it chains them;
 * a combining unit adds the partial sums arriving on its scalar ports;
 * an element-wise unit evaluates its ops per iteration of its counters and lanes (its
   copies): values arriving on its ports, reads of the memories its PMUs serve, activations
@@ -427,6 +428,51 @@ class _NestCompiler:
             for n, (unit, _) in enumerate(members):
                 output = unit.reduce.output  # type: ignore[union-attr]
                 self.produced[(unit.id, output)] = _Produced(-1, n, len(members), 1, sums)
+        self._chained_sums([unit for unit in units if unit.reduce.inputs])  # type: ignore[union-attr]
+
+    def _chained_sums(self, units: list[PCU]) -> None:
+        """Map-reduce units that add partial sums arriving on their inputs to their own
+        (`Reduce.inputs`, the `chained-sums` schedule): a unit sends its own partial sums
+        combined, field by field, with each input's in order; it does so after the units
+        feeding it have (they form a chain or tree, never a cycle)."""
+        own = {unit.id: self.produced[(unit.id, unit.reduce.output)]  # type: ignore[union-attr]
+               for unit in units}
+        pending = list(units)
+        while pending:
+            ready = [unit for unit in pending
+                     if not {self._feeder(unit, ref) for ref in unit.reduce.inputs} & set(own)]
+            if not ready:
+                names = ", ".join(unit.id for unit in pending)
+                raise MachineError(f"map-reduce units {names} add one another's partial sums "
+                                   "in a cycle")
+            for unit in ready:
+                self._add_inputs(unit, own.pop(unit.id))
+            pending = [unit for unit in pending if unit.id in own]
+
+    def _feeder(self, unit: PCU, ref: str) -> str:
+        """The unit whose stream feeds the input `ref` (`in:PORT`) of a map-reduce unit."""
+        source = self.machine.feeds.get((unit.id, ref[3:]))
+        if source is None:
+            raise MachineError(f"unit {unit.id}: nothing feeds port {ref[3:]}")
+        return source[0]
+
+    def _add_inputs(self, unit: PCU, own: _Produced) -> None:
+        reduce = unit.reduce
+        assert reduce is not None
+        mine = self.materialized(own)
+        reader = _UnitCompiler(self, [unit])
+        fields = []
+        for field in range(own.fields):
+            value = self.program.call(_Rows(field, np.array([mine.row])), mine.slot)
+            for ref in reduce.inputs:
+                sent = reader._source(unit, ref[3:], field).fields
+                if sent != own.fields:
+                    raise MachineError(f"unit {unit.id}: port {ref[3:]} carries {sent} values, "
+                                       f"its reduction sends {own.fields}")
+                arriving = reader._port(ref[3:], field if own.fields > 1 else None)
+                value = self.program.call(_COMBINE[reduce.combiner], value, arriving)
+            fields.append(value)
+        self.produce([unit], reduce.output, self.program.call(_fields, *fields), own.fields)
 
     def materialized(self, produced: _Produced) -> _Produced:
         """`produced` with its slot made: partial sums are otherwise made where they are

@@ -8,6 +8,9 @@ Every number comes from the machine's configuration and the architecture:
   `stages` (ISCA'17: a unit's latency is its stage count whatever the ops), a map-reduce
   PCU's precision prefix + log2(lanes) + 1 (paper §4.1), plus, for every activation read
   from a lookup table in a PMU, the round trip to that PMU (hops both ways + its read);
+  a map-reduce PCU that adds its neighbours' partial sums (`Reduce.inputs`) has a second
+  context, its add stages: one firing per iteration once its own result and its inputs
+  are there, `elementwise_op_cycles` per input, and its output leaves from it;
 * a PMU has a read context per output stream, firing once per token its consumers take,
   after `address_stages` + 1 cycles (synchronous SRAM), and a write context firing once
   per token that arrives, after `pmu_write_cycles`; between them, its N-buffering (a
@@ -144,11 +147,13 @@ class _Builder:
 
     # -- nodes --------------------------------------------------------------------------------
 
-    def _add(self, key: tuple[str, str], node: Node) -> int:
+    def _add(self, key: tuple[str, str], node: Node, done: bool = True) -> int:
         """A node for a context of unit key[0], which takes the enable and sends its done
-        token over the unit's control paths."""
+        token over the unit's control paths (unless `done` is False: a context whose end
+        another context of the unit follows)."""
+        route = self._control_route(key[0]) if done else -1
         node = dataclasses.replace(node, enable_hops=self._enable_hops(key[0]),
-                                   done_route=self._control_route(key[0]))
+                                   done_route=route)
         self.index[key] = len(self.nodes)
         self.nodes.append(node)
         self.units.append(key[0])
@@ -165,11 +170,38 @@ class _Builder:
                     count = iterations * self._chunks(unit)
                     latency = self.arch.map_reduce_latency(self.m.precision)
                 latency += self._lookup_latency(unit)
-                self._add(
+                chained = _chained(unit)
+                fold = self._add(
                     (unit.id, "fire"),
                     Node(unit.id, "pcu", unit.role, count, 1.0, latency,
                          lead=int(unit.id in self.ahead), stage=self.stage[unit.nest]),
+                    done=not chained,
                 )
+                if chained:
+                    self._add_stages(unit, fold, iterations)
+
+    def _add_stages(self, unit: PCU, fold: int, iterations: int) -> None:
+        """The stages of a map-reduce unit that add partial sums arriving on its inputs
+        (`Reduce.inputs`) to its own: one firing per iteration, once its own result has
+        left the folded tree (an edge from the fold, no hop) and the inputs have arrived
+        (`_stream_edge`), one element-wise op's cycles per input; the unit's result, and
+        its done token, leave from here."""
+        assert unit.reduce is not None
+        cycles = len(unit.reduce.inputs) * self.arch.timing.elementwise_op_cycles
+        add = self._add((unit.id, "add"), Node(unit.id, "pcu", unit.role, iterations, 1.0,
+                                               cycles, stage=self.stage[unit.nest]))
+        depth = self.arch.mechanisms.fifo_depth.scalar
+        self.edges.append(Edge(fold, add, "scalar", 0, self._chunks(unit), 1, depth))
+
+    def _pcu_at(self, unit_id: str, port: str) -> int | None:
+        """The node of a PCU's context that uses `port`: the add stages of a unit that adds
+        partial sums for its output and those inputs, else the unit's firing."""
+        unit = self.unit_of(unit_id)
+        if isinstance(unit, PCU) and _chained(unit):
+            assert unit.reduce is not None
+            if port == unit.reduce.output or f"in:{port}" in unit.reduce.inputs:
+                return self.index.get((unit_id, "add"))
+        return self._pcu(unit_id)
 
     def _gathered(self, unit: PCU) -> int:
         """A gather unit has no counters of its own: it fires once per token its writers
@@ -228,6 +260,8 @@ class _Builder:
 
     def _emit_every(self, unit_id: str, port: str) -> int:
         unit = self.unit_of(unit_id)
+        if isinstance(unit, PCU) and _chained(unit):
+            return 1  # its add stages fire once per iteration
         if isinstance(unit, PCU) and unit.role == "map_reduce" and unit.reduce is not None:
             if unit.reduce.output == port:
                 return self._chunks(unit)
@@ -277,7 +311,8 @@ class _Builder:
         src_id = stream.source.unit
         src, dst = self.unit_of(src_id), self.unit_of(sink_id)
         if isinstance(src, PCU) and isinstance(dst, PCU):
-            a, b = self._pcu(src_id), self._pcu(sink_id)
+            a = self._pcu_at(src_id, stream.source.port)
+            b = self._pcu_at(sink_id, stream.sinks[sink_index].port)
             if a is None or b is None:
                 return
             every = self._emit_every(src_id, stream.source.port)
@@ -293,7 +328,7 @@ class _Builder:
                                    self._consume_every(b, self.nodes[reader].count, stream),
                                    depth))
         elif isinstance(src, PCU) and isinstance(dst, PMU | AG):
-            a = self._pcu(src_id)
+            a = self._pcu_at(src_id, stream.source.port)
             if a is None:
                 return
             every = self._emit_every(src_id, stream.source.port)
@@ -527,6 +562,11 @@ def _ahead_units(machine: Machine) -> frozenset[str]:
         sink.unit for stream in machine.streams if stream.source.unit in ahead
         for sink in stream.sinks
     )
+
+
+def _chained(unit: PCU) -> bool:
+    """A map-reduce unit that adds partial sums arriving on its inputs to its own."""
+    return unit.role == "map_reduce" and unit.reduce is not None and bool(unit.reduce.inputs)
 
 
 def _pmu_role(pmu: PMU, machine: Machine) -> str:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnc.target.arch import Architecture
+from rnnc.target.chained_sums import sum_inputs
 from rnnc.target.machine import fired_units
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
@@ -371,8 +372,38 @@ def _check_pcu(arch: Architecture, machine: Any, unit: Any, problems: list[Probl
                 problems.append(Problem(
                     subject, f"map-reduces {unit.reduce.rv} indices per cycle (rv); a PCU's "
                     f"{lanes} lanes take at most {most} in {machine.precision}", "reduce.rv"))
+        _check_added_sums(arch, machine, unit, problems)
     for port, field in _pcu_ports(unit):
         _check_own_port(arch, unit, port, field, problems)
+
+
+def _check_added_sums(arch: Architecture, machine: Any, unit: Any,
+                      problems: list[Problem]) -> None:
+    """Partial sums a map-reduce unit adds to its own (`Reduce.inputs`, the chained-sums
+    schedule): one scalar input each, one pipeline stage each after the prefix stages and
+    the folded tree (`chained_sums.sum_inputs`)."""
+    inputs = unit.reduce.inputs
+    if not inputs:
+        return
+    subject = f"unit '{unit.id}'"
+    if unit.role != "map_reduce":
+        problems.append(Problem(subject, f"a unit of role {unit.role} adds partial sums in a "
+                                         "reduction (only a map_reduce unit folds)",
+                                "reduce.inputs"))
+        return
+    for k, ref in enumerate(inputs):
+        parsed = _parse_port(ref[3:]) if ref.startswith("in:") else None
+        if parsed is None or parsed[:2] != ("scalar", "inputs") or "." in ref or "," in ref:
+            problems.append(Problem(subject, f"adds '{ref}', expected one scalar input port "
+                                             "(in:siN)", f"reduce.inputs.{k}"))
+    room = sum_inputs(arch, machine.precision)
+    if len(inputs) > room:
+        free = arch.pcu.stages - arch.precision(machine.precision).map_reduce_prefix_stages - 1
+        problems.append(Problem(
+            subject, f"adds {len(inputs)} partial sums in its reduction; a PCU has room for "
+                     f"{room} in {machine.precision} ({arch.pcu.stages} stages, "
+                     f"{max(free, 0)} left after the prefix and the folded tree)",
+            "reduce.inputs"))
 
 
 def _pcu_ports(unit: Any) -> list[tuple[str, str]]:
@@ -388,7 +419,8 @@ def _pcu_ports(unit: Any) -> list[tuple[str, str]]:
                   for p in _in_ports(v)]
     if unit.reduce is not None:
         found.append((unit.reduce.output, "reduce.output"))
-        found += [(p, f"reduce.inputs.{k}") for k, p in enumerate(unit.reduce.inputs)]
+        found += [(p, f"reduce.inputs.{k}") for k, ref in enumerate(unit.reduce.inputs)
+                  for p in _in_ports(ref)]
         found += [(p, f"reduce.segments.{k}.value") for k, s in enumerate(unit.reduce.segments)
                   for p in _in_ports(s.value)]
     return found

@@ -332,7 +332,8 @@ def nest_timing(
     chain = p.levels * stages + luts * arch.pmu_read_latency() + gathers * stages
     # a transfer into the map-reduce units (if any), into each level of the combining
     # tree, the chain and the gather tree, and the write-back; a table is a round trip
-    transfers = int(reduces) + p.combine_levels + p.levels + 2 * luts + gathers + 1
+    transfers = (int(reduces) + p.combine_levels + p.chain_depth + p.levels + 2 * luts
+                 + gathers + 1)
     wires, sync = _distances(transfers, routed, arch)
     ii = np.maximum(p.chunks, arch.timing.min_ii_cycles) if reduces else zero + 1
     arrays = NestArrays(
@@ -342,7 +343,8 @@ def nest_timing(
         compute=p.iterations * ii,
         pmu_read=zero + arch.pmu_read_latency(),
         map_reduce=zero + (arch.map_reduce_latency(mode.name) if reduces else 0),
-        reduction_tree=p.combine_levels * stages,
+        reduction_tree=p.combine_levels * stages
+        + p.chain_depth * arch.timing.elementwise_op_cycles,
         elementwise=zero + chain,
         writeback=zero + arch.timing.pmu_write_cycles,
         wires=zero + wires,

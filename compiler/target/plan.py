@@ -5,8 +5,10 @@ for the nest described by `spec` (`NestSpec`, read off the loop level by
 `rnnc.analysis.program`) at copies `par` per foreach dimension and reduce factors (ru, rv),
 
 * the units: map-reduce PCUs (`parts` per slot and copy), the combining trees
-  (`combine_step`), the element-wise chain (`levels` PCUs deep, `per_pcu` copies in each
-  one's lanes) and the gather trees merging its writes (`gather_step`);
+  (`combine_step`), or none when the spec chains its partial sums in the map-reduce units
+  (`chained_sums`: `sum_inputs` per unit, `chain_depth` adds deep), the element-wise
+  chain (`levels` PCUs deep, `per_pcu` copies in each one's lanes) and the gather trees
+  merging its writes (`gather_step`);
 * the PMUs: weight slices by kind (`WeightSlices`: how many, bytes, rows, and where each
   lives -- one PMU, split over two, or partly streamed from DRAM every step), the operand
   PMUs, the element-wise units' own PMUs and their lookup tables;
@@ -30,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rnnc.target import chained_sums
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.format_blocks import kind_blocks
 from rnnc.target.parts import Array, IntLike, cdiv, chunk_count, reduction_parts
@@ -98,6 +101,9 @@ class NestSpec:
         if self.segments is None:
             return (self.reductions[reduction],)
         return self.segments[reduction]
+    chained_sums: bool = False
+    """Whether the parts of its reductions add their partial sums in their map-reduce
+    units where the chip allows (`rnnc.target.chained_sums`) instead of combining PCUs."""
 
     def __post_init__(self) -> None:
         if not self.shape:
@@ -480,6 +486,12 @@ class NestPlan:
     """`rv`-chunks the busiest map-reduce unit folds per iteration (1 without reductions)."""
     combine_pcus: Array
     combine_levels: Array
+    chain_depth: Array
+    """Partial sums added one after another in the map-reduce units' free stages on the
+    longest path (`chained_sums.chain_depth`); 0 when combining PCUs add them."""
+    sum_inputs: int
+    """Partial sums one map-reduce unit adds (`chained_sums.sum_inputs`); 0 unless the
+    spec chains its sums and the chip can."""
     weights: WeightSlices
     operand_pmus: Array
     levels: int
@@ -637,6 +649,7 @@ def nest_plan(
     writers = cdiv(copies, per_pcu)
     tables = mode.tables
     read_groups = spec.read_groups if spec.read_groups is not None else (1,)
+    fan_in = chained_sums.sum_inputs(arch, mode.name) if spec.chained_sums else 0
     return NestPlan(
         spec=spec,
         par=tuple(par_),
@@ -646,11 +659,13 @@ def nest_plan(
         iterations=rows(spec.shape, range(len(par_)), par_) + zero,
         parts=parts,
         chunks=chunks,
-        combine_pcus=sum(
+        combine_pcus=zero if fan_in else sum(
             (combine_tree(copies, p, pcu.scalar_inputs, pcu.scalar_outputs) for p in parts),
             zero,
         ),
-        combine_levels=tree_levels(most, pcu.scalar_inputs),
+        combine_levels=zero if fan_in else tree_levels(most, pcu.scalar_inputs),
+        chain_depth=chained_sums.chain_depth(most, fan_in) if fan_in else zero,
+        sum_inputs=fan_in,
         weights=_weight_slices(spec, par_, ru_, rv_, arch=arch, mode=mode),
         operand_pmus=sharing_copies(spec.operand_dims, par_)
         * sum((parts[group[0]] for group in groups if group), zero),

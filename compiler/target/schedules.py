@@ -15,6 +15,9 @@ SCHEDULES: dict[str, str] = {
     "step-ahead": "the input projection W_x x(t+1) folded during step t by map-reduce units "
     "of its own, so a step holds only the recurrence (loop-assign-resources chooses it and "
     "the split of units; rnnc.target.step_ahead)",
+    "chained-sums": "partial sums of a reduction's parts added in the map-reduce units' free "
+    "pipeline stages (a chain or tree of them) instead of combining PCUs "
+    "(rnnc.target.chained_sums)",
 }
 
 

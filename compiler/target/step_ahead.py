@@ -130,6 +130,9 @@ def ahead_plan(
             "reduction must begin with a part that reads nothing the time loop writes (x) "
             "and end with one that does (h)"
         )
+    # the two sequences' partial sums meet in combining units (the form the partition
+    # builds for a step-ahead nest), whatever the search allows the fused form
+    spec = dataclasses.replace(spec, chained_sums=False)
     ru_, rv_, ahead_ru_, *par_ = (
         np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(ru, rv, ahead_ru, *par)
     )
