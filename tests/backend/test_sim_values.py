@@ -58,11 +58,11 @@ def _case(op: str, seed: int, overrides: dict) -> RnnCase:
     return batch1_case(op, seed, overrides)
 
 
-def _compile(tmp: Path, model: onnx.ModelProto, precision: str) -> Path:
+def _compile(tmp: Path, model: onnx.ModelProto, precision: str, *options: str) -> Path:
     onnx_path, mlir, config = tmp / "model.onnx", tmp / "model.mlir", tmp / "config.json"
     onnx.save(model, onnx_path)
     assert main(["import", str(onnx_path), "-o", str(mlir)]) == 0
-    assert main([str(mlir), "-o", str(config), "--precision", precision]) == 0
+    assert main([str(mlir), "-o", str(config), "--precision", precision, *options]) == 0
     assert schema_errors(json.loads(config.read_text())) == []
     return config
 

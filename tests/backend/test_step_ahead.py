@@ -161,8 +161,9 @@ def test_gru_has_no_projection_to_compute_ahead() -> None:
     assert not any(applies(nest) for nest in compiled.program.nests)
 
 
+# with `chained-sums` too the fused form is faster on this task, and the search keeps it
 @pytest.mark.parametrize(("schedules", "ahead"), [("none", False), ("all,-step-ahead", False),
-                                                  ("all", True)])
+                                                  ("step-ahead", True), ("all", False)])
 def test_the_search_chooses_it_only_when_enabled(tmp_path: Path, schedules: str,
                                                  ahead: bool) -> None:
     model = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25.mlir"
