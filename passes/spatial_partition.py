@@ -52,7 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rnnc.analysis.access import counters_of
-from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, stage_of
+from rnnc.analysis.layout import NestLayout, is_weight, nest_layout, stage_of
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.analysis.program import nest_plan_of
 from rnnc.diagnostics import Diagnostic
@@ -375,7 +375,8 @@ class _Partitioner:
 
     def _nest(self, nest: loop.ForeachOp, time: loop.SequentialOp | None) -> str:
         nest_id = f"n{len(self.nests)}"
-        layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs)
+        layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs,
+                             self.arch.pcu.vector_inputs)
         try:
             nest_plan = nest_plan_of(nest, self.arch, self.mode, layout)
         except ValueError as error:
@@ -665,10 +666,11 @@ class _Partitioner:
         self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], *, here: int, n: int,
         passing: dict[tuple[int, int], dict[SSAValue, str]],
     ) -> None:
-        """One vector stream per later level carrying the values it needs from this one."""
+        """One vector stream per later level carrying the values this level sends it (its
+        own, and those it relays: `NestLayout.sender`)."""
         for later in range(here + 1, len(ctx.layout.levels)):
-            needed = [v for v in ctx.layout.levels[later].incoming if v in refs
-                      and level_of(v.owner, ctx.layout.depth, self.arch.pcu.stages) == here]  # type: ignore[arg-type]
+            needed = [v for v in ctx.layout.levels[later].incoming
+                      if v in refs and ctx.layout.sender(later, v) == here]
             if not needed:
                 continue
             out = unit.port("vector", "out")

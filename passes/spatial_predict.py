@@ -81,7 +81,8 @@ def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[
                               f"{len(steps)}")
     costs = []
     for step, loop_hops in zip(steps, hops, strict=True):
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
                               routed=loop_hops, end_hops=end_hops(machine)))
     return costs
@@ -107,7 +108,8 @@ def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list
     precision = _precision(time_loops(module)[0]) if time_loops(module) else None
     cycles = []
     for nest, nest_hops in zip(nests, hops, strict=True):
-        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs,
+                         pcu_inputs=arch.pcu.vector_inputs)
         reads, writes = off_chip_access(nest)
         cycles.append(once_nest_cycles(spec, factors_of(nest), arch, precision,
                                        routed=nest_hops, off_chip_reads=reads,

@@ -99,7 +99,8 @@ def compile_at(
         # routes; the loop level stays beside the design
         _run(module, f"{front},loop-assign-resources,{SPATIAL}", options, path)
         (step,) = time_loops(module)
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
@@ -108,7 +109,8 @@ def compile_at(
         _run(module, front, options, path)
         assign_once_nests(module, arch, precision)  # as loop-assign-resources does
         (step,) = time_loops(module)
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)

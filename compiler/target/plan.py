@@ -86,6 +86,9 @@ class NestSpec:
     the first level."""
     lut_levels: int = 0
     """Chain levels computing nonlinearities (a lookup-table PMU per PCU in `mixed`)."""
+    vector_inputs: int = 0
+    """The most vector inputs one element-wise PCU of the chain uses: streams from earlier
+    levels, its own PMUs and a lookup table (`rnnc.analysis.layout.LevelLayout`)."""
 
     def __post_init__(self) -> None:
         if not self.shape:
@@ -507,6 +510,12 @@ class NestPlan:
     @property
     def pcus(self) -> Array:
         return self.map_reduce_pcus + self.combine_pcus + self.elementwise_pcus
+
+    def ports_fit(self, arch: Architecture) -> bool:
+        """Whether the element-wise PCUs' vector inputs fit a PCU's (the layout relays
+        values through earlier levels to make them fit; a level reading more PMUs than a
+        PCU has inputs does not, at any factors)."""
+        return self.spec.vector_inputs <= arch.pcu.vector_inputs
 
     @property
     def weight_pmus(self) -> Array:
