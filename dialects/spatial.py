@@ -149,6 +149,13 @@ class Banking(StrEnum):
     DUPLICATED = "duplicated"
 
 
+class Interpolation(StrEnum):
+    """How a lookup table is read between its entries."""
+
+    NEAREST = "nearest"
+    LINEAR = "linear"
+
+
 class AGEdge(StrEnum):
     LEFT = "left"
     RIGHT = "right"
@@ -182,6 +189,11 @@ class PMUKindAttr(EnumAttribute[PMUKind], SpacedOpaqueSyntaxAttribute):
 @irdl_attr_definition
 class BankingAttr(EnumAttribute[Banking], SpacedOpaqueSyntaxAttribute):
     name = "spatial.banking"
+
+
+@irdl_attr_definition
+class InterpolationAttr(EnumAttribute[Interpolation], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.interpolation"
 
 
 @irdl_attr_definition
@@ -603,30 +615,63 @@ class HoldingAttr(_BodyInAngles, ParametrizedAttribute):
         printer.print_string_literal(self.quantization.data)
 
 
+@irdl_attr_definition
+class TableAttr(_BodyInAngles, ParametrizedAttribute):
+    """A lookup table a PMU holds: `function` (with its parameters, e.g.
+    `hard_sigmoid(alpha=0.2,beta=0.5)`) at `entries` points over [-range, range], read
+    `interp` between them.
+
+        #spatial.table<"tanh" 1024 8.0 linear>
+    """
+
+    name = "spatial.table"
+
+    function: StringAttr
+    entries: IntAttr
+    range: FloatAttr
+    interp: InterpolationAttr
+
+    def __init__(self, function: str, entries: int, range_: float, interp: Interpolation):
+        super().__init__(StringAttr(function), IntAttr(entries), FloatAttr(range_, f64),
+                         InterpolationAttr(interp))
+
+    def verify(self) -> None:
+        if self.entries.data < 2:
+            raise VerifyException(f'table "{self.function.data}": entries must be >= 2, got '
+                                  f"{self.entries.data}")
+        if not self.range.value.data > 0:
+            raise VerifyException(f'table "{self.function.data}": range must be > 0, got '
+                                  f"{self.range.value.data}")
+
+    @classmethod
+    def parse_body(cls, parser: AttrParser) -> TableAttr:
+        function = parser.parse_str_literal()
+        entries = parser.parse_integer(allow_negative=False)
+        range_ = parser.parse_float()
+        return cls(function, entries, range_, parser.parse_str_enum(Interpolation))
+
+    def print_body(self, printer: Printer) -> None:
+        printer.print_string_literal(self.function.data)
+        printer.print_string(f" {self.entries.data} {self.range.value.data!r} "
+                             f"{self.interp.data}")
+
+
 def _print_list(printer: Printer, keyword: str, items: ArrayAttr) -> None:
-    """` keyword [a, b]` of boxes or holdings in their short form; nothing if empty."""
+    """` keyword [a, b]` of boxes, holdings or tables in their short form; nothing if
+    empty."""
     if items.data:
         printer.print_string(f" {keyword} [")
         printer.print_list(items.data, lambda item: item.print_body(printer))  # type: ignore[attr-defined]
         printer.print_string("]")
 
 
-def _parse_list(parser: Parser, keyword: str, kind: type[BoxAttr] | type[HoldingAttr]) -> ArrayAttr:
+def _parse_list(
+    parser: Parser, keyword: str, kind: type[BoxAttr] | type[HoldingAttr] | type[TableAttr]
+) -> ArrayAttr:
     if parser.parse_optional_keyword(keyword) is None:
         return ArrayAttr(())
     return ArrayAttr(parser.parse_comma_separated_list(
         parser.Delimiter.SQUARE, lambda: kind.parse_body(parser)))
-
-
-def _print_word(printer: Printer, keyword: str, text: StringAttr) -> None:
-    """` keyword "text"`; nothing if the text is empty."""
-    if text.data:
-        printer.print_string(f" {keyword} ")
-        printer.print_string_literal(text.data)
-
-
-def _parse_word(parser: Parser, keyword: str) -> StringAttr:
-    return StringAttr(parser.parse_str_literal() if parser.parse_optional_keyword(keyword) else "")
 
 
 # ---- units ------------------------------------------------------------------------------------
@@ -1183,12 +1228,15 @@ class PMUOp(UnitOp):
     `spatial-partition` decided it holds; `banking` how its banks serve reads (`strided`,
     `fifo`, `duplicated`); `bytes` what it holds in all, in `buffers` copies (N-buffering);
     `boxes` the parts of memories it holds; `holds` their initial contents by reference
-    (weight arrays and slices, and the quantization, never the values); `pattern` its read
-    addressing in words; `lut` the activation tables it holds (`fn:entries:range:interp`,
-    several joined by `,`). Empty lists and words are left out of the syntax.
+    (weight arrays and slices, and the quantization, never the values); `lut` the lookup
+    tables it holds (`#spatial.table`). Its read addressing is its banking and its boxes:
+    a box is read by a chain of one counter per dimension (at most the architecture's
+    `pmu.counters`); a table by the value looked up. Empty lists are left out of the
+    syntax.
 
         spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]]
-            holds ["W"[0:4:1, 0:4:1] as "fp32"] pattern "strided: w[0:4:1, 0:4:1]"
+            holds ["W"[0:4:1, 0:4:1] as "fp32"]
+        spatial.pmu @t lookup-table strided bytes 8192 buffers 1 lut ["tanh" 1024 8.0 linear]
     """
 
     name = "spatial.pmu"
@@ -1200,8 +1248,7 @@ class PMUOp(UnitOp):
     buffers = prop_def(IntAttr)
     boxes = prop_def(ArrayAttr[BoxAttr])
     holds = prop_def(ArrayAttr[HoldingAttr])
-    pattern = prop_def(StringAttr)
-    lut = prop_def(StringAttr)
+    lut = prop_def(ArrayAttr[TableAttr])
 
     @property
     def pmu_kind(self) -> PMUKind:
@@ -1216,8 +1263,7 @@ class PMUOp(UnitOp):
     def print_tail(self, printer: Printer) -> None:
         _print_list(printer, "boxes", self.boxes)
         _print_list(printer, "holds", self.holds)
-        _print_word(printer, "pattern", self.pattern)
-        _print_word(printer, "lut", self.lut)
+        _print_list(printer, "lut", self.lut)
 
     @classmethod
     def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
@@ -1234,8 +1280,7 @@ class PMUOp(UnitOp):
         return {
             "boxes": _parse_list(parser, "boxes", BoxAttr),
             "holds": _parse_list(parser, "holds", HoldingAttr),
-            "pattern": _parse_word(parser, "pattern"),
-            "lut": _parse_word(parser, "lut"),
+            "lut": _parse_list(parser, "lut", TableAttr),
         }
 
     def verify_config(self) -> None:
@@ -1555,10 +1600,12 @@ SPATIAL = Dialect(
         PCUModeAttr,
         PMUKindAttr,
         BankingAttr,
+        InterpolationAttr,
         AGEdgeAttr,
         AGDirectionAttr,
         BoxAttr,
         HoldingAttr,
+        TableAttr,
         CounterAttr,
         WordType,
     ],

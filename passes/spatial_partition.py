@@ -987,7 +987,7 @@ class _Partitioner:
                 )
             pmus.append(PMU(
                 id=r.id, boxes=r.boxes, buffers=r.buffers, bytes=r.bytes,
-                banking=r.banking, role=self._pmu_kind(r), pattern=_pattern(r), holds=r.holds,
+                banking=r.banking, role=self._pmu_kind(r), holds=r.holds,
                 lut=r.lut,
             ))  # fmt: skip
         if self.check and (len(self.pcus) > self.arch.pcu.count or len(pmus) > self.arch.pmu.count):
@@ -1101,17 +1101,6 @@ def _copy_rows(
             count = max(0, min(count, piece[1]) - piece[0])
         rows *= count
     return rows
-
-
-def _pattern(reader: _Reader) -> str:
-    if reader.lut:
-        return "table lookup"
-    if reader.streamed:
-        return "fifo: one rv-word row per cycle, refilled from DRAM every step"
-    return "strided: " + "; ".join(
-        f"{b.memory}[" + ", ".join(f"{a}:{z}:{s}" for a, z, s in b.slices) + "]"
-        for b in reader.boxes
-    )
 
 
 def _params_text(op: Op) -> str:

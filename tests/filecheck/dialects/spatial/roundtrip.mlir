@@ -1,6 +1,6 @@
 // The spatial dialect's custom syntax round-trips, and so does the generic form: address
-// generators (with and without boxes), PMUs of each banking with boxes, holdings, a
-// pattern and tables, PCUs whose bodies read counters and inputs (several ports, a field),
+// generators (with and without boxes), PMUs of each banking with boxes, holdings and
+// typed lookup tables, PCUs whose bodies read counters and inputs (several ports, a field),
 // run ops at pipeline stages, emit and fold (segments, one with no value; a combine's
 // inputs), and a PCU with an empty body.
 // The design names its architecture (Inputs/tiny.json, given with --arch).
@@ -11,9 +11,9 @@
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.ag @x_in left load "x" at (0, -1)
   spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]
-  spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"] pattern "strided: w[0:4:1, 0:4:1]"
+  spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"]
   spatial.pmu @x_0 input fifo bytes 32 buffers 2 boxes ["x"[0:2:1, 0:4:1] per_step]
-  spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut "tanh:64:8:linear"
+  spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut ["tanh" 64 8.0 linear, "hard_sigmoid(alpha=0.2,beta=0.5)" 64 4.5 nearest]
   spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {
     %0 = spatial.ctr "d0"
     %1 = spatial.ctr "k"
@@ -43,9 +43,9 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {{{$}}
 // CHECK-NEXT:   spatial.ag @x_in left load "x" at (0, -1){{$}}
 // CHECK-NEXT:   spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]{{$}}
-// CHECK-NEXT:   spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"] pattern "strided: w[0:4:1, 0:4:1]"{{$}}
+// CHECK-NEXT:   spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"]{{$}}
 // CHECK-NEXT:   spatial.pmu @x_0 input fifo bytes 32 buffers 2 boxes ["x"[0:2:1, 0:4:1] per_step]{{$}}
-// CHECK-NEXT:   spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut "tanh:64:8:linear"{{$}}
+// CHECK-NEXT:   spatial.pmu @t_0 "lookup-table" duplicated bytes 512 buffers 1 lut ["tanh" 64 8.0 linear, "hard_sigmoid(alpha=0.2,beta=0.5)" 64 4.5 nearest]{{$}}
 // CHECK-NEXT:   spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {{{$}}
 // CHECK-NEXT:     %0 = spatial.ctr "d0"{{$}}
 // CHECK-NEXT:     %1 = spatial.ctr "k"{{$}}

@@ -360,3 +360,24 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
   spatial.stream @s optical @a.so0 -> @a.si0
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: Expected `scalar`, `vector`, or `control`.
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 8 buffers 1 lut ["tanh" 1 8.0 linear]
+}
+// CHECK: error: table "tanh": entries must be >= 2, got 1
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 512 buffers 1 lut ["sigmoid" 64 0.0 nearest]
+}
+// CHECK: error: table "sigmoid": range must be > 0, got 0.0
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 512 buffers 1 lut ["sigmoid" 64 8.0 cubic]
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:83: error: Expected `nearest`, or `linear`.
