@@ -93,12 +93,10 @@ from rnnc.dialects.spatial import (
     design_of,
     from_attr,
     parse_port,
-    to_attr,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
-    DictionaryAttr,
     IntAttr,
     ModuleOp,
     StringAttr,
@@ -641,7 +639,7 @@ def _pcu(unit: PCUOp) -> PCU:
             refs[op.result] = f"in:{','.join(op.port_names)}{field}"
         elif isinstance(op, StageOp):
             refs[op.result] = f"%{len(ops)}"
-            params = tuple((k, _freeze(from_attr(v))) for k, v in op.params.data.items())
+            params = tuple((k, _freeze(v)) for k, v in op.param_values().items())
             ops.append(Op(op.stage.data, op.opcode.data, tuple(refs[a] for a in op.args), params))
         elif isinstance(op, EmitOp):
             emits.append(Emit(op.port.port_name, tuple(refs[v] for v in op.values)))
@@ -788,8 +786,7 @@ def _pcu_body(unit: PCU) -> Region:
     body = _Body()
     for n, op in enumerate(unit.ops):
         args = [body.value(arg) for arg in op.args]
-        params = DictionaryAttr({k: to_attr(v) for k, v in op.params})
-        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, params))
+        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, dict(op.params)))
     for emit in unit.emits:
         body.add(EmitOp(emit.port, [body.value(v) for v in emit.values]))
     if unit.reduce is not None:

@@ -25,7 +25,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT:   %[[D0:.*]] = spatial.ctr "d0"
 // CHECK-NEXT:   %[[D2:.*]] = spatial.ctr "d2"
 // CHECK-NEXT:   %[[K:.*]] = spatial.ctr "k"
-// CHECK-NEXT:   %[[W:.*]] = spatial.op read stage 0 (%[[D0]], %[[D2]], %[[K]]) {memory = "w", offsets = [0 : i64, 0 : i64, 0 : i64], port = "vi0"}
+// CHECK-NEXT:   %[[W:.*]] = spatial.op read stage 0 (%[[D0]], %[[D2]], %[[K]]) memory "w" port vi0 offsets [0, 0, 0]
 // CHECK:        %[[XW:.*]] = spatial.op mul stage 0 (%[[W]], %{{.*}})
 // CHECK:        %[[HR:.*]] = spatial.op mul stage 0
 // CHECK-NEXT:   spatial.reduce add -> so0 rv 1 ()

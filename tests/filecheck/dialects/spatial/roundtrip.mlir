@@ -17,7 +17,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
   spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {
     %0 = spatial.ctr "d0"
     %1 = spatial.ctr "k"
-    %2 = spatial.op read stage 0 (%0, %1) {memory = "w", offsets = [0 : i64, 0 : i64], port = "vi0"}
+    %2 = spatial.op read stage 0 (%0, %1) memory "w" port vi0 offsets [0, 0]
     %3 = spatial.in vi1
     %4 = spatial.op mul stage 1 (%2, %3)
     spatial.reduce add -> so0 rv 4 ()
@@ -31,7 +31,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
   }
   spatial.pcu @ew_0 elementwise mode elementwise "cell" lanes 2 counters [] copies [0, 1] {
     %7 = spatial.in si0, si1 field 1
-    %8 = spatial.op tanh stage 0 (%7) {lut = "t_0"}
+    %8 = spatial.op tanh stage 0 (%7) lut @t_0
     spatial.emit vo0 (%8, %7)
   }
   spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []
@@ -49,7 +49,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // CHECK-NEXT:   spatial.pcu @mr_0 map_reduce mode map_reduce "cell" lanes 4 counters ["d0" 0 to 4 step 1, "d1" 0 to 8 step 2] at (0, 1) {{{$}}
 // CHECK-NEXT:     %0 = spatial.ctr "d0"{{$}}
 // CHECK-NEXT:     %1 = spatial.ctr "k"{{$}}
-// CHECK-NEXT:     %2 = spatial.op read stage 0 (%0, %1) {memory = "w", offsets = [0 : i64, 0 : i64], port = "vi0"}{{$}}
+// CHECK-NEXT:     %2 = spatial.op read stage 0 (%0, %1) memory "w" port vi0 offsets [0, 0]{{$}}
 // CHECK-NEXT:     %3 = spatial.in vi1{{$}}
 // CHECK-NEXT:     %4 = spatial.op mul stage 1 (%2, %3){{$}}
 // CHECK-NEXT:     spatial.reduce add -> so0 rv 4 (){{$}}
@@ -63,7 +63,7 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // CHECK-NEXT:   }{{$}}
 // CHECK-NEXT:   spatial.pcu @ew_0 elementwise mode elementwise "cell" lanes 2 counters [] copies [0, 1] {{{$}}
 // CHECK-NEXT:     %7 = spatial.in si0, si1 field 1{{$}}
-// CHECK-NEXT:     %8 = spatial.op tanh stage 0 (%7) {lut = "t_0"}{{$}}
+// CHECK-NEXT:     %8 = spatial.op tanh stage 0 (%7) lut @t_0{{$}}
 // CHECK-NEXT:     spatial.emit vo0 (%8, %7){{$}}
 // CHECK-NEXT:   }{{$}}
 // CHECK-NEXT:   spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []{{$}}
