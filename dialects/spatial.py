@@ -936,10 +936,10 @@ class StageOp(PipelineOp):
     """One operation of the unit's datapath and the pipeline stage it occupies: an
     element-wise op (`add`, `mul`, `sigmoid`, ...), index arithmetic (`addi`, `cmpi`, ...),
     `const`, `read` or `write`. Its parameters are typed properties: a `read`'s or
-    `write`'s `memory`, `port` (`#spatial.port`, an input for a read, an output for a
-    write), index `offsets` (one per index operand) and `buffer_offset`; an activation's
-    `lut` (the PMU holding its table) and `alpha`/`beta`; `cmpi`'s `predicate`; `const`'s
-    `value` (f64, i1 or i64).
+    `write`'s `memory`, `port` (`#spatial.port`s, inputs for a read, an output for a write;
+    a read of rows split over two PMUs names both), index `offsets` (one per index
+    operand) and `buffer_offset`; an activation's `lut` (the PMU holding its table) and
+    `alpha`/`beta`; `cmpi`'s `predicate`; `const`'s `value` (f64, i1 or i64).
 
         %2 = spatial.op mul stage 1 (%0, %1)
         %3 = spatial.op read stage 0 (%d0, %k) memory "w" port vi0 offsets [0, 0]
@@ -951,7 +951,7 @@ class StageOp(PipelineOp):
     opcode = prop_def(StringAttr)
     stage = prop_def(IntAttr)
     memory = opt_prop_def(StringAttr)
-    port = opt_prop_def(PortAttr)
+    port = opt_prop_def(ArrayAttr[PortAttr])
     offsets = opt_prop_def(DenseArrayBase)
     buffer_offset = opt_prop_def(IntAttr)
     lut = opt_prop_def(SymbolRefAttr)
@@ -979,7 +979,7 @@ class StageOp(PipelineOp):
         if self.memory is not None:
             values["memory"] = self.memory.data
         if self.port is not None:
-            values["port"] = self.port.port_name
+            values["port"] = ",".join(port.port_name for port in self.port)
         if self.offsets is not None:
             values["offsets"] = tuple(int(v) for v in self.offsets.iter_values())
         for name in ("buffer_offset", "predicate"):
@@ -1029,9 +1029,13 @@ class StageOp(PipelineOp):
         write's value; a buffered access may add the buffer's index)."""
         assert self.port is not None and self.offsets is not None
         want = PortDirection.IN if opcode == "read" else PortDirection.OUT
-        if self.port.direction.data != want:
-            raise VerifyException(f"spatial.op {opcode}: {self.port.port_name} is not an "
-                                  f"{want}put port")
+        for port in self.port:
+            if port.direction.data != want:
+                raise VerifyException(f"spatial.op {opcode}: {port.port_name} is not an "
+                                      f"{want}put port")
+        if opcode == "write" and len(self.port) != 1:
+            raise VerifyException("spatial.op write: leaves on one port, got "
+                                  f"{len(self.port)}")
         indices = len(self.args) - (opcode == "write")
         offsets = len(self.offsets.get_values())
         extra = {0, 1} if self.buffer_offset is not None else {0}
@@ -1048,7 +1052,7 @@ class StageOp(PipelineOp):
             printer.print_string(" memory ")
             printer.print_string_literal(self.memory.data)
         if self.port is not None:
-            printer.print_string(f" port {self.port.port_name}")
+            printer.print_string(" port " + ", ".join(port.port_name for port in self.port))
         if self.offsets is not None:
             offsets = ", ".join(str(int(v)) for v in self.offsets.iter_values())
             printer.print_string(f" offsets [{offsets}]")
@@ -1077,7 +1081,10 @@ class StageOp(PipelineOp):
         if parser.parse_optional_keyword("memory"):
             props["memory"] = StringAttr(parser.parse_str_literal())
         if parser.parse_optional_keyword("port"):
-            props["port"] = PortAttr.from_name(_parse_port_name(parser))
+            ports = [PortAttr.from_name(_parse_port_name(parser))]
+            while parser.parse_optional_punctuation(","):
+                ports.append(PortAttr.from_name(_parse_port_name(parser)))
+            props["port"] = ArrayAttr(ports)
         if parser.parse_optional_keyword("offsets"):
             offsets = parser.parse_comma_separated_list(
                 parser.Delimiter.SQUARE, parser.parse_integer)
@@ -1106,7 +1113,7 @@ def _typed_params(params: dict[str, Any]) -> dict[str, Attribute]:
     if "memory" in params:
         props["memory"] = StringAttr(params["memory"])
     if "port" in params:
-        props["port"] = PortAttr.from_name(params["port"])
+        props["port"] = ArrayAttr(PortAttr.from_name(p) for p in params["port"].split(","))
     if "offsets" in params:
         props["offsets"] = DenseArrayBase.from_list(i64, [int(v) for v in params["offsets"]])
     for name in ("buffer_offset", "predicate"):
@@ -1309,7 +1316,7 @@ class PCUOp(UnitOp):
             elif isinstance(op, ReduceOp):
                 used.add(op.output.port_name)
             elif isinstance(op, StageOp) and op.port is not None:
-                used.add(op.port.port_name)
+                used.update(port.port_name for port in op.port)
         return used
 
     def verify_config(self) -> None:

@@ -1,8 +1,9 @@
 // The spatial dialect's custom syntax round-trips, and so does the generic form: address
 // generators (with and without boxes), PMUs of each banking with boxes, holdings and
 // typed lookup tables, PCUs whose bodies read counters and inputs (several ports, a field),
-// run ops at pipeline stages, emit and fold (segments, one with no value; a combine's
-// inputs), and a PCU with an empty body.
+// run ops at pipeline stages (with their typed parameters: a read on two ports, a write to
+// a buffer, a const, a compare, an activation's alpha and beta), emit and fold (segments,
+// one with no value; a combine's inputs), and a PCU with an empty body.
 // The design names its architecture (Inputs/tiny.json, given with --arch).
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
@@ -35,6 +36,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
     spatial.emit vo0 (%8, %7)
   }
   spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []
+  spatial.pcu @io elementwise mode elementwise "cell" lanes 1 counters [] {
+    %9 = spatial.ctr "d0"
+    %10 = spatial.op read stage 0 (%9) memory "w" port vi0, vi2 offsets [1]
+    %11 = spatial.op const stage 0 () value 2.500000e-01 : f64
+    %12 = spatial.op cmpi stage 0 (%9, %9) predicate 2
+    %13 = spatial.op hard_sigmoid stage 1 (%10) alpha 0.2 beta 0.5
+    %14 = spatial.op write stage 2 (%13, %9, %12) memory "y" port vo0 offsets [0] buffer_offset 1
+  }
   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0
   spatial.stream @s1 vector @x_in.vo0 -> @mr_0.vi1 paths [(0, 0), (0, 1)]
   spatial.stream @s2 scalar @mr_0.so0 -> @cb_0.si0 paths [(0, 1), (0, 2), (1, 2)]
@@ -67,6 +76,14 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 // CHECK-NEXT:     spatial.emit vo0 (%8, %7){{$}}
 // CHECK-NEXT:   }{{$}}
 // CHECK-NEXT:   spatial.pcu @idle elementwise mode elementwise "cell" lanes 1 counters []{{$}}
+// CHECK-NEXT:   spatial.pcu @io elementwise mode elementwise "cell" lanes 1 counters [] {{{$}}
+// CHECK-NEXT:     %9 = spatial.ctr "d0"{{$}}
+// CHECK-NEXT:     %10 = spatial.op read stage 0 (%9) memory "w" port vi0, vi2 offsets [1]{{$}}
+// CHECK-NEXT:     %11 = spatial.op const stage 0 () value 2.500000e-01 : f64{{$}}
+// CHECK-NEXT:     %12 = spatial.op cmpi stage 0 (%9, %9) predicate 2{{$}}
+// CHECK-NEXT:     %13 = spatial.op hard_sigmoid stage 1 (%10) alpha 0.2 beta 0.5{{$}}
+// CHECK-NEXT:     %14 = spatial.op write stage 2 (%13, %9, %12) memory "y" port vo0 offsets [0] buffer_offset 1{{$}}
+// CHECK-NEXT:   }{{$}}
 // CHECK-NEXT:   spatial.stream @s0 vector @w_0.vo0 -> @mr_0.vi0{{$}}
 // CHECK-NEXT:   spatial.stream @s1 vector @x_in.vo0 -> @mr_0.vi1 paths [(0, 0), (0, 1)]{{$}}
 // CHECK-NEXT:   spatial.stream @s2 scalar @mr_0.so0 -> @cb_0.si0 paths [(0, 1), (0, 2), (1, 2)]{{$}}
