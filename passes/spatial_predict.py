@@ -20,6 +20,7 @@ has a prediction it writes the same again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import (
@@ -158,6 +159,8 @@ class SpatialPredictPass(ModulePass):
     the architecture is the one the design names, from the context's registry."""
 
     name = "spatial-predict"
+    #: it writes the prediction on the design (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "units"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         design = design_of(op)
