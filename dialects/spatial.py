@@ -14,13 +14,15 @@ coordinates `(row, col)` it crosses on the `(rows+1) x (cols+1)` corner mesh.
 
 Networks, unit kinds, PCU roles and modes, PMU kinds, banking and AG edges and directions
 are enums defined here once (with enum attributes). Every unit's configuration is typed:
-a PMU's kind, banking, bytes and buffers, the boxes of memories it holds
+a PMU's kind, banking, bytes and buffers, lookup tables (`#spatial.table`), the boxes of
+memories it holds
 (`#spatial.box`) and their initial contents by reference to a weight array and slice,
 never inline values (`#spatial.holding`); an AG's edge, direction, memory and boxes; a
 PCU's role, mode, nest, lanes, counter chain (`#spatial.counter`) and copies. A PCU's
 program is its body: ops over values (`!spatial.word`) that read its counters
 (`spatial.ctr`) and input ports (`spatial.in`), compute at a pipeline stage
-(`spatial.op`), send on output ports (`spatial.emit`) and fold a reduction
+(`spatial.op`, its parameters typed properties: a read's memory, port and offsets, an
+activation's table, ...), send on output ports (`spatial.emit`) and fold a reduction
 (`spatial.reduce` and its `spatial.segment`s). Why a body of ops rather than a list of op
 records: an operand is then a value the IR checks (defined before its use, in the same
 unit) instead of a string to parse, and passes walk and rewrite a unit's ops like any
@@ -151,6 +153,13 @@ class Banking(StrEnum):
     DUPLICATED = "duplicated"
 
 
+class Interpolation(StrEnum):
+    """How a lookup table is read between its entries."""
+
+    NEAREST = "nearest"
+    LINEAR = "linear"
+
+
 class AGEdge(StrEnum):
     LEFT = "left"
     RIGHT = "right"
@@ -184,6 +193,11 @@ class PMUKindAttr(EnumAttribute[PMUKind], SpacedOpaqueSyntaxAttribute):
 @irdl_attr_definition
 class BankingAttr(EnumAttribute[Banking], SpacedOpaqueSyntaxAttribute):
     name = "spatial.banking"
+
+
+@irdl_attr_definition
+class InterpolationAttr(EnumAttribute[Interpolation], SpacedOpaqueSyntaxAttribute):
+    name = "spatial.interpolation"
 
 
 @irdl_attr_definition
@@ -605,30 +619,63 @@ class HoldingAttr(_BodyInAngles, ParametrizedAttribute):
         printer.print_string_literal(self.quantization.data)
 
 
+@irdl_attr_definition
+class TableAttr(_BodyInAngles, ParametrizedAttribute):
+    """A lookup table a PMU holds: `function` (with its parameters, e.g.
+    `hard_sigmoid(alpha=0.2,beta=0.5)`) at `entries` points over [-range, range], read
+    `interp` between them.
+
+        #spatial.table<"tanh" 1024 8.0 linear>
+    """
+
+    name = "spatial.table"
+
+    function: StringAttr
+    entries: IntAttr
+    range: FloatAttr
+    interp: InterpolationAttr
+
+    def __init__(self, function: str, entries: int, range_: float, interp: Interpolation):
+        super().__init__(StringAttr(function), IntAttr(entries), FloatAttr(range_, f64),
+                         InterpolationAttr(interp))
+
+    def verify(self) -> None:
+        if self.entries.data < 2:
+            raise VerifyException(f'table "{self.function.data}": entries must be >= 2, got '
+                                  f"{self.entries.data}")
+        if not self.range.value.data > 0:
+            raise VerifyException(f'table "{self.function.data}": range must be > 0, got '
+                                  f"{self.range.value.data}")
+
+    @classmethod
+    def parse_body(cls, parser: AttrParser) -> TableAttr:
+        function = parser.parse_str_literal()
+        entries = parser.parse_integer(allow_negative=False)
+        range_ = parser.parse_float()
+        return cls(function, entries, range_, parser.parse_str_enum(Interpolation))
+
+    def print_body(self, printer: Printer) -> None:
+        printer.print_string_literal(self.function.data)
+        printer.print_string(f" {self.entries.data} {self.range.value.data!r} "
+                             f"{self.interp.data}")
+
+
 def _print_list(printer: Printer, keyword: str, items: ArrayAttr) -> None:
-    """` keyword [a, b]` of boxes or holdings in their short form; nothing if empty."""
+    """` keyword [a, b]` of boxes, holdings or tables in their short form; nothing if
+    empty."""
     if items.data:
         printer.print_string(f" {keyword} [")
         printer.print_list(items.data, lambda item: item.print_body(printer))  # type: ignore[attr-defined]
         printer.print_string("]")
 
 
-def _parse_list(parser: Parser, keyword: str, kind: type[BoxAttr] | type[HoldingAttr]) -> ArrayAttr:
+def _parse_list(
+    parser: Parser, keyword: str, kind: type[BoxAttr] | type[HoldingAttr] | type[TableAttr]
+) -> ArrayAttr:
     if parser.parse_optional_keyword(keyword) is None:
         return ArrayAttr(())
     return ArrayAttr(parser.parse_comma_separated_list(
         parser.Delimiter.SQUARE, lambda: kind.parse_body(parser)))
-
-
-def _print_word(printer: Printer, keyword: str, text: StringAttr) -> None:
-    """` keyword "text"`; nothing if the text is empty."""
-    if text.data:
-        printer.print_string(f" {keyword} ")
-        printer.print_string_literal(text.data)
-
-
-def _parse_word(parser: Parser, keyword: str) -> StringAttr:
-    return StringAttr(parser.parse_str_literal() if parser.parse_optional_keyword(keyword) else "")
 
 
 # ---- units ------------------------------------------------------------------------------------
@@ -877,42 +924,154 @@ def _parse_port_name(parser: Parser) -> str:
     return name
 
 
+#: The ops that access a memory through a port (their `memory`, `port`, `offsets`).
+ACCESS_OPS = ("read", "write")
+#: The ops with parameters of their own: `cmpi` its predicate, `const` its value.
+_OWN_PARAMETER = {"predicate": "cmpi", "value": "const"}
+#: Parameters no access, `cmpi` or `const` takes: an activation's table and alpha/beta.
+_ACTIVATION_PARAMETERS = ("lut", "alpha", "beta")
+_CONST_TYPES = {"float": f64, "bool": IntegerType(1), "int": i64}
+
+
 @irdl_op_definition
 class StageOp(PipelineOp):
     """One operation of the unit's datapath and the pipeline stage it occupies: an
     element-wise op (`add`, `mul`, `sigmoid`, ...), index arithmetic (`addi`, `cmpi`, ...),
-    `const`, `read` or `write`; `params` are the op's own (a read's memory, port and
-    offsets, an activation's `alpha`, the `lut` PMU of a table lookup, ...).
+    `const`, `read` or `write`. Its parameters are typed properties: a `read`'s or
+    `write`'s `memory`, `port` (`#spatial.port`s, inputs for a read, an output for a write;
+    a read of rows split over two PMUs names both), index `offsets` (one per index
+    operand) and `buffer_offset`; an activation's `lut` (the PMU holding its table) and
+    `alpha`/`beta`; `cmpi`'s `predicate`; `const`'s `value` (f64, i1 or i64).
 
         %2 = spatial.op mul stage 1 (%0, %1)
-        %3 = spatial.op read stage 0 (%d0, %k) {memory = "w", port = "vi0", offsets = [0, 0]}
+        %3 = spatial.op read stage 0 (%d0, %k) memory "w" port vi0 offsets [0, 0]
+        %4 = spatial.op sigmoid stage 2 (%3) lut @t_0
     """
 
     name = "spatial.op"
 
     opcode = prop_def(StringAttr)
     stage = prop_def(IntAttr)
-    params = prop_def(DictionaryAttr)
+    memory = opt_prop_def(StringAttr)
+    port = opt_prop_def(ArrayAttr[PortAttr])
+    offsets = opt_prop_def(DenseArrayBase)
+    buffer_offset = opt_prop_def(IntAttr)
+    lut = opt_prop_def(SymbolRefAttr)
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+    predicate = opt_prop_def(IntAttr)
+    value = opt_prop_def(IntegerAttr | FloatAttr)
     args = var_operand_def(WordType)
     result = result_def(WordType)
 
     def __init__(self, opcode: str, stage: int, args: Sequence[SSAValue],
-                 params: DictionaryAttr | None = None):
+                 params: Mapping[str, Any] | None = None):
+        """`params` as plain values (`param_values`): a port by name, a const's `value`
+        with its `type` (`float`, `bool`, `int`)."""
         super().__init__(
             operands=[args],
             properties={"opcode": StringAttr(opcode), "stage": IntAttr(stage),
-                        "params": params or DictionaryAttr({})},
+                        **_typed_params(dict(params or {}))},
             result_types=[WordType()],
         )
+
+    def param_values(self) -> dict[str, Any]:
+        """The parameters as plain values, the inverse of `__init__`'s `params`."""
+        values: dict[str, Any] = {}
+        if self.memory is not None:
+            values["memory"] = self.memory.data
+        if self.port is not None:
+            values["port"] = ",".join(port.port_name for port in self.port)
+        if self.offsets is not None:
+            values["offsets"] = tuple(int(v) for v in self.offsets.iter_values())
+        for name in ("buffer_offset", "predicate"):
+            attr = getattr(self, name)
+            if attr is not None:
+                values[name] = attr.data
+        if self.lut is not None:
+            values["lut"] = self.lut.string_value()
+        for name in ("alpha", "beta"):
+            attr = getattr(self, name)
+            if attr is not None:
+                values[name] = float(attr.value.data)
+        if isinstance(self.value, FloatAttr):
+            values["value"], values["type"] = float(self.value.value.data), "float"
+        elif isinstance(self.value, IntegerAttr):
+            one_bit = isinstance(self.value.type, IntegerType) and self.value.type.width.data == 1
+            values["value"] = int(self.value.value.data)
+            values["type"] = "bool" if one_bit else "int"
+        return values
+
+    def verify_(self) -> None:
+        opcode, given = self.opcode.data, {n for n in self.properties if n not in
+                                          ("opcode", "stage")}
+        access = {"memory", "port", "offsets", "buffer_offset"}
+        if opcode in ACCESS_OPS:
+            missing = sorted({"memory", "port", "offsets"} - given)
+            if missing:
+                raise VerifyException(f"spatial.op {opcode}: needs {', '.join(missing)}")
+            self._verify_access(opcode)
+        elif given & access:
+            raise VerifyException(f"spatial.op {opcode}: takes no "
+                                  f"{', '.join(sorted(given & access))} (only a read or write)")
+        for name, owner in _OWN_PARAMETER.items():
+            if opcode == owner and name not in given:
+                raise VerifyException(f"spatial.op {opcode}: needs {name}")
+            if opcode != owner and name in given:
+                raise VerifyException(f"spatial.op {opcode}: takes no {name} (only a {owner})")
+        bad = sorted(given & set(_ACTIVATION_PARAMETERS))
+        if bad and (opcode in ACCESS_OPS or opcode in _OWN_PARAMETER.values()):
+            raise VerifyException(f"spatial.op {opcode}: takes no {', '.join(bad)} (only an "
+                                  f"activation)")
+        if opcode == "const" and self.args:
+            raise VerifyException("spatial.op const: takes no operands")
+
+    def _verify_access(self, opcode: str) -> None:
+        """The port's direction is the access's; one offset per index operand (after a
+        write's value; a buffered access may add the buffer's index)."""
+        assert self.port is not None and self.offsets is not None
+        want = PortDirection.IN if opcode == "read" else PortDirection.OUT
+        for port in self.port:
+            if port.direction.data != want:
+                raise VerifyException(f"spatial.op {opcode}: {port.port_name} is not an "
+                                      f"{want}put port")
+        if opcode == "write" and len(self.port) != 1:
+            raise VerifyException("spatial.op write: leaves on one port, got "
+                                  f"{len(self.port)}")
+        indices = len(self.args) - (opcode == "write")
+        offsets = len(self.offsets.get_values())
+        extra = {0, 1} if self.buffer_offset is not None else {0}
+        if indices - offsets not in extra:
+            raise VerifyException(f"spatial.op {opcode}: {offsets} offsets for {indices} "
+                                  f"index operands")
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         printer.print_identifier_or_string_literal(self.opcode.data)
         printer.print_string(f" stage {self.stage.data} ")
         _print_operands(printer, self.args)
-        if self.params.data:
-            printer.print_string(" ")
-            printer.print_attribute(self.params)
+        if self.memory is not None:
+            printer.print_string(" memory ")
+            printer.print_string_literal(self.memory.data)
+        if self.port is not None:
+            printer.print_string(" port " + ", ".join(port.port_name for port in self.port))
+        if self.offsets is not None:
+            offsets = ", ".join(str(int(v)) for v in self.offsets.iter_values())
+            printer.print_string(f" offsets [{offsets}]")
+        if self.buffer_offset is not None:
+            printer.print_string(f" buffer_offset {self.buffer_offset.data}")
+        if self.lut is not None:
+            printer.print_string(" lut ")
+            printer.print_symbol_name(self.lut.string_value())
+        for name in ("alpha", "beta"):
+            attr = getattr(self, name)
+            if attr is not None:
+                printer.print_string(f" {name} {attr.value.data!r}")
+        if self.predicate is not None:
+            printer.print_string(f" predicate {self.predicate.data}")
+        if self.value is not None:
+            printer.print_string(" value ")
+            printer.print_attribute(self.value)
 
     @classmethod
     def parse(cls, parser: Parser) -> StageOp:
@@ -920,10 +1079,62 @@ class StageOp(PipelineOp):
         parser.parse_keyword("stage")
         stage = parser.parse_integer(allow_negative=False)
         args = _parse_operands(parser)
-        params = parser.parse_optional_attribute()
-        if params is not None and not isinstance(params, DictionaryAttr):
-            parser.raise_error("spatial.op: expected the op's parameters as a dictionary")
-        return cls(opcode, stage, args, params)
+        props: dict[str, Attribute] = {"opcode": StringAttr(opcode), "stage": IntAttr(stage)}
+        if parser.parse_optional_keyword("memory"):
+            props["memory"] = StringAttr(parser.parse_str_literal())
+        if parser.parse_optional_keyword("port"):
+            ports = [PortAttr.from_name(_parse_port_name(parser))]
+            while parser.parse_optional_punctuation(","):
+                ports.append(PortAttr.from_name(_parse_port_name(parser)))
+            props["port"] = ArrayAttr(ports)
+        if parser.parse_optional_keyword("offsets"):
+            offsets = parser.parse_comma_separated_list(
+                parser.Delimiter.SQUARE, parser.parse_integer)
+            props["offsets"] = DenseArrayBase.from_list(i64, offsets)
+        if parser.parse_optional_keyword("buffer_offset"):
+            props["buffer_offset"] = IntAttr(parser.parse_integer())
+        if parser.parse_optional_keyword("lut"):
+            props["lut"] = SymbolRefAttr(parser.parse_symbol_name())
+        for name in ("alpha", "beta"):
+            if parser.parse_optional_keyword(name):
+                props[name] = FloatAttr(parser.parse_float(), f64)
+        if parser.parse_optional_keyword("predicate"):
+            props["predicate"] = IntAttr(parser.parse_integer(allow_negative=False))
+        if parser.parse_optional_keyword("value"):
+            props["value"] = parser.parse_attribute()
+        return cls.create(operands=args, properties=props, result_types=[WordType()])
+
+
+def _typed_params(params: dict[str, Any]) -> dict[str, Attribute]:
+    """A spatial.op's plain parameters (a configuration op's `params`) as its properties."""
+    props: dict[str, Attribute] = {}
+    unknown = sorted(set(params) - {"memory", "port", "offsets", "buffer_offset", "lut",
+                                    "alpha", "beta", "predicate", "value", "type"})
+    if unknown:
+        raise ValueError(f"spatial.op has no parameter {', '.join(unknown)}")
+    if "memory" in params:
+        props["memory"] = StringAttr(params["memory"])
+    if "port" in params:
+        props["port"] = ArrayAttr(PortAttr.from_name(p) for p in params["port"].split(","))
+    if "offsets" in params:
+        props["offsets"] = DenseArrayBase.from_list(i64, [int(v) for v in params["offsets"]])
+    for name in ("buffer_offset", "predicate"):
+        if name in params:
+            props[name] = IntAttr(int(params[name]))
+    if "lut" in params:
+        props["lut"] = SymbolRefAttr(params["lut"])
+    for name in ("alpha", "beta"):
+        if name in params:
+            props[name] = FloatAttr(float(params[name]), f64)
+    if "value" in params:
+        kind = params.get("type", "float")
+        if kind not in _CONST_TYPES:
+            raise ValueError(f"spatial.op const: type '{kind}' is not one of "
+                             f"{', '.join(_CONST_TYPES)}")
+        value = params["value"]
+        props["value"] = (FloatAttr(float(value), f64) if kind == "float"
+                          else IntegerAttr(int(value), _CONST_TYPES[kind]))
+    return props
 
 
 def _require_output(op: str, port: PortAttr) -> None:
@@ -1106,10 +1317,8 @@ class PCUOp(UnitOp):
                 used.add(op.port.port_name)
             elif isinstance(op, ReduceOp):
                 used.add(op.output.port_name)
-            elif isinstance(op, StageOp) and op.opcode.data in ("read", "write"):
-                port = op.params.data.get("port")
-                if isinstance(port, StringAttr):
-                    used.update(port.data.split(","))
+            elif isinstance(op, StageOp) and op.port is not None:
+                used.update(port.port_name for port in op.port)
         return used
 
     def verify_config(self) -> None:
@@ -1185,12 +1394,15 @@ class PMUOp(UnitOp):
     `spatial-partition` decided it holds; `banking` how its banks serve reads (`strided`,
     `fifo`, `duplicated`); `bytes` what it holds in all, in `buffers` copies (N-buffering);
     `boxes` the parts of memories it holds; `holds` their initial contents by reference
-    (weight arrays and slices, and the quantization, never the values); `pattern` its read
-    addressing in words; `lut` the activation tables it holds (`fn:entries:range:interp`,
-    several joined by `,`). Empty lists and words are left out of the syntax.
+    (weight arrays and slices, and the quantization, never the values); `lut` the lookup
+    tables it holds (`#spatial.table`). Its read addressing is its banking and its boxes:
+    a box is read by a chain of one counter per dimension (at most the architecture's
+    `pmu.counters`); a table by the value looked up. Empty lists are left out of the
+    syntax.
 
         spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]]
-            holds ["W"[0:4:1, 0:4:1] as "fp32"] pattern "strided: w[0:4:1, 0:4:1]"
+            holds ["W"[0:4:1, 0:4:1] as "fp32"]
+        spatial.pmu @t lookup-table strided bytes 8192 buffers 1 lut ["tanh" 1024 8.0 linear]
     """
 
     name = "spatial.pmu"
@@ -1202,8 +1414,7 @@ class PMUOp(UnitOp):
     buffers = prop_def(IntAttr)
     boxes = prop_def(ArrayAttr[BoxAttr])
     holds = prop_def(ArrayAttr[HoldingAttr])
-    pattern = prop_def(StringAttr)
-    lut = prop_def(StringAttr)
+    lut = prop_def(ArrayAttr[TableAttr])
 
     @property
     def pmu_kind(self) -> PMUKind:
@@ -1218,8 +1429,7 @@ class PMUOp(UnitOp):
     def print_tail(self, printer: Printer) -> None:
         _print_list(printer, "boxes", self.boxes)
         _print_list(printer, "holds", self.holds)
-        _print_word(printer, "pattern", self.pattern)
-        _print_word(printer, "lut", self.lut)
+        _print_list(printer, "lut", self.lut)
 
     @classmethod
     def parse_config(cls, parser: Parser) -> dict[str, Attribute]:
@@ -1236,8 +1446,7 @@ class PMUOp(UnitOp):
         return {
             "boxes": _parse_list(parser, "boxes", BoxAttr),
             "holds": _parse_list(parser, "holds", HoldingAttr),
-            "pattern": _parse_word(parser, "pattern"),
-            "lut": _parse_word(parser, "lut"),
+            "lut": _parse_list(parser, "lut", TableAttr),
         }
 
     def verify_config(self) -> None:
@@ -1557,10 +1766,12 @@ SPATIAL = Dialect(
         PCUModeAttr,
         PMUKindAttr,
         BankingAttr,
+        InterpolationAttr,
         AGEdgeAttr,
         AGDirectionAttr,
         BoxAttr,
         HoldingAttr,
+        TableAttr,
         CounterAttr,
         WordType,
     ],

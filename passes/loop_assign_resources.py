@@ -83,7 +83,8 @@ def assign_once_nests(module: ModuleOp, arch: Architecture, precision: str | Non
     """Give every nest that runs once its fastest parallelism that takes no more units than
     one copy at a time (`rnnc.target.cost.once_nest_factors`)."""
     for nest in once_nests(module):
-        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs,
+                         pcu_inputs=arch.pcu.vector_inputs)
         assign(nest, once_nest_factors(spec, arch, precision))
 
 
@@ -187,7 +188,8 @@ class LoopAssignResourcesPass(ModulePass):
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):
             program = time_loop_spec(
-                module, step, architecture.pcu.stages, architecture.pmu.vector_inputs
+                module, step, architecture.pcu.stages, architecture.pmu.vector_inputs,
+                pcu_inputs=architecture.pcu.vector_inputs,
             )
             program = with_chained_sums(program, chain)
             result = self._search(program, architecture, budget, dump)

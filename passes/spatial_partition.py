@@ -52,7 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rnnc.analysis.access import counters_of
-from rnnc.analysis.layout import NestLayout, is_weight, level_of, nest_layout, stage_of
+from rnnc.analysis.layout import NestLayout, is_weight, nest_layout, stage_of
 from rnnc.analysis.names import argument_names, result_names
 from rnnc.analysis.program import nest_plan_of
 from rnnc.diagnostics import Diagnostic
@@ -378,7 +378,8 @@ class _Partitioner:
 
     def _nest(self, nest: loop.ForeachOp, time: loop.SequentialOp | None) -> str:
         nest_id = f"n{len(self.nests)}"
-        layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs)
+        layout = nest_layout(nest, self.arch.pcu.stages, self.arch.pmu.vector_inputs,
+                             self.arch.pcu.vector_inputs)
         try:
             nest_plan = nest_plan_of(nest, self.arch, self.mode, layout)
         except ValueError as error:
@@ -716,10 +717,11 @@ class _Partitioner:
         self, ctx: _NestContext, unit: _Unit, refs: dict[SSAValue, str], *, here: int, n: int,
         passing: dict[tuple[int, int], dict[SSAValue, str]],
     ) -> None:
-        """One vector stream per later level carrying the values it needs from this one."""
+        """One vector stream per later level carrying the values this level sends it (its
+        own, and those it relays: `NestLayout.sender`)."""
         for later in range(here + 1, len(ctx.layout.levels)):
-            needed = [v for v in ctx.layout.levels[later].incoming if v in refs
-                      and level_of(v.owner, ctx.layout.depth, self.arch.pcu.stages) == here]  # type: ignore[arg-type]
+            needed = [v for v in ctx.layout.levels[later].incoming
+                      if v in refs and ctx.layout.sender(later, v) == here]
             if not needed:
                 continue
             out = unit.port("vector", "out")
@@ -1040,7 +1042,7 @@ class _Partitioner:
                 )
             pmus.append(PMU(
                 id=r.id, boxes=r.boxes, buffers=r.buffers, bytes=r.bytes,
-                banking=r.banking, role=self._pmu_kind(r), pattern=_pattern(r), holds=r.holds,
+                banking=r.banking, role=self._pmu_kind(r), holds=r.holds,
                 lut=r.lut,
             ))  # fmt: skip
         if self.check and (len(self.pcus) > self.arch.pcu.count or len(pmus) > self.arch.pmu.count):
@@ -1154,17 +1156,6 @@ def _copy_rows(
             count = max(0, min(count, piece[1]) - piece[0])
         rows *= count
     return rows
-
-
-def _pattern(reader: _Reader) -> str:
-    if reader.lut:
-        return "table lookup"
-    if reader.streamed:
-        return "fifo: one rv-word row per cycle, refilled from DRAM every step"
-    return "strided: " + "; ".join(
-        f"{b.memory}[" + ", ".join(f"{a}:{z}:{s}" for a, z, s in b.slices) + "]"
-        for b in reader.boxes
-    )
 
 
 def _params_text(op: Op) -> str:

@@ -18,6 +18,7 @@ has, when there are too few sites of a kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import AGOp, ControllerOp, DesignOp, Network, UnitOp
@@ -86,6 +87,8 @@ class SpatialPlacePass(ModulePass):
     """
 
     name = "spatial-place"
+    #: it sets the units' sites (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "units"
 
     seed: int = 0
 

@@ -20,6 +20,7 @@ has a prediction it writes the same again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.analysis.access import time_loops
 from rnnc.analysis.program import (
@@ -81,7 +82,8 @@ def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[
                               f"{len(steps)}")
     costs = []
     for step, loop_hops in zip(steps, hops, strict=True):
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
                               routed=loop_hops, end_hops=end_hops(machine)))
     return costs
@@ -107,7 +109,8 @@ def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list
     precision = _precision(time_loops(module)[0]) if time_loops(module) else None
     cycles = []
     for nest, nest_hops in zip(nests, hops, strict=True):
-        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs)
+        spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs,
+                         pcu_inputs=arch.pcu.vector_inputs)
         reads, writes = off_chip_access(nest)
         cycles.append(once_nest_cycles(spec, factors_of(nest), arch, precision,
                                        routed=nest_hops, off_chip_reads=reads,
@@ -156,6 +159,8 @@ class SpatialPredictPass(ModulePass):
     the architecture is the one the design names, from the context's registry."""
 
     name = "spatial-predict"
+    #: it writes the prediction on the design (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "units"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         design = design_of(op)

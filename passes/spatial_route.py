@@ -19,6 +19,7 @@ when a network cannot be routed, or the unit that has no site.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects.spatial import DesignOp, StreamOp
@@ -90,6 +91,9 @@ class SpatialRoutePass(ModulePass):
     """
 
     name = "spatial-route"
+    #: it sets the streams' paths and the design's route rounds
+    #: (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "units"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for design, arch in designs_on_their_architectures(ctx, op, self.name, "route"):

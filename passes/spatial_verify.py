@@ -18,6 +18,7 @@ is left unchanged; a problem is a diagnostic naming the unit, stream or link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.dialects.spatial import DesignOp
 from rnnc.target.arch import Architecture
@@ -36,6 +37,8 @@ class SpatialVerifyPass(ModulePass):
     """Check every placed and routed `spatial.design` (see the module doc)."""
 
     name = "spatial-verify"
+    #: it leaves the module unchanged (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "none"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for design, arch in designs_on_their_architectures(ctx, op, self.name, "verify"):

@@ -66,13 +66,15 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
 # tanh(c) * o crossing into a second PCU of the chain; GRU (linear_before_reset, one pass):
 # 3 gates, the candidate's x and h products apart (so its units read other operand ranges
 # than z's and r's), 2 levels; RNN: one level.
+# An element-wise PCU of each uses at most 2 vector inputs: its PMU (or the stream from the
+# level before) and its lookup table.
 FUSED_LAYOUT: dict[str, dict] = {
     "lstm": {"width": 4, "live": 2, "results": 4, "read_groups": (1, 0), "lut_levels": 2,
-             "operand_groups": ((0, 1, 2, 3),)},
+             "operand_groups": ((0, 1, 2, 3),), "vector_inputs": 2},
     "gru": {"width": 4, "live": 3, "results": 3, "read_groups": (1, 0), "lut_levels": 2,
-            "operand_groups": ((0, 1), (2,))},
+            "operand_groups": ((0, 1), (2,)), "vector_inputs": 2},
     "rnn": {"width": 1, "live": 0, "results": 1, "read_groups": (1,), "lut_levels": 1,
-            "operand_groups": ((0,),)},
+            "operand_groups": ((0,),), "vector_inputs": 2},
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ is *global*: all writers' values reach every memory unit holding part of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rnnc.analysis.access import WEIGHT, access_of, counters_of, memory_role
@@ -42,9 +42,21 @@ class LevelLayout:
     writes: tuple[SSAValue, ...]
     global_writes: tuple[SSAValue, ...]
     incoming: tuple[SSAValue, ...]
-    """Element-wise values computed by earlier levels that this level uses."""
+    """Element-wise values computed by earlier levels that this level uses, or passes on
+    to a later one (see `senders`)."""
     results: tuple[int, ...]
     """Indices of the reductions whose results this level uses."""
+    senders: tuple[int, ...] = ()
+    """Per `incoming` value, the earlier level whose stream brings it: the level computing
+    it, or the level just before this one when this level relays (`_relay`)."""
+
+    @property
+    def vector_inputs(self) -> int:
+        """Vector inputs one PCU of this level uses: a stream from each sending level, one
+        per own PMU, and one for a lookup table if it computes a nonlinearity (counted in
+        every precision, so that the layout does not depend on it)."""
+        tables = any(isinstance(op, loop.ACTIVATIONS) for op in self.ops)
+        return len(set(self.senders)) + len(self.read_groups) + int(tables)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,11 @@ class NestLayout:
             if isinstance(op, loop.ELEMENTWISE):
                 counts[d] = counts.get(d, 0) + 1
         return max(counts.values(), default=0)
+
+    def sender(self, later: int, value: SSAValue) -> int:
+        """The level whose stream brings `value` (in level `later`'s `incoming`)."""
+        level = self.levels[later]
+        return level.senders[level.incoming.index(value)]
 
     @property
     def live(self) -> int:
@@ -222,9 +239,35 @@ def read_groups(
     return tuple(tuple(g) for g in groups)
 
 
-def nest_layout(nest: loop.ForeachOp, stages: int, pmu_inputs: int = 3) -> NestLayout:
-    """The layout structure of one loop nest for PCUs of `stages` stages and PMUs of
-    `pmu_inputs` vector inputs."""
+def _relay(
+    levels: list[LevelLayout], depth: dict[Operation, int], stages: int, pcu_inputs: int
+) -> list[LevelLayout]:
+    """Levels whose streams from earlier levels, own PMUs and table need more vector
+    inputs than a PCU has take all their incoming values from the level just before,
+    which receives the ones it does not compute and passes them on (in its one stream to
+    this level). Decided from the last level back, so a relaying level that overflows in
+    turn relays too; levels that fit keep one stream from each sending level."""
+    for here in range(len(levels) - 1, 0, -1):
+        level = levels[here]
+        if level.vector_inputs <= pcu_inputs or set(level.senders) == {here - 1}:
+            continue
+        before = levels[here - 1]
+        incoming, senders = list(before.incoming), list(before.senders)
+        for value in level.incoming:
+            owner = level_of(value.owner, depth, stages)  # type: ignore[arg-type]
+            if owner != here - 1 and value not in incoming:
+                incoming.append(value)
+                senders.append(owner)
+        levels[here - 1] = replace(before, incoming=tuple(incoming), senders=tuple(senders))
+        levels[here] = replace(level, senders=(here - 1,) * len(level.incoming))
+    return levels
+
+
+def nest_layout(
+    nest: loop.ForeachOp, stages: int, pmu_inputs: int = 3, pcu_inputs: int = 3
+) -> NestLayout:
+    """The layout structure of one loop nest for PCUs of `stages` stages and
+    `pcu_inputs` vector inputs, and PMUs of `pmu_inputs` vector inputs."""
     top = _top_ops(nest)
     reduces = tuple(op for op in top if isinstance(op, loop.ReduceOp))
     depth = _depths(nest)
@@ -262,8 +305,10 @@ def nest_layout(nest: loop.ForeachOp, stages: int, pmu_inputs: int = 3) -> NestL
                 global_writes=tuple(m for m in writes if not _local_memory(m, nest)),
                 incoming=tuple(incoming),
                 results=tuple(sorted(results)),
+                senders=tuple(level_of(v.owner, depth, stages) for v in incoming),  # type: ignore[arg-type]
             )
         )
+    levels = _relay(levels, depth, stages, pcu_inputs)
     weight_dims: set[int] = set()
     operand_dims: set[int] = set()
     for reduce in reduces:

@@ -62,12 +62,13 @@ def _has_activation(ops: tuple) -> bool:
 
 
 def nest_spec(
-    nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3, layout: NestLayout | None = None
+    nest: loop.ForeachOp, stages: int = 4, pmu_inputs: int = 3, layout: NestLayout | None = None,
+    *, pcu_inputs: int = 3,
 ) -> NestSpec:
     """The cost model's description of one loop nest, with its layout on PCUs of `stages`
-    stages and PMUs of `pmu_inputs` vector inputs (`rnnc.analysis.layout`; `layout` if
-    the caller has it already)."""
-    layout = layout or nest_layout(nest, stages, pmu_inputs)
+    stages and `pcu_inputs` vector inputs and PMUs of `pmu_inputs` vector inputs
+    (`rnnc.analysis.layout`; `layout` if the caller has it already)."""
+    layout = layout or nest_layout(nest, stages, pmu_inputs, pcu_inputs)
     reductions = tuple(r.length for r in nest.walk() if isinstance(r, loop.ReduceOp))
     weights = sum(
         footprint(load, nest)
@@ -99,6 +100,7 @@ def nest_spec(
         ahead=ahead_lengths(nest),
         segments=tuple(tuple(r.lengths) for r in nest.walk() if isinstance(r, loop.ReduceOp)),
         chained_sums=chained_sums.ATTRIBUTE in nest.attributes,
+        vector_inputs=max(level.vector_inputs for level in layout.levels),
     )
 
 
@@ -117,7 +119,8 @@ def nest_plan_of(
 ) -> NestPlan:
     """The plan of one loop nest at the factors written on its loops (one design point):
     what `spatial-partition` builds and `loop-assign-resources` counts for it."""
-    spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs, layout)
+    spec = nest_spec(nest, arch.pcu.stages, arch.pmu.vector_inputs, layout,
+                     pcu_inputs=arch.pcu.vector_inputs)
     ru, rv = reduce_factors(nest)
     ahead = step_ahead_of(nest)
     if ahead:
@@ -139,12 +142,14 @@ def _staged_inputs(step: loop.SequentialOp) -> int:
 
 
 def time_loop_spec(
-    module: ModuleOp, step: loop.SequentialOp, stages: int = 4, pmu_inputs: int = 3
+    module: ModuleOp, step: loop.SequentialOp, stages: int = 4, pmu_inputs: int = 3, *,
+    pcu_inputs: int = 3,
 ) -> ProgramSpec:
     """The `ProgramSpec` of one time loop of `module` (one recurrent layer): its nests, and
-    the state and staged inputs of the memories it uses."""
+    the state and staged inputs of the memories it uses (PCUs of `stages` stages and
+    `pcu_inputs` vector inputs, PMUs of `pmu_inputs`)."""
     nests = tuple(
-        nest_spec(n, stages, pmu_inputs)
+        nest_spec(n, stages, pmu_inputs, pcu_inputs=pcu_inputs)
         for n in step.body.block.ops
         if isinstance(n, loop.ForeachOp)
     )

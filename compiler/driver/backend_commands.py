@@ -112,13 +112,15 @@ def write_config(
     files: Outputs | None = None,
     **options: int,
 ) -> dict[str, Any]:
-    """Write `path` and its weight file beside it, both or neither, once the configuration
-    validates (an invalid one is a compiler bug, never written); returns the configuration.
-    `given` are the model's values of arrays `weights` holds rounded to a weight format,
-    kept beside them (`given_name`) for `rnnc sim --compare`. `files` are the command's
-    outputs, when it has reserved them (and protected its inputs) already."""
+    """Write `path` and its weight file beside it, both or neither; returns the
+    configuration. `given` are the model's values of arrays `weights` holds rounded to a
+    weight format, kept beside them (`given_name`) for `rnnc sim --compare`. `files` are
+    the command's outputs, when it has reserved them (and protected its inputs) already.
+
+    The configuration is not validated against the schema here: what the emitter writes
+    is checked once by the tests (`tests/backend/test_main_command.py` and every test that
+    loads a configuration), and `rnnc sim` validates every file it reads."""
     from rnnc.backend.emit import config_data, dumps, given_name, weight_arrays, weights_path
-    from rnnc.backend.load import check_schema
 
     arrays = weight_arrays(path, machine, weights)
     arrays |= {given_name(name): np.asarray(a, np.float32) for name, a in (given or {}).items()}
@@ -130,7 +132,6 @@ def write_config(
         weights_file=weights_file.name, weights_sha256=hashlib.sha256(npz.getvalue()).hexdigest(),
         **options,
     )
-    check_schema(config, path)
     with contextlib.nullcontext(files) if files is not None else Outputs() as outputs:
         outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
                       "-o (its weights, beside it)")

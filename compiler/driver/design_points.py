@@ -103,7 +103,8 @@ def compile_at(
         # routes; the loop level stays beside the design
         _run(module, f"{front},loop-assign-resources,{SPATIAL}", options, path)
         (step,) = time_loops(module)
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         factors = nest_factors(step)
         estimate = evaluate(program, factors, arch, precision)
     else:
@@ -120,8 +121,9 @@ def compile_at(
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)
-            mark_chained_sums(nest, chain, arch, precision)
-        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs)
+            mark_chained_sums(nest, chain and not point.ahead, arch, precision)
+        program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
+                                 pcu_inputs=arch.pcu.vector_inputs)
         estimate = evaluate(program, factors, arch, precision)
         step.attributes["loop.cost"] = _cost_attr(estimate)
         _run(module, SPATIAL, options, path)

@@ -18,7 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 from rnnc.diagnostics import Diagnostic, at_span
-from rnnc.dialects.spatial import DesignOp
+from rnnc.dialects.spatial import DesignOp, PipelineOp
 from rnnc.driver import routable
 from rnnc.target.design_checks import DesignError, verify_design
 from rnnc.target.registry import DesignArchitectureError, architectures
@@ -191,9 +191,20 @@ def split_input(text: str) -> list[str]:
     return chunks
 
 
-def verify_module(module: ModuleOp, source_map: SourceMap) -> None:
-    """Verify op by op so that the first failure is reported where that op is."""
+#: What `_apply_pass` verifies after a pass, by the pass's `VERIFY_AFTER` (a class
+#: attribute; passes without one, such as plug-ins, get "all"): "all" the module;
+#: "units" all but the ops inside the units (a PCU's pipeline), for passes that change
+#: only the units', streams' and design's own properties (place, route, predict);
+#: "none" for a pass that leaves the module unchanged (spatial-verify).
+VERIFY_SCOPES = ("all", "units", "none")
+
+
+def verify_module(module: ModuleOp, source_map: SourceMap, *, bodies: bool = True) -> None:
+    """Verify op by op so that the first failure is reported where that op is; without
+    `bodies`, the ops inside units are left out (verified before, and unchanged)."""
     for op in module.walk():
+        if not bodies and isinstance(op, PipelineOp):
+            continue
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as error:
@@ -358,8 +369,11 @@ def _apply_pass(ctx: Context, module: ModuleOp, each: ModulePass, source_map: So
             raise  # a bug of rnnc's own: an internal error
         raise Diagnostic(source_map.path, f"pass '{each.name}' failed: "
                          f"{_describe(error)}") from None
+    scope = getattr(each, "VERIFY_AFTER", "all")
+    if scope == "none":
+        return
     try:
-        verify_module(module, source_map)
+        verify_module(module, source_map, bodies=scope == "all")
         verify_designs(ctx, module, source_map)
     except Diagnostic as error:
         raise Diagnostic(error.location, f"invalid IR after pass '{each.name}': "

@@ -20,6 +20,7 @@ from rnnc.analysis.names import argument_names, result_names
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.interpreters.func_functions import FuncFunctions
 from rnnc.interpreters.inputs import check_runtime_inputs
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
@@ -30,7 +31,6 @@ from rnnc.target.machine import machine_from_module
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.interpreter import Interpreter, InterpreterFunctions
-from xdsl.interpreters.func import FuncFunctions
 
 
 def entry_function(module: ModuleOp, symbol: str = "main") -> func.FuncOp:

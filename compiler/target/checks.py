@@ -40,7 +40,7 @@ from typing import Any
 
 from rnnc.target.arch import Architecture
 from rnnc.target.chained_sums import sum_inputs
-from rnnc.target.machine import fired_units
+from rnnc.target.machine import fired_units, lut_tables
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
 #: The kind the port checks give the controller (a switch's control block, not a unit).
@@ -449,13 +449,20 @@ def _check_own_port(arch: Architecture, unit: Any, port: str, field: str,
 
 
 def _check_pmu(arch: Architecture, unit: Any, held: int | str, problems: list[Problem]) -> None:
-    """Banking and buffers are ones a PMU has; the bytes its boxes take (`held`, from
+    """Banking and buffers are ones a PMU has; each box's address chain (a counter per
+    dimension) within the PMU's counters; the bytes its boxes take (`held`, from
     `pmu_bytes`, or why they cannot be computed) fit in it and are the bytes the
     configuration declares."""
     subject = f"unit '{unit.id}'"
     if unit.banking not in _BANKING:
         problems.append(Problem(subject, f"banking '{unit.banking}' is not one of "
                                          f"{', '.join(_BANKING)}", "banking"))
+    for k, box in enumerate(unit.boxes):
+        # a box is read by a chain of one counter per dimension
+        if len(box.slices) > arch.pmu.counters:
+            problems.append(Problem(subject, f"addresses box {k} ('{box.memory}') with a chain "
+                                             f"of {len(box.slices)} counters, a PMU has "
+                                             f"{arch.pmu.counters}", f"boxes.{k}.slices"))
     if isinstance(held, str):
         problems.append(Problem(subject, held, "boxes"))
         return
@@ -550,18 +557,6 @@ def _weight_readers(machine: Any, weights: set[str]) -> dict[str, Any]:
             if pmu.id in found:
                 break
     return found
-
-
-def lut_tables(lut: str) -> list[str]:
-    """The tables of a PMU's `lut`: split at the commas outside a table's parameters
-    (`hard_sigmoid(alpha=0.2,beta=0.5):1024:8:linear,tanh:1024:8:linear`)."""
-    tables, depth, start = [], 0, 0
-    for k, char in enumerate(lut):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            tables.append(lut[start:k])
-            start = k + 1
-    return [*tables, lut[start:]]
 
 
 def _table_bytes(table: str, word: int) -> int:

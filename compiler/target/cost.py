@@ -453,7 +453,8 @@ def program_arrays(
         read_bytes_per_cycle=np.broadcast_to(
             sum(n.plan.read_bytes_per_cycle for n in nests), shape
         ),
-        fits=(pcus <= budget.pcus) & (pmus <= budget.pmus),
+        fits=(pcus <= budget.pcus) & (pmus <= budget.pmus)
+        & all(n.plan.ports_fit(arch) for n in nests),
         natural_compute=np.broadcast_to(natural, shape),
     )
 

@@ -74,6 +74,7 @@ from rnnc.dialects.spatial import (
     EmitOp,
     HoldingAttr,
     InputOp,
+    Interpolation,
     Network,
     PCUMode,
     PCUModeAttr,
@@ -87,16 +88,15 @@ from rnnc.dialects.spatial import (
     SegmentOp,
     StageOp,
     StreamOp,
+    TableAttr,
     UnitOp,
     design_of,
     from_attr,
     parse_port,
-    to_attr,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
-    DictionaryAttr,
     IntAttr,
     ModuleOp,
     StringAttr,
@@ -250,7 +250,8 @@ class PMU:
     partition decided (a `PMUKind` value: weights, lookup-table, input, operand, ahead,
     state, buffer). `banking`: `strided` (an address
     per lane, one word per bank), `fifo` (a stream buffer, e.g. weights from DRAM),
-    `duplicated`. `pattern` describes its read addressing in words."""
+    `duplicated`. `pattern` describes its read addressing in words, for people
+    (`address_pattern` derives it from the banking and boxes; the IR does not store it)."""
 
     id: str
     boxes: tuple[Box, ...]
@@ -595,18 +596,19 @@ def _box(attr: BoxAttr) -> Box:
 def _unit(unit: UnitOp) -> Unit:
     """The plain data of a unit op, read off its typed properties."""
     if isinstance(unit, PMUOp):
+        boxes = tuple(_box(box) for box in unit.boxes.data)
         return PMU(
             id=unit.unit_id,
-            boxes=tuple(_box(box) for box in unit.boxes.data),
+            boxes=boxes,
             buffers=unit.buffers.data,
             bytes=unit.bytes.data,
             banking=unit.banking.data.value,
             role=unit.role.data.value,
-            pattern=unit.pattern.data,
+            pattern=address_pattern(unit.banking.data.value, bool(unit.lut.data), boxes),
             holds=tuple(
                 Holding(h.array.data, h.slice_values, h.quantization.data) for h in unit.holds.data
             ),
-            lut=unit.lut.data,
+            lut=",".join(_table_text(table) for table in unit.lut.data),
             site=unit.site_value,
         )
     if isinstance(unit, AGOp):
@@ -637,7 +639,7 @@ def _pcu(unit: PCUOp) -> PCU:
             refs[op.result] = f"in:{','.join(op.port_names)}{field}"
         elif isinstance(op, StageOp):
             refs[op.result] = f"%{len(ops)}"
-            params = tuple((k, _freeze(from_attr(v))) for k, v in op.params.data.items())
+            params = tuple((k, _freeze(v)) for k, v in op.param_values().items())
             ops.append(Op(op.stage.data, op.opcode.data, tuple(refs[a] for a in op.args), params))
         elif isinstance(op, EmitOp):
             emits.append(Emit(op.port.port_name, tuple(refs[v] for v in op.values)))
@@ -678,6 +680,43 @@ def _stream(stream: StreamOp) -> Stream:
     )
 
 
+def address_pattern(banking: str, tables: bool, boxes: Sequence[Box]) -> str:
+    """A PMU's read addressing in words, as the configuration's `pattern` gives it (for
+    people): derived from its banking and boxes (what the IR types), never stored."""
+    if tables:
+        return "table lookup"
+    if banking == "fifo":
+        return "fifo: one rv-word row per cycle, refilled from DRAM every step"
+    return "strided: " + "; ".join(
+        f"{b.memory}[" + ", ".join(f"{a}:{z}:{s}" for a, z, s in b.slices) + "]" for b in boxes
+    )
+
+
+def lut_tables(lut: str) -> list[str]:
+    """The tables of a PMU's `lut`: split at the commas outside a table's parameters
+    (`hard_sigmoid(alpha=0.2,beta=0.5):1024:8:linear,tanh:1024:8:linear`)."""
+    if not lut:
+        return []
+    tables, depth, start = [], 0, 0
+    for k, char in enumerate(lut):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            tables.append(lut[start:k])
+            start = k + 1
+    return [*tables, lut[start:]]
+
+
+def _table_attr(table: str) -> TableAttr:
+    """`fn:entries:range:interp` (the configuration's spelling) as a typed table."""
+    function, entries, range_, interp = table.rsplit(":", 3)
+    return TableAttr(function, int(entries), float(range_), Interpolation(interp))
+
+
+def _table_text(table: TableAttr) -> str:
+    return (f"{table.function.data}:{table.entries.data}:{table.range.value.data:g}:"
+            f"{table.interp.data}")
+
+
 def _box_attr(box: Box) -> BoxAttr:
     return BoxAttr(box.memory, box.slices, box.per_step)
 
@@ -694,8 +733,7 @@ def unit_op(unit: Unit) -> UnitOp:
             buffers=IntAttr(unit.buffers),
             boxes=ArrayAttr(_box_attr(box) for box in unit.boxes),
             holds=ArrayAttr(HoldingAttr(h.array, h.slices, h.quantization) for h in unit.holds),
-            pattern=StringAttr(unit.pattern),
-            lut=StringAttr(unit.lut),
+            lut=ArrayAttr(_table_attr(table) for table in lut_tables(unit.lut)),
         )
     if isinstance(unit, AG):
         return AGOp(
@@ -748,8 +786,7 @@ def _pcu_body(unit: PCU) -> Region:
     body = _Body()
     for n, op in enumerate(unit.ops):
         args = [body.value(arg) for arg in op.args]
-        params = DictionaryAttr({k: to_attr(v) for k, v in op.params})
-        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, params))
+        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, dict(op.params)))
     for emit in unit.emits:
         body.add(EmitOp(emit.port, [body.value(v) for v in emit.values]))
     if unit.reduce is not None:

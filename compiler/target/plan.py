@@ -95,15 +95,18 @@ class NestSpec:
     """Per reduction, the lengths of the stretches of its weights that are rows of one
     array (the fused cell's [W R]: (D, H)), whose blocks a block-scaled format starts
     afresh; None means one per reduction."""
+    chained_sums: bool = False
+    """Whether the parts of its reductions add their partial sums in their map-reduce
+    units where the chip allows (`rnnc.target.chained_sums`) instead of combining PCUs."""
+    vector_inputs: int = 0
+    """The most vector inputs one element-wise PCU of the chain uses: streams from earlier
+    levels, its own PMUs and a lookup table (`rnnc.analysis.layout.LevelLayout`)."""
 
     def segments_of(self, reduction: int) -> tuple[int, ...]:
         """The segment lengths of reduction `reduction` (see `segments`)."""
         if self.segments is None:
             return (self.reductions[reduction],)
         return self.segments[reduction]
-    chained_sums: bool = False
-    """Whether the parts of its reductions add their partial sums in their map-reduce
-    units where the chip allows (`rnnc.target.chained_sums`) instead of combining PCUs."""
 
     def __post_init__(self) -> None:
         if not self.shape:
@@ -525,6 +528,12 @@ class NestPlan:
     @property
     def pcus(self) -> Array:
         return self.map_reduce_pcus + self.combine_pcus + self.elementwise_pcus
+
+    def ports_fit(self, arch: Architecture) -> bool:
+        """Whether the element-wise PCUs' vector inputs fit a PCU's (the layout relays
+        values through earlier levels to make them fit; a level reading more PMUs than a
+        PCU has inputs does not, at any factors)."""
+        return self.spec.vector_inputs <= arch.pcu.vector_inputs
 
     @property
     def weight_pmus(self) -> Array:

@@ -1,7 +1,8 @@
 """The config contract: what `rnnc sim` accepts, a chip could run.
 
 Each edit below turns the shipped example's configuration into one no chip could run --
-a unit beyond the architecture (lanes, stages, `rv`, a counter chain), a PMU holding more
+a unit beyond the architecture (lanes, stages, `rv`, a counter chain, a PMU's address
+chain), a PMU holding more
 than it has room for, a path that is not simple, a value no route carries, a unit the
 schedule never fires, a unit the control routes do not reach -- and `rnnc sim`
 refuses it before running anything: exit 1, one diagnostic naming the unit (or route)
@@ -20,6 +21,7 @@ import pytest
 from onnx_cases import batch1_case
 from rnnc.backend.load import load_config
 from rnnc.driver.cli import main
+from rnnc.target.arch import architecture_from_dict
 
 EXAMPLE_INPUTS = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25.inputs.npz"
 
@@ -136,6 +138,22 @@ def _long_counter_chain(config: Config) -> str:
             f"a PCU has 8")
 
 
+def _short_pmu_chains(config: Config) -> str:
+    # a chip whose PMUs chain 2 address counters: the boxes of x (time, batch, element)
+    # take 3, the first PMU holding one is named (the embedded description edited and its
+    # hash recomputed, as the loader checks it)
+    description = config["arch"]["description"]
+    description["pmu"]["counters"] = 2
+    config["arch"]["sha256"] = architecture_from_dict(description).digest()
+    first = next(u for u in _units(config) if u["kind"] == "pmu" and u["boxes"])
+    refused = sum(1 for u in _units(config) if u["kind"] == "pmu" for b in u["boxes"]
+                  if len(b["slices"]) > 2)
+    memory = first["boxes"][0]["memory"]
+    return (f"field '{_at(config, first['id'])}.boxes.0.slices': unit '{first['id']}': "
+            f"addresses box 0 ('{memory}') with a chain of 3 counters, a PMU has 2 "
+            f"(and {refused - 1} more)")
+
+
 EDITS: dict[str, Callable[[Config], str]] = {
     "a-pcu-lanes": _wide_pcu,
     "b-op-stage": _deep_op,
@@ -147,6 +165,7 @@ EDITS: dict[str, Callable[[Config], str]] = {
     "done-route": _done_unrouted,
     "enable-route": _enable_unrouted,
     "counter-chain": _long_counter_chain,
+    "pmu-counter-chain": _short_pmu_chains,
 }
 
 

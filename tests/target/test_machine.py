@@ -42,7 +42,17 @@ def test_ir_and_data_round_trip() -> None:
 
 def test_units_and_streams_read_back() -> None:
     machine = _machine()
-    assert [u.kind for u in machine.units] == ["ag"] * 2 + ["pmu"] * 3 + ["pcu"] * 4
+    assert [u.kind for u in machine.units] == ["ag"] * 2 + ["pmu"] * 3 + ["pcu"] * 5
+    # the typed parameters of a unit's ops read back as the configuration's plain ones
+    read, const, cmpi, sigmoid, write = machine.unit("io").ops  # type: ignore[union-attr]
+    assert dict(read.params) == {"memory": "w", "port": "vi0,vi2", "offsets": (1,)}
+    assert dict(const.params) == {"value": 0.25, "type": "float"}
+    assert dict(cmpi.params) == {"predicate": 2}
+    assert dict(sigmoid.params) == {"alpha": 0.2, "beta": 0.5}
+    assert dict(write.params) == {"memory": "y", "port": "vo0", "offsets": (0,),
+                                  "buffer_offset": 1}
+    assert machine.unit("t_0").lut == (  # type: ignore[union-attr]
+        "tanh:64:8:linear,hard_sigmoid(alpha=0.2,beta=0.5):64:4.5:nearest")
     assert machine.unit("mr_0").site == (0, 1)
     assert machine.unit("ew_0").site is None
     assert machine.unit("w_0").holds[0].array == "W"  # type: ignore[union-attr]

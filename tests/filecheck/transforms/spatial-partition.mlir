@@ -25,7 +25,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT:   %[[D0:.*]] = spatial.ctr "d0"
 // CHECK-NEXT:   %[[D2:.*]] = spatial.ctr "d2"
 // CHECK-NEXT:   %[[K:.*]] = spatial.ctr "k"
-// CHECK-NEXT:   %[[W:.*]] = spatial.op read stage 0 (%[[D0]], %[[D2]], %[[K]]) {memory = "w", offsets = [0 : i64, 0 : i64, 0 : i64], port = "vi0"}
+// CHECK-NEXT:   %[[W:.*]] = spatial.op read stage 0 (%[[D0]], %[[D2]], %[[K]]) memory "w" port vi0 offsets [0, 0, 0]
 // CHECK:        %[[XW:.*]] = spatial.op mul stage 0 (%[[W]], %{{.*}})
 // CHECK:        %[[HR:.*]] = spatial.op mul stage 0
 // CHECK-NEXT:   spatial.reduce add -> so0 rv 1 ()
@@ -60,7 +60,7 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT: spatial.stream @enable control
 
 // In mixed precision the tanh reads a lookup table held in a PMU:
-// MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" strided bytes 8192 buffers 1 pattern "table lookup" lut "tanh:1024:8:linear"
+// MIXED: spatial.pmu @n1_ew0_0_lut "lookup-table" strided bytes 8192 buffers 1 lut ["tanh" 1024 8.0 linear]
 
 // 200 map-reduce, 34 element-wise (6 copies each: 6 scalar inputs) and 17 gathering PCUs:
 // FULL: error: spatial-partition: the design needs 251 PCUs and 200 PMUs; the chip has 192 and 384 (59 PCUs short)

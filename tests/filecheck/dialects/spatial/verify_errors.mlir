@@ -205,13 +205,76 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
 
 // -----
 
-// The port a read or write op names is a port of its unit.
+// The port a read or write op names is a port (`#spatial.port`).
 spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
   spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
-    %0 = spatial.op read stage 0 () {port = "zz0"}
+    %0 = spatial.op read stage 0 () memory "w" port zz0 offsets []
   }
 }
-// CHECK: error: spatial.pcu @a: bad port name 'zz0' (expected e.g. si0, so1, vi0, vo0, ci0)
+// CHECK: verify_errors.mlir:[[# @LINE - 3]]:53: error: bad port name 'zz0' (expected e.g. si0, so1, vi0, vo0, ci0)
+
+// -----
+
+// A read needs its memory, port and offsets.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.op read stage 0 () port vi0
+  }
+}
+// CHECK: error: spatial.op read: needs memory, offsets
+
+// -----
+
+// A read arrives on an input port, a write leaves on an output port.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.ctr "d0"
+    %1 = spatial.op read stage 0 (%0) memory "w" port vo0 offsets [0]
+  }
+}
+// CHECK: error: spatial.op read: vo0 is not an input port
+
+// -----
+
+// One offset per index operand.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.ctr "d0"
+    %1 = spatial.op read stage 0 (%0) memory "w" port vi0 offsets [0, 0]
+  }
+}
+// CHECK: error: spatial.op read: 2 offsets for 1 index operands
+
+// -----
+
+// Only a read or write accesses a memory.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.in si0
+    %1 = spatial.op tanh stage 0 (%0) memory "w"
+  }
+}
+// CHECK: error: spatial.op tanh: takes no memory (only a read or write)
+
+// -----
+
+// A const has its value; nothing else has one.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.op const stage 0 ()
+  }
+}
+// CHECK: error: spatial.op const: needs value
+
+// -----
+
+// A table belongs to an activation.
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pcu @a elementwise mode elementwise "n" lanes 1 counters [] {
+    %0 = spatial.op const stage 0 () lut @t value 1.0 : f64
+  }
+}
+// CHECK: error: spatial.op const: takes no lut (only an activation)
 
 // -----
 
@@ -360,3 +423,24 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
   spatial.stream @s optical @a.so0 -> @a.si0
 }
 // CHECK: verify_errors.mlir:[[# @LINE - 2]]:{{[0-9]+}}: error: Expected `scalar`, `vector`, or `control`.
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 8 buffers 1 lut ["tanh" 1 8.0 linear]
+}
+// CHECK: error: table "tanh": entries must be >= 2, got 1
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 512 buffers 1 lut ["sigmoid" 64 0.0 nearest]
+}
+// CHECK: error: table "sigmoid": range must be > 0, got 0.0
+
+// -----
+
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+  spatial.pmu @t "lookup-table" strided bytes 512 buffers 1 lut ["sigmoid" 64 8.0 cubic]
+}
+// CHECK: verify_errors.mlir:[[# @LINE - 2]]:83: error: Expected `nearest`, or `linear`.
