@@ -88,16 +88,13 @@ def _gather_unrouted(config: Config) -> str:
     # sends nothing, the AG storing y receives nothing, and no write of h reaches the PMUs
     # holding it (h starts as their zero contents: no nest before the time loop writes it)
     gathers = {u["id"] for u in _units(config) if u.get("role") == "gather"}
-    # the chain-level's writers merge in a tree of three levels (the design with chained
-    # partial sums has more element-wise copies than the paper's)
-    assert gathers == {"n0_ga1_l0_0", "n0_ga1_l0_1", "n0_ga1_l0_2", "n0_ga1_l1_0",
-                       "n0_ga1_l2_0"}
+    assert gathers == {"n0_ga1_l0_0"}
     chip = config["chips"][0]
     chip["routes"] = [r for r in chip["routes"]
                       if r["source"]["unit"] not in gathers or r["network"] == "control"]
     return (f"field '{_at(config, 'n0_ew1_0')}.ops.2.params.port': unit 'n0_ew1_0': writes "
             f"'h' on 'vo0', and no route from there reaches a PMU or AG holding 'h' "
-            f"(and 32 more)")
+            f"(and 14 more)")
 
 
 def _never_fired(config: Config) -> str:
