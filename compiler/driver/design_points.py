@@ -84,15 +84,18 @@ def compile_at(
     path: str = "<model>",
     seed: int = 0,
     fuse: bool = True,
+    schedules: str | None = None,
 ) -> Compiled:
     """`text` (an rnn-level model with one time loop) compiled at `factors` (one per nest
     of the time loop; None: the search's choice) to a placed and routed machine; with
-    `fuse` False, the decomposed (BLAS-style) program."""
+    `fuse` False, the decomposed (BLAS-style) program; `schedules` as `--schedules`."""
     ctx = pipeline.make_context()
     module, _ = pipeline.parse_module(ctx, text, path)
     options: dict[str, object] = {"arch": arch_name, "seed": seed}
     if precision:
         options["precision"] = precision
+    if schedules is not None:
+        options["schedules"] = schedules
     front = LOOP_PIPELINE if fuse else DECOMPOSED_LOOP_PIPELINE
     if factors is None:
         # one pipeline: the driver searches again until the point partitions, places and

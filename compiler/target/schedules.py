@@ -11,7 +11,10 @@ set; the choice that results is stored in the IR like any other decision.
 from __future__ import annotations
 
 #: Every schedule by name, with what it changes. Each pass that implements one adds it here.
-SCHEDULES: dict[str, str] = {}
+SCHEDULES: dict[str, str] = {
+    "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
+    "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
+}
 
 
 def enabled_schedules(text: str) -> frozenset[str]:
