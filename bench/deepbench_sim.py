@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepbench_measures import Anatomy, anatomy
 from rich.table import Table
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.design_points import compile_at
@@ -46,6 +47,8 @@ class Simulated:
     estimated: int
     """The cost model of the time loop before placement (what the search ranked)."""
     seconds: float
+    anatomy: Anatomy
+    """Where the time loop's cycles go and what its PCUs do (`deepbench_measures`)."""
 
     @property
     def cycles(self) -> float:
@@ -77,22 +80,27 @@ class SimRow:
         return sim.loop_cycles / (arch.clock_ghz * 1e6)
 
 
-def _simulate(text: str, arch: Architecture, arch_name: str,
-              factors: tuple[Factors, ...] | None, fuse: bool = True) -> Simulated:
-    """Compile at `factors` (None: the routable search's choice) and time the machine."""
-    compiled = compile_at(text, arch, arch_name, factors, fuse=fuse)
+def simulate_design(text: str, arch: Architecture, arch_name: str,
+              factors: tuple[Factors, ...] | None, fuse: bool = True, *,
+              schedules: str | None = None) -> Simulated:
+    """Compile at `factors` (None: the routable search's choice) with `schedules` (as
+    `--schedules`; None: the default) and time the machine."""
+    compiled = compile_at(text, arch, arch_name, factors, fuse=fuse, schedules=schedules)
     start = time.perf_counter()
     timed = machine_time(compiled.machine, arch)
     seconds = time.perf_counter() - start
     loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
     other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
     predicted = compiled.cost.total_cycles
+    macs = sum(nest.extent * sum(nest.reductions) for nest in compiled.program.nests)
     return Simulated(loop, other, predicted + compiled.once_cycles, predicted,
-                     compiled.estimate.total_cycles, seconds)
+                     compiled.estimate.total_cycles, seconds,
+                     anatomy(compiled.machine, arch, timed, macs))
 
 
-def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRow]:
-    """`rows`: bench/deepbench.py's Row per task."""
+def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
+                   schedules: str | None = None) -> list[SimRow]:
+    """`rows`: bench/deepbench.py's Row per task; `schedules` as `--schedules`."""
     results = []
     for row in rows:
         task = row.task
@@ -100,18 +108,21 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str) -> list[SimRo
             deepbench.Task(task.cell, task.hidden, task.steps), "weights.npz", 0)
         notes: list[str] = []
         # the search run by the pipeline itself: it keeps to points that route
-        chosen = _simulate(text, arch, arch_name, None)
-        table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,))
+        chosen = simulate_design(text, arch, arch_name, None, schedules=schedules)
+        table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,),
+                          schedules=schedules)
         # the decomposed program at the point the pipeline's own search picks for it
-        decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False)
+        decomposed = _attempt(notes, "decomposed", text, arch, arch_name, None, False,
+                              schedules=schedules)
         results.append(SimRow(task, chosen, table7, decomposed, tuple(notes)))
     return results
 
 
-def _attempt(notes: list[str], what: str, *args: object) -> Simulated | None:
+def _attempt(notes: list[str], what: str, *args: object,
+             schedules: str | None = None) -> Simulated | None:
     """A point the partition, placer or router may refuse: the refusal becomes a note."""
     try:
-        return _simulate(*args)  # type: ignore[arg-type]
+        return simulate_design(*args, schedules=schedules)  # type: ignore[arg-type]
     except Diagnostic as error:
         notes.append(f"{what}: {error.message}")
         return None
@@ -184,7 +195,34 @@ def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
             "table7_predicted_cycles": row.table7.predicted if row.table7 else None,
             "decomposed_sim_latency_ms":
                 row.latency_ms(row.decomposed, arch) if row.decomposed else None,
+            "map_reduce_utilisation": row.chosen.anatomy.utilisation,
+            "pcus_by_role": row.chosen.anatomy.pcus,
+            "sim_cycles_per_step": row.chosen.anatomy.cycles_per_step,
+            "fill_cycles_per_step": row.chosen.anatomy.fill_per_step,
             "notes": list(row.notes),
         }
         for row in rows
     }
+
+
+def anatomy_table(rows: list[SimRow], arch: Architecture, fits: dict[str, bool]) -> Table:
+    """Per task, the chosen design's time loop taken apart (`deepbench_measures`)."""
+    peak = arch.pcu.count * arch.pcu.lanes * arch.pcu.stages
+    table = Table(title=f"rnnc sim: the time loop taken apart ({arch.name}; "
+                        f"{arch.pcu.count} PCUs, peak {peak} multiply-adds a cycle)")
+    for column in ("task", "map-reduce util", "PCUs map-reduce", "combine", "element-wise",
+                   "idle", "sim cycles/step", "busiest PCU cycles/step", "fill cycles/step"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        anatomy = row.chosen.anatomy
+        table.add_row(
+            row.task.label + ("" if fits[row.task.label] else " *"),
+            f"{anatomy.utilisation:.1%}",
+            *(str(anatomy.pcus[group]) for group in ("map-reduce", "combine", "element-wise",
+                                                    "idle")),
+            f"{anatomy.cycles_per_step:.1f}", f"{anatomy.busy_per_step:.0f}",
+            f"{anatomy.fill_per_step:.1f}",
+        )
+    table.caption = ("element-wise includes the gather trees; fill: a step's cycles beyond its "
+                     "busiest PCU's firings (per nest). * weights streamed from DRAM.")
+    return table
