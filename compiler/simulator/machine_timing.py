@@ -23,7 +23,8 @@ Every number comes from the machine's configuration and the architecture:
   the routed enable tree from the controller (the switch the config names), and each
   context's done token crosses the unit's routed done path to the controller, sharing
   the control links (`links_per_switch.control` tokens per link and cycle) with the
-  other done tokens on them (`TimingGraph.control_routes`).
+  other done tokens on them (`TimingGraph.control_routes`); the writes a loop posts
+  (`Phase.posted`) send theirs too, but the step does not wait for them.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class _Builder:
             raise TimingError(str(error)) from None
         self.control_routes: list[ControlRoute] = []
         self.route_of: dict[str, int] = {}
+        self.posted = frozenset(phase.posted or ())
 
     def unit_of(self, unit_id: str) -> PCU | PMU | AG:
         return self._units[unit_id]
@@ -143,7 +145,8 @@ class _Builder:
         """A node for a context of unit key[0], which takes the enable and sends its done
         token over the unit's control paths."""
         node = dataclasses.replace(node, enable_hops=self._enable_hops(key[0]),
-                                   done_route=self._control_route(key[0]))
+                                   done_route=self._control_route(key[0]),
+                                   awaited=key[0] not in self.posted)
         self.index[key] = len(self.nodes)
         self.nodes.append(node)
         self.units.append(key[0])

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 #: Every schedule by name, with what it changes. Each pass that implements one adds it here.
 SCHEDULES: dict[str, str] = {
+    "posted-writes": "spatial-post-writes: a time loop's stores to DRAM and writes to memories "
+    "the loop does not read leave the step's done set (config.json: schedule[k].posted)",
     "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
     "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
 }
