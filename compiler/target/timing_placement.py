@@ -11,7 +11,8 @@ distance between sites for the routed hops:
   PMU, which reads) or at a PCU that fires on the enable alone; it goes through the
   PCUs, each adding its pipeline and the round trips to the lookup tables it reads; it
   ends in a memory or an address generator the step writes, whose done token crosses
-  back to the controller; a PMU that a store drains (y) ends the path at the store;
+  back to the controller; a PMU that a store drains (y) ends the path at the store; a
+  write the loop posts (`spatial-post-writes`) ends none: the step does not wait for it;
 * address generators that load are prefetches of the next step: not on a step's path.
 
 From the estimate each stream gets a criticality, the longest path through it over the
@@ -28,7 +29,16 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rnnc.dialects.spatial import AGDirection, AGOp, DesignOp, PCUOp, PCURole, PMUKind, PMUOp
+from rnnc.dialects.spatial import (
+    AGDirection,
+    AGOp,
+    DesignOp,
+    PCUOp,
+    PCURole,
+    PMUKind,
+    PMUOp,
+    from_attr,
+)
 from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology
 from rnnc.target.placement import PlacementProblem, place
@@ -49,7 +59,8 @@ class StepPaths:
     """Per unit, cycles from its input to its output (a PCU's pipeline, a PMU's read)."""
     role: tuple[str, ...]
     """Per unit: "pcu", "memory" (a PMU that a step reads or writes), "table" (a PMU of
-    lookup tables), "load" or "store" (an address generator)."""
+    lookup tables), "load" or "store" (an address generator), "posted" (a write the loop
+    posts, `Phase.posted`: it ends no path)."""
     controller: Site
     """The switch of the sequential controller (enables leave it, done tokens end there)."""
     hop_latency: int
@@ -213,8 +224,13 @@ class _Timing:
 def step_paths(design: DesignOp, arch: Architecture, controller: Site) -> StepPaths:
     """The estimate's view of a design's units (in `design.units()` order)."""
     latency, role = [], []
+    posted = {name for phase in from_attr(design.program).get("schedule", [])
+              for name in phase.get("posted", [])}
     for unit in design.units():
-        if isinstance(unit, PCUOp):
+        if unit.unit_id in posted:
+            latency.append(0)
+            role.append("posted")
+        elif isinstance(unit, PCUOp):
             mapping = unit.role.data == PCURole.MAP_REDUCE
             latency.append(arch.map_reduce_latency(design.precision.data) if mapping
                            else arch.pcu.stages)

@@ -81,3 +81,15 @@ def test_the_same_seed_gives_the_same_sites(chip) -> None:
     first = place_for_timing(chip, problem, paths, seed=5)
     assert first == place_for_timing(chip, problem, paths, seed=5)
     assert len(set(first)) == len(first)
+
+
+def test_a_posted_store_ends_no_path() -> None:
+    """The same chain with the store posted: the path ends with out's own done token (4
+    switches back from out, written at 22): 26, and the store's stream has no criticality."""
+    problem, paths, sites = strip_chain()
+    posted = StepPaths(paths.latency, ("memory", "pcu", "pcu", "memory", "posted", "memory"),
+                       paths.controller, paths.hop_latency)
+    timed = estimate(topology(load_architecture(str(STRIP))), problem, posted, sites)
+    assert timed.cycles == 26
+    assert timed.criticality[4] == 0.0
+    assert timed.criticality[:2] == (1.0, 1.0)
