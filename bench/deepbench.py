@@ -403,12 +403,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(deepbench_sim.simulation_table(sim_rows, arch, fits))
         console.print(deepbench_sim.anatomy_table(sim_rows, arch, fits))
         simulated = deepbench_sim.records(sim_rows, arch)
+    ablated = {}
     if args.ablate:
-        console.print(deepbench_ablate.ablation_table(
-            deepbench_ablate.ablate(rows, arch, args.arch), arch))
+        ablated_rows = deepbench_ablate.ablate(rows, arch, args.arch)
+        console.print(deepbench_ablate.ablation_table(ablated_rows, arch))
+        ablated = deepbench_ablate.records(ablated_rows)
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump([record(row) | {"simulated": simulated.get(row.task.label)}
+            json.dump([record(row) | {"simulated": simulated.get(row.task.label),
+                                      "ablation": ablated.get(row.task.label)}
                        for row in rows], handle, indent=1)
     return 0
 
