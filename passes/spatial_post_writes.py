@@ -29,8 +29,9 @@ from xdsl.utils.exceptions import PassFailedException
 
 def posted_writes(machine: Machine, phase: Phase) -> tuple[str, ...]:
     """The units of a loop phase whose writes can be posted: store AGs that the phase's
-    units feed, and PMUs that they write and none of them reads (in unit order)."""
-    if phase.kind != "loop":
+    units feed, and PMUs that they write and none of them reads (in unit order). A loop of
+    one step posts nothing: no next step could start before the writes land."""
+    if phase.kind != "loop" or phase.steps < 2:
         return ()
     units = {unit.id: unit for unit in machine.units}
     nests = set(phase.nests)

@@ -2,17 +2,20 @@
 // steps need not wait for: the store @y_out that the loop's @a feeds and @h_copy, which @a
 // writes and only the once-run nest n1 reads. Not posted: @h_0 (state: @a reads it next
 // step), @x_0 (read by @a), @h_out (fed by n1, which runs once), anything of a once phase.
-// With the schedule switched off the design is unchanged.
+// A loop of one step posts nothing (no next step could overlap the writes). With the
+// schedule switched off the design is unchanged.
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes' | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes{schedules=posted-writes}' | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes' | rnnc - --arch %S/Inputs/strip.json -p 'spatial-post-writes' | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/strip.json > %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes{schedules=none}' | diff - %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json --schedules all,-posted-writes -p 'spatial-post-writes' | diff - %t.unchanged
+// RUN: sed 's/steps = 4 : i64/steps = 1 : i64/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-post-writes' | filecheck %s --check-prefix=ONE
 // RUN: not rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes{schedules=bogus}' 2>&1 | filecheck %s --check-prefix=ERR
 // RUN: echo 'func.func @f() { func.return }' | not rnnc - -p 'spatial-post-writes' 2>&1 | filecheck %s --check-prefix=NODESIGN
 
 // CHECK: schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"], posted = ["h_copy", "y_out"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
+// ONE: schedule = [{kind = "loop", steps = 1 : i64, nests = ["n0"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
 // ERR: error: spatial-post-writes: schedules: unknown schedule 'bogus'
 // NODESIGN: error: spatial-post-writes: no spatial.design; run spatial-partition first
 
