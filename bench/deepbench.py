@@ -15,7 +15,11 @@ Prints three tables:
   chips that hold them.
 Geometric means are separate for the 8 tasks that fit on one chip and the 3 that do not.
 Then (unless `--no-sim`) each task's design compiled, placed, routed and timed by `rnnc sim`
-(`deepbench_sim.py`): the whole inference against the paper, the time loop alone beside it.
+(`deepbench_sim.py`): the whole inference against the paper, the time loop alone beside it,
+and the time loop taken apart (`deepbench_measures.py`): map-reduce utilisation, PCUs on
+map-reduce / combine / element-wise / idle, fill cycles per step. With `--ablate`, every
+task again with each schedule of `rnnc.target.schedules.SCHEDULES` switched off alone
+(`deepbench_ablate.py`). `--arch plasticine` runs all of it on the `plasticine` preset.
 
 With `--spatial`, a fourth table compiles each task's model (`examples/deepbench/*.mlir`)
 through the default spatial pipeline (`rnnc --emit=spatial`: the search with its
@@ -40,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import deepbench_ablate
 import deepbench_sim
 from rich.console import Console
 from rich.table import Table
@@ -381,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedules", metavar="LIST", default="all",
                         help="schedules beyond the paper's the simulated designs' search may "
                         "use, as rnnc --schedules (all, none, all,-NAME)")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also simulate every task with each schedule switched off alone "
+                        "(deepbench_ablate.py; minutes)")
     args = parser.parse_args(argv)
     arch = load_architecture(args.arch)
     console = Console(width=250)
@@ -396,12 +404,19 @@ def main(argv: list[str] | None = None) -> int:
     simulated = {}
     if not args.no_sim:
         sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch, args.schedules)
-        console.print(deepbench_sim.simulation_table(
-            sim_rows, arch, {row.task.label: row.fits for row in rows}))
+        fits = {row.task.label: row.fits for row in rows}
+        console.print(deepbench_sim.simulation_table(sim_rows, arch, fits))
+        console.print(deepbench_sim.anatomy_table(sim_rows, arch, fits))
         simulated = deepbench_sim.records(sim_rows, arch)
+    ablated = {}
+    if args.ablate:
+        ablated_rows = deepbench_ablate.ablate(rows, arch, args.arch)
+        console.print(deepbench_ablate.ablation_table(ablated_rows, arch))
+        ablated = deepbench_ablate.records(ablated_rows)
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump([record(row) | {"simulated": simulated.get(row.task.label)}
+            json.dump([record(row) | {"simulated": simulated.get(row.task.label),
+                                      "ablation": ablated.get(row.task.label)}
                        for row in rows], handle, indent=1)
     return 0
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepbench_measures import Anatomy, anatomy
 from rich.table import Table
 from rnnc.diagnostics import Diagnostic
 from rnnc.driver.design_points import compile_at
@@ -29,7 +29,6 @@ from rnnc.frontends import deepbench
 from rnnc.simulator.run import machine_time
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Factors
-from rnnc.target.machine import PCU
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from paper_data import PaperTask
@@ -48,8 +47,8 @@ class Simulated:
     estimated: int
     """The cost model of the time loop before placement (what the search ranked)."""
     seconds: float
-    pcus: dict[str, int]
-    """The time loop's PCUs by role (map_reduce, combine, elementwise, gather)."""
+    anatomy: Anatomy
+    """Where the time loop's cycles go and what its PCUs do (`deepbench_measures`)."""
 
     @property
     def cycles(self) -> float:
@@ -81,11 +80,11 @@ class SimRow:
         return sim.loop_cycles / (arch.clock_ghz * 1e6)
 
 
-def _simulate(text: str, arch: Architecture, arch_name: str,
-              factors: tuple[Factors, ...] | None, fuse: bool = True, *,
-              schedules: str = "all") -> Simulated:
-    """Compile at `factors` (None: the routable search's choice) with the `schedules`
-    beyond the paper's and time the machine."""
+def simulate_design(text: str, arch: Architecture, arch_name: str,
+                    factors: tuple[Factors, ...] | None, fuse: bool = True, *,
+                    schedules: str = "all") -> Simulated:
+    """Compile at `factors` (None: the routable search's choice) with `schedules` (as
+    `--schedules`) and time the machine."""
     compiled = compile_at(text, arch, arch_name, factors, fuse=fuse, schedules=schedules)
     start = time.perf_counter()
     timed = machine_time(compiled.machine, arch)
@@ -93,17 +92,15 @@ def _simulate(text: str, arch: Architecture, arch_name: str,
     loop = sum(r.total_cycles for g, r in timed if g.phase.kind == "loop")
     other = sum(r.total_cycles for g, r in timed if g.phase.kind != "loop")
     predicted = compiled.cost.total_cycles
-    loop_nests = {n for p in compiled.machine.schedule if p.kind == "loop" for n in p.nests}
-    roles = Counter(u.role for u in compiled.machine.units
-                    if isinstance(u, PCU) and u.nest in loop_nests)
+    macs = sum(nest.extent * sum(nest.reductions) for nest in compiled.program.nests)
     return Simulated(loop, other, predicted + compiled.once_cycles, predicted,
-                     compiled.estimate.total_cycles, seconds, dict(sorted(roles.items())))
+                     compiled.estimate.total_cycles, seconds,
+                     anatomy(compiled.machine, arch, timed, macs))
 
 
 def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
                    schedules: str = "all") -> list[SimRow]:
-    """`rows`: bench/deepbench.py's Row per task; `schedules`: those beyond the paper's
-    the designs may use."""
+    """`rows`: bench/deepbench.py's Row per task; `schedules` as `--schedules`."""
     results = []
     for row in rows:
         task = row.task
@@ -111,7 +108,7 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
             deepbench.Task(task.cell, task.hidden, task.steps), "weights.npz", 0)
         notes: list[str] = []
         # the search run by the pipeline itself: it keeps to points that route
-        chosen = _simulate(text, arch, arch_name, None, schedules=schedules)
+        chosen = simulate_design(text, arch, arch_name, None, schedules=schedules)
         table7 = _attempt(notes, "Table 7 point", text, arch, arch_name, (task.table7,),
                           schedules=schedules)
         # the decomposed program at the point the pipeline's own search picks for it
@@ -121,10 +118,11 @@ def simulate_tasks(rows: list, arch: Architecture, arch_name: str,
     return results
 
 
-def _attempt(notes: list[str], what: str, *args: object, schedules: str) -> Simulated | None:
+def _attempt(notes: list[str], what: str, *args: object,
+             schedules: str = "all") -> Simulated | None:
     """A point the partition, placer or router may refuse: the refusal becomes a note."""
     try:
-        return _simulate(*args, schedules=schedules)  # type: ignore[arg-type]
+        return simulate_design(*args, schedules=schedules)  # type: ignore[arg-type]
     except Diagnostic as error:
         notes.append(f"{what}: {error.message}")
         return None
@@ -185,7 +183,6 @@ def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
             "sim_speedup_vs_paper": row.task.latency_ms["plasticine"]
             / row.latency_ms(row.chosen, arch),
             "sim_once_cycles": row.chosen.other_cycles,
-            "time_loop_pcus_by_role": row.chosen.pcus,
             "sim_time_loop_cycles": row.chosen.loop_cycles,
             "sim_time_loop_latency_ms": row.loop_ms(row.chosen, arch),
             "predicted_cycles": row.chosen.predicted,
@@ -198,7 +195,34 @@ def records(rows: list[SimRow], arch: Architecture) -> dict[str, dict]:
             "table7_predicted_cycles": row.table7.predicted if row.table7 else None,
             "decomposed_sim_latency_ms":
                 row.latency_ms(row.decomposed, arch) if row.decomposed else None,
+            "map_reduce_utilisation": row.chosen.anatomy.utilisation,
+            "pcus_by_role": row.chosen.anatomy.pcus,
+            "sim_cycles_per_step": row.chosen.anatomy.cycles_per_step,
+            "fill_cycles_per_step": row.chosen.anatomy.fill_per_step,
             "notes": list(row.notes),
         }
         for row in rows
     }
+
+
+def anatomy_table(rows: list[SimRow], arch: Architecture, fits: dict[str, bool]) -> Table:
+    """Per task, the chosen design's time loop taken apart (`deepbench_measures`)."""
+    peak = arch.pcu.count * arch.pcu.lanes * arch.pcu.stages
+    table = Table(title=f"rnnc sim: the time loop taken apart ({arch.name}; "
+                        f"{arch.pcu.count} PCUs, peak {peak} multiply-adds a cycle)")
+    for column in ("task", "map-reduce util", "PCUs map-reduce", "combine", "element-wise",
+                   "idle", "sim cycles/step", "busiest PCU cycles/step", "fill cycles/step"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        anatomy = row.chosen.anatomy
+        table.add_row(
+            row.task.label + ("" if fits[row.task.label] else " *"),
+            f"{anatomy.utilisation:.1%}",
+            *(str(anatomy.pcus[group]) for group in ("map-reduce", "combine", "element-wise",
+                                                    "idle")),
+            f"{anatomy.cycles_per_step:.1f}", f"{anatomy.busy_per_step:.0f}",
+            f"{anatomy.fill_per_step:.1f}",
+        )
+    table.caption = ("element-wise includes the gather trees; fill: a step's cycles beyond its "
+                     "busiest PCU's firings (per nest). * weights streamed from DRAM.")
+    return table

@@ -100,6 +100,12 @@ def _loop_split_chips() -> type[ModulePass]:
     return LoopSplitChipsPass
 
 
+def _spatial_post_writes() -> type[ModulePass]:
+    from rnnc.passes.spatial_post_writes import SpatialPostWritesPass
+
+    return SpatialPostWritesPass
+
+
 def _spatial_strip() -> type[ModulePass]:
     from rnnc.passes.spatial_strip import SpatialStripPass
 
@@ -120,6 +126,7 @@ RNNC_UNIVERSE = Universe(
         "spatial-route": _spatial_route,
         "spatial-verify": _spatial_verify,
         "spatial-predict": _spatial_predict,
+        "spatial-post-writes": _spatial_post_writes,
         "spatial-strip": _spatial_strip,
     },
 )

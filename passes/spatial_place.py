@@ -26,6 +26,8 @@ from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology, topology
 from rnnc.target.placement import PlacementError, PlacementProblem, place
 from rnnc.target.registry import designs_on_their_architectures
+from rnnc.target.schedules import enabled_schedules
+from rnnc.target.timing_placement import place_for_timing, step_paths
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.passes import ModulePass
@@ -83,7 +85,10 @@ class SpatialPlacePass(ModulePass):
     """Place the units of every `spatial.design` (see the module doc).
 
     The chip is the architecture the design names, from the context's registry
-    (`rnnc.target.registry`). Options: `seed` (the random seed of the annealer).
+    (`rnnc.target.registry`). Options: `seed` (the random seed of the annealer);
+    `schedules` (`rnnc.target.schedules`): with `timing-placement`, the streams are
+    weighted by their criticality and the best of several seeds kept
+    (`rnnc.target.timing_placement`).
     """
 
     name = "spatial-place"
@@ -91,6 +96,7 @@ class SpatialPlacePass(ModulePass):
     VERIFY_AFTER: ClassVar[str] = "units"
 
     seed: int = 0
+    schedules: str = "all"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for design, arch in designs_on_their_architectures(ctx, op, self.name, "place"):
@@ -98,8 +104,19 @@ class SpatialPlacePass(ModulePass):
 
     def place(self, design: DesignOp, arch: Architecture) -> None:
         try:
+            chosen = enabled_schedules(self.schedules)
+        except ValueError as error:
+            raise PassFailedException(f"{self.name}: schedules: {error}") from None
+        try:
             chip = topology(arch)
-            sites = place(chip, placement_problem(design, chip), self.seed)
+            problem = placement_problem(design, chip)
+            if "timing-placement" in chosen:
+                controller = design.controller()
+                centre = controller.site_value if controller is not None else None
+                paths = step_paths(design, arch, centre or chip.controller)
+                sites = place_for_timing(chip, problem, paths, self.seed)
+            else:
+                sites = place(chip, problem, self.seed)
         except PlacementError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         except Diagnostic as error:  # an architecture whose AGs do not fit its edges

@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from rnnc.backend.posted_writes import posted_problems
 from rnnc.diagnostics import memory_bytes
 from rnnc.dialects import loop
 from rnnc.dialects.loop import COMBINERS
@@ -67,6 +68,7 @@ def check_consistency(data: Config, arch: Architecture) -> list[Problem]:
     for k, nest in enumerate(program["nests"]):
         problems += _nest(nest, f"program.nests.{k}")
     problems += _schedule(data, nests)
+    problems += posted_problems(data)
     problems += _design(data, nests)
     problems += _precision(data, arch)
     if data["design"]["chips"] != len(data["chips"]):

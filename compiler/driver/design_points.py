@@ -34,7 +34,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 
-SPATIAL = "spatial-partition,spatial-place,spatial-route,spatial-verify"
+SPATIAL = "spatial-partition,spatial-post-writes,spatial-place,spatial-route,spatial-verify"
 
 
 @dataclass(frozen=True)

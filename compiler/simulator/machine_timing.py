@@ -30,7 +30,8 @@ Every number comes from the machine's configuration and the architecture:
   the routed enable tree from the controller (the switch the config names), and each
   context's done token crosses the unit's routed done path to the controller, sharing
   the control links (`links_per_switch.control` tokens per link and cycle) with the
-  other done tokens on them (`TimingGraph.control_routes`).
+  other done tokens on them (`TimingGraph.control_routes`); the writes a loop posts
+  (`Phase.posted`) send theirs too, but the step does not wait for them.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class _Builder:
             raise TimingError(str(error)) from None
         self.control_routes: list[ControlRoute] = []
         self.route_of: dict[str, int] = {}
+        self.posted = frozenset(phase.posted or ())
 
     def unit_of(self, unit_id: str) -> PCU | PMU | AG:
         return self._units[unit_id]
@@ -153,7 +155,7 @@ class _Builder:
         another context of the unit follows)."""
         route = self._control_route(key[0]) if done else -1
         node = dataclasses.replace(node, enable_hops=self._enable_hops(key[0]),
-                                   done_route=route)
+                                   done_route=route, awaited=key[0] not in self.posted)
         self.index[key] = len(self.nodes)
         self.nodes.append(node)
         self.units.append(key[0])

@@ -106,6 +106,9 @@ class Node:
     posted: bool = False
     """A posted write (a DRAM store): its done token leaves once its last token is issued,
     not when memory acknowledges it; only the end of the whole loop waits for that."""
+    awaited: bool = True
+    """Its done token ends the step (False: a write the loop posts, `Phase.posted`: the
+    step does not wait for it, the end of the whole loop does)."""
 
     def done_delay(self) -> float:
         """Cycles from its last firing to its done token leaving."""
@@ -386,7 +389,7 @@ class _Engine:
         tokens = tuple(
             (float(f[-1]) + n.done_delay(), n.done_route)
             for n, f in zip(self.g.nodes, firings, strict=True)
-            if f.size and n.lead == 0 and n.stage == stage
+            if f.size and n.lead == 0 and n.stage == stage and n.awaited
         )
         return max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
 
@@ -681,14 +684,15 @@ class _Engine:
         return self._result(steps, steps, 1)
 
     def _drain(self, step: int) -> float:
-        """Cycles after the last step's end until its posted writes are acknowledged
-        (the extrapolated last step repeats this one, so the tail is the same)."""
+        """Cycles after the last step's end until its posted writes are acknowledged and
+        the done tokens the steps did not wait for have arrived (the extrapolated last step
+        repeats this one, so the tail is the same)."""
         timing = self.history[step]
         tails = [
             float(f[-1]) + n.latency + self._done_hops(n) * self.g.hop_latency
             + self.g.controller_latency - timing.end
             for n, f in zip(self.g.nodes, timing.firings, strict=True)
-            if n.posted and f.size
+            if (n.posted or not n.awaited) and f.size
         ]
         return max([0.0, *tails])
 

@@ -341,6 +341,9 @@ class Phase:
     kind: str
     steps: int
     nests: tuple[str, ...]
+    posted: tuple[str, ...] | None = None
+    """A loop's posted writes: units (store AGs, PMUs that no unit reads during the loop)
+    whose done tokens a step does not wait for; the loop's end waits for them."""
 
 
 @dataclass(frozen=True)

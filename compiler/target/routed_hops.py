@@ -16,7 +16,8 @@ and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops
   the simulator adds the waits of done tokens that share a control link).
 
 Memories start and end paths (what a step writes, the next step reads); address
-generators that load are prefetches of the next step, not part of this one's path.
+generators that load are prefetches of the next step, not part of this one's path; the
+writes a loop posts (`Phase.posted`) end none.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
     of its longest path; ValueError if a stream is not routed or a unit not placed."""
     geometry = _Geometry(machine)
     return [
-        [geometry.nest_hops(nest) for nest in phase.nests]
+        [geometry.nest_hops(nest, frozenset(phase.posted or ())) for nest in phase.nests]
         for phase in machine.schedule
         if phase.kind == "loop"
     ]
@@ -106,7 +107,9 @@ class _Geometry:
         trip = max(self.hops[(pcu.id, t)] + self.hops[(t, pcu.id)] for t in tables)
         return stages * trip
 
-    def nest_hops(self, nest: str) -> RoutedHops:
+    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset()) -> RoutedHops:
+        """The nest's longest path; a write into a `posted` unit ends no path (the step
+        does not wait for its done token)."""
         pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest]
         members = {pcu.id for pcu in pcus}
         # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
@@ -130,6 +133,7 @@ class _Geometry:
             (total + hops + self.done_hops(sink), wires + hops)
             for (source, sink), hops in self.hops.items()
             if source in members and sink not in members and sink not in self.tables
+            and sink not in posted
             for total, wires in [longest[source]]
         ]
         total, wires = max(ends, default=(0, 0))

@@ -18,6 +18,10 @@ SCHEDULES: dict[str, str] = {
     "chained-sums": "partial sums of a reduction's parts added in the map-reduce units' free "
     "pipeline stages (a chain or tree of them) instead of combining PCUs "
     "(rnnc.target.chained_sums)",
+    "posted-writes": "spatial-post-writes: a time loop's stores to DRAM and writes to memories "
+    "the loop does not read leave the step's done set (config.json: schedule[k].posted)",
+    "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
+    "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
 }
 
 

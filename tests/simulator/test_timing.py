@@ -244,3 +244,29 @@ def test_done_tokens_sharing_a_link_wait_their_turn() -> None:
 def test_a_node_needs_a_control_route_the_graph_has() -> None:
     with pytest.raises(TimingError, match="node 'a': no control route 2"):
         TimingGraph((Node("a", "pcu", "x", 1, 1, 1, done_route=2),), (), hop_latency=1)
+
+
+def _store_after(awaited: bool) -> TimingGraph:
+    """A PCU (4 firings, latency 2) feeds a DRAM store (latency 100) whose done token
+    crosses 3 switches to the controller; `awaited` False: the loop posts the store."""
+    return TimingGraph(
+        (Node("a", "pcu", "elementwise", 4, 1, 2),
+         Node("s", "ag", "dram-store", 4, 1, 100, done_route=0, posted=True,
+              awaited=awaited)),
+        (Edge(0, 1, "vector", hops=0),),
+        hop_latency=1,
+        control_routes=(ControlRoute(3, (0, 1)),),
+    )
+
+
+def test_a_posted_write_leaves_the_step_and_ends_the_loop() -> None:
+    # Waited for: the store fires at 2..5, its done token leaves at 6 and crosses its
+    # 3 switches by 9; the controller's update ends the step at 10. Posted: A's token
+    # (counted where it leaves, at 3 + 2) ends the step at 6. Either way the loop ends
+    # when the last step's store has been acknowledged and its token has arrived: the
+    # store's last firing + 100 + 3 hops + 1 (3 steps: 25 + 104 = 129 and 17 + 104 = 121).
+    awaited, posted = simulate(_store_after(True), 3), simulate(_store_after(False), 3)
+    assert awaited.cycles_per_step == 10
+    assert posted.cycles_per_step == 6
+    assert awaited.total_cycles == 129
+    assert posted.total_cycles == 121

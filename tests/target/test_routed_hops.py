@@ -31,11 +31,17 @@ def _compiled(cell: str, factors: tuple[int, int, int] | None, precision: str,
 
 
 def _one_switch_paths(machine: Machine) -> Machine:
-    streams = tuple(
-        dataclasses.replace(s, paths=tuple(path[:1] for path in s.paths)) if s.paths else s
-        for s in machine.streams
-    )
-    return dataclasses.replace(machine, streams=streams)
+    """Every path of the data and control streams cut to its first switch: every chain's
+    hops count its transfers (and every done token and enable crosses one switch)."""
+
+    def cut(streams: tuple) -> tuple:
+        return tuple(
+            dataclasses.replace(s, paths=tuple(path[:1] for path in s.paths)) if s.paths else s
+            for s in streams
+        )
+
+    return dataclasses.replace(machine, streams=cut(machine.streams),
+                               control=cut(machine.control))
 
 
 @pytest.mark.parametrize(("cell", "factors", "precision", "fuse"), [

@@ -1,0 +1,124 @@
+"""Posted writes (`posted-writes`, `Phase.posted`): what the compiler posts, what the loader
+refuses to post, and that posting changes the cycles of `rnnc sim`, never its values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rnnc.driver.cli import main
+from rnnc.driver.io import load_npz
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
+
+Config = dict[str, Any]
+
+
+def _posted(config: Config) -> list[str]:
+    return config["program"]["schedule"][0]["posted"]
+
+
+def test_the_loop_posts_its_store_and_its_unread_copy_of_h(example_config: Path) -> None:
+    """The example's time loop stores y through `ag0` and keeps a copy of h in `pmu150`
+    for the read-out after the loop (nest n1): both posted; the once-run phase posts
+    nothing, and no PMU the loop reads is posted."""
+    config = json.loads(example_config.read_text())
+    loop, once = config["program"]["schedule"]
+    assert loop["kind"] == "loop" and loop["posted"] == ["pmu150", "ag0"]
+    assert "posted" not in once
+    units = {u["id"]: u for u in config["chips"][0]["units"]}
+    assert units["ag0"]["direction"] == "store" and units["pmu150"]["role"] == "buffer"
+
+
+def test_without_the_schedule_nothing_is_posted(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    assert main([f"{EXAMPLE}.mlir", "-o", str(config), "--schedules", "none"]) == 0
+    schedule = json.loads(config.read_text())["program"]["schedule"]
+    assert all("posted" not in phase for phase in schedule)
+
+
+def _load_ag(config: Config) -> str:
+    _posted(config).append("ag2")
+    return ("field 'program.schedule.0.posted.2': 'ag2' loads: only a store or a memory the "
+            "loop does not read can be posted")
+
+
+def _state_pmu(config: Config) -> str:
+    state = next(u["id"] for u in config["chips"][0]["units"] if u.get("role") == "state")
+    _posted(config).insert(0, state)
+    return (f"field 'program.schedule.0.posted.0': '{state}' is read by nest 'n0' of the "
+            "loop: the next step could read it before the write lands")
+
+
+def _pcu(config: Config) -> str:
+    _posted(config).append("n0_ga1_l0_0")
+    return ("field 'program.schedule.0.posted.2': 'n0_ga1_l0_0' is a PCU: only a store or a "
+            "memory the loop does not read can be posted")
+
+
+def _unknown(config: Config) -> str:
+    _posted(config)[1] = "ag9"
+    return "field 'program.schedule.0.posted.1': 'ag9' is not a unit of the configuration"
+
+
+def _once(config: Config) -> str:
+    config["program"]["schedule"][1]["posted"] = ["ag1"]
+    return ("field 'program.schedule.1.posted.0': phase 1 runs once: only a loop's steps have "
+            "writes to post")
+
+
+EDITS = {"load-ag": _load_ag, "state-pmu": _state_pmu, "pcu": _pcu, "unknown": _unknown,
+         "once": _once}
+
+
+def _sim(config: Path, tmp_path: Path) -> tuple[int, Path, Path]:
+    out, report = tmp_path / f"{config.stem}.out.npz", tmp_path / f"{config.stem}.report.json"
+    status = main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o", str(out),
+                   "--report", str(report)])
+    return status, out, report
+
+
+def _copy(config: Config, example_config: Path, path: Path) -> Path:
+    path.write_text(json.dumps(config))
+    weights = config["weights"]["path"]
+    if not (path.parent / weights).exists():
+        (path.parent / weights).symlink_to(example_config.parent / weights)
+    return path
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_rnnc_sim_refuses_a_write_no_chip_could_post(
+    edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = json.loads(example_config.read_text())
+    expected = EDITS[edit](config)
+    path = _copy(config, example_config, tmp_path / "config.json")
+    status, out, report = _sim(path, tmp_path)
+    assert status == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"{path}: error: {expected}\n"
+    assert not out.exists() and not report.exists()
+
+
+def test_posting_shortens_the_steps_and_leaves_the_values(
+    example_config: Path, tmp_path: Path
+) -> None:
+    """The same machine with its posted list removed: the same outputs, longer steps (the
+    steps wait for y's store and the copy of h), and a whole loop no shorter."""
+    config = json.loads(example_config.read_text())
+    del config["program"]["schedule"][0]["posted"]
+    waiting = _copy(config, example_config, tmp_path / "waiting.json")
+    posted = _copy(json.loads(example_config.read_text()), example_config,
+                   tmp_path / "posted.json")
+    (_, out_posted, report_posted), (_, out_waiting, report_waiting) = (
+        _sim(posted, tmp_path), _sim(waiting, tmp_path))
+    values, reference = load_npz(out_posted), load_npz(out_waiting)
+    assert sorted(values) == sorted(reference)
+    for name, array in values.items():
+        np.testing.assert_array_equal(array, reference[name])
+    fast, slow = (json.loads(r.read_text()) for r in (report_posted, report_waiting))
+    assert fast["phases"][0]["cycles_per_step"] < slow["phases"][0]["cycles_per_step"]
+    assert fast["time_loop_cycles"] < slow["time_loop_cycles"]
