@@ -4,7 +4,7 @@
 // (loop.chained_sums); spatial-partition builds it from the plan; --schedules none keeps
 // the paper's combining trees. Inputs/chained_sums.mlir: a small RNN cell (H=4, D=3) at
 // par 1 with its reduction in 3 parts (ru=3, rv=1).
-// RUN: rnnc %s --emit=loop --precision fp32 | filecheck %s --check-prefix=SEARCH
+// RUN: rnnc %s --emit=loop --precision fp32 --schedules chained-sums | filecheck %s --check-prefix=SEARCH
 // RUN: rnnc %s --emit=loop --precision fp32 --schedules none | filecheck %s --check-prefix=PAPER
 // RUN: rnnc %S/Inputs/chained_sums.mlir -p 'spatial-partition{precision=fp32}' | filecheck %s --check-prefix=FP32
 // RUN: rnnc %S/Inputs/chained_sums.mlir -p 'spatial-partition{precision=fp32}' | rnnc - | filecheck %s --check-prefix=FP32
