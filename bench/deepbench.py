@@ -376,9 +376,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="write one record per task")
     parser.add_argument("--no-sim", action="store_true",
                         help="skip compiling and simulating the designs (deepbench_sim.py)")
-    parser.add_argument("--schedules", default="all",
-                        help="schedules beyond the paper's the simulated designs may use "
-                        "(rnnc.target.schedules; e.g. none, or all,-chained-sums)")
     parser.add_argument("--spatial", action="store_true",
                         help="also compile every task to a routed spatial design (minutes)")
     parser.add_argument("--links", metavar="S/V/C",

@@ -49,6 +49,9 @@ def fused_cell_program(cell: str, hidden: int, input: int, steps: int) -> Progra
         extent=hidden,
         reductions=(reduction,) * gates,
         segments=((input, hidden),) * gates,  # [W R]
+        # the x segment reads nothing the time loop writes: computable a step ahead (the
+        # GRU's candidate, r * (R h), packs its x and h products apart: no such slot)
+        ahead=(input,) * gates if cell != "gru" else (),
         elementwise_depth=FUSED_DEPTH[cell],
         weight_elems=gates * hidden * reduction + _bias_elems(cell, hidden),
         buffer_elems=0,
