@@ -58,8 +58,10 @@ def simulate_chips(
 
 
 def _all_chips(shares: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The chips' weight shares (`weight_share`) as one: bytes summed over the chips."""
-    total = sum(share["weight_bytes"] for share in shares)
+    """The chips' weight shares (`weight_share`) as one: every chip's program declares the
+    model's whole weight arrays (each holds its rows of them), so the weights are counted
+    once; what streams is summed over the chips."""
+    total = max(share["weight_bytes"] for share in shares)
     streamed = sum(share["streamed_bytes_per_step"] for share in shares)
     return {"weight_bytes": total, "streamed_bytes_per_step": streamed,
             "streamed_share": streamed / total if total else 0.0}
