@@ -24,7 +24,7 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,6 @@ def render(
 ) -> None:
     """Draw chip `chip_index` of `config` to `output` (.svg or .png)."""
     _use_matplotlib()
-    import matplotlib
     import matplotlib.pyplot as plt
 
     figure = plt.figure(figsize=(16, 9))
@@ -97,19 +96,26 @@ def render(
         _draw_link_use(figure, [figure.add_subplot(grid[k, 1]) for k in range(3)], config,
                        config["chips"][chip_index])
         figure.tight_layout()
-        svg = (fmt or Path(output).suffix.lstrip(".")) == "svg"
-        # no date, software stamp or random ids: the same config gives the same file
-        with matplotlib.rc_context({"svg.hashsalt": "rnnc"}):
-            if svg:
-                text = io.StringIO()
-                figure.savefig(text, format="svg", metadata={"Date": None, "Creator": None})
-                tips = {unit["id"]: unit_tooltip(unit) for unit in
-                        config["chips"][chip_index]["units"]}
-                Path(output).write_text(with_tooltips(text.getvalue(), tips))
-            else:
-                figure.savefig(output, dpi=110, metadata={"Software": None}, format=fmt)
+        save_figure(figure, output, fmt, config["chips"][chip_index]["units"], dpi=110)
     finally:
         plt.close(figure)
+
+
+def save_figure(figure: Any, output: str | Path, fmt: str | None,
+                units: Iterable[Mapping[str, Any]], dpi: int) -> None:
+    """Write `figure` to `output` as `fmt` (default: the suffix's); an SVG gets a tooltip
+    per unit of `units`. No date, software stamp or random ids: the same config gives the
+    same file."""
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "rnnc"}):
+        if (fmt or Path(output).suffix.lstrip(".")) == "svg":
+            text = io.StringIO()
+            figure.savefig(text, format="svg", metadata={"Date": None, "Creator": None})
+            tips = {unit["id"]: unit_tooltip(unit) for unit in units}
+            Path(output).write_text(with_tooltips(text.getvalue(), tips))
+        else:
+            figure.savefig(output, dpi=dpi, metadata={"Software": None}, format=fmt)
 
 
 def _draw_chip(ax: Any, config: Mapping[str, Any], chip_index: int) -> None:

@@ -11,14 +11,13 @@ them. The per-network link-use heat maps of one chip are left to `rnnc show --ch
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from rnnc.backend.multichip import chip_view
-from rnnc.backend.show import _draw_chip, _use_matplotlib, unit_tooltip, with_tooltips
+from rnnc.backend.show import _draw_chip, _use_matplotlib, save_figure
 
 LINK_COLOUR = "#6a3d9a"
 
@@ -27,7 +26,6 @@ def render_chips(config: Mapping[str, Any], output: str | Path, fmt: str | None 
                  ) -> None:
     """Draw every chip of a multi-chip `config` and its links to `output` (.svg or .png)."""
     _use_matplotlib()
-    import matplotlib
     import matplotlib.pyplot as plt
 
     chips = config["chips"]
@@ -43,16 +41,8 @@ def render_chips(config: Mapping[str, Any], output: str | Path, fmt: str | None 
         for link in config["links"]:
             _draw_link(figure, axes, chips, link)
         figure.tight_layout()
-        svg = (fmt or Path(output).suffix.lstrip(".")) == "svg"
-        with matplotlib.rc_context({"svg.hashsalt": "rnnc"}):
-            if svg:
-                text = io.StringIO()
-                figure.savefig(text, format="svg", metadata={"Date": None, "Creator": None})
-                tips = {unit["id"]: unit_tooltip(unit) for view in views
-                        for unit in view["chips"][0]["units"]}
-                Path(output).write_text(with_tooltips(text.getvalue(), tips))
-            else:
-                figure.savefig(output, dpi=80, metadata={"Software": None}, format=fmt)
+        save_figure(figure, output, fmt,
+                    [unit for view in views for unit in view["chips"][0]["units"]], dpi=80)
     finally:
         plt.close(figure)
 

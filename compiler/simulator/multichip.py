@@ -25,7 +25,7 @@ from rnnc.backend.multichip import chip_view
 from rnnc.diagnostics import Diagnostic
 from rnnc.interpreters.spatial_values import MachineError, run_machines
 from rnnc.numerics.precision import parse_precision
-from rnnc.simulator.run import check_inputs, machine_time, report
+from rnnc.simulator.run import check_inputs, machine_time, prediction_errors, report
 from rnnc.simulator.timing import Deadlock
 from rnnc.simulator.weight_share import weight_share
 from rnnc.target.arch import Architecture
@@ -136,11 +136,5 @@ def combined_report(config: Mapping[str, Any], arch: Architecture,
                      "topology": arch.interchip.topology},
         "chips": [{key: report[key] for key in ("total_cycles", "time_loop_cycles", "units")}
                   for report in reports],
-        "predicted": {
-            "total_cycles": predicted["total_cycles"],
-            "error": (predicted["total_cycles"] - total) / total if total else None,
-            "time_loop_cycles": predicted["time_loop_cycles"],
-            "error_vs_time_loop": (predicted["time_loop_cycles"] - loop_cycles) / loop_cycles
-            if loop_cycles else None,
-        },
+        "predicted": prediction_errors(predicted, total, loop_cycles),
     }

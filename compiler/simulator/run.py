@@ -119,13 +119,20 @@ def report(
             for g, r in timed
         ],
         "units": per_kind,
-        "predicted": {
-            "total_cycles": predicted["total_cycles"],
-            "error": (predicted["total_cycles"] - total) / total if total else None,
-            "time_loop_cycles": predicted["time_loop_cycles"],
-            "error_vs_time_loop": (predicted["time_loop_cycles"] - loop_cycles) / loop_cycles
-            if loop_cycles else None,
-        },
+        "predicted": prediction_errors(predicted, total, loop_cycles),
+    }
+
+
+def prediction_errors(predicted: Mapping[str, Any], total: float, loop_cycles: float
+                      ) -> dict[str, Any]:
+    """The cost model's prediction of the whole inference and of the time loops, with its
+    relative error against the simulated `total` and `loop_cycles`."""
+    return {
+        "total_cycles": predicted["total_cycles"],
+        "error": (predicted["total_cycles"] - total) / total if total else None,
+        "time_loop_cycles": predicted["time_loop_cycles"],
+        "error_vs_time_loop": (predicted["time_loop_cycles"] - loop_cycles) / loop_cycles
+        if loop_cycles else None,
     }
 
 
