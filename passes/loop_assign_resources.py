@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import track
 from rnnc.analysis.access import time_loops
-from rnnc.analysis.input_projection import set_step_ahead
+from rnnc.analysis.input_projection import set_step_ahead, step_ahead_of
 from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
@@ -112,7 +112,10 @@ def mark_chained_sums(
 ) -> None:
     """Record whether the nest, at the factors written on it, adds its partial sums in its
     map-reduce units: where the search chained them (`chained`) and its plan has partial
-    sums to add (a reduction in two parts or more, on a chip with a free stage)."""
+    sums to add (a reduction in two parts or more, on a chip with a free stage) and its
+    input projection does not run a step ahead (a step-ahead nest combines in combining
+    units: `rnnc.target.step_ahead`)."""
+    chained = chained and not step_ahead_of(nest)
     chained_sums.mark(nest, chained)
     if chained and not nest_plan_of(nest, arch, arch.precision(precision)).chain_depth.any():
         chained_sums.mark(nest, False)
@@ -196,8 +199,7 @@ class LoopAssignResourcesPass(ModulePass):
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
             for nest, spec, factors in zip(nests, program.nests, result.factors, strict=True):
                 assign(nest, factors)
-                chained = spec.chained_sums and not factors.ahead
-                mark_chained_sums(nest, chained, architecture, self.precision or None)
+                mark_chained_sums(nest, spec.chained_sums, architecture, self.precision or None)
             step.attributes["loop.cost"] = cost_attribute(result)
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)

@@ -185,22 +185,17 @@ def _ends(link: Config, where: str, chips: Sequence[Config]) -> Iterator[Problem
     sender, receiver = chips[link["from"]], chips[link["to"]]
     if link["after"] not in {nest["id"] for nest in sender["program"]["nests"]}:
         yield f"{where}.after", f"chip {link['from']} has no nest '{link['after']}'"
-    units = {unit["id"]: unit for unit in sender["units"]}
-    if not link["send"]:
-        yield f"{where}.send", "names no unit"
-    for k, name in enumerate(link["send"]):
-        unit = units.get(name)
-        if unit is None or not writes(unit, link["memory"]):
-            yield f"{where}.send.{k}", (f"unit '{name}' of chip {link['from']} does not write "
-                                        f"'{link['memory']}'")
-    units = {unit["id"]: unit for unit in receiver["units"]}
-    if not link["receive"]:
-        yield f"{where}.receive", "names no unit"
-    for k, name in enumerate(link["receive"]):
-        unit = units.get(name)
-        if unit is None or not holds(unit, link["memory"]):
-            yield f"{where}.receive.{k}", (f"unit '{name}' of chip {link['to']} is not a "
-                                           f"PMU holding '{link['memory']}'")
+    memory = link["memory"]
+    ends = (("send", link["from"], sender, writes, f"does not write '{memory}'"),
+            ("receive", link["to"], receiver, holds, f"is not a PMU holding '{memory}'"))
+    for field, chip, config, does, refusal in ends:
+        units = {unit["id"]: unit for unit in config["units"]}
+        if not link[field]:
+            yield f"{where}.{field}", "names no unit"
+        for k, name in enumerate(link[field]):
+            unit = units.get(name)
+            if unit is None or not does(unit, memory):
+                yield f"{where}.{field}.{k}", f"unit '{name}' of chip {chip} {refusal}"
 
 
 def writes(unit: Config, memory: str) -> bool:

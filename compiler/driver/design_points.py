@@ -121,7 +121,7 @@ def compile_at(
         nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
         for nest, point in zip(nests, factors, strict=True):
             assign(nest, point)
-            mark_chained_sums(nest, chain and not point.ahead, arch, precision)
+            mark_chained_sums(nest, chain, arch, precision)
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         estimate = evaluate(program, factors, arch, precision)
