@@ -32,6 +32,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from rnnc.dialects.spatial import UnitKind
@@ -209,10 +210,11 @@ def _best_start(
     jitters (the first none), the start of least wire length."""
     best: list[Site] = []
     least = np.inf
+    system = _Quadratic(topology, problem, movable)
     for start in range(ANALYTIC_STARTS):
         jitter = rng.uniform(-TIE_JITTER, TIE_JITTER, (len(movable), 2)) * (start > 0)
         sites = list(problem.pinned)
-        for unit, site in zip(movable, _analytic(topology, problem, free, movable, jitter),
+        for unit, site in zip(movable, _analytic(topology, problem, free, system, jitter),
                               strict=True):
             sites[unit] = site
         placed = [site for site in sites if site is not None]
@@ -226,7 +228,7 @@ def _analytic(
     topology: Topology,
     problem: PlacementProblem,
     free: dict[str, list[Site]],
-    movable: list[int],
+    system: _Quadratic,
     jitter: np.ndarray,
 ) -> list[Site]:
     """Sites for the movable units from rounds of quadratic placement and legalisation.
@@ -235,25 +237,52 @@ def _analytic(
     get equal positions, which legalisation hands out in unit order unless `jitter` (per
     unit, small) separates them. Positions are rounded, so that the last bits of the
     linear solve (which depend on how many BLAS threads LAPACK uses) change nothing."""
-    count = len(problem.kinds)
-    laplacian = _star_laplacian(count, problem)
-    is_movable = np.zeros(count, dtype=bool)
-    is_movable[movable] = True
-    fixed = np.zeros((count, 2))
-    for unit, site in enumerate(problem.pinned):
-        if site is not None:
-            fixed[unit] = topology.position(site)
-    centre = np.array([topology.rows / 2, topology.cols / 2])
-    anchors = np.tile(centre, (len(movable), 1))
-    strength = 1e-3 * max(1.0, float(np.mean(np.diag(laplacian)[is_movable])))
     legal: list[Site] = []
     for round_ in range(SPREADING_ROUNDS):
-        solved = _solve(laplacian, is_movable, fixed, anchors, strength)
+        solved = system.first if round_ == 0 else system.solve(
+            np.array([topology.position(site) for site in legal]), system.strength[round_])
         positions = np.round(solved + jitter, POSITION_DECIMALS)
-        legal = _legalise(topology, problem, free, movable, positions)
-        anchors = np.array([topology.position(site) for site in legal])
-        strength = 0.05 * 4**round_ * max(1.0, float(np.mean(np.diag(laplacian))))
+        legal = _legalise(topology, problem, free, system.movable, positions)
     return legal
+
+
+class _Quadratic:
+    """The quadratic wire length of a problem's movable units, with anchors: what every
+    analytic start shares (the system, the pinned units' pull, the first round's solve,
+    which anchors every unit at the chip's centre)."""
+
+    def __init__(self, topology: Topology, problem: PlacementProblem, movable: list[int]):
+        count = len(problem.kinds)
+        self.movable = movable
+        laplacian = _star_laplacian(count, problem)
+        is_movable = np.zeros(count, dtype=bool)
+        is_movable[movable] = True
+        moving = np.flatnonzero(is_movable)
+        pinned = np.flatnonzero(~is_movable)
+        self.laplacian = laplacian[np.ix_(moving, moving)]
+        self.pull: np.ndarray | None = None
+        if len(pinned):
+            fixed = np.zeros((count, 2))
+            for unit, site in enumerate(problem.pinned):
+                if site is not None:
+                    fixed[unit] = topology.position(site)
+            self.pull = laplacian[np.ix_(moving, pinned)] @ fixed[pinned]
+        # round 0 anchors weakly at the centre, later rounds ever more at the last sites
+        mean = max(1.0, float(np.mean(np.diag(laplacian))))
+        self.strength = [1e-3 * max(1.0, float(np.mean(np.diag(laplacian)[is_movable])))]
+        self.strength += [0.05 * 4**round_ * mean for round_ in range(SPREADING_ROUNDS - 1)]
+        centre = np.array([topology.rows / 2, topology.cols / 2])
+        self.first = self.solve(np.tile(centre, (len(movable), 1)), self.strength[0])
+
+    def solve(self, anchors: np.ndarray, strength: float) -> np.ndarray:
+        """Positions of the movable units minimising the quadratic wire length plus
+        `strength` times the squared distance to their anchors."""
+        system = self.laplacian.copy()
+        system[np.diag_indices_from(system)] += strength
+        right = strength * anchors
+        if self.pull is not None:
+            right = right - self.pull
+        return np.linalg.solve(system, right)
 
 
 def _star_laplacian(count: int, problem: PlacementProblem) -> np.ndarray:
@@ -275,23 +304,6 @@ def _star_laplacian(count: int, problem: PlacementProblem) -> np.ndarray:
     return laplacian
 
 
-def _solve(
-    laplacian: np.ndarray,
-    is_movable: np.ndarray,
-    fixed: np.ndarray,
-    anchors: np.ndarray,
-    strength: float,
-) -> np.ndarray:
-    """Positions of the movable units minimising the quadratic wire length plus anchors."""
-    moving = np.flatnonzero(is_movable)
-    pinned = np.flatnonzero(~is_movable)
-    system = laplacian[np.ix_(moving, moving)] + strength * np.eye(len(moving))
-    right = strength * anchors
-    if len(pinned):
-        right = right - laplacian[np.ix_(moving, pinned)] @ fixed[pinned]
-    return np.linalg.solve(system, right)
-
-
 def _legalise(
     topology: Topology,
     problem: PlacementProblem,
@@ -301,44 +313,82 @@ def _legalise(
 ) -> list[Site]:
     """One free site per movable unit, kind by kind, by recursive bisection."""
     result: list[Site | None] = [None] * len(movable)
+    wanted = positions.tolist()
     for site_class, candidates in free.items():
         members = [i for i, unit in enumerate(movable) if problem.kinds[unit] == site_class]
         if not members:
             continue
-        site_positions = np.array([topology.position(site) for site in candidates])
-        chosen = _bisect(positions[members], site_positions)
+        chosen = _bisect([wanted[i] for i in members],
+                         [topology.position(site) for site in candidates])
         for member, site_index in zip(members, chosen, strict=True):
             result[member] = candidates[site_index]
     return [site for site in result if site is not None]
 
 
-def _bisect(units: np.ndarray, sites: np.ndarray) -> list[int]:
-    """For each unit (a row of `units`), the index of a distinct site in `sites`."""
+def _bisect(units: list[list[float]], sites: list[tuple[float, float]]) -> list[int]:
+    """For each unit (its position), the index of a distinct site (of `sites`' positions).
+
+    Plain Python on purpose: the regions shrink to a few units fast, where numpy's per-call
+    cost dominates. Positions are compared, never summed, except for the cuts between
+    sites, so the result is exact."""
     assigned = [0] * len(units)
-    stack = [(np.arange(len(units)), np.arange(len(sites)))]
+    # per cut axis, each unit's sort key: that axis, then the other, then the index
+    keys = ([(row, col, u) for u, (row, col) in enumerate(units)],
+            [(col, row, u) for u, (row, col) in enumerate(units)])
+    stack: list[tuple[list[int], _Cut | int]] = [
+        (list(range(len(units))), _site_cuts(tuple(sites)))
+    ]
     while stack:
-        unit_ids, site_ids = stack.pop()
-        if len(unit_ids) == 0:
+        unit_ids, node = stack.pop()
+        if not unit_ids:
             continue
-        if len(site_ids) == 1:
-            assigned[int(unit_ids[0])] = int(site_ids[0])
+        if isinstance(node, int):
+            assigned[unit_ids[0]] = node
             continue
-        here = sites[site_ids]
-        spread = here.max(axis=0) - here.min(axis=0)
-        axis = 0 if spread[0] >= spread[1] else 1
-        other = 1 - axis
-        site_order = site_ids[np.lexsort((site_ids, here[:, other], here[:, axis]))]
-        half = len(site_order) // 2
-        left_sites, right_sites = site_order[:half], site_order[half:]
-        cut = (sites[left_sites[-1], axis] + sites[right_sites[0], axis]) / 2
-        there = units[unit_ids]
-        unit_order = unit_ids[np.lexsort((unit_ids, there[:, other], there[:, axis]))]
-        wanted = int(np.count_nonzero(units[unit_order, axis] < cut))
-        low = max(0, len(unit_order) - len(right_sites))
-        take = min(max(wanted, low), len(left_sites))
-        stack.append((unit_order[take:], right_sites))
-        stack.append((unit_order[:take], left_sites))
+        unit_order = sorted(unit_ids, key=keys[node.axis].__getitem__)
+        wanted = sum(1 for u in unit_order if units[u][node.axis] < node.cut)
+        low = max(0, len(unit_order) - node.right_size)
+        take = min(max(wanted, low), node.left_size)
+        stack.append((unit_order[take:], node.right))
+        stack.append((unit_order[:take], node.left))
     return assigned
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A split of a region's sites in two halves along its longer axis (`_site_cuts`)."""
+
+    axis: int
+    cut: float
+    """The coordinate on `axis` halfway between the two halves."""
+    left: _Cut | int
+    """The lower half (a site's index when one is left)."""
+    right: _Cut | int
+    left_size: int
+    right_size: int
+
+
+@cache
+def _site_cuts(sites: tuple[tuple[float, float], ...]) -> _Cut | int:
+    """The bisection of `sites` (positions) down to single sites: the same for every
+    placement of a class of units, so it is made once."""
+    return _cuts(sites, tuple(range(len(sites))))
+
+
+def _cuts(sites: tuple[tuple[float, float], ...], site_ids: tuple[int, ...]) -> _Cut | int:
+    """The sites `site_ids` split in halves along the region's longer axis (rows on a
+    tie), ordered by that axis, then the other, then index; recursively."""
+    if len(site_ids) == 1:
+        return site_ids[0]
+    rows = [sites[s][0] for s in site_ids]
+    cols = [sites[s][1] for s in site_ids]
+    axis = 0 if max(rows) - min(rows) >= max(cols) - min(cols) else 1
+    other = 1 - axis
+    order = sorted(site_ids, key=lambda s: (sites[s][axis], sites[s][other], s))
+    half = len(order) // 2
+    left, right = order[:half], order[half:]
+    return _Cut(axis, (sites[left[-1]][axis] + sites[right[0]][axis]) / 2,
+                _cuts(sites, tuple(left)), _cuts(sites, tuple(right)), len(left), len(right))
 
 
 # ----------------------------------------------------------------------------------------
@@ -347,10 +397,16 @@ def _bisect(units: np.ndarray, sites: np.ndarray) -> list[int]:
 
 
 class _State:
-    """Sites, occupancy and net costs of a placement being annealed."""
+    """Sites, occupancy and net costs of a placement being annealed.
+
+    Written for the annealer's inner loop (tens of thousands of moves per placement): plain
+    lists and dictionaries, the moves and their undo without closures. Positions are
+    multiples of a quarter site, so every half-perimeter below is exact however it is
+    summed; a net's cost is its weight times it, rounded once."""
 
     def __init__(self, topology: Topology, problem: PlacementProblem, sites: list[Site]):
         self.problem = problem
+        self.positions = topology.positions
         self.sites = list(sites)
         self.position = [topology.position(site) for site in sites]
         self.occupant: dict[Site, int] = {site: unit for unit, site in enumerate(sites)}
@@ -362,13 +418,65 @@ class _State:
 
     def cost(self, net_id: int) -> float:
         """Weighted half-perimeter of the net's bounding box."""
-        points = [self.position[unit] for unit in self.problem.nets[net_id]]
-        rows = [p[0] for p in points]
-        cols = [p[1] for p in points]
+        net = self.problem.nets[net_id]
+        position = self.position
+        if len(net) == 2:  # most streams: one source, one sink
+            (row_a, col_a), (row_b, col_b) = position[net[0]], position[net[1]]
+            return self.problem.weights[net_id] * (abs(row_a - row_b) + abs(col_a - col_b))
+        rows, cols = zip(*[position[unit] for unit in net], strict=True)
         return self.problem.weights[net_id] * (max(rows) - min(rows) + max(cols) - min(cols))
 
     def total(self) -> float:
         return math.fsum(self.net_cost)
+
+    def move(self, unit: int, target: Site, is_movable: list[bool]) -> _Move | None:
+        """Move `unit` to `target`, swapping with its occupant (None, nothing moved, if the
+        occupant is pinned)."""
+        other = self.occupant.get(target)
+        if other is not None and not is_movable[other]:
+            return None
+        source = self.sites[unit]
+        nets = self.unit_nets[unit] if other is None else list(
+            dict.fromkeys(self.unit_nets[unit] + self.unit_nets[other])
+        )
+        net_cost = self.net_cost
+        before = [net_cost[net] for net in nets]
+        self._relocate(unit, target, other, source)
+        after = [self.cost(net) for net in nets]
+        for net, cost in zip(nets, after, strict=True):
+            net_cost[net] = cost
+        return _Move(math.fsum(after) - math.fsum(before), unit, other, source, target, nets,
+                     before)
+
+    def undo(self, move: _Move) -> None:
+        """Put back what `move` changed."""
+        self._relocate(move.unit, move.source, move.other, move.target)
+        for net, cost in zip(move.nets, move.before, strict=True):
+            self.net_cost[net] = cost
+
+    def _relocate(self, unit: int, target: Site, other: int | None, source: Site) -> None:
+        self.sites[unit] = target
+        self.position[unit] = self.positions[target]
+        self.occupant[target] = unit
+        if other is None:
+            del self.occupant[source]
+        else:
+            self.sites[other] = source
+            self.position[other] = self.positions[source]
+            self.occupant[source] = other
+
+
+@dataclass(slots=True)
+class _Move:
+    """One move of the annealer: its cost change, and what its undo needs."""
+
+    delta: float
+    unit: int
+    other: int | None
+    source: Site
+    target: Site
+    nets: list[int]
+    before: list[float]
 
 
 def _anneal(
@@ -385,11 +493,12 @@ def _anneal(
     times the mean cost change of a random local move."""
     state = _State(topology, problem, sites)
     is_movable = [problem.pinned[unit] is None for unit in range(len(sites))]
+    near = _Targets(topology, problem, state)
     span = max(topology.rows, topology.cols) + 2
     window = float(span) if heat >= 0.2 else 3.0
     moves = moves_per_unit * len(movable)
     per_step = max(1, moves // TEMPERATURES)
-    temperature = heat * _mean_delta(topology, state, movable, is_movable, rng)
+    temperature = heat * _mean_delta(near, state, movable, is_movable, rng)
     for _ in range(TEMPERATURES):
         picks = rng.integers(0, len(movable), per_step)
         offsets = rng.uniform(-1.0, 1.0, (per_step, 2))
@@ -398,16 +507,17 @@ def _anneal(
         for pick, offset, chance in zip(picks.tolist(), offsets.tolist(), chances.tolist(),
                                         strict=True):
             unit = movable[pick]
-            target = _target(topology, state, unit, offset, window)
+            target = near(unit, offset, window)
             if target is None:
                 continue
-            delta, undo = _try(state, topology, unit, target, is_movable)
-            if undo is None:
+            move = state.move(unit, target, is_movable)
+            if move is None:
                 continue
+            delta = move.delta
             if delta <= 0 or (temperature > 0 and chance < math.exp(-delta / temperature)):
                 accepted += 1
             else:
-                undo()
+                state.undo(move)
         rate = accepted / per_step
         window = min(float(span), max(1.0, window * (1.0 - 0.44 + rate)))
         temperature *= 0.7
@@ -415,7 +525,7 @@ def _anneal(
 
 
 def _mean_delta(
-    topology: Topology,
+    near: _Targets,
     state: _State,
     movable: list[int],
     is_movable: list[bool],
@@ -426,67 +536,41 @@ def _mean_delta(
     deltas = []
     for pick, offset in zip(rng.integers(0, len(movable), samples).tolist(),
                             rng.uniform(-1.0, 1.0, (samples, 2)).tolist(), strict=True):
-        target = _target(topology, state, movable[pick], offset, 3.0)
+        target = near(movable[pick], offset, 3.0)
         if target is None:
             continue
-        delta, undo = _try(state, topology, movable[pick], target, is_movable)
-        if undo is not None:
-            deltas.append(abs(delta))
-            undo()
+        move = state.move(movable[pick], target, is_movable)
+        if move is not None:
+            deltas.append(abs(move.delta))
+            state.undo(move)
     return float(np.mean(deltas)) if deltas else 0.0
 
 
-def _target(
-    topology: Topology, state: _State, unit: int, offset: list[float], window: float
-) -> Site | None:
-    """A site of the unit's kind near its current site (None if the draw missed)."""
-    row, col = state.sites[unit]
-    target = (row + round(offset[0] * window), col + round(offset[1] * window))
-    wanted = state.problem.kinds[unit]
-    found = topology.site_class(target)
-    if target == (row, col) or found is None or (found != wanted and
-                                                 found.partition(":")[0] != wanted):
-        return None
-    return target
+class _Targets:
+    """Where a unit may move: a site of its class near its current site."""
+
+    def __init__(self, topology: Topology, problem: PlacementProblem, state: _State):
+        self.state = state
+        self.kinds = problem.kinds
+        # per class a unit may ask for ("pcu", "ag", "ag:left", ...), the sites it may take
+        self.allowed = {wanted: _allowed_sites(topology, wanted)
+                        for wanted in dict.fromkeys(problem.kinds)}
+
+    def __call__(self, unit: int, offset: list[float], window: float) -> Site | None:
+        """The site `offset` (in [-1, 1] per axis) times `window` away from the unit's, if
+        the unit may sit there (None if the draw missed)."""
+        row, col = self.state.sites[unit]
+        target = (row + round(offset[0] * window), col + round(offset[1] * window))
+        if target == (row, col) or target not in self.allowed[self.kinds[unit]]:
+            return None
+        return target
 
 
-def _try(state: _State, topology: Topology, unit: int, target: Site, is_movable: list[bool]):
-    """Move `unit` to `target` (swapping with its occupant); the cost change and an undo,
-    or (0, None) if the occupant is pinned."""
-    other = state.occupant.get(target)
-    if other is not None and not is_movable[other]:
-        return 0.0, None
-    source = state.sites[unit]
-    nets = state.unit_nets[unit] if other is None else list(
-        dict.fromkeys(state.unit_nets[unit] + state.unit_nets[other])
-    )
-    before = [state.net_cost[net] for net in nets]
-    _relocate(state, topology, unit, target, other=other, source=source)
-    after = [state.cost(net) for net in nets]
-    for net, cost in zip(nets, after, strict=True):
-        state.net_cost[net] = cost
-
-    def undo() -> None:
-        _relocate(state, topology, unit, source, other=other, source=target)
-        for net, cost in zip(nets, before, strict=True):
-            state.net_cost[net] = cost
-
-    return math.fsum(after) - math.fsum(before), undo
-
-
-def _relocate(
-    state: _State, topology: Topology, unit: int, target: Site, *, other: int | None,
-    source: Site,
-) -> None:
-    state.sites[unit] = target
-    state.position[unit] = topology.position(target)
-    state.occupant[target] = unit
-    if other is None:
-        del state.occupant[source]
-    else:
-        state.sites[other] = source
-        state.position[other] = topology.position(source)
-        state.occupant[source] = other
+def _allowed_sites(topology: Topology, wanted: str) -> frozenset[Site]:
+    """The sites whose class is `wanted` or whose kind is (an "ag" unit takes any edge)."""
+    return frozenset(site for site in topology.kinds
+                     if (found := topology.site_class(site)) == wanted
+                     or found.partition(":")[0] == wanted)
 
 
 def wire_length(topology: Topology, problem: PlacementProblem, sites: Sequence[Site]) -> float:
