@@ -21,8 +21,6 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.progress import track
 from rnnc.analysis.access import time_loops
 from rnnc.analysis.input_projection import set_step_ahead, step_ahead_of
 from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
@@ -56,6 +54,10 @@ def _progress(loops: list[loop.SequentialOp]) -> Iterable[loop.SequentialOp]:
     """The time loops, with a progress bar on an interactive terminal when there are several
     (a decomposed program's search takes up to half a second per layer); never in a pipe, so
     that output stays byte-for-byte reproducible."""
+    # rich only here: importing it costs every compile, and a bar is rare
+    from rich.console import Console
+    from rich.progress import track
+
     console = Console(stderr=True)
     shown = console.is_terminal and len(loops) > 1
     return track(loops, "searching designs", console=console, transient=True, disable=not shown)

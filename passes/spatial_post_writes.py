@@ -17,6 +17,7 @@ With `--schedules none` (or without `posted-writes`) the design is left as it is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnc.dialects.spatial import DesignOp, design_of, from_attr, to_attr
 from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, machine_from_module, to_data
@@ -62,6 +63,8 @@ class SpatialPostWritesPass(ModulePass):
     `posted-writes`."""
 
     name = "spatial-post-writes"
+    #: it sets only the design's program (`rnnc.driver.pipeline.VERIFY_SCOPES`)
+    VERIFY_AFTER: ClassVar[str] = "units"
 
     schedules: str = "all"
 

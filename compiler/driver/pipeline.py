@@ -194,7 +194,8 @@ def split_input(text: str) -> list[str]:
 #: What `_apply_pass` verifies after a pass, by the pass's `VERIFY_AFTER` (a class
 #: attribute; passes without one, such as plug-ins, get "all"): "all" the module;
 #: "units" all but the ops inside the units (a PCU's pipeline), for passes that change
-#: only the units', streams' and design's own properties (place, route, predict);
+#: only the units', streams' and design's own properties (post-writes, place, route,
+#: predict);
 #: "none" for a pass that leaves the module unchanged (spatial-verify).
 VERIFY_SCOPES = ("all", "units", "none")
 

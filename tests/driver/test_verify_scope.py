@@ -1,9 +1,9 @@
 """What the driver verifies after a pass (`rnnc.driver.pipeline.VERIFY_SCOPES`).
 
 Every pass's IR is verified after it, except what a pass declares it leaves as verified:
-spatial-verify leaves the module unchanged; spatial-place, -route and -predict change
-only the units', streams' and design's own properties, so the ops inside the units (a
-PCU's pipeline, most of a design's ops) are not verified again. A pass that declares
+spatial-verify leaves the module unchanged; spatial-post-writes, -place, -route and -predict
+change only the units', streams' and design's own properties, so the ops inside the units
+(a PCU's pipeline, most of a design's ops) are not verified again. A pass that declares
 nothing (a plug-in's) gets the whole module verified.
 """
 
@@ -25,7 +25,8 @@ def test_every_pass_declares_a_known_scope() -> None:
     scopes = {name: getattr(factory(), "VERIFY_AFTER", "all") for name, factory in passes.items()}
     assert set(scopes.values()) <= set(pipeline.VERIFY_SCOPES)
     assert scopes["spatial-verify"] == "none"
-    assert {scopes[f"spatial-{n}"] for n in ("place", "route", "predict")} == {"units"}
+    assert {scopes[f"spatial-{n}"] for n in ("post-writes", "place", "route", "predict")} \
+        == {"units"}
     assert scopes["spatial-partition"] == "all"
 
 
