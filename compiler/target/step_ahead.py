@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rnnc.target.arch import Architecture, Precision
@@ -139,9 +140,9 @@ def ahead_plan(
     if (ahead_ru_ < 1).any():
         raise CostError(f"nest '{spec.name}': the input projection's parts (step_ahead) must "
                         f"be >= 1, got {int(ahead_ru_.min())}")
-    fused = nest_plan(spec, par_, ru_, rv_, arch=arch, mode=mode)
-    leading = nest_plan(_part_spec(spec, True), par_, ahead_ru_, rv_, arch=arch, mode=mode)
-    recurrence = nest_plan(_part_spec(spec, False), par_, ru_, rv_, arch=arch, mode=mode)
+    fused = _plan(spec, par_, ru_, rv_, arch=arch, mode=mode)
+    leading = _plan(_part_spec(spec, True), par_, ahead_ru_, rv_, arch=arch, mode=mode)
+    recurrence = _plan(_part_spec(spec, False), par_, ru_, rv_, arch=arch, mode=mode)
     parts = tuple(a + b for a, b in zip(leading.parts, recurrence.parts, strict=True))
     zero = np.zeros_like(ru_)
     pcu = arch.pcu
@@ -165,6 +166,28 @@ def ahead_plan(
         **fields, ahead_ru=ahead_ru_, ahead_parts=leading.parts, ahead_chunks=leading.chunks,
         ahead_kinds=int(leading.weights.count.shape[0]), leading=leading, recurrence=recurrence,
     )
+
+
+def _plan(spec: NestSpec, par: Sequence[Array], ru: Array, rv: Array, *,
+          arch: Architecture, mode: Precision) -> NestPlan:
+    """`nest_plan`; at one design point, remembered (`_point_plan`)."""
+    if ru.size != 1:
+        return nest_plan(spec, par, ru, rv, arch=arch, mode=mode)
+    return _point_plan(spec, tuple(int(p.flat[0]) for p in par), int(ru.flat[0]),
+                       int(rv.flat[0]), shape=ru.shape, arch=arch, mode=mode)
+
+
+@lru_cache(maxsize=256)
+def _point_plan(spec: NestSpec, par: tuple[int, ...], ru: int, rv: int, *,
+                shape: tuple[int, ...], arch: Architecture, mode: Precision) -> NestPlan:
+    """The plan at one design point, every array of `shape`. The step-ahead search costs
+    the fused form and each sequence at the same copies and parts for many splits of the
+    other sequence (48 distinct plans of 432 on lstm-512-25), so each is made once; a plan
+    is a value, never changed in place."""
+    def full(value: int) -> Array:
+        return np.full(shape, value, dtype=np.int64)
+
+    return nest_plan(spec, [full(p) for p in par], full(ru), full(rv), arch=arch, mode=mode)
 
 
 def ahead_compute(p: AheadPlan, arch: Architecture, fixed: Array) -> Array:
