@@ -1,7 +1,7 @@
 """The paper's 11 DeepBench tasks under rnnc's cost model and design-space search.
 
     python bench/deepbench.py [--arch NAME|FILE] [--json FILE] [--schedules LIST]
-                              [--spatial [--links S/V/C]]
+                              [--tasks lstm-512-25,...] [--spatial [--links S/V/C]]
 
 Prints three tables:
 - calibration: the model at the paper's own Table 7 design points against the published
@@ -29,6 +29,9 @@ against `links_per_switch`, the longest route in hops, the seconds of the search
 and route passes and of the whole compile, the retries, and the modelled latency of the
 design that routed, with its geomean over the paper. `--links 4/2/1` overrides
 `links_per_switch` (scalar/vector/control) to show how routability depends on it.
+
+`--tasks` runs every table on the tasks named (CELL-HIDDEN-STEPS, as `examples/deepbench`
+and `bench/compile.py` name them), in the paper's order; the geomeans are then over those.
 """
 
 from __future__ import annotations
@@ -105,9 +108,27 @@ def factors_text(factors: tuple[Factors, ...]) -> str:
     return " ".join(f"{f.hu}/{f.ru}/{f.rv}" for f in factors)
 
 
-def run(arch: Architecture) -> list[Row]:
+def task_name(task: PaperTask) -> str:
+    """`lstm-512-25`: how `examples/deepbench` and `--tasks` name a task."""
+    return f"{task.cell}-{task.hidden}-{task.steps}"
+
+
+def chosen_tasks(names: str | None) -> tuple[PaperTask, ...]:
+    """The tasks `--tasks` names (a comma list), or all 11; in the paper's order."""
+    tasks = paper_tasks()
+    if not names:
+        return tasks
+    wanted = names.split(",")
+    unknown = sorted(set(wanted) - {task_name(task) for task in tasks})
+    if unknown:
+        sys.exit(f"bench/deepbench.py: unknown tasks {', '.join(unknown)} (known: "
+                 f"{', '.join(task_name(task) for task in tasks)})")
+    return tuple(task for task in tasks if task_name(task) in wanted)
+
+
+def run(arch: Architecture, tasks: Iterable[PaperTask]) -> list[Row]:
     rows = []
-    for task in paper_tasks():
+    for task in tasks:
         one_chip = search(task.fused(), arch)
         chips = fewest_chips(task.fused(), arch)
         chosen = one_chip if chips == 1 else search(task.fused(), arch, chips=chips)
@@ -116,13 +137,13 @@ def run(arch: Architecture) -> list[Row]:
     return rows
 
 
-def calibration_table(arch: Architecture) -> Table:
+def calibration_table(arch: Architecture, tasks: Iterable[PaperTask]) -> Table:
     table = Table(title=f"Model at the paper's Table 7 design points ({arch.name})")
     for column in ("task", "hu/ru/rv", "model cyc/step", "paper cyc/step", "error",
                    "one chip, honest (ms)", "bound"):
         table.add_column(column, justify="left" if column in ("task", "bound") else "right")
     lifted = Budget(arch.pcu.count, 10 * arch.pmu.count)
-    for task in paper_tasks():
+    for task in tasks:
         try:
             honest = evaluate(task.fused(), (task.table7,), arch)
         except CostError as error:  # a chip other than the paper's may not take the point
@@ -388,19 +409,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedules", metavar="LIST", default="all",
                         help="schedules beyond the paper's the simulated designs' search may "
                         "use, as rnnc --schedules (all, none, all,-NAME)")
+    parser.add_argument("--tasks", metavar="LIST",
+                        help="comma list of tasks (lstm-512-25,...; default: all 11)")
     parser.add_argument("--ablate", action="store_true",
                         help="also simulate every task with each schedule switched off alone "
                         "(deepbench_ablate.py; minutes)")
     args = parser.parse_args(argv)
+    tasks = chosen_tasks(args.tasks)
     arch = load_architecture(args.arch)
     console = Console(width=250)
     if args.spatial:
         spatial_arch = _links_arch(args.arch, args.links) if args.links else args.arch
-        spatial_rows = [compile_spatial(task, spatial_arch) for task in paper_tasks()]
+        spatial_rows = [compile_spatial(task, spatial_arch) for task in tasks]
         console.print(spatial_table(spatial_rows, load_architecture(spatial_arch)))
         return 0
-    console.print(calibration_table(arch))
-    rows = run(arch)
+    console.print(calibration_table(arch, tasks))
+    rows = run(arch, tasks)
     console.print(search_table(rows, arch))
     console.print(capacity_table(rows, arch))
     simulated = {}
