@@ -459,20 +459,30 @@ def _index(items: tuple, key: str = "id") -> dict[str, Any]:
 def to_data(value: Any) -> Any:
     """The machine (or any part of it) as dicts, lists, ints, floats and strings. Optional
     fields that are None are left out; `kind` tags each unit."""
-    if dataclasses.is_dataclass(value):
+    names = _field_names(type(value))
+    if names is not None:
         data = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
+        for name in names:
+            item = getattr(value, name)
             if item is None:
                 continue
-            if f.name == "params":
-                data[f.name] = {k: to_data(v) for k, v in item}
+            if name == "params":
+                data[name] = {k: to_data(v) for k, v in item}
             else:
-                data[f.name] = to_data(item)
+                data[name] = to_data(item)
         return data
     if isinstance(value, tuple | list):
         return [to_data(v) for v in value]
     return value
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names in order (None for any other type): looked up once per
+    class, since `to_data` visits every op of every unit."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def from_data(cls: type, data: Any) -> Any:
