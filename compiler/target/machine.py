@@ -66,6 +66,8 @@ from rnnc.dialects.spatial import (
     ArchAttr,
     Banking,
     BankingAttr,
+    BindingDirection,
+    BindOp,
     BoxAttr,
     ControllerOp,
     CounterAttr,
@@ -75,15 +77,21 @@ from rnnc.dialects.spatial import (
     HoldingAttr,
     InputOp,
     Interpolation,
+    MemoryInit,
+    MemoryOp,
+    NestOp,
     Network,
     PCUMode,
     PCUModeAttr,
     PCUOp,
     PCURole,
     PCURoleAttr,
+    PhaseKind,
+    PhaseOp,
     PMUKind,
     PMUKindAttr,
     PMUOp,
+    PointOp,
     ReduceOp,
     SegmentOp,
     StageOp,
@@ -91,7 +99,6 @@ from rnnc.dialects.spatial import (
     TableAttr,
     UnitOp,
     design_of,
-    from_attr,
     parse_port,
 )
 from xdsl.dialects.builtin import (
@@ -429,20 +436,34 @@ class ControlPaths:
     done: dict[str, tuple[Site, ...]]
 
 
+#: A routed stream as the computations both sides of the config.json boundary share see
+#: it (the IR's `spatial.stream` and the config model's `Stream` each give it): its id,
+#: source unit, sink units and, once routed, a path of switches per sink.
+RoutedStream = tuple[str, str, tuple[str, ...], tuple[tuple[Site, ...], ...] | None]
+
+
 def control_paths(machine: Machine) -> ControlPaths:
     """The control paths of every unit the machine's control streams reach; ValueError on a
     control stream that is not routed."""
+    controller = machine.controller.id if machine.controller is not None else None
+    return control_paths_of(controller, [
+        (s.id, s.source.unit, tuple(sink.unit for sink in s.sinks), s.paths)
+        for s in machine.control])
+
+
+def control_paths_of(controller: str | None, streams: Sequence[RoutedStream]) -> ControlPaths:
+    """The control paths the control `streams` (`RoutedStream`s) give each unit they reach,
+    with `controller` the name they start and end at; ValueError on a stream not routed."""
     enable: dict[str, int] = {}
     done: dict[str, tuple[Site, ...]] = {}
-    controller = machine.controller.id if machine.controller is not None else None
-    for stream in machine.control:
-        if stream.paths is None:
-            raise ValueError(f"control stream {stream.id} is not routed")
-        for sink, path in zip(stream.sinks, stream.paths, strict=True):
-            if stream.source.unit == controller:
-                enable[sink.unit] = len(path)  # a hop per switch crossed
-            elif sink.unit == controller:
-                done[stream.source.unit] = path
+    for stream_id, source, sinks, paths in streams:
+        if paths is None:
+            raise ValueError(f"control stream {stream_id} is not routed")
+        for sink, path in zip(sinks, paths, strict=True):
+            if source == controller:
+                enable[sink] = len(path)  # a hop per switch crossed
+            elif sink == controller:
+                done[source] = path
     return ControlPaths(enable, done)
 
 
@@ -559,21 +580,12 @@ def _freeze(value: Any) -> Any:
 # The IR form: a spatial.design
 # ----------------------------------------------------------------------------------------
 
-PROGRAM_FIELDS = ("design", "memories", "inputs", "outputs", "schedule", "nests")
-
-
 def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
     """The machine a module's `spatial.design` describes. Raises ValueError when there is
     none, or when a unit's configuration is malformed (naming the unit and field)."""
     design = module if isinstance(module, DesignOp) else design_of(module)
     if design is None:
         raise ValueError("no spatial.design in the module")
-    program = from_attr(design.program)
-    fields = {
-        key: _build(hint, program.get(key, []), f"Machine.{key}")
-        for key, hint in typing.get_type_hints(Machine).items()
-        if key in PROGRAM_FIELDS
-    }
     streams = design.streams()
     return Machine(
         name=design.function.data,
@@ -584,8 +596,53 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
         streams=tuple(_stream(s) for s in streams if s.network.data != Network.CONTROL),
         controller=_controller(design.controller()),
         control=tuple(_stream(s) for s in streams if s.network.data == Network.CONTROL),
-        **fields,
+        **_program(design),
     )
+
+
+def _program(design: DesignOp) -> dict[str, Any]:
+    """The machine's program fields, read off the design's program ops."""
+
+    def binding(op: BindOp) -> Binding:
+        memory = "" if op.memory is None else op.memory.data
+        return Binding(op.binding.data, _ints(op.shape), op.dtype.data, memory)
+
+    return {
+        "design": tuple(DesignPoint(p.nest.data, p.hu.data, p.ru.data, p.rv.data)
+                        for p in design.points()),
+        "memories": tuple(
+            Memory(m.memory.data, _ints(m.shape), m.element_bytes.data, m.buffers.data,
+                   m.space.data.value, m.init_text)
+            for m in design.memories()),
+        "inputs": tuple(binding(op) for op in design.bindings(BindingDirection.INPUT)),
+        "outputs": tuple(binding(op) for op in design.bindings(BindingDirection.OUTPUT)),
+        "schedule": tuple(Phase(p.kind.data.value, p.steps.data, p.nest_ids, p.posted_units)
+                          for p in design.phases()),
+        "nests": tuple(Nest(n.nest.data, _ints(n.extents), _ints(n.par))
+                       for n in design.nests()),
+    }
+
+
+def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def program_ops(machine: Machine) -> list[Operation]:
+    """The program ops of a machine's design: memories, bindings, nests, design points and
+    the schedule's phases, each list in the machine's order."""
+    ops: list[Operation] = []
+    for memory in machine.memories:
+        init, _, source = memory.init.partition(":")
+        ops.append(MemoryOp(memory.name, memory.space, memory.shape,
+                            element_bytes=memory.element_bytes, buffers=memory.buffers,
+                            init=MemoryInit(init), source=source or None))
+    for direction, bindings in ((BindingDirection.INPUT, machine.inputs),
+                                (BindingDirection.OUTPUT, machine.outputs)):
+        ops += [BindOp(direction, b.name, b.shape, b.dtype, b.memory or None) for b in bindings]
+    ops += [NestOp(nest.id, nest.extents, nest.par) for nest in machine.nests]
+    ops += [PointOp(p.nest, p.hu, p.ru, p.rv) for p in machine.design]
+    ops += [PhaseOp(PhaseKind(p.kind), p.steps, p.nests, p.posted) for p in machine.schedule]
+    return ops
 
 
 def _controller(op: ControllerOp | None) -> Controller | None:
@@ -805,7 +862,7 @@ def _pcu_body(unit: PCU) -> Region:
 
 def design_op(machine: Machine) -> DesignOp:
     """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
-    block = Block(unit_op(unit) for unit in machine.units)
+    block = Block([*program_ops(machine), *(unit_op(unit) for unit in machine.units)])
     if machine.controller is not None:
         block.add_op(ControllerOp(machine.controller.id, machine.controller.site))
     for stream in (*machine.streams, *machine.control):
@@ -822,7 +879,6 @@ def design_op(machine: Machine) -> DesignOp:
         machine.name,
         arch=ArchAttr(machine.arch, machine.arch_digest),
         precision=machine.precision,
-        program={key: to_data(getattr(machine, key)) for key in PROGRAM_FIELDS},
         body=Region(block),
     )
 
@@ -857,6 +913,7 @@ __all__ = [
     "Stream",
     "Unit",
     "control_paths",
+    "control_paths_of",
     "design_op",
     "fired_units",
     "from_data",
