@@ -870,6 +870,14 @@ class PhaseOp(ProgramOp):
 Slices = tuple[tuple[int, int, int], ...]
 
 
+def count_elements(slices: Slices) -> int:
+    """How many elements `[start:stop:step, ...]` selects."""
+    count = 1
+    for start, stop, step in slices:
+        count *= len(range(start, stop, step))
+    return count
+
+
 def _slices_attr(slices: Sequence[Sequence[int]]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, [value for piece in slices for value in piece])
 

@@ -80,7 +80,6 @@ from rnnc.dialects.spatial import (
     MemoryInit,
     MemoryOp,
     NestOp,
-    Network,
     PCUMode,
     PCUModeAttr,
     PCUOp,
@@ -98,8 +97,17 @@ from rnnc.dialects.spatial import (
     StreamOp,
     TableAttr,
     UnitOp,
+    count_elements,
     design_of,
     parse_port,
+)
+from rnnc.target.design_view import (
+    AGView,
+    BoxView,
+    PMUView,
+    StreamView,
+    UnitView,
+    design_view,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -232,10 +240,7 @@ class Box:
 
     @property
     def elements(self) -> int:
-        count = 1
-        for start, stop, step in self.slices:
-            count *= len(range(start, stop, step))
-        return count
+        return count_elements(self.slices)
 
 
 @dataclass(frozen=True)
@@ -417,7 +422,7 @@ def fired_units(units: Sequence[Unit]) -> tuple[Unit, ...]:
     """The units the schedule fires, each of which takes the enable and sends done tokens:
     every unit but the lookup-table PMUs, which answer their PCU's lookups inside its
     pipeline and never start on an enable of their own."""
-    return tuple(u for u in units if not (isinstance(u, PMU) and u.role == PMUKind.LOOKUP_TABLE))
+    return tuple(u for u in units if not (u.kind == "pmu" and u.role == PMUKind.LOOKUP_TABLE))
 
 
 #: The ports of a unit's control streams: the enable arrives on `ci0`, done leaves `co0`.
@@ -581,27 +586,32 @@ def _freeze(value: Any) -> Any:
 # ----------------------------------------------------------------------------------------
 
 def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
-    """The machine a module's `spatial.design` describes. Raises ValueError when there is
-    none, or when a unit's configuration is malformed (naming the unit and field)."""
+    """The machine a module's `spatial.design` describes (built for the configuration
+    emitter from the design's view, `rnnc.target.design_view`, the one reading of the IR).
+    Raises ValueError when there is none."""
     design = module if isinstance(module, DesignOp) else design_of(module)
     if design is None:
         raise ValueError("no spatial.design in the module")
-    streams = design.streams()
+    view = design_view(design)
     return Machine(
-        name=design.function.data,
+        name=view.name,
         arch=design.arch.arch_name.data,
         arch_digest=design.arch.digest.data,
-        precision=design.precision.data,
-        units=tuple(_unit(unit) for unit in design.units()),
-        streams=tuple(_stream(s) for s in streams if s.network.data != Network.CONTROL),
-        controller=_controller(design.controller()),
-        control=tuple(_stream(s) for s in streams if s.network.data == Network.CONTROL),
-        **_program(design),
+        precision=view.precision,
+        units=tuple(_unit(unit) for unit in view.units),
+        streams=tuple(_stream(s) for s in view.streams),
+        controller=None if view.controller is None else Controller(view.controller.id,
+                                                                   view.controller.site),
+        control=tuple(_stream(s) for s in view.control),
+        memories=tuple(Memory(m.name, m.shape, m.element_bytes, m.buffers, m.space, m.init)
+                       for m in view.memories),
+        schedule=tuple(Phase(p.kind, p.steps, p.nests, p.posted) for p in view.schedule),
+        **_structure(design),
     )
 
 
-def _program(design: DesignOp) -> dict[str, Any]:
-    """The machine's program fields, read off the design's program ops."""
+def _structure(design: DesignOp) -> dict[str, Any]:
+    """The program fields the contract's view leaves out: bindings, nests, design points."""
 
     def binding(op: BindOp) -> Binding:
         memory = "" if op.memory is None else op.memory.data
@@ -610,14 +620,8 @@ def _program(design: DesignOp) -> dict[str, Any]:
     return {
         "design": tuple(DesignPoint(p.nest.data, p.hu.data, p.ru.data, p.rv.data)
                         for p in design.points()),
-        "memories": tuple(
-            Memory(m.memory.data, _ints(m.shape), m.element_bytes.data, m.buffers.data,
-                   m.space.data.value, m.init_text)
-            for m in design.memories()),
         "inputs": tuple(binding(op) for op in design.bindings(BindingDirection.INPUT)),
         "outputs": tuple(binding(op) for op in design.bindings(BindingDirection.OUTPUT)),
-        "schedule": tuple(Phase(p.kind.data.value, p.steps.data, p.nest_ids, p.posted_units)
-                          for p in design.phases()),
         "nests": tuple(Nest(n.nest.data, _ints(n.extents), _ints(n.par))
                        for n in design.nests()),
     }
@@ -645,98 +649,57 @@ def program_ops(machine: Machine) -> list[Operation]:
     return ops
 
 
-def _controller(op: ControllerOp | None) -> Controller | None:
-    return None if op is None else Controller(op.controller_id, op.site_value)
+def _box(view: BoxView) -> Box:
+    return Box(view.memory, view.slices, view.per_step)
 
 
-def _box(attr: BoxAttr) -> Box:
-    return Box(attr.memory.data, attr.slice_values, bool(attr.per_step.data))
-
-
-def _unit(unit: UnitOp) -> Unit:
-    """The plain data of a unit op, read off its typed properties."""
-    if isinstance(unit, PMUOp):
-        boxes = tuple(_box(box) for box in unit.boxes.data)
+def _unit(view: UnitView) -> Unit:
+    """The configuration model of a unit's view."""
+    if isinstance(view, PMUView):
+        boxes = tuple(_box(box) for box in view.boxes)
         return PMU(
-            id=unit.unit_id,
+            id=view.id,
             boxes=boxes,
-            buffers=unit.buffers.data,
-            bytes=unit.bytes.data,
-            banking=unit.banking.data.value,
-            role=unit.role.data.value,
-            pattern=address_pattern(unit.banking.data.value, bool(unit.lut.data), boxes),
-            holds=tuple(
-                Holding(h.array.data, h.slice_values, h.quantization.data) for h in unit.holds.data
-            ),
-            lut=",".join(_table_text(table) for table in unit.lut.data),
-            site=unit.site_value,
+            buffers=view.buffers,
+            bytes=view.bytes,
+            banking=view.banking,
+            role=view.role,
+            pattern=address_pattern(view.banking, bool(view.lut), boxes),
+            holds=tuple(Holding(h.array, h.slices, h.quantization) for h in view.holds),
+            lut=view.lut,
+            site=view.site,
         )
-    if isinstance(unit, AGOp):
-        return AG(
-            id=unit.unit_id,
-            edge=unit.edge.data.value,
-            direction=unit.direction.data.value,
-            memory=unit.memory.data,
-            boxes=tuple(_box(box) for box in unit.boxes.data),
-            site=unit.site_value,
-        )
-    assert isinstance(unit, PCUOp)
-    return _pcu(unit)
-
-
-def _pcu(unit: PCUOp) -> PCU:
-    """A PCU's plain data: its body's values become the operand references of `Op`."""
-    refs: dict[SSAValue, str] = {}
-    ops: list[Op] = []
-    emits: list[Emit] = []
-    segments: list[Segment] = []
-    fold: ReduceOp | None = None
-    for op in unit.body.block.ops:
-        if isinstance(op, CounterValueOp):
-            refs[op.result] = f"ctr:{op.counter.data}"
-        elif isinstance(op, InputOp):
-            field = "" if op.field is None else f".{op.field.data}"
-            refs[op.result] = f"in:{','.join(op.port_names)}{field}"
-        elif isinstance(op, StageOp):
-            refs[op.result] = f"%{len(ops)}"
-            params = tuple((k, _freeze(v)) for k, v in op.param_values().items())
-            ops.append(Op(op.stage.data, op.opcode.data, tuple(refs[a] for a in op.args), params))
-        elif isinstance(op, EmitOp):
-            emits.append(Emit(op.port.port_name, tuple(refs[v] for v in op.values)))
-        elif isinstance(op, ReduceOp):
-            fold = op
-        elif isinstance(op, SegmentOp):
-            value = "" if op.value is None else refs[op.value]
-            segments.append(Segment(op.reduction.data, op.start.data, op.stop.data, value,
-                                    op.base.data))
+    if isinstance(view, AGView):
+        return AG(id=view.id, edge=view.edge, direction=view.direction, memory=view.memory,
+                  boxes=tuple(_box(box) for box in view.boxes), site=view.site)
+    fold = view.reduce
     reduce = None if fold is None else Reduce(
-        fold.combiner.data, fold.output.port_name, tuple(segments),
-        tuple(refs[v] for v in fold.inputs), fold.rv.data)
+        fold.combiner, fold.output,
+        tuple(Segment(s.reduction, s.start, s.stop, s.value, s.base) for s in fold.segments),
+        fold.inputs, fold.rv)
     return PCU(
-        id=unit.unit_id,
-        nest=unit.nest.data,
-        role=unit.role.data.value,
-        mode=unit.mode.data.value,
-        lanes=unit.lanes.data,
-        counters=tuple(Counter(c.counter.data, c.start.data, c.stop.data, c.stride.data)
-                       for c in unit.counters.data),
-        ops=tuple(ops),
+        id=view.id,
+        nest=view.nest,
+        role=view.role,
+        mode=view.mode,
+        lanes=view.lanes,
+        counters=tuple(Counter(c.name, c.start, c.stop, c.stride) for c in view.counters),
+        ops=tuple(Op(op.stage, op.op, op.args, tuple((k, _freeze(v)) for k, v in op.params))
+                  for op in view.ops),
         reduce=reduce,
-        emits=tuple(emits),
-        copies=tuple(unit.copies.get_values()),
-        site=unit.site_value,
+        emits=tuple(Emit(e.port, e.values) for e in view.emits),
+        copies=view.copies,
+        site=view.site,
     )
 
 
-def _stream(stream: StreamOp) -> Stream:
-    unit, port = stream.source_endpoint
-    paths = stream.path_sites
+def _stream(view: StreamView) -> Stream:
     return Stream(
-        id=stream.stream_id,
-        network=stream.network.data.value,
-        source=Endpoint(unit, port),
-        sinks=tuple(Endpoint(u, p) for u, p in stream.sink_endpoints),
-        paths=None if paths is None else tuple(tuple(path) for path in paths),
+        id=view.id,
+        network=view.network,
+        source=Endpoint(view.source.unit, view.source.port),
+        sinks=tuple(Endpoint(s.unit, s.port) for s in view.sinks),
+        paths=view.paths,
     )
 
 
@@ -770,11 +733,6 @@ def _table_attr(table: str) -> TableAttr:
     """`fn:entries:range:interp` (the configuration's spelling) as a typed table."""
     function, entries, range_, interp = table.rsplit(":", 3)
     return TableAttr(function, int(entries), float(range_), Interpolation(interp))
-
-
-def _table_text(table: TableAttr) -> str:
-    return (f"{table.function.data}:{table.entries.data}:{table.range.value.data:g}:"
-            f"{table.interp.data}")
 
 
 def _box_attr(box: Box) -> BoxAttr:
