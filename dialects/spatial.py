@@ -512,16 +512,34 @@ class PhaseKind(StrEnum):
 
 @irdl_attr_definition
 class MemoryInitAttr(EnumAttribute[MemoryInit], SpacedOpaqueSyntaxAttribute):
+    """How a `spatial.memory` starts (`MemoryInit`); written bare in the op's syntax.
+
+        #spatial<init zero>
+        #spatial<init weight>
+    """
+
     name = "spatial.init"
 
 
 @irdl_attr_definition
 class BindingDirectionAttr(EnumAttribute[BindingDirection], SpacedOpaqueSyntaxAttribute):
+    """Whether a `spatial.bind` is a model input or output; written bare in its syntax.
+
+        #spatial<binding input>
+        #spatial<binding output>
+    """
+
     name = "spatial.binding"
 
 
 @irdl_attr_definition
 class PhaseKindAttr(EnumAttribute[PhaseKind], SpacedOpaqueSyntaxAttribute):
+    """Whether a `spatial.phase` runs its nests once or in a time loop; written bare.
+
+        #spatial<phase_kind once>
+        #spatial<phase_kind loop>
+    """
+
     name = "spatial.phase_kind"
 
 
@@ -716,6 +734,7 @@ class NestOp(ProgramOp):
     """A loop nest of the program: its iteration space (`extents`, counters d0, d1, ...)
     split over `par` copies per dimension; PCUs name the nest they serve.
 
+        spatial.nest "n0" [1, 1, 512] par [1, 1, 1]
         spatial.nest "n1" [1, 1, 512] par [1, 1, 8]
     """
 
@@ -761,6 +780,7 @@ class PointOp(ProgramOp):
     """The design point a nest was partitioned at: `hu` copies in all (the product of its
     par), `ru` map-reduce units per reduction, `rv` reduction indices per cycle.
 
+        spatial.point "n0" hu 1 ru 1 rv 1
         spatial.point "n1" hu 8 ru 4 rv 64
     """
 
