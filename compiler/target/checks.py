@@ -318,7 +318,9 @@ _BANKING = ("strided", "fifo", "duplicated")
 
 
 def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
-    """Every rule a placed and routed machine (`rnnc.target.machine.Machine`) breaks: the
+    """Every rule a placed and routed design breaks, read off the configuration model
+    (`rnnc.target.machine.Machine`, a loaded config.json) or the IR's view of a design
+    (`rnnc.target.design_view.DesignView`, spatial-verify), which have the same fields: the
     geometry of `check_design`, then each unit's configuration within the architecture
     (lanes, stages, `rv`, the ports its ops name, PMU bytes computed from its boxes), every
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""

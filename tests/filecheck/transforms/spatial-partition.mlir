@@ -14,8 +14,27 @@ func.func @main(%X: tensor<2x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
   func.return %Y_h : tensor<1x1x4xf32>
 }
 
-// CHECK:      spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "fp32" program {
-// CHECK-SAME:   schedule = [{kind = "once", steps = 1 : i64, nests = ["n0"]}, {kind = "loop", steps = 2 : i64, nests = ["n1"]}, {kind = "once", steps = 1 : i64, nests = ["n2"]}]
+// CHECK:      spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "fp32" {
+// The program first: the memories (how each starts), the model's inputs and outputs, the
+// nests, their design points and the schedule.
+// CHECK-NEXT:   spatial.memory "x" dram [2, 1, 3] element_bytes 4 buffers 1 init input "X"
+// CHECK-NEXT:   spatial.memory "w" sram [1, 4, 3] element_bytes 4 buffers 1 init input "W"
+// CHECK-NEXT:   spatial.memory "r" sram [1, 4, 4] element_bytes 4 buffers 1 init input "R"
+// CHECK-NEXT:   spatial.memory "h" sram [1, 1, 4] element_bytes 4 buffers 2{{$}}
+// CHECK-NEXT:   spatial.memory "y_h" dram [1, 1, 4] element_bytes 4 buffers 1{{$}}
+// CHECK-NEXT:   spatial.bind input "X" [2, 1, 3] "f32" to "x"
+// CHECK-NEXT:   spatial.bind input "W" [1, 4, 3] "f32" to "w"
+// CHECK-NEXT:   spatial.bind input "R" [1, 4, 4] "f32" to "r"
+// CHECK-NEXT:   spatial.bind output "Y_h" [1, 1, 4] "f32" to "y_h"
+// CHECK-NEXT:   spatial.nest "n0" [1, 1, 4] par [1, 1, 1]
+// CHECK-NEXT:   spatial.nest "n1" [1, 1, 4] par [1, 1, 1]
+// CHECK-NEXT:   spatial.nest "n2" [1, 1, 4] par [1, 1, 1]
+// CHECK-NEXT:   spatial.point "n0" hu 1 ru 1 rv 1
+// CHECK-NEXT:   spatial.point "n1" hu 1 ru 1 rv 1
+// CHECK-NEXT:   spatial.point "n2" hu 1 ru 1 rv 1
+// CHECK-NEXT:   spatial.phase once ["n0"]
+// CHECK-NEXT:   spatial.phase loop 2 ["n1"]
+// CHECK-NEXT:   spatial.phase once ["n2"]
 // The initial state (n0), the cell (n1): a map-reduce unit over all of [x, h] (7 long:
 // x in 0..2 from W, h in 3..6 from R), its tanh in the chain; the copy to Y_h (n2).
 // CHECK-NEXT: spatial.pcu @n0_ew0_0 elementwise mode elementwise "n0" lanes 1 counters ["d0" 0 to 1 step 1, "d1" 0 to 1 step 1, "d2" 0 to 4 step 1] copies [0] {
