@@ -6,9 +6,10 @@ share of the hidden units; the chip count it settles on is the one on its `loop.
 Then each chip k is compiled by the default pipeline with `loop-split-chips{chip=k}` after
 the search (its program keeps its hidden units, `rnnc.passes.loop_split_chips`), and the N
 placed and routed designs are written as one configuration with the `links` of the
-exchange between them (`rnnc.backend.multichip`). The prediction is the slowest chip's
-plus, every step, the cost model's exchange of each exchanged memory
-(`rnnc.target.multichip.exchange_cycles`).
+exchange between them (`rnnc.backend.multichip`), each chip with the on-chip legs of the
+exchange routed around its streams (`rnnc.target.exchange_routes`). The prediction is the
+slowest chip's plus, every step, the cost model's exchange of each exchanged memory over
+the routed legs (`rnnc.target.multichip.exchange_cycles`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rnnc.driver.io import Outputs, load_weights, model_weights_path, save_npz
 from rnnc.numerics.precision import NumericMode
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import PCU, PMU, Machine
+from rnnc.target.multichip import LegHops
 from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp
 
 #: The search alone: what fixes the chip count and the bytes each chip streams.
@@ -118,6 +120,7 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
     from rnnc.driver.folded_weights import folded_arrays
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
+    from rnnc.target.exchange_routes import leg_hops, route_exchange
     from rnnc.target.machine import machine_from_module
 
     machines = [machine_from_module(module) for module in modules]
@@ -132,11 +135,13 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
     rows = tuple(rows for rows, _ in splits)
     exchanged = splits[0][1]
     links = plan_links(machines, rows, exchanged, arch)
+    legs = [route_exchange(machine, k, len(machines), links, arch)
+            for k, machine in enumerate(machines)]
     prediction = combined_prediction([prediction_of(m) for m in modules], machines[0], links,
-                                     arch)
+                                     arch, leg_hops([{"exchange": own} for own in legs], arch))
     return write_multichip_config(args.output, machines, arch, precision=precision,
                                   prediction=prediction, weights=weights, rows=rows,
-                                  links=links, files=files)
+                                  links=links, legs=legs, files=files)
 
 
 def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
@@ -173,22 +178,24 @@ def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
 
 
 def exchange_per_step(links: Sequence[Mapping[str, Any]], chips: int,
-                      arch: Architecture) -> int:
+                      arch: Architecture, legs: LegHops) -> int:
     """The cost model's cycles of a step's exchanges: one all-gather per exchanged memory,
-    one after the other, each of the largest slice (the first chip's)."""
+    one after the other, each of the largest slice (the first chip's), over the routed
+    on-chip legs."""
     from rnnc.target.multichip import exchange_cycles
 
     largest: dict[str, int] = {}
     for link in links:
         largest[link["memory"]] = max(largest.get(link["memory"], 0), link["bytes"])
-    return sum(exchange_cycles(nbytes, chips, arch) for nbytes in largest.values())
+    return sum(exchange_cycles(nbytes, chips, arch, legs) for nbytes in largest.values())
 
 
 def combined_prediction(predictions: Sequence[Prediction], machine: Machine,
-                        links: Sequence[Mapping[str, Any]], arch: Architecture) -> Prediction:
+                        links: Sequence[Mapping[str, Any]], arch: Architecture,
+                        legs: LegHops) -> Prediction:
     """The slowest chip's prediction with each step's exchange added."""
     steps = sum(phase.steps for phase in machine.schedule if phase.kind == "loop")
-    exchange = exchange_per_step(links, len(predictions), arch)
+    exchange = exchange_per_step(links, len(predictions), arch, legs)
     slowest = max(predictions, key=lambda p: (p.total_cycles, p.time_loop_cycles))
     total = max(p.total_cycles for p in predictions) + steps * exchange
     return Prediction(
@@ -203,10 +210,12 @@ def combined_prediction(predictions: Sequence[Prediction], machine: Machine,
 def write_multichip_config(
     path: str, machines: Sequence[Machine], arch: Architecture, *, precision: NumericMode,
     prediction: Prediction, weights: Mapping[str, np.ndarray],
-    rows: Sequence[tuple[int, int]], links: list[dict[str, Any]], files: Outputs,
+    rows: Sequence[tuple[int, int]], links: list[dict[str, Any]],
+    legs: Sequence[list[dict[str, Any]]], files: Outputs,
 ) -> dict[str, Any]:
-    """Write the configuration of `machines` (chip k computes hidden units `rows[k]`) and
-    its weight file, both or neither, once it validates."""
+    """Write the configuration of `machines` (chip k computes hidden units `rows[k]`, its
+    legs of the exchange `legs[k]`) and its weight file, both or neither, once it
+    validates."""
     from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
     from rnnc.backend.load import check_schema
 
@@ -221,7 +230,7 @@ def write_multichip_config(
     chips = [config_data(machine, arch, precision=precision, prediction=prediction,
                          weights=arrays, weights_file=weights_file.name, weights_sha256=sha)
              for machine in machines]
-    config = merged_config(chips, rows, links)
+    config = merged_config(chips, rows, links, legs)
     check_schema(config, path)
     with contextlib.nullcontext(files) as outputs:
         outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
@@ -232,7 +241,8 @@ def write_multichip_config(
 
 
 def merged_config(chips: Sequence[Mapping[str, Any]], rows: Sequence[tuple[int, int]],
-                  links: list[dict[str, Any]]) -> dict[str, Any]:
+                  links: list[dict[str, Any]], legs: Sequence[list[dict[str, Any]]]
+                  ) -> dict[str, Any]:
     """One configuration from the one-chip configurations of each chip: the envelope of
     the first, each chip's own sections in its `chips` entry (`rnnc.backend.multichip`)."""
     first = chips[0]
@@ -243,7 +253,8 @@ def merged_config(chips: Sequence[Mapping[str, Any]], rows: Sequence[tuple[int, 
          }.items()))}
     config["chips"] = [
         {**chip["chips"][0], "id": k, "rows": list(rows[k]), "program": chip["program"],
-         "design": chip["design"]["nests"], "inputs": chip["inputs"], "outputs": chip["outputs"]}
+         "design": chip["design"]["nests"], "inputs": chip["inputs"], "outputs": chip["outputs"],
+         "exchange": legs[k]}
         for k, chip in enumerate(chips)
     ]
     config["links"] = links

@@ -11,7 +11,9 @@ Time: each chip is timed alone by the timing engine, phase by phase; the chips s
 phase together and a phase lasts as long as its slowest chip. The exchange is serialised
 after the nest that writes the exchanged memory, every step, and not overlapped with
 anything: a step of the time loop lasts the slowest chip's step plus, per exchanged memory,
-its transfers timed link by link (`rnnc.target.multichip.simulate_exchange`).
+its transfers timed link by link, each over its routed on-chip legs (the hops of the send
+leg to the link port, of each forward leg, of the receive leg to the PMUs;
+`rnnc.target.multichip.simulate_exchange`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rnnc.simulator.run import check_inputs, machine_time, prediction_errors, re
 from rnnc.simulator.timing import Deadlock
 from rnnc.simulator.weight_share import weight_share
 from rnnc.target.arch import Architecture
+from rnnc.target.exchange_routes import leg_hops
 from rnnc.target.machine import Machine
 from rnnc.target.multichip import Transfer, simulate_exchange
 
@@ -102,20 +105,22 @@ def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
     return outputs
 
 
-def exchange_cycles_simulated(links: Sequence[Mapping[str, Any]], arch: Architecture) -> int:
-    """A step's exchanges, one after the other, each timed transfer by transfer."""
+def exchange_cycles_simulated(config: Mapping[str, Any], arch: Architecture) -> int:
+    """A step's exchanges, one after the other, each timed transfer by transfer over the
+    links and the chips' routed on-chip legs."""
     by_memory: dict[str, list[Transfer]] = {}
-    for link in links:
+    for link in config["links"]:
         by_memory.setdefault(link["memory"], []).append(
             Transfer(link["from"], link["to"], link["bytes"], tuple(link["path"])))
-    return sum(simulate_exchange(transfers, arch) for transfers in by_memory.values())
+    legs = leg_hops(config["chips"], arch)
+    return sum(simulate_exchange(transfers, arch, legs) for transfers in by_memory.values())
 
 
 def combined_report(config: Mapping[str, Any], arch: Architecture,
                     reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The chips' reports as one: each phase as long as its slowest chip, each step of the
     time loop longer by the exchange; per chip its own report."""
-    exchange = exchange_cycles_simulated(config["links"], arch)
+    exchange = exchange_cycles_simulated(config, arch)
     phases = []
     for index, phase in enumerate(reports[0]["phases"]):
         slowest = max(report["phases"][index]["cycles"] for report in reports)
