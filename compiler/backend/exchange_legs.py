@@ -139,10 +139,11 @@ def leg_streams(chip: Config, legs: Sequence[Config]) -> list[Stream]:
     routes = {route["id"]: route for route in chip["routes"]}
     taken: dict[str, int] = {}
 
-    def port_end(port: int, direction: str) -> Endpoint:
+    def port_end(port: int, direction: str, network: str = "vector") -> Endpoint:
         name = port_name(port)
-        taken[name + direction] = taken.get(name + direction, -1) + 1
-        return Endpoint(name, f"v{direction}{taken[name + direction]}")
+        key = name + network + direction
+        taken[key] = taken.get(key, -1) + 1
+        return Endpoint(name, f"{network[0]}{direction}{taken[key]}")
 
     streams = []
     for leg in legs:
@@ -156,7 +157,8 @@ def leg_streams(chip: Config, legs: Sequence[Config]) -> list[Stream]:
             streams.append(Stream(leg["id"], "vector", port_end(leg["from_port"], "o"),
                                   (port_end(leg["port"], "i"),), tuple(paths)))
         else:
+            network = leg.get("network", "vector")
             sinks = tuple(Endpoint(sink["unit"], sink["port"]) for sink in leg["sinks"])
-            streams.append(Stream(leg["id"], "vector", port_end(leg["port"], "o"), sinks,
-                                  tuple(paths)))
+            streams.append(Stream(leg["id"], network, port_end(leg["port"], "o", network),
+                                  sinks, tuple(paths)))
     return streams

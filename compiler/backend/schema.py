@@ -295,7 +295,8 @@ def _chip_sections() -> dict[str, Any]:
 def _leg() -> dict[str, Any]:
     """One on-chip leg of the exchange: `send` (branches of the streams `routes` to link
     port `port`), `forward` (link port `from_port` to `port`) or `receive` (link port
-    `port` to the PMU ports `sinks`), with its routed `paths` (one per route or sink)."""
+    `port` to the PMU ports `sinks` on `network`), with its routed `paths` (one per route
+    or sink)."""
     port = {"type": "integer", "minimum": 0}
     switch = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
     return {
@@ -305,6 +306,7 @@ def _leg() -> dict[str, Any]:
             "id": {"type": "string", "minLength": 1},
             "memory": {"type": "string", "minLength": 1},
             "kind": {"enum": ["send", "forward", "receive"]},
+            "network": {"enum": ["vector", "scalar"]},
             "port": port,
             "from_port": port,
             "routes": {"type": "array", "items": {"type": "string", "minLength": 1}},

@@ -11,8 +11,11 @@ holds:
   more sink, the port: the slice is tapped from the writes as an address generator's
   store is, one branch per writing stream (`routes`, `paths`);
 * `forward` (m, from port q to port p): a ring chip passes a slice it received on;
-* `receive` (m, port p): the slices arriving by link p go to every PMU holding m, on a
-  vector input no other stream uses (`sinks`, `paths`).
+* `receive` (m, port p): the slices arriving by link p go to every PMU holding m, on an
+  input no other stream uses (`sinks`, `paths`): a vector input, or where some PMU has
+  none left (a small design packs x and h in one PMU written by three streams) a scalar
+  input, one word a cycle (`network`; the slower port then paces the slices,
+  `LegHops.receive_rate`).
 
 Legs are config data (`chips[k].exchange` in config.json, docs/config-format.md); the
 loader checks them (`rnnc.backend.exchange_legs`) and the simulator times them
@@ -21,6 +24,7 @@ loader checks them (`rnnc.backend.exchange_legs`) and the simulator times them
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +33,7 @@ from rnnc.target.arch import Architecture
 from rnnc.target.machine import PCU, PMU, Machine, Stream
 from rnnc.target.multichip import LegHops, link_ports, port_towards
 from rnnc.target.network import Topology, topology
+from rnnc.target.plan import WORD_BYTES
 from rnnc.target.routing import RouteRequest, RoutingError, route
 
 Leg = dict[str, Any]
@@ -74,12 +79,13 @@ def writing_streams(machine: Machine, memory: str) -> list[Stream]:
             and any(sink.unit in holding for sink in s.sinks)]
 
 
-def free_vector_input(machine: Machine, pmu: PMU, arch: Architecture) -> str | None:
-    """The first vector input port of `pmu` no stream uses."""
+def free_input(machine: Machine, pmu: PMU, network: str, arch: Architecture,
+               taken: set[tuple[str, str]]) -> str | None:
+    """The first input port of `pmu` on `network` no stream uses and no leg has `taken`."""
     used = {sink.port for stream in machine.streams for sink in stream.sinks
-            if sink.unit == pmu.id}
-    return next((f"vi{k}" for k in range(arch.ports("pmu", "vector", "inputs"))
-                 if f"vi{k}" not in used), None)
+            if sink.unit == pmu.id} | {port for unit, port in taken if unit == pmu.id}
+    return next((f"{network[0]}i{k}" for k in range(arch.ports("pmu", network, "inputs"))
+                 if f"{network[0]}i{k}" not in used), None)
 
 
 def route_exchange(machine: Machine, chip: int, chips: int,
@@ -92,8 +98,10 @@ def route_exchange(machine: Machine, chip: int, chips: int,
              if unit.site is not None}
     legs = legs_needed(chip, chips, links, arch)
     requests: list[RouteRequest] = []
+    taken: set[tuple[str, str]] = set()
     for leg in legs:
-        requests += _requests(machine, chip, leg, ports=ports, wired=wired, arch=arch)
+        requests += _requests(machine, chip, leg, ports=ports, wired=wired, arch=arch,
+                              taken=taken)
     fixed = [(s.network, tuple(tuple(mesh.switch(*site) for site in path) for path in s.paths))
              for s in machine.streams if s.paths]
     try:
@@ -107,7 +115,8 @@ def route_exchange(machine: Machine, chip: int, chips: int,
 
 
 def _requests(machine: Machine, chip: int, leg: Leg, *, ports: Sequence[int],
-              wired: Mapping[str, tuple[int, ...]], arch: Architecture) -> list[RouteRequest]:
+              wired: Mapping[str, tuple[int, ...]], arch: Architecture,
+              taken: set[tuple[str, str]]) -> list[RouteRequest]:
     """What to route for `leg`, filling in its endpoints (`routes`, `sinks`)."""
     port, memory = (ports[leg["port"]],), leg["memory"]
     if leg["kind"] == "send":
@@ -120,16 +129,22 @@ def _requests(machine: Machine, chip: int, leg: Leg, *, ports: Sequence[int],
                 for s in streams]
     if leg["kind"] == "forward":
         return [RouteRequest(leg["id"], "vector", (ports[leg["from_port"]],), (port,))]
-    sinks = []
-    for unit in machine.units:
-        if isinstance(unit, PMU) and any(box.memory == memory for box in unit.boxes):
-            free = free_vector_input(machine, unit, arch)
-            if free is None:
-                raise Diagnostic("--chips", f"chip {chip}: PMU '{unit.id}' holds '{memory}' "
-                                 "but has no free vector input for the exchange's slices")
-            sinks.append({"unit": unit.id, "port": free})
-    leg["sinks"] = sorted(sinks, key=lambda sink: sink["unit"])
-    return [RouteRequest(leg["id"], "vector", port,
+    holding = sorted((unit for unit in machine.units if isinstance(unit, PMU)
+                      and any(box.memory == memory for box in unit.boxes)),
+                     key=lambda unit: unit.id)
+    for network in ("vector", "scalar"):
+        free = [free_input(machine, unit, network, arch, taken) for unit in holding]
+        if None not in free:
+            break
+    else:
+        full = holding[free.index(None)].id
+        raise Diagnostic("--chips", f"chip {chip}: PMU '{full}' holds '{memory}' but has no "
+                         "free vector or scalar input for the exchange's slices")
+    leg["network"] = network
+    taken.update(zip((unit.id for unit in holding), free, strict=True))  # type: ignore[arg-type]
+    leg["sinks"] = [{"unit": unit.id, "port": name}
+                    for unit, name in zip(holding, free, strict=True)]
+    return [RouteRequest(leg["id"], network, port,
                          tuple(wired[sink["unit"]] for sink in leg["sinks"]))]
 
 
@@ -147,12 +162,18 @@ def _routed(leg: Leg, found: Mapping[str, Sequence[Sequence[int]]], mesh: Topolo
 
 def leg_hops(chips: Sequence[Mapping[str, Any]], arch: Architecture) -> LegHops:
     """Per chip, the cycles each kind of leg adds: its longest routed path's hops times the
-    hop latency (config data: each chip's `exchange`)."""
+    hop latency; and the bytes per cycle of its receive legs, a word per lane of its
+    network (config data: each chip's `exchange`)."""
     hop = arch.network.hop_latency_cycles
     kinds: dict[str, dict[int, int]] = {"send": {}, "forward": {}, "receive": {}}
+    rate: dict[int, float] = {}
     for index, chip in enumerate(chips):
         for leg in chip.get("exchange", ()):
             longest = max((len(path) - 1 for path in leg["paths"]), default=0)
             own = kinds[leg["kind"]]
             own[index] = max(own.get(index, 0), longest * hop)
-    return LegHops(send=kinds["send"], forward=kinds["forward"], receive=kinds["receive"])
+            if leg["kind"] == "receive":
+                words = arch.pcu.lanes if leg.get("network", "vector") == "vector" else 1
+                rate[index] = min(rate.get(index, math.inf), words * WORD_BYTES)
+    return LegHops(send=kinds["send"], forward=kinds["forward"], receive=kinds["receive"],
+                   receive_rate=rate)

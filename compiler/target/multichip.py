@@ -95,11 +95,26 @@ class LegHops:
     send: Mapping[int, int] = field(default_factory=dict)
     forward: Mapping[int, int] = field(default_factory=dict)
     receive: Mapping[int, int] = field(default_factory=dict)
+    receive_rate: Mapping[int, float] = field(default_factory=dict)
+    """Per chip, the bytes per cycle its receive legs carry (none given: no slower than
+    the link)."""
 
     def largest(self) -> tuple[int, int, int]:
         """The longest send, forward and receive leg over the chips."""
         return tuple(max(legs.values(), default=0)  # type: ignore[return-value]
                      for legs in (self.send, self.forward, self.receive))
+
+    def slowest_rate(self) -> float:
+        """The bytes per cycle of the slowest receive leg."""
+        return min(self.receive_rate.values(), default=math.inf)
+
+
+def taken_in(nbytes: int, rate: float, arriving: int, free: int) -> int:
+    """When a slice of `nbytes` that starts arriving at `arriving` and has wholly arrived
+    `arriving + send` later has gone through a receive port of `rate` bytes per cycle
+    that is free from `free`: the port takes it as it comes, no faster than `rate`."""
+    start = max(arriving, free)
+    return start + (math.ceil(nbytes / rate) if math.isfinite(rate) else 0)
 
 
 def lanes(arch: Architecture) -> int:
@@ -122,13 +137,31 @@ def exchange_cycles(slice_bytes: int, chips: int, arch: Architecture,
     if chips == 1:
         return 0
     interchip = arch.interchip
-    send = send_cycles(slice_bytes, arch)
-    out, forward, receive = (legs or LegHops()).largest()
+    legs = legs or LegHops()
+    send, latency = send_cycles(slice_bytes, arch), interchip.link_latency_cycles
+    out, forward, receive = legs.largest()
     if interchip.topology == "ring":
-        return (out + (chips - 1) * (send + interchip.link_latency_cycles)
-                + (chips - 2) * forward + receive)
-    rounds = math.ceil((chips - 1) / interchip.links_per_chip)
-    return out + rounds * send + interchip.link_latency_cycles + receive
+        # slice k (from the chip k + 1 back) starts arriving after k forwards, by one port
+        starts = [(0, 0, out + k * (send + latency + forward) + latency)
+                  for k in range(chips - 1)]
+    else:
+        # chip a sends to its k-th other chip in round k // links_per_chip; chip b takes
+        # chip a's slice by the port it deals to a
+        links, others = interchip.links_per_chip, _others(chips)
+        starts = sorted((b, others[b].index(a) % links,
+                         out + others[a].index(b) // links * send + latency)
+                        for a in range(chips) for b in others[a])
+    through: dict[tuple[int, int], int] = {}
+    for target, port, start in starts:
+        key = (target, port)
+        through[key] = max(start + send, taken_in(slice_bytes, legs.slowest_rate(), start,
+                                                  through.get(key, 0)))
+    return max(through.values()) + receive
+
+
+def _others(chips: int) -> list[list[int]]:
+    """Per chip, the other chips in order."""
+    return [[k for k in range(chips) if k != chip] for chip in range(chips)]
 
 
 @dataclass(frozen=True)
@@ -155,6 +188,8 @@ def simulate_exchange(transfers: list[Transfer], arch: Architecture,
     latency = arch.interchip.link_latency_cycles
     legs = legs or LegHops()
     free: dict[object, int] = {}
+    port_free: dict[tuple[int, int], int] = {}
+    chips = 1 + max((max(t.source, t.target) for t in transfers), default=0)
     crossed: dict[tuple[int, tuple[int, ...]], int] = {}
     ready = {index: legs.send.get(transfer.source, 0)
              for index, transfer in enumerate(transfers)}
@@ -174,7 +209,13 @@ def simulate_exchange(transfers: list[Transfer], arch: Architecture,
         hop[index] += 1
         if hop[index] == len(transfer.path) - 1:
             del ready[index]
-            done = max(done, arrival + legs.receive.get(transfer.target, 0))
+            target = transfer.target
+            port = (target, port_towards(target, step[0], chips, arch, arriving=True))
+            rate = legs.receive_rate.get(target, math.inf)
+            through = max(arrival, taken_in(transfer.nbytes, rate, arrival - send_cycles(
+                transfer.nbytes, arch), port_free.get(port, 0)))
+            port_free[port] = through
+            done = max(done, through + legs.receive.get(target, 0))
         else:
             ready[index] = arrival + legs.forward.get(step[1], 0)
     return done
