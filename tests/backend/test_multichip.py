@@ -358,3 +358,36 @@ def test_without_the_exchange_the_chips_compute_other_values(two_chips: Path) ->
     # step 0 reads the zero initial state on both; later steps need the other chip's h
     assert np.array_equal(exchanged["Y"][0], alone["Y"][0])
     assert not np.allclose(exchanged["Y"][1:], alone["Y"][1:])
+
+
+def test_max_chips_takes_the_fastest_count_that_holds_the_weights(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LSTM-2048 at 8 bits needs 2 chips; the model predicts 3 and 4 slower (a longer
+    exchange than the step it shortens), so up to 4 it keeps 2."""
+    capsys.readouterr()
+    assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", "--chips", "auto",
+                 "--max-chips", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "chips = 2 : i64" in out and "streamed_bytes_per_step = 0 : i64" in out
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--chips", "auto", "--max-chips", "1"],
+     "lstm-2048-25.mlir: error: loop-assign-resources: the weights do not stay on chip over "
+     "any number of chips up to 1\n"),
+    (["--chips", "2", "--max-chips", "3"],
+     "--max-chips: error: takes a number of chips of at least 1, with --chips auto (got "
+     "--max-chips 3 with --chips 2)\n"),
+    (["--max-chips", "3"],
+     "--max-chips: error: takes a number of chips of at least 1, with --chips auto (got "
+     "--max-chips 3 without --chips)\n"),
+    (["--chips", "auto", "--max-chips", "0"],
+     "--max-chips: error: takes a number of chips of at least 1, with --chips auto (got "
+     "--max-chips 0)\n"),
+])
+def test_max_chips_refusals(options: list[str], message: str,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", *options]) == 1
+    assert capsys.readouterr().err.endswith(message)
