@@ -13,17 +13,20 @@ fill, or into a PMU port another stream uses, is refused too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rnnc.target.arch import Architecture
 from rnnc.target.exchange_routes import legs_needed
-from rnnc.target.machine import Endpoint, Stream
+from rnnc.target.machine import Endpoint, Machine, Stream
 from rnnc.target.multichip import link_ports
 
 Config = Mapping[str, Any]
 Problem = tuple[str, str]
+#: A chip of a configuration as a machine (`rnnc.backend.load.machine_of`, passed in: the
+#: loader imports this module).
+Rebuild = Callable[[Config, int], Machine]
 
 _MISSING = {
     "send": "chip {chip} has no on-chip route taking its rows of '{memory}' to link port "
@@ -48,9 +51,9 @@ def port_name(port: int) -> str:
     return f"link{port}"
 
 
-def check_legs(data: Config, arch: Architecture) -> list[Problem]:
+def check_legs(data: Config, arch: Architecture, rebuild: Rebuild) -> list[Problem]:
     """Every link's legs present (see the module doc), then every leg well formed and
-    routed."""
+    routed; `rebuild` gives a chip's machine (the loader's `machine_of`)."""
     chips = data["chips"]
     problems: list[Problem] = []
     for k, link in enumerate(data["links"]):
@@ -63,13 +66,13 @@ def check_legs(data: Config, arch: Architecture) -> list[Problem]:
     if problems:
         return problems
     for index in range(len(chips)):
-        problems += list(_leg_problems(data, index, arch))
+        problems += list(_leg_problems(data, index, arch, rebuild))
     return problems
 
 
-def _leg_problems(data: Config, index: int, arch: Architecture) -> Iterator[Problem]:
+def _leg_problems(data: Config, index: int, arch: Architecture,
+                  rebuild: Rebuild) -> Iterator[Problem]:
     """Chip `index`'s legs: ends that exist, then their routes (with the chip's own)."""
-    from rnnc.backend.load import machine_of  # the loader imports this module's caller
     from rnnc.target.checks import check_design
 
     chip = data["chips"][index]
@@ -82,7 +85,7 @@ def _leg_problems(data: Config, index: int, arch: Architecture) -> Iterator[Prob
             yield f"chips.{index}.exchange.{i}.{problem[0]}", problem[1]
     if found or not legs:
         return
-    machine = machine_of(data, index)
+    machine = rebuild(data, index)
     own = [*machine.streams, *machine.control]
     ends = [LinkPort(port_name(p), site) for p, site in enumerate(ports)]
     before = {str(p) for p in check_design(arch, machine.units, own, machine.controller, ends)}

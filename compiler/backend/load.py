@@ -337,7 +337,7 @@ def multichip_problems(data: Mapping[str, Any], arch: Architecture) -> list[tupl
     for index in range(len(data["chips"])):
         problems += [(view_field(field, index), message) for field, message
                      in check_consistency(chip_view(data, index), arch)]
-    return problems or check_links(data, arch)
+    return problems or check_links(data, arch, machine_of)
 
 
 def load_config(path: str | Path) -> LoadedConfig:

@@ -29,7 +29,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from rnnc.backend.exchange_legs import check_legs, holds
+from rnnc.backend.exchange_legs import Rebuild, check_legs, holds
 from rnnc.target.arch import Architecture
 from rnnc.target.multichip import link_path
 
@@ -100,9 +100,10 @@ def check_sections(data: Config) -> list[Problem]:
     return problems
 
 
-def check_links(data: Config, arch: Architecture) -> list[Problem]:
+def check_links(data: Config, arch: Architecture, rebuild: Rebuild) -> list[Problem]:
     """Every link a machine could run, and together an exchange every chip can compute with:
-    each chip receives every other chip's rows of every exchanged memory exactly once."""
+    each chip receives every other chip's rows of every exchanged memory exactly once; then
+    the links' on-chip legs (`check_legs`, with `rebuild`)."""
     chips = data["chips"]
     problems: list[Problem] = []
     rows = [tuple(chip["rows"]) for chip in chips]
@@ -129,7 +130,7 @@ def check_links(data: Config, arch: Architecture) -> list[Problem]:
                 if a != b and (memory, a, b) not in seen:
                     problems.append(("links", f"chip {b} never receives chip {a}'s rows "
                                      f"{list(rows[a])} of '{memory}'"))
-    return problems or check_legs(data, arch)
+    return problems or check_legs(data, arch, rebuild)
 
 
 def _rows(rows: Sequence[tuple[int, ...]]) -> list[Problem]:
