@@ -237,7 +237,8 @@ def write_multichip_config(
     legs of the exchange `legs[k]`) and its weight file, both or neither, once it
     validates."""
     from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
-    from rnnc.backend.load import check_schema
+    from rnnc.backend.exchange_legs import check_legs
+    from rnnc.backend.load import check_schema, machine_of
 
     arrays: dict[str, np.ndarray] = {}
     for machine in machines:
@@ -252,6 +253,11 @@ def write_multichip_config(
              for machine in machines]
     config = merged_config(chips, rows, links, legs)
     check_schema(config, path)
+    # each chip passed spatial-verify before its legs were routed: verify the legs too
+    problems = check_legs(config, arch, machine_of)
+    if problems:
+        field, message = problems[0]
+        raise Diagnostic(path, f"field '{field}': {message}")
     with contextlib.nullcontext(files) as outputs:
         outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
                       "-o (its weights, beside it)")

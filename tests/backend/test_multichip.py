@@ -391,3 +391,22 @@ def test_max_chips_refusals(options: list[str], message: str,
     capsys.readouterr()
     assert main([str(DEEPBENCH / "lstm-2048-25.mlir"), "--emit=loop", *options]) == 1
     assert capsys.readouterr().err.endswith(message)
+
+
+def test_a_pmu_without_a_free_vector_input_receives_on_the_scalar_network(
+    tmp_path: Path
+) -> None:
+    """A small LSTM keeps x and h in one PMU whose three vector inputs other streams use:
+    the slices arrive on a scalar input, one word a cycle (the values equal onnxruntime's
+    in `test_multichip_config_agrees_with_onnxruntime_and_one_chip`, this case)."""
+    case = batch1_case("LSTM", 1, {"direction": "forward"})
+    config = json.loads(_compile(tmp_path, case, "--chips", "2").read_text())
+    for chip in config["chips"]:
+        (receive,) = [leg for leg in chip["exchange"] if leg["kind"] == "receive"]
+        assert receive["network"] == "scalar"
+        assert all(sink["port"].startswith("si") for sink in receive["sinks"])
+        full = [u for u in chip["units"] if u["id"] in {s["unit"] for s in receive["sinks"]}
+                and {s["port"] for r in chip["routes"] for s in r["sinks"]
+                     if s["unit"] == u["id"] and s["port"].startswith("vi")}
+                == {"vi0", "vi1", "vi2"}]
+        assert full
