@@ -19,6 +19,7 @@ has a prediction it writes the same again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -71,7 +72,8 @@ def _routed(design: DesignOp) -> DesignOp:
     return design
 
 
-def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture) -> list[Cost]:
+def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture,
+                waits: Sequence[Sequence[int]] | None = None) -> list[Cost]:
     steps = time_loops(module)
     if not steps:
         raise PredictionError("no time loop beside the design: run spatial-predict before "
@@ -81,11 +83,12 @@ def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture) -> list[
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")
     costs = []
-    for step, loop_hops in zip(steps, hops, strict=True):
+    waiting = waits if waits is not None else [None] * len(steps)
+    for step, loop_hops, wait in zip(steps, hops, waiting, strict=True):
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops, end_hops=end_hops(design)))
+                              routed=loop_hops, end_hops=end_hops(design), waits=wait))
     return costs
 
 
@@ -119,12 +122,14 @@ def _once_cycles(module: ModuleOp, design: DesignOp, arch: Architecture) -> list
 
 
 def predicted_cycles(
-    module: ModuleOp, design: DesignOp, arch: Architecture
+    module: ModuleOp, design: DesignOp, arch: Architecture,
+    waits: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[Cost], list[int]]:
     """The routed design's prediction: each time loop's cost and each once-run nest's
-    cycles (the whole inference is their sum)."""
+    cycles (the whole inference is their sum). `waits`: per time loop, per nest, the
+    cycles each step waits after it (a chip's exchange, `evaluate`)."""
     routed = _routed(design)
-    return _loop_costs(module, routed, arch), _once_cycles(module, routed, arch)
+    return _loop_costs(module, routed, arch, waits), _once_cycles(module, routed, arch)
 
 
 def prediction_attr(costs: list[Cost], once: list[int], bounds: list[str],
@@ -143,7 +148,7 @@ def prediction_attr(costs: list[Cost], once: list[int], bounds: list[str],
     })
 
 
-def _searched_bounds(module: ModuleOp) -> list[str]:
+def searched_bounds(module: ModuleOp) -> list[str]:
     """What limits each time loop's point, as the search explained it."""
     bounds = []
     for step in time_loops(module):
@@ -172,7 +177,8 @@ class SpatialPredictPass(ModulePass):
             costs, once = predicted_cycles(op, design, arch)
         except (DesignArchitectureError, PredictionError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        design.attributes["predicted"] = prediction_attr(costs, once, _searched_bounds(op), arch)
+        design.attributes["predicted"] = prediction_attr(costs, once, searched_bounds(op), arch)
 
 
-__all__ = ["PredictionError", "SpatialPredictPass", "predicted_cycles", "routed_costs"]
+__all__ = ["PredictionError", "SpatialPredictPass", "predicted_cycles", "prediction_attr",
+           "routed_costs", "searched_bounds"]

@@ -28,7 +28,7 @@ from rnnc.target.machine import Machine, from_data
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
 #: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
-FORMAT_VERSION = (2, 1)
+FORMAT_VERSION = (2, 2)
 
 
 class ConfigError(Diagnostic):
@@ -337,7 +337,7 @@ def multichip_problems(data: Mapping[str, Any], arch: Architecture) -> list[tupl
     for index in range(len(data["chips"])):
         problems += [(view_field(field, index), message) for field, message
                      in check_consistency(chip_view(data, index), arch)]
-    return problems or check_links(data, arch)
+    return problems or check_links(data, arch, machine_of)
 
 
 def load_config(path: str | Path) -> LoadedConfig:

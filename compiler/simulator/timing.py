@@ -178,6 +178,13 @@ class TimingGraph:
     prefetched for the next step and stores of this one, in whole bursts) at the
     architecture's bandwidth. The channels serve the steps one after another, so a step
     does not end before the channels have moved its bytes."""
+    stage_waits: tuple[int, ...] = ()
+    """Per stage, cycles the controller waits after the stage's done tokens before its
+    next enable (a multi-chip exchange of what the stage wrote,
+    `rnnc.simulator.multichip`); units working a step ahead (`lead`) go on meanwhile."""
+
+    def stage_wait(self, stage: int) -> int:
+        return self.stage_waits[stage] if stage < len(self.stage_waits) else 0
 
     @property
     def stages(self) -> int:
@@ -391,7 +398,8 @@ class _Engine:
             for n, f in zip(self.g.nodes, firings, strict=True)
             if f.size and n.lead == 0 and n.stage == stage and n.awaited
         )
-        return max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
+        return (max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
+                + self.g.stage_wait(stage))
 
     def _done_arrivals(self, tokens: tuple[tuple[float, int], ...]) -> list[float]:
         """When each done token (leaving its unit at a time, over a route) reaches the

@@ -64,9 +64,11 @@ class Problem:
 
 
 def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any],
-                 controller: Any = None) -> list[Problem]:
+                 controller: Any = None, switch_ends: Sequence[Any] = ()) -> list[Problem]:
     """Every rule a placed and routed design breaks, in a fixed order (empty: it is legal).
-    `controller` (with `id` and `site`, a switch) is where control streams start and end."""
+    `controller` (with `id` and `site`, a switch) is where control streams start and end;
+    `switch_ends` are other switches streams start or end at (link ports, same fields),
+    checked as the controller is."""
     chip = _Chip(arch)
     problems: list[Problem] = []
     wired: dict[str, set[tuple[int, int]]] = {}
@@ -77,11 +79,11 @@ def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any
         if found is not None:
             wired[unit.id] = chip.wired_switches(*found)
     _check_overlaps(units, wired, problems)
-    if controller is not None:
-        kinds[controller.id] = CONTROLLER_KIND
-        switch = _check_controller(chip, controller, problems)
+    for end in (*([controller] if controller is not None else []), *switch_ends):
+        kinds[end.id] = CONTROLLER_KIND
+        switch = _check_controller(chip, end, problems)
         if switch is not None:
-            wired[controller.id] = {switch}
+            wired[end.id] = {switch}
     _check_ports(chip, kinds, streams, problems)
     use: dict[tuple[str, tuple[int, int], tuple[int, int]], list[str]] = {}
     for stream in streams:

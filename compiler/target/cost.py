@@ -304,21 +304,23 @@ class NestArrays:
 
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision,
-    routed: RoutedHops | None = None, ahead: int = 0,
+    routed: RoutedHops | None = None, ahead: int = 0, wait: int = 0,
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape): the
     plan at `hu` copies (`plan.nest_plan_at`; with `ahead` parts of the input projection a
     step ahead, `step_ahead.ahead_plan_at`), timed. With `routed`, the wires and the
-    handshake are the hops of the routed design instead of estimates."""
+    handshake are the hops of the routed design instead of estimates. `wait`: cycles the
+    step waits after the nest (a multi-chip exchange), which a step-ahead nest's units
+    folding the next input projection work through."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
     planned = (step_ahead.ahead_plan_at(nest, hu, ru, rv, ahead, arch=arch, mode=mode)
                if ahead else plan.nest_plan_at(nest, hu, ru, rv, arch=arch, mode=mode))
-    return nest_timing(planned, hu, arch=arch, mode=mode, routed=routed)
+    return nest_timing(planned, hu, arch=arch, mode=mode, routed=routed, wait=wait)
 
 
 def nest_timing(
     nest_plan: NestPlan, hu: Array, *, arch: Architecture, mode: Precision,
-    routed: RoutedHops | None = None,
+    routed: RoutedHops | None = None, wait: int = 0,
 ) -> NestArrays:
     """One step of a planned nest: `iterations` x II of compute, and the fill through the
     plan's map-reduce units, combining tree, element-wise chain (its table round trips in
@@ -353,7 +355,7 @@ def nest_timing(
     if isinstance(p, step_ahead.AheadPlan):
         # the units folding the next step's input projection bound the step when they
         # are busier than it (`step_ahead.ahead_compute`)
-        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync)
+        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync + wait)
         arrays = dataclasses.replace(arrays, compute=np.maximum(arrays.compute, bound))
     return arrays
 
@@ -564,13 +566,16 @@ def evaluate(
     budget: Budget | None = None,
     routed: Sequence[RoutedHops] | None = None,
     end_hops: int | None = None,
+    waits: Sequence[int] | None = None,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
     chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
     hops of the placed and routed design, and `end_hops` those of the loop's ends
-    (`loop_ends`), for a prediction after routing."""
+    (`loop_ends`), for a prediction after routing. `waits` (one per nest): cycles each
+    step waits after the nest, a chip's known exchange (`rnnc.driver.multichip`), counted
+    in `exchange_cycles` and overlapped with a step-ahead nest's input projection."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
@@ -578,14 +583,20 @@ def evaluate(
     hops = routed if routed is not None else [None] * len(factors)
     if len(hops) != len(factors):
         raise CostError(f"{len(factors)} nests but routed hops for {len(hops)}")
+    # before routing, the exchange of h over `chips` (`program_arrays`) follows the last nest
+    known = list(waits) if waits is not None else [0] * len(factors)
+    overlapped = known if waits is not None else [0] * (len(factors) - 1) + [
+        exchange_cycles(chip_program, arch, chips)]
     arrays = [
         nest_arrays(
             nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode,
-            routed=h, ahead=f.ahead,
+            routed=h, ahead=f.ahead, wait=w,
         )
-        for nest, f, h in zip(chip_program.nests, factors, hops, strict=True)
+        for nest, f, h, w in zip(chip_program.nests, factors, hops, overlapped, strict=True)
     ]
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
+    totals = dataclasses.replace(totals, exchange=totals.exchange + sum(known),
+                                 cycles_per_step=totals.cycles_per_step + sum(known))
     return _cost(
         chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips,
         ends=loop_ends(arch, end_hops),
