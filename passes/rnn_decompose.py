@@ -13,6 +13,8 @@ recurrent biases are summed once, before the time loop (except GRU's recurrent c
 bias under linear_before_reset, which r multiplies). `sequence_lens` masks the state update
 (an entry keeps its state and outputs zeros past its length) and the final states (zero
 for an empty sequence), and reverses each entry within its own length, as onnxruntime does.
+The final states Y_h / Y_c are stored by the kernel that writes the state, every step (the
+last step's store remains): a readout of the state, not a copy nest after the time loop.
 
 Data movement around the layers becomes indexing (`rnnc.analysis.views`), never a nest of
 its own: a chain of `rnn.transpose` / `rnn.reshape` on a result (PyTorch's `Squeeze` of the
@@ -100,6 +102,7 @@ class _Lowering:
     """Builds the loop program of one recurrent op."""
 
     m: _Memories  # set by `build`
+    finals: dict[str, SSAValue]  # Y_h / Y_c: the memory each final state is stored in
 
     def __init__(
         self, op: rnn.RecurrentOp, places: dict[str, _Place], sources: dict[SSAValue, SSAValue]
@@ -151,6 +154,7 @@ class _Lowering:
                 for name, value in op.state_results()
                 if value.uses
             }
+            self.finals = dict(outputs)
         cell_step = {"rnn.lstm": self._lstm_step, "rnn.gru": self._gru_step}.get(
             op.name, self._rnn_step
         )
@@ -159,7 +163,6 @@ class _Lowering:
             loop.YieldOp()
         self.prelude.add_op(loop.SequentialOp(self.steps, Region(self.step)))
         with ImplicitBuilder(self.prelude):
-            self._finals(outputs)
             if self.m.y is not None:
                 outputs["Y"] = self.m.y
             results = {
@@ -255,22 +258,18 @@ class _Lowering:
 
         self._nest(body)
 
-    def _finals(self, outputs: dict[str, SSAValue]) -> None:
-        states = {"Y_h": self.m.h, "Y_c": self.m.c}
-        if not outputs:
+    def _final(self, name: str, state: SSAValue, d: SSAValue, b: SSAValue, i: SSAValue) -> None:
+        """Final state `name` (Y_h, Y_c) read out of the step that writes the state: every
+        step also stores the state it writes into the output (the last step's store is the
+        one that remains), so no nest copies the state memory after the time loop. Zero for
+        an empty sequence, as onnxruntime reports it."""
+        memory = self.finals.get(name)
+        if memory is None:
             return
-
-        def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
-            ran = None
-            if self.m.lens is not None:  # onnxruntime reports zeros for an empty sequence
-                ran = arith.CmpiOp(self._length(b), _const_index(0), "sgt").result
-            for name, memory in outputs.items():
-                value = self._load(states[name], (d, b, i))  # type: ignore[arg-type]
-                if ran is not None:
-                    value = loop.SelectOp(ran, value, self._zero()).result
-                self._store(value, name, memory, self._state_index(d, b, i))
-
-        self._nest(body)
+        if self.m.lens is not None:
+            ran = arith.CmpiOp(self._length(b), _const_index(0), "sgt").result
+            state = loop.SelectOp(ran, state, self._zero()).result
+        self._store(state, name, memory, self._state_index(d, b, i))
 
     # ---- loop nests ----------------------------------------------------------------------------
 
@@ -437,6 +436,7 @@ class _Lowering:
                 state = loop.SelectOp(valid, new, old).result
                 output = loop.SelectOp(valid, new, self._zero()).result
             loop.StoreOp(state, self.m.h, [d, b, i])
+            self._final("Y_h", state, d, b, i)
             if self.m.y is not None:
                 index = self._y_index(self._time_index(d, b), d, b, i)
                 self._store(output, "Y", self.m.y, index)
@@ -490,6 +490,7 @@ class _Lowering:
             if valid is not None:
                 new = loop.SelectOp(valid, new, self._load(c, (d, b, i_))).result
             loop.StoreOp(new, c, [d, b, i_])
+            self._final("Y_c", new, d, b, i_)
 
         self._nest(add_c)
         o = self._map("o", (self._peephole(pre["o"], "o", "ap_o"),), activate(0))
