@@ -35,6 +35,7 @@ from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.passes.loop_assign_resources import once_nests
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate, once_nest_cycles
+from rnnc.target.first_loads import first_load_cycles
 from rnnc.target.machine import Machine, machine_from_module
 from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.target.routed_hops import end_hops, once_hops, routed_hops
@@ -85,7 +86,8 @@ def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops, end_hops=end_hops(machine)))
+                              routed=loop_hops, end_hops=end_hops(machine),
+                              first_loads=first_load_cycles(machine, arch)))
     return costs
 
 

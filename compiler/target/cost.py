@@ -491,16 +491,19 @@ def point_bound(
 # ----------------------------------------------------------------------------------------
 
 
-def loop_ends(arch: Architecture, routed_hops: int | None = None) -> int:
+def loop_ends(arch: Architecture, routed_hops: int | None = None, first_loads: int = 0) -> int:
     """What a time loop adds to its steps: x(0) comes from DRAM before the first step (later
     steps' x is prefetched into a double buffer), and the last step's y must reach DRAM
     (earlier stores are posted and overlap): a DRAM latency each, and each a crossing
     between the chip's edge, where the address generators are, and the units. Before
     placement each crossing is estimated as half the grid's perimeter side; `routed_hops`
-    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`)."""
+    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`),
+    `first_loads` the cycles the channels take to move x(0) on it
+    (`rnnc.target.first_loads`; 0 before placement)."""
     if routed_hops is None:
         routed_hops = 2 * ((arch.grid.rows + arch.grid.cols) // 2)
-    return 2 * arch.mechanisms.dram_latency_cycles + routed_hops * arch.network.hop_latency_cycles
+    return (2 * arch.mechanisms.dram_latency_cycles + first_loads
+            + routed_hops * arch.network.hop_latency_cycles)
 
 
 def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
@@ -564,13 +567,15 @@ def evaluate(
     budget: Budget | None = None,
     routed: Sequence[RoutedHops] | None = None,
     end_hops: int | None = None,
+    first_loads: int = 0,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
     chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
     hops of the placed and routed design, and `end_hops` those of the loop's ends
-    (`loop_ends`), for a prediction after routing."""
+    (`loop_ends`), for a prediction after routing; `first_loads` the cycles x(0) takes
+    at the DRAM bandwidth on it."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
@@ -588,7 +593,7 @@ def evaluate(
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
     return _cost(
         chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips,
-        ends=loop_ends(arch, end_hops),
+        ends=loop_ends(arch, end_hops, first_loads),
     )
 
 
