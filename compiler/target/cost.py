@@ -696,8 +696,8 @@ def once_nest_cycles(
     off_chip_writes: bool = False,
 ) -> int:
     """Cycles of a nest that runs once, before or after the time loops (what compiling
-    could not fold: an initial state read in, a final state copied out): one pass of its
-    foreach with its fill and handshake, as one step of a time loop, plus a DRAM latency
+    could not fold: an initial state read in): one pass of its foreach with its fill and
+    handshake, as one step of a time loop, plus a DRAM latency
     for its first off-chip read and one for its last off-chip write, which no other step
     overlaps."""
     mode = arch.precision(precision)
