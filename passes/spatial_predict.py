@@ -36,6 +36,8 @@ from rnnc.dialects.spatial import DesignOp, Network, design_of
 from rnnc.passes.loop_assign_resources import once_nests
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate, once_nest_cycles
+from rnnc.target.design_view import design_view
+from rnnc.target.first_loads import first_load_cycles
 from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.target.routed_hops import end_hops, once_hops, routed_hops
 from xdsl.context import Context
@@ -88,7 +90,8 @@ def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture,
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops, end_hops=end_hops(design), waits=wait))
+                              routed=loop_hops, end_hops=end_hops(design), waits=wait,
+                              first_loads=first_load_cycles(design_view(design), arch)))
     return costs
 
 

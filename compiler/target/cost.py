@@ -493,16 +493,19 @@ def point_bound(
 # ----------------------------------------------------------------------------------------
 
 
-def loop_ends(arch: Architecture, routed_hops: int | None = None) -> int:
+def loop_ends(arch: Architecture, routed_hops: int | None = None, first_loads: int = 0) -> int:
     """What a time loop adds to its steps: x(0) comes from DRAM before the first step (later
     steps' x is prefetched into a double buffer), and the last step's y must reach DRAM
     (earlier stores are posted and overlap): a DRAM latency each, and each a crossing
     between the chip's edge, where the address generators are, and the units. Before
     placement each crossing is estimated as half the grid's perimeter side; `routed_hops`
-    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`)."""
+    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`),
+    `first_loads` the cycles the channels take to move x(0) on it
+    (`rnnc.target.first_loads`; 0 before placement)."""
     if routed_hops is None:
         routed_hops = 2 * ((arch.grid.rows + arch.grid.cols) // 2)
-    return 2 * arch.mechanisms.dram_latency_cycles + routed_hops * arch.network.hop_latency_cycles
+    return (2 * arch.mechanisms.dram_latency_cycles + first_loads
+            + routed_hops * arch.network.hop_latency_cycles)
 
 
 def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
@@ -567,15 +570,17 @@ def evaluate(
     routed: Sequence[RoutedHops] | None = None,
     end_hops: int | None = None,
     waits: Sequence[int] | None = None,
+    first_loads: int = 0,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
     chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
     hops of the placed and routed design, and `end_hops` those of the loop's ends
-    (`loop_ends`), for a prediction after routing. `waits` (one per nest): cycles each
-    step waits after the nest, a chip's known exchange (`rnnc.driver.multichip`), counted
-    in `exchange_cycles` and overlapped with a step-ahead nest's input projection."""
+    (`loop_ends`), for a prediction after routing; `first_loads` the cycles x(0) takes
+    at the DRAM bandwidth on it. `waits` (one per nest): cycles each step waits after the
+    nest, a chip's known exchange (`rnnc.driver.multichip`), counted in `exchange_cycles`
+    and overlapped with a step-ahead nest's input projection."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
@@ -599,7 +604,7 @@ def evaluate(
                                  cycles_per_step=totals.cycles_per_step + sum(known))
     return _cost(
         chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips,
-        ends=loop_ends(arch, end_hops),
+        ends=loop_ends(arch, end_hops, first_loads),
     )
 
 
@@ -702,8 +707,8 @@ def once_nest_cycles(
     off_chip_writes: bool = False,
 ) -> int:
     """Cycles of a nest that runs once, before or after the time loops (what compiling
-    could not fold: an initial state read in, a final state copied out): one pass of its
-    foreach with its fill and handshake, as one step of a time loop, plus a DRAM latency
+    could not fold: an initial state read in): one pass of its foreach with its fill and
+    handshake, as one step of a time loop, plus a DRAM latency
     for its first off-chip read and one for its last off-chip write, which no other step
     overlaps."""
     mode = arch.precision(precision)

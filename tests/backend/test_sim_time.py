@@ -125,22 +125,7 @@ def test_streaming_design_points(cell: str, hidden: int, steps: int, factors: Fa
     _check(compiled)
 
 
-#: Known misses, each a reason: GRU-512 T=1 (one step, all fill) with chained partial sums
-#: and the timing-driven placement together is predicted at 500 time-loop cycles and
-#: simulated at 562 (-11%); with either schedule alone it is within 7% (568/604, 569/611).
-#: The step's critical path through the chained units is not yet what the model charges.
-KNOWN_MISSES = {"GRU-512 T=1": "the model under-predicts the one-step GRU-512 with chained "
-                "sums and timing-driven placement together by 11% (closing note, issue 16)"}
-
-
-def _chosen_point_cases() -> list:
-    return [pytest.param(task, id=task.label, marks=[pytest.mark.xfail(
-                reason=KNOWN_MISSES[task.label], strict=True)]
-            if task.label in KNOWN_MISSES else [])
-            for task in paper_tasks()]
-
-
-@pytest.mark.parametrize("task", _chosen_point_cases())
+@pytest.mark.parametrize("task", paper_tasks(), ids=lambda task: task.label)
 def test_deepbench_chosen_points(task: PaperTask) -> None:
     text, _, _ = deepbench.generate(deepbench.Task(task.cell, task.hidden, task.steps),
                                     "w.npz", 0)
