@@ -1,6 +1,7 @@
 """The paper's 11 DeepBench tasks under rnnc's cost model and design-space search.
 
     python bench/deepbench.py [--arch NAME|FILE] [--json FILE] [--schedules LIST]
+                              [--tasks LIST]
                               [--spatial [--links S/V/C]]
 
 Prints three tables:
@@ -388,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedules", metavar="LIST", default="all",
                         help="schedules beyond the paper's the simulated designs' search may "
                         "use, as rnnc --schedules (all, none, all,-NAME)")
+    parser.add_argument("--tasks", metavar="LIST",
+                        help="simulate (and ablate) only these tasks, by the first word of "
+                        "their label, e.g. GRU-512,GRU-2048 (default: all)")
     parser.add_argument("--ablate", action="store_true",
                         help="also simulate every task with each schedule switched off alone "
                         "(deepbench_ablate.py; minutes)")
@@ -403,16 +407,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = run(arch)
     console.print(search_table(rows, arch))
     console.print(capacity_table(rows, arch))
+    chosen = {name.lower() for name in args.tasks.split(",")} if args.tasks else None
+    simulate = [row for row in rows
+                if chosen is None or row.task.label.split()[0].lower() in chosen]
     simulated = {}
     if not args.no_sim:
-        sim_rows = deepbench_sim.simulate_tasks(rows, arch, args.arch, args.schedules)
+        sim_rows = deepbench_sim.simulate_tasks(simulate, arch, args.arch, args.schedules)
         fits = {row.task.label: row.fits for row in rows}
         console.print(deepbench_sim.simulation_table(sim_rows, arch, fits))
         console.print(deepbench_sim.anatomy_table(sim_rows, arch, fits))
         simulated = deepbench_sim.records(sim_rows, arch)
     ablated = {}
     if args.ablate:
-        ablated_rows = deepbench_ablate.ablate(rows, arch, args.arch)
+        ablated_rows = deepbench_ablate.ablate(simulate, arch, args.arch)
         console.print(deepbench_ablate.ablation_table(ablated_rows, arch))
         ablated = deepbench_ablate.records(ablated_rows)
     if args.json:
