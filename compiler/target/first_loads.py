@@ -18,7 +18,6 @@ step (`rnnc.target.cost`).
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 from rnnc.target.arch import Architecture
