@@ -33,10 +33,9 @@ def test_the_loop_posts_its_stores_of_y_and_the_final_state(example_config: Path
         ("store", "y_h"), ("store", "y")]
 
 
-def test_without_the_schedule_nothing_is_posted(tmp_path: Path) -> None:
-    config = tmp_path / "config.json"
-    assert main([f"{EXAMPLE}.mlir", "-o", str(config), "--schedules", "none"]) == 0
-    schedule = json.loads(config.read_text())["program"]["schedule"]
+def test_without_the_schedule_nothing_is_posted(fused_example_config: Path) -> None:
+    # the example compiled with `--schedules none` (once per session, tests/backend/conftest.py)
+    schedule = json.loads(fused_example_config.read_text())["program"]["schedule"]
     assert all("posted" not in phase for phase in schedule)
 
 

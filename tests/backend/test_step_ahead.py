@@ -164,11 +164,14 @@ def test_gru_has_no_projection_to_compute_ahead() -> None:
 # with `chained-sums` too the fused form is faster on this task, and the search keeps it
 @pytest.mark.parametrize(("schedules", "ahead"), [("none", False), ("all,-step-ahead", False),
                                                   ("step-ahead", True), ("all", False)])
-def test_the_search_chooses_it_only_when_enabled(tmp_path: Path, schedules: str,
-                                                 ahead: bool) -> None:
+def test_the_search_chooses_it_only_when_enabled(tmp_path: Path, schedules: str, ahead: bool,
+                                                 fused_example_config: Path) -> None:
     model = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25.mlir"
-    config = tmp_path / "c.json"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main([str(model), "-o", str(config), "--schedules", schedules]) == 0
+    if schedules == "none":  # the same command as the session's fused example
+        config = fused_example_config
+    else:
+        config = tmp_path / "c.json"
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main([str(model), "-o", str(config), "--schedules", schedules]) == 0
     roles = [u["role"] for u in _units(config) if u["kind"] == "pmu"]
     assert ("ahead" in roles) == ahead

@@ -1,8 +1,10 @@
 """spatial-place, spatial-route and spatial-verify on real designs: every DeepBench task
-compiled by the default spatial pipeline (the search with its routability retries,
-partition, place, route, verify) is placed, routed and passes the independent checker; a
-decomposed program too; place, route and verify leave their own output unchanged; the
-placement of a real design is byte-identical across PYTHONHASHSEED values."""
+compiled by the default spatial pipeline's passes (the search with its routability retries,
+partition, place, route, verify; compiled once per session with the simulator's tests,
+the same module as the pipeline's, checked on the shipped example) is placed, routed and
+passes the independent checker; a decomposed program too; place, route and verify leave
+their own output unchanged; the placement of a real design is byte-identical across
+PYTHONHASHSEED values."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from functools import cache
 from io import StringIO
 from pathlib import Path
@@ -18,6 +21,7 @@ import pytest
 from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
 from rnnc.driver.cli import LEVEL_PIPELINES
+from rnnc.driver.design_points import Compiled
 from rnnc.driver.routable import MAX_ROUTE_RETRIES
 from rnnc.target.arch import load_architecture
 from rnnc.target.checks import check_design
@@ -58,13 +62,35 @@ def _assert_placed_routed_legal(module: ModuleOp) -> None:
     assert check_design(arch, machine.units, machine.streams) == []
 
 
+def _shared_spatial(compiled: Compiled) -> ModuleOp:
+    """The spatial level of a design `compile_at` built at the search's point (shared with
+    tests/backend/test_sim_time.py): the rest of the default pipeline, `spatial-predict`
+    and `spatial-strip`, run on a copy. The same module as the default pipeline's
+    (`test_the_shared_design_is_the_default_pipelines`)."""
+    module = compiled.module.clone()
+    passes = pipeline.build_pipeline("spatial-predict,spatial-strip", pipeline.available_passes())
+    pipeline.run_pipeline(pipeline.make_context(), module, passes, "<model>")
+    return module
+
+
 @pytest.mark.parametrize("task", TASKS)
-def test_deepbench_task_places_routes_and_verifies(task: str) -> None:
-    module = _spatial(task)
+def test_deepbench_task_places_routes_and_verifies(
+    task: str, deepbench_design: Callable[[str], Compiled]
+) -> None:
+    module = _shared_spatial(deepbench_design(task))
     _assert_placed_routed_legal(module)
     retries = module.attributes["rnnc.retries"].data  # type: ignore[attr-defined]
     assert 0 <= retries["retries"].value.data <= MAX_ROUTE_RETRIES
     assert len(retries["reasons"].data) == retries["retries"].value.data
+
+
+def test_the_shared_design_is_the_default_pipelines(
+    deepbench_design: Callable[[str], Compiled]
+) -> None:
+    """The design shared with the simulator's tests, finished by the last two passes, is
+    the one the default spatial pipeline (`rnnc --emit=spatial`) writes."""
+    assert _text(_shared_spatial(deepbench_design("lstm-512-25"))) == _text(
+        _spatial("lstm-512-25"))
 
 
 @pytest.mark.parametrize("row", [2, 3, 21, 25])
