@@ -23,9 +23,9 @@
 // RUN: rnnc sim %t/two.json --inputs %t/m.inputs.npz -o %t/two.npz --report %t/two-report.json
 // RUN: filecheck %s --check-prefix=EXCHANGE --input-file=%t/two-report.json
 // each chip's 4 words of h, 16 bytes at 12.5 bytes per cycle, then 500 cycles' latency,
-// plus the on-chip legs: 16 hops from the writes to the link port, 11 on to the h PMUs
+// plus the on-chip legs: 13 hops from the writes to the link port, 8 on to the h PMUs
 // EXCHANGE: "exchange": {
-// EXCHANGE-NEXT: "cycles_per_step": 529,
+// EXCHANGE-NEXT: "cycles_per_step": 523,
 // EXCHANGE-NEXT: "links": 2,
 // EXCHANGE-NEXT: "topology": "ring"
 // RUN: filecheck %s --check-prefix=SVG --input-file=%t/place.svg
