@@ -21,7 +21,7 @@ and Brainwave latencies (`compiler/target/paper_deepbench.json`), rnnc's, both r
 (their latency over rnnc's: > 1 means rnnc is faster), the label (chips, format, error,
 streamed share), then the geometric means and the count of tasks where rnnc beats
 Brainwave. Tasks run in parallel over `--jobs` processes (each runs its candidates in
-order).
+order); with `--keep DIR` a candidate whose report DIR already holds is not run again.
 """
 
 from __future__ import annotations
@@ -100,11 +100,12 @@ def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
     model = folder / f"{name}.mlir"
     stem = folder / f"{name}.{candidate.name}"
     config, report = Path(f"{stem}.json"), Path(f"{stem}.report.json")
-    _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
-           "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
-    _rnnc(["sim", str(config), "--inputs", str(folder / f"{name}.inputs.npz"),
-           "-o", f"{stem}.out.npz", "--report", str(report), "--compare", "fp32"],
-          f"{name} {candidate.name}: rnnc sim")
+    if not report.exists():  # a report `--keep` holds is reused (rnnc writes it last)
+        _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
+               "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
+        _rnnc(["sim", str(config), "--inputs", str(folder / f"{name}.inputs.npz"),
+               "-o", f"{stem}.out.npz", "--report", str(report), "--compare", "fp32"],
+              f"{name} {candidate.name}: rnnc sim")
     found = json.loads(report.read_text())
     return Result(
         chips=candidate.chips,
@@ -121,9 +122,10 @@ def run_task(entry: dict, folder: str) -> list[Result]:
     one chip at mixed streams weights)."""
     path = Path(folder)
     name = task_name(entry)
-    _rnnc(["gen", entry["cell"], str(entry["hidden"]), str(entry["steps"]), "--input",
-           str(entry["input"]), "--seed", "0", "-o", str(path / f"{name}.mlir")],
-          f"{name}: rnnc gen")
+    if not (path / f"{name}.inputs.npz").exists():
+        _rnnc(["gen", entry["cell"], str(entry["hidden"]), str(entry["steps"]), "--input",
+               str(entry["input"]), "--seed", "0", "-o", str(path / f"{name}.mlir")],
+              f"{name}: rnnc gen")
     results = [simulate(entry, Candidate(1, "mixed"), path)]
     if results[0].streamed_share > 0:
         extra = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
@@ -188,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="tasks simulated at once")
     parser.add_argument("--max-error", type=float, default=0.10, help="error budget: max "
                         "|error| over the fp32 output's range")
-    parser.add_argument("--keep", metavar="DIR", help="keep the models and configs here")
+    parser.add_argument("--keep", metavar="DIR", help="keep the models, configs and reports "
+                        "here (a later run reuses the reports it finds)")
     parser.add_argument("--json", metavar="FILE", help="write every candidate's result")
     args = parser.parse_args(argv)
     by_name = {task_name(e): e for e in paper_tasks()}
