@@ -117,20 +117,28 @@ def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
     )
 
 
-def run_task(entry: dict, folder: str) -> list[Result]:
+def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Result], list[str]]:
     """Every candidate of one task, in order (the narrow formats and two chips only when
-    one chip at mixed streams weights)."""
+    one chip at mixed streams weights), and (with `cached`: only the reports `folder`
+    holds are read) the candidates not run."""
     path = Path(folder)
     name = task_name(entry)
-    if not (path / f"{name}.inputs.npz").exists():
+    if not cached and not (path / f"{name}.inputs.npz").exists():
         _rnnc(["gen", entry["cell"], str(entry["hidden"]), str(entry["steps"]), "--input",
                str(entry["input"]), "--seed", "0", "-o", str(path / f"{name}.mlir")],
               f"{name}: rnnc gen")
-    results = [simulate(entry, Candidate(1, "mixed"), path)]
-    if results[0].streamed_share > 0:
-        extra = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
-        results += [simulate(entry, c, path) for c in extra]
-    return results
+    results: list[Result] = []
+    missing: list[str] = []
+    todo = [Candidate(1, "mixed")]
+    while todo:
+        candidate = todo.pop(0)
+        if cached and not (path / f"{name}.{candidate.name}.report.json").exists():
+            missing.append(candidate.name)
+        else:
+            results.append(simulate(entry, candidate, path))
+        if candidate == Candidate(1, "mixed") and (not results or results[0].streamed_share):
+            todo = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
+    return results, missing
 
 
 def best(results: list[Result], budget: float) -> Result | None:
@@ -143,7 +151,8 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
-def table(entries: list[dict], results: dict[str, list[Result]], budget: float) -> str:
+def table(entries: list[dict], results: dict[str, list[Result]], budget: float,
+          missing: dict[str, list[str]]) -> str:
     lines = [f"{'task':16} {'paper ms':>9} {'BW ms':>8} {'rnnc ms':>9} {'paper/rnnc':>10} "
              f"{'BW/rnnc':>8}  configuration (chips, format, error vs fp32)"]
     paper_ratios, bw_ratios, wins = [], [], 0
@@ -154,15 +163,16 @@ def table(entries: list[dict], results: dict[str, list[Result]], budget: float) 
         brainwave = entry["latency_ms"]["brainwave_stratix10"]
         label = f"{entry['cell'].upper()}-{entry['hidden']} T={entry['steps']}"
         if chosen is None:
-            lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g}  no candidate within "
-                         f"{budget:.0%}")
+            why = f"no candidate within {budget:.0%}" if results[name] else "not run"
+            lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g}  {why}")
             continue
         p, b = paper / chosen.latency_ms, brainwave / chosen.latency_ms
         paper_ratios.append(p)
         bw_ratios.append(b)
         wins += b > 1
         lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g} {chosen.latency_ms:9.4g} "
-                     f"{p:10.2f} {b:8.2f}  {chosen.label}")
+                     f"{p:10.2f} {b:8.2f}  {chosen.label}"
+                     + (f" (not run: {', '.join(missing[name])})" if missing[name] else ""))
     lines.append(f"{'geomean':16} {'':9} {'':8} {'':9} {geomean(paper_ratios):10.2f} "
                  f"{geomean(bw_ratios):8.2f}  ({len(paper_ratios)} tasks)")
     lines.append(f"wins over Brainwave: {wins} of {len(entries)}; paper/rnnc >= 1: "
@@ -171,14 +181,18 @@ def table(entries: list[dict], results: dict[str, list[Result]], budget: float) 
     return "\n".join(lines)
 
 
-def candidates_table(entries: list[dict], results: dict[str, list[Result]]) -> str:
+def candidates_table(entries: list[dict], results: dict[str, list[Result]],
+                     missing: dict[str, list[str]]) -> str:
     lines = [f"{'task':16} {'candidate':14} {'sim ms':>9} {'pred err':>8} {'error':>7} "
              f"{'streamed':>8}"]
     for entry in entries:
-        for r in results[task_name(entry)]:
-            lines.append(f"{task_name(entry):16} {f'{r.chips}chip {r.precision}':14} "
+        name = task_name(entry)
+        for r in results[name]:
+            lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} "
                          f"{r.latency_ms:9.4g} {r.predicted_error:+8.2%} {r.error:7.2%} "
                          f"{r.streamed_share:8.1%}")
+        lines += [f"{name:16} {candidate.replace('-', ' '):14} not run (--cached)"
+                  for candidate in missing[name]]
     return "\n".join(lines)
 
 
@@ -193,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep the models, configs and reports "
                         "here (a later run reuses the reports it finds)")
     parser.add_argument("--json", metavar="FILE", help="write every candidate's result")
+    parser.add_argument("--cached", action="store_true", help="with --keep: run nothing, "
+                        "read the reports it holds (a candidate without one is listed as not "
+                        "run and left out of the choice)")
     args = parser.parse_args(argv)
+    if args.cached and not args.keep:
+        parser.error("--cached reads the reports of --keep DIR")
     by_name = {task_name(e): e for e in paper_tasks()}
     unknown = [t for t in args.tasks.split(",") if t not in by_name]
     if unknown:
@@ -203,11 +222,14 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(args.keep or scratch)
         folder.mkdir(parents=True, exist_ok=True)
         with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {task_name(e): pool.submit(run_task, e, str(folder)) for e in entries}
-            results = {name: future.result() for name, future in futures.items()}
-    print(candidates_table(entries, results))
+            futures = {task_name(e): pool.submit(run_task, e, str(folder), args.cached)
+                       for e in entries}
+            found = {name: future.result() for name, future in futures.items()}
+    results = {name: rs for name, (rs, _) in found.items()}
+    missing = {name: ms for name, (_, ms) in found.items()}
+    print(candidates_table(entries, results, missing))
     print()
-    print(table(entries, results, args.max_error))
+    print(table(entries, results, args.max_error, missing))
     if args.json:
         Path(args.json).write_text(json.dumps(
             {name: [asdict(r) for r in rs] for name, rs in results.items()}, indent=1) + "\n")
