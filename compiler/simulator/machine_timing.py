@@ -57,6 +57,7 @@ from rnnc.target.machine import (
     control_paths,
 )
 from rnnc.target.network import DIRECTIONS, Topology, topology
+from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
 
 Site = tuple[int, int]
 
@@ -534,7 +535,8 @@ class _Builder:
             for write, read in itertools.product(writes, reads):
                 w, r = self.nodes[write], self.nodes[read]
                 if unit.banking == "fifo":
-                    room = max(1, unit.bytes // (self.arch.pmu.banks * 4) // max(unit.buffers, 1))
+                    room = max(1, self._stream_buffer_bytes(unit) // (self.arch.pmu.banks * 4)
+                               // max(unit.buffers, 1))
                     self.edges.append(Edge(write, read, "memory", 0, depth=room))
                     continue
                 if w.stage < r.stage or (w.lead > r.lead):
@@ -545,6 +547,14 @@ class _Builder:
                     continue  # read and rewritten in place by the same iteration (c)
                 self.edges.append(Edge(write, read, "memory", 0, buffers=unit.buffers,
                                        carry=carry))
+
+    def _stream_buffer_bytes(self, pmu: PMU) -> int:
+        """Bytes of a FIFO PMU's stream buffer: its bytes less those of the rows it keeps
+        (`stream_buffers.kept_boxes`, counted as stored: never more than the PMU counts
+        for them, which pads rows to whole vectors)."""
+        memories = {m.name: m for m in self.m.memories}
+        kept = kept_boxes(pmu, loaded_boxes(self.m.units))
+        return pmu.bytes - sum(self._box_bytes(box, memories.get(box.memory)) for box in kept)
 
     def build(self) -> PhaseGraph:
         self.pcu_nodes()

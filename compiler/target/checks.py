@@ -41,6 +41,7 @@ from typing import Any
 from rnnc.target.arch import Architecture
 from rnnc.target.chained_sums import sum_inputs
 from rnnc.target.machine import fired_units, lut_tables
+from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
 #: The kind the port checks give the controller (a switch's control block, not a unit).
@@ -487,7 +488,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
     * a weight slice read by a map-reduce unit: its rows, each of the reader's whole
       `rv`-word vectors (each reduction's range rounded up to a multiple of `rv`), in the
       weight format of its holdings; a `fifo` (rows streamed from DRAM) holds `buffers`
-      rows;
+      rows beside the rows of its boxes no AG loads (`stream_buffers.kept_boxes`);
     * anything else: `buffers` copies of each box, a word per element (a weight box: an
       element of its holding's format), one time step's slice of a `per_step` box."""
     word = arch.pmu.bank_width_bits // 8
@@ -496,6 +497,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
     constants = {m.name for m in machine.memories if m.init.startswith("weight:")}
     inputs = {m.name for m in machine.memories if m.init.startswith("input:")}
     readers = _weight_readers(machine, constants | inputs)
+    loaded = loaded_boxes(machine.units)
     found: dict[str, int | str] = {}
     for pmu in (u for u in machine.units if u.kind == "pmu"):
         try:
@@ -508,8 +510,11 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             slice_of = _weight_slice(pmu, readers, constants)
             if slice_of is not None:
                 rows, row = slice_of
-                held = pmu.buffers if pmu.banking == "fifo" else rows
-                found[pmu.id] = held * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
+                if pmu.banking == "fifo":  # its stream buffer and the rows it keeps
+                    kept = kept_boxes(pmu, loaded)
+                    rows = pmu.buffers + (_slice_rows(pmu, readers[pmu.id], kept)[0]
+                                          if kept else 0)
+                found[pmu.id] = rows * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
                 continue
             found[pmu.id] = pmu.buffers * sum(
                 _box_bytes(arch, machine, box, steps, width)
@@ -622,9 +627,12 @@ def _box_words(box: Any, steps: list[int]) -> int:
     return box.elements // step
 
 
-def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
-    """(rows, padded row length in elements) of a weight slice: its boxes hold rows of the
-    reductions its reader folds (`segments`), each padded to whole `rv`-word vectors."""
+def _slice_rows(
+    pmu: Any, reader: Any, boxes: Sequence[Any] | None = None
+) -> tuple[int, int]:
+    """(rows, padded row length in elements) of a weight slice: its boxes (or `boxes` of
+    them) hold rows of the reductions its reader folds (`segments`), each padded to whole
+    `rv`-word vectors."""
     ranges: dict[str, list[int]] = {}
     for segment in reader.reduce.segments:
         if segment.start < segment.stop:
@@ -632,7 +640,7 @@ def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
     length = sum(max(r) - min(r) for r in ranges.values())
     rv = max(reader.reduce.rv, 1)
     padded = sum(-(-(max(r) - min(r)) // rv) * rv for r in ranges.values())
-    elements = sum(box.elements for box in pmu.boxes)
+    elements = sum(box.elements for box in (pmu.boxes if boxes is None else boxes))
     if length == 0 or elements % length:
         raise ValueError(f"holds {elements} weights, not rows of the {length} reduction "
                          f"indices its reader '{reader.id}' folds")
