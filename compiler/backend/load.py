@@ -28,7 +28,7 @@ from rnnc.target.machine import Machine, from_data
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
 #: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
-FORMAT_VERSION = (2, 1)
+FORMAT_VERSION = (2, 2)
 
 
 class ConfigError(Diagnostic):

@@ -109,6 +109,10 @@ class Node:
     awaited: bool = True
     """Its done token ends the step (False: a write the loop posts, `Phase.posted`: the
     step does not wait for it, the end of the whole loop does)."""
+    swap_hops: int = -1
+    """Switches the state buffer's swap token crosses to the unit: its steps after the
+    first start when the token of the step before arrives (`TimingGraph.swap_writers`);
+    -1: every step starts on the controller's enable."""
 
     def done_delay(self) -> float:
         """Cycles from its last firing to its done token leaving."""
@@ -173,6 +177,9 @@ class TimingGraph:
     """The routes of the done tokens (see `ControlRoute`)."""
     control_links: int = 1
     """Pulses a control link carries per cycle (its parallel links)."""
+    swap_writers: tuple[int, ...] = ()
+    """The write contexts of the state buffer whose swap starts the steps of the nodes
+    with `swap_hops` >= 0: it swaps `buffer_swap` cycles after their last write."""
     dram_cycles: float = 0.0
     """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
     prefetched for the next step and stores of this one, in whole bursts) at the
@@ -374,10 +381,24 @@ class _Engine:
 
     def _start(self, node: int, step: int) -> float:
         """The enable of the step and nest the node serves, after the hops from the
-        controller, and not before its own pipeline has taken its last firing."""
+        controller (or, for a step after the first started on a swap, the state buffer's
+        swap token of the step before, after its hops), and not before its own pipeline
+        has taken its last firing."""
         n = self.g.nodes[node]
-        enable = self._enable(step - n.lead, n.stage) + n.enable_hops * self.g.hop_latency
+        served = step - n.lead
+        if n.swap_hops >= 0 and served >= 1:
+            enable = self._swap(served - 1) + n.swap_hops * self.g.hop_latency
+        else:
+            enable = self._enable(served, n.stage) + n.enable_hops * self.g.hop_latency
         return max(enable, self._previous(node))
+
+    def _swap(self, step: int) -> float:
+        """When the state buffer swapped in `step` (a solved step): its last write has
+        landed and the swap taken `buffer_swap` cycles; its token leaves then."""
+        firings = self.history[step].firings
+        written = [float(firings[w][-1]) + self.g.nodes[w].latency
+                   for w in self.g.swap_writers if firings[w].size]
+        return max(written, default=self._enable(step, 0)) + self.g.buffer_swap
 
     def _previous(self, node: int) -> float:
         """When the node could fire next after its last step (its pipeline is shared)."""

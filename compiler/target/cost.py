@@ -144,6 +144,10 @@ class RoutedHops:
     control: int
     """The enable from the controller to the units that start the step, plus the done
     tokens from the units that end it back to the controller."""
+    swap: bool = False
+    """The step starts on the state buffer's swap (`rnnc.target.swap_start`): `control` is
+    the hops of its token to the unit that starts the step's longest path, and the swap
+    takes `buffer_swap_cycles` where the controller took `controller_cycles`."""
 
 
 #: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
@@ -366,7 +370,9 @@ def _distances(
     hop = arch.network.hop_latency_cycles
     if routed is None:
         return transfers * arch.transfer_latency(), arch.control_sync_latency()
-    return routed.wires * hop, routed.control * hop + arch.mechanisms.controller_cycles
+    mech = arch.mechanisms
+    turn = mech.buffer_swap_cycles if routed.swap else mech.controller_cycles
+    return routed.wires * hop, routed.control * hop + turn
 
 
 @dataclass(frozen=True)

@@ -344,6 +344,9 @@ class Phase:
     posted: tuple[str, ...] | None = None
     """A loop's posted writes: units (store AGs, PMUs that no unit reads during the loop)
     whose done tokens a step does not wait for; the loop's end waits for them."""
+    swap: str | None = None
+    """A loop whose steps after the first start on a token from its state buffer's swap:
+    the id of the control stream that carries it (`rnnc.target.swap_start`)."""
 
 
 @dataclass(frozen=True)

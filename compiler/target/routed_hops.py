@@ -15,6 +15,11 @@ and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops
   unit that ends it crosses its routed path back to the controller (`control_paths`;
   the simulator adds the waits of done tokens that share a control link).
 
+With `swap-start` (`Phase.swap`), a path starts when the state buffer's swap token has
+crossed its routed path to the unit that starts it, and the step's paths are those that
+end with a write into a state buffer: the next step starts on its swap, not on the done
+tokens (which only the loop's end waits for).
+
 Memories start and end paths (what a step writes, the next step reads); address
 generators that load are prefetches of the next step, not part of this one's path; the
 writes a loop posts (`Phase.posted`) end none.
@@ -24,9 +29,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rnnc.target.cost import RoutedHops
-from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, control_paths
+from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, control_paths
+from rnnc.target.swap_start import state_buffers, swap_hops
 
 
 def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
@@ -34,10 +41,20 @@ def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
     of its longest path; ValueError if a stream is not routed or a unit not placed."""
     geometry = _Geometry(machine)
     return [
-        [geometry.nest_hops(nest, frozenset(phase.posted or ())) for nest in phase.nests]
+        [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase))
+         for nest in phase.nests]
         for phase in machine.schedule
         if phase.kind == "loop"
     ]
+
+
+def _swap_start(machine: Machine, phase: Phase) -> SwapStart | None:
+    """How a loop started on its state buffer's swap starts: the hops of its token to
+    each unit it starts, and the state buffers whose writes end a step's paths."""
+    hops = swap_hops(machine, phase)
+    if not hops:
+        return None
+    return SwapStart(hops, frozenset(pmu.id for pmu in state_buffers(machine, phase)))
 
 
 def once_hops(machine: Machine) -> list[RoutedHops]:
@@ -107,9 +124,17 @@ class _Geometry:
         trip = max(self.hops[(pcu.id, t)] + self.hops[(t, pcu.id)] for t in tables)
         return stages * trip
 
-    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset()) -> RoutedHops:
+    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset(),
+                  swap: SwapStart | None = None) -> RoutedHops:
         """The nest's longest path; a write into a `posted` unit ends no path (the step
-        does not wait for its done token)."""
+        does not wait for its done token). With `swap`, a path starts when the swap token
+        reaches the unit that starts it and ends with a write into a state buffer (the
+        next step starts on its swap, not on the done tokens)."""
+
+        def start(unit_id: str) -> int:
+            """Switches the token that starts the unit's step crosses to it."""
+            return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
+
         pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest]
         members = {pcu.id for pcu in pcus}
         # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
@@ -124,20 +149,30 @@ class _Geometry:
                     total, wires = longest[source]
                     best = max(best, (total + hops, wires + hops))
                 elif not isinstance(self.units[source], AG):
-                    best = max(best, (self.enable_hops(source) + hops, hops))
+                    best = max(best, (start(source) + hops, hops))
             if best[0] < 0:  # fires on the enable alone
-                best = (self.enable_hops(pcu.id), 0)
+                best = (start(pcu.id), 0)
             trips = self.table_trips(pcu)
             longest[pcu.id] = (best[0] + trips, best[1] + trips)
         ends = [
-            (total + hops + self.done_hops(sink), wires + hops)
+            (total + hops + (self.done_hops(sink) if swap is None else 0), wires + hops)
             for (source, sink), hops in self.hops.items()
             if source in members and sink not in members and sink not in self.tables
-            and sink not in posted
+            and sink not in posted and (swap is None or sink in swap.state)
             for total, wires in [longest[source]]
         ]
         total, wires = max(ends, default=(0, 0))
-        return RoutedHops(wires=wires, control=total - wires)
+        return RoutedHops(wires=wires, control=total - wires, swap=swap is not None)
+
+
+@dataclass(frozen=True)
+class SwapStart:
+    """A loop whose steps start on its state buffer's swap (`rnnc.target.swap_start`)."""
+
+    hops: dict[str, int]
+    """Per unit the token starts, the switches it crosses to it."""
+    state: frozenset[str]
+    """The state buffers: a step's paths end with a write into one of them."""
 
 
 def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PCU]:

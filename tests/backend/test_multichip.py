@@ -185,7 +185,7 @@ def test_a_send_or_receive_unit_must_write_or_hold_the_memory(
 
 def test_the_configuration_lists_each_transfer(two_chips: Path) -> None:
     config = json.loads(two_chips.read_text())
-    assert config["format_version"] == "2.1"
+    assert config["format_version"] == "2.2"
     assert [chip["rows"] for chip in config["chips"]] == [[0, 4], [4, 7]]
     link = _link(config, "h", 1, 0)
     assert (link["rows"], link["bytes"], link["path"]) == ([4, 7], 12, [1, 0])
