@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rnnc.dialects.spatial import PMUKind
 from rnnc.target.cost import RoutedHops
 from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, control_paths
 from rnnc.target.swap_start import state_buffers, swap_hops
@@ -87,6 +88,11 @@ class _Geometry:
     def __init__(self, machine: Machine):
         self.units = {unit.id: unit for unit in machine.units}
         self.tables = {u.id for u in machine.units if isinstance(u, PMU) and u.lut}
+        # the units folding the next step's input projection (`step-ahead`) work a step
+        # ahead: their sums wait in the combining units' FIFOs, on no path of this step
+        ahead = {u.id for u in machine.units if isinstance(u, PMU) and u.role == PMUKind.AHEAD}
+        self.ahead = {sink.unit for s in machine.streams if s.source.unit in ahead
+                      for sink in s.sinks}
         self.control = control_paths(machine)
         # (source, sink) -> hops of the routed path, for every stream sink
         self.hops: dict[tuple[str, str], int] = {}
@@ -135,14 +141,15 @@ class _Geometry:
             """Switches the token that starts the unit's step crosses to it."""
             return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
 
-        pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest]
+        pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest
+                and u.id not in self.ahead]
         members = {pcu.id for pcu in pcus}
         # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
         longest: dict[str, tuple[int, int]] = {}
         for pcu in _in_stream_order(pcus, self.into):
             best = (-1, 0)
             for source in self.into[pcu.id]:
-                if source in self.tables:
+                if source in self.tables or source in self.ahead:
                     continue
                 hops = self.hops[(source, pcu.id)]
                 if source in members:
