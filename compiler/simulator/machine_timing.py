@@ -35,8 +35,9 @@ Every number comes from the machine's configuration and the architecture:
 * a loop started on its state buffer's swap (`Phase.swap`, `rnnc.target.swap_start`):
   the units its swap stream reaches start each step after the first when the token of the
   step before has crossed their routed path from the state buffer, which sends it
-  `buffer_swap_cycles` after its last write of h; the others (address generators) on the
-  controller's enable, which still follows the done tokens.
+  `buffer_swap_cycles` after its last write of h (and not before the DRAM channels have
+  moved the step before's bytes); the others (address generators) when the controller,
+  which the token reaches too, has relayed it over their branch of the enable tree.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from rnnc.target.machine import (
     control_paths,
 )
 from rnnc.target.network import DIRECTIONS, Topology, topology
-from rnnc.target.swap_start import swap_hops
+from rnnc.target.swap_start import relay_hops, swap_hops
 
 Site = tuple[int, int]
 
@@ -570,7 +571,7 @@ class _Builder:
             controller_latency=mech.controller_cycles, buffer_swap=mech.buffer_swap_cycles,
             control_routes=tuple(self.control_routes),
             control_links=self.arch.links(Network.CONTROL), dram_cycles=dram_cycles,
-            swap_writers=self._swap_writers(),
+            swap_writers=self._swap_writers(), swap_relay=relay_hops(self.m, self.phase),
         )
         return PhaseGraph(self.phase, graph, tuple(self.units))
 

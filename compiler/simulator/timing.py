@@ -180,6 +180,10 @@ class TimingGraph:
     swap_writers: tuple[int, ...] = ()
     """The write contexts of the state buffer whose swap starts the steps of the nodes
     with `swap_hops` >= 0: it swaps `buffer_swap` cycles after their last write."""
+    swap_relay: int = -1
+    """Switches the swap token crosses to the controller, which relays it (after
+    `controller_latency`, over its enable tree) as the step's enable of the nodes the token
+    does not reach; -1: those start on the controller's enable, after the done tokens."""
     dram_cycles: float = 0.0
     """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
     prefetched for the next step and stores of this one, in whole bursts) at the
@@ -385,12 +389,20 @@ class _Engine:
         swap token of the step before, after its hops), and not before its own pipeline
         has taken its last firing."""
         n = self.g.nodes[node]
-        served = step - n.lead
-        if n.swap_hops >= 0 and served >= 1:
-            enable = self._swap(served - 1) + n.swap_hops * self.g.hop_latency
+        served, hop = step - n.lead, self.g.hop_latency
+        if self.g.swap_writers and served >= 1 and n.swap_hops >= 0:
+            enable = self._step_start(served) + n.swap_hops * hop
+        elif self.g.swap_writers and served >= 1 and self.g.swap_relay >= 0:
+            enable = (self._step_start(served) + (self.g.swap_relay + n.enable_hops) * hop
+                      + self.g.controller_latency)
         else:
-            enable = self._enable(served, n.stage) + n.enable_hops * self.g.hop_latency
+            enable = self._enable(served, n.stage) + n.enable_hops * hop
         return max(enable, self._previous(node))
+
+    def _step_start(self, step: int) -> float:
+        """When a step after the first of a loop started on a swap starts: the state
+        buffer's swap of the step before, once the DRAM channels have moved its bytes."""
+        return max(self._swap(step - 1), self.channel[step - 1])
 
     def _swap(self, step: int) -> float:
         """When the state buffer swapped in `step` (a solved step): its last write has
@@ -502,7 +514,8 @@ class _Engine:
         """When the DRAM channels have moved the step's bytes: they start on them at the
         step's enable, once they have moved the step before's."""
         before = self.channel[step - 1] if step else 0.0
-        return max(before, self._enable(step, 0)) + self.g.dram_cycles
+        start = self._step_start(step) if self.g.swap_writers and step else self._enable(step, 0)
+        return max(before, start) + self.g.dram_cycles
 
     def _bound(
         self, node: int, step: int, firings: Sequence[Times], changed: set[int] | None = None

@@ -28,13 +28,14 @@ writes a loop posts (`Phase.posted`) end none.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rnnc.dialects.spatial import PMUKind
 from rnnc.target.cost import RoutedHops
 from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, Stream, control_paths
-from rnnc.target.swap_start import state_buffers, swap_hops
+from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
 
 def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
@@ -55,7 +56,8 @@ def _swap_start(machine: Machine, phase: Phase) -> SwapStart | None:
     hops = swap_hops(machine, phase)
     if not hops:
         return None
-    return SwapStart(hops, frozenset(pmu.id for pmu in state_buffers(machine, phase)))
+    return SwapStart(hops, frozenset(pmu.id for pmu in state_buffers(machine, phase)),
+                     relay_hops(machine, phase))
 
 
 def once_hops(machine: Machine) -> list[RoutedHops]:
@@ -97,6 +99,8 @@ class _Geometry:
         # (source, sink) -> hops of the routed path, for every stream sink
         self.hops: dict[tuple[str, str], int] = {}
         self.into: dict[str, list[str]] = defaultdict(list)
+        self.out: dict[str, list[str]] = defaultdict(list)
+        self.step_bytes = _step_bytes(machine)
         for stream in machine.streams:
             self._add(stream)
 
@@ -108,6 +112,7 @@ class _Geometry:
             # a path lists the switches it crosses, both ends included: a hop per switch
             self.hops[(source, sink.unit)] = len(path)
             self.into[sink.unit].append(source)
+            self.out[source].append(sink.unit)
 
     def enable_hops(self, unit_id: str) -> int:
         """Switches the enable crosses from the controller to the unit."""
@@ -141,6 +146,17 @@ class _Geometry:
             """Switches the token that starts the unit's step crosses to it."""
             return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
 
+        total, wires = self._longest(nest, posted, swap, start)
+        if swap is None:
+            return RoutedHops(wires=wires, control=total - wires)
+        return RoutedHops(wires=wires, control=total - wires, swap=True,
+                          **self._prefetch(nest, posted, swap))
+
+    def _longest(self, nest: str, posted: frozenset[str], swap: SwapStart | None,
+                 start: Callable[[str], int | None]) -> tuple[int, int]:
+        """(control + wire hops, wire hops) of the nest's longest path, each starting where
+        `start` gives the hops of the token that starts its first unit (None: no path
+        starts there)."""
         pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest
                 and u.id not in self.ahead]
         members = {pcu.id for pcu in pcus}
@@ -153,23 +169,50 @@ class _Geometry:
                     continue
                 hops = self.hops[(source, pcu.id)]
                 if source in members:
-                    total, wires = longest[source]
-                    best = max(best, (total + hops, wires + hops))
+                    if source in longest:
+                        total, wires = longest[source]
+                        best = max(best, (total + hops, wires + hops))
                 elif not isinstance(self.units[source], AG):
-                    best = max(best, (start(source) + hops, hops))
+                    first = start(source)
+                    if first is not None:
+                        best = max(best, (first + hops, hops))
             if best[0] < 0:  # fires on the enable alone
-                best = (start(pcu.id), 0)
+                first = start(pcu.id)
+                if first is None:
+                    continue
+                best = (first, 0)
             trips = self.table_trips(pcu)
             longest[pcu.id] = (best[0] + trips, best[1] + trips)
         ends = [
             (total + hops + (self.done_hops(sink) if swap is None else 0), wires + hops)
             for (source, sink), hops in self.hops.items()
-            if source in members and sink not in members and sink not in self.tables
+            if source in longest and sink not in members and sink not in self.tables
             and sink not in posted and (swap is None or sink in swap.state)
             for total, wires in [longest[source]]
         ]
-        total, wires = max(ends, default=(0, 0))
-        return RoutedHops(wires=wires, control=total - wires, swap=swap is not None)
+        return max(ends, default=(0, 0))
+
+    def _prefetch(self, nest: str, posted: frozenset[str], swap: SwapStart) -> dict[str, Any]:
+        """The prefetch of a swap-started step's input (x(t+1) into its double-buffered
+        PMUs, loaded by an address generator that the controller enables on the relayed
+        token): the hops from the state buffer to the generator and on to a PMU, the wire
+        hops of the longest path from that PMU to the state buffers, and the bytes every
+        such load moves a step (they share the DRAM bandwidth)."""
+        members = {u.id for u in self.units.values() if isinstance(u, PCU) and u.nest == nest}
+        loads = [(ag, pmu) for (ag, pmu) in self.hops
+                 if isinstance(self.units[ag], AG) and self.units[ag].direction == "load"
+                 and isinstance(self.units[pmu], PMU) and self.units[pmu].buffers >= 2
+                 and any(sink in members for sink in self.out.get(pmu, ()))]
+        if not loads or swap.relay < 0:
+            return {}
+        paths = []
+        for ag, pmu in loads:
+            _, wires = self._longest(nest, posted, swap,
+                                     lambda unit, pmu=pmu: 0 if unit == pmu else None)
+            paths.append((swap.relay + self.enable_hops(ag) + self.hops[(ag, pmu)], wires))
+        hops, wires = max(paths, key=sum)
+        return {"prefetch_hops": hops, "prefetch_wires": wires,
+                "prefetch_bytes": tuple(self.step_bytes[pmu] for _, pmu in loads)}
 
 
 @dataclass(frozen=True)
@@ -180,6 +223,28 @@ class SwapStart:
     """Per unit the token starts, the switches it crosses to it."""
     state: frozenset[str]
     """The state buffers: a step's paths end with a write into one of them."""
+    relay: int
+    """Switches the token crosses to the controller (-1: none), which relays it to the
+    address generators."""
+
+
+def _step_bytes(machine: Machine) -> dict[str, int]:
+    """Per PMU, the bytes of its boxes of one step (a box staged step by step holds one
+    step's slice of its time-indexed memory), in its memories' element bytes."""
+    memories = {memory.name: memory for memory in machine.memories}
+    steps = max((phase.steps for phase in machine.schedule if phase.kind == "loop"), default=1)
+    held = {}
+    for unit in machine.units:
+        if isinstance(unit, PMU):
+            total = 0
+            for box in unit.boxes:
+                count = box.elements
+                if box.per_step and count % steps == 0:
+                    count //= steps
+                memory = memories.get(box.memory)
+                total += count * (memory.element_bytes if memory else 4)
+            held[unit.id] = total
+    return held
 
 
 def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PCU]:

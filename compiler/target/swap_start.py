@@ -22,7 +22,9 @@ The controller stays where a chip needs it:
 * it still counts every unit's done tokens step by step: it knows when the loop ends, and
   the nests run once after the loop start on that;
 * it enables the address generators each step (an AG has one control input, which the
-  enable takes): x(t+1)'s prefetch and the stores;
+  enable takes): x(t+1)'s prefetch, streamed weights and the stores. The swap stream
+  reaches the controller too, which relays the token over its enable tree to them (so
+  that x(t+1)'s prefetch does not wait for the done tokens of step t);
 * a loop of one step, a loop of several nests (a decomposed step's nests run one after
   another on the controller's enables), a loop without a state buffer and a chip of
   several (its h arrives from the other chips over the exchange, `loop.chip`) are left to
@@ -83,9 +85,25 @@ def swap_stream(machine: Machine, phase: Phase) -> Stream | None:
     if not buffers:
         return None
     source = buffers[0].id
-    sinks = first_readers(machine, phase, source)
-    return Stream(stream_name(phase), "control", Endpoint(source, SWAP_OUT),
-                  tuple(Endpoint(unit, SWAP_IN) for unit in sinks))
+    sinks = tuple(Endpoint(unit, SWAP_IN) for unit in first_readers(machine, phase, source))
+    if machine.controller is not None:
+        sinks += (Endpoint(machine.controller.id, _free_input(machine)),)
+    return Stream(stream_name(phase), "control", Endpoint(source, SWAP_OUT), sinks)
+
+
+def _free_input(machine: Machine) -> str:
+    """The controller's next control input after those its done tokens take."""
+    assert machine.controller is not None
+    taken = sum(sink.unit == machine.controller.id for s in machine.control for sink in s.sinks)
+    return port_name("control", "in", taken)
+
+
+def relay_hops(machine: Machine, phase: Phase) -> int:
+    """Switches a loop's swap token crosses to the controller, which relays it as the
+    enable of the address generators; -1 for a loop started by the controller."""
+    if machine.controller is None:
+        return -1
+    return swap_hops(machine, phase).get(machine.controller.id, -1)
 
 
 def swap_hops(machine: Machine, phase: Phase) -> dict[str, int]:
@@ -145,6 +163,11 @@ def _stream_problems(machine: Machine, phase: Phase,
                                     f"'{source.port}', not its swap output '{SWAP_OUT}'")]
     problems = []
     reached = {sink.unit: sink.port for sink in stream.sinks}
+    controller = machine.controller.id if machine.controller is not None else None
+    if controller is not None and controller not in reached:
+        problems.append((subject, "sinks", f"does not bring the swap token to the controller "
+                                           f"'{controller}', which relays it to the address "
+                                           "generators as their enable"))
     for unit in first_readers(machine, phase, source.unit):
         port = reached.get(unit)
         if port is None:
