@@ -202,6 +202,7 @@ class _Geometry:
         loads = [(ag, pmu) for (ag, pmu) in self.hops
                  if isinstance(self.units[ag], AG) and self.units[ag].direction == "load"
                  and isinstance(self.units[pmu], PMU) and self.units[pmu].buffers >= 2
+                 and self.units[pmu].banking != "fifo"  # streamed weights: `stream`
                  and any(sink in members for sink in self.out.get(pmu, ()))]
         if not loads or swap.relay < 0:
             return {}

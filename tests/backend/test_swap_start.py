@@ -29,7 +29,7 @@ def _route(config: Config, route_id: str = "swap_n0") -> Config:
 def test_the_loop_starts_on_its_state_buffers_swap(example_config: Path) -> None:
     """The example's loop names its swap stream: from the first state buffer's swap output
     to every PCU of the loop's nest and every PMU they read or write (not the tables, not
-    the address generators); the phase run once has none."""
+    the address generators) and to the controller; the phase run once has none."""
     config = json.loads(example_config.read_text())
     loop, once = config["program"]["schedule"]
     assert loop["swap"] == "swap_n0" and "swap" not in once
@@ -38,8 +38,11 @@ def test_the_loop_starts_on_its_state_buffers_swap(example_config: Path) -> None
     assert route["network"] == "control"
     state = [u for u in units.values() if u.get("role") == "state"]
     assert route["source"] == {"unit": state[0]["id"], "port": SWAP_OUT}
-    sinks = {sink["unit"] for sink in route["sinks"]}
-    assert {sink["port"] for sink in route["sinks"]} == {SWAP_IN}
+    controller = config["chips"][0]["controller"]["id"]
+    relay = [sink for sink in route["sinks"] if sink["unit"] == controller]
+    assert len(relay) == 1  # the controller relays it to the address generators
+    sinks = {sink["unit"] for sink in route["sinks"]} - {controller}
+    assert {sink["port"] for sink in route["sinks"] if sink["unit"] != controller} == {SWAP_IN}
     loop_pcus = {u["id"] for u in units.values() if u["kind"] == "pcu" and u["nest"] == "n0"}
     assert loop_pcus <= sinks
     assert {state[1]["id"]} <= sinks
@@ -102,7 +105,17 @@ def _not_state(config: Config) -> str:
             f"(those: {state[1]})")
 
 
-EDITS = {"no-route": _no_route, "missing-reader": _missing_reader,
+def _no_relay(config: Config) -> str:
+    route = _route(config)
+    k = next(k for k, s in enumerate(route["sinks"]) if s["unit"] == "ctrl")
+    del route["sinks"][k], route["paths"][k]
+    index = config["chips"][0]["routes"].index(route)
+    return (f"field 'chips.0.routes.{index}.sinks': stream 'swap_n0': does not bring the swap "
+            "token to the controller 'ctrl', which relays it to the address generators as "
+            "their enable")
+
+
+EDITS = {"no-route": _no_route, "no-relay": _no_relay, "missing-reader": _missing_reader,
          "wrong-output": _wrong_output, "once": _once, "not-state": _not_state}
 
 
