@@ -2,8 +2,9 @@
 // steps on its state buffer's swap, a control stream from the first state buffer's swap
 // output (@h_0.co1) to the step's first readers, in unit order: the loop's PCUs (@a, @c)
 // and every PMU they read or write (@x_0, @w_0, @h_1, @h_copy), not the lookup table
-// (@t_0), the address generators (the controller keeps enabling them), the once nest's
-// PCU (@b) or the state buffer itself; the phase names the stream. @h_1, the second state
+// (@t_0), the address generators, the once nest's PCU (@b) or the state buffer itself;
+// and to the controller, on its input after the done tokens' (ci2), which relays it to
+// the address generators. The phase names the stream. @h_1, the second state
 // buffer (buffers 2, written and read by the loop), is a reader: it reads on its own swap.
 // Running it again changes nothing.
 // Left to the controller (design unchanged): the schedule switched off, a loop of one
@@ -24,7 +25,7 @@
 // RUN: echo 'func.func @f() { func.return }' | not rnnc - -p 'spatial-swap-start' 2>&1 | filecheck %s --check-prefix=NODESIGN
 
 // CHECK: schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"], swap = "swap_n0"}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
-// CHECK: spatial.stream @swap_n0 control @h_0.co1 -> @x_0.ci1, @w_0.ci1, @a.ci1, @c.ci1, @h_1.ci1, @h_copy.ci1
+// CHECK: spatial.stream @swap_n0 control @h_0.co1 -> @x_0.ci1, @w_0.ci1, @a.ci1, @c.ci1, @h_1.ci1, @h_copy.ci1, @ctrl.ci2
 // CHECK-NOT: spatial.stream @swap
 // ERR: error: spatial-swap-start: schedules: unknown schedule 'bogus'
 // NODESIGN: error: spatial-swap-start: no spatial.design; run spatial-partition first
@@ -53,4 +54,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
   spatial.stream @s8 vector @c.vo1 -> @h_0.vi0, @h_1.vi0, @h_copy.vi0, @y_out.vi0
   spatial.stream @s9 vector @h_copy.vo0 -> @b.vi0
   spatial.stream @s10 vector @b.vo0 -> @h_out.vi0
+  spatial.controller @ctrl
+  spatial.stream @done_a control @a.co0 -> @ctrl.ci0
+  spatial.stream @done_c control @c.co0 -> @ctrl.ci1
 }
