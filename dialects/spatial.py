@@ -823,9 +823,11 @@ class PhaseOp(ProgramOp):
     each, a `loop` phase runs them in order for `steps` time steps (counter `t`).
     `posted`: the loop's posted writes, units (store AGs, PMUs no unit reads during the
     loop) whose done tokens a step does not wait for; the loop's end waits for them.
+    `swap`: the control stream on which the loop's steps after the first start, its state
+    buffer's swap token (`spatial-swap-start`), not the controller's enable.
 
         spatial.phase once ["n0"]
-        spatial.phase loop 25 ["n1", "n2"] posted [@ag0]
+        spatial.phase loop 25 ["n1", "n2"] posted [@ag0] swap @swap_n1
     """
 
     name = "spatial.phase"
@@ -834,14 +836,17 @@ class PhaseOp(ProgramOp):
     steps = prop_def(IntAttr)
     nests = prop_def(ArrayAttr[StringAttr])
     posted = opt_prop_def(ArrayAttr[StringAttr])
+    swap = opt_prop_def(StringAttr)
 
     def __init__(self, kind: PhaseKind, steps: int, nests: Sequence[str],
-                 posted: Sequence[str] | None = None):
+                 posted: Sequence[str] | None = None, swap: str | None = None):
         properties: dict[str, Attribute] = {
             "kind": PhaseKindAttr(kind), "steps": IntAttr(steps),
             "nests": ArrayAttr(StringAttr(n) for n in nests)}
         if posted is not None:
             properties["posted"] = ArrayAttr(StringAttr(u) for u in posted)
+        if swap is not None:
+            properties["swap"] = StringAttr(swap)
         super().__init__(properties=properties)
 
     @property
@@ -852,6 +857,10 @@ class PhaseOp(ProgramOp):
     def posted_units(self) -> tuple[str, ...] | None:
         return None if self.posted is None else tuple(u.data for u in self.posted.data)
 
+    @property
+    def swap_stream(self) -> str | None:
+        return None if self.swap is None else self.swap.data
+
     def verify_(self) -> None:
         if self.kind.data == PhaseKind.ONCE and self.steps.data != 1:
             raise self.fail(f"a once phase runs one step, not {self.steps.data}")
@@ -859,6 +868,8 @@ class PhaseOp(ProgramOp):
             raise self.fail(f"a loop phase runs at least one step, not {self.steps.data}")
         if self.kind.data == PhaseKind.ONCE and self.posted is not None:
             raise self.fail("only a loop phase posts writes")
+        if self.kind.data == PhaseKind.ONCE and self.swap is not None:
+            raise self.fail("only a loop phase starts its steps on a swap")
 
     def print(self, printer: Printer) -> None:
         printer.print_string(f" {self.kind.data.value}")
@@ -869,6 +880,9 @@ class PhaseOp(ProgramOp):
         if self.posted is not None:
             printer.print_string(" posted ")
             _print_names(printer, self.posted, symbols=True)
+        if self.swap is not None:
+            printer.print_string(" swap ")
+            printer.print_symbol_name(self.swap.data)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
@@ -879,7 +893,10 @@ class PhaseOp(ProgramOp):
         posted = None
         if parser.parse_optional_keyword("posted"):
             posted = [u.data for u in _parse_names(parser, symbols=True).data]
-        op = cls(kind, steps, nests, posted)
+        swap = None
+        if parser.parse_optional_keyword("swap"):
+            swap = parser.parse_symbol_name().data
+        op = cls(kind, steps, nests, posted, swap)
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 

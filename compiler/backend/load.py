@@ -307,6 +307,10 @@ def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
     or an over-used link, which names the routes crossing it in parentheses), down to the
     field of its configuration the problem names."""
     subject, message = problem.subject, problem.message
+    phase = re.match(r"phase (\d+) of the schedule", subject)
+    if phase:  # a chip of several has its own program
+        program = f"chips.{index}.program" if "program" in chip else "program"
+        return field_name([f"{program}.schedule.{phase[1]}", *filter(None, [problem.field])])
     quoted = re.match(r"(unit|stream) '([^']*)'", subject)
     if quoted:
         kind, name = ("units", quoted[2]) if quoted[1] == "unit" else ("routes", quoted[2])

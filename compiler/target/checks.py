@@ -42,6 +42,7 @@ from rnnc.target.arch import Architecture
 from rnnc.target.chained_sums import sum_inputs
 from rnnc.target.machine import fired_units, lut_tables
 from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
+from rnnc.target.swap_start import swap_problems
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
 #: The kind the port checks give the controller (a switch's control block, not a unit).
@@ -342,6 +343,8 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
             flow.check_ag(unit, problems)
     _check_schedule(machine, problems)
     _check_control(machine, problems)
+    problems += [Problem(subject, message, field)
+                 for subject, field, message in swap_problems(machine)]
     return problems
 
 

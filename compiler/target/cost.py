@@ -144,6 +144,18 @@ class RoutedHops:
     control: int
     """The enable from the controller to the units that start the step, plus the done
     tokens from the units that end it back to the controller."""
+    swap: bool = False
+    """The step starts on the state buffer's swap (`rnnc.target.swap_start`): `control` is
+    the hops of its token to the unit that starts the step's longest path, and the swap
+    takes `buffer_swap_cycles` where the controller took `controller_cycles`."""
+    prefetch_hops: int = 0
+    """With `swap`: the hops of the token to the controller, of the controller's enable to
+    the address generator that prefetches the next step's input, and of its load to the
+    input's PMU (the longest of them with `prefetch_wires`); 0: no such load."""
+    prefetch_wires: int = 0
+    """The wire hops of the longest path from that PMU to the state buffers."""
+    prefetch_bytes: tuple[int, ...] = ()
+    """The bytes each such load moves a step (they share the DRAM bandwidth)."""
 
 
 #: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
@@ -352,12 +364,33 @@ def nest_timing(
         wires=zero + wires,
         sync=zero + sync,
     )
+    if routed is not None and routed.prefetch_hops:
+        arrays = dataclasses.replace(arrays, sync=np.maximum(
+            arrays.sync, prefetch_bound(routed, arch, arrays) - arrays.compute - arrays.fill))
     if isinstance(p, step_ahead.AheadPlan):
         # the units folding the next step's input projection bound the step when they
         # are busier than it (`step_ahead.ahead_compute`)
         bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync + wait)
         arrays = dataclasses.replace(arrays, compute=np.maximum(arrays.compute, bound))
     return arrays
+
+
+def prefetch_bound(routed: RoutedHops, arch: Architecture, arrays: NestArrays) -> Array:
+    """The least step of a swap-started loop whose next input is prefetched: the load of
+    x(t+2) starts when step t + 1 starts (the token relayed by the controller to the
+    address generator) and takes the DRAM latency and the loads' bytes at the bandwidth
+    (in whole bursts), over its hops, into the double buffer (a write and a swap); step
+    t + 2's path from that buffer to the state buffers follows. Two steps hold both, so a
+    step lasts at least half of them."""
+    hop, mech = arch.network.hop_latency_cycles, arch.mechanisms
+    burst = mech.dram_burst_bytes
+    moved = sum(-(-size // burst) * burst for size in routed.prefetch_bytes)
+    load = (routed.prefetch_hops * hop + mech.controller_cycles + mech.dram_latency_cycles
+            + moved / arch.dram_bytes_per_cycle() + arch.timing.pmu_write_cycles
+            + mech.buffer_swap_cycles)
+    path = (arrays.compute + arrays.fill - arrays.wires + routed.prefetch_wires * hop
+            + mech.buffer_swap_cycles)
+    return np.ceil((load + path) / 2).astype(np.int64)
 
 
 def _distances(
@@ -368,7 +401,9 @@ def _distances(
     hop = arch.network.hop_latency_cycles
     if routed is None:
         return transfers * arch.transfer_latency(), arch.control_sync_latency()
-    return routed.wires * hop, routed.control * hop + arch.mechanisms.controller_cycles
+    mech = arch.mechanisms
+    turn = mech.buffer_swap_cycles if routed.swap else mech.controller_cycles
+    return routed.wires * hop, routed.control * hop + turn
 
 
 @dataclass(frozen=True)

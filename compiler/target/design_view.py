@@ -262,11 +262,12 @@ class MemoryView:
 
 
 class PhaseView:
-    __slots__ = ("kind", "nests", "posted", "steps")
+    __slots__ = ("kind", "nests", "posted", "steps", "swap")
 
     def __init__(self, kind: str, steps: int, nests: tuple[str, ...],
-                 posted: tuple[str, ...] | None):
+                 posted: tuple[str, ...] | None, swap: str | None):
         self.kind, self.steps, self.nests, self.posted = kind, steps, nests, posted
+        self.swap = swap
 
 
 class DesignView:
@@ -283,7 +284,8 @@ class DesignView:
         self.controller = None if controller is None else ControllerView(controller)
         self.memories = tuple(MemoryView(m) for m in design.memories())
         self.schedule = tuple(PhaseView(p.kind.data.value, p.steps.data, p.nest_ids,
-                                        p.posted_units) for p in design.phases())
+                                        p.posted_units, p.swap_stream)
+                              for p in design.phases())
 
 
 def design_view(design: DesignOp) -> DesignView:

@@ -356,6 +356,9 @@ class Phase:
     posted: tuple[str, ...] | None = None
     """A loop's posted writes: units (store AGs, PMUs that no unit reads during the loop)
     whose done tokens a step does not wait for; the loop's end waits for them."""
+    swap: str | None = None
+    """A loop whose steps after the first start on a token from its state buffer's swap:
+    the id of the control stream that carries it (`rnnc.target.swap_start`)."""
 
 
 @dataclass(frozen=True)
@@ -615,7 +618,7 @@ def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
         control=tuple(_stream(s) for s in view.control),
         memories=tuple(Memory(m.name, m.shape, m.element_bytes, m.buffers, m.space, m.init)
                        for m in view.memories),
-        schedule=tuple(Phase(p.kind, p.steps, p.nests, p.posted) for p in view.schedule),
+        schedule=tuple(Phase(p.kind, p.steps, p.nests, p.posted, p.swap) for p in view.schedule),
         **_structure(design),
     )
 
@@ -655,7 +658,8 @@ def program_ops(machine: Machine) -> list[Operation]:
         ops += [BindOp(direction, b.name, b.shape, b.dtype, b.memory or None) for b in bindings]
     ops += [NestOp(nest.id, nest.extents, nest.par) for nest in machine.nests]
     ops += [PointOp(p.nest, p.hu, p.ru, p.rv) for p in machine.design]
-    ops += [PhaseOp(PhaseKind(p.kind), p.steps, p.nests, p.posted) for p in machine.schedule]
+    ops += [PhaseOp(PhaseKind(p.kind), p.steps, p.nests, p.posted, p.swap)
+            for p in machine.schedule]
     return ops
 
 

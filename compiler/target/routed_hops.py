@@ -1,9 +1,8 @@
 """The hops a routed design's steps cross: the cost model's distances, measured.
 
 Before placement the cost model estimates every transfer at `transfer_hops` switches and
-the control handshake at rows + cols hops. On a placed and routed `spatial.design` both
-are known, read off its ops, and the model's prediction of the design uses them
-(`rnnc.target.cost.RoutedHops`):
+the control handshake at rows + cols hops. On a placed and routed machine both are known,
+and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops`):
 
 * wires: a step's values flow from the memories it reads (operands and weights into the
   map-reduce units), through the levels of PCUs (combining, element-wise, gather), into
@@ -13,55 +12,68 @@ are known, read off its ops, and the model's prediction of the design uses them
   round trip to that table for each stage that looks one up;
 * control: the enable crosses its routed branch from the controller (the switch control
   block the design names) to the unit that starts that path, and the done token of the
-  unit that ends it crosses its routed path back to the controller (`control_paths_of`,
+  unit that ends it crosses its routed path back to the controller (`control_paths`,
   the one reading of control paths, the simulator's too; the simulator adds the waits of
   done tokens that share a control link).
 
+With `swap-start` (the loop's `spatial.phase ... swap`), a path starts when the state
+buffer's swap token has crossed its routed path to the unit that starts it, and the
+step's paths are those that end with a write into a state buffer: the next step starts on its swap, not on the done
+tokens (which only the loop's end waits for).
+
 Memories start and end paths (what a step writes, the next step reads); address
 generators that load are prefetches of the next step, not part of this one's path; the
-writes a loop posts (its `spatial.phase`'s `posted`) end none.
+writes a loop posts (its `spatial.phase`'s `posted`) end none. The design is read through
+the contract's view of its ops (`rnnc.target.design_view`), as `spatial-verify` reads it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from rnnc.dialects.spatial import (
-    AGOp,
-    DesignOp,
-    Network,
-    PCUOp,
-    PhaseKind,
-    PMUOp,
-    StageOp,
-    StreamOp,
-)
+from rnnc.dialects.spatial import DesignOp, PMUKind
 from rnnc.target.cost import RoutedHops
-from rnnc.target.machine import RoutedStream, control_paths_of
+from rnnc.target.design_view import DesignView, PCUView, PhaseView, StreamView, design_view
+from rnnc.target.machine import control_paths
+from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
 
 def routed_hops(design: DesignOp) -> list[list[RoutedHops]]:
     """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
     of its longest path; ValueError if a stream is not routed or a unit not placed."""
-    geometry = _Geometry(design)
+    machine = design_view(design)
+    geometry = _Geometry(machine)
     return [
-        [geometry.nest_hops(nest, frozenset(phase.posted_units or ())) for nest in
-         phase.nest_ids]
-        for phase in design.phases()
-        if phase.kind.data == PhaseKind.LOOP
+        [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase))
+         for nest in phase.nests]
+        for phase in machine.schedule
+        if phase.kind == "loop"
     ]
+
+
+def _swap_start(machine: DesignView, phase: PhaseView) -> SwapStart | None:
+    """How a loop started on its state buffer's swap starts: the hops of its token to
+    each unit it starts, and the state buffers whose writes end a step's paths."""
+    hops = swap_hops(machine, phase)
+    if not hops:
+        return None
+    return SwapStart(hops, frozenset(pmu.id for pmu in state_buffers(machine, phase)),
+                     relay_hops(machine, phase))
 
 
 def once_hops(design: DesignOp) -> list[RoutedHops]:
     """Per nest of the phases that run once (in schedule order), the hops of its longest
     path, as `routed_hops` measures a time loop's."""
-    geometry = _Geometry(design)
+    machine = design_view(design)
+    geometry = _Geometry(machine)
     return [
         geometry.nest_hops(nest)
-        for phase in design.phases()
-        if phase.kind.data == PhaseKind.ONCE
-        for nest in phase.nest_ids
+        for phase in machine.schedule
+        if phase.kind == "once"
+        for nest in phase.nests
     ]
 
 
@@ -70,49 +82,43 @@ def end_hops(design: DesignOp) -> int:
     path out of an address generator that loads (x(0) into the chip) plus the longest into
     one that stores (the last y out). The design's address generators serve every time
     loop, so each loop is charged the same crossings."""
-    ags = {unit.unit_id for unit in design.units() if isinstance(unit, AGOp)}
-    routed = [stream for stream in _data(design) if stream[3] is not None]
-    loads = [len(path) for _, source, _, paths in routed if source in ags
-             for path in paths]  # type: ignore[union-attr]
-    stores = [len(path) for _, _, sinks, paths in routed
-              for sink, path in zip(sinks, paths, strict=True)  # type: ignore[arg-type]
-              if sink in ags]
+    machine = design_view(design)
+    ags = {unit.id: unit for unit in machine.units if unit.kind == "ag"}
+    routed = [stream for stream in machine.streams if stream.paths is not None]
+    loads = [len(path) for stream in routed if stream.source.unit in ags
+             for path in stream.paths]
+    stores = [len(path) for stream in routed
+              for sink, path in zip(stream.sinks, stream.paths, strict=True) if sink.unit in ags]
     return max(loads, default=0) + max(stores, default=0)
 
 
-def _routed(stream: StreamOp) -> RoutedStream:
-    paths = stream.path_sites
-    return (stream.stream_id, stream.source_endpoint[0],
-            tuple(unit for unit, _ in stream.sink_endpoints),
-            None if paths is None else tuple(tuple(path) for path in paths))
-
-
-def _data(design: DesignOp) -> list[RoutedStream]:
-    return [_routed(s) for s in design.streams() if s.network.data != Network.CONTROL]
-
-
 class _Geometry:
-    def __init__(self, design: DesignOp):
-        self.units = {unit.unit_id: unit for unit in design.units()}
-        self.tables = {u.unit_id for u in design.units() if isinstance(u, PMUOp) and u.lut.data}
-        controller = design.controller()
-        self.control = control_paths_of(
-            None if controller is None else controller.controller_id,
-            [_routed(s) for s in design.streams() if s.network.data == Network.CONTROL])
+    def __init__(self, machine: DesignView):
+        self.units = {unit.id: unit for unit in machine.units}
+        self.tables = {u.id for u in machine.units if u.kind == "pmu" and u.lut}
+        # the units folding the next step's input projection (`step-ahead`) work a step
+        # ahead: their sums wait in the combining units' FIFOs, on no path of this step
+        ahead = {u.id for u in machine.units if u.kind == "pmu" and u.role == PMUKind.AHEAD}
+        self.ahead = {sink.unit for s in machine.streams if s.source.unit in ahead
+                      for sink in s.sinks}
+        self.control = control_paths(machine)
         # (source, sink) -> hops of the routed path, for every stream sink
         self.hops: dict[tuple[str, str], int] = {}
         self.into: dict[str, list[str]] = defaultdict(list)
-        for stream in _data(design):
+        self.out: dict[str, list[str]] = defaultdict(list)
+        self.step_bytes = _step_bytes(machine)
+        for stream in machine.streams:
             self._add(stream)
 
-    def _add(self, stream: RoutedStream) -> None:
-        stream_id, source, sinks, paths = stream
-        if paths is None:
-            raise ValueError(f"stream {stream_id} is not routed")
-        for sink, path in zip(sinks, paths, strict=True):
+    def _add(self, stream: StreamView) -> None:
+        if stream.paths is None:
+            raise ValueError(f"stream {stream.id} is not routed")
+        source = stream.source.unit
+        for sink, path in zip(stream.sinks, stream.paths, strict=True):
             # a path lists the switches it crosses, both ends included: a hop per switch
-            self.hops[(source, sink)] = len(path)
-            self.into[sink].append(source)
+            self.hops[(source, sink.unit)] = len(path)
+            self.into[sink.unit].append(source)
+            self.out[source].append(sink.unit)
 
     def enable_hops(self, unit_id: str) -> int:
         """Switches the enable crosses from the controller to the unit."""
@@ -126,53 +132,132 @@ class _Geometry:
             raise ValueError(f"unit {unit_id} has no routed done path")
         return len(self.control.done[unit_id])
 
-    def table_trips(self, pcu: PCUOp) -> int:
+    def table_trips(self, pcu: PCUView) -> int:
         """Hops of the table round trips of one firing: one per stage that looks up."""
-        lookups = [op for op in pcu.body.ops if isinstance(op, StageOp) and op.lut is not None]
-        if not lookups:
+        tables = {op.param("lut") for op in pcu.ops if op.param("lut")}
+        if not tables:
             return 0
-        tables = {op.lut.string_value() for op in lookups}  # type: ignore[union-attr]
-        stages = len({op.stage.data for op in lookups})
-        trip = max(self.hops[(pcu.unit_id, t)] + self.hops[(t, pcu.unit_id)] for t in tables)
+        stages = len({op.stage for op in pcu.ops if op.param("lut")})
+        trip = max(self.hops[(pcu.id, t)] + self.hops[(t, pcu.id)] for t in tables)
         return stages * trip
 
-    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset()) -> RoutedHops:
+    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset(),
+                  swap: SwapStart | None = None) -> RoutedHops:
         """The nest's longest path; a write into a `posted` unit ends no path (the step
-        does not wait for its done token)."""
-        pcus = [u for u in self.units.values() if isinstance(u, PCUOp) and u.nest.data == nest]
-        members = {pcu.unit_id for pcu in pcus}
+        does not wait for its done token). With `swap`, a path starts when the swap token
+        reaches the unit that starts it and ends with a write into a state buffer (the
+        next step starts on its swap, not on the done tokens)."""
+
+        def start(unit_id: str) -> int:
+            """Switches the token that starts the unit's step crosses to it."""
+            return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
+
+        total, wires = self._longest(nest, posted, swap, start)
+        if swap is None:
+            return RoutedHops(wires=wires, control=total - wires)
+        return RoutedHops(wires=wires, control=total - wires, swap=True,
+                          **self._prefetch(nest, posted, swap))
+
+    def _longest(self, nest: str, posted: frozenset[str], swap: SwapStart | None,
+                 start: Callable[[str], int | None]) -> tuple[int, int]:
+        """(control + wire hops, wire hops) of the nest's longest path, each starting where
+        `start` gives the hops of the token that starts its first unit (None: no path
+        starts there)."""
+        pcus = [u for u in self.units.values() if u.kind == "pcu" and u.nest == nest
+                and u.id not in self.ahead]
+        members = {pcu.id for pcu in pcus}
         # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
         longest: dict[str, tuple[int, int]] = {}
         for pcu in _in_stream_order(pcus, self.into):
             best = (-1, 0)
-            for source in self.into[pcu.unit_id]:
-                if source in self.tables:
+            for source in self.into[pcu.id]:
+                if source in self.tables or source in self.ahead:
                     continue
-                hops = self.hops[(source, pcu.unit_id)]
+                hops = self.hops[(source, pcu.id)]
                 if source in members:
-                    total, wires = longest[source]
-                    best = max(best, (total + hops, wires + hops))
-                elif not isinstance(self.units[source], AGOp):
-                    best = max(best, (self.enable_hops(source) + hops, hops))
+                    if source in longest:
+                        total, wires = longest[source]
+                        best = max(best, (total + hops, wires + hops))
+                elif not self.units[source].kind == "ag":
+                    first = start(source)
+                    if first is not None:
+                        best = max(best, (first + hops, hops))
             if best[0] < 0:  # fires on the enable alone
-                best = (self.enable_hops(pcu.unit_id), 0)
+                first = start(pcu.id)
+                if first is None:
+                    continue
+                best = (first, 0)
             trips = self.table_trips(pcu)
-            longest[pcu.unit_id] = (best[0] + trips, best[1] + trips)
+            longest[pcu.id] = (best[0] + trips, best[1] + trips)
         ends = [
-            (total + hops + self.done_hops(sink), wires + hops)
+            (total + hops + (self.done_hops(sink) if swap is None else 0), wires + hops)
             for (source, sink), hops in self.hops.items()
-            if source in members and sink not in members and sink not in self.tables
-            and sink not in posted
+            if source in longest and sink not in members and sink not in self.tables
+            and sink not in posted and (swap is None or sink in swap.state)
             for total, wires in [longest[source]]
         ]
-        total, wires = max(ends, default=(0, 0))
-        return RoutedHops(wires=wires, control=total - wires)
+        return max(ends, default=(0, 0))
+
+    def _prefetch(self, nest: str, posted: frozenset[str], swap: SwapStart) -> dict[str, Any]:
+        """The prefetch of a swap-started step's input (x(t+1) into its double-buffered
+        PMUs, loaded by an address generator that the controller enables on the relayed
+        token): the hops from the state buffer to the generator and on to a PMU, the wire
+        hops of the longest path from that PMU to the state buffers, and the bytes every
+        such load moves a step (they share the DRAM bandwidth)."""
+        members = {u.id for u in self.units.values() if u.kind == "pcu" and u.nest == nest}
+        loads = [(ag, pmu) for (ag, pmu) in self.hops
+                 if self.units[ag].kind == "ag" and self.units[ag].direction == "load"
+                 and self.units[pmu].kind == "pmu" and self.units[pmu].buffers >= 2
+                 and self.units[pmu].banking != "fifo"  # streamed weights: `stream`
+                 and any(sink in members for sink in self.out.get(pmu, ()))]
+        if not loads or swap.relay < 0:
+            return {}
+        paths = []
+        for ag, pmu in loads:
+            _, wires = self._longest(nest, posted, swap,
+                                     lambda unit, pmu=pmu: 0 if unit == pmu else None)
+            paths.append((swap.relay + self.enable_hops(ag) + self.hops[(ag, pmu)], wires))
+        hops, wires = max(paths, key=sum)
+        return {"prefetch_hops": hops, "prefetch_wires": wires,
+                "prefetch_bytes": tuple(self.step_bytes[pmu] for _, pmu in loads)}
 
 
-def _in_stream_order(pcus: Sequence[PCUOp], into: dict[str, list[str]]) -> list[PCUOp]:
+@dataclass(frozen=True)
+class SwapStart:
+    """A loop whose steps start on its state buffer's swap (`rnnc.target.swap_start`)."""
+
+    hops: dict[str, int]
+    """Per unit the token starts, the switches it crosses to it."""
+    state: frozenset[str]
+    """The state buffers: a step's paths end with a write into one of them."""
+    relay: int
+    """Switches the token crosses to the controller (-1: none), which relays it to the
+    address generators."""
+
+
+def _step_bytes(machine: DesignView) -> dict[str, int]:
+    """Per PMU, the bytes of its boxes of one step (a box staged step by step holds one
+    step's slice of its time-indexed memory), in its memories' element bytes."""
+    memories = {memory.name: memory for memory in machine.memories}
+    steps = max((phase.steps for phase in machine.schedule if phase.kind == "loop"), default=1)
+    held = {}
+    for unit in machine.units:
+        if unit.kind == "pmu":
+            total = 0
+            for box in unit.boxes:
+                count = box.elements
+                if box.per_step and count % steps == 0:
+                    count //= steps
+                memory = memories.get(box.memory)
+                total += count * (memory.element_bytes if memory else 4)
+            held[unit.id] = total
+    return held
+
+
+def _in_stream_order(pcus: Sequence[PCUView], into: dict[str, list[str]]) -> list[PCUView]:
     """The nest's PCUs, producers before consumers (streams between them form a DAG)."""
-    members = {pcu.unit_id: pcu for pcu in pcus}
-    done: dict[str, PCUOp] = {}
+    members = {pcu.id: pcu for pcu in pcus}
+    done: dict[str, PCUView] = {}
 
     def visit(unit_id: str) -> None:
         if unit_id in done:
@@ -183,7 +268,7 @@ def _in_stream_order(pcus: Sequence[PCUOp], into: dict[str, list[str]]) -> list[
         done[unit_id] = members[unit_id]
 
     for pcu in pcus:
-        visit(pcu.unit_id)
+        visit(pcu.id)
     return list(done.values())
 
 

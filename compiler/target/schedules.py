@@ -25,6 +25,9 @@ SCHEDULES: dict[str, str] = {
     "(loop-assign-resources chooses it; rnnc.target.joint_chunks)",
     "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
     "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
+    "swap-start": "spatial-swap-start: a time loop's steps after the first start on a token "
+    "from its state buffer's swap, routed to the step's first readers, instead of the "
+    "controller's enable (config.json: schedule[k].swap; rnnc.target.swap_start)",
 }
 
 

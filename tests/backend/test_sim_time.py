@@ -206,10 +206,11 @@ def test_control_tokens_cross_their_routed_paths(
     example_config: Path, baseline: dict, tmp_path: Path
 ) -> None:
     # the controller moved from the centre switch to a corner: every enable and done token
-    # crosses more switches, and every nest waits for them
+    # crosses more switches; the loop's first step and its end wait for them, the steps
+    # after the first start on the state buffer's swap (`swap-start`), not on the controller
     corner = _controller_moved(_perturbed(example_config, tmp_path / "corner", {}), (0, 0))
     report = _sim_report(corner)
-    assert report["cycles_per_step"] > baseline["cycles_per_step"]
+    assert report["cycles_per_step"] == baseline["cycles_per_step"]
     assert report["total_cycles"] > baseline["total_cycles"]
 
 
