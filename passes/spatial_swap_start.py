@@ -4,9 +4,10 @@ With the `swap-start` schedule, each loop phase that can (two steps or more, one
 state buffer, one chip) gets a control stream `swap_<nest>` from its state buffer's swap
 output to the step's first readers, and names it on its phase (`spatial.phase loop ...
 swap @swap_<nest>`, config.json's `program.schedule[k].swap`): their steps after the
-first start when the token arrives, not on the controller's enable (`rnnc.target.swap_start`, which says where the controller
-stays). `spatial-route` routes the stream with the other control streams; the loader and
-`spatial-verify` check it; `rnnc sim` and the cost model time the step start from it.
+first start when the token arrives, not on the controller's enable
+(`rnnc.target.swap_start`, which says where the controller stays). `spatial-route` routes
+the stream with the other control streams; the loader and `spatial-verify` check it;
+`rnnc sim` and the cost model time the step start from it.
 
     rnnc model.mlir --emit=spatial     (the default pipeline runs it after spatial-post-writes)
 

@@ -18,8 +18,8 @@ and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops
 
 With `swap-start` (the loop's `spatial.phase ... swap`), a path starts when the state
 buffer's swap token has crossed its routed path to the unit that starts it, and the
-step's paths are those that end with a write into a state buffer: the next step starts on its swap, not on the done
-tokens (which only the loop's end waits for).
+step's paths are those that end with a write into a state buffer: the next step starts
+on its swap, not on the done tokens (which only the loop's end waits for).
 
 Memories start and end paths (what a step writes, the next step reads); address
 generators that load are prefetches of the next step, not part of this one's path; the

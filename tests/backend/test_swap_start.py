@@ -29,10 +29,11 @@ def _route(config: Config, route_id: str = "swap_n0") -> Config:
 def test_the_loop_starts_on_its_state_buffers_swap(example_config: Path) -> None:
     """The example's loop names its swap stream: from the first state buffer's swap output
     to every PCU of the loop's nest and every PMU they read or write (not the tables, not
-    the address generators) and to the controller; the phase run once has none."""
+    the address generators) and to the controller. (The example's one phase is its loop:
+    the loop's own stores write Y_h, no phase copies it out.)"""
     config = json.loads(example_config.read_text())
-    loop, once = config["program"]["schedule"]
-    assert loop["swap"] == "swap_n0" and "swap" not in once
+    (loop,) = config["program"]["schedule"]
+    assert loop["swap"] == "swap_n0"
     units = {u["id"]: u for u in config["chips"][0]["units"]}
     route = _route(config)
     assert route["network"] == "control"
@@ -85,7 +86,9 @@ def _wrong_output(config: Config) -> str:
 
 
 def _once(config: Config) -> str:
-    config["program"]["schedule"][1]["swap"] = "swap_n0"
+    """A phase run once appended (the example runs none: the loop's stores write Y_h)."""
+    config["program"]["schedule"].append(
+        {"kind": "once", "steps": 1, "nests": ["n0"], "swap": "swap_n0"})
     return ("field 'program.schedule.1.swap': phase 1 of the schedule: only a loop of two "
             "steps or more starts a step on the swap of its state buffer")
 

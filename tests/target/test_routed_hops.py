@@ -9,12 +9,16 @@ decomposed. The timing against the simulator is tests/backend/test_sim_time.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.driver.design_points import Compiled, compile_at
 from rnnc.frontends import deepbench
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import Factors, RoutedHops, evaluate
+from rnnc.target.cost import Factors, evaluate
+from rnnc.target.design_view import design_view
+from rnnc.target.first_loads import first_load_cycles
 from rnnc.target.routed_hops import end_hops, routed_hops
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, i64
 
@@ -80,15 +84,23 @@ def test_prediction_uses_the_routed_hops() -> None:
     assert nest.sync_cycles < compiled.estimate.nests[0].sync_cycles
 
 
+def _first_loads(compiled: Compiled) -> int:
+    """The cycles x(0) takes to reach the chip (`rnnc.target.first_loads`), as
+    `spatial-predict` charges them."""
+    return first_load_cycles(design_view(_design(compiled)), ARCH)
+
+
 def test_each_hop_costs_a_hop_latency_every_step() -> None:
     compiled = _compiled("rnn", (2, 2, 16), "fp32")
     ((hops,),) = routed_hops(_design(compiled))
 
     def cycles(extra_wires: int, extra_control: int) -> int:
-        routed = RoutedHops(hops.wires + extra_wires, hops.control + extra_control)
+        routed = dataclasses.replace(hops, wires=hops.wires + extra_wires,
+                                     control=hops.control + extra_control)
         return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
                         compiled.cost.precision, routed=[routed],
-                        end_hops=end_hops(_design(compiled))).total_cycles
+                        end_hops=end_hops(_design(compiled)),
+                        first_loads=_first_loads(compiled)).total_cycles
 
     assert cycles(0, 0) == compiled.cost.total_cycles
     per_hop = 5 * ARCH.network.hop_latency_cycles  # 5 steps
@@ -113,7 +125,7 @@ def test_the_loop_ends_cost_their_routed_hops_once() -> None:
     def cycles(extra: int) -> int:
         return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
                         compiled.cost.precision, routed=[routed_hops(_design(compiled))[0][0]],
-                        end_hops=ends + extra).total_cycles
+                        end_hops=ends + extra, first_loads=_first_loads(compiled)).total_cycles
 
     assert cycles(0) == compiled.cost.total_cycles
     assert cycles(7) - cycles(0) == 7 * ARCH.network.hop_latency_cycles
