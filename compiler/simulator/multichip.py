@@ -85,9 +85,10 @@ def _same_schedule(machines: Sequence[Machine], source: str) -> None:
 
 
 def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
-                weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
-                ) -> dict[str, np.ndarray]:
-    """The model's outputs: the chips run in lockstep, exchanging over the links."""
+                weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
+                precision: str | None = None) -> dict[str, np.ndarray]:
+    """The model's outputs: the chips run in lockstep, exchanging over the links, in the
+    configuration's precision (or `precision`, `rnnc sim --compare`'s fp32 reference)."""
     after: dict[str, list[Mapping[str, Any]]] = {}
     for link in config["links"]:
         after.setdefault(link["after"], []).append(link)
@@ -98,8 +99,8 @@ def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
             sent = memories[link["from"]][link["memory"]][..., lo:hi]
             memories[link["to"]][link["memory"]][..., lo:hi] = sent
 
-    precision = parse_precision(config["precision"]["spec"])
-    per_chip = run_machines(machines, inputs, weights, precision, exchange)
+    mode = parse_precision(precision or config["precision"]["spec"])
+    per_chip = run_machines(machines, inputs, weights, mode, exchange)
     outputs = {}
     for name, value in per_chip[0].items():
         merged = np.empty_like(value)

@@ -9,6 +9,8 @@ short; the links section is checked by the loader.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -410,3 +412,24 @@ def test_a_pmu_without_a_free_vector_input_receives_on_the_scalar_network(
                      if s["unit"] == u["id"] and s["port"].startswith("vi")}
                 == {"vi0", "vi1", "vi2"}]
         assert full
+
+
+def test_sim_compares_a_multichip_configuration_with_fp32(two_chips: Path,
+                                                          tmp_path: Path) -> None:
+    """`rnnc sim --compare fp32` on several chips: the reference runs every chip in float32
+    in lockstep, so the error it reports is the distance to the fp32 configuration's
+    outputs (the same model split the same way), not NaN from one chip's rows."""
+    model, feed = two_chips.parent / "m.mlir", two_chips.parent / "m.inputs.npz"
+    mixed, report = tmp_path / "mixed.json", tmp_path / "r.json"
+    assert main([str(model), "-o", str(mixed), "--precision", "mixed", "--chips", "2"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["sim", str(mixed), "--inputs", str(feed), "--compare", "fp32",
+                     "-o", str(tmp_path / "mixed.npz"), "--report", str(report)]) == 0
+        assert main(["sim", str(two_chips), "--inputs", str(feed),
+                     "-o", str(tmp_path / "fp32.npz")]) == 0
+    errors = json.loads(report.read_text())["error"]
+    got, reference = load_npz(str(tmp_path / "mixed.npz")), load_npz(str(tmp_path / "fp32.npz"))
+    assert set(errors) == set(reference)
+    for name, value in reference.items():
+        measured = float(np.max(np.abs(got[name] - value)))
+        assert 0 < errors[name]["max_abs"] == pytest.approx(measured, rel=1e-6), name
