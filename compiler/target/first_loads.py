@@ -32,7 +32,7 @@ def first_load_bytes(design: DesignView | Machine, arch: Architecture) -> int:
     of a design (`rnnc.target.design_view`) or the configuration model: the same fields."""
     memories = {memory.name: memory for memory in design.memories}
     units = {unit.id: unit for unit in design.units}
-    steps = max((phase.steps for phase in design.schedule if phase.kind == "loop"), default=1)
+    steps = loop_steps(design)
     burst = arch.mechanisms.dram_burst_bytes
     total = 0
     for stream in design.streams:
@@ -44,7 +44,8 @@ def first_load_bytes(design: DesignView | Machine, arch: Architecture) -> int:
         for sink in stream.sinks:
             pmu = units[sink.unit]
             if pmu.kind == "pmu":
-                moved = sum(_step_bytes(box, memory, steps) for box in pmu.boxes
+                moved = sum(box_step_bytes(box, memory.element_bytes, steps)
+                            for box in pmu.boxes
                             if box.memory == memory.name)
                 total += math.ceil(moved / burst) * burst
     return total
@@ -55,12 +56,18 @@ def first_load_cycles(design: DesignView | Machine, arch: Architecture) -> int:
     return math.ceil(first_load_bytes(design, arch) / arch.dram_bytes_per_cycle())
 
 
-def _step_bytes(box: Any, memory: Any, steps: int) -> int:
-    """Bytes of `box` for one step: a box staged step by step holds one step's slice."""
+def loop_steps(design: DesignView | Machine) -> int:
+    """The steps of the design's longest time loop (1 without one)."""
+    return max((phase.steps for phase in design.schedule if phase.kind == "loop"), default=1)
+
+
+def box_step_bytes(box: Any, element_bytes: int, steps: int) -> int:
+    """Bytes of `box` for one step of `steps`: a box staged step by step holds one step's
+    slice of its time-indexed memory."""
     elements = box.elements
     if box.per_step and elements % steps == 0:
         elements //= steps
-    return elements * memory.element_bytes
+    return elements * element_bytes
 
 
-__all__ = ["first_load_bytes", "first_load_cycles"]
+__all__ = ["box_step_bytes", "first_load_bytes", "first_load_cycles", "loop_steps"]

@@ -37,6 +37,7 @@ from typing import Any
 from rnnc.dialects.spatial import DesignOp, PMUKind
 from rnnc.target.cost import RoutedHops
 from rnnc.target.design_view import DesignView, PCUView, PhaseView, StreamView, design_view
+from rnnc.target.first_loads import box_step_bytes, loop_steps
 from rnnc.target.machine import control_paths
 from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
@@ -236,22 +237,13 @@ class SwapStart:
 
 
 def _step_bytes(machine: DesignView) -> dict[str, int]:
-    """Per PMU, the bytes of its boxes of one step (a box staged step by step holds one
-    step's slice of its time-indexed memory), in its memories' element bytes."""
-    memories = {memory.name: memory for memory in machine.memories}
-    steps = max((phase.steps for phase in machine.schedule if phase.kind == "loop"), default=1)
-    held = {}
-    for unit in machine.units:
-        if unit.kind == "pmu":
-            total = 0
-            for box in unit.boxes:
-                count = box.elements
-                if box.per_step and count % steps == 0:
-                    count //= steps
-                memory = memories.get(box.memory)
-                total += count * (memory.element_bytes if memory else 4)
-            held[unit.id] = total
-    return held
+    """Per PMU, the bytes of its boxes of one step (`first_loads.box_step_bytes`), in its
+    memories' element bytes (4 for a memory the design does not declare)."""
+    sizes = {memory.name: memory.element_bytes for memory in machine.memories}
+    steps = loop_steps(machine)
+    return {unit.id: sum(box_step_bytes(box, sizes.get(box.memory, 4), steps)
+                         for box in unit.boxes)
+            for unit in machine.units if unit.kind == "pmu"}
 
 
 def _in_stream_order(pcus: Sequence[PCUView], into: dict[str, list[str]]) -> list[PCUView]:
