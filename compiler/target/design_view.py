@@ -59,6 +59,17 @@ class BoxView:
     def elements(self) -> int:
         return count_elements(self.slices)
 
+    def _key(self) -> tuple[str, Any, bool]:
+        return self.memory, self.slices, self.per_step
+
+    # equal by value, as the configuration model's boxes: a FIFO PMU's rows that a load AG
+    # names are told apart by equality (`rnnc.target.stream_buffers`)
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BoxView) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
 
 class HoldingView:
     """A PMU's initial contents by reference (`#spatial.holding`)."""
