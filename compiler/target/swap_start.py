@@ -190,11 +190,13 @@ def _stream_problems(machine: Design, phase: Phase,
 
 def with_swap(schedule: Sequence[Phase], machine: Machine) -> tuple[tuple[Phase, ...],
                                                                    tuple[Stream, ...]]:
-    """The schedule with each loop that can start on a swap naming its stream, and those
-    streams (see `swap_stream`)."""
+    """The schedule with the first loop that can start on a swap naming its stream, and
+    that stream (see `swap_stream`)."""
     phases, streams = [], []
     for phase in schedule:
-        stream = swap_stream(machine, phase)
+        # one swap stream a design: a unit (the controller too) has one control input for
+        # it, and the loops of stacked layers share PMUs; later loops keep the controller
+        stream = None if streams else swap_stream(machine, phase)
         if stream is not None:
             streams.append(stream)
         phases.append(phase if stream is None else dataclasses.replace(phase, swap=stream.id))

@@ -91,7 +91,7 @@ def test_failing_points_are_rows_with_reasons(reference: list[dict[str, Any]]) -
     tight = statuses[("lstm-64-4", 192, 24, "decomposed")]
     assert tight["status"] == "failed"
     assert tight["reason"] == ("loop-assign-resources: no design point of 'xw_i' and the other "
-                               "nests fits 191 PCUs and 23 PMUs")
+                               "nests fits 192 PCUs and 24 PMUs")
     assert tight["design"] is None and tight["predicted_latency_ms"] is None
     assert sum(r["status"] == "ok" for r in reference) == 12
 
@@ -238,7 +238,7 @@ def test_progress_lines_and_the_summary_of_points_not_ok(
     capsys.readouterr()
     assert cli.main(argv) == 0
     failed = ("failed: loop-assign-resources: no design point of 'xw_z' and the other nests "
-              "fits 191 PCUs and 23 PMUs")
+              "fits 192 PCUs and 24 PMUs")
     assert capsys.readouterr().err.splitlines() == [
         "rnnc sweep: computing 3 of 4 points (1 from the cache)",
         "[1/3] point 1 (gru-32-2, plasticine-rnn pcu.count=192 pmu.count=24, decomposed): "

@@ -15,22 +15,27 @@
 // RUN: rnnc %s --arch %S/Inputs/strip.json > %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-swap-start{schedules=none}' | diff - %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json --schedules all,-swap-start -p 'spatial-swap-start' | diff - %t.unchanged
-// RUN: sed 's/steps = 4 : i64/steps = 1 : i64/' %s | rnnc - --arch %S/Inputs/strip.json > %t.one
-// RUN: sed 's/steps = 4 : i64/steps = 1 : i64/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-swap-start' | diff - %t.one
-// RUN: sed 's/nests = \["n0"\]/nests = ["n0", "n1"]/; s/, {kind = "once", steps = 1 : i64, nests = \["n1"\]}//' %s | rnnc - --arch %S/Inputs/strip.json > %t.two
-// RUN: sed 's/nests = \["n0"\]/nests = ["n0", "n1"]/; s/, {kind = "once", steps = 1 : i64, nests = \["n1"\]}//' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-swap-start' | diff - %t.two
+// RUN: sed 's/phase loop 4/phase loop 1/' %s | rnnc - --arch %S/Inputs/strip.json > %t.one
+// RUN: sed 's/phase loop 4/phase loop 1/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-swap-start' | diff - %t.one
+// RUN: sed 's/phase loop 4 \["n0"\]/phase loop 4 ["n0", "n1"]/; /phase once/d' %s | rnnc - --arch %S/Inputs/strip.json > %t.two
+// RUN: sed 's/phase loop 4 \["n0"\]/phase loop 4 ["n0", "n1"]/; /phase once/d' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-swap-start' | diff - %t.two
 // RUN: sed 's/buffers 2 boxes \["h"/buffers 1 boxes ["h"/' %s | rnnc - --arch %S/Inputs/strip.json > %t.single
 // RUN: sed 's/buffers 2 boxes \["h"/buffers 1 boxes ["h"/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-swap-start' | diff - %t.single
 // RUN: not rnnc %s --arch %S/Inputs/strip.json -p 'spatial-swap-start{schedules=bogus}' 2>&1 | filecheck %s --check-prefix=ERR
 // RUN: echo 'func.func @f() { func.return }' | not rnnc - -p 'spatial-swap-start' 2>&1 | filecheck %s --check-prefix=NODESIGN
 
-// CHECK: schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"], swap = "swap_n0"}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
+// CHECK:      spatial.phase loop 4 ["n0"] swap @swap_n0
+// CHECK-NEXT: spatial.phase once ["n1"]{{$}}
 // CHECK: spatial.stream @swap_n0 control @h_0.co1 -> @x_0.ci1, @w_0.ci1, @a.ci1, @c.ci1, @h_1.ci1, @h_copy.ci1, @ctrl.ci2
 // CHECK-NOT: spatial.stream @swap
 // ERR: error: spatial-swap-start: schedules: unknown schedule 'bogus'
 // NODESIGN: error: spatial-swap-start: no spatial.design; run spatial-partition first
 
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
+  spatial.nest "n0" [16] par [1]
+  spatial.nest "n1" [16] par [1]
+  spatial.phase loop 4 ["n0"]
+  spatial.phase once ["n1"]
   spatial.ag @x_in left load "x"
   spatial.pmu @x_0 input strided bytes 128 buffers 2 boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 128 buffers 1 boxes ["w"[0:16:1]]
