@@ -9,7 +9,7 @@ placement (every transfer `transfer_hops`) and its error; the paper's
 Table 7 design point simulated beside the paper's published latency; the decomposed
 (BLAS-style) program at its own searched point, simulated, for the fused-over-decomposed
 speedup. Latencies are of the whole inference as `rnnc sim` times it (the nests that run
-once before and after the time loop included, e.g. a final Y_h copy), compared with the
+once before and after the time loop included, e.g. an initial state read in), compared with the
 paper's; the time loop alone stays a column beside it.
 """
 

@@ -106,6 +106,12 @@ def _spatial_post_writes() -> type[ModulePass]:
     return SpatialPostWritesPass
 
 
+def _spatial_swap_start() -> type[ModulePass]:
+    from rnnc.passes.spatial_swap_start import SpatialSwapStartPass
+
+    return SpatialSwapStartPass
+
+
 def _spatial_strip() -> type[ModulePass]:
     from rnnc.passes.spatial_strip import SpatialStripPass
 
@@ -127,6 +133,7 @@ RNNC_UNIVERSE = Universe(
         "spatial-verify": _spatial_verify,
         "spatial-predict": _spatial_predict,
         "spatial-post-writes": _spatial_post_writes,
+        "spatial-swap-start": _spatial_swap_start,
         "spatial-strip": _spatial_strip,
     },
 )

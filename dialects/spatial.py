@@ -6,6 +6,10 @@ one design for one architecture: compute units (`spatial.pcu`), memory units
 (`spatial.ag`), streams (`spatial.stream`) from one producer port to one or more
 consumer ports on the scalar, vector or control network, and the schedule's controller
 (`spatial.controller`, a switch's control block that control streams start and end at).
+What it runs that is not a unit, its program, heads its body as ops too: the loop
+program's memories (`spatial.memory`), the model's inputs and outputs (`spatial.bind`),
+the nests (`spatial.nest`), the design point of each (`spatial.point`) and the schedule's
+phases (`spatial.phase`).
 
 A unit is logical (no site), partly pinned or placed: its optional `at (row, col)` is the
 site the placer gives it (an AG sits at column -1 on the left edge or `cols` on the
@@ -45,11 +49,10 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from rnnc.dialects.loop import MemorySpace, MemorySpaceAttr
 from xdsl.dialects.builtin import (
     ArrayAttr,
-    BoolAttr,
     DenseArrayBase,
-    DictionaryAttr,
     FloatAttr,
     IntAttr,
     IntegerAttr,
@@ -273,46 +276,6 @@ class PortAttr(ParametrizedAttribute):
         )
 
 
-# ---- plain data <-> attributes ----------------------------------------------------------------
-
-
-def to_attr(value: Any) -> Attribute:
-    """A plain value (dict, list, int, float, str, bool) as a builtin attribute."""
-    if isinstance(value, bool):
-        return BoolAttr.from_bool(value)
-    if isinstance(value, int):
-        return IntegerAttr(value, i64)
-    if isinstance(value, float):
-        return FloatAttr(value, f64)
-    if isinstance(value, str):
-        return StringAttr(value)
-    if isinstance(value, Mapping):
-        return DictionaryAttr({str(k): to_attr(v) for k, v in value.items()})
-    if isinstance(value, Sequence):
-        return ArrayAttr([to_attr(v) for v in value])
-    raise TypeError(f"cannot store {type(value).__name__} in a spatial attribute")
-
-
-def from_attr(attr: Attribute) -> Any:
-    """The plain value of a builtin attribute made by `to_attr`."""
-    if isinstance(attr, IntegerAttr):
-        value = attr.value.data
-        return (
-            bool(value)
-            if isinstance(attr.type, IntegerType) and attr.type.width.data == 1
-            else value
-        )
-    if isinstance(attr, FloatAttr):
-        return float(attr.value.data)
-    if isinstance(attr, StringAttr):
-        return attr.data
-    if isinstance(attr, DictionaryAttr):
-        return {k: from_attr(v) for k, v in attr.data.items()}
-    if isinstance(attr, ArrayAttr):
-        return [from_attr(v) for v in attr.data]
-    raise VerifyException(f"unexpected attribute {attr} in a spatial configuration")
-
-
 # ---- sites ------------------------------------------------------------------------------------
 
 
@@ -384,18 +347,22 @@ UNIT_NAMES = {UnitKind.PCU: "a PCU", UnitKind.PMU: "a PMU", UnitKind.AG: "an AG"
 
 @irdl_op_definition
 class DesignOp(IRDLOperation):
-    """One design on one architecture: units and streams, and the program they run.
+    """One design on one architecture: the program it runs, its units and streams.
 
     `@main` names the function whose program the design implements (`function`; the design
     is not a symbol of the module, so the loop level can stay beside it until
     `spatial-strip`). `arch` names the architecture (see `ArchAttr`); the checks that need
     it (sites, lanes, stages, ports per unit kind, PMU capacity) are
     `rnnc.target.design_checks.verify_design`, which the driver runs after every pass and
-    `spatial-verify` runs too. `program` holds what is not a unit: the memories, the model's
-    inputs and outputs, the nests and the schedule (see `rnnc.target.machine.Machine`).
+    `spatial-verify` runs too. Its body lists first the program, what is not a unit (the
+    memories `spatial.memory`, the model's inputs and outputs `spatial.bind`, the nests
+    `spatial.nest`, their design points `spatial.point` and the schedule's phases
+    `spatial.phase`), then the units, the controller and the streams. The verifier checks
+    that names are declared once and that what refers to a nest, memory or unit names one
+    of the design's.
 
-        spatial.design @main #spatial.arch<"plasticine-rnn", "9f2..."> precision "fp32"
-            program {...} { ... }
+        spatial.design @main #spatial.arch<"plasticine-rnn", "9f2..."> precision "fp32" {
+          spatial.memory "h" sram [1, 1, 512] element_bytes 4 buffers 2 init zero ... }
     """
 
     name = "spatial.design"
@@ -403,28 +370,18 @@ class DesignOp(IRDLOperation):
     function = prop_def(StringAttr)
     arch = prop_def(ArchAttr)
     precision = prop_def(StringAttr)
-    program = prop_def(DictionaryAttr)
     body = region_def("single_block")
 
     # a symbol table of its units, but not a symbol itself: `@main` names the function it
     # implements, which stays beside it (the loop level) until spatial-strip
     traits = traits_def(SymbolTable(), NoTerminator())
 
-    def __init__(
-        self,
-        function: str,
-        *,
-        arch: ArchAttr,
-        precision: str,
-        program: Mapping[str, Any],
-        body: Region,
-    ):
+    def __init__(self, function: str, *, arch: ArchAttr, precision: str, body: Region):
         super().__init__(
             properties={
                 "function": StringAttr(function),
                 "arch": arch,
                 "precision": StringAttr(precision),
-                "program": to_attr(dict(program)),
             },
             regions=[body],
         )
@@ -439,6 +396,24 @@ class DesignOp(IRDLOperation):
         """The schedule's controller, if the design has one (the partition makes it)."""
         return next((op for op in self.body.block.ops if isinstance(op, ControllerOp)), None)
 
+    def memories(self) -> list[MemoryOp]:
+        return [op for op in self.body.block.ops if isinstance(op, MemoryOp)]
+
+    def bindings(self, direction: BindingDirection) -> list[BindOp]:
+        """The model's inputs or outputs, in order."""
+        return [op for op in self.body.block.ops
+                if isinstance(op, BindOp) and op.direction.data == direction]
+
+    def nests(self) -> list[NestOp]:
+        return [op for op in self.body.block.ops if isinstance(op, NestOp)]
+
+    def points(self) -> list[PointOp]:
+        return [op for op in self.body.block.ops if isinstance(op, PointOp)]
+
+    def phases(self) -> list[PhaseOp]:
+        """The schedule, in order."""
+        return [op for op in self.body.block.ops if isinstance(op, PhaseOp)]
+
     def verify_(self) -> None:
         units: dict[str, Operation] = {u.sym_name.data: u for u in self.units()}
         controller = self.controller()
@@ -447,6 +422,28 @@ class DesignOp(IRDLOperation):
         fed: dict[tuple[str, str], str] = {}
         for stream in self.streams():
             stream.verify_against(units, fed)
+        self._verify_program(units)
+
+    def _verify_program(self, units: Mapping[str, Operation]) -> None:
+        """Each memory and nest declared once; bindings name memories, design points and
+        phases name nests, posted writes name units of the design."""
+        memories = _declared("memory", [m.memory.data for m in self.memories()])
+        nests = _declared("nest", [n.nest.data for n in self.nests()])
+        for bind in (op for op in self.body.block.ops if isinstance(op, BindOp)):
+            if bind.memory is not None and bind.memory.data not in memories:
+                raise VerifyException(f"spatial.bind: {bind.direction.data.value} "
+                                      f"'{bind.binding.data}' names memory "
+                                      f"'{bind.memory.data}', which the design does not declare")
+        named = [(p.name, p.nest.data) for p in self.points()]
+        named += [(p.name, n) for p in self.phases() for n in p.nest_ids]
+        for name, nest in named:
+            if nest not in nests:
+                raise VerifyException(f"{name}: nest '{nest}' is not declared by a spatial.nest")
+        for phase in self.phases():
+            for unit in phase.posted_units or ():
+                if unit not in units:
+                    raise VerifyException(f"spatial.phase: posts writes of @{unit}, which is "
+                                          "not a unit of the design")
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" @")
@@ -455,8 +452,6 @@ class DesignOp(IRDLOperation):
         printer.print_attribute(self.arch)
         printer.print_string(" precision ")
         printer.print_attribute(self.precision)
-        printer.print_string(" program ")
-        printer.print_attribute(self.program)
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
         printer.print_op_attributes(self.attributes)
@@ -469,14 +464,439 @@ class DesignOp(IRDLOperation):
             parser.raise_error('spatial.design: expected #spatial.arch<"name", "digest">')
         parser.parse_keyword("precision")
         precision = parser.parse_str_literal()
-        parser.parse_keyword("program")
-        program = parser.parse_attribute()
-        if not isinstance(program, DictionaryAttr):
-            parser.raise_error("spatial.design: expected program {..}")
         body = parser.parse_region()
         if not body.blocks:
             body.add_block(Block())
-        op = cls(name, arch=arch, precision=precision, program=from_attr(program), body=body)
+        op = cls(name, arch=arch, precision=precision, body=body)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+def _declared(what: str, names: Sequence[str]) -> set[str]:
+    """The names, each of which must be declared once."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise VerifyException(f"spatial.{what}: '{name}' is declared twice")
+        seen.add(name)
+    return seen
+
+
+# ---- the program: what the design runs that is not a unit ----------------------------------
+
+
+class MemoryInit(StrEnum):
+    """How a memory starts: undefined, zeros (every buffer), an array of the weight file
+    (`weight`, by name; a folded nest's result is `<array>.folded`) or a model input
+    (`input`, by the input's name)."""
+
+    UNDEFINED = "undefined"
+    ZERO = "zero"
+    WEIGHT = "weight"
+    INPUT = "input"
+
+
+class BindingDirection(StrEnum):
+    """Whether a binding is one of the model's inputs or one of its outputs."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class PhaseKind(StrEnum):
+    """A phase of the schedule: its nests run `once`, or in a time `loop` of steps."""
+
+    ONCE = "once"
+    LOOP = "loop"
+
+
+@irdl_attr_definition
+class MemoryInitAttr(EnumAttribute[MemoryInit], SpacedOpaqueSyntaxAttribute):
+    """How a `spatial.memory` starts (`MemoryInit`); written bare in the op's syntax.
+
+        #spatial<init zero>
+        #spatial<init weight>
+    """
+
+    name = "spatial.init"
+
+
+@irdl_attr_definition
+class BindingDirectionAttr(EnumAttribute[BindingDirection], SpacedOpaqueSyntaxAttribute):
+    """Whether a `spatial.bind` is a model input or output; written bare in its syntax.
+
+        #spatial<binding input>
+        #spatial<binding output>
+    """
+
+    name = "spatial.binding"
+
+
+@irdl_attr_definition
+class PhaseKindAttr(EnumAttribute[PhaseKind], SpacedOpaqueSyntaxAttribute):
+    """Whether a `spatial.phase` runs its nests once or in a time loop; written bare.
+
+        #spatial<phase_kind once>
+        #spatial<phase_kind loop>
+    """
+
+    name = "spatial.phase_kind"
+
+
+def _shape_attr(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+def _values(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _print_ints(printer: Printer, values: Sequence[int]) -> None:
+    printer.print_string("[" + ", ".join(str(v) for v in values) + "]")
+
+
+def _parse_ints(parser: Parser) -> DenseArrayBase:
+    return _shape_attr(parser.parse_comma_separated_list(
+        parser.Delimiter.SQUARE, parser.parse_integer))
+
+
+def _print_names(printer: Printer, names: ArrayAttr, symbols: bool = False) -> None:
+    """`["n0", "n1"]`, or `[@a, @b]` for names of the design's units."""
+    printer.print_string("[")
+    for k, name in enumerate(names.data):
+        printer.print_string(", " if k else "")
+        if symbols:
+            printer.print_string(f"@{name.data}")  # type: ignore[attr-defined]
+        else:
+            printer.print_string_literal(name.data)  # type: ignore[attr-defined]
+    printer.print_string("]")
+
+
+def _parse_names(parser: Parser, symbols: bool = False) -> ArrayAttr:
+    def name() -> StringAttr:
+        return parser.parse_symbol_name() if symbols else StringAttr(parser.parse_str_literal())
+
+    return ArrayAttr(parser.parse_comma_separated_list(parser.Delimiter.SQUARE, name))
+
+
+class ProgramOp(IRDLOperation):
+    """A part of the design's program (a memory, a binding, a nest, a design point, a
+    phase of the schedule): plain structure the units refer to by name."""
+
+    traits = lazy_traits_def(lambda: (HasParent(DesignOp),))
+
+    def fail(self, message: str) -> VerifyException:
+        return VerifyException(f"{self.name}: {message}")
+
+
+@irdl_op_definition
+class MemoryOp(ProgramOp):
+    """A memory of the loop program: its shape, bytes per element, copies (N-buffering),
+    space (`sram` on chip, `dram` behind address generators, `reg`) and how it starts
+    (`MemoryInit`; omitted: undefined). PMUs hold boxes of it, AGs move it, units' reads
+    and writes name it.
+
+        spatial.memory "h" sram [1, 1, 512] element_bytes 4 buffers 2 init zero
+        spatial.memory "w" sram [1, 2048, 512] element_bytes 1 buffers 1 init weight "W"
+    """
+
+    name = "spatial.memory"
+
+    memory = prop_def(StringAttr)
+    space = prop_def(MemorySpaceAttr)
+    shape = prop_def(DenseArrayBase)
+    element_bytes = prop_def(IntAttr)
+    buffers = prop_def(IntAttr)
+    init = prop_def(MemoryInitAttr)
+    source = opt_prop_def(StringAttr)
+    """The weight array or model input a `weight`/`input` memory starts as."""
+
+    def __init__(self, memory: str, space: str, shape: Sequence[int], *, element_bytes: int,
+                 buffers: int, init: MemoryInit = MemoryInit.UNDEFINED,
+                 source: str | None = None):
+        properties: dict[str, Attribute] = {
+            "memory": StringAttr(memory), "space": MemorySpaceAttr(space),
+            "shape": _shape_attr(shape), "element_bytes": IntAttr(element_bytes),
+            "buffers": IntAttr(buffers), "init": MemoryInitAttr(init)}
+        if source is not None:
+            properties["source"] = StringAttr(source)
+        super().__init__(properties=properties)
+
+    @property
+    def init_text(self) -> str:
+        """The configuration's spelling of `init`: `zero`, `weight:W`, `input:X`, ..."""
+        init = self.init.data.value
+        return init if self.source is None else f"{init}:{self.source.data}"
+
+    def verify_(self) -> None:
+        what = f"memory '{self.memory.data}'"
+        if any(extent < 0 for extent in _values(self.shape)):
+            raise self.fail(f"{what}: shape {list(_values(self.shape))} has a negative extent")
+        if self.element_bytes.data < 1 or self.buffers.data < 1:
+            raise self.fail(f"{what}: element_bytes and buffers must be >= 1")
+        init = self.init.data.value
+        sourced = self.init.data in (MemoryInit.WEIGHT, MemoryInit.INPUT)
+        if sourced and self.source is None:
+            raise self.fail(f"{what}: init {init} needs the name of what it starts as")
+        if not sourced and self.source is not None:
+            raise self.fail(f"{what}: init {init} starts as no array, yet names "
+                            f"'{self.source.data}'")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.memory.data)
+        printer.print_string(f" {self.space.data.value} ")
+        _print_ints(printer, _values(self.shape))
+        printer.print_string(f" element_bytes {self.element_bytes.data} "
+                             f"buffers {self.buffers.data}")
+        if self.init.data != MemoryInit.UNDEFINED:
+            printer.print_string(f" init {self.init.data.value}")
+        if self.source is not None:
+            printer.print_string(" ")
+            printer.print_string_literal(self.source.data)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> MemoryOp:
+        memory = parser.parse_str_literal()
+        space = parser.parse_str_enum(MemorySpace)
+        shape = _values(_parse_ints(parser))
+        parser.parse_keyword("element_bytes")
+        element_bytes = parser.parse_integer()
+        parser.parse_keyword("buffers")
+        buffers = parser.parse_integer()
+        init, source = MemoryInit.UNDEFINED, None
+        if parser.parse_optional_keyword("init"):
+            init = parser.parse_str_enum(MemoryInit)
+            source = parser.parse_optional_str_literal()
+        op = cls(memory, space, shape, element_bytes=element_bytes, buffers=buffers, init=init,
+                 source=source)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+@irdl_op_definition
+class BindOp(ProgramOp):
+    """One of the model's inputs or outputs: its name, shape and element type, and the
+    memory it is read into or written from (none: an input no nest reads).
+
+        spatial.bind input "X" [25, 1, 512] "f32" to "x"
+        spatial.bind output "Y_h" [1, 1, 512] "f32" to "y_h"
+    """
+
+    name = "spatial.bind"
+
+    direction = prop_def(BindingDirectionAttr)
+    binding = prop_def(StringAttr)
+    shape = prop_def(DenseArrayBase)
+    dtype = prop_def(StringAttr)
+    memory = opt_prop_def(StringAttr)
+
+    def __init__(self, direction: BindingDirection, binding: str, shape: Sequence[int],
+                 dtype: str, memory: str | None):
+        properties: dict[str, Attribute] = {
+            "direction": BindingDirectionAttr(direction), "binding": StringAttr(binding),
+            "shape": _shape_attr(shape), "dtype": StringAttr(dtype)}
+        if memory:
+            properties["memory"] = StringAttr(memory)
+        super().__init__(properties=properties)
+
+    def verify_(self) -> None:
+        if self.direction.data == BindingDirection.OUTPUT and self.memory is None:
+            raise self.fail(f"output '{self.binding.data}' is written from no memory")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.direction.data.value} ")
+        printer.print_string_literal(self.binding.data)
+        printer.print_string(" ")
+        _print_ints(printer, _values(self.shape))
+        printer.print_string(" ")
+        printer.print_string_literal(self.dtype.data)
+        if self.memory is not None:
+            printer.print_string(" to ")
+            printer.print_string_literal(self.memory.data)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> BindOp:
+        direction = parser.parse_str_enum(BindingDirection)
+        binding = parser.parse_str_literal()
+        shape = _values(_parse_ints(parser))
+        dtype = parser.parse_str_literal()
+        memory = parser.parse_str_literal() if parser.parse_optional_keyword("to") else None
+        op = cls(direction, binding, shape, dtype, memory)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+@irdl_op_definition
+class NestOp(ProgramOp):
+    """A loop nest of the program: its iteration space (`extents`, counters d0, d1, ...)
+    split over `par` copies per dimension; PCUs name the nest they serve.
+
+        spatial.nest "n0" [1, 1, 512] par [1, 1, 1]
+        spatial.nest "n1" [1, 1, 512] par [1, 1, 8]
+    """
+
+    name = "spatial.nest"
+
+    nest = prop_def(StringAttr)
+    extents = prop_def(DenseArrayBase)
+    par = prop_def(DenseArrayBase)
+
+    def __init__(self, nest: str, extents: Sequence[int], par: Sequence[int]):
+        super().__init__(properties={"nest": StringAttr(nest), "extents": _shape_attr(extents),
+                                     "par": _shape_attr(par)})
+
+    def verify_(self) -> None:
+        extents, par = _values(self.extents), _values(self.par)
+        if len(par) != len(extents):
+            raise self.fail(f"nest '{self.nest.data}': {len(par)} factors of par for "
+                            f"{len(extents)} dimensions")
+        if any(p < 1 for p in par) or any(e < 0 for e in extents):
+            raise self.fail(f"nest '{self.nest.data}': extents must be >= 0 and par >= 1")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.nest.data)
+        printer.print_string(" ")
+        _print_ints(printer, _values(self.extents))
+        printer.print_string(" par ")
+        _print_ints(printer, _values(self.par))
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> NestOp:
+        nest = parser.parse_str_literal()
+        extents = _values(_parse_ints(parser))
+        parser.parse_keyword("par")
+        op = cls(nest, extents, _values(_parse_ints(parser)))
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+@irdl_op_definition
+class PointOp(ProgramOp):
+    """The design point a nest was partitioned at: `hu` copies in all (the product of its
+    par), `ru` map-reduce units per reduction, `rv` reduction indices per cycle.
+
+        spatial.point "n0" hu 1 ru 1 rv 1
+        spatial.point "n1" hu 8 ru 4 rv 64
+    """
+
+    name = "spatial.point"
+
+    nest = prop_def(StringAttr)
+    hu = prop_def(IntAttr)
+    ru = prop_def(IntAttr)
+    rv = prop_def(IntAttr)
+
+    def __init__(self, nest: str, hu: int, ru: int, rv: int):
+        super().__init__(properties={"nest": StringAttr(nest), "hu": IntAttr(hu),
+                                     "ru": IntAttr(ru), "rv": IntAttr(rv)})
+
+    def verify_(self) -> None:
+        if min(self.hu.data, self.ru.data, self.rv.data) < 1:
+            raise self.fail(f"nest '{self.nest.data}': hu, ru and rv must be >= 1")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.nest.data)
+        printer.print_string(f" hu {self.hu.data} ru {self.ru.data} rv {self.rv.data}")
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PointOp:
+        nest = parser.parse_str_literal()
+        factors = []
+        for keyword in ("hu", "ru", "rv"):
+            parser.parse_keyword(keyword)
+            factors.append(parser.parse_integer())
+        op = cls(nest, *factors)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+@irdl_op_definition
+class PhaseOp(ProgramOp):
+    """A phase of the schedule, run in program order: a `once` phase runs its nests once
+    each, a `loop` phase runs them in order for `steps` time steps (counter `t`).
+    `posted`: the loop's posted writes, units (store AGs, PMUs no unit reads during the
+    loop) whose done tokens a step does not wait for; the loop's end waits for them.
+    `swap`: the control stream on which the loop's steps after the first start, its state
+    buffer's swap token (`spatial-swap-start`), not the controller's enable.
+
+        spatial.phase once ["n0"]
+        spatial.phase loop 25 ["n1", "n2"] posted [@ag0] swap @swap_n1
+    """
+
+    name = "spatial.phase"
+
+    kind = prop_def(PhaseKindAttr)
+    steps = prop_def(IntAttr)
+    nests = prop_def(ArrayAttr[StringAttr])
+    posted = opt_prop_def(ArrayAttr[StringAttr])
+    swap = opt_prop_def(StringAttr)
+
+    def __init__(self, kind: PhaseKind, steps: int, nests: Sequence[str],
+                 posted: Sequence[str] | None = None, swap: str | None = None):
+        properties: dict[str, Attribute] = {
+            "kind": PhaseKindAttr(kind), "steps": IntAttr(steps),
+            "nests": ArrayAttr(StringAttr(n) for n in nests)}
+        if posted is not None:
+            properties["posted"] = ArrayAttr(StringAttr(u) for u in posted)
+        if swap is not None:
+            properties["swap"] = StringAttr(swap)
+        super().__init__(properties=properties)
+
+    @property
+    def nest_ids(self) -> tuple[str, ...]:
+        return tuple(nest.data for nest in self.nests.data)
+
+    @property
+    def posted_units(self) -> tuple[str, ...] | None:
+        return None if self.posted is None else tuple(u.data for u in self.posted.data)
+
+    @property
+    def swap_stream(self) -> str | None:
+        return None if self.swap is None else self.swap.data
+
+    def verify_(self) -> None:
+        if self.kind.data == PhaseKind.ONCE and self.steps.data != 1:
+            raise self.fail(f"a once phase runs one step, not {self.steps.data}")
+        if self.steps.data < 1:
+            raise self.fail(f"a loop phase runs at least one step, not {self.steps.data}")
+        if self.kind.data == PhaseKind.ONCE and self.posted is not None:
+            raise self.fail("only a loop phase posts writes")
+        if self.kind.data == PhaseKind.ONCE and self.swap is not None:
+            raise self.fail("only a loop phase starts its steps on a swap")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.kind.data.value}")
+        if self.kind.data == PhaseKind.LOOP:
+            printer.print_string(f" {self.steps.data}")
+        printer.print_string(" ")
+        _print_names(printer, self.nests)
+        if self.posted is not None:
+            printer.print_string(" posted ")
+            _print_names(printer, self.posted, symbols=True)
+        if self.swap is not None:
+            printer.print_string(" swap ")
+            printer.print_symbol_name(self.swap.data)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PhaseOp:
+        kind = parser.parse_str_enum(PhaseKind)
+        steps = parser.parse_integer() if kind == PhaseKind.LOOP else 1
+        nests = [n.data for n in _parse_names(parser).data]
+        posted = None
+        if parser.parse_optional_keyword("posted"):
+            posted = [u.data for u in _parse_names(parser, symbols=True).data]
+        swap = None
+        if parser.parse_optional_keyword("swap"):
+            swap = parser.parse_symbol_name().data
+        op = cls(kind, steps, nests, posted, swap)
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 
@@ -485,6 +905,14 @@ class DesignOp(IRDLOperation):
 
 #: Elements `[start:stop:step, ...]` of a memory or weight array, one triple per dimension.
 Slices = tuple[tuple[int, int, int], ...]
+
+
+def count_elements(slices: Slices) -> int:
+    """How many elements `[start:stop:step, ...]` selects."""
+    count = 1
+    for start, stop, step in slices:
+        count *= len(range(start, stop, step))
+    return count
 
 
 def _slices_attr(slices: Sequence[Sequence[int]]) -> DenseArrayBase:
@@ -1750,6 +2178,11 @@ SPATIAL = Dialect(
         AGOp,
         ControllerOp,
         StreamOp,
+        MemoryOp,
+        BindOp,
+        NestOp,
+        PointOp,
+        PhaseOp,
         CounterValueOp,
         InputOp,
         StageOp,
@@ -1769,6 +2202,9 @@ SPATIAL = Dialect(
         InterpolationAttr,
         AGEdgeAttr,
         AGDirectionAttr,
+        MemoryInitAttr,
+        BindingDirectionAttr,
+        PhaseKindAttr,
         BoxAttr,
         HoldingAttr,
         TableAttr,

@@ -29,6 +29,7 @@ from rnnc.dialects import loop
 from rnnc.passes.loop_fold_constants import is_folded
 from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
+from rnnc.target.chip_count import fastest_chips
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
@@ -154,7 +155,9 @@ class LoopAssignResourcesPass(ModulePass):
     Options: `arch` (a preset name or a JSON/YAML file), `objective` (`latency` or
     `resources`), `precision` (a mode of the architecture; empty for its default), `chips`
     (how many chips to split each layer over; 0 for the fewest that keep the weights on
-    chip, 1 streams whatever does not fit from DRAM), `dse_dump` (a CSV file to write every
+    chip, 1 streams whatever does not fit from DRAM), `max_chips` (with `chips` 0 and
+    `max_chips` N > 0: the chip count, at most N, whose design keeps the weights on chip
+    and the cost model predicts fastest, `fastest_chips`), `dse_dump` (a CSV file to write every
     evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
     0 for its share of the chip: the driver tightens them when a point does not partition,
     place and route, see `rnnc.driver.routable`), `schedules` (the schedules beyond the
@@ -169,6 +172,7 @@ class LoopAssignResourcesPass(ModulePass):
     objective: str = "latency"
     precision: str = ""
     chips: int = 1
+    max_chips: int = 0
     dse_dump: str = ""
     max_pcus: int = 0
     max_pmus: int = 0
@@ -229,7 +233,17 @@ class LoopAssignResourcesPass(ModulePass):
         precision = self.precision or None
         if self.chips < 0:
             raise ValueError(f"chips must be >= 0, got {self.chips}")
+        if self.chips == 0 and self.max_chips > 0:
+            return fastest_chips(program, architecture, self.max_chips, lambda chips: (
+                self._search_chips(program, architecture, budget, dump, chips)),
+                precision=precision)
         chips = self.chips or fewest_chips(program, architecture, precision)
+        return self._search_chips(program, architecture, budget, dump, chips)
+
+    def _search_chips(self, program: ProgramSpec, architecture: Architecture, budget: Budget,
+                      dump: list[dict] | None, chips: int) -> SearchResult:
+        """The search's design of `program` split over `chips` chips."""
+        precision = self.precision or None
         result = search(
             program,
             architecture,

@@ -13,6 +13,10 @@ recurrent biases are summed once, before the time loop (except GRU's recurrent c
 bias under linear_before_reset, which r multiplies). `sequence_lens` masks the state update
 (an entry keeps its state and outputs zeros past its length) and the final states (zero
 for an empty sequence), and reverses each entry within its own length, as onnxruntime does.
+The final state Y_h is stored by the kernel that writes h, every step (the last step's store
+remains): a readout of the state, not a copy nest after the time loop. Y_c, and Y_h under
+sequence_lens, are still copied out by a nest after the loop (their stores would need an
+output port of the cell's units that a PCU may lack).
 
 Data movement around the layers becomes indexing (`rnnc.analysis.views`), never a nest of
 its own: a chain of `rnn.transpose` / `rnn.reshape` on a result (PyTorch's `Squeeze` of the
@@ -100,6 +104,7 @@ class _Lowering:
     """Builds the loop program of one recurrent op."""
 
     m: _Memories  # set by `build`
+    finals: dict[str, SSAValue]  # Y_h: the memory the state write also stores into
 
     def __init__(
         self, op: rnn.RecurrentOp, places: dict[str, _Place], sources: dict[SSAValue, SSAValue]
@@ -151,6 +156,12 @@ class _Lowering:
                 for name, value in op.state_results()
                 if value.uses
             }
+            # Y_h is read out of the step's write of h; Y_c, and Y_h under sequence_lens, are
+            # copied out after the time loop: their stores would need an output port of the
+            # cell's element-wise units that a PCU may lack (the cell-state level's for Y_c,
+            # a value of its own beside h's for a masked Y_h)
+            self.finals = {n: m for n, m in outputs.items()
+                           if n == "Y_h" and op.sequence_lens is None}
         cell_step = {"rnn.lstm": self._lstm_step, "rnn.gru": self._gru_step}.get(
             op.name, self._rnn_step
         )
@@ -159,7 +170,7 @@ class _Lowering:
             loop.YieldOp()
         self.prelude.add_op(loop.SequentialOp(self.steps, Region(self.step)))
         with ImplicitBuilder(self.prelude):
-            self._finals(outputs)
+            self._copied_finals({n: m for n, m in outputs.items() if n not in self.finals})
             if self.m.y is not None:
                 outputs["Y"] = self.m.y
             results = {
@@ -255,14 +266,17 @@ class _Lowering:
 
         self._nest(body)
 
-    def _finals(self, outputs: dict[str, SSAValue]) -> None:
+    def _copied_finals(self, outputs: dict[str, SSAValue]) -> None:
+        """Final states not read out of the step (Y_c; Y_h under sequence_lens) copied out
+        of their memory by a nest after the time loop; zero for an empty sequence, as
+        onnxruntime reports it."""
         states = {"Y_h": self.m.h, "Y_c": self.m.c}
         if not outputs:
             return
 
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             ran = None
-            if self.m.lens is not None:  # onnxruntime reports zeros for an empty sequence
+            if self.m.lens is not None:
                 ran = arith.CmpiOp(self._length(b), _const_index(0), "sgt").result
             for name, memory in outputs.items():
                 value = self._load(states[name], (d, b, i))  # type: ignore[arg-type]
@@ -425,7 +439,8 @@ class _Lowering:
     def _update(
         self, name: str, inputs: Sequence[SSAValue], function: Callable[..., SSAValue]
     ) -> None:
-        """The last kernel of a step: the new hidden state into h and Y (masked)."""
+        """The last kernel of a step: the new hidden state into h, Y_h (every step: the last
+        step's store remains) and Y (masked)."""
 
         def body(d: SSAValue, b: SSAValue, i: SSAValue) -> None:
             values = [self._load(m, (d, b, i)) for m in inputs]
@@ -437,6 +452,8 @@ class _Lowering:
                 state = loop.SelectOp(valid, new, old).result
                 output = loop.SelectOp(valid, new, self._zero()).result
             loop.StoreOp(state, self.m.h, [d, b, i])
+            if "Y_h" in self.finals:  # unmasked: the state is the output
+                self._store(state, "Y_h", self.finals["Y_h"], self._state_index(d, b, i))
             if self.m.y is not None:
                 index = self._y_index(self._time_index(d, b), d, b, i)
                 self._store(output, "Y", self.m.y, index)

@@ -26,8 +26,9 @@ loops (`rnnc.target.plan.nest_plan`, which the cost model sums); the partition b
   elements (c) is written by each PCU into its own PMU;
 * off-chip inputs reach their PMUs through load AGs (multicast); the rows of a weight
   slice that its unit's two weight inputs cannot hold in PMUs (`plan.weight_placement`: one
-  PMU keeps what it can, the rest streams) are **streamed from DRAM** through AGs into
-  double-buffered FIFO PMUs, every step -- never assumed to fit.
+  PMU keeps what it can, the FIFO PMU as many more as fit beside its stream buffer, only
+  the rest streams) are **streamed from DRAM** through AGs into those double-buffered FIFO
+  PMUs, every step -- never assumed to fit.
 
 Lookup tables: in a precision mode whose nonlinearities are tables (`mixed`), every
 element-wise PCU computing activations gets one PMU holding its tables (named by function
@@ -192,7 +193,9 @@ class _Reader:
     writers: list[str] = field(default_factory=list)
     """Streams (ids) that write into it."""
     lut: str = ""
-    streamed: bool = False
+    streamed: tuple[Box, ...] = ()
+    """Weight slices: the boxes (of `boxes`) loaded from DRAM every step into its stream
+    buffer; the others it holds."""
     owner: tuple[str, tuple[int, ...]] | None = None
     """(nest, copies) of the element-wise unit this PMU belongs to, for local writes."""
     kind: str = "operand"
@@ -513,30 +516,37 @@ class _Partitioner:
         loads: list[tuple[loop.LoadOp, tuple[int, int], SSAValue]], kind: int, port: str,
     ) -> None:
         """The unit's weight slice, of the plan's slice kind `kind`, placed where the plan
-        says: in one PMU, split by rows over two, or (the rows beyond what one PMU holds)
-        streamed from DRAM (`_stream_weights`)."""
+        says: in one PMU, split by rows over two, or a head in one and, in a FIFO PMU, as
+        many rows more as it holds beside its stream buffer, the rest streamed from DRAM
+        (`_stream_weights`)."""
         dims = ctx.layout.weight_dims
         last = dims[-1] if dims else None
         slices = ctx.plan.weights
         last_rows, cut = int(slices.last_rows[kind]), int(slices.piece_rows[kind])
+        held = int(slices.held_rows[kind])
         split = int(slices.pmus[kind]) == 2
-        rest_streams = bool(slices.streamed[kind])
-        row_bytes = int(slices.row_bytes[kind])
-        # (rows, streamed) of each piece: all rows in one PMU, halves in two, a head in one
-        # and the rest streamed, or all streamed
-        pieces = ([((0, cut), False), ((cut, last_rows), rest_streams)] if split
-                  else [((0, last_rows), rest_streams)])
+        # (rows held, rows streamed) of each piece: all rows in one PMU, halves in two, a
+        # head in one and a tail and the rest streamed in the other, or all streamed
+        pieces = ([((0, cut), (cut, cut)), ((cut, held), (held, last_rows))] if split
+                  else [((0, held), (held, last_rows))])
         ports = [port] + ([unit.port("vector", "in")] if split else [])
-        for ((lo, hi), streamed), piece_port in zip(pieces, ports, strict=True):
-            boxes = tuple(
-                self._box(ctx, op, copy, k_range, counter, rows=(last, lo, hi) if split else None)
-                for op, k_range, counter in loads
-            )
+
+        def boxes_of(lo: int, hi: int) -> tuple[Box, ...]:
+            """The boxes of the copy's rows lo..hi-1 along the last dimension (none)."""
+            if lo == hi:
+                return ()
+            return tuple(self._box(ctx, op, copy, k_range, counter,
+                                   rows=(last, lo, hi) if split else None)
+                         for op, k_range, counter in loads)
+
+        for ((lo, mid), (_, hi)), piece_port in zip(pieces, ports, strict=True):
+            kept, streamed = boxes_of(lo, mid), boxes_of(mid, hi)
+            row_bytes = int(slices.row_bytes[kind])
             if self.mode.weight_format is not None:  # the scales of the blocks it touches
                 row_bytes = held_row_bytes(self.mode, int(slices.row_words[kind]),
-                                           [box.slices[-1][:2] for box in boxes])
-            self._serve(boxes, Endpoint(unit.id, piece_port), kind="weight",
-                        bytes_=_copy_rows(ctx, copy, dims, (lo, hi)) * row_bytes,
+                                           [box.slices[-1][:2] for box in kept or streamed])
+            self._serve((*kept, *streamed), Endpoint(unit.id, piece_port), kind="weight",
+                        bytes_=_copy_rows(ctx, copy, dims, (lo, mid)) * row_bytes,
                         row_bytes=row_bytes,
                         group=(0, tuple(copy[j] for j in dims)), streamed=streamed)
         if split:
@@ -828,11 +838,12 @@ class _Partitioner:
     def _serve(
         self, boxes: tuple[Box, ...], consumer: Endpoint, *, kind: str, bytes_: int = 0,
         owner: tuple[str, tuple[int, ...]] | None = None, row_bytes: int = 0,
-        group: tuple[int, tuple[int, ...]] = (0, ()), streamed: bool = False,
+        group: tuple[int, tuple[int, ...]] = (0, ()), streamed: tuple[Box, ...] = (),
     ) -> None:
         """A PMU holding `boxes` feeds `consumer`. Map-reduce units reading identical boxes
-        share one PMU (one multicast stream); element-wise units each get their own. A
-        `streamed` weight slice is loaded from DRAM every step (`_stream_weights`)."""
+        share one PMU (one multicast stream); element-wise units each get their own. The
+        `streamed` boxes of a weight slice are loaded from DRAM every step
+        (`_stream_weights`); `bytes_` are those of the others."""
         boxes = tuple(dict.fromkeys(boxes))
         if kind != "element":
             for reader in self.readers:
@@ -979,23 +990,34 @@ class _Partitioner:
             reader.writers.append(stream)
 
     def _stream_weights(self) -> None:
-        """Weight slices placed in DRAM (`_weights`) stream from it every step into a FIFO
-        PMU (double-buffered rows), fed by AGs on the edges (several slices per AG, one
-        multicast stream each, when there are more slices than AGs)."""
+        """Weight rows placed in DRAM (`_weights`) stream from it every step into a FIFO
+        PMU (double-buffered rows beside the rows it holds), fed by AGs on the edges
+        (several slices per AG, one multicast stream each, when there are more slices than
+        AGs); an AG names the boxes it moves."""
         streamed = [r for r in self.readers if r.streamed]
         if not streamed:
             return
         free = self.arch.dram.address_generators - self._io_ags()
         if free < 1:
             raise PartitionError("no address generator is left to stream weights from DRAM")
-        per_ag: dict[int, list[_Reader]] = {}
-        for k, reader in enumerate(streamed):
-            reader.banking, reader.buffers = "fifo", 2
-            reader.bytes = 2 * reader.row_bytes
-            per_ag.setdefault(k % free, []).append(reader)
-        for group in per_ag.values():
-            boxes = tuple(b for r in group for b in r.boxes)
-            self._feed(Endpoint(self._ag("load", boxes[0].memory, boxes), "vo0"), group)
+        for reader in streamed:
+            reader.banking, reader.buffers = "fifo", plan.STREAM_BUFFERS
+            reader.bytes += plan.STREAM_BUFFERS * reader.row_bytes
+        # an AG moves one memory (a slice over the [W R] boundary is fed by one of each);
+        # the free AGs are shared among the memories by their slices, round-robin
+        by_memory: dict[str, list[_Reader]] = {}
+        for reader in streamed:
+            for memory in dict.fromkeys(box.memory for box in reader.streamed):
+                by_memory.setdefault(memory, []).append(reader)
+        total = sum(len(readers) for readers in by_memory.values())
+        per_ag: dict[tuple[str, int], list[_Reader]] = {}
+        for memory, readers in sorted(by_memory.items()):
+            share = max(1, free * len(readers) // total)
+            for k, reader in enumerate(readers):
+                per_ag.setdefault((memory, k % share), []).append(reader)
+        for (memory, _), group in per_ag.items():
+            boxes = tuple(b for r in group for b in r.streamed if b.memory == memory)
+            self._feed(Endpoint(self._ag("load", memory, boxes), "vo0"), group)
 
     def pcus_by_id(self) -> dict[str, PCU]:
         return {p.id: p for p in self.pcus}

@@ -4,8 +4,8 @@ A step of the time loop ends when every unit it fires has sent its done token to
 sequential controller. Two kinds of write cannot matter to the next step: a store to DRAM
 (y(t): nothing on the chip reads it back) and a write into a PMU that no unit of the loop
 reads (a copy of h kept for the read-out after the loop). With the `posted-writes`
-schedule, those units are listed in the loop phase's `posted` field of the design's
-program (config.json's `program.schedule[k].posted`): their done tokens leave the step's
+schedule, those units are listed as the `posted` writes of the loop's `spatial.phase`
+(config.json's `program.schedule[k].posted`): their done tokens leave the step's
 done set, and only the loop's end waits for them (`rnnc sim` times it so; the loader
 refuses a posted write that the next step could depend on, `rnnc.backend.posted_writes`).
 
@@ -19,39 +19,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnc.dialects.spatial import DesignOp, design_of, from_attr, to_attr
-from rnnc.target.machine import AG, PCU, PMU, Machine, Phase, machine_from_module, to_data
+from rnnc.dialects.spatial import (
+    AGDirection,
+    AGOp,
+    DesignOp,
+    Network,
+    PCUOp,
+    PhaseKind,
+    PhaseOp,
+    PMUOp,
+    design_of,
+)
 from rnnc.target.schedules import enabled_schedules
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 
-def posted_writes(machine: Machine, phase: Phase) -> tuple[str, ...]:
+def posted_writes(design: DesignOp, phase: PhaseOp) -> tuple[str, ...]:
     """The units of a loop phase whose writes can be posted: store AGs that the phase's
     units feed, and PMUs that they write and none of them reads (in unit order). A loop of
     one step posts nothing: no next step could start before the writes land."""
-    if phase.kind != "loop" or phase.steps < 2:
+    if phase.kind.data != PhaseKind.LOOP or phase.steps.data < 2:
         return ()
-    units = {unit.id: unit for unit in machine.units}
-    nests = set(phase.nests)
+    units = {unit.unit_id: unit for unit in design.units()}
+    nests = set(phase.nest_ids)
 
     def in_phase(unit_id: str) -> bool:
         unit = units[unit_id]
-        return isinstance(unit, PCU) and unit.nest in nests
+        return isinstance(unit, PCUOp) and unit.nest.data in nests
 
     written, read = set(), set()
-    for stream in machine.streams:
-        sinks = [sink.unit for sink in stream.sinks]
-        if in_phase(stream.source.unit):
+    for stream in design.streams():
+        if stream.network.data == Network.CONTROL:
+            continue
+        source = stream.source_endpoint[0]
+        sinks = [unit for unit, _ in stream.sink_endpoints]
+        if in_phase(source):
             written.update(sinks)
         if any(in_phase(sink) for sink in sinks):
-            read.add(stream.source.unit)
+            read.add(source)
     return tuple(
-        unit.id for unit in machine.units
-        if unit.id in written and unit.id not in read
-        and ((isinstance(unit, AG) and unit.direction == "store") or isinstance(unit, PMU))
+        unit.unit_id for unit in design.units()
+        if unit.unit_id in written and unit.unit_id not in read
+        and ((isinstance(unit, AGOp) and unit.direction.data == AGDirection.STORE)
+             or isinstance(unit, PMUOp))
     )
 
 
@@ -82,12 +95,10 @@ class SpatialPostWritesPass(ModulePass):
 
 
 def post(design: DesignOp) -> None:
-    """Write each loop phase's posted writes into the design's program."""
-    machine = machine_from_module(design)
-    schedule = []
-    for phase in machine.schedule:
-        posted = posted_writes(machine, phase)
-        schedule.append(Phase(phase.kind, phase.steps, phase.nests, posted or None))
-    program = from_attr(design.program)
-    program["schedule"] = to_data(tuple(schedule))
-    design.program = to_attr(program)
+    """Write each loop phase's posted writes on it (none: no `posted`)."""
+    for phase in design.phases():
+        posted = posted_writes(design, phase)
+        if posted:
+            phase.posted = ArrayAttr(StringAttr(unit) for unit in posted)
+        else:
+            phase.properties.pop("posted", None)

@@ -19,6 +19,7 @@ has a prediction it writes the same again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,11 +32,12 @@ from rnnc.analysis.program import (
     time_loop_spec,
 )
 from rnnc.dialects import loop
-from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.dialects.spatial import DesignOp, Network, design_of
 from rnnc.passes.loop_assign_resources import once_nests
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate, once_nest_cycles
-from rnnc.target.machine import Machine, machine_from_module
+from rnnc.target.design_view import design_view
+from rnnc.target.first_loads import first_load_cycles
 from rnnc.target.registry import DesignArchitectureError, architectures
 from rnnc.target.routed_hops import end_hops, once_hops, routed_hops
 from xdsl.context import Context
@@ -59,33 +61,37 @@ class PredictionError(ValueError):
 def routed_costs(module: ModuleOp, design: DesignOp, arch: Architecture) -> list[Cost]:
     """The cost model of each time loop of the module's loop level at its searched
     factors, with the hops that `design`, its placed and routed form, really crosses."""
-    return _loop_costs(module, _routed_machine(design), arch)
+    return _loop_costs(module, _routed(design), arch)
 
 
-def _routed_machine(design: DesignOp) -> Machine:
-    machine = machine_from_module(design)
-    unrouted = [stream.id for stream in machine.streams if stream.paths is None]
+def _routed(design: DesignOp) -> DesignOp:
+    """The design, whose data streams must all be routed."""
+    unrouted = [stream.stream_id for stream in design.streams()
+                if stream.network.data != Network.CONTROL and stream.paths is None]
     if unrouted:
         raise PredictionError(f"stream {unrouted[0]} is not routed ({len(unrouted)} streams "
                               "are not): run spatial-place and spatial-route first")
-    return machine
+    return design
 
 
-def _loop_costs(module: ModuleOp, machine: Machine, arch: Architecture) -> list[Cost]:
+def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture,
+                waits: Sequence[Sequence[int]] | None = None) -> list[Cost]:
     steps = time_loops(module)
     if not steps:
         raise PredictionError("no time loop beside the design: run spatial-predict before "
                               "spatial-strip (it reads the loop level)")
-    hops = routed_hops(machine)
+    hops = routed_hops(design)
     if len(hops) != len(steps):
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")
     costs = []
-    for step, loop_hops in zip(steps, hops, strict=True):
+    waiting = waits if waits is not None else [None] * len(steps)
+    for step, loop_hops, wait in zip(steps, hops, waiting, strict=True):
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops, end_hops=end_hops(machine)))
+                              routed=loop_hops, end_hops=end_hops(design), waits=wait,
+                              first_loads=first_load_cycles(design_view(design), arch)))
     return costs
 
 
@@ -98,11 +104,11 @@ def _precision(step: loop.SequentialOp) -> str:
     return precision.data
 
 
-def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list[int]:
+def _once_cycles(module: ModuleOp, design: DesignOp, arch: Architecture) -> list[int]:
     """The cost model's cycles of each nest that runs once (in program order) at its
     factors, with the routed design's hops, in the time loops' precision."""
     nests = once_nests(module)
-    hops = once_hops(machine)
+    hops = once_hops(design)
     if len(hops) != len(nests):
         raise PredictionError(f"the design has {len(hops)} nests that run once, the loop "
                               f"level {len(nests)}")
@@ -119,12 +125,14 @@ def _once_cycles(module: ModuleOp, machine: Machine, arch: Architecture) -> list
 
 
 def predicted_cycles(
-    module: ModuleOp, design: DesignOp, arch: Architecture
+    module: ModuleOp, design: DesignOp, arch: Architecture,
+    waits: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[Cost], list[int]]:
     """The routed design's prediction: each time loop's cost and each once-run nest's
-    cycles (the whole inference is their sum)."""
-    machine = _routed_machine(design)
-    return _loop_costs(module, machine, arch), _once_cycles(module, machine, arch)
+    cycles (the whole inference is their sum). `waits`: per time loop, per nest, the
+    cycles each step waits after it (a chip's exchange, `evaluate`)."""
+    routed = _routed(design)
+    return _loop_costs(module, routed, arch, waits), _once_cycles(module, routed, arch)
 
 
 def prediction_attr(costs: list[Cost], once: list[int], bounds: list[str],
@@ -143,7 +151,7 @@ def prediction_attr(costs: list[Cost], once: list[int], bounds: list[str],
     })
 
 
-def _searched_bounds(module: ModuleOp) -> list[str]:
+def searched_bounds(module: ModuleOp) -> list[str]:
     """What limits each time loop's point, as the search explained it."""
     bounds = []
     for step in time_loops(module):
@@ -172,7 +180,8 @@ class SpatialPredictPass(ModulePass):
             costs, once = predicted_cycles(op, design, arch)
         except (DesignArchitectureError, PredictionError) as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        design.attributes["predicted"] = prediction_attr(costs, once, _searched_bounds(op), arch)
+        design.attributes["predicted"] = prediction_attr(costs, once, searched_bounds(op), arch)
 
 
-__all__ = ["PredictionError", "SpatialPredictPass", "predicted_cycles", "routed_costs"]
+__all__ = ["PredictionError", "SpatialPredictPass", "predicted_cycles", "prediction_attr",
+           "routed_costs", "searched_bounds"]

@@ -56,6 +56,11 @@ def prediction_of(module: ModuleOp) -> Prediction:
     if not isinstance(predicted, DictionaryAttr):
         raise Diagnostic("<module>", "the design has no prediction: run spatial-predict "
                          "before emitting a configuration")
+    return prediction_from(predicted)
+
+
+def prediction_from(predicted: DictionaryAttr) -> Prediction:
+    """A prediction as `spatial-predict` writes it (`prediction_attr`)."""
     fields = predicted.data
 
     def number(key: str) -> int | float:

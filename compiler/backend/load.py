@@ -28,7 +28,7 @@ from rnnc.target.machine import Machine, from_data
 SCHEMA_PATH = Path(__file__).parent / "config.schema.json"
 FORMAT = "rnnc-config"
 #: The format this compiler writes; it reads the same MAJOR with any MINOR up to its own.
-FORMAT_VERSION = (2, 1)
+FORMAT_VERSION = (2, 2)
 
 
 class ConfigError(Diagnostic):
@@ -307,6 +307,10 @@ def _subject_field(chip: Mapping[str, Any], index: int, problem: Any) -> str:
     or an over-used link, which names the routes crossing it in parentheses), down to the
     field of its configuration the problem names."""
     subject, message = problem.subject, problem.message
+    phase = re.match(r"phase (\d+) of the schedule", subject)
+    if phase:  # a chip of several has its own program
+        program = f"chips.{index}.program" if "program" in chip else "program"
+        return field_name([f"{program}.schedule.{phase[1]}", *filter(None, [problem.field])])
     quoted = re.match(r"(unit|stream) '([^']*)'", subject)
     if quoted:
         kind, name = ("units", quoted[2]) if quoted[1] == "unit" else ("routes", quoted[2])
@@ -337,7 +341,7 @@ def multichip_problems(data: Mapping[str, Any], arch: Architecture) -> list[tupl
     for index in range(len(data["chips"])):
         problems += [(view_field(field, index), message) for field, message
                      in check_consistency(chip_view(data, index), arch)]
-    return problems or check_links(data, arch)
+    return problems or check_links(data, arch, machine_of)
 
 
 def load_config(path: str | Path) -> LoadedConfig:

@@ -16,8 +16,11 @@ such a file into the one-chip configuration the loader, the checks and the simul
 chip `from` sends its rows of memory `memory` (every dimension but the last whole, one
 buffer) once nest `after` has written them each step, over the chips of `path` (the
 architecture's topology), from the units that write them (`send`) to the PMUs of chip `to`
-that hold the memory (`receive`). `check_links` refuses a links section a machine could not
-run, each problem naming the field.
+that hold the memory (`receive`). Each chip's `exchange` lists its on-chip legs of the
+exchange: the routes from the writers to the link ports, between ports, and from the ports
+to the PMUs (`rnnc.target.exchange_routes`). `check_links` refuses a links section a
+machine could not run, each problem naming the field, and a link whose on-chip legs are
+missing or unroutable (`rnnc.backend.exchange_legs`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from rnnc.backend.exchange_legs import Rebuild, check_legs, holds
 from rnnc.target.arch import Architecture
 from rnnc.target.multichip import link_path
 
@@ -35,6 +39,9 @@ Problem = tuple[str, str]
 #: The fields a chip of a multi-chip configuration carries that a one-chip configuration
 #: has at the top level (the chip's `design` is the top level's `design.nests`).
 CHIP_FIELDS = ("program", "design", "inputs", "outputs", "rows")
+#: And what only a chip of several may have: its legs of the exchange (`exchange`, checked
+#: with the links, `rnnc.backend.exchange_legs`).
+CHIP_OWN = (*CHIP_FIELDS, "exchange")
 
 
 def is_multichip(data: Config) -> bool:
@@ -51,7 +58,7 @@ def chip_view(data: Config, chip: int) -> dict[str, Any]:
         "inputs": own["inputs"],
         "outputs": own["outputs"],
         "chips": [{"id": 0, **{k: v for k, v in own.items()
-                               if k not in (*CHIP_FIELDS, "id")}}],
+                               if k not in (*CHIP_OWN, "id")}}],
     }
     return view
 
@@ -77,7 +84,7 @@ def check_sections(data: Config) -> list[Problem]:
             problems.append(("program", "missing (a configuration of one chip has its program "
                              "at the top level)"))
         problems += [(f"chips.0.{key}", "only a chip of a multi-chip configuration has its "
-                      "own") for key in CHIP_FIELDS if key in data["chips"][0]]
+                      "own") for key in CHIP_OWN if key in data["chips"][0]]
         if "links" in data:
             problems.append(("links", "a configuration of one chip has no links"))
         return problems
@@ -93,9 +100,10 @@ def check_sections(data: Config) -> list[Problem]:
     return problems
 
 
-def check_links(data: Config, arch: Architecture) -> list[Problem]:
+def check_links(data: Config, arch: Architecture, rebuild: Rebuild) -> list[Problem]:
     """Every link a machine could run, and together an exchange every chip can compute with:
-    each chip receives every other chip's rows of every exchanged memory exactly once."""
+    each chip receives every other chip's rows of every exchanged memory exactly once; then
+    the links' on-chip legs (`check_legs`, with `rebuild`)."""
     chips = data["chips"]
     problems: list[Problem] = []
     rows = [tuple(chip["rows"]) for chip in chips]
@@ -122,7 +130,7 @@ def check_links(data: Config, arch: Architecture) -> list[Problem]:
                 if a != b and (memory, a, b) not in seen:
                     problems.append(("links", f"chip {b} never receives chip {a}'s rows "
                                      f"{list(rows[a])} of '{memory}'"))
-    return problems
+    return problems or check_legs(data, arch, rebuild)
 
 
 def _rows(rows: Sequence[tuple[int, ...]]) -> list[Problem]:
@@ -203,8 +211,3 @@ def writes(unit: Config, memory: str) -> bool:
     return unit["kind"] == "pcu" and any(
         op["op"] == "write" and dict(op.get("params", {})).get("memory") == memory
         for op in unit.get("ops", ()))
-
-
-def holds(unit: Config, memory: str) -> bool:
-    """Whether a PMU (as configuration data) holds part of `memory`."""
-    return unit["kind"] == "pmu" and any(box["memory"] == memory for box in unit["boxes"])

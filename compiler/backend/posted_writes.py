@@ -41,7 +41,7 @@ def posted_problems(data: Config) -> Iterator[Problem]:
             elif unit["kind"] == "pcu":
                 yield where, f"'{name}' is a PCU: only a store or a memory the loop does not " \
                              "read can be posted"
-            elif unit["kind"] == "ag" and unit["direction"] != "store":
+            elif unit["kind"] == "ag" and unit["direction"] == "load":
                 yield where, f"'{name}' loads: only a store or a memory the loop does not " \
                              "read can be posted"
             elif unit["kind"] == "pmu":

@@ -286,6 +286,37 @@ def _chip_sections() -> dict[str, Any]:
         "design": {"type": "array", "items": {"$ref": "#/$defs/DesignPoint"}},
         "inputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
         "outputs": {"type": "array", "items": {"$ref": "#/$defs/io"}},
+        "exchange": {"type": "array", "items": _leg(),
+                     "description": "The chip's on-chip legs of the exchange "
+                     "(rnnc.target.exchange_routes)."},
+    }
+
+
+def _leg() -> dict[str, Any]:
+    """One on-chip leg of the exchange: `send` (branches of the streams `routes` to link
+    port `port`), `forward` (link port `from_port` to `port`) or `receive` (link port
+    `port` to the PMU ports `sinks` on `network`), with its routed `paths` (one per route
+    or sink)."""
+    port = {"type": "integer", "minimum": 0}
+    switch = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "memory", "kind", "port", "paths"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1},
+            "memory": {"type": "string", "minLength": 1},
+            "kind": {"enum": ["send", "forward", "receive"]},
+            "network": {"enum": ["vector", "scalar"]},
+            "port": port,
+            "from_port": port,
+            "routes": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "sinks": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["unit", "port"],
+                "properties": {"unit": {"type": "string", "minLength": 1},
+                               "port": {"type": "string", "minLength": 1}}}},
+            "paths": {"type": "array", "items": {"type": "array", "minItems": 1,
+                                                 "items": switch}},
+        },
     }
 
 

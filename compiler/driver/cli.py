@@ -85,6 +85,9 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     design.add_argument("--chips", type=_chip_count, metavar="N|auto",
                         help="chips to split the layer's hidden units over, exchanging h every "
                         "step (0 or auto: the fewest that hold its weights)")
+    design.add_argument("--max-chips", type=int, metavar="N",
+                        help="with --chips auto: of the chip counts up to N that hold the "
+                        "weights on chip, the one the cost model predicts fastest")
     design.add_argument("--dse-dump", metavar="FILE.csv", help="write every evaluated design point")
     design.add_argument("--precision", metavar="MODE",
                         help="fp32, mixed (the paper's 8/16/32-bit mode; the default of "
@@ -100,7 +103,8 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 
 
 #: Command-line flags that set the option of the same name on the passes that have one.
-PASS_OPTION_FLAGS = ("arch", "objective", "chips", "dse_dump", "precision", "schedules")
+PASS_OPTION_FLAGS = ("arch", "objective", "chips", "max_chips", "dse_dump", "precision",
+                     "schedules")
 
 
 def _chip_count(text: str) -> int:
@@ -121,6 +125,11 @@ def _pass_options(args: argparse.Namespace) -> dict[str, object]:
     if args.chips is not None and args.chips < 0:
         raise Diagnostic("--chips", f"must be at least 0 (0: the fewest chips that hold the "
                          f"weights), got {args.chips}")
+    if args.max_chips is not None and (args.max_chips < 1 or args.chips != 0):
+        given = "" if args.chips == 0 else (
+            " without --chips" if args.chips is None else f" with --chips {args.chips}")
+        raise Diagnostic("--max-chips", "takes a number of chips of at least 1, with --chips "
+                         f"auto (got --max-chips {args.max_chips}{given})")
     if "precision" in options:  # passes take the mode's name; its LUT details are run-time
         options["precision"] = _precision(args.precision).name
     if "schedules" in options:

@@ -34,7 +34,8 @@ from xdsl.dialects.builtin import (
     i64,
 )
 
-SPATIAL = "spatial-partition,spatial-post-writes,spatial-place,spatial-route,spatial-verify"
+SPATIAL = ("spatial-partition,spatial-post-writes,spatial-swap-start,spatial-place,spatial-route,"
+           "spatial-verify")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """`rnnc model.mlir -o config.json --chips N` (N > 1, or 0: the fewest chips that hold the
-weights): one configuration of N chips.
+weights, or with `--max-chips M` the fastest count up to M that holds them,
+`rnnc.target.chip_count`): one configuration of N chips.
 
 The search (`loop-assign-resources`, option `chips`) chooses each chip's factors for its
 share of the hidden units; the chip count it settles on is the one on its `loop.cost`.
 Then each chip k is compiled by the default pipeline with `loop-split-chips{chip=k}` after
 the search (its program keeps its hidden units, `rnnc.passes.loop_split_chips`), and the N
 placed and routed designs are written as one configuration with the `links` of the
-exchange between them (`rnnc.backend.multichip`). The prediction is the slowest chip's
-plus, every step, the cost model's exchange of each exchanged memory
-(`rnnc.target.multichip.exchange_cycles`).
+exchange between them (`rnnc.backend.multichip`), each chip with the on-chip legs of the
+exchange routed around its streams (`rnnc.target.exchange_routes`). The prediction is the
+slowest chip's plus, every step, the cost model's exchange of each exchanged memory over
+the routed legs (`rnnc.target.multichip.exchange_cycles`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import io
 import math
@@ -30,6 +33,7 @@ from rnnc.driver.io import Outputs, load_weights, model_weights_path, save_npz
 from rnnc.numerics.precision import NumericMode
 from rnnc.target.arch import Architecture
 from rnnc.target.machine import PCU, PMU, Machine
+from rnnc.target.multichip import LegHops
 from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp
 
 #: The search alone: what fixes the chip count and the bytes each chip streams.
@@ -57,7 +61,7 @@ def compile_chips(args: argparse.Namespace, transform: Callable[..., Any],
                          "of weights from DRAM every step); give more chips, or --chips auto "
                          "for the fewest that hold the weights")
     chosen = copy.copy(args)
-    chosen.chips = chips
+    chosen.chips, chosen.max_chips = chips, None  # decided: each chip's compile is told
     if chips == 1:
         return compile_one_chip(chosen, transform, optional)
     with Outputs() as files:
@@ -114,10 +118,10 @@ def _split(module: ModuleOp) -> tuple[tuple[int, int], tuple[str, ...]]:
 
 def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
            ) -> dict[str, Any]:
-    from rnnc.backend.emit import prediction_of
     from rnnc.driver.folded_weights import folded_arrays
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
+    from rnnc.target.exchange_routes import leg_hops, route_exchange
     from rnnc.target.machine import machine_from_module
 
     machines = [machine_from_module(module) for module in modules]
@@ -132,11 +136,16 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
     rows = tuple(rows for rows, _ in splits)
     exchanged = splits[0][1]
     links = plan_links(machines, rows, exchanged, arch)
-    prediction = combined_prediction([prediction_of(m) for m in modules], machines[0], links,
-                                     arch)
+    legs = [route_exchange(machine, k, len(machines), links, arch)
+            for k, machine in enumerate(machines)]
+    waits = exchange_per_nest(links, len(machines), arch,
+                              leg_hops([{"exchange": own} for own in legs], arch))
+    prediction = combined_prediction(
+        [chip_prediction(module, machine, arch, waits)
+         for module, machine in zip(modules, machines, strict=True)], waits, arch)
     return write_multichip_config(args.output, machines, arch, precision=precision,
                                   prediction=prediction, weights=weights, rows=rows,
-                                  links=links, files=files)
+                                  links=links, legs=legs, files=files)
 
 
 def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
@@ -172,43 +181,64 @@ def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
     return links
 
 
-def exchange_per_step(links: Sequence[Mapping[str, Any]], chips: int,
-                      arch: Architecture) -> int:
-    """The cost model's cycles of a step's exchanges: one all-gather per exchanged memory,
-    one after the other, each of the largest slice (the first chip's)."""
+def exchange_per_nest(links: Sequence[Mapping[str, Any]], chips: int,
+                      arch: Architecture, legs: LegHops) -> dict[str, int]:
+    """The cost model's cycles of a step's exchanges after each nest (`after`): one
+    all-gather per exchanged memory, one after the other, each of the largest slice (the
+    first chip's), over the routed on-chip legs."""
     from rnnc.target.multichip import exchange_cycles
 
     largest: dict[str, int] = {}
+    after: dict[str, str] = {}
     for link in links:
         largest[link["memory"]] = max(largest.get(link["memory"], 0), link["bytes"])
-    return sum(exchange_cycles(nbytes, chips, arch) for nbytes in largest.values())
+        after[link["memory"]] = link["after"]
+    waits: dict[str, int] = {}
+    for memory, nbytes in largest.items():
+        waits[after[memory]] = waits.get(after[memory], 0) + exchange_cycles(
+            nbytes, chips, arch, legs)
+    return waits
 
 
-def combined_prediction(predictions: Sequence[Prediction], machine: Machine,
-                        links: Sequence[Mapping[str, Any]], arch: Architecture) -> Prediction:
-    """The slowest chip's prediction with each step's exchange added."""
-    steps = sum(phase.steps for phase in machine.schedule if phase.kind == "loop")
-    exchange = exchange_per_step(links, len(predictions), arch)
+def chip_prediction(module: ModuleOp, machine: Machine, arch: Architecture,
+                    waits: Mapping[str, int]) -> Prediction:
+    """The cost model's prediction of one chip whose steps wait for the exchange after
+    each nest (`waits`): with the routed design's hops, as `spatial-predict`, the
+    exchange overlapped with a step-ahead nest's input projection (`cost.evaluate`)."""
+    from rnnc.backend.emit import prediction_from
+    from rnnc.dialects.spatial import design_of
+    from rnnc.passes.spatial_predict import predicted_cycles, prediction_attr, searched_bounds
+
+    per_loop = [[waits.get(nest, 0) for nest in phase.nests]
+                for phase in machine.schedule if phase.kind == "loop"]
+    design = design_of(module)
+    assert design is not None
+    costs, once = predicted_cycles(module, design, arch, per_loop)
+    return prediction_from(prediction_attr(costs, once, searched_bounds(module), arch))
+
+
+def combined_prediction(predictions: Sequence[Prediction], waits: Mapping[str, int],
+                        arch: Architecture) -> Prediction:
+    """The slowest chip's prediction (each chip's with the exchange)."""
+    exchange = sum(waits.values())
     slowest = max(predictions, key=lambda p: (p.total_cycles, p.time_loop_cycles))
-    total = max(p.total_cycles for p in predictions) + steps * exchange
-    return Prediction(
-        cycles_per_step=max(p.cycles_per_step for p in predictions) + exchange,
-        total_cycles=total,
-        time_loop_cycles=max(p.time_loop_cycles for p in predictions) + steps * exchange,
-        latency_ms=total / (arch.clock_ghz * 1e6),
-        bound=f"{slowest.bound}; chip-to-chip exchange {exchange} cycles per step",
-    )
+    return dataclasses.replace(
+        slowest, bound=f"{slowest.bound}; chip-to-chip exchange {exchange} cycles per step "
+        "(overlapped with a step-ahead input projection)")
 
 
 def write_multichip_config(
     path: str, machines: Sequence[Machine], arch: Architecture, *, precision: NumericMode,
     prediction: Prediction, weights: Mapping[str, np.ndarray],
-    rows: Sequence[tuple[int, int]], links: list[dict[str, Any]], files: Outputs,
+    rows: Sequence[tuple[int, int]], links: list[dict[str, Any]],
+    legs: Sequence[list[dict[str, Any]]], files: Outputs,
 ) -> dict[str, Any]:
-    """Write the configuration of `machines` (chip k computes hidden units `rows[k]`) and
-    its weight file, both or neither, once it validates."""
+    """Write the configuration of `machines` (chip k computes hidden units `rows[k]`, its
+    legs of the exchange `legs[k]`) and its weight file, both or neither, once it
+    validates."""
     from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
-    from rnnc.backend.load import check_schema
+    from rnnc.backend.exchange_legs import check_legs
+    from rnnc.backend.load import check_schema, machine_of
 
     arrays: dict[str, np.ndarray] = {}
     for machine in machines:
@@ -221,8 +251,13 @@ def write_multichip_config(
     chips = [config_data(machine, arch, precision=precision, prediction=prediction,
                          weights=arrays, weights_file=weights_file.name, weights_sha256=sha)
              for machine in machines]
-    config = merged_config(chips, rows, links)
+    config = merged_config(chips, rows, links, legs)
     check_schema(config, path)
+    # each chip passed spatial-verify before its legs were routed: verify the legs too
+    problems = check_legs(config, arch, machine_of)
+    if problems:
+        field, message = problems[0]
+        raise Diagnostic(path, f"field '{field}': {message}")
     with contextlib.nullcontext(files) as outputs:
         outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
                       "-o (its weights, beside it)")
@@ -232,7 +267,8 @@ def write_multichip_config(
 
 
 def merged_config(chips: Sequence[Mapping[str, Any]], rows: Sequence[tuple[int, int]],
-                  links: list[dict[str, Any]]) -> dict[str, Any]:
+                  links: list[dict[str, Any]], legs: Sequence[list[dict[str, Any]]]
+                  ) -> dict[str, Any]:
     """One configuration from the one-chip configurations of each chip: the envelope of
     the first, each chip's own sections in its `chips` entry (`rnnc.backend.multichip`)."""
     first = chips[0]
@@ -243,7 +279,8 @@ def merged_config(chips: Sequence[Mapping[str, Any]], rows: Sequence[tuple[int, 
          }.items()))}
     config["chips"] = [
         {**chip["chips"][0], "id": k, "rows": list(rows[k]), "program": chip["program"],
-         "design": chip["design"]["nests"], "inputs": chip["inputs"], "outputs": chip["outputs"]}
+         "design": chip["design"]["nests"], "inputs": chip["inputs"], "outputs": chip["outputs"],
+         "exchange": legs[k]}
         for k, chip in enumerate(chips)
     ]
     config["links"] = links

@@ -10,18 +10,23 @@ from typing import Any
 import numpy as np
 from rnnc.backend.load import LoadedConfig, machine_of
 from rnnc.numerics.precision import compare_outputs
+from rnnc.simulator.multichip import chip_values
 from rnnc.simulator.run import check_inputs, machine_values
 
 
 def reference_outputs(
     loaded: LoadedConfig, inputs: Mapping[str, np.ndarray], source: str
 ) -> dict[str, np.ndarray]:
-    """The machine's outputs in fp32 with the model's given weights."""
+    """The machine's outputs in fp32 with the model's given weights (every chip's, in
+    lockstep, for a configuration of several)."""
     config = loaded.data
     weights = dict(loaded.weights)
     for name, member in config["weights"].get("given", {}).items():
         weights[name] = loaded.weights[member]
     arrays = check_inputs(config, inputs, source)
+    if len(config["chips"]) > 1:
+        machines = [machine_of(config, chip) for chip in range(len(config["chips"]))]
+        return chip_values(config, machines, weights, arrays, "fp32")
     return machine_values(machine_of(config), weights, arrays, "fp32")
 
 

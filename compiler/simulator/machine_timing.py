@@ -31,7 +31,13 @@ Every number comes from the machine's configuration and the architecture:
   context's done token crosses the unit's routed done path to the controller, sharing
   the control links (`links_per_switch.control` tokens per link and cycle) with the
   other done tokens on them (`TimingGraph.control_routes`); the writes a loop posts
-  (`Phase.posted`) send theirs too, but the step does not wait for them.
+  (`Phase.posted`) send theirs too, but the step does not wait for them;
+* a loop started on its state buffer's swap (`Phase.swap`, `rnnc.target.swap_start`):
+  the units its swap stream reaches start each step after the first when the token of the
+  step before has crossed their routed path from the state buffer, which sends it
+  `buffer_swap_cycles` after its last write of h (and not before the DRAM channels have
+  moved the step before's bytes); the others (address generators) when the controller,
+  which the token reaches too, has relayed it over their branch of the enable tree.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ from rnnc.target.machine import (
     control_paths,
 )
 from rnnc.target.network import DIRECTIONS, Topology, topology
+from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
+from rnnc.target.swap_start import relay_hops, swap_hops
 
 Site = tuple[int, int]
 
@@ -90,6 +98,10 @@ class _Builder:
         self.control_routes: list[ControlRoute] = []
         self.route_of: dict[str, int] = {}
         self.posted = frozenset(phase.posted or ())
+        try:
+            self.swap = swap_hops(machine, phase)
+        except ValueError as error:
+            raise TimingError(str(error)) from None
 
     def unit_of(self, unit_id: str) -> PCU | PMU | AG:
         return self._units[unit_id]
@@ -155,7 +167,8 @@ class _Builder:
         another context of the unit follows)."""
         route = self._control_route(key[0]) if done else -1
         node = dataclasses.replace(node, enable_hops=self._enable_hops(key[0]),
-                                   done_route=route, awaited=key[0] not in self.posted)
+                                   done_route=route, awaited=key[0] not in self.posted,
+                                   swap_hops=self.swap.get(key[0], -1))
         self.index[key] = len(self.nodes)
         self.nodes.append(node)
         self.units.append(key[0])
@@ -529,7 +542,8 @@ class _Builder:
             for write, read in itertools.product(writes, reads):
                 w, r = self.nodes[write], self.nodes[read]
                 if unit.banking == "fifo":
-                    room = max(1, unit.bytes // (self.arch.pmu.banks * 4) // max(unit.buffers, 1))
+                    room = max(1, self._stream_buffer_bytes(unit) // (self.arch.pmu.banks * 4)
+                               // max(unit.buffers, 1))
                     self.edges.append(Edge(write, read, "memory", 0, depth=room))
                     continue
                 if w.stage < r.stage or (w.lead > r.lead):
@@ -540,6 +554,21 @@ class _Builder:
                     continue  # read and rewritten in place by the same iteration (c)
                 self.edges.append(Edge(write, read, "memory", 0, buffers=unit.buffers,
                                        carry=carry))
+
+    def _stream_buffer_bytes(self, pmu: PMU) -> int:
+        """Bytes of a FIFO PMU's stream buffer: its bytes less those of the rows it keeps
+        (`stream_buffers.kept_boxes`, counted as stored: never more than the PMU counts
+        for them, which pads rows to whole vectors)."""
+        memories = {m.name: m for m in self.m.memories}
+        kept = kept_boxes(pmu, loaded_boxes(self.m.units))
+        return pmu.bytes - sum(self._box_bytes(box, memories.get(box.memory)) for box in kept)
+
+    def _swap_writers(self) -> tuple[int, ...]:
+        """The write contexts of the state buffer that sends the swap token (its hops
+        are 0), when the phase starts its steps on one."""
+        source = [unit for unit, hops in self.swap.items() if hops == 0]
+        return tuple(i for (unit, ctx), i in sorted(self.index.items(), key=lambda kv: kv[1])
+                     if unit in source and ctx.startswith("write"))
 
     def build(self) -> PhaseGraph:
         self.pcu_nodes()
@@ -552,6 +581,7 @@ class _Builder:
             controller_latency=mech.controller_cycles, buffer_swap=mech.buffer_swap_cycles,
             control_routes=tuple(self.control_routes),
             control_links=self.arch.links(Network.CONTROL), dram_cycles=dram_cycles,
+            swap_writers=self._swap_writers(), swap_relay=relay_hops(self.m, self.phase),
         )
         return PhaseGraph(self.phase, graph, tuple(self.units))
 

@@ -7,15 +7,20 @@ rows of every buffer: a chip writes only its own rows, so the receiver's copy mi
 sender's). Each output is assembled from the chips: chip k gives its rows [lo, hi) of the
 last (hidden-unit) axis.
 
-Time: each chip is timed alone by the timing engine, phase by phase; the chips start each
-phase together and a phase lasts as long as its slowest chip. The exchange is serialised
-after the nest that writes the exchanged memory, every step, and not overlapped with
-anything: a step of the time loop lasts the slowest chip's step plus, per exchanged memory,
-its transfers timed link by link (`rnnc.target.multichip.simulate_exchange`).
+Time: per exchanged memory, its transfers are timed link by link, each over its routed
+on-chip legs (the hops of the send leg to the link port, of each forward leg, of the
+receive leg to the PMUs; `rnnc.target.multichip.simulate_exchange`). Each chip is timed by
+the timing engine, phase by phase, with its controller waiting every step for the exchange
+after the nest that writes the memory before the next stage's enable: the units that work
+a step ahead (the map-reduce units folding W_x x(t+1) of the `step-ahead` schedule, the
+prefetching address generators) go on while the slices travel, so the exchange overlaps
+their work where the schedule has any; every other unit waits. The chips start each phase
+together and a phase lasts as long as its slowest chip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,10 +30,12 @@ from rnnc.backend.multichip import chip_view
 from rnnc.diagnostics import Diagnostic
 from rnnc.interpreters.spatial_values import MachineError, run_machines
 from rnnc.numerics.precision import parse_precision
-from rnnc.simulator.run import check_inputs, machine_time, prediction_errors, report
-from rnnc.simulator.timing import Deadlock
+from rnnc.simulator.machine_timing import PhaseGraph, phase_graphs
+from rnnc.simulator.run import check_inputs, prediction_errors, report
+from rnnc.simulator.timing import Deadlock, TimingResult, simulate
 from rnnc.simulator.weight_share import weight_share
 from rnnc.target.arch import Architecture
+from rnnc.target.exchange_routes import leg_hops
 from rnnc.target.machine import Machine
 from rnnc.target.multichip import Transfer, simulate_exchange
 
@@ -41,8 +48,9 @@ def simulate_chips(
     machines = [machine_of(config, index) for index in range(len(config["chips"]))]
     _same_schedule(machines, str(loaded.path))
     arrays = check_inputs(config, inputs, source)
+    waits = exchange_waits(config, loaded.arch)
     try:
-        timed = [machine_time(machine, loaded.arch) for machine in machines]
+        timed = [chip_time(machine, loaded.arch, waits) for machine in machines]
     except Deadlock as deadlock:
         raise Diagnostic(str(loaded.path), f"the machine cannot run: {deadlock}") from None
     try:
@@ -77,9 +85,10 @@ def _same_schedule(machines: Sequence[Machine], source: str) -> None:
 
 
 def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
-                weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
-                ) -> dict[str, np.ndarray]:
-    """The model's outputs: the chips run in lockstep, exchanging over the links."""
+                weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
+                precision: str | None = None) -> dict[str, np.ndarray]:
+    """The model's outputs: the chips run in lockstep, exchanging over the links, in the
+    configuration's precision (or `precision`, `rnnc sim --compare`'s fp32 reference)."""
     after: dict[str, list[Mapping[str, Any]]] = {}
     for link in config["links"]:
         after.setdefault(link["after"], []).append(link)
@@ -90,8 +99,8 @@ def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
             sent = memories[link["from"]][link["memory"]][..., lo:hi]
             memories[link["to"]][link["memory"]][..., lo:hi] = sent
 
-    precision = parse_precision(config["precision"]["spec"])
-    per_chip = run_machines(machines, inputs, weights, precision, exchange)
+    mode = parse_precision(precision or config["precision"]["spec"])
+    per_chip = run_machines(machines, inputs, weights, mode, exchange)
     outputs = {}
     for name, value in per_chip[0].items():
         merged = np.empty_like(value)
@@ -102,25 +111,48 @@ def chip_values(config: Mapping[str, Any], machines: Sequence[Machine],
     return outputs
 
 
-def exchange_cycles_simulated(links: Sequence[Mapping[str, Any]], arch: Architecture) -> int:
-    """A step's exchanges, one after the other, each timed transfer by transfer."""
+def exchange_waits(config: Mapping[str, Any], arch: Architecture) -> dict[str, int]:
+    """Per nest of the time loop, the cycles of the exchanges after it: per memory its
+    transfers timed one by one over the links and the chips' routed on-chip legs."""
     by_memory: dict[str, list[Transfer]] = {}
-    for link in links:
+    after: dict[str, str] = {}
+    for link in config["links"]:
         by_memory.setdefault(link["memory"], []).append(
             Transfer(link["from"], link["to"], link["bytes"], tuple(link["path"])))
-    return sum(simulate_exchange(transfers, arch) for transfers in by_memory.values())
+        after[link["memory"]] = link["after"]
+    legs = leg_hops(config["chips"], arch)
+    waits: dict[str, int] = {}
+    for memory, transfers in by_memory.items():
+        nest = after[memory]
+        waits[nest] = waits.get(nest, 0) + simulate_exchange(transfers, arch, legs)
+    return waits
+
+
+def chip_time(machine: Machine, arch: Architecture, waits: Mapping[str, int]
+              ) -> list[tuple[PhaseGraph, TimingResult]]:
+    """Every phase of a chip timed, each step of the time loop waiting for the exchange
+    after each nest (`waits`) before the next stage's enable."""
+    timed = []
+    for graph in phase_graphs(machine, arch):
+        stages = tuple(waits.get(nest, 0) for nest in graph.phase.nests) \
+            if graph.phase.kind == "loop" else ()
+        waiting = dataclasses.replace(graph.graph, stage_waits=stages)
+        timed.append((graph, simulate(waiting, graph.phase.steps)))
+    return timed
 
 
 def combined_report(config: Mapping[str, Any], arch: Architecture,
                     reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The chips' reports as one: each phase as long as its slowest chip, each step of the
-    time loop longer by the exchange; per chip its own report."""
-    exchange = exchange_cycles_simulated(config["links"], arch)
+    """The chips' reports (timed with the exchange) as one: each phase as long as its
+    slowest chip, with the exchange's cycles over its steps (`exchange_cycles`, as if
+    serialised: the part the lead units' work hides is in neither); per chip its own
+    report."""
+    exchange = sum(exchange_waits(config, arch).values())
     phases = []
     for index, phase in enumerate(reports[0]["phases"]):
         slowest = max(report["phases"][index]["cycles"] for report in reports)
         added = exchange * phase["steps"] if phase["kind"] == "loop" else 0
-        phases.append({**phase, "cycles": slowest + added, "exchange_cycles": added})
+        phases.append({**phase, "cycles": slowest, "exchange_cycles": added})
     total = sum(phase["cycles"] for phase in phases)
     loop_cycles = sum(phase["cycles"] for phase in phases if phase["kind"] == "loop")
     steps = reports[0]["steps"]["total"]

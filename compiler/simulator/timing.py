@@ -109,6 +109,10 @@ class Node:
     awaited: bool = True
     """Its done token ends the step (False: a write the loop posts, `Phase.posted`: the
     step does not wait for it, the end of the whole loop does)."""
+    swap_hops: int = -1
+    """Switches the state buffer's swap token crosses to the unit: its steps after the
+    first start when the token of the step before arrives (`TimingGraph.swap_writers`);
+    -1: every step starts on the controller's enable."""
 
     def done_delay(self) -> float:
         """Cycles from its last firing to its done token leaving."""
@@ -173,11 +177,25 @@ class TimingGraph:
     """The routes of the done tokens (see `ControlRoute`)."""
     control_links: int = 1
     """Pulses a control link carries per cycle (its parallel links)."""
+    swap_writers: tuple[int, ...] = ()
+    """The write contexts of the state buffer whose swap starts the steps of the nodes
+    with `swap_hops` >= 0: it swaps `buffer_swap` cycles after their last write."""
+    swap_relay: int = -1
+    """Switches the swap token crosses to the controller, which relays it (after
+    `controller_latency`, over its enable tree) as the step's enable of the nodes the token
+    does not reach; -1: those start on the controller's enable, after the done tokens."""
     dram_cycles: float = 0.0
     """Cycles the DRAM channels take to move every byte of one step's DRAM streams (loads
     prefetched for the next step and stores of this one, in whole bursts) at the
     architecture's bandwidth. The channels serve the steps one after another, so a step
     does not end before the channels have moved its bytes."""
+    stage_waits: tuple[int, ...] = ()
+    """Per stage, cycles the controller waits after the stage's done tokens before its
+    next enable (a multi-chip exchange of what the stage wrote,
+    `rnnc.simulator.multichip`); units working a step ahead (`lead`) go on meanwhile."""
+
+    def stage_wait(self, stage: int) -> int:
+        return self.stage_waits[stage] if stage < len(self.stage_waits) else 0
 
     @property
     def stages(self) -> int:
@@ -374,10 +392,32 @@ class _Engine:
 
     def _start(self, node: int, step: int) -> float:
         """The enable of the step and nest the node serves, after the hops from the
-        controller, and not before its own pipeline has taken its last firing."""
+        controller (or, for a step after the first started on a swap, the state buffer's
+        swap token of the step before, after its hops), and not before its own pipeline
+        has taken its last firing."""
         n = self.g.nodes[node]
-        enable = self._enable(step - n.lead, n.stage) + n.enable_hops * self.g.hop_latency
+        served, hop = step - n.lead, self.g.hop_latency
+        if self.g.swap_writers and served >= 1 and n.swap_hops >= 0:
+            enable = self._step_start(served) + n.swap_hops * hop
+        elif self.g.swap_writers and served >= 1 and self.g.swap_relay >= 0:
+            enable = (self._step_start(served) + (self.g.swap_relay + n.enable_hops) * hop
+                      + self.g.controller_latency)
+        else:
+            enable = self._enable(served, n.stage) + n.enable_hops * hop
         return max(enable, self._previous(node))
+
+    def _step_start(self, step: int) -> float:
+        """When a step after the first of a loop started on a swap starts: the state
+        buffer's swap of the step before, once the DRAM channels have moved its bytes."""
+        return max(self._swap(step - 1), self.channel[step - 1])
+
+    def _swap(self, step: int) -> float:
+        """When the state buffer swapped in `step` (a solved step): its last write has
+        landed and the swap taken `buffer_swap` cycles; its token leaves then."""
+        firings = self.history[step].firings
+        written = [float(firings[w][-1]) + self.g.nodes[w].latency
+                   for w in self.g.swap_writers if firings[w].size]
+        return max(written, default=self._enable(step, 0)) + self.g.buffer_swap
 
     def _previous(self, node: int) -> float:
         """When the node could fire next after its last step (its pipeline is shared)."""
@@ -391,7 +431,8 @@ class _Engine:
             for n, f in zip(self.g.nodes, firings, strict=True)
             if f.size and n.lead == 0 and n.stage == stage and n.awaited
         )
-        return max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
+        return (max(self._done_arrivals(tokens), default=enable) + self.g.controller_latency
+                + self.g.stage_wait(stage))
 
     def _done_arrivals(self, tokens: tuple[tuple[float, int], ...]) -> list[float]:
         """When each done token (leaving its unit at a time, over a route) reaches the
@@ -481,7 +522,8 @@ class _Engine:
         """When the DRAM channels have moved the step's bytes: they start on them at the
         step's enable, once they have moved the step before's."""
         before = self.channel[step - 1] if step else 0.0
-        return max(before, self._enable(step, 0)) + self.g.dram_cycles
+        start = self._step_start(step) if self.g.swap_writers and step else self._enable(step, 0)
+        return max(before, start) + self.g.dram_cycles
 
     def _bound(
         self, node: int, step: int, firings: Sequence[Times], changed: set[int] | None = None

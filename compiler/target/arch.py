@@ -179,6 +179,10 @@ class Interchip:
     link_latency_cycles: int
     links_per_chip: int = 2
     topology: str = "ring"
+    ports: tuple[tuple[int, int], ...] = ()
+    """Per link, the switch (row, col) on the edge of the switch mesh where its port sits:
+    the on-chip streams of the exchange start or end there. Empty: the default of
+    `rnnc.target.multichip.link_ports`."""
 
 
 @dataclass(frozen=True)
@@ -359,6 +363,10 @@ class Architecture:
         data["grid"]["tile"] = [list(row) for row in self.grid.tile]
         data["pcu"]["arithmetic_bits"] = list(self.pcu.arithmetic_bits)
         data["dram"]["address_generator_edges"] = list(self.dram.address_generator_edges)
+        # ports are optional: absent (the default), the file and its digest stay as they were
+        ports = data["interchip"].pop("ports")
+        if ports:
+            data["interchip"]["ports"] = [list(switch) for switch in ports]
         data["precisions"] = {
             mode.pop("name"): mode for mode in (asdict(m) for m in self.precisions)
         }
@@ -622,12 +630,35 @@ def _check_consistency(data: Mapping[str, Any], source: str) -> None:
             f"(one PMU feeds a PCU's {data['pcu']['lanes']} 32-bit lanes every cycle), "
             f"got {data['pmu']['banks']} x {data['pmu']['bank_width_bits']}",
         )
+    _check_link_ports(data, source)
     if data["default_precision"] not in data["precisions"]:
         raise ArchitectureError(
             source,
             f"field 'default_precision': expected one of {', '.join(data['precisions'])}, "
             f"got {json.dumps(data['default_precision'])}",
         )
+
+
+def _check_link_ports(data: Mapping[str, Any], source: str) -> None:
+    """`interchip.ports`, when given: one distinct switch per link, each on the edge of the
+    `(rows+1) x (cols+1)` switch mesh (a chip-to-chip link leaves the chip at its edge)."""
+    interchip, grid = data["interchip"], data["grid"]
+    ports = [tuple(switch) for switch in interchip.get("ports", ())]
+    if not ports:
+        return
+    if len(ports) != interchip.get("links_per_chip", 2):
+        raise ArchitectureError(source, f"field 'interchip.ports': expected one switch per "
+                                f"link ({interchip.get('links_per_chip', 2)}), got {len(ports)}")
+    for index, (row, col) in enumerate(ports):
+        inside = 0 <= row <= grid["rows"] and 0 <= col <= grid["cols"]
+        if not inside or (row not in (0, grid["rows"]) and col not in (0, grid["cols"])):
+            raise ArchitectureError(source, f"field 'interchip.ports.{index}': switch "
+                                    f"[{row}, {col}] is not on the edge of the "
+                                    f"{grid['rows'] + 1} x {grid['cols'] + 1} switch mesh")
+        if (row, col) in ports[:index]:
+            raise ArchitectureError(source, f"field 'interchip.ports.{index}': switch "
+                                    f"[{row}, {col}] is already the port of link "
+                                    f"{ports.index((row, col))}")
 
 
 def _format_problem(name: str, bits: int) -> str | None:
@@ -664,7 +695,8 @@ def _build(data: Mapping[str, Any]) -> Architecture:
             address_generator_attachment=network.get("address_generator_attachment", "unit-row"),
         ),
         dram=DRAM(**{**dram, "address_generator_edges": tuple(dram["address_generator_edges"])}),
-        interchip=Interchip(**data["interchip"]),
+        interchip=Interchip(**{**data["interchip"], "ports": tuple(
+            tuple(switch) for switch in data["interchip"].get("ports", ()))}),
         precisions=tuple(
             Precision(name=name, description=mode.get("description", ""), **{
                 key: value for key, value in mode.items() if key != "description"

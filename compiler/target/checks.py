@@ -41,6 +41,8 @@ from typing import Any
 from rnnc.target.arch import Architecture
 from rnnc.target.chained_sums import sum_inputs
 from rnnc.target.machine import fired_units, lut_tables
+from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
+from rnnc.target.swap_start import swap_problems
 
 _NETWORK_OF_PREFIX = {"s": "scalar", "v": "vector", "c": "control"}
 #: The kind the port checks give the controller (a switch's control block, not a unit).
@@ -64,9 +66,11 @@ class Problem:
 
 
 def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any],
-                 controller: Any = None) -> list[Problem]:
+                 controller: Any = None, switch_ends: Sequence[Any] = ()) -> list[Problem]:
     """Every rule a placed and routed design breaks, in a fixed order (empty: it is legal).
-    `controller` (with `id` and `site`, a switch) is where control streams start and end."""
+    `controller` (with `id` and `site`, a switch) is where control streams start and end;
+    `switch_ends` are other switches streams start or end at (link ports, same fields),
+    checked as the controller is."""
     chip = _Chip(arch)
     problems: list[Problem] = []
     wired: dict[str, set[tuple[int, int]]] = {}
@@ -77,11 +81,11 @@ def check_design(arch: Architecture, units: Sequence[Any], streams: Sequence[Any
         if found is not None:
             wired[unit.id] = chip.wired_switches(*found)
     _check_overlaps(units, wired, problems)
-    if controller is not None:
-        kinds[controller.id] = CONTROLLER_KIND
-        switch = _check_controller(chip, controller, problems)
+    for end in (*([controller] if controller is not None else []), *switch_ends):
+        kinds[end.id] = CONTROLLER_KIND
+        switch = _check_controller(chip, end, problems)
         if switch is not None:
-            wired[controller.id] = {switch}
+            wired[end.id] = {switch}
     _check_ports(chip, kinds, streams, problems)
     use: dict[tuple[str, tuple[int, int], tuple[int, int]], list[str]] = {}
     for stream in streams:
@@ -318,7 +322,9 @@ _BANKING = ("strided", "fifo", "duplicated")
 
 
 def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
-    """Every rule a placed and routed machine (`rnnc.target.machine.Machine`) breaks: the
+    """Every rule a placed and routed design breaks, read off the configuration model
+    (`rnnc.target.machine.Machine`, a loaded config.json) or the IR's view of a design
+    (`rnnc.target.design_view.DesignView`, spatial-verify), which have the same fields: the
     geometry of `check_design`, then each unit's configuration within the architecture
     (lanes, stages, `rv`, the ports its ops name, PMU bytes computed from its boxes), every
     value carried by a route (`_Flow`), and every PCU fired by the schedule."""
@@ -337,6 +343,8 @@ def check_machine(arch: Architecture, machine: Any) -> list[Problem]:
             flow.check_ag(unit, problems)
     _check_schedule(machine, problems)
     _check_control(machine, problems)
+    problems += [Problem(subject, message, field)
+                 for subject, field, message in swap_problems(machine)]
     return problems
 
 
@@ -483,7 +491,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
     * a weight slice read by a map-reduce unit: its rows, each of the reader's whole
       `rv`-word vectors (each reduction's range rounded up to a multiple of `rv`), in the
       weight format of its holdings; a `fifo` (rows streamed from DRAM) holds `buffers`
-      rows;
+      rows beside the rows of its boxes no AG loads (`stream_buffers.kept_boxes`);
     * anything else: `buffers` copies of each box, a word per element (a weight box: an
       element of its holding's format), one time step's slice of a `per_step` box."""
     word = arch.pmu.bank_width_bits // 8
@@ -492,6 +500,7 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
     constants = {m.name for m in machine.memories if m.init.startswith("weight:")}
     inputs = {m.name for m in machine.memories if m.init.startswith("input:")}
     readers = _weight_readers(machine, constants | inputs)
+    loaded = loaded_boxes(machine.units)
     found: dict[str, int | str] = {}
     for pmu in (u for u in machine.units if u.kind == "pmu"):
         try:
@@ -504,8 +513,11 @@ def pmu_bytes(arch: Architecture, machine: Any) -> dict[str, int | str]:
             slice_of = _weight_slice(pmu, readers, constants)
             if slice_of is not None:
                 rows, row = slice_of
-                held = pmu.buffers if pmu.banking == "fifo" else rows
-                found[pmu.id] = held * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
+                if pmu.banking == "fifo":  # its stream buffer and the rows it keeps
+                    kept = kept_boxes(pmu, loaded)
+                    rows = pmu.buffers + (_slice_rows(pmu, readers[pmu.id], kept)[0]
+                                          if kept else 0)
+                found[pmu.id] = rows * _row_bytes(arch, machine, row, widths[0], pmu.boxes)
                 continue
             found[pmu.id] = pmu.buffers * sum(
                 _box_bytes(arch, machine, box, steps, width)
@@ -618,9 +630,12 @@ def _box_words(box: Any, steps: list[int]) -> int:
     return box.elements // step
 
 
-def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
-    """(rows, padded row length in elements) of a weight slice: its boxes hold rows of the
-    reductions its reader folds (`segments`), each padded to whole `rv`-word vectors."""
+def _slice_rows(
+    pmu: Any, reader: Any, boxes: Sequence[Any] | None = None
+) -> tuple[int, int]:
+    """(rows, padded row length in elements) of a weight slice: its boxes (or `boxes` of
+    them) hold rows of the reductions its reader folds (`segments`), each padded to whole
+    `rv`-word vectors."""
     ranges: dict[str, list[int]] = {}
     for segment in reader.reduce.segments:
         if segment.start < segment.stop:
@@ -628,7 +643,7 @@ def _slice_rows(pmu: Any, reader: Any) -> tuple[int, int]:
     length = sum(max(r) - min(r) for r in ranges.values())
     rv = max(reader.reduce.rv, 1)
     padded = sum(-(-(max(r) - min(r)) // rv) * rv for r in ranges.values())
-    elements = sum(box.elements for box in pmu.boxes)
+    elements = sum(box.elements for box in (pmu.boxes if boxes is None else boxes))
     if length == 0 or elements % length:
         raise ValueError(f"holds {elements} weights, not rows of the {length} reduction "
                          f"indices its reader '{reader.id}' folds")

@@ -144,6 +144,18 @@ class RoutedHops:
     control: int
     """The enable from the controller to the units that start the step, plus the done
     tokens from the units that end it back to the controller."""
+    swap: bool = False
+    """The step starts on the state buffer's swap (`rnnc.target.swap_start`): `control` is
+    the hops of its token to the unit that starts the step's longest path, and the swap
+    takes `buffer_swap_cycles` where the controller took `controller_cycles`."""
+    prefetch_hops: int = 0
+    """With `swap`: the hops of the token to the controller, of the controller's enable to
+    the address generator that prefetches the next step's input, and of its load to the
+    input's PMU (the longest of them with `prefetch_wires`); 0: no such load."""
+    prefetch_wires: int = 0
+    """The wire hops of the longest path from that PMU to the state buffers."""
+    prefetch_bytes: tuple[int, ...] = ()
+    """The bytes each such load moves a step (they share the DRAM bandwidth)."""
 
 
 #: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
@@ -304,21 +316,23 @@ class NestArrays:
 
 def nest_arrays(
     nest: NestSpec, hu: Array, ru: Array, rv: Array, *, arch: Architecture, mode: Precision,
-    routed: RoutedHops | None = None, ahead: int = 0,
+    routed: RoutedHops | None = None, ahead: int = 0, wait: int = 0,
 ) -> NestArrays:
     """The per-nest model for arrays of factors (all three broadcast to one shape): the
     plan at `hu` copies (`plan.nest_plan_at`; with `ahead` parts of the input projection a
     step ahead, `step_ahead.ahead_plan_at`), timed. With `routed`, the wires and the
-    handshake are the hops of the routed design instead of estimates."""
+    handshake are the hops of the routed design instead of estimates. `wait`: cycles the
+    step waits after the nest (a multi-chip exchange), which a step-ahead nest's units
+    folding the next input projection work through."""
     hu, ru, rv = (np.asarray(v, dtype=np.int64) for v in np.broadcast_arrays(hu, ru, rv))
     planned = (step_ahead.ahead_plan_at(nest, hu, ru, rv, ahead, arch=arch, mode=mode)
                if ahead else plan.nest_plan_at(nest, hu, ru, rv, arch=arch, mode=mode))
-    return nest_timing(planned, hu, arch=arch, mode=mode, routed=routed)
+    return nest_timing(planned, hu, arch=arch, mode=mode, routed=routed, wait=wait)
 
 
 def nest_timing(
     nest_plan: NestPlan, hu: Array, *, arch: Architecture, mode: Precision,
-    routed: RoutedHops | None = None,
+    routed: RoutedHops | None = None, wait: int = 0,
 ) -> NestArrays:
     """One step of a planned nest: `iterations` x II of compute, and the fill through the
     plan's map-reduce units, combining tree, element-wise chain (its table round trips in
@@ -350,12 +364,33 @@ def nest_timing(
         wires=zero + wires,
         sync=zero + sync,
     )
+    if routed is not None and routed.prefetch_hops:
+        arrays = dataclasses.replace(arrays, sync=np.maximum(
+            arrays.sync, prefetch_bound(routed, arch, arrays) - arrays.compute - arrays.fill))
     if isinstance(p, step_ahead.AheadPlan):
         # the units folding the next step's input projection bound the step when they
         # are busier than it (`step_ahead.ahead_compute`)
-        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync)
+        bound = step_ahead.ahead_compute(p, arch, arrays.fill + arrays.sync + wait)
         arrays = dataclasses.replace(arrays, compute=np.maximum(arrays.compute, bound))
     return arrays
+
+
+def prefetch_bound(routed: RoutedHops, arch: Architecture, arrays: NestArrays) -> Array:
+    """The least step of a swap-started loop whose next input is prefetched: the load of
+    x(t+2) starts when step t + 1 starts (the token relayed by the controller to the
+    address generator) and takes the DRAM latency and the loads' bytes at the bandwidth
+    (in whole bursts), over its hops, into the double buffer (a write and a swap); step
+    t + 2's path from that buffer to the state buffers follows. Two steps hold both, so a
+    step lasts at least half of them."""
+    hop, mech = arch.network.hop_latency_cycles, arch.mechanisms
+    burst = mech.dram_burst_bytes
+    moved = sum(-(-size // burst) * burst for size in routed.prefetch_bytes)
+    load = (routed.prefetch_hops * hop + mech.controller_cycles + mech.dram_latency_cycles
+            + moved / arch.dram_bytes_per_cycle() + arch.timing.pmu_write_cycles
+            + mech.buffer_swap_cycles)
+    path = (arrays.compute + arrays.fill - arrays.wires + routed.prefetch_wires * hop
+            + mech.buffer_swap_cycles)
+    return np.ceil((load + path) / 2).astype(np.int64)
 
 
 def _distances(
@@ -366,7 +401,9 @@ def _distances(
     hop = arch.network.hop_latency_cycles
     if routed is None:
         return transfers * arch.transfer_latency(), arch.control_sync_latency()
-    return routed.wires * hop, routed.control * hop + arch.mechanisms.controller_cycles
+    mech = arch.mechanisms
+    turn = mech.buffer_swap_cycles if routed.swap else mech.controller_cycles
+    return routed.wires * hop, routed.control * hop + turn
 
 
 @dataclass(frozen=True)
@@ -491,16 +528,19 @@ def point_bound(
 # ----------------------------------------------------------------------------------------
 
 
-def loop_ends(arch: Architecture, routed_hops: int | None = None) -> int:
+def loop_ends(arch: Architecture, routed_hops: int | None = None, first_loads: int = 0) -> int:
     """What a time loop adds to its steps: x(0) comes from DRAM before the first step (later
     steps' x is prefetched into a double buffer), and the last step's y must reach DRAM
     (earlier stores are posted and overlap): a DRAM latency each, and each a crossing
     between the chip's edge, where the address generators are, and the units. Before
     placement each crossing is estimated as half the grid's perimeter side; `routed_hops`
-    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`)."""
+    are the two crossings' hops on a routed design (`rnnc.target.routed_hops.end_hops`),
+    `first_loads` the cycles the channels take to move x(0) on it
+    (`rnnc.target.first_loads`; 0 before placement)."""
     if routed_hops is None:
         routed_hops = 2 * ((arch.grid.rows + arch.grid.cols) // 2)
-    return 2 * arch.mechanisms.dram_latency_cycles + routed_hops * arch.network.hop_latency_cycles
+    return (2 * arch.mechanisms.dram_latency_cycles + first_loads
+            + routed_hops * arch.network.hop_latency_cycles)
 
 
 def per_chip_program(program: ProgramSpec, chips: int) -> ProgramSpec:
@@ -564,13 +604,18 @@ def evaluate(
     budget: Budget | None = None,
     routed: Sequence[RoutedHops] | None = None,
     end_hops: int | None = None,
+    waits: Sequence[int] | None = None,
+    first_loads: int = 0,
 ) -> Cost:
     """Cost of `program` with one `Factors` per nest. `precision` is one of the
     architecture's modes ("mixed", "fp32"; None: its default). With `chips` > 1 the
     foreach iterations are split over that many chips and the factors apply to each
     chip's share; cycles and resources are then per chip. `routed` (one per nest) are the
     hops of the placed and routed design, and `end_hops` those of the loop's ends
-    (`loop_ends`), for a prediction after routing."""
+    (`loop_ends`), for a prediction after routing; `first_loads` the cycles x(0) takes
+    at the DRAM bandwidth on it. `waits` (one per nest): cycles each step waits after the
+    nest, a chip's known exchange (`rnnc.driver.multichip`), counted in `exchange_cycles`
+    and overlapped with a step-ahead nest's input projection."""
     mode = arch.precision(precision)
     budget = budget or Budget.of(arch)
     chip_program = per_chip_program(program, chips)
@@ -578,17 +623,23 @@ def evaluate(
     hops = routed if routed is not None else [None] * len(factors)
     if len(hops) != len(factors):
         raise CostError(f"{len(factors)} nests but routed hops for {len(hops)}")
+    # before routing, the exchange of h over `chips` (`program_arrays`) follows the last nest
+    known = list(waits) if waits is not None else [0] * len(factors)
+    overlapped = known if waits is not None else [0] * (len(factors) - 1) + [
+        exchange_cycles(chip_program, arch, chips)]
     arrays = [
         nest_arrays(
             nest, np.array([f.hu]), np.array([f.ru]), np.array([f.rv]), arch=arch, mode=mode,
-            routed=h, ahead=f.ahead,
+            routed=h, ahead=f.ahead, wait=w,
         )
-        for nest, f, h in zip(chip_program.nests, factors, hops, strict=True)
+        for nest, f, h, w in zip(chip_program.nests, factors, hops, overlapped, strict=True)
     ]
     totals = program_arrays(chip_program, arrays, arch, budget, chips)
+    totals = dataclasses.replace(totals, exchange=totals.exchange + sum(known),
+                                 cycles_per_step=totals.cycles_per_step + sum(known))
     return _cost(
         chip_program, factors, arrays, totals, arch=arch, mode=mode, budget=budget, chips=chips,
-        ends=loop_ends(arch, end_hops),
+        ends=loop_ends(arch, end_hops, first_loads),
     )
 
 
@@ -691,8 +742,8 @@ def once_nest_cycles(
     off_chip_writes: bool = False,
 ) -> int:
     """Cycles of a nest that runs once, before or after the time loops (what compiling
-    could not fold: an initial state read in, a final state copied out): one pass of its
-    foreach with its fill and handshake, as one step of a time loop, plus a DRAM latency
+    could not fold: an initial state read in): one pass of its foreach with its fill and
+    handshake, as one step of a time loop, plus a DRAM latency
     for its first off-chip read and one for its last off-chip write, which no other step
     overlaps."""
     mode = arch.precision(precision)

@@ -66,6 +66,8 @@ from rnnc.dialects.spatial import (
     ArchAttr,
     Banking,
     BankingAttr,
+    BindingDirection,
+    BindOp,
     BoxAttr,
     ControllerOp,
     CounterAttr,
@@ -75,24 +77,37 @@ from rnnc.dialects.spatial import (
     HoldingAttr,
     InputOp,
     Interpolation,
-    Network,
+    MemoryInit,
+    MemoryOp,
+    NestOp,
     PCUMode,
     PCUModeAttr,
     PCUOp,
     PCURole,
     PCURoleAttr,
+    PhaseKind,
+    PhaseOp,
     PMUKind,
     PMUKindAttr,
     PMUOp,
+    PointOp,
     ReduceOp,
     SegmentOp,
     StageOp,
     StreamOp,
     TableAttr,
     UnitOp,
+    count_elements,
     design_of,
-    from_attr,
     parse_port,
+)
+from rnnc.target.design_view import (
+    AGView,
+    BoxView,
+    PMUView,
+    StreamView,
+    UnitView,
+    design_view,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -225,10 +240,7 @@ class Box:
 
     @property
     def elements(self) -> int:
-        count = 1
-        for start, stop, step in self.slices:
-            count *= len(range(start, stop, step))
-        return count
+        return count_elements(self.slices)
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,9 @@ class Phase:
     posted: tuple[str, ...] | None = None
     """A loop's posted writes: units (store AGs, PMUs that no unit reads during the loop)
     whose done tokens a step does not wait for; the loop's end waits for them."""
+    swap: str | None = None
+    """A loop whose steps after the first start on a token from its state buffer's swap:
+    the id of the control stream that carries it (`rnnc.target.swap_start`)."""
 
 
 @dataclass(frozen=True)
@@ -410,7 +425,7 @@ def fired_units(units: Sequence[Unit]) -> tuple[Unit, ...]:
     """The units the schedule fires, each of which takes the enable and sends done tokens:
     every unit but the lookup-table PMUs, which answer their PCU's lookups inside its
     pipeline and never start on an enable of their own."""
-    return tuple(u for u in units if not (isinstance(u, PMU) and u.role == PMUKind.LOOKUP_TABLE))
+    return tuple(u for u in units if not (u.kind == "pmu" and u.role == PMUKind.LOOKUP_TABLE))
 
 
 #: The ports of a unit's control streams: the enable arrives on `ci0`, done leaves `co0`.
@@ -429,20 +444,34 @@ class ControlPaths:
     done: dict[str, tuple[Site, ...]]
 
 
+#: A routed stream as the computations both sides of the config.json boundary share see
+#: it (the IR's `spatial.stream` and the config model's `Stream` each give it): its id,
+#: source unit, sink units and, once routed, a path of switches per sink.
+RoutedStream = tuple[str, str, tuple[str, ...], tuple[tuple[Site, ...], ...] | None]
+
+
 def control_paths(machine: Machine) -> ControlPaths:
     """The control paths of every unit the machine's control streams reach; ValueError on a
     control stream that is not routed."""
+    controller = machine.controller.id if machine.controller is not None else None
+    return control_paths_of(controller, [
+        (s.id, s.source.unit, tuple(sink.unit for sink in s.sinks), s.paths)
+        for s in machine.control])
+
+
+def control_paths_of(controller: str | None, streams: Sequence[RoutedStream]) -> ControlPaths:
+    """The control paths the control `streams` (`RoutedStream`s) give each unit they reach,
+    with `controller` the name they start and end at; ValueError on a stream not routed."""
     enable: dict[str, int] = {}
     done: dict[str, tuple[Site, ...]] = {}
-    controller = machine.controller.id if machine.controller is not None else None
-    for stream in machine.control:
-        if stream.paths is None:
-            raise ValueError(f"control stream {stream.id} is not routed")
-        for sink, path in zip(stream.sinks, stream.paths, strict=True):
-            if stream.source.unit == controller:
-                enable[sink.unit] = len(path)  # a hop per switch crossed
-            elif sink.unit == controller:
-                done[stream.source.unit] = path
+    for stream_id, source, sinks, paths in streams:
+        if paths is None:
+            raise ValueError(f"control stream {stream_id} is not routed")
+        for sink, path in zip(sinks, paths, strict=True):
+            if source == controller:
+                enable[sink] = len(path)  # a hop per switch crossed
+            elif sink == controller:
+                done[source] = path
     return ControlPaths(enable, done)
 
 
@@ -569,127 +598,122 @@ def _freeze(value: Any) -> Any:
 # The IR form: a spatial.design
 # ----------------------------------------------------------------------------------------
 
-PROGRAM_FIELDS = ("design", "memories", "inputs", "outputs", "schedule", "nests")
-
-
 def machine_from_module(module: ModuleOp | DesignOp) -> Machine:
-    """The machine a module's `spatial.design` describes. Raises ValueError when there is
-    none, or when a unit's configuration is malformed (naming the unit and field)."""
+    """The machine a module's `spatial.design` describes (built for the configuration
+    emitter from the design's view, `rnnc.target.design_view`, the one reading of the IR).
+    Raises ValueError when there is none."""
     design = module if isinstance(module, DesignOp) else design_of(module)
     if design is None:
         raise ValueError("no spatial.design in the module")
-    program = from_attr(design.program)
-    fields = {
-        key: _build(hint, program.get(key, []), f"Machine.{key}")
-        for key, hint in typing.get_type_hints(Machine).items()
-        if key in PROGRAM_FIELDS
-    }
-    streams = design.streams()
+    view = design_view(design)
     return Machine(
-        name=design.function.data,
+        name=view.name,
         arch=design.arch.arch_name.data,
         arch_digest=design.arch.digest.data,
-        precision=design.precision.data,
-        units=tuple(_unit(unit) for unit in design.units()),
-        streams=tuple(_stream(s) for s in streams if s.network.data != Network.CONTROL),
-        controller=_controller(design.controller()),
-        control=tuple(_stream(s) for s in streams if s.network.data == Network.CONTROL),
-        **fields,
+        precision=view.precision,
+        units=tuple(_unit(unit) for unit in view.units),
+        streams=tuple(_stream(s) for s in view.streams),
+        controller=None if view.controller is None else Controller(view.controller.id,
+                                                                   view.controller.site),
+        control=tuple(_stream(s) for s in view.control),
+        memories=tuple(Memory(m.name, m.shape, m.element_bytes, m.buffers, m.space, m.init)
+                       for m in view.memories),
+        schedule=tuple(Phase(p.kind, p.steps, p.nests, p.posted, p.swap) for p in view.schedule),
+        **_structure(design),
     )
 
 
-def _controller(op: ControllerOp | None) -> Controller | None:
-    return None if op is None else Controller(op.controller_id, op.site_value)
+def _structure(design: DesignOp) -> dict[str, Any]:
+    """The program fields the contract's view leaves out: bindings, nests, design points."""
+
+    def binding(op: BindOp) -> Binding:
+        memory = "" if op.memory is None else op.memory.data
+        return Binding(op.binding.data, _ints(op.shape), op.dtype.data, memory)
+
+    return {
+        "design": tuple(DesignPoint(p.nest.data, p.hu.data, p.ru.data, p.rv.data)
+                        for p in design.points()),
+        "inputs": tuple(binding(op) for op in design.bindings(BindingDirection.INPUT)),
+        "outputs": tuple(binding(op) for op in design.bindings(BindingDirection.OUTPUT)),
+        "nests": tuple(Nest(n.nest.data, _ints(n.extents), _ints(n.par))
+                       for n in design.nests()),
+    }
 
 
-def _box(attr: BoxAttr) -> Box:
-    return Box(attr.memory.data, attr.slice_values, bool(attr.per_step.data))
+def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
 
 
-def _unit(unit: UnitOp) -> Unit:
-    """The plain data of a unit op, read off its typed properties."""
-    if isinstance(unit, PMUOp):
-        boxes = tuple(_box(box) for box in unit.boxes.data)
+def program_ops(machine: Machine) -> list[Operation]:
+    """The program ops of a machine's design: memories, bindings, nests, design points and
+    the schedule's phases, each list in the machine's order."""
+    ops: list[Operation] = []
+    for memory in machine.memories:
+        init, _, source = memory.init.partition(":")
+        ops.append(MemoryOp(memory.name, memory.space, memory.shape,
+                            element_bytes=memory.element_bytes, buffers=memory.buffers,
+                            init=MemoryInit(init), source=source or None))
+    for direction, bindings in ((BindingDirection.INPUT, machine.inputs),
+                                (BindingDirection.OUTPUT, machine.outputs)):
+        ops += [BindOp(direction, b.name, b.shape, b.dtype, b.memory or None) for b in bindings]
+    ops += [NestOp(nest.id, nest.extents, nest.par) for nest in machine.nests]
+    ops += [PointOp(p.nest, p.hu, p.ru, p.rv) for p in machine.design]
+    ops += [PhaseOp(PhaseKind(p.kind), p.steps, p.nests, p.posted, p.swap)
+            for p in machine.schedule]
+    return ops
+
+
+def _box(view: BoxView) -> Box:
+    return Box(view.memory, view.slices, view.per_step)
+
+
+def _unit(view: UnitView) -> Unit:
+    """The configuration model of a unit's view."""
+    if isinstance(view, PMUView):
+        boxes = tuple(_box(box) for box in view.boxes)
         return PMU(
-            id=unit.unit_id,
+            id=view.id,
             boxes=boxes,
-            buffers=unit.buffers.data,
-            bytes=unit.bytes.data,
-            banking=unit.banking.data.value,
-            role=unit.role.data.value,
-            pattern=address_pattern(unit.banking.data.value, bool(unit.lut.data), boxes),
-            holds=tuple(
-                Holding(h.array.data, h.slice_values, h.quantization.data) for h in unit.holds.data
-            ),
-            lut=",".join(_table_text(table) for table in unit.lut.data),
-            site=unit.site_value,
+            buffers=view.buffers,
+            bytes=view.bytes,
+            banking=view.banking,
+            role=view.role,
+            pattern=address_pattern(view.banking, bool(view.lut), boxes),
+            holds=tuple(Holding(h.array, h.slices, h.quantization) for h in view.holds),
+            lut=view.lut,
+            site=view.site,
         )
-    if isinstance(unit, AGOp):
-        return AG(
-            id=unit.unit_id,
-            edge=unit.edge.data.value,
-            direction=unit.direction.data.value,
-            memory=unit.memory.data,
-            boxes=tuple(_box(box) for box in unit.boxes.data),
-            site=unit.site_value,
-        )
-    assert isinstance(unit, PCUOp)
-    return _pcu(unit)
-
-
-def _pcu(unit: PCUOp) -> PCU:
-    """A PCU's plain data: its body's values become the operand references of `Op`."""
-    refs: dict[SSAValue, str] = {}
-    ops: list[Op] = []
-    emits: list[Emit] = []
-    segments: list[Segment] = []
-    fold: ReduceOp | None = None
-    for op in unit.body.block.ops:
-        if isinstance(op, CounterValueOp):
-            refs[op.result] = f"ctr:{op.counter.data}"
-        elif isinstance(op, InputOp):
-            field = "" if op.field is None else f".{op.field.data}"
-            refs[op.result] = f"in:{','.join(op.port_names)}{field}"
-        elif isinstance(op, StageOp):
-            refs[op.result] = f"%{len(ops)}"
-            params = tuple((k, _freeze(v)) for k, v in op.param_values().items())
-            ops.append(Op(op.stage.data, op.opcode.data, tuple(refs[a] for a in op.args), params))
-        elif isinstance(op, EmitOp):
-            emits.append(Emit(op.port.port_name, tuple(refs[v] for v in op.values)))
-        elif isinstance(op, ReduceOp):
-            fold = op
-        elif isinstance(op, SegmentOp):
-            value = "" if op.value is None else refs[op.value]
-            segments.append(Segment(op.reduction.data, op.start.data, op.stop.data, value,
-                                    op.base.data))
+    if isinstance(view, AGView):
+        return AG(id=view.id, edge=view.edge, direction=view.direction, memory=view.memory,
+                  boxes=tuple(_box(box) for box in view.boxes), site=view.site)
+    fold = view.reduce
     reduce = None if fold is None else Reduce(
-        fold.combiner.data, fold.output.port_name, tuple(segments),
-        tuple(refs[v] for v in fold.inputs), fold.rv.data)
+        fold.combiner, fold.output,
+        tuple(Segment(s.reduction, s.start, s.stop, s.value, s.base) for s in fold.segments),
+        fold.inputs, fold.rv)
     return PCU(
-        id=unit.unit_id,
-        nest=unit.nest.data,
-        role=unit.role.data.value,
-        mode=unit.mode.data.value,
-        lanes=unit.lanes.data,
-        counters=tuple(Counter(c.counter.data, c.start.data, c.stop.data, c.stride.data)
-                       for c in unit.counters.data),
-        ops=tuple(ops),
+        id=view.id,
+        nest=view.nest,
+        role=view.role,
+        mode=view.mode,
+        lanes=view.lanes,
+        counters=tuple(Counter(c.name, c.start, c.stop, c.stride) for c in view.counters),
+        ops=tuple(Op(op.stage, op.op, op.args, tuple((k, _freeze(v)) for k, v in op.params))
+                  for op in view.ops),
         reduce=reduce,
-        emits=tuple(emits),
-        copies=tuple(unit.copies.get_values()),
-        site=unit.site_value,
+        emits=tuple(Emit(e.port, e.values) for e in view.emits),
+        copies=view.copies,
+        site=view.site,
     )
 
 
-def _stream(stream: StreamOp) -> Stream:
-    unit, port = stream.source_endpoint
-    paths = stream.path_sites
+def _stream(view: StreamView) -> Stream:
     return Stream(
-        id=stream.stream_id,
-        network=stream.network.data.value,
-        source=Endpoint(unit, port),
-        sinks=tuple(Endpoint(u, p) for u, p in stream.sink_endpoints),
-        paths=None if paths is None else tuple(tuple(path) for path in paths),
+        id=view.id,
+        network=view.network,
+        source=Endpoint(view.source.unit, view.source.port),
+        sinks=tuple(Endpoint(s.unit, s.port) for s in view.sinks),
+        paths=view.paths,
     )
 
 
@@ -723,11 +747,6 @@ def _table_attr(table: str) -> TableAttr:
     """`fn:entries:range:interp` (the configuration's spelling) as a typed table."""
     function, entries, range_, interp = table.rsplit(":", 3)
     return TableAttr(function, int(entries), float(range_), Interpolation(interp))
-
-
-def _table_text(table: TableAttr) -> str:
-    return (f"{table.function.data}:{table.entries.data}:{table.range.value.data:g}:"
-            f"{table.interp.data}")
 
 
 def _box_attr(box: Box) -> BoxAttr:
@@ -815,7 +834,7 @@ def _pcu_body(unit: PCU) -> Region:
 
 def design_op(machine: Machine) -> DesignOp:
     """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
-    block = Block(unit_op(unit) for unit in machine.units)
+    block = Block([*program_ops(machine), *(unit_op(unit) for unit in machine.units)])
     if machine.controller is not None:
         block.add_op(ControllerOp(machine.controller.id, machine.controller.site))
     for stream in (*machine.streams, *machine.control):
@@ -832,7 +851,6 @@ def design_op(machine: Machine) -> DesignOp:
         machine.name,
         arch=ArchAttr(machine.arch, machine.arch_digest),
         precision=machine.precision,
-        program={key: to_data(getattr(machine, key)) for key in PROGRAM_FIELDS},
         body=Region(block),
     )
 
@@ -867,6 +885,7 @@ __all__ = [
     "Stream",
     "Unit",
     "control_paths",
+    "control_paths_of",
     "design_op",
     "fired_units",
     "from_data",

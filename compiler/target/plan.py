@@ -165,6 +165,8 @@ class NestSpec:
 # Intermediate buffers, biases added in 32-bit and the recurrent state are held as 32-bit
 # words (paper §4.1: accumulation and element-wise operations are 32-bit).
 WORD_BYTES = 4
+STREAM_BUFFERS = 2
+"""Rows of a weight slice streamed from DRAM that its FIFO PMU buffers (double-buffered)."""
 
 
 def pack_reductions(lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
@@ -376,19 +378,22 @@ def part_kind(lengths: Sequence[int], ru: int, rv: int, part: int) -> int:
 
 
 def weight_placement(
-    slice_bytes: IntLike, last_rows: IntLike, *, capacity: int, vector_inputs: int
-) -> tuple[Array, Array]:
-    """Where a map-reduce unit's weight slice of `slice_bytes` lives, as (PMUs, rows held
-    on chip), rows counted along the weights' last dimension (`last_rows` of them):
+    slice_bytes: IntLike, last_rows: IntLike, *, capacity: int, vector_inputs: int,
+    buffer_bytes: IntLike = 0,
+) -> tuple[Array, Array, Array]:
+    """Where a map-reduce unit's weight slice of `slice_bytes` lives, as (PMUs, rows of the
+    first PMU, rows held on chip), rows counted along the weights' last dimension
+    (`last_rows` of them):
 
-    * in one PMU when it fits: 1, all rows;
+    * in one PMU when it fits: 1, all rows, all rows;
     * split by rows over two PMUs when half the rows fit one, the unit reading the second
-      on a vector input of its own (it needs one more for its operand): 2, all rows;
-    * else as many rows as one PMU holds stay in it and the rest stream from DRAM every
-      step through a FIFO PMU on the unit's other weight input: 2, those rows (a unit
-      reads one PMU per vector input, a PMU is banked one way, so no placement of these
-      factors streams less);
-      without room for a row or a second weight input, all of it streams: 1, 0 rows.
+      on a vector input of its own (it needs one more for its operand): 2, half, all rows;
+    * else only the overflow streams: the first PMU holds as many rows as fit it, the
+      second (a FIFO PMU on the unit's other weight input) as many more as fit beside its
+      stream buffer (`buffer_bytes`, `STREAM_BUFFERS` rows), and the rest streams from
+      DRAM every step through that buffer: 2, head, head + tail (a unit reads one PMU per
+      vector input, so no placement of these factors holds more);
+      without room for a row or a second weight input, all of it streams: 1, 0, 0.
 
     Every copy's slice is placed alike, by the largest copy's bytes (`nest_plan`)."""
     slice_bytes = np.asarray(slice_bytes, dtype=np.int64)
@@ -397,9 +402,14 @@ def weight_placement(
     two_inputs = vector_inputs >= 3
     fits = slice_bytes <= capacity
     split = ~fits & (row * cdiv(last_rows, 2) <= capacity) & two_inputs
-    head = np.minimum(capacity // row, last_rows) if two_inputs else np.zeros_like(row)
-    held = np.where(fits | split, last_rows, head)
-    return np.where(fits | (held == 0), 1, 2), held
+    zero = np.zeros_like(row)
+    head = np.minimum(capacity // row, last_rows) if two_inputs else zero
+    tail = np.maximum((capacity - np.asarray(buffer_bytes)) // row, 0)
+    streams = ~(fits | split)
+    held = np.where(streams, np.where(head > 0, np.minimum(head + tail, last_rows), 0),
+                    last_rows)
+    first = np.where(split, cdiv(last_rows, 2), np.where(streams, head, last_rows))
+    return np.where(fits | (held == 0), 1, 2), first, held
 
 
 # ----------------------------------------------------------------------------------------
@@ -431,8 +441,12 @@ class WeightSlices:
     last_rows: Array
     pmus: Array
     """PMUs one slice takes (`weight_placement`): 1, or 2 (split, or a head and a FIFO)."""
+    piece_rows: Array
+    """Rows along the last dimension of the slice's first PMU: all of them, the first
+    half when split over two, the head when the rest streams (0: all streamed)."""
     held_rows: Array
-    """Rows along the last dimension held on chip; the others stream every step."""
+    """Rows along the last dimension held on chip (a streamed slice's head and the tail
+    its FIFO PMU keeps beside the stream buffer); the others stream every step."""
     resident_rows: Array
     """Weight rows (of all the nest's) the slices of the kind hold in PMUs, every copy's."""
     weight_rows: int
@@ -445,13 +459,6 @@ class WeightSlices:
     @property
     def streamed(self) -> Array:
         return self.held_rows < self.last_rows
-
-    @property
-    def piece_rows(self) -> Array:
-        """Rows along the last dimension of the slice's first PMU: all of them, the first
-        half when split over two, the head when the rest streams (0: all streamed)."""
-        split = (self.pmus == 2) & ~self.streamed
-        return np.where(split, cdiv(self.last_rows, 2), self.held_rows)
 
     @property
     def resident_bytes(self) -> Array:
@@ -584,7 +591,7 @@ def _weight_slices(
 
     The copies' slices of a kind hold every weight row once: ceil(rows / par) rows for
     some copies, one fewer for others. So the PMUs of a kind hold (its number per copy) x
-    (all the weight rows, or the rows the heads of streamed slices hold) rows, and stream
+    (all the weight rows, or the rows streamed slices keep on chip) rows, and stream
     the others, what the partition's address generators load."""
     shape = spec.shape
     dims = tuple(range(len(shape))) if spec.weight_dims is None else spec.weight_dims
@@ -605,9 +612,9 @@ def _weight_slices(
     row_bytes = stack([mode.row_bytes(padded, b)
                        for (_, padded, _), b in zip(kinds, blocks, strict=True)])
     elements = stack([count for _, _, count in kinds])
-    pmus, held = weight_placement(
+    pmus, first, held = weight_placement(
         rows_ * row_bytes, last_rows, capacity=arch.pmu.capacity_bytes,
-        vector_inputs=arch.pcu.vector_inputs,
+        vector_inputs=arch.pcu.vector_inputs, buffer_bytes=STREAM_BUFFERS * row_bytes,
     )  # fmt: skip
     # a head of h rows along the last dimension holds h x (the copy's rows along the
     # others) of every copy: h x (copies along the last) x (the others' extents) in all;
@@ -624,6 +631,7 @@ def _weight_slices(
         rows=np.broadcast_to(rows_, row_bytes.shape),
         last_rows=np.broadcast_to(last_rows, row_bytes.shape),
         pmus=pmus,
+        piece_rows=first,
         held_rows=held,
         resident_rows=np.minimum(spec.weight_rows, held * heads),
         weight_rows=spec.weight_rows,

@@ -12,37 +12,63 @@ and the model's prediction of the design uses them (`rnnc.target.cost.RoutedHops
   round trip to that table for each stage that looks one up;
 * control: the enable crosses its routed branch from the controller (the switch control
   block the design names) to the unit that starts that path, and the done token of the
-  unit that ends it crosses its routed path back to the controller (`control_paths`;
-  the simulator adds the waits of done tokens that share a control link).
+  unit that ends it crosses its routed path back to the controller (`control_paths`,
+  the one reading of control paths, the simulator's too; the simulator adds the waits of
+  done tokens that share a control link).
+
+With `swap-start` (the loop's `spatial.phase ... swap`), a path starts when the state
+buffer's swap token has crossed its routed path to the unit that starts it, and the
+step's paths are those that end with a write into a state buffer: the next step starts
+on its swap, not on the done tokens (which only the loop's end waits for).
 
 Memories start and end paths (what a step writes, the next step reads); address
 generators that load are prefetches of the next step, not part of this one's path; the
-writes a loop posts (`Phase.posted`) end none.
+writes a loop posts (its `spatial.phase`'s `posted`) end none. The design is read through
+the contract's view of its ops (`rnnc.target.design_view`), as `spatial-verify` reads it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from rnnc.dialects.spatial import DesignOp, PMUKind
 from rnnc.target.cost import RoutedHops
-from rnnc.target.machine import AG, PCU, PMU, Machine, Stream, control_paths
+from rnnc.target.design_view import DesignView, PCUView, PhaseView, StreamView, design_view
+from rnnc.target.first_loads import box_step_bytes, loop_steps
+from rnnc.target.machine import control_paths
+from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
 
-def routed_hops(machine: Machine) -> list[list[RoutedHops]]:
+def routed_hops(design: DesignOp) -> list[list[RoutedHops]]:
     """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
     of its longest path; ValueError if a stream is not routed or a unit not placed."""
+    machine = design_view(design)
     geometry = _Geometry(machine)
     return [
-        [geometry.nest_hops(nest, frozenset(phase.posted or ())) for nest in phase.nests]
+        [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase))
+         for nest in phase.nests]
         for phase in machine.schedule
         if phase.kind == "loop"
     ]
 
 
-def once_hops(machine: Machine) -> list[RoutedHops]:
+def _swap_start(machine: DesignView, phase: PhaseView) -> SwapStart | None:
+    """How a loop started on its state buffer's swap starts: the hops of its token to
+    each unit it starts, and the state buffers whose writes end a step's paths."""
+    hops = swap_hops(machine, phase)
+    if not hops:
+        return None
+    return SwapStart(hops, frozenset(pmu.id for pmu in state_buffers(machine, phase)),
+                     relay_hops(machine, phase))
+
+
+def once_hops(design: DesignOp) -> list[RoutedHops]:
     """Per nest of the phases that run once (in schedule order), the hops of its longest
     path, as `routed_hops` measures a time loop's."""
+    machine = design_view(design)
     geometry = _Geometry(machine)
     return [
         geometry.nest_hops(nest)
@@ -52,12 +78,13 @@ def once_hops(machine: Machine) -> list[RoutedHops]:
     ]
 
 
-def end_hops(machine: Machine) -> int:
+def end_hops(design: DesignOp) -> int:
     """The hops of a time loop's two ends (`rnnc.target.cost.loop_ends`): the longest routed
     path out of an address generator that loads (x(0) into the chip) plus the longest into
     one that stores (the last y out). The design's address generators serve every time
     loop, so each loop is charged the same crossings."""
-    ags = {unit.id: unit for unit in machine.units if isinstance(unit, AG)}
+    machine = design_view(design)
+    ags = {unit.id: unit for unit in machine.units if unit.kind == "ag"}
     routed = [stream for stream in machine.streams if stream.paths is not None]
     loads = [len(path) for stream in routed if stream.source.unit in ags
              for path in stream.paths]
@@ -67,17 +94,24 @@ def end_hops(machine: Machine) -> int:
 
 
 class _Geometry:
-    def __init__(self, machine: Machine):
+    def __init__(self, machine: DesignView):
         self.units = {unit.id: unit for unit in machine.units}
-        self.tables = {u.id for u in machine.units if isinstance(u, PMU) and u.lut}
+        self.tables = {u.id for u in machine.units if u.kind == "pmu" and u.lut}
+        # the units folding the next step's input projection (`step-ahead`) work a step
+        # ahead: their sums wait in the combining units' FIFOs, on no path of this step
+        ahead = {u.id for u in machine.units if u.kind == "pmu" and u.role == PMUKind.AHEAD}
+        self.ahead = {sink.unit for s in machine.streams if s.source.unit in ahead
+                      for sink in s.sinks}
         self.control = control_paths(machine)
         # (source, sink) -> hops of the routed path, for every stream sink
         self.hops: dict[tuple[str, str], int] = {}
         self.into: dict[str, list[str]] = defaultdict(list)
+        self.out: dict[str, list[str]] = defaultdict(list)
+        self.step_bytes = _step_bytes(machine)
         for stream in machine.streams:
             self._add(stream)
 
-    def _add(self, stream: Stream) -> None:
+    def _add(self, stream: StreamView) -> None:
         if stream.paths is None:
             raise ValueError(f"stream {stream.id} is not routed")
         source = stream.source.unit
@@ -85,6 +119,7 @@ class _Geometry:
             # a path lists the switches it crosses, both ends included: a hop per switch
             self.hops[(source, sink.unit)] = len(path)
             self.into[sink.unit].append(source)
+            self.out[source].append(sink.unit)
 
     def enable_hops(self, unit_id: str) -> int:
         """Switches the enable crosses from the controller to the unit."""
@@ -98,7 +133,7 @@ class _Geometry:
             raise ValueError(f"unit {unit_id} has no routed done path")
         return len(self.control.done[unit_id])
 
-    def table_trips(self, pcu: PCU) -> int:
+    def table_trips(self, pcu: PCUView) -> int:
         """Hops of the table round trips of one firing: one per stage that looks up."""
         tables = {op.param("lut") for op in pcu.ops if op.param("lut")}
         if not tables:
@@ -107,43 +142,114 @@ class _Geometry:
         trip = max(self.hops[(pcu.id, t)] + self.hops[(t, pcu.id)] for t in tables)
         return stages * trip
 
-    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset()) -> RoutedHops:
+    def nest_hops(self, nest: str, posted: frozenset[str] = frozenset(),
+                  swap: SwapStart | None = None) -> RoutedHops:
         """The nest's longest path; a write into a `posted` unit ends no path (the step
-        does not wait for its done token)."""
-        pcus = [u for u in self.units.values() if isinstance(u, PCU) and u.nest == nest]
+        does not wait for its done token). With `swap`, a path starts when the swap token
+        reaches the unit that starts it and ends with a write into a state buffer (the
+        next step starts on its swap, not on the done tokens)."""
+
+        def start(unit_id: str) -> int:
+            """Switches the token that starts the unit's step crosses to it."""
+            return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
+
+        total, wires = self._longest(nest, posted, swap, start)
+        if swap is None:
+            return RoutedHops(wires=wires, control=total - wires)
+        return RoutedHops(wires=wires, control=total - wires, swap=True,
+                          **self._prefetch(nest, posted, swap))
+
+    def _longest(self, nest: str, posted: frozenset[str], swap: SwapStart | None,
+                 start: Callable[[str], int | None]) -> tuple[int, int]:
+        """(control + wire hops, wire hops) of the nest's longest path, each starting where
+        `start` gives the hops of the token that starts its first unit (None: no path
+        starts there)."""
+        pcus = [u for u in self.units.values() if u.kind == "pcu" and u.nest == nest
+                and u.id not in self.ahead]
         members = {pcu.id for pcu in pcus}
         # longest[u]: (control + wire hops, wire hops) of the longest path into u's output
         longest: dict[str, tuple[int, int]] = {}
         for pcu in _in_stream_order(pcus, self.into):
             best = (-1, 0)
             for source in self.into[pcu.id]:
-                if source in self.tables:
+                if source in self.tables or source in self.ahead:
                     continue
                 hops = self.hops[(source, pcu.id)]
                 if source in members:
-                    total, wires = longest[source]
-                    best = max(best, (total + hops, wires + hops))
-                elif not isinstance(self.units[source], AG):
-                    best = max(best, (self.enable_hops(source) + hops, hops))
+                    if source in longest:
+                        total, wires = longest[source]
+                        best = max(best, (total + hops, wires + hops))
+                elif not self.units[source].kind == "ag":
+                    first = start(source)
+                    if first is not None:
+                        best = max(best, (first + hops, hops))
             if best[0] < 0:  # fires on the enable alone
-                best = (self.enable_hops(pcu.id), 0)
+                first = start(pcu.id)
+                if first is None:
+                    continue
+                best = (first, 0)
             trips = self.table_trips(pcu)
             longest[pcu.id] = (best[0] + trips, best[1] + trips)
         ends = [
-            (total + hops + self.done_hops(sink), wires + hops)
+            (total + hops + (self.done_hops(sink) if swap is None else 0), wires + hops)
             for (source, sink), hops in self.hops.items()
-            if source in members and sink not in members and sink not in self.tables
-            and sink not in posted
+            if source in longest and sink not in members and sink not in self.tables
+            and sink not in posted and (swap is None or sink in swap.state)
             for total, wires in [longest[source]]
         ]
-        total, wires = max(ends, default=(0, 0))
-        return RoutedHops(wires=wires, control=total - wires)
+        return max(ends, default=(0, 0))
+
+    def _prefetch(self, nest: str, posted: frozenset[str], swap: SwapStart) -> dict[str, Any]:
+        """The prefetch of a swap-started step's input (x(t+1) into its double-buffered
+        PMUs, loaded by an address generator that the controller enables on the relayed
+        token): the hops from the state buffer to the generator and on to a PMU, the wire
+        hops of the longest path from that PMU to the state buffers, and the bytes every
+        such load moves a step (they share the DRAM bandwidth)."""
+        members = {u.id for u in self.units.values() if u.kind == "pcu" and u.nest == nest}
+        loads = [(ag, pmu) for (ag, pmu) in self.hops
+                 if self.units[ag].kind == "ag" and self.units[ag].direction == "load"
+                 and self.units[pmu].kind == "pmu" and self.units[pmu].buffers >= 2
+                 and self.units[pmu].banking != "fifo"  # streamed weights: `stream`
+                 and any(sink in members for sink in self.out.get(pmu, ()))]
+        if not loads or swap.relay < 0:
+            return {}
+        paths = []
+        for ag, pmu in loads:
+            _, wires = self._longest(nest, posted, swap,
+                                     lambda unit, pmu=pmu: 0 if unit == pmu else None)
+            paths.append((swap.relay + self.enable_hops(ag) + self.hops[(ag, pmu)], wires))
+        hops, wires = max(paths, key=sum)
+        return {"prefetch_hops": hops, "prefetch_wires": wires,
+                "prefetch_bytes": tuple(self.step_bytes[pmu] for _, pmu in loads)}
 
 
-def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PCU]:
+@dataclass(frozen=True)
+class SwapStart:
+    """A loop whose steps start on its state buffer's swap (`rnnc.target.swap_start`)."""
+
+    hops: dict[str, int]
+    """Per unit the token starts, the switches it crosses to it."""
+    state: frozenset[str]
+    """The state buffers: a step's paths end with a write into one of them."""
+    relay: int
+    """Switches the token crosses to the controller (-1: none), which relays it to the
+    address generators."""
+
+
+def _step_bytes(machine: DesignView) -> dict[str, int]:
+    """Per PMU, the bytes of its boxes of one step (`first_loads.box_step_bytes`), in its
+    memories' element bytes (4 for a memory the design does not declare)."""
+    sizes = {memory.name: memory.element_bytes for memory in machine.memories}
+    steps = loop_steps(machine)
+    return {unit.id: sum(box_step_bytes(box, sizes.get(box.memory, 4), steps)
+                         for box in unit.boxes)
+            for unit in machine.units if unit.kind == "pmu"}
+
+
+def _in_stream_order(pcus: Sequence[PCUView], into: dict[str, list[str]]) -> list[PCUView]:
     """The nest's PCUs, producers before consumers (streams between them form a DAG)."""
     members = {pcu.id: pcu for pcu in pcus}
-    done: dict[str, PCU] = {}
+    done: dict[str, PCUView] = {}
 
     def visit(unit_id: str) -> None:
         if unit_id in done:
@@ -158,4 +264,4 @@ def _in_stream_order(pcus: Sequence[PCU], into: dict[str, list[str]]) -> list[PC
     return list(done.values())
 
 
-__all__ = ["once_hops", "routed_hops"]
+__all__ = ["end_hops", "once_hops", "routed_hops"]

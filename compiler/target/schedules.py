@@ -22,6 +22,9 @@ SCHEDULES: dict[str, str] = {
     "the loop does not read leave the step's done set (config.json: schedule[k].posted)",
     "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
     "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
+    "swap-start": "spatial-swap-start: a time loop's steps after the first start on a token "
+    "from its state buffer's swap, routed to the step's first readers, instead of the "
+    "controller's enable (config.json: schedule[k].swap; rnnc.target.swap_start)",
 }
 
 

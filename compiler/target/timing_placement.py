@@ -37,7 +37,6 @@ from rnnc.dialects.spatial import (
     PCURole,
     PMUKind,
     PMUOp,
-    from_attr,
 )
 from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology
@@ -224,8 +223,7 @@ class _Timing:
 def step_paths(design: DesignOp, arch: Architecture, controller: Site) -> StepPaths:
     """The estimate's view of a design's units (in `design.units()` order)."""
     latency, role = [], []
-    posted = {name for phase in from_attr(design.program).get("schedule", [])
-              for name in phase.get("posted", [])}
+    posted = {name for phase in design.phases() for name in phase.posted_units or ()}
     for unit in design.units():
         if unit.unit_id in posted:
             latency.append(0)

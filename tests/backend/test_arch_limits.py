@@ -57,7 +57,7 @@ def _design_reading(port: str) -> DesignOp:
     """A design whose one PCU reads its operand on input `port`."""
     pcu = unit_op(PCU("a", "n", "elementwise", "elementwise", 1, (),
                       (Op(0, "tanh", (f"in:{port}",)),)))
-    return DesignOp("main", arch=ArchAttr(DEFAULT_ARCHITECTURE), precision="fp32", program={},
+    return DesignOp("main", arch=ArchAttr(DEFAULT_ARCHITECTURE), precision="fp32",
                     body=Region(Block([pcu])))
 
 

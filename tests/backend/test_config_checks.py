@@ -84,7 +84,7 @@ def test_an_unknown_field_is_refused(strip_config: Path) -> None:
 
 def test_a_newer_major_version_is_refused(strip_config: Path) -> None:
     _rewrite(strip_config, lambda c: c.__setitem__("format_version", "2.9"))
-    assert "field 'format_version': this rnnc reads format 2.0 to 2.1, got 2.9" in _problem(
+    assert "field 'format_version': this rnnc reads format 2.0 to 2.2, got 2.9" in _problem(
         strip_config)
 
 

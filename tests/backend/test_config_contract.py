@@ -85,8 +85,9 @@ def _bouncing_path(config: Config) -> str:
 
 def _gather_unrouted(config: Config) -> str:
     # the element-wise units' writes of h and y now reach no PMU or AG: the gather unit
-    # sends nothing, the AG storing y receives nothing, and no write of h reaches the PMUs
-    # holding it (h starts as their zero contents: no nest before the time loop writes it)
+    # sends nothing, the AGs storing y and Y_h receive nothing, and no write of h reaches
+    # the PMUs holding it (h starts as their zero contents: no nest before the time loop
+    # writes it)
     gathers = {u["id"] for u in _units(config) if u.get("role") == "gather"}
     assert gathers == {"n0_ga1_l0_0"}
     chip = config["chips"][0]
@@ -94,12 +95,12 @@ def _gather_unrouted(config: Config) -> str:
                       if r["source"]["unit"] not in gathers or r["network"] == "control"]
     return (f"field '{_at(config, 'n0_ew1_0')}.ops.2.params.port': unit 'n0_ew1_0': writes "
             f"'h' on 'vo0', and no route from there reaches a PMU or AG holding 'h' "
-            f"(and 14 more)")
+            f"(and 16 more)")
 
 
 def _never_fired(config: Config) -> str:
-    _unit(config, "n1_ew0_0")["nest"] = "n9"
-    return (f"field '{_at(config, 'n1_ew0_0')}.nest': unit 'n1_ew0_0': belongs to nest 'n9', "
+    _unit(config, "n0_ew1_0")["nest"] = "n9"
+    return (f"field '{_at(config, 'n0_ew1_0')}.nest': unit 'n0_ew1_0': belongs to nest 'n9', "
             f"which the schedule never runs")
 
 

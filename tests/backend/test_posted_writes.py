@@ -21,18 +21,16 @@ def _posted(config: Config) -> list[str]:
     return config["program"]["schedule"][0]["posted"]
 
 
-def test_the_loop_posts_its_store_and_its_unread_copy_of_h(example_config: Path) -> None:
-    """The example's time loop stores y through `ag0` and keeps a copy of h in a buffer PMU
-    for the read-out after the loop (nest n1): both posted; the once-run phase posts
-    nothing, and no PMU the loop reads is posted."""
+def test_the_loop_posts_its_stores_of_y_and_the_final_state(example_config: Path) -> None:
+    """The example's time loop stores y through `ag1` and the final state Y_h, read out of
+    each step's write of h, through `ag0`: both posted. Nothing runs once after the loop
+    (no copy of h out), and no PMU the loop reads is posted."""
     config = json.loads(example_config.read_text())
-    loop, once = config["program"]["schedule"]
+    (loop,) = config["program"]["schedule"]
     units = {u["id"]: u for u in config["chips"][0]["units"]}
-    buffers = [u["id"] for u in units.values() if u.get("role") == "buffer"]
-    assert len(buffers) == 1
-    assert loop["kind"] == "loop" and loop["posted"] == [*buffers, "ag0"]
-    assert "posted" not in once
-    assert units["ag0"]["direction"] == "store"
+    assert loop["kind"] == "loop" and loop["posted"] == ["ag0", "ag1"]
+    assert [(units[ag]["direction"], units[ag]["memory"]) for ag in loop["posted"]] == [
+        ("store", "y_h"), ("store", "y")]
 
 
 def test_without_the_schedule_nothing_is_posted(fused_example_config: Path) -> None:
@@ -66,7 +64,8 @@ def _unknown(config: Config) -> str:
 
 
 def _once(config: Config) -> str:
-    config["program"]["schedule"][1]["posted"] = ["ag1"]
+    config["program"]["schedule"].append(
+        {"kind": "once", "steps": 1, "nests": ["n0"], "posted": ["ag1"]})
     return ("field 'program.schedule.1.posted.0': phase 1 runs once: only a loop's steps have "
             "writes to post")
 
@@ -80,6 +79,14 @@ def _sim(config: Path, tmp_path: Path) -> tuple[int, Path, Path]:
     status = main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o", str(out),
                    "--report", str(report)])
     return status, out, report
+
+
+def _on_the_controller(config: Config) -> Config:
+    """The configuration with its loop's swap start removed (`swap-start`)."""
+    route = config["program"]["schedule"][0].pop("swap")
+    routes = config["chips"][0]["routes"]
+    routes[:] = [r for r in routes if r["id"] != route]
+    return config
 
 
 def _copy(config: Config, example_config: Path, path: Path) -> Path:
@@ -108,11 +115,13 @@ def test_posting_shortens_the_steps_and_leaves_the_values(
     example_config: Path, tmp_path: Path
 ) -> None:
     """The same machine with its posted list removed: the same outputs, longer steps (the
-    steps wait for y's store and the copy of h), and a whole loop no shorter."""
-    config = json.loads(example_config.read_text())
+    steps wait for the stores of y and Y_h), and a whole loop no shorter. Both started by
+    the controller (the swap start removed: a step started on the state buffer's swap
+    waits for no done token, posted or not)."""
+    config = _on_the_controller(json.loads(example_config.read_text()))
     del config["program"]["schedule"][0]["posted"]
     waiting = _copy(config, example_config, tmp_path / "waiting.json")
-    posted = _copy(json.loads(example_config.read_text()), example_config,
+    posted = _copy(_on_the_controller(json.loads(example_config.read_text())), example_config,
                    tmp_path / "posted.json")
     (_, out_posted, report_posted), (_, out_waiting, report_waiting) = (
         _sim(posted, tmp_path), _sim(waiting, tmp_path))

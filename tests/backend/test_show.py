@@ -101,8 +101,9 @@ def test_the_legend_names_shapes_nests_and_empty_networks(
     small: tuple[Path, dict[str, Any], bytes],
 ) -> None:
     _, _, svg = small
+    # (the model's one nest is its time loop: its own stores write Y_h, no nest runs once)
     for text in ("PCU (square)", "PMU (circle)", "AG (triangle)", "nest n0 (loop, 3 steps)",
-                 "nest n1 (once, 1 step)", "no nest (shared)"):
+                 "no nest (shared)"):
         assert f"<!-- {text} -->".encode() in svg, text
     # the control network's panel: the done routes converge on the controller's switch
     assert re.search(rb"<!-- control links: busiest carries \d+ routes, shared in time by 8 ",

@@ -45,7 +45,7 @@ def test_list_passes_gives_every_pass_with_its_options(capsys: pytest.CaptureFix
     ours, rest = out.split("\n\nplug-in passes from ", 1)
     assert ours.splitlines()[1] == (
         '  loop-assign-resources{arch="plasticine-rnn" objective="latency" precision="" '
-        'chips=1 dse_dump="" max_pcus=0 max_pmus=0 schedules="all"}'
+        'chips=1 max_chips=0 dse_dump="" max_pcus=0 max_pmus=0 schedules="all"}'
     )
     for name, pass_type in _rnnc_passes().items():
         line = next(x for x in ours.splitlines() if x.startswith(f"  {name}"))

@@ -89,3 +89,20 @@ def test_malformed_data_names_the_field() -> None:
     data["units"][0]["kind"] = "gpu"
     with pytest.raises(ValueError, match="expected a unit with kind pcu, pmu or ag"):
         from_data(Machine, data)
+
+
+def test_program_reads_back() -> None:
+    """The design's program ops are the machine's program fields, in the config's spelling
+    (`init` as `kind:source`, an input bound to no memory as "", a phase's posted writes)."""
+    machine = _machine()
+    assert [(m.name, m.space, m.init) for m in machine.memories] == [
+        ("x", "dram", "input:X"), ("w", "sram", "weight:W"), ("b", "sram", "weight:n0.folded"),
+        ("h", "sram", "zero"), ("y", "dram", "undefined")]
+    assert machine.memory("w").element_bytes == 1 and machine.memory("h").buffers == 2
+    assert [(b.name, b.shape, b.memory) for b in machine.inputs] == [
+        ("X", (2, 1, 4), "x"), ("unused", (1,), "")]
+    assert [(b.name, b.memory) for b in machine.outputs] == [("Y", "y")]
+    assert [(n.id, n.extents, n.par) for n in machine.nests] == [("cell", (4, 8), (1, 2))]
+    assert [(p.nest, p.hu, p.ru, p.rv) for p in machine.design] == [("cell", 2, 1, 4)]
+    assert [(p.kind, p.steps, p.nests, p.posted) for p in machine.schedule] == [
+        ("once", 1, ("cell",), None), ("loop", 2, ("cell",), ("x_0",))]

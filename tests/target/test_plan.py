@@ -21,6 +21,7 @@ from rnnc.dialects import loop
 from rnnc.passes.loop_assign_resources import assign
 from rnnc.passes.spatial_partition import partition
 from rnnc.target.arch import Architecture, load_architecture
+from rnnc.target.checks import _slice_rows
 from rnnc.target.cost import Factors, NestSpec
 from rnnc.target.plan import (
     NestPlan,
@@ -36,6 +37,7 @@ from rnnc.target.plan import (
     slot_slices,
     tree_levels,
 )
+from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
 
 ARCH = load_architecture("plasticine-rnn")
 FP32 = ARCH.precision("fp32")
@@ -138,14 +140,25 @@ def test_a_slice_split_over_two_pmus() -> None:
 
 def test_a_slice_that_streams() -> None:
     """On 4 KiB PMUs, 64 rows of 1 KiB: not even half fits. One PMU holds the first 4 rows,
-    the other 60 stream every step through a FIFO PMU on the unit's second weight input."""
+    the FIFO PMU on the unit's second weight input 2 more beside its 2-row stream buffer,
+    and only the other 58 stream every step."""
     spec = NestSpec("mv", 64, (256,), 1, 64 * 256, 0)
     plan = nest_plan(spec, (1,), 1, 16, arch=small_pmus(4), mode=FP32)
     w = plan.weights
-    assert [int(v[0]) for v in (w.pmus, w.held_rows, w.piece_rows)] == [2, 4, 4]
+    assert [int(v[0]) for v in (w.pmus, w.held_rows, w.piece_rows)] == [2, 6, 4]
     assert bool(w.streamed[0]) and int(plan.streamed_pmus) == 1
-    assert int(plan.resident_bytes) == 4 * 1024
-    assert int(plan.streamed_bytes) == 60 * 256 * 4
+    assert int(plan.resident_bytes) == 6 * 1024
+    assert int(plan.streamed_bytes) == 58 * 256 * 4
+
+
+def test_a_slice_whose_fifo_keeps_no_row() -> None:
+    """On 4 KiB PMUs, 16 rows of 2 KiB: the head holds 2 rows; the FIFO PMU's 2-row stream
+    buffer fills it, so it keeps none and the other 14 rows stream."""
+    spec = NestSpec("mv", 16, (512,), 1, 16 * 512, 0)
+    plan = nest_plan(spec, (1,), 1, 16, arch=small_pmus(4), mode=FP32)
+    w = plan.weights
+    assert [int(v[0]) for v in (w.pmus, w.held_rows, w.piece_rows)] == [2, 2, 2]
+    assert int(plan.streamed_bytes) == 14 * 512 * 4
 
 
 def test_a_batch_shares_weight_slices() -> None:
@@ -197,9 +210,12 @@ def built(machine) -> dict[str, Counter]:
         if pmu.kind == "pmu" and reader.kind == "pcu":
             key = "weights" if reader.role == "map_reduce" and _slice(machine, pmu) else "other"
             found[reader.nest][f"{key}_pmus"] += 1
-            # a FIFO buffers rows streamed from DRAM: no resident bytes
-            resident = key == "weights" and pmu.banking != "fifo"
-            found[reader.nest][f"{key}_bytes"] += pmu.bytes if resident else 0
+            held = pmu.bytes if key == "weights" else 0
+            if held and pmu.banking == "fifo":  # rows streamed from DRAM: only the kept ones count
+                kept = kept_boxes(pmu, loaded_boxes(machine.units))
+                rows = _slice_rows(pmu, reader, kept)[0] if kept else 0
+                held = pmu.bytes * rows // (rows + pmu.buffers)
+            found[reader.nest][f"{key}_bytes"] += held
     return found
 
 

@@ -19,7 +19,7 @@ STRIP = Path(__file__).parents[1] / "filecheck" / "transforms" / "Inputs" / "str
 
 
 def _design(name: str, digest: str = "") -> DesignOp:
-    return DesignOp("main", arch=ArchAttr(name, digest), precision="fp32", program={},
+    return DesignOp("main", arch=ArchAttr(name, digest), precision="fp32",
                     body=Region(Block()))
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.driver.design_points import Compiled, compile_at
 from rnnc.frontends import deepbench
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, load_architecture
-from rnnc.target.cost import Factors, RoutedHops, evaluate
-from rnnc.target.machine import Machine
+from rnnc.target.cost import Factors, evaluate
+from rnnc.target.design_view import design_view
+from rnnc.target.first_loads import first_load_cycles
 from rnnc.target.routed_hops import end_hops, routed_hops
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, i64
 
 ARCH = load_architecture(DEFAULT_ARCHITECTURE)
 
@@ -30,18 +33,22 @@ def _compiled(cell: str, factors: tuple[int, int, int] | None, precision: str,
                       schedules=schedules)
 
 
-def _one_switch_paths(machine: Machine) -> Machine:
-    """Every path of the data and control streams cut to its first switch: every chain's
-    hops count its transfers (and every done token and enable crosses one switch)."""
+def _design(compiled: Compiled) -> DesignOp:
+    design = design_of(compiled.module)
+    assert design is not None
+    return design
 
-    def cut(streams: tuple) -> tuple:
-        return tuple(
-            dataclasses.replace(s, paths=tuple(path[:1] for path in s.paths)) if s.paths else s
-            for s in streams
-        )
 
-    return dataclasses.replace(machine, streams=cut(machine.streams),
-                               control=cut(machine.control))
+def _one_switch_paths(compiled: Compiled) -> DesignOp:
+    """A copy of the design with every path of the data and control streams cut to its
+    first switch: every chain's hops count its transfers (and every done token and enable
+    crosses one switch)."""
+    design = _design(compiled).clone()
+    for stream in design.streams():
+        if stream.paths is not None:
+            stream.paths = ArrayAttr(DenseArrayBase.from_list(i64, path.get_values()[:2])
+                                     for path in stream.paths.data)
+    return design
 
 
 @pytest.mark.parametrize(("cell", "factors", "precision", "fuse"), [
@@ -58,7 +65,7 @@ def test_longest_chain_has_the_transfers_the_model_charges(
     # combining trees: every path of a nest crosses as many transfers (a chain of partial
     # sums has paths of every length, the routed critical one set by the enable's hops)
     compiled = _compiled(cell, factors, precision, fuse, schedules="none")
-    (hops,) = routed_hops(_one_switch_paths(compiled.machine))
+    (hops,) = routed_hops(_one_switch_paths(compiled))
     per_transfer = ARCH.transfer_latency()
     assert [h.wires for h in hops] == [n.fill.wires // per_transfer
                                        for n in compiled.estimate.nests]
@@ -66,7 +73,7 @@ def test_longest_chain_has_the_transfers_the_model_charges(
 
 def test_prediction_uses_the_routed_hops() -> None:
     compiled = _compiled("lstm", (2, 3, 16), "fp32")
-    (hops,) = routed_hops(compiled.machine)
+    (hops,) = routed_hops(_design(compiled))
     (nest,) = compiled.cost.nests
     assert nest.fill.wires == hops[0].wires * ARCH.network.hop_latency_cycles
     assert nest.sync_cycles == (hops[0].control * ARCH.network.hop_latency_cycles
@@ -77,15 +84,23 @@ def test_prediction_uses_the_routed_hops() -> None:
     assert nest.sync_cycles < compiled.estimate.nests[0].sync_cycles
 
 
+def _first_loads(compiled: Compiled) -> int:
+    """The cycles x(0) takes to reach the chip (`rnnc.target.first_loads`), as
+    `spatial-predict` charges them."""
+    return first_load_cycles(design_view(_design(compiled)), ARCH)
+
+
 def test_each_hop_costs_a_hop_latency_every_step() -> None:
     compiled = _compiled("rnn", (2, 2, 16), "fp32")
-    ((hops,),) = routed_hops(compiled.machine)
+    ((hops,),) = routed_hops(_design(compiled))
 
     def cycles(extra_wires: int, extra_control: int) -> int:
-        routed = RoutedHops(hops.wires + extra_wires, hops.control + extra_control)
+        routed = dataclasses.replace(hops, wires=hops.wires + extra_wires,
+                                     control=hops.control + extra_control)
         return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
                         compiled.cost.precision, routed=[routed],
-                        end_hops=end_hops(compiled.machine)).total_cycles
+                        end_hops=end_hops(_design(compiled)),
+                        first_loads=_first_loads(compiled)).total_cycles
 
     assert cycles(0, 0) == compiled.cost.total_cycles
     per_hop = 5 * ARCH.network.hop_latency_cycles  # 5 steps
@@ -94,9 +109,9 @@ def test_each_hop_costs_a_hop_latency_every_step() -> None:
 
 
 def test_an_unrouted_stream_is_refused() -> None:
-    machine = _compiled("rnn", (2, 2, 16), "fp32").machine
-    unrouted = dataclasses.replace(machine, streams=tuple(
-        dataclasses.replace(s, paths=None) for s in machine.streams))
+    unrouted = _design(_compiled("rnn", (2, 2, 16), "fp32")).clone()
+    for stream in unrouted.streams():
+        stream.properties.pop("paths", None)
     with pytest.raises(ValueError, match="is not routed"):
         routed_hops(unrouted)
 
@@ -104,13 +119,13 @@ def test_an_unrouted_stream_is_refused() -> None:
 def test_the_loop_ends_cost_their_routed_hops_once() -> None:
     """x(0) in and the last y out cross the chip once per inference, whatever the steps."""
     compiled = _compiled("rnn", (2, 2, 16), "fp32")
-    ends = end_hops(compiled.machine)
+    ends = end_hops(_design(compiled))
     assert ends > 0
 
     def cycles(extra: int) -> int:
         return evaluate(compiled.program, [n.factors for n in compiled.cost.nests], ARCH,
-                        compiled.cost.precision, routed=[routed_hops(compiled.machine)[0][0]],
-                        end_hops=ends + extra).total_cycles
+                        compiled.cost.precision, routed=[routed_hops(_design(compiled))[0][0]],
+                        end_hops=ends + extra, first_loads=_first_loads(compiled)).total_cycles
 
     assert cycles(0) == compiled.cost.total_cycles
     assert cycles(7) - cycles(0) == 7 * ARCH.network.hop_latency_cycles

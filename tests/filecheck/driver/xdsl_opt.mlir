@@ -16,5 +16,5 @@ func.func @main(%x: tensor<3x2x4xf32>, %w: tensor<1x24x4xf32>, %r: tensor<1x24x8
 // ...down to a placed, routed and verified design on the default preset, which the spatial
 // passes ask their context's architectures for (xdsl-opt's context knows the presets).
 // RUN: xdsl-opt %s -p 'rnn-decompose,loop-fuse,spatial-partition{precision=fp32},spatial-place,spatial-route,spatial-verify' | filecheck %s --check-prefix=SPATIAL
-// SPATIAL: spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "fp32" program {
+// SPATIAL: spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "fp32" {
 // SPATIAL: spatial.stream @{{[a-z0-9_]+}} {{.*}} paths [(

@@ -47,10 +47,11 @@ func.func @main(%X: tensor<5x1x3xf32>, %W: tensor<1x12x3xf32>, %R: tensor<1x12x4
 // CHECK:           %{{zh[_0-9]*}} = loop.mul
 // CHECK:           %[[HN:h_new[_0-9]*]] = loop.add
 // CHECK-NEXT:      loop.store %[[HN]], %h[
+// CHECK-NEXT:      loop.store %[[HN]], %y_h[
 // CHECK-NEXT:      loop.store %[[HN]], %y[%t,
 // CHECK-NEXT:    }
 // CHECK-NEXT:  }
-// CHECK:       loop.store %{{.*}}, %y_h[
+// CHECK-NOT:   loop.foreach
 // CHECK:       loop.to_tensor %y_h
 
 // -----
@@ -93,4 +94,5 @@ func.func @main(%X: tensor<5x1x3xf32>, %W: tensor<1x12x3xf32>, %R: tensor<1x12x4
 // CHECK:           %{{omz[_0-9]*}} = loop.sub
 // CHECK:           %[[HN:h_new[_0-9]*]] = loop.add
 // CHECK-NEXT:      loop.store %[[HN]], %h[
+// CHECK-NEXT:      loop.store %[[HN]], %y_h[
 // CHECK-NEXT:      loop.store %[[HN]], %y[%t,

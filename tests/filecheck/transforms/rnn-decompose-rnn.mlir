@@ -34,10 +34,10 @@ func.func @main(%X: tensor<5x1x3xf32>, %W: tensor<1x4x3xf32>, %R: tensor<1x4x4xf
 // CHECK-NEXT:      %{{a_h[_0-9]*}} = loop.add
 // CHECK:           %[[HN:h_new[_0-9]*]] = loop.tanh
 // CHECK-NEXT:      loop.store %[[HN]], %h[
+// CHECK-NEXT:      loop.store %[[HN]], %y_h[
 // CHECK-NEXT:      loop.store %[[HN]], %y[%t,
 // CHECK-NEXT:    }
 // CHECK-NEXT:  }
-// CHECK:       loop.load %h[
-// CHECK:       loop.store %{{.*}}, %y_h[
+// CHECK-NOT:   loop.foreach
 // CHECK:       loop.to_tensor %y_h
 // CHECK:       loop.to_tensor %y

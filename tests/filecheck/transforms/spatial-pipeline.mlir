@@ -10,7 +10,7 @@
 // RUN: rnnc %t.mlir --emit=spatial --stats | filecheck %s --check-prefix=STATS
 
 // CHECK:      builtin.module attributes {{{.*}}rnnc.retries = {retries = {{[0-4]}} : i64, reasons = [
-// CHECK-NEXT:   spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "mixed" program {
+// CHECK-NEXT:   spatial.design @main #spatial.arch<"plasticine-rnn", "{{[0-9a-f]+}}"> precision "mixed" {
 // CHECK:        spatial.pcu @{{[a-z0-9_]+}} {{.*}} at ({{[0-9]+}}, {{[0-9]+}}) {
 // CHECK:        spatial.stream @{{[a-z0-9_]+}} {{.*}} paths [(
 // CHECK:      } {route_rounds = {

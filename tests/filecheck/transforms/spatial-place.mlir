@@ -27,7 +27,7 @@
 // DIGEST: -:4:1: error: the design was made for architecture 'strip' with digest 00ab, which now has digest {{[0-9a-f]{64}$}}
 
 // Three PCUs for the strip's two PCU sites: the chip is too small.
-spatial.design @three_pcus #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @three_pcus #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x"
   spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters []
   spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters []
@@ -39,7 +39,7 @@ spatial.design @three_pcus #spatial.arch<"strip"> precision "fp32" program {memo
 // -----
 
 // Two units pinned to one site.
-spatial.design @pinned_twice #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @pinned_twice #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x"
   spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
   spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
@@ -49,7 +49,7 @@ spatial.design @pinned_twice #spatial.arch<"strip"> precision "fp32" program {me
 // -----
 
 // Pinned units keep their sites; the others fill the rest.
-spatial.design @pinned #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @pinned #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x"
   spatial.pcu @a map_reduce mode map_reduce "cell" lanes 16 counters [] at (0, 4)
   spatial.pcu @b map_reduce mode map_reduce "cell" lanes 16 counters []

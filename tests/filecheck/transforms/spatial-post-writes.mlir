@@ -10,16 +10,22 @@
 // RUN: rnnc %s --arch %S/Inputs/strip.json > %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes{schedules=none}' | diff - %t.unchanged
 // RUN: rnnc %s --arch %S/Inputs/strip.json --schedules all,-posted-writes -p 'spatial-post-writes' | diff - %t.unchanged
-// RUN: sed 's/steps = 4 : i64/steps = 1 : i64/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-post-writes' | filecheck %s --check-prefix=ONE
+// RUN: sed 's/phase loop 4/phase loop 1/' %s | rnnc - --arch %S/Inputs/strip.json -p 'spatial-post-writes' | filecheck %s --check-prefix=ONE
 // RUN: not rnnc %s --arch %S/Inputs/strip.json -p 'spatial-post-writes{schedules=bogus}' 2>&1 | filecheck %s --check-prefix=ERR
 // RUN: echo 'func.func @f() { func.return }' | not rnnc - -p 'spatial-post-writes' 2>&1 | filecheck %s --check-prefix=NODESIGN
 
-// CHECK: schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"], posted = ["h_copy", "y_out"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
-// ONE: schedule = [{kind = "loop", steps = 1 : i64, nests = ["n0"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}]
+// CHECK:      spatial.phase loop 4 ["n0"] posted [@h_copy, @y_out]
+// CHECK-NEXT: spatial.phase once ["n1"]{{$}}
+// ONE:        spatial.phase loop 1 ["n0"]{{$}}
+// ONE-NEXT:   spatial.phase once ["n1"]{{$}}
 // ERR: error: spatial-post-writes: schedules: unknown schedule 'bogus'
 // NODESIGN: error: spatial-post-writes: no spatial.design; run spatial-partition first
 
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [{kind = "loop", steps = 4 : i64, nests = ["n0"]}, {kind = "once", steps = 1 : i64, nests = ["n1"]}], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
+  spatial.nest "n0" [16] par [1]
+  spatial.nest "n1" [16] par [1]
+  spatial.phase loop 4 ["n0"]
+  spatial.phase once ["n1"]
   spatial.ag @x_in left load "x"
   spatial.pmu @x_0 input strided bytes 128 buffers 2 boxes ["x"[0:16:1]]
   spatial.pcu @a map_reduce mode map_reduce "n0" lanes 16 counters []

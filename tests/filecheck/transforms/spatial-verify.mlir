@@ -11,7 +11,7 @@
 // FEW: error: spatial-verify: 2 problems: link (0, 2)->(0, 3) of the scalar network: carries 2 streams, 1 more than its 1 links (s4, s5); link (0, 3)->(0, 4) of the scalar network: carries 2 streams, 1 more than its 1 links (s4, s5)
 
 // A path that skips a switch.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -36,7 +36,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 // -----
 
 // A path that starts at a switch its producer is not wired to.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -61,7 +61,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 // -----
 
 // A path that ends short of its consumer, and a stream with no route.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -86,7 +86,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 // -----
 
 // Two units on one site (the dialect checks each site's kind, not overlaps).
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -112,7 +112,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 
 // A PMU over its capacity: the design checks of the driver refuse it before any pass runs
 // (the independent checker's own message is tested in tests/target/test_checks.py).
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -137,7 +137,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 // -----
 
 // A unit with no site.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]
@@ -162,7 +162,7 @@ spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories =
 // -----
 
 // A PMU whose box takes a longer chain of address counters than a PMU has (pmu.counters).
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (1, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]

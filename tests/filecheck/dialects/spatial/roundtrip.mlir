@@ -3,13 +3,27 @@
 // typed lookup tables, PCUs whose bodies read counters and inputs (several ports, a field),
 // run ops at pipeline stages (with their typed parameters: a read on two ports, a write to
 // a buffer, a const, a compare, an activation's alpha and beta), emit and fold (segments,
-// one with no value; a combine's inputs), and a PCU with an empty body.
+// one with no value; a combine's inputs), and a PCU with an empty body. The program comes
+// first: memories (each way one starts), the model's inputs (one read into no memory) and
+// outputs, nests, design points and the schedule's phases (a loop posting writes).
 // The design names its architecture (Inputs/tiny.json, given with --arch).
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/tiny.json | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
 // RUN: rnnc %s --arch %S/Inputs/tiny.json --print-op-generic | rnnc - --arch %S/Inputs/tiny.json | filecheck %s
 
-spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"tiny"> precision "fp32" {
+  spatial.memory "x" dram [2, 4] element_bytes 4 buffers 1 init input "X"
+  spatial.memory "w" sram [8, 4] element_bytes 1 buffers 1 init weight "W"
+  spatial.memory "b" sram [8] element_bytes 4 buffers 1 init weight "n0.folded"
+  spatial.memory "h" sram [4] element_bytes 4 buffers 2 init zero
+  spatial.memory "y" dram [2, 4] element_bytes 4 buffers 1
+  spatial.bind input "X" [2, 1, 4] "f32" to "x"
+  spatial.bind input "unused" [1] "f32"
+  spatial.bind output "Y" [2, 1, 4] "f32" to "y"
+  spatial.nest "cell" [4, 8] par [1, 2]
+  spatial.point "cell" hu 2 ru 1 rv 4
+  spatial.phase once ["cell"]
+  spatial.phase loop 2 ["cell"] posted [@x_0]
   spatial.ag @x_in left load "x" at (0, -1)
   spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]
   spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"]
@@ -49,7 +63,19 @@ spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = 
   spatial.stream @s2 scalar @mr_0.so0 -> @cb_0.si0 paths [(0, 1), (0, 2), (1, 2)]
 }
 
-// CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {{{$}}
+// CHECK:      spatial.design @main #spatial.arch<"tiny"> precision "fp32" {{{$}}
+// CHECK-NEXT:   spatial.memory "x" dram [2, 4] element_bytes 4 buffers 1 init input "X"{{$}}
+// CHECK-NEXT:   spatial.memory "w" sram [8, 4] element_bytes 1 buffers 1 init weight "W"{{$}}
+// CHECK-NEXT:   spatial.memory "b" sram [8] element_bytes 4 buffers 1 init weight "n0.folded"{{$}}
+// CHECK-NEXT:   spatial.memory "h" sram [4] element_bytes 4 buffers 2 init zero{{$}}
+// CHECK-NEXT:   spatial.memory "y" dram [2, 4] element_bytes 4 buffers 1{{$}}
+// CHECK-NEXT:   spatial.bind input "X" [2, 1, 4] "f32" to "x"{{$}}
+// CHECK-NEXT:   spatial.bind input "unused" [1] "f32"{{$}}
+// CHECK-NEXT:   spatial.bind output "Y" [2, 1, 4] "f32" to "y"{{$}}
+// CHECK-NEXT:   spatial.nest "cell" [4, 8] par [1, 2]{{$}}
+// CHECK-NEXT:   spatial.point "cell" hu 2 ru 1 rv 4{{$}}
+// CHECK-NEXT:   spatial.phase once ["cell"]{{$}}
+// CHECK-NEXT:   spatial.phase loop 2 ["cell"] posted [@x_0]{{$}}
 // CHECK-NEXT:   spatial.ag @x_in left load "x" at (0, -1){{$}}
 // CHECK-NEXT:   spatial.ag @w_in right load "w" boxes ["w"[0:4:1, 0:4:1], "w"[4:8:2, 0:4:1] per_step]{{$}}
 // CHECK-NEXT:   spatial.pmu @w_0 weights strided bytes 64 buffers 1 at (0, 0) boxes ["w"[0:4:1, 0:4:1]] holds ["W"[0:4:1, 0:4:1] as "float8_e4m3fn"]{{$}}

@@ -1,7 +1,7 @@
 // A small design for the 1x6 strip (Inputs/strip.json): an input loaded through a left-edge
 // AG into an operand PMU multicast to two PCUs, each with a weight PMU; three scalar partial
 // sums from @a to @b; @b's result stored through a right-edge AG via a state PMU.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x"
   spatial.pmu @x_0 input strided bytes 128 buffers 2 boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 boxes ["w"[0:16:1, 0:16:1]]

@@ -1,5 +1,5 @@
 // Inputs/strip_placed.mlir routed by spatial-route on Inputs/strip.json.
-spatial.design @main #spatial.arch<"strip"> precision "fp32" program {memories = [], inputs = [], outputs = [], schedule = [], nests = [], design = []} {
+spatial.design @main #spatial.arch<"strip"> precision "fp32" {
   spatial.ag @x_in left load "x" at (0, -1)
   spatial.pmu @x_0 input strided bytes 128 buffers 2 at (0, 0) boxes ["x"[0:16:1]]
   spatial.pmu @w_0 weights strided bytes 1024 buffers 1 at (0, 2) boxes ["w"[0:16:1, 0:16:1]]

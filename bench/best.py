@@ -1,0 +1,248 @@
+"""The paper's 11 DeepBench tasks, each on its best configuration, against the paper and Brainwave.
+
+    python bench/best.py [--tasks lstm-256-150,...] [--jobs N] [--max-error E]
+                         [--keep DIR] [--json FILE]
+
+Each task is generated with random weights (`rnnc gen ... --seed 0`, the shipped-style
+inputs), then every candidate configuration is compiled (`rnnc m.mlir -o c.json
+--precision P --chips N`) and simulated end to end (`rnnc sim c.json --inputs ...
+--compare fp32 --report r.json`: the whole inference, and the error of the outputs
+against the same machine in fp32 on the given weights). The candidates:
+
+- one chip at `mixed` (8-bit weights), always;
+- when its weights do not all stay on chip (the sim report's streamed share is not 0):
+  one chip at each narrow format of the architecture (`int4`, `mxfp4` on plasticine-rnn,
+  both 4-bit), and two chips at `mixed`.
+
+The best is the fastest simulated candidate whose error (max over the outputs of max |error|
+over the fp32 output's range) is within the budget `--max-error` (default 0.10); ties go
+to fewer chips, then the first candidate. The table gives per task the paper's Plasticine
+and Brainwave latencies (`compiler/target/paper_deepbench.json`), rnnc's, both ratios
+(their latency over rnnc's: > 1 means rnnc is faster), the label (chips, format, error,
+streamed share), then the geometric means and the count of tasks where rnnc beats
+Brainwave. Tasks run in parallel over `--jobs` processes (each runs its candidates in
+order); with `--keep DIR` a candidate whose report DIR already holds is not run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+PAPER = Path(__file__).resolve().parents[1] / "compiler" / "target" / "paper_deepbench.json"
+NARROW = ("int4", "mxfp4")
+"""The narrow weight formats of plasticine-rnn (4-bit, widened to its 8-bit multipliers)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chips: int
+    precision: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.chips}chip-{self.precision}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One candidate simulated: latency, error against fp32, streamed weight share."""
+
+    chips: int
+    precision: str
+    latency_ms: float
+    error: float
+    """Max over the outputs of max |error| / the fp32 output's range."""
+    streamed_share: float
+    predicted_error: float
+    """The cost model's whole-inference prediction against the simulation."""
+    error_of_one_chip: bool = False
+    """`rnnc sim --compare fp32` gives NaN on a configuration of several chips, whose
+    values equal the one-chip run's (tests/backend/test_multichip.py): its `error` is the
+    one-chip candidate's at the same precision."""
+
+    @property
+    def label(self) -> str:
+        one = " (1 chip's)" if self.error_of_one_chip else ""
+        streamed = f", {self.streamed_share:.0%} streamed" if self.streamed_share else ""
+        return (f"{self.chips} chip{'s' if self.chips > 1 else ''}, {self.precision}, "
+                f"err {self.error:.1%}{one}{streamed}")
+
+
+def paper_tasks() -> list[dict]:
+    return json.loads(PAPER.read_text())["tasks"]
+
+
+def task_name(entry: dict) -> str:
+    return f"{entry['cell']}-{entry['hidden']}-{entry['steps']}"
+
+
+def _rnnc(argv: list[str], what: str) -> None:
+    """Run rnnc in this process, its output kept unless it fails."""
+    from rnnc.driver.cli import main as rnnc
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            status = rnnc(argv)
+        except SystemExit as stop:
+            status = stop.code
+    if status not in (0, None):
+        raise RuntimeError(f"{what} failed (rnnc {' '.join(argv)}):\n{out.getvalue()}")
+
+
+def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
+    """Compile and simulate `candidate` of the task (its model already generated)."""
+    name = task_name(entry)
+    model = folder / f"{name}.mlir"
+    stem = folder / f"{name}.{candidate.name}"
+    config, report = Path(f"{stem}.json"), Path(f"{stem}.report.json")
+    if not report.exists():  # a report `--keep` holds is reused (rnnc writes it last)
+        _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
+               "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
+        _rnnc(["sim", str(config), "--inputs", str(folder / f"{name}.inputs.npz"),
+               "-o", f"{stem}.out.npz", "--report", str(report), "--compare", "fp32"],
+              f"{name} {candidate.name}: rnnc sim")
+    found = json.loads(report.read_text())
+    return Result(
+        chips=candidate.chips,
+        precision=candidate.precision,
+        latency_ms=found["latency_ms"],
+        error=max(e["max_abs_over_range"] for e in found["error"].values()),
+        streamed_share=found["weights"]["streamed_share"],
+        predicted_error=found["predicted"]["error"],
+    )
+
+
+def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Result], list[str]]:
+    """Every candidate of one task, in order (the narrow formats and two chips only when
+    one chip at mixed streams weights), and (with `cached`: only the reports `folder`
+    holds are read) the candidates not run."""
+    path = Path(folder)
+    name = task_name(entry)
+    if not cached and not (path / f"{name}.inputs.npz").exists():
+        _rnnc(["gen", entry["cell"], str(entry["hidden"]), str(entry["steps"]), "--input",
+               str(entry["input"]), "--seed", "0", "-o", str(path / f"{name}.mlir")],
+              f"{name}: rnnc gen")
+    results: list[Result] = []
+    missing: list[str] = []
+    todo = [Candidate(1, "mixed")]
+    while todo:
+        candidate = todo.pop(0)
+        if cached and not (path / f"{name}.{candidate.name}.report.json").exists():
+            missing.append(candidate.name)
+        else:
+            results.append(simulate(entry, candidate, path))
+        if candidate == Candidate(1, "mixed") and (not results or results[0].streamed_share):
+            todo = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
+    one_chip = {r.precision: r.error for r in results if r.chips == 1}
+    results = [replace(r, error=one_chip[r.precision], error_of_one_chip=True)
+               if math.isnan(r.error) and r.precision in one_chip else r for r in results]
+    return results, missing
+
+
+def best(results: list[Result], budget: float) -> Result | None:
+    """The fastest result within the error budget (ties: fewer chips, then the first)."""
+    within = [r for r in results if r.error <= budget]
+    return min(within, key=lambda r: (r.latency_ms, r.chips), default=None)
+
+
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def table(entries: list[dict], results: dict[str, list[Result]], budget: float,
+          missing: dict[str, list[str]]) -> str:
+    lines = [f"{'task':16} {'paper ms':>9} {'BW ms':>8} {'rnnc ms':>9} {'paper/rnnc':>10} "
+             f"{'BW/rnnc':>8}  configuration (chips, format, error vs fp32)"]
+    paper_ratios, bw_ratios, wins = [], [], 0
+    for entry in entries:
+        name = task_name(entry)
+        chosen = best(results[name], budget)
+        paper = entry["latency_ms"]["plasticine"]
+        brainwave = entry["latency_ms"]["brainwave_stratix10"]
+        label = f"{entry['cell'].upper()}-{entry['hidden']} T={entry['steps']}"
+        if chosen is None:
+            why = f"no candidate within {budget:.0%}" if results[name] else "not run"
+            lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g}  {why}")
+            continue
+        p, b = paper / chosen.latency_ms, brainwave / chosen.latency_ms
+        paper_ratios.append(p)
+        bw_ratios.append(b)
+        wins += b > 1
+        lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g} {chosen.latency_ms:9.4g} "
+                     f"{p:10.2f} {b:8.2f}  {chosen.label}"
+                     + (f" (not run: {', '.join(missing[name])})" if missing[name] else ""))
+    lines.append(f"{'geomean':16} {'':9} {'':8} {'':9} {geomean(paper_ratios):10.2f} "
+                 f"{geomean(bw_ratios):8.2f}  ({len(paper_ratios)} tasks)")
+    lines.append(f"wins over Brainwave: {wins} of {len(entries)}; paper/rnnc >= 1: "
+                 f"{sum(r >= 1 for r in paper_ratios)} of {len(entries)}; error budget "
+                 f"{budget:.0%} of the fp32 output's range")
+    return "\n".join(lines)
+
+
+def candidates_table(entries: list[dict], results: dict[str, list[Result]],
+                     missing: dict[str, list[str]]) -> str:
+    lines = [f"{'task':16} {'candidate':14} {'sim ms':>9} {'pred err':>8} {'error':>7} "
+             f"{'streamed':>8}"]
+    for entry in entries:
+        name = task_name(entry)
+        for r in results[name]:
+            lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} "
+                         f"{r.latency_ms:9.4g} {r.predicted_error:+8.2%} {r.error:7.2%} "
+                         f"{r.streamed_share:8.1%}")
+        lines += [f"{name:16} {candidate.replace('-', ' '):14} not run (--cached)"
+                  for candidate in missing[name]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    every = [task_name(e) for e in paper_tasks()]
+    parser.add_argument("--tasks", default=",".join(every), help="comma-separated tasks "
+                        "(cell-hidden-steps)")
+    parser.add_argument("--jobs", type=int, default=2, help="tasks simulated at once")
+    parser.add_argument("--max-error", type=float, default=0.10, help="error budget: max "
+                        "|error| over the fp32 output's range")
+    parser.add_argument("--keep", metavar="DIR", help="keep the models, configs and reports "
+                        "here (a later run reuses the reports it finds)")
+    parser.add_argument("--json", metavar="FILE", help="write every candidate's result")
+    parser.add_argument("--cached", action="store_true", help="with --keep: run nothing, "
+                        "read the reports it holds (a candidate without one is listed as not "
+                        "run and left out of the choice)")
+    args = parser.parse_args(argv)
+    if args.cached and not args.keep:
+        parser.error("--cached reads the reports of --keep DIR")
+    by_name = {task_name(e): e for e in paper_tasks()}
+    unknown = [t for t in args.tasks.split(",") if t not in by_name]
+    if unknown:
+        parser.error(f"not a task of the paper: {', '.join(unknown)} (tasks: {', '.join(every)})")
+    entries = [by_name[t] for t in args.tasks.split(",")]
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(args.keep or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = {task_name(e): pool.submit(run_task, e, str(folder), args.cached)
+                       for e in entries}
+            found = {name: future.result() for name, future in futures.items()}
+    results = {name: rs for name, (rs, _) in found.items()}
+    missing = {name: ms for name, (_, ms) in found.items()}
+    print(candidates_table(entries, results, missing))
+    print()
+    print(table(entries, results, args.max_error, missing))
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {name: [asdict(r) for r in rs] for name, rs in results.items()}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""`spatial-swap-start`: a time loop's next step starts on its state buffer's swap.
+
+With the `swap-start` schedule, each loop phase that can (two steps or more, one nest, a
+state buffer, one chip) gets a control stream `swap_<nest>` from its state buffer's swap
+output to the step's first readers, and names it on its phase (`spatial.phase loop ...
+swap @swap_<nest>`, config.json's `program.schedule[k].swap`): their steps after the
+first start when the token arrives, not on the controller's enable
+(`rnnc.target.swap_start`, which says where the controller stays). `spatial-route` routes
+the stream with the other control streams; the loader and `spatial-verify` check it;
+`rnnc sim` and the cost model time the step start from it.
+
+    rnnc model.mlir --emit=spatial     (the default pipeline runs it after spatial-post-writes)
+
+With `--schedules none` (or without `swap-start`) the design is left as it is; a design
+of one chip of several (`loop.chip`) too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnc.dialects.spatial import DesignOp, StreamOp, design_of
+from rnnc.passes.loop_split_chips import CHIP_ATTR
+from rnnc.target.machine import machine_from_module
+from rnnc.target.schedules import enabled_schedules
+from rnnc.target.swap_start import with_swap
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+NAME = "swap-start"
+
+
+@dataclass(frozen=True)
+class SpatialSwapStartPass(ModulePass):
+    """Start each time loop's steps on its state buffer's swap (see the module doc).
+
+    Options: `schedules` (`rnnc.target.schedules`): the pass does nothing without
+    `swap-start`."""
+
+    name = "spatial-swap-start"
+
+    schedules: str = "all"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        try:
+            chosen = enabled_schedules(self.schedules)
+        except ValueError as error:
+            raise PassFailedException(f"{self.name}: schedules: {error}") from None
+        design = design_of(op)
+        if design is None:
+            raise PassFailedException(f"{self.name}: no spatial.design; run "
+                                      "spatial-partition first")
+        if NAME in chosen and not _split_over_chips(op):
+            start_on_swaps(design)
+
+
+def _split_over_chips(module: ModuleOp) -> bool:
+    """One chip of several: its h arrives from the others over the exchange."""
+    return any(CHIP_ATTR in op.attributes for op in module.walk())
+
+
+def start_on_swaps(design: DesignOp) -> None:
+    """Add each loop's swap stream to the design and name it on its phase; a design whose
+    loops name theirs already is left as it is."""
+    machine = machine_from_module(design)
+    if any(phase.swap for phase in machine.schedule):
+        return
+    schedule, streams = with_swap(machine.schedule, machine)
+    for stream in streams:
+        design.body.block.add_op(StreamOp(
+            stream.id, stream.network, (stream.source.unit, stream.source.port),
+            [(sink.unit, sink.port) for sink in stream.sinks]))
+    for phase_op, phase in zip(design.phases(), schedule, strict=True):
+        if phase.swap is not None:
+            phase_op.swap = StringAttr(phase.swap)
