@@ -114,19 +114,35 @@ def _read_member(
             version = np.lib.format.read_magic(stream)
             shape, fortran, dtype = _read_header(stream, version)
             _check_header(f"{what} '{name}'", where, shape, dtype, expected)
-            count = math.prod(shape) * dtype.itemsize
-            data = stream.read(count)
+            array = np.empty(shape, dtype, order="F" if fortran else "C")
+            got = _read_into(stream, memoryview(array.reshape(-1, order="A")).cast("B"))
     # what a damaged member raises: zipfile (an unknown compression method or version, an
     # encrypted member), zlib, and numpy's header parser
     except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, NotImplementedError,
             RuntimeError, SyntaxError) as error:
         raise Diagnostic(where, f"member '{name}' is not a readable .npy array "
                          f"({_first_line(error)})") from None
-    if len(data) != count:
-        raise Diagnostic(where, f"member '{name}' is truncated: {len(data)} of its {count} "
+    if got != array.nbytes:
+        raise Diagnostic(where, f"member '{name}' is truncated: {got} of its {array.nbytes} "
                          "bytes of data are present")
-    array = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
-    return array.copy()  # writeable, and owning its memory
+    return array
+
+
+#: Bytes inflated at a time when a member is read into its array.
+_CHUNK = 1 << 24
+
+
+def _read_into(stream: IO[bytes], into: memoryview) -> int:
+    """Fill `into` from `stream` chunk by chunk (the array is the only full-size copy of
+    the data: a large weight file is read at the cost of inflating it); the bytes read."""
+    got = 0
+    while got < len(into):
+        chunk = stream.read(min(_CHUNK, len(into) - got))
+        if not chunk:
+            break
+        into[got:got + len(chunk)] = chunk
+        got += len(chunk)
+    return got
 
 
 def _read_header(

@@ -129,11 +129,11 @@ def write_config(
     weights_file = weights_path(Path(path))
     config = config_data(
         machine, arch, precision=precision, prediction=prediction, weights=arrays,
-        weights_file=weights_file.name, weights_sha256=hashlib.sha256(npz.getvalue()).hexdigest(),
+        weights_file=weights_file.name, weights_sha256=hashlib.sha256(npz.getbuffer()).hexdigest(),
         **options,
     )
     with contextlib.nullcontext(files) if files is not None else Outputs() as outputs:
-        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
+        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getbuffer()),
                       "-o (its weights, beside it)")
         outputs.write(path, lambda tmp: tmp.write_text(dumps(config)))
         outputs.commit()

@@ -45,7 +45,7 @@ def save_npz(
             np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
             member = zipfile.ZipInfo(f"{name}.npy", date_time=_TIMESTAMP)
             member.external_attr = 0o644 << 16  # a plain file, readable by all
-            archive.writestr(member, buffer.getvalue(), compress_type=method, compresslevel=1)
+            archive.writestr(member, buffer.getbuffer(), compress_type=method, compresslevel=1)
 
 
 @dataclass(frozen=True)

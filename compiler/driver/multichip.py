@@ -247,7 +247,7 @@ def write_multichip_config(
     npz = io.BytesIO()
     save_npz(npz, arrays)
     weights_file = weights_path(Path(path))
-    sha = hashlib.sha256(npz.getvalue()).hexdigest()
+    sha = hashlib.sha256(npz.getbuffer()).hexdigest()
     chips = [config_data(machine, arch, precision=precision, prediction=prediction,
                          weights=arrays, weights_file=weights_file.name, weights_sha256=sha)
              for machine in machines]
@@ -259,7 +259,7 @@ def write_multichip_config(
         field, message = problems[0]
         raise Diagnostic(path, f"field '{field}': {message}")
     with contextlib.nullcontext(files) as outputs:
-        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getvalue()),
+        outputs.write(str(weights_file), lambda tmp: tmp.write_bytes(npz.getbuffer()),
                       "-o (its weights, beside it)")
         outputs.write(path, lambda tmp: tmp.write_text(dumps(config)))
         outputs.commit()

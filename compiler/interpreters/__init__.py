@@ -24,7 +24,6 @@ from rnnc.interpreters.func_functions import FuncFunctions
 from rnnc.interpreters.inputs import check_runtime_inputs
 from rnnc.interpreters.loop_functions import LoopFunctions
 from rnnc.interpreters.rnn_functions import RnnFunctions
-from rnnc.interpreters.spatial_values import run_machine
 from rnnc.interpreters.types import numpy_dtype
 from rnnc.numerics.precision import FP32, NumericMode
 from rnnc.target.machine import machine_from_module
@@ -138,6 +137,9 @@ def _run_spatial(
 ) -> dict[str, np.ndarray]:
     """A spatial design runs from its machine description (`spatial_values`); it computes
     in its own precision mode unless `precision` asks for another."""
+    # imported here: the compiler imports this package for the loop level's evaluator only
+    from rnnc.interpreters.spatial_values import run_machine
+
     machine = machine_from_module(design)
     names = [b.name for b in machine.inputs]
     check_input_names(names, inputs, source)

@@ -211,11 +211,11 @@ def _best_start(
     best: list[Site] = []
     least = np.inf
     system = _Quadratic(topology, problem, movable)
-    for start in range(ANALYTIC_STARTS):
-        jitter = rng.uniform(-TIE_JITTER, TIE_JITTER, (len(movable), 2)) * (start > 0)
+    jitters = [rng.uniform(-TIE_JITTER, TIE_JITTER, (len(movable), 2)) * (start > 0)
+               for start in range(ANALYTIC_STARTS)]
+    for legal in _analytic(topology, problem, free, system, jitters):
         sites = list(problem.pinned)
-        for unit, site in zip(movable, _analytic(topology, problem, free, system, jitter),
-                              strict=True):
+        for unit, site in zip(movable, legal, strict=True):
             sites[unit] = site
         placed = [site for site in sites if site is not None]
         length = wire_length(topology, problem, placed)
@@ -229,20 +229,25 @@ def _analytic(
     problem: PlacementProblem,
     free: dict[str, list[Site]],
     system: _Quadratic,
-    jitter: np.ndarray,
-) -> list[Site]:
-    """Sites for the movable units from rounds of quadratic placement and legalisation.
+    jitters: list[np.ndarray],
+) -> list[list[Site]]:
+    """Per jitter, sites for the movable units from rounds of quadratic placement and
+    legalisation.
 
     Units the quadratic placement cannot tell apart (the copies of a unit, wired alike)
-    get equal positions, which legalisation hands out in unit order unless `jitter` (per
+    get equal positions, which legalisation hands out in unit order unless a jitter (per
     unit, small) separates them. Positions are rounded, so that the last bits of the
-    linear solve (which depend on how many BLAS threads LAPACK uses) change nothing."""
-    legal: list[Site] = []
+    linear solve (which depend on how many BLAS threads LAPACK uses) change nothing. The
+    starts run round by round, since a round's system is the same for all of them: one
+    factorisation solves every start's anchors at once."""
+    legal: list[list[Site]] = []
     for round_ in range(SPREADING_ROUNDS):
-        solved = system.first if round_ == 0 else system.solve(
-            np.array([topology.position(site) for site in legal]), system.strength[round_])
-        positions = np.round(solved + jitter, POSITION_DECIMALS)
-        legal = _legalise(topology, problem, free, system.movable, positions)
+        solved = [system.first] * len(jitters) if round_ == 0 else system.solve_each(
+            [np.array([topology.position(site) for site in each]) for each in legal],
+            system.strength[round_])
+        legal = [_legalise(topology, problem, free, system.movable,
+                           np.round(positions + jitter, POSITION_DECIMALS))
+                 for positions, jitter in zip(solved, jitters, strict=True)]
     return legal
 
 
@@ -277,12 +282,17 @@ class _Quadratic:
     def solve(self, anchors: np.ndarray, strength: float) -> np.ndarray:
         """Positions of the movable units minimising the quadratic wire length plus
         `strength` times the squared distance to their anchors."""
+        return self.solve_each([anchors], strength)[0]
+
+    def solve_each(self, anchors: list[np.ndarray], strength: float) -> list[np.ndarray]:
+        """`solve` for each of `anchors` (one factorisation: their columns side by side,
+        each column solved as it would be alone)."""
         system = self.laplacian.copy()
         system[np.diag_indices_from(system)] += strength
-        right = strength * anchors
+        right = strength * np.hstack(anchors)
         if self.pull is not None:
-            right = right - self.pull
-        return np.linalg.solve(system, right)
+            right = right - np.tile(self.pull, (1, len(anchors)))
+        return np.hsplit(np.linalg.solve(system, right), len(anchors))
 
 
 def _star_laplacian(count: int, problem: PlacementProblem) -> np.ndarray:
