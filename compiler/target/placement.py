@@ -28,8 +28,10 @@ byte for byte in every run.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -345,6 +347,7 @@ def _bisect(units: list[list[float]], sites: list[tuple[float, float]]) -> list[
     # per cut axis, each unit's sort key: that axis, then the other, then the index
     keys = ([(row, col, u) for u, (row, col) in enumerate(units)],
             [(col, row, u) for u, (row, col) in enumerate(units)])
+    axes = ([row for row, _ in units], [col for _, col in units])
     stack: list[tuple[list[int], _Cut | int]] = [
         (list(range(len(units))), _site_cuts(tuple(sites)))
     ]
@@ -356,7 +359,8 @@ def _bisect(units: list[list[float]], sites: list[tuple[float, float]]) -> list[
             assigned[unit_ids[0]] = node
             continue
         unit_order = sorted(unit_ids, key=keys[node.axis].__getitem__)
-        wanted = sum(1 for u in unit_order if units[u][node.axis] < node.cut)
+        # sorted by the cut's axis first: the units before the cut are a prefix
+        wanted = bisect.bisect_left(unit_order, node.cut, key=axes[node.axis].__getitem__)
         low = max(0, len(unit_order) - node.right_size)
         take = min(max(wanted, low), node.left_size)
         stack.append((unit_order[take:], node.right))
@@ -410,31 +414,46 @@ class _State:
     """Sites, occupancy and net costs of a placement being annealed.
 
     Written for the annealer's inner loop (tens of thousands of moves per placement): plain
-    lists and dictionaries, the moves and their undo without closures. Positions are
-    multiples of a quarter site, so every half-perimeter below is exact however it is
-    summed; a net's cost is its weight times it, rounded once."""
+    lists and dictionaries, the moves and their undo without closures, a net's pins'
+    coordinates gathered by one `itemgetter` call. Positions are multiples of a quarter
+    site, so every half-perimeter below is exact however it is summed; a net's cost is its
+    weight times it, rounded once."""
 
     def __init__(self, topology: Topology, problem: PlacementProblem, sites: list[Site]):
         self.problem = problem
         self.positions = topology.positions
         self.sites = list(sites)
-        self.position = [topology.position(site) for site in sites]
+        self.rows = [topology.position(site)[0] for site in sites]
+        self.cols = [topology.position(site)[1] for site in sites]
         self.occupant: dict[Site, int] = {site: unit for unit, site in enumerate(sites)}
         self.unit_nets: list[list[int]] = [[] for _ in sites]
         for net_id, net in enumerate(problem.nets):
             for unit in dict.fromkeys(net):
                 self.unit_nets[unit].append(net_id)
-        self.net_cost = [self.cost(net_id) for net_id in range(len(problem.nets))]
+        # most streams join one source and one sink: their two units; else the pins' getter
+        self.pairs = [net if len(net) == 2 else None for net in problem.nets]
+        self.pins = [operator.itemgetter(*net) if len(net) > 2 else None for net in problem.nets]
+        self.net_cost = self.costs(list(range(len(problem.nets))))
 
-    def cost(self, net_id: int) -> float:
-        """Weighted half-perimeter of the net's bounding box."""
-        net = self.problem.nets[net_id]
-        position = self.position
-        if len(net) == 2:  # most streams: one source, one sink
-            (row_a, col_a), (row_b, col_b) = position[net[0]], position[net[1]]
-            return self.problem.weights[net_id] * (abs(row_a - row_b) + abs(col_a - col_b))
-        rows, cols = zip(*[position[unit] for unit in net], strict=True)
-        return self.problem.weights[net_id] * (max(rows) - min(rows) + max(cols) - min(cols))
+    def costs(self, nets: list[int]) -> list[float]:
+        """Weighted half-perimeter of each net's bounding box."""
+        rows, cols, pairs, pins = self.rows, self.cols, self.pairs, self.pins
+        weights = self.problem.weights
+        result = []
+        for net in nets:
+            pair = pairs[net]
+            if pair is not None:
+                a, b = pair
+                result.append(weights[net] * (abs(rows[a] - rows[b]) + abs(cols[a] - cols[b])))
+                continue
+            getter = pins[net]
+            if getter is None:  # a net of one unit
+                result.append(weights[net] * 0.0)
+                continue
+            net_rows, net_cols = getter(rows), getter(cols)
+            result.append(weights[net] * (max(net_rows) - min(net_rows)
+                                          + max(net_cols) - min(net_cols)))
+        return result
 
     def total(self) -> float:
         return math.fsum(self.net_cost)
@@ -452,7 +471,7 @@ class _State:
         net_cost = self.net_cost
         before = [net_cost[net] for net in nets]
         self._relocate(unit, target, other, source)
-        after = [self.cost(net) for net in nets]
+        after = self.costs(nets)
         for net, cost in zip(nets, after, strict=True):
             net_cost[net] = cost
         return _Move(math.fsum(after) - math.fsum(before), unit, other, source, target, nets,
@@ -466,13 +485,13 @@ class _State:
 
     def _relocate(self, unit: int, target: Site, other: int | None, source: Site) -> None:
         self.sites[unit] = target
-        self.position[unit] = self.positions[target]
+        self.rows[unit], self.cols[unit] = self.positions[target]
         self.occupant[target] = unit
         if other is None:
             del self.occupant[source]
         else:
             self.sites[other] = source
-            self.position[other] = self.positions[source]
+            self.rows[other], self.cols[other] = self.positions[source]
             self.occupant[source] = other
 
 
@@ -560,18 +579,18 @@ class _Targets:
     """Where a unit may move: a site of its class near its current site."""
 
     def __init__(self, topology: Topology, problem: PlacementProblem, state: _State):
-        self.state = state
-        self.kinds = problem.kinds
+        self.sites = state.sites  # the state's own list: moves update it in place
         # per class a unit may ask for ("pcu", "ag", "ag:left", ...), the sites it may take
-        self.allowed = {wanted: _allowed_sites(topology, wanted)
-                        for wanted in dict.fromkeys(problem.kinds)}
+        allowed = {wanted: _allowed_sites(topology, wanted)
+                   for wanted in dict.fromkeys(problem.kinds)}
+        self.allowed_of = [allowed[kind] for kind in problem.kinds]  # per unit
 
     def __call__(self, unit: int, offset: list[float], window: float) -> Site | None:
         """The site `offset` (in [-1, 1] per axis) times `window` away from the unit's, if
         the unit may sit there (None if the draw missed)."""
-        row, col = self.state.sites[unit]
+        row, col = self.sites[unit]
         target = (row + round(offset[0] * window), col + round(offset[1] * window))
-        if target == (row, col) or target not in self.allowed[self.kinds[unit]]:
+        if target == (row, col) or target not in self.allowed_of[unit]:
             return None
         return target
 
