@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def _unit_data(unit: Unit, machine: Machine) -> dict[str, Any]:
 def _route_data(stream: Stream) -> dict[str, Any]:
     if stream.paths is None:
         raise Diagnostic(stream.id, "the stream has no route: route the design before emitting it")
-    data = to_data(stream)
+    data = to_data(replace(stream, paths=None))  # the paths are converted here
     data["paths"] = [[list(switch) for switch in path] for path in stream.paths]
     return data
 

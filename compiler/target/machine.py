@@ -488,6 +488,8 @@ def _index(items: tuple, key: str = "id") -> dict[str, Any]:
 def to_data(value: Any) -> Any:
     """The machine (or any part of it) as dicts, lists, ints, floats and strings. Optional
     fields that are None are left out; `kind` tags each unit."""
+    if isinstance(value, int | float | str):  # most of what it visits: as they are
+        return value
     names = _field_names(type(value))
     if names is not None:
         data = {}
