@@ -1,21 +1,23 @@
 """Compile time of each DeepBench task to config.json, against a reference build.
 
-    python bench/compile.py [--reference DIR] [--repeats N] [--tasks lstm-512-25,...]
+    python bench/compile.py [--reference DIR] [--repeats N] [--tasks lstm-512-25,...] [--cpu]
 
 Runs `rnnc examples/deepbench/TASK.mlir -o config.json` (the whole default pipeline: the
 search with its routability retries, partition, place, route, verify, emit) in a fresh
-process per run, and reports the best of `--repeats` wall-clock seconds per task. With
-`--reference DIR` (another checkout of rnnc with its own `.venv`, e.g. a `git worktree` of
-an older commit) the same tasks are compiled by that checkout's `rnnc`, taking turns with
-this one, and the table gives the ratio. Each task's model and weights are generated once
-into a scratch folder (`rnnc gen CELL HIDDEN STEPS`: the shipped examples' shapes and
-random weights) and shared by both builds. Also prints the line counts of the largest
-source files of both trees.
+process per run, and reports the best of `--repeats` wall-clock seconds per task (with
+`--cpu`, the CPU seconds, user and system, of the process: what a loaded machine measures
+best). With `--reference DIR` (another checkout of rnnc with its own `.venv`, e.g. a `git
+worktree` of an older commit) the same tasks are compiled by that checkout's `rnnc`,
+taking turns with this one, and the table gives the ratio. Each task's model and weights
+are generated once into a scratch folder (`rnnc gen CELL HIDDEN STEPS`: the shipped
+examples' shapes and random weights) and shared by both builds. Also prints the line
+counts of the largest source files of both trees.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,15 +59,22 @@ def generated_model(rnnc: Path, task: str, folder: Path) -> Path:
     return model
 
 
-def seconds_to_compile(rnnc: Path, model: Path, out: Path) -> float:
-    """Wall-clock seconds of one `rnnc model -o out` in a fresh process."""
-    start = time.perf_counter()
+def seconds_to_compile(rnnc: Path, model: Path, out: Path, cpu: bool = False) -> float:
+    """Seconds of one `rnnc model -o out` in a fresh process: wall-clock, or with `cpu` the
+    process's user and system CPU time."""
+    start, used = time.perf_counter(), _children_cpu()
     result = subprocess.run([str(rnnc), str(model), "-o", str(out)], capture_output=True,
                             text=True, check=False)
-    elapsed = time.perf_counter() - start
+    elapsed = _children_cpu() - used if cpu else time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"bench/compile.py: {rnnc} {model} failed:\n{result.stderr}")
     return elapsed
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def largest_files(tree: Path, count: int) -> list[tuple[str, int]]:
@@ -78,8 +87,10 @@ def largest_files(tree: Path, count: int) -> list[tuple[str, int]]:
     return sorted(sizes, key=lambda item: (-item[1], item[0]))[:count]
 
 
-def compile_table(tasks: list[str], trees: dict[str, Path], repeats: int) -> Table:
-    table = Table(title=f"seconds to config.json (best of {repeats})")
+def compile_table(tasks: list[str], trees: dict[str, Path], repeats: int,
+                  cpu: bool = False) -> Table:
+    clock = "CPU seconds" if cpu else "seconds"
+    table = Table(title=f"{clock} to config.json (best of {repeats})")
     table.add_column("task")
     for label in trees:
         table.add_column(label, justify="right")
@@ -92,7 +103,8 @@ def compile_table(tasks: list[str], trees: dict[str, Path], repeats: int) -> Tab
             for _ in range(repeats):
                 for label, tree in trees.items():  # the builds take turns
                     out = Path(scratch) / f"{label}-{task}.json"
-                    best[label] = min(best[label], seconds_to_compile(rnnc_of(tree), model, out))
+                    best[label] = min(best[label],
+                                      seconds_to_compile(rnnc_of(tree), model, out, cpu))
             cells = [f"{best[label]:.2f}" for label in trees]
             if len(trees) == 2:
                 this, reference = best.values()
@@ -118,12 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tasks", help="comma-separated task names (default: all shipped)")
     parser.add_argument("--largest", type=int, default=6, help="how many files to list")
+    parser.add_argument("--cpu", action="store_true",
+                        help="CPU seconds (user + system) of each compile, not wall-clock")
     args = parser.parse_args(argv)
     trees = {"this": ROOT}
     if args.reference:
         trees["reference"] = args.reference.resolve()
     console = Console()
-    console.print(compile_table(tasks_of(args.tasks), trees, args.repeats))
+    console.print(compile_table(tasks_of(args.tasks), trees, args.repeats, args.cpu))
     console.print(lines_table(trees, args.largest))
     return 0
 
