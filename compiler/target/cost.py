@@ -163,7 +163,9 @@ class PrefetchLoad:
     token's to the controller, in a swap-started loop) and of the load to the PMU."""
     path: int
     """Hops of the longest path from the PMU to the step's end: the state buffers in a
-    swap-started loop, else the done tokens' arrival at the controller."""
+    swap-started loop, else the done tokens' arrival at the controller. 0 for a PMU only
+    the step-ahead units read: the path through them is not traced, and the bound counts
+    the step's fill without its wires."""
     bytes: int
     """Bytes the address generator moves into the PMU a step."""
     elements: int

@@ -22,7 +22,9 @@ step's paths are those that end with a write into a state buffer: the next step 
 on its swap, not on the done tokens (which only the loop's end waits for).
 
 Memories start and end paths (what a step writes, the next step reads); address
-generators that load are prefetches of the next step, not part of this one's path; the
+generators that load are prefetches of the next step, not part of this one's path (in a
+loop of one nest, each such load and the path from the PMU it fills is a
+`rnnc.target.cost.PrefetchLoad`: on short steps they bound the step); the
 writes a loop posts (its `spatial.phase`'s `posted`) end none. The design is read through
 the contract's view of its ops (`rnnc.target.design_view`), as `spatial-verify` reads it.
 """
@@ -218,7 +220,7 @@ class _Geometry:
                  and self.units[pmu].kind == "pmu" and self.units[pmu].buffers >= 2
                  and self.units[pmu].banking != "fifo"  # streamed weights: `stream`
                  and any(sink in members for sink in self.out.get(pmu, ()))]
-        relay = 0 if swap is None else swap.relay
+        relay = 0 if swap is None else swap.relay  # the token's hops to the controller
         if relay < 0:
             return ()
         prefetch = []
@@ -229,10 +231,10 @@ class _Geometry:
             lead = 2 if any(sink in self.ahead for sink in self.out[pmu]) else 1
             prefetch.append(PrefetchLoad(
                 hops=relay + self.enable_hops(ag) + self.hops[(ag, pmu)], path=path,
-                bytes=self.load_bytes(ag, pmu), elements=self.step_elements[pmu], lead=lead))
+                bytes=self._load_bytes(ag, pmu), elements=self.step_elements[pmu], lead=lead))
         return tuple(prefetch)
 
-    def load_bytes(self, ag_id: str, pmu_id: str) -> int:
+    def _load_bytes(self, ag_id: str, pmu_id: str) -> int:
         """Bytes an address generator moves into a PMU a step: the PMU's boxes it names,
         or else those of its memory (an operand PMU also holds h, which no load brings)."""
         ag, pmu = self.units[ag_id], self.units[pmu_id]
