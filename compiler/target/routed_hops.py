@@ -43,10 +43,12 @@ from rnnc.target.machine import control_paths
 from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
 
-def routed_hops(design: DesignOp) -> list[list[RoutedHops]]:
+def routed_hops(design: DesignOp | DesignView) -> list[list[RoutedHops]]:
     """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
-    of its longest path; ValueError if a stream is not routed or a unit not placed."""
-    machine = design_view(design)
+    of its longest path; ValueError if a stream is not routed or a unit not placed.
+    `design` is the op or the view of it (`design_view`), which a caller reading several
+    figures of one design builds once."""
+    machine = _view(design)
     geometry = _Geometry(machine)
     return [
         [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase),
@@ -80,12 +82,12 @@ def once_hops(design: DesignOp) -> list[RoutedHops]:
     ]
 
 
-def end_hops(design: DesignOp) -> int:
+def end_hops(design: DesignOp | DesignView) -> int:
     """The hops of a time loop's two ends (`rnnc.target.cost.loop_ends`): the longest routed
     path out of an address generator that loads (x(0) into the chip) plus the longest into
     one that stores (the last y out). The design's address generators serve every time
     loop, so each loop is charged the same crossings."""
-    machine = design_view(design)
+    machine = _view(design)
     ags = {unit.id: unit for unit in machine.units if unit.kind == "ag"}
     routed = [stream for stream in machine.streams if stream.paths is not None]
     loads = [len(path) for stream in routed if stream.source.unit in ags
@@ -93,6 +95,10 @@ def end_hops(design: DesignOp) -> int:
     stores = [len(path) for stream in routed
               for sink, path in zip(stream.sinks, stream.paths, strict=True) if sink.unit in ags]
     return max(loads, default=0) + max(stores, default=0)
+
+
+def _view(design: DesignOp | DesignView) -> DesignView:
+    return design if isinstance(design, DesignView) else design_view(design)
 
 
 class _Geometry:
