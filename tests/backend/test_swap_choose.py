@@ -62,8 +62,9 @@ def _loop_cycles(module: ModuleOp, arch: Architecture) -> tuple[int, int]:
     assert design is not None
     controller = design.clone()
     drop_swap_starts(controller)
-    return tuple(sum(c.total_cycles for c in routed_costs(module, each, arch))  # type: ignore[return-value]
-                 for each in (design, controller))
+    with_swap, without = (sum(c.total_cycles for c in routed_costs(module, each, arch))
+                          for each in (design, controller))
+    return with_swap, without
 
 
 def _simulated(machine: Machine, arch: Architecture) -> float:
