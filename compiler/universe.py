@@ -112,6 +112,12 @@ def _spatial_swap_start() -> type[ModulePass]:
     return SpatialSwapStartPass
 
 
+def _spatial_swap_choose() -> type[ModulePass]:
+    from rnnc.passes.spatial_swap_choose import SpatialSwapChoosePass
+
+    return SpatialSwapChoosePass
+
+
 def _spatial_strip() -> type[ModulePass]:
     from rnnc.passes.spatial_strip import SpatialStripPass
 
@@ -134,6 +140,7 @@ RNNC_UNIVERSE = Universe(
         "spatial-predict": _spatial_predict,
         "spatial-post-writes": _spatial_post_writes,
         "spatial-swap-start": _spatial_swap_start,
+        "spatial-swap-choose": _spatial_swap_choose,
         "spatial-strip": _spatial_strip,
     },
 )

@@ -80,7 +80,8 @@ def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture,
     if not steps:
         raise PredictionError("no time loop beside the design: run spatial-predict before "
                               "spatial-strip (it reads the loop level)")
-    hops = routed_hops(design)
+    view = design_view(design)  # read once for every figure below
+    hops = routed_hops(view)
     if len(hops) != len(steps):
         raise PredictionError(f"the design has {len(hops)} time loops, the loop level "
                               f"{len(steps)}")
@@ -90,8 +91,8 @@ def _loop_costs(module: ModuleOp, design: DesignOp, arch: Architecture,
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
         costs.append(evaluate(program, nest_factors(step), arch, _precision(step),
-                              routed=loop_hops, end_hops=end_hops(design), waits=wait,
-                              first_loads=first_load_cycles(design_view(design), arch)))
+                              routed=loop_hops, end_hops=end_hops(view), waits=wait,
+                              first_loads=first_load_cycles(view, arch)))
     return costs
 
 

@@ -35,7 +35,7 @@ from xdsl.dialects.builtin import (
 )
 
 SPATIAL = ("spatial-partition,spatial-post-writes,spatial-swap-start,spatial-place,spatial-route,"
-           "spatial-verify")
+           "spatial-swap-choose,spatial-verify")
 
 
 @dataclass(frozen=True)

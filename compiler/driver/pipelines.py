@@ -4,7 +4,7 @@ compile, the bench's design points and the studies name them from here."""
 #: The passes from the loop level down to a placed, routed and verified spatial design
 #: with its prediction.
 SPATIAL_PIPELINE = ("spatial-partition,spatial-post-writes,spatial-swap-start,spatial-place,"
-                    "spatial-route,spatial-verify,spatial-predict")
+                    "spatial-route,spatial-swap-choose,spatial-verify,spatial-predict")
 #: The default pipeline to a configuration; the search's point is searched again until it
 #: partitions, places and routes (`rnnc.driver.routable`).
 #: The work known at compile time taken out of a loop program: a zero initial state, nests

@@ -148,14 +148,32 @@ class RoutedHops:
     """The step starts on the state buffer's swap (`rnnc.target.swap_start`): `control` is
     the hops of its token to the unit that starts the step's longest path, and the swap
     takes `buffer_swap_cycles` where the controller took `controller_cycles`."""
-    prefetch_hops: int = 0
-    """With `swap`: the hops of the token to the controller, of the controller's enable to
-    the address generator that prefetches the next step's input, and of its load to the
-    input's PMU (the longest of them with `prefetch_wires`); 0: no such load."""
-    prefetch_wires: int = 0
-    """The wire hops of the longest path from that PMU to the state buffers."""
-    prefetch_bytes: tuple[int, ...] = ()
-    """The bytes each such load moves a step (they share the DRAM bandwidth)."""
+    prefetch: tuple[PrefetchLoad, ...] = ()
+    """Each load of a step's input from DRAM into a double-buffered PMU, for a loop of
+    one nest (`prefetch_bound`); empty: no such load."""
+
+
+@dataclass(frozen=True)
+class PrefetchLoad:
+    """One address generator's load of a step's input (x) into a double-buffered PMU, as
+    the routed design makes it (`rnnc.target.routed_hops`)."""
+
+    hops: int
+    """The hops of the controller's enable to the address generator (after the swap
+    token's to the controller, in a swap-started loop) and of the load to the PMU."""
+    path: int
+    """Hops of the longest path from the PMU to the step's end: the state buffers in a
+    swap-started loop, else the done tokens' arrival at the controller. 0 for a PMU only
+    the step-ahead units read: the path through them is not traced, and the bound counts
+    the step's fill without its wires."""
+    bytes: int
+    """Bytes the address generator moves into the PMU a step."""
+    elements: int
+    """Elements one buffer of the PMU holds a step: the generator moves them as one token
+    per vector of them."""
+    lead: int = 1
+    """Steps ahead of the step that reads it the load runs: 1, or 2 for a PMU read by
+    the units folding the next step's input projection (`rnnc.target.step_ahead`)."""
 
 
 #: The parts of a nest's pipeline fill/drain, in the order a value flows through them.
@@ -364,9 +382,11 @@ def nest_timing(
         wires=zero + wires,
         sync=zero + sync,
     )
-    if routed is not None and routed.prefetch_hops:
+    if routed is not None and routed.prefetch:
+        # the step after the nest's fill: its handshake, and the wait the step adds
+        prefetched = prefetch_bound(routed, arch, arrays, wait) - wait
         arrays = dataclasses.replace(arrays, sync=np.maximum(
-            arrays.sync, prefetch_bound(routed, arch, arrays) - arrays.compute - arrays.fill))
+            arrays.sync, prefetched - arrays.compute - arrays.fill))
     if isinstance(p, step_ahead.AheadPlan):
         # the units folding the next step's input projection bound the step when they
         # are busier than it (`step_ahead.ahead_compute`)
@@ -375,22 +395,49 @@ def nest_timing(
     return arrays
 
 
-def prefetch_bound(routed: RoutedHops, arch: Architecture, arrays: NestArrays) -> Array:
-    """The least step of a swap-started loop whose next input is prefetched: the load of
-    x(t+2) starts when step t + 1 starts (the token relayed by the controller to the
-    address generator) and takes the DRAM latency and the loads' bytes at the bandwidth
-    (in whole bursts), over its hops, into the double buffer (a write and a swap); step
-    t + 2's path from that buffer to the state buffers follows. Two steps hold both, so a
-    step lasts at least half of them."""
+def prefetch_bound(routed: RoutedHops, arch: Architecture, arrays: NestArrays,
+                   wait: int = 0) -> Array:
+    """The least step of a loop whose next input is prefetched, timed as the simulator's
+    machine runs it (`rnnc.simulator.machine_timing`). The load of x(t + 2) starts when
+    step t + 1 starts: on the controller's enable, which crosses its tree to the address
+    generator (in a swap-started loop the controller relays the swap token,
+    `controller_cycles` after it has crossed to the controller). The generator issues one
+    token per vector the PMU's buffer holds, at its share of the DRAM bandwidth
+    (`_load_issue`); the last token's data lands a DRAM latency and the load's hops later,
+    is written and the double buffer swaps. Step t + 2's path from that PMU to the step's
+    end follows (to the state buffers, whose swap starts step t + 3; or to the controller,
+    whose enable does, `controller_cycles` and `wait` later): the two steps t + 1 and
+    t + 2 hold both, so a step lasts at least half of them (a third for a load two steps
+    ahead). Steps that alternate short and long (the short one reads an x that arrived
+    early) average the same."""
     hop, mech = arch.network.hop_latency_cycles, arch.mechanisms
-    burst = mech.dram_burst_bytes
-    moved = sum(-(-size // burst) * burst for size in routed.prefetch_bytes)
-    load = (routed.prefetch_hops * hop + mech.controller_cycles + mech.dram_latency_cycles
-            + moved / arch.dram_bytes_per_cycle() + arch.timing.pmu_write_cycles
-            + mech.buffer_swap_cycles)
-    path = (arrays.compute + arrays.fill - arrays.wires + routed.prefetch_wires * hop
-            + mech.buffer_swap_cycles)
-    return np.ceil((load + path) / 2).astype(np.int64)
+    relay, turn = ((mech.controller_cycles, mech.buffer_swap_cycles) if routed.swap
+                   else (0, mech.controller_cycles + wait))
+    issue = _load_issue(routed.prefetch, arch)
+    bound = np.zeros_like(arrays.compute)
+    for load, last in zip(routed.prefetch, issue, strict=True):
+        arrival = (load.hops * hop + relay + last + mech.dram_latency_cycles
+                   + arch.timing.pmu_write_cycles + mech.buffer_swap_cycles)
+        path = arrays.compute + arrays.fill - arrays.wires + load.path * hop + turn
+        bound = np.maximum(bound, np.ceil((arrival + path) / (load.lead + 1)).astype(np.int64))
+    return bound
+
+
+def _load_issue(loads: Sequence[PrefetchLoad], arch: Architecture) -> list[float]:
+    """Per load, cycles from its start to its last token's issue. The loads that start
+    together (the same lead) share the bandwidth round-robin, each moving its bytes in
+    whole bursts: a load of m bytes is done after sum_j min(m_j, m) / bandwidth, over as
+    many tokens as its PMU holds vectors, at least a cycle apart (the simulator's
+    `_share_bandwidth`)."""
+    burst = arch.mechanisms.dram_burst_bytes
+    moved = [-(-load.bytes // burst) * burst for load in loads]
+    issue = []
+    for load, size in zip(loads, moved, strict=True):
+        shared = sum(min(other, size) for each, other in zip(loads, moved, strict=True)
+                     if each.lead == load.lead)
+        tokens = max(1, -(-load.elements // arch.pmu.banks))
+        issue.append((tokens - 1) * max(1.0, shared / arch.dram_bytes_per_cycle() / tokens))
+    return issue
 
 
 def _distances(

@@ -22,7 +22,9 @@ step's paths are those that end with a write into a state buffer: the next step 
 on its swap, not on the done tokens (which only the loop's end waits for).
 
 Memories start and end paths (what a step writes, the next step reads); address
-generators that load are prefetches of the next step, not part of this one's path; the
+generators that load are prefetches of the next step, not part of this one's path (in a
+loop of one nest, each such load and the path from the PMU it fills is a
+`rnnc.target.cost.PrefetchLoad`: on short steps they bound the step); the
 writes a loop posts (its `spatial.phase`'s `posted`) end none. The design is read through
 the contract's view of its ops (`rnnc.target.design_view`), as `spatial-verify` reads it.
 """
@@ -32,23 +34,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rnnc.dialects.spatial import DesignOp, PMUKind
-from rnnc.target.cost import RoutedHops
+from rnnc.target.cost import PrefetchLoad, RoutedHops
 from rnnc.target.design_view import DesignView, PCUView, PhaseView, StreamView, design_view
 from rnnc.target.first_loads import box_step_bytes, loop_steps
 from rnnc.target.machine import control_paths
 from rnnc.target.swap_start import relay_hops, state_buffers, swap_hops
 
 
-def routed_hops(design: DesignOp) -> list[list[RoutedHops]]:
+def routed_hops(design: DesignOp | DesignView) -> list[list[RoutedHops]]:
     """Per time-loop phase of the schedule (in order), per nest of it (in order), the hops
-    of its longest path; ValueError if a stream is not routed or a unit not placed."""
-    machine = design_view(design)
+    of its longest path; ValueError if a stream is not routed or a unit not placed.
+    `design` is the op or the view of it (`design_view`), which a caller reading several
+    figures of one design builds once."""
+    machine = _view(design)
     geometry = _Geometry(machine)
     return [
-        [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase))
+        [geometry.nest_hops(nest, frozenset(phase.posted or ()), _swap_start(machine, phase),
+                            prefetched=len(phase.nests) == 1)
          for nest in phase.nests]
         for phase in machine.schedule
         if phase.kind == "loop"
@@ -78,12 +82,12 @@ def once_hops(design: DesignOp) -> list[RoutedHops]:
     ]
 
 
-def end_hops(design: DesignOp) -> int:
+def end_hops(design: DesignOp | DesignView) -> int:
     """The hops of a time loop's two ends (`rnnc.target.cost.loop_ends`): the longest routed
     path out of an address generator that loads (x(0) into the chip) plus the longest into
     one that stores (the last y out). The design's address generators serve every time
     loop, so each loop is charged the same crossings."""
-    machine = design_view(design)
+    machine = _view(design)
     ags = {unit.id: unit for unit in machine.units if unit.kind == "ag"}
     routed = [stream for stream in machine.streams if stream.paths is not None]
     loads = [len(path) for stream in routed if stream.source.unit in ags
@@ -91,6 +95,10 @@ def end_hops(design: DesignOp) -> int:
     stores = [len(path) for stream in routed
               for sink, path in zip(stream.sinks, stream.paths, strict=True) if sink.unit in ags]
     return max(loads, default=0) + max(stores, default=0)
+
+
+def _view(design: DesignOp | DesignView) -> DesignView:
+    return design if isinstance(design, DesignView) else design_view(design)
 
 
 class _Geometry:
@@ -107,7 +115,11 @@ class _Geometry:
         self.hops: dict[tuple[str, str], int] = {}
         self.into: dict[str, list[str]] = defaultdict(list)
         self.out: dict[str, list[str]] = defaultdict(list)
-        self.step_bytes = _step_bytes(machine)
+        self.steps = loop_steps(machine)
+        self.element_bytes = {memory.name: memory.element_bytes for memory in machine.memories}
+        self.step_elements = {
+            unit.id: sum(box_step_bytes(box, 1, self.steps) for box in unit.boxes)
+            for unit in machine.units if unit.kind == "pmu"}
         for stream in machine.streams:
             self._add(stream)
 
@@ -143,21 +155,22 @@ class _Geometry:
         return stages * trip
 
     def nest_hops(self, nest: str, posted: frozenset[str] = frozenset(),
-                  swap: SwapStart | None = None) -> RoutedHops:
+                  swap: SwapStart | None = None, prefetched: bool = False) -> RoutedHops:
         """The nest's longest path; a write into a `posted` unit ends no path (the step
         does not wait for its done token). With `swap`, a path starts when the swap token
         reaches the unit that starts it and ends with a write into a state buffer (the
-        next step starts on its swap, not on the done tokens)."""
+        next step starts on its swap, not on the done tokens). `prefetched`: the nest is
+        its loop's only one, whose steps the loads of their next input bound
+        (`_prefetch`)."""
 
         def start(unit_id: str) -> int:
             """Switches the token that starts the unit's step crosses to it."""
             return self.enable_hops(unit_id) if swap is None else swap.hops[unit_id]
 
         total, wires = self._longest(nest, posted, swap, start)
-        if swap is None:
-            return RoutedHops(wires=wires, control=total - wires)
-        return RoutedHops(wires=wires, control=total - wires, swap=True,
-                          **self._prefetch(nest, posted, swap))
+        loads = self._prefetch(nest, posted, swap) if prefetched else ()
+        return RoutedHops(wires=wires, control=total - wires, swap=swap is not None,
+                          prefetch=loads)
 
     def _longest(self, nest: str, posted: frozenset[str], swap: SwapStart | None,
                  start: Callable[[str], int | None]) -> tuple[int, int]:
@@ -199,28 +212,42 @@ class _Geometry:
         ]
         return max(ends, default=(0, 0))
 
-    def _prefetch(self, nest: str, posted: frozenset[str], swap: SwapStart) -> dict[str, Any]:
-        """The prefetch of a swap-started step's input (x(t+1) into its double-buffered
-        PMUs, loaded by an address generator that the controller enables on the relayed
-        token): the hops from the state buffer to the generator and on to a PMU, the wire
-        hops of the longest path from that PMU to the state buffers, and the bytes every
-        such load moves a step (they share the DRAM bandwidth)."""
+    def _prefetch(self, nest: str, posted: frozenset[str],
+                  swap: SwapStart | None) -> tuple[PrefetchLoad, ...]:
+        """The prefetches of a step's input (x(t+1) into its double-buffered PMUs, each
+        loaded by an address generator on the controller's enable, which relays the swap
+        token of a swap-started loop), as `PrefetchLoad`s: the hops from the controller (or
+        the state buffer) to the generator and on to the PMU, the hops of the longest path
+        from the PMU to the step's end (its done token at the controller, or the state
+        buffers' swap), the bytes the load moves and the elements the PMU holds a step."""
         members = {u.id for u in self.units.values() if u.kind == "pcu" and u.nest == nest}
         loads = [(ag, pmu) for (ag, pmu) in self.hops
                  if self.units[ag].kind == "ag" and self.units[ag].direction == "load"
                  and self.units[pmu].kind == "pmu" and self.units[pmu].buffers >= 2
                  and self.units[pmu].banking != "fifo"  # streamed weights: `stream`
                  and any(sink in members for sink in self.out.get(pmu, ()))]
-        if not loads or swap.relay < 0:
-            return {}
-        paths = []
+        relay = 0 if swap is None else swap.relay  # the token's hops to the controller
+        if relay < 0:
+            return ()
+        prefetch = []
         for ag, pmu in loads:
-            _, wires = self._longest(nest, posted, swap,
-                                     lambda unit, pmu=pmu: 0 if unit == pmu else None)
-            paths.append((swap.relay + self.enable_hops(ag) + self.hops[(ag, pmu)], wires))
-        hops, wires = max(paths, key=sum)
-        return {"prefetch_hops": hops, "prefetch_wires": wires,
-                "prefetch_bytes": tuple(self.step_bytes[pmu] for _, pmu in loads)}
+            path, _ = self._longest(nest, posted, swap,
+                                    lambda unit, pmu=pmu: 0 if unit == pmu else None)
+            # a PMU the step-ahead units read is loaded a step before they work on it
+            lead = 2 if any(sink in self.ahead for sink in self.out[pmu]) else 1
+            prefetch.append(PrefetchLoad(
+                hops=relay + self.enable_hops(ag) + self.hops[(ag, pmu)], path=path,
+                bytes=self._load_bytes(ag, pmu), elements=self.step_elements[pmu], lead=lead))
+        return tuple(prefetch)
+
+    def _load_bytes(self, ag_id: str, pmu_id: str) -> int:
+        """Bytes an address generator moves into a PMU a step: the PMU's boxes it names,
+        or else those of its memory (an operand PMU also holds h, which no load brings)."""
+        ag, pmu = self.units[ag_id], self.units[pmu_id]
+        boxes = [box for box in pmu.boxes
+                 if (box in ag.boxes if ag.boxes else box.memory == ag.memory)]
+        return sum(box_step_bytes(box, self.element_bytes.get(box.memory, 4), self.steps)
+                   for box in boxes or pmu.boxes)
 
 
 @dataclass(frozen=True)
@@ -234,16 +261,6 @@ class SwapStart:
     relay: int
     """Switches the token crosses to the controller (-1: none), which relays it to the
     address generators."""
-
-
-def _step_bytes(machine: DesignView) -> dict[str, int]:
-    """Per PMU, the bytes of its boxes of one step (`first_loads.box_step_bytes`), in its
-    memories' element bytes (4 for a memory the design does not declare)."""
-    sizes = {memory.name: memory.element_bytes for memory in machine.memories}
-    steps = loop_steps(machine)
-    return {unit.id: sum(box_step_bytes(box, sizes.get(box.memory, 4), steps)
-                         for box in unit.boxes)
-            for unit in machine.units if unit.kind == "pmu"}
 
 
 def _in_stream_order(pcus: Sequence[PCUView], into: dict[str, list[str]]) -> list[PCUView]:

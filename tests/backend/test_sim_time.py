@@ -91,21 +91,8 @@ def _check(compiled: Compiled) -> None:
     )
 
 
-#: Known misses, each with its measure: at this point the swap-started step's prefetch
-#: bound (`rnnc.target.cost.prefetch_bound`) predicts 133 cycles a step where `rnnc sim`
-#: measures ~126 (1581 against 1434 for the loop, +10.3%; with `--schedules all,-swap-start`
-#: 1501 against 1497): the bound is pessimistic on short steps (closing note, issue 16).
-KNOWN_MISSES = {("gru", 96, 10, Factors(5, 6, 16), "fp32"): "swap-start prefetch bound +10.3%"}
-
-
-def _random_cases() -> list:
-    return [pytest.param(*point, marks=[pytest.mark.xfail(reason=KNOWN_MISSES[point],
-                                                          strict=True)])
-            if point in KNOWN_MISSES else pytest.param(*point)
-            for point in _random_points(36, 2026)]
-
-
-@pytest.mark.parametrize(("cell", "hidden", "steps", "factors", "precision"), _random_cases())
+@pytest.mark.parametrize(("cell", "hidden", "steps", "factors", "precision"),
+                         _random_points(36, 2026))
 def test_random_design_points(cell: str, hidden: int, steps: int, factors: Factors,
                               precision: str) -> None:
     text, _, _ = deepbench.generate(deepbench.Task(cell, hidden, steps), "w.npz", 0)
