@@ -66,6 +66,7 @@ from rnnc.dialects.spatial import (
     ControllerOp,
     DesignOp,
     NestOp,
+    PCUOp,
     PhaseKind,
     PhaseOp,
     PMUKind,
@@ -178,7 +179,7 @@ class _Unit:
         self.ops.append(Op(stage, name, tuple(args), tuple(params.items())))
         return f"%{len(self.ops) - 1}"
 
-    def build(self) -> UnitOp:
+    def build(self) -> PCUOp:
         """The unit's op."""
         return pcu_op(self.id, nest=self.nest, role=self.role, mode=self.mode,
                       lanes=self.lanes, counters=self.counters, copies=self.copies,
