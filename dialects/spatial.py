@@ -31,7 +31,8 @@ activation's table, ...), send on output ports (`spatial.emit`) and fold a reduc
 records: an operand is then a value the IR checks (defined before its use, in the same
 unit) instead of a string to parse, and passes walk and rewrite a unit's ops like any
 other. `rnnc.target.machine` is the plain-data form of a design (the configuration's
-model): `machine_from_module` reads a design into it, `unit_op` builds a unit's op.
+model): `machine_from_module` reads a design into it; `rnnc.target.design_ops` builds
+the ops of the partition's units and streams.
 
 The design names its architecture (`#spatial.arch<"name", "digest">`) and copies none of
 it: the op verifiers check what needs no architecture (enums, port names and directions,

@@ -33,7 +33,7 @@ from rnnc.target.chip_count import fastest_chips
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
 from rnnc.target.dse import SearchResult, fewest_chips, search, write_dump_csv
 from rnnc.target.registry import architectures
-from rnnc.target.schedules import enabled_schedules
+from rnnc.target.schedules import pass_schedules
 from rnnc.target.step_ahead_search import choose_step_ahead
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -161,7 +161,7 @@ class LoopAssignResourcesPass(ModulePass):
     evaluated point to), `max_pcus` and `max_pmus` (at most this many units per time loop,
     0 for its share of the chip: the driver tightens them when a point does not partition,
     place and route, see `rnnc.driver.routable`), `schedules` (the schedules beyond the
-    paper's it may choose, `rnnc.target.schedules.enabled_schedules`: this pass decides
+    paper's it may choose, `rnnc.target.schedules.pass_schedules`: this pass decides
     `chained-sums` and `step-ahead`; a nest whose projection runs a step ahead combines its
     partial sums in combining units).
     """
@@ -192,7 +192,7 @@ class LoopAssignResourcesPass(ModulePass):
         if not loops:
             raise ValueError("no time loop (loop.sequential) to assign; run rnn-decompose first")
         assign_once_nests(module, architecture, self.precision or None)
-        chain = chained_sums.NAME in enabled_schedules(self.schedules)
+        chain = chained_sums.NAME in pass_schedules(self.name, self.schedules)
         budget = self._budget(module, architecture, len(loops))
         dump: list[dict] | None = [] if self.dse_dump else None
         for step in _progress(loops):
@@ -253,7 +253,8 @@ class LoopAssignResourcesPass(ModulePass):
             chips=chips,
             budget=budget,
         )
-        if self.objective == "latency" and "step-ahead" in enabled_schedules(self.schedules):
+        ahead = "step-ahead" in pass_schedules(self.name, self.schedules)
+        if self.objective == "latency" and ahead:
             result = choose_step_ahead(program, result, architecture, precision=precision,
                                        chips=chips, budget=budget)
         return result

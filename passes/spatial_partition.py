@@ -58,37 +58,44 @@ from rnnc.analysis.names import argument_names, result_names
 from rnnc.analysis.program import nest_plan_of
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop, rnn
-from rnnc.dialects.spatial import PMUKind, design_of
+from rnnc.dialects.spatial import (
+    AGOp,
+    ArchAttr,
+    BindingDirection,
+    BindOp,
+    ControllerOp,
+    DesignOp,
+    NestOp,
+    PCUOp,
+    PhaseKind,
+    PhaseOp,
+    PMUKind,
+    PMUOp,
+    PointOp,
+    UnitOp,
+    design_of,
+)
 from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
 from rnnc.target import chained_sums, plan
 from rnnc.target.arch import Architecture
+from rnnc.target.design_ops import ag_op, memory_op, pcu_op, pmu_op, stream_op
+from rnnc.target.design_view import unit_view
 from rnnc.target.format_blocks import held_row_bytes
 from rnnc.target.machine import (
-    AG,
     CONTROLLER,
     DONE_PORT,
     ENABLE_PORT,
-    PCU,
-    PMU,
-    Binding,
     Box,
-    Controller,
     Counter,
-    DesignPoint,
     Emit,
     Endpoint,
     Holding,
-    Machine,
     Memory,
-    Nest,
     Op,
-    Phase,
     Reduce,
     Segment,
     Stream,
-    Unit,
-    design_op,
     fired_units,
 )
 from rnnc.target.plan import WORD_BYTES, NestPlan
@@ -105,7 +112,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     TensorType,
 )
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
@@ -154,6 +161,8 @@ class _Unit:
     reserved: int = 0
     """Vector inputs reserved by earlier levels' streams into this unit."""
     limits: dict[str, int] = field(default_factory=dict)
+    mode: str = ""
+    """`map_reduce` or `elementwise`, set when the unit is complete."""
 
     def port(self, network: str, direction: str) -> str:
         key = f"{network[0]}{direction[0]}"
@@ -170,12 +179,11 @@ class _Unit:
         self.ops.append(Op(stage, name, tuple(args), tuple(params.items())))
         return f"%{len(self.ops) - 1}"
 
-    def build(self, mode: str) -> PCU:
-        return PCU(
-            id=self.id, nest=self.nest, role=self.role, mode=mode, lanes=self.lanes,
-            counters=self.counters, ops=tuple(self.ops), reduce=self.reduce,
-            emits=tuple(self.emits), copies=self.copies,
-        )  # fmt: skip
+    def build(self) -> PCUOp:
+        """The unit's op."""
+        return pcu_op(self.id, nest=self.nest, role=self.role, mode=self.mode,
+                      lanes=self.lanes, counters=self.counters, copies=self.copies,
+                      ops=self.ops, emits=self.emits, reduce=self.reduce)
 
 
 @dataclass
@@ -222,15 +230,16 @@ class _Partitioner:
         self.numerics = parse_precision(precision)
         self.module = module
         self.memories: dict[SSAValue, Memory] = {}
-        self.inputs: list[Binding] = []
-        self.outputs: list[Binding] = []
-        self.pcus: list[PCU] = []
+        self.inputs: list[BindOp] = []
+        self.outputs: list[BindOp] = []
+        self.pcus: list[_Unit] = []
+        """The complete PCUs, in the order of the design."""
         self.readers: list[_Reader] = []
-        self.ags: list[AG] = []
+        self.ags: list[AGOp] = []
         self.streams: list[Stream] = []
-        self.nests: list[Nest] = []
-        self.design: list[DesignPoint] = []
-        self.schedule: list[Phase] = []
+        self.nests: list[NestOp] = []
+        self.design: list[PointOp] = []
+        self.schedule: list[PhaseOp] = []
         self.writes: list[tuple[str, str, SSAValue, str, tuple[int, ...]]] = []
         """(nest, unit, memory, port, copies) of local writes."""
         self.global_writes: list[tuple[Endpoint, tuple[SSAValue, ...]]] = []
@@ -272,7 +281,7 @@ class _Partitioner:
 
     # ---- the function --------------------------------------------------------------------
 
-    def run(self) -> Machine:
+    def run(self) -> DesignOp:
         self._check_dram_ports()
         function = next(
             (op for op in self.module.ops if isinstance(op, func.FuncOp)
@@ -304,7 +313,7 @@ class _Partitioner:
             elif not isinstance(op, _BINDING_OPS):
                 raise UnsupportedProgram(f"unsupported op {op.name} at the top of @main")
         self._finish()
-        return self._machine()
+        return self._design_op()
 
     @staticmethod
     def _refuse_tensor_ops(function: func.FuncOp) -> None:
@@ -321,10 +330,10 @@ class _Partitioner:
                 )
 
     def _phase(self, kind: str, steps: int, nests: list[str]) -> None:
-        if kind == "once" and self.schedule and self.schedule[-1].kind == "once":
+        if kind == "once" and self.schedule and self.schedule[-1].kind.data == PhaseKind.ONCE:
             last = self.schedule.pop()
-            nests = [*last.nests, *nests]
-        self.schedule.append(Phase(kind, steps, tuple(nests)))
+            nests = [*last.nest_ids, *nests]
+        self.schedule.append(PhaseOp(PhaseKind(kind), steps, nests))
 
     def _bind(self, function: func.FuncOp) -> None:
         args = dict(zip(function.body.block.args, argument_names(function), strict=True))
@@ -362,8 +371,9 @@ class _Partitioner:
             ty = arg.type
             assert isinstance(ty, TensorType)
             bound = [u.operation for u in arg.uses if isinstance(u.operation, loop.FromTensorOp)]
-            self.inputs.append(Binding(name, tuple(ty.get_shape()), str(ty.get_element_type()),
-                                       self.mem(bound[0].memref) if bound else ""))
+            self.inputs.append(BindOp(BindingDirection.INPUT, name, ty.get_shape(),
+                                      str(ty.get_element_type()),
+                                      self.mem(bound[0].memref) if bound else None))
         returned = function.body.block.last_op
         assert returned is not None
         for value, name in zip(returned.operands, result_names(function), strict=True):
@@ -372,8 +382,8 @@ class _Partitioner:
                 raise UnsupportedProgram(f"result '{name}' is not read back from a memory")
             ty = value.type
             assert isinstance(ty, TensorType)
-            self.outputs.append(Binding(name, tuple(ty.get_shape()), str(ty.get_element_type()),
-                                        self.mem(owner.memref)))
+            self.outputs.append(BindOp(BindingDirection.OUTPUT, name, ty.get_shape(),
+                                       str(ty.get_element_type()), self.mem(owner.memref)))
 
     # ---- one nest ------------------------------------------------------------------------
 
@@ -390,9 +400,9 @@ class _Partitioner:
         if nest_plan.spec.chained_sums and layout.reduces and not nest_plan.sum_inputs:
             raise PartitionError(self._no_room_to_chain(nest_id))
         extents, par = nest.shape, nest.par_factors
-        self.nests.append(Nest(nest_id, extents, par))
+        self.nests.append(NestOp(nest_id, extents, par))
         ru, rv = int(nest_plan.ru), int(nest_plan.rv)
-        self.design.append(DesignPoint(nest_id, math.prod(par), ru, rv))
+        self.design.append(PointOp(nest_id, math.prod(par), ru, rv))
         grid = list(itertools.product(*(range(p) for p in par)))
         ctx = _NestContext(nest_id, nest, layout, nest_plan, extents, par, grid, ru, rv, time)
         self._ctx = ctx
@@ -508,7 +518,7 @@ class _Partitioner:
             ahead = isinstance(ctx.plan, AheadPlan) and ctx.plan.ahead_part(s, r)
             self._serve(tuple(operand_boxes), Endpoint(unit.id, operand_port),
                         kind="ahead" if ahead else "operand", group=(group, sharing))
-        self.pcus.append(unit.build("map_reduce"))
+        self._add_pcu(unit, "map_reduce")
         return Endpoint(unit.id, unit.reduce.output)
 
     def _weights(
@@ -571,11 +581,9 @@ class _Partitioner:
                     self.stream("scalar", items[k], [Endpoint(items[j].unit, port)])
                 if ports:
                     inputs[items[j].unit] = tuple(f"in:{port}" for port in ports)
-        self.pcus = [
-            replace(pcu, reduce=replace(pcu.reduce, inputs=inputs[pcu.id]))
-            if pcu.id in inputs and pcu.reduce is not None else pcu
-            for pcu in self.pcus
-        ]
+        for pcu in self.pcus:
+            if pcu.id in inputs and pcu.reduce is not None:
+                pcu.reduce = replace(pcu.reduce, inputs=inputs[pcu.id])
         return {c: items[0] for c, items in partials.items()}
 
     def _combine(
@@ -616,7 +624,7 @@ class _Partitioner:
                     out = unit.port("scalar", "out")
                     unit.emits.append(Emit(out, tuple(values)))
                     passed[c].append(Endpoint(unit.id, out))
-                self.pcus.append(unit.build("elementwise"))
+                self._add_pcu(unit, "elementwise")
             current = passed
             level += 1
         return {c: items[0] for c, items in current.items()}
@@ -660,7 +668,7 @@ class _Partitioner:
                 self._send_forward(ctx, unit, refs, here=here, n=n, passing=passing)
                 if ctx.plan.tables:
                     self._tables(unit)
-                self.pcus.append(unit.build("elementwise"))
+                self._add_pcu(unit, "elementwise")
             if writers:
                 root = self._gather(ctx, here, writers)
                 self.global_writes.append((root, level.global_writes))
@@ -792,7 +800,7 @@ class _Partitioner:
                     ports.append(port)
                 out = unit.port("vector", "out")
                 unit.emits.append(Emit(out, tuple(f"in:{p}" for p in ports)))
-                self.pcus.append(unit.build("elementwise"))
+                self._add_pcu(unit, "elementwise")
                 merged.append(Endpoint(unit.id, out))
             writers = merged + [writers[k] for k in single]
             level += 1
@@ -1019,8 +1027,10 @@ class _Partitioner:
             boxes = tuple(b for r in group for b in r.streamed if b.memory == memory)
             self._feed(Endpoint(self._ag("load", memory, boxes), "vo0"), group)
 
-    def pcus_by_id(self) -> dict[str, PCU]:
-        return {p.id: p for p in self.pcus}
+    def _add_pcu(self, unit: _Unit, mode: str) -> None:
+        """`unit` is complete: it runs in `mode` and takes its place in the design."""
+        unit.mode = mode
+        self.pcus.append(unit)
 
     def _io_ags(self) -> int:
         """AGs the off-chip inputs and outputs take: one per DRAM memory read, one per
@@ -1032,7 +1042,7 @@ class _Partitioner:
     def _ag(self, direction: str, memory: str, boxes: tuple[Box, ...] = ()) -> str:
         ag_id = f"ag{len(self.ags)}"
         edge = "left" if len(self.ags) % 2 == 0 else "right"
-        self.ags.append(AG(ag_id, edge, direction, memory, boxes))
+        self.ags.append(ag_op(ag_id, edge=edge, direction=direction, memory=memory, boxes=boxes))
         return ag_id
 
     def _pmu_kind(self, reader: _Reader) -> PMUKind:
@@ -1053,20 +1063,23 @@ class _Partitioner:
             return PMUKind.OPERAND if len(memories) > 1 else PMUKind.INPUT
         return PMUKind.STATE if reader.buffers > 1 else PMUKind.BUFFER
 
-    def _machine(self) -> Machine:
+    def _pmu(self, reader: _Reader) -> PMUOp:
+        """The PMU of `reader`; a PartitionError if it holds more than a PMU's capacity."""
         cap = self.arch.pmu.capacity_bytes
-        pmus: list[PMU] = []
-        for r in self.readers:
-            if r.bytes > cap:
-                raise PartitionError(
-                    f"PMU {r.id} ({r.kind} of {'+'.join(dict.fromkeys(b.memory for b in r.boxes))}"
-                    f") must hold {r.bytes} bytes, {r.bytes - cap} more than a PMU's {cap}"
-                )
-            pmus.append(PMU(
-                id=r.id, boxes=r.boxes, buffers=r.buffers, bytes=r.bytes,
-                banking=r.banking, role=self._pmu_kind(r), holds=r.holds,
-                lut=r.lut,
-            ))  # fmt: skip
+        if reader.bytes > cap:
+            memories = "+".join(dict.fromkeys(b.memory for b in reader.boxes))
+            raise PartitionError(
+                f"PMU {reader.id} ({reader.kind} of {memories}) must hold {reader.bytes} "
+                f"bytes, {reader.bytes - cap} more than a PMU's {cap}"
+            )
+        return pmu_op(reader.id, role=self._pmu_kind(reader), banking=reader.banking,
+                      bytes=reader.bytes, buffers=reader.buffers, boxes=reader.boxes,
+                      holds=reader.holds, lut=reader.lut)
+
+    def _design_op(self) -> DesignOp:
+        """The design: the program (memories, bindings, nests, design points, schedule),
+        the units (PCUs, PMUs, AGs), the controller, the data and the control streams."""
+        pmus = [self._pmu(reader) for reader in self.readers]
         if self.check and (len(self.pcus) > self.arch.pcu.count or len(pmus) > self.arch.pmu.count):
             raise PartitionError(
                 f"the design needs {len(self.pcus)} PCUs and {len(pmus)} PMUs; the chip has "
@@ -1076,18 +1089,18 @@ class _Partitioner:
                 + (f" ({len(pmus) - self.arch.pmu.count} PMUs short)"
                    if len(pmus) > self.arch.pmu.count else "")
             )
-        units = (*self.pcus, *pmus, *self.ags)
-        return Machine(
-            name="main", arch=self.arch.name, arch_digest=self.arch.digest(),
-            precision=self.numerics.spec, design=tuple(self.design),
-            memories=tuple(self.memories.values()), inputs=tuple(self.inputs),
-            outputs=tuple(self.outputs), schedule=tuple(self.schedule), nests=tuple(self.nests),
-            units=units, streams=tuple(self.streams),
-            controller=Controller(CONTROLLER), control=self._control(units),
-        )  # fmt: skip
+        units = [*(pcu.build() for pcu in self.pcus), *pmus, *self.ags]
+        block = Block([
+            *(memory_op(memory) for memory in self.memories.values()),
+            *self.inputs, *self.outputs, *self.nests, *self.design, *self.schedule,
+            *units, ControllerOp(CONTROLLER),
+            *(stream_op(stream) for stream in (*self.streams, *self._control(units))),
+        ])  # fmt: skip
+        return DesignOp("main", arch=ArchAttr(self.arch.name, self.arch.digest()),
+                        precision=self.numerics.spec, body=Region(block))
 
     @staticmethod
-    def _control(units: Sequence[Unit]) -> tuple[Stream, ...]:
+    def _control(units: Sequence[UnitOp]) -> tuple[Stream, ...]:
         """The control streams of the schedule (see `rnnc.target.machine`): the controller
         broadcasts the enable of every nest over one tree, `enable`, to each unit the
         schedule fires (`fired_units`), and each of them sends its done token of every nest
@@ -1095,7 +1108,7 @@ class _Partitioner:
         serve all the nests: a unit's control box counts the enables (the RTL's UDCs on a
         selected control input), so the wires do not depend on which nests it serves, and a
         unit needs one control input and output whatever its kind (an AG has one)."""
-        fired = fired_units(units)
+        fired = fired_units([unit_view(unit) for unit in units])
         controller = Endpoint(CONTROLLER, "co0")
         enable = Stream("enable", "control", controller,
                         tuple(Endpoint(unit.id, ENABLE_PORT) for unit in fired))
@@ -1246,7 +1259,7 @@ def _ref(unit: _Unit, value: SSAValue, refs: dict[SSAValue, str], p: _Partitione
 
 def partition(
     module: ModuleOp, arch: Architecture, precision: str | None = None, *, check: bool = True
-) -> Machine:
+) -> DesignOp:
     """The logical spatial design of a loop-level module. With `check`, a design with more
     PCUs or PMUs than the chip has is a `PartitionError` naming the shortfall."""
     name = precision or _chosen_precision(module) or arch.default_precision
@@ -1285,7 +1298,7 @@ class SpatialPartitionPass(ModulePass):
             return
         try:
             arch = architectures(ctx).get(self.arch)
-            machine = partition(op, arch, self.precision or None)
+            design = partition(op, arch, self.precision or None)
         except Diagnostic as error:
             raise PassFailedException(f"{self.name}: {error.location}: {error.message}") from None
         except UnsupportedProgram as error:
@@ -1293,7 +1306,7 @@ class SpatialPartitionPass(ModulePass):
         except PartitionError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
         # the loop level stays beside the design until spatial-strip (see spatial-predict)
-        op.body.block.add_op(design_op(machine))
+        op.body.block.add_op(design)
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from rnnc.target.arch import Architecture
 from rnnc.target.network import Site, Topology, topology
 from rnnc.target.placement import PlacementError, PlacementProblem, place
 from rnnc.target.registry import designs_on_their_architectures
-from rnnc.target.schedules import enabled_schedules
+from rnnc.target.schedules import pass_schedules
 from rnnc.target.timing_placement import place_for_timing, step_paths
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
@@ -103,10 +103,7 @@ class SpatialPlacePass(ModulePass):
             self.place(design, arch)
 
     def place(self, design: DesignOp, arch: Architecture) -> None:
-        try:
-            chosen = enabled_schedules(self.schedules)
-        except ValueError as error:
-            raise PassFailedException(f"{self.name}: schedules: {error}") from None
+        chosen = pass_schedules(self.name, self.schedules)
         try:
             chip = topology(arch)
             problem = placement_problem(design, chip)

@@ -30,7 +30,7 @@ from rnnc.dialects.spatial import (
     PMUOp,
     design_of,
 )
-from rnnc.target.schedules import enabled_schedules
+from rnnc.target.schedules import pass_schedules
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
@@ -82,10 +82,7 @@ class SpatialPostWritesPass(ModulePass):
     schedules: str = "all"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        try:
-            chosen = enabled_schedules(self.schedules)
-        except ValueError as error:
-            raise PassFailedException(f"{self.name}: schedules: {error}") from None
+        chosen = pass_schedules(self.name, self.schedules)
         design = design_of(op)
         if design is None:
             raise PassFailedException(f"{self.name}: no spatial.design; run "

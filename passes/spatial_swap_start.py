@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnc.dialects.spatial import DesignOp, StreamOp, design_of
+from rnnc.dialects.spatial import DesignOp, design_of
 from rnnc.passes.loop_split_chips import CHIP_ATTR
-from rnnc.target.machine import machine_from_module
-from rnnc.target.schedules import enabled_schedules
-from rnnc.target.swap_start import with_swap
+from rnnc.target.design_view import design_view
+from rnnc.target.schedules import pass_schedules
+from rnnc.target.swap_start import first_swap
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
@@ -44,10 +44,7 @@ class SpatialSwapStartPass(ModulePass):
     schedules: str = "all"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        try:
-            chosen = enabled_schedules(self.schedules)
-        except ValueError as error:
-            raise PassFailedException(f"{self.name}: schedules: {error}") from None
+        chosen = pass_schedules(self.name, self.schedules)
         design = design_of(op)
         if design is None:
             raise PassFailedException(f"{self.name}: no spatial.design; run "
@@ -62,16 +59,15 @@ def _split_over_chips(module: ModuleOp) -> bool:
 
 
 def start_on_swaps(design: DesignOp) -> None:
-    """Add each loop's swap stream to the design and name it on its phase; a design whose
-    loops name theirs already is left as it is."""
-    machine = machine_from_module(design)
-    if any(phase.swap for phase in machine.schedule):
+    """Add the swap stream of the first loop that can start on one to the design and name
+    it on its phase (`rnnc.target.swap_start.first_swap`, read off the design's view); a
+    design whose loops name theirs already is left as it is."""
+    view = design_view(design)
+    if any(phase.swap for phase in view.schedule):
         return
-    schedule, streams = with_swap(machine.schedule, machine)
-    for stream in streams:
-        design.body.block.add_op(StreamOp(
-            stream.id, stream.network, (stream.source.unit, stream.source.port),
-            [(sink.unit, sink.port) for sink in stream.sinks]))
-    for phase_op, phase in zip(design.phases(), schedule, strict=True):
-        if phase.swap is not None:
-            phase_op.swap = StringAttr(phase.swap)
+    found = first_swap(view)
+    if found is None:
+        return
+    k, stream = found
+    design.body.block.add_op(stream)
+    design.phases()[k].swap = StringAttr(stream.stream_id)

@@ -1,10 +1,11 @@
 """The machine description: a spatial design as plain, immutable Python data.
 
-This is the hub of the spatial level. `spatial-partition` builds the units and streams of a
-design; the `spatial` dialect is their typed IR form (`unit_op` builds a unit's op, the one
-place that does; `machine_from_module` reads a module back);
-placement and routing fill in `site`s and `paths`; the configuration emitter serializes a
-`Machine` (`to_data`) and the simulator rebuilds one from that data alone (`from_data`).
+This is the configuration's model. `spatial-partition` builds a design's ops (the
+`spatial` dialect, from its records of units and streams, `rnnc.target.design_ops`);
+placement and routing fill in their sites and paths; the configuration emitter reads the
+finished design into a `Machine` (`machine_from_module`, the one direction: nothing turns
+a `Machine` back into IR) and serializes it (`to_data`), and the simulator rebuilds one
+from that data alone (`from_data`).
 Everything here is JSON-able data: ints, strings, tuples -- never floats of weights, which
 are referenced by array name and slice.
 
@@ -58,45 +59,10 @@ from typing import Any, Union
 
 from rnnc.dialects.spatial import (
     PORT_PREFIX,
-    AGDirection,
-    AGDirectionAttr,
-    AGEdge,
-    AGEdgeAttr,
-    AGOp,
-    ArchAttr,
-    Banking,
-    BankingAttr,
     BindingDirection,
     BindOp,
-    BoxAttr,
-    ControllerOp,
-    CounterAttr,
-    CounterValueOp,
     DesignOp,
-    EmitOp,
-    HoldingAttr,
-    InputOp,
-    Interpolation,
-    MemoryInit,
-    MemoryOp,
-    NestOp,
-    PCUMode,
-    PCUModeAttr,
-    PCUOp,
-    PCURole,
-    PCURoleAttr,
-    PhaseKind,
-    PhaseOp,
     PMUKind,
-    PMUKindAttr,
-    PMUOp,
-    PointOp,
-    ReduceOp,
-    SegmentOp,
-    StageOp,
-    StreamOp,
-    TableAttr,
-    UnitOp,
     count_elements,
     design_of,
     parse_port,
@@ -109,15 +75,7 @@ from rnnc.target.design_view import (
     UnitView,
     design_view,
 )
-from xdsl.dialects.builtin import (
-    ArrayAttr,
-    DenseArrayBase,
-    IntAttr,
-    ModuleOp,
-    StringAttr,
-    i64,
-)
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp
 
 Site = tuple[int, int]
 
@@ -646,25 +604,6 @@ def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
     return tuple(int(v) for v in attr.get_values())
 
 
-def program_ops(machine: Machine) -> list[Operation]:
-    """The program ops of a machine's design: memories, bindings, nests, design points and
-    the schedule's phases, each list in the machine's order."""
-    ops: list[Operation] = []
-    for memory in machine.memories:
-        init, _, source = memory.init.partition(":")
-        ops.append(MemoryOp(memory.name, memory.space, memory.shape,
-                            element_bytes=memory.element_bytes, buffers=memory.buffers,
-                            init=MemoryInit(init), source=source or None))
-    for direction, bindings in ((BindingDirection.INPUT, machine.inputs),
-                                (BindingDirection.OUTPUT, machine.outputs)):
-        ops += [BindOp(direction, b.name, b.shape, b.dtype, b.memory or None) for b in bindings]
-    ops += [NestOp(nest.id, nest.extents, nest.par) for nest in machine.nests]
-    ops += [PointOp(p.nest, p.hu, p.ru, p.rv) for p in machine.design]
-    ops += [PhaseOp(PhaseKind(p.kind), p.steps, p.nests, p.posted, p.swap)
-            for p in machine.schedule]
-    return ops
-
-
 def _box(view: BoxView) -> Box:
     return Box(view.memory, view.slices, view.per_step)
 
@@ -745,122 +684,6 @@ def lut_tables(lut: str) -> list[str]:
     return [*tables, lut[start:]]
 
 
-def _table_attr(table: str) -> TableAttr:
-    """`fn:entries:range:interp` (the configuration's spelling) as a typed table."""
-    function, entries, range_, interp = table.rsplit(":", 3)
-    return TableAttr(function, int(entries), float(range_), Interpolation(interp))
-
-
-def _box_attr(box: Box) -> BoxAttr:
-    return BoxAttr(box.memory, box.slices, box.per_step)
-
-
-def unit_op(unit: Unit) -> UnitOp:
-    """The op of a unit: the one place that turns the plain data of a unit into IR."""
-    if isinstance(unit, PMU):
-        return PMUOp(
-            unit.id,
-            unit.site,
-            role=PMUKindAttr(PMUKind(unit.role)),
-            banking=BankingAttr(Banking(unit.banking)),
-            bytes=IntAttr(unit.bytes),
-            buffers=IntAttr(unit.buffers),
-            boxes=ArrayAttr(_box_attr(box) for box in unit.boxes),
-            holds=ArrayAttr(HoldingAttr(h.array, h.slices, h.quantization) for h in unit.holds),
-            lut=ArrayAttr(_table_attr(table) for table in lut_tables(unit.lut)),
-        )
-    if isinstance(unit, AG):
-        return AGOp(
-            unit.id,
-            unit.site,
-            edge=AGEdgeAttr(AGEdge(unit.edge)),
-            direction=AGDirectionAttr(AGDirection(unit.direction)),
-            memory=StringAttr(unit.memory),
-            boxes=ArrayAttr(_box_attr(box) for box in unit.boxes),
-        )
-    return PCUOp(
-        unit.id,
-        unit.site,
-        _pcu_body(unit),
-        role=PCURoleAttr(PCURole(unit.role)),
-        mode=PCUModeAttr(PCUMode(unit.mode)),
-        nest=StringAttr(unit.nest),
-        lanes=IntAttr(unit.lanes),
-        counters=ArrayAttr(CounterAttr(c.name, c.start, c.stop, c.stride) for c in unit.counters),
-        copies=DenseArrayBase.from_list(i64, unit.copies),
-    )
-
-
-class _Body:
-    """A PCU's body being built: each operand reference of the plain data becomes a value,
-    a counter or input read defined where it is first used."""
-
-    def __init__(self) -> None:
-        self.block = Block()
-        self.values: dict[str, SSAValue] = {}
-
-    def value(self, ref: str) -> SSAValue:
-        if ref not in self.values:
-            if ref.startswith("ctr:"):
-                self.values[ref] = self.add(CounterValueOp(ref[4:]))
-            elif ref.startswith("in:"):
-                ports, _, field = ref[3:].partition(".")
-                self.values[ref] = self.add(InputOp(ports.split(","),
-                                                    int(field) if field else None))
-            else:
-                raise ValueError(f"operand {ref!r} is not a counter, an input or an earlier op")
-        return self.values[ref]
-
-    def add(self, op: Operation) -> SSAValue | None:
-        self.block.add_op(op)
-        return op.results[0] if op.results else None
-
-
-def _pcu_body(unit: PCU) -> Region:
-    body = _Body()
-    for n, op in enumerate(unit.ops):
-        args = [body.value(arg) for arg in op.args]
-        body.values[f"%{n}"] = body.add(StageOp(op.op, op.stage, args, dict(op.params)))
-    for emit in unit.emits:
-        body.add(EmitOp(emit.port, [body.value(v) for v in emit.values]))
-    if unit.reduce is not None:
-        fold = unit.reduce
-        body.add(ReduceOp(fold.combiner, fold.output, fold.rv,
-                          [body.value(v) for v in fold.inputs]))
-        for segment in fold.segments:
-            value = body.value(segment.value) if segment.value else None
-            body.add(SegmentOp(segment.reduction, segment.start, segment.stop, segment.base,
-                               value))
-    return Region(body.block)
-
-
-def design_op(machine: Machine) -> DesignOp:
-    """The `spatial.design` of a machine (the inverse of `machine_from_module`)."""
-    block = Block([*program_ops(machine), *(unit_op(unit) for unit in machine.units)])
-    if machine.controller is not None:
-        block.add_op(ControllerOp(machine.controller.id, machine.controller.site))
-    for stream in (*machine.streams, *machine.control):
-        block.add_op(
-            StreamOp(
-                stream.id,
-                stream.network,
-                (stream.source.unit, stream.source.port),
-                [(s.unit, s.port) for s in stream.sinks],
-                stream.paths,
-            )
-        )
-    return DesignOp(
-        machine.name,
-        arch=ArchAttr(machine.arch, machine.arch_digest),
-        precision=machine.precision,
-        body=Region(block),
-    )
-
-
-def module_from_machine(machine: Machine) -> ModuleOp:
-    return ModuleOp([design_op(machine)])
-
-
 __all__ = [
     "AG",
     "CONTROLLER",
@@ -888,13 +711,10 @@ __all__ = [
     "Unit",
     "control_paths",
     "control_paths_of",
-    "design_op",
     "fired_units",
     "from_data",
     "machine_from_module",
-    "module_from_machine",
     "parse_port",
     "port_name",
     "to_data",
-    "unit_op",
 ]

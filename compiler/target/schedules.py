@@ -4,11 +4,14 @@ A schedule is a way of building the design that the paper did not use (an input
 projection computed a step ahead, partial sums added inside map-reduce units, ...). Each
 one is switched on or off by name, so a user (or `bench/deepbench.py --ablate`) can switch
 one off alone and see what it buys. The passes that decide a schedule take the option
-`schedules` (the `--schedules` flag), parse it with `enabled_schedules`, and consult the
-set; the choice that results is stored in the IR like any other decision.
+`schedules` (the `--schedules` flag), parse it with `pass_schedules` (`enabled_schedules`
+failing the pass on a bad word), and consult the set; the choice that results is stored in
+the IR like any other decision.
 """
 
 from __future__ import annotations
+
+from xdsl.utils.exceptions import PassFailedException
 
 #: Every schedule by name, with what it changes. Each pass that implements one adds it here.
 SCHEDULES: dict[str, str] = {
@@ -50,3 +53,12 @@ def enabled_schedules(text: str) -> frozenset[str]:
         else:
             chosen.add(name)
     return frozenset(chosen)
+
+
+def pass_schedules(pass_name: str, text: str) -> frozenset[str]:
+    """The schedules a pass's `schedules` option enables (`enabled_schedules`); a word that
+    is not a schedule fails the pass: `<pass>: schedules: unknown schedule '<word>' ...`."""
+    try:
+        return enabled_schedules(text)
+    except ValueError as error:
+        raise PassFailedException(f"{pass_name}: schedules: {error}") from None

@@ -33,13 +33,11 @@ The controller stays where a chip needs it:
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
-from rnnc.dialects.spatial import PMUKind
-from rnnc.target.design_view import DesignView
-from rnnc.target.machine import Endpoint, Machine, Phase, Stream, port_name
+from rnnc.dialects.spatial import PMUKind, StreamOp
+from rnnc.target.design_view import DesignView, PhaseView
+from rnnc.target.machine import Machine, Phase, Stream, port_name
 
 #: The configuration model or the contract's view of a design in the IR
 #: (`rnnc.target.design_view`): the rules below read the fields both have.
@@ -51,12 +49,12 @@ Design = Machine | DesignView
 SWAP_OUT, SWAP_IN = port_name("control", "out", 1), port_name("control", "in", 1)
 
 
-def stream_name(phase: Phase) -> str:
+def stream_name(phase: Phase | PhaseView) -> str:
     """The id of a loop phase's swap stream."""
     return f"swap_{phase.nests[0]}"
 
 
-def state_buffers(machine: Design, phase: Phase) -> tuple[Any, ...]:
+def state_buffers(machine: Design, phase: Phase | PhaseView) -> tuple[Any, ...]:
     """The loop's state buffers, in unit order: PMUs of two buffers or more that a PCU of
     the loop writes and a PCU of the loop reads (loop-carried: h(t) read by step t + 1)."""
     nests = set(phase.nests)
@@ -67,7 +65,7 @@ def state_buffers(machine: Design, phase: Phase) -> tuple[Any, ...]:
                  and u.role != PMUKind.LOOKUP_TABLE and u.id in written and u.id in read)
 
 
-def first_readers(machine: Design, phase: Phase, source: str) -> tuple[str, ...]:
+def first_readers(machine: Design, phase: Phase | PhaseView, source: str) -> tuple[str, ...]:
     """The units a swap token from `source` starts, in unit order: the PCUs of the loop's
     nests and the PMUs they read or write (not the lookup tables, not `source` itself, whose
     own swap is local)."""
@@ -82,25 +80,25 @@ def first_readers(machine: Design, phase: Phase, source: str) -> tuple[str, ...]
         u.kind == "pcu" or (u.kind == "pmu" and u.role != PMUKind.LOOKUP_TABLE)))
 
 
-def swap_stream(machine: Machine, phase: Phase) -> Stream | None:
+def swap_stream(design: Design, phase: Phase | PhaseView) -> StreamOp | None:
     """The swap stream of a loop phase that can start its steps on a swap (see the module
     doc), None for one the controller keeps."""
     if phase.kind != "loop" or phase.steps < 2 or len(phase.nests) != 1:
         return None
-    buffers = state_buffers(machine, phase)
+    buffers = state_buffers(design, phase)
     if not buffers:
         return None
     source = buffers[0].id
-    sinks = tuple(Endpoint(unit, SWAP_IN) for unit in first_readers(machine, phase, source))
-    if machine.controller is not None:
-        sinks += (Endpoint(machine.controller.id, _free_input(machine)),)
-    return Stream(stream_name(phase), "control", Endpoint(source, SWAP_OUT), sinks)
+    sinks = [(unit, SWAP_IN) for unit in first_readers(design, phase, source)]
+    if design.controller is not None:
+        sinks.append((design.controller.id, _free_input(design)))
+    return StreamOp(stream_name(phase), "control", (source, SWAP_OUT), sinks)
 
 
-def _free_input(machine: Machine) -> str:
+def _free_input(design: Design) -> str:
     """The controller's next control input after those its done tokens take."""
-    assert machine.controller is not None
-    taken = sum(sink.unit == machine.controller.id for s in machine.control for sink in s.sinks)
+    assert design.controller is not None
+    taken = sum(sink.unit == design.controller.id for s in design.control for sink in s.sinks)
     return port_name("control", "in", taken)
 
 
@@ -188,16 +186,13 @@ def _stream_problems(machine: Design, phase: Phase,
     return problems
 
 
-def with_swap(schedule: Sequence[Phase], machine: Machine) -> tuple[tuple[Phase, ...],
-                                                                   tuple[Stream, ...]]:
-    """The schedule with the first loop that can start on a swap naming its stream, and
-    that stream (see `swap_stream`)."""
-    phases, streams = [], []
-    for phase in schedule:
-        # one swap stream a design: a unit (the controller too) has one control input for
-        # it, and the loops of stacked layers share PMUs; later loops keep the controller
-        stream = None if streams else swap_stream(machine, phase)
+def first_swap(design: Design) -> tuple[int, StreamOp] | None:
+    """The first loop phase of the schedule that can start on a swap (its index) and its
+    stream (see `swap_stream`); None when the controller keeps every loop. One swap stream
+    a design: a unit (the controller too) has one control input for it, and the loops of
+    stacked layers share PMUs; later loops keep the controller."""
+    for k, phase in enumerate(design.schedule):
+        stream = swap_stream(design, phase)
         if stream is not None:
-            streams.append(stream)
-        phases.append(phase if stream is None else dataclasses.replace(phase, swap=stream.id))
-    return tuple(phases), tuple(streams)
+            return k, stream
+    return None

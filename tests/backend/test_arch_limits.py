@@ -18,7 +18,8 @@ from rnnc.driver.cli import main
 from rnnc.target import arch as arch_module
 from rnnc.target.arch import DEFAULT_ARCHITECTURE, architecture_from_dict
 from rnnc.target.design_checks import DesignError, verify_design
-from rnnc.target.machine import PCU, Op, unit_op
+from rnnc.target.design_ops import pcu_op
+from rnnc.target.machine import Op
 from xdsl.ir import Block, Region
 
 PRESET = Path(arch_module.__file__).parent / "presets" / f"{DEFAULT_ARCHITECTURE}.json"
@@ -55,8 +56,8 @@ def _model_mlir(tmp_path: Path) -> Path:
 
 def _design_reading(port: str) -> DesignOp:
     """A design whose one PCU reads its operand on input `port`."""
-    pcu = unit_op(PCU("a", "n", "elementwise", "elementwise", 1, (),
-                      (Op(0, "tanh", (f"in:{port}",)),)))
+    pcu = pcu_op("a", nest="n", role="elementwise", mode="elementwise", lanes=1, counters=(),
+                 copies=(), ops=(Op(0, "tanh", (f"in:{port}",)),))
     return DesignOp("main", arch=ArchAttr(DEFAULT_ARCHITECTURE), precision="fp32",
                     body=Region(Block([pcu])))
 

@@ -16,7 +16,7 @@ from loop_models import FUSED, RnnModel, compile_to
 from rnnc.interpreters.spatial_values import MachineError, run_machine
 from rnnc.passes.spatial_partition import partition
 from rnnc.target.arch import load_architecture
-from rnnc.target.machine import PCU, PMU, Box, Machine
+from rnnc.target.machine import PCU, PMU, Box, Machine, machine_from_module
 
 ARCH = load_architecture("plasticine-rnn")
 MODEL = RnnModel("rnn", 4, 3, 2)
@@ -24,7 +24,8 @@ LSTM = RnnModel("lstm", 4, 3, 2)
 
 
 def _machine() -> Machine:
-    return partition(compile_to(MODEL.mlir(), FUSED), ARCH, "fp32", check=False)
+    module = compile_to(MODEL.mlir(), FUSED)
+    return machine_from_module(partition(module, ARCH, "fp32", check=False))
 
 
 def _with_offsets(machine: Machine, op_name: str, memory: str, offsets: list[int]) -> Machine:
@@ -106,7 +107,8 @@ def test_a_value_read_before_a_write_keeps_what_it_read() -> None:
     """The LSTM's element-wise unit reads c (op 6) and writes the new c (op 16). Sending
     a copy of the value read (`max(%6, %6)`) instead of the new c computes h from the old
     c: the same whether that copy is made before or after the write."""
-    machine = partition(compile_to(LSTM.mlir(), FUSED), ARCH, "fp32", check=False)
+    module = compile_to(LSTM.mlir(), FUSED)
+    machine = machine_from_module(partition(module, ARCH, "fp32", check=False))
     (unit,) = [u for u in machine.units if isinstance(u, PCU) and u.id == "n2_ew0_0"]
     assert (unit.ops[6].op, unit.ops[6].param("memory")) == ("read", "c")
     assert (unit.ops[16].op, unit.ops[16].param("memory")) == ("write", "c")

@@ -1,4 +1,5 @@
-"""The machine description: IR <-> Machine <-> plain data round trips."""
+"""The machine description: a design in the IR read as a Machine, and Machine <-> plain
+data round trips."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from rnnc.target.machine import (
     Segment,
     from_data,
     machine_from_module,
-    module_from_machine,
     to_data,
 )
 
@@ -31,11 +31,9 @@ def _machine() -> Machine:
     return machine_from_module(module)
 
 
-def test_ir_and_data_round_trip() -> None:
+def test_data_round_trip() -> None:
+    """The emitter's `to_data` and the loader's `from_data` are inverses."""
     machine = _machine()
-    module = module_from_machine(machine)
-    module.verify()
-    assert machine_from_module(module) == machine
     text = json.dumps(to_data(machine), sort_keys=True)
     assert from_data(Machine, json.loads(text)) == machine
 

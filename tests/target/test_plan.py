@@ -23,6 +23,7 @@ from rnnc.passes.spatial_partition import partition
 from rnnc.target.arch import Architecture, load_architecture
 from rnnc.target.checks import _slice_rows
 from rnnc.target.cost import Factors, NestSpec
+from rnnc.target.machine import machine_from_module
 from rnnc.target.plan import (
     NestPlan,
     combine_step,
@@ -253,7 +254,7 @@ def test_the_partition_builds_the_plan(cell: str) -> None:
         ru, rv = (rng.randint(1, 4), rng.choice([2, 4, 16])) if reduces else (1, 1)
         assign(nest, Factors(rng.randint(1, min(nest.trip_count, 12)), ru, rv))
     mode = ARCH.precision("mixed")
-    machine = partition(module, ARCH, "mixed")
+    machine = machine_from_module(partition(module, ARCH, "mixed"))
     found = built(machine)
     for n, nest in enumerate(nests):
         expected = +planned(nest_plan_of(nest, ARCH, mode))

@@ -31,7 +31,7 @@ from rnnc.passes.loop_assign_resources import assign
 from rnnc.passes.spatial_partition import PartitionError, partition
 from rnnc.target.arch import architecture_from_dict, load_architecture
 from rnnc.target.cost import Factors
-from rnnc.target.machine import Machine
+from rnnc.target.machine import Machine, machine_from_module
 from rnnc.target.stream_buffers import loaded_boxes
 from target.test_plan import built, planned
 
@@ -42,7 +42,7 @@ def assert_builds_the_plan(module, arch=ARCH, precision: str = "mixed") -> Machi
     """Partition `module` (however many units it takes) and check that every nest's units,
     weight PMUs and their bytes, and other PMUs are its plan's; streamed weight slices load
     from DRAM the elements the plan streams."""
-    machine = partition(module, arch, precision, check=False)
+    machine = machine_from_module(partition(module, arch, precision, check=False))
     found = built(machine)
     nests = [op for op in module.walk() if isinstance(op, loop.ForeachOp)
              and not isinstance(op.parent_op(), loop.ForeachOp)]  # fmt: skip
@@ -197,7 +197,8 @@ def test_a_slot_two_levels_take_is_one_multicast_stream() -> None:
     model = RnnModel("gru", 3, 2, 2, bias=False, clip=1.0, linear_before_reset=1)
     # the pipeline verifies the spatial IR after the pass
     compile_to(model.mlir(), FUSED + ",loop-assign-resources,spatial-partition")
-    machine = partition(compile_to(model.mlir(), FUSED + ",loop-assign-resources"), ARCH)
+    module = compile_to(model.mlir(), FUSED + ",loop-assign-resources")
+    machine = machine_from_module(partition(module, ARCH))
     sources = Counter(s.source for s in machine.streams)
     assert max(sources.values()) == 1
     levels = [{sink.unit.split("_")[1] for sink in s.sinks} for s in machine.streams

@@ -7,6 +7,7 @@
 // RUN: rnnc %s --emit=loop | filecheck %s --check-prefix=CHAINED
 // RUN: rnnc %s --emit=loop | rnnc - -p loop-assign-resources | filecheck %s --check-prefix=CHAINED
 // RUN: not rnnc %s --emit=loop --schedules all,-nosuch 2>&1 | filecheck %s --check-prefix=NOSCHEDULE
+// RUN: rnnc %s --emit=loop --schedules none | not rnnc - -p 'loop-assign-resources{schedules=bogus}' 2>&1 | filecheck %s --check-prefix=BADOPTION
 // RUN: rnnc %s --emit=loop --arch plasticine --objective resources | filecheck %s --check-prefix=SMALL
 // RUN: rnnc %s --emit=loop --dse-dump %t.csv > /dev/null && filecheck %s --input-file=%t.csv --check-prefix=DUMP
 // RUN: not rnnc %s --emit=loop --arch %S/Inputs/no_clock.json 2>&1 | filecheck %s --check-prefix=BADARCH
@@ -45,4 +46,5 @@ func.func @main(%X: tensor<25x1x1024xf32>, %W: tensor<1x4096x1024xf32>, %R: tens
 // NOARCH: nosuch: error: no such architecture file, and not a preset name (presets: plasticine, plasticine-rnn)
 // NOLOOP: error: loop-assign-resources: no time loop (loop.sequential) to assign; run rnn-decompose first
 // NOSCHEDULE: --schedules: error: unknown schedule 'nosuch' (known: chained-sums, posted-writes, step-ahead, swap-start, timing-placement)
+// BADOPTION: -: error: loop-assign-resources: schedules: unknown schedule 'bogus' (known: chained-sums, posted-writes, step-ahead, swap-start, timing-placement)
 // UNUSED: --arch: error: no pass in the pipeline takes this option (add loop-assign-resources, e.g. --emit=loop)
