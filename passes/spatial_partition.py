@@ -61,7 +61,7 @@ from rnnc.dialects import loop, rnn
 from rnnc.dialects.spatial import PMUKind, design_of
 from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
-from rnnc.target import chained_sums, plan
+from rnnc.target import chained_sums, joint_chunks, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.format_blocks import held_row_bytes
 from rnnc.target.machine import (
@@ -422,7 +422,7 @@ class _Partitioner:
         layout = ctx.layout
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
-            bounds = {g: self._part_bounds(ctx, g) for g in slot}
+            bounds = self._slot_bounds(ctx, s)
             parts = int(ctx.plan.parts[s])
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
@@ -437,6 +437,16 @@ class _Partitioner:
             for c, endpoint in combined.items():
                 finals[(c, s)] = (endpoint, len(slot))
         return finals
+
+    @staticmethod
+    def _slot_bounds(ctx: _NestContext, s: int) -> dict[int, list[tuple[int, int]]]:
+        """Per reduction of slot `s`, [start, stop) of each part: its own parts, or the
+        parts of the slot's one chunk sequence (`rnnc.target.joint_chunks`)."""
+        slot = ctx.layout.slots[s]
+        if not ctx.plan.spec.joint(s):
+            return {g: _Partitioner._part_bounds(ctx, g) for g in slot}
+        lengths = [ctx.layout.reduces[g].length for g in slot]
+        return dict(zip(slot, joint_chunks.bounds(lengths, ctx.ru, ctx.rv), strict=True))
 
     @staticmethod
     def _part_bounds(ctx: _NestContext, g: int) -> list[tuple[int, int]]:
@@ -459,7 +469,7 @@ class _Partitioner:
         weight_port, operand_port = unit.port("vector", "in"), unit.port("vector", "in")
         outer: dict[SSAValue, str] = {}
         for g in slot:
-            if r >= len(bounds[g]):
+            if r >= len(bounds[g]) or bounds[g][r][0] == bounds[g][r][1]:
                 # a shorter reduction of the slot has no part here: an empty range, so the
                 # unit still sends one value (the combiner's identity) per reduction
                 length = ctx.layout.reduces[g].length
