@@ -1049,7 +1049,9 @@ class _Partitioner:
         """What a PMU holds, decided here once (the emitter and the simulator read it):
         lookup tables; weights (held by reference, or a memory the weight file fills);
         a staged model input, or the operand vector of several memories; the recurrent
-        state (N-buffered); else a buffer."""
+        state (N-buffered); else a buffer. A map-reduce unit's operand vector is never
+        weights (its weights have PMUs of their own) even when it holds a model input it
+        addresses x by (a reverse layer's sequence lengths)."""
         if reader.lut:
             return PMUKind.LOOKUP_TABLE
         if reader.kind == "ahead":
@@ -1057,7 +1059,8 @@ class _Partitioner:
         known = {memory.name: memory for memory in self.memories.values()}
         memories = tuple(dict.fromkeys(box.memory for box in reader.boxes))
         inits = [known[name].init for name in memories if name in known]
-        if reader.holds or any(init.startswith("weight:") for init in inits):
+        held = bool(reader.holds) and reader.kind != "operand"
+        if held or any(init.startswith("weight:") for init in inits):
             return PMUKind.WEIGHTS
         if any(box.per_step for box in reader.boxes) or any(i.startswith("input:") for i in inits):
             return PMUKind.OPERAND if len(memories) > 1 else PMUKind.INPUT
