@@ -28,6 +28,7 @@ part). Every function takes ints or numpy arrays of design points alike.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,26 +86,46 @@ def bounds(lengths: Sequence[int], ru: int, rv: int) -> list[list[tuple[int, int
             for j in range(len(lengths))]
 
 
-def kinds(lengths: Sequence[int], ru: IntLike, rv: IntLike) -> int:
-    """Weight-slice kinds of a joint slot over the design points: one per part number up
-    to the most parts any point has."""
-    return int(np.max(parts(lengths, ru, rv), initial=1))
+def _end_parts(lengths: Sequence[int], ru: IntLike, rv: IntLike) -> list[Array]:
+    """Per reduction of the slot, the part holding its last chunk (non-decreasing)."""
+    width = span(lengths, ru, rv)
+    ends = np.cumsum([cdiv(n, np.asarray(rv, dtype=np.int64)) for n in lengths], axis=0)
+    return [(end - 1) // width for end in ends]
+
+
+def kinds(lengths: Sequence[int]) -> int:
+    """Weight-slice kinds of a joint slot: the parts holding no reduction's end (whole
+    chunks of rv, `span` of them: all alike), then one per reduction for the part holding
+    its end when no later reduction ends there. So as few as the reductions + 1, whatever
+    the number of parts (one kind per part made the search's plan of many points slow)."""
+    return len(lengths) + 1
+
+
+def kind_of(lengths: Sequence[int], ru: int, rv: int, part: int) -> int:
+    """Which of `slices`' kinds part `part` holds (at one design point)."""
+    ends = [int(p) for p in _end_parts(lengths, ru, rv)]
+    return max((1 + j for j, p in enumerate(ends) if p == part), default=0)
 
 
 def slices(
     lengths: Sequence[int], ru: IntLike, rv: IntLike
 ) -> list[tuple[Array, Array, Array]]:
     """The weight slices of one copy of a joint slot, as `plan.slot_slices` gives them:
-    per part number r (`kinds` of them), (1 where the point has part r else 0, padded
-    elements per row: the part's chunks of rv, elements per row)."""
+    per kind (see `kinds`), (how many parts of the kind, padded elements per row: the
+    part's chunks of rv, elements per row)."""
     rv_ = np.asarray(rv, dtype=np.int64)
     count = parts(lengths, ru, rv)
-    found = []
-    for r in range(kinds(lengths, ru, rv)):
-        ranges = _part_ranges(lengths, ru, rv, r)
+    ends = _end_parts(lengths, ru, rv)
+    # the part where reduction j ends is its kind's unless reduction j + 1 ends there too
+    last = [(p != q).astype(np.int64) for p, q in itertools.pairwise(ends)]
+    last.append(np.ones_like(count))
+    whole = span(lengths, ru, rv) * rv_
+    found = [(count - sum(last, np.zeros_like(count)), whole, whole)]
+    for end, number in zip(ends, last, strict=True):
+        ranges = _part_ranges(lengths, ru, rv, end)
         padded = sum((cdiv(hi - lo, rv_) * rv_ for lo, hi in ranges), np.zeros_like(count))
         elements = sum((hi - lo for lo, hi in ranges), np.zeros_like(count))
-        found.append(((count > r).astype(np.int64), padded, elements))
+        found.append((number, padded, elements))
     return found
 
 
@@ -122,4 +143,5 @@ def mark(nest: loop.ForeachOp, joint: bool) -> None:
         nest.attributes.pop(ATTRIBUTE, None)
 
 
-__all__ = ["ATTRIBUTE", "NAME", "applies", "bounds", "kinds", "mark", "parts", "slices", "span"]
+__all__ = ["ATTRIBUTE", "NAME", "applies", "bounds", "kind_of", "kinds", "mark", "parts",
+           "slices", "span"]

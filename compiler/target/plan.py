@@ -393,8 +393,8 @@ def spec_slot_chunks(spec: NestSpec, slot: int, ru: IntLike, rv: IntLike) -> Arr
 def spec_slot_slices(
     spec: NestSpec, slot: int, ru: IntLike, rv: IntLike
 ) -> list[tuple[Array, Array, Array]]:
-    """The weight-slice kinds of slot `slot`: `slot_slices`, or one per part of its one
-    chunk sequence (`joint_chunks.slices`)."""
+    """The weight-slice kinds of slot `slot`: `slot_slices`, or those of its one chunk
+    sequence (`joint_chunks.slices`)."""
     lengths = spec.slot_lengths(slot)
     if spec.joint(slot):
         return joint_chunks.slices(lengths, ru, rv)
@@ -404,7 +404,7 @@ def spec_slot_slices(
 def slot_kinds(spec: NestSpec, slot: int, ru: IntLike, rv: IntLike) -> int:
     """How many of `WeightSlices`' kinds slot `slot` has (`spec_slot_slices`)."""
     if spec.joint(slot):
-        return joint_chunks.kinds(spec.slot_lengths(slot), ru, rv)
+        return joint_chunks.kinds(spec.slot_lengths(slot))
     return 3 ** len(spec.slots[slot])
 
 
@@ -621,7 +621,8 @@ class NestPlan:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
         before = sum(slot_kinds(self.spec, s, self.ru, self.rv) for s in range(slot))
         if self.spec.joint(slot):
-            return before + part
+            lengths = self.spec.slot_lengths(slot)
+            return before + joint_chunks.kind_of(lengths, int(self.ru), int(self.rv), part)
         return before + part_kind(self.spec.slot_lengths(slot), int(self.ru), int(self.rv), part)
 
 

@@ -42,6 +42,27 @@ def test_the_sequence_by_hand() -> None:
     assert kinds == [(1, 64, 64), (1, 64, 52), (1, 32, 24)]
 
 
+def test_each_part_holds_its_kinds_slice() -> None:
+    """Every part of random slots holds the slice of its kind (`kind_of`), and each kind's
+    count is its parts': a few kinds (the reductions + 1) stand for any number of parts."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        lengths = [int(n) for n in rng.integers(1, 60, int(rng.integers(2, 4)))]
+        ru, rv = int(rng.integers(1, 12)), int(rng.integers(1, 20))
+        kinds = joint_chunks.slices(lengths, ru, rv)
+        assert len(kinds) == joint_chunks.kinds(lengths)
+        counts = [0] * len(kinds)
+        for r in range(int(joint_chunks.parts(lengths, ru, rv))):
+            kind = joint_chunks.kind_of(lengths, ru, rv, r)
+            counts[kind] += 1
+            held = [(lo, hi) for per_part in joint_chunks.bounds(lengths, ru, rv)
+                    for lo, hi in [per_part[r]]]
+            padded = sum(-(-(hi - lo) // rv) * rv for lo, hi in held)
+            elements = sum(hi - lo for lo, hi in held)
+            assert (padded, elements) == (int(kinds[kind][1]), int(kinds[kind][2]))
+        assert counts == [int(n) for n, _, _ in kinds], (lengths, ru, rv)
+
+
 def test_gru_2048_folds_five_chunks_a_part_not_six() -> None:
     """At ru 13, rv 64 the gates over [x, h] (4096) fold ceil(64 / 13) = 5 chunks a unit;
     the candidate's x and h halves each cut in 13 parts fold 3 + 3 = 6, jointly 5."""
