@@ -401,7 +401,7 @@ def spec_slot_slices(
     return slot_slices(lengths, ru, rv)
 
 
-def slot_kinds(spec: NestSpec, slot: int, ru: IntLike, rv: IntLike) -> int:
+def slot_kinds(spec: NestSpec, slot: int) -> int:
     """How many of `WeightSlices`' kinds slot `slot` has (`spec_slot_slices`)."""
     if spec.joint(slot):
         return joint_chunks.kinds(spec.slot_lengths(slot))
@@ -619,7 +619,7 @@ class NestPlan:
 
     def kind_of(self, slot: int, part: int) -> int:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
-        before = sum(slot_kinds(self.spec, s, self.ru, self.rv) for s in range(slot))
+        before = sum(slot_kinds(self.spec, s) for s in range(slot))
         if self.spec.joint(slot):
             lengths = self.spec.slot_lengths(slot)
             return before + joint_chunks.kind_of(lengths, int(self.ru), int(self.rv), part)
