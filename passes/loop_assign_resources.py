@@ -27,7 +27,7 @@ from rnnc.analysis.program import nest_plan_of, nest_spec, time_loop_spec
 from rnnc.diagnostics import Diagnostic
 from rnnc.dialects import loop
 from rnnc.passes.loop_fold_constants import is_folded
-from rnnc.target import chained_sums, plan
+from rnnc.target import chained_sums, joint_chunks, joint_chunks_search, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.chip_count import fastest_chips
 from rnnc.target.cost import Budget, Factors, ProgramSpec, once_nest_factors
@@ -163,7 +163,7 @@ class LoopAssignResourcesPass(ModulePass):
     place and route, see `rnnc.driver.routable`), `schedules` (the schedules beyond the
     paper's it may choose, `rnnc.target.schedules.pass_schedules`: this pass decides
     `chained-sums` and `step-ahead`; a nest whose projection runs a step ahead combines its
-    partial sums in combining units).
+    partial sums in combining units; and `joint-chunks`).
     """
 
     name = "loop-assign-resources"
@@ -201,11 +201,12 @@ class LoopAssignResourcesPass(ModulePass):
                 pcu_inputs=architecture.pcu.vector_inputs,
             )
             program = with_chained_sums(program, chain)
-            result = self._search(program, architecture, budget, dump)
+            program, result = self._search_forms(program, architecture, budget, dump)
             nests = [n for n in step.body.block.ops if isinstance(n, loop.ForeachOp)]
             for nest, spec, factors in zip(nests, program.nests, result.factors, strict=True):
                 assign(nest, factors)
                 mark_chained_sums(nest, spec.chained_sums, architecture, self.precision or None)
+                joint_chunks.mark(nest, spec.joint_chunks and joint_chunks.applies(spec.slots))
             step.attributes["loop.cost"] = cost_attribute(result)
         if dump is not None:
             write_dump_csv(dump, self.dse_dump)
@@ -222,6 +223,20 @@ class LoopAssignResourcesPass(ModulePass):
         share = Budget(left.pcus // layers, left.pmus // layers)
         return Budget(min(share.pcus, self.max_pcus or share.pcus),
                       min(share.pmus, self.max_pmus or share.pmus))
+
+    def _search_forms(
+        self, program: ProgramSpec, architecture: Architecture, budget: Budget,
+        dump: list[dict] | None,
+    ) -> tuple[ProgramSpec, SearchResult]:
+        """The search's choice, with the slots' reductions cut as one chunk sequence where
+        `joint-chunks` is enabled and that is faster (`joint_chunks_search.choose`)."""
+        if joint_chunks.NAME not in enabled_schedules(self.schedules):
+            program = joint_chunks_search.with_joint_chunks(program, False)
+            return program, self._search(program, architecture, budget, dump)
+        return joint_chunks_search.choose(
+            program, lambda p: self._search(p, architecture, budget, dump), architecture,
+            self.precision or None,
+        )
 
     def _search(
         self,

@@ -77,7 +77,7 @@ from rnnc.dialects.spatial import (
 )
 from rnnc.numerics.precision import parse_precision
 from rnnc.passes.loop_fold_constants import folded_array, is_folded
-from rnnc.target import chained_sums, plan
+from rnnc.target import chained_sums, joint_chunks, plan
 from rnnc.target.arch import Architecture
 from rnnc.target.design_ops import ag_op, memory_op, pcu_op, pmu_op, stream_op
 from rnnc.target.design_view import unit_view
@@ -432,7 +432,7 @@ class _Partitioner:
         layout = ctx.layout
         finals: dict[tuple[int, int], tuple[Endpoint, int]] = {}
         for s, slot in enumerate(layout.slots):
-            bounds = {g: self._part_bounds(ctx, g) for g in slot}
+            bounds = self._slot_bounds(ctx, s)
             parts = int(ctx.plan.parts[s])
             partials: dict[int, list[Endpoint]] = {}
             for c, copy in enumerate(ctx.grid):
@@ -447,6 +447,16 @@ class _Partitioner:
             for c, endpoint in combined.items():
                 finals[(c, s)] = (endpoint, len(slot))
         return finals
+
+    @staticmethod
+    def _slot_bounds(ctx: _NestContext, s: int) -> dict[int, list[tuple[int, int]]]:
+        """Per reduction of slot `s`, [start, stop) of each part: its own parts, or the
+        parts of the slot's one chunk sequence (`rnnc.target.joint_chunks`)."""
+        slot = ctx.layout.slots[s]
+        if not ctx.plan.spec.joint(s):
+            return {g: _Partitioner._part_bounds(ctx, g) for g in slot}
+        lengths = [ctx.layout.reduces[g].length for g in slot]
+        return dict(zip(slot, joint_chunks.bounds(lengths, ctx.ru, ctx.rv), strict=True))
 
     @staticmethod
     def _part_bounds(ctx: _NestContext, g: int) -> list[tuple[int, int]]:
@@ -469,7 +479,7 @@ class _Partitioner:
         weight_port, operand_port = unit.port("vector", "in"), unit.port("vector", "in")
         outer: dict[SSAValue, str] = {}
         for g in slot:
-            if r >= len(bounds[g]):
+            if r >= len(bounds[g]) or bounds[g][r][0] == bounds[g][r][1]:
                 # a shorter reduction of the slot has no part here: an empty range, so the
                 # unit still sends one value (the combiner's identity) per reduction
                 length = ctx.layout.reduces[g].length
@@ -1049,7 +1059,9 @@ class _Partitioner:
         """What a PMU holds, decided here once (the emitter and the simulator read it):
         lookup tables; weights (held by reference, or a memory the weight file fills);
         a staged model input, or the operand vector of several memories; the recurrent
-        state (N-buffered); else a buffer."""
+        state (N-buffered); else a buffer. A map-reduce unit's operand vector is never
+        weights (its weights have PMUs of their own) even when it holds a model input it
+        addresses x by (a reverse layer's sequence lengths)."""
         if reader.lut:
             return PMUKind.LOOKUP_TABLE
         if reader.kind == "ahead":
@@ -1057,7 +1069,8 @@ class _Partitioner:
         known = {memory.name: memory for memory in self.memories.values()}
         memories = tuple(dict.fromkeys(box.memory for box in reader.boxes))
         inits = [known[name].init for name in memories if name in known]
-        if reader.holds or any(init.startswith("weight:") for init in inits):
+        held = bool(reader.holds) and reader.kind != "operand"
+        if held or any(init.startswith("weight:") for init in inits):
             return PMUKind.WEIGHTS
         if any(box.per_step for box in reader.boxes) or any(i.startswith("input:") for i in inits):
             return PMUKind.OPERAND if len(memories) > 1 else PMUKind.INPUT

@@ -35,7 +35,7 @@ from rnnc.analysis.access import (
 from rnnc.analysis.input_projection import ahead_lengths, step_ahead_of
 from rnnc.analysis.layout import NestLayout, nest_layout
 from rnnc.dialects import loop
-from rnnc.target import chained_sums
+from rnnc.target import chained_sums, joint_chunks
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.cost import Factors, NestSpec, ProgramSpec
 from rnnc.target.plan import NestPlan, nest_plan
@@ -100,6 +100,7 @@ def nest_spec(
         ahead=ahead_lengths(nest),
         segments=tuple(tuple(r.lengths) for r in nest.walk() if isinstance(r, loop.ReduceOp)),
         chained_sums=chained_sums.ATTRIBUTE in nest.attributes,
+        joint_chunks=joint_chunks.ATTRIBUTE in nest.attributes,
         vector_inputs=max(level.vector_inputs for level in layout.levels),
     )
 

@@ -19,7 +19,7 @@ from rnnc.dialects.spatial import design_of
 from rnnc.driver import pipeline
 from rnnc.driver.pipelines import DECOMPOSED_LOOP_PIPELINE, LOOP_PIPELINE
 from rnnc.passes.spatial_predict import predicted_cycles
-from rnnc.target import chained_sums
+from rnnc.target import chained_sums, joint_chunks, joint_chunks_search
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, Factors, ProgramSpec, evaluate
 from rnnc.target.machine import Machine, machine_from_module
@@ -125,6 +125,12 @@ def compile_at(
             mark_chained_sums(nest, chain, arch, precision)
         program = time_loop_spec(module, step, arch.pcu.stages, arch.pmu.vector_inputs,
                                  pcu_inputs=arch.pcu.vector_inputs)
+        if joint_chunks.NAME in enabled_schedules(schedules) and joint_chunks_search.pays(
+            program, factors, arch, precision
+        ):  # as loop-assign-resources decides it
+            for nest, spec in zip(nests, program.nests, strict=True):
+                joint_chunks.mark(nest, joint_chunks.applies(spec.slots))
+            program = joint_chunks_search.with_joint_chunks(program, True)
         estimate = evaluate(program, factors, arch, precision)
         step.attributes["loop.cost"] = _cost_attr(estimate)
         _run(module, SPATIAL, options, path)

@@ -3,8 +3,8 @@
 Every number comes from the machine's configuration and the architecture:
 
 * a PCU fires once per iteration of its counter chain; a map-reduce PCU fires once per
-  chunk of `rv` reduction indices of each iteration (its segments' length / rv, rounded
-  up) and emits one partial sum per iteration. Its latency is its pipeline: a PCU's
+  chunk of `rv` reduction indices of each iteration (each reduction's segments' length /
+  rv, rounded up) and emits one partial sum per iteration. Its latency is its pipeline: a PCU's
   `stages` (ISCA'17: a unit's latency is its stage count whatever the ops), a map-reduce
   PCU's precision prefix + log2(lanes) + 1 (paper §4.1), plus, for every activation read
   from a lookup table in a PMU, the round trip to that PMU (hops both ways + its read);
@@ -235,9 +235,14 @@ class _Builder:
 
     @staticmethod
     def _chunks(unit: PCU) -> int:
+        """Chunks the unit folds per iteration: each reduction's segments in whole chunks
+        of rv (a chunk's lanes sum to one value, so it never straddles two reductions;
+        the segments of one reduction run on, `rnnc.target.joint_chunks`)."""
         assert unit.reduce is not None
-        length = sum(s.stop - s.start for s in unit.reduce.segments)
-        return max(1, math.ceil(length / unit.reduce.rv))
+        lengths: dict[str, int] = {}
+        for s in unit.reduce.segments:
+            lengths[s.reduction] = lengths.get(s.reduction, 0) + s.stop - s.start
+        return max(1, sum(math.ceil(n / unit.reduce.rv) for n in lengths.values()))
 
     def _lookup_latency(self, unit: PCU) -> int:
         """Activations read from a table in a PMU: the value goes there over its routed

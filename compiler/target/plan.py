@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rnnc.target import chained_sums
+from rnnc.target import chained_sums, joint_chunks
 from rnnc.target.arch import Architecture, Precision
 from rnnc.target.format_blocks import kind_blocks
 from rnnc.target.parts import Array, IntLike, cdiv, chunk_count, reduction_parts
@@ -101,6 +101,9 @@ class NestSpec:
     vector_inputs: int = 0
     """The most vector inputs one element-wise PCU of the chain uses: streams from earlier
     levels, its own PMUs and a lookup table (`rnnc.analysis.layout.LevelLayout`)."""
+    joint_chunks: bool = False
+    """Whether a slot of several reductions cuts them as one chunk sequence
+    (`rnnc.target.joint_chunks`) instead of each in `ru` parts of its own."""
 
     def segments_of(self, reduction: int) -> tuple[int, ...]:
         """The segment lengths of reduction `reduction` (see `segments`)."""
@@ -135,6 +138,13 @@ class NestSpec:
     def slots(self) -> tuple[tuple[int, ...], ...]:
         """The reductions packed onto map-reduce units (`plan.pack_reductions`)."""
         return pack_reductions(self.reductions)
+
+    def joint(self, slot: int) -> bool:
+        """Whether slot `slot`'s reductions form one chunk sequence (`joint_chunks`)."""
+        return self.joint_chunks and len(self.slots[slot]) > 1
+
+    def slot_lengths(self, slot: int) -> list[int]:
+        return [self.reductions[i] for i in self.slots[slot]]
 
     @property
     def map_reduce_units(self) -> tuple[int, ...]:
@@ -366,6 +376,38 @@ def slot_slices(
     return found
 
 
+def spec_slot_parts(spec: NestSpec, slot: int, ru: IntLike, rv: IntLike) -> Array:
+    """Map-reduce units one copy of slot `slot` needs: `slot_parts`, or the parts of its
+    one chunk sequence (`joint_chunks.parts`)."""
+    lengths = spec.slot_lengths(slot)
+    return joint_chunks.parts(lengths, ru, rv) if spec.joint(slot) else slot_parts(lengths, ru, rv)
+
+
+def spec_slot_chunks(spec: NestSpec, slot: int, ru: IntLike, rv: IntLike) -> Array:
+    """Chunks the busiest unit of slot `slot` folds per iteration: `slot_chunks`, or a
+    part of its one chunk sequence (`joint_chunks.span`)."""
+    lengths = spec.slot_lengths(slot)
+    return joint_chunks.span(lengths, ru, rv) if spec.joint(slot) else slot_chunks(lengths, ru, rv)
+
+
+def spec_slot_slices(
+    spec: NestSpec, slot: int, ru: IntLike, rv: IntLike
+) -> list[tuple[Array, Array, Array]]:
+    """The weight-slice kinds of slot `slot`: `slot_slices`, or those of its one chunk
+    sequence (`joint_chunks.slices`)."""
+    lengths = spec.slot_lengths(slot)
+    if spec.joint(slot):
+        return joint_chunks.slices(lengths, ru, rv)
+    return slot_slices(lengths, ru, rv)
+
+
+def slot_kinds(spec: NestSpec, slot: int) -> int:
+    """How many of `WeightSlices`' kinds slot `slot` has (`spec_slot_slices`)."""
+    if spec.joint(slot):
+        return joint_chunks.kinds(spec.slot_lengths(slot))
+    return 3 ** len(spec.slots[slot])
+
+
 def part_kind(lengths: Sequence[int], ru: int, rv: int, part: int) -> int:
     """Which of `slot_slices`' kinds part `part` of a slot's map-reduce units holds: for
     each reduction, a whole part, its last (shorter) part, or none (beyond its parts)."""
@@ -577,10 +619,11 @@ class NestPlan:
 
     def kind_of(self, slot: int, part: int) -> int:
         """The `weights` kind of part `part` of slot `slot` (at one design point)."""
-        slots = self.spec.slots
-        before = sum(3 ** len(slots[s]) for s in range(slot))
-        lengths = [self.spec.reductions[g] for g in slots[slot]]
-        return before + part_kind(lengths, int(self.ru), int(self.rv), part)
+        before = sum(slot_kinds(self.spec, s) for s in range(slot))
+        if self.spec.joint(slot):
+            lengths = self.spec.slot_lengths(slot)
+            return before + joint_chunks.kind_of(lengths, int(self.ru), int(self.rv), part)
+        return before + part_kind(self.spec.slot_lengths(slot), int(self.ru), int(self.rv), part)
 
 
 def _weight_slices(
@@ -595,8 +638,7 @@ def _weight_slices(
     the others, what the partition's address generators load."""
     shape = spec.shape
     dims = tuple(range(len(shape))) if spec.weight_dims is None else spec.weight_dims
-    slots = [[spec.reductions[i] for i in slot] for slot in spec.slots]
-    kinds = [k for lengths in slots for k in slot_slices(lengths, ru, rv)]
+    kinds = [k for s in range(len(spec.slots)) for k in spec_slot_slices(spec, s, ru, rv)]
     empty = np.zeros((0, *ru.shape), dtype=np.int64)
 
     def stack(values: list[Array]) -> Array:
@@ -607,6 +649,9 @@ def _weight_slices(
     per_copy = stack([number for number, _, _ in kinds])
     blocks: list[Array | None] = [None] * len(kinds)
     if mode.weight_format is not None:  # the scales of the blocks a slice's rows touch
+        if any(spec.joint(s) for s in range(len(spec.slots))):
+            raise CostError(f"nest '{spec.name}': one chunk sequence over a slot's "
+                            f"reductions is not for block-scaled weights ({mode.name})")
         blocks = [b for slot in spec.slots for b in kind_blocks(
             [spec.segments_of(i) for i in slot], ru, rv, mode.weight_format)]
     row_bytes = stack([mode.row_bytes(padded, b)
@@ -648,10 +693,10 @@ def nest_plan(
     pcu = arch.pcu
     zero = np.zeros_like(ru_)
     copies = sharing_copies(range(len(par_)), par_) + zero
-    slots = [[spec.reductions[i] for i in slot] for slot in spec.slots]
-    parts = tuple(slot_parts(lengths, ru_, rv_) for lengths in slots)
+    slots = range(len(spec.slots))
+    parts = tuple(spec_slot_parts(spec, s, ru_, rv_) for s in slots)
     if slots:
-        chunks = np.max(np.stack([slot_chunks(lengths, ru_, rv_) for lengths in slots]), 0)
+        chunks = np.max(np.stack([spec_slot_chunks(spec, s, ru_, rv_) for s in slots]), 0)
         most = np.max(np.stack(parts), axis=0)
     else:
         chunks, most = zero + 1, zero
@@ -732,8 +777,12 @@ __all__ = [
     "rows",
     "sharing_copies",
     "slot_chunks",
+    "slot_kinds",
     "slot_parts",
     "slot_slices",
+    "spec_slot_chunks",
+    "spec_slot_parts",
+    "spec_slot_slices",
     "tree_levels",
     "weight_placement",
 ]

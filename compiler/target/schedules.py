@@ -23,6 +23,9 @@ SCHEDULES: dict[str, str] = {
     "(rnnc.target.chained_sums)",
     "posted-writes": "spatial-post-writes: a time loop's stores to DRAM and writes to memories "
     "the loop does not read leave the step's done set (config.json: schedule[k].posted)",
+    "joint-chunks": "a slot's reductions (a GRU candidate gate's x and h products) cut as one "
+    "sequence of chunks, a unit straddling them sending both sums, where that is faster "
+    "(loop-assign-resources chooses it; rnnc.target.joint_chunks)",
     "timing-placement": "spatial-place weighs each stream by its criticality on the step's "
     "longest path and keeps the best of several seeds (rnnc.target.timing_placement)",
     "swap-start": "spatial-swap-start: a time loop's steps after the first start on a token "

@@ -45,6 +45,6 @@ func.func @main(%X: tensor<25x1x1024xf32>, %W: tensor<1x4096x1024xf32>, %R: tens
 // BADARCH: {{.*}}no_clock.json: error: field 'clock_ghz': missing (required)
 // NOARCH: nosuch: error: no such architecture file, and not a preset name (presets: plasticine, plasticine-rnn)
 // NOLOOP: error: loop-assign-resources: no time loop (loop.sequential) to assign; run rnn-decompose first
-// NOSCHEDULE: --schedules: error: unknown schedule 'nosuch' (known: chained-sums, posted-writes, step-ahead, swap-start, timing-placement)
-// BADOPTION: -: error: loop-assign-resources: schedules: unknown schedule 'bogus' (known: chained-sums, posted-writes, step-ahead, swap-start, timing-placement)
+// NOSCHEDULE: --schedules: error: unknown schedule 'nosuch' (known: chained-sums, joint-chunks, posted-writes, step-ahead, swap-start, timing-placement)
+// BADOPTION: -: error: loop-assign-resources: schedules: unknown schedule 'bogus' (known: chained-sums, joint-chunks, posted-writes, step-ahead, swap-start, timing-placement)
 // UNUSED: --arch: error: no pass in the pipeline takes this option (add loop-assign-resources, e.g. --emit=loop)
