@@ -230,7 +230,7 @@ class LoopAssignResourcesPass(ModulePass):
     ) -> tuple[ProgramSpec, SearchResult]:
         """The search's choice, with the slots' reductions cut as one chunk sequence where
         `joint-chunks` is enabled and that is faster (`joint_chunks_search.choose`)."""
-        if joint_chunks.NAME not in enabled_schedules(self.schedules):
+        if joint_chunks.NAME not in pass_schedules(self.name, self.schedules):
             program = joint_chunks_search.with_joint_chunks(program, False)
             return program, self._search(program, architecture, budget, dump)
         return joint_chunks_search.choose(
