@@ -11,8 +11,10 @@ against the same machine in fp32 on the given weights). The candidates:
 
 - one chip at `mixed` (8-bit weights), always;
 - when its weights do not all stay on chip (the sim report's streamed share is not 0):
-  one chip at each narrow format of the architecture (`int4`, `mxfp4` on plasticine-rnn,
-  both 4-bit), and two chips at `mixed`.
+  one chip at the narrow weight formats of the architecture, widest first (`mxfp6`,
+  `int5`, `int4`, `mxfp4` on plasticine-rnn), up to the first whose weights all stay on
+  chip (a narrower one runs at the same MAC rate with a larger error); two and three
+  chips at `mixed`; two chips at the narrowest format (`int4`).
 
 The best is the fastest simulated candidate whose error (max over the outputs of max |error|
 over the fp32 output's range) is within the budget `--max-error` (default 0.10); ties go
@@ -34,12 +36,10 @@ import math
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PAPER = Path(__file__).resolve().parents[1] / "compiler" / "target" / "paper_deepbench.json"
-NARROW = ("int4", "mxfp4")
-"""The narrow weight formats of plasticine-rnn (4-bit, widened to its 8-bit multipliers)."""
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,22 @@ class Result:
     streamed_share: float
     predicted_error: float
     """The cost model's whole-inference prediction against the simulation."""
-    error_of_one_chip: bool = False
-    """`rnnc sim --compare fp32` gives NaN on a configuration of several chips, whose
-    values equal the one-chip run's (tests/backend/test_multichip.py): its `error` is the
-    one-chip candidate's at the same precision."""
 
     @property
     def label(self) -> str:
-        one = " (1 chip's)" if self.error_of_one_chip else ""
         streamed = f", {self.streamed_share:.0%} streamed" if self.streamed_share else ""
         return (f"{self.chips} chip{'s' if self.chips > 1 else ''}, {self.precision}, "
-                f"err {self.error:.1%}{one}{streamed}")
+                f"err {self.error:.1%}{streamed}")
+
+
+def narrow_formats() -> dict[str, int]:
+    """The default architecture's precision modes that store weights in a block-scaled
+    format, with their element bits, widest first (then by name)."""
+    from rnnc.target.arch import load_architecture
+
+    bits = {m.name: m.weight_format.bits for m in load_architecture().precisions
+            if m.weight_format is not None}
+    return dict(sorted(bits.items(), key=lambda item: (-item[1], item[0])))
 
 
 def paper_tasks() -> list[dict]:
@@ -123,9 +128,9 @@ def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
 
 
 def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Result], list[str]]:
-    """Every candidate of one task, in order (the narrow formats and two chips only when
-    one chip at mixed streams weights), and (with `cached`: only the reports `folder`
-    holds are read) the candidates not run."""
+    """Every candidate of one task, in order (the narrow formats and several chips only
+    when one chip at mixed streams weights: see the module doc), and (with `cached`: only
+    the reports `folder` holds are read) the candidates not run."""
     path = Path(folder)
     name = task_name(entry)
     if not cached and not (path / f"{name}.inputs.npz").exists():
@@ -134,18 +139,23 @@ def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Resul
               f"{name}: rnnc gen")
     results: list[Result] = []
     missing: list[str] = []
+    narrow = narrow_formats()
+    narrowest = min(narrow, key=lambda p: (narrow[p], p))
     todo = [Candidate(1, "mixed")]
     while todo:
         candidate = todo.pop(0)
         if cached and not (path / f"{name}.{candidate.name}.report.json").exists():
             missing.append(candidate.name)
+            streams = True  # not known: the candidates that follow are listed
         else:
             results.append(simulate(entry, candidate, path))
-        if candidate == Candidate(1, "mixed") and (not results or results[0].streamed_share):
-            todo = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
-    one_chip = {r.precision: r.error for r in results if r.chips == 1}
-    results = [replace(r, error=one_chip[r.precision], error_of_one_chip=True)
-               if math.isnan(r.error) and r.precision in one_chip else r for r in results]
+            streams = results[-1].streamed_share > 0
+        if candidate == Candidate(1, "mixed") and streams:
+            todo = [Candidate(1, p) for p in narrow] + [
+                Candidate(2, "mixed"), Candidate(3, "mixed"), Candidate(2, narrowest)]
+        elif candidate.chips == 1 and candidate.precision in narrow and not streams:
+            # narrower formats on one chip: the same MAC rate, a larger error
+            todo = [c for c in todo if c.chips > 1]
     return results, missing
 
 
