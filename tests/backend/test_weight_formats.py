@@ -247,3 +247,30 @@ def test_the_scales_a_slice_holds_by_hand() -> None:
     assert [int(b) for b in kind_blocks([(17, 33)], 1, 50, int4)] == [3, 0, 0]
     # aligned: 64-wide parts of a 128-long reduction, 2 blocks each
     assert [int(b) for b in kind_blocks([(128,)], 2, 64, int4)] == [2, 0, 0]
+
+
+def test_a_fifo_pmu_counts_the_scales_of_its_rows_once(tmp_path: Path) -> None:
+    """A FIFO PMU's slice is cut in two boxes of each memory over the same columns (the rows
+    it keeps, the rows an AG loads): a row's scales are stored once, so spatial-verify and
+    `pmu_bytes` count what the partition declared (they counted the scales twice and
+    refused the design)."""
+    from rnnc.backend.load import machine_of
+    from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
+    from test_stream_overflow import _small_chip
+
+    chip = _small_chip(tmp_path, 6, 16)
+    model = tmp_path / "m.mlir"
+    assert main(["gen", "lstm", "128", "3", "--input", "2200", "--seed", "1",
+                 "-o", str(model)]) == 0
+    config = tmp_path / "int4.json"
+    assert main([str(model), "-o", str(config), "--precision", "int4", "--arch",
+                 str(chip)]) == 0
+    machine = machine_of(load_config(config).data)
+    sizes = pmu_bytes(load_architecture(str(chip)), machine)
+    loaded = loaded_boxes(machine.units)
+    fifos = [u for u in machine.units if u.kind == "pmu" and u.banking == "fifo"]
+    assert fifos and all(kept_boxes(u, loaded) for u in fifos)
+    for unit in fifos:
+        columns = [(box.memory, box.slices[-1]) for box in unit.boxes]
+        assert len(set(columns)) < len(columns), unit.id  # the premise: split rows
+        assert sizes[unit.id] == unit.bytes <= 16 * 1024, unit.id
