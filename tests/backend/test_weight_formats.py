@@ -1,7 +1,7 @@
-"""Configurations in a block-scaled weight format (int4, mxfp4 on plasticine-rnn): the weight
-file holds the format's values, `rnnc sim` and the loop interpreter's emulation of the
-same mode agree bit for bit, the format is recorded and checked on load, and a format the
-chip does not support is a diagnostic."""
+"""Configurations in a block-scaled weight format (int4, mxfp4, int5, mxfp6 on
+plasticine-rnn): the weight file holds the format's values, `rnnc sim` and the loop
+interpreter's emulation of the same mode agree bit for bit, the format is recorded and
+checked on load, and a format the chip does not support is a diagnostic."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from rnnc.target.checks import pmu_bytes
 #: partial sums in another order than the loop interpreter, as `mixed` does on it
 #: (test_sim_values: MIXED_TOLERANCE); the other two designs add them in the same order.
 CASES = [("lstm", 40, 24, "int4", True), ("gru", 40, 24, "mxfp4", True),
-         ("rnn", 33, 17, "mxfp4", False)]
+         ("rnn", 33, 17, "mxfp4", False), ("gru", 40, 24, "int5", True),
+         ("lstm", 40, 24, "mxfp6", True)]
 MIXED_TOLERANCE = 1e-4
 
 
@@ -48,7 +49,7 @@ def test_format_config_simulates_as_the_interpreter_emulates(
     mode = parse_precision(precision)
     loaded = load_config(config)
     record = loaded.data["precision"]
-    assert (record["name"], record["weight_bits"]) == (precision, 4)
+    assert (record["name"], record["weight_bits"]) == (precision, mode.weight_format.bits)
     assert record["weight_format"] == mode.weight_format.record(mode.scale_range)
     # the weight file: W and R as the format stores them, bit for bit; the bias as given
     given = load_npz(str(tmp_path / "m.npz"))
@@ -143,7 +144,7 @@ def test_a_format_the_chip_does_not_support(tmp_path: Path, capsys: pytest.Captu
     assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int3"]) == 1
     assert capsys.readouterr().err.strip().endswith(
         "loop-assign-resources: architecture 'plasticine-rnn' does not support precision "
-        "'int3' (supported: fp32, int4, mixed, mxfp4)")
+        "'int3' (supported: fp32, int4, int5, mixed, mxfp4, mxfp6)")
     assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int12"]) == 1
     assert capsys.readouterr().err.startswith("--precision: error: unknown precision 'int12'")
 
