@@ -13,8 +13,9 @@ against the same machine in fp32 on the given weights). The candidates:
 - when its weights do not all stay on chip (the sim report's streamed share is not 0):
   one chip at the narrow weight formats of the architecture, widest first (`mxfp6`,
   `int5`, `int4`, `mxfp4` on plasticine-rnn), up to the first whose weights all stay on
-  chip (a narrower one runs at the same MAC rate with a larger error); two and three
-  chips at `mixed`; two chips at the narrowest format (`int4`).
+  chip (a narrower one runs at the same MAC rate with a larger error; one that still
+  streams is compiled but not simulated: its streamed share, from the configuration, is
+  listed); two and three chips at `mixed`; two chips at the narrowest format (`int4`).
 
 The best is the fastest simulated candidate whose error (max over the outputs of max |error|
 over the fp32 output's range) is within the budget `--max-error` (default 0.10); ties go
@@ -64,6 +65,9 @@ class Result:
     streamed_share: float
     predicted_error: float
     """The cost model's whole-inference prediction against the simulation."""
+    simulated: bool = True
+    """False for a narrow format on one chip that still streams weights (compiled only:
+    its latency is infinite here, its error NaN, and it is never the best)."""
 
     @property
     def label(self) -> str:
@@ -104,15 +108,34 @@ def _rnnc(argv: list[str], what: str) -> None:
         raise RuntimeError(f"{what} failed (rnnc {' '.join(argv)}):\n{out.getvalue()}")
 
 
-def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
-    """Compile and simulate `candidate` of the task (its model already generated)."""
+def streamed_share(config: Path) -> float:
+    """The share of the weights a one-chip configuration streams every step (as `rnnc sim
+    --report` gives it), from the configuration alone."""
+    from rnnc.backend.load import load_config, machine_of
+    from rnnc.simulator.weight_share import weight_share
+
+    loaded = load_config(config)
+    return weight_share(machine_of(loaded.data), loaded.arch)["streamed_share"]
+
+
+def simulate(entry: dict, candidate: Candidate, folder: Path, narrow: bool = False) -> Result:
+    """Compile and simulate `candidate` of the task (its model already generated); with
+    `narrow` (a narrow format on one chip), only compile it when it streams weights."""
     name = task_name(entry)
     model = folder / f"{name}.mlir"
     stem = folder / f"{name}.{candidate.name}"
     config, report = Path(f"{stem}.json"), Path(f"{stem}.report.json")
-    if not report.exists():  # a report `--keep` holds is reused (rnnc writes it last)
+    streams = Path(f"{stem}.streamed")  # a narrow candidate's share, when not 0
+    # what `--keep` holds is reused: rnnc writes the report last
+    if not report.exists() and not streams.exists():
         _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
                "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
+        if narrow and (share := streamed_share(config)):
+            streams.write_text(f"{share!r}\n")
+    if streams.exists():
+        return Result(candidate.chips, candidate.precision, math.inf, math.nan,
+                      float(streams.read_text()), math.nan, simulated=False)
+    if not report.exists():
         _rnnc(["sim", str(config), "--inputs", str(folder / f"{name}.inputs.npz"),
                "-o", f"{stem}.out.npz", "--report", str(report), "--compare", "fp32"],
               f"{name} {candidate.name}: rnnc sim")
@@ -144,16 +167,19 @@ def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Resul
     todo = [Candidate(1, "mixed")]
     while todo:
         candidate = todo.pop(0)
-        if cached and not (path / f"{name}.{candidate.name}.report.json").exists():
+        one_narrow = candidate.chips == 1 and candidate.precision in narrow
+        stem = path / f"{name}.{candidate.name}"
+        if cached and not any(Path(f"{stem}.{end}").exists() for end in (
+                "report.json", "streamed")):
             missing.append(candidate.name)
             streams = True  # not known: the candidates that follow are listed
         else:
-            results.append(simulate(entry, candidate, path))
+            results.append(simulate(entry, candidate, path, one_narrow))
             streams = results[-1].streamed_share > 0
         if candidate == Candidate(1, "mixed") and streams:
             todo = [Candidate(1, p) for p in narrow] + [
                 Candidate(2, "mixed"), Candidate(3, "mixed"), Candidate(2, narrowest)]
-        elif candidate.chips == 1 and candidate.precision in narrow and not streams:
+        elif one_narrow and not streams:
             # narrower formats on one chip: the same MAC rate, a larger error
             todo = [c for c in todo if c.chips > 1]
     return results, missing
@@ -206,6 +232,10 @@ def candidates_table(entries: list[dict], results: dict[str, list[Result]],
     for entry in entries:
         name = task_name(entry)
         for r in results[name]:
+            if not r.simulated:
+                lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} compiled, not "
+                             f"simulated: it streams {r.streamed_share:.1%} of the weights")
+                continue
             lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} "
                          f"{r.latency_ms:9.4g} {r.predicted_error:+8.2%} {r.error:7.2%} "
                          f"{r.streamed_share:8.1%}")
