@@ -77,6 +77,38 @@ def test_format_config_simulates_as_the_interpreter_emulates(
             assert np.max(np.abs(got[name] - value)) <= MIXED_TOLERANCE, name
 
 
+#: Formats plasticine-rnn does not list, which a user architecture may declare.
+USER_FORMATS = ("int2", "int3", "mxfp6e3m2", "mxfp8")
+
+
+def test_user_formats_simulate_as_the_interpreter_emulates(tmp_path: Path) -> None:
+    """Every other format that widens exactly to E4M3, declared by a user architecture:
+    `rnnc sim` and `rnnc run` of the mode agree bit for bit."""
+    preset = Path(__file__).parents[2] / "compiler" / "target" / "presets" / "plasticine-rnn.json"
+    arch = json.loads(preset.read_text())
+    arch["name"] = "more-formats"
+    for name in USER_FORMATS:
+        arch["precisions"][name] = {**arch["precisions"]["int4"],
+                                    "weight_bits": parse_precision(name).weight_format.bits}
+    user = tmp_path / "arch.json"
+    user.write_text(json.dumps(arch))
+    model = _model(tmp_path, "lstm", 16, 8)
+    feed = tmp_path / "m.inputs.npz"
+    for name in USER_FORMATS:
+        config, sim_out, run_out = (tmp_path / f"{name}.{end}" for end in
+                                    ("json", "sim.npz", "run.npz"))
+        assert main([str(model), "-o", str(config), "--precision", name, "--arch",
+                     str(user)]) == 0
+        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(sim_out)]) == 0
+        assert main(["run", str(model), "--inputs", str(feed), "-p",
+                     "rnn-decompose,loop-fuse,loop-assign-resources", "--precision", name,
+                     "--arch", str(user), "-o", str(run_out)]) == 0
+        got, expected = load_npz(str(sim_out)), load_npz(str(run_out))
+        for output, value in expected.items():
+            assert np.array_equal(got[output].view(np.uint32), value.view(np.uint32)), (
+                name, output)
+
+
 def test_weight_pmus_count_the_formats_bytes(tmp_path: Path) -> None:
     """A weight PMU of a map-reduce unit holds its rows in the format: half a byte a weight
     plus a scale byte per 32, against a byte a weight in mixed."""
