@@ -235,9 +235,9 @@ def test_precision_auto_picks_the_fastest_within_the_budget(
     assert main([str(model), "-o", str(config), "--precision", "auto", "--max-error", "0.03",
                  "--inputs", str(feed)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    table = [line.split() for line in lines[1:5]]
+    table = [line.split() for line in lines[1:7]]
     rows = {row[-6]: (float(row[-5]), float(row[-1])) for row in table}
-    assert set(rows) == {"fp32", "mixed", "int4", "mxfp4"}
+    assert set(rows) == {"fp32", "mixed", "int4", "mxfp4", "int5", "mxfp6"}
     for mode in ("mixed", "int4"):
         out, ref = tmp_path / f"{mode}.npz", tmp_path / "fp32.npz"
         for precision, path in ((mode, out), ("fp32", ref)):
