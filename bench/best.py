@@ -153,7 +153,8 @@ def simulate(entry: dict, candidate: Candidate, folder: Path, narrow: bool = Fal
 def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Result], list[str]]:
     """Every candidate of one task, in order (the narrow formats and several chips only
     when one chip at mixed streams weights: see the module doc), and (with `cached`: only
-    the reports `folder` holds are read) the candidates not run."""
+    the reports `folder` holds are read) the candidates left out, each with why (not run,
+    or its failure)."""
     path = Path(folder)
     name = task_name(entry)
     if not cached and not (path / f"{name}.inputs.npz").exists():
@@ -171,10 +172,14 @@ def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Resul
         stem = path / f"{name}.{candidate.name}"
         if cached and not any(Path(f"{stem}.{end}").exists() for end in (
                 "report.json", "streamed")):
-            missing.append(candidate.name)
+            missing.append(f"{candidate.name}: not run (--cached)")
             streams = True  # not known: the candidates that follow are listed
         else:
-            results.append(simulate(entry, candidate, path, one_narrow))
+            try:
+                results.append(simulate(entry, candidate, path, one_narrow))
+            except RuntimeError as failure:  # listed; the other candidates still run
+                missing.append(f"{candidate.name}: {str(failure).strip().splitlines()[-1]}")
+                continue
             streams = results[-1].streamed_share > 0
         if candidate == Candidate(1, "mixed") and streams:
             todo = [Candidate(1, p) for p in narrow] + [
@@ -216,7 +221,7 @@ def table(entries: list[dict], results: dict[str, list[Result]], budget: float,
         wins += b > 1
         lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g} {chosen.latency_ms:9.4g} "
                      f"{p:10.2f} {b:8.2f}  {chosen.label}"
-                     + (f" (not run: {', '.join(missing[name])})" if missing[name] else ""))
+                     + (f" (left out: {'; '.join(missing[name])})" if missing[name] else ""))
     lines.append(f"{'geomean':16} {'':9} {'':8} {'':9} {geomean(paper_ratios):10.2f} "
                  f"{geomean(bw_ratios):8.2f}  ({len(paper_ratios)} tasks)")
     lines.append(f"wins over Brainwave: {wins} of {len(entries)}; paper/rnnc >= 1: "
@@ -239,8 +244,7 @@ def candidates_table(entries: list[dict], results: dict[str, list[Result]],
             lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} "
                          f"{r.latency_ms:9.4g} {r.predicted_error:+8.2%} {r.error:7.2%} "
                          f"{r.streamed_share:8.1%}")
-        lines += [f"{name:16} {candidate.replace('-', ' '):14} not run (--cached)"
-                  for candidate in missing[name]]
+        lines += [f"{name:16} {why.replace('-', ' ', 1)}" for why in missing[name]]
     return "\n".join(lines)
 
 

@@ -307,3 +307,33 @@ def test_a_fifo_pmu_counts_the_scales_of_its_rows_once(tmp_path: Path) -> None:
         columns = [(box.memory, box.slices[-1]) for box in unit.boxes]
         assert len(set(columns)) < len(columns), unit.id  # the premise: split rows
         assert sizes[unit.id] == unit.bytes <= 16 * 1024, unit.id
+
+
+def test_a_multichip_config_stores_the_format(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """Over 2 chips the weight file holds the format's values too (it held the given
+    weights, which the loader refused), and the given ones for `--compare fp32`; the
+    values are the one-chip configuration's."""
+    model = _model(tmp_path, "gru", 40, 24)
+    feed = tmp_path / "m.inputs.npz"
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert main([str(model), "-o", str(one), "--precision", "int4"]) == 0
+    assert main([str(model), "-o", str(two), "--precision", "int4", "--chips", "2"]) == 0
+    loaded = load_config(two)
+    stored = parse_precision("int4").quantize_matrix(load_npz(str(tmp_path / "m.npz"))["R"])
+    assert np.array_equal(loaded.weights["R"], stored)
+    outs, errors = {}, {}
+    for config in (one, two):
+        outs[config] = tmp_path / f"{config.stem}.out.npz"
+        report = tmp_path / f"{config.stem}.report.json"
+        capsys.readouterr()
+        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(outs[config]),
+                     "--compare", "fp32", "--report", str(report)]) == 0
+        assert "against fp32 (the same machine in float32, given weights)" in (
+            capsys.readouterr().out)
+        errors[config] = {name: e["max_abs"]
+                          for name, e in json.loads(report.read_text())["error"].items()}
+    got, expected = load_npz(str(outs[two])), load_npz(str(outs[one]))
+    for name, value in expected.items():
+        assert np.max(np.abs(got[name] - value)) <= MIXED_TOLERANCE, name
+        assert 0 < errors[two][name] == pytest.approx(errors[one][name], abs=MIXED_TOLERANCE)
