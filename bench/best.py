@@ -10,12 +10,16 @@ inputs), then every candidate configuration is compiled (`rnnc m.mlir -o c.json
 against the same machine in fp32 on the given weights). The candidates:
 
 - one chip at `mixed` (8-bit weights), always;
-- when its weights do not all stay on chip (the sim report's streamed share is not 0):
-  one chip at the narrow weight formats of the architecture, widest first (`mxfp6`,
-  `int5`, `int4`, `mxfp4` on plasticine-rnn), up to the first whose weights all stay on
-  chip (a narrower one runs at the same MAC rate with a larger error; one that still
-  streams is compiled but not simulated: its streamed share, from the configuration, is
-  listed); two and three chips at `mixed`; two chips at the narrowest format (`int4`).
+- when its weights do not all stay on chip (its streamed share is not 0): one chip at the
+  narrow weight formats of the architecture, widest first (`mxfp6`, `int5`, `int4`,
+  `mxfp4` on plasticine-rnn), up to the first whose weights all stay on chip (a narrower
+  one runs at the same MAC rate with a larger error); two and three chips at `mixed`; two
+  chips at the narrowest format (`int4`).
+
+A one-chip candidate that streams weights is compiled but not simulated (streaming every
+step is many times slower than any candidate that does not, and its simulation is the
+slowest): its streamed share, from the configuration, is listed. A report `--keep` holds
+is still read.
 
 The best is the fastest simulated candidate whose error (max over the outputs of max |error|
 over the fp32 output's range) is within the budget `--max-error` (default 0.10); ties go
@@ -66,8 +70,8 @@ class Result:
     predicted_error: float
     """The cost model's whole-inference prediction against the simulation."""
     simulated: bool = True
-    """False for a narrow format on one chip that still streams weights (compiled only:
-    its latency is infinite here, its error NaN, and it is never the best)."""
+    """False for a one-chip candidate that streams weights (compiled only: its latency
+    is infinite here, its error NaN, and it is never the best)."""
 
     @property
     def label(self) -> str:
@@ -118,19 +122,19 @@ def streamed_share(config: Path) -> float:
     return weight_share(machine_of(loaded.data), loaded.arch)["streamed_share"]
 
 
-def simulate(entry: dict, candidate: Candidate, folder: Path, narrow: bool = False) -> Result:
-    """Compile and simulate `candidate` of the task (its model already generated); with
-    `narrow` (a narrow format on one chip), only compile it when it streams weights."""
+def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
+    """Compile and simulate `candidate` of the task (its model already generated); on one
+    chip, only compile it when it streams weights."""
     name = task_name(entry)
     model = folder / f"{name}.mlir"
     stem = folder / f"{name}.{candidate.name}"
     config, report = Path(f"{stem}.json"), Path(f"{stem}.report.json")
-    streams = Path(f"{stem}.streamed")  # a narrow candidate's share, when not 0
+    streams = Path(f"{stem}.streamed")  # a one-chip candidate's share, when not 0
     # what `--keep` holds is reused: rnnc writes the report last
     if not report.exists() and not streams.exists():
         _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
                "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
-        if narrow and (share := streamed_share(config)):
+        if candidate.chips == 1 and (share := streamed_share(config)):
             streams.write_text(f"{share!r}\n")
     if streams.exists():
         return Result(candidate.chips, candidate.precision, math.inf, math.nan,
@@ -176,7 +180,7 @@ def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Resul
             streams = True  # not known: the candidates that follow are listed
         else:
             try:
-                results.append(simulate(entry, candidate, path, one_narrow))
+                results.append(simulate(entry, candidate, path))
             except RuntimeError as failure:  # listed; the other candidates still run
                 missing.append(f"{candidate.name}: {str(failure).strip().splitlines()[-1]}")
                 continue
