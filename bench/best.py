@@ -10,9 +10,16 @@ inputs), then every candidate configuration is compiled (`rnnc m.mlir -o c.json
 against the same machine in fp32 on the given weights). The candidates:
 
 - one chip at `mixed` (8-bit weights), always;
-- when its weights do not all stay on chip (the sim report's streamed share is not 0):
-  one chip at each narrow format of the architecture (`int4`, `mxfp4` on plasticine-rnn,
-  both 4-bit), and two chips at `mixed`.
+- when its weights do not all stay on chip (its streamed share is not 0): one chip at the
+  narrow weight formats of the architecture, widest first (`mxfp6`, `int5`, `int4`,
+  `mxfp4` on plasticine-rnn), up to the first whose weights all stay on chip (a narrower
+  one runs at the same MAC rate with a larger error); two and three chips at `mixed`; two
+  chips at the narrowest format (`int4`).
+
+A one-chip candidate that streams weights is compiled but not simulated (streaming every
+step is many times slower than any candidate that does not, and its simulation is the
+slowest): its streamed share, from the configuration, is listed. A report `--keep` holds
+is still read.
 
 The best is the fastest simulated candidate whose error (max over the outputs of max |error|
 over the fp32 output's range) is within the budget `--max-error` (default 0.10); ties go
@@ -34,12 +41,10 @@ import math
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PAPER = Path(__file__).resolve().parents[1] / "compiler" / "target" / "paper_deepbench.json"
-NARROW = ("int4", "mxfp4")
-"""The narrow weight formats of plasticine-rnn (4-bit, widened to its 8-bit multipliers)."""
 
 
 @dataclass(frozen=True)
@@ -64,17 +69,25 @@ class Result:
     streamed_share: float
     predicted_error: float
     """The cost model's whole-inference prediction against the simulation."""
-    error_of_one_chip: bool = False
-    """`rnnc sim --compare fp32` gives NaN on a configuration of several chips, whose
-    values equal the one-chip run's (tests/backend/test_multichip.py): its `error` is the
-    one-chip candidate's at the same precision."""
+    simulated: bool = True
+    """False for a one-chip candidate that streams weights (compiled only: its latency
+    is infinite here, its error NaN, and it is never the best)."""
 
     @property
     def label(self) -> str:
-        one = " (1 chip's)" if self.error_of_one_chip else ""
         streamed = f", {self.streamed_share:.0%} streamed" if self.streamed_share else ""
         return (f"{self.chips} chip{'s' if self.chips > 1 else ''}, {self.precision}, "
-                f"err {self.error:.1%}{one}{streamed}")
+                f"err {self.error:.1%}{streamed}")
+
+
+def narrow_formats() -> dict[str, int]:
+    """The default architecture's precision modes that store weights in a block-scaled
+    format, with their element bits, widest first (then by name)."""
+    from rnnc.target.arch import load_architecture
+
+    bits = {m.name: m.weight_format.bits for m in load_architecture().precisions
+            if m.weight_format is not None}
+    return dict(sorted(bits.items(), key=lambda item: (-item[1], item[0])))
 
 
 def paper_tasks() -> list[dict]:
@@ -99,15 +112,34 @@ def _rnnc(argv: list[str], what: str) -> None:
         raise RuntimeError(f"{what} failed (rnnc {' '.join(argv)}):\n{out.getvalue()}")
 
 
+def streamed_share(config: Path) -> float:
+    """The share of the weights a one-chip configuration streams every step (as `rnnc sim
+    --report` gives it), from the configuration alone."""
+    from rnnc.backend.load import load_config, machine_of
+    from rnnc.simulator.weight_share import weight_share
+
+    loaded = load_config(config)
+    return weight_share(machine_of(loaded.data), loaded.arch)["streamed_share"]
+
+
 def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
-    """Compile and simulate `candidate` of the task (its model already generated)."""
+    """Compile and simulate `candidate` of the task (its model already generated); on one
+    chip, only compile it when it streams weights."""
     name = task_name(entry)
     model = folder / f"{name}.mlir"
     stem = folder / f"{name}.{candidate.name}"
     config, report = Path(f"{stem}.json"), Path(f"{stem}.report.json")
-    if not report.exists():  # a report `--keep` holds is reused (rnnc writes it last)
+    streams = Path(f"{stem}.streamed")  # a one-chip candidate's share, when not 0
+    # what `--keep` holds is reused: rnnc writes the report last
+    if not report.exists() and not streams.exists():
         _rnnc([str(model), "-o", str(config), "--precision", candidate.precision,
                "--chips", str(candidate.chips)], f"{name} {candidate.name}: the compile")
+        if candidate.chips == 1 and (share := streamed_share(config)):
+            streams.write_text(f"{share!r}\n")
+    if streams.exists():
+        return Result(candidate.chips, candidate.precision, math.inf, math.nan,
+                      float(streams.read_text()), math.nan, simulated=False)
+    if not report.exists():
         _rnnc(["sim", str(config), "--inputs", str(folder / f"{name}.inputs.npz"),
                "-o", f"{stem}.out.npz", "--report", str(report), "--compare", "fp32"],
               f"{name} {candidate.name}: rnnc sim")
@@ -123,9 +155,10 @@ def simulate(entry: dict, candidate: Candidate, folder: Path) -> Result:
 
 
 def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Result], list[str]]:
-    """Every candidate of one task, in order (the narrow formats and two chips only when
-    one chip at mixed streams weights), and (with `cached`: only the reports `folder`
-    holds are read) the candidates not run."""
+    """Every candidate of one task, in order (the narrow formats and several chips only
+    when one chip at mixed streams weights: see the module doc), and (with `cached`: only
+    the reports `folder` holds are read) the candidates left out, each with why (not run,
+    or its failure)."""
     path = Path(folder)
     name = task_name(entry)
     if not cached and not (path / f"{name}.inputs.npz").exists():
@@ -134,18 +167,30 @@ def run_task(entry: dict, folder: str, cached: bool = False) -> tuple[list[Resul
               f"{name}: rnnc gen")
     results: list[Result] = []
     missing: list[str] = []
+    narrow = narrow_formats()
+    narrowest = min(narrow, key=lambda p: (narrow[p], p))
     todo = [Candidate(1, "mixed")]
     while todo:
         candidate = todo.pop(0)
-        if cached and not (path / f"{name}.{candidate.name}.report.json").exists():
-            missing.append(candidate.name)
+        one_narrow = candidate.chips == 1 and candidate.precision in narrow
+        stem = path / f"{name}.{candidate.name}"
+        if cached and not any(Path(f"{stem}.{end}").exists() for end in (
+                "report.json", "streamed")):
+            missing.append(f"{candidate.name}: not run (--cached)")
+            streams = True  # not known: the candidates that follow are listed
         else:
-            results.append(simulate(entry, candidate, path))
-        if candidate == Candidate(1, "mixed") and (not results or results[0].streamed_share):
-            todo = [Candidate(1, p) for p in NARROW] + [Candidate(2, "mixed")]
-    one_chip = {r.precision: r.error for r in results if r.chips == 1}
-    results = [replace(r, error=one_chip[r.precision], error_of_one_chip=True)
-               if math.isnan(r.error) and r.precision in one_chip else r for r in results]
+            try:
+                results.append(simulate(entry, candidate, path))
+            except RuntimeError as failure:  # listed; the other candidates still run
+                missing.append(f"{candidate.name}: {str(failure).strip().splitlines()[-1]}")
+                continue
+            streams = results[-1].streamed_share > 0
+        if candidate == Candidate(1, "mixed") and streams:
+            todo = [Candidate(1, p) for p in narrow] + [
+                Candidate(2, "mixed"), Candidate(3, "mixed"), Candidate(2, narrowest)]
+        elif one_narrow and not streams:
+            # narrower formats on one chip: the same MAC rate, a larger error
+            todo = [c for c in todo if c.chips > 1]
     return results, missing
 
 
@@ -180,7 +225,7 @@ def table(entries: list[dict], results: dict[str, list[Result]], budget: float,
         wins += b > 1
         lines.append(f"{label:16} {paper:9.4g} {brainwave:8.4g} {chosen.latency_ms:9.4g} "
                      f"{p:10.2f} {b:8.2f}  {chosen.label}"
-                     + (f" (not run: {', '.join(missing[name])})" if missing[name] else ""))
+                     + (f" (left out: {'; '.join(missing[name])})" if missing[name] else ""))
     lines.append(f"{'geomean':16} {'':9} {'':8} {'':9} {geomean(paper_ratios):10.2f} "
                  f"{geomean(bw_ratios):8.2f}  ({len(paper_ratios)} tasks)")
     lines.append(f"wins over Brainwave: {wins} of {len(entries)}; paper/rnnc >= 1: "
@@ -196,11 +241,14 @@ def candidates_table(entries: list[dict], results: dict[str, list[Result]],
     for entry in entries:
         name = task_name(entry)
         for r in results[name]:
+            if not r.simulated:
+                lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} compiled, not "
+                             f"simulated: it streams {r.streamed_share:.1%} of the weights")
+                continue
             lines.append(f"{name:16} {f'{r.chips}chip {r.precision}':14} "
                          f"{r.latency_ms:9.4g} {r.predicted_error:+8.2%} {r.error:7.2%} "
                          f"{r.streamed_share:8.1%}")
-        lines += [f"{name:16} {candidate.replace('-', ' '):14} not run (--cached)"
-                  for candidate in missing[name]]
+        lines += [f"{name:16} {why.replace('-', ' ', 1)}" for why in missing[name]]
     return "\n".join(lines)
 
 

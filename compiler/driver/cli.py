@@ -92,8 +92,8 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     design.add_argument("--precision", metavar="MODE",
                         help="fp32, mixed (the paper's 8/16/32-bit mode; the default of "
                         "plasticine-rnn, see below) or a weight format the chip supports (int4, "
-                        "mxfp4 on plasticine-rnn: weights stored narrow, the mixed mode's "
-                        "arithmetic); `rnnc run` (default fp32) emulates it, e.g. "
+                        "mxfp4, int5, mxfp6 on plasticine-rnn: weights stored narrow, the "
+                        "mixed mode's arithmetic); `rnnc run` (default fp32) emulates it, e.g. "
                         "mixed:lut=512,range=6; auto (with -o config.json): the fastest within "
                         "--max-error on --inputs")
     design.add_argument("--schedules", metavar="LIST",

@@ -119,6 +119,7 @@ def _split(module: ModuleOp) -> tuple[tuple[int, int], tuple[str, ...]]:
 def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
            ) -> dict[str, Any]:
     from rnnc.driver.folded_weights import folded_arrays
+    from rnnc.driver.stored_weights import held_in_format, stored_weights
     from rnnc.numerics.precision import FP32, parse_precision
     from rnnc.target.arch import load_architecture
     from rnnc.target.exchange_routes import leg_hops, route_exchange
@@ -128,10 +129,17 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
     arch = load_architecture(args.arch) if args.arch else load_architecture()
     precision = FP32 if machines[0].precision == "fp32" else parse_precision(
         args.precision or machines[0].precision)
+    # as on one chip (`backend_commands`): the weights held in a block-scaled format
+    # rounded to it, before and after the folded arrays are computed, the given ones kept
+    held = set().union(*(held_in_format(machine, precision) for machine in machines))
     weights: dict[str, np.ndarray] = {}
+    given: dict[str, np.ndarray] = {}
     for module in modules:
         own = load_weights(module, args.model)
-        weights |= own | folded_arrays(module, own, precision)
+        given |= {name: own[name] for name in sorted(held) if name in own}
+        own = stored_weights(own, held, precision)
+        weights |= stored_weights({**own, **folded_arrays(module, own, precision)}, held,
+                                  precision)
     splits = [_split(module) for module in modules]
     rows = tuple(rows for rows, _ in splits)
     exchanged = splits[0][1]
@@ -144,8 +152,8 @@ def _write(args: argparse.Namespace, modules: Sequence[ModuleOp], files: Outputs
         [chip_prediction(module, machine, arch, waits)
          for module, machine in zip(modules, machines, strict=True)], waits, arch)
     return write_multichip_config(args.output, machines, arch, precision=precision,
-                                  prediction=prediction, weights=weights, rows=rows,
-                                  links=links, legs=legs, files=files)
+                                  prediction=prediction, weights=weights, given=given,
+                                  rows=rows, links=links, legs=legs, files=files)
 
 
 def plan_links(machines: Sequence[Machine], rows: Sequence[tuple[int, int]],
@@ -232,17 +240,19 @@ def write_multichip_config(
     prediction: Prediction, weights: Mapping[str, np.ndarray],
     rows: Sequence[tuple[int, int]], links: list[dict[str, Any]],
     legs: Sequence[list[dict[str, Any]]], files: Outputs,
+    given: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Write the configuration of `machines` (chip k computes hidden units `rows[k]`, its
     legs of the exchange `legs[k]`) and its weight file, both or neither, once it
-    validates."""
-    from rnnc.backend.emit import config_data, dumps, weight_arrays, weights_path
+    validates. `given`: as `backend_commands.write_config`'s (for `rnnc sim --compare`)."""
+    from rnnc.backend.emit import config_data, dumps, given_name, weight_arrays, weights_path
     from rnnc.backend.exchange_legs import check_legs
     from rnnc.backend.load import check_schema, machine_of
 
     arrays: dict[str, np.ndarray] = {}
     for machine in machines:
         arrays |= weight_arrays(path, machine, weights)
+    arrays |= {given_name(name): np.asarray(a, np.float32) for name, a in (given or {}).items()}
     arrays = dict(sorted(arrays.items()))
     npz = io.BytesIO()
     save_npz(npz, arrays)

@@ -603,7 +603,10 @@ def _row_bytes(arch: Architecture, machine: Any, elements: int, width: int | Non
         mode = arch.precision(machine.precision)
         if not boxes:
             return int(mode.row_bytes(elements))
-        return held_row_bytes(mode, elements, [box.slices[-1][:2] for box in boxes])
+        # boxes of one memory over the same columns (its rows cut in two: a FIFO PMU's
+        # kept and streamed rows) are one row's columns, whose scales count once
+        ranges = dict.fromkeys((box.memory, box.slices[-1][:2]) for box in boxes)
+        return held_row_bytes(mode, elements, [columns for _, columns in ranges])
     return elements * width
 
 

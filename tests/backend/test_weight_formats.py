@@ -1,7 +1,7 @@
-"""Configurations in a block-scaled weight format (int4, mxfp4 on plasticine-rnn): the weight
-file holds the format's values, `rnnc sim` and the loop interpreter's emulation of the
-same mode agree bit for bit, the format is recorded and checked on load, and a format the
-chip does not support is a diagnostic."""
+"""Configurations in a block-scaled weight format (int4, mxfp4, int5, mxfp6 on
+plasticine-rnn): the weight file holds the format's values, `rnnc sim` and the loop
+interpreter's emulation of the same mode agree bit for bit, the format is recorded and
+checked on load, and a format the chip does not support is a diagnostic."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from rnnc.target.checks import pmu_bytes
 #: partial sums in another order than the loop interpreter, as `mixed` does on it
 #: (test_sim_values: MIXED_TOLERANCE); the other two designs add them in the same order.
 CASES = [("lstm", 40, 24, "int4", True), ("gru", 40, 24, "mxfp4", True),
-         ("rnn", 33, 17, "mxfp4", False)]
+         ("rnn", 33, 17, "mxfp4", False), ("gru", 40, 24, "int5", True),
+         ("lstm", 40, 24, "mxfp6", True)]
 MIXED_TOLERANCE = 1e-4
 
 
@@ -48,7 +49,7 @@ def test_format_config_simulates_as_the_interpreter_emulates(
     mode = parse_precision(precision)
     loaded = load_config(config)
     record = loaded.data["precision"]
-    assert (record["name"], record["weight_bits"]) == (precision, 4)
+    assert (record["name"], record["weight_bits"]) == (precision, mode.weight_format.bits)
     assert record["weight_format"] == mode.weight_format.record(mode.scale_range)
     # the weight file: W and R as the format stores them, bit for bit; the bias as given
     given = load_npz(str(tmp_path / "m.npz"))
@@ -74,6 +75,38 @@ def test_format_config_simulates_as_the_interpreter_emulates(
             assert np.array_equal(got[name].view(np.uint32), value.view(np.uint32)), name
         else:
             assert np.max(np.abs(got[name] - value)) <= MIXED_TOLERANCE, name
+
+
+#: Formats plasticine-rnn does not list, which a user architecture may declare.
+USER_FORMATS = ("int2", "int3", "mxfp6e3m2", "mxfp8")
+
+
+def test_user_formats_simulate_as_the_interpreter_emulates(tmp_path: Path) -> None:
+    """Every other format that widens exactly to E4M3, declared by a user architecture:
+    `rnnc sim` and `rnnc run` of the mode agree bit for bit."""
+    preset = Path(__file__).parents[2] / "compiler" / "target" / "presets" / "plasticine-rnn.json"
+    arch = json.loads(preset.read_text())
+    arch["name"] = "more-formats"
+    for name in USER_FORMATS:
+        arch["precisions"][name] = {**arch["precisions"]["int4"],
+                                    "weight_bits": parse_precision(name).weight_format.bits}
+    user = tmp_path / "arch.json"
+    user.write_text(json.dumps(arch))
+    model = _model(tmp_path, "lstm", 16, 8)
+    feed = tmp_path / "m.inputs.npz"
+    for name in USER_FORMATS:
+        config, sim_out, run_out = (tmp_path / f"{name}.{end}" for end in
+                                    ("json", "sim.npz", "run.npz"))
+        assert main([str(model), "-o", str(config), "--precision", name, "--arch",
+                     str(user)]) == 0
+        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(sim_out)]) == 0
+        assert main(["run", str(model), "--inputs", str(feed), "-p",
+                     "rnn-decompose,loop-fuse,loop-assign-resources", "--precision", name,
+                     "--arch", str(user), "-o", str(run_out)]) == 0
+        got, expected = load_npz(str(sim_out)), load_npz(str(run_out))
+        for output, value in expected.items():
+            assert np.array_equal(got[output].view(np.uint32), value.view(np.uint32)), (
+                name, output)
 
 
 def test_weight_pmus_count_the_formats_bytes(tmp_path: Path) -> None:
@@ -143,7 +176,7 @@ def test_a_format_the_chip_does_not_support(tmp_path: Path, capsys: pytest.Captu
     assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int3"]) == 1
     assert capsys.readouterr().err.strip().endswith(
         "loop-assign-resources: architecture 'plasticine-rnn' does not support precision "
-        "'int3' (supported: fp32, int4, mixed, mxfp4)")
+        "'int3' (supported: fp32, int4, int5, mixed, mxfp4, mxfp6)")
     assert main([str(model), "-o", str(tmp_path / "c.json"), "--precision", "int12"]) == 1
     assert capsys.readouterr().err.startswith("--precision: error: unknown precision 'int12'")
 
@@ -202,9 +235,9 @@ def test_precision_auto_picks_the_fastest_within_the_budget(
     assert main([str(model), "-o", str(config), "--precision", "auto", "--max-error", "0.03",
                  "--inputs", str(feed)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    table = [line.split() for line in lines[1:5]]
+    table = [line.split() for line in lines[1:7]]
     rows = {row[-6]: (float(row[-5]), float(row[-1])) for row in table}
-    assert set(rows) == {"fp32", "mixed", "int4", "mxfp4"}
+    assert set(rows) == {"fp32", "mixed", "int4", "mxfp4", "int5", "mxfp6"}
     for mode in ("mixed", "int4"):
         out, ref = tmp_path / f"{mode}.npz", tmp_path / "fp32.npz"
         for precision, path in ((mode, out), ("fp32", ref)):
@@ -247,3 +280,60 @@ def test_the_scales_a_slice_holds_by_hand() -> None:
     assert [int(b) for b in kind_blocks([(17, 33)], 1, 50, int4)] == [3, 0, 0]
     # aligned: 64-wide parts of a 128-long reduction, 2 blocks each
     assert [int(b) for b in kind_blocks([(128,)], 2, 64, int4)] == [2, 0, 0]
+
+
+def test_a_fifo_pmu_counts_the_scales_of_its_rows_once(tmp_path: Path) -> None:
+    """A FIFO PMU's slice is cut in two boxes of each memory over the same columns (the rows
+    it keeps, the rows an AG loads): a row's scales are stored once, so spatial-verify and
+    `pmu_bytes` count what the partition declared (they counted the scales twice and
+    refused the design)."""
+    from rnnc.backend.load import machine_of
+    from rnnc.target.stream_buffers import kept_boxes, loaded_boxes
+    from test_stream_overflow import _small_chip
+
+    chip = _small_chip(tmp_path, 6, 16)
+    model = tmp_path / "m.mlir"
+    assert main(["gen", "lstm", "128", "3", "--input", "2200", "--seed", "1",
+                 "-o", str(model)]) == 0
+    config = tmp_path / "int4.json"
+    assert main([str(model), "-o", str(config), "--precision", "int4", "--arch",
+                 str(chip)]) == 0
+    machine = machine_of(load_config(config).data)
+    sizes = pmu_bytes(load_architecture(str(chip)), machine)
+    loaded = loaded_boxes(machine.units)
+    fifos = [u for u in machine.units if u.kind == "pmu" and u.banking == "fifo"]
+    assert fifos and all(kept_boxes(u, loaded) for u in fifos)
+    for unit in fifos:
+        columns = [(box.memory, box.slices[-1]) for box in unit.boxes]
+        assert len(set(columns)) < len(columns), unit.id  # the premise: split rows
+        assert sizes[unit.id] == unit.bytes <= 16 * 1024, unit.id
+
+
+def test_a_multichip_config_stores_the_format(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """Over 2 chips the weight file holds the format's values too (it held the given
+    weights, which the loader refused), and the given ones for `--compare fp32`; the
+    values are the one-chip configuration's."""
+    model = _model(tmp_path, "gru", 40, 24)
+    feed = tmp_path / "m.inputs.npz"
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert main([str(model), "-o", str(one), "--precision", "int4"]) == 0
+    assert main([str(model), "-o", str(two), "--precision", "int4", "--chips", "2"]) == 0
+    loaded = load_config(two)
+    stored = parse_precision("int4").quantize_matrix(load_npz(str(tmp_path / "m.npz"))["R"])
+    assert np.array_equal(loaded.weights["R"], stored)
+    outs, errors = {}, {}
+    for config in (one, two):
+        outs[config] = tmp_path / f"{config.stem}.out.npz"
+        report = tmp_path / f"{config.stem}.report.json"
+        capsys.readouterr()
+        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(outs[config]),
+                     "--compare", "fp32", "--report", str(report)]) == 0
+        assert "against fp32 (the same machine in float32, given weights)" in (
+            capsys.readouterr().out)
+        errors[config] = {name: e["max_abs"]
+                          for name, e in json.loads(report.read_text())["error"].items()}
+    got, expected = load_npz(str(outs[two])), load_npz(str(outs[one]))
+    for name, value in expected.items():
+        assert np.max(np.abs(got[name] - value)) <= MIXED_TOLERANCE, name
+        assert 0 < errors[two][name] == pytest.approx(errors[one][name], abs=MIXED_TOLERANCE)

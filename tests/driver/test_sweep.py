@@ -119,7 +119,7 @@ def test_unsupported_precision_is_a_failed_row(tmp_path: Path) -> None:
     fp16 = [r for r in outcome.rows if r["precision"] == "fp16"]
     assert len(fp16) == 2 and {r["status"] for r in fp16} == {"failed"}
     assert fp16[0]["reason"] == ("architecture 'plasticine-rnn' does not support precision "
-                                 "'fp16' (supported: fp32, int4, mixed, mxfp4)")
+                                 "'fp16' (supported: fp32, int4, int5, mixed, mxfp4, mxfp6)")
     assert {r["status"] for r in outcome.rows if r["precision"] == "fp32"} == {"ok"}
 
 

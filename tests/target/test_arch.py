@@ -155,7 +155,8 @@ MALFORMED = [
     ),
     (
         _set("default_precision", "int3"),
-        "field 'default_precision': expected one of fp32, int4, mixed, mxfp4, got \"int3\"",
+        "field 'default_precision': expected one of fp32, int4, int5, mixed, mxfp4, mxfp6, "
+        "got \"int3\"",
     ),
     (
         _set("precisions.int8", {"weight_bits": 8, "macs_per_lane": 4,
