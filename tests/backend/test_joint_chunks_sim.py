@@ -15,26 +15,18 @@ paper's parts at the same factors.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 from backend.test_sim_time import ARCH, _check
+from compiled_sim import WEIGHTS, loop_level_outputs, simulate_compiled
 from onnx_cases import TOLERANCE, RnnCase, make_case, rel_err, run_onnxruntime
-from rnnc.backend.emit import Prediction
-from rnnc.driver.backend_commands import write_config
-from rnnc.driver.cli import main
 from rnnc.driver.design_points import Compiled, compile_at
-from rnnc.driver.folded_weights import folded_arrays
-from rnnc.driver.io import load_npz, save_npz
 from rnnc.frontends.onnx_import import import_model
-from rnnc.numerics.precision import parse_precision
 from rnnc.target.arch import DEFAULT_ARCHITECTURE
 from rnnc.target.cost import Factors
 
-WEIGHTS = "weights.npz"
 HIDDEN, INPUTS, STEPS = 6, 9, 3
 POINT = Factors(2, 4, 2)
 
@@ -60,23 +52,6 @@ def _compiled(
     nests = 1 if case.attrs["linear_before_reset"] else 2
     return compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [POINT] * nests, precision=precision,
                       schedules=schedules), weights
-
-
-def _simulate(tmp_path: Path, compiled: Compiled, weights: dict, case: RnnCase,
-              precision: str) -> dict[str, np.ndarray]:
-    """The design through config.json and `rnnc sim`."""
-    config, feed, out = (tmp_path / n for n in ("c.json", "in.npz", "o.npz"))
-    cost = compiled.cost
-    prediction = Prediction(cost.cycles_per_step, cost.total_cycles, cost.total_cycles,
-                            cost.latency_ms, cost.bound)
-    mode = parse_precision(precision)
-    weights = {**weights, **folded_arrays(compiled.module, weights, mode)}
-    write_config(str(config), compiled.machine, ARCH, precision=mode, prediction=prediction,
-                 weights=weights)
-    save_npz(feed, case.inputs)
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(out)]) == 0
-    return load_npz(str(out))
 
 
 def straddling(compiled: Compiled) -> list[tuple[tuple[str, int, int], ...]]:
@@ -106,7 +81,8 @@ def test_fp32_values_agree_with_onnxruntime(tmp_path: Path, linear_before_reset:
     case = _case(linear_before_reset)
     compiled, weights = _compiled(case, "fp32")
     assert bool(straddling(compiled)) == bool(linear_before_reset)
-    got = _simulate(tmp_path, compiled, weights, case, "fp32")
+    got = simulate_compiled(tmp_path / "c.json", compiled, weights, case.inputs,
+                            precision="fp32", arch=ARCH)
     for name, value in run_onnxruntime(case).items():
         assert rel_err(got[name], value) <= TOLERANCE, name
 
@@ -117,16 +93,9 @@ def test_mixed_values_agree_with_the_loop_interpreter(tmp_path: Path) -> None:
     case = _case(1)
     compiled, weights = _compiled(case, "mixed")
     assert straddling(compiled)
-    got = _simulate(tmp_path, compiled, weights, case, "mixed")
-    text, _ = import_model(case.model, WEIGHTS)
-    (tmp_path / "m.mlir").write_text(text)
-    save_npz(tmp_path / WEIGHTS, weights)
-    reference = tmp_path / "loop.npz"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["run", str(tmp_path / "m.mlir"), "--inputs", str(tmp_path / "in.npz"),
-                     "-p", "rnn-decompose,loop-fuse,loop-assign-resources", "--precision",
-                     "mixed", "-o", str(reference)]) == 0
-    for name, value in load_npz(str(reference)).items():
+    got = simulate_compiled(tmp_path / "c.json", compiled, weights, case.inputs,
+                            precision="mixed", arch=ARCH)
+    for name, value in loop_level_outputs(tmp_path, case, weights, "mixed").items():
         assert np.max(np.abs(got[name] - value)) <= 1e-4, name
 
 

@@ -21,22 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from backend.test_sim_time import ARCH, _check
+from compiled_sim import WEIGHTS, loop_level_outputs, simulate_compiled
 from onnx_cases import GATES, TOLERANCE, RnnCase, make_case, rel_err, run_onnxruntime
-from rnnc.backend.emit import Prediction
-from rnnc.driver.backend_commands import write_config
 from rnnc.driver.cli import main
 from rnnc.driver.design_points import Compiled, compile_at
-from rnnc.driver.folded_weights import folded_arrays
-from rnnc.driver.io import load_npz, save_npz
 from rnnc.frontends import deepbench
 from rnnc.frontends.onnx_import import import_model
-from rnnc.numerics.precision import parse_precision
 from rnnc.simulator.machine_timing import phase_graphs
 from rnnc.target.arch import DEFAULT_ARCHITECTURE
 from rnnc.target.cost import Factors
 from rnnc.target.step_ahead import applies
 
-WEIGHTS = "weights.npz"
 HIDDEN, INPUTS = 6, 5
 
 
@@ -60,27 +55,9 @@ def _compiled(case: RnnCase, factors: Factors, precision: str) -> tuple[Compiled
     return compile_at(text, ARCH, DEFAULT_ARCHITECTURE, [factors], precision=precision), weights
 
 
-def _simulate(tmp_path: Path, compiled: Compiled, weights: dict, case: RnnCase,
-              precision: str) -> dict[str, np.ndarray]:
-    """The design through config.json and `rnnc sim`."""
-    config, feed, out = (tmp_path / n for n in ("c.json", "in.npz", "o.npz"))
-    cost = compiled.cost
-    prediction = Prediction(cost.cycles_per_step, cost.total_cycles, cost.total_cycles,
-                            cost.latency_ms, cost.bound)
-    mode = parse_precision(precision)
-    weights = {**weights, **folded_arrays(compiled.module, weights, mode)}
-    write_config(str(config), compiled.machine, ARCH, precision=mode, prediction=prediction,
-                 weights=weights)
-    save_npz(feed, case.inputs)
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["sim", str(config), "--inputs", str(feed), "-o", str(out)]) == 0
-    roles = [u["role"] for u in _units(config) if u["kind"] == "pmu"]
-    assert "ahead" in roles
-    return load_npz(str(out))
-
-
-def _units(config: Path) -> list[dict]:
-    return [u for chip in json.loads(config.read_text())["chips"] for u in chip["units"]]
+def _pmu_roles(config: Path) -> list[str]:
+    units = (u for chip in json.loads(config.read_text())["chips"] for u in chip["units"])
+    return [u["role"] for u in units if u["kind"] == "pmu"]
 
 
 AHEAD = Factors(2, 1, 4, 2)
@@ -95,7 +72,9 @@ def test_fp32_values_agree_with_onnxruntime(tmp_path: Path, op: str, steps: int,
                                             direction: str) -> None:
     case = _case(op, steps, direction)
     compiled, weights = _compiled(case, AHEAD, "fp32")
-    got = _simulate(tmp_path, compiled, weights, case, "fp32")
+    got = simulate_compiled(tmp_path / "c.json", compiled, weights, case.inputs,
+                            precision="fp32", arch=ARCH)
+    assert "ahead" in _pmu_roles(tmp_path / "c.json")
     expected = run_onnxruntime(case)
     for name, value in expected.items():
         assert rel_err(got[name], value) <= TOLERANCE, name
@@ -104,16 +83,10 @@ def test_fp32_values_agree_with_onnxruntime(tmp_path: Path, op: str, steps: int,
 def test_mixed_values_agree_with_the_loop_interpreter(tmp_path: Path) -> None:
     case = _case("LSTM", 3, "forward")
     compiled, weights = _compiled(case, AHEAD, "mixed")
-    got = _simulate(tmp_path, compiled, weights, case, "mixed")
-    text, _ = import_model(case.model, WEIGHTS)
-    (tmp_path / "m.mlir").write_text(text)
-    save_npz(tmp_path / WEIGHTS, weights)
-    reference = tmp_path / "loop.npz"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["run", str(tmp_path / "m.mlir"), "--inputs", str(tmp_path / "in.npz"),
-                     "-p", "rnn-decompose,loop-fuse,loop-assign-resources", "--precision",
-                     "mixed", "-o", str(reference)]) == 0
-    for name, value in load_npz(str(reference)).items():
+    got = simulate_compiled(tmp_path / "c.json", compiled, weights, case.inputs,
+                            precision="mixed", arch=ARCH)
+    assert "ahead" in _pmu_roles(tmp_path / "c.json")
+    for name, value in loop_level_outputs(tmp_path, case, weights, "mixed").items():
         assert np.max(np.abs(got[name] - value)) <= 1e-4, name
 
 
@@ -173,5 +146,4 @@ def test_the_search_chooses_it_only_when_enabled(tmp_path: Path, schedules: str,
         config = tmp_path / "c.json"
         with contextlib.redirect_stdout(io.StringIO()):
             assert main([str(model), "-o", str(config), "--schedules", schedules]) == 0
-    roles = [u["role"] for u in _units(config) if u["kind"] == "pmu"]
-    assert ("ahead" in roles) == ahead
+    assert ("ahead" in _pmu_roles(config)) == ahead
