@@ -16,6 +16,7 @@ from rnnc.passes.loop_assign_resources import assign
 from rnnc.passes.spatial_partition import partition
 from rnnc.target import joint_chunks, joint_chunks_search
 from rnnc.target.cost import Factors, ProgramSpec, evaluate
+from rnnc.target.machine import machine_from_module
 from rnnc.target.plan import NestSpec, copies_per_dim, nest_plan, nest_plan_at
 from test_plan import ARCH, FIELDS, built, planned, small_pmus
 
@@ -101,7 +102,7 @@ def test_the_partition_builds_the_plan() -> None:
                    and isinstance(op.parent_op(), loop.SequentialOp)]  # fmt: skip
         assign(nest, Factors(rng.randint(1, 9), rng.randint(2, 4), rng.choice([2, 4, 16])))
         joint_chunks.mark(nest, True)
-        machine = partition(module, ARCH, "mixed")
+        machine = machine_from_module(partition(module, ARCH, "mixed"))
         n = next(u.nest for u in machine.units if u.kind == "pcu" and u.role == "map_reduce")
         assert +built(machine)[n] == +planned(nest_plan_of(nest, ARCH, MIXED)), seed
 
