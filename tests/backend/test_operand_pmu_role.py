@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from backend.test_joint_chunks_sim import WEIGHTS, _simulate
 from backend.test_sim_time import ARCH
+from compiled_sim import WEIGHTS, simulate_compiled
 from onnx_cases import TOLERANCE, RnnCase, make_case, rel_err, run_onnxruntime
 from rnnc.driver.design_points import Compiled, compile_at
 from rnnc.frontends.onnx_import import import_model
@@ -67,6 +67,7 @@ def test_the_x_alone_operand_pmu_is_an_operand(tmp_path: Path, schedules: str) -
                           schedules=schedules)
     roles = _x_alone_operand_roles(compiled)
     assert roles and set(roles) == {"operand"}
-    got = _simulate(tmp_path, compiled, weights, case, "fp32")
+    got = simulate_compiled(tmp_path / "c.json", compiled, weights, case.inputs,
+                            precision="fp32", arch=ARCH)
     for name, value in run_onnxruntime(case).items():
         assert rel_err(got[name], value) <= TOLERANCE, name
