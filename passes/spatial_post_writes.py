@@ -28,13 +28,12 @@ from rnnc.dialects.spatial import (
     PhaseKind,
     PhaseOp,
     PMUOp,
-    design_of,
 )
+from rnnc.target.registry import design_for_pass
 from rnnc.target.schedules import pass_schedules
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
-from xdsl.utils.exceptions import PassFailedException
 
 
 def posted_writes(design: DesignOp, phase: PhaseOp) -> tuple[str, ...]:
@@ -83,10 +82,7 @@ class SpatialPostWritesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         chosen = pass_schedules(self.name, self.schedules)
-        design = design_of(op)
-        if design is None:
-            raise PassFailedException(f"{self.name}: no spatial.design; run "
-                                      "spatial-partition first")
+        design = design_for_pass(op, self.name)
         if "posted-writes" in chosen:
             post(design)
 

@@ -32,13 +32,13 @@ from rnnc.analysis.program import (
     time_loop_spec,
 )
 from rnnc.dialects import loop
-from rnnc.dialects.spatial import DesignOp, Network, design_of
+from rnnc.dialects.spatial import DesignOp, Network
 from rnnc.passes.loop_assign_resources import once_nests
 from rnnc.target.arch import Architecture
 from rnnc.target.cost import Cost, evaluate, once_nest_cycles
 from rnnc.target.design_view import design_view
 from rnnc.target.first_loads import first_load_cycles
-from rnnc.target.registry import DesignArchitectureError, architectures
+from rnnc.target.registry import DesignArchitectureError, architectures, design_for_pass
 from rnnc.target.routed_hops import end_hops, once_hops, routed_hops
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
@@ -172,10 +172,8 @@ class SpatialPredictPass(ModulePass):
     VERIFY_AFTER: ClassVar[str] = "units"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        design = design_of(op)
-        if design is None:
-            raise PassFailedException(f"{self.name}: no spatial.design to predict; run "
-                                      "spatial-partition, -place and -route first")
+        design = design_for_pass(op, self.name, "predict",
+                                 needs="spatial-partition, -place and -route")
         try:
             arch = architectures(ctx).for_design(design)
             costs, once = predicted_cycles(op, design, arch)

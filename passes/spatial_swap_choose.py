@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.dialects.spatial import DesignOp
 from rnnc.passes.spatial_predict import PredictionError, routed_costs
 from rnnc.target.arch import Architecture
-from rnnc.target.registry import DesignArchitectureError, architectures
+from rnnc.target.registry import DesignArchitectureError, architectures, design_for_pass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -41,10 +41,7 @@ class SpatialSwapChoosePass(ModulePass):
     name = "spatial-swap-choose"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        design = design_of(op)
-        if design is None:
-            raise PassFailedException(f"{self.name}: no spatial.design; run "
-                                      "spatial-partition, -place and -route first")
+        design = design_for_pass(op, self.name, needs="spatial-partition, -place and -route")
         if not any(phase.swap is not None for phase in design.phases()):
             return
         try:

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnc.dialects.spatial import DesignOp, design_of
+from rnnc.dialects.spatial import DesignOp
 from rnnc.passes.loop_split_chips import CHIP_ATTR
 from rnnc.target.design_view import design_view
+from rnnc.target.registry import design_for_pass
 from rnnc.target.schedules import pass_schedules
 from rnnc.target.swap_start import first_swap
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
-from xdsl.utils.exceptions import PassFailedException
 
 NAME = "swap-start"
 
@@ -45,10 +45,7 @@ class SpatialSwapStartPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         chosen = pass_schedules(self.name, self.schedules)
-        design = design_of(op)
-        if design is None:
-            raise PassFailedException(f"{self.name}: no spatial.design; run "
-                                      "spatial-partition first")
+        design = design_for_pass(op, self.name)
         if NAME in chosen and not _split_over_chips(op):
             start_on_swaps(design)
 

@@ -82,16 +82,25 @@ def architectures(ctx: Context) -> ArchitectureRegistry:
     return registry
 
 
+def design_for_pass(module: ModuleOp, pass_name: str, verb: str = "",
+                    needs: str = "spatial-partition") -> DesignOp:
+    """The `spatial.design` of `module` a pass works on; a module without one is the pass's
+    failure, naming what to run first (`needs`) and, with `verb`, what the pass would do."""
+    design = next((c for c in module.walk() if isinstance(c, DesignOp)), None)
+    if design is None:
+        purpose = f" to {verb}" if verb else ""
+        raise PassFailedException(f"{pass_name}: no spatial.design{purpose}; run {needs} first")
+    return design
+
+
 def designs_on_their_architectures(
     ctx: Context, module: ModuleOp, pass_name: str, verb: str
 ) -> list[tuple[DesignOp, Architecture]]:
     """Every `spatial.design` of `module` with the architecture it names, for a pass that
     `verb`s designs: a module without one, or a design whose architecture the registry
     cannot give, is the pass's failure."""
+    design_for_pass(module, pass_name, verb)
     designs = [child for child in module.walk() if isinstance(child, DesignOp)]
-    if not designs:
-        raise PassFailedException(
-            f"{pass_name}: no spatial.design to {verb}; run spatial-partition first")
     try:
         return [(design, architectures(ctx).for_design(design)) for design in designs]
     except DesignArchitectureError as error:
@@ -102,5 +111,6 @@ __all__ = [
     "ArchitectureRegistry",
     "DesignArchitectureError",
     "architectures",
+    "design_for_pass",
     "designs_on_their_architectures",
 ]
