@@ -9,10 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rnnc.driver.cli import main
+from example_edits import simulate_example, write_edited
 from rnnc.driver.io import load_npz
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 
 Config = dict[str, Any]
 
@@ -74,13 +72,6 @@ EDITS = {"load-ag": _load_ag, "state-pmu": _state_pmu, "pcu": _pcu, "unknown": _
          "once": _once}
 
 
-def _sim(config: Path, tmp_path: Path) -> tuple[int, Path, Path]:
-    out, report = tmp_path / f"{config.stem}.out.npz", tmp_path / f"{config.stem}.report.json"
-    status = main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o", str(out),
-                   "--report", str(report)])
-    return status, out, report
-
-
 def _on_the_controller(config: Config) -> Config:
     """The configuration with its loop's swap start removed (`swap-start`)."""
     route = config["program"]["schedule"][0].pop("swap")
@@ -89,22 +80,14 @@ def _on_the_controller(config: Config) -> Config:
     return config
 
 
-def _copy(config: Config, example_config: Path, path: Path) -> Path:
-    path.write_text(json.dumps(config))
-    weights = config["weights"]["path"]
-    if not (path.parent / weights).exists():
-        (path.parent / weights).symlink_to(example_config.parent / weights)
-    return path
-
-
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_rnnc_sim_refuses_a_write_no_chip_could_post(
     edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = json.loads(example_config.read_text())
     expected = EDITS[edit](config)
-    path = _copy(config, example_config, tmp_path / "config.json")
-    status, out, report = _sim(path, tmp_path)
+    path = write_edited(config, example_config, tmp_path / "config.json")
+    status, out, report = simulate_example(path, tmp_path)
     assert status == 1
     captured = capsys.readouterr()
     assert captured.err == f"{path}: error: {expected}\n"
@@ -120,11 +103,11 @@ def test_posting_shortens_the_steps_and_leaves_the_values(
     waits for no done token, posted or not)."""
     config = _on_the_controller(json.loads(example_config.read_text()))
     del config["program"]["schedule"][0]["posted"]
-    waiting = _copy(config, example_config, tmp_path / "waiting.json")
-    posted = _copy(_on_the_controller(json.loads(example_config.read_text())), example_config,
-                   tmp_path / "posted.json")
+    waiting = write_edited(config, example_config, tmp_path / "waiting.json")
+    posted = write_edited(_on_the_controller(json.loads(example_config.read_text())),
+                          example_config, tmp_path / "posted.json")
     (_, out_posted, report_posted), (_, out_waiting, report_waiting) = (
-        _sim(posted, tmp_path), _sim(waiting, tmp_path))
+        simulate_example(posted, tmp_path), simulate_example(waiting, tmp_path))
     values, reference = load_npz(out_posted), load_npz(out_waiting)
     assert sorted(values) == sorted(reference)
     for name, array in values.items():

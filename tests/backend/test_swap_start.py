@@ -10,14 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from example_edits import EXAMPLE, simulate_example, write_edited
 from rnnc.backend.load import load_config, machine_of
 from rnnc.driver.cli import main
 from rnnc.driver.io import load_npz
 from rnnc.simulator.machine_timing import phase_graphs
 from rnnc.simulator.timing import _Engine
 from rnnc.target.swap_start import SWAP_IN, SWAP_OUT
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "deepbench" / "lstm-512-25"
 
 Config = dict[str, Any]
 
@@ -122,29 +121,14 @@ EDITS = {"no-route": _no_route, "no-relay": _no_relay, "missing-reader": _missin
          "wrong-output": _wrong_output, "once": _once, "not-state": _not_state}
 
 
-def _copy(config: Config, example_config: Path, path: Path) -> Path:
-    path.write_text(json.dumps(config))
-    weights = config["weights"]["path"]
-    if not (path.parent / weights).exists():
-        (path.parent / weights).symlink_to(example_config.parent / weights)
-    return path
-
-
-def _sim(config: Path, tmp_path: Path) -> tuple[int, Path, Path]:
-    out, report = tmp_path / f"{config.stem}.out.npz", tmp_path / f"{config.stem}.report.json"
-    status = main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o", str(out),
-                   "--report", str(report)])
-    return status, out, report
-
-
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_rnnc_sim_refuses_a_swap_start_no_chip_could_run(
     edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = json.loads(example_config.read_text())
     expected = EDITS[edit](config)
-    path = _copy(config, example_config, tmp_path / "config.json")
-    status, out, report = _sim(path, tmp_path)
+    path = write_edited(config, example_config, tmp_path / "config.json")
+    status, out, report = simulate_example(path, tmp_path)
     assert status == 1
     assert capsys.readouterr().err == f"{path}: error: {expected}\n"
     assert not out.exists() and not report.exists()
@@ -190,10 +174,11 @@ def test_the_swap_start_shortens_the_steps_and_leaves_the_values(
     config = json.loads(example_config.read_text())
     del config["program"]["schedule"][0]["swap"]
     config["chips"][0]["routes"].remove(_route(config))
-    controller = _copy(config, example_config, tmp_path / "controller.json")
-    swap = _copy(json.loads(example_config.read_text()), example_config, tmp_path / "swap.json")
+    controller = write_edited(config, example_config, tmp_path / "controller.json")
+    swap = write_edited(json.loads(example_config.read_text()), example_config,
+                        tmp_path / "swap.json")
     (_, out_swap, report_swap), (_, out_controller, report_controller) = (
-        _sim(swap, tmp_path), _sim(controller, tmp_path))
+        simulate_example(swap, tmp_path), simulate_example(controller, tmp_path))
     values, reference = load_npz(out_swap), load_npz(out_controller)
     assert sorted(values) == sorted(reference)
     for name, array in values.items():
