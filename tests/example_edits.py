@@ -5,9 +5,11 @@ output paths."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rnnc.driver.cli import main
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "deepbench" / "lstm-512-25"
@@ -31,3 +33,16 @@ def simulate_example(config: Path, tmp_path: Path) -> tuple[int, Path, Path]:
     status = main(["sim", str(config), "--inputs", f"{EXAMPLE}.inputs.npz", "-o", str(out),
                    "--report", str(report)])
     return status, out, report
+
+
+def assert_refused(edit: Callable[[dict[str, Any]], str], example_config: Path, tmp_path: Path,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`rnnc sim` of the example's config after `edit` (which returns the diagnostic it
+    expects) exits 1 with exactly that diagnostic and writes no output or report."""
+    config = json.loads(example_config.read_text())
+    expected = edit(config)
+    path = write_edited(config, example_config, tmp_path / "config.json")
+    status, out, report = simulate_example(path, tmp_path)
+    assert status == 1
+    assert capsys.readouterr().err == f"{path}: error: {expected}\n"
+    assert not out.exists() and not report.exists()

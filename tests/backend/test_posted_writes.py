@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from example_edits import simulate_example, write_edited
+from example_edits import assert_refused, simulate_example, write_edited
 from rnnc.driver.io import load_npz
 
 Config = dict[str, Any]
@@ -84,14 +84,7 @@ def _on_the_controller(config: Config) -> Config:
 def test_rnnc_sim_refuses_a_write_no_chip_could_post(
     edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = json.loads(example_config.read_text())
-    expected = EDITS[edit](config)
-    path = write_edited(config, example_config, tmp_path / "config.json")
-    status, out, report = simulate_example(path, tmp_path)
-    assert status == 1
-    captured = capsys.readouterr()
-    assert captured.err == f"{path}: error: {expected}\n"
-    assert not out.exists() and not report.exists()
+    assert_refused(EDITS[edit], example_config, tmp_path, capsys)
 
 
 def test_posting_shortens_the_steps_and_leaves_the_values(

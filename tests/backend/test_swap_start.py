@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from example_edits import EXAMPLE, simulate_example, write_edited
+from example_edits import EXAMPLE, assert_refused, simulate_example, write_edited
 from rnnc.backend.load import load_config, machine_of
 from rnnc.driver.cli import main
 from rnnc.driver.io import load_npz
@@ -125,13 +125,7 @@ EDITS = {"no-route": _no_route, "no-relay": _no_relay, "missing-reader": _missin
 def test_rnnc_sim_refuses_a_swap_start_no_chip_could_run(
     edit: str, example_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = json.loads(example_config.read_text())
-    expected = EDITS[edit](config)
-    path = write_edited(config, example_config, tmp_path / "config.json")
-    status, out, report = simulate_example(path, tmp_path)
-    assert status == 1
-    assert capsys.readouterr().err == f"{path}: error: {expected}\n"
-    assert not out.exists() and not report.exists()
+    assert_refused(EDITS[edit], example_config, tmp_path, capsys)
 
 
 def test_a_step_starts_when_the_swap_token_arrives(example_config: Path) -> None:
